@@ -1,0 +1,555 @@
+//! Classification: what ingest does with one parsed document. Pure functions over a
+//! `serde_yaml::Value`, so `validate`, `ingest` and the dashboard all decide the same way.
+
+pub mod kinds;
+
+use serde::Serialize;
+use serde_yaml::Value;
+
+pub use kinds::{KindInfo, Role};
+
+/// (group, kind, namespace, name): what makes two documents the same object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Identity {
+    pub group: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)?;
+        if self.namespace != "default" {
+            write!(f, " (namespace {})", self.namespace)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a document is not managed. The codes are stable: scripts match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasonCode {
+    /// The file is not UTF-8 text.
+    Encoding,
+    /// The file or document exceeds fgd's size caps.
+    TooLarge,
+    /// Nesting beyond fgd's depth cap.
+    TooDeep,
+    /// Aliases would expand beyond fgd's node cap.
+    AliasExpansion,
+    YamlSyntax,
+    MultipleDocuments,
+    NotAMapping,
+    #[serde(rename = "missing-apiVersion")]
+    MissingApiVersion,
+    MissingKind,
+    MissingName,
+    /// apiVersion, kind, metadata, name or namespace of the wrong YAML type.
+    BadField,
+    /// A List object: its items are not split out.
+    ListObject,
+    /// Not a Hedgehog group at all (ConfigMap, Deployment, ...).
+    NotHedgehog,
+    /// A githedgehog.com group fgd does not manage (installer config, removed groups).
+    ForeignHedgehogGroup,
+    /// A kind the group does not define.
+    UnknownKind,
+    /// A version the fabric no longer serves (v1alpha2).
+    UnservedVersion,
+    /// A kind the fabric generates itself (Agent, ...).
+    GeneratedKind,
+    BadName,
+    NameTooLong,
+    Namespace,
+    /// Two different definitions of one object in the same batch.
+    Conflict,
+    /// The whole file holds no document (empty or only comments).
+    NoDocuments,
+    /// Put there by an operator with `fgd move`.
+    Operator,
+}
+
+impl ReasonCode {
+    pub fn as_str(self) -> &'static str {
+        // Mirrors the serde names (a test keeps the two in step).
+        match self {
+            ReasonCode::Encoding => "encoding",
+            ReasonCode::TooLarge => "too-large",
+            ReasonCode::TooDeep => "too-deep",
+            ReasonCode::AliasExpansion => "alias-expansion",
+            ReasonCode::YamlSyntax => "yaml-syntax",
+            ReasonCode::MultipleDocuments => "multiple-documents",
+            ReasonCode::NotAMapping => "not-a-mapping",
+            ReasonCode::MissingApiVersion => "missing-apiVersion",
+            ReasonCode::MissingKind => "missing-kind",
+            ReasonCode::MissingName => "missing-name",
+            ReasonCode::BadField => "bad-field",
+            ReasonCode::ListObject => "list-object",
+            ReasonCode::NotHedgehog => "not-hedgehog",
+            ReasonCode::ForeignHedgehogGroup => "foreign-hedgehog-group",
+            ReasonCode::UnknownKind => "unknown-kind",
+            ReasonCode::UnservedVersion => "unserved-version",
+            ReasonCode::GeneratedKind => "generated-kind",
+            ReasonCode::BadName => "bad-name",
+            ReasonCode::NameTooLong => "name-too-long",
+            ReasonCode::Namespace => "namespace",
+            ReasonCode::Conflict => "conflict",
+            ReasonCode::NoDocuments => "no-documents",
+            ReasonCode::Operator => "operator",
+        }
+    }
+}
+
+/// Which field a rejection is about, so the caller can point at its line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Document,
+    ApiVersion,
+    Kind,
+    Metadata,
+    Name,
+    Namespace,
+}
+
+impl Field {
+    /// Block-style key path of the field, for finding its line in the text.
+    pub fn key_path(self) -> &'static [&'static str] {
+        match self {
+            Field::Document => &[],
+            Field::ApiVersion => &["apiVersion"],
+            Field::Kind => &["kind"],
+            Field::Metadata => &["metadata"],
+            Field::Name => &["metadata", "name"],
+            Field::Namespace => &["metadata", "namespace"],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: ReasonCode,
+    pub field: Field,
+    pub message: String,
+    /// The identity, when the document got far enough to have one.
+    pub identity: Option<Identity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Managed {
+        identity: Identity,
+        info: &'static KindInfo,
+    },
+    Unmanaged(Rejection),
+}
+
+impl Verdict {
+    /// `managed/`-relative path of a managed object: `<plural>/<name>.yaml`.
+    pub fn managed_path(info: &KindInfo, identity: &Identity) -> String {
+        format!("{}/{}.yaml", info.plural, identity.name)
+    }
+}
+
+fn reject(code: ReasonCode, field: Field, message: String, identity: Option<Identity>) -> Verdict {
+    Verdict::Unmanaged(Rejection {
+        code,
+        field,
+        message,
+        identity,
+    })
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// Look up a required string field; a wrong type is reported as such, not as "missing".
+fn required_str<'v>(
+    map: &'v serde_yaml::Mapping,
+    key: &str,
+    missing: ReasonCode,
+    field: Field,
+    what: &str,
+) -> Result<&'v str, Verdict> {
+    match map.get(key) {
+        None | Some(Value::Null) => Err(reject(missing, field, format!("{what} is missing"), None)),
+        Some(Value::String(s)) if s.trim().is_empty() => {
+            Err(reject(missing, field, format!("{what} is empty"), None))
+        }
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(reject(
+            ReasonCode::BadField,
+            field,
+            format!("{what} must be a string, found {}", type_name(other)),
+            None,
+        )),
+    }
+}
+
+/// Decide the fate of one parsed document.
+pub fn classify(doc: &Value) -> Verdict {
+    let map = match doc {
+        Value::Mapping(m) => m,
+        other => {
+            return reject(
+                ReasonCode::NotAMapping,
+                Field::Document,
+                format!("the document is {}, not a Kubernetes object (a mapping with apiVersion, kind and metadata)", type_name(other)),
+                None,
+            )
+        }
+    };
+    let api_version = match required_str(
+        map,
+        "apiVersion",
+        ReasonCode::MissingApiVersion,
+        Field::ApiVersion,
+        "apiVersion",
+    ) {
+        Ok(s) => s,
+        Err(v) => return v,
+    };
+    let kind = match required_str(map, "kind", ReasonCode::MissingKind, Field::Kind, "kind") {
+        Ok(s) => s,
+        Err(v) => return v,
+    };
+    let (group, version) = match api_version.rsplit_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", api_version),
+    };
+    // The name is read before the group checks so every rejection can name the object.
+    let metadata = match map.get("metadata") {
+        None | Some(Value::Null) => None,
+        Some(Value::Mapping(m)) => Some(m),
+        Some(other) => {
+            return reject(
+                ReasonCode::BadField,
+                Field::Metadata,
+                format!("metadata must be a mapping, found {}", type_name(other)),
+                None,
+            )
+        }
+    };
+    let name = match metadata.map(|m| {
+        required_str(
+            m,
+            "name",
+            ReasonCode::MissingName,
+            Field::Name,
+            "metadata.name",
+        )
+    }) {
+        None => {
+            return reject(
+                ReasonCode::MissingName,
+                Field::Metadata,
+                "metadata.name is missing (no metadata)".into(),
+                None,
+            )
+        }
+        Some(Err(v)) => return v,
+        Some(Ok(n)) => n,
+    };
+    let namespace = match metadata.and_then(|m| m.get("namespace")) {
+        None | Some(Value::Null) => "default",
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => {
+            return reject(
+                ReasonCode::BadField,
+                Field::Namespace,
+                format!(
+                    "metadata.namespace must be a string, found {}",
+                    type_name(other)
+                ),
+                None,
+            )
+        }
+    };
+    let identity = Identity {
+        group: group.to_string(),
+        kind: kind.to_string(),
+        namespace: if namespace.is_empty() {
+            "default".into()
+        } else {
+            namespace.to_string()
+        },
+        name: name.to_string(),
+    };
+    let id = Some(identity.clone());
+
+    if kind.ends_with("List") && map.contains_key("items") {
+        return reject(
+            ReasonCode::ListObject,
+            Field::Kind,
+            format!("{kind} is a list of objects; fgd manages one object per document: write each item as its own document"),
+            id,
+        );
+    }
+    if !group.ends_with(".githedgehog.com") {
+        return reject(
+            ReasonCode::NotHedgehog,
+            Field::ApiVersion,
+            format!("{kind} ({api_version}) is not a Hedgehog object; fgd manages only *.githedgehog.com kinds"),
+            id,
+        );
+    }
+    if let Some((_, why)) = kinds::FOREIGN_HEDGEHOG_GROUPS
+        .iter()
+        .find(|(g, _)| *g == group)
+    {
+        return reject(
+            ReasonCode::ForeignHedgehogGroup,
+            Field::ApiVersion,
+            format!("{kind} ({api_version}): {why}"),
+            id,
+        );
+    }
+    if !kinds::group_known(group) {
+        return reject(
+            ReasonCode::ForeignHedgehogGroup,
+            Field::ApiVersion,
+            format!("{kind} ({api_version}): fgd does not know the API group {group}"),
+            id,
+        );
+    }
+    let info = match kinds::lookup(group, kind) {
+        Some(info) => info,
+        None => {
+            let hint = match kinds::lookup_ignoring_case(group, kind) {
+                Some(k) => format!("; did you mean {}?", k.kind),
+                None => {
+                    let known: Vec<&str> = kinds::KINDS
+                        .iter()
+                        .filter(|k| k.group == group)
+                        .map(|k| k.kind)
+                        .collect();
+                    format!("; it defines {}", known.join(", "))
+                }
+            };
+            return reject(
+                ReasonCode::UnknownKind,
+                Field::Kind,
+                format!("{group} has no kind {kind}{hint}"),
+                id,
+            );
+        }
+    };
+    if version != info.served_version {
+        return reject(
+            ReasonCode::UnservedVersion,
+            Field::ApiVersion,
+            format!(
+                "{api_version} is not served by the fabric: {kind} is served as {}/{} (update apiVersion, and check the spec against that version)",
+                info.group, info.served_version
+            ),
+            id,
+        );
+    }
+    if let Role::Generated(why) = info.role {
+        return reject(
+            ReasonCode::GeneratedKind,
+            Field::Kind,
+            format!("{kind} is not operator-managed: {why}"),
+            id,
+        );
+    }
+    if let Err(why) = check_name(name) {
+        return reject(
+            ReasonCode::BadName,
+            Field::Name,
+            format!("metadata.name {name:?} {why}"),
+            id,
+        );
+    }
+    if name.len() > info.max_name_len {
+        return reject(
+            ReasonCode::NameTooLong,
+            Field::Name,
+            format!(
+                "metadata.name {name:?} is {} characters; {kind} names are at most {}",
+                name.len(),
+                info.max_name_len
+            ),
+            id,
+        );
+    }
+    if identity.namespace != "default" {
+        return reject(
+            ReasonCode::Namespace,
+            Field::Namespace,
+            format!(
+                "namespace {:?}: Hedgehog objects live in the default namespace; remove metadata.namespace or set it to default",
+                identity.namespace
+            ),
+            id,
+        );
+    }
+    Verdict::Managed { identity, info }
+}
+
+/// Lowercase RFC 1123 subdomain: labels of [a-z0-9-] that start and end alphanumeric, joined by
+/// dots. This also guarantees the name cannot leave its folder (no `/`, no `..`, not hidden).
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty".into());
+    }
+    if name.len() > 253 {
+        return Err("is longer than 253 characters".into());
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err("has an empty part between dots (not an RFC 1123 name)".into());
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+        {
+            let what = if c.is_ascii_uppercase() {
+                format!("has the uppercase letter {c:?}; names must be lowercase (RFC 1123)")
+            } else {
+                format!(
+                    "has the character {c:?}; names may use only a-z, 0-9, '-' and '.' (RFC 1123)"
+                )
+            };
+            return Err(what);
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err("must start and end with a letter or digit (RFC 1123)".into());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Value {
+        serde_yaml::from_str(text).expect("test yaml")
+    }
+
+    fn code(text: &str) -> ReasonCode {
+        match classify(&doc(text)) {
+            Verdict::Unmanaged(r) => r.code,
+            Verdict::Managed { identity, .. } => panic!("managed: {identity}"),
+        }
+    }
+
+    #[test]
+    fn reason_code_strings_match_their_serde_names() {
+        for c in [
+            ReasonCode::Encoding,
+            ReasonCode::MissingApiVersion,
+            ReasonCode::ForeignHedgehogGroup,
+            ReasonCode::NoDocuments,
+        ] {
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::Value::String(c.as_str().into())
+            );
+        }
+    }
+
+    #[test]
+    fn a_valid_vpc_is_managed_under_vpcs() {
+        let v = classify(&doc("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec: {}\n"));
+        match v {
+            Verdict::Managed { identity, info } => {
+                assert_eq!(Verdict::managed_path(info, &identity), "vpcs/vpc-1.yaml");
+                assert_eq!(identity.namespace, "default");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn connection_names_with_double_dashes_are_fine() {
+        let v = classify(&doc("apiVersion: wiring.githedgehog.com/v1beta1\nkind: Connection\nmetadata:\n  name: leaf-01--mclag--leaf-02\n  namespace: default\n"));
+        assert!(matches!(v, Verdict::Managed { .. }), "{v:?}");
+    }
+
+    #[test]
+    fn each_rejection_has_its_own_code() {
+        assert_eq!(code("- a\n- b\n"), ReasonCode::NotAMapping);
+        assert_eq!(
+            code("kind: VPC\nmetadata: {name: a}\n"),
+            ReasonCode::MissingApiVersion
+        );
+        assert_eq!(
+            code("apiVersion: vpc.githedgehog.com/v1beta1\nmetadata: {name: a}\n"),
+            ReasonCode::MissingKind
+        );
+        assert_eq!(
+            code("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name:\n"),
+            ReasonCode::MissingName
+        );
+        assert_eq!(
+            code("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\n"),
+            ReasonCode::MissingName
+        );
+        assert_eq!(
+            code("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: 12\n"),
+            ReasonCode::BadField
+        );
+        assert_eq!(
+            code("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"),
+            ReasonCode::NotHedgehog
+        );
+        assert_eq!(code("apiVersion: fabricator.githedgehog.com/v1beta1\nkind: Fabricator\nmetadata: {name: default}\n"), ReasonCode::ForeignHedgehogGroup);
+        assert_eq!(
+            code("apiVersion: vpc.githedgehog.com/v1beta1\nkind: Vpc\nmetadata: {name: a}\n"),
+            ReasonCode::UnknownKind
+        );
+        assert_eq!(
+            code("apiVersion: vpc.githedgehog.com/v1alpha2\nkind: VPC\nmetadata: {name: a}\n"),
+            ReasonCode::UnservedVersion
+        );
+        assert_eq!(code("apiVersion: agent.githedgehog.com/v1beta1\nkind: Agent\nmetadata: {name: leaf-01}\n"), ReasonCode::GeneratedKind);
+        assert_eq!(code("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata: {name: TenantBlue}\n"), ReasonCode::BadName);
+        assert_eq!(code("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata: {name: production-tenant}\n"), ReasonCode::NameTooLong);
+        assert_eq!(code("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata: {name: a, namespace: fab}\n"), ReasonCode::Namespace);
+        assert_eq!(
+            code("apiVersion: v1\nkind: List\nitems: []\nmetadata: {name: a}\n"),
+            ReasonCode::ListObject
+        );
+    }
+
+    #[test]
+    fn names_that_could_escape_the_folder_are_rejected() {
+        for bad in [
+            "../x", "a/b", ".", "..", ".hidden", "a..b", "-a", "a-", "a b", "a\0b", "A",
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?} accepted");
+        }
+        for good in ["a", "vpc-1", "leaf-01--mclag--leaf-02", "a.b", "0"] {
+            assert!(check_name(good).is_ok(), "{good:?} rejected");
+        }
+    }
+
+    #[test]
+    fn switch_names_may_be_62_but_not_63_characters() {
+        let ok = "a".repeat(62);
+        let long = "a".repeat(63);
+        let t = |n: &str| {
+            doc(&format!("apiVersion: wiring.githedgehog.com/v1beta1\nkind: Switch\nmetadata: {{name: {n}}}\n"))
+        };
+        assert!(matches!(classify(&t(&ok)), Verdict::Managed { .. }));
+        assert!(matches!(
+            classify(&t(&long)),
+            Verdict::Unmanaged(Rejection {
+                code: ReasonCode::NameTooLong,
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,267 @@
+//! Rendering the engine's events: one line per event as NDJSON (`--json`), or human lines in
+//! the `file:line:col: message` form editors and CI logs link to, with a progress bar when
+//! stdout is a terminal.
+
+use std::io::{IsTerminal, Write};
+
+use fgd::event::{Change, Event, Fate, FileOutcome, PlanAction, Sink, Skip, Summary};
+use fgd::ops::status::Status;
+use fgd::ops::MoveReport;
+
+pub struct Renderer {
+    json: bool,
+    verb: &'static str,
+    tty: bool,
+    bar_shown: bool,
+    out: std::io::BufWriter<std::io::Stdout>,
+}
+
+impl Renderer {
+    pub fn new(json: bool, verb: &'static str) -> Renderer {
+        let tty = !json && std::io::stdout().is_terminal();
+        Renderer {
+            json,
+            verb,
+            tty,
+            bar_shown: false,
+            out: std::io::BufWriter::new(std::io::stdout()),
+        }
+    }
+
+    fn line(&mut self, s: &str) {
+        if self.bar_shown {
+            let _ = write!(self.out, "\r\x1b[2K");
+            self.bar_shown = false;
+        }
+        let _ = writeln!(self.out, "{s}");
+    }
+
+    fn bar(&mut self, done: usize, total: usize, file: &str) {
+        if !self.tty || total == 0 {
+            return;
+        }
+        const W: usize = 24;
+        let filled = W * done / total;
+        let mut name = file.to_string();
+        if name.chars().count() > 40 {
+            name = format!(
+                "…{}",
+                name.chars()
+                    .rev()
+                    .take(39)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<String>()
+            );
+        }
+        let _ = write!(
+            self.out,
+            "\r\x1b[2K[{}{}] {done}/{total} {name}",
+            "#".repeat(filled),
+            " ".repeat(W - filled)
+        );
+        let _ = self.out.flush();
+        self.bar_shown = true;
+    }
+
+    pub fn moved(&mut self, r: &MoveReport) {
+        if self.json {
+            self.line(&serde_json::json!({"event": "moved", "from": r.from, "to": r.to, "reason_file": r.reason_file, "batch": r.batch}).to_string());
+        } else {
+            self.line(&format!("{}: {} -> {}", self.verb, r.from, r.to));
+        }
+        let _ = self.out.flush();
+    }
+
+    fn summary(&mut self, s: &Summary) {
+        let managed = s.managed();
+        let mut parts = vec![format!("{} files, {} documents", s.files, s.documents)];
+        parts.push(format!(
+            "{managed} managed ({} new, {} updated, {} unchanged)",
+            s.created, s.updated, s.unchanged
+        ));
+        parts.push(format!("{} unmanaged", s.unmanaged));
+        if s.files_unmanaged_whole > 0 {
+            parts.push(format!(
+                "{} files kept whole in unmanaged/",
+                s.files_unmanaged_whole
+            ));
+        }
+        if s.conflicts > 0 {
+            parts.push(format!("{} in conflict", s.conflicts));
+        }
+        if s.pending > 0 {
+            parts.push(format!("{} pending", s.pending));
+        }
+        if s.ignored + s.not_regular > 0 {
+            parts.push(format!("{} skipped", s.ignored + s.not_regular));
+        }
+        let what = if s.dry_run && self.verb == "plan" {
+            "plan (dry run, nothing changed)"
+        } else {
+            self.verb
+        };
+        let batch = s
+            .batch
+            .as_deref()
+            .map(|b| format!(" [batch {b}]"))
+            .unwrap_or_default();
+        self.line(&format!(
+            "{what}: {} in {} ms{batch}",
+            parts.join(", "),
+            s.millis
+        ));
+    }
+}
+
+fn pos(file: &str, p: &Option<fgd::yaml::Pos>) -> String {
+    match p {
+        Some(p) => format!("{file}:{}:{}", p.line, p.column),
+        None => file.to_string(),
+    }
+}
+
+impl Sink for Renderer {
+    fn emit(&mut self, event: Event) {
+        if self.json {
+            if let Ok(s) = serde_json::to_string(&event) {
+                self.line(&s);
+            }
+            if matches!(event, Event::BatchFinished { .. }) {
+                let _ = self.out.flush();
+            }
+            return;
+        }
+        match event {
+            Event::FileStarted { file, index, total } => self.bar(index, total, &file),
+            Event::Recovering {
+                batch,
+                command,
+                steps,
+            } => self.line(&format!(
+                "recovering: finishing interrupted {command} batch {batch} ({steps} steps)"
+            )),
+            Event::FileSkipped { file, skip } => {
+                let s = match skip {
+                    Skip::Ignored { detail } => format!("{file}: skipped: {detail}"),
+                    Skip::NotRegular { detail } => format!("{file}: skipped: {detail}"),
+                    Skip::Pending { detail } => format!("{file}: pending: {detail}"),
+                };
+                self.line(&s);
+            }
+            Event::DocumentClassified {
+                file,
+                index,
+                pos: p,
+                object,
+                fate,
+            } => {
+                let obj = object.map(|o| format!("{o}: ")).unwrap_or_default();
+                let at = pos(&file, &p);
+                let s = match fate {
+                    Fate::Managed { path, change } => {
+                        let c = match change {
+                            Change::Create => "new",
+                            Change::Update => "updated",
+                            Change::Unchanged => "unchanged",
+                        };
+                        format!("{at}: {obj}managed ({c}) -> {path}")
+                    }
+                    Fate::Unmanaged { code, reason, path } => {
+                        let to = path.map(|p| format!(" -> {p}")).unwrap_or_default();
+                        format!(
+                            "{at}: document {}: {obj}unmanaged [{}] {reason}{to}",
+                            index + 1,
+                            code.as_str()
+                        )
+                    }
+                    Fate::Empty => format!(
+                        "{at}: document {}: only comments, nothing to manage",
+                        index + 1
+                    ),
+                };
+                self.line(&s);
+            }
+            Event::FileFinished { file, outcome } => {
+                if let FileOutcome::WholeUnmanaged { code, reason, path } = outcome {
+                    let to = path.map(|p| format!(" -> {p}")).unwrap_or_default();
+                    self.line(&format!(
+                        "{file}: whole file unmanaged [{}] {reason}{to}",
+                        code.as_str()
+                    ));
+                }
+            }
+            Event::Planned { action } => {
+                let s = match action {
+                    PlanAction::Write { path } => format!("  plan: write   {path}"),
+                    PlanAction::Replace { path } => format!("  plan: replace {path}"),
+                    PlanAction::Unchanged { path } => format!("  plan: keep    {path} (unchanged)"),
+                    PlanAction::Move { from, to } => format!("  plan: move    {from} -> {to}"),
+                    PlanAction::Archive { from, to } => format!("  plan: archive {from} -> {to}"),
+                    PlanAction::Remove { path } => format!("  plan: remove  {path}"),
+                };
+                self.line(&s);
+            }
+            Event::Progress { phase, done, total } => {
+                if self.tty {
+                    self.bar(done, total, &format!("{phase:?}").to_lowercase());
+                }
+            }
+            Event::BatchFinished { summary } => {
+                self.summary(&summary);
+                let _ = self.out.flush();
+            }
+            Event::Error { file, message } => {
+                let s = match file {
+                    Some(f) => format!("{f}: error: {message}"),
+                    None => format!("error: {message}"),
+                };
+                self.line(&s);
+            }
+            Event::PhaseStarted { .. } => {}
+        }
+    }
+}
+
+pub fn status(st: &Status, json: bool) {
+    if json {
+        println!("{}", serde_json::json!({"event": "status", "status": st}));
+        return;
+    }
+    println!(
+        "fabric {:?} at {} (structure v{})",
+        st.fabric, st.path, st.structure_version
+    );
+    println!(
+        "  raw:       {} files waiting for ingest{}",
+        st.raw_pending,
+        if st.raw_skipped > 0 {
+            format!(", {} skipped", st.raw_skipped)
+        } else {
+            String::new()
+        }
+    );
+    println!("  managed:   {} objects", st.managed);
+    println!("  unmanaged: {} items", st.unmanaged);
+    match &st.last_batch {
+        Some(b) => println!(
+            "  last batch: {} {} at {}: {} files, {} managed, {} unmanaged",
+            b.command, b.batch, b.finished_at, b.files, b.managed, b.unmanaged
+        ),
+        None => println!("  last batch: none"),
+    }
+    match &st.lock {
+        Some(o) => println!(
+            "  lock: held by pid {} on host {} since {} ({})",
+            o.pid, o.host, o.since, o.command
+        ),
+        None => println!("  lock: free"),
+    }
+    if let Some(u) = &st.unfinished {
+        println!(
+            "  UNFINISHED: {} batch {} started {} ({} steps); the next ingest, move or adopt finishes it",
+            u.command, u.batch, u.started_at, u.steps
+        );
+    }
+}

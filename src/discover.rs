@@ -1,0 +1,285 @@
+//! Finding input files: `*.yaml`, `*.yml`, `*.json` under a folder, recursively, without ever
+//! following a symlink or opening anything but a regular file.
+
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::error::{io, Result};
+use crate::event::Skip;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    File {
+        path: PathBuf,
+        rel: String,
+        format: Format,
+    },
+    Skipped {
+        rel: String,
+        skip: Skip,
+    },
+}
+
+/// Editor artefacts and hidden files are never input (vim's `4913` probe, `.swp`, emacs `.#x`,
+/// `x~` backups, `*.tmp*` from atomic savers).
+pub fn ignored_name(name: &str) -> Option<&'static str> {
+    if name.starts_with(".#") {
+        Some("editor lock file")
+    } else if name.starts_with('.') {
+        Some("hidden file")
+    } else if name.ends_with('~') {
+        Some("editor backup")
+    } else if name.ends_with(".swp")
+        || name.ends_with(".swo")
+        || name.ends_with(".swx")
+        || name == "4913"
+    {
+        Some("editor swap file")
+    } else if name.contains(".tmp") {
+        Some("temporary file")
+    } else {
+        None
+    }
+}
+
+pub fn format_of(name: &str) -> Option<Format> {
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+        Some(Format::Yaml)
+    } else if lower.ends_with(".json") {
+        Some(Format::Json)
+    } else {
+        None
+    }
+}
+
+/// Names fgd itself puts in raw/; not worth a line in every report.
+fn own_file(rel: &str) -> bool {
+    rel == "README.md"
+}
+
+/// Walk `dir`; `rel` paths are prefixed with `prefix` (e.g. "raw/"). Sorted by path.
+pub fn discover(dir: &Path, prefix: &str) -> Result<Vec<Found>> {
+    let mut out = Vec::new();
+    walk(dir, prefix, "", &mut out)?;
+    out.sort_by(|a, b| rel_of(a).cmp(rel_of(b)));
+    Ok(out)
+}
+
+fn rel_of(f: &Found) -> &str {
+    match f {
+        Found::File { rel, .. } | Found::Skipped { rel, .. } => rel,
+    }
+}
+
+fn walk(dir: &Path, prefix: &str, sub: &str, out: &mut Vec<Found>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| io("list", dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| io("list", dir, e))?;
+        let name = entry.file_name();
+        let name_s = name.to_string_lossy().into_owned();
+        let inner = format!("{sub}{name_s}");
+        let rel = format!("{prefix}{inner}");
+        let path = entry.path();
+        // DirEntry::file_type does not follow symlinks.
+        let ft = entry.file_type().map_err(|e| io("inspect", &path, e))?;
+        if let Some(why) = ignored_name(&name_s) {
+            if !(sub.is_empty() && own_file(&inner)) {
+                out.push(Found::Skipped {
+                    rel,
+                    skip: Skip::Ignored { detail: why.into() },
+                });
+            }
+            continue;
+        }
+        if ft.is_symlink() {
+            out.push(Found::Skipped {
+                rel,
+                skip: Skip::NotRegular {
+                    detail: "symlink: not followed".into(),
+                },
+            });
+        } else if ft.is_dir() {
+            walk(&path, prefix, &format!("{inner}/"), out)?;
+        } else if !ft.is_file() {
+            out.push(Found::Skipped {
+                rel,
+                skip: Skip::NotRegular {
+                    detail: describe(&ft).into(),
+                },
+            });
+        } else if let Some(format) = format_of(&name_s) {
+            out.push(Found::File { path, rel, format });
+        } else if !(sub.is_empty() && own_file(&inner)) {
+            out.push(Found::Skipped {
+                rel,
+                skip: Skip::Ignored {
+                    detail: "not a .yaml, .yml or .json file".into(),
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+fn describe(ft: &std::fs::FileType) -> &'static str {
+    if ft.is_fifo() {
+        "FIFO: never read"
+    } else if ft.is_socket() {
+        "socket: never read"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "device: never read"
+    } else {
+        "not a regular file: never read"
+    }
+}
+
+#[derive(Debug)]
+pub enum ReadOutcome {
+    Bytes(Vec<u8>),
+    /// Changed while being read.
+    Pending(String),
+    NotRegular(String),
+    /// Larger than the cap; not read.
+    TooLarge(u64),
+}
+
+/// Read a regular file only if it holds still: open without following symlinks and without
+/// blocking (a FIFO swapped in after the listing must not hang us), check it is the same regular
+/// file, read it, and compare size and mtime before and after.
+pub fn read_stable(path: &Path, max_bytes: usize) -> Result<ReadOutcome> {
+    use std::io::Read;
+    let before = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(ReadOutcome::Pending("vanished before it was read".into()))
+        }
+        Err(e) => return Err(io("inspect", path, e)),
+    };
+    if !before.file_type().is_file() {
+        return Ok(ReadOutcome::NotRegular(
+            "not a regular file: never read".into(),
+        ));
+    }
+    if before.len() > max_bytes as u64 {
+        return Ok(ReadOutcome::TooLarge(before.len()));
+    }
+    let mut file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Ok(ReadOutcome::NotRegular("symlink: not followed".into()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(ReadOutcome::Pending("vanished before it was read".into()))
+        }
+        Err(e) => return Err(io("open", path, e)),
+    };
+    let opened = file.metadata().map_err(|e| io("inspect", path, e))?;
+    if !opened.file_type().is_file() || opened.ino() != before.ino() || opened.dev() != before.dev()
+    {
+        return Ok(ReadOutcome::Pending("replaced while it was opened".into()));
+    }
+    let mut bytes = Vec::with_capacity(opened.len() as usize);
+    (&mut file)
+        .take(max_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io("read", path, e))?;
+    if bytes.len() > max_bytes {
+        return Ok(ReadOutcome::TooLarge(bytes.len() as u64));
+    }
+    let after = file.metadata().map_err(|e| io("inspect", path, e))?;
+    let moved = after.len() != opened.len()
+        || after.mtime() != opened.mtime()
+        || after.mtime_nsec() != opened.mtime_nsec()
+        || bytes.len() as u64 != after.len()
+        || opened.len() != before.len()
+        || opened.mtime_nsec() != before.mtime_nsec();
+    if moved {
+        return Ok(ReadOutcome::Pending(
+            "still being written (size or mtime changed during the read)".into(),
+        ));
+    }
+    Ok(ReadOutcome::Bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_artefacts_and_hidden_files_are_ignored() {
+        for n in [
+            ".x.yaml",
+            "x.yaml~",
+            ".x.yaml.swp",
+            "x.swp",
+            "4913",
+            ".#x.yaml",
+            "x.yaml.tmp123",
+            "x.tmp.yaml",
+        ] {
+            assert!(ignored_name(n).is_some(), "{n}");
+        }
+        for n in ["x.yaml", "vpc-1.yml", "a.json", "temp.yaml"] {
+            assert!(ignored_name(n).is_none(), "{n}");
+        }
+    }
+
+    #[test]
+    fn walk_lists_yaml_recursively_and_reports_the_rest() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        std::fs::create_dir(p.join("sub")).unwrap();
+        std::fs::write(p.join("a.yaml"), "x: 1\n").unwrap();
+        std::fs::write(p.join("sub/b.YML"), "x: 1\n").unwrap();
+        std::fs::write(p.join("notes.txt"), "x").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", p.join("link.yaml")).unwrap();
+        let fifo = std::ffi::CString::new(p.join("pipe.yaml").to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        let found = discover(p, "raw/").unwrap();
+        let files: Vec<_> = found
+            .iter()
+            .filter_map(|f| match f {
+                Found::File { rel, .. } => Some(rel.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(files, ["raw/a.yaml", "raw/sub/b.YML"]);
+        let skipped: Vec<_> = found
+            .iter()
+            .filter_map(|f| match f {
+                Found::Skipped { rel, skip } => Some((rel.as_str(), skip.clone())),
+                _ => None,
+            })
+            .collect();
+        assert!(skipped
+            .iter()
+            .any(|(r, s)| *r == "raw/link.yaml" && matches!(s, Skip::NotRegular { .. })));
+        assert!(skipped
+            .iter()
+            .any(|(r, s)| *r == "raw/pipe.yaml" && matches!(s, Skip::NotRegular { .. })));
+        assert!(skipped
+            .iter()
+            .any(|(r, s)| *r == "raw/notes.txt" && matches!(s, Skip::Ignored { .. })));
+        // A FIFO is never opened: reading it would block forever.
+        assert!(matches!(
+            read_stable(&p.join("pipe.yaml"), 100).unwrap(),
+            ReadOutcome::NotRegular(_)
+        ));
+        assert!(matches!(
+            read_stable(&p.join("link.yaml"), 100).unwrap(),
+            ReadOutcome::NotRegular(_)
+        ));
+    }
+}

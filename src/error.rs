@@ -1,0 +1,67 @@
+//! Engine errors, each mapped to one of fgd's documented exit codes.
+
+use std::path::PathBuf;
+
+use crate::store::{LockError, StoreError};
+
+/// Exit codes are part of fgd's interface: scripts branch on them. Never renumber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Everything done; nothing went to unmanaged.
+    Success = 0,
+    /// Done, but some input went (or, for validate, would go) to unmanaged.
+    Unmanaged = 1,
+    /// Bad command line.
+    Usage = 2,
+    /// Refused before doing anything: unsafe layout, not a fabric, locked by another fgd.
+    Refused = 3,
+    /// An I/O failure stopped the work; the journal lets the next run finish it.
+    Io = 4,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Refused(String),
+    #[error("{path}: {message}")]
+    Unsafe { path: PathBuf, message: String },
+    #[error("fabric is {0}")]
+    Locked(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("journal {path}: {message}")]
+    Journal { path: PathBuf, message: String },
+}
+
+impl Error {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::Refused(_) | Error::Unsafe { .. } | Error::Locked(_) => Exit::Refused,
+            Error::Store(_) | Error::Journal { .. } => Exit::Io,
+            Error::Usage(_) => Exit::Usage,
+        }
+    }
+}
+
+impl From<LockError> for Error {
+    fn from(e: LockError) -> Self {
+        match e {
+            LockError::Io(io) => Error::Store(io),
+            held => Error::Locked(held.to_string()),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Shorthand for wrapping std I/O errors with the operation and path.
+pub fn io(op: &'static str, path: &std::path::Path, source: std::io::Error) -> Error {
+    Error::Store(StoreError {
+        op,
+        path: path.to_path_buf(),
+        source,
+    })
+}

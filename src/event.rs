@@ -1,0 +1,206 @@
+//! The one stream of typed progress events that every front end (headless CLI, dashboard)
+//! renders. The engine never prints: it only emits these.
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::ReasonCode;
+use crate::yaml::Pos;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Recover,
+    Discover,
+    Read,
+    Classify,
+    Plan,
+    Journal,
+    Write,
+    Index,
+    Cleanup,
+}
+
+/// What happens to a managed object file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    Create,
+    Update,
+    Unchanged,
+}
+
+/// The fate of one document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "fate", rename_all = "kebab-case")]
+pub enum Fate {
+    /// Written to `managed/<path>`.
+    Managed { path: String, change: Change },
+    /// Kept in unmanaged/ (`path`, fabric-relative; None in read-only validation) with a reason.
+    Unmanaged {
+        code: ReasonCode,
+        reason: String,
+        path: Option<String>,
+    },
+    /// Only comments or blank: nothing to manage; the original is archived.
+    Empty,
+}
+
+impl Fate {
+    pub fn is_unmanaged(&self) -> bool {
+        matches!(self, Fate::Unmanaged { .. })
+    }
+}
+
+/// Why a file under raw/ was not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "why", rename_all = "kebab-case")]
+pub enum Skip {
+    /// Hidden files, editor artefacts, non-YAML names: left alone.
+    Ignored { detail: String },
+    /// Symlink, FIFO, socket, device: never read, left alone.
+    NotRegular { detail: String },
+    /// Changed while it was read (still being written): left for the next run.
+    Pending { detail: String },
+}
+
+/// What became of a whole input file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum FileOutcome {
+    /// Its documents were distributed; `managed`/`unmanaged`/`empty` count them.
+    Split {
+        managed: usize,
+        unmanaged: usize,
+        empty: usize,
+    },
+    /// Moved to unmanaged/ whole, byte for byte.
+    WholeUnmanaged {
+        code: ReasonCode,
+        reason: String,
+        path: Option<String>,
+    },
+}
+
+/// One planned filesystem action (the dry-run plan, and the journal's content in words).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum PlanAction {
+    Write { path: String },
+    Replace { path: String },
+    Unchanged { path: String },
+    Move { from: String, to: String },
+    Archive { from: String, to: String },
+    Remove { path: String },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Summary {
+    pub batch: Option<String>,
+    pub files: usize,
+    pub documents: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub unmanaged: usize,
+    pub empty: usize,
+    pub files_unmanaged_whole: usize,
+    pub ignored: usize,
+    pub not_regular: usize,
+    pub pending: usize,
+    pub conflicts: usize,
+    pub dry_run: bool,
+    pub millis: u128,
+}
+
+impl Summary {
+    pub fn managed(&self) -> usize {
+        self.created + self.updated + self.unchanged
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    PhaseStarted {
+        phase: Phase,
+        total: Option<usize>,
+    },
+    /// A journal left by an interrupted run is being finished.
+    Recovering {
+        batch: String,
+        command: String,
+        steps: usize,
+    },
+    FileStarted {
+        file: String,
+        index: usize,
+        total: usize,
+    },
+    FileSkipped {
+        file: String,
+        #[serde(flatten)]
+        skip: Skip,
+    },
+    DocumentClassified {
+        file: String,
+        index: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pos: Option<Pos>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        object: Option<String>,
+        #[serde(flatten)]
+        fate: Fate,
+    },
+    FileFinished {
+        file: String,
+        #[serde(flatten)]
+        outcome: FileOutcome,
+    },
+    Planned {
+        #[serde(flatten)]
+        action: PlanAction,
+    },
+    /// Bytes made durable so far in the write phase.
+    Progress {
+        phase: Phase,
+        done: usize,
+        total: usize,
+    },
+    BatchFinished {
+        summary: Summary,
+    },
+    Error {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file: Option<String>,
+        message: String,
+    },
+}
+
+/// Where events go. Closures, channels and collectors all fit.
+pub trait Sink {
+    fn emit(&mut self, event: Event);
+}
+
+impl<F: FnMut(Event)> Sink for F {
+    fn emit(&mut self, event: Event) {
+        self(event)
+    }
+}
+
+/// A sink that keeps everything (tests, and callers that render afterwards).
+#[derive(Debug, Default)]
+pub struct Collect(pub Vec<Event>);
+
+impl Sink for Collect {
+    fn emit(&mut self, event: Event) {
+        self.0.push(event)
+    }
+}
+
+/// Discards events.
+pub struct Discard;
+
+impl Sink for Discard {
+    fn emit(&mut self, _event: Event) {}
+}

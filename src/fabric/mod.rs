@@ -1,0 +1,230 @@
+//! The fabric GitOps directory: its layout, the safety checks before any work, `init`, and
+//! the manifest that marks a directory as a fabric.
+
+pub mod kustomization;
+pub mod manifest;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{io, Error, Result};
+use crate::store;
+
+pub use manifest::Manifest;
+
+pub const RAW: &str = "raw";
+pub const MANAGED: &str = "managed";
+pub const UNMANAGED: &str = "unmanaged";
+pub const HNP: &str = ".hnp";
+pub const ARCHIVE: &str = ".hnp/archive";
+pub const MANIFEST: &str = ".hnp/manifest.json";
+pub const JOURNAL: &str = ".hnp/journal.json";
+pub const LOG: &str = ".hnp/log.jsonl";
+pub const LOCK: &str = ".hnp/lock";
+pub const KUSTOMIZATION: &str = "managed/kustomization.yaml";
+pub const SOURCEIGNORE: &str = ".sourceignore";
+
+/// Structure version written to the manifest; bump on incompatible layout changes.
+pub const STRUCTURE_VERSION: u32 = 1;
+
+/// Unmanaged items carry this suffix so no GitOps tool (they read *.yaml, *.yml, *.json)
+/// ever applies them; the reason sits beside each as `<item>.reason.json`.
+pub const UNMANAGED_SUFFIX: &str = ".unmanaged";
+pub const REASON_SUFFIX: &str = ".reason.json";
+/// Archived originals: byte-identical, with a suffix GitOps tools ignore.
+pub const ARCHIVE_SUFFIX: &str = ".orig";
+
+#[derive(Debug, Clone)]
+pub struct Fabric {
+    pub root: PathBuf,
+}
+
+impl Fabric {
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Open an initialised fabric for work: the layout must be there and safe.
+    pub fn open(dir: &Path) -> Result<Fabric> {
+        let root = canonical_dir(dir)?;
+        let fabric = Fabric { root };
+        if !fabric.path(MANIFEST).exists() {
+            return Err(Error::Refused(format!(
+                "{} is not an fgd fabric (no {MANIFEST}); run `fgd init {}` first",
+                dir.display(),
+                dir.display()
+            )));
+        }
+        fabric.check_layout()?;
+        Ok(fabric)
+    }
+
+    /// Every fgd-owned folder must be a real directory: writing through a symlinked managed/
+    /// or .hnp/ would put files outside the fabric.
+    pub fn check_layout(&self) -> Result<()> {
+        for rel in [RAW, MANAGED, UNMANAGED, HNP, ARCHIVE] {
+            let p = self.path(rel);
+            match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(Error::Unsafe {
+                        path: p,
+                        message: "is a symlink; fgd refuses to work through it".into(),
+                    })
+                }
+                Ok(m) if !m.is_dir() => {
+                    return Err(Error::Unsafe {
+                        path: p,
+                        message: "is not a directory".into(),
+                    })
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io("inspect", &p, e)),
+            }
+        }
+        // Symlinked folders inside managed/ would redirect object writes the same way.
+        if let Ok(entries) = std::fs::read_dir(self.path(MANAGED)) {
+            for entry in entries.flatten() {
+                if entry.file_type().map(|t| t.is_symlink()).unwrap_or(false) {
+                    return Err(Error::Unsafe {
+                        path: entry.path(),
+                        message: "is a symlink inside managed/; fgd refuses to work through it"
+                            .into(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn manifest(&self) -> Result<Manifest> {
+        Manifest::load(&self.path(MANIFEST))
+    }
+
+    /// Path relative to the fabric root, with `/` separators, for messages and records.
+    pub fn rel(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+}
+
+fn canonical_dir(dir: &Path) -> Result<PathBuf> {
+    let root = std::fs::canonicalize(dir).map_err(|e| io("open fabric", dir, e))?;
+    if !root.is_dir() {
+        return Err(Error::Refused(format!(
+            "{} is not a directory",
+            dir.display()
+        )));
+    }
+    Ok(root)
+}
+
+const RAW_README: &str = "# raw/\n\n\
+Drop Kubernetes YAML for this fabric here (multi-document files and sub-folders are fine).\n\
+`fgd ingest` reads every *.yaml, *.yml and *.json file, writes each Hedgehog object to\n\
+managed/<kind-plural>/<name>.yaml, puts whatever it must not manage into unmanaged/ with the\n\
+reason, archives the original under .hnp/archive/ and removes it from here.\n\
+Check files first with `fgd validate raw/`.\n";
+
+const UNMANAGED_README: &str = "# unmanaged/\n\n\
+What fgd could not or must not manage. Each item `<name>.unmanaged` holds the original bytes\n\
+(the suffix keeps Argo CD and Flux from applying it) and `<name>.unmanaged.reason.json` says why.\n\
+Fix an item and send it back with `fgd adopt <fabric> unmanaged/<name>.unmanaged`.\n";
+
+const SOURCEIGNORE_TEXT: &str =
+    "# fgd: only managed/ is for the cluster\nraw/\nunmanaged/\n.hnp/\n";
+
+/// What `init` did, for reporting.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct InitReport {
+    pub fabric: String,
+    pub name: String,
+    pub created: Vec<String>,
+    pub kept: Vec<String>,
+}
+
+/// Create or repair the layout. Idempotent: existing files are never overwritten, except the
+/// generated kustomization.yaml when it is missing entries.
+pub fn init(dir: &Path, name: Option<&str>) -> Result<(Fabric, InitReport)> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() || m.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::Refused(format!(
+                "{} exists and is not a directory",
+                dir.display()
+            )))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).map_err(|e| io("create fabric directory", dir, e))?
+        }
+        Err(e) => return Err(io("inspect", dir, e)),
+    }
+    let fabric = Fabric {
+        root: canonical_dir(dir)?,
+    };
+    fabric.check_layout()?;
+    let default_name = fabric
+        .root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "fabric".into());
+    let mut report = InitReport {
+        fabric: fabric.root.display().to_string(),
+        ..Default::default()
+    };
+
+    for rel in [RAW, MANAGED, UNMANAGED, HNP, ARCHIVE] {
+        let p = fabric.path(rel);
+        if p.is_dir() {
+            report.kept.push(format!("{rel}/"));
+        } else {
+            store::create_dir_all_within(&fabric.root, Path::new(rel))?;
+            report.created.push(format!("{rel}/"));
+        }
+    }
+    // The lock guards the rest, so a concurrent ingest never sees a half-written manifest.
+    let _lock = store::FabricLock::acquire(&fabric.path(LOCK), "init")?;
+
+    let manifest_path = fabric.path(MANIFEST);
+    let manifest = if manifest_path.exists() {
+        report.kept.push(MANIFEST.into());
+        let mut m = Manifest::load(&manifest_path)?;
+        if let Some(n) = name {
+            if m.fabric != n {
+                m.fabric = n.to_string();
+                m.save(&manifest_path)?;
+            }
+        }
+        m
+    } else {
+        let m = Manifest::new(name.unwrap_or(&default_name));
+        m.save(&manifest_path)?;
+        report.created.push(MANIFEST.into());
+        m
+    };
+    report.name = manifest.fabric.clone();
+
+    for (rel, text) in [
+        ("raw/README.md", RAW_README),
+        ("unmanaged/README.md", UNMANAGED_README),
+        (SOURCEIGNORE, SOURCEIGNORE_TEXT),
+    ] {
+        let p = fabric.path(rel);
+        match std::fs::symlink_metadata(&p) {
+            Ok(_) => report.kept.push(rel.into()),
+            Err(_) => {
+                store::write_atomic(&p, text.as_bytes())?;
+                report.created.push(rel.into());
+            }
+        }
+    }
+    let existed = fabric.path(KUSTOMIZATION).exists();
+    kustomization::refresh(&fabric)?;
+    if existed {
+        report.kept.push(KUSTOMIZATION.into());
+    } else {
+        report.created.push(KUSTOMIZATION.into());
+    }
+    Ok((fabric, report))
+}

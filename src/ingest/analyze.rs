@@ -1,0 +1,255 @@
+//! Reading one file's bytes into per-document verdicts. Pure: no I/O, so validate, ingest and
+//! the dashboard's live re-validation all share it.
+
+use std::ops::Range;
+
+use sha2::{Digest, Sha256};
+
+use crate::classify::{self, Identity, KindInfo, ReasonCode, Verdict};
+use crate::discover::Format;
+use crate::yaml::{self, Chunk, Limits, Parsed, Pos, YamlErrorKind};
+
+#[derive(Debug, Clone)]
+pub enum DocVerdict {
+    Managed {
+        identity: Identity,
+        info: &'static KindInfo,
+        path: String,
+    },
+    Unmanaged {
+        code: ReasonCode,
+        reason: String,
+        identity: Option<Identity>,
+    },
+    /// Only comments or blank lines.
+    Empty,
+}
+
+#[derive(Debug, Clone)]
+pub struct DocAnalysis {
+    pub index: usize,
+    /// Where the document (or its problem) is, in the original file.
+    pub pos: Pos,
+    /// Byte ranges of the file that make up this document's output text.
+    pub parts: Vec<Range<usize>>,
+    pub verdict: DocVerdict,
+}
+
+impl DocAnalysis {
+    pub fn bytes<'a>(&self, file: &'a [u8]) -> Vec<&'a [u8]> {
+        self.parts.iter().map(|r| &file[r.clone()]).collect()
+    }
+    pub fn output(&self, file: &[u8]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.parts.iter().map(|r| r.len()).sum());
+        for r in &self.parts {
+            v.extend_from_slice(&file[r.clone()]);
+        }
+        v
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum FileVerdict {
+    /// The file cannot be split or read: it goes to unmanaged whole, byte for byte.
+    Whole {
+        code: ReasonCode,
+        reason: String,
+        pos: Option<Pos>,
+    },
+    Docs(Vec<DocAnalysis>),
+}
+
+#[derive(Debug, Clone)]
+pub struct FileAnalysis {
+    pub rel: String,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+    pub verdict: FileVerdict,
+    /// Set when the file is over the size cap: it was not read, and is moved whole as it is.
+    pub too_large: Option<u64>,
+}
+
+impl FileAnalysis {
+    pub fn docs(&self) -> &[DocAnalysis] {
+        match &self.verdict {
+            FileVerdict::Docs(d) => d,
+            FileVerdict::Whole { .. } => &[],
+        }
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0'));
+        s.push(char::from_digit((b & 15) as u32, 16).unwrap_or('0'));
+    }
+    s
+}
+
+fn yaml_code(kind: YamlErrorKind) -> ReasonCode {
+    match kind {
+        YamlErrorKind::Syntax => ReasonCode::YamlSyntax,
+        YamlErrorKind::TooLarge => ReasonCode::TooLarge,
+        YamlErrorKind::TooDeep => ReasonCode::TooDeep,
+        YamlErrorKind::AliasExpansion => ReasonCode::AliasExpansion,
+        YamlErrorKind::MultipleDocuments => ReasonCode::MultipleDocuments,
+        #[allow(unreachable_patterns)]
+        _ => ReasonCode::YamlSyntax,
+    }
+}
+
+/// The chunk's text minus a bare `---` separator line, as byte ranges of the text, so moving a
+/// document between first and later position in a file does not change its managed bytes.
+fn output_parts(text: &str, chunk: &Chunk) -> Vec<Range<usize>> {
+    let r = chunk.range.clone();
+    let bytes = text.as_bytes();
+    let mut line_start = r.start;
+    while line_start < r.end {
+        let line_end = bytes[line_start..r.end]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| line_start + i + 1)
+            .unwrap_or(r.end);
+        let line = &text[line_start..line_end];
+        if line.starts_with("---") {
+            let rest = &line[3..];
+            if rest.trim().is_empty() {
+                return [r.start..line_start, line_end..r.end]
+                    .into_iter()
+                    .filter(|p| !p.is_empty())
+                    .collect();
+            }
+            break;
+        }
+        let t = line.trim_start();
+        if !(t.is_empty() || t.starts_with('#')) {
+            break;
+        }
+        line_start = line_end;
+    }
+    vec![r]
+}
+
+pub fn analyze(rel: &str, bytes: Vec<u8>, format: Format, limits: &Limits) -> FileAnalysis {
+    let sha256 = sha256_hex(&bytes);
+    let verdict = analyze_bytes(&bytes, format, limits);
+    FileAnalysis {
+        rel: rel.to_string(),
+        bytes,
+        sha256,
+        verdict,
+        too_large: None,
+    }
+}
+
+/// A file over the size cap, judged without reading it.
+pub fn too_large(rel: &str, len: u64, limits: &Limits) -> FileAnalysis {
+    FileAnalysis {
+        rel: rel.to_string(),
+        bytes: Vec::new(),
+        sha256: String::new(),
+        verdict: FileVerdict::Whole {
+            code: ReasonCode::TooLarge,
+            reason: format!("the file is {len} bytes; fgd reads files of at most {} bytes: split it into smaller files", limits.max_file_bytes),
+            pos: None,
+        },
+        too_large: Some(len),
+    }
+}
+
+fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
+    if bytes.len() > limits.max_file_bytes {
+        return FileVerdict::Whole {
+            code: ReasonCode::TooLarge,
+            reason: format!(
+                "the file is {} bytes; fgd reads files of at most {} bytes",
+                bytes.len(),
+                limits.max_file_bytes
+            ),
+            pos: None,
+        };
+    }
+    let decoded = match yaml::decode(bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            return FileVerdict::Whole {
+                code: ReasonCode::Encoding,
+                reason: e.to_string(),
+                pos: encoding_pos(&e),
+            }
+        }
+    };
+    let text = decoded.text;
+    let off = decoded.bom_len;
+    let chunks = match format {
+        Format::Yaml => yaml::split(text),
+        Format::Json => yaml::whole(text),
+    };
+    let mut docs = Vec::with_capacity(chunks.len());
+    for chunk in &chunks {
+        let parts = output_parts(text, chunk)
+            .into_iter()
+            .map(|r| r.start + off..r.end + off)
+            .collect();
+        let content_pos = chunk.content.unwrap_or(chunk.start);
+        let (pos, verdict) = match yaml::parse_chunk(text, chunk, limits) {
+            Ok(Parsed::Empty) => (content_pos, DocVerdict::Empty),
+            Ok(Parsed::Document(value)) => match classify::classify(&value) {
+                Verdict::Managed { identity, info } => {
+                    let path = Verdict::managed_path(info, &identity);
+                    (
+                        content_pos,
+                        DocVerdict::Managed {
+                            identity,
+                            info,
+                            path,
+                        },
+                    )
+                }
+                Verdict::Unmanaged(r) => {
+                    let pos =
+                        yaml::line_of_key(text, chunk, r.field.key_path()).unwrap_or(content_pos);
+                    (
+                        pos,
+                        DocVerdict::Unmanaged {
+                            code: r.code,
+                            reason: r.message,
+                            identity: r.identity,
+                        },
+                    )
+                }
+            },
+            Err(e) => (
+                e.pos,
+                DocVerdict::Unmanaged {
+                    code: yaml_code(e.kind),
+                    reason: e.message,
+                    identity: None,
+                },
+            ),
+        };
+        docs.push(DocAnalysis {
+            index: chunk.index,
+            pos,
+            parts,
+            verdict,
+        });
+    }
+    if docs.iter().all(|d| matches!(d.verdict, DocVerdict::Empty)) {
+        return FileVerdict::Whole {
+            code: ReasonCode::NoDocuments,
+            reason: "the file holds no document (it is empty or only comments)".into(),
+            pos: None,
+        };
+    }
+    FileVerdict::Docs(docs)
+}
+
+fn encoding_pos(e: &yaml::EncodingError) -> Option<Pos> {
+    match e {
+        yaml::EncodingError::InvalidUtf8 { pos, .. } => Some(*pos),
+        _ => None,
+    }
+}

@@ -1,0 +1,603 @@
+//! `ingest`: raw/ -> managed/ + unmanaged/, every document accounted for.
+//!
+//! Read and classify every file, decide the whole batch (conflicts need all files), write the
+//! journal, then carry it out. The plan and the journal are the same thing: a dry run prints
+//! the plan and stops before the journal.
+
+pub mod analyze;
+pub mod unmanaged;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::time::Instant;
+
+use crate::classify::{Identity, ReasonCode};
+use crate::discover::{self, Found, ReadOutcome};
+use crate::error::Result;
+use crate::event::{Change, Event, Fate, FileOutcome, Phase, PlanAction, Sink, Skip, Summary};
+use crate::fabric::{self, Fabric};
+use crate::journal::{self, Content, Journal, Remove, Source, Write};
+use crate::store::{self, failpoint};
+use crate::yaml::{Limits, Pos};
+
+use analyze::{DocVerdict, FileAnalysis, FileVerdict};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    pub limits: Limits,
+}
+
+/// Read and classify every input under `dir` (files prefixed `prefix` in reports).
+/// Skipped files are reported through `sink` and counted in `summary`.
+pub fn read_inputs(
+    dir: &Path,
+    prefix: &str,
+    limits: &Limits,
+    summary: &mut Summary,
+    sink: &mut dyn Sink,
+) -> Result<Vec<FileAnalysis>> {
+    sink.emit(Event::PhaseStarted {
+        phase: Phase::Discover,
+        total: None,
+    });
+    let found = discover::discover(dir, prefix)?;
+    let files: Vec<_> = found
+        .into_iter()
+        .filter_map(|f| match f {
+            Found::File { path, rel, format } => Some((path, rel, format)),
+            Found::Skipped { rel, skip } => {
+                count_skip(summary, &skip);
+                sink.emit(Event::FileSkipped { file: rel, skip });
+                None
+            }
+        })
+        .collect();
+    sink.emit(Event::PhaseStarted {
+        phase: Phase::Classify,
+        total: Some(files.len()),
+    });
+    let total = files.len();
+    let mut out = Vec::with_capacity(total);
+    for (index, (path, rel, format)) in files.into_iter().enumerate() {
+        sink.emit(Event::FileStarted {
+            file: rel.clone(),
+            index,
+            total,
+        });
+        let analysis = match discover::read_stable(&path, limits.max_file_bytes)? {
+            ReadOutcome::Bytes(bytes) => analyze::analyze(&rel, bytes, format, limits),
+            ReadOutcome::TooLarge(len) => analyze::too_large(&rel, len, limits),
+            ReadOutcome::Pending(detail) => {
+                let skip = Skip::Pending { detail };
+                count_skip(summary, &skip);
+                sink.emit(Event::FileSkipped { file: rel, skip });
+                continue;
+            }
+            ReadOutcome::NotRegular(detail) => {
+                let skip = Skip::NotRegular { detail };
+                count_skip(summary, &skip);
+                sink.emit(Event::FileSkipped { file: rel, skip });
+                continue;
+            }
+        };
+        out.push(analysis);
+    }
+    Ok(out)
+}
+
+fn count_skip(summary: &mut Summary, skip: &Skip) {
+    match skip {
+        Skip::Ignored { .. } => summary.ignored += 1,
+        Skip::NotRegular { .. } => summary.not_regular += 1,
+        Skip::Pending { .. } => summary.pending += 1,
+    }
+}
+
+/// The decided fate of every document of every file.
+#[derive(Debug)]
+pub struct Decision {
+    /// Per file: either whole-unmanaged (code, reason) or per-document fates.
+    pub files: Vec<FileDecision>,
+}
+
+#[derive(Debug)]
+pub enum FileDecision {
+    Whole {
+        code: ReasonCode,
+        reason: String,
+        pos: Option<Pos>,
+        docs: Vec<(usize, Pos, Option<String>, ReasonCode, String)>,
+    },
+    Docs(Vec<DocFate>),
+}
+
+#[derive(Debug, Clone)]
+pub enum DocFate {
+    Managed {
+        path: String,
+        duplicate_of: Option<usize>,
+    },
+    Unmanaged {
+        code: ReasonCode,
+        reason: String,
+    },
+    Empty,
+}
+
+/// Resolve conflicts across the batch and decide each file's fate. Pure.
+pub fn decide(files: &[FileAnalysis]) -> Decision {
+    // identity -> every (file, doc) that defines it, in path order.
+    let mut defs: BTreeMap<&Identity, Vec<(usize, usize)>> = BTreeMap::new();
+    for (fi, f) in files.iter().enumerate() {
+        for (di, d) in f.docs().iter().enumerate() {
+            if let DocVerdict::Managed { identity, .. } = &d.verdict {
+                defs.entry(identity).or_default().push((fi, di));
+            }
+        }
+    }
+    let mut conflict: HashMap<(usize, usize), String> = HashMap::new();
+    let mut duplicate: HashMap<(usize, usize), usize> = HashMap::new();
+    for (identity, list) in &defs {
+        if list.len() < 2 {
+            continue;
+        }
+        let out = |&(fi, di): &(usize, usize)| files[fi].docs()[di].output(&files[fi].bytes);
+        let first = out(&list[0]);
+        if list.iter().skip(1).all(|k| out(k) == first) {
+            // The same bytes twice: one object, written once.
+            for k in list.iter().skip(1) {
+                duplicate.insert(*k, list[0].0);
+            }
+            continue;
+        }
+        for k in list {
+            let others: Vec<String> = list
+                .iter()
+                .filter(|o| *o != k)
+                .map(|&(fi, di)| {
+                    let d = &files[fi].docs()[di];
+                    format!(
+                        "{} (document {}, line {})",
+                        files[fi].rel,
+                        d.index + 1,
+                        d.pos.line
+                    )
+                })
+                .collect();
+            conflict.insert(
+                *k,
+                format!(
+                    "conflict: {identity} is also defined, differently, in {}; neither definition was applied and managed/ is unchanged. Keep one and adopt it again",
+                    others.join(", ")
+                ),
+            );
+        }
+    }
+
+    let mut out = Vec::with_capacity(files.len());
+    for (fi, f) in files.iter().enumerate() {
+        let docs = match &f.verdict {
+            FileVerdict::Whole { code, reason, pos } => {
+                out.push(FileDecision::Whole {
+                    code: *code,
+                    reason: reason.clone(),
+                    pos: *pos,
+                    docs: Vec::new(),
+                });
+                continue;
+            }
+            FileVerdict::Docs(docs) => docs,
+        };
+        let fates: Vec<DocFate> = docs
+            .iter()
+            .enumerate()
+            .map(|(di, d)| match &d.verdict {
+                DocVerdict::Managed { path, .. } => match conflict.get(&(fi, di)) {
+                    Some(reason) => DocFate::Unmanaged {
+                        code: ReasonCode::Conflict,
+                        reason: reason.clone(),
+                    },
+                    None => DocFate::Managed {
+                        path: path.clone(),
+                        duplicate_of: duplicate.get(&(fi, di)).copied(),
+                    },
+                },
+                DocVerdict::Unmanaged { code, reason, .. } => DocFate::Unmanaged {
+                    code: *code,
+                    reason: reason.clone(),
+                },
+                DocVerdict::Empty => DocFate::Empty,
+            })
+            .collect();
+        if fates.iter().any(|f| matches!(f, DocFate::Managed { .. })) {
+            out.push(FileDecision::Docs(fates));
+            continue;
+        }
+        // Nothing in it can be managed: keep the file whole, comments and all, so the operator
+        // fixes it as written. The reason lists every document.
+        let listed: Vec<_> = docs
+            .iter()
+            .zip(&fates)
+            .filter_map(|(d, fate)| match fate {
+                DocFate::Unmanaged { code, reason } => {
+                    Some((d.index, d.pos, object_of(d), *code, reason.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let (code, reason, pos) = match listed.as_slice() {
+            [(_, pos, _, code, reason)] => (*code, reason.clone(), Some(*pos)),
+            [(_, pos, _, code, reason), ..] => {
+                // The first problem leads; the reason file lists every document's own.
+                let summary = format!(
+                    "none of its {} documents can be managed; document 1 of them: {reason}",
+                    listed.len()
+                );
+                (*code, summary, Some(*pos))
+            }
+            [] => (
+                ReasonCode::NoDocuments,
+                "the file holds no document".into(),
+                None,
+            ),
+        };
+        out.push(FileDecision::Whole {
+            code,
+            reason,
+            pos,
+            docs: listed,
+        });
+    }
+    Decision { files: out }
+}
+
+fn object_of(d: &analyze::DocAnalysis) -> Option<String> {
+    match &d.verdict {
+        DocVerdict::Managed { identity, .. } => Some(identity.to_string()),
+        DocVerdict::Unmanaged { identity, .. } => identity.as_ref().map(|i| i.to_string()),
+        DocVerdict::Empty => None,
+    }
+}
+
+/// Run an ingest of `raw/`.
+pub fn run(dir: &Path, opts: &Options, sink: &mut dyn Sink) -> Result<Summary> {
+    let started = Instant::now();
+    let fabric = Fabric::open(dir)?;
+    let _lock = if opts.dry_run {
+        None
+    } else {
+        Some(store::FabricLock::acquire(
+            &fabric.path(fabric::LOCK),
+            "ingest",
+        )?)
+    };
+    if !opts.dry_run {
+        journal::recover(&fabric, sink)?;
+    } else if let Some(j) = journal::load(&fabric)? {
+        sink.emit(Event::Error {
+            file: Some(fabric::JOURNAL.into()),
+            message: format!(
+                "batch {} ({}) was interrupted; a real run finishes it before anything else",
+                j.batch, j.command
+            ),
+        });
+    }
+    let mut summary = Summary {
+        dry_run: opts.dry_run,
+        ..Default::default()
+    };
+    let files = read_inputs(
+        &fabric.path(fabric::RAW),
+        "raw/",
+        &opts.limits,
+        &mut summary,
+        sink,
+    )?;
+    sink.emit(Event::PhaseStarted {
+        phase: Phase::Plan,
+        total: Some(files.len()),
+    });
+    let decision = decide(&files);
+    let journal = plan(&fabric, &files, &decision, &mut summary, opts.dry_run, sink)?;
+    if !opts.dry_run && journal.steps() > 0 {
+        sink.emit(Event::PhaseStarted {
+            phase: Phase::Journal,
+            total: Some(journal.steps()),
+        });
+        journal::begin(&fabric, &journal)?;
+        failpoint("ingest.after-journal");
+        journal::execute(&fabric, &journal, sink)?;
+        summary.batch = Some(journal.batch.clone());
+    }
+    summary.millis = started.elapsed().as_millis();
+    sink.emit(Event::BatchFinished {
+        summary: summary.clone(),
+    });
+    Ok(summary)
+}
+
+/// Turn decisions into the journal, emitting each document's fate and the planned actions.
+fn plan(
+    fabric: &Fabric,
+    files: &[FileAnalysis],
+    decision: &Decision,
+    summary: &mut Summary,
+    dry_run: bool,
+    sink: &mut dyn Sink,
+) -> Result<Journal> {
+    let mut j = Journal::new("ingest");
+    let mut names = unmanaged::Names::new(fabric);
+    let mut written: HashSet<String> = HashSet::new();
+    let mut log_docs = Vec::new();
+    let mut log_inputs = Vec::new();
+    let act = |a: PlanAction, sink: &mut dyn Sink| {
+        if dry_run {
+            sink.emit(Event::Planned { action: a });
+        }
+    };
+    for (f, d) in files.iter().zip(&decision.files) {
+        summary.files += 1;
+        let inner = f.rel.strip_prefix("raw/").unwrap_or(&f.rel);
+        if let Some(len) = f.too_large {
+            // Never read: moved as it is, so it is its own original.
+            let FileDecision::Whole { code, reason, .. } = d else {
+                continue;
+            };
+            summary.files_unmanaged_whole += 1;
+            let item = names.item(inner, None, &[])?;
+            j.renames.push(journal::Rename {
+                from: f.rel.clone(),
+                to: item.path.clone(),
+            });
+            let record = unmanaged::reason_record(
+                &item,
+                &f.rel,
+                "",
+                &j.batch,
+                *code,
+                reason,
+                None,
+                Vec::new(),
+            );
+            push_text(&mut j, &item.reason_path, record);
+            act(
+                PlanAction::Move {
+                    from: f.rel.clone(),
+                    to: item.path.clone(),
+                },
+                sink,
+            );
+            log_inputs.push(
+                serde_json::json!({"path": f.rel, "bytes": len, "moved_unread_to": item.path}),
+            );
+            sink.emit(Event::FileFinished {
+                file: f.rel.clone(),
+                outcome: FileOutcome::WholeUnmanaged {
+                    code: *code,
+                    reason: reason.clone(),
+                    path: Some(item.path.clone()),
+                },
+            });
+            continue;
+        }
+        let archive = format!(
+            "{}/{}/{}{}",
+            fabric::ARCHIVE,
+            j.batch,
+            inner,
+            fabric::ARCHIVE_SUFFIX
+        );
+        j.sources.push(Source {
+            path: f.rel.clone(),
+            sha256: f.sha256.clone(),
+            len: f.bytes.len() as u64,
+            archive: Some(archive.clone()),
+        });
+        log_inputs.push(serde_json::json!({"path": f.rel, "sha256": f.sha256, "bytes": f.bytes.len(), "archive": archive}));
+        let src = j.sources.len() - 1;
+        match d {
+            FileDecision::Whole {
+                code,
+                reason,
+                pos,
+                docs,
+            } => {
+                summary.files_unmanaged_whole += 1;
+                let item = names.item(inner, None, &f.bytes)?;
+                let docs_json: Vec<_> = docs
+                    .iter()
+                    .map(|(i, p, obj, c, r)| serde_json::json!({"document": i + 1, "line": p.line, "column": p.column, "object": obj, "code": c, "reason": r}))
+                    .collect();
+                for (i, p, obj, c, r) in docs {
+                    summary.documents += 1;
+                    summary.unmanaged += 1;
+                    if *c == ReasonCode::Conflict {
+                        summary.conflicts += 1;
+                    }
+                    sink.emit(Event::DocumentClassified {
+                        file: f.rel.clone(),
+                        index: *i,
+                        pos: Some(*p),
+                        object: obj.clone(),
+                        fate: Fate::Unmanaged {
+                            code: *c,
+                            reason: r.clone(),
+                            path: Some(item.path.clone()),
+                        },
+                    });
+                }
+                let reason_json = unmanaged::reason_record(
+                    &item, &f.rel, &f.sha256, &j.batch, *code, reason, *pos, docs_json,
+                );
+                if item.fresh {
+                    j.writes.push(Write {
+                        path: item.path.clone(),
+                        sha256: f.sha256.clone(),
+                        content: Content::Source {
+                            source: src,
+                            parts: vec![[0, f.bytes.len()]],
+                        },
+                    });
+                }
+                push_text(&mut j, &item.reason_path, reason_json);
+                act(
+                    PlanAction::Move {
+                        from: f.rel.clone(),
+                        to: item.path.clone(),
+                    },
+                    sink,
+                );
+                log_docs.push(serde_json::json!({"source": f.rel, "whole": true, "code": code, "reason": reason, "path": item.path}));
+                sink.emit(Event::FileFinished {
+                    file: f.rel.clone(),
+                    outcome: FileOutcome::WholeUnmanaged {
+                        code: *code,
+                        reason: reason.clone(),
+                        path: Some(item.path.clone()),
+                    },
+                });
+            }
+            FileDecision::Docs(fates) => {
+                let (mut m, mut u, mut e) = (0, 0, 0);
+                for (doc, fate) in f.docs().iter().zip(fates) {
+                    summary.documents += 1;
+                    let object = object_of(doc);
+                    let parts: Vec<[usize; 2]> =
+                        doc.parts.iter().map(|r| [r.start, r.end]).collect();
+                    let out_fate = match fate {
+                        DocFate::Managed { path, .. } => {
+                            m += 1;
+                            let rel = format!("{}/{}", fabric::MANAGED, path);
+                            let bytes = doc.output(&f.bytes);
+                            let sha = analyze::sha256_hex(&bytes);
+                            let change = if written.contains(&rel) {
+                                Change::Unchanged
+                            } else {
+                                match std::fs::read(fabric.path(&rel)) {
+                                    Ok(old) if old == bytes => Change::Unchanged,
+                                    Ok(_) => Change::Update,
+                                    Err(_) => Change::Create,
+                                }
+                            };
+                            match change {
+                                Change::Create => summary.created += 1,
+                                Change::Update => summary.updated += 1,
+                                Change::Unchanged => summary.unchanged += 1,
+                            }
+                            if change != Change::Unchanged {
+                                written.insert(rel.clone());
+                                j.writes.push(Write {
+                                    path: rel.clone(),
+                                    sha256: sha,
+                                    content: Content::Source { source: src, parts },
+                                });
+                                let a = if change == Change::Create {
+                                    PlanAction::Write { path: rel.clone() }
+                                } else {
+                                    PlanAction::Replace { path: rel.clone() }
+                                };
+                                act(a, sink);
+                            } else {
+                                act(PlanAction::Unchanged { path: rel.clone() }, sink);
+                            }
+                            Fate::Managed { path: rel, change }
+                        }
+                        DocFate::Unmanaged { code, reason } => {
+                            u += 1;
+                            summary.unmanaged += 1;
+                            if *code == ReasonCode::Conflict {
+                                summary.conflicts += 1;
+                            }
+                            let bytes = doc.output(&f.bytes);
+                            let item = names.item(inner, Some(doc.index), &bytes)?;
+                            let sha = analyze::sha256_hex(&bytes);
+                            if item.fresh {
+                                j.writes.push(Write {
+                                    path: item.path.clone(),
+                                    sha256: sha.clone(),
+                                    content: Content::Source { source: src, parts },
+                                });
+                            }
+                            let reason_json = unmanaged::reason_record(
+                                &item,
+                                &f.rel,
+                                &f.sha256,
+                                &j.batch,
+                                *code,
+                                reason,
+                                Some(doc.pos),
+                                vec![
+                                    serde_json::json!({"document": doc.index + 1, "line": doc.pos.line, "column": doc.pos.column, "object": object, "code": code, "reason": reason}),
+                                ],
+                            );
+                            push_text(&mut j, &item.reason_path, reason_json);
+                            act(
+                                PlanAction::Write {
+                                    path: item.path.clone(),
+                                },
+                                sink,
+                            );
+                            Fate::Unmanaged {
+                                code: *code,
+                                reason: reason.clone(),
+                                path: Some(item.path),
+                            }
+                        }
+                        DocFate::Empty => {
+                            e += 1;
+                            summary.empty += 1;
+                            Fate::Empty
+                        }
+                    };
+                    log_docs.push(serde_json::json!({"source": f.rel, "document": doc.index + 1, "line": doc.pos.line, "object": object, "fate": &out_fate}));
+                    sink.emit(Event::DocumentClassified {
+                        file: f.rel.clone(),
+                        index: doc.index,
+                        pos: Some(doc.pos),
+                        object,
+                        fate: out_fate,
+                    });
+                }
+                sink.emit(Event::FileFinished {
+                    file: f.rel.clone(),
+                    outcome: FileOutcome::Split {
+                        managed: m,
+                        unmanaged: u,
+                        empty: e,
+                    },
+                });
+            }
+        }
+        act(
+            PlanAction::Archive {
+                from: f.rel.clone(),
+                to: archive,
+            },
+            sink,
+        );
+        act(
+            PlanAction::Remove {
+                path: f.rel.clone(),
+            },
+            sink,
+        );
+        j.removes.push(Remove {
+            path: f.rel.clone(),
+            sha256: Some(f.sha256.clone()),
+        });
+    }
+    j.summary = summary.clone();
+    j.summary.dry_run = false;
+    j.log = serde_json::json!({"inputs": log_inputs, "documents": log_docs, "summary": &j.summary});
+    Ok(j)
+}
+
+fn push_text(j: &mut Journal, path: &str, text: String) {
+    let sha = analyze::sha256_hex(text.as_bytes());
+    j.writes.push(Write {
+        path: path.to_string(),
+        sha256: sha,
+        content: Content::Text { text },
+    });
+}

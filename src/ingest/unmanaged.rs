@@ -1,0 +1,131 @@
+//! Naming unmanaged items and writing their reason records.
+//!
+//! `raw/site/a.yaml` kept whole becomes `unmanaged/site/a.yaml.unmanaged`; its third document
+//! alone becomes `unmanaged/site/a.doc3.yaml.unmanaged`. The `.unmanaged` suffix keeps every
+//! GitOps tool from applying it. An existing item with other bytes is never overwritten: the
+//! new one gets `~2`, `~3`, ... before the extension.
+
+use std::collections::HashSet;
+
+use serde_json::json;
+
+use crate::classify::ReasonCode;
+use crate::error::{io, Result};
+use crate::fabric::{self, Fabric};
+use crate::yaml::Pos;
+
+pub struct Names<'f> {
+    fabric: &'f Fabric,
+    taken: HashSet<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Fabric-relative, e.g. `unmanaged/a.yaml.unmanaged`.
+    pub path: String,
+    pub reason_path: String,
+    /// False when an item with the same bytes is already there (re-ingest of the same input).
+    pub fresh: bool,
+}
+
+/// Split `dir/name.ext` into (`dir/name`, `.ext`).
+fn stem_ext(inner: &str) -> (&str, &str) {
+    let file_start = inner.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match inner[file_start..].rfind('.') {
+        Some(dot) if dot > 0 => inner.split_at(file_start + dot),
+        _ => (inner, ""),
+    }
+}
+
+impl<'f> Names<'f> {
+    pub fn new(fabric: &'f Fabric) -> Self {
+        Names {
+            fabric,
+            taken: HashSet::new(),
+        }
+    }
+
+    /// A free item name for `inner` (path under raw/), or the existing one with these bytes.
+    pub fn item(&mut self, inner: &str, doc: Option<usize>, bytes: &[u8]) -> Result<Item> {
+        let (stem, ext) = stem_ext(inner);
+        let base = match doc {
+            Some(i) => format!("{stem}.doc{}", i + 1),
+            None => stem.to_string(),
+        };
+        for n in 1.. {
+            let name = if n == 1 {
+                format!("{base}{ext}")
+            } else {
+                format!("{base}~{n}{ext}")
+            };
+            let path = format!("{}/{name}{}", fabric::UNMANAGED, fabric::UNMANAGED_SUFFIX);
+            if self.taken.contains(&path) {
+                continue;
+            }
+            let full = self.fabric.path(&path);
+            let fresh = match std::fs::symlink_metadata(&full) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+                Err(e) => return Err(io("inspect", &full, e)),
+                Ok(m) if !m.is_file() => continue,
+                Ok(_) => match std::fs::read(&full) {
+                    Ok(old) if old == bytes => false,
+                    Ok(_) => continue,
+                    Err(e) => return Err(io("read", &full, e)),
+                },
+            };
+            self.taken.insert(path.clone());
+            let reason_path = format!("{path}{}", fabric::REASON_SUFFIX);
+            return Ok(Item {
+                path,
+                reason_path,
+                fresh,
+            });
+        }
+        unreachable!("an unbounded range always yields a free name")
+    }
+}
+
+/// The reason file beside an item. JSON with no apiVersion/kind/metadata, so no GitOps tool
+/// mistakes it for an object.
+#[allow(clippy::too_many_arguments)]
+pub fn reason_record(
+    item: &Item,
+    source: &str,
+    source_sha256: &str,
+    batch: &str,
+    code: ReasonCode,
+    reason: &str,
+    pos: Option<Pos>,
+    documents: Vec<serde_json::Value>,
+) -> String {
+    let mut v = json!({
+        "fgd": "unmanaged-reason",
+        "item": item.path,
+        "source": source,
+        "source_sha256": source_sha256,
+        "batch": batch,
+        "at": crate::store::now_rfc3339(),
+        "code": code,
+        "reason": reason,
+        "documents": documents,
+    });
+    if let Some(p) = pos {
+        v["line"] = json!(p.line);
+        v["column"] = json!(p.column);
+    }
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_keep_folders_and_split_the_last_extension() {
+        assert_eq!(stem_ext("a.yaml"), ("a", ".yaml"));
+        assert_eq!(stem_ext("site/a.b.yml"), ("site/a.b", ".yml"));
+        assert_eq!(stem_ext("dir.d/noext"), ("dir.d/noext", ""));
+    }
+}

@@ -1,0 +1,402 @@
+//! The batch journal: every mutating command first writes, durably, the complete list of what
+//! it will do, then carries it out. Each step is idempotent (a write is skipped when the target
+//! already holds the expected bytes, a removal only happens while the file still holds the bytes
+//! that were read), so a run killed at any instant is finished by the next one: `recover` simply
+//! executes the journal again. Nothing is rolled back, because every step only ever adds a copy
+//! before the original is removed.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{io, Error, Result};
+use crate::event::{Event, Phase, Sink};
+use crate::fabric::{self, kustomization, Fabric};
+use crate::ingest::analyze::sha256_hex;
+use crate::store::{self, failpoint, Batch};
+
+pub const JOURNAL_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Journal {
+    pub version: u32,
+    pub batch: String,
+    pub command: String,
+    pub started_at: String,
+    /// Input files, with the hash of the bytes that were classified.
+    pub sources: Vec<Source>,
+    pub writes: Vec<Write>,
+    pub removes: Vec<Remove>,
+    /// Files moved as they are, without being read (over the size cap).
+    #[serde(default)]
+    pub renames: Vec<Rename>,
+    /// The operation-log record appended when the batch is done.
+    pub log: serde_json::Value,
+    /// Counts for the manifest's `last_batch`.
+    pub summary: crate::event::Summary,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Source {
+    /// Fabric-relative path of the input.
+    pub path: String,
+    pub sha256: String,
+    pub len: u64,
+    /// Where the byte-identical archive copy goes (fabric-relative), if any.
+    pub archive: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Write {
+    pub path: String,
+    pub sha256: String,
+    pub content: Content,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "kebab-case")]
+pub enum Content {
+    /// Byte ranges of source `source`, concatenated.
+    Source {
+        source: usize,
+        parts: Vec<[usize; 2]>,
+    },
+    Text {
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rename {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Remove {
+    pub path: String,
+    /// Remove only while the file still holds exactly these bytes (None: unconditionally).
+    pub sha256: Option<String>,
+}
+
+impl Journal {
+    pub fn new(command: &str) -> Journal {
+        Journal {
+            version: JOURNAL_VERSION,
+            batch: new_batch_id(),
+            command: command.into(),
+            started_at: store::now_rfc3339(),
+            sources: Vec::new(),
+            writes: Vec::new(),
+            removes: Vec::new(),
+            renames: Vec::new(),
+            log: serde_json::json!({}),
+            summary: Default::default(),
+        }
+    }
+
+    pub fn steps(&self) -> usize {
+        self.sources.len() + self.writes.len() + self.removes.len() + self.renames.len()
+    }
+}
+
+/// Sortable and unique per process and millisecond.
+pub fn new_batch_id() -> String {
+    let now = store::now_rfc3339();
+    let compact: String = now.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{compact}-{}-{seq}", std::process::id())
+}
+
+/// Make the journal durable: after this returns, the batch will complete even if killed.
+pub fn begin(fabric: &Fabric, journal: &Journal) -> Result<()> {
+    let bytes = serde_json::to_vec(journal).map_err(|e| Error::Journal {
+        path: fabric.path(fabric::JOURNAL),
+        message: format!("cannot encode: {e}"),
+    })?;
+    store::write_atomic(&fabric.path(fabric::JOURNAL), &bytes)?;
+    failpoint("journal.after-begin");
+    Ok(())
+}
+
+pub fn load(fabric: &Fabric) -> Result<Option<Journal>> {
+    let path = fabric.path(fabric::JOURNAL);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("read journal", &path, e)),
+    };
+    let j: Journal = serde_json::from_slice(&bytes).map_err(|e| Error::Journal {
+        path: path.clone(),
+        message: format!("unreadable ({e}); it was written atomically, so this is damage from outside fgd: inspect it, then remove it to continue"),
+    })?;
+    if j.version != JOURNAL_VERSION {
+        return Err(Error::Journal {
+            path,
+            message: format!("version {} is not {JOURNAL_VERSION}", j.version),
+        });
+    }
+    Ok(Some(j))
+}
+
+/// The bytes of each source: the archive copy if it is complete, else the original if it still
+/// holds the journaled bytes. None when neither does (changed by hand mid-batch).
+fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>>>> {
+    let mut out = Vec::with_capacity(journal.sources.len());
+    for s in &journal.sources {
+        let mut found = None;
+        for rel in s.archive.iter().chain(std::iter::once(&s.path)) {
+            let p = safe_join(fabric, rel)?;
+            match std::fs::read(&p) {
+                Ok(b) if b.len() as u64 == s.len && sha256_hex(&b) == s.sha256 => {
+                    found = Some(b);
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io("read", &p, e)),
+            }
+        }
+        out.push(found);
+    }
+    Ok(out)
+}
+
+/// A journaled path, refused unless it stays inside the fabric.
+fn safe_join(fabric: &Fabric, rel: &str) -> Result<std::path::PathBuf> {
+    let p = fabric.root.join(rel);
+    if rel.is_empty() || Path::new(rel).is_absolute() || !store::is_within(&fabric.root, &p) {
+        return Err(Error::Journal {
+            path: fabric.path(fabric::JOURNAL),
+            message: format!("path {rel:?} leaves the fabric directory; refusing"),
+        });
+    }
+    Ok(p)
+}
+
+fn holds(path: &Path, sha: &str) -> bool {
+    std::fs::read(path)
+        .map(|b| sha256_hex(&b) == sha)
+        .unwrap_or(false)
+}
+
+/// Carry out (or finish) a journaled batch, then retire the journal.
+pub fn execute(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> Result<()> {
+    let sources = source_bytes(fabric, journal)?;
+    for (s, b) in journal.sources.iter().zip(&sources) {
+        if b.is_none() {
+            sink.emit(Event::Error {
+                file: Some(s.path.clone()),
+                message: "changed or removed while the batch ran; its part of the batch is skipped and the file is left as it is".into(),
+            });
+        }
+    }
+
+    // 1. Archive copies and every output, made durable together (one sync for the batch).
+    sink.emit(Event::PhaseStarted {
+        phase: Phase::Write,
+        total: Some(journal.writes.len()),
+    });
+    let mut batch = Batch::new();
+    let mut dirs = std::collections::HashSet::new();
+    let mut ensure_parent = |p: &Path| -> Result<()> {
+        if let Some(parent) = p.parent() {
+            if dirs.insert(parent.to_path_buf()) {
+                let rel = parent.strip_prefix(&fabric.root).unwrap_or(parent);
+                store::create_dir_all_within(&fabric.root, rel)?;
+            }
+        }
+        Ok(())
+    };
+    for (s, b) in journal.sources.iter().zip(&sources) {
+        if let (Some(archive), Some(bytes)) = (&s.archive, b) {
+            let p = safe_join(fabric, archive)?;
+            if !holds(&p, &s.sha256) {
+                ensure_parent(&p)?;
+                batch.stage_write(&p, bytes)?;
+            }
+        }
+    }
+    let total = journal.writes.len();
+    for (i, w) in journal.writes.iter().enumerate() {
+        let bytes: std::borrow::Cow<[u8]> = match &w.content {
+            Content::Text { text } => text.as_bytes().into(),
+            Content::Source { source, parts } => {
+                let Some(Some(src)) = sources.get(*source) else {
+                    continue;
+                };
+                let mut v = Vec::new();
+                for [a, b] in parts {
+                    match src.get(*a..*b) {
+                        Some(s) => v.extend_from_slice(s),
+                        None => {
+                            return Err(Error::Journal {
+                                path: fabric.path(fabric::JOURNAL),
+                                message: format!("range {a}..{b} outside source {source}"),
+                            })
+                        }
+                    }
+                }
+                v.into()
+            }
+        };
+        let p = safe_join(fabric, &w.path)?;
+        if !holds(&p, &w.sha256) {
+            ensure_parent(&p)?;
+            batch.stage_write(&p, &bytes)?;
+        }
+        if (i + 1) % 1000 == 0 {
+            sink.emit(Event::Progress {
+                phase: Phase::Write,
+                done: i + 1,
+                total,
+            });
+        }
+    }
+    batch.commit()?;
+    // Renames are idempotent by state: done when the source is gone and the target is there.
+    let mut touched = std::collections::BTreeSet::new();
+    for r in &journal.renames {
+        let (from, to) = (safe_join(fabric, &r.from)?, safe_join(fabric, &r.to)?);
+        let from_is_file = std::fs::symlink_metadata(&from)
+            .map(|m| m.is_file())
+            .unwrap_or(false);
+        if from_is_file && std::fs::symlink_metadata(&to).is_err() {
+            ensure_parent(&to)?;
+            std::fs::rename(&from, &to).map_err(|e| io("rename", &from, e))?;
+            touched.extend(from.parent().map(Path::to_path_buf));
+            touched.extend(to.parent().map(Path::to_path_buf));
+        }
+    }
+    for d in touched {
+        store::sync_dir(&d)?;
+    }
+    failpoint("journal.after-writes");
+
+    // 2. The index that Argo CD and Flux read, and the manifest.
+    sink.emit(Event::PhaseStarted {
+        phase: Phase::Index,
+        total: None,
+    });
+    kustomization::refresh(fabric)?;
+    let manifest_path = fabric.path(fabric::MANIFEST);
+    let mut manifest = fabric::Manifest::load(&manifest_path)?;
+    manifest.last_batch = Some(fabric::manifest::LastBatch::from_summary(
+        &journal.batch,
+        &journal.command,
+        &journal.summary,
+    ));
+    manifest.save(&manifest_path)?;
+    failpoint("journal.after-index");
+
+    // 3. Originals leave raw/ only now that their copies are durable.
+    sink.emit(Event::PhaseStarted {
+        phase: Phase::Cleanup,
+        total: Some(journal.removes.len()),
+    });
+    let mut removal = Batch::new();
+    for r in &journal.removes {
+        let p = safe_join(fabric, &r.path)?;
+        let remove = match (&r.sha256, std::fs::symlink_metadata(&p)) {
+            (_, Err(_)) => false,
+            (_, Ok(m)) if !m.is_file() => false,
+            (None, Ok(_)) => true,
+            (Some(sha), Ok(_)) => holds(&p, sha),
+        };
+        if remove {
+            removal.stage_remove(&p);
+        }
+    }
+    removal.commit()?;
+    failpoint("journal.after-removes");
+
+    // 4. The append-only log, once per batch even if this runs twice.
+    let log_path = fabric.path(fabric::LOG);
+    if !log_has_batch(&log_path, &journal.batch)? {
+        #[derive(Serialize)]
+        struct LogLine<'a> {
+            batch: &'a str,
+            command: &'a str,
+            started_at: &'a str,
+            finished_at: String,
+            #[serde(flatten)]
+            record: &'a serde_json::Value,
+        }
+        let record = LogLine {
+            batch: &journal.batch,
+            command: &journal.command,
+            started_at: &journal.started_at,
+            finished_at: store::now_rfc3339(),
+            record: &journal.log,
+        };
+        let mut line = serde_json::to_string(&record).unwrap_or_else(|_| "{}".into());
+        line.push('\n');
+        store::append_line(&log_path, &line)?;
+    }
+    failpoint("journal.after-log");
+    let jpath = fabric.path(fabric::JOURNAL);
+    std::fs::remove_file(&jpath).map_err(|e| io("remove journal", &jpath, e))?;
+    store::sync_dir(&fabric.path(fabric::HNP))?;
+    Ok(())
+}
+
+/// Whether the log's last record is this batch (the only one a re-run could repeat).
+fn log_has_batch(path: &Path, batch: &str) -> Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io("open", path, e)),
+    };
+    let len = f.metadata().map_err(|e| io("inspect", path, e))?.len();
+    // Batch ids sit at the start of each record; the last record starts after the last
+    // newline but one. Read back far enough to find it.
+    let mut window = 64 * 1024u64;
+    loop {
+        let start = len.saturating_sub(window);
+        f.seek(SeekFrom::Start(start))
+            .map_err(|e| io("seek", path, e))?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).map_err(|e| io("read", path, e))?;
+        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        if let Some(i) = body.iter().rposition(|&b| b == b'\n') {
+            return Ok(record_batch(&body[i + 1..]) == Some(batch));
+        }
+        if start == 0 {
+            return Ok(record_batch(body) == Some(batch));
+        }
+        window *= 4;
+    }
+}
+
+fn record_batch(line: &[u8]) -> Option<&str> {
+    // {"batch":"<id>",...}: the log writer puts the batch first.
+    let s = std::str::from_utf8(line.get(..200.min(line.len()))?).ok()?;
+    let rest = s.strip_prefix("{\"batch\":\"")?;
+    rest.split('"').next()
+}
+
+/// Finish whatever an interrupted run left. Call with the fabric lock held.
+pub fn recover(fabric: &Fabric, sink: &mut dyn Sink) -> Result<Option<String>> {
+    for rel in [fabric::MANAGED, fabric::UNMANAGED, fabric::HNP, fabric::RAW] {
+        let p = fabric.path(rel);
+        if p.is_dir() {
+            store::sweep_temp_files(&p)?;
+        }
+    }
+    let Some(journal) = load(fabric)? else {
+        return Ok(None);
+    };
+    sink.emit(Event::PhaseStarted {
+        phase: Phase::Recover,
+        total: Some(journal.steps()),
+    });
+    sink.emit(Event::Recovering {
+        batch: journal.batch.clone(),
+        command: journal.command.clone(),
+        steps: journal.steps(),
+    });
+    execute(fabric, &journal, sink)?;
+    Ok(Some(journal.batch))
+}

@@ -1,0 +1,391 @@
+//! The other commands over the engine: validate (read-only), move and adopt (journaled like
+//! ingest), status (read-only).
+
+pub mod status;
+
+use std::path::{Path, PathBuf};
+
+use crate::classify::ReasonCode;
+use crate::discover::{self, Format, ReadOutcome};
+use crate::error::{io, Error, Result};
+use crate::event::{Change, Event, Fate, FileOutcome, Phase, Sink, Skip, Summary};
+use crate::fabric::{self, Fabric};
+use crate::ingest::{self, analyze, unmanaged, DocFate, FileDecision};
+use crate::journal::{self, Content, Journal, Remove, Source, Write};
+use crate::store::{self, failpoint};
+use crate::yaml::Limits;
+
+/// Validate files or folders without writing anything. Returns the summary; `unmanaged > 0`
+/// means ingest would put something in unmanaged/.
+pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Result<Summary> {
+    let started = std::time::Instant::now();
+    let mut summary = Summary {
+        dry_run: true,
+        ..Default::default()
+    };
+    let mut files = Vec::new();
+    let mut fabric_root: Option<Fabric> = None;
+    for p in paths {
+        let meta = std::fs::symlink_metadata(p).map_err(|e| io("inspect", p, e))?;
+        let shown = p.to_string_lossy().trim_end_matches('/').to_string();
+        if meta.is_dir() {
+            // A fabric directory means its raw/, judged against its managed/.
+            let (dir, prefix) =
+                if p.join(fabric::MANIFEST).is_file() && p.join(fabric::RAW).is_dir() {
+                    fabric_root = Some(Fabric { root: p.clone() });
+                    (p.join(fabric::RAW), format!("{shown}/raw/"))
+                } else {
+                    (p.clone(), format!("{shown}/"))
+                };
+            files.extend(ingest::read_inputs(
+                &dir,
+                &prefix,
+                limits,
+                &mut summary,
+                sink,
+            )?);
+        } else if meta.is_file() {
+            sink.emit(Event::FileStarted {
+                file: shown.clone(),
+                index: files.len(),
+                total: paths.len(),
+            });
+            let format = discover::format_of(&shown).unwrap_or(Format::Yaml);
+            match discover::read_stable(p, limits.max_file_bytes)? {
+                ReadOutcome::Bytes(b) => files.push(analyze::analyze(&shown, b, format, limits)),
+                ReadOutcome::TooLarge(len) => files.push(analyze::too_large(&shown, len, limits)),
+                ReadOutcome::Pending(detail) => {
+                    summary.pending += 1;
+                    sink.emit(Event::FileSkipped {
+                        file: shown,
+                        skip: Skip::Pending { detail },
+                    });
+                }
+                ReadOutcome::NotRegular(detail) => {
+                    summary.not_regular += 1;
+                    sink.emit(Event::FileSkipped {
+                        file: shown,
+                        skip: Skip::NotRegular { detail },
+                    });
+                }
+            }
+        } else {
+            summary.not_regular += 1;
+            sink.emit(Event::FileSkipped {
+                file: shown,
+                skip: Skip::NotRegular {
+                    detail: "not a regular file or folder: never read".into(),
+                },
+            });
+        }
+    }
+    sink.emit(Event::PhaseStarted {
+        phase: Phase::Plan,
+        total: Some(files.len()),
+    });
+    let decision = ingest::decide(&files);
+    for (f, d) in files.iter().zip(&decision.files) {
+        summary.files += 1;
+        match d {
+            FileDecision::Whole {
+                code, reason, docs, ..
+            } => {
+                summary.files_unmanaged_whole += 1;
+                for (i, pos, object, c, r) in docs {
+                    summary.documents += 1;
+                    summary.unmanaged += 1;
+                    sink.emit(Event::DocumentClassified {
+                        file: f.rel.clone(),
+                        index: *i,
+                        pos: Some(*pos),
+                        object: object.clone(),
+                        fate: Fate::Unmanaged {
+                            code: *c,
+                            reason: r.clone(),
+                            path: None,
+                        },
+                    });
+                }
+                sink.emit(Event::FileFinished {
+                    file: f.rel.clone(),
+                    outcome: FileOutcome::WholeUnmanaged {
+                        code: *code,
+                        reason: reason.clone(),
+                        path: None,
+                    },
+                });
+            }
+            FileDecision::Docs(fates) => {
+                let (mut m, mut u, mut e) = (0, 0, 0);
+                for (doc, fate) in f.docs().iter().zip(fates) {
+                    summary.documents += 1;
+                    let object = match &doc.verdict {
+                        analyze::DocVerdict::Managed { identity, .. } => Some(identity.to_string()),
+                        analyze::DocVerdict::Unmanaged { identity, .. } => {
+                            identity.as_ref().map(|i| i.to_string())
+                        }
+                        analyze::DocVerdict::Empty => None,
+                    };
+                    let fate = match fate {
+                        DocFate::Managed { path, .. } => {
+                            m += 1;
+                            let rel = format!("{}/{path}", fabric::MANAGED);
+                            let change = match &fabric_root {
+                                Some(fab) => match std::fs::read(fab.path(&rel)) {
+                                    Ok(old) if old == doc.output(&f.bytes) => Change::Unchanged,
+                                    Ok(_) => Change::Update,
+                                    Err(_) => Change::Create,
+                                },
+                                None => Change::Create,
+                            };
+                            match change {
+                                Change::Create => summary.created += 1,
+                                Change::Update => summary.updated += 1,
+                                Change::Unchanged => summary.unchanged += 1,
+                            }
+                            Fate::Managed { path: rel, change }
+                        }
+                        DocFate::Unmanaged { code, reason } => {
+                            u += 1;
+                            summary.unmanaged += 1;
+                            if *code == ReasonCode::Conflict {
+                                summary.conflicts += 1;
+                            }
+                            Fate::Unmanaged {
+                                code: *code,
+                                reason: reason.clone(),
+                                path: None,
+                            }
+                        }
+                        DocFate::Empty => {
+                            e += 1;
+                            summary.empty += 1;
+                            Fate::Empty
+                        }
+                    };
+                    sink.emit(Event::DocumentClassified {
+                        file: f.rel.clone(),
+                        index: doc.index,
+                        pos: Some(doc.pos),
+                        object,
+                        fate,
+                    });
+                }
+                sink.emit(Event::FileFinished {
+                    file: f.rel.clone(),
+                    outcome: FileOutcome::Split {
+                        managed: m,
+                        unmanaged: u,
+                        empty: e,
+                    },
+                });
+            }
+        }
+    }
+    summary.millis = started.elapsed().as_millis();
+    sink.emit(Event::BatchFinished {
+        summary: summary.clone(),
+    });
+    Ok(summary)
+}
+
+/// Resolve FILE given on the command line: relative to the current directory if it exists
+/// there, else relative to the fabric. Returns the fabric-relative path. The last component is
+/// not resolved, so a symlink is seen as one.
+fn fabric_rel(fabric: &Fabric, file: &Path) -> Result<String> {
+    let candidate = if file.is_absolute() || std::fs::symlink_metadata(file).is_ok() {
+        file.to_path_buf()
+    } else {
+        fabric.root.join(file)
+    };
+    let name = candidate
+        .file_name()
+        .ok_or_else(|| Error::Usage(format!("{}: not a file path", file.display())))?;
+    let parent = candidate
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let parent = std::fs::canonicalize(parent).map_err(|e| io("resolve", parent, e))?;
+    let full = parent.join(name);
+    match full.strip_prefix(&fabric.root) {
+        Ok(rel) => Ok(rel.to_string_lossy().into_owned()),
+        Err(_) => Err(Error::Refused(format!(
+            "{} is outside the fabric {}",
+            file.display(),
+            fabric.root.display()
+        ))),
+    }
+}
+
+fn read_regular(fabric: &Fabric, rel: &str) -> Result<Vec<u8>> {
+    let p = fabric.path(rel);
+    match discover::read_stable(&p, usize::MAX / 2)? {
+        ReadOutcome::Bytes(b) => Ok(b),
+        ReadOutcome::NotRegular(d) => Err(Error::Refused(format!("{rel}: {d}"))),
+        ReadOutcome::Pending(d) => Err(Error::Refused(format!(
+            "{rel}: {d}; try again when it is complete"
+        ))),
+        ReadOutcome::TooLarge(n) => Err(Error::Refused(format!("{rel}: {n} bytes is too large"))),
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MoveReport {
+    pub from: String,
+    pub to: String,
+    pub reason_file: String,
+    pub batch: String,
+}
+
+/// `fgd move`: stop managing a raw or managed file; it goes to unmanaged/ with the reason.
+pub fn move_to_unmanaged(
+    dir: &Path,
+    file: &Path,
+    reason: &str,
+    sink: &mut dyn Sink,
+) -> Result<MoveReport> {
+    let fabric = Fabric::open(dir)?;
+    let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "move")?;
+    journal::recover(&fabric, sink)?;
+    let rel = fabric_rel(&fabric, file)?;
+    let inner = match rel.split_once('/') {
+        Some(("raw", inner)) | Some(("managed", inner)) if rel != fabric::KUSTOMIZATION => inner.to_string(),
+        _ => {
+            return Err(Error::Usage(format!(
+                "{rel}: only files under raw/ or managed/ (not the kustomization) can be moved to unmanaged/"
+            )))
+        }
+    };
+    if reason.trim().is_empty() {
+        return Err(Error::Usage(
+            "--reason must say why the file is no longer managed".into(),
+        ));
+    }
+    let bytes = read_regular(&fabric, &rel)?;
+    let sha = analyze::sha256_hex(&bytes);
+    let mut j = Journal::new("move");
+    let item = unmanaged::Names::new(&fabric).item(&inner, None, &bytes)?;
+    j.sources.push(Source {
+        path: rel.clone(),
+        sha256: sha.clone(),
+        len: bytes.len() as u64,
+        archive: None,
+    });
+    if item.fresh {
+        j.writes.push(Write {
+            path: item.path.clone(),
+            sha256: sha.clone(),
+            content: Content::Source {
+                source: 0,
+                parts: vec![[0, bytes.len()]],
+            },
+        });
+    }
+    let record = unmanaged::reason_record(
+        &item,
+        &rel,
+        &sha,
+        &j.batch,
+        ReasonCode::Operator,
+        reason,
+        None,
+        Vec::new(),
+    );
+    j.writes.push(Write {
+        path: item.reason_path.clone(),
+        sha256: analyze::sha256_hex(record.as_bytes()),
+        content: Content::Text { text: record },
+    });
+    j.removes.push(Remove {
+        path: rel.clone(),
+        sha256: Some(sha.clone()),
+    });
+    j.summary.files = 1;
+    j.summary.unmanaged = 1;
+    j.log = serde_json::json!({"from": rel, "to": item.path, "sha256": sha, "reason": reason});
+    journal::begin(&fabric, &j)?;
+    failpoint("move.after-journal");
+    journal::execute(&fabric, &j, sink)?;
+    Ok(MoveReport {
+        from: rel,
+        to: item.path,
+        reason_file: item.reason_path,
+        batch: j.batch,
+    })
+}
+
+/// `fgd adopt`: send an unmanaged item back to raw/ for another try.
+pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport> {
+    let fabric = Fabric::open(dir)?;
+    let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "adopt")?;
+    journal::recover(&fabric, sink)?;
+    let mut rel = fabric_rel(&fabric, file)?;
+    if rel.ends_with(fabric::REASON_SUFFIX) {
+        rel.truncate(rel.len() - fabric::REASON_SUFFIX.len());
+    }
+    let inner = match rel
+        .strip_prefix("unmanaged/")
+        .and_then(|r| r.strip_suffix(fabric::UNMANAGED_SUFFIX))
+    {
+        Some(i) if !i.is_empty() => i.to_string(),
+        _ => {
+            return Err(Error::Usage(format!(
+                "{rel}: adopt takes an item under unmanaged/ ending in {}",
+                fabric::UNMANAGED_SUFFIX
+            )))
+        }
+    };
+    let bytes = read_regular(&fabric, &rel)?;
+    let sha = analyze::sha256_hex(&bytes);
+    // A free name in raw/: never overwrite what an operator has put there since.
+    let (stem, ext) = match inner.rfind('.') {
+        Some(d) if d > inner.rfind('/').map(|s| s + 1).unwrap_or(0) => inner.split_at(d),
+        _ => (inner.as_str(), ""),
+    };
+    let mut target = format!("{}/{inner}", fabric::RAW);
+    let mut n = 2;
+    while std::fs::symlink_metadata(fabric.path(&target)).is_ok() {
+        target = format!("{}/{stem}~{n}{ext}", fabric::RAW);
+        n += 1;
+    }
+    let mut j = Journal::new("adopt");
+    j.sources.push(Source {
+        path: rel.clone(),
+        sha256: sha.clone(),
+        len: bytes.len() as u64,
+        archive: None,
+    });
+    j.writes.push(Write {
+        path: target.clone(),
+        sha256: sha.clone(),
+        content: Content::Source {
+            source: 0,
+            parts: vec![[0, bytes.len()]],
+        },
+    });
+    j.removes.push(Remove {
+        path: rel.clone(),
+        sha256: Some(sha.clone()),
+    });
+    let reason_file = format!("{rel}{}", fabric::REASON_SUFFIX);
+    j.removes.push(Remove {
+        path: reason_file.clone(),
+        sha256: None,
+    });
+    j.summary.files = 1;
+    j.log = serde_json::json!({"from": rel, "to": target, "sha256": sha});
+    journal::begin(&fabric, &j)?;
+    failpoint("adopt.after-journal");
+    journal::execute(&fabric, &j, sink)?;
+    Ok(MoveReport {
+        from: rel,
+        to: target,
+        reason_file,
+        batch: j.batch,
+    })
+}
+
+/// Shared by the front ends: does this summary mean "some input went to unmanaged"?
+pub fn went_unmanaged(s: &Summary) -> bool {
+    s.unmanaged > 0 || s.files_unmanaged_whole > 0
+}

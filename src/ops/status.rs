@@ -1,0 +1,90 @@
+//! `fgd status`: a read-only look at a fabric. Takes no lock, so it works while another fgd runs.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::discover::{self, Found};
+use crate::error::Result;
+use crate::fabric::{self, kustomization, manifest::LastBatch, Fabric};
+use crate::journal;
+use crate::store::{FabricLock, LockOwner};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub fabric: String,
+    pub path: String,
+    pub structure_version: u32,
+    /// Input files waiting in raw/.
+    pub raw_pending: usize,
+    /// Files in raw/ that ingest will not read (ignored, not regular).
+    pub raw_skipped: usize,
+    pub managed: usize,
+    pub unmanaged: usize,
+    pub last_batch: Option<LastBatch>,
+    pub lock: Option<LockOwner>,
+    pub unfinished: Option<Unfinished>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Unfinished {
+    pub batch: String,
+    pub command: String,
+    pub started_at: String,
+    pub steps: usize,
+}
+
+pub fn status(dir: &Path) -> Result<Status> {
+    let fabric = Fabric::open(dir)?;
+    let manifest = fabric.manifest()?;
+    let (mut raw_pending, mut raw_skipped) = (0, 0);
+    for f in discover::discover(&fabric.path(fabric::RAW), "raw/")? {
+        match f {
+            Found::File { .. } => raw_pending += 1,
+            Found::Skipped { .. } => raw_skipped += 1,
+        }
+    }
+    let managed = kustomization::object_files(&fabric)?.len();
+    let unmanaged = count_items(&fabric.path(fabric::UNMANAGED));
+    let unfinished = journal::load(&fabric)?.map(|j| Unfinished {
+        steps: j.steps(),
+        batch: j.batch,
+        command: j.command,
+        started_at: j.started_at,
+    });
+    Ok(Status {
+        fabric: manifest.fabric,
+        path: fabric.root.display().to_string(),
+        structure_version: manifest.structure_version,
+        raw_pending,
+        raw_skipped,
+        managed,
+        unmanaged,
+        last_batch: manifest.last_batch,
+        lock: FabricLock::holder(&fabric.path(fabric::LOCK))?,
+        unfinished,
+    })
+}
+
+fn count_items(dir: &Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(t) = e.file_type() else { continue };
+            if t.is_dir() {
+                stack.push(e.path());
+            } else if t.is_file()
+                && e.file_name()
+                    .to_string_lossy()
+                    .ends_with(fabric::UNMANAGED_SUFFIX)
+            {
+                n += 1;
+            }
+        }
+    }
+    n
+}

@@ -1,0 +1,182 @@
+//! The fabric lock: flock(2) on `.hnp/lock`, held for the life of a `FabricLock`. The kernel
+//! releases it when the process dies, so kill -9 leaves no stale lock; the owner record inside
+//! is only there to tell the next instance who holds it.
+
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{err, StoreError};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LockOwner {
+    pub pid: u32,
+    pub host: String,
+    pub since: String,
+    pub command: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("{}", held_message(.0))]
+    Held(Option<LockOwner>),
+    #[error(transparent)]
+    Io(#[from] StoreError),
+}
+
+fn held_message(owner: &Option<LockOwner>) -> String {
+    match owner {
+        Some(o) => format!(
+            "locked by pid {} on host {} since {} ({})",
+            o.pid, o.host, o.since, o.command
+        ),
+        None => "locked by another process (no owner record)".into(),
+    }
+}
+
+pub struct FabricLock {
+    file: std::fs::File,
+}
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "unknown".into();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+fn read_owner(file: &mut std::fs::File) -> Option<LockOwner> {
+    let mut s = String::new();
+    file.rewind().ok()?;
+    file.read_to_string(&mut s).ok()?;
+    serde_json::from_str(&s).ok()
+}
+
+fn would_block(rc: i32) -> bool {
+    rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
+}
+
+impl FabricLock {
+    /// Take the lock now or fail at once with the holder: fgd never waits on another fgd.
+    pub fn acquire(lock_path: &Path, command: &str) -> Result<FabricLock, LockError> {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(lock_path)
+            .map_err(|e| err("open lock", lock_path, e))?;
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if would_block(rc) {
+            return Err(LockError::Held(read_owner(&mut file)));
+        }
+        if rc != 0 {
+            return Err(err("lock", lock_path, std::io::Error::last_os_error()).into());
+        }
+        let owner = LockOwner {
+            pid: std::process::id(),
+            host: hostname(),
+            since: super::now_rfc3339(),
+            command: command.to_string(),
+        };
+        let record = serde_json::to_string(&owner).unwrap_or_default();
+        file.set_len(0)
+            .map_err(|e| err("write lock", lock_path, e))?;
+        file.rewind().map_err(|e| err("write lock", lock_path, e))?;
+        file.write_all(record.as_bytes())
+            .map_err(|e| err("write lock", lock_path, e))?;
+        file.sync_data()
+            .map_err(|e| err("sync lock", lock_path, e))?;
+        Ok(FabricLock { file })
+    }
+
+    /// Who holds the lock right now, without taking it.
+    pub fn holder(lock_path: &Path) -> Result<Option<LockOwner>, StoreError> {
+        let mut file = match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(lock_path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(err("open lock", lock_path, e)),
+        };
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+        if would_block(rc) {
+            return Ok(Some(read_owner(&mut file).unwrap_or(LockOwner {
+                pid: 0,
+                host: "unknown".into(),
+                since: "unknown".into(),
+                command: "another process".into(),
+            })));
+        }
+        if rc == 0 {
+            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+        }
+        Ok(None)
+    }
+}
+
+impl Drop for FabricLock {
+    fn drop(&mut self) {
+        // Clear the owner record before the lock goes with the file descriptor.
+        let _ = self.file.set_len(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_acquire_is_refused_with_the_owner_until_the_first_is_dropped() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("lock");
+        let first = FabricLock::acquire(&p, "ingest").unwrap();
+        match FabricLock::acquire(&p, "move") {
+            Err(LockError::Held(Some(o))) => {
+                assert_eq!(o.pid, std::process::id());
+                assert_eq!(o.command, "ingest");
+                assert!(LockError::Held(Some(o))
+                    .to_string()
+                    .starts_with("locked by pid"));
+            }
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        assert_eq!(
+            FabricLock::holder(&p).unwrap().map(|o| o.command),
+            Some("ingest".into())
+        );
+        drop(first);
+        assert_eq!(FabricLock::holder(&p).unwrap(), None);
+        FabricLock::acquire(&p, "again").unwrap();
+    }
+
+    #[test]
+    fn a_lock_held_by_a_killed_process_is_free() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("lock");
+        let mut child = std::process::Command::new("flock")
+            .arg("-o")
+            .arg(&p)
+            .args(["sleep", "30"])
+            .spawn()
+            .expect("flock(1)");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(matches!(
+            FabricLock::acquire(&p, "x"),
+            Err(LockError::Held(_))
+        ));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        FabricLock::acquire(&p, "x").unwrap();
+    }
+}

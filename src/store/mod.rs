@@ -1,0 +1,38 @@
+//! Durable, symlink-safe file operations for the fabric directory: atomic writes (single and
+//! batched), durable appends, the fabric lock, and fail points for crash tests.
+
+mod atomic;
+mod failpoint;
+mod lock;
+mod safe_path;
+mod time;
+
+pub use atomic::{
+    append_line, sweep_temp_files, sync_dir, write_atomic, Batch, CommitStats, TEMP_PREFIX,
+};
+pub use failpoint::{failpoint, parse_failpoint};
+pub use lock::{FabricLock, LockError, LockOwner};
+pub use safe_path::{create_dir_all_within, ensure_real_dir, is_within};
+pub use time::{now_rfc3339, rfc3339};
+
+use std::path::PathBuf;
+
+/// An I/O error that always names the operation and the path.
+#[derive(Debug, thiserror::Error)]
+#[error("{op} {path}: {source}")]
+pub struct StoreError {
+    pub op: &'static str,
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+pub(crate) fn err(op: &'static str, path: &std::path::Path, source: std::io::Error) -> StoreError {
+    StoreError {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}

@@ -1,0 +1,458 @@
+//! Parsing one chunk with serde_yaml, behind guards: size, flow nesting depth (libyaml is
+//! quadratic on deep flow collections), alias expansion (billion laughs), at most two documents
+//! read and a stop at the first error (serde_yaml repeats an error forever and can yield a
+//! phantom document after "unknown anchor").
+
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::{Chunk, Limits, Pos};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// Only comments or blank lines.
+    Empty,
+    Document(serde_yaml::Value),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum YamlErrorKind {
+    Syntax,
+    TooLarge,
+    TooDeep,
+    AliasExpansion,
+    MultipleDocuments,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("{message}")]
+pub struct YamlError {
+    pub kind: YamlErrorKind,
+    pub message: String,
+    /// In the original file.
+    pub pos: Pos,
+}
+
+/// What the cheap linear pre-scan learns about a chunk.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Scan {
+    /// Deepest flow nesting and where it crossed the limit.
+    too_deep_at: Option<(usize, usize)>,
+    has_alias: bool,
+}
+
+fn token_start(prev: u8) -> bool {
+    matches!(
+        prev,
+        b' ' | b'\t' | b'\n' | b'\r' | b'[' | b'{' | b',' | b':' | b'-' | b'?'
+    )
+}
+
+/// One pass over the bytes: flow depth counted both quote-aware and quote-blind (a crafted
+/// text that fools one count does not fool the other), and whether any alias is used.
+fn scan(text: &str, max_depth: usize) -> Scan {
+    let b = text.as_bytes();
+    let mut out = Scan::default();
+    let (mut aware, mut blind) = (0usize, 0usize);
+    let mut line = 0usize;
+    let mut line_start = 0usize;
+    let mut i = 0;
+    let mut prev = b'\n';
+    let mut in_quote: Option<u8> = None;
+    let mut in_comment = false;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'[' | b'{' => blind += 1,
+            b']' | b'}' => blind = blind.saturating_sub(1),
+            _ => {}
+        }
+        if c == b'\n' {
+            line += 1;
+            line_start = i + 1;
+            in_comment = false;
+        } else if in_comment {
+        } else if let Some(q) = in_quote {
+            if q == b'"' && c == b'\\' {
+                i += 2;
+                prev = b'x';
+                continue;
+            }
+            if c == q {
+                if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                in_quote = None;
+            }
+        } else {
+            match c {
+                b'#' if matches!(prev, b' ' | b'\t' | b'\n') => in_comment = true,
+                b'"' | b'\'' if token_start(prev) => in_quote = Some(c),
+                b'[' | b'{' => aware += 1,
+                b']' | b'}' => aware = aware.saturating_sub(1),
+                b'*' if token_start(prev)
+                    && b.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()) =>
+                {
+                    out.has_alias = true
+                }
+                _ => {}
+            }
+        }
+        if out.too_deep_at.is_none() && aware.max(blind) > max_depth {
+            out.too_deep_at = Some((line, i - line_start));
+        }
+        prev = c;
+        i += 1;
+    }
+    out
+}
+
+/// Counts nodes as serde_yaml replays them (aliases included) without keeping any, and stops
+/// once the budget is spent: this bounds both time and memory before a Value is built.
+struct Budget<'a>(&'a mut usize);
+
+impl<'de> DeserializeSeed<'de> for Budget<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl Budget<'_> {
+    fn spend<E: serde::de::Error>(&mut self) -> Result<(), E> {
+        if *self.0 == 0 {
+            return Err(E::custom(OVER_BUDGET));
+        }
+        *self.0 -= 1;
+        Ok(())
+    }
+}
+
+const OVER_BUDGET: &str = "fgd: alias expansion budget exceeded";
+
+impl<'de> Visitor<'de> for Budget<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML node")
+    }
+    fn visit_bool<E: serde::de::Error>(mut self, _: bool) -> Result<(), E> {
+        self.spend()
+    }
+    fn visit_i64<E: serde::de::Error>(mut self, _: i64) -> Result<(), E> {
+        self.spend()
+    }
+    fn visit_u64<E: serde::de::Error>(mut self, _: u64) -> Result<(), E> {
+        self.spend()
+    }
+    fn visit_f64<E: serde::de::Error>(mut self, _: f64) -> Result<(), E> {
+        self.spend()
+    }
+    fn visit_str<E: serde::de::Error>(mut self, _: &str) -> Result<(), E> {
+        self.spend()
+    }
+    fn visit_bytes<E: serde::de::Error>(mut self, _: &[u8]) -> Result<(), E> {
+        self.spend()
+    }
+    fn visit_unit<E: serde::de::Error>(mut self) -> Result<(), E> {
+        self.spend()
+    }
+    fn visit_none<E: serde::de::Error>(mut self) -> Result<(), E> {
+        self.spend()
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(mut self, d: D) -> Result<(), D::Error> {
+        self.spend()?;
+        Budget(self.0).deserialize(d)
+    }
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(mut self, d: D) -> Result<(), D::Error> {
+        self.spend()?;
+        Budget(self.0).deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        self.spend()?;
+        while seq.next_element_seed(Budget(self.0))?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        self.spend()?;
+        while map.next_key_seed(Budget(self.0))?.is_some() {
+            map.next_value_seed(Budget(self.0))?;
+        }
+        Ok(())
+    }
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(mut self, data: A) -> Result<(), A::Error> {
+        use serde::de::VariantAccess;
+        self.spend()?;
+        let ((), variant) = data.variant_seed(Budget(self.0))?;
+        variant.newtype_variant_seed(Budget(self.0))
+    }
+}
+
+/// serde_yaml's message, with its chunk-relative positions rewritten to the original file.
+fn rewrite_positions(message: &str, line_offset: usize) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("line ") {
+        out.push_str(&rest[..i + 5]);
+        rest = &rest[i + 5..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        match rest[..digits].parse::<usize>() {
+            Ok(n) => out.push_str(&(n + line_offset).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn yaml_error(kind: YamlErrorKind, e: &serde_yaml::Error, chunk: &Chunk) -> YamlError {
+    let offset = chunk.start.line - 1;
+    let pos = match e.location() {
+        Some(l) => Pos {
+            line: l.line() + offset,
+            column: l.column(),
+        },
+        None => chunk.content.unwrap_or(chunk.start),
+    };
+    let full = rewrite_positions(&e.to_string(), offset);
+    // The position is reported separately: keep the message itself short.
+    let message = match full.split_once(&format!(" at line {} column {}", pos.line, pos.column)) {
+        Some((head, tail)) => format!("{head}{tail}"),
+        None => full,
+    };
+    YamlError { kind, message, pos }
+}
+
+pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed, YamlError> {
+    let body = &text[chunk.range.clone()];
+    let at = chunk.content.unwrap_or(chunk.start);
+    if body.len() > limits.max_doc_bytes {
+        return Err(YamlError {
+            kind: YamlErrorKind::TooLarge,
+            message: format!(
+                "the document is {} bytes; fgd reads documents of at most {} bytes",
+                body.len(),
+                limits.max_doc_bytes
+            ),
+            pos: at,
+        });
+    }
+    let s = scan(body, limits.max_flow_depth);
+    if let Some((line, col)) = s.too_deep_at {
+        let line_text = body.lines().nth(line).unwrap_or("");
+        let column = line_text
+            .get(..col)
+            .map(|p| p.chars().count())
+            .unwrap_or(col)
+            + 1;
+        return Err(YamlError {
+            kind: YamlErrorKind::TooDeep,
+            message: format!(
+                "flow collections ([ ] and {{ }}) nest deeper than {} levels",
+                limits.max_flow_depth
+            ),
+            pos: Pos {
+                line: chunk.start.line + line,
+                column,
+            },
+        });
+    }
+    if chunk.content.is_none() {
+        return Ok(Parsed::Empty);
+    }
+    if s.has_alias {
+        let mut budget = limits.max_nodes;
+        if let Some(doc) = serde_yaml::Deserializer::from_str(body).next() {
+            if let Err(e) = Budget(&mut budget).deserialize(doc) {
+                let msg = e.to_string();
+                if msg.contains(OVER_BUDGET) || msg.contains("repetition limit exceeded") {
+                    return Err(YamlError {
+                        kind: YamlErrorKind::AliasExpansion,
+                        message: format!(
+                            "aliases expand this document to more than {} nodes (the parser expands every alias); write the values out or use fewer aliases",
+                            limits.max_nodes
+                        ),
+                        pos: at,
+                    });
+                }
+                // Any other error is reported below, by the real parse.
+            }
+        }
+    }
+    let mut docs = serde_yaml::Deserializer::from_str(body);
+    let first = match docs.next() {
+        None => return Ok(Parsed::Empty),
+        Some(d) => serde_yaml::Value::deserialize(d).map_err(|e| classify_error(&e, chunk))?,
+    };
+    // A second document inside one chunk (a `...` end marker followed by more): refuse rather
+    // than guess which one is meant. Only one more is read, and only if the first parsed.
+    if let Some(d) = docs.next() {
+        let second = serde_yaml::Value::deserialize(d);
+        if !matches!(second, Ok(serde_yaml::Value::Null)) {
+            return Err(YamlError {
+                kind: YamlErrorKind::MultipleDocuments,
+                message: "more than one YAML document without a `---` line between them (after a `...` end marker?); put `---` on its own line between documents".into(),
+                pos: at,
+            });
+        }
+    }
+    Ok(Parsed::Document(first))
+}
+
+fn classify_error(e: &serde_yaml::Error, chunk: &Chunk) -> YamlError {
+    let msg = e.to_string();
+    let kind = if msg.contains("recursion limit exceeded") {
+        YamlErrorKind::TooDeep
+    } else if msg.contains("repetition limit exceeded") {
+        YamlErrorKind::AliasExpansion
+    } else {
+        YamlErrorKind::Syntax
+    };
+    yaml_error(kind, e, chunk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::split;
+    use super::*;
+
+    fn parse(t: &str) -> Vec<Result<Parsed, YamlError>> {
+        split(t)
+            .iter()
+            .map(|c| parse_chunk(t, c, &Limits::default()))
+            .collect()
+    }
+
+    #[test]
+    fn a_syntax_error_in_document_two_keeps_one_and_three_and_names_the_original_line() {
+        let t = "a: 1\n---\nb: 2\n  c: 3\n---\nd: 4\n";
+        let r = parse(t);
+        assert!(matches!(r[0], Ok(Parsed::Document(_))));
+        let e = r[1].as_ref().unwrap_err();
+        assert_eq!(e.kind, YamlErrorKind::Syntax);
+        assert_eq!(e.pos.line, 4, "{e:?}");
+        assert!(
+            !e.message.contains("line 2 "),
+            "chunk-relative line leaked: {}",
+            e.message
+        );
+        assert!(matches!(r[2], Ok(Parsed::Document(_))));
+    }
+
+    #[test]
+    fn billion_laughs_is_refused_fast() {
+        let mut t = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        for (n, p) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+        {
+            t.push_str(&format!(
+                "{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+            ));
+        }
+        let r = parse(&t);
+        assert_eq!(
+            r[0].as_ref().unwrap_err().kind,
+            YamlErrorKind::AliasExpansion
+        );
+    }
+
+    #[test]
+    fn a_wide_anchor_aliased_a_few_levels_deep_is_refused() {
+        let items: Vec<String> = (0..2000).map(|i| format!("k{i}")).collect();
+        let mut t = format!("a: &a [{}]\n", items.join(","));
+        t.push_str("b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n");
+        assert_eq!(
+            parse(&t)[0].as_ref().unwrap_err().kind,
+            YamlErrorKind::AliasExpansion
+        );
+    }
+
+    #[test]
+    fn modest_aliases_still_work() {
+        let t = "base: &b {x: 1}\nuse: *b\nmerge:\n  <<: *b\n  y: 2\n";
+        assert!(matches!(parse(t)[0], Ok(Parsed::Document(_))));
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_before_parsing() {
+        let t = format!("x: {}{}\n", "[".repeat(5000), "]".repeat(5000));
+        let e = parse(&t).remove(0).unwrap_err();
+        assert_eq!(e.kind, YamlErrorKind::TooDeep);
+        assert_eq!(
+            e.pos,
+            Pos {
+                line: 1,
+                column: 68
+            }
+        );
+        // Brackets in quoted strings and comments do not count... unless unbalanced past the
+        // limit, where the quote-blind count refuses as well.
+        let t = format!("x: \"{}\"\n# {}\n", "]".repeat(100), "]".repeat(100));
+        assert!(parse(&t)[0].is_ok());
+        let t = format!(
+            "x: ['{}', {}{}]\n",
+            "]".repeat(70),
+            "[".repeat(70),
+            "]".repeat(70)
+        );
+        assert_eq!(
+            parse(&t).remove(0).unwrap_err().kind,
+            YamlErrorKind::TooDeep
+        );
+    }
+
+    #[test]
+    fn deep_block_nesting_hits_the_recursion_limit() {
+        let mut t = String::new();
+        for i in 0..200 {
+            t.push_str(&format!("{}k:\n", "  ".repeat(i)));
+        }
+        t.push_str(&format!("{}v\n", "  ".repeat(200)));
+        assert_eq!(
+            parse(&t).remove(0).unwrap_err().kind,
+            YamlErrorKind::TooDeep
+        );
+    }
+
+    #[test]
+    fn an_unknown_anchor_is_one_error_and_no_phantom_document() {
+        let t = "a: *nope\n";
+        let r = parse(t);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].as_ref().unwrap_err().kind, YamlErrorKind::Syntax);
+    }
+
+    #[test]
+    fn an_end_marker_followed_by_more_is_multiple_documents() {
+        let t = "a: 1\n...\nb: 2\n";
+        assert_eq!(
+            parse(t).remove(0).unwrap_err().kind,
+            YamlErrorKind::MultipleDocuments
+        );
+        assert!(matches!(parse("a: 1\n...\n")[0], Ok(Parsed::Document(_))));
+    }
+
+    #[test]
+    fn an_oversized_document_is_not_parsed() {
+        let t = format!("a: \"{}\"\n", "x".repeat(4 << 20));
+        assert_eq!(
+            parse(&t).remove(0).unwrap_err().kind,
+            YamlErrorKind::TooLarge
+        );
+    }
+
+    #[test]
+    fn comments_only_is_empty_and_a_bare_null_is_a_document() {
+        assert_eq!(parse("# nothing\n")[0], Ok(Parsed::Empty));
+        assert_eq!(parse("a: 1\n---\n")[1], Ok(Parsed::Empty));
+        assert_eq!(
+            parse("~\n")[0],
+            Ok(Parsed::Document(serde_yaml::Value::Null))
+        );
+    }
+}

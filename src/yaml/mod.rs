@@ -1,0 +1,47 @@
+//! YAML input behind fgd's guards. serde_yaml 0.9 has real failure modes on hostile input
+//! (billion-laughs expansion, quadratic deep flow nesting, an error repeated forever by its
+//! document iterator, a phantom document after "unknown anchor"), so fgd never hands it a whole
+//! file: it checks the encoding, splits the text at column-0 `---` lines first, bounds each
+//! chunk's size, flow depth and alias expansion, and parses one chunk at a time.
+
+mod encoding;
+mod guard;
+mod split;
+
+pub use encoding::{decode, Decoded, EncodingError};
+pub use guard::{parse_chunk, Parsed, YamlError, YamlErrorKind};
+pub use split::{line_of_key, split, whole, Chunk};
+
+/// Caps applied before and around serde_yaml.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub max_file_bytes: usize,
+    pub max_doc_bytes: usize,
+    pub max_flow_depth: usize,
+    pub max_nodes: usize,
+}
+
+pub const MAX_FILE_BYTES: usize = 16 << 20;
+pub const MAX_DOC_BYTES: usize = 3 << 20;
+pub const MAX_FLOW_DEPTH: usize = 64;
+pub const MAX_NODES: usize = 1_000_000;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: MAX_FILE_BYTES,
+            max_doc_bytes: MAX_DOC_BYTES,
+            max_flow_depth: MAX_FLOW_DEPTH,
+            max_nodes: MAX_NODES,
+        }
+    }
+}
+
+/// 1-based line and column in the original file (columns count characters).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}

@@ -1,0 +1,278 @@
+//! Cutting a file's text into documents at column-0 `---` lines, before any parsing, as
+//! Kubernetes' own YAML reader does: a syntax error in one document cannot take its neighbours
+//! down with it.
+
+use std::ops::Range;
+
+use super::Pos;
+
+/// One document's slice of the text. The ranges of a file's chunks are contiguous and cover
+/// the whole text, so nothing is lost between them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    pub index: usize,
+    pub range: Range<usize>,
+    /// Position of `range.start`.
+    pub start: Pos,
+    /// First line that is not blank, a comment, a directive or the separator; None when the
+    /// chunk holds no document (only comments).
+    pub content: Option<Pos>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Blank,
+    /// Comment lines, and `%` directives, which also belong to the document after them.
+    Comment,
+    Separator,
+    Content,
+}
+
+struct Line {
+    start: usize,
+    kind: Kind,
+    /// Column of the first non-blank character (1-based), for content lines.
+    indent: usize,
+}
+
+pub(crate) fn is_separator(line: &str) -> bool {
+    let l = line.trim_end_matches(['\n', '\r']);
+    match l.strip_prefix("---") {
+        Some(rest) => rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t'),
+        None => false,
+    }
+}
+
+fn classify_line(line: &str) -> (Kind, usize) {
+    if is_separator(line) {
+        return (Kind::Separator, 1);
+    }
+    let body = line.trim_end_matches(['\n', '\r']);
+    let trimmed = body.trim_start_matches([' ', '\t']);
+    let indent = body.len() - trimmed.len() + 1;
+    if trimmed.is_empty() {
+        (Kind::Blank, indent)
+    } else if trimmed.starts_with('#') || body.starts_with('%') {
+        (Kind::Comment, indent)
+    } else {
+        (Kind::Content, indent)
+    }
+}
+
+fn lines(text: &str) -> Vec<Line> {
+    let mut out = Vec::with_capacity(text.len() / 24 + 1);
+    let mut start = 0;
+    for piece in text.split_inclusive('\n') {
+        let (kind, indent) = classify_line(piece);
+        out.push(Line {
+            start,
+            kind,
+            indent,
+        });
+        start += piece.len();
+    }
+    out
+}
+
+pub fn split(text: &str) -> Vec<Chunk> {
+    let lines = lines(text);
+    // Line indexes where a chunk begins.
+    let mut starts: Vec<usize> = vec![0];
+    for (k, l) in lines.iter().enumerate() {
+        if l.kind != Kind::Separator || k == 0 {
+            continue;
+        }
+        // The comment block just before the separator belongs to the document after it;
+        // blank lines before that block stay with the previous document.
+        let mut j = k;
+        while j > 0 && matches!(lines[j - 1].kind, Kind::Comment | Kind::Blank) {
+            j -= 1;
+        }
+        let block = (j..k)
+            .find(|&i| lines[i].kind == Kind::Comment)
+            .unwrap_or(k);
+        // block == 0: only comments before the first separator; they join the first document.
+        if block > *starts.last().unwrap_or(&0) {
+            starts.push(block);
+        }
+    }
+    // A first chunk holding nothing but blanks/comments is folded into the next one.
+    if starts.len() > 1
+        && !lines[starts[0]..starts[1]]
+            .iter()
+            .any(|l| matches!(l.kind, Kind::Content | Kind::Separator))
+    {
+        starts.remove(0);
+        starts[0] = 0;
+    }
+    if lines.iter().all(|l| l.kind == Kind::Blank) {
+        return Vec::new();
+    }
+    let mut chunks = Vec::with_capacity(starts.len());
+    for (index, &s) in starts.iter().enumerate() {
+        let e = starts.get(index + 1).copied().unwrap_or(lines.len());
+        let range = lines[s].start..lines.get(e).map(|l| l.start).unwrap_or(text.len());
+        let content = (s..e)
+            .find(|&i| lines[i].kind == Kind::Content)
+            .map(|i| Pos {
+                line: i + 1,
+                column: lines[i].indent,
+            });
+        chunks.push(Chunk {
+            index,
+            range,
+            start: Pos {
+                line: s + 1,
+                column: 1,
+            },
+            content,
+        });
+    }
+    chunks
+}
+
+/// JSON is one document: never split.
+pub fn whole(text: &str) -> Vec<Chunk> {
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    let lines = lines(text);
+    let content = lines
+        .iter()
+        .position(|l| l.kind != Kind::Blank)
+        .map(|i| Pos {
+            line: i + 1,
+            column: lines[i].indent,
+        });
+    vec![Chunk {
+        index: 0,
+        range: 0..text.len(),
+        start: Pos { line: 1, column: 1 },
+        content,
+    }]
+}
+
+fn key_matches(rest: &str, key: &str) -> bool {
+    for quoted in [key.to_string(), format!("\"{key}\""), format!("'{key}'")] {
+        if let Some(after) = rest.strip_prefix(quoted.as_str()) {
+            let after = after.trim_start_matches([' ', '\t']);
+            if let Some(v) = after.strip_prefix(':') {
+                if v.is_empty() || v.starts_with([' ', '\t', '\r', '\n']) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// The line of a block-style key path (["metadata", "name"]) within a chunk, for pointing a
+/// validation error at its field. None for flow style or when absent.
+pub fn line_of_key(text: &str, chunk: &Chunk, path: &[&str]) -> Option<Pos> {
+    let body = &text[chunk.range.clone()];
+    let first_line = chunk.start.line;
+    let mut depth = 0;
+    let mut parent_indent: Option<usize> = None;
+    let mut level_indent: Option<usize> = None;
+    for (i, raw) in body.split_inclusive('\n').enumerate() {
+        let (kind, indent) = classify_line(raw);
+        if kind != Kind::Content {
+            continue;
+        }
+        if let Some(p) = parent_indent {
+            if indent <= p {
+                return None; // left the parent's block without finding the key
+            }
+        }
+        let level = *level_indent.get_or_insert(indent);
+        if indent != level {
+            continue;
+        }
+        let rest = raw.trim_start_matches([' ', '\t']);
+        if key_matches(rest, path.get(depth)?) {
+            depth += 1;
+            if depth == path.len() {
+                return Some(Pos {
+                    line: first_line + i,
+                    column: indent,
+                });
+            }
+            parent_indent = Some(indent);
+            level_indent = None;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts<'a>(t: &'a str, c: &[Chunk]) -> Vec<&'a str> {
+        c.iter().map(|c| &t[c.range.clone()]).collect()
+    }
+
+    #[test]
+    fn separators_cut_and_comment_blocks_travel_with_the_next_document() {
+        let t = "# file header\na: 1\n\n# about b\n# more\n---\nb: 2\n---   \nc: 3\n";
+        let c = split(t);
+        assert_eq!(
+            texts(t, &c),
+            [
+                "# file header\na: 1\n\n",
+                "# about b\n# more\n---\nb: 2\n",
+                "---   \nc: 3\n"
+            ]
+        );
+        assert_eq!(c[1].start, Pos { line: 4, column: 1 });
+        assert_eq!(c[1].content, Some(Pos { line: 7, column: 1 }));
+        assert_eq!(c.iter().map(|c| c.index).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_leading_separator_and_leading_comments_make_one_first_document() {
+        let t = "# header\n---\na: 1\n";
+        assert_eq!(texts(t, &split(t)), [t]);
+        let t = "---\na: 1\n";
+        assert_eq!(texts(t, &split(t)), [t]);
+    }
+
+    #[test]
+    fn only_real_separators_cut() {
+        let t = "a: |\n  ----\n  ---x\n---x: 1\n";
+        assert_eq!(split(t).len(), 1);
+        let t = "a: 1\n--- # comment\nb: 2\n--- !!map\nc: 3\n";
+        assert_eq!(split(t).len(), 3);
+    }
+
+    #[test]
+    fn crlf_and_missing_final_newline_are_handled() {
+        let t = "a: 1\r\n---\r\nb: 2";
+        let c = split(t);
+        assert_eq!(texts(t, &c), ["a: 1\r\n", "---\r\nb: 2"]);
+    }
+
+    #[test]
+    fn empty_and_comment_only_text() {
+        assert!(split("").is_empty());
+        assert!(split("\n\n").is_empty());
+        let c = split("# only\n# comments\n");
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].content, None);
+    }
+
+    #[test]
+    fn key_lines_are_found_at_the_right_level() {
+        let t = "apiVersion: v1\nkind: VPC\nspec:\n  name: not-this\nmetadata:\n  labels:\n    name: nor-this\n  name: this\n";
+        let c = &split(t)[0];
+        assert_eq!(
+            line_of_key(t, c, &["metadata", "name"]),
+            Some(Pos { line: 8, column: 3 })
+        );
+        assert_eq!(
+            line_of_key(t, c, &["kind"]),
+            Some(Pos { line: 2, column: 1 })
+        );
+        assert_eq!(line_of_key(t, c, &["metadata", "namespace"]), None);
+    }
+}

@@ -1,0 +1,322 @@
+//! The headless commands end to end, through the real binary.
+
+mod common;
+
+use common::*;
+
+const VPC1: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";
+const VPC2: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-2\nspec:\n  subnets:\n    default:\n      subnet: 10.0.2.0/24\n      vlan: 1002\n";
+const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n";
+
+#[test]
+fn init_creates_the_layout_and_is_idempotent_without_overwriting() {
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("fab");
+    let r = fgd(&["init", s(&f), "--name", "dc1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for p in [
+        "raw/README.md",
+        "unmanaged/README.md",
+        ".hnp/manifest.json",
+        "managed/kustomization.yaml",
+        ".sourceignore",
+    ] {
+        assert!(f.join(p).is_file(), "{p} missing");
+    }
+    assert_eq!(tree(&f.join("managed")), ["kustomization.yaml"]);
+    assert!(
+        std::fs::read_to_string(f.join("managed/kustomization.yaml"))
+            .unwrap()
+            .contains("resources: []")
+    );
+    let ignore = std::fs::read_to_string(f.join(".sourceignore")).unwrap();
+    for p in ["raw/", "unmanaged/", ".hnp/"] {
+        assert!(ignore.lines().any(|l| l == p), ".sourceignore lacks {p}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.join(".hnp/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["fabric"], "dc1");
+    assert_eq!(manifest["structure_version"], 1);
+
+    // An operator's own README survives a second init, and a deleted folder is repaired.
+    write(&f.join("raw/README.md"), "mine\n");
+    std::fs::remove_dir(f.join("unmanaged")).ok();
+    std::fs::remove_dir_all(f.join("unmanaged")).ok();
+    let r = fgd(&["init", s(&f)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(f.join("raw/README.md")).unwrap(),
+        "mine\n"
+    );
+    assert!(f.join("unmanaged/README.md").is_file());
+    kustomize(&f);
+    assert_nothing_looks_like_an_object(&f);
+}
+
+#[test]
+fn ingest_splits_a_mixed_file_and_keeps_comments_and_bytes() {
+    let (_t, f) = fabric();
+    let text =
+        format!("# tenant A\n{VPC1}---\n# settings for the app\n{CM}---\n# second tenant\n{VPC2}");
+    write(&f.join("raw/site/tenants.yaml"), &text);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(
+        r.code, 1,
+        "some input went to unmanaged: {}\n{}",
+        r.stdout, r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/vpc-1.yaml")).unwrap(),
+        format!("# tenant A\n{VPC1}")
+    );
+    // The bare separator is dropped; the comment block before it travels with the document.
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/vpc-2.yaml")).unwrap(),
+        format!("# second tenant\n{VPC2}")
+    );
+    assert_eq!(kustomization(&f), ["vpcs/vpc-1.yaml", "vpcs/vpc-2.yaml"]);
+    assert_eq!(unmanaged_items(&f), ["site/tenants.doc2.yaml.unmanaged"]);
+    assert_eq!(
+        std::fs::read_to_string(f.join("unmanaged/site/tenants.doc2.yaml.unmanaged")).unwrap(),
+        format!("# settings for the app\n{CM}")
+    );
+    let reason: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(f.join("unmanaged/site/tenants.doc2.yaml.unmanaged.reason.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(reason["code"], "not-hedgehog");
+    assert_eq!(reason["source"], "raw/site/tenants.yaml");
+    assert_eq!(reason["line"], 13);
+    assert!(!f.join("raw/site/tenants.yaml").exists());
+    let archived = tree(&f.join(".hnp/archive"));
+    assert_eq!(archived.len(), 1);
+    assert!(archived[0].ends_with("site/tenants.yaml.orig"));
+    assert_eq!(
+        std::fs::read_to_string(f.join(".hnp/archive").join(&archived[0])).unwrap(),
+        text
+    );
+    let log = std::fs::read_to_string(f.join(".hnp/log.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 1);
+    assert!(log.contains("raw/site/tenants.yaml"));
+    assert_eq!(kustomize(&f).len(), 2);
+    assert_nothing_looks_like_an_object(&f);
+    assert_managed_is_clean(&f);
+}
+
+#[test]
+fn reingest_of_the_same_content_is_a_no_op_and_a_change_is_an_update() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC1);
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+    write(&f.join("raw/a.yaml"), VPC1);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.summary()["unchanged"], 1);
+    assert_eq!(
+        tree(&f.join("managed")),
+        ["kustomization.yaml", "vpcs/vpc-1.yaml"],
+        "no -1 duplicates"
+    );
+    let changed = VPC1.replace("10.0.1.0/24", "10.0.9.0/24");
+    write(&f.join("raw/b.yaml"), &changed);
+    let plan = fgd(&["ingest", s(&f), "--dry-run", "--json"]);
+    assert!(
+        plan.of("planned")
+            .iter()
+            .any(|p| p["action"] == "replace" && p["path"] == "managed/vpcs/vpc-1.yaml"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/vpc-1.yaml")).unwrap(),
+        VPC1,
+        "dry run changed nothing"
+    );
+    assert!(f.join("raw/b.yaml").exists(), "dry run changed nothing");
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.summary()["updated"], 1);
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/vpc-1.yaml")).unwrap(),
+        changed
+    );
+}
+
+#[test]
+fn two_definitions_in_one_batch_conflict_and_managed_is_untouched() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC1);
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+    write(&f.join("raw/x.yaml"), VPC1.replace("1001", "2001"));
+    write(&f.join("raw/y.yaml"), VPC1.replace("1001", "3001"));
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.summary()["conflicts"], 2);
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/vpc-1.yaml")).unwrap(),
+        VPC1
+    );
+    let mut items = unmanaged_items(&f);
+    items.sort();
+    assert_eq!(items, ["x.yaml.unmanaged", "y.yaml.unmanaged"]);
+    let reason = std::fs::read_to_string(f.join("unmanaged/x.yaml.unmanaged.reason.json")).unwrap();
+    assert!(
+        reason.contains("raw/y.yaml"),
+        "the reason names the other definition: {reason}"
+    );
+}
+
+#[test]
+fn validate_is_read_only_and_points_at_file_line_and_column() {
+    let (_t, f) = fabric();
+    let text = format!("{VPC1}---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: Tenant_B\n---\n{VPC2}---\nkind: [unclosed\n");
+    write(&f.join("raw/a.yaml"), &text);
+    let r = fgd(&["validate", s(&f.join("raw")), "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let docs = r.of("document-classified");
+    assert_eq!(docs.len(), 4);
+    assert_eq!(docs[0]["fate"], "managed");
+    assert_eq!(docs[1]["code"], "bad-name");
+    assert_eq!(
+        docs[1]["pos"]["line"], 14,
+        "points at metadata.name: {}",
+        docs[1]
+    );
+    assert_eq!(docs[2]["fate"], "managed");
+    assert_eq!(docs[3]["code"], "yaml-syntax");
+    assert_eq!(docs[3]["pos"]["line"], 26);
+    assert!(f.join("raw/a.yaml").exists());
+    assert_eq!(tree(&f.join("managed")), ["kustomization.yaml"]);
+    // Human output names file:line:col.
+    let h = fgd(&["validate", s(&f.join("raw/a.yaml"))]);
+    assert!(h.stdout.contains("a.yaml:14:"), "{}", h.stdout);
+    // All valid: exit 0.
+    write(&f.join("ok.yaml"), VPC2);
+    assert_eq!(fgd(&["validate", s(&f.join("ok.yaml"))]).code, 0);
+}
+
+#[test]
+fn move_and_adopt_round_trip() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), format!("{VPC1}---\n{VPC2}"));
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+    let r = fgd(&[
+        "move",
+        s(&f),
+        "managed/vpcs/vpc-1.yaml",
+        "--reason",
+        "decommissioned tenant",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!f.join("managed/vpcs/vpc-1.yaml").exists());
+    assert_eq!(kustomization(&f), ["vpcs/vpc-2.yaml"]);
+    assert_eq!(unmanaged_items(&f), ["vpcs/vpc-1.yaml.unmanaged"]);
+    let reason =
+        std::fs::read_to_string(f.join("unmanaged/vpcs/vpc-1.yaml.unmanaged.reason.json")).unwrap();
+    assert!(reason.contains("decommissioned tenant") && reason.contains("\"operator\""));
+    kustomize(&f);
+
+    let r = fgd(&["adopt", s(&f), "unmanaged/vpcs/vpc-1.yaml.unmanaged"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(f.join("raw/vpcs/vpc-1.yaml")).unwrap(),
+        VPC1
+    );
+    assert!(unmanaged_items(&f).is_empty());
+    assert!(!f
+        .join("unmanaged/vpcs/vpc-1.yaml.unmanaged.reason.json")
+        .exists());
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+    assert_eq!(kustomization(&f), ["vpcs/vpc-1.yaml", "vpcs/vpc-2.yaml"]);
+
+    // Raw files can be moved too; files outside raw/ and managed/ cannot.
+    write(&f.join("raw/later.yaml"), CM);
+    assert_eq!(
+        fgd(&[
+            "move",
+            s(&f),
+            s(&f.join("raw/later.yaml")),
+            "--reason",
+            "not ours"
+        ])
+        .code,
+        0
+    );
+    assert!(f.join("unmanaged/later.yaml.unmanaged").is_file());
+    assert_eq!(
+        fgd(&["move", s(&f), "managed/kustomization.yaml", "--reason", "x"]).code,
+        2
+    );
+    assert_eq!(
+        fgd(&["move", s(&f), "/etc/passwd", "--reason", "x"]).code,
+        3
+    );
+}
+
+#[test]
+fn status_reports_counts_last_batch_and_lock() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), format!("{VPC1}---\n{CM}"));
+    let st = fgd(&["status", s(&f), "--json"]);
+    assert_eq!(st.of("status")[0]["status"]["raw_pending"], 1);
+    fgd(&["ingest", s(&f)]);
+    let st = fgd(&["status", s(&f), "--json"]);
+    let v = &st.of("status")[0]["status"];
+    assert_eq!(v["raw_pending"], 0);
+    assert_eq!(v["managed"], 1);
+    assert_eq!(v["unmanaged"], 1);
+    assert_eq!(v["last_batch"]["command"], "ingest");
+    assert!(v["lock"].is_null());
+    assert!(v["unfinished"].is_null());
+    let human = fgd(&["status", s(&f)]);
+    assert!(human.stdout.contains("managed:   1"), "{}", human.stdout);
+}
+
+#[test]
+fn a_second_instance_is_refused_while_the_lock_is_held() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC1);
+    // util-linux flock holds the same kind of lock fgd takes.
+    let mut holder = std::process::Command::new("flock")
+        .arg("-o")
+        .arg(f.join(".hnp/lock"))
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("flock(1) from util-linux");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let r = fgd(&["ingest", s(&f)]);
+    holder.kill().ok();
+    holder.wait().ok();
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("locked"), "{}", r.stderr);
+    assert!(f.join("raw/a.yaml").exists());
+    // kill -9 of the holder leaves no stale lock.
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+}
+
+#[test]
+fn symlinked_fgd_folders_are_refused() {
+    let (t, f) = fabric();
+    let elsewhere = t.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::remove_dir_all(f.join("managed")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, f.join("managed")).unwrap();
+    write(&f.join("raw/a.yaml"), VPC1);
+    let r = fgd(&["ingest", s(&f)]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("symlink"), "{}", r.stderr);
+    assert!(
+        tree(&elsewhere).is_empty(),
+        "nothing written through the symlink"
+    );
+    assert!(f.join("raw/a.yaml").exists());
+}
+
+#[test]
+fn usage_errors_and_missing_fabrics_have_their_own_codes() {
+    assert_eq!(fgd(&["ingest"]).code, 2);
+    assert_eq!(fgd(&["frobnicate"]).code, 2);
+    let t = tempfile::tempdir().unwrap();
+    let r = fgd(&["ingest", s(t.path())]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("fgd init"), "{}", r.stderr);
+}

@@ -1,0 +1,240 @@
+//! Crash safety: abort the real binary at every fail point and at random instants, then check
+//! that the next run finishes the batch with every document exactly once in managed/ or
+//! unmanaged/ (or its original still in raw/ or the archive), nothing duplicated, nothing stray.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+struct Corpus {
+    _dir: tempfile::TempDir,
+    raw: PathBuf,
+    expected: Value,
+}
+
+fn corpus(docs: usize, files: usize, seed: u64) -> Corpus {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    let manifest = dir.path().join("expected.json");
+    let st = Command::new("python3")
+        .arg(shared().join("bench/gen_corpus.py"))
+        .args([
+            "--docs",
+            &docs.to_string(),
+            "--files",
+            &files.to_string(),
+            "--seed",
+            &seed.to_string(),
+        ])
+        .args([
+            "--invalid-fraction",
+            "0.1",
+            "--out",
+            s(&raw),
+            "--manifest",
+            s(&manifest),
+        ])
+        .output()
+        .expect("python3 runs the shared corpus generator");
+    assert!(
+        st.status.success(),
+        "gen_corpus: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let expected = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    Corpus {
+        _dir: dir,
+        raw,
+        expected,
+    }
+}
+
+fn fabric_with(c: &Corpus) -> (tempfile::TempDir, PathBuf) {
+    let (t, f) = fabric();
+    for name in std::fs::read_dir(&c.raw).unwrap().flatten() {
+        std::fs::copy(name.path(), f.join("raw").join(name.file_name())).unwrap();
+    }
+    (t, f)
+}
+
+/// At any instant: each input file is still in raw/ with its bytes, or archived with them.
+fn nothing_lost_mid_batch(c: &Corpus, f: &Path) {
+    let archived: Vec<_> = tree(&f.join(".hnp/archive"));
+    for e in std::fs::read_dir(&c.raw).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let original = std::fs::read(e.path()).unwrap();
+        let in_raw = std::fs::read(f.join("raw").join(&name))
+            .map(|b| b == original)
+            .unwrap_or(false);
+        let in_archive = archived
+            .iter()
+            .filter(|a| a.ends_with(&format!("/{name}.orig")))
+            .any(|a| {
+                std::fs::read(f.join(".hnp/archive").join(a))
+                    .map(|b| b == original)
+                    .unwrap_or(false)
+            });
+        assert!(
+            in_raw || in_archive,
+            "{name} is neither in raw/ nor archived"
+        );
+    }
+}
+
+/// After recovery: the outcome the generator's manifest predicts, exactly once each.
+fn final_state_matches(c: &Corpus, f: &Path) {
+    let mut expected_managed = BTreeMap::new();
+    let mut expected_items = 0;
+    for file in c.expected["files"].as_array().unwrap() {
+        let docs = file["docs"].as_array().unwrap();
+        let managed: Vec<_> = docs.iter().filter(|d| d["expect"] == "managed").collect();
+        for d in &managed {
+            expected_managed.insert(
+                d["path"].as_str().unwrap().to_string(),
+                d["name"].as_str().unwrap().to_string(),
+            );
+        }
+        expected_items += if managed.is_empty() {
+            1
+        } else {
+            docs.len() - managed.len()
+        };
+    }
+    let on_disk: Vec<String> = kustomization(f)
+        .into_iter()
+        .map(|r| format!("managed/{r}"))
+        .collect();
+    assert_eq!(
+        on_disk,
+        expected_managed.keys().cloned().collect::<Vec<_>>(),
+        "managed objects"
+    );
+    for (path, name) in &expected_managed {
+        let text = std::fs::read_to_string(f.join(path)).unwrap();
+        assert!(text.contains(name.as_str()), "{path} does not hold {name}");
+    }
+    assert_eq!(
+        unmanaged_items(f).len(),
+        expected_items,
+        "unmanaged items: {:?}",
+        unmanaged_items(f)
+    );
+    let raw_left: Vec<_> = tree(&f.join("raw"))
+        .into_iter()
+        .filter(|r| r != "README.md")
+        .collect();
+    assert!(raw_left.is_empty(), "raw/ still has {raw_left:?}");
+    assert!(!f.join(".hnp/journal.json").exists(), "journal retired");
+    let all = tree(f);
+    assert!(
+        !all.iter().any(|p| p.contains(".fgd-tmp-")),
+        "temporary files left: {all:?}"
+    );
+    let log = std::fs::read_to_string(f.join(".hnp/log.jsonl")).unwrap_or_default();
+    let mut batches: Vec<String> = log
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["batch"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let n = batches.len();
+    batches.dedup();
+    assert_eq!(batches.len(), n, "a batch was logged twice");
+    assert_managed_is_clean(f);
+    assert_nothing_looks_like_an_object(f);
+    kustomize(f);
+}
+
+fn killed_by_signal(r: &Run) -> bool {
+    r.code == -1
+}
+
+#[test]
+fn an_abort_at_every_fail_point_is_finished_by_the_next_run() {
+    let c = corpus(300, 12, 11);
+    let points = [
+        "journal.after-begin",
+        "ingest.after-journal",
+        "batch.after-stage",
+        "batch.mid-rename",
+        "batch.before-remove",
+        "batch.after-commit",
+        "journal.after-writes",
+        "journal.after-index",
+        "batch.mid-rename@2",
+        "batch.after-commit@2",
+        "journal.after-removes",
+        "journal.after-log",
+    ];
+    for point in points {
+        let (_t, f) = fabric_with(&c);
+        let r = fgd_env(&["ingest", s(&f)], &[("FGD_FAILPOINT", point)]);
+        assert!(
+            killed_by_signal(&r),
+            "fail point {point} was never reached (exit {}): {}",
+            r.code,
+            r.stderr
+        );
+        nothing_lost_mid_batch(&c, &f);
+        let st = fgd(&["status", s(&f), "--json"]);
+        let unfinished = &st.of("status")[0]["status"]["unfinished"];
+        if point != "journal.after-begin" || f.join(".hnp/journal.json").exists() {
+            assert!(
+                !unfinished.is_null() || !f.join(".hnp/journal.json").exists(),
+                "{point}: status shows the journal"
+            );
+        }
+        let r = fgd(&["ingest", s(&f), "--json"]);
+        assert!(
+            r.code == 0 || r.code == 1,
+            "{point}: recovery run failed: {}",
+            r.stderr
+        );
+        final_state_matches(&c, &f);
+    }
+}
+
+#[test]
+fn a_kill_at_random_instants_loses_and_duplicates_nothing() {
+    let c = corpus(3000, 30, 5);
+    // A fixed seed keeps failures reproducible; instants spread over a whole run.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let full = {
+        let (_t, f) = fabric_with(&c);
+        let t0 = std::time::Instant::now();
+        assert!(fgd(&["ingest", s(&f)]).code <= 1);
+        t0.elapsed()
+    };
+    for round in 0..12 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = std::time::Duration::from_micros(seed % (full.as_micros() as u64 + 1));
+        let (_t, f) = fabric_with(&c);
+        let mut child = Command::new(fgd_bin())
+            .args(["ingest", s(&f)])
+            .env_remove("FGD_FAILPOINT")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        nothing_lost_mid_batch(&c, &f);
+        let r = fgd(&["ingest", s(&f)]);
+        assert!(
+            r.code == 0 || r.code == 1,
+            "round {round} (kill after {delay:?}): {}",
+            r.stderr
+        );
+        final_state_matches(&c, &f);
+    }
+}

@@ -1,0 +1,291 @@
+//! Hostile input, one class per test, through the real binary: each gets a clear reason with a
+//! position, nothing is lost, nothing is written outside the fabric, and the good documents
+//! beside the bad ones still land.
+
+mod common;
+
+use common::*;
+
+const VPC: &str =
+    "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: good\nspec: {}\n";
+
+fn ingest(f: &std::path::Path) -> Run {
+    let r = fgd(&["ingest", s(f), "--json"]);
+    assert!(r.code == 0 || r.code == 1, "exit {}: {}", r.code, r.stderr);
+    r
+}
+
+fn codes(r: &Run) -> Vec<String> {
+    r.of("document-classified")
+        .iter()
+        .map(|d| {
+            d["code"]
+                .as_str()
+                .unwrap_or(d["fate"].as_str().unwrap_or(""))
+                .to_string()
+        })
+        .collect()
+}
+
+fn whole_code(r: &Run) -> Option<String> {
+    r.of("file-finished")
+        .iter()
+        .find(|e| e["outcome"] == "whole-unmanaged")
+        .map(|e| e["code"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn a_billion_laughs_document_is_refused_and_its_neighbours_land() {
+    let (_t, f) = fabric();
+    let mut bomb = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (i, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+    {
+        bomb.push_str(&format!(
+            "{i}: &{i} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+        ));
+    }
+    write(&f.join("raw/bomb.yaml"), format!("{VPC}---\n{bomb}"));
+    let r = ingest(&f);
+    assert_eq!(codes(&r), ["managed", "alias-expansion"], "{}", r.stdout);
+    assert!(f.join("managed/vpcs/good.yaml").is_file());
+}
+
+#[test]
+fn deeply_nested_flow_collections_are_refused_quickly() {
+    let (_t, f) = fabric();
+    let deep = format!("x: {}{}\n", "[".repeat(5000), "]".repeat(5000));
+    write(&f.join("raw/deep.yaml"), format!("{VPC}---\n{deep}"));
+    let r = ingest(&f);
+    assert_eq!(codes(&r), ["managed", "too-deep"]);
+}
+
+#[test]
+fn utf16_is_kept_whole_with_an_encoding_reason() {
+    let (_t, f) = fabric();
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in VPC.encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    write(&f.join("raw/wide.yaml"), &bytes);
+    let r = ingest(&f);
+    assert_eq!(whole_code(&r).as_deref(), Some("encoding"), "{}", r.stdout);
+    assert_eq!(
+        std::fs::read(f.join("unmanaged/wide.yaml.unmanaged")).unwrap(),
+        bytes,
+        "byte for byte"
+    );
+    let reason =
+        std::fs::read_to_string(f.join("unmanaged/wide.yaml.unmanaged.reason.json")).unwrap();
+    assert!(reason.contains("UTF-16"), "{reason}");
+}
+
+#[test]
+fn latin1_is_named_with_its_line_and_column() {
+    let (_t, f) = fabric();
+    let mut bytes = VPC.as_bytes().to_vec();
+    bytes.extend_from_slice(b"# caf\xe9\n");
+    write(&f.join("raw/latin.yaml"), &bytes);
+    let r = ingest(&f);
+    assert_eq!(whole_code(&r).as_deref(), Some("encoding"));
+    let reason: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(f.join("unmanaged/latin.yaml.unmanaged.reason.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(reason["line"], 6, "{reason}");
+    assert_eq!(reason["column"], 6, "{reason}");
+}
+
+#[test]
+fn a_utf8_bom_and_crlf_line_endings_are_fine() {
+    let (_t, f) = fabric();
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(VPC.replace('\n', "\r\n").as_bytes());
+    bytes.extend_from_slice(b"---\r\n");
+    bytes.extend_from_slice(
+        VPC.replace("good", "other")
+            .replace('\n', "\r\n")
+            .as_bytes(),
+    );
+    write(&f.join("raw/dos.yaml"), &bytes);
+    let r = ingest(&f);
+    assert_eq!(codes(&r), ["managed", "managed"], "{}", r.stdout);
+    kustomize(&f);
+}
+
+#[test]
+fn names_that_would_escape_the_fabric_are_refused_and_nothing_is_written_outside() {
+    let (t, f) = fabric();
+    for (i, name) in ["../../../escape", "/etc/passwd", "a/b", "..", "x\\y"]
+        .iter()
+        .enumerate()
+    {
+        write(&f.join(format!("raw/evil{i}.yaml")), format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: \"{name}\"\n"));
+    }
+    let before = tree(t.path())
+        .into_iter()
+        .filter(|p| !p.starts_with("fab/"))
+        .count();
+    let r = ingest(&f);
+    assert!(codes(&r).iter().all(|c| c == "bad-name"), "{}", r.stdout);
+    assert_eq!(
+        tree(t.path())
+            .into_iter()
+            .filter(|p| !p.starts_with("fab/"))
+            .count(),
+        before
+    );
+    assert_eq!(tree(&f.join("managed")), ["kustomization.yaml"]);
+}
+
+#[test]
+fn symlinks_fifos_and_editor_artefacts_are_reported_and_left_alone() {
+    let (t, f) = fabric();
+    let secret = t.path().join("secret.yaml");
+    write(&secret, VPC);
+    std::os::unix::fs::symlink(&secret, f.join("raw/link.yaml")).unwrap();
+    let fifo = std::ffi::CString::new(s(&f.join("raw/pipe.yaml"))).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    for n in [
+        ".hidden.yaml",
+        "x.yaml~",
+        ".x.yaml.swp",
+        "4913",
+        ".#x.yaml",
+        "x.yaml.tmp1",
+    ] {
+        write(&f.join("raw").join(n), VPC);
+    }
+    let r = ingest(&f);
+    let skipped = r.of("file-skipped");
+    assert_eq!(skipped.len(), 8, "{}", r.stdout);
+    assert!(skipped
+        .iter()
+        .any(|e| e["file"] == "raw/link.yaml" && e["why"] == "not-regular"));
+    assert!(skipped
+        .iter()
+        .any(|e| e["file"] == "raw/pipe.yaml" && e["why"] == "not-regular"));
+    assert!(
+        f.join("raw/link.yaml").symlink_metadata().is_ok()
+            && f.join("raw/pipe.yaml").symlink_metadata().is_ok()
+    );
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), VPC);
+    assert_eq!(tree(&f.join("managed")), ["kustomization.yaml"]);
+}
+
+#[test]
+fn empty_and_comment_only_files_are_kept_whole() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/empty.yaml"), "");
+    write(
+        &f.join("raw/comments.yaml"),
+        "# apiVersion: vpc.githedgehog.com/v1beta1\n# kind: VPC\n---\n# nothing\n",
+    );
+    let r = ingest(&f);
+    let whole: Vec<_> = r
+        .of("file-finished")
+        .into_iter()
+        .filter(|e| e["outcome"] == "whole-unmanaged")
+        .collect();
+    assert_eq!(whole.len(), 2);
+    assert!(whole.iter().all(|e| e["code"] == "no-documents"));
+    assert_eq!(
+        std::fs::read(f.join("unmanaged/empty.yaml.unmanaged")).unwrap(),
+        b""
+    );
+}
+
+#[test]
+fn a_syntax_error_in_the_middle_loses_neither_neighbour() {
+    let (_t, f) = fabric();
+    let text = format!(
+        "{VPC}---\napiVersion: v1\n  kind: Broken\n metadata: [\n---\n{}",
+        VPC.replace("good", "third")
+    );
+    write(&f.join("raw/mid.yaml"), &text);
+    let r = ingest(&f);
+    let docs = r.of("document-classified");
+    assert_eq!(
+        codes(&r),
+        ["managed", "yaml-syntax", "managed"],
+        "{}",
+        r.stdout
+    );
+    assert!(docs[1]["pos"]["line"].as_u64().unwrap() >= 7, "{}", docs[1]);
+    assert!(
+        std::fs::read_to_string(f.join("unmanaged/mid.doc2.yaml.unmanaged"))
+            .unwrap()
+            .contains("kind: Broken")
+    );
+}
+
+#[test]
+fn tabs_duplicate_keys_lists_and_scalars_each_get_a_reason() {
+    let (_t, f) = fabric();
+    write(
+        &f.join("raw/tabs.yaml"),
+        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n\tname: tabbed\n",
+    );
+    write(
+        &f.join("raw/dup.yaml"),
+        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nkind: VPC\nmetadata:\n  name: dup\n",
+    );
+    write(&f.join("raw/list.yaml"), "- a\n- b\n");
+    write(&f.join("raw/scalar.yaml"), "just text\n");
+    write(&f.join("raw/json.json"), "{\"apiVersion\": \"vpc.githedgehog.com/v1beta1\", \"kind\": \"VPC\", \"metadata\": {\"name\": \"fromjson\"}}\n");
+    let r = ingest(&f);
+    assert!(
+        f.join("managed/vpcs/fromjson.yaml").is_file(),
+        "{}",
+        r.stdout
+    );
+    let whole: Vec<_> = r
+        .of("file-finished")
+        .into_iter()
+        .filter(|e| e["outcome"] == "whole-unmanaged")
+        .collect();
+    assert_eq!(whole.len(), 4, "{}", r.stdout);
+    for w in &whole {
+        assert!(!w["reason"].as_str().unwrap().is_empty());
+    }
+    assert_nothing_looks_like_an_object(&f);
+}
+
+#[test]
+fn a_file_over_the_size_cap_is_moved_whole_without_being_read() {
+    let (_t, f) = fabric();
+    let mut big = String::with_capacity(17 << 20);
+    while big.len() < (16 << 20) + 10 {
+        big.push_str("# padding padding padding padding padding padding padding padding\n");
+    }
+    big.push_str(VPC);
+    write(&f.join("raw/big.yaml"), &big);
+    let r = ingest(&f);
+    assert_eq!(whole_code(&r).as_deref(), Some("too-large"), "{}", r.stdout);
+    assert!(!f.join("raw/big.yaml").exists());
+    assert_eq!(
+        std::fs::metadata(f.join("unmanaged/big.yaml.unmanaged"))
+            .unwrap()
+            .len(),
+        big.len() as u64
+    );
+}
+
+#[test]
+fn a_document_over_the_document_cap_is_refused_alone() {
+    let (_t, f) = fabric();
+    let mut doc = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: huge\ndata:\n");
+    let mut i = 0;
+    while doc.len() < (3 << 20) + 10 {
+        doc.push_str(&format!(
+            "  k{i}: vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\n"
+        ));
+        i += 1;
+    }
+    write(&f.join("raw/mixed.yaml"), format!("{VPC}---\n{doc}"));
+    let r = ingest(&f);
+    assert_eq!(codes(&r), ["managed", "too-large"]);
+}
