@@ -279,7 +279,23 @@ pub fn execute(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> Resul
         phase: Phase::Index,
         total: None,
     });
-    kustomization::refresh(fabric)?;
+    let leaving: Vec<String> = journal
+        .removes
+        .iter()
+        .chain(
+            journal
+                .renames
+                .iter()
+                .map(|r| Remove {
+                    path: r.from.clone(),
+                    sha256: None,
+                })
+                .collect::<Vec<_>>()
+                .iter(),
+        )
+        .filter_map(|r| r.path.strip_prefix("managed/").map(str::to_string))
+        .collect();
+    kustomization::refresh_without(fabric, &leaving)?;
     let manifest_path = fabric.path(fabric::MANIFEST);
     let mut manifest = fabric::Manifest::load(&manifest_path)?;
     manifest.last_batch = Some(fabric::manifest::LastBatch::from_summary(

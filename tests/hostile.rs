@@ -123,7 +123,12 @@ fn names_that_would_escape_the_fabric_are_refused_and_nothing_is_written_outside
         .iter()
         .enumerate()
     {
-        write(&f.join(format!("raw/evil{i}.yaml")), format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: \"{name}\"\n"));
+        write(
+            &f.join(format!("raw/evil{i}.yaml")),
+            format!(
+                "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: '{name}'\n"
+            ),
+        );
     }
     let before = tree(t.path())
         .into_iter()

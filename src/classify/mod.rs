@@ -180,19 +180,27 @@ fn required_str<'v>(
     missing: ReasonCode,
     field: Field,
     what: &str,
-) -> Result<&'v str, Verdict> {
+) -> Result<&'v str, Box<Verdict>> {
     match map.get(key) {
-        None | Some(Value::Null) => Err(reject(missing, field, format!("{what} is missing"), None)),
-        Some(Value::String(s)) if s.trim().is_empty() => {
-            Err(reject(missing, field, format!("{what} is empty"), None))
-        }
+        None | Some(Value::Null) => Err(Box::new(reject(
+            missing,
+            field,
+            format!("{what} is missing"),
+            None,
+        ))),
+        Some(Value::String(s)) if s.trim().is_empty() => Err(Box::new(reject(
+            missing,
+            field,
+            format!("{what} is empty"),
+            None,
+        ))),
         Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(reject(
+        Some(other) => Err(Box::new(reject(
             ReasonCode::BadField,
             field,
             format!("{what} must be a string, found {}", type_name(other)),
             None,
-        )),
+        ))),
     }
 }
 
@@ -217,11 +225,11 @@ pub fn classify(doc: &Value) -> Verdict {
         "apiVersion",
     ) {
         Ok(s) => s,
-        Err(v) => return v,
+        Err(v) => return *v,
     };
     let kind = match required_str(map, "kind", ReasonCode::MissingKind, Field::Kind, "kind") {
         Ok(s) => s,
-        Err(v) => return v,
+        Err(v) => return *v,
     };
     let (group, version) = match api_version.rsplit_once('/') {
         Some((g, v)) => (g, v),
@@ -257,7 +265,7 @@ pub fn classify(doc: &Value) -> Verdict {
                 None,
             )
         }
-        Some(Err(v)) => return v,
+        Some(Err(v)) => return *v,
         Some(Ok(n)) => n,
     };
     let namespace = match metadata.and_then(|m| m.get("namespace")) {

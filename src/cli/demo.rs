@@ -67,7 +67,7 @@ pub fn run(dir: Option<PathBuf>, json: bool) -> Result<Exit, Error> {
     for f in &fabrics {
         fabric::init(f, None)?;
         if !json {
-            println!("\n== fgd validate {0}/raw ; fgd ingest {0}", f.display());
+            println!("\n== fgd ingest {}", f.display());
         }
         let mut r = Renderer::new(json, "ingest");
         let s = ingest::run(f, &Default::default(), &mut r)?;

@@ -53,7 +53,15 @@ pub fn render(resources: &[String]) -> String {
 
 /// Rewrite the kustomization if it differs from the files on disk. Returns whether it changed.
 pub fn refresh(fabric: &Fabric) -> Result<bool> {
-    let text = render(&object_files(fabric)?);
+    refresh_without(fabric, &[])
+}
+
+/// As `refresh`, leaving out files about to be removed (`managed/`-relative): the index drops
+/// them before they go, so it never lists a missing file, even if the run dies in between.
+pub fn refresh_without(fabric: &Fabric, leaving: &[String]) -> Result<bool> {
+    let mut files = object_files(fabric)?;
+    files.retain(|f| !leaving.contains(f));
+    let text = render(&files);
     let path = fabric.path(KUSTOMIZATION);
     if std::fs::read(&path)
         .map(|b| b == text.as_bytes())

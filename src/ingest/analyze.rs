@@ -113,8 +113,7 @@ fn output_parts(text: &str, chunk: &Chunk) -> Vec<Range<usize>> {
             .map(|i| line_start + i + 1)
             .unwrap_or(r.end);
         let line = &text[line_start..line_end];
-        if line.starts_with("---") {
-            let rest = &line[3..];
+        if let Some(rest) = line.strip_prefix("---") {
             if rest.trim().is_empty() {
                 return [r.start..line_start, line_end..r.end]
                     .into_iter()

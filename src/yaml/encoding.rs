@@ -100,11 +100,11 @@ mod tests {
             EncodingError::Utf16 { big_endian: true }
         );
         assert_eq!(
-            decode(b"a\0:\0 \01\0").unwrap_err(),
+            decode(b"a\x00:\x00 \x001\x00").unwrap_err(),
             EncodingError::Utf16 { big_endian: false }
         );
         assert_eq!(
-            decode(b"\0a\0:\0 \01").unwrap_err(),
+            decode(b"\x00a\x00:\x00 \x001").unwrap_err(),
             EncodingError::Utf16 { big_endian: true }
         );
         assert_eq!(
