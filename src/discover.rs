@@ -237,6 +237,46 @@ mod tests {
     }
 
     #[test]
+    fn a_file_growing_during_the_read_is_pending_never_half_read() {
+        use std::io::Write;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("growing.yaml");
+        let chunk = vec![b'#'; 4096];
+        std::fs::write(&p, chunk.repeat(256)).unwrap();
+        let stop = AtomicBool::new(false);
+        let (mut pending, mut read) = (0, 0);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // Bounded: at most 32 MiB more, whatever happens to the reader.
+                let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+                for _ in 0..8192 {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    f.write_all(&chunk).unwrap();
+                    std::thread::sleep(std::time::Duration::from_micros(20));
+                }
+            });
+            for _ in 0..50 {
+                match read_stable(&p, 64 << 20).unwrap() {
+                    ReadOutcome::Pending(_) => pending += 1,
+                    ReadOutcome::Bytes(b) => {
+                        assert_eq!(b.len() % 4096, 0, "a torn read was accepted");
+                        read += 1;
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert!(
+            pending > 0,
+            "a file written during every read was never pending ({read} reads)"
+        );
+    }
+
+    #[test]
     fn walk_lists_yaml_recursively_and_reports_the_rest() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path();

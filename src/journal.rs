@@ -282,18 +282,9 @@ pub fn execute(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> Resul
     let leaving: Vec<String> = journal
         .removes
         .iter()
-        .chain(
-            journal
-                .renames
-                .iter()
-                .map(|r| Remove {
-                    path: r.from.clone(),
-                    sha256: None,
-                })
-                .collect::<Vec<_>>()
-                .iter(),
-        )
-        .filter_map(|r| r.path.strip_prefix("managed/").map(str::to_string))
+        .map(|r| &r.path)
+        .chain(journal.renames.iter().map(|r| &r.from))
+        .filter_map(|p| p.strip_prefix("managed/").map(str::to_string))
         .collect();
     kustomization::refresh_without(fabric, &leaving)?;
     let manifest_path = fabric.path(fabric::MANIFEST);

@@ -325,3 +325,40 @@ fn usage_errors_and_missing_fabrics_have_their_own_codes() {
     assert_eq!(r.code, 3);
     assert!(r.stderr.contains("fgd init"), "{}", r.stderr);
 }
+
+#[test]
+fn an_incomplete_layout_is_refused_with_the_repair_command() {
+    let (_t, f) = fabric();
+    std::fs::remove_dir_all(f.join("raw")).unwrap();
+    let r = fgd(&["ingest", s(&f)]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("fgd init"), "{}", r.stderr);
+    assert_eq!(fgd(&["init", s(&f)]).code, 0);
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+    assert_eq!(fgd(&["validate", "/nonexistent/path.yaml"]).code, 2);
+}
+
+#[test]
+fn the_operation_log_records_inputs_with_hashes_and_every_document() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), format!("{VPC1}---\n{CM}"));
+    fgd(&["ingest", s(&f)]);
+    write(&f.join("raw/b.yaml"), VPC2);
+    fgd(&["ingest", s(&f)]);
+    let log = std::fs::read_to_string(f.join(".hnp/log.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "append-only, one record per batch");
+    let first = &records[0];
+    assert_eq!(first["command"], "ingest");
+    assert_eq!(first["inputs"][0]["path"], "raw/a.yaml");
+    assert_eq!(first["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(first["documents"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        first["documents"][0]["fate"]["path"],
+        "managed/vpcs/vpc-1.yaml"
+    );
+    assert_eq!(first["documents"][1]["fate"]["code"], "not-hedgehog");
+}

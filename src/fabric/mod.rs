@@ -55,6 +55,18 @@ impl Fabric {
             )));
         }
         fabric.check_layout()?;
+        let missing: Vec<&str> = [RAW, MANAGED, UNMANAGED, ARCHIVE]
+            .into_iter()
+            .filter(|r| !fabric.path(r).is_dir())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Refused(format!(
+                "{}: the layout is incomplete ({} missing); run `fgd init {}` to repair it",
+                dir.display(),
+                missing.join(", "),
+                dir.display()
+            )));
+        }
         Ok(fabric)
     }
 

@@ -26,7 +26,16 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
     let mut files = Vec::new();
     let mut fabric_root: Option<Fabric> = None;
     for p in paths {
-        let meta = std::fs::symlink_metadata(p).map_err(|e| io("inspect", p, e))?;
+        let meta = match std::fs::symlink_metadata(p) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::Usage(format!(
+                    "{}: no such file or folder",
+                    p.display()
+                )))
+            }
+            Err(e) => return Err(io("inspect", p, e)),
+        };
         let shown = p.to_string_lossy().trim_end_matches('/').to_string();
         if meta.is_dir() {
             // A fabric directory means its raw/, judged against its managed/.
