@@ -87,7 +87,8 @@ fn nothing_lost_mid_batch(c: &Corpus, f: &Path) {
 }
 
 /// After recovery: the outcome the generator's manifest predicts, exactly once each.
-fn final_state_matches(c: &Corpus, f: &Path) {
+/// `build`: also run `kubectl kustomize` (quadratic in the file count: seconds per thousand).
+fn final_state_matches(c: &Corpus, f: &Path, build: bool) {
     let mut expected_managed = BTreeMap::new();
     let mut expected_items = 0;
     for file in c.expected["files"].as_array().unwrap() {
@@ -150,7 +151,9 @@ fn final_state_matches(c: &Corpus, f: &Path) {
     assert_eq!(batches.len(), n, "a batch was logged twice");
     assert_managed_is_clean(f);
     assert_nothing_looks_like_an_object(f);
-    kustomize(f);
+    if build {
+        kustomize(f);
+    }
 }
 
 fn killed_by_signal(r: &Run) -> bool {
@@ -198,13 +201,13 @@ fn an_abort_at_every_fail_point_is_finished_by_the_next_run() {
             "{point}: recovery run failed: {}",
             r.stderr
         );
-        final_state_matches(&c, &f);
+        final_state_matches(&c, &f, true);
     }
 }
 
 #[test]
 fn a_kill_at_random_instants_loses_and_duplicates_nothing() {
-    let c = corpus(3000, 30, 5);
+    let c = corpus(2000, 20, 5);
     // A fixed seed keeps failures reproducible; instants spread over a whole run.
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let full = {
@@ -235,6 +238,6 @@ fn a_kill_at_random_instants_loses_and_duplicates_nothing() {
             "round {round} (kill after {delay:?}): {}",
             r.stderr
         );
-        final_state_matches(&c, &f);
+        final_state_matches(&c, &f, round == 0);
     }
 }
