@@ -87,6 +87,16 @@ fn walk(dir: &Path, prefix: &str, sub: &str, out: &mut Vec<Found>) -> Result<()>
         let name_s = name.to_string_lossy().into_owned();
         let inner = format!("{sub}{name_s}");
         let rel = format!("{prefix}{inner}");
+        if name.to_str().is_none() {
+            // Records and reports are UTF-8; such a name could not be named back exactly.
+            out.push(Found::Skipped {
+                rel,
+                skip: Skip::Ignored {
+                    detail: "the file name is not valid UTF-8: rename it".into(),
+                },
+            });
+            continue;
+        }
         let path = entry.path();
         // DirEntry::file_type does not follow symlinks.
         let ft = entry.file_type().map_err(|e| io("inspect", &path, e))?;

@@ -109,8 +109,43 @@ pub fn new_batch_id() -> String {
     format!("{compact}-{}-{seq}", std::process::id())
 }
 
+/// Refuse, before anything is journaled, a batch whose targets would pass through a symlinked
+/// or non-directory folder, or leave the fabric.
+pub fn preflight(fabric: &Fabric, journal: &Journal) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    let targets = journal
+        .writes
+        .iter()
+        .map(|w| w.path.as_str())
+        .chain(journal.sources.iter().filter_map(|s| s.archive.as_deref()))
+        .chain(journal.renames.iter().map(|r| r.to.as_str()));
+    for t in targets {
+        let p = safe_join(fabric, t)?;
+        let Some(parent) = Path::new(t).parent() else {
+            continue;
+        };
+        if seen.insert(parent.to_path_buf()) {
+            store::check_dir_chain(&fabric.root, parent).map_err(|e| Error::Unsafe {
+                path: p.clone(),
+                message: format!("cannot be written safely: {}", e.source),
+            })?;
+        }
+        if std::fs::symlink_metadata(&p)
+            .map(|m| m.is_dir())
+            .unwrap_or(false)
+        {
+            return Err(Error::Unsafe {
+                path: p,
+                message: "is a directory where fgd must write a file".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Make the journal durable: after this returns, the batch will complete even if killed.
 pub fn begin(fabric: &Fabric, journal: &Journal) -> Result<()> {
+    preflight(fabric, journal)?;
     let bytes = serde_json::to_vec(journal).map_err(|e| Error::Journal {
         path: fabric.path(fabric::JOURNAL),
         message: format!("cannot encode: {e}"),

@@ -294,3 +294,78 @@ fn a_document_over_the_document_cap_is_refused_alone() {
     let r = ingest(&f);
     assert_eq!(codes(&r), ["managed", "too-large"]);
 }
+
+#[test]
+fn a_name_that_yaml_1_1_reads_as_a_boolean_must_be_quoted() {
+    let (_t, f) = fabric();
+    let doc = |name: &str| {
+        format!(
+            "apiVersion: wiring.githedgehog.com/v1beta1\nkind: Switch\nmetadata:\n  name: {name}\n"
+        )
+    };
+    write(&f.join("raw/bare.yaml"), doc("yes"));
+    write(&f.join("raw/quoted.yaml"), doc("\"on\""));
+    let r = ingest(&f);
+    assert!(f.join("managed/switches/on.yaml").is_file(), "{}", r.stdout);
+    let bare = r
+        .of("document-classified")
+        .into_iter()
+        .find(|d| d["file"] == "raw/bare.yaml")
+        .unwrap();
+    assert_eq!(bare["code"], "bad-name");
+    assert_eq!(bare["pos"]["line"], 4);
+    assert!(bare["reason"].as_str().unwrap().contains("YAML 1.1"));
+}
+
+#[test]
+fn over_long_and_non_utf8_file_names_are_handled_without_failing_the_batch() {
+    use std::os::unix::ffi::OsStrExt;
+    let (_t, f) = fabric();
+    let long = format!("{}.yaml", "n".repeat(250));
+    write(
+        &f.join("raw").join(&long),
+        format!("{VPC}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+    );
+    let odd = std::ffi::OsStr::from_bytes(b"caf\xe9.yaml");
+    write(&f.join("raw").join(odd), VPC.replace("good", "odd"));
+    let r = ingest(&f);
+    assert!(
+        f.join("managed/vpcs/good.yaml").is_file(),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(unmanaged_items(&f).len(), 1);
+    assert!(unmanaged_items(&f)[0].len() <= 255);
+    assert!(!f.join("raw").join(&long).exists());
+    let skipped = r.of("file-skipped");
+    assert!(
+        skipped
+            .iter()
+            .any(|e| e["detail"].as_str().unwrap_or_default().contains("UTF-8")),
+        "{}",
+        r.stdout
+    );
+    assert!(f.join("raw").join(odd).exists(), "left alone");
+}
+
+#[test]
+fn a_symlinked_folder_inside_unmanaged_is_refused_before_anything_is_journaled() {
+    let (t, f) = fabric();
+    let outside = t.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, f.join("unmanaged/site")).unwrap();
+    write(
+        &f.join("raw/site/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+    );
+    let r = fgd(&["ingest", s(&f)]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("symlink"), "{}", r.stderr);
+    assert!(tree(&outside).is_empty());
+    assert!(
+        !f.join(".hnp/journal.json").exists(),
+        "nothing journaled, so nothing to retry forever"
+    );
+    assert!(f.join("raw/site/cm.yaml").exists());
+}

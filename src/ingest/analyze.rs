@@ -197,15 +197,27 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
             Ok(Parsed::Empty) => (content_pos, DocVerdict::Empty),
             Ok(Parsed::Document(value)) => match classify::classify(&value) {
                 Verdict::Managed { identity, info } => {
-                    let path = Verdict::managed_path(info, &identity);
-                    (
-                        content_pos,
-                        DocVerdict::Managed {
-                            identity,
-                            info,
-                            path,
-                        },
-                    )
+                    match yaml11_trap(text, chunk, &identity.name) {
+                        Some((pos, reason)) => (
+                            pos,
+                            DocVerdict::Unmanaged {
+                                code: ReasonCode::BadName,
+                                reason,
+                                identity: Some(identity),
+                            },
+                        ),
+                        None => {
+                            let path = Verdict::managed_path(info, &identity);
+                            (
+                                content_pos,
+                                DocVerdict::Managed {
+                                    identity,
+                                    info,
+                                    path,
+                                },
+                            )
+                        }
+                    }
                 }
                 Verdict::Unmanaged(r) => {
                     let pos =
@@ -244,6 +256,34 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
         };
     }
     FileVerdict::Docs(docs)
+}
+
+/// Words that YAML 1.2 (serde_yaml) reads as strings but YAML 1.1 (Kubernetes) reads as
+/// booleans when unquoted: fgd and the cluster would disagree on the object's name.
+const YAML11_BOOLS: &[&str] = &["y", "n", "yes", "no", "on", "off"];
+
+fn yaml11_trap(text: &str, chunk: &Chunk, name: &str) -> Option<(Pos, String)> {
+    if !YAML11_BOOLS.contains(&name) {
+        return None;
+    }
+    let pos = yaml::line_of_key(text, chunk, &["metadata", "name"]);
+    let quoted = pos.is_some_and(|p| {
+        let line = text.lines().nth(p.line - 1).unwrap_or("");
+        let value = line
+            .split_once(':')
+            .map(|(_, v)| v.trim_start())
+            .unwrap_or("");
+        value.starts_with('"') || value.starts_with('\'')
+    });
+    if quoted {
+        return None;
+    }
+    Some((
+        pos.unwrap_or(chunk.content.unwrap_or(chunk.start)),
+        format!(
+            "metadata.name {name} is unquoted: Kubernetes reads YAML 1.1, where {name} is a boolean, not a name; write name: \"{name}\""
+        ),
+    ))
 }
 
 fn encoding_pos(e: &yaml::EncodingError) -> Option<Pos> {

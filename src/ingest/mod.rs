@@ -382,11 +382,10 @@ fn plan(
             continue;
         }
         let archive = format!(
-            "{}/{}/{}{}",
+            "{}/{}/{}",
             fabric::ARCHIVE,
             j.batch,
-            inner,
-            fabric::ARCHIVE_SUFFIX
+            with_suffix(inner, fabric::ARCHIVE_SUFFIX)
         );
         j.sources.push(Source {
             path: f.rel.clone(),
@@ -591,6 +590,14 @@ fn plan(
     j.summary.dry_run = false;
     j.log = serde_json::json!({"inputs": log_inputs, "documents": log_docs, "summary": &j.summary});
     Ok(j)
+}
+
+/// `dir/name` + suffix, the last component shortened if it would not fit in a file name.
+pub fn with_suffix(rel: &str, suffix: &str) -> String {
+    match rel.rsplit_once('/') {
+        Some((dir, name)) => format!("{dir}/{}", store::fit_name(name, suffix)),
+        None => store::fit_name(rel, suffix),
+    }
 }
 
 fn push_text(j: &mut Journal, path: &str, text: String) {

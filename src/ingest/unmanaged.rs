@@ -58,7 +58,13 @@ impl<'f> Names<'f> {
             } else {
                 format!("{base}~{n}{ext}")
             };
-            let path = format!("{}/{name}{}", fabric::UNMANAGED, fabric::UNMANAGED_SUFFIX);
+            // Leave room for the reason file's longer suffix too.
+            let both = format!("{}{}", fabric::UNMANAGED_SUFFIX, fabric::REASON_SUFFIX);
+            let fitted = super::with_suffix(&name, &both);
+            let fitted = fitted
+                .strip_suffix(fabric::REASON_SUFFIX)
+                .unwrap_or(&fitted);
+            let path = format!("{}/{fitted}", fabric::UNMANAGED);
             if self.taken.contains(&path) {
                 continue;
             }

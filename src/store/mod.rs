@@ -12,7 +12,7 @@ pub use atomic::{
 };
 pub use failpoint::{failpoint, parse_failpoint};
 pub use lock::{FabricLock, LockError, LockOwner};
-pub use safe_path::{create_dir_all_within, ensure_real_dir, is_within};
+pub use safe_path::{check_dir_chain, create_dir_all_within, ensure_real_dir, fit_name, is_within};
 pub use time::{now_rfc3339, rfc3339};
 
 use std::path::PathBuf;

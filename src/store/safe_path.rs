@@ -36,6 +36,52 @@ pub fn is_within(root: &Path, child: &Path) -> bool {
     }
 }
 
+/// Check, without creating anything, that every existing component of `root/rel` is a real
+/// directory: run before a journal is written, so an unsafe layout is refused up front instead
+/// of failing the batch halfway on every retry.
+pub fn check_dir_chain(root: &Path, rel: &Path) -> Result<()> {
+    let mut cur = root.to_path_buf();
+    for c in rel.components() {
+        match c {
+            Component::Normal(part) => cur.push(part),
+            Component::CurDir => continue,
+            _ => {
+                return Err(err(
+                    "refuse",
+                    &root.join(rel),
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "path leaves the fabric directory",
+                    ),
+                ))
+            }
+        }
+        match std::fs::symlink_metadata(&cur) {
+            Ok(_) => ensure_real_dir(&cur)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(err("inspect", &cur, e)),
+        }
+    }
+    Ok(())
+}
+
+/// A file name that fits in 255 bytes with `suffix` appended: an over-long name keeps a prefix
+/// and gets a short hash of the whole, so two long names stay distinct.
+pub fn fit_name(name: &str, suffix: &str) -> String {
+    const MAX: usize = 255;
+    if name.len() + suffix.len() <= MAX {
+        return format!("{name}{suffix}");
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let tag: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let mut keep = MAX.saturating_sub(suffix.len() + tag.len() + 1);
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!("{}~{tag}{suffix}", &name[..keep])
+}
+
 /// Create `root/rel` one component at a time, refusing `..`, absolute parts, and any existing
 /// component that is a symlink or not a directory.
 pub fn create_dir_all_within(root: &Path, rel: &Path) -> Result<PathBuf> {
@@ -71,6 +117,28 @@ pub fn create_dir_all_within(root: &Path, rel: &Path) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_shortened_distinctly_to_fit_with_their_suffix() {
+        let a = format!("{}a.yaml", "x".repeat(300));
+        let b = format!("{}b.yaml", "x".repeat(300));
+        let (fa, fb) = (fit_name(&a, ".orig"), fit_name(&b, ".orig"));
+        assert!(fa.len() <= 255 && fb.len() <= 255 && fa.ends_with(".orig"));
+        assert_ne!(fa, fb);
+        assert_eq!(fit_name("short.yaml", ".orig"), "short.yaml.orig");
+        let wide = "é".repeat(200);
+        assert!(fit_name(&wide, ".unmanaged.reason.json").len() <= 255);
+    }
+
+    #[test]
+    fn a_symlinked_component_fails_the_check_without_creating_anything() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        std::os::unix::fs::symlink("/tmp", root.join("unmanaged")).unwrap();
+        assert!(check_dir_chain(root, Path::new("unmanaged/x")).is_err());
+        assert!(check_dir_chain(root, Path::new("new/deeper")).is_ok());
+        assert!(!root.join("new").exists());
+    }
 
     #[test]
     fn creation_refuses_symlinked_components_and_escapes() {
