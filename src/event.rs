@@ -114,6 +114,32 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Count one document by its fate: the one place ingest, dry runs and validate tally.
+    pub fn count(&mut self, fate: &Fate) {
+        self.documents += 1;
+        match fate {
+            Fate::Managed {
+                change: Change::Create,
+                ..
+            } => self.created += 1,
+            Fate::Managed {
+                change: Change::Update,
+                ..
+            } => self.updated += 1,
+            Fate::Managed {
+                change: Change::Unchanged,
+                ..
+            } => self.unchanged += 1,
+            Fate::Unmanaged { code, .. } => {
+                self.unmanaged += 1;
+                if *code == ReasonCode::Conflict {
+                    self.conflicts += 1;
+                }
+            }
+            Fate::Empty => self.empty += 1,
+        }
+    }
+
     pub fn managed(&self) -> usize {
         self.created + self.updated + self.unchanged
     }

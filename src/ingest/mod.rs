@@ -101,13 +101,16 @@ pub struct Decision {
     pub files: Vec<FileDecision>,
 }
 
+/// A document of a file kept whole: (index, position, object, code, reason).
+pub type WholeDoc = (usize, Pos, Option<String>, ReasonCode, String);
+
 #[derive(Debug)]
 pub enum FileDecision {
     Whole {
         code: ReasonCode,
         reason: String,
         pos: Option<Pos>,
-        docs: Vec<(usize, Pos, Option<String>, ReasonCode, String)>,
+        docs: Vec<WholeDoc>,
     },
     Docs(Vec<DocFate>),
 }
@@ -252,7 +255,7 @@ pub fn decide(files: &[FileAnalysis]) -> Decision {
     Decision { files: out }
 }
 
-fn object_of(d: &analyze::DocAnalysis) -> Option<String> {
+pub fn object_of(d: &analyze::DocAnalysis) -> Option<String> {
     match &d.verdict {
         DocVerdict::Managed { identity, .. } => Some(identity.to_string()),
         DocVerdict::Unmanaged { identity, .. } => identity.as_ref().map(|i| i.to_string()),
@@ -408,24 +411,7 @@ fn plan(
                     .iter()
                     .map(|(i, p, obj, c, r)| serde_json::json!({"document": i + 1, "line": p.line, "column": p.column, "object": obj, "code": c, "reason": r}))
                     .collect();
-                for (i, p, obj, c, r) in docs {
-                    summary.documents += 1;
-                    summary.unmanaged += 1;
-                    if *c == ReasonCode::Conflict {
-                        summary.conflicts += 1;
-                    }
-                    sink.emit(Event::DocumentClassified {
-                        file: f.rel.clone(),
-                        index: *i,
-                        pos: Some(*p),
-                        object: obj.clone(),
-                        fate: Fate::Unmanaged {
-                            code: *c,
-                            reason: r.clone(),
-                            path: Some(item.path.clone()),
-                        },
-                    });
-                }
+                emit_whole(&f.rel, docs, Some(&item.path), summary, sink);
                 let reason_json = unmanaged::reason_record(
                     &item, &f.rel, &f.sha256, &j.batch, *code, reason, *pos, docs_json,
                 );
@@ -460,7 +446,6 @@ fn plan(
             FileDecision::Docs(fates) => {
                 let (mut m, mut u, mut e) = (0, 0, 0);
                 for (doc, fate) in f.docs().iter().zip(fates) {
-                    summary.documents += 1;
                     let object = object_of(doc);
                     let parts: Vec<[usize; 2]> =
                         doc.parts.iter().map(|r| [r.start, r.end]).collect();
@@ -473,17 +458,8 @@ fn plan(
                             let change = if written.contains(&rel) {
                                 Change::Unchanged
                             } else {
-                                match std::fs::read(fabric.path(&rel)) {
-                                    Ok(old) if old == bytes => Change::Unchanged,
-                                    Ok(_) => Change::Update,
-                                    Err(_) => Change::Create,
-                                }
+                                change_against(Some(fabric), &rel, &bytes)
                             };
-                            match change {
-                                Change::Create => summary.created += 1,
-                                Change::Update => summary.updated += 1,
-                                Change::Unchanged => summary.unchanged += 1,
-                            }
                             if change != Change::Unchanged {
                                 written.insert(rel.clone());
                                 j.writes.push(Write {
@@ -504,10 +480,6 @@ fn plan(
                         }
                         DocFate::Unmanaged { code, reason } => {
                             u += 1;
-                            summary.unmanaged += 1;
-                            if *code == ReasonCode::Conflict {
-                                summary.conflicts += 1;
-                            }
                             let bytes = doc.output(&f.bytes);
                             let item = names.item(inner, Some(doc.index), &bytes)?;
                             let sha = analyze::sha256_hex(&bytes);
@@ -545,10 +517,10 @@ fn plan(
                         }
                         DocFate::Empty => {
                             e += 1;
-                            summary.empty += 1;
                             Fate::Empty
                         }
                     };
+                    summary.count(&out_fate);
                     log_docs.push(serde_json::json!({"source": f.rel, "document": doc.index + 1, "line": doc.pos.line, "object": object, "fate": &out_fate}));
                     sink.emit(Event::DocumentClassified {
                         file: f.rel.clone(),
@@ -590,6 +562,40 @@ fn plan(
     j.summary.dry_run = false;
     j.log = serde_json::json!({"inputs": log_inputs, "documents": log_docs, "summary": &j.summary});
     Ok(j)
+}
+
+/// Is `bytes` new, an update or unchanged against `managed/`? Without a fabric, everything is new.
+pub fn change_against(fabric: Option<&Fabric>, rel: &str, bytes: &[u8]) -> Change {
+    match fabric.map(|f| std::fs::read(f.path(rel))) {
+        Some(Ok(old)) if old == bytes => Change::Unchanged,
+        Some(Ok(_)) => Change::Update,
+        _ => Change::Create,
+    }
+}
+
+/// The documents of a file kept whole: each one classified, counted and reported.
+pub fn emit_whole(
+    file: &str,
+    docs: &[WholeDoc],
+    item: Option<&str>,
+    summary: &mut Summary,
+    sink: &mut dyn Sink,
+) {
+    for (i, p, obj, c, r) in docs {
+        let fate = Fate::Unmanaged {
+            code: *c,
+            reason: r.clone(),
+            path: item.map(str::to_string),
+        };
+        summary.count(&fate);
+        sink.emit(Event::DocumentClassified {
+            file: file.to_string(),
+            index: *i,
+            pos: Some(*p),
+            object: obj.clone(),
+            fate,
+        });
+    }
 }
 
 /// `dir/name` + suffix, the last component shortened if it would not fit in a file name.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::classify::ReasonCode;
 use crate::discover::{self, Format, ReadOutcome};
 use crate::error::{io, Error, Result};
-use crate::event::{Change, Event, Fate, FileOutcome, Phase, Sink, Skip, Summary};
+use crate::event::{Event, Fate, FileOutcome, Phase, Sink, Skip, Summary};
 use crate::fabric::{self, Fabric};
 use crate::ingest::{self, analyze, unmanaged, DocFate, FileDecision};
 use crate::journal::{self, Content, Journal, Remove, Source, Write};
@@ -100,21 +100,7 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                 code, reason, docs, ..
             } => {
                 summary.files_unmanaged_whole += 1;
-                for (i, pos, object, c, r) in docs {
-                    summary.documents += 1;
-                    summary.unmanaged += 1;
-                    sink.emit(Event::DocumentClassified {
-                        file: f.rel.clone(),
-                        index: *i,
-                        pos: Some(*pos),
-                        object: object.clone(),
-                        fate: Fate::Unmanaged {
-                            code: *c,
-                            reason: r.clone(),
-                            path: None,
-                        },
-                    });
-                }
+                ingest::emit_whole(&f.rel, docs, None, &mut summary, sink);
                 sink.emit(Event::FileFinished {
                     file: f.rel.clone(),
                     outcome: FileOutcome::WholeUnmanaged {
@@ -127,39 +113,19 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
             FileDecision::Docs(fates) => {
                 let (mut m, mut u, mut e) = (0, 0, 0);
                 for (doc, fate) in f.docs().iter().zip(fates) {
-                    summary.documents += 1;
-                    let object = match &doc.verdict {
-                        analyze::DocVerdict::Managed { identity, .. } => Some(identity.to_string()),
-                        analyze::DocVerdict::Unmanaged { identity, .. } => {
-                            identity.as_ref().map(|i| i.to_string())
-                        }
-                        analyze::DocVerdict::Empty => None,
-                    };
                     let fate = match fate {
                         DocFate::Managed { path, .. } => {
                             m += 1;
                             let rel = format!("{}/{path}", fabric::MANAGED);
-                            let change = match &fabric_root {
-                                Some(fab) => match std::fs::read(fab.path(&rel)) {
-                                    Ok(old) if old == doc.output(&f.bytes) => Change::Unchanged,
-                                    Ok(_) => Change::Update,
-                                    Err(_) => Change::Create,
-                                },
-                                None => Change::Create,
-                            };
-                            match change {
-                                Change::Create => summary.created += 1,
-                                Change::Update => summary.updated += 1,
-                                Change::Unchanged => summary.unchanged += 1,
-                            }
+                            let change = ingest::change_against(
+                                fabric_root.as_ref(),
+                                &rel,
+                                &doc.output(&f.bytes),
+                            );
                             Fate::Managed { path: rel, change }
                         }
                         DocFate::Unmanaged { code, reason } => {
                             u += 1;
-                            summary.unmanaged += 1;
-                            if *code == ReasonCode::Conflict {
-                                summary.conflicts += 1;
-                            }
                             Fate::Unmanaged {
                                 code: *code,
                                 reason: reason.clone(),
@@ -168,15 +134,15 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                         }
                         DocFate::Empty => {
                             e += 1;
-                            summary.empty += 1;
                             Fate::Empty
                         }
                     };
+                    summary.count(&fate);
                     sink.emit(Event::DocumentClassified {
                         file: f.rel.clone(),
                         index: doc.index,
                         pos: Some(doc.pos),
-                        object,
+                        object: ingest::object_of(doc),
                         fate,
                     });
                 }

@@ -40,7 +40,20 @@ pub fn is_within(root: &Path, child: &Path) -> bool {
 /// directory: run before a journal is written, so an unsafe layout is refused up front instead
 /// of failing the batch halfway on every retry.
 pub fn check_dir_chain(root: &Path, rel: &Path) -> Result<()> {
+    for cur in prefixes_within(root, rel)? {
+        match std::fs::symlink_metadata(&cur) {
+            Ok(_) => ensure_real_dir(&cur)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(err("inspect", &cur, e)),
+        }
+    }
+    Ok(())
+}
+
+/// `root/a`, `root/a/b`, ... for `rel` = `a/b`, refusing any component but a plain name.
+fn prefixes_within(root: &Path, rel: &Path) -> Result<Vec<PathBuf>> {
     let mut cur = root.to_path_buf();
+    let mut out = Vec::new();
     for c in rel.components() {
         match c {
             Component::Normal(part) => cur.push(part),
@@ -56,13 +69,9 @@ pub fn check_dir_chain(root: &Path, rel: &Path) -> Result<()> {
                 ))
             }
         }
-        match std::fs::symlink_metadata(&cur) {
-            Ok(_) => ensure_real_dir(&cur)?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(err("inspect", &cur, e)),
-        }
+        out.push(cur.clone());
     }
-    Ok(())
+    Ok(out)
 }
 
 /// A file name that fits in 255 bytes with `suffix` appended: an over-long name keeps a prefix
@@ -85,22 +94,8 @@ pub fn fit_name(name: &str, suffix: &str) -> String {
 /// Create `root/rel` one component at a time, refusing `..`, absolute parts, and any existing
 /// component that is a symlink or not a directory.
 pub fn create_dir_all_within(root: &Path, rel: &Path) -> Result<PathBuf> {
-    let mut cur = root.to_path_buf();
-    for c in rel.components() {
-        match c {
-            Component::Normal(part) => cur.push(part),
-            Component::CurDir => continue,
-            _ => {
-                return Err(err(
-                    "refuse",
-                    &root.join(rel),
-                    io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        "path leaves the fabric directory",
-                    ),
-                ))
-            }
-        }
+    let mut last = root.to_path_buf();
+    for cur in prefixes_within(root, rel)? {
         match std::fs::symlink_metadata(&cur) {
             Ok(_) => ensure_real_dir(&cur)?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => match std::fs::create_dir(&cur) {
@@ -110,8 +105,9 @@ pub fn create_dir_all_within(root: &Path, rel: &Path) -> Result<PathBuf> {
             },
             Err(e) => return Err(err("inspect", &cur, e)),
         }
+        last = cur;
     }
-    Ok(cur)
+    Ok(last)
 }
 
 #[cfg(test)]
