@@ -34,6 +34,8 @@ pub enum Error {
     Usage(String),
     #[error("journal {path}: {message}")]
     Journal { path: PathBuf, message: String },
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
 }
 
 impl Error {
@@ -42,6 +44,8 @@ impl Error {
             Error::Refused(_) | Error::Unsafe { .. } | Error::Locked(_) => Exit::Refused,
             Error::Store(_) | Error::Journal { .. } => Exit::Io,
             Error::Usage(_) => Exit::Usage,
+            Error::Git(g) if g.is_refusal() => Exit::Refused,
+            Error::Git(_) => Exit::Io,
         }
     }
 }

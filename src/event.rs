@@ -20,6 +20,16 @@ pub enum Phase {
     Cleanup,
 }
 
+/// Steps of the git loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GitPhase {
+    Commit,
+    Fetch,
+    Rebase,
+    Push,
+}
+
 /// What happens to a managed object file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -200,6 +210,34 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         file: Option<String>,
         message: String,
+    },
+    GitPhaseStarted {
+        phase: GitPhase,
+        detail: String,
+    },
+    /// Objects transferred; throttled to about ten a second.
+    GitProgress {
+        phase: GitPhase,
+        done: usize,
+        total: usize,
+        bytes: usize,
+    },
+    /// A `remote:` line from the server.
+    GitRemote {
+        line: String,
+    },
+    GitCommitted {
+        commit: String,
+        summary: String,
+        added: usize,
+        modified: usize,
+        deleted: usize,
+    },
+    GitPushed {
+        remote: String,
+        branch: String,
+        commit: String,
+        url: String,
     },
 }
 

@@ -7,6 +7,7 @@ pub mod discover;
 pub mod error;
 pub mod event;
 pub mod fabric;
+pub mod git;
 pub mod ingest;
 pub mod journal;
 pub mod ops;

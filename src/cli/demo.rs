@@ -75,7 +75,7 @@ pub fn run(dir: Option<PathBuf>, json: bool) -> Result<Exit, Error> {
             exit = Exit::Unmanaged;
         }
         drop(r);
-        render::status(&ops::status::status(f)?, json);
+        render::status(&ops::status::status(f)?, None, json);
     }
     if !json {
         println!("\nExplore: ls -R {0}; fix a file in unmanaged/, then `fgd adopt <fabric> <item>` and `fgd ingest <fabric>`.", ws.display());

@@ -39,6 +39,11 @@ enum Command {
         /// Newline-delimited JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Commit the new layout and push it, so Argo CD and Flux see it at once.
+        #[arg(long)]
+        push: bool,
+        #[command(flatten)]
+        git: GitArgs,
     },
     /// Say what ingest would do with each document, with file, line and column. Read-only.
     Validate {
@@ -78,6 +83,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Commit the fabric's changes and push them (never forced).
+    Push {
+        fabric_dir: PathBuf,
+        #[command(flatten)]
+        git: GitArgs,
+        /// Commit message (default: a summary of the changes).
+        #[arg(long)]
+        message: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch, integrate (fast-forward or replay), ingest raw/, commit, push: one action.
+    Sync {
+        fabric_dir: PathBuf,
+        #[command(flatten)]
+        git: GitArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Create demo fabrics from the embedded assets in a temporary directory and ingest them.
     Demo {
         /// Where to create the demo workspace (default: a new temporary directory).
@@ -88,7 +112,58 @@ enum Command {
     },
 }
 
+#[derive(clap::Args, Debug, Clone, Default)]
+struct GitArgs {
+    /// Remote to push to (default: the branch's upstream remote, else origin).
+    #[arg(long)]
+    remote: Option<String>,
+    /// Branch (default: the current one).
+    #[arg(long)]
+    branch: Option<String>,
+    /// Commit author "Name <email>" (default: git config user.name / user.email).
+    #[arg(long, env = "FGD_GIT_AUTHOR")]
+    author: Option<String>,
+    /// SSH private key to try after the agent and before ~/.ssh/id_*.
+    #[arg(long, env = "FGD_SSH_KEY")]
+    ssh_key: Option<PathBuf>,
+    /// An extra known_hosts file, read before ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts.
+    #[arg(long, env = "FGD_KNOWN_HOSTS")]
+    known_hosts: Option<PathBuf>,
+}
+
+impl GitArgs {
+    fn options(self, message: Option<String>) -> fgd::git::GitOptions {
+        let mut auth = fgd::git::auth::AuthConfig::from_env();
+        if self.ssh_key.is_some() {
+            auth.ssh_key = self.ssh_key;
+        }
+        fgd::git::GitOptions {
+            remote: self.remote,
+            branch: self.branch,
+            message,
+            author: self.author,
+            auth: Some(auth),
+            known_hosts: self.known_hosts,
+        }
+    }
+}
+
+/// Connect and read timeouts for git, from the environment (milliseconds).
+fn git_timeouts() {
+    let ms = |k: &str, d: i32| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let _ = fgd::git::set_timeouts(
+        ms("FGD_GIT_CONNECT_TIMEOUT_MS", 10_000),
+        ms("FGD_GIT_TIMEOUT_MS", 30_000),
+    );
+}
+
 pub fn main() -> Exit {
+    git_timeouts();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -129,8 +204,11 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             fabric_dir,
             name,
             json,
+            push,
+            git,
         } => {
-            let (_, report) = fabric::init(&fabric_dir, name.as_deref()).map_err(|e| (e, json))?;
+            let (fab, report) =
+                fabric::init(&fabric_dir, name.as_deref()).map_err(|e| (e, json))?;
             if json {
                 println!(
                     "{}",
@@ -144,6 +222,10 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
                 for k in &report.kept {
                     println!("  kept     {k}");
                 }
+            }
+            if push {
+                let mut r = Renderer::new(json, "init");
+                fgd::git::publish_init(&fab, &git.options(None), &mut r).map_err(|e| (e, json))?;
             }
             Ok(Exit::Success)
         }
@@ -189,8 +271,34 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
         }
         Command::Status { fabric_dir, json } => {
             let st = ops::status::status(&fabric_dir).map_err(|e| (e, json))?;
-            render::status(&st, json);
+            let git = fgd::fabric::Fabric::open(&fabric_dir)
+                .ok()
+                .and_then(|f| fgd::git::git_state(&f));
+            render::status(&st, git.as_ref(), json);
             Ok(Exit::Success)
+        }
+        Command::Push {
+            fabric_dir,
+            git,
+            message,
+            json,
+        } => {
+            let mut r = Renderer::new(json, "push");
+            let rep = fgd::git::push_fabric(&fabric_dir, &git.options(message), &mut r)
+                .map_err(|e| (e, json))?;
+            r.done(&serde_json::json!({"event": "push-finished", "report": rep}));
+            Ok(Exit::Success)
+        }
+        Command::Sync {
+            fabric_dir,
+            git,
+            json,
+        } => {
+            let mut r = Renderer::new(json, "sync");
+            let rep = fgd::git::sync_fabric(&fabric_dir, &git.options(None), &mut r)
+                .map_err(|e| (e, json))?;
+            r.done(&serde_json::json!({"event": "sync-finished", "report": rep}));
+            Ok(summary_exit(&rep.ingest))
         }
         Command::Demo { dir, json } => demo::run(dir, json).map_err(|e| (e, json)),
     }

@@ -65,6 +65,14 @@ impl Renderer {
         self.bar_shown = true;
     }
 
+    /// The closing record of a command: a JSON line; for humans the events already said it.
+    pub fn done(&mut self, v: &serde_json::Value) {
+        if self.json {
+            self.line(&v.to_string());
+        }
+        let _ = self.out.flush();
+    }
+
     pub fn moved(&mut self, r: &MoveReport) {
         if self.json {
             self.line(&serde_json::json!({"event": "moved", "from": r.from, "to": r.to, "reason_file": r.reason_file, "batch": r.batch}).to_string());
@@ -220,13 +228,58 @@ impl Sink for Renderer {
                 self.line(&s);
             }
             Event::PhaseStarted { .. } => {}
+            Event::GitPhaseStarted { phase, detail } => self.line(&format!(
+                "git {}: {detail}",
+                format!("{phase:?}").to_lowercase()
+            )),
+            Event::GitProgress {
+                phase,
+                done,
+                total,
+                bytes,
+            } => {
+                if self.tty {
+                    self.bar(
+                        done,
+                        total,
+                        &format!(
+                            "{} {} KiB",
+                            format!("{phase:?}").to_lowercase(),
+                            bytes / 1024
+                        ),
+                    );
+                }
+            }
+            Event::GitRemote { line } => self.line(&format!("remote: {line}")),
+            Event::GitCommitted {
+                commit,
+                summary,
+                added,
+                modified,
+                deleted,
+            } => self.line(&format!(
+                "git commit {}: {summary} ({added} added, {modified} modified, {deleted} deleted)",
+                &commit[..commit.len().min(10)]
+            )),
+            Event::GitPushed {
+                remote,
+                branch,
+                commit,
+                url,
+            } => self.line(&format!(
+                "git push: {remote}/{branch} is now {} ({url})",
+                &commit[..commit.len().min(10)]
+            )),
         }
     }
 }
 
-pub fn status(st: &Status, json: bool) {
+pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
     if json {
-        println!("{}", serde_json::json!({"event": "status", "status": st}));
+        println!(
+            "{}",
+            serde_json::json!({"event": "status", "status": st, "git": git})
+        );
         return;
     }
     println!(
@@ -257,6 +310,33 @@ pub fn status(st: &Status, json: bool) {
             o.pid, o.host, o.since, o.command
         ),
         None => println!("  lock: free"),
+    }
+    match git {
+        Some(g) => {
+            let upstream = match &g.upstream {
+                Some(_) => format!(
+                    "{} ahead, {} behind {}/{}",
+                    g.ahead, g.behind, g.remote, g.branch
+                ),
+                None => format!("no {}/{} fetched yet", g.remote, g.branch),
+            };
+            println!(
+                "  git: branch {}, {upstream}, {} uncommitted fabric paths",
+                g.branch, g.uncommitted
+            );
+            match &g.last_push {
+                Some(p) => println!(
+                    "  last push: {} to {} ({}/{}) at {}",
+                    &p.commit[..p.commit.len().min(10)],
+                    p.url,
+                    p.remote,
+                    p.branch,
+                    p.at
+                ),
+                None => println!("  last push: none from this machine"),
+            }
+        }
+        None => println!("  git: not inside a git working copy"),
     }
     if let Some(u) = &st.unfinished {
         println!(

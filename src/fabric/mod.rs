@@ -144,6 +144,11 @@ What fgd could not or must not manage. Each item `<name>.unmanaged` holds the or
 (the suffix keeps Argo CD and Flux from applying it) and `<name>.unmanaged.reason.json` says why.\n\
 Fix an item and send it back with `fgd adopt <fabric> unmanaged/<name>.unmanaged`.\n";
 
+/// What in .hnp/ is local to one machine and never committed.
+pub const HNP_GITIGNORE: &str = ".hnp/.gitignore";
+const HNP_GITIGNORE_TEXT: &str =
+    "# fgd: machine-local state, never committed\nlock\njournal.json\nlocal/\n";
+
 const SOURCEIGNORE_TEXT: &str =
     "# fgd: only managed/ is for the cluster\nraw/\nunmanaged/\n.hnp/\n";
 
@@ -221,6 +226,7 @@ pub fn init(dir: &Path, name: Option<&str>) -> Result<(Fabric, InitReport)> {
         ("raw/README.md", RAW_README),
         ("unmanaged/README.md", UNMANAGED_README),
         (SOURCEIGNORE, SOURCEIGNORE_TEXT),
+        (HNP_GITIGNORE, HNP_GITIGNORE_TEXT),
     ] {
         let p = fabric.path(rel);
         match std::fs::symlink_metadata(&p) {

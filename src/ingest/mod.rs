@@ -263,28 +263,39 @@ pub fn object_of(d: &analyze::DocAnalysis) -> Option<String> {
     }
 }
 
-/// Run an ingest of `raw/`.
+/// Run an ingest of `raw/`: open the fabric, take its lock (not for a dry run), ingest.
 pub fn run(dir: &Path, opts: &Options, sink: &mut dyn Sink) -> Result<Summary> {
-    let started = Instant::now();
     let fabric = Fabric::open(dir)?;
-    let _lock = if opts.dry_run {
-        None
-    } else {
-        Some(store::FabricLock::acquire(
-            &fabric.path(fabric::LOCK),
-            "ingest",
-        )?)
-    };
-    if !opts.dry_run {
-        journal::recover(&fabric, sink)?;
-    } else if let Some(j) = journal::load(&fabric)? {
-        sink.emit(Event::Error {
-            file: Some(fabric::JOURNAL.into()),
-            message: format!(
-                "batch {} ({}) was interrupted; a real run finishes it before anything else",
-                j.batch, j.command
-            ),
-        });
+    if opts.dry_run {
+        return ingest(&fabric, opts, sink);
+    }
+    let lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "ingest")?;
+    run_locked(&fabric, &lock, opts, sink)
+}
+
+/// Ingest with the fabric lock already held (by `sync`, or by `run`).
+pub fn run_locked(
+    fabric: &Fabric,
+    _lock: &store::FabricLock,
+    opts: &Options,
+    sink: &mut dyn Sink,
+) -> Result<Summary> {
+    journal::recover(fabric, sink)?;
+    ingest(fabric, opts, sink)
+}
+
+fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summary> {
+    let started = Instant::now();
+    if opts.dry_run {
+        if let Some(j) = journal::load(fabric)? {
+            sink.emit(Event::Error {
+                file: Some(fabric::JOURNAL.into()),
+                message: format!(
+                    "batch {} ({}) was interrupted; a real run finishes it before anything else",
+                    j.batch, j.command
+                ),
+            });
+        }
     }
     let mut summary = Summary {
         dry_run: opts.dry_run,
@@ -302,15 +313,15 @@ pub fn run(dir: &Path, opts: &Options, sink: &mut dyn Sink) -> Result<Summary> {
         total: Some(files.len()),
     });
     let decision = decide(&files);
-    let journal = plan(&fabric, &files, &decision, &mut summary, opts.dry_run, sink)?;
+    let journal = plan(fabric, &files, &decision, &mut summary, opts.dry_run, sink)?;
     if !opts.dry_run && journal.steps() > 0 {
         sink.emit(Event::PhaseStarted {
             phase: Phase::Journal,
             total: Some(journal.steps()),
         });
-        journal::begin(&fabric, &journal)?;
+        journal::begin(fabric, &journal)?;
         failpoint("ingest.after-journal");
-        journal::execute(&fabric, &journal, sink)?;
+        journal::execute(fabric, &journal, sink)?;
         summary.batch = Some(journal.batch.clone());
     }
     summary.millis = started.elapsed().as_millis();

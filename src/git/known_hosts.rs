@@ -1,0 +1,262 @@
+//! SSH host key verification against OpenSSH known_hosts files. libgit2 either checks nothing
+//! or only `$HOME/.ssh/known_hosts` depending on build, and replaces a callback's error with a
+//! generic text, so fgd checks the key itself and keeps its own message for the operator.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKeyVerdict {
+    Known,
+    /// The host is not in any known_hosts file.
+    Unknown,
+    /// The host is known with a different key of this type: possible man-in-the-middle.
+    Changed {
+        file: PathBuf,
+        line: usize,
+    },
+    /// Marked @revoked.
+    Revoked {
+        file: PathBuf,
+        line: usize,
+    },
+}
+
+/// `SHA256:<base64, no padding>`, as `ssh-keygen -l` prints it.
+pub fn fingerprint(key_blob: &[u8]) -> String {
+    let digest = Sha256::digest(key_blob);
+    format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+    )
+}
+
+/// The name known_hosts uses for a host: `host`, or `[host]:port` off port 22.
+pub fn host_pattern(host: &str, port: Option<u16>) -> String {
+    match port {
+        Some(p) if p != 22 => format!("[{host}]:{p}"),
+        _ => host.to_string(),
+    }
+}
+
+/// The key type named inside an SSH public key blob (its first length-prefixed string).
+pub fn blob_key_type(blob: &[u8]) -> Option<String> {
+    let len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
+    String::from_utf8(blob.get(4..4 + len)?.to_vec()).ok()
+}
+
+fn hmac_sha1(key: &[u8], msg: &[u8]) -> [u8; 20] {
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..20].copy_from_slice(&Sha1::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha1::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    inner.update(msg);
+    let mut outer = Sha1::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner.finalize());
+    outer.finalize().into()
+}
+
+/// OpenSSH wildcard match: `*` any run, `?` one character.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+fn hosts_match(field: &str, name: &str) -> bool {
+    if let Some(hashed) = field.strip_prefix("|1|") {
+        let Some((salt, hash)) = hashed.split_once('|') else {
+            return false;
+        };
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let (Ok(salt), Ok(hash)) = (b64.decode(salt), b64.decode(hash)) else {
+            return false;
+        };
+        return hmac_sha1(&salt, name.as_bytes()).as_slice() == hash.as_slice();
+    }
+    let mut matched = false;
+    for pat in field.split(',') {
+        if let Some(neg) = pat.strip_prefix('!') {
+            if glob(neg, name) {
+                return false;
+            }
+        } else if glob(pat, name) {
+            matched = true;
+        }
+    }
+    matched
+}
+
+/// The files fgd reads, in order: `extra` (fgd's config), the user's, the system's.
+pub fn default_files(extra: Option<&Path>) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = extra.map(Path::to_path_buf).into_iter().collect();
+    if let Some(home) = std::env::var_os("HOME") {
+        v.push(PathBuf::from(home).join(".ssh/known_hosts"));
+    }
+    v.push(PathBuf::from("/etc/ssh/ssh_known_hosts"));
+    v
+}
+
+/// Check `key_blob` (the raw public key the server presented) for `name` (see `host_pattern`).
+pub fn check(files: &[PathBuf], name: &str, key_blob: &[u8]) -> HostKeyVerdict {
+    let key_type = blob_key_type(key_blob).unwrap_or_default();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut changed = None;
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut fields = line.split_whitespace();
+            let mut first = fields.next().unwrap_or_default();
+            let marker = if first.starts_with('@') {
+                let m = first;
+                first = fields.next().unwrap_or_default();
+                Some(m)
+            } else {
+                None
+            };
+            let (Some(ktype), Some(kdata)) = (fields.next(), fields.next()) else {
+                continue;
+            };
+            if marker == Some("@cert-authority") || !hosts_match(first, name) {
+                continue;
+            }
+            let same_key = b64.decode(kdata).map(|k| k == key_blob).unwrap_or(false);
+            if marker == Some("@revoked") {
+                if same_key {
+                    return HostKeyVerdict::Revoked {
+                        file: file.clone(),
+                        line: i + 1,
+                    };
+                }
+                continue;
+            }
+            if same_key {
+                return HostKeyVerdict::Known;
+            }
+            if ktype == key_type && changed.is_none() {
+                changed = Some(HostKeyVerdict::Changed {
+                    file: file.clone(),
+                    line: i + 1,
+                });
+            }
+        }
+    }
+    changed.unwrap_or(HostKeyVerdict::Unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blob(kind: &str, body: &[u8]) -> Vec<u8> {
+        let mut v = (kind.len() as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(kind.as_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+
+    #[test]
+    fn known_unknown_changed_and_revoked() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("known_hosts");
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let good = blob("ssh-ed25519", b"good-key");
+        let other = blob("ssh-ed25519", b"other-key");
+        let revoked = blob("ssh-rsa", b"old");
+        std::fs::write(
+            &f,
+            format!(
+                "# comment\n[127.0.0.1]:2222 ssh-ed25519 {}\n@revoked * ssh-rsa {}\n*.example.org,!bad.example.org ssh-ed25519 {}\n",
+                b64.encode(&good),
+                b64.encode(&revoked),
+                b64.encode(&good)
+            ),
+        )
+        .unwrap();
+        let files = vec![f.clone()];
+        assert_eq!(
+            check(&files, &host_pattern("127.0.0.1", Some(2222)), &good),
+            HostKeyVerdict::Known
+        );
+        assert_eq!(
+            check(&files, &host_pattern("127.0.0.1", Some(2223)), &good),
+            HostKeyVerdict::Unknown
+        );
+        assert_eq!(
+            check(&files, "[127.0.0.1]:2222", &other),
+            HostKeyVerdict::Changed {
+                file: f.clone(),
+                line: 2
+            }
+        );
+        assert_eq!(
+            check(&files, "git.example.org", &good),
+            HostKeyVerdict::Known
+        );
+        assert_eq!(
+            check(&files, "bad.example.org", &good),
+            HostKeyVerdict::Unknown
+        );
+        assert!(matches!(
+            check(&files, "x", &revoked),
+            HostKeyVerdict::Revoked { .. }
+        ));
+    }
+
+    #[test]
+    fn hashed_hosts_match_by_hmac() {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let salt = b"0123456789abcdefghij";
+        let entry = format!(
+            "|1|{}|{}",
+            b64.encode(salt),
+            b64.encode(hmac_sha1(salt, b"[10.0.0.1]:2200"))
+        );
+        assert!(hosts_match(&entry, "[10.0.0.1]:2200"));
+        assert!(!hosts_match(&entry, "10.0.0.1"));
+    }
+
+    #[test]
+    fn hmac_sha1_matches_rfc_2202() {
+        let mac = hmac_sha1(&[0x0b; 20], b"Hi There");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "b617318655057264e28bc0b6fb378c8ef146be00");
+    }
+
+    #[test]
+    fn fingerprints_are_unpadded_sha256() {
+        let fp = fingerprint(b"abc");
+        assert!(fp.starts_with("SHA256:") && !fp.ends_with('='));
+        assert_eq!(fp, "SHA256:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0");
+    }
+}

@@ -1,0 +1,830 @@
+//! The git loop: commit the fabric's changes, push them, and sync with other writers, so the
+//! result of every operator action is visible in a fresh clone of the remote (which is what
+//! Argo CD and Flux read). No UI here: progress goes out as events like everything else.
+//!
+//! Commits hold only paths under the fabric directory, built from HEAD's tree plus the fabric's
+//! files, so other staged work in the operator's index is left alone. A remote that moved on is
+//! handled by replaying our commits on its tip in memory; a real conflict stops with the files
+//! and objects named, keeps our commit locally and pushes nothing. fgd never force-pushes.
+
+pub mod auth;
+pub mod known_hosts;
+pub mod transport;
+
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, Oid, Repository, Signature};
+use serde::{Deserialize, Serialize};
+
+pub use crate::event::GitPhase;
+use crate::event::{Event, Sink};
+use crate::fabric::{self, Fabric};
+use crate::{ingest, journal, store};
+use transport::{PushResult, Session};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("git {op}: {source}")]
+    Local {
+        op: &'static str,
+        source: git2::Error,
+    },
+    #[error("{op} {url} over {transport} failed: {message}{}", tried_text(.tried))]
+    Remote {
+        op: &'static str,
+        url: String,
+        transport: &'static str,
+        message: String,
+        tried: Vec<String>,
+    },
+    #[error("the server refused the push to {url}: {message}; the commit is kept locally")]
+    Rejected { url: String, message: String },
+    #[error("conflict: our commit {commit} and {url} both change {}{}; nothing was pushed and our commit is kept locally. Resolve it in git (pull and merge, or fix and commit), then push again", .paths.join(", "), objects_text(.objects))]
+    Conflict {
+        commit: String,
+        url: String,
+        paths: Vec<String>,
+        objects: Vec<String>,
+    },
+    #[error("{0}")]
+    Setup(String),
+}
+
+fn tried_text(tried: &[String]) -> String {
+    if tried.is_empty() {
+        String::new()
+    } else {
+        format!("; credentials tried: {}", tried.join(", "))
+    }
+}
+
+fn objects_text(objects: &[String]) -> String {
+    if objects.is_empty() {
+        String::new()
+    } else {
+        format!(" (objects {})", objects.join(", "))
+    }
+}
+
+impl GitError {
+    pub fn local(op: &'static str, source: git2::Error) -> GitError {
+        GitError::Local { op, source }
+    }
+    /// Refusals need the operator; failures may go away on a retry.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            GitError::Rejected { .. } | GitError::Conflict { .. } | GitError::Setup(_)
+        )
+    }
+}
+
+type Result<T> = std::result::Result<T, GitError>;
+
+fn local(op: &'static str) -> impl FnOnce(git2::Error) -> GitError {
+    move |e| GitError::local(op, e)
+}
+
+/// Options shared by push and sync.
+#[derive(Debug, Clone, Default)]
+pub struct GitOptions {
+    pub remote: Option<String>,
+    pub branch: Option<String>,
+    pub message: Option<String>,
+    /// "Name <email>" overriding git config's user.
+    pub author: Option<String>,
+    pub auth: Option<auth::AuthConfig>,
+    pub known_hosts: Option<PathBuf>,
+}
+
+/// Connect and read timeouts, so a dead link fails in seconds. libgit2 keeps them in globals:
+/// call once, before any thread starts.
+pub fn set_timeouts(connect_ms: i32, read_ms: i32) -> Result<()> {
+    // SAFETY: called from the front end's main thread before any other thread exists.
+    unsafe {
+        git2::opts::set_server_connect_timeout_in_milliseconds(connect_ms)
+            .map_err(local("set timeout"))?;
+        git2::opts::set_server_timeout_in_milliseconds(read_ms)
+            .map_err(local("set timeout"))?;
+    }
+    Ok(())
+}
+
+/// A fabric inside its git working copy.
+pub struct FabricRepo {
+    pub repo: Repository,
+    /// The fabric's path relative to the working copy root, `/`-separated ("" at the root).
+    pub prefix: String,
+    pub branch: String,
+    pub remote: String,
+}
+
+impl FabricRepo {
+    pub fn open(fabric: &Fabric, opts: &GitOptions) -> Result<FabricRepo> {
+        let repo = Repository::discover(&fabric.root).map_err(|_| {
+            GitError::Setup(format!(
+                "{} is not inside a git working copy (git init, or clone the fabric's repository)",
+                fabric.root.display()
+            ))
+        })?;
+        let workdir = repo.workdir().ok_or_else(|| {
+            GitError::Setup("the repository is bare: fgd needs a working copy".into())
+        })?;
+        let workdir = std::fs::canonicalize(workdir)
+            .map_err(|e| GitError::Setup(format!("{}: {e}", workdir.display())))?;
+        let prefix = fabric
+            .root
+            .strip_prefix(&workdir)
+            .map_err(|_| GitError::Setup("the fabric is outside the working copy".into()))?;
+        let prefix = prefix.to_string_lossy().replace('\\', "/");
+        let branch = match &opts.branch {
+            Some(b) => b.clone(),
+            None => current_branch(&repo)?,
+        };
+        let remote = match &opts.remote {
+            Some(r) => r.clone(),
+            None => repo
+                .config()
+                .and_then(|c| c.get_string(&format!("branch.{branch}.remote")))
+                .unwrap_or_else(|_| "origin".into()),
+        };
+        Ok(FabricRepo {
+            repo,
+            prefix,
+            branch,
+            remote,
+        })
+    }
+
+    fn under_prefix(&self, path: &[u8]) -> bool {
+        self.prefix.is_empty() || path.starts_with(format!("{}/", self.prefix).as_bytes())
+    }
+
+    pub fn remote_url(&self) -> Result<String> {
+        let r = self.repo.find_remote(&self.remote).map_err(|_| {
+            GitError::Setup(format!(
+                "no remote {:?} (git remote add {} <url>, or pass --remote)",
+                self.remote, self.remote
+            ))
+        })?;
+        Ok(r.url().unwrap_or_default().to_string())
+    }
+
+    fn head(&self) -> Option<git2::Commit<'_>> {
+        self.repo.head().ok().and_then(|h| h.peel_to_commit().ok())
+    }
+
+    fn rel(&self, inner: &str) -> String {
+        if self.prefix.is_empty() {
+            inner.to_string()
+        } else {
+            format!("{}/{inner}", self.prefix)
+        }
+    }
+}
+
+fn current_branch(repo: &Repository) -> Result<String> {
+    match repo.head() {
+        Ok(h) if h.is_branch() => Ok(h.shorthand().unwrap_or("main").to_string()),
+        Ok(_) => Err(GitError::Setup(
+            "HEAD is detached: check out a branch or pass --branch".into(),
+        )),
+        Err(e) if e.code() == ErrorCode::UnbornBranch => {
+            let head = repo
+                .find_reference("HEAD")
+                .map_err(local("read HEAD"))?;
+            let target = head
+                .symbolic_target()
+                .ok()
+                .flatten()
+                .unwrap_or("refs/heads/main");
+            Ok(target.trim_start_matches("refs/heads/").to_string())
+        }
+        Err(e) => Err(GitError::local("read HEAD", e)),
+    }
+}
+
+/// Files fgd keeps out of git: the lock, a running journal, machine-local state, temps.
+fn volatile(inner: &str) -> bool {
+    inner == fabric::LOCK
+        || inner == fabric::JOURNAL
+        || inner.starts_with(".hnp/local/")
+        || inner
+            .rsplit('/')
+            .next()
+            .is_some_and(|n| n.starts_with(store::TEMP_PREFIX))
+}
+
+fn fabric_files(fr: &FabricRepo, fabric: &Fabric) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![fabric.root.clone()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| GitError::Setup(format!("{}: {e}", dir.display())))?;
+        for e in entries.flatten() {
+            let path = e.path();
+            let inner = fabric.rel(&path);
+            let Ok(t) = e.file_type() else { continue };
+            if t.is_dir() {
+                if e.file_name() != ".git" {
+                    stack.push(path);
+                }
+                continue;
+            }
+            if volatile(&inner) {
+                continue;
+            }
+            let rel = fr.rel(&inner);
+            if fr.repo.is_path_ignored(Path::new(&rel)).unwrap_or(false) {
+                continue;
+            }
+            out.push(rel);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Committed {
+    pub commit: String,
+    pub added: usize,
+    pub modified: usize,
+    pub deleted: usize,
+}
+
+/// Commit the fabric directory as it is on disk. None when nothing changed.
+pub fn commit_fabric(
+    fr: &FabricRepo,
+    fabric: &Fabric,
+    opts: &GitOptions,
+    default_message: &str,
+    sink: &mut dyn Sink,
+) -> Result<Option<Committed>> {
+    let repo = &fr.repo;
+    let mut index = repo.index().map_err(local("open index"))?;
+    if fr.prefix.is_empty() {
+        index.clear().map_err(local("update index"))?;
+    } else {
+        index
+            .remove_dir(Path::new(&fr.prefix), 0)
+            .map_err(local("update index"))?;
+    }
+    for f in fabric_files(fr, fabric)? {
+        index
+            .add_path(Path::new(&f))
+            .map_err(local("add to index"))?;
+    }
+    // HEAD's tree with the fabric's part replaced: nothing else of the index goes in.
+    let head = fr.head();
+    let mut scratch = git2::Index::new().map_err(local("build tree"))?;
+    if let Some(h) = &head {
+        scratch
+            .read_tree(&h.tree().map_err(local("read tree"))?)
+            .map_err(local("build tree"))?;
+    }
+    if fr.prefix.is_empty() {
+        scratch.clear().map_err(local("build tree"))?;
+    } else {
+        scratch
+            .remove_dir(Path::new(&fr.prefix), 0)
+            .map_err(local("build tree"))?;
+    }
+    for e in index.iter() {
+        if fr.under_prefix(&e.path) {
+            scratch.add(&e).map_err(local("build tree"))?;
+        }
+    }
+    let tree_id = scratch
+        .write_tree_to(repo)
+        .map_err(local("write tree"))?;
+    if head.as_ref().map(|h| h.tree_id()) == Some(tree_id) {
+        return Ok(None);
+    }
+    let tree = repo.find_tree(tree_id).map_err(local("read tree"))?;
+    let old_tree = head.as_ref().and_then(|h| h.tree().ok());
+    let mut counts = Committed::default();
+    let mut lines = Vec::new();
+    let diff = repo
+        .diff_tree_to_tree(old_tree.as_ref(), Some(&tree), None)
+        .map_err(local("diff"))?;
+    for d in diff.deltas() {
+        let path = d
+            .new_file()
+            .path()
+            .or(d.old_file().path())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let mark = match d.status() {
+            git2::Delta::Added => {
+                counts.added += 1;
+                "A"
+            }
+            git2::Delta::Deleted => {
+                counts.deleted += 1;
+                "D"
+            }
+            _ => {
+                counts.modified += 1;
+                "M"
+            }
+        };
+        lines.push(format!("{mark} {path}"));
+    }
+    let message = match &opts.message {
+        Some(m) => m.clone(),
+        None => {
+            let shown = lines.len().min(200);
+            let more = if lines.len() > shown {
+                format!("\n... and {} more", lines.len() - shown)
+            } else {
+                String::new()
+            };
+            format!(
+                "{default_message}\n\n{} added, {} modified, {} deleted under {}\n\n{}{more}\n",
+                counts.added,
+                counts.modified,
+                counts.deleted,
+                if fr.prefix.is_empty() {
+                    "."
+                } else {
+                    &fr.prefix
+                },
+                lines[..shown].join("\n")
+            )
+        }
+    };
+    let sig = signature(repo, opts)?;
+    let parents: Vec<&git2::Commit> = head.iter().collect();
+    let oid = repo
+        .commit(Some("HEAD"), &sig, &sig, &message, &tree, &parents)
+        .map_err(local("commit"))?;
+    index.write().map_err(local("write index"))?;
+    counts.commit = oid.to_string();
+    sink.emit(Event::GitCommitted {
+        commit: counts.commit.clone(),
+        summary: message.lines().next().unwrap_or_default().to_string(),
+        added: counts.added,
+        modified: counts.modified,
+        deleted: counts.deleted,
+    });
+    Ok(Some(counts))
+}
+
+fn signature(repo: &Repository, opts: &GitOptions) -> Result<Signature<'static>> {
+    if let Some(a) = &opts.author {
+        let (name, email) = a
+            .split_once('<')
+            .map(|(n, e)| (n.trim(), e.trim_end_matches('>').trim()))
+            .unwrap_or((a.as_str(), "fgd@localhost"));
+        return Signature::now(name, email).map_err(local("author"));
+    }
+    repo.signature()
+        .or_else(|_| Signature::now("fgd", "fgd@localhost"))
+        .map_err(local("author"))
+}
+
+/// Replay our commits (those not in `upstream`) on `upstream`, in memory. Commits the remote
+/// already has identically become empty and are dropped.
+fn replay(
+    fr: &FabricRepo,
+    local_tip: Oid,
+    upstream: Oid,
+    url: &str,
+    sink: &mut dyn Sink,
+) -> Result<Oid> {
+    let repo = &fr.repo;
+    sink.emit(Event::GitPhaseStarted {
+        phase: GitPhase::Rebase,
+        detail: format!("replaying local commits on {upstream}"),
+    });
+    let mut walk = repo.revwalk().map_err(local("walk"))?;
+    walk.push(local_tip).map_err(local("walk"))?;
+    walk.hide(upstream).map_err(local("walk"))?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+        .map_err(local("walk"))?;
+    let mut onto = repo
+        .find_commit(upstream)
+        .map_err(local("read commit"))?;
+    let committer = repo
+        .signature()
+        .or_else(|_| Signature::now("fgd", "fgd@localhost"))
+        .map_err(local("author"))?;
+    for oid in walk {
+        let oid = oid.map_err(local("walk"))?;
+        let c = repo.find_commit(oid).map_err(local("read commit"))?;
+        if c.parent_count() > 1 {
+            return Err(GitError::Setup(format!(
+                "local commit {oid} is a merge; fgd replays only linear history: push it with git"
+            )));
+        }
+        let mut idx = repo
+            .cherrypick_commit(&c, &onto, 0, None)
+            .map_err(local("replay"))?;
+        if idx.has_conflicts() {
+            let mut paths = Vec::new();
+            for conflict in idx.conflicts().map_err(local("replay"))?.flatten() {
+                let entry = conflict.our.or(conflict.their).or(conflict.ancestor);
+                if let Some(e) = entry {
+                    paths.push(String::from_utf8_lossy(&e.path).into_owned());
+                }
+            }
+            let objects = paths.iter().filter_map(|p| object_of_path(p)).collect();
+            return Err(GitError::Conflict {
+                commit: oid.to_string(),
+                url: url.to_string(),
+                paths,
+                objects,
+            });
+        }
+        let tree_id = idx.write_tree_to(repo).map_err(local("replay"))?;
+        if tree_id == onto.tree_id() {
+            continue; // the remote already has exactly this change
+        }
+        let tree = repo.find_tree(tree_id).map_err(local("replay"))?;
+        let new = repo
+            .commit(
+                None,
+                &c.author(),
+                &committer,
+                c.message().unwrap_or(""),
+                &tree,
+                &[&onto],
+            )
+            .map_err(local("replay"))?;
+        onto = repo.find_commit(new).map_err(local("replay"))?;
+    }
+    Ok(onto.id())
+}
+
+/// `managed/vpcs/vpc-1.yaml` -> `VPC/vpc-1`, for conflict messages.
+fn object_of_path(path: &str) -> Option<String> {
+    let mut parts = path.rsplit('/');
+    let file = parts.next()?;
+    let plural = parts.next()?;
+    if parts.next() != Some("managed") {
+        return None;
+    }
+    let kind = crate::classify::kinds::KINDS
+        .iter()
+        .find(|k| k.plural == plural)?;
+    Some(format!("{}/{}", kind.kind, file.strip_suffix(".yaml")?))
+}
+
+/// Move the branch (and the working copy) to `target`, refusing to overwrite local edits.
+fn advance_to(fr: &FabricRepo, target: Oid) -> Result<()> {
+    let obj = fr
+        .repo
+        .find_object(target, None)
+        .map_err(local("read commit"))?;
+    let mut co = git2::build::CheckoutBuilder::new();
+    co.safe();
+    fr.repo.checkout_tree(&obj, Some(&mut co)).map_err(|e| {
+        GitError::Setup(format!(
+            "cannot update the working copy to {target}: {} (commit or stash local edits first)",
+            e.message()
+        ))
+    })?;
+    let refname = format!("refs/heads/{}", fr.branch);
+    fr.repo
+        .reference(&refname, target, true, "fgd: update to remote")
+        .map_err(local("move branch"))?;
+    if fr
+        .repo
+        .head()
+        .map(|h| h.name().ok() != Some(refname.as_str()))
+        .unwrap_or(true)
+    {
+        fr.repo
+            .set_head(&refname)
+            .map_err(local("set HEAD"))?;
+    }
+    Ok(())
+}
+
+/// Bring the local branch onto `remote_tip`: fast-forward, or replay our commits on it.
+fn integrate(
+    fr: &FabricRepo,
+    remote_tip: Option<Oid>,
+    url: &str,
+    sink: &mut dyn Sink,
+) -> Result<&'static str> {
+    let Some(remote_tip) = remote_tip else {
+        return Ok("remote branch does not exist yet");
+    };
+    let local_tip = fr.head().map(|c| c.id());
+    match local_tip {
+        None => {
+            advance_to(fr, remote_tip)?;
+            Ok("checked out the remote branch")
+        }
+        Some(l) if l == remote_tip => Ok("up to date"),
+        Some(l) if fr.repo.graph_descendant_of(l, remote_tip).unwrap_or(false) => {
+            Ok("ahead of the remote")
+        }
+        Some(l) if fr.repo.graph_descendant_of(remote_tip, l).unwrap_or(false) => {
+            advance_to(fr, remote_tip)?;
+            Ok("fast-forwarded")
+        }
+        Some(l) => {
+            let new_tip = replay(fr, l, remote_tip, url, sink)?;
+            advance_to(fr, new_tip)?;
+            Ok("replayed local commits on the remote")
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LastPush {
+    pub at: String,
+    pub remote: String,
+    pub branch: String,
+    pub commit: String,
+    pub url: String,
+}
+
+const LAST_PUSH: &str = ".hnp/local/last-push.json";
+
+fn push_with_retry(
+    fr: &FabricRepo,
+    fabric: &Fabric,
+    opts: &GitOptions,
+    sink: &mut dyn Sink,
+) -> Result<LastPush> {
+    let url = fr.remote_url()?;
+    let shown = transport::url_info(&url).shown;
+    let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
+    for _attempt in 0..3 {
+        let head = fr
+            .head()
+            .ok_or_else(|| GitError::Setup("nothing to push: the branch has no commit".into()))?
+            .id();
+        let result = {
+            let session = Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
+            transport::push(&fr.repo, &fr.remote, &fr.branch, &session)?
+        };
+        match result {
+            PushResult::Pushed => {
+                let rec = LastPush {
+                    at: store::now_rfc3339(),
+                    remote: fr.remote.clone(),
+                    branch: fr.branch.clone(),
+                    commit: head.to_string(),
+                    url: shown.clone(),
+                };
+                // Keep the remote-tracking ref in step, as git push does.
+                let _ = fr.repo.reference(
+                    &format!("refs/remotes/{}/{}", fr.remote, fr.branch),
+                    head,
+                    true,
+                    "fgd: push",
+                );
+                let p = fabric.path(LAST_PUSH);
+                if store::create_dir_all_within(&fabric.root, Path::new(".hnp/local")).is_ok() {
+                    let _ = store::write_atomic(
+                        &p,
+                        &serde_json::to_vec_pretty(&rec).unwrap_or_default(),
+                    );
+                }
+                sink.emit(Event::GitPushed {
+                    remote: rec.remote.clone(),
+                    branch: rec.branch.clone(),
+                    commit: rec.commit.clone(),
+                    url: shown.clone(),
+                });
+                return Ok(rec);
+            }
+            PushResult::Rejected(message) => {
+                let remote_tip = {
+                    let session =
+                        Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
+                    transport::fetch(&fr.repo, &fr.remote, &fr.branch, &session)?
+                };
+                // Not behind the remote: the refusal was not about history (a hook, a protected branch).
+                let behind = remote_tip.is_some_and(|r| {
+                    r != head && !fr.repo.graph_descendant_of(head, r).unwrap_or(false)
+                });
+                if !behind {
+                    return Err(GitError::Rejected {
+                        url: shown,
+                        message,
+                    });
+                }
+                integrate(fr, remote_tip, &shown, sink)?;
+            }
+        }
+    }
+    Err(GitError::Rejected {
+        url: shown,
+        message: "the remote kept moving during three attempts; try again".into(),
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PushReport {
+    pub committed: Option<Committed>,
+    pub pushed: LastPush,
+}
+
+fn batch_message(fabric: &Fabric, what: &str) -> String {
+    let m = fabric.manifest().ok();
+    let name = m
+        .as_ref()
+        .map(|m| m.fabric.clone())
+        .unwrap_or_else(|| "fabric".into());
+    match m.and_then(|m| m.last_batch) {
+        Some(b) => format!(
+            "fgd({name}): {what}; last batch {} {}: {} files, {} managed, {} unmanaged",
+            b.command, b.batch, b.files, b.managed, b.unmanaged
+        ),
+        None => format!("fgd({name}): {what}"),
+    }
+}
+
+fn open_locked(
+    dir: &Path,
+    command: &str,
+    sink: &mut dyn Sink,
+) -> crate::Result<(Fabric, store::FabricLock)> {
+    let fabric = Fabric::open(dir)?;
+    let lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), command)?;
+    journal::recover(&fabric, sink)?;
+    Ok((fabric, lock))
+}
+
+/// `fgd push`: commit the fabric's changes and push them.
+pub fn push_fabric(
+    dir: &Path,
+    opts: &GitOptions,
+    sink: &mut dyn Sink,
+) -> crate::Result<PushReport> {
+    let (fabric, _lock) = open_locked(dir, "push", sink)?;
+    let fr = FabricRepo::open(&fabric, opts)?;
+    sink.emit(Event::GitPhaseStarted {
+        phase: GitPhase::Commit,
+        detail: fr.prefix.clone(),
+    });
+    let committed = commit_fabric(&fr, &fabric, opts, &batch_message(&fabric, "update"), sink)?;
+    let pushed = push_with_retry(&fr, &fabric, opts, sink)?;
+    Ok(PushReport { committed, pushed })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    pub local_commit: Option<Committed>,
+    pub integrated: &'static str,
+    pub ingest: crate::event::Summary,
+    pub committed: Option<Committed>,
+    pub pushed: Option<LastPush>,
+}
+
+/// `fgd sync`: fetch, integrate, ingest what raw/ now holds (others' files included), commit,
+/// push. One action, one report.
+pub fn sync_fabric(
+    dir: &Path,
+    opts: &GitOptions,
+    sink: &mut dyn Sink,
+) -> crate::Result<SyncReport> {
+    let (fabric, lock) = open_locked(dir, "sync", sink)?;
+    let fr = FabricRepo::open(&fabric, opts)?;
+    // Record local edits first, so integrating never has to overwrite or stash anything.
+    let local_commit = commit_fabric(
+        &fr,
+        &fabric,
+        opts,
+        &batch_message(&fabric, "record local changes before sync"),
+        sink,
+    )?;
+    let url = fr.remote_url()?;
+    let shown = transport::url_info(&url).shown;
+    let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
+    let remote_tip = {
+        let session = Session::new(&url, auth_cfg, opts.known_hosts.clone(), sink);
+        transport::fetch(&fr.repo, &fr.remote, &fr.branch, &session)?
+    };
+    let integrated = integrate(&fr, remote_tip, &shown, sink)?;
+    fabric.check_layout()?;
+    let summary = ingest::run_locked(&fabric, &lock, &Default::default(), sink)?;
+    sink.emit(Event::GitPhaseStarted {
+        phase: GitPhase::Commit,
+        detail: fr.prefix.clone(),
+    });
+    let committed = commit_fabric(&fr, &fabric, opts, &batch_message(&fabric, "sync"), sink)?;
+    let has_commit = fr.head().is_some();
+    let pushed = if has_commit {
+        Some(push_with_retry(&fr, &fabric, opts, sink)?)
+    } else {
+        None
+    };
+    Ok(SyncReport {
+        local_commit,
+        integrated,
+        ingest: summary,
+        committed,
+        pushed,
+    })
+}
+
+/// Commit and push a fresh layout (`fgd init --push`).
+pub fn publish_init(
+    fabric: &Fabric,
+    opts: &GitOptions,
+    sink: &mut dyn Sink,
+) -> crate::Result<PushReport> {
+    let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "init --push")?;
+    let fr = FabricRepo::open(fabric, opts)?;
+    let committed = commit_fabric(
+        &fr,
+        fabric,
+        opts,
+        &batch_message(fabric, "initialise the fabric layout"),
+        sink,
+    )?;
+    let pushed = push_with_retry(&fr, fabric, opts, sink)?;
+    Ok(PushReport { committed, pushed })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GitState {
+    pub branch: String,
+    pub remote: String,
+    pub upstream: Option<String>,
+    pub ahead: usize,
+    pub behind: usize,
+    /// Fabric paths that differ from HEAD (changed, new or deleted).
+    pub uncommitted: usize,
+    pub last_push: Option<LastPush>,
+}
+
+/// Offline: compares with the last fetched remote-tracking ref. None outside a working copy.
+pub fn git_state(fabric: &Fabric) -> Option<GitState> {
+    let fr = FabricRepo::open(fabric, &GitOptions::default()).ok()?;
+    let upstream_ref = format!("refs/remotes/{}/{}", fr.remote, fr.branch);
+    let head = fr.head().map(|c| c.id());
+    let upstream = fr.repo.refname_to_id(&upstream_ref).ok();
+    let (ahead, behind) = match (head, upstream) {
+        (Some(h), Some(u)) => fr.repo.graph_ahead_behind(h, u).unwrap_or((0, 0)),
+        (Some(_), None) => (
+            fr.repo
+                .revwalk()
+                .ok()
+                .map(|mut w| {
+                    let _ = w.push_head();
+                    w.count()
+                })
+                .unwrap_or(0),
+            0,
+        ),
+        _ => (0, 0),
+    };
+    let mut so = git2::StatusOptions::new();
+    so.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    if !fr.prefix.is_empty() {
+        so.pathspec(&fr.prefix);
+    }
+    let uncommitted = fr
+        .repo
+        .statuses(Some(&mut so))
+        .map(|s| {
+            s.iter()
+                .filter(|e| {
+                    e.path()
+                        .map(|p| !volatile(p.strip_prefix(&format!("{}/", fr.prefix)).unwrap_or(p)))
+                        .unwrap_or(true)
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    let last_push = std::fs::read(fabric.path(LAST_PUSH))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    Some(GitState {
+        branch: fr.branch.clone(),
+        remote: fr.remote.clone(),
+        upstream: upstream.map(|_| upstream_ref),
+        ahead,
+        behind,
+        uncommitted,
+        last_push,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn managed_paths_name_their_objects() {
+        assert_eq!(
+            object_of_path("fabs/dc1/managed/vpcs/vpc-1.yaml").as_deref(),
+            Some("VPC/vpc-1")
+        );
+        assert_eq!(
+            object_of_path("managed/switches/leaf-01.yaml").as_deref(),
+            Some("Switch/leaf-01")
+        );
+        assert_eq!(object_of_path("raw/a.yaml"), None);
+    }
+}

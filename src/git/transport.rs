@@ -1,0 +1,348 @@
+//! Fetch and push over any transport libgit2 speaks (path, git://, HTTP(S), SSH), with fgd's
+//! credentials, host-key checks, timeouts and progress events. Push success means `push()`
+//! returned Ok AND no ref was rejected in the per-ref callback: a server refusal arrives only
+//! there.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use git2::{
+    CertificateCheckStatus, ErrorClass, ErrorCode, FetchOptions, PushOptions, RemoteCallbacks,
+    Repository,
+};
+
+use super::auth::{Auth, AuthConfig};
+use super::known_hosts::{self, HostKeyVerdict};
+use super::{GitError, GitPhase};
+use crate::event::{Event, Sink};
+
+/// What fgd knows of a remote URL, for host-key checks and messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlInfo {
+    /// URL with any password removed: safe to print.
+    pub shown: String,
+    pub transport: &'static str,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+}
+
+/// Parse `ssh://u@h:p/x`, `u@h:x` (scp form), `https://u:secret@h/x`, `git://h/x`, paths.
+pub fn url_info(url: &str) -> UrlInfo {
+    let (transport, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (
+            match scheme {
+                "ssh" | "git+ssh" | "ssh+git" => "ssh",
+                "https" => "https",
+                "http" => "http",
+                "git" => "git",
+                "file" => "file",
+                _ => "unknown",
+            },
+            Some(rest),
+        ),
+        None if url.contains(':') && !url.starts_with('/') && !url.starts_with('.') => {
+            ("ssh", None)
+        }
+        None => ("file", None),
+    };
+    let (host, port, shown) = match rest {
+        Some(rest) => {
+            let (authority, path) = rest
+                .split_once('/')
+                .map(|(a, p)| (a, format!("/{p}")))
+                .unwrap_or((rest, String::new()));
+            let (userinfo, hostport) = match authority.rsplit_once('@') {
+                Some((u, h)) => (Some(u), h),
+                None => (None, authority),
+            };
+            let (host, port) = match hostport.strip_prefix('[').and_then(|h| h.split_once(']')) {
+                Some((h, p)) => (
+                    h.to_string(),
+                    p.strip_prefix(':').and_then(|p| p.parse().ok()),
+                ),
+                None => match hostport.rsplit_once(':') {
+                    Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty() => {
+                        (h.to_string(), p.parse().ok())
+                    }
+                    _ => (hostport.to_string(), None),
+                },
+            };
+            // Never show a password or token embedded in the URL.
+            let user = userinfo
+                .map(|u| u.split(':').next().unwrap_or(""))
+                .filter(|u| !u.is_empty());
+            let scheme = url.split("://").next().unwrap_or("");
+            let shown = match user {
+                Some(u) => format!("{scheme}://{u}@{hostport}{path}"),
+                None => format!("{scheme}://{hostport}{path}"),
+            };
+            (Some(host), port, shown)
+        }
+        None if transport == "ssh" => {
+            let (authority, _) = url.split_once(':').unwrap_or((url, ""));
+            let host = authority
+                .rsplit('@')
+                .next()
+                .unwrap_or(authority)
+                .to_string();
+            (Some(host), None, url.to_string())
+        }
+        None => (None, None, url.to_string()),
+    };
+    UrlInfo {
+        shown,
+        transport,
+        host,
+        port,
+    }
+}
+
+/// State the callbacks share during one network operation.
+pub struct Session<'s> {
+    sink: RefCell<&'s mut dyn Sink>,
+    auth: RefCell<Auth>,
+    host_error: RefCell<Option<String>>,
+    rejected: RefCell<Vec<(String, String)>>,
+    last_progress: RefCell<Instant>,
+    known_hosts: Vec<PathBuf>,
+    url: UrlInfo,
+}
+
+impl<'s> Session<'s> {
+    pub fn new(
+        url: &str,
+        auth: AuthConfig,
+        known_hosts_extra: Option<PathBuf>,
+        sink: &'s mut dyn Sink,
+    ) -> Session<'s> {
+        Session {
+            sink: RefCell::new(sink),
+            auth: RefCell::new(Auth::new(auth)),
+            host_error: RefCell::new(None),
+            rejected: RefCell::new(Vec::new()),
+            last_progress: RefCell::new(Instant::now() - Duration::from_secs(1)),
+            known_hosts: known_hosts::default_files(known_hosts_extra.as_deref()),
+            url: url_info(url),
+        }
+    }
+
+    pub fn emit(&self, e: Event) {
+        self.sink.borrow_mut().emit(e);
+    }
+
+    /// Progress at most ~10 times a second (a slow SSH link must not drown in redraws).
+    fn progress(&self, phase: GitPhase, done: usize, total: usize, bytes: usize) {
+        let now = Instant::now();
+        let due = now.duration_since(*self.last_progress.borrow()) >= Duration::from_millis(100);
+        if due || (total > 0 && done == total) {
+            *self.last_progress.borrow_mut() = now;
+            self.emit(Event::GitProgress {
+                phase,
+                done,
+                total,
+                bytes,
+            });
+        }
+    }
+
+    fn check_host_key(
+        &self,
+        cert: &git2::cert::Cert<'_>,
+        host: &str,
+    ) -> Result<CertificateCheckStatus, git2::Error> {
+        let Some(hk) = cert.as_hostkey() else {
+            // TLS: libgit2's own certificate verification decides.
+            return Ok(CertificateCheckStatus::CertificatePassthrough);
+        };
+        let Some(blob) = hk.hostkey() else {
+            let msg = format!(
+                "the SSH server {host} did not present its raw host key; fgd cannot verify it"
+            );
+            *self.host_error.borrow_mut() = Some(msg.clone());
+            return Err(git2::Error::from_str(&msg));
+        };
+        let name = known_hosts::host_pattern(host, self.url.port);
+        let key_type = known_hosts::blob_key_type(blob).unwrap_or_else(|| "unknown".into());
+        let fp = known_hosts::fingerprint(blob);
+        let files: Vec<String> = self
+            .known_hosts
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let msg = match known_hosts::check(&self.known_hosts, &name, blob) {
+            HostKeyVerdict::Known => return Ok(CertificateCheckStatus::CertificateOk),
+            HostKeyVerdict::Unknown => format!(
+                "the SSH host key of {name} is not known: {key_type} {fp}. fgd never accepts an unknown host key. Check the fingerprint with the server's administrator, then add the key to ~/.ssh/known_hosts (e.g. ssh-keyscan{} {host} >> ~/.ssh/known_hosts). Files read: {}",
+                self.url.port.filter(|p| *p != 22).map(|p| format!(" -p {p}")).unwrap_or_default(),
+                files.join(", ")
+            ),
+            HostKeyVerdict::Changed { file, line } => format!(
+                "the SSH host key of {name} has CHANGED: the server presented {key_type} {fp}, but {}:{line} holds a different {key_type} key. This can be a man-in-the-middle attack. If the server was really re-keyed, remove the old key (ssh-keygen -R '{name}') and add the new one",
+                file.display()
+            ),
+            HostKeyVerdict::Revoked { file, line } => format!(
+                "the SSH host key of {name} ({key_type} {fp}) is marked @revoked in {}:{line}",
+                file.display()
+            ),
+        };
+        *self.host_error.borrow_mut() = Some(msg.clone());
+        Err(git2::Error::from_str(&msg))
+    }
+
+    pub fn callbacks(&self, phase: GitPhase) -> RemoteCallbacks<'_> {
+        let mut cb = RemoteCallbacks::new();
+        cb.credentials(move |url, user, allowed| {
+            self.auth.borrow_mut().credentials(url, user, allowed)
+        });
+        cb.certificate_check(move |cert, host| self.check_host_key(cert, host));
+        cb.sideband_progress(move |bytes| {
+            for line in String::from_utf8_lossy(bytes).split(['\n', '\r']) {
+                let line = line.trim();
+                if !line.is_empty() {
+                    self.emit(Event::GitRemote {
+                        line: line.to_string(),
+                    });
+                }
+            }
+            true
+        });
+        cb.transfer_progress(move |p| {
+            self.progress(
+                phase,
+                p.received_objects(),
+                p.total_objects(),
+                p.received_bytes(),
+            );
+            true
+        });
+        cb.push_transfer_progress(move |done, total, bytes| {
+            self.progress(GitPhase::Push, done, total, bytes)
+        });
+        cb.push_update_reference(move |refname, status| {
+            if let Some(s) = status {
+                self.rejected
+                    .borrow_mut()
+                    .push((refname.to_string(), s.to_string()));
+            }
+            Ok(())
+        });
+        cb
+    }
+
+    /// An fgd error for a failed network operation, keeping fgd's own messages that libgit2
+    /// would otherwise replace with generic text.
+    pub fn error(&self, op: &'static str, e: git2::Error) -> GitError {
+        let auth = self.auth.borrow();
+        let message = if let Some(h) = self.host_error.borrow().clone() {
+            h
+        } else if auth.exhausted
+            || e.code() == ErrorCode::Auth
+            || (e.class() == ErrorClass::Http && e.message().contains("401"))
+        {
+            format!("authentication failed ({})", e.message())
+        } else {
+            e.message().to_string()
+        };
+        GitError::Remote {
+            op,
+            url: self.url.shown.clone(),
+            transport: self.url.transport,
+            message,
+            tried: auth.tried.clone(),
+        }
+    }
+
+    pub fn take_rejections(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.rejected.borrow_mut())
+    }
+}
+
+/// Fetch `branch` into `refs/remotes/<remote>/<branch>`; its tip, None if the remote lacks it.
+pub fn fetch(
+    repo: &Repository,
+    remote: &str,
+    branch: &str,
+    session: &Session,
+) -> Result<Option<git2::Oid>, GitError> {
+    session.emit(Event::GitPhaseStarted {
+        phase: GitPhase::Fetch,
+        detail: format!("{remote} {}", session.url.shown),
+    });
+    let mut r = repo
+        .find_remote(remote)
+        .map_err(|e| GitError::local("find remote", e))?;
+    let mut opts = FetchOptions::new();
+    opts.remote_callbacks(session.callbacks(GitPhase::Fetch));
+    let spec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
+    r.fetch(&[&spec], Some(&mut opts), None)
+        .map_err(|e| session.error("fetch", e))?;
+    match repo.refname_to_id(&format!("refs/remotes/{remote}/{branch}")) {
+        Ok(oid) => Ok(Some(oid)),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(GitError::local("read remote branch", e)),
+    }
+}
+
+pub enum PushResult {
+    Pushed,
+    /// The server refused the ref (non-fast-forward, protected branch, hook): its words.
+    Rejected(String),
+}
+
+pub fn push(
+    repo: &Repository,
+    remote: &str,
+    branch: &str,
+    session: &Session,
+) -> Result<PushResult, GitError> {
+    session.emit(Event::GitPhaseStarted {
+        phase: GitPhase::Push,
+        detail: format!("{remote} {}", session.url.shown),
+    });
+    let mut r = repo
+        .find_remote(remote)
+        .map_err(|e| GitError::local("find remote", e))?;
+    let mut opts = PushOptions::new();
+    opts.remote_callbacks(session.callbacks(GitPhase::Push));
+    let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    match r.push(&[&spec], Some(&mut opts)) {
+        Ok(()) => {}
+        Err(e) if e.code() == ErrorCode::NotFastForward => {
+            return Ok(PushResult::Rejected(e.message().to_string()))
+        }
+        Err(e) => return Err(session.error("push", e)),
+    }
+    let rejected = session.take_rejections();
+    match rejected.first() {
+        None => Ok(PushResult::Pushed),
+        Some((refname, status)) => Ok(PushResult::Rejected(format!("{refname}: {status}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_parsed_and_secrets_never_shown() {
+        let u = url_info("https://alice:s3cret@127.0.0.1:8443/repos/fab.git");
+        assert_eq!(u.shown, "https://alice@127.0.0.1:8443/repos/fab.git");
+        assert_eq!(
+            (u.transport, u.host.as_deref(), u.port),
+            ("https", Some("127.0.0.1"), Some(8443))
+        );
+        let u = url_info("ssh://git@127.0.0.1:2222/srv/fab.git");
+        assert_eq!(
+            (u.transport, u.host.as_deref(), u.port),
+            ("ssh", Some("127.0.0.1"), Some(2222))
+        );
+        let u = url_info("git@example.org:team/fab.git");
+        assert_eq!(
+            (u.transport, u.host.as_deref(), u.port),
+            ("ssh", Some("example.org"), None)
+        );
+        assert_eq!(url_info("/srv/repos/fab.git").transport, "file");
+        assert_eq!(url_info("git://127.0.0.1:9418/fab.git").port, Some(9418));
+    }
+}
