@@ -322,14 +322,6 @@ pub fn execute(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> Resul
         .filter_map(|p| p.strip_prefix("managed/").map(str::to_string))
         .collect();
     kustomization::refresh_without(fabric, &leaving)?;
-    let manifest_path = fabric.path(fabric::MANIFEST);
-    let mut manifest = fabric::Manifest::load(&manifest_path)?;
-    manifest.last_batch = Some(fabric::manifest::LastBatch::from_summary(
-        &journal.batch,
-        &journal.command,
-        &journal.summary,
-    ));
-    manifest.save(&manifest_path)?;
     failpoint("journal.after-index");
 
     // 3. Originals leave raw/ only now that their copies are durable.
@@ -362,6 +354,7 @@ pub fn execute(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> Resul
             command: &'a str,
             started_at: &'a str,
             finished_at: String,
+            summary: &'a crate::event::Summary,
             #[serde(flatten)]
             record: &'a serde_json::Value,
         }
@@ -370,6 +363,7 @@ pub fn execute(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> Resul
             command: &journal.command,
             started_at: &journal.started_at,
             finished_at: store::now_rfc3339(),
+            summary: &journal.summary,
             record: &journal.log,
         };
         let mut line = serde_json::to_string(&record).unwrap_or_else(|_| "{}".into());
@@ -385,15 +379,18 @@ pub fn execute(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> Resul
 
 /// Whether the log's last record is this batch (the only one a re-run could repeat).
 fn log_has_batch(path: &Path, batch: &str) -> Result<bool> {
+    Ok(last_log_line(path)?.is_some_and(|l| record_batch(&l) == Some(batch)))
+}
+
+/// The last record of an append-only log, read from its end (records can be megabytes).
+pub fn last_log_line(path: &Path) -> Result<Option<Vec<u8>>> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = match std::fs::File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io("open", path, e)),
     };
     let len = f.metadata().map_err(|e| io("inspect", path, e))?.len();
-    // Batch ids sit at the start of each record; the last record starts after the last
-    // newline but one. Read back far enough to find it.
     let mut window = 64 * 1024u64;
     loop {
         let start = len.saturating_sub(window);
@@ -403,13 +400,33 @@ fn log_has_batch(path: &Path, batch: &str) -> Result<bool> {
         f.read_to_end(&mut buf).map_err(|e| io("read", path, e))?;
         let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
         if let Some(i) = body.iter().rposition(|&b| b == b'\n') {
-            return Ok(record_batch(&body[i + 1..]) == Some(batch));
+            return Ok(Some(body[i + 1..].to_vec()));
         }
         if start == 0 {
-            return Ok(record_batch(body) == Some(batch));
+            return Ok(if body.is_empty() {
+                None
+            } else {
+                Some(body.to_vec())
+            });
         }
         window *= 4;
     }
+}
+
+/// The last finished batch, from the log (not kept in the manifest, so two clones ingesting
+/// at once do not both rewrite one committed file).
+pub fn last_batch(fabric: &Fabric) -> Option<fabric::manifest::LastBatch> {
+    let line = last_log_line(&fabric.path(fabric::LOG)).ok()??;
+    let v: serde_json::Value = serde_json::from_slice(&line).ok()?;
+    let n = |k: &str| v["summary"][k].as_u64().unwrap_or(0) as usize;
+    Some(fabric::manifest::LastBatch {
+        batch: v["batch"].as_str()?.to_string(),
+        command: v["command"].as_str().unwrap_or_default().to_string(),
+        finished_at: v["finished_at"].as_str().unwrap_or_default().to_string(),
+        files: n("files"),
+        managed: n("created") + n("updated") + n("unchanged"),
+        unmanaged: n("unmanaged"),
+    })
 }
 
 fn record_batch(line: &[u8]) -> Option<&str> {

@@ -6,7 +6,6 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{io, Error, Result};
-use crate::event::Summary;
 use crate::store;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -15,11 +14,10 @@ pub struct Manifest {
     pub fabric: String,
     pub created_at: String,
     pub created_by: String,
-    #[serde(default)]
-    pub last_batch: Option<LastBatch>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// The last finished batch, as status reports it (read from the operation log).
 pub struct LastBatch {
     pub batch: String,
     pub command: String,
@@ -29,19 +27,6 @@ pub struct LastBatch {
     pub unmanaged: usize,
 }
 
-impl LastBatch {
-    pub fn from_summary(batch: &str, command: &str, s: &Summary) -> LastBatch {
-        LastBatch {
-            batch: batch.into(),
-            command: command.into(),
-            finished_at: store::now_rfc3339(),
-            files: s.files,
-            managed: s.created + s.updated + s.unchanged,
-            unmanaged: s.unmanaged,
-        }
-    }
-}
-
 impl Manifest {
     pub fn new(name: &str) -> Manifest {
         Manifest {
@@ -49,7 +34,6 @@ impl Manifest {
             fabric: name.to_string(),
             created_at: store::now_rfc3339(),
             created_by: format!("fgd {}", env!("CARGO_PKG_VERSION")),
-            last_batch: None,
         }
     }
 

@@ -55,6 +55,10 @@ impl Fabric {
             )));
         }
         fabric.check_layout()?;
+        // git carries no empty folders: a fresh clone of a fabric lacks the (empty) archive.
+        if !fabric.path(ARCHIVE).exists() {
+            store::create_dir_all_within(&fabric.root, Path::new(ARCHIVE))?;
+        }
         let missing: Vec<&str> = [RAW, MANAGED, UNMANAGED, ARCHIVE]
             .into_iter()
             .filter(|r| !fabric.path(r).is_dir())

@@ -104,8 +104,7 @@ pub fn set_timeouts(connect_ms: i32, read_ms: i32) -> Result<()> {
     unsafe {
         git2::opts::set_server_connect_timeout_in_milliseconds(connect_ms)
             .map_err(local("set timeout"))?;
-        git2::opts::set_server_timeout_in_milliseconds(read_ms)
-            .map_err(local("set timeout"))?;
+        git2::opts::set_server_timeout_in_milliseconds(read_ms).map_err(local("set timeout"))?;
     }
     Ok(())
 }
@@ -190,9 +189,7 @@ fn current_branch(repo: &Repository) -> Result<String> {
             "HEAD is detached: check out a branch or pass --branch".into(),
         )),
         Err(e) if e.code() == ErrorCode::UnbornBranch => {
-            let head = repo
-                .find_reference("HEAD")
-                .map_err(local("read HEAD"))?;
+            let head = repo.find_reference("HEAD").map_err(local("read HEAD"))?;
             let target = head
                 .symbolic_target()
                 .ok()
@@ -295,9 +292,7 @@ pub fn commit_fabric(
             scratch.add(&e).map_err(local("build tree"))?;
         }
     }
-    let tree_id = scratch
-        .write_tree_to(repo)
-        .map_err(local("write tree"))?;
+    let tree_id = scratch.write_tree_to(repo).map_err(local("write tree"))?;
     if head.as_ref().map(|h| h.tree_id()) == Some(tree_id) {
         return Ok(None);
     }
@@ -403,9 +398,7 @@ fn replay(
     walk.hide(upstream).map_err(local("walk"))?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
         .map_err(local("walk"))?;
-    let mut onto = repo
-        .find_commit(upstream)
-        .map_err(local("read commit"))?;
+    let mut onto = repo.find_commit(upstream).map_err(local("read commit"))?;
     let committer = repo
         .signature()
         .or_else(|_| Signature::now("fgd", "fgd@localhost"))
@@ -422,20 +415,16 @@ fn replay(
             .cherrypick_commit(&c, &onto, 0, None)
             .map_err(local("replay"))?;
         if idx.has_conflicts() {
-            let mut paths = Vec::new();
-            for conflict in idx.conflicts().map_err(local("replay"))?.flatten() {
-                let entry = conflict.our.or(conflict.their).or(conflict.ancestor);
-                if let Some(e) = entry {
-                    paths.push(String::from_utf8_lossy(&e.path).into_owned());
-                }
+            let paths = resolve_generated(fr, &mut idx)?;
+            if !paths.is_empty() {
+                let objects = paths.iter().filter_map(|p| object_of_path(p)).collect();
+                return Err(GitError::Conflict {
+                    commit: oid.to_string(),
+                    url: url.to_string(),
+                    paths,
+                    objects,
+                });
             }
-            let objects = paths.iter().filter_map(|p| object_of_path(p)).collect();
-            return Err(GitError::Conflict {
-                commit: oid.to_string(),
-                url: url.to_string(),
-                paths,
-                objects,
-            });
         }
         let tree_id = idx.write_tree_to(repo).map_err(local("replay"))?;
         if tree_id == onto.tree_id() {
@@ -455,6 +444,88 @@ fn replay(
         onto = repo.find_commit(new).map_err(local("replay"))?;
     }
     Ok(onto.id())
+}
+
+/// Conflicts in files fgd generates are not the operator's: the kustomization is rebuilt from
+/// the merged tree's object files, and the append-only log keeps both sides' records. Returns
+/// the paths of the real conflicts left (none resolved then).
+fn resolve_generated(fr: &FabricRepo, idx: &mut git2::Index) -> Result<Vec<String>> {
+    let kustomization = fr.rel(fabric::KUSTOMIZATION);
+    let log = fr.rel(fabric::LOG);
+    let conflicts: Vec<git2::IndexConflict> = idx
+        .conflicts()
+        .map_err(local("replay"))?
+        .filter_map(|c| c.ok())
+        .collect();
+    let path_of = |c: &git2::IndexConflict| {
+        c.our
+            .as_ref()
+            .or(c.their.as_ref())
+            .or(c.ancestor.as_ref())
+            .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+            .unwrap_or_default()
+    };
+    let real: Vec<String> = conflicts
+        .iter()
+        .map(path_of)
+        .filter(|p| *p != kustomization && *p != log)
+        .collect();
+    if !real.is_empty() {
+        return Ok(real);
+    }
+    let blob = |e: &Option<git2::IndexEntry>| -> Vec<u8> {
+        e.as_ref()
+            .and_then(|e| fr.repo.find_blob(e.id).ok())
+            .map(|b| b.content().to_vec())
+            .unwrap_or_default()
+    };
+    for c in conflicts {
+        let path = path_of(&c);
+        let content = if path == log {
+            // cherrypick: "our" is the remote's side, "their" the commit being replayed.
+            let (base, ours, theirs) = (blob(&c.ancestor), blob(&c.our), blob(&c.their));
+            let added = theirs.strip_prefix(base.as_slice()).unwrap_or(&theirs);
+            let mut merged = ours.clone();
+            for line in added.split_inclusive(|&b| b == b'\n') {
+                if !ours.split_inclusive(|&b| b == b'\n').any(|l| l == line) {
+                    merged.extend_from_slice(line);
+                }
+            }
+            merged
+        } else {
+            let managed = format!("{}/", fr.rel(fabric::MANAGED));
+            let mut files: Vec<String> = idx
+                .iter()
+                .filter(|e| (e.flags & 0x3000) == 0)
+                .filter_map(|e| String::from_utf8(e.path).ok())
+                .filter_map(|p| p.strip_prefix(&managed).map(str::to_string))
+                .filter(|p| {
+                    let mut parts = p.split('/');
+                    match (parts.next(), parts.next(), parts.next()) {
+                        (Some(plural), Some(file), None) => {
+                            crate::classify::kinds::managed_plurals().any(|k| k == plural)
+                                && file.ends_with(".yaml")
+                                && !file.starts_with('.')
+                        }
+                        _ => false,
+                    }
+                })
+                .collect();
+            files.sort();
+            fabric::kustomization::render(&files).into_bytes()
+        };
+        let Some(mut entry) = c.our.or(c.their) else {
+            continue;
+        };
+        entry.flags &= !0x3000;
+        idx.conflict_remove(std::path::Path::new(&path))
+            .map_err(local("replay"))?;
+        // The cherry-pick index lives in memory only: write the blob, then point the entry at it.
+        entry.id = fr.repo.blob(&content).map_err(local("replay"))?;
+        entry.file_size = content.len() as u32;
+        idx.add(&entry).map_err(local("replay"))?;
+    }
+    Ok(Vec::new())
 }
 
 /// `managed/vpcs/vpc-1.yaml` -> `VPC/vpc-1`, for conflict messages.
@@ -495,9 +566,7 @@ fn advance_to(fr: &FabricRepo, target: Oid) -> Result<()> {
         .map(|h| h.name().ok() != Some(refname.as_str()))
         .unwrap_or(true)
     {
-        fr.repo
-            .set_head(&refname)
-            .map_err(local("set HEAD"))?;
+        fr.repo.set_head(&refname).map_err(local("set HEAD"))?;
     }
     Ok(())
 }
@@ -632,7 +701,7 @@ fn batch_message(fabric: &Fabric, what: &str) -> String {
         .as_ref()
         .map(|m| m.fabric.clone())
         .unwrap_or_else(|| "fabric".into());
-    match m.and_then(|m| m.last_batch) {
+    match journal::last_batch(fabric) {
         Some(b) => format!(
             "fgd({name}): {what}; last batch {} {}: {} files, {} managed, {} unmanaged",
             b.command, b.batch, b.files, b.managed, b.unmanaged

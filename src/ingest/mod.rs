@@ -571,7 +571,7 @@ fn plan(
     }
     j.summary = summary.clone();
     j.summary.dry_run = false;
-    j.log = serde_json::json!({"inputs": log_inputs, "documents": log_docs, "summary": &j.summary});
+    j.log = serde_json::json!({"inputs": log_inputs, "documents": log_docs});
     Ok(j)
 }
 

@@ -60,7 +60,7 @@ pub fn status(dir: &Path) -> Result<Status> {
         raw_skipped,
         managed,
         unmanaged,
-        last_batch: manifest.last_batch,
+        last_batch: journal::last_batch(&fabric),
         lock: FabricLock::holder(&fabric.path(fabric::LOCK))?,
         unfinished,
     })

@@ -1,0 +1,615 @@
+//! The git loop against real servers on loopback (../shared/gitserver): a bare repository by
+//! path, git daemon, smart HTTP(S) with a token, and OpenSSH. Every result is checked in a fresh
+//! `git clone` of the remote, which is what Argo CD and Flux see.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use common::{fgd_bin, kustomization, s, shared, write, Run};
+
+const VPC1: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";
+const VPC2: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-2\nspec:\n  subnets:\n    default:\n      subnet: 10.0.2.0/24\n      vlan: 1002\n";
+
+/// A server started by one of the shared scripts, stopped when dropped (also on a failed test).
+struct Server {
+    facts: HashMap<String, String>,
+    pidfile: PathBuf,
+}
+
+impl Server {
+    fn start(script: &str, repos: &Path, state: &Path, extra: &[&str]) -> Server {
+        let pidfile = state.join(format!("{script}.pid"));
+        let out = Command::new("bash")
+            .arg(shared().join("gitserver").join(script))
+            .arg(repos)
+            .arg("0")
+            .arg("--pidfile")
+            .arg(&pidfile)
+            .arg("--state")
+            .arg(state.join(script))
+            .args(extra)
+            .output()
+            .expect("start server");
+        assert!(
+            out.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let facts = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                l.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .collect();
+        Server { facts, pidfile }
+    }
+    fn get(&self, k: &str) -> &str {
+        self.facts
+            .get(k)
+            .unwrap_or_else(|| panic!("server did not print {k}: {:?}", self.facts))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(shared().join("gitserver/stop-server.sh"))
+            .arg(&self.pidfile)
+            .output();
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A temporary world: an empty HOME (no keys, no agent, no global git config) and bare repos.
+struct World {
+    t: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        let w = World {
+            t: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(w.home()).unwrap();
+        std::fs::create_dir_all(w.repos()).unwrap();
+        w
+    }
+    fn home(&self) -> PathBuf {
+        self.t.path().join("home")
+    }
+    fn repos(&self) -> PathBuf {
+        self.t.path().join("repos")
+    }
+    fn state(&self) -> PathBuf {
+        self.t.path().join("state")
+    }
+    /// A bare repo seeded with one commit, like a forge's new repository.
+    fn bare(&self, name: &str) -> PathBuf {
+        let out = Command::new("bash")
+            .arg(shared().join("gitserver/make-bare-repo.sh"))
+            .arg(self.repos())
+            .arg(name)
+            .arg("--seed")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.repos().join(format!("{name}.git"))
+    }
+    /// A working copy of `bare` whose origin is `url`, with a fabric in a sub-folder.
+    fn clone(&self, bare: &Path, name: &str, url: &str) -> (PathBuf, PathBuf) {
+        let wc = self.t.path().join(name);
+        let out = Command::new("git")
+            .arg("clone")
+            .arg("-q")
+            .arg(bare)
+            .arg(&wc)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        git(&wc, &["config", "user.name", name]);
+        git(
+            &wc,
+            &["config", "user.email", &format!("{name}@example.invalid")],
+        );
+        git(&wc, &["remote", "set-url", "origin", url]);
+        (wc.clone(), wc.join("fabrics/dc1"))
+    }
+    fn fgd(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = Command::new(fgd_bin());
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("FGD_GIT_CONNECT_TIMEOUT_MS", "5000")
+            .env("FGD_GIT_TIMEOUT_MS", "10000");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+    /// What a fresh clone of the remote holds under the fabric.
+    fn fresh(&self, bare: &Path) -> PathBuf {
+        let n = std::fs::read_dir(self.t.path()).unwrap().count();
+        let dir = self.t.path().join(format!("fresh-{n}"));
+        let out = Command::new("git")
+            .arg("clone")
+            .arg("-q")
+            .arg(bare)
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        dir.join("fabrics/dc1")
+    }
+}
+
+fn ok(r: &Run, what: &str) {
+    assert_eq!(
+        r.code, 0,
+        "{what}: exit {}\n{}\n{}",
+        r.code, r.stdout, r.stderr
+    );
+}
+
+/// init --push, drop files, push; a fresh clone holds managed files and the kustomization.
+fn round_trip(w: &World, bare: &Path, url: &str, env: &[(&str, &str)], label: &str) {
+    let (_wc, fab) = w.clone(bare, &format!("wc-{label}"), url);
+    let t = Instant::now();
+    ok(&w.fgd(&["init", s(&fab), "--push"], env), "init --push");
+    let init_ms = t.elapsed().as_millis();
+    assert!(
+        w.fresh(bare).join(".hnp/manifest.json").is_file(),
+        "layout visible upstream at once"
+    );
+    write(&fab.join("raw/tenants.yaml"), format!("{VPC1}---\n{VPC2}"));
+    ok(&w.fgd(&["ingest", s(&fab)], env), "ingest");
+    let t = Instant::now();
+    let r = w.fgd(&["push", s(&fab), "--json"], env);
+    let push_ms = t.elapsed().as_millis();
+    ok(&r, "push");
+    assert!(r.of("git-pushed").len() == 1, "{}", r.stdout);
+    let fresh = w.fresh(bare);
+    assert_eq!(
+        kustomization(&fresh),
+        ["vpcs/vpc-1.yaml", "vpcs/vpc-2.yaml"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(fresh.join("managed/vpcs/vpc-1.yaml")).unwrap(),
+        VPC1
+    );
+    assert!(
+        !fresh.join(".hnp/lock").exists(),
+        "the lock is machine-local"
+    );
+    write(&fab.join("raw/more.yaml"), VPC1.replace("vpc-1", "vpc-3"));
+    let t = Instant::now();
+    ok(&w.fgd(&["sync", s(&fab)], env), "sync");
+    let sync_ms = t.elapsed().as_millis();
+    assert!(w.fresh(bare).join("managed/vpcs/vpc-3.yaml").is_file());
+    let st = w.fgd(&["status", s(&fab), "--json"], env);
+    let g = &st.of("status")[0]["git"];
+    assert_eq!(
+        (
+            g["ahead"].as_u64(),
+            g["behind"].as_u64(),
+            g["uncommitted"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{g}"
+    );
+    eprintln!("{label}: init --push {init_ms} ms, push {push_ms} ms, sync {sync_ms} ms");
+}
+
+#[test]
+fn push_and_sync_over_a_path_remote() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    round_trip(&w, &bare, s(&bare), &[], "path");
+}
+
+#[test]
+fn push_and_sync_over_git_daemon() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let srv = Server::start("start-git-daemon.sh", &w.repos(), &w.state(), &[]);
+    round_trip(
+        &w,
+        &bare,
+        &format!("{}fab.git", srv.get("URL")),
+        &[],
+        "git-daemon",
+    );
+}
+
+#[test]
+fn https_with_a_token_and_a_wrong_token_gets_a_clear_error_without_the_secret() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let srv = Server::start(
+        "start-http-git.sh",
+        &w.repos(),
+        &w.state(),
+        &["--token", "right-token-123", "--tls"],
+    );
+    let url = format!("{}fab.git", srv.get("URL"));
+    let ca = srv.get("CA_FILE").to_string();
+    let (_wc, fab) = w.clone(&bare, "wc", &url);
+    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let wrong = [
+        ("SSL_CERT_FILE", ca.as_str()),
+        ("FGD_GIT_USER", "fgd"),
+        ("FGD_GIT_TOKEN", "wrong-token-456"),
+    ];
+    let r = w.fgd(&["push", s(&fab)], &wrong);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&url) && r.stderr.contains("https"),
+        "names URL and transport: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("FGD_GIT_TOKEN"),
+        "names the method tried: {}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("wrong-token-456") && !r.stdout.contains("wrong-token-456"),
+        "never prints the token"
+    );
+    // No CA trust: a TLS failure, not a silent success.
+    let r = w.fgd(
+        &["push", s(&fab)],
+        &[
+            ("FGD_GIT_USER", "fgd"),
+            ("FGD_GIT_TOKEN", "right-token-123"),
+        ],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    // The commit was kept; the retry with the right token pushes it.
+    let right = [
+        ("SSL_CERT_FILE", ca.as_str()),
+        ("FGD_GIT_USER", "fgd"),
+        ("FGD_GIT_TOKEN", "right-token-123"),
+    ];
+    let t = Instant::now();
+    ok(
+        &w.fgd(&["push", s(&fab)], &right),
+        "push with the right token",
+    );
+    eprintln!("https: push {} ms", t.elapsed().as_millis());
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+    write(&fab.join("raw/b.yaml"), VPC2);
+    let t = Instant::now();
+    ok(&w.fgd(&["sync", s(&fab)], &right), "sync");
+    eprintln!("https: sync {} ms", t.elapsed().as_millis());
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-2.yaml").is_file());
+}
+
+fn sshd_available() -> bool {
+    Path::new("/usr/sbin/sshd").exists()
+}
+
+#[test]
+fn ssh_keys_host_keys_and_their_failures() {
+    assert!(
+        sshd_available(),
+        "sshd is missing: .ci/run installs openssh-server"
+    );
+    let w = World::new();
+    let bare = w.bare("fab");
+    let srv = Server::start("start-ssh-git.sh", &w.repos(), &w.state(), &[]);
+    let url = format!("{}fab.git", srv.get("URL"));
+    let known = srv.get("KNOWN_HOSTS").to_string();
+    let identity = srv.get("IDENTITY").to_string();
+    let (_wc, fab) = w.clone(&bare, "wc", &url);
+    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+
+    // Unknown host key: never accepted; fgd's own message with the fingerprint.
+    let empty = w.t.path().join("empty_known_hosts");
+    write(&empty, "");
+    let r = w.fgd(
+        &["push", s(&fab)],
+        &[("FGD_SSH_KEY", &identity), ("FGD_KNOWN_HOSTS", s(&empty))],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not known")
+            && r.stderr.contains("SHA256:")
+            && r.stderr.contains("[127.0.0.1]:"),
+        "{}",
+        r.stderr
+    );
+
+    // Changed host key: a different key of the same type on file for this host.
+    let text = std::fs::read_to_string(&known).unwrap();
+    let forged: String = text
+        .lines()
+        .map(|l| {
+            let mut f: Vec<String> = l.split_whitespace().map(str::to_string).collect();
+            if f.len() >= 3 {
+                let key = f[2].clone();
+                let mid = key.len() / 2;
+                let swapped = if &key[mid..mid + 1] == "A" { "B" } else { "A" };
+                f[2] = format!("{}{}{}", &key[..mid], swapped, &key[mid + 1..]);
+            }
+            f.join(" ") + "\n"
+        })
+        .collect();
+    let forged_file = w.t.path().join("forged_known_hosts");
+    write(&forged_file, forged);
+    let r = w.fgd(
+        &["push", s(&fab)],
+        &[
+            ("FGD_SSH_KEY", &identity),
+            ("FGD_KNOWN_HOSTS", s(&forged_file)),
+        ],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("CHANGED") && r.stderr.contains("ssh-keygen -R"),
+        "{}",
+        r.stderr
+    );
+
+    // Missing agent and an unauthorised key: each method named, tried once.
+    let stranger = w.t.path().join("stranger");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&stranger)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r = w.fgd(
+        &["push", s(&fab)],
+        &[("FGD_SSH_KEY", s(&stranger)), ("FGD_KNOWN_HOSTS", &known)],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("ssh-agent (SSH_AUTH_SOCK is not set)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!("key {}", stranger.display())),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&url) && r.stderr.contains("over ssh"),
+        "{}",
+        r.stderr
+    );
+
+    // The right key: the kept commit goes up.
+    let t = Instant::now();
+    ok(
+        &w.fgd(
+            &["push", s(&fab)],
+            &[("FGD_SSH_KEY", &identity), ("FGD_KNOWN_HOSTS", &known)],
+        ),
+        "push over ssh",
+    );
+    eprintln!("ssh: push {} ms", t.elapsed().as_millis());
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+    write(&fab.join("raw/b.yaml"), VPC2);
+    let t = Instant::now();
+    ok(
+        &w.fgd(
+            &["sync", s(&fab)],
+            &[("FGD_SSH_KEY", &identity), ("FGD_KNOWN_HOSTS", &known)],
+        ),
+        "sync over ssh",
+    );
+    eprintln!("ssh: sync {} ms", t.elapsed().as_millis());
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-2.yaml").is_file());
+
+    // Through an agent holding the key.
+    let sock = w.t.path().join("agent.sock");
+    let mut agent = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let add = Command::new("ssh-add")
+        .arg(&identity)
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    write(&fab.join("raw/c.yaml"), VPC1.replace("vpc-1", "vpc-4"));
+    let r = w.fgd(
+        &["sync", s(&fab)],
+        &[("SSH_AUTH_SOCK", s(&sock)), ("FGD_KNOWN_HOSTS", &known)],
+    );
+    let _ = agent.kill();
+    let _ = agent.wait();
+    ok(&r, "sync through ssh-agent");
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-4.yaml").is_file());
+}
+
+#[test]
+fn a_server_side_refusal_is_a_failure_and_the_commit_is_kept() {
+    // A path remote is written by libgit2 itself and runs no hooks: use git daemon (receive-pack).
+    let w = World::new();
+    let bare = w.bare("fab");
+    let srv = Server::start("start-git-daemon.sh", &w.repos(), &w.state(), &[]);
+    let url = format!("{}fab.git", srv.get("URL"));
+    let (_wc, fab) = w.clone(&bare, "wc", &url);
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    let hook = bare.join("hooks/pre-receive");
+    write(
+        &hook,
+        "#!/bin/sh\necho 'branch is frozen for the change window' >&2\nexit 1\n",
+    );
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let r = w.fgd(&["push", s(&fab)], &[]);
+    assert_eq!(
+        r.code, 3,
+        "a refusal is not success: {}\n{}",
+        r.stdout, r.stderr
+    );
+    assert!(r.stderr.contains("refused"), "{}", r.stderr);
+    assert!(!w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").exists());
+    let st = w.fgd(&["status", s(&fab), "--json"], &[]);
+    assert_eq!(
+        st.of("status")[0]["git"]["ahead"],
+        1,
+        "the commit is kept locally"
+    );
+    std::fs::remove_file(&hook).unwrap();
+    ok(&w.fgd(&["push", s(&fab)], &[]), "retry after the window");
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+}
+
+#[test]
+fn two_clones_ingesting_different_files_both_sync_in_either_order() {
+    for first_a in [true, false] {
+        let w = World::new();
+        let bare = w.bare("fab");
+        let (_a, fa) = w.clone(&bare, "a", s(&bare));
+        ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+        let (_b, fb) = w.clone(&bare, "b", s(&bare));
+        write(&fa.join("raw/a.yaml"), VPC1);
+        write(&fb.join("raw/b.yaml"), VPC2);
+        // Both ingest locally first: their commits both touch the kustomization and the log.
+        ok(&w.fgd(&["ingest", s(&fa)], &[]), "ingest a");
+        ok(&w.fgd(&["ingest", s(&fb)], &[]), "ingest b");
+        let order = if first_a { [&fa, &fb] } else { [&fb, &fa] };
+        for f in order {
+            let r = w.fgd(&["sync", s(f)], &[]);
+            ok(&r, "sync");
+        }
+        let fresh = w.fresh(&bare);
+        assert_eq!(
+            kustomization(&fresh),
+            ["vpcs/vpc-1.yaml", "vpcs/vpc-2.yaml"]
+        );
+        // The first to sync sees the other's work after one more sync.
+        ok(&w.fgd(&["sync", s(order[0])], &[]), "sync again");
+        assert!(
+            order[0].join("managed/vpcs/vpc-1.yaml").is_file()
+                && order[0].join("managed/vpcs/vpc-2.yaml").is_file()
+        );
+        common::kustomize(&fresh);
+        let log = std::fs::read_to_string(fresh.join(".hnp/log.jsonl")).unwrap();
+        assert_eq!(
+            log.lines().count(),
+            2,
+            "both batches are in the merged log:\n{log}"
+        );
+    }
+}
+
+#[test]
+fn two_clones_changing_the_same_object_stop_with_a_named_conflict() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (_a, fa) = w.clone(&bare, "a", s(&bare));
+    write(&fa.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["init", s(&fa)], &[]), "init");
+    ok(&w.fgd(&["sync", s(&fa)], &[]), "first sync");
+    let (b, fb) = w.clone(&bare, "b", s(&bare));
+    write(&fa.join("raw/x.yaml"), VPC1.replace("1001", "2001"));
+    write(&fb.join("raw/y.yaml"), VPC1.replace("1001", "3001"));
+    ok(&w.fgd(&["ingest", s(&fa)], &[]), "a changes vpc-1");
+    ok(
+        &w.fgd(&["ingest", s(&fb)], &[]),
+        "b changes vpc-1 differently",
+    );
+    ok(&w.fgd(&["sync", s(&fa)], &[]), "a syncs first");
+    let before = git(&b, &["rev-parse", "HEAD"]);
+    let r = w.fgd(&["sync", s(&fb)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("conflict")
+            && r.stderr.contains("fabrics/dc1/managed/vpcs/vpc-1.yaml")
+            && r.stderr.contains("VPC/vpc-1"),
+        "{}",
+        r.stderr
+    );
+    // Both commits are safe: a's upstream, b's on b's branch, nothing pushed from b.
+    let b_head = git(&b, &["rev-parse", "HEAD"]);
+    assert_ne!(b_head, before, "b's ingest was committed locally");
+    assert!(git(&b, &["show", "HEAD:fabrics/dc1/managed/vpcs/vpc-1.yaml"]).contains("3001"));
+    assert!(
+        std::fs::read_to_string(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml"))
+            .unwrap()
+            .contains("2001")
+    );
+}
+
+#[test]
+fn sync_ingests_raw_files_someone_else_committed_upstream() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (_a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+    // Someone without fgd commits a raw file with plain git.
+    let (other, fo) = w.clone(&bare, "other", s(&bare));
+    write(&fo.join("raw/from-colleague.yaml"), VPC2);
+    git(&other, &["add", "-A"]);
+    git(&other, &["commit", "-qm", "add vpc-2 the old way"]);
+    git(&other, &["push", "-q", "origin", "HEAD"]);
+    let r = w.fgd(&["sync", s(&fa), "--json"], &[]);
+    ok(&r, "sync");
+    let fresh = w.fresh(&bare);
+    assert!(
+        fresh.join("managed/vpcs/vpc-2.yaml").is_file(),
+        "ingested and pushed"
+    );
+    assert!(
+        !fresh.join("raw/from-colleague.yaml").exists(),
+        "raw/ is empty upstream too"
+    );
+    assert_eq!(kustomization(&fresh), ["vpcs/vpc-2.yaml"]);
+}
