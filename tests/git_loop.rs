@@ -613,3 +613,52 @@ fn sync_ingests_raw_files_someone_else_committed_upstream() {
     );
     assert_eq!(kustomization(&fresh), ["vpcs/vpc-2.yaml"]);
 }
+
+#[test]
+fn a_dead_link_fails_in_seconds_and_a_retry_pushes_the_kept_commit() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    // Accepts connections and never says a word: a hung server or a black-holed link.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().take(8).flatten() {
+            held.push(c);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    });
+    let (wc, fab) = w.clone(&bare, "wc", &format!("git://127.0.0.1:{port}/fab.git"));
+    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let t = Instant::now();
+    let r = w.fgd(
+        &["push", s(&fab)],
+        &[
+            ("FGD_GIT_TIMEOUT_MS", "2000"),
+            ("FGD_GIT_CONNECT_TIMEOUT_MS", "2000"),
+        ],
+    );
+    let took = t.elapsed();
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        took < std::time::Duration::from_secs(15),
+        "a dead link must fail in seconds, took {took:?}"
+    );
+    assert!(
+        r.stderr
+            .contains(&format!("git://127.0.0.1:{port}/fab.git")),
+        "{}",
+        r.stderr
+    );
+    eprintln!(
+        "dead link: failed after {} ms: {}",
+        took.as_millis(),
+        r.stderr.trim()
+    );
+    // Nothing lost: the commit is there; pointing at the real remote pushes it.
+    git(&wc, &["remote", "set-url", "origin", s(&bare)]);
+    ok(&w.fgd(&["push", s(&fab)], &[]), "retry");
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+}
