@@ -1,5 +1,6 @@
-//! `fgd demo`: demo fabrics from the embedded assets, in a fresh temporary directory, ingested
-//! visibly. Nothing outside that directory is touched.
+//! `fgd demo`: demo fabrics from the embedded assets in a new temporary directory, inside a git
+//! working copy with a local bare remote, then the dashboard on them (or, with --no-ui, a
+//! visible headless ingest). Nothing outside that directory is touched.
 
 use std::path::{Path, PathBuf};
 
@@ -11,14 +12,6 @@ use fgd::{fabric, ingest, ops};
 use super::render::{self, Renderer};
 
 static DEMO: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/assets/demo");
-
-fn new_workspace() -> Result<PathBuf, Error> {
-    let base = std::env::temp_dir();
-    let stamp = fgd::journal::new_batch_id();
-    let dir = base.join(format!("fgd-demo-{stamp}"));
-    std::fs::create_dir(&dir).map_err(|e| io("create demo workspace", &dir, e))?;
-    Ok(dir)
-}
 
 fn extract(dir: &Dir<'_>, to: &Path) -> Result<(), Error> {
     for f in dir.files() {
@@ -34,8 +27,14 @@ fn extract(dir: &Dir<'_>, to: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn run(dir: Option<PathBuf>, json: bool) -> Result<Exit, Error> {
-    let ws = match dir {
+fn git_err(op: &'static str) -> impl FnOnce(git2::Error) -> Error {
+    move |e| Error::Git(fgd::git::GitError::local(op, e))
+}
+
+/// The demo workspace: `<base>/workspace` (a git working copy holding the fabrics, their layout
+/// committed and pushed) and `<base>/remote.git` (its bare remote).
+pub fn create(base: Option<PathBuf>) -> Result<(PathBuf, Vec<PathBuf>), Error> {
+    let base = match base {
         Some(d) => {
             if d.exists()
                 && std::fs::read_dir(&d)
@@ -47,12 +46,33 @@ pub fn run(dir: Option<PathBuf>, json: bool) -> Result<Exit, Error> {
                     d.display()
                 )));
             }
-            std::fs::create_dir_all(&d).map_err(|e| io("create demo workspace", &d, e))?;
             d
         }
-        None => new_workspace()?,
+        None => std::env::temp_dir().join(format!("fgd-demo-{}", fgd::journal::new_batch_id())),
     };
+    let ws = base.join("workspace");
+    std::fs::create_dir_all(&ws).map_err(|e| io("create demo workspace", &ws, e))?;
+    let ws = std::fs::canonicalize(&ws).map_err(|e| io("resolve", &ws, e))?;
     extract(&DEMO, &ws)?;
+    let remote = base.join("remote.git");
+    git2::Repository::init_opts(
+        &remote,
+        git2::RepositoryInitOptions::new()
+            .bare(true)
+            .initial_head("main"),
+    )
+    .map_err(git_err("init remote"))?;
+    let repo =
+        git2::Repository::init_opts(&ws, git2::RepositoryInitOptions::new().initial_head("main"))
+            .map_err(git_err("init workspace"))?;
+    repo.remote("origin", &remote.to_string_lossy())
+        .map_err(git_err("add remote"))?;
+    let mut cfg = repo.config().map_err(git_err("config"))?;
+    // Local to the demo repository only: never the operator's global config.
+    cfg.set_str("user.name", "fgd demo")
+        .map_err(git_err("config"))?;
+    cfg.set_str("user.email", "demo@fgd.invalid")
+        .map_err(git_err("config"))?;
     let mut fabrics: Vec<PathBuf> = std::fs::read_dir(&ws)
         .map_err(|e| io("list", &ws, e))?
         .filter_map(|e| e.ok())
@@ -60,27 +80,47 @@ pub fn run(dir: Option<PathBuf>, json: bool) -> Result<Exit, Error> {
         .filter(|p| p.join("raw").is_dir())
         .collect();
     fabrics.sort();
+    for f in &fabrics {
+        let (fab, _) = fabric::init(f, None)?;
+        fgd::git::publish_init(&fab, &Default::default(), &mut fgd::event::Discard)?;
+    }
+    Ok((ws, fabrics))
+}
+
+pub fn run(dir: Option<PathBuf>, json: bool, no_ui: bool) -> Result<Exit, Error> {
+    use std::io::IsTerminal;
+    let (ws, fabrics) = create(dir)?;
+    if !no_ui && !json && std::io::stdout().is_terminal() {
+        let code = super::tui::run(
+            &ws,
+            super::tui::Options {
+                read_only: false,
+                quiet: std::time::Duration::from_millis(300),
+            },
+        )?;
+        println!("demo workspace kept at {}", ws.display());
+        return Ok(code);
+    }
     if !json {
         println!("demo workspace: {}", ws.display());
     }
-    let mut exit = Exit::Success;
     for f in &fabrics {
-        fabric::init(f, None)?;
         if !json {
             println!("\n== fgd ingest {}", f.display());
         }
         let mut r = Renderer::new(json, "ingest");
-        let s = ingest::run(f, &Default::default(), &mut r)?;
-        if ops::went_unmanaged(&s) {
-            exit = Exit::Unmanaged;
-        }
+        ingest::run(f, &Default::default(), &mut r)?;
         drop(r);
-        render::status(&ops::status::status(f)?, None, json);
+        let fab = fabric::Fabric::open(f)?;
+        render::status(
+            &ops::status::status(f)?,
+            fgd::git::git_state(&fab).as_ref(),
+            json,
+        );
     }
     if !json {
-        println!("\nExplore: ls -R {0}; fix a file in unmanaged/, then `fgd adopt <fabric> <item>` and `fgd ingest <fabric>`.", ws.display());
+        println!("\nOpen the dashboard on it: fgd dash {}", ws.display());
     }
     // The demo is meant to show unmanaged items; that is its success.
-    let _ = exit;
     Ok(Exit::Success)
 }

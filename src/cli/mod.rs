@@ -1,7 +1,8 @@
 //! Command-line front end. Thin: every command is one engine call plus rendering.
 
-mod demo;
+pub(crate) mod demo;
 mod render;
+pub(crate) mod tui;
 
 use std::path::PathBuf;
 
@@ -102,6 +103,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The live dashboard over every fabric of a workspace (default: the current folder).
+    Dash {
+        workspace: Option<PathBuf>,
+        /// Start with every action that changes something unbound.
+        #[arg(long)]
+        read_only: bool,
+        /// How long a file must hold still before it is classified, in milliseconds.
+        #[arg(long, default_value_t = 300)]
+        quiet_ms: u64,
+    },
     /// Create demo fabrics from the embedded assets in a temporary directory and ingest them.
     Demo {
         /// Where to create the demo workspace (default: a new temporary directory).
@@ -109,6 +120,9 @@ enum Command {
         dir: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// Ingest headlessly instead of opening the dashboard.
+        #[arg(long)]
+        no_ui: bool,
     },
 }
 
@@ -300,6 +314,20 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             r.done(&serde_json::json!({"event": "sync-finished", "report": rep}));
             Ok(summary_exit(&rep.ingest))
         }
-        Command::Demo { dir, json } => demo::run(dir, json).map_err(|e| (e, json)),
+        Command::Demo { dir, json, no_ui } => demo::run(dir, json, no_ui).map_err(|e| (e, json)),
+        Command::Dash {
+            workspace,
+            read_only,
+            quiet_ms,
+        } => {
+            let ws = workspace.unwrap_or_else(|| PathBuf::from("."));
+            let ws = std::fs::canonicalize(&ws)
+                .map_err(|e| (fgd::error::io("open workspace", &ws, e), false))?;
+            let opts = tui::Options {
+                read_only,
+                quiet: std::time::Duration::from_millis(quiet_ms),
+            };
+            tui::run(&ws, opts).map_err(|e| (e, false))
+        }
     }
 }

@@ -1,0 +1,273 @@
+//! The dashboard: one event loop; state changed only by messages; widgets that only draw.
+//! Parsing, scans and git run in background threads that report through the same channel.
+
+pub mod app;
+pub mod model;
+pub mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self as ct, Event as CtEvent};
+use crossterm::{cursor, execute, terminal};
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+
+use app::{Action, App, Effect, Msg};
+use fgd::error::{Error, Exit};
+use fgd::event::Event;
+
+/// Restores the terminal however the dashboard ends: normal exit, error, panic or signal.
+struct TerminalGuard;
+
+fn restore() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        terminal::EndSynchronizedUpdate,
+        terminal::LeaveAlternateScreen,
+        cursor::Show
+    );
+}
+
+impl TerminalGuard {
+    fn enter() -> std::io::Result<TerminalGuard> {
+        terminal::enable_raw_mode()?;
+        let guard = TerminalGuard;
+        execute!(
+            std::io::stdout(),
+            terminal::EnterAlternateScreen,
+            cursor::Hide
+        )?;
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+        Ok(guard)
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+static SIGNALLED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    SIGNALLED.store(true, Ordering::SeqCst);
+}
+
+/// SIGTERM and SIGHUP (a dropped SSH session) end the loop cleanly so the guard restores.
+fn install_signal_handlers() {
+    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGTERM, handler);
+        libc::signal(libc::SIGHUP, handler);
+    }
+}
+
+fn spawn_input(tx: Sender<Msg>) {
+    std::thread::spawn(move || loop {
+        if SIGNALLED.load(Ordering::SeqCst) {
+            let _ = tx.send(Msg::Signal);
+            return;
+        }
+        match ct::poll(Duration::from_millis(100)) {
+            Ok(true) => {
+                let msg = match ct::read() {
+                    Ok(CtEvent::Key(k)) if k.kind != ct::KeyEventKind::Release => Msg::Key(k),
+                    Ok(CtEvent::Resize(..)) => Msg::Resize,
+                    Ok(_) => continue,
+                    Err(_) => Msg::Signal,
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+            Ok(false) => {
+                if tx.send(Msg::Tick).is_err() {
+                    return;
+                }
+            }
+            Err(_) => {
+                let _ = tx.send(Msg::Signal);
+                return;
+            }
+        }
+    });
+}
+
+/// A watcher per fabric on raw/: changes are reported, and rescans wait for a quiet period so
+/// half-written files are not classified.
+fn watch(fabrics: &[PathBuf], tx: &Sender<Msg>) -> Vec<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let mut out = Vec::new();
+    for (i, root) in fabrics.iter().enumerate() {
+        let tx = tx.clone();
+        let w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if res.is_ok() || res.is_err() {
+                // Any event, overflow included, means "look again".
+                let _ = tx.send(Msg::Changed(i));
+            }
+        });
+        if let Ok(mut w) = w {
+            if w.watch(
+                &root.join(fgd::fabric::RAW),
+                notify::RecursiveMode::Recursive,
+            )
+            .is_ok()
+            {
+                out.push(w);
+            }
+        }
+    }
+    out
+}
+
+fn run_job(action: Action, root: PathBuf, tx: Sender<Msg>) {
+    std::thread::spawn(move || {
+        let mut sink = |e: Event| {
+            let _ = tx.send(Msg::Engine(e));
+        };
+        let opts = fgd::git::GitOptions::default();
+        let result = match action {
+            Action::Init => {
+                fgd::fabric::init(&root, None).map(|(_, r)| format!("{} created", r.created.len()))
+            }
+            Action::Ingest => fgd::ingest::run(&root, &Default::default(), &mut sink)
+                .map(|s| format!("{} managed, {} unmanaged", s.managed(), s.unmanaged)),
+            Action::Push => fgd::git::push_fabric(&root, &opts, &mut sink)
+                .map(|r| format!("pushed {}", &r.pushed.commit[..10])),
+            Action::Sync => fgd::git::sync_fabric(&root, &opts, &mut sink)
+                .map(|r| format!("{}; {} managed", r.integrated, r.ingest.managed())),
+            _ => Ok(String::new()),
+        };
+        let _ = tx.send(Msg::JobFinished(result.map_err(|e| e.to_string())));
+    });
+}
+
+/// Scans run off the draw loop; a newer request for the same fabric replaces a queued one.
+struct Scanner {
+    in_flight: Vec<bool>,
+    queued: Vec<Option<Instant>>,
+}
+
+impl Scanner {
+    fn request(&mut self, i: usize, at: Instant) {
+        if let Some(q) = self.queued.get_mut(i) {
+            *q = Some(at);
+        }
+    }
+    fn pump(&mut self, roots: &[PathBuf], quiet: Duration, tx: &Sender<Msg>) {
+        for (i, root) in roots.iter().enumerate() {
+            let due = self.queued[i].is_some_and(|t| t.elapsed() >= quiet);
+            if due && !self.in_flight[i] {
+                self.queued[i] = None;
+                self.in_flight[i] = true;
+                let (root, tx) = (root.clone(), tx.clone());
+                std::thread::spawn(move || {
+                    let _ = tx.send(Msg::Scanned(i, Box::new(model::scan(&root))));
+                });
+            }
+        }
+    }
+}
+
+pub struct Options {
+    pub read_only: bool,
+    /// How long a file must hold still before it is classified.
+    pub quiet: Duration,
+}
+
+pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
+    let roots = model::discover(workspace);
+    // First frame at once: fabrics are listed empty and filled in by background scans.
+    let views = roots
+        .iter()
+        .map(|r| model::FabricView {
+            name: r
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            root: r.clone(),
+            files: Vec::new(),
+            counts: Default::default(),
+            git: None,
+            lock: None,
+            watching: true,
+        })
+        .collect();
+    let mut app = App::new(workspace.to_path_buf(), views, opts.read_only);
+    let (tx, rx): (Sender<Msg>, Receiver<Msg>) = mpsc::channel();
+    install_signal_handlers();
+    let _guard = TerminalGuard::enter()
+        .map_err(|e| fgd::error::io("open terminal", Path::new("/dev/tty"), e))?;
+    let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))
+        .map_err(|e| fgd::error::io("open terminal", Path::new("/dev/tty"), e))?;
+    spawn_input(tx.clone());
+    let _watchers = watch(&roots, &tx);
+    let theme = view::Theme::from_env();
+    let mut scanner = Scanner {
+        in_flight: vec![false; roots.len()],
+        queued: vec![Some(Instant::now() - opts.quiet); roots.len()],
+    };
+    let mut last_full = Instant::now();
+    let mut last_draw = Instant::now() - Duration::from_secs(1);
+    let mut dirty = true;
+    while !app.quit {
+        scanner.pump(&roots, opts.quiet, &tx);
+        if dirty && last_draw.elapsed() >= Duration::from_millis(100) {
+            let mut out = std::io::stdout();
+            let _ = execute!(out, terminal::BeginSynchronizedUpdate);
+            let _ = term.draw(|f| view::draw(f, &app, &theme));
+            let _ = execute!(out, terminal::EndSynchronizedUpdate);
+            let _ = out.flush();
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        // Wait for one message, then drain all that are pending before drawing once.
+        let Ok(first) = rx.recv_timeout(Duration::from_millis(100)) else {
+            continue;
+        };
+        let mut batch = vec![first];
+        batch.extend(rx.try_iter());
+        for msg in batch {
+            let urgent = matches!(
+                msg,
+                Msg::Key(_) | Msg::Resize | Msg::Scanned(..) | Msg::JobFinished(_)
+            );
+            if let Msg::Scanned(i, _) = &msg {
+                scanner.in_flight[*i] = false;
+            }
+            let is_tick = matches!(msg, Msg::Tick);
+            for effect in app.update(msg) {
+                match effect {
+                    Effect::Run(action, root) => run_job(action, root, tx.clone()),
+                    Effect::Rescan(i) => scanner.request(i, Instant::now()),
+                }
+            }
+            if urgent {
+                last_draw = Instant::now() - Duration::from_secs(1);
+            }
+            dirty |= !is_tick || app.job.is_some();
+        }
+        // A periodic full rescan catches anything a watcher missed.
+        if last_full.elapsed() >= Duration::from_secs(30) {
+            for i in 0..roots.len() {
+                scanner.request(i, Instant::now() - opts.quiet);
+            }
+            last_full = Instant::now();
+        }
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,342 @@
+//! What the dashboard shows, computed from the engine: fabrics of a workspace, their trees and
+//! each file's state. Classification comes from the same `validate` the CLI runs, so the
+//! dashboard and `fgd validate` never disagree.
+
+use std::path::{Path, PathBuf};
+
+use fgd::classify::ReasonCode;
+use fgd::event::{Collect, Event, Fate, FileOutcome, Skip};
+use fgd::fabric::{self, kustomization, Fabric};
+use fgd::store::{FabricLock, LockOwner};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tree {
+    Raw,
+    Managed,
+    Unmanaged,
+}
+
+impl Tree {
+    pub fn dir(self) -> &'static str {
+        match self {
+            Tree::Raw => fabric::RAW,
+            Tree::Managed => fabric::MANAGED,
+            Tree::Unmanaged => fabric::UNMANAGED,
+        }
+    }
+}
+
+/// A file's state, always shown by symbol and colour together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileState {
+    Valid,
+    Invalid,
+    Unknown,
+    Pending,
+    Conflict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    pub tree: Tree,
+    /// Fabric-relative path.
+    pub rel: String,
+    pub state: FileState,
+    /// One line on why, for raw and unmanaged files.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub raw_pending: usize,
+    pub managed: usize,
+    pub unmanaged: usize,
+    pub invalid: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct FabricView {
+    pub name: String,
+    pub root: PathBuf,
+    pub files: Vec<FileEntry>,
+    pub counts: Counts,
+    pub git: Option<fgd::git::GitState>,
+    pub lock: Option<LockOwner>,
+    pub watching: bool,
+}
+
+/// Fabrics of a workspace: the folder itself if it is one, else every folder up to three
+/// levels down holding an fgd manifest.
+pub fn discover(workspace: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![(workspace.to_path_buf(), 0)];
+    while let Some((dir, depth)) = stack.pop() {
+        if dir.join(fabric::MANIFEST).is_file() {
+            out.push(dir);
+            continue;
+        }
+        if depth >= 3 {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let hidden = name.to_string_lossy().starts_with('.');
+            if !hidden && e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                stack.push((e.path(), depth + 1));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn strip<'a>(root: &Path, shown: &'a str) -> &'a str {
+    let prefix = format!("{}/", root.display());
+    shown.strip_prefix(prefix.as_str()).unwrap_or(shown)
+}
+
+/// Scan one fabric: raw/ judged by validate, managed/ from the kustomization's view of the
+/// disk, unmanaged/ items with their reason codes.
+pub fn scan(root: &Path) -> FabricView {
+    let fabric = Fabric {
+        root: root.to_path_buf(),
+    };
+    let name = fabric
+        .manifest()
+        .map(|m| m.fabric)
+        .unwrap_or_else(|_| root.display().to_string());
+    let mut files = Vec::new();
+    let mut counts = Counts::default();
+
+    let mut sink = Collect::default();
+    let raw = fabric.path(fabric::RAW);
+    let _ = fgd::ops::validate(&[raw], &Default::default(), &mut sink);
+    let mut raw_files: Vec<FileEntry> = Vec::new();
+    let entry_for = |shown: &str, files: &mut Vec<FileEntry>| -> usize {
+        let rel = strip(root, shown).to_string();
+        match files.iter().position(|f| f.rel == rel) {
+            Some(i) => i,
+            None => {
+                files.push(FileEntry {
+                    tree: Tree::Raw,
+                    rel,
+                    state: FileState::Valid,
+                    note: None,
+                });
+                files.len() - 1
+            }
+        }
+    };
+    for e in &sink.0 {
+        match e {
+            Event::DocumentClassified {
+                file,
+                fate: Fate::Unmanaged { code, reason, .. },
+                pos,
+                ..
+            } => {
+                let i = entry_for(file, &mut raw_files);
+                let f = &mut raw_files[i];
+                if f.state != FileState::Conflict {
+                    f.state = if *code == ReasonCode::Conflict {
+                        FileState::Conflict
+                    } else {
+                        FileState::Invalid
+                    };
+                }
+                if f.note.is_none() {
+                    let at = pos
+                        .map(|p| format!("{}:{} ", p.line, p.column))
+                        .unwrap_or_default();
+                    f.note = Some(format!("{at}[{}] {reason}", code.as_str()));
+                }
+            }
+            Event::DocumentClassified { file, .. } => {
+                entry_for(file, &mut raw_files);
+            }
+            Event::FileFinished {
+                file,
+                outcome: FileOutcome::WholeUnmanaged { code, reason, .. },
+            } => {
+                let i = entry_for(file, &mut raw_files);
+                raw_files[i].state =
+                    if *code == ReasonCode::Conflict || raw_files[i].state == FileState::Conflict {
+                        FileState::Conflict
+                    } else {
+                        FileState::Invalid
+                    };
+                raw_files[i]
+                    .note
+                    .get_or_insert_with(|| format!("[{}] {reason}", code.as_str()));
+            }
+            Event::FileSkipped { file, skip } => {
+                let i = entry_for(file, &mut raw_files);
+                let (state, why) = match skip {
+                    Skip::Pending { detail } => (FileState::Pending, detail.clone()),
+                    Skip::Ignored { detail } | Skip::NotRegular { detail } => {
+                        (FileState::Unknown, detail.clone())
+                    }
+                };
+                raw_files[i].state = state;
+                raw_files[i].note = Some(why);
+            }
+            _ => {}
+        }
+    }
+    raw_files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    counts.raw_pending = raw_files
+        .iter()
+        .filter(|f| f.state != FileState::Unknown)
+        .count();
+    counts.invalid = raw_files
+        .iter()
+        .filter(|f| matches!(f.state, FileState::Invalid | FileState::Conflict))
+        .count();
+    files.extend(raw_files);
+
+    for rel in kustomization::object_files(&fabric).unwrap_or_default() {
+        counts.managed += 1;
+        files.push(FileEntry {
+            tree: Tree::Managed,
+            rel: format!("{}/{rel}", fabric::MANAGED),
+            state: FileState::Valid,
+            note: None,
+        });
+    }
+    let mut items = Vec::new();
+    collect_items(&fabric.path(fabric::UNMANAGED), &mut items);
+    items.sort();
+    for item in items {
+        counts.unmanaged += 1;
+        let rel = strip(root, &item.display().to_string()).to_string();
+        let reason_path = PathBuf::from(format!("{}{}", item.display(), fabric::REASON_SUFFIX));
+        let note = std::fs::read(&reason_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map(|v| {
+                format!(
+                    "[{}] {}",
+                    v["code"].as_str().unwrap_or("?"),
+                    v["reason"].as_str().unwrap_or("")
+                )
+            });
+        let state = if note.as_deref().is_some_and(|n| n.starts_with("[conflict]")) {
+            FileState::Conflict
+        } else {
+            FileState::Invalid
+        };
+        files.push(FileEntry {
+            tree: Tree::Unmanaged,
+            rel,
+            state,
+            note,
+        });
+    }
+    FabricView {
+        name,
+        root: root.to_path_buf(),
+        files,
+        counts,
+        git: fgd::git::git_state(&fabric),
+        lock: FabricLock::holder(&fabric.path(fabric::LOCK))
+            .ok()
+            .flatten(),
+        watching: false,
+    }
+}
+
+fn collect_items(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let Ok(t) = e.file_type() else { continue };
+        if t.is_dir() {
+            collect_items(&e.path(), out);
+        } else if e
+            .file_name()
+            .to_string_lossy()
+            .ends_with(fabric::UNMANAGED_SUFFIX)
+        {
+            out.push(e.path());
+        }
+    }
+}
+
+/// The detail pane's content for one file: its documents' fates and its text, with the lines
+/// that have problems marked.
+#[derive(Debug, Clone, Default)]
+pub struct Detail {
+    pub title: String,
+    pub fates: Vec<String>,
+    pub lines: Vec<String>,
+    pub marked: Vec<usize>,
+}
+
+pub fn detail(view: &FabricView, entry: &FileEntry) -> Detail {
+    let path = view.root.join(&entry.rel);
+    let text = std::fs::read(&path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let mut d = Detail {
+        title: entry.rel.clone(),
+        lines: text.lines().map(str::to_string).collect(),
+        ..Default::default()
+    };
+    match entry.tree {
+        Tree::Raw => {
+            let mut sink = Collect::default();
+            let _ = fgd::ops::validate(std::slice::from_ref(&path), &Default::default(), &mut sink);
+            for e in sink.0 {
+                match e {
+                    Event::DocumentClassified {
+                        index,
+                        pos,
+                        object,
+                        fate,
+                        ..
+                    } => {
+                        let at = pos
+                            .map(|p| format!("{}:{}", p.line, p.column))
+                            .unwrap_or_default();
+                        let obj = object.unwrap_or_else(|| "-".into());
+                        let line = match fate {
+                            Fate::Managed { path, .. } => {
+                                format!("doc {} {at} {obj}: managed -> {path}", index + 1)
+                            }
+                            Fate::Unmanaged { code, reason, .. } => {
+                                if let Some(p) = pos {
+                                    d.marked.push(p.line);
+                                }
+                                format!(
+                                    "doc {} {at} {obj}: UNMANAGED [{}] {reason}",
+                                    index + 1,
+                                    code.as_str()
+                                )
+                            }
+                            Fate::Empty => format!("doc {} {at}: only comments", index + 1),
+                        };
+                        d.fates.push(line);
+                    }
+                    Event::FileFinished {
+                        outcome: FileOutcome::WholeUnmanaged { code, reason, .. },
+                        ..
+                    } => {
+                        d.fates
+                            .push(format!("whole file UNMANAGED [{}] {reason}", code.as_str()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Tree::Unmanaged => d.fates.extend(entry.note.clone()),
+        Tree::Managed => d.fates.push(format!(
+            "managed object, listed in {}",
+            fabric::KUSTOMIZATION
+        )),
+    }
+    d
+}

@@ -1,0 +1,410 @@
+//! Drawing only: every function takes the state and paints a frame. Lists build only the rows
+//! that are visible, so 100,000 managed files cost no more than a screenful.
+
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::border;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::app::{App, Pane, KEYMAP};
+use super::model::{FileState, Tree};
+
+/// Colours from the 16 ANSI ones (light and dark terminals alike), or none under NO_COLOR;
+/// ASCII symbols and borders when the locale is not UTF-8.
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    pub color: bool,
+    pub unicode: bool,
+}
+
+impl Theme {
+    pub fn from_env() -> Theme {
+        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_default();
+        let l = locale.to_ascii_lowercase();
+        Theme {
+            color,
+            unicode: l.contains("utf-8") || l.contains("utf8"),
+        }
+    }
+
+    fn fg(&self, c: Color) -> Style {
+        if self.color {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
+    }
+
+    fn state(&self, s: FileState) -> (&'static str, Style) {
+        let (u, a, c) = match s {
+            FileState::Valid => ("✓", "+", Color::Green),
+            FileState::Invalid => ("✗", "x", Color::Red),
+            FileState::Unknown => ("?", "?", Color::DarkGray),
+            FileState::Pending => ("…", "~", Color::Yellow),
+            FileState::Conflict => ("!", "!", Color::Magenta),
+        };
+        (if self.unicode { u } else { a }, self.fg(c))
+    }
+
+    fn block<'a>(&self, title: &'a str, focused: bool) -> Block<'a> {
+        let b = Block::default().borders(Borders::ALL).title(title);
+        let b = if self.unicode {
+            b.border_set(border::PLAIN)
+        } else {
+            b.border_set(ASCII_BORDER)
+        };
+        if focused {
+            b.border_style(self.fg(Color::Cyan).add_modifier(Modifier::BOLD))
+        } else {
+            b
+        }
+    }
+
+    fn selected(&self) -> Style {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+}
+
+const ASCII_BORDER: border::Set = border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
+
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!("fgd needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {}x{}. Enlarge it, or press q.", area.width, area.height);
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(1),
+            Constraint::Min(6),
+            Constraint::Length(3),
+            Constraint::Length(if area.height >= 30 { 8 } else { 4 }),
+            Constraint::Length(1),
+        ])
+        .split(area);
+    header(f, rows[0], app, theme);
+    let wide = area.width >= 120;
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints(if wide {
+            vec![
+                Constraint::Length(28),
+                Constraint::Percentage(40),
+                Constraint::Min(30),
+            ]
+        } else {
+            vec![Constraint::Length(22), Constraint::Min(30)]
+        })
+        .split(rows[1]);
+    fabrics(f, cols[0], app, theme);
+    if wide {
+        tree(f, cols[1], app, theme);
+        detail(f, cols[2], app, theme);
+    } else {
+        let right = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([Constraint::Percentage(55), Constraint::Min(3)])
+            .split(cols[1]);
+        tree(f, right[0], app, theme);
+        detail(f, right[1], app, theme);
+    }
+    job(f, rows[2], app, theme);
+    log(f, rows[3], app, theme);
+    footer(f, rows[4], app, theme);
+    if app.help {
+        help(f, area, app, theme);
+    }
+    if let Some((_, q)) = &app.confirm {
+        let w = (q.len() as u16 + 4).min(area.width - 4);
+        let r = Rect {
+            x: (area.width - w) / 2,
+            y: area.height / 2 - 2,
+            width: w,
+            height: 4,
+        };
+        f.render_widget(Clear, r);
+        f.render_widget(
+            Paragraph::new(q.as_str())
+                .wrap(Wrap { trim: true })
+                .block(theme.block(" confirm ", true)),
+            r,
+        );
+    }
+}
+
+fn header(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
+    let ro = if app.read_only { "  [read-only]" } else { "" };
+    let text = format!(" fgd  {}{ro}", app.workspace.display());
+    f.render_widget(
+        Paragraph::new(text).style(theme.fg(Color::Cyan).add_modifier(Modifier::BOLD)),
+        r,
+    );
+}
+
+fn fabrics(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
+    let mut lines = Vec::new();
+    for (i, fab) in app.fabrics.iter().enumerate() {
+        let style = if i == app.fabric_sel {
+            theme.selected()
+        } else {
+            Style::default()
+        };
+        lines.push(Line::styled(
+            fab.name.clone(),
+            style.add_modifier(Modifier::BOLD),
+        ));
+        let c = &fab.counts;
+        lines.push(Line::from(format!(
+            " raw {} man {}",
+            c.raw_pending, c.managed
+        )));
+        lines.push(Line::from(vec![
+            Span::raw(format!(" unm {} ", c.unmanaged)),
+            Span::styled(
+                format!("bad {}", c.invalid),
+                if c.invalid > 0 {
+                    theme.fg(Color::Red)
+                } else {
+                    Style::default()
+                },
+            ),
+        ]));
+        let git = match &fab.git {
+            Some(g) => format!(
+                " {} +{}/-{}{}",
+                g.branch,
+                g.ahead,
+                g.behind,
+                if g.uncommitted > 0 {
+                    format!(" *{}", g.uncommitted)
+                } else {
+                    String::new()
+                }
+            ),
+            None => " no git".into(),
+        };
+        lines.push(Line::from(git));
+        let state = match (&fab.lock, fab.watching) {
+            (Some(o), _) => format!(" locked: {}", o.command),
+            (None, true) => " watching".into(),
+            (None, false) => " idle".into(),
+        };
+        lines.push(Line::styled(state, theme.fg(Color::DarkGray)));
+    }
+    f.render_widget(
+        Paragraph::new(lines).block(theme.block(" fabrics ", app.pane == Pane::Fabrics)),
+        r,
+    );
+}
+
+fn tree(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
+    let Some(fab) = app.fabric() else {
+        f.render_widget(
+            Paragraph::new("no fabric found: fgd init <dir>").block(theme.block(" files ", false)),
+            r,
+        );
+        return;
+    };
+    let height = r.height.saturating_sub(2) as usize;
+    let n = fab.files.len();
+    // Only the visible window is built.
+    let start = app
+        .tree_sel
+        .saturating_sub(height.saturating_sub(1) / 2)
+        .min(n.saturating_sub(height));
+    let mut lines = Vec::with_capacity(height);
+    let mut last_tree = if start > 0 {
+        Some(fab.files[start - 1].tree)
+    } else {
+        None
+    };
+    for (i, e) in fab.files.iter().enumerate().skip(start) {
+        if lines.len() >= height {
+            break;
+        }
+        if last_tree != Some(e.tree) {
+            let count = match e.tree {
+                Tree::Raw => fab.counts.raw_pending,
+                Tree::Managed => fab.counts.managed,
+                Tree::Unmanaged => fab.counts.unmanaged,
+            };
+            lines.push(Line::styled(
+                format!("{}/ ({count})", e.tree.dir()),
+                Style::default().add_modifier(Modifier::BOLD),
+            ));
+            last_tree = Some(e.tree);
+            if lines.len() >= height {
+                break;
+            }
+        }
+        let (sym, style) = theme.state(e.state);
+        let name = e.rel.split_once('/').map(|(_, r)| r).unwrap_or(&e.rel);
+        let row = Line::from(vec![
+            Span::styled(format!(" {sym} "), style),
+            Span::raw(name.to_string()),
+        ]);
+        lines.push(if i == app.tree_sel {
+            row.style(theme.selected())
+        } else {
+            row
+        });
+    }
+    if n == 0 {
+        lines.push(Line::from("(empty: drop YAML into raw/)"));
+    }
+    let title = format!(" {} files {}/{} ", fab.name, (app.tree_sel + 1).min(n), n);
+    f.render_widget(
+        Paragraph::new(lines).block(theme.block(&title, app.pane == Pane::Tree)),
+        r,
+    );
+}
+
+fn detail(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
+    let Some(d) = &app.detail else {
+        f.render_widget(
+            Paragraph::new("").block(theme.block(" detail ", app.pane == Pane::Detail)),
+            r,
+        );
+        return;
+    };
+    let mut lines: Vec<Line> = d
+        .fates
+        .iter()
+        .map(|l| {
+            Line::styled(
+                l.clone(),
+                if l.contains("UNMANAGED") {
+                    theme.fg(Color::Red)
+                } else {
+                    theme.fg(Color::Green)
+                },
+            )
+        })
+        .collect();
+    lines.push(Line::from(""));
+    let room = (r.height as usize).saturating_sub(lines.len() + 2);
+    // Start the text near the first problem, so the highlighted line is in view.
+    let first = d.marked.first().map(|l| l.saturating_sub(3)).unwrap_or(0);
+    for (i, text) in d.lines.iter().enumerate().skip(first).take(room) {
+        let n = i + 1;
+        let marked = d.marked.contains(&n);
+        let style = if marked {
+            theme
+                .fg(Color::Red)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        } else {
+            Style::default()
+        };
+        let mark = if marked { ">" } else { " " };
+        lines.push(Line::styled(format!("{mark}{n:>4} {text}"), style));
+    }
+    let title = format!(" {} ", d.title);
+    f.render_widget(
+        Paragraph::new(lines).block(theme.block(&title, app.pane == Pane::Detail)),
+        r,
+    );
+}
+
+fn job(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
+    let text = match &app.job {
+        Some(j) => {
+            let pct = j.percent.map(|p| format!(" {p}%")).unwrap_or_default();
+            format!(
+                "{} {}: {}{pct}  {}/{} files, {} failed  {}  ({:.1} s)",
+                j.action,
+                j.fabric,
+                j.phase,
+                j.done,
+                j.total,
+                j.failed,
+                j.current,
+                j.started.elapsed().as_secs_f32()
+            )
+        }
+        None => app
+            .last_result
+            .clone()
+            .unwrap_or_else(|| "no job running".into()),
+    };
+    f.render_widget(Paragraph::new(text).block(theme.block(" job ", false)), r);
+}
+
+fn log(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
+    let room = r.height.saturating_sub(2) as usize;
+    let lines: Vec<Line> = app
+        .log
+        .iter()
+        .skip(app.log.len().saturating_sub(room))
+        .map(|l| Line::from(l.clone()))
+        .collect();
+    f.render_widget(
+        Paragraph::new(lines).block(theme.block(" operations ", false)),
+        r,
+    );
+}
+
+fn footer(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
+    let keys: Vec<String> = KEYMAP
+        .iter()
+        .filter(|k| !(app.read_only && k.4))
+        .map(|k| format!("{} {}", k.0, k.2))
+        .collect();
+    let text = format!(" {}  Tab pane  j/k move", keys.join("  "));
+    f.render_widget(Paragraph::new(text).style(theme.fg(Color::DarkGray)), r);
+}
+
+fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut lines = vec![Line::from("Keys (from the live keymap):"), Line::from("")];
+    for (key, _, name, what, mutating) in KEYMAP {
+        let off = if app.read_only && *mutating {
+            "  (disabled: read-only)"
+        } else {
+            ""
+        };
+        lines.push(Line::from(format!("  {key}  {name:<8} {what}{off}")));
+    }
+    lines.push(Line::from(
+        "  Tab      cycle panes; j/k or arrows move; PgUp/PgDn page",
+    ));
+    let states: Vec<String> = [
+        (FileState::Valid, "valid"),
+        (FileState::Invalid, "invalid"),
+        (FileState::Unknown, "unknown"),
+        (FileState::Pending, "pending"),
+        (FileState::Conflict, "conflict"),
+    ]
+    .iter()
+    .map(|(st, name)| format!("{} {name}", theme.state(*st).0))
+    .collect();
+    lines.push(Line::from(format!("States: {}", states.join("  "))));
+    let w = 70.min(area.width - 2);
+    let h = (lines.len() as u16 + 2).min(area.height - 2);
+    let r = Rect {
+        x: (area.width - w) / 2,
+        y: (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(theme.block(" help ", true)), r);
+}
