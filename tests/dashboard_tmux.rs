@@ -1,0 +1,159 @@
+//! The real dashboard in a real terminal: `fgd demo` under tmux, driven with send-keys and read
+//! with capture-pane, waiting for text rather than sleeping blindly.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{fgd_bin, write};
+
+struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str, home: &Path) -> Tmux {
+        let name = format!("fgd-e2e-{}", std::process::id());
+        let ok = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &name, "-x", "140", "-y", "40"])
+            .arg(cmd)
+            .env("HOME", home)
+            .env("LANG", "C.UTF-8")
+            .env_remove("TMUX")
+            .status()
+            .expect("tmux is installed (.ci/run installs it)");
+        assert!(ok.success());
+        Tmux { name }
+    }
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.name, k])
+                .status()
+                .unwrap();
+        }
+    }
+    fn wait_for(&self, what: &str, within: Duration) -> String {
+        let t = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(what) {
+                return s;
+            }
+            assert!(
+                t.elapsed() < within,
+                "waited {within:?} for {what:?}; the screen is:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+#[test]
+fn demo_ingest_live_fix_drop_push_and_quit_restore_the_terminal() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let demo = t.path().join("demo");
+    let stty = t.path().join("stty.txt");
+    let cmd = format!(
+        "{} demo --dir {}; echo FGD-EXITED-$?; stty -a > {}; sleep 60",
+        fgd_bin(),
+        demo.display(),
+        stty.display()
+    );
+    let started = Instant::now();
+    let tm = Tmux::start(&cmd, &home);
+    tm.wait_for("lab-broken", WAIT);
+    eprintln!(
+        "first frame with the fabrics after {} ms (demo set-up included)",
+        started.elapsed().as_millis()
+    );
+    let ws = demo.join("workspace");
+
+    // Ingest with visible per-file progress and a result.
+    tm.keys(&["i"]);
+    tm.wait_for("Ingest 6 raw file(s) of dc1-leaf-spine", WAIT);
+    tm.keys(&["y"]);
+    let s = tm.wait_for("done: 40 managed, 0 unmanaged", WAIT);
+    assert!(
+        s.contains("processed raw/"),
+        "per-file progress in the operations pane:\n{s}"
+    );
+    assert!(ws
+        .join("dc1-leaf-spine/managed/vpcs/tenant-a.yaml")
+        .is_file());
+
+    // A file dropped into raw/ from outside appears, classified, without a key press.
+    write(&ws.join("dc1-leaf-spine/raw/dropped.yaml"), "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: dropped\nspec: {}\n");
+    tm.wait_for("✓ dropped.yaml", WAIT);
+
+    // A broken file fixed (as an editor would save it) turns valid on screen.
+    tm.keys(&["Tab", "Tab", "j", "j"]);
+    tm.wait_for("✗ tenant-blue.yaml", WAIT);
+    let broken = ws.join("lab-broken/raw/tenant-blue.yaml");
+    let text = std::fs::read_to_string(&broken)
+        .unwrap()
+        .replace("name: TenantBlue", "name: tenant-blue");
+    let tmp = ws.join("lab-broken/raw/.tenant-blue.yaml.swp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, &broken).unwrap();
+    tm.wait_for("✓ tenant-blue.yaml", WAIT);
+
+    // Push the first fabric to the demo remote and see it confirmed.
+    tm.keys(&["k", "k"]);
+    tm.wait_for("dc1-leaf-spine files", WAIT);
+    tm.keys(&["P"]);
+    tm.wait_for("and push", WAIT);
+    tm.keys(&["y"]);
+    tm.wait_for("done: pushed", WAIT);
+    let fresh = t.path().join("fresh");
+    let st = Command::new("git")
+        .arg("clone")
+        .arg("-q")
+        .arg(demo.join("remote.git"))
+        .arg(&fresh)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(
+        fresh
+            .join("dc1-leaf-spine/managed/vpcs/tenant-a.yaml")
+            .is_file(),
+        "the push reached the remote"
+    );
+
+    // Quit: the shell gets a normal terminal back.
+    tm.keys(&["q"]);
+    let s = tm.wait_for("FGD-EXITED-0", WAIT);
+    assert!(s.contains("demo workspace kept at"), "{s}");
+    let t0 = Instant::now();
+    while !stty.is_file() && t0.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let modes = std::fs::read_to_string(&stty).unwrap();
+    let words: Vec<&str> = modes.split_whitespace().collect();
+    assert!(
+        words.contains(&"icanon") && words.contains(&"echo"),
+        "raw mode left on: {modes}"
+    );
+}
