@@ -98,7 +98,9 @@ impl FabricLock {
         Ok(FabricLock { file })
     }
 
-    /// Who holds the lock right now, without taking it.
+    /// Who holds the lock right now, without taking it: a probe that took the lock, even
+    /// shared and for an instant, could make a real `fgd ingest` starting at that moment fail.
+    /// Linux lists flock holders in /proc/locks; elsewhere fall back to a probe.
     pub fn holder(lock_path: &Path) -> Result<Option<LockOwner>, StoreError> {
         let mut file = match std::fs::OpenOptions::new()
             .read(true)
@@ -109,20 +111,47 @@ impl FabricLock {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(err("open lock", lock_path, e)),
         };
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
-        if would_block(rc) {
-            return Ok(Some(read_owner(&mut file).unwrap_or(LockOwner {
-                pid: 0,
-                host: "unknown".into(),
+        let held_by = match std::fs::read_to_string("/proc/locks") {
+            Ok(table) => {
+                use std::os::unix::fs::MetadataExt;
+                let m = file
+                    .metadata()
+                    .map_err(|e| err("inspect lock", lock_path, e))?;
+                flock_holder(&table, m.dev(), m.ino())
+            }
+            Err(_) => {
+                let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+                if rc == 0 {
+                    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+                }
+                would_block(rc).then_some(0)
+            }
+        };
+        Ok(held_by.map(|pid| {
+            read_owner(&mut file).unwrap_or(LockOwner {
+                pid,
+                host: hostname(),
                 since: "unknown".into(),
                 command: "another process".into(),
-            })));
-        }
-        if rc == 0 {
-            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
-        }
-        Ok(None)
+            })
+        }))
     }
+}
+
+/// The pid holding an exclusive flock on (dev, ino), from /proc/locks lines such as
+/// `1: FLOCK  ADVISORY  WRITE 1234 fd:01:123456 0 EOF` (device as hex major:minor).
+fn flock_holder(table: &str, dev: u64, ino: u64) -> Option<u32> {
+    let (major, minor) = (libc::major(dev), libc::minor(dev));
+    let want = format!("{major:02x}:{minor:02x}:{ino}");
+    table.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // Blocked waiters are listed with "->"; only the holder counts.
+        if f.len() >= 6 && f[1] == "FLOCK" && f[3] == "WRITE" && f[5] == want {
+            f[4].parse().ok()
+        } else {
+            None
+        }
+    })
 }
 
 impl Drop for FabricLock {
@@ -158,6 +187,35 @@ mod tests {
         drop(first);
         assert_eq!(FabricLock::holder(&p).unwrap(), None);
         FabricLock::acquire(&p, "again").unwrap();
+    }
+
+    #[test]
+    fn probing_the_holder_never_blocks_an_acquire() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("lock");
+        drop(FabricLock::acquire(&p, "init").unwrap());
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = FabricLock::holder(&p);
+                }
+            });
+            for _ in 0..2000 {
+                let lock = FabricLock::acquire(&p, "ingest")
+                    .expect("a probe must never make acquire fail");
+                drop(lock);
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+    }
+
+    #[test]
+    fn proc_locks_lines_are_parsed() {
+        let dev = libc::makedev(0xfd, 1);
+        let table = "1: POSIX  ADVISORY  WRITE 99 fd:01:42 0 EOF\n2: FLOCK  ADVISORY  WRITE 1234 fd:01:42 0 EOF\n2: -> FLOCK  ADVISORY  WRITE 77 fd:01:42 0 EOF\n";
+        assert_eq!(flock_holder(table, dev, 42), Some(1234));
+        assert_eq!(flock_holder(table, dev, 43), None);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use fgd::event::{Event, Fate, GitPhase, Phase};
+use fgd::event::{Event, Fate, GitPhase, Phase, PlanAction};
+use ratatui_textarea::TextArea;
 
 use super::model::{self, Detail, FabricView, FileEntry};
 
@@ -18,6 +19,11 @@ pub enum Action {
     Ingest,
     Push,
     Sync,
+    Move,
+    Adopt,
+    Plan,
+    Edit,
+    Filter,
     Help,
     NextPane,
     Up,
@@ -56,6 +62,41 @@ pub const KEYMAP: &[(char, Action, &str, &str, bool)] = &[
         "sync",
         "fetch, integrate, ingest, commit, push",
         true,
+    ),
+    (
+        'u',
+        Action::Move,
+        "move",
+        "move the selected file to unmanaged/ (asks why)",
+        true,
+    ),
+    (
+        'a',
+        Action::Adopt,
+        "adopt",
+        "send the selected unmanaged item back to raw/",
+        true,
+    ),
+    (
+        'e',
+        Action::Edit,
+        "edit",
+        "edit the selected file; Ctrl-S saves atomically, Esc leaves",
+        true,
+    ),
+    (
+        'd',
+        Action::Plan,
+        "plan",
+        "show the dry-run plan of an ingest",
+        false,
+    ),
+    (
+        '/',
+        Action::Filter,
+        "filter",
+        "filter the tree by a part of the path",
+        false,
     ),
     ('?', Action::Help, "help", "show or hide this help", false),
     ('q', Action::Quit, "quit", "leave the dashboard", false),
@@ -98,10 +139,99 @@ pub enum Msg {
     Signal,
 }
 
+/// A background job: an action on a fabric, with the file and reason some actions need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSpec {
+    pub action: Action,
+    pub root: PathBuf,
+    pub file: Option<PathBuf>,
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Effect {
-    Run(Action, PathBuf),
+    Run(JobSpec),
     Rescan(usize),
+}
+
+/// Editing one file in place; validation re-runs on every change.
+pub struct Editor {
+    pub path: PathBuf,
+    pub rel: String,
+    pub area: TextArea<'static>,
+    pub fates: Vec<String>,
+    pub marked: Vec<usize>,
+    pub dirty: bool,
+    pub warned: bool,
+    pub status: String,
+}
+
+/// Above this, live validation waits for a save (it must not stall typing).
+const LIVE_VALIDATE_MAX: usize = 1 << 20;
+
+impl Editor {
+    fn open(root: &std::path::Path, rel: &str) -> std::io::Result<Editor> {
+        let path = root.join(rel);
+        let text = String::from_utf8_lossy(&std::fs::read(&path)?).into_owned();
+        let mut area = TextArea::new(text.lines().map(str::to_string).collect());
+        area.set_line_number_style(
+            ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
+        );
+        let title = format!(" edit {rel}  Ctrl-S save  Esc leave ");
+        area.set_block(
+            ratatui::widgets::Block::default()
+                .borders(ratatui::widgets::Borders::ALL)
+                .title(title),
+        );
+        let mut e = Editor {
+            path,
+            rel: rel.to_string(),
+            area,
+            fates: Vec::new(),
+            marked: Vec::new(),
+            dirty: false,
+            warned: false,
+            status: String::new(),
+        };
+        e.validate();
+        Ok(e)
+    }
+
+    pub fn text(&self) -> String {
+        let mut t = self.area.lines().join("\n");
+        t.push('\n');
+        t
+    }
+
+    fn validate(&mut self) {
+        let text = self.text();
+        if text.len() > LIVE_VALIDATE_MAX {
+            self.fates =
+                vec!["too large to validate while typing: save (Ctrl-S) to validate".into()];
+            return;
+        }
+        let (fates, marked) = model::validate_text(&self.rel, text.into_bytes());
+        self.fates = fates;
+        self.marked = marked;
+    }
+
+    fn save(&mut self) -> Result<(), String> {
+        fgd::store::write_atomic(&self.path, self.text().as_bytes()).map_err(|e| e.to_string())?;
+        self.dirty = false;
+        self.status = format!("saved {}", self.rel);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptFor {
+    Filter,
+    MoveReason,
+}
+
+pub struct Prompt {
+    pub purpose: PromptFor,
+    pub input: String,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +262,14 @@ pub struct App {
     pub quit: bool,
     pub detail: Option<Detail>,
     pub last_result: Option<String>,
+    pub editor: Option<Editor>,
+    pub prompt: Option<Prompt>,
+    pub filter: String,
+    /// Indexes into the selected fabric's files that pass the filter.
+    pub visible: Vec<usize>,
+    pub plan: Option<Vec<String>>,
+    collecting_plan: bool,
+    pending_reason: Option<String>,
 }
 
 const LOG_LINES: usize = 200;
@@ -152,9 +290,33 @@ impl App {
             quit: false,
             detail: None,
             last_result: None,
+            editor: None,
+            prompt: None,
+            filter: String::new(),
+            visible: Vec::new(),
+            plan: None,
+            collecting_plan: false,
+            pending_reason: None,
         };
-        app.refresh_detail();
+        app.refilter();
         app
+    }
+
+    /// Recompute which files show, then the detail of the selection.
+    pub fn refilter(&mut self) {
+        let f = self.filter.clone();
+        self.visible = match self.fabrics.get(self.fabric_sel) {
+            Some(fab) => fab
+                .files
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| f.is_empty() || e.rel.contains(&f))
+                .map(|(i, _)| i)
+                .collect(),
+            None => Vec::new(),
+        };
+        self.tree_sel = self.tree_sel.min(self.visible.len().saturating_sub(1));
+        self.refresh_detail();
     }
 
     pub fn fabric(&self) -> Option<&FabricView> {
@@ -162,7 +324,8 @@ impl App {
     }
 
     pub fn selected_file(&self) -> Option<&FileEntry> {
-        self.fabric().and_then(|f| f.files.get(self.tree_sel))
+        let i = *self.visible.get(self.tree_sel)?;
+        self.fabric().and_then(|f| f.files.get(i))
     }
 
     fn refresh_detail(&mut self) {
@@ -206,6 +369,15 @@ impl App {
                 f.name
             ),
             Action::Init => format!("Create or repair the layout of {}? [y/n]", f.name),
+            Action::Adopt => format!(
+                "Send {} back to raw/ for another try? [y/n]",
+                self.selected_file()?.rel
+            ),
+            Action::Move => format!(
+                "Move {} to unmanaged/ because \"{}\"? [y/n]",
+                self.selected_file()?.rel,
+                self.pending_reason.as_deref().unwrap_or("")
+            ),
             _ => return None,
         })
     }
@@ -221,6 +393,7 @@ impl App {
                     Ok(s) => format!("done: {s}"),
                     Err(e) => format!("FAILED: {e}"),
                 };
+                self.collecting_plan = false;
                 if let Some(job) = self.job.take() {
                     let line = format!(
                         "{} {} {text} ({} ms)",
@@ -240,9 +413,7 @@ impl App {
                     slot.watching = watching;
                 }
                 if i == self.fabric_sel {
-                    let n = self.fabrics[i].files.len();
-                    self.tree_sel = self.tree_sel.min(n.saturating_sub(1));
-                    self.refresh_detail();
+                    self.refilter();
                 }
             }
             Msg::Changed(i) => return vec![Effect::Rescan(i)],
@@ -251,6 +422,17 @@ impl App {
     }
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if self.editor.is_some() {
+            self.editor_key(key);
+            return Vec::new();
+        }
+        if self.prompt.is_some() {
+            return self.prompt_key(key);
+        }
+        if self.plan.is_some() && !self.collecting_plan {
+            self.plan = None; // any key closes the plan view
+            return Vec::new();
+        }
         if let Some((action, _)) = self.confirm.take() {
             if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
                 return self.start(action);
@@ -274,11 +456,37 @@ impl App {
             Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
                 self.move_selection(action)
             }
+            Action::Filter => {
+                self.prompt = Some(Prompt {
+                    purpose: PromptFor::Filter,
+                    input: self.filter.clone(),
+                })
+            }
             a if self.read_only && Self::mutating(a) => {
                 self.note(format!("{a:?} is disabled: read-only mode").to_lowercase())
             }
+            Action::Edit => self.open_editor(),
             a if self.job.is_some() => {
                 self.note(format!("{a:?} waits: a job is running").to_lowercase())
+            }
+            Action::Plan => {
+                self.plan = Some(Vec::new());
+                self.collecting_plan = true;
+                return self.start(Action::Plan);
+            }
+            Action::Move => match self.selected_file().map(|f| f.tree) {
+                Some(model::Tree::Raw) | Some(model::Tree::Managed) => {
+                    self.prompt = Some(Prompt {
+                        purpose: PromptFor::MoveReason,
+                        input: String::new(),
+                    })
+                }
+                _ => self.note("move takes a file under raw/ or managed/".into()),
+            },
+            Action::Adopt
+                if self.selected_file().map(|f| f.tree) != Some(model::Tree::Unmanaged) =>
+            {
+                self.note("adopt takes an item under unmanaged/".into())
             }
             a => {
                 if let Some(q) = self.question(a) {
@@ -289,11 +497,96 @@ impl App {
         Vec::new()
     }
 
+    fn open_editor(&mut self) {
+        let (Some(f), Some(e)) = (self.fabric(), self.selected_file()) else {
+            return;
+        };
+        match Editor::open(&f.root, &e.rel) {
+            Ok(ed) => self.editor = Some(ed),
+            Err(err) => {
+                let line = format!("cannot open {}: {err}", e.rel);
+                self.note(line)
+            }
+        }
+    }
+
+    fn editor_key(&mut self, key: KeyEvent) {
+        let Some(ed) = self.editor.as_mut() else {
+            return;
+        };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('s') if ctrl => match ed.save() {
+                Ok(()) => {
+                    let line = ed.status.clone();
+                    self.note(line);
+                }
+                Err(e) => ed.status = format!("NOT saved: {e}"),
+            },
+            KeyCode::Esc if ed.dirty && !ed.warned => {
+                ed.warned = true;
+                ed.status = "unsaved changes: Ctrl-S saves, Esc again discards".into();
+            }
+            KeyCode::Esc => self.editor = None,
+            _ => {
+                if ed.area.input(key) {
+                    ed.dirty = true;
+                    ed.warned = false;
+                    ed.validate();
+                }
+            }
+        }
+    }
+
+    fn prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(p) = self.prompt.as_mut() else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Esc => self.prompt = None,
+            KeyCode::Backspace => {
+                p.input.pop();
+            }
+            KeyCode::Char(c) => p.input.push(c),
+            KeyCode::Enter => {
+                let (purpose, input) = (p.purpose, p.input.trim().to_string());
+                self.prompt = None;
+                match purpose {
+                    PromptFor::Filter => {
+                        self.filter = input;
+                        self.tree_sel = 0;
+                        self.refilter();
+                    }
+                    PromptFor::MoveReason if input.is_empty() => {
+                        self.note("move cancelled: a reason is required".into())
+                    }
+                    PromptFor::MoveReason => {
+                        self.pending_reason = Some(input);
+                        if let Some(q) = self.question(Action::Move) {
+                            self.confirm = Some((Action::Move, q));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
     fn start(&mut self, action: Action) -> Vec<Effect> {
         let Some(f) = self.fabric() else {
             return Vec::new();
         };
         let (name, root) = (f.name.clone(), f.root.clone());
+        let file = match action {
+            Action::Move | Action::Adopt => self.selected_file().map(|e| root.join(&e.rel)),
+            _ => None,
+        };
+        let reason = if action == Action::Move {
+            self.pending_reason.take()
+        } else {
+            None
+        };
         let label = KEYMAP
             .iter()
             .find(|k| k.1 == action)
@@ -312,7 +605,12 @@ impl App {
             started: Instant::now(),
         });
         self.note(format!("{label} {name} started"));
-        vec![Effect::Run(action, root)]
+        vec![Effect::Run(JobSpec {
+            action,
+            root,
+            file,
+            reason,
+        })]
     }
 
     fn move_selection(&mut self, a: Action) {
@@ -331,14 +629,24 @@ impl App {
                 self.tree_sel = 0;
             }
             Pane::Tree | Pane::Detail => {
-                let n = self.fabric().map(|f| f.files.len()).unwrap_or(0);
-                self.tree_sel = bump(self.tree_sel, n);
+                self.tree_sel = bump(self.tree_sel, self.visible.len());
             }
         }
-        self.refresh_detail();
+        self.refilter();
     }
 
     fn engine(&mut self, e: Event) {
+        if let (Event::Planned { action }, Some(plan)) = (&e, self.plan.as_mut()) {
+            plan.push(match action {
+                PlanAction::Write { path } => format!("write   {path}"),
+                PlanAction::Replace { path } => format!("replace {path}"),
+                PlanAction::Unchanged { path } => format!("keep    {path}"),
+                PlanAction::Move { from, to } => format!("move    {from} -> {to}"),
+                PlanAction::Archive { from, to } => format!("archive {from} -> {to}"),
+                PlanAction::Remove { path } => format!("remove  {path}"),
+            });
+            return;
+        }
         let Some(job) = self.job.as_mut() else { return };
         let mut line = None;
         match e {

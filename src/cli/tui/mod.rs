@@ -19,7 +19,7 @@ use crossterm::{cursor, execute, terminal};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 
-use app::{Action, App, Effect, Msg};
+use app::{Action, App, Effect, JobSpec, Msg};
 use fgd::error::{Error, Exit};
 use fgd::event::Event;
 
@@ -134,7 +134,13 @@ fn watch(fabrics: &[PathBuf], tx: &Sender<Msg>) -> Vec<notify::RecommendedWatche
     out
 }
 
-fn run_job(action: Action, root: PathBuf, tx: Sender<Msg>) {
+fn run_job(spec: JobSpec, tx: Sender<Msg>) {
+    let JobSpec {
+        action,
+        root,
+        file,
+        reason,
+    } = spec;
     std::thread::spawn(move || {
         let mut sink = |e: Event| {
             let _ = tx.send(Msg::Engine(e));
@@ -150,6 +156,29 @@ fn run_job(action: Action, root: PathBuf, tx: Sender<Msg>) {
                 .map(|r| format!("pushed {}", &r.pushed.commit[..10])),
             Action::Sync => fgd::git::sync_fabric(&root, &opts, &mut sink)
                 .map(|r| format!("{}; {} managed", r.integrated, r.ingest.managed())),
+            Action::Plan => fgd::ingest::run(
+                &root,
+                &fgd::ingest::Options {
+                    dry_run: true,
+                    ..Default::default()
+                },
+                &mut sink,
+            )
+            .map(|s| {
+                format!(
+                    "plan: {} to write, {} to replace, {} unmanaged (nothing changed)",
+                    s.created, s.updated, s.unmanaged
+                )
+            }),
+            Action::Move => fgd::ops::move_to_unmanaged(
+                &root,
+                &file.unwrap_or_default(),
+                reason.as_deref().unwrap_or(""),
+                &mut sink,
+            )
+            .map(|r| format!("{} -> {}", r.from, r.to)),
+            Action::Adopt => fgd::ops::adopt(&root, &file.unwrap_or_default(), &mut sink)
+                .map(|r| format!("{} -> {}", r.from, r.to)),
             _ => Ok(String::new()),
         };
         let _ = tx.send(Msg::JobFinished(result.map_err(|e| e.to_string())));
@@ -252,7 +281,7 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             let is_tick = matches!(msg, Msg::Tick);
             for effect in app.update(msg) {
                 match effect {
-                    Effect::Run(action, root) => run_job(action, root, tx.clone()),
+                    Effect::Run(spec) => run_job(spec, tx.clone()),
                     Effect::Rescan(i) => scanner.request(i, Instant::now()),
                 }
             }

@@ -276,6 +276,42 @@ pub struct Detail {
     pub marked: Vec<usize>,
 }
 
+/// Fates of text that is being edited (not yet on disk): one line per document, and the lines
+/// with problems.
+pub fn validate_text(rel: &str, bytes: Vec<u8>) -> (Vec<String>, Vec<usize>) {
+    use fgd::ingest::analyze::{self, DocVerdict, FileVerdict};
+    let format = fgd::discover::format_of(rel).unwrap_or(fgd::discover::Format::Yaml);
+    let analysis = analyze::analyze(rel, bytes, format, &Default::default());
+    let (mut fates, mut marked) = (Vec::new(), Vec::new());
+    match &analysis.verdict {
+        FileVerdict::Whole { code, reason, pos } => {
+            marked.extend(pos.map(|p| p.line));
+            fates.push(format!("whole file UNMANAGED [{}] {reason}", code.as_str()));
+        }
+        FileVerdict::Docs(docs) => {
+            for d in docs {
+                let at = format!("{}:{}", d.pos.line, d.pos.column);
+                fates.push(match &d.verdict {
+                    DocVerdict::Managed { identity, path, .. } => format!(
+                        "doc {} {at} {identity}: managed -> managed/{path}",
+                        d.index + 1
+                    ),
+                    DocVerdict::Unmanaged { code, reason, .. } => {
+                        marked.push(d.pos.line);
+                        format!(
+                            "doc {} {at}: UNMANAGED [{}] {reason}",
+                            d.index + 1,
+                            code.as_str()
+                        )
+                    }
+                    DocVerdict::Empty => format!("doc {} {at}: only comments", d.index + 1),
+                });
+            }
+        }
+    }
+    (fates, marked)
+}
+
 pub fn detail(view: &FabricView, entry: &FileEntry) -> Detail {
     let path = view.root.join(&entry.rel);
     let text = std::fs::read(&path)

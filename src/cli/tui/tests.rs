@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use super::app::{Action, App, Effect, Msg};
+use super::app::{Action, App, Effect, JobSpec, Msg};
 use super::{model, view};
 
 fn key(c: char) -> Msg {
@@ -23,14 +23,37 @@ fn press(app: &mut App, msg: Msg) {
     let mut queue = app.update(msg);
     while let Some(effect) = queue.pop() {
         match effect {
-            Effect::Run(action, root) => {
+            Effect::Run(JobSpec {
+                action,
+                root,
+                file,
+                reason,
+            }) => {
                 let mut events = Vec::new();
+                let mut sink = |e| events.push(e);
                 let result = match action {
-                    Action::Ingest => {
-                        fgd::ingest::run(&root, &Default::default(), &mut |e| events.push(e))
-                            .map(|s| format!("{} managed, {} unmanaged", s.managed(), s.unmanaged))
+                    Action::Ingest => fgd::ingest::run(&root, &Default::default(), &mut sink)
+                        .map(|s| format!("{} managed, {} unmanaged", s.managed(), s.unmanaged)),
+                    Action::Plan => fgd::ingest::run(
+                        &root,
+                        &fgd::ingest::Options {
+                            dry_run: true,
+                            ..Default::default()
+                        },
+                        &mut sink,
+                    )
+                    .map(|s| format!("plan: {} to write", s.created)),
+                    Action::Move => fgd::ops::move_to_unmanaged(
+                        &root,
+                        &file.unwrap(),
+                        &reason.unwrap(),
+                        &mut sink,
+                    )
+                    .map(|r| r.to),
+                    Action::Adopt => {
+                        fgd::ops::adopt(&root, &file.unwrap(), &mut sink).map(|r| r.to)
                     }
-                    other => panic!("not driven in snapshots: {other:?}"),
+                    other => panic!("not driven in these tests: {other:?}"),
                 };
                 for e in events {
                     queue.extend(app.update(Msg::Engine(e)));
@@ -144,11 +167,8 @@ fn the_dashboard_walkthrough_screen_by_screen() {
 
 #[test]
 fn read_only_mode_leaves_mutating_keys_unbound() {
-    let (_t, app) = demo();
-    let mut app = App {
-        read_only: true,
-        ..app
-    };
+    let (_t, mut app) = demo();
+    app.read_only = true;
     press(&mut app, key('i'));
     assert!(app.confirm.is_none() && app.job.is_none());
     assert!(app.log.back().is_some_and(|l| l.contains("read-only")));
@@ -180,10 +200,146 @@ fn a_hundred_thousand_managed_files_draw_only_the_visible_rows() {
         })
         .collect();
     f.counts.managed = 100_000;
+    app.refilter();
     app.tree_sel = 99_990;
     let s = screen(&app, 160, 48);
     assert!(
         s.contains("v099990.yaml") && s.contains("99991/100000"),
         "{s}"
     );
+}
+
+fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn select(app: &mut App, fabric: usize, rel: &str) {
+    app.fabric_sel = fabric;
+    app.filter.clear();
+    app.refilter();
+    let pos = app
+        .visible
+        .iter()
+        .position(|&i| app.fabrics[fabric].files[i].rel == rel)
+        .expect(rel);
+    app.tree_sel = pos;
+    app.refilter();
+}
+
+#[test]
+fn fixing_a_broken_file_in_the_editor_turns_it_valid_as_you_type_and_saves_atomically() {
+    let (_t, mut app) = demo();
+    select(&mut app, 2, "raw/lab-vpcs.yaml");
+    press(&mut app, key('e'));
+    let ed = app.editor.as_ref().expect("editor open");
+    assert!(
+        ed.fates.iter().any(|f| f.contains("yaml-syntax")),
+        "{:?}",
+        ed.fates
+    );
+    assert_eq!(ed.marked, [22]);
+    insta::assert_snapshot!("editor_broken_160x48", screen(&app, 160, 48));
+    // Line 22 is indented one space short: go there and add it.
+    for _ in 0..21 {
+        press(&mut app, code(KeyCode::Down));
+    }
+    press(&mut app, code(KeyCode::Home));
+    press(&mut app, key(' '));
+    let ed = app.editor.as_ref().unwrap();
+    assert!(ed.dirty);
+    assert!(
+        ed.fates.iter().all(|f| f.contains("managed ->")),
+        "valid while typing: {:?}",
+        ed.fates
+    );
+    insta::assert_snapshot!("editor_fixed_80x24", screen(&app, 80, 24));
+    press(
+        &mut app,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    let root = app.fabrics[2].root.clone();
+    let saved = std::fs::read_to_string(root.join("raw/lab-vpcs.yaml")).unwrap();
+    assert!(saved.contains("\n      vlan: 1202\n"), "saved with the fix");
+    let dir: Vec<_> = std::fs::read_dir(root.join("raw"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        !dir.iter()
+            .any(|n| n.to_string_lossy().starts_with(".fgd-tmp")),
+        "atomic save leaves no temp"
+    );
+    press(&mut app, code(KeyCode::Esc));
+    assert!(app.editor.is_none());
+    press(&mut app, Msg::Changed(2));
+    assert_eq!(
+        app.selected_file().map(|f| f.state),
+        Some(model::FileState::Valid)
+    );
+}
+
+#[test]
+fn leaving_the_editor_with_unsaved_changes_asks_first() {
+    let (_t, mut app) = demo();
+    select(&mut app, 0, "raw/namespaces.yaml");
+    press(&mut app, key('e'));
+    press(&mut app, key('x'));
+    press(&mut app, code(KeyCode::Esc));
+    assert!(app
+        .editor
+        .as_ref()
+        .is_some_and(|e| e.status.contains("unsaved")));
+    press(&mut app, code(KeyCode::Esc));
+    assert!(app.editor.is_none());
+    let text = std::fs::read_to_string(app.fabrics[0].root.join("raw/namespaces.yaml")).unwrap();
+    assert!(!text.starts_with('x'), "discarded, not written");
+}
+
+#[test]
+fn filter_plan_move_and_adopt_from_the_keyboard() {
+    let (_t, mut app) = demo();
+    app.fabric_sel = 2;
+    app.refilter();
+    // Filter the tree.
+    press(&mut app, key('/'));
+    for c in "team".chars() {
+        press(&mut app, key(c));
+    }
+    press(&mut app, code(KeyCode::Enter));
+    let shown: Vec<_> = app
+        .visible
+        .iter()
+        .map(|&i| app.fabrics[2].files[i].rel.clone())
+        .collect();
+    assert_eq!(shown, ["raw/team-a/vpc-dup.yaml", "raw/team-b/vpcs.yaml"]);
+    assert!(screen(&app, 80, 24).contains("files 1/2"));
+    // The dry-run plan changes nothing.
+    press(&mut app, key('d'));
+    let plan = app.plan.clone().unwrap();
+    assert!(
+        plan.iter()
+            .any(|l| l.starts_with("write") && l.contains("managed/vpcs/lab-red.yaml")),
+        "{plan:?}"
+    );
+    assert!(app.fabrics[2].root.join("raw/lab-vpcs.yaml").exists());
+    press(&mut app, key('x'));
+    assert!(app.plan.is_none());
+    // Move a raw file to unmanaged with a reason, then adopt it back.
+    press(&mut app, key('u'));
+    for c in "duplicate of team-b".chars() {
+        press(&mut app, key(c));
+    }
+    press(&mut app, code(KeyCode::Enter));
+    assert!(app.confirm.as_ref().is_some_and(
+        |(_, q)| q.contains("raw/team-a/vpc-dup.yaml") && q.contains("duplicate of team-b")
+    ));
+    press(&mut app, key('y'));
+    let root = app.fabrics[2].root.clone();
+    let item = root.join("unmanaged/team-a/vpc-dup.yaml.unmanaged");
+    assert!(item.is_file() && !root.join("raw/team-a/vpc-dup.yaml").exists());
+    select(&mut app, 2, "unmanaged/team-a/vpc-dup.yaml.unmanaged");
+    press(&mut app, key('a'));
+    press(&mut app, key('y'));
+    assert!(root.join("raw/team-a/vpc-dup.yaml").is_file() && !item.exists());
 }

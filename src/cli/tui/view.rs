@@ -117,7 +117,15 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
         })
         .split(rows[1]);
     fabrics(f, cols[0], app, theme);
-    if wide {
+    if let Some(ed) = &app.editor {
+        let body = Rect {
+            x: cols[1].x,
+            y: cols[1].y,
+            width: area.width - cols[1].x,
+            height: cols[1].height,
+        };
+        editor(f, body, ed, theme);
+    } else if wide {
         tree(f, cols[1], app, theme);
         detail(f, cols[2], app, theme);
     } else {
@@ -130,7 +138,51 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     }
     job(f, rows[2], app, theme);
     log(f, rows[3], app, theme);
-    footer(f, rows[4], app, theme);
+    match &app.prompt {
+        Some(p) => {
+            let label = match p.purpose {
+                super::app::PromptFor::Filter => {
+                    "filter (Enter applies, empty clears, Esc cancels)"
+                }
+                super::app::PromptFor::MoveReason => "why stop managing it? (Enter, Esc cancels)",
+            };
+            f.render_widget(
+                Paragraph::new(format!(" {label}: {}_", p.input)).style(theme.fg(Color::Yellow)),
+                rows[4],
+            );
+        }
+        None => footer(f, rows[4], app, theme),
+    }
+    if let Some(plan) = &app.plan {
+        let w = area.width.saturating_sub(8).max(20);
+        let h = area.height.saturating_sub(6).max(6);
+        let r = Rect {
+            x: (area.width - w) / 2,
+            y: (area.height - h) / 2,
+            width: w,
+            height: h,
+        };
+        let mut lines: Vec<Line> = plan
+            .iter()
+            .take(h as usize - 3)
+            .map(|l| Line::from(l.clone()))
+            .collect();
+        if plan.len() > lines.len() {
+            lines.push(Line::from(format!(
+                "... and {} more",
+                plan.len() - lines.len()
+            )));
+        }
+        if plan.is_empty() {
+            lines.push(Line::from("(computing the plan, or nothing to do)"));
+        }
+        f.render_widget(Clear, r);
+        f.render_widget(
+            Paragraph::new(lines)
+                .block(theme.block(" dry-run plan: nothing changes (any key closes) ", true)),
+            r,
+        );
+    }
     if app.help {
         help(f, area, app, theme);
     }
@@ -150,6 +202,40 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             r,
         );
     }
+}
+
+fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Percentage(62), Constraint::Min(20)])
+        .split(r);
+    f.render_widget(&ed.area, cols[0]);
+    let state = if ed.dirty {
+        "modified, not saved"
+    } else {
+        "saved"
+    };
+    let mut lines: Vec<Line> = vec![Line::styled(state, theme.fg(Color::Yellow)), Line::from("")];
+    lines.extend(ed.fates.iter().map(|l| {
+        Line::styled(
+            l.clone(),
+            if l.contains("UNMANAGED") {
+                theme.fg(Color::Red)
+            } else {
+                theme.fg(Color::Green)
+            },
+        )
+    }));
+    if !ed.status.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(ed.status.clone(), theme.fg(Color::Yellow)));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(theme.block(" validation (live) ", false)),
+        cols[1],
+    );
 }
 
 fn header(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
@@ -226,7 +312,7 @@ fn tree(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
         return;
     };
     let height = r.height.saturating_sub(2) as usize;
-    let n = fab.files.len();
+    let n = app.visible.len();
     // Only the visible window is built.
     let start = app
         .tree_sel
@@ -234,11 +320,17 @@ fn tree(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
         .min(n.saturating_sub(height));
     let mut lines = Vec::with_capacity(height);
     let mut last_tree = if start > 0 {
-        Some(fab.files[start - 1].tree)
+        Some(fab.files[app.visible[start - 1]].tree)
     } else {
         None
     };
-    for (i, e) in fab.files.iter().enumerate().skip(start) {
+    for (i, e) in app
+        .visible
+        .iter()
+        .map(|&k| &fab.files[k])
+        .enumerate()
+        .skip(start)
+    {
         if lines.len() >= height {
             break;
         }
