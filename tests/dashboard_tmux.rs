@@ -107,17 +107,37 @@ fn demo_ingest_live_fix_drop_push_and_quit_restore_the_terminal() {
     write(&ws.join("dc1-leaf-spine/raw/dropped.yaml"), "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: dropped\nspec: {}\n");
     tm.wait_for("✓ dropped.yaml", WAIT);
 
-    // A broken file fixed (as an editor would save it) turns valid on screen.
+    // A broken file fixed in the dashboard's editor turns valid on screen.
     tm.keys(&["Tab", "Tab", "j", "j"]);
     tm.wait_for("✗ tenant-blue.yaml", WAIT);
+    tm.keys(&["/"]);
+    tm.keys(&["tenant-blue", "Enter"]);
+    tm.wait_for("lab-broken files 1/1", WAIT);
+    tm.keys(&["e"]);
+    tm.wait_for("bad-name", WAIT);
     let broken = ws.join("lab-broken/raw/tenant-blue.yaml");
-    let text = std::fs::read_to_string(&broken)
+    let line = std::fs::read_to_string(&broken)
         .unwrap()
-        .replace("name: TenantBlue", "name: tenant-blue");
-    let tmp = ws.join("lab-broken/raw/.tenant-blue.yaml.swp");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, &broken).unwrap();
+        .lines()
+        .position(|l| l.contains("name: TenantBlue"))
+        .unwrap();
+    for _ in 0..line {
+        tm.keys(&["Down"]);
+    }
+    tm.keys(&[
+        "End", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace",
+        "BSpace", "BSpace",
+    ]);
+    tm.keys(&["tenant-blue"]);
+    tm.wait_for("VPC/tenant-blue: managed", WAIT);
+    tm.keys(&["C-s"]);
+    tm.wait_for("saved raw/tenant-blue.yaml", WAIT);
+    tm.keys(&["Escape"]);
     tm.wait_for("✓ tenant-blue.yaml", WAIT);
+    assert!(std::fs::read_to_string(&broken)
+        .unwrap()
+        .contains("name: tenant-blue"));
+    tm.keys(&["/", "Enter"]);
 
     // Push the first fabric to the demo remote and see it confirmed.
     tm.keys(&["k", "k"]);
