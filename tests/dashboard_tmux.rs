@@ -15,7 +15,9 @@ struct Tmux {
 
 impl Tmux {
     fn start(cmd: &str, home: &Path) -> Tmux {
-        let name = format!("fgd-e2e-{}", std::process::id());
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("fgd-e2e-{}-{n}", std::process::id());
         let ok = Command::new("tmux")
             .args(["new-session", "-d", "-s", &name, "-x", "140", "-y", "40"])
             .arg(cmd)
@@ -89,6 +91,8 @@ fn demo_ingest_live_fix_drop_push_and_quit_restore_the_terminal() {
         started.elapsed().as_millis()
     );
     let ws = demo.join("workspace");
+    // Scans fill the trees in after the first frame.
+    tm.wait_for("✓ namespaces.yaml", WAIT);
 
     // Ingest with visible per-file progress and a result.
     tm.keys(&["i"]);
@@ -167,7 +171,8 @@ fn demo_ingest_live_fix_drop_push_and_quit_restore_the_terminal() {
     let s = tm.wait_for("FGD-EXITED-0", WAIT);
     assert!(s.contains("demo workspace kept at"), "{s}");
     let t0 = Instant::now();
-    while !stty.is_file() && t0.elapsed() < WAIT {
+    while !std::fs::read_to_string(&stty).is_ok_and(|m| m.contains("icanon")) && t0.elapsed() < WAIT
+    {
         std::thread::sleep(Duration::from_millis(50));
     }
     let modes = std::fs::read_to_string(&stty).unwrap();
@@ -176,4 +181,40 @@ fn demo_ingest_live_fix_drop_push_and_quit_restore_the_terminal() {
         words.contains(&"icanon") && words.contains(&"echo"),
         "raw mode left on: {modes}"
     );
+}
+
+/// A closed terminal (a dropped SSH session, a killed tmux) must end fgd, not leave it spinning.
+#[test]
+fn a_vanished_terminal_ends_the_dashboard() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let demo = t.path().join("demo");
+    let marker = t.path().join("pid");
+    // `exec` so fgd itself owns the pane; then the pane is destroyed under it.
+    let cmd = format!(
+        "echo $$ > {}; exec {} demo --dir {}",
+        marker.display(),
+        fgd_bin(),
+        demo.display()
+    );
+    let tm = Tmux::start(&cmd, &home);
+    tm.wait_for("lab-broken", WAIT);
+    let pid: i32 = std::fs::read_to_string(&marker)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    drop(tm); // kill-session: the pty goes away
+    let t0 = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false);
+    if alive {
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    assert!(!alive, "fgd kept running after its terminal vanished");
 }

@@ -2,6 +2,7 @@
 //! working copy with a local bare remote, then the dashboard on them (or, with --no-ui, a
 //! visible headless ingest). Nothing outside that directory is touched.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use include_dir::{include_dir, Dir};
@@ -98,7 +99,8 @@ pub fn run(dir: Option<PathBuf>, json: bool, no_ui: bool) -> Result<Exit, Error>
                 quiet: std::time::Duration::from_millis(300),
             },
         )?;
-        println!("demo workspace kept at {}", ws.display());
+        // The terminal may be gone (hang-up): a failed print must not turn into a panic.
+        let _ = writeln!(std::io::stdout(), "demo workspace kept at {}", ws.display());
         return Ok(code);
     }
     if !json {

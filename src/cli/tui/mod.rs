@@ -76,33 +76,33 @@ fn install_signal_handlers() {
     }
 }
 
+/// False once the terminal is gone (hung-up pty, closed SSH session): reads then return at
+/// once forever, and a loop that trusted them would spin.
+fn terminal_alive() -> bool {
+    let mut t = std::mem::MaybeUninit::<libc::termios>::uninit();
+    // SAFETY: tcgetattr only writes into the buffer it is given.
+    unsafe { libc::tcgetattr(libc::STDIN_FILENO, t.as_mut_ptr()) == 0 }
+}
+
 fn spawn_input(tx: Sender<Msg>) {
     std::thread::spawn(move || loop {
-        if SIGNALLED.load(Ordering::SeqCst) {
+        if SIGNALLED.load(Ordering::SeqCst) || !terminal_alive() {
             let _ = tx.send(Msg::Signal);
             return;
         }
-        match ct::poll(Duration::from_millis(100)) {
-            Ok(true) => {
-                let msg = match ct::read() {
-                    Ok(CtEvent::Key(k)) if k.kind != ct::KeyEventKind::Release => Msg::Key(k),
-                    Ok(CtEvent::Resize(..)) => Msg::Resize,
-                    Ok(_) => continue,
-                    Err(_) => Msg::Signal,
-                };
-                if tx.send(msg).is_err() {
-                    return;
-                }
-            }
-            Ok(false) => {
-                if tx.send(Msg::Tick).is_err() {
-                    return;
-                }
-            }
-            Err(_) => {
-                let _ = tx.send(Msg::Signal);
-                return;
-            }
+        let msg = match ct::poll(Duration::from_millis(100)) {
+            Ok(true) => match ct::read() {
+                Ok(CtEvent::Key(k)) if k.kind != ct::KeyEventKind::Release => Msg::Key(k),
+                Ok(CtEvent::Resize(..)) => Msg::Resize,
+                Ok(_) => continue,
+                Err(_) => Msg::Signal,
+            },
+            Ok(false) => Msg::Tick,
+            Err(_) => Msg::Signal,
+        };
+        let last = matches!(msg, Msg::Signal);
+        if tx.send(msg).is_err() || last {
+            return;
         }
     });
 }
@@ -258,7 +258,9 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
         if dirty && last_draw.elapsed() >= Duration::from_millis(100) {
             let mut out = std::io::stdout();
             let _ = execute!(out, terminal::BeginSynchronizedUpdate);
-            let _ = term.draw(|f| view::draw(f, &app, &theme));
+            if term.draw(|f| view::draw(f, &app, &theme)).is_err() {
+                break; // the terminal is gone: nothing to draw on, nobody to answer
+            }
             let _ = execute!(out, terminal::EndSynchronizedUpdate);
             let _ = out.flush();
             last_draw = Instant::now();
