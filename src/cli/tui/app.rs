@@ -627,12 +627,14 @@ impl App {
             Pane::Fabrics => {
                 self.fabric_sel = bump(self.fabric_sel, self.fabrics.len());
                 self.tree_sel = 0;
+                self.refilter(); // another fabric: its own file list
             }
             Pane::Tree | Pane::Detail => {
+                // Moving within the list needs only the new selection's detail.
                 self.tree_sel = bump(self.tree_sel, self.visible.len());
+                self.refresh_detail();
             }
         }
-        self.refilter();
     }
 
     fn engine(&mut self, e: Event) {

@@ -343,3 +343,50 @@ fn filter_plan_move_and_adopt_from_the_keyboard() {
     press(&mut app, key('y'));
     assert!(root.join("raw/team-a/vpc-dup.yaml").is_file() && !item.exists());
 }
+
+/// Measurement, not a check: `cargo test --release --bin fgd -- --ignored --nocapture frame`.
+#[test]
+#[ignore]
+fn frame_time_with_a_hundred_thousand_managed_files() {
+    let (_t, mut app) = demo();
+    let f = &mut app.fabrics[0];
+    f.files = (0..100_000)
+        .map(|i| model::FileEntry {
+            tree: model::Tree::Managed,
+            rel: format!("managed/vpcs/v{i:06}.yaml"),
+            state: model::FileState::Valid,
+            note: None,
+        })
+        .collect();
+    f.counts.managed = 100_000;
+    app.refilter();
+    let theme = view::Theme {
+        color: true,
+        unicode: true,
+    };
+    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let mut frames = Vec::new();
+    let mut keys = Vec::new();
+    for i in 0..300 {
+        let t = std::time::Instant::now();
+        term.draw(|f| view::draw(f, &app, &theme)).unwrap();
+        frames.push(t.elapsed());
+        let t = std::time::Instant::now();
+        press(
+            &mut app,
+            if i % 2 == 0 {
+                code(KeyCode::PageDown)
+            } else {
+                key('j')
+            },
+        );
+        term.draw(|f| view::draw(f, &app, &theme)).unwrap();
+        keys.push(t.elapsed());
+    }
+    frames.sort();
+    keys.sort();
+    eprintln!(
+        "100k files, 160x48: frame median {:?} p95 {:?}; key to frame median {:?} p95 {:?}",
+        frames[150], frames[285], keys[150], keys[285]
+    );
+}
