@@ -134,54 +134,60 @@ fn watch(fabrics: &[PathBuf], tx: &Sender<Msg>) -> Vec<notify::RecommendedWatche
     out
 }
 
-fn run_job(spec: JobSpec, tx: Sender<Msg>) {
+/// Carry out one job, reporting through `sink`: the runner's threads and the tests share it.
+pub fn perform(spec: JobSpec, sink: &mut dyn fgd::event::Sink) -> Result<String, String> {
     let JobSpec {
         action,
         root,
         file,
         reason,
     } = spec;
-    std::thread::spawn(move || {
-        let mut sink = |e: Event| {
-            let _ = tx.send(Msg::Engine(e));
-        };
-        let opts = fgd::git::GitOptions::default();
-        let result = match action {
-            Action::Init => {
-                fgd::fabric::init(&root, None).map(|(_, r)| format!("{} created", r.created.len()))
-            }
-            Action::Ingest => fgd::ingest::run(&root, &Default::default(), &mut sink)
-                .map(|s| format!("{} managed, {} unmanaged", s.managed(), s.unmanaged)),
-            Action::Push => fgd::git::push_fabric(&root, &opts, &mut sink)
-                .map(|r| format!("pushed {}", &r.pushed.commit[..10])),
-            Action::Sync => fgd::git::sync_fabric(&root, &opts, &mut sink)
-                .map(|r| format!("{}; {} managed", r.integrated, r.ingest.managed())),
-            Action::Plan => fgd::ingest::run(
-                &root,
-                &fgd::ingest::Options {
-                    dry_run: true,
-                    ..Default::default()
-                },
-                &mut sink,
+    let mut sink = |e: Event| sink.emit(e);
+    let opts = fgd::git::GitOptions::default();
+    let result = match action {
+        Action::Init => {
+            fgd::fabric::init(&root, None).map(|(_, r)| format!("{} created", r.created.len()))
+        }
+        Action::Ingest => fgd::ingest::run(&root, &Default::default(), &mut sink)
+            .map(|s| format!("{} managed, {} unmanaged", s.managed(), s.unmanaged)),
+        Action::Push => fgd::git::push_fabric(&root, &opts, &mut sink)
+            .map(|r| format!("pushed {}", &r.pushed.commit[..10])),
+        Action::Sync => fgd::git::sync_fabric(&root, &opts, &mut sink)
+            .map(|r| format!("{}; {} managed", r.integrated, r.ingest.managed())),
+        Action::Plan => fgd::ingest::run(
+            &root,
+            &fgd::ingest::Options {
+                dry_run: true,
+                ..Default::default()
+            },
+            &mut sink,
+        )
+        .map(|s| {
+            format!(
+                "plan: {} to write, {} to replace, {} unmanaged (nothing changed)",
+                s.created, s.updated, s.unmanaged
             )
-            .map(|s| {
-                format!(
-                    "plan: {} to write, {} to replace, {} unmanaged (nothing changed)",
-                    s.created, s.updated, s.unmanaged
-                )
-            }),
-            Action::Move => fgd::ops::move_to_unmanaged(
-                &root,
-                &file.unwrap_or_default(),
-                reason.as_deref().unwrap_or(""),
-                &mut sink,
-            )
+        }),
+        Action::Move => fgd::ops::move_to_unmanaged(
+            &root,
+            &file.unwrap_or_default(),
+            reason.as_deref().unwrap_or(""),
+            &mut sink,
+        )
+        .map(|r| format!("{} -> {}", r.from, r.to)),
+        Action::Adopt => fgd::ops::adopt(&root, &file.unwrap_or_default(), &mut sink)
             .map(|r| format!("{} -> {}", r.from, r.to)),
-            Action::Adopt => fgd::ops::adopt(&root, &file.unwrap_or_default(), &mut sink)
-                .map(|r| format!("{} -> {}", r.from, r.to)),
-            _ => Ok(String::new()),
-        };
-        let _ = tx.send(Msg::JobFinished(result.map_err(|e| e.to_string())));
+        _ => Ok(String::new()),
+    };
+    result.map_err(|e| e.to_string())
+}
+
+fn run_job(spec: JobSpec, tx: Sender<Msg>) {
+    std::thread::spawn(move || {
+        let result = perform(spec, &mut |e: Event| {
+            let _ = tx.send(Msg::Engine(e));
+        });
+        let _ = tx.send(Msg::JobFinished(result));
     });
 }
 

@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use super::app::{Action, App, Effect, JobSpec, Msg};
+use super::app::{App, Effect, Msg};
 use super::{model, view};
 
 fn key(c: char) -> Msg {
@@ -23,42 +23,13 @@ fn press(app: &mut App, msg: Msg) {
     let mut queue = app.update(msg);
     while let Some(effect) = queue.pop() {
         match effect {
-            Effect::Run(JobSpec {
-                action,
-                root,
-                file,
-                reason,
-            }) => {
+            Effect::Run(spec) => {
                 let mut events = Vec::new();
-                let mut sink = |e| events.push(e);
-                let result = match action {
-                    Action::Ingest => fgd::ingest::run(&root, &Default::default(), &mut sink)
-                        .map(|s| format!("{} managed, {} unmanaged", s.managed(), s.unmanaged)),
-                    Action::Plan => fgd::ingest::run(
-                        &root,
-                        &fgd::ingest::Options {
-                            dry_run: true,
-                            ..Default::default()
-                        },
-                        &mut sink,
-                    )
-                    .map(|s| format!("plan: {} to write", s.created)),
-                    Action::Move => fgd::ops::move_to_unmanaged(
-                        &root,
-                        &file.unwrap(),
-                        &reason.unwrap(),
-                        &mut sink,
-                    )
-                    .map(|r| r.to),
-                    Action::Adopt => {
-                        fgd::ops::adopt(&root, &file.unwrap(), &mut sink).map(|r| r.to)
-                    }
-                    other => panic!("not driven in these tests: {other:?}"),
-                };
+                let result = super::perform(spec, &mut |e| events.push(e));
                 for e in events {
                     queue.extend(app.update(Msg::Engine(e)));
                 }
-                queue.extend(app.update(Msg::JobFinished(result.map_err(|e| e.to_string()))));
+                queue.extend(app.update(Msg::JobFinished(result)));
             }
             Effect::Rescan(i) => {
                 let root = app.fabrics[i].root.clone();
@@ -114,6 +85,21 @@ fn screen(app: &App, w: u16, h: u16) -> String {
         .lines()
         .map(|l| l.trim_end_matches([' ', '│', '|', '┐', '┘']).to_string() + "\n")
         .collect()
+}
+
+/// The first fabric, as if its managed/ held 100,000 objects.
+fn with_a_hundred_thousand_managed_files(app: &mut App) {
+    let f = &mut app.fabrics[0];
+    f.files = (0..100_000)
+        .map(|i| model::FileEntry {
+            tree: model::Tree::Managed,
+            rel: format!("managed/vpcs/v{i:06}.yaml"),
+            state: model::FileState::Valid,
+            note: None,
+        })
+        .collect();
+    f.counts.managed = 100_000;
+    app.refilter();
 }
 
 fn demo() -> (tempfile::TempDir, App) {
@@ -190,17 +176,7 @@ fn tiny_terminals_get_a_message_not_a_panic() {
 #[test]
 fn a_hundred_thousand_managed_files_draw_only_the_visible_rows() {
     let (_t, mut app) = demo();
-    let f = &mut app.fabrics[0];
-    f.files = (0..100_000)
-        .map(|i| model::FileEntry {
-            tree: model::Tree::Managed,
-            rel: format!("managed/vpcs/v{i:06}.yaml"),
-            state: model::FileState::Valid,
-            note: None,
-        })
-        .collect();
-    f.counts.managed = 100_000;
-    app.refilter();
+    with_a_hundred_thousand_managed_files(&mut app);
     app.tree_sel = 99_990;
     let s = screen(&app, 160, 48);
     assert!(
@@ -349,17 +325,7 @@ fn filter_plan_move_and_adopt_from_the_keyboard() {
 #[ignore]
 fn frame_time_with_a_hundred_thousand_managed_files() {
     let (_t, mut app) = demo();
-    let f = &mut app.fabrics[0];
-    f.files = (0..100_000)
-        .map(|i| model::FileEntry {
-            tree: model::Tree::Managed,
-            rel: format!("managed/vpcs/v{i:06}.yaml"),
-            state: model::FileState::Valid,
-            note: None,
-        })
-        .collect();
-    f.counts.managed = 100_000;
-    app.refilter();
+    with_a_hundred_thousand_managed_files(&mut app);
     let theme = view::Theme {
         color: true,
         unicode: true,
