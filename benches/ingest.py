@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Ingest benchmark: fgd vs the older Python ingest (../shared/bench/reference_ingest.py) vs the
+file system floor, on deterministic corpora from ../shared/bench/gen_corpus.py.
+
+    python3 benches/ingest.py [--sizes 1k,10k,100k] [--runs 5] [--out benches/results.md]
+
+Runs are paired and interleaved (fgd, peer --cloader --atomic, peer --cloader, floor, ...), each
+in a fresh directory: deleting 10^4-10^5 files slows later creations on ext4 for a while, so all
+clean-up happens once, at the end. A fast wrong answer does not count: the first fgd run of each
+size is checked against the generator's manifest. Standard library only.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(REPO), "shared", "bench")
+SIZES = {"1k": (1000, 10), "10k": (10000, 100), "100k": (100000, 1000)}
+
+
+def run(cmd, **kw):
+    """Wall time and peak RSS (KiB) of one child process."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    _, status, usage = os.wait4(p.pid, 0)
+    took = time.perf_counter() - t
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        sys.exit(f"FAIL: {' '.join(cmd)} exited {code}: {p.stderr.read().decode()[-500:]}")
+    return took, usage.ru_maxrss
+
+
+def fresh_fabric(fgd, scratch, raw, tag):
+    d = tempfile.mkdtemp(prefix=f"{tag}-", dir=scratch)
+    subprocess.run([fgd, "init", d], check=True, stdout=subprocess.DEVNULL)
+    for n in os.listdir(raw):
+        os.link(os.path.join(raw, n), os.path.join(d, "raw", n))
+    return d
+
+
+def check(fabric, manifest):
+    """The outcome must match the generator's manifest, document for document."""
+    expected = json.load(open(manifest))
+    managed = [d for f in expected["files"] for d in f["docs"] if d["expect"] == "managed"]
+    for d in managed:
+        p = os.path.join(fabric, d["path"])
+        if not os.path.isfile(p) or d["name"] not in open(p).read():
+            sys.exit(f"FAIL: {d['path']} missing or wrong")
+    kust = open(os.path.join(fabric, "managed/kustomization.yaml")).read()
+    listed = sum(1 for line in kust.splitlines() if line.startswith("- "))
+    if listed != len(managed):
+        sys.exit(f"FAIL: kustomization lists {listed}, expected {len(managed)}")
+    left = [n for n in os.listdir(os.path.join(fabric, "raw")) if n.endswith((".yaml", ".yml"))]
+    if left:
+        sys.exit(f"FAIL: raw/ still holds {left[:3]}")
+    return len(managed)
+
+
+def bench(size, runs, fgd, scratch):
+    docs, files = SIZES[size]
+    base = tempfile.mkdtemp(prefix=f"corpus-{size}-", dir=scratch)
+    raw, manifest = os.path.join(base, "raw"), os.path.join(base, "expected.json")
+    subprocess.run([sys.executable, os.path.join(SHARED, "gen_corpus.py"), "--docs", str(docs), "--files", str(files),
+                    "--seed", "1", "--invalid-fraction", "0.05", "--out", raw, "--manifest", manifest],
+                   check=True, stderr=subprocess.DEVNULL)
+    corpus_bytes = sum(os.path.getsize(os.path.join(raw, n)) for n in os.listdir(raw))
+    peer = os.path.join(SHARED, "reference_ingest.py")
+    t = {"fgd": [], "rss": [], "atomic": [], "cloader": [], "cp": [], "cat": [], "validate": []}
+    finished = None
+    for i in range(runs):
+        d = fresh_fabric(fgd, scratch, raw, "fgd")
+        took, rss = run([fgd, "ingest", d])
+        t["fgd"].append(took)
+        t["rss"].append(rss)
+        if i == 0:
+            check(d, manifest)
+            finished = d
+        for key, extra in (("atomic", ["--cloader", "--atomic"]), ("cloader", ["--cloader"])):
+            d = fresh_fabric(fgd, scratch, raw, key)
+            t[key].append(run([sys.executable, peer, *extra, d])[0])
+        dst = tempfile.mkdtemp(prefix="cp-", dir=scratch)
+        t["cp"].append(run(["cp", "-r", os.path.join(finished, "managed"), os.path.join(dst, "m")])[0])
+        t["cat"].append(run(["sh", "-c", f"cat {raw}/* > /dev/null"])[0])
+        t["validate"].append(run([fgd, "validate", raw])[0])
+    m = {k: statistics.median(v) for k, v in t.items()}
+    m["docs"], m["bytes"] = docs, corpus_bytes
+    return m
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1k,10k,100k")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--out", default=os.path.join(REPO, "benches", "results.md"))
+    a = ap.parse_args()
+    if not os.path.isdir(SHARED):
+        sys.exit(f"{SHARED} is missing: the benchmark needs ../shared/bench beside the repository")
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    fgd = os.path.join(REPO, "target", "release", "fgd")
+    scratch = tempfile.mkdtemp(prefix="fgd-bench-")
+    rows = {}
+    try:
+        for size in a.sizes.split(","):
+            rows[size] = bench(size, a.runs, fgd, scratch)
+            print(f"{size}: done", file=sys.stderr)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    machine = f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB"
+    fs = subprocess.run(["stat", "-f", "-c", "%T", tempfile.gettempdir()], capture_output=True, text=True).stdout.strip()
+    out = [f"Machine: {machine}, {fs} for /tmp; medians of {a.runs} paired runs.", "",
+           "| size | fgd ingest s | docs/s | peak RSS MiB | peer --cloader --atomic s | ratio | peer --cloader s | ratio | cp -r floor s | fgd/floor | cat s | validate s | validate docs/s |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for size, m in rows.items():
+        out.append(f"| {size} | {m['fgd']:.3f} | {m['docs'] / m['fgd']:.0f} | {m['rss'] / 1024:.1f} | {m['atomic']:.3f} | "
+                   f"{m['atomic'] / m['fgd']:.1f}x | {m['cloader']:.3f} | {m['cloader'] / m['fgd']:.1f}x | {m['cp']:.3f} | "
+                   f"{m['fgd'] / m['cp']:.2f}x | {m['cat']:.3f} | {m['validate']:.3f} | {m['docs'] / m['validate']:.0f} |")
+    if "10k" in rows and "100k" in rows:
+        g_fgd = rows["100k"]["fgd"] / rows["10k"]["fgd"]
+        g_floor = rows["100k"]["cp"] / rows["10k"]["cp"]
+        out += ["", f"10k -> 100k cost growth: fgd {g_fgd:.1f}x, floor {g_floor:.1f}x, ratio {g_fgd / g_floor:.2f} (target <= 1.2)"]
+    if "10k" in rows:
+        m = rows["10k"]
+        targets = [
+            ("vs --cloader --atomic >= 15x", m["atomic"] / m["fgd"] >= 15),
+            ("vs --cloader >= 4x", m["cloader"] / m["fgd"] >= 4),
+            ("within 2x of the cp floor", m["fgd"] / m["cp"] <= 2),
+            ("peak memory <= max(32 MiB, 2x corpus)", m["rss"] * 1024 <= max(32 << 20, 2 * m["bytes"])),
+            ("validate faster than ingest", m["validate"] < m["fgd"]),
+        ]
+        out += ["", "Targets at 10k: " + "; ".join(f"{n}: {'PASS' if ok else 'MISS'}" for n, ok in targets)]
+    text = "\n".join(out) + "\n"
+    print(text)
+    with open(a.out, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
