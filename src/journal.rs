@@ -31,7 +31,7 @@ pub struct Journal {
     #[serde(default)]
     pub renames: Vec<Rename>,
     /// The operation-log record appended when the batch is done.
-    pub log: serde_json::Value,
+    pub log: Box<serde_json::value::RawValue>,
     /// Counts for the manifest's `last_batch`.
     pub summary: crate::event::Summary,
 }
@@ -90,7 +90,7 @@ impl Journal {
             writes: Vec::new(),
             removes: Vec::new(),
             renames: Vec::new(),
-            log: serde_json::json!({}),
+            log: raw(&serde_json::json!({})),
             summary: Default::default(),
         }
     }
@@ -98,6 +98,14 @@ impl Journal {
     pub fn steps(&self) -> usize {
         self.sources.len() + self.writes.len() + self.removes.len() + self.renames.len()
     }
+}
+
+/// Compact JSON text of a log record: records of big batches stay text, never value trees
+/// (a `serde_json::Value` map costs kilobytes per document).
+pub fn raw<T: Serialize + ?Sized>(v: &T) -> Box<serde_json::value::RawValue> {
+    serde_json::value::to_raw_value(v).unwrap_or_else(|_| {
+        serde_json::value::RawValue::from_string("{}".into()).expect("valid JSON")
+    })
 }
 
 /// Sortable and unique per process and millisecond.
@@ -348,25 +356,30 @@ pub fn execute(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> Resul
     // 4. The append-only log, once per batch even if this runs twice.
     let log_path = fabric.path(fabric::LOG);
     if !log_has_batch(&log_path, &journal.batch)? {
-        #[derive(Serialize)]
-        struct LogLine<'a> {
-            batch: &'a str,
-            command: &'a str,
-            started_at: &'a str,
-            finished_at: String,
-            summary: &'a crate::event::Summary,
-            #[serde(flatten)]
-            record: &'a serde_json::Value,
+        // The record's fields follow the batch id, which must come first (see `record_batch`).
+        let head = serde_json::json!({
+            "batch": journal.batch,
+            "command": journal.command,
+            "started_at": journal.started_at,
+            "finished_at": store::now_rfc3339(),
+            "summary": journal.summary,
+        });
+        let mut line = format!(
+            "{{\"batch\":{},\"command\":{},\"started_at\":{},\"finished_at\":{},\"summary\":{}",
+            head["batch"],
+            head["command"],
+            head["started_at"],
+            head["finished_at"],
+            head["summary"]
+        );
+        let body = journal.log.get().trim();
+        match body.strip_prefix('{').map(str::trim_start) {
+            Some(rest) if !rest.starts_with('}') => {
+                line.push(',');
+                line.push_str(rest);
+            }
+            _ => line.push('}'),
         }
-        let record = LogLine {
-            batch: &journal.batch,
-            command: &journal.command,
-            started_at: &journal.started_at,
-            finished_at: store::now_rfc3339(),
-            summary: &journal.summary,
-            record: &journal.log,
-        };
-        let mut line = serde_json::to_string(&record).unwrap_or_else(|_| "{}".into());
         line.push('\n');
         store::append_line(&log_path, &line)?;
     }

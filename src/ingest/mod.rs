@@ -314,6 +314,10 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     });
     let decision = decide(&files);
     let journal = plan(fabric, &files, &decision, &mut summary, opts.dry_run, sink)?;
+    // The journal is all that is needed now (execution re-reads and re-checks every source):
+    // free the analyses and the file bytes before writing.
+    drop(decision);
+    drop(files);
     if !opts.dry_run && journal.steps() > 0 {
         sink.emit(Event::PhaseStarted {
             phase: Phase::Journal,
@@ -382,9 +386,9 @@ fn plan(
                 },
                 sink,
             );
-            log_inputs.push(
-                serde_json::json!({"path": f.rel, "bytes": len, "moved_unread_to": item.path}),
-            );
+            log_inputs.push(journal::raw(
+                &serde_json::json!({"path": f.rel, "bytes": len, "moved_unread_to": item.path}),
+            ));
             sink.emit(Event::FileFinished {
                 file: f.rel.clone(),
                 outcome: FileOutcome::WholeUnmanaged {
@@ -407,7 +411,7 @@ fn plan(
             len: f.bytes.len() as u64,
             archive: Some(archive.clone()),
         });
-        log_inputs.push(serde_json::json!({"path": f.rel, "sha256": f.sha256, "bytes": f.bytes.len(), "archive": archive}));
+        log_inputs.push(journal::raw(&serde_json::json!({"path": f.rel, "sha256": f.sha256, "bytes": f.bytes.len(), "archive": archive})));
         let src = j.sources.len() - 1;
         match d {
             FileDecision::Whole {
@@ -444,7 +448,7 @@ fn plan(
                     },
                     sink,
                 );
-                log_docs.push(serde_json::json!({"source": f.rel, "whole": true, "code": code, "reason": reason, "path": item.path}));
+                log_docs.push(journal::raw(&serde_json::json!({"source": f.rel, "whole": true, "code": code, "reason": reason, "path": item.path})));
                 sink.emit(Event::FileFinished {
                     file: f.rel.clone(),
                     outcome: FileOutcome::WholeUnmanaged {
@@ -532,7 +536,13 @@ fn plan(
                         }
                     };
                     summary.count(&out_fate);
-                    log_docs.push(serde_json::json!({"source": f.rel, "document": doc.index + 1, "line": doc.pos.line, "object": object, "fate": &out_fate}));
+                    log_docs.push(journal::raw(&LogDoc {
+                        source: &f.rel,
+                        document: doc.index + 1,
+                        line: doc.pos.line,
+                        object: &object,
+                        fate: &out_fate,
+                    }));
                     sink.emit(Event::DocumentClassified {
                         file: f.rel.clone(),
                         index: doc.index,
@@ -571,7 +581,10 @@ fn plan(
     }
     j.summary = summary.clone();
     j.summary.dry_run = false;
-    j.log = serde_json::json!({"inputs": log_inputs, "documents": log_docs});
+    j.log = journal::raw(&IngestLog {
+        inputs: log_inputs,
+        documents: log_docs,
+    });
     Ok(j)
 }
 
@@ -615,6 +628,22 @@ pub fn with_suffix(rel: &str, suffix: &str) -> String {
         Some((dir, name)) => format!("{dir}/{}", store::fit_name(name, suffix)),
         None => store::fit_name(rel, suffix),
     }
+}
+
+/// One document's line in the operation log.
+#[derive(serde::Serialize)]
+struct LogDoc<'a> {
+    source: &'a str,
+    document: usize,
+    line: usize,
+    object: &'a Option<String>,
+    fate: &'a Fate,
+}
+
+#[derive(serde::Serialize)]
+struct IngestLog {
+    inputs: Vec<Box<serde_json::value::RawValue>>,
+    documents: Vec<Box<serde_json::value::RawValue>>,
 }
 
 fn push_text(j: &mut Journal, path: &str, text: String) {

@@ -277,7 +277,9 @@ pub fn move_to_unmanaged(
     });
     j.summary.files = 1;
     j.summary.unmanaged = 1;
-    j.log = serde_json::json!({"from": rel, "to": item.path, "sha256": sha, "reason": reason});
+    j.log = journal::raw(
+        &serde_json::json!({"from": rel, "to": item.path, "sha256": sha, "reason": reason}),
+    );
     journal::begin(&fabric, &j)?;
     failpoint("move.after-journal");
     journal::execute(&fabric, &j, sink)?;
@@ -348,7 +350,7 @@ pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport>
         sha256: None,
     });
     j.summary.files = 1;
-    j.log = serde_json::json!({"from": rel, "to": target, "sha256": sha});
+    j.log = journal::raw(&serde_json::json!({"from": rel, "to": target, "sha256": sha}));
     journal::begin(&fabric, &j)?;
     failpoint("adopt.after-journal");
     journal::execute(&fabric, &j, sink)?;
