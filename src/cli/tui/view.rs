@@ -216,16 +216,7 @@ fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
         "saved"
     };
     let mut lines: Vec<Line> = vec![Line::styled(state, theme.fg(Color::Yellow)), Line::from("")];
-    lines.extend(ed.fates.iter().map(|l| {
-        Line::styled(
-            l.clone(),
-            if l.contains("UNMANAGED") {
-                theme.fg(Color::Red)
-            } else {
-                theme.fg(Color::Green)
-            },
-        )
-    }));
+    lines.extend(ed.fates.iter().map(|l| fate_line(theme, l)));
     if !ed.status.is_empty() {
         lines.push(Line::from(""));
         lines.push(Line::styled(ed.status.clone(), theme.fg(Color::Yellow)));
@@ -236,6 +227,16 @@ fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
             .block(theme.block(" validation (live) ", false)),
         cols[1],
     );
+}
+
+/// A document's verdict: red when it would go to unmanaged, green when managed.
+fn fate_line(theme: &Theme, text: &str) -> Line<'static> {
+    let style = if text.contains("UNMANAGED") {
+        theme.fg(Color::Red)
+    } else {
+        theme.fg(Color::Green)
+    };
+    Line::styled(text.to_string(), style)
 }
 
 fn header(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
@@ -379,20 +380,7 @@ fn detail(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
         );
         return;
     };
-    let mut lines: Vec<Line> = d
-        .fates
-        .iter()
-        .map(|l| {
-            Line::styled(
-                l.clone(),
-                if l.contains("UNMANAGED") {
-                    theme.fg(Color::Red)
-                } else {
-                    theme.fg(Color::Green)
-                },
-            )
-        })
-        .collect();
+    let mut lines: Vec<Line> = d.fates.iter().map(|l| fate_line(theme, l)).collect();
     lines.push(Line::from(""));
     let room = (r.height as usize).saturating_sub(lines.len() + 2);
     // Start the text near the first problem, so the highlighted line is in view.
