@@ -4,12 +4,15 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::failpoint::failpoint;
+use super::failpoint::{
+    failpoint, BATCH_AFTER_COMMIT, BATCH_AFTER_STAGE, BATCH_BEFORE_REMOVE, BATCH_MID_RENAME,
+};
 use super::{err, Result};
 
 /// Every temporary file fgd creates starts with this, so a crashed run's leftovers are known.
@@ -17,31 +20,51 @@ pub const TEMP_PREFIX: &str = ".fgd-tmp-";
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
-fn temp_path(target: &Path) -> Result<PathBuf> {
-    let dir = target.parent().ok_or_else(|| {
-        err(
+/// The folder holding `path`; "." for a bare relative name, so it can still be synced.
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Create a fresh temp file next to `target` (never following or reusing anything) and fill it.
+/// A name left by a crashed run with a reused pid is skipped, not an error.
+fn write_temp(target: &Path, bytes: &[u8]) -> Result<(PathBuf, std::fs::File)> {
+    let dir = parent_dir(target);
+    if target.file_name().is_none() {
+        return Err(err(
             "write",
             target,
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, "no parent folder"),
-        )
-    })?;
-    let n = SEQ.fetch_add(1, Ordering::Relaxed);
-    Ok(dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id())))
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
+        ));
+    }
+    let mut tries = 0;
+    loop {
+        let n = SEQ.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&tmp);
+        match opened {
+            Ok(mut f) => {
+                if let Err(e) = f.write_all(bytes) {
+                    drop(f);
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(err("write", &tmp, e));
+                }
+                return Ok((tmp, f));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => tries += 1,
+            Err(e) => return Err(err("create", &tmp, e)),
+        }
+    }
 }
 
-/// Create a fresh temp file (never following or reusing anything) and fill it.
-fn write_temp(tmp: &Path, bytes: &[u8]) -> Result<std::fs::File> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(tmp)
-        .map_err(|e| err("create", tmp, e))?;
-    f.write_all(bytes).map_err(|e| err("write", tmp, e))?;
-    Ok(f)
-}
-
+/// fsync a directory, so the names created, renamed or removed in it survive a crash.
 pub fn sync_dir(path: &Path) -> Result<()> {
     let d = std::fs::OpenOptions::new()
         .read(true)
@@ -54,17 +77,13 @@ pub fn sync_dir(path: &Path) -> Result<()> {
 /// Atomic, durable replacement of one file. rename(2) replaces a symlink at the target itself,
 /// never the file it points to.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = temp_path(path)?;
+    let (tmp, f) = write_temp(path, bytes)?;
     let result = (|| {
-        let f = write_temp(&tmp, bytes)?;
         f.sync_all().map_err(|e| err("sync", &tmp, e))?;
-        drop(f);
         std::fs::rename(&tmp, path).map_err(|e| err("rename", path, e))?;
-        if let Some(dir) = path.parent() {
-            sync_dir(dir)?;
-        }
-        Ok(())
+        sync_dir(parent_dir(path))
     })();
+    drop(f);
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -79,15 +98,16 @@ pub struct CommitStats {
     pub dirs_synced: usize,
 }
 
-/// Many atomic writes made durable together. Not durable until `commit` returns Ok; dropped
-/// without commit, its temps are removed.
+/// Many atomic writes made durable together, as git's `core.fsyncMethod=batch` does: a per-file
+/// fsync costs more than a whole ingest. Not durable until `commit` returns Ok; dropped without
+/// commit (or after a failed commit), its remaining temps are removed.
 #[derive(Default)]
 pub struct Batch {
     /// (temp, target), in staging order.
     writes: Vec<(PathBuf, PathBuf)>,
     renames: Vec<(PathBuf, PathBuf)>,
     removes: Vec<PathBuf>,
-    /// One open folder per file system, for syncfs.
+    /// One open temp per file system, the handle syncfs needs.
     devices: Vec<(u64, std::fs::File)>,
     committed: bool,
 }
@@ -97,6 +117,7 @@ impl Batch {
         Batch::default()
     }
 
+    /// Staged operations of every kind.
     pub fn len(&self) -> usize {
         self.writes.len() + self.renames.len() + self.removes.len()
     }
@@ -105,18 +126,20 @@ impl Batch {
         self.len() == 0
     }
 
+    /// Write `bytes` to a temp beside `target` now (no fsync); it replaces `target` at commit.
     pub fn stage_write(&mut self, target: &Path, bytes: &[u8]) -> Result<()> {
-        let tmp = temp_path(target)?;
-        let f = write_temp(&tmp, bytes)?;
+        let (tmp, f) = write_temp(target, bytes)?;
+        // Record the temp before anything else can fail, so Drop cleans it up.
+        self.writes.push((tmp.clone(), target.to_path_buf()));
         let dev = f.metadata().map_err(|e| err("inspect", &tmp, e))?.dev();
         if !self.devices.iter().any(|(d, _)| *d == dev) {
             self.devices.push((dev, f));
         }
-        self.writes.push((tmp, target.to_path_buf()));
         Ok(())
     }
 
-    /// An existing file moved as it is (same file system), during commit after the writes.
+    /// An existing file moved as it is, during commit after the writes. rename(2) on one file
+    /// system; across file systems, copy durably then remove the source.
     pub fn stage_rename(&mut self, from: &Path, to: &Path) {
         self.renames.push((from.to_path_buf(), to.to_path_buf()));
     }
@@ -130,6 +153,7 @@ impl Batch {
         if self.writes.is_empty() {
             return Ok(());
         }
+        // SAFETY: syncfs only reads the descriptor, which the File keeps open.
         let syncfs_ok = self
             .devices
             .iter()
@@ -137,56 +161,94 @@ impl Batch {
         if syncfs_ok {
             return Ok(());
         }
-        // syncfs unsupported or failed: fall back to one fdatasync per temp.
+        // syncfs unsupported or failed: one fdatasync per temp still reports any write error.
         for (tmp, _) in &self.writes {
-            let f = std::fs::File::open(tmp).map_err(|e| err("open", tmp, e))?;
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(tmp)
+                .map_err(|e| err("open", tmp, e))?;
             f.sync_data().map_err(|e| err("sync", tmp, e))?;
         }
         Ok(())
     }
 
+    /// Make every staged operation durable: ONE syncfs for all temps, the renames over their
+    /// targets in staging order, the staged moves, the removals, then one fsync per folder.
     pub fn commit(mut self) -> Result<CommitStats> {
         let mut stats = CommitStats::default();
         let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
-        failpoint("batch.after-stage");
+        failpoint(BATCH_AFTER_STAGE);
         self.make_temps_durable()?;
         self.devices.clear();
         let half = self.writes.len() / 2;
         for (i, (tmp, target)) in self.writes.iter().enumerate() {
             if i == half {
-                failpoint("batch.mid-rename");
+                failpoint(BATCH_MID_RENAME);
             }
             std::fs::rename(tmp, target).map_err(|e| err("rename", target, e))?;
-            dirs.extend(target.parent().map(Path::to_path_buf));
+            dirs.insert(parent_dir(target).to_path_buf());
             stats.files_written += 1;
         }
         if self.writes.is_empty() {
-            failpoint("batch.mid-rename");
+            failpoint(BATCH_MID_RENAME);
         }
         self.writes.clear();
         for (from, to) in &self.renames {
-            std::fs::rename(from, to).map_err(|e| err("rename", from, e))?;
-            dirs.extend(from.parent().map(Path::to_path_buf));
-            dirs.extend(to.parent().map(Path::to_path_buf));
+            match std::fs::rename(from, to) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EXDEV) => move_across(from, to)?,
+                Err(e) => return Err(err("rename", from, e)),
+            }
+            dirs.insert(parent_dir(from).to_path_buf());
+            dirs.insert(parent_dir(to).to_path_buf());
             stats.renamed += 1;
         }
-        failpoint("batch.before-remove");
+        failpoint(BATCH_BEFORE_REMOVE);
+        let mut removal_dirs: BTreeSet<PathBuf> = BTreeSet::new();
         for p in &self.removes {
             match std::fs::remove_file(p) {
                 Ok(()) => stats.removed += 1,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(err("remove", p, e)),
             }
-            dirs.extend(p.parent().map(Path::to_path_buf));
+            // Synced even when the file was already gone: a retry after a crash must still
+            // make an earlier, unsynced removal durable.
+            let d = parent_dir(p);
+            if !dirs.contains(d) {
+                removal_dirs.insert(d.to_path_buf());
+            }
         }
         for d in &dirs {
             sync_dir(d)?;
             stats.dirs_synced += 1;
         }
+        for d in &removal_dirs {
+            match sync_dir(d) {
+                Ok(()) => stats.dirs_synced += 1,
+                // The folder of a file already gone may be gone too: nothing to sync.
+                Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
         self.committed = true;
-        failpoint("batch.after-commit");
+        failpoint(BATCH_AFTER_COMMIT);
         Ok(stats)
     }
+}
+
+/// Move a file across file systems: the copy is durable at `to` before `from` goes, so a crash
+/// leaves both copies at worst, never neither.
+fn move_across(from: &Path, to: &Path) -> Result<()> {
+    let mut src = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(from)
+        .map_err(|e| err("open", from, e))?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut src, &mut bytes).map_err(|e| err("read", from, e))?;
+    write_atomic(to, &bytes)?;
+    std::fs::remove_file(from).map_err(|e| err("remove", from, e))
 }
 
 impl Drop for Batch {
@@ -199,30 +261,53 @@ impl Drop for Batch {
     }
 }
 
-/// Durable append of one line to an append-only log.
+/// Durable append of one line to an append-only log. A newline is added when `line` lacks
+/// one, and a torn last line left by a crash is closed first, so records never run together.
 pub fn append_line(path: &Path, line: &str) -> Result<()> {
-    let existed = path.exists();
+    let existed = std::fs::symlink_metadata(path).is_ok();
     let mut f = std::fs::OpenOptions::new()
+        .read(true)
         .append(true)
         .create(true)
         .mode(0o644)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| err("open", path, e))?;
-    f.write_all(line.as_bytes())
+    let len = f.metadata().map_err(|e| err("inspect", path, e))?.len();
+    let mut record = String::with_capacity(line.len() + 2);
+    if len > 0 {
+        let mut last = [0u8; 1];
+        f.read_exact_at(&mut last, len - 1)
+            .map_err(|e| err("read", path, e))?;
+        if last[0] != b'\n' {
+            record.push('\n');
+        }
+    }
+    record.push_str(line);
+    if !line.ends_with('\n') {
+        record.push('\n');
+    }
+    // One write call: O_APPEND keeps it in one piece against other appenders.
+    f.write_all(record.as_bytes())
         .map_err(|e| err("append", path, e))?;
     f.sync_data().map_err(|e| err("sync", path, e))?;
     if !existed {
-        if let Some(dir) = path.parent() {
-            sync_dir(dir)?;
-        }
+        sync_dir(parent_dir(path))?;
     }
     Ok(())
 }
 
-/// Remove temp files a killed run left under `dir`, recursively, without following symlinks.
+/// Remove temp files a killed run left under `dir`, recursively, without following symlinks
+/// (a symlinked `dir` itself is left alone). Returns how many were removed.
 pub fn sweep_temp_files(dir: &Path) -> Result<usize> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(err("inspect", dir, e)),
+    }
     let mut n = 0;
+    let mut touched = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let entries = match std::fs::read_dir(&d) {
@@ -230,6 +315,7 @@ pub fn sweep_temp_files(dir: &Path) -> Result<usize> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(err("list", &d, e)),
         };
+        let before = n;
         for entry in entries {
             let entry = entry.map_err(|e| err("list", &d, e))?;
             let ft = entry
@@ -237,11 +323,26 @@ pub fn sweep_temp_files(dir: &Path) -> Result<usize> {
                 .map_err(|e| err("inspect", &entry.path(), e))?;
             if ft.is_dir() {
                 stack.push(entry.path());
-            } else if ft.is_file() && entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-                std::fs::remove_file(entry.path()).map_err(|e| err("remove", &entry.path(), e))?;
-                n += 1;
+            } else if ft.is_file()
+                && entry
+                    .file_name()
+                    .as_bytes()
+                    .starts_with(TEMP_PREFIX.as_bytes())
+            {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => n += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(err("remove", &entry.path(), e)),
+                }
             }
         }
+        if n > before {
+            touched.push(d);
+        }
+    }
+    // Not needed for safety (a temp that comes back is swept again) but keeps the tree tidy.
+    for d in &touched {
+        sync_dir(d)?;
     }
     Ok(n)
 }
@@ -332,7 +433,178 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("log.jsonl");
         append_line(&p, "{\"a\":1}\n").unwrap();
-        append_line(&p, "{\"a\":2}\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap().lines().count(), 2);
+        append_line(&p, "{\"a\":2}").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "{\"a\":1}\n{\"a\":2}\n"
+        );
+    }
+
+    #[test]
+    fn an_append_after_a_torn_line_starts_on_a_fresh_line() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("log.jsonl");
+        std::fs::write(&p, "{\"a\":1}\n{\"a\"").unwrap();
+        append_line(&p, "{\"a\":3}\n").unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text.lines().last(), Some("{\"a\":3}"));
+    }
+
+    #[test]
+    fn append_refuses_a_symlink() {
+        let t = tempfile::tempdir().unwrap();
+        let victim = t.path().join("victim");
+        std::fs::write(&victim, b"keep").unwrap();
+        let p = t.path().join("log.jsonl");
+        std::os::unix::fs::symlink(&victim, &p).unwrap();
+        assert!(append_line(&p, "x").is_err());
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
+    }
+
+    #[test]
+    fn removing_a_missing_file_is_fine() {
+        let t = tempfile::tempdir().unwrap();
+        let mut b = Batch::new();
+        b.stage_remove(&t.path().join("gone"));
+        b.stage_remove(&t.path().join("no-such-dir").join("gone"));
+        assert_eq!(b.len(), 2);
+        let stats = b.commit().unwrap();
+        assert_eq!(stats.removed, 0);
+    }
+
+    #[test]
+    fn staged_renames_move_files_after_the_writes() {
+        let t = tempfile::tempdir().unwrap();
+        let raw = t.path().join("raw");
+        let unmanaged = t.path().join("unmanaged");
+        std::fs::create_dir(&raw).unwrap();
+        std::fs::create_dir(&unmanaged).unwrap();
+        let from = raw.join("x.yaml");
+        let to = unmanaged.join("x.yaml.unmanaged");
+        std::fs::write(&from, b"kind: Foo\n").unwrap();
+        let mut b = Batch::new();
+        b.stage_write(&unmanaged.join("x.yaml.unmanaged.reason.json"), b"{}")
+            .unwrap();
+        b.stage_rename(&from, &to);
+        let stats = b.commit().unwrap();
+        assert_eq!((stats.files_written, stats.renamed), (1, 1));
+        assert_eq!(stats.dirs_synced, 2);
+        assert!(!from.exists());
+        assert_eq!(std::fs::read(&to).unwrap(), b"kind: Foo\n");
+    }
+
+    #[test]
+    fn an_empty_batch_commits() {
+        let b = Batch::new();
+        assert!(b.is_empty());
+        assert_eq!(b.commit().unwrap(), CommitStats::default());
+    }
+
+    #[test]
+    fn a_symlinked_folder_is_not_swept_through() {
+        let t = tempfile::tempdir().unwrap();
+        let outside = t.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join(format!("{TEMP_PREFIX}9-9")), b"x").unwrap();
+        let fab = t.path().join("fab");
+        std::fs::create_dir(&fab).unwrap();
+        std::os::unix::fs::symlink(&outside, fab.join("link")).unwrap();
+        assert_eq!(sweep_temp_files(&fab).unwrap(), 0);
+        assert_eq!(sweep_temp_files(&fab.join("link")).unwrap(), 0);
+        assert_eq!(temps(&outside), 1);
+    }
+
+    /// Run by `a_crash_at_any_batch_fail_point_leaves_old_or_new_files` in a child process.
+    #[test]
+    #[ignore]
+    fn crash_child() {
+        let Ok(dir) = std::env::var("FGD_STORE_CRASH_DIR") else {
+            return;
+        };
+        let dir = Path::new(&dir);
+        let mut b = Batch::new();
+        for i in 0..10 {
+            b.stage_write(&dir.join(format!("f{i}")), b"new").unwrap();
+        }
+        b.stage_rename(&dir.join("move-me"), &dir.join("moved"));
+        b.stage_remove(&dir.join("remove-me"));
+        b.commit().unwrap();
+        std::process::exit(0);
+    }
+
+    #[test]
+    fn a_crash_at_any_batch_fail_point_leaves_old_or_new_files() {
+        use std::os::unix::process::ExitStatusExt;
+        let exe = std::env::current_exe().unwrap();
+        for point in super::super::failpoint::ALL_BATCH_FAILPOINTS {
+            let t = tempfile::tempdir().unwrap();
+            for i in 0..10 {
+                std::fs::write(t.path().join(format!("f{i}")), b"old").unwrap();
+            }
+            std::fs::write(t.path().join("move-me"), b"m").unwrap();
+            std::fs::write(t.path().join("remove-me"), b"r").unwrap();
+            let status = std::process::Command::new(&exe)
+                .args(["--exact", "store::atomic::tests::crash_child", "--ignored"])
+                .args(["--test-threads", "1", "--quiet"])
+                .env("FGD_FAILPOINT", point)
+                .env("FGD_STORE_CRASH_DIR", t.path())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert_eq!(status.signal(), Some(libc::SIGABRT), "{point}");
+            let new = (0..10)
+                .filter(|i| std::fs::read(t.path().join(format!("f{i}"))).unwrap() == b"new")
+                .count();
+            for i in 0..10 {
+                let b = std::fs::read(t.path().join(format!("f{i}"))).unwrap();
+                assert!(b == b"old" || b == b"new", "{point}: torn file");
+            }
+            let moved = t.path().join("moved").exists();
+            assert_ne!(moved, t.path().join("move-me").exists(), "{point}");
+            let removed = !t.path().join("remove-me").exists();
+            let expect = match *point {
+                "batch.after-stage" => (0, false, false),
+                "batch.mid-rename" => (5, false, false),
+                "batch.before-remove" => (10, true, false),
+                _ => (10, true, true),
+            };
+            assert_eq!((new, moved, removed), expect, "{point}");
+            let left = sweep_temp_files(t.path()).unwrap();
+            assert_eq!(
+                left,
+                if new == 0 {
+                    10
+                } else if new == 5 {
+                    5
+                } else {
+                    0
+                }
+            );
+            assert_eq!(temps(t.path()), 0);
+        }
+    }
+
+    /// `cargo test --release -- --ignored --nocapture batched_vs_single`
+    #[test]
+    #[ignore]
+    fn batched_vs_single_writes_10k() {
+        let t = tempfile::tempdir().unwrap();
+        let n = 10_000;
+        let start = std::time::Instant::now();
+        let mut b = Batch::new();
+        for i in 0..n {
+            let p = t.path().join(format!("b{i}.yaml"));
+            b.stage_write(&p, format!("n: {i}\n").as_bytes()).unwrap();
+        }
+        b.commit().unwrap();
+        let batched = start.elapsed();
+        let start = std::time::Instant::now();
+        for i in 0..n {
+            let p = t.path().join(format!("s{i}.yaml"));
+            write_atomic(&p, format!("n: {i}\n").as_bytes()).unwrap();
+        }
+        let single = start.elapsed();
+        println!("{n} files: batched {batched:?}, write_atomic each {single:?}");
     }
 }

@@ -4,6 +4,22 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
+/// All temps written, before the one syncfs: nothing is durable yet.
+pub const BATCH_AFTER_STAGE: &str = "batch.after-stage";
+/// Half of the staged writes renamed into place, folders not yet synced.
+pub const BATCH_MID_RENAME: &str = "batch.mid-rename";
+/// Writes and renames done, staged removals not yet.
+pub const BATCH_BEFORE_REMOVE: &str = "batch.before-remove";
+/// Everything done and durable; `commit` has not returned yet.
+pub const BATCH_AFTER_COMMIT: &str = "batch.after-commit";
+/// Every fail point `Batch::commit` passes, in order, for crash tests to iterate.
+pub const ALL_BATCH_FAILPOINTS: &[&str] = &[
+    BATCH_AFTER_STAGE,
+    BATCH_MID_RENAME,
+    BATCH_BEFORE_REMOVE,
+    BATCH_AFTER_COMMIT,
+];
+
 /// `name@N` -> (name, N); `name` -> (name, 1).
 pub fn parse_failpoint(spec: &str) -> Option<(String, u64)> {
     let spec = spec.trim();
@@ -23,6 +39,8 @@ pub fn parse_failpoint(spec: &str) -> Option<(String, u64)> {
 static SPEC: OnceLock<Option<(String, u64)>> = OnceLock::new();
 static HITS: AtomicU64 = AtomicU64::new(0);
 
+/// Abort (no destructors, no flush, like kill -9) when `FGD_FAILPOINT` names this point and
+/// this is its N-th hit. Only hits of the named point are counted.
 pub fn failpoint(name: &str) {
     let spec = SPEC.get_or_init(|| {
         std::env::var("FGD_FAILPOINT")
@@ -53,5 +71,16 @@ mod tests {
         assert_eq!(parse_failpoint("x@0"), None);
         assert_eq!(parse_failpoint("x@y"), None);
         assert_eq!(parse_failpoint(""), None);
+        assert_eq!(parse_failpoint(" a@3 "), Some(("a".into(), 3)));
+        // A name may itself contain '@'; only a numeric tail is a count.
+        assert_eq!(parse_failpoint("a@b@2"), Some(("a@b".into(), 2)));
+    }
+
+    #[test]
+    fn unset_or_other_fail_points_do_not_abort() {
+        // The test runner does not set FGD_FAILPOINT, so every point is a no-op.
+        for name in ALL_BATCH_FAILPOINTS {
+            failpoint(name);
+        }
     }
 }

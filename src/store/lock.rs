@@ -30,7 +30,7 @@ pub enum LockError {
 fn held_message(owner: &Option<LockOwner>) -> String {
     match owner {
         Some(o) => format!(
-            "locked by pid {} on host {} since {} ({})",
+            "locked by pid {} on host {} since {} (command {})",
             o.pid, o.host, o.since, o.command
         ),
         None => "locked by another process (no owner record)".into(),
@@ -43,6 +43,7 @@ pub struct FabricLock {
 
 fn hostname() -> String {
     let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its whole length; gethostname writes at most that much.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
     if rc != 0 {
         return "unknown".into();
@@ -62,9 +63,19 @@ fn would_block(rc: i32) -> bool {
     rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
 }
 
+/// Attempts at the lock before reporting it held: a `holder()` probe (status, the dashboard)
+/// may hold it shared for a few microseconds, which must not make a real command fail.
+const ACQUIRE_TRIES: u32 = 5;
+const ACQUIRE_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
+
 impl FabricLock {
-    /// Take the lock now or fail at once with the holder: fgd never waits on another fgd.
+    /// Take the lock now or fail at once with the holder: fgd never waits on another fgd
+    /// (beyond a few milliseconds to ride out a `holder()` probe).
     pub fn acquire(lock_path: &Path, command: &str) -> Result<FabricLock, LockError> {
+        if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // The lock folder (.hnp) must not lead out of the fabric.
+            super::ensure_real_dir(dir)?;
+        }
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -74,12 +85,21 @@ impl FabricLock {
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(lock_path)
             .map_err(|e| err("open lock", lock_path, e))?;
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if would_block(rc) {
-            return Err(LockError::Held(read_owner(&mut file)));
-        }
-        if rc != 0 {
-            return Err(err("lock", lock_path, std::io::Error::last_os_error()).into());
+        let mut tries = 0;
+        loop {
+            // SAFETY: flock only uses the descriptor, which `file` keeps open.
+            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if rc == 0 {
+                break;
+            }
+            if !would_block(rc) {
+                return Err(err("lock", lock_path, std::io::Error::last_os_error()).into());
+            }
+            tries += 1;
+            if tries >= ACQUIRE_TRIES {
+                return Err(LockError::Held(read_owner(&mut file)));
+            }
+            std::thread::sleep(ACQUIRE_PAUSE);
         }
         let owner = LockOwner {
             pid: std::process::id(),
@@ -98,9 +118,11 @@ impl FabricLock {
         Ok(FabricLock { file })
     }
 
-    /// Who holds the lock right now, without taking it: a probe that took the lock, even
-    /// shared and for an instant, could make a real `fgd ingest` starting at that moment fail.
-    /// Linux lists flock holders in /proc/locks; elsewhere fall back to a probe.
+    /// Who holds the lock right now, if anyone, without waiting. /proc/locks answers without
+    /// touching the lock; when it shows no holder (or cannot be read, or names the device
+    /// differently, as on btrfs subvolumes) a LOCK_SH|LOCK_NB probe on a fresh descriptor,
+    /// released at once, decides. An owner record left by a killed process is ignored: the
+    /// kernel already dropped its lock.
     pub fn holder(lock_path: &Path) -> Result<Option<LockOwner>, StoreError> {
         let mut file = match std::fs::OpenOptions::new()
             .read(true)
@@ -111,7 +133,7 @@ impl FabricLock {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(err("open lock", lock_path, e)),
         };
-        let held_by = match std::fs::read_to_string("/proc/locks") {
+        let listed = match std::fs::read_to_string("/proc/locks") {
             Ok(table) => {
                 use std::os::unix::fs::MetadataExt;
                 let m = file
@@ -119,20 +141,35 @@ impl FabricLock {
                     .map_err(|e| err("inspect lock", lock_path, e))?;
                 flock_holder(&table, m.dev(), m.ino())
             }
-            Err(_) => {
+            Err(_) => None,
+        };
+        let held_by = match listed {
+            Some(pid) => Some(pid),
+            None => {
+                // SAFETY: flock only uses the descriptor, which `file` keeps open.
                 let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
                 if rc == 0 {
+                    // SAFETY: as above.
                     unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+                    None
+                } else if would_block(rc) {
+                    Some(0)
+                } else {
+                    return Err(err(
+                        "probe lock",
+                        lock_path,
+                        std::io::Error::last_os_error(),
+                    ));
                 }
-                would_block(rc).then_some(0)
             }
         };
         Ok(held_by.map(|pid| {
+            // The record may be missing while its writer is between flock and write.
             read_owner(&mut file).unwrap_or(LockOwner {
                 pid,
-                host: hostname(),
+                host: "unknown".into(),
                 since: "unknown".into(),
-                command: "another process".into(),
+                command: "unknown".into(),
             })
         }))
     }
@@ -233,8 +270,51 @@ mod tests {
             FabricLock::acquire(&p, "x"),
             Err(LockError::Held(_))
         ));
+        assert!(FabricLock::holder(&p).unwrap().is_some());
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        assert_eq!(FabricLock::holder(&p).unwrap(), None);
         FabricLock::acquire(&p, "x").unwrap();
+    }
+
+    #[test]
+    fn a_stale_owner_record_without_a_lock_means_free() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("lock");
+        // What a kill -9 leaves: the record, but no lock.
+        let stale = LockOwner {
+            pid: 1,
+            host: "h".into(),
+            since: "2000-02-29T00:00:00Z".into(),
+            command: "ingest".into(),
+        };
+        std::fs::write(&p, serde_json::to_string(&stale).unwrap()).unwrap();
+        assert_eq!(FabricLock::holder(&p).unwrap(), None);
+        assert_eq!(FabricLock::holder(&t.path().join("none")).unwrap(), None);
+        let held = FabricLock::acquire(&p, "move").unwrap();
+        assert_eq!(FabricLock::holder(&p).unwrap().unwrap().command, "move");
+        drop(held);
+        assert_eq!(
+            LockError::Held(Some(stale)).to_string(),
+            "locked by pid 1 on host h since 2000-02-29T00:00:00Z (command ingest)"
+        );
+    }
+
+    #[test]
+    fn the_lock_refuses_symlinks() {
+        let t = tempfile::tempdir().unwrap();
+        let target = t.path().join("elsewhere");
+        std::fs::write(&target, b"").unwrap();
+        let p = t.path().join("lock");
+        std::os::unix::fs::symlink(&target, &p).unwrap();
+        assert!(matches!(
+            FabricLock::acquire(&p, "x"),
+            Err(LockError::Io(_))
+        ));
+        let real = t.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::os::unix::fs::symlink(&real, t.path().join("hnp")).unwrap();
+        assert!(FabricLock::acquire(&t.path().join("hnp").join("lock"), "x").is_err());
+        assert!(!real.join("lock").exists());
     }
 }

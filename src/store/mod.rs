@@ -10,7 +10,10 @@ mod time;
 pub use atomic::{
     append_line, sweep_temp_files, sync_dir, write_atomic, Batch, CommitStats, TEMP_PREFIX,
 };
-pub use failpoint::{failpoint, parse_failpoint};
+pub use failpoint::{
+    failpoint, parse_failpoint, ALL_BATCH_FAILPOINTS, BATCH_AFTER_COMMIT, BATCH_AFTER_STAGE,
+    BATCH_BEFORE_REMOVE, BATCH_MID_RENAME,
+};
 pub use lock::{FabricLock, LockError, LockOwner};
 pub use safe_path::{check_dir_chain, create_dir_all_within, ensure_real_dir, fit_name, is_within};
 pub use time::{now_rfc3339, rfc3339};

@@ -92,20 +92,29 @@ pub fn fit_name(name: &str, suffix: &str) -> String {
 }
 
 /// Create `root/rel` one component at a time, refusing `..`, absolute parts, and any existing
-/// component that is a symlink or not a directory.
+/// component that is a symlink or not a directory. Returns `root/rel`.
+///
+/// The folder holding each directory created here is fsynced before returning, so a file made
+/// durable inside the new directory later cannot be lost with the directory's own entry. Only
+/// calls that create something pay for it.
 pub fn create_dir_all_within(root: &Path, rel: &Path) -> Result<PathBuf> {
     let mut last = root.to_path_buf();
+    let mut created_in: Vec<PathBuf> = Vec::new();
     for cur in prefixes_within(root, rel)? {
         match std::fs::symlink_metadata(&cur) {
             Ok(_) => ensure_real_dir(&cur)?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => match std::fs::create_dir(&cur) {
-                Ok(()) => {}
+                Ok(()) => created_in.push(last.clone()),
+                // Someone else made it in between: fine if it is a real directory.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => ensure_real_dir(&cur)?,
                 Err(e) => return Err(err("create directory", &cur, e)),
             },
             Err(e) => return Err(err("inspect", &cur, e)),
         }
         last = cur;
+    }
+    for d in &created_in {
+        super::sync_dir(d)?;
     }
     Ok(last)
 }
@@ -147,11 +156,18 @@ mod tests {
         assert!(create_dir_all_within(&root, Path::new("managed/vpcs")).is_err());
         assert!(!outside.join("vpcs").exists());
         assert!(create_dir_all_within(&root, Path::new("../x")).is_err());
+        assert!(create_dir_all_within(&root, Path::new("/etc")).is_err());
+        assert!(!t.path().join("x").exists());
+        std::fs::write(root.join("file"), b"x").unwrap();
+        assert!(create_dir_all_within(&root, Path::new("file/sub")).is_err());
         assert!(create_dir_all_within(&root, Path::new("a/b/c"))
             .unwrap()
             .is_dir());
         assert!(is_within(&root, &root.join("a/b")));
         assert!(!is_within(&root, &root.join("../b")));
         assert!(!is_within(&root, &t.path().join("other")));
+        assert!(ensure_real_dir(&root).is_ok());
+        assert!(ensure_real_dir(&root.join("managed")).is_err());
+        assert!(ensure_real_dir(&root.join("file")).is_err());
     }
 }
