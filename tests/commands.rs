@@ -287,7 +287,18 @@ fn a_second_instance_is_refused_while_the_lock_is_held() {
         .args(["sleep", "30"])
         .spawn()
         .expect("flock(1) from util-linux");
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Waits for the holder to really hold it: a loaded machine starts it late.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while fgd::store::FabricLock::holder(&f.join(".hnp/lock"))
+        .unwrap()
+        .is_none()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "flock(1) never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let r = fgd(&["ingest", s(&f)]);
     holder.kill().ok();
     holder.wait().ok();

@@ -255,6 +255,19 @@ mod tests {
         assert_eq!(flock_holder(table, dev, 43), None);
     }
 
+    /// Waits for another process to take the lock: a loaded machine may take
+    /// a while to start it, so the bound is generous and the check is real.
+    fn wait_until_held(p: &Path) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while FabricLock::holder(p).unwrap().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "flock(1) never took the lock"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     #[test]
     fn a_lock_held_by_a_killed_process_is_free() {
         let t = tempfile::tempdir().unwrap();
@@ -265,7 +278,7 @@ mod tests {
             .args(["sleep", "30"])
             .spawn()
             .expect("flock(1)");
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        wait_until_held(&p);
         assert!(matches!(
             FabricLock::acquire(&p, "x"),
             Err(LockError::Held(_))
