@@ -59,31 +59,86 @@ pub fn read_inputs(
     });
     let total = files.len();
     let mut out = Vec::with_capacity(total);
-    for (index, (path, rel, format)) in files.into_iter().enumerate() {
+    let mut report = |index: usize, rel: String, read: Read| {
         sink.emit(Event::FileStarted {
             file: rel.clone(),
             index,
             total,
         });
-        let analysis = match discover::read_stable(&path, limits.max_file_bytes)? {
-            ReadOutcome::Bytes(bytes) => analyze::analyze(&rel, bytes, format, limits),
-            ReadOutcome::TooLarge(len) => analyze::too_large(&rel, len, limits),
-            ReadOutcome::Pending(detail) => {
-                let skip = Skip::Pending { detail };
+        match read {
+            Read::Analysis(a) => out.push(a),
+            Read::Skipped(skip) => {
                 count_skip(summary, &skip);
                 sink.emit(Event::FileSkipped { file: rel, skip });
-                continue;
             }
-            ReadOutcome::NotRegular(detail) => {
-                let skip = Skip::NotRegular { detail };
-                count_skip(summary, &skip);
-                sink.emit(Event::FileSkipped { file: rel, skip });
-                continue;
-            }
-        };
-        out.push(analysis);
+        }
+    };
+    // Parsing is the CPU-bound part: files are read and analysed on every core, and reported
+    // in discovery order, so output and events do not depend on the thread count.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+        .min(total / 4)
+        .max(1);
+    if threads == 1 {
+        for (index, (path, rel, format)) in files.into_iter().enumerate() {
+            let read = read_one(&path, &rel, format, limits)?;
+            report(index, rel, read);
+        }
+        return Ok(out);
     }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Read>)>();
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..threads {
+            let (tx, next, failed, files) = (tx.clone(), &next, &failed, &files);
+            scope.spawn(move || loop {
+                use std::sync::atomic::Ordering::Relaxed;
+                let i = next.fetch_add(1, Relaxed);
+                let Some((path, rel, format)) = files.get(i) else {
+                    return;
+                };
+                if failed.load(Relaxed) {
+                    return;
+                }
+                let read = read_one(path, rel, *format, limits);
+                if read.is_err() {
+                    failed.store(true, Relaxed);
+                }
+                if tx.send((i, read)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(tx);
+        let mut early: BTreeMap<usize, Read> = BTreeMap::new();
+        let mut due = 0;
+        for (i, read) in rx {
+            early.insert(i, read?);
+            while let Some(read) = early.remove(&due) {
+                report(due, files[due].1.clone(), read);
+                due += 1;
+            }
+        }
+        Ok(())
+    })?;
     Ok(out)
+}
+
+/// One raw file, read once it holds still and analysed, or the reason it was skipped.
+enum Read {
+    Analysis(FileAnalysis),
+    Skipped(Skip),
+}
+
+fn read_one(path: &Path, rel: &str, format: discover::Format, limits: &Limits) -> Result<Read> {
+    Ok(match discover::read_stable(path, limits.max_file_bytes)? {
+        ReadOutcome::Bytes(bytes) => Read::Analysis(analyze::analyze(rel, bytes, format, limits)),
+        ReadOutcome::TooLarge(len) => Read::Analysis(analyze::too_large(rel, len, limits)),
+        ReadOutcome::Pending(detail) => Read::Skipped(Skip::Pending { detail }),
+        ReadOutcome::NotRegular(detail) => Read::Skipped(Skip::NotRegular { detail }),
+    })
 }
 
 fn count_skip(summary: &mut Summary, skip: &Skip) {
@@ -347,6 +402,7 @@ fn plan(
     let mut j = Journal::new("ingest");
     let mut names = unmanaged::Names::new(fabric);
     let mut written: HashSet<String> = HashSet::new();
+    let mut targets = Targets::default();
     let mut log_docs = Vec::new();
     let mut log_inputs = Vec::new();
     let act = |a: PlanAction, sink: &mut dyn Sink| {
@@ -473,7 +529,7 @@ fn plan(
                             let change = if written.contains(&rel) {
                                 Change::Unchanged
                             } else {
-                                change_against(Some(fabric), &rel, &bytes)
+                                targets.change(Some(fabric), &rel, &bytes)
                             };
                             if change != Change::Unchanged {
                                 written.insert(rel.clone());
@@ -589,11 +645,35 @@ fn plan(
 }
 
 /// Is `bytes` new, an update or unchanged against `managed/`? Without a fabric, everything is new.
-pub fn change_against(fabric: Option<&Fabric>, rel: &str, bytes: &[u8]) -> Change {
-    match fabric.map(|f| std::fs::read(f.path(rel))) {
-        Some(Ok(old)) if old == bytes => Change::Unchanged,
-        Some(Ok(_)) => Change::Update,
-        _ => Change::Create,
+/// What writing `bytes` at a fabric path would change. Each folder is listed once, so a
+/// target that does not exist yet costs no open: a first ingest of 10^5 objects asks the
+/// file system about a dozen folders, not 10^5 missing files.
+#[derive(Default)]
+pub struct Targets {
+    listed: HashMap<std::path::PathBuf, Option<HashSet<std::ffi::OsString>>>,
+}
+
+impl Targets {
+    pub fn change(&mut self, fabric: Option<&Fabric>, rel: &str, bytes: &[u8]) -> Change {
+        let Some(fabric) = fabric else {
+            return Change::Create;
+        };
+        let path = fabric.path(rel);
+        if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+            let names = self.listed.entry(dir.to_path_buf()).or_insert_with(|| {
+                std::fs::read_dir(dir)
+                    .ok()
+                    .map(|es| es.flatten().map(|e| e.file_name()).collect())
+            });
+            if names.as_ref().is_some_and(|n| !n.contains(name)) {
+                return Change::Create;
+            }
+        }
+        match std::fs::read(&path) {
+            Ok(old) if old == bytes => Change::Unchanged,
+            Ok(_) => Change::Update,
+            Err(_) => Change::Create,
+        }
     }
 }
 

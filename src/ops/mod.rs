@@ -25,6 +25,7 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
     };
     let mut files = Vec::new();
     let mut fabric_root: Option<Fabric> = None;
+    let mut targets = ingest::Targets::default();
     for p in paths {
         let meta = match std::fs::symlink_metadata(p) {
             Ok(m) => m,
@@ -117,11 +118,8 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                         DocFate::Managed { path, .. } => {
                             m += 1;
                             let rel = format!("{}/{path}", fabric::MANAGED);
-                            let change = ingest::change_against(
-                                fabric_root.as_ref(),
-                                &rel,
-                                &doc.output(&f.bytes),
-                            );
+                            let change =
+                                targets.change(fabric_root.as_ref(), &rel, &doc.output(&f.bytes));
                             Fate::Managed { path: rel, change }
                         }
                         DocFate::Unmanaged { code, reason } => {

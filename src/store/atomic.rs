@@ -30,6 +30,12 @@ fn parent_dir(path: &Path) -> &Path {
 
 /// Create a fresh temp file next to `target` (never following or reusing anything) and fill it.
 /// A name left by a crashed run with a reused pid is skipped, not an error.
+/// The process id, asked of the kernel once: temp names carry it, one per file written.
+fn pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
+}
+
 fn write_temp(target: &Path, bytes: &[u8]) -> Result<(PathBuf, std::fs::File)> {
     let dir = parent_dir(target);
     if target.file_name().is_none() {
@@ -42,7 +48,7 @@ fn write_temp(target: &Path, bytes: &[u8]) -> Result<(PathBuf, std::fs::File)> {
     let mut tries = 0;
     loop {
         let n = SEQ.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
+        let tmp = dir.join(format!("{TEMP_PREFIX}{}-{n}", pid()));
         let opened = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -109,6 +115,8 @@ pub struct Batch {
     removes: Vec<PathBuf>,
     /// One open temp per file system, the handle syncfs needs.
     devices: Vec<(u64, std::fs::File)>,
+    /// Folders already seen: their files share a file system, so one fstat per folder.
+    folders: std::collections::HashSet<PathBuf>,
     committed: bool,
 }
 
@@ -131,6 +139,10 @@ impl Batch {
         let (tmp, f) = write_temp(target, bytes)?;
         // Record the temp before anything else can fail, so Drop cleans it up.
         self.writes.push((tmp.clone(), target.to_path_buf()));
+        if self.folders.contains(parent_dir(target)) {
+            return Ok(());
+        }
+        self.folders.insert(parent_dir(target).to_path_buf());
         let dev = f.metadata().map_err(|e| err("inspect", &tmp, e))?.dev();
         if !self.devices.iter().any(|(d, _)| *d == dev) {
             self.devices.push((dev, f));
