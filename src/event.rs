@@ -206,6 +206,15 @@ pub enum Event {
     BatchFinished {
         summary: Summary,
     },
+    /// `fgd watch` is ready: changes under `dir` from now on are reported.
+    Watching {
+        dir: String,
+        quiet_ms: u64,
+    },
+    /// A watched file is gone (removed, or renamed away).
+    FileVanished {
+        file: String,
+    },
     Error {
         #[serde(skip_serializing_if = "Option::is_none")]
         file: Option<String>,

@@ -373,3 +373,69 @@ fn the_operation_log_records_inputs_with_hashes_and_every_document() {
     );
     assert_eq!(first["documents"][1]["fate"]["code"], "not-hedgehog");
 }
+
+/// Reads `fgd watch --json` lines on a thread, so the test waits for text with a deadline.
+fn json_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<serde_json::Value> {
+    use std::io::BufRead;
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                if tx.send(v).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+fn next_event(
+    rx: &std::sync::mpsc::Receiver<serde_json::Value>,
+    what: &str,
+    file_ends: &str,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let v = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no {what} event for {file_ends}"));
+        let file = v["file"].as_str().or(v["dir"].as_str()).unwrap_or("");
+        if v["event"] == what && file.ends_with(file_ends) {
+            return v;
+        }
+    }
+}
+
+#[test]
+fn watch_classifies_files_as_they_arrive_and_reports_them_gone() {
+    let (t, f) = fabric();
+    write(&f.join("raw/before.yaml"), VPC1);
+    let mut child = std::process::Command::new(fgd_bin())
+        .args(["watch", s(&f), "--json", "--quiet-ms", "200", "--count", "3"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = json_lines(&mut child);
+    // What raw/ already holds is validated first, then the watch starts.
+    next_event(&rx, "document-classified", "raw/before.yaml");
+    next_event(&rx, "watching", "raw");
+    // An atomic save: written elsewhere on the same file system, renamed in whole.
+    write(&t.path().join("staged.yaml"), VPC1.replace("vpc-1", "vpc-9"));
+    std::fs::rename(t.path().join("staged.yaml"), f.join("raw/saved.yaml")).unwrap();
+    let v = next_event(&rx, "document-classified", "raw/saved.yaml");
+    assert_eq!(v["fate"], "managed", "{v}");
+    assert_eq!(v["object"], "VPC/vpc-9", "{v}");
+    // Written in place, broken: classified after the quiet period, with its line.
+    write(&f.join("raw/broken.yaml"), "kind: VPC\nmetadata:\n  name: x\n");
+    let v = next_event(&rx, "document-classified", "raw/broken.yaml");
+    assert_eq!(v["fate"], "unmanaged", "{v}");
+    assert_eq!(v["code"], "missing-apiVersion", "{v}");
+    std::fs::remove_file(f.join("raw/saved.yaml")).unwrap();
+    next_event(&rx, "file-vanished", "raw/saved.yaml");
+    assert!(child.wait().unwrap().success(), "--count 3 ends the watch");
+    // Read-only: nothing was ingested.
+    assert!(!f.join("managed/vpcs").exists());
+}

@@ -3,6 +3,7 @@
 pub(crate) mod demo;
 mod render;
 pub(crate) mod tui;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -52,6 +53,18 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+    /// Watch a fabric's raw/ and validate each file as it settles (read-only, like validate).
+    Watch {
+        fabric_dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// How long a file written in place must hold still before it is classified.
+        #[arg(long, default_value_t = 300)]
+        quiet_ms: u64,
+        /// Stop after this many files have been reported (for scripts and benchmarks).
+        #[arg(long)]
+        count: Option<usize>,
     },
     /// Process raw/: Hedgehog objects to managed/, the rest to unmanaged/ with reasons.
     Ingest {
@@ -243,6 +256,18 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             }
             Ok(Exit::Success)
         }
+        Command::Watch {
+            fabric_dir,
+            json,
+            quiet_ms,
+            count,
+        } => watch::run(
+            &fabric_dir,
+            std::time::Duration::from_millis(quiet_ms),
+            json,
+            count,
+        )
+        .map_err(|e| (e, json)),
         Command::Validate { paths, json } => {
             let mut r = Renderer::new(json, "validate");
             let s = ops::validate(&paths, &Default::default(), &mut r).map_err(|e| (e, json))?;

@@ -136,7 +136,10 @@ impl Sink for Renderer {
             if let Ok(s) = serde_json::to_string(&event) {
                 self.line(&s);
             }
-            if matches!(event, Event::BatchFinished { .. }) {
+            if matches!(
+                event,
+                Event::BatchFinished { .. } | Event::Watching { .. } | Event::FileVanished { .. }
+            ) {
                 let _ = self.out.flush();
             }
             return;
@@ -228,6 +231,16 @@ impl Sink for Renderer {
                 self.line(&s);
             }
             Event::PhaseStarted { .. } => {}
+            Event::Watching { dir, quiet_ms } => {
+                self.line(&format!(
+                    "watching {dir} (a file written in place is classified after {quiet_ms} ms of quiet; Ctrl-C stops)"
+                ));
+                let _ = self.out.flush();
+            }
+            Event::FileVanished { file } => {
+                self.line(&format!("{file}: gone"));
+                let _ = self.out.flush();
+            }
             Event::GitPhaseStarted { phase, detail } => self.line(&format!(
                 "git {}: {detail}",
                 format!("{phase:?}").to_lowercase()

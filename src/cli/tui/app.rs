@@ -132,8 +132,8 @@ pub enum Msg {
     Engine(Event),
     JobFinished(Result<String, String>),
     Scanned(usize, Box<FabricView>),
-    /// Something changed under a fabric's raw/.
-    Changed(usize),
+    /// Something changed under a fabric's raw/; true when it arrived whole (a rename).
+    Changed(usize, bool),
     Tick,
     /// SIGTERM/SIGHUP: leave, restoring the terminal.
     Signal,
@@ -151,7 +151,8 @@ pub struct JobSpec {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Effect {
     Run(JobSpec),
-    Rescan(usize),
+    /// Rescan a fabric: at once when true, else after the quiet period.
+    Rescan(usize, bool),
 }
 
 /// Editing one file in place; validation re-runs on every change.
@@ -403,7 +404,7 @@ impl App {
                     );
                     self.note(line.clone());
                     self.last_result = Some(line);
-                    return vec![Effect::Rescan(job.fabric_index)];
+                    return vec![Effect::Rescan(job.fabric_index, true)];
                 }
             }
             Msg::Scanned(i, view) => {
@@ -416,7 +417,7 @@ impl App {
                     self.refilter();
                 }
             }
-            Msg::Changed(i) => return vec![Effect::Rescan(i)],
+            Msg::Changed(i, complete) => return vec![Effect::Rescan(i, complete)],
         }
         Vec::new()
     }

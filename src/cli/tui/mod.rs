@@ -107,28 +107,18 @@ fn spawn_input(tx: Sender<Msg>) {
     });
 }
 
-/// A watcher per fabric on raw/: changes are reported, and rescans wait for a quiet period so
-/// half-written files are not classified.
+/// A watcher per fabric on raw/: a file renamed in whole is looked at at once; anything else
+/// waits for the quiet period so half-written files are not classified (see `fgd::watch`).
 fn watch(fabrics: &[PathBuf], tx: &Sender<Msg>) -> Vec<notify::RecommendedWatcher> {
-    use notify::Watcher;
     let mut out = Vec::new();
     for (i, root) in fabrics.iter().enumerate() {
         let tx = tx.clone();
-        let w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if res.is_ok() || res.is_err() {
-                // Any event, overflow included, means "look again".
-                let _ = tx.send(Msg::Changed(i));
-            }
+        let w = fgd::watch::watch_raw(&root.join(fgd::fabric::RAW), move |c| {
+            let complete = matches!(c, fgd::watch::RawChange::Path { complete: true, .. });
+            let _ = tx.send(Msg::Changed(i, complete));
         });
-        if let Ok(mut w) = w {
-            if w.watch(
-                &root.join(fgd::fabric::RAW),
-                notify::RecursiveMode::Recursive,
-            )
-            .is_ok()
-            {
-                out.push(w);
-            }
+        if let Ok(w) = w {
+            out.push(w);
         }
     }
     out
@@ -290,7 +280,14 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             for effect in app.update(msg) {
                 match effect {
                     Effect::Run(spec) => run_job(spec, tx.clone()),
-                    Effect::Rescan(i) => scanner.request(i, Instant::now()),
+                    Effect::Rescan(i, now) => scanner.request(
+                        i,
+                        if now {
+                            Instant::now() - opts.quiet
+                        } else {
+                            Instant::now()
+                        },
+                    ),
                 }
             }
             if urgent {

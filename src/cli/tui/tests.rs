@@ -31,7 +31,7 @@ fn press(app: &mut App, msg: Msg) {
                 }
                 queue.extend(app.update(Msg::JobFinished(result)));
             }
-            Effect::Rescan(i) => {
+            Effect::Rescan(i, _) => {
                 let root = app.fabrics[i].root.clone();
                 queue.extend(app.update(Msg::Scanned(i, Box::new(model::scan(&root)))));
             }
@@ -248,7 +248,7 @@ fn fixing_a_broken_file_in_the_editor_turns_it_valid_as_you_type_and_saves_atomi
     );
     press(&mut app, code(KeyCode::Esc));
     assert!(app.editor.is_none());
-    press(&mut app, Msg::Changed(2));
+    press(&mut app, Msg::Changed(2, false));
     assert_eq!(
         app.selected_file().map(|f| f.state),
         Some(model::FileState::Valid)
