@@ -90,8 +90,59 @@ def bench(size, runs, fgd, scratch):
         t["cat"].append(run(["sh", "-c", f"cat {raw}/* > /dev/null"])[0])
         t["validate"].append(run([fgd, "validate", raw])[0])
     m = {k: statistics.median(v) for k, v in t.items()}
-    m["docs"], m["bytes"] = docs, corpus_bytes
+    m["docs"], m["bytes"], m["finished"] = docs, corpus_bytes, finished
     return m
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, len(v) * p // 100)]
+
+
+def watch_latency(fgd, scratch, quiet_ms=300, trials=20):
+    """From a file being complete in raw/ to `fgd watch` reporting it classified, in ms: a file
+    renamed in (an atomic save) and a file written in place, `trials` of each."""
+    import queue
+    import threading
+    d = tempfile.mkdtemp(prefix="watch-", dir=scratch)
+    subprocess.run([fgd, "init", d], check=True, stdout=subprocess.DEVNULL)
+    p = subprocess.Popen([fgd, "watch", d, "--json", "--quiet-ms", str(quiet_ms)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put((time.perf_counter(), json.loads(l))) for l in p.stdout],
+                     daemon=True).start()
+
+    def wait(event, suffix):
+        while True:
+            at, v = lines.get(timeout=30)
+            if v.get("event") == event and (v.get("file") or v.get("dir") or "").endswith(suffix):
+                return at
+    vpc = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: {n}\nspec:\n  subnets: {{}}\n"
+    out = {"renamed": [], "in_place": []}
+    try:
+        wait("watching", "raw")
+        for i in range(trials):
+            staged = os.path.join(d, f".stage-{i}")
+            with open(staged, "w") as f:
+                f.write(vpc.format(n=f"r{i}"))
+                f.flush()
+                os.fsync(f.fileno())
+            t0 = time.perf_counter()
+            os.rename(staged, os.path.join(d, "raw", f"renamed-{i}.yaml"))
+            out["renamed"].append((wait("document-classified", f"renamed-{i}.yaml") - t0) * 1000)
+            with open(os.path.join(d, "raw", f"inplace-{i}.yaml"), "w") as f:
+                f.write(vpc.format(n=f"p{i}"))
+            t0 = time.perf_counter()
+            out["in_place"].append((wait("document-classified", f"inplace-{i}.yaml") - t0) * 1000)
+    finally:
+        p.kill()
+        p.wait()
+    return {k: (statistics.median(v), pct(v, 95)) for k, v in out.items()} | {"quiet_ms": quiet_ms, "trials": trials}
+
+
+def render(fgd, fabric):
+    r = subprocess.run([fgd, "bench-render", fabric], capture_output=True, text=True, check=True)
+    return json.loads(r.stdout)
 
 
 def main():
@@ -110,6 +161,11 @@ def main():
         for size in a.sizes.split(","):
             rows[size] = bench(size, a.runs, fgd, scratch)
             print(f"{size}: done", file=sys.stderr)
+        watch = watch_latency(fgd, scratch)
+        print("watch: done", file=sys.stderr)
+        biggest = max(rows.values(), key=lambda m: m["docs"])
+        screen = render(fgd, biggest["finished"])
+        print("render: done", file=sys.stderr)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     machine = f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB"
@@ -135,6 +191,16 @@ def main():
             ("validate faster than ingest", m["validate"] < m["fgd"]),
         ]
         out += ["", "Targets at 10k: " + "; ".join(f"{n}: {'PASS' if ok else 'MISS'}" for n, ok in targets)]
+    r, ip = watch["renamed"], watch["in_place"]
+    out += ["", f"Watch latency (`fgd watch`, quiet period {watch['quiet_ms']} ms, {watch['trials']} files each): "
+                f"renamed in: median {r[0]:.0f} ms, p95 {r[1]:.0f} ms (target p95 <= 250 ms: {'PASS' if r[1] <= 250 else 'MISS'}); "
+                f"written in place: median {ip[0]:.0f} ms, p95 {ip[1]:.0f} ms "
+                f"(target <= quiet + 200 = {watch['quiet_ms'] + 200} ms: {'PASS' if ip[1] <= watch['quiet_ms'] + 200 else 'MISS'})"]
+    out += ["", f"Dashboard (`fgd bench-render`, TestBackend 160x48, {screen['files']} files in the tree): "
+                f"first frame {screen['first_frame_ms']:.1f} ms (target <= 50: {'PASS' if screen['first_frame_ms'] <= 50 else 'MISS'}); "
+                f"frame p50 {screen['frame_p50_ms']:.2f} ms, p95 {screen['frame_p95_ms']:.2f} ms (target <= 2: {'PASS' if screen['frame_p95_ms'] <= 2 else 'MISS'}); "
+                f"key to frame p95 {screen['key_to_frame_p95_ms']:.2f} ms (target < 16: {'PASS' if screen['key_to_frame_p95_ms'] < 16 else 'MISS'}); "
+                f"full scan of the fabric {screen['scan_ms']:.0f} ms (in the background, after the first frame)"]
     text = "\n".join(out) + "\n"
     print(text)
     with open(a.out, "w") as f:

@@ -414,7 +414,15 @@ fn watch_classifies_files_as_they_arrive_and_reports_them_gone() {
     let (t, f) = fabric();
     write(&f.join("raw/before.yaml"), VPC1);
     let mut child = std::process::Command::new(fgd_bin())
-        .args(["watch", s(&f), "--json", "--quiet-ms", "200", "--count", "3"])
+        .args([
+            "watch",
+            s(&f),
+            "--json",
+            "--quiet-ms",
+            "200",
+            "--count",
+            "3",
+        ])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -423,13 +431,19 @@ fn watch_classifies_files_as_they_arrive_and_reports_them_gone() {
     next_event(&rx, "document-classified", "raw/before.yaml");
     next_event(&rx, "watching", "raw");
     // An atomic save: written elsewhere on the same file system, renamed in whole.
-    write(&t.path().join("staged.yaml"), VPC1.replace("vpc-1", "vpc-9"));
+    write(
+        &t.path().join("staged.yaml"),
+        VPC1.replace("vpc-1", "vpc-9"),
+    );
     std::fs::rename(t.path().join("staged.yaml"), f.join("raw/saved.yaml")).unwrap();
     let v = next_event(&rx, "document-classified", "raw/saved.yaml");
     assert_eq!(v["fate"], "managed", "{v}");
     assert_eq!(v["object"], "VPC/vpc-9", "{v}");
     // Written in place, broken: classified after the quiet period, with its line.
-    write(&f.join("raw/broken.yaml"), "kind: VPC\nmetadata:\n  name: x\n");
+    write(
+        &f.join("raw/broken.yaml"),
+        "kind: VPC\nmetadata:\n  name: x\n",
+    );
     let v = next_event(&rx, "document-classified", "raw/broken.yaml");
     assert_eq!(v["fate"], "unmanaged", "{v}");
     assert_eq!(v["code"], "missing-apiVersion", "{v}");

@@ -66,6 +66,13 @@ enum Command {
         #[arg(long)]
         count: Option<usize>,
     },
+    /// Measure the dashboard's first frame and frame times over a workspace (benchmark harness).
+    #[command(hide = true)]
+    BenchRender {
+        workspace: PathBuf,
+        #[arg(long, default_value_t = 300)]
+        frames: usize,
+    },
     /// Process raw/: Hedgehog objects to managed/, the rest to unmanaged/ with reasons.
     Ingest {
         fabric_dir: PathBuf,
@@ -268,6 +275,12 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             count,
         )
         .map_err(|e| (e, json)),
+        Command::BenchRender { workspace, frames } => {
+            let v = tui::bench::run(&workspace, frames)
+                .map_err(|e| (Error::Usage(format!("bench-render: {e}")), true))?;
+            println!("{v}");
+            Ok(Exit::Success)
+        }
         Command::Validate { paths, json } => {
             let mut r = Renderer::new(json, "validate");
             let s = ops::validate(&paths, &Default::default(), &mut r).map_err(|e| (e, json))?;

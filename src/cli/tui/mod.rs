@@ -2,6 +2,7 @@
 //! Parsing, scans and git run in background threads that report through the same channel.
 
 pub mod app;
+pub mod bench;
 pub mod model;
 pub mod view;
 
@@ -214,10 +215,9 @@ pub struct Options {
     pub quiet: Duration,
 }
 
-pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
-    let roots = model::discover(workspace);
-    // First frame at once: fabrics are listed empty and filled in by background scans.
-    let views = roots
+/// The runner's state before any scan: every fabric named, nothing counted yet.
+pub fn empty_views(roots: &[PathBuf]) -> Vec<model::FabricView> {
+    roots
         .iter()
         .map(|r| model::FabricView {
             name: r
@@ -231,8 +231,13 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             lock: None,
             watching: true,
         })
-        .collect();
-    let mut app = App::new(workspace.to_path_buf(), views, opts.read_only);
+        .collect()
+}
+
+pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
+    let roots = model::discover(workspace);
+    // First frame at once: fabrics are listed empty and filled in by background scans.
+    let mut app = App::new(workspace.to_path_buf(), empty_views(&roots), opts.read_only);
     let (tx, rx): (Sender<Msg>, Receiver<Msg>) = mpsc::channel();
     install_signal_handlers();
     let _guard = TerminalGuard::enter()
