@@ -453,3 +453,37 @@ fn watch_classifies_files_as_they_arrive_and_reports_them_gone() {
     // Read-only: nothing was ingested.
     assert!(!f.join("managed/vpcs").exists());
 }
+
+#[test]
+fn a_bad_dashboard_config_is_refused_naming_file_line_and_action() {
+    let (t, f) = fabric();
+    let cfg = t.path().join("config.toml");
+    write(
+        &cfg,
+        "quiet_ms = 200\n\n[keys]\ningest = \"i\"\nlaunch = \"l\"\n",
+    );
+    let r = fgd(&["dash", s(&f), "--config", s(&cfg)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("{}:5:1: unknown action \"launch\"", cfg.display())),
+        "{}",
+        r.stderr
+    );
+    // The same through FGD_CONFIG, and a bad workspace file names its line too.
+    let r = fgd_env(&["demo", "--no-ui"], &[("FGD_CONFIG", s(&cfg))]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    write(&cfg, "quiet_ms = 200\n");
+    write(
+        &t.path().join("fgd.toml"),
+        "fabrics = [\"fab\", \"nowhere\"]\n",
+    );
+    let r = fgd(&["dash", s(t.path()), "--config", s(&cfg)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("fgd.toml:1:19: fabric \"nowhere\": no such folder"),
+        "{}",
+        r.stderr
+    );
+}

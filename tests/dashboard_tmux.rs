@@ -20,6 +20,14 @@ impl Tmux {
         let name = format!("fgd-e2e-{}-{n}", std::process::id());
         let ok = Command::new("tmux")
             .args(["new-session", "-d", "-s", &name, "-x", "140", "-y", "40"])
+            // Explicit, since a running tmux server would hand its own environment to the pane:
+            // no operator config or log is read or written by the tests.
+            .arg("-e")
+            .arg(format!("HOME={}", home.display()))
+            .arg("-e")
+            .arg(format!("XDG_CONFIG_HOME={}/.config", home.display()))
+            .arg("-e")
+            .arg(format!("XDG_STATE_HOME={}/.local/state", home.display()))
             .arg(cmd)
             .env("HOME", home)
             .env("LANG", "C.UTF-8")
@@ -146,7 +154,9 @@ fn demo_ingest_live_fix_drop_push_and_quit_restore_the_terminal() {
     // Push the first fabric to the demo remote and see it confirmed.
     tm.keys(&["k", "k"]);
     tm.wait_for("dc1-leaf-spine files", WAIT);
-    tm.keys(&["P"]);
+    // By name on the command line, as an operator who forgot the key would.
+    tm.keys(&[":"]);
+    tm.keys(&["pus", "Tab", "Enter"]);
     tm.wait_for("and push", WAIT);
     tm.keys(&["y"]);
     tm.wait_for("done: pushed", WAIT);
@@ -164,6 +174,13 @@ fn demo_ingest_live_fix_drop_push_and_quit_restore_the_terminal() {
             .join("dc1-leaf-spine/managed/vpcs/tenant-a.yaml")
             .is_file(),
         "the push reached the remote"
+    );
+
+    // Every operation went to the log file too (the demo keeps it in its own folder).
+    let log = std::fs::read_to_string(demo.join("dash.log")).unwrap_or_default();
+    assert!(
+        log.contains("ingest dc1-leaf-spine started") && log.contains("push dc1-leaf-spine done"),
+        "{log}"
     );
 
     // Quit: the shell gets a normal terminal back.

@@ -88,17 +88,20 @@ pub fn create(base: Option<PathBuf>) -> Result<(PathBuf, Vec<PathBuf>), Error> {
     Ok((ws, fabrics))
 }
 
-pub fn run(dir: Option<PathBuf>, json: bool, no_ui: bool) -> Result<Exit, Error> {
+pub fn run(
+    dir: Option<PathBuf>,
+    json: bool,
+    no_ui: bool,
+    config: &super::config::Config,
+) -> Result<Exit, Error> {
     use std::io::IsTerminal;
     let (ws, fabrics) = create(dir)?;
     if !no_ui && !json && std::io::stdout().is_terminal() {
-        let code = super::tui::run(
-            &ws,
-            super::tui::Options {
-                read_only: false,
-                quiet: std::time::Duration::from_millis(300),
-            },
-        )?;
+        let mut opts = super::tui::Options::from_config(config);
+        // The demo touches nothing outside its folder: its log lives beside the workspace.
+        opts.log_file = ws.parent().map(|d| d.join("dash.log"));
+        opts.extra_fabrics.clear();
+        let code = super::tui::run(&ws, opts)?;
         // The terminal may be gone (hang-up): a failed print must not turn into a panic.
         let _ = writeln!(std::io::stdout(), "demo workspace kept at {}", ws.display());
         return Ok(code);

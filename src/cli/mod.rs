@@ -1,5 +1,6 @@
 //! Command-line front end. Thin: every command is one engine call plus rendering.
 
+pub(crate) mod config;
 pub(crate) mod demo;
 mod render;
 pub(crate) mod tui;
@@ -129,9 +130,13 @@ enum Command {
         /// Start with every action that changes something unbound.
         #[arg(long)]
         read_only: bool,
-        /// How long a file must hold still before it is classified, in milliseconds.
-        #[arg(long, default_value_t = 300)]
-        quiet_ms: u64,
+        /// How long a file must hold still before it is classified, in milliseconds
+        /// (default: the config's quiet_ms, else 300).
+        #[arg(long)]
+        quiet_ms: Option<u64>,
+        /// The config file (default: $XDG_CONFIG_HOME/fgd/config.toml if it exists).
+        #[arg(long, env = "FGD_CONFIG")]
+        config: Option<PathBuf>,
     },
     /// Create demo fabrics from the embedded assets in a temporary directory and ingest them.
     Demo {
@@ -143,6 +148,9 @@ enum Command {
         /// Ingest headlessly instead of opening the dashboard.
         #[arg(long)]
         no_ui: bool,
+        /// The config file for the dashboard's keys and theme (default: the XDG one if any).
+        #[arg(long, env = "FGD_CONFIG")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -222,6 +230,14 @@ pub fn main() -> Exit {
             e.exit()
         }
     }
+}
+
+/// The operator's config, or a usage error naming the file, line and what is wrong.
+fn load_config(
+    named: Option<&std::path::Path>,
+    json: bool,
+) -> Result<config::Config, (Error, bool)> {
+    config::load(named).map_err(|e| (Error::Usage(format!("config {e}")), json))
 }
 
 fn summary_exit(s: &Summary) -> Exit {
@@ -352,19 +368,33 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             r.done(&serde_json::json!({"event": "sync-finished", "report": rep}));
             Ok(summary_exit(&rep.ingest))
         }
-        Command::Demo { dir, json, no_ui } => demo::run(dir, json, no_ui).map_err(|e| (e, json)),
+        Command::Demo {
+            dir,
+            json,
+            no_ui,
+            config,
+        } => {
+            let cfg = load_config(config.as_deref(), json)?;
+            demo::run(dir, json, no_ui, &cfg).map_err(|e| (e, json))
+        }
         Command::Dash {
             workspace,
             read_only,
             quiet_ms,
+            config,
         } => {
+            let cfg = load_config(config.as_deref(), false)?;
             let ws = workspace.unwrap_or_else(|| PathBuf::from("."));
             let ws = std::fs::canonicalize(&ws)
                 .map_err(|e| (fgd::error::io("open workspace", &ws, e), false))?;
-            let opts = tui::Options {
-                read_only,
-                quiet: std::time::Duration::from_millis(quiet_ms),
-            };
+            let mut opts = tui::Options::from_config(&cfg);
+            opts.read_only |= read_only;
+            if let Some(ms) = quiet_ms {
+                opts.quiet = std::time::Duration::from_millis(ms);
+            }
+            if opts.log_file.is_none() {
+                opts.log_file = config::default_log_path();
+            }
             tui::run(&ws, opts).map_err(|e| (e, false))
         }
     }

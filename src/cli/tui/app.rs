@@ -12,110 +12,8 @@ use ratatui_textarea::TextArea;
 
 use super::model::{self, Detail, FabricView, FileEntry};
 
-/// Named actions: the same names serve keys, help and the headless CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Init,
-    Ingest,
-    Push,
-    Sync,
-    Move,
-    Adopt,
-    Plan,
-    Edit,
-    Filter,
-    Help,
-    NextPane,
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Quit,
-}
-
-/// Default keymap: (key, action, name, what it does, changes things).
-pub const KEYMAP: &[(char, Action, &str, &str, bool)] = &[
-    (
-        'I',
-        Action::Init,
-        "init",
-        "create or repair the fabric layout",
-        true,
-    ),
-    (
-        'i',
-        Action::Ingest,
-        "ingest",
-        "ingest raw/ into managed/ and unmanaged/",
-        true,
-    ),
-    (
-        'P',
-        Action::Push,
-        "push",
-        "commit the fabric and push it",
-        true,
-    ),
-    (
-        's',
-        Action::Sync,
-        "sync",
-        "fetch, integrate, ingest, commit, push",
-        true,
-    ),
-    (
-        'u',
-        Action::Move,
-        "move",
-        "move the selected file to unmanaged/ (asks why)",
-        true,
-    ),
-    (
-        'a',
-        Action::Adopt,
-        "adopt",
-        "send the selected unmanaged item back to raw/",
-        true,
-    ),
-    (
-        'e',
-        Action::Edit,
-        "edit",
-        "edit the selected file; Ctrl-S saves atomically, Esc leaves",
-        true,
-    ),
-    (
-        'd',
-        Action::Plan,
-        "plan",
-        "show the dry-run plan of an ingest",
-        false,
-    ),
-    (
-        '/',
-        Action::Filter,
-        "filter",
-        "filter the tree by a part of the path",
-        false,
-    ),
-    ('?', Action::Help, "help", "show or hide this help", false),
-    ('q', Action::Quit, "quit", "leave the dashboard", false),
-];
-
-fn key_action(key: &KeyEvent) -> Option<Action> {
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        return Some(Action::Quit);
-    }
-    match key.code {
-        KeyCode::Tab => Some(Action::NextPane),
-        KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
-        KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
-        KeyCode::PageUp => Some(Action::PageUp),
-        KeyCode::PageDown => Some(Action::PageDown),
-        KeyCode::Char(c) => KEYMAP.iter().find(|k| k.0 == c).map(|k| k.1),
-        _ => None,
-    }
-}
+pub use super::keymap::Action;
+use super::keymap::Keymap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -228,6 +126,8 @@ impl Editor {
 pub enum PromptFor {
     Filter,
     MoveReason,
+    /// The `:` line: the name of an action.
+    Command,
 }
 
 pub struct Prompt {
@@ -271,6 +171,9 @@ pub struct App {
     pub plan: Option<Vec<String>>,
     collecting_plan: bool,
     pending_reason: Option<String>,
+    pub keymap: Keymap,
+    /// Log lines not yet written to the log file (the runner drains them).
+    unlogged: Vec<String>,
 }
 
 const LOG_LINES: usize = 200;
@@ -298,6 +201,8 @@ impl App {
             plan: None,
             collecting_plan: false,
             pending_reason: None,
+            keymap: Keymap::default(),
+            unlogged: Vec::new(),
         };
         app.refilter();
         app
@@ -340,11 +245,13 @@ impl App {
         if self.log.len() == LOG_LINES {
             self.log.pop_front();
         }
+        self.unlogged.push(line.clone());
         self.log.push_back(line);
     }
 
-    fn mutating(a: Action) -> bool {
-        KEYMAP.iter().any(|k| k.1 == a && k.4)
+    /// The log lines added since the last call, for the log file.
+    pub fn take_unlogged(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.unlogged)
     }
 
     /// The confirmation question for an action, naming what it will touch.
@@ -438,12 +345,17 @@ impl App {
             if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
                 return self.start(action);
             }
-            self.note(format!("{action:?} cancelled").to_lowercase());
+            self.note(format!("{} cancelled", action.name()));
             return Vec::new();
         }
-        let Some(action) = key_action(&key) else {
+        let Some(action) = self.keymap.lookup(&key) else {
             return Vec::new();
         };
+        self.dispatch(action)
+    }
+
+    /// Run a named action, reached by its key or by name on the `:` line.
+    pub fn dispatch(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.help = !self.help,
@@ -463,13 +375,17 @@ impl App {
                     input: self.filter.clone(),
                 })
             }
-            a if self.read_only && Self::mutating(a) => {
-                self.note(format!("{a:?} is disabled: read-only mode").to_lowercase())
+            Action::Command => {
+                self.prompt = Some(Prompt {
+                    purpose: PromptFor::Command,
+                    input: String::new(),
+                })
+            }
+            a if self.read_only && a.mutating() => {
+                self.note(format!("{} is disabled: read-only mode", a.name()))
             }
             Action::Edit => self.open_editor(),
-            a if self.job.is_some() => {
-                self.note(format!("{a:?} waits: a job is running").to_lowercase())
-            }
+            a if self.job.is_some() => self.note(format!("{} waits: a job is running", a.name())),
             Action::Plan => {
                 self.plan = Some(Vec::new());
                 self.collecting_plan = true;
@@ -548,6 +464,16 @@ impl App {
             KeyCode::Backspace => {
                 p.input.pop();
             }
+            KeyCode::Tab if p.purpose == PromptFor::Command => {
+                // Completes a unique prefix to the action's name.
+                let typed = p.input.clone();
+                let mut names = Action::names()
+                    .into_iter()
+                    .filter(|n| n.starts_with(&typed));
+                if let (Some(only), None) = (names.next(), names.next()) {
+                    p.input = only.to_string();
+                }
+            }
             KeyCode::Char(c) => p.input.push(c),
             KeyCode::Enter => {
                 let (purpose, input) = (p.purpose, p.input.trim().to_string());
@@ -567,6 +493,15 @@ impl App {
                             self.confirm = Some((Action::Move, q));
                         }
                     }
+                    PromptFor::Command if input.is_empty() => {}
+                    PromptFor::Command => match Action::from_name(&input) {
+                        Some(Action::Command) => {}
+                        Some(a) => return self.dispatch(a),
+                        None => self.note(format!(
+                            "unknown action {input:?}: one of {}",
+                            Action::names().join(", ")
+                        )),
+                    },
                 }
             }
             _ => {}
@@ -588,11 +523,7 @@ impl App {
         } else {
             None
         };
-        let label = KEYMAP
-            .iter()
-            .find(|k| k.1 == action)
-            .map(|k| k.2)
-            .unwrap_or("job");
+        let label = action.name();
         self.job = Some(Job {
             action: label,
             fabric: name.clone(),

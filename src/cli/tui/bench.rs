@@ -26,6 +26,7 @@ pub fn run(workspace: &Path, frames: usize) -> Result<serde_json::Value, String>
     let theme = view::Theme {
         color: true,
         unicode: true,
+        palette: Default::default(),
     };
     let mut term = Terminal::new(TestBackend::new(160, 48)).map_err(|e| e.to_string())?;
     // The runner's order: list the fabrics, draw, then fill in by scans.

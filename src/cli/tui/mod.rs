@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod keymap;
 pub mod model;
 pub mod view;
 
@@ -213,6 +214,60 @@ pub struct Options {
     pub read_only: bool,
     /// How long a file must hold still before it is classified.
     pub quiet: Duration,
+    pub keymap: keymap::Keymap,
+    pub palette: view::Palette,
+    /// Fabrics listed besides the workspace's own (from the config).
+    pub extra_fabrics: Vec<PathBuf>,
+    /// Where the operations log is appended; never the terminal the UI draws on.
+    pub log_file: Option<PathBuf>,
+    /// The config file the settings came from, named in the log.
+    pub config: Option<PathBuf>,
+}
+
+impl Options {
+    pub fn from_config(c: &crate::cli::config::Config) -> Options {
+        Options {
+            read_only: c.read_only,
+            quiet: c.quiet,
+            keymap: c.keymap.clone(),
+            palette: c.palette,
+            extra_fabrics: c.fabrics.clone(),
+            log_file: c.log_file.clone(),
+            config: c.source.clone(),
+        }
+    }
+}
+
+/// The fabrics to show: the workspace's `fgd.toml` list, else every fabric found under it;
+/// then the config's extra fabrics.
+pub fn fabrics_of(workspace: &Path, extra: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    let mut roots = match crate::cli::config::workspace_fabrics(workspace) {
+        Ok(Some(listed)) => listed,
+        Ok(None) => model::discover(workspace),
+        Err(e) => return Err(Error::Usage(format!("workspace file {e}"))),
+    };
+    for f in extra {
+        if !roots.contains(f) {
+            roots.push(f.clone());
+        }
+    }
+    Ok(roots)
+}
+
+/// The operations log file, opened for appending; a file over 8 MiB is rotated to `.1` first.
+fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > 8 << 20) {
+        let mut old = path.as_os_str().to_owned();
+        old.push(".1");
+        std::fs::rename(path, old)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
 }
 
 /// The runner's state before any scan: every fabric named, nothing counted yet.
@@ -235,9 +290,26 @@ pub fn empty_views(roots: &[PathBuf]) -> Vec<model::FabricView> {
 }
 
 pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
-    let roots = model::discover(workspace);
+    let roots = fabrics_of(workspace, &opts.extra_fabrics)?;
     // First frame at once: fabrics are listed empty and filled in by background scans.
     let mut app = App::new(workspace.to_path_buf(), empty_views(&roots), opts.read_only);
+    app.keymap = opts.keymap.clone();
+    if let Some(c) = &opts.config {
+        app.note(format!("config: {}", c.display()));
+    }
+    let mut log_file = match &opts.log_file {
+        Some(p) => match open_log(p) {
+            Ok(f) => {
+                app.note(format!("log: {}", p.display()));
+                Some(f)
+            }
+            Err(e) => {
+                app.note(format!("log file {} unavailable: {e}", p.display()));
+                None
+            }
+        },
+        None => None,
+    };
     let (tx, rx): (Sender<Msg>, Receiver<Msg>) = mpsc::channel();
     install_signal_handlers();
     let _guard = TerminalGuard::enter()
@@ -246,7 +318,7 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
         .map_err(|e| fgd::error::io("open terminal", Path::new("/dev/tty"), e))?;
     spawn_input(tx.clone());
     let _watchers = watch(&roots, &tx);
-    let theme = view::Theme::from_env();
+    let theme = view::Theme::from_env(opts.palette);
     let mut scanner = Scanner {
         in_flight: vec![false; roots.len()],
         queued: vec![Some(Instant::now() - opts.quiet); roots.len()],
@@ -266,6 +338,11 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             let _ = out.flush();
             last_draw = Instant::now();
             dirty = false;
+        }
+        // The loop itself checks for a vanished terminal too: the input thread can be stuck
+        // inside crossterm's read on a hung-up pty and never report it.
+        if SIGNALLED.load(Ordering::SeqCst) || !terminal_alive() {
+            break;
         }
         // Wait for one message, then drain all that are pending before drawing once.
         let Ok(first) = rx.recv_timeout(Duration::from_millis(100)) else {
@@ -299,6 +376,13 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                 last_draw = Instant::now() - Duration::from_secs(1);
             }
             dirty |= !is_tick || app.job.is_some();
+        }
+        if let Some(f) = log_file.as_mut() {
+            let stamp = fgd::store::now_rfc3339();
+            for line in app.take_unlogged() {
+                // A full disk must not stop the dashboard; the pane still shows the line.
+                let _ = writeln!(f, "{stamp} {line}");
+            }
         }
         // A periodic full rescan catches anything a watcher missed.
         if last_full.elapsed() >= Duration::from_secs(30) {

@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use super::app::{App, Effect, Msg};
+use super::app::{Action, App, Effect, Msg};
 use super::{model, view};
 
 fn key(c: char) -> Msg {
@@ -69,6 +69,7 @@ fn screen(app: &App, w: u16, h: u16) -> String {
     let theme = view::Theme {
         color: false,
         unicode: true,
+        palette: Default::default(),
     };
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| view::draw(f, app, &theme)).unwrap();
@@ -329,6 +330,7 @@ fn frame_time_with_a_hundred_thousand_managed_files() {
     let theme = view::Theme {
         color: true,
         unicode: true,
+        palette: Default::default(),
     };
     let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
     let mut frames = Vec::new();
@@ -355,4 +357,54 @@ fn frame_time_with_a_hundred_thousand_managed_files() {
         "100k files, 160x48: frame median {:?} p95 {:?}; key to frame median {:?} p95 {:?}",
         frames[150], frames[285], keys[150], keys[285]
     );
+}
+
+#[test]
+fn the_command_line_runs_actions_by_name_with_completion() {
+    let (_t, mut app) = demo();
+    press(&mut app, key(':'));
+    for c in "ing".chars() {
+        press(&mut app, key(c));
+    }
+    assert!(screen(&app, 80, 24).contains(":ing_   ingest"));
+    press(&mut app, tab());
+    assert_eq!(
+        app.prompt.as_ref().map(|p| p.input.as_str()),
+        Some("ingest")
+    );
+    press(&mut app, code(KeyCode::Enter));
+    // The same path as the key: a confirmation naming the counts.
+    assert!(app
+        .confirm
+        .as_ref()
+        .is_some_and(|(a, q)| *a == Action::Ingest && q.contains("Ingest 6 raw file(s)")));
+    press(&mut app, key('n'));
+    press(&mut app, key(':'));
+    for c in "teleport".chars() {
+        press(&mut app, key(c));
+    }
+    press(&mut app, code(KeyCode::Enter));
+    let last = app.log.back().cloned().unwrap_or_default();
+    assert!(
+        last.contains("unknown action \"teleport\"") && last.contains("ingest"),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_remapped_keymap_drives_keys_footer_and_help() {
+    use super::keymap::{Key, Keymap};
+    let (_t, mut app) = demo();
+    app.keymap = Keymap::with(&[(Action::Ingest, vec![Key::parse("f5").unwrap()])]);
+    press(&mut app, key('i'));
+    assert!(app.confirm.is_none(), "i is no longer bound");
+    press(&mut app, code(KeyCode::F(5)));
+    assert!(app
+        .confirm
+        .as_ref()
+        .is_some_and(|(a, _)| *a == Action::Ingest));
+    press(&mut app, key('n'));
+    assert!(screen(&app, 160, 48).contains("f5 ingest"));
+    press(&mut app, key('?'));
+    assert!(screen(&app, 160, 48).contains(" f5      ingest"));
 }

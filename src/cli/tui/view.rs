@@ -8,7 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::app::{App, Pane, KEYMAP};
+use super::app::{App, Pane, PromptFor};
+use super::keymap::ACTIONS;
 use super::model::{FileState, Tree};
 
 /// Colours from the 16 ANSI ones (light and dark terminals alike), or none under NO_COLOR;
@@ -17,10 +18,60 @@ use super::model::{FileState, Tree};
 pub struct Theme {
     pub color: bool,
     pub unicode: bool,
+    pub palette: Palette,
+}
+
+/// Colours by role. The defaults are of the 16 ANSI colours, which the terminal's own theme
+/// maps, so they read on light and dark backgrounds alike; the config may change any role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Palette {
+    pub valid: Color,
+    pub invalid: Color,
+    pub unknown: Color,
+    pub pending: Color,
+    pub conflict: Color,
+    pub accent: Color,
+    pub warn: Color,
+    pub dim: Color,
+}
+
+impl Default for Palette {
+    fn default() -> Palette {
+        Palette {
+            valid: Color::Green,
+            invalid: Color::Red,
+            unknown: Color::DarkGray,
+            pending: Color::Yellow,
+            conflict: Color::Magenta,
+            accent: Color::Cyan,
+            warn: Color::Yellow,
+            dim: Color::DarkGray,
+        }
+    }
+}
+
+impl Palette {
+    pub const ROLES: &[&str] = &[
+        "valid", "invalid", "unknown", "pending", "conflict", "accent", "warn", "dim",
+    ];
+
+    pub fn role_mut(&mut self, role: &str) -> Option<&mut Color> {
+        Some(match role {
+            "valid" => &mut self.valid,
+            "invalid" => &mut self.invalid,
+            "unknown" => &mut self.unknown,
+            "pending" => &mut self.pending,
+            "conflict" => &mut self.conflict,
+            "accent" => &mut self.accent,
+            "warn" => &mut self.warn,
+            "dim" => &mut self.dim,
+            _ => return None,
+        })
+    }
 }
 
 impl Theme {
-    pub fn from_env() -> Theme {
+    pub fn from_env(palette: Palette) -> Theme {
         let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
             .iter()
@@ -30,6 +81,7 @@ impl Theme {
         Theme {
             color,
             unicode: l.contains("utf-8") || l.contains("utf8"),
+            palette,
         }
     }
 
@@ -43,11 +95,11 @@ impl Theme {
 
     fn state(&self, s: FileState) -> (&'static str, Style) {
         let (u, a, c) = match s {
-            FileState::Valid => ("✓", "+", Color::Green),
-            FileState::Invalid => ("✗", "x", Color::Red),
-            FileState::Unknown => ("?", "?", Color::DarkGray),
-            FileState::Pending => ("…", "~", Color::Yellow),
-            FileState::Conflict => ("!", "!", Color::Magenta),
+            FileState::Valid => ("✓", "+", self.palette.valid),
+            FileState::Invalid => ("✗", "x", self.palette.invalid),
+            FileState::Unknown => ("?", "?", self.palette.unknown),
+            FileState::Pending => ("…", "~", self.palette.pending),
+            FileState::Conflict => ("!", "!", self.palette.conflict),
         };
         (if self.unicode { u } else { a }, self.fg(c))
     }
@@ -60,7 +112,7 @@ impl Theme {
             b.border_set(ASCII_BORDER)
         };
         if focused {
-            b.border_style(self.fg(Color::Cyan).add_modifier(Modifier::BOLD))
+            b.border_style(self.fg(self.palette.accent).add_modifier(Modifier::BOLD))
         } else {
             b
         }
@@ -140,14 +192,26 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     log(f, rows[3], app, theme);
     match &app.prompt {
         Some(p) => {
-            let label = match p.purpose {
-                super::app::PromptFor::Filter => {
-                    "filter (Enter applies, empty clears, Esc cancels)"
+            let text = match p.purpose {
+                PromptFor::Filter => format!(
+                    " filter (Enter applies, empty clears, Esc cancels): {}_",
+                    p.input
+                ),
+                PromptFor::MoveReason => {
+                    format!(" why stop managing it? (Enter, Esc cancels): {}_", p.input)
                 }
-                super::app::PromptFor::MoveReason => "why stop managing it? (Enter, Esc cancels)",
+                PromptFor::Command => {
+                    // The names that still match what was typed, as a completion hint.
+                    let hint: Vec<&str> = ACTIONS
+                        .iter()
+                        .map(|i| i.name)
+                        .filter(|n| n.starts_with(p.input.as_str()))
+                        .collect();
+                    format!(":{}_   {}", p.input, hint.join(" "))
+                }
             };
             f.render_widget(
-                Paragraph::new(format!(" {label}: {}_", p.input)).style(theme.fg(Color::Yellow)),
+                Paragraph::new(text).style(theme.fg(theme.palette.warn)),
                 rows[4],
             );
         }
@@ -215,11 +279,17 @@ fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
     } else {
         "saved"
     };
-    let mut lines: Vec<Line> = vec![Line::styled(state, theme.fg(Color::Yellow)), Line::from("")];
+    let mut lines: Vec<Line> = vec![
+        Line::styled(state, theme.fg(theme.palette.warn)),
+        Line::from(""),
+    ];
     lines.extend(ed.fates.iter().map(|l| fate_line(theme, l)));
     if !ed.status.is_empty() {
         lines.push(Line::from(""));
-        lines.push(Line::styled(ed.status.clone(), theme.fg(Color::Yellow)));
+        lines.push(Line::styled(
+            ed.status.clone(),
+            theme.fg(theme.palette.warn),
+        ));
     }
     f.render_widget(
         Paragraph::new(lines)
@@ -232,9 +302,9 @@ fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
 /// A document's verdict: red when it would go to unmanaged, green when managed.
 fn fate_line(theme: &Theme, text: &str) -> Line<'static> {
     let style = if text.contains("UNMANAGED") {
-        theme.fg(Color::Red)
+        theme.fg(theme.palette.invalid)
     } else {
-        theme.fg(Color::Green)
+        theme.fg(theme.palette.valid)
     };
     Line::styled(text.to_string(), style)
 }
@@ -243,7 +313,7 @@ fn header(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
     let ro = if app.read_only { "  [read-only]" } else { "" };
     let text = format!(" fgd  {}{ro}", app.workspace.display());
     f.render_widget(
-        Paragraph::new(text).style(theme.fg(Color::Cyan).add_modifier(Modifier::BOLD)),
+        Paragraph::new(text).style(theme.fg(theme.palette.accent).add_modifier(Modifier::BOLD)),
         r,
     );
 }
@@ -270,7 +340,7 @@ fn fabrics(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
             Span::styled(
                 format!("bad {}", c.invalid),
                 if c.invalid > 0 {
-                    theme.fg(Color::Red)
+                    theme.fg(theme.palette.invalid)
                 } else {
                     Style::default()
                 },
@@ -296,7 +366,7 @@ fn fabrics(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
             (None, true) => " watching".into(),
             (None, false) => " idle".into(),
         };
-        lines.push(Line::styled(state, theme.fg(Color::DarkGray)));
+        lines.push(Line::styled(state, theme.fg(theme.palette.dim)));
     }
     f.render_widget(
         Paragraph::new(lines).block(theme.block(" fabrics ", app.pane == Pane::Fabrics)),
@@ -390,7 +460,7 @@ fn detail(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
         let marked = d.marked.contains(&n);
         let style = if marked {
             theme
-                .fg(Color::Red)
+                .fg(theme.palette.invalid)
                 .add_modifier(Modifier::BOLD | Modifier::REVERSED)
         } else {
             Style::default()
@@ -444,28 +514,45 @@ fn log(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
 }
 
 fn footer(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
-    let keys: Vec<String> = KEYMAP
+    // The actions that have a key, as bound now: the way out and to help first, so they fit
+    // at 80 columns; movement is in the help.
+    use super::keymap::Action as A;
+    let first = [A::Help, A::Quit, A::Command];
+    let moves = [A::NextPane, A::Up, A::Down, A::PageUp, A::PageDown];
+    let keys: Vec<String> = first
         .iter()
-        .filter(|k| !(app.read_only && k.4))
-        .map(|k| format!("{} {}", k.0, k.2))
+        .filter_map(|a| ACTIONS.iter().find(|i| i.action == *a))
+        .chain(
+            ACTIONS
+                .iter()
+                .filter(|i| !first.contains(&i.action) && !moves.contains(&i.action)),
+        )
+        .filter(|i| !(app.read_only && i.mutating))
+        .filter_map(|i| {
+            let k = app.keymap.keys_of(i.action);
+            k.first().map(|k| format!("{k} {}", i.name))
+        })
         .collect();
-    let text = format!(" {}  Tab pane  j/k move", keys.join("  "));
-    f.render_widget(Paragraph::new(text).style(theme.fg(Color::DarkGray)), r);
+    let text = format!(" {}", keys.join("  "));
+    f.render_widget(Paragraph::new(text).style(theme.fg(theme.palette.dim)), r);
 }
 
 fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut lines = vec![Line::from("Keys (from the live keymap):"), Line::from("")];
-    for (key, _, name, what, mutating) in KEYMAP {
-        let off = if app.read_only && *mutating {
+    let mut lines = vec![Line::from("Keys, as bound now:")];
+    for i in ACTIONS {
+        let off = if app.read_only && i.mutating {
             "  (disabled: read-only)"
         } else {
             ""
         };
-        lines.push(Line::from(format!("  {key}  {name:<8} {what}{off}")));
+        let keys = app.keymap.label(i.action);
+        let keys = if keys.is_empty() { "-".into() } else { keys };
+        lines.push(Line::from(format!(
+            " {keys:<7} {:<10} {}{off}",
+            i.name, i.help
+        )));
     }
-    lines.push(Line::from(
-        "  Tab      cycle panes; j/k or arrows move; PgUp/PgDn page",
-    ));
+    lines.push(Line::from(" Any action also runs by name on the : line."));
     let states: Vec<String> = [
         (FileState::Valid, "valid"),
         (FileState::Invalid, "invalid"),
@@ -477,7 +564,7 @@ fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .map(|(st, name)| format!("{} {name}", theme.state(*st).0))
     .collect();
     lines.push(Line::from(format!("States: {}", states.join("  "))));
-    let w = 70.min(area.width - 2);
+    let w = 76.min(area.width - 2);
     let h = (lines.len() as u16 + 2).min(area.height - 2);
     let r = Rect {
         x: (area.width - w) / 2,
