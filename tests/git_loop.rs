@@ -196,6 +196,15 @@ fn round_trip(w: &World, bare: &Path, url: &str, env: &[(&str, &str)], label: &s
     );
     write(&fab.join("raw/tenants.yaml"), format!("{VPC1}---\n{VPC2}"));
     ok(&w.fgd(&["ingest", s(&fab)], env), "ingest");
+    // The dry run shows the patch and sends nothing.
+    let r = w.fgd(&["push", s(&fab), "--dry-run"], env);
+    ok(&r, "push --dry-run");
+    assert!(
+        r.stdout.contains("managed/vpcs/vpc-1.yaml") && r.stdout.contains("+kind: VPC"),
+        "{}",
+        r.stdout
+    );
+    assert!(!w.fresh(bare).join("managed/vpcs/vpc-1.yaml").exists());
     let t = Instant::now();
     let r = w.fgd(&["push", s(&fab), "--json"], env);
     let push_ms = t.elapsed().as_millis();

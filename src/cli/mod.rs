@@ -113,6 +113,9 @@ enum Command {
         /// Commit message (default: a summary of the changes).
         #[arg(long)]
         message: Option<String>,
+        /// Print the patch that would be committed; commit and push nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[arg(long)]
         json: bool,
     },
@@ -347,8 +350,30 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
         }
         Command::Push {
             fabric_dir,
+            git: _,
+            message: _,
+            dry_run: true,
+            json,
+        } => {
+            let fab = fabric::Fabric::open(&fabric_dir).map_err(|e| (e, json))?;
+            let lines = fgd::git::pending_diff(&fab, usize::MAX).map_err(|e| (e.into(), json))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"event": "push-plan", "diff": lines})
+                );
+            } else {
+                for l in lines {
+                    println!("{l}");
+                }
+            }
+            Ok(Exit::Success)
+        }
+        Command::Push {
+            fabric_dir,
             git,
             message,
+            dry_run: false,
             json,
         } => {
             let mut r = Renderer::new(json, "push");

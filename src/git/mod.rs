@@ -242,6 +242,123 @@ fn fabric_files(fr: &FabricRepo, fabric: &Fabric) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// What `push` would commit now, as a patch: HEAD's tree against the tree `commit_fabric`
+/// would build from the fabric's files. Read-only for the working copy and its index (blobs
+/// and trees are written to the object store, as `git add` would; unreferenced, gc takes them).
+/// At most `max_lines` lines of patch, then a line saying how many more there are.
+pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
+    let fr = FabricRepo::open(fabric, &GitOptions::default())?;
+    let repo = &fr.repo;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| GitError::Setup("the repository is bare".into()))?
+        .to_path_buf();
+    let head = fr.head();
+    let old_tree = head.as_ref().and_then(|h| h.tree().ok());
+    let mut scratch = git2::Index::new().map_err(local("build tree"))?;
+    if let Some(t) = &old_tree {
+        scratch.read_tree(t).map_err(local("build tree"))?;
+    }
+    if fr.prefix.is_empty() {
+        scratch.clear().map_err(local("build tree"))?;
+    } else {
+        scratch
+            .remove_dir(Path::new(&fr.prefix), 0)
+            .map_err(local("build tree"))?;
+    }
+    for f in fabric_files(&fr, fabric)? {
+        let path = workdir.join(&f);
+        let meta = std::fs::symlink_metadata(&path)
+            .map_err(|e| GitError::Setup(format!("{}: {e}", path.display())))?;
+        let id = repo.blob_path(&path).map_err(local("hash file"))?;
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if meta.permissions().mode() & 0o111 != 0 {
+            0o100755
+        } else {
+            0o100644
+        };
+        scratch
+            .add(&git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode,
+                uid: 0,
+                gid: 0,
+                file_size: meta.len() as u32,
+                id,
+                flags: 0,
+                flags_extended: 0,
+                path: f.into_bytes(),
+            })
+            .map_err(local("build tree"))?;
+    }
+    let tree_id = scratch.write_tree_to(repo).map_err(local("write tree"))?;
+    let tree = repo.find_tree(tree_id).map_err(local("read tree"))?;
+    let diff = repo
+        .diff_tree_to_tree(old_tree.as_ref(), Some(&tree), None)
+        .map_err(local("diff"))?;
+    let mut out = Vec::new();
+    if let Ok(st) = diff.stats() {
+        out.push(format!(
+            "{} file(s) changed, {} insertion(s)(+), {} deletion(s)(-) against {}",
+            st.files_changed(),
+            st.insertions(),
+            st.deletions(),
+            head.as_ref()
+                .map(|h| h.id().to_string()[..10].to_string())
+                .unwrap_or_else(|| "an empty history".into())
+        ));
+    }
+    // managed/ first: that is what Argo CD and Flux will apply; then the rest of the tree,
+    // fgd's own records last.
+    let group = |p: &str| {
+        let inner = match fr.prefix.as_str() {
+            "" => p,
+            pre => p.strip_prefix(pre).map_or(p, |r| r.trim_start_matches('/')),
+        };
+        if inner.starts_with(crate::fabric::MANAGED) {
+            0
+        } else if inner.starts_with(crate::fabric::HNP) {
+            2
+        } else {
+            1
+        }
+    };
+    let mut files: std::collections::BTreeMap<(u8, String), Vec<String>> = Default::default();
+    diff.print(git2::DiffFormat::Patch, |delta, _, line| {
+        let path = delta
+            .new_file()
+            .path()
+            .or(delta.old_file().path())
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(line.content());
+        let text = text.trim_end_matches('\n');
+        let lines = files.entry((group(&path), path)).or_default();
+        match line.origin() {
+            c @ ('+' | '-' | ' ') => lines.push(format!("{c}{text}")),
+            // File headers come as one piece: diff --git, mode, index, ---, +++.
+            _ => lines.extend(text.lines().map(str::to_string)),
+        }
+        true
+    })
+    .map_err(local("diff"))?;
+    let mut more = 0usize;
+    for line in files.into_values().flatten() {
+        if out.len() >= max_lines {
+            more += 1;
+        } else {
+            out.push(line);
+        }
+    }
+    if more > 0 {
+        out.push(format!("... {more} more line(s)"));
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Committed {
     pub commit: String,

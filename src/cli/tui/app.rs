@@ -30,6 +30,8 @@ pub enum Msg {
     Engine(Event),
     JobFinished(Result<String, String>),
     Scanned(usize, Box<FabricView>),
+    /// The patch a push would commit, for the plan view (or why there is none).
+    Diff(Result<Vec<String>, String>),
     /// Something changed under a fabric's raw/; true when it arrived whole (a rename).
     Changed(usize, bool),
     Tick,
@@ -51,6 +53,8 @@ pub enum Effect {
     Run(JobSpec),
     /// Rescan a fabric: at once when true, else after the quiet period.
     Rescan(usize, bool),
+    /// Compute what a push of this fabric would commit.
+    Diff(PathBuf),
 }
 
 /// Editing one file in place; validation re-runs on every change.
@@ -169,6 +173,8 @@ pub struct App {
     /// Indexes into the selected fabric's files that pass the filter.
     pub visible: Vec<usize>,
     pub plan: Option<Vec<String>>,
+    /// Shown under the plan: the patch a push would commit now.
+    pub diff: Option<Result<Vec<String>, String>>,
     collecting_plan: bool,
     pending_reason: Option<String>,
     pub keymap: Keymap,
@@ -199,6 +205,7 @@ impl App {
             filter: String::new(),
             visible: Vec::new(),
             plan: None,
+            diff: None,
             collecting_plan: false,
             pending_reason: None,
             keymap: Keymap::default(),
@@ -325,6 +332,11 @@ impl App {
                 }
             }
             Msg::Changed(i, complete) => return vec![Effect::Rescan(i, complete)],
+            Msg::Diff(d) => {
+                if self.plan.is_some() {
+                    self.diff = Some(d);
+                }
+            }
         }
         Vec::new()
     }
@@ -339,6 +351,7 @@ impl App {
         }
         if self.plan.is_some() && !self.collecting_plan {
             self.plan = None; // any key closes the plan view
+            self.diff = None;
             return Vec::new();
         }
         if let Some((action, _)) = self.confirm.take() {
@@ -388,8 +401,12 @@ impl App {
             a if self.job.is_some() => self.note(format!("{} waits: a job is running", a.name())),
             Action::Plan => {
                 self.plan = Some(Vec::new());
+                self.diff = None;
                 self.collecting_plan = true;
-                return self.start(Action::Plan);
+                let root = self.fabric().map(|f| f.root.clone());
+                let mut effects = self.start(Action::Plan);
+                effects.extend(root.map(Effect::Diff));
+                return effects;
             }
             Action::Move => match self.selected_file().map(|f| f.tree) {
                 Some(model::Tree::Raw) | Some(model::Tree::Managed) => {

@@ -174,6 +174,11 @@ pub fn perform(spec: JobSpec, sink: &mut dyn fgd::event::Sink) -> Result<String,
     result.map_err(|e| e.to_string())
 }
 
+/// What a push of the fabric would commit, as patch lines for the plan view.
+pub fn diff_of(root: PathBuf) -> Result<Vec<String>, String> {
+    fgd::git::pending_diff(&fgd::fabric::Fabric { root }, 2000).map_err(|e| e.to_string())
+}
+
 fn run_job(spec: JobSpec, tx: Sender<Msg>) {
     std::thread::spawn(move || {
         let result = perform(spec, &mut |e: Event| {
@@ -362,6 +367,12 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             for effect in app.update(msg) {
                 match effect {
                     Effect::Run(spec) => run_job(spec, tx.clone()),
+                    Effect::Diff(root) => {
+                        let tx = tx.clone();
+                        std::thread::spawn(move || {
+                            let _ = tx.send(Msg::Diff(diff_of(root)));
+                        });
+                    }
                     Effect::Rescan(i, now) => scanner.request(
                         i,
                         if now {

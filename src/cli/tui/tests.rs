@@ -31,6 +31,7 @@ fn press(app: &mut App, msg: Msg) {
                 }
                 queue.extend(app.update(Msg::JobFinished(result)));
             }
+            Effect::Diff(root) => queue.extend(app.update(Msg::Diff(super::diff_of(root)))),
             Effect::Rescan(i, _) => {
                 let root = app.fabrics[i].root.clone();
                 queue.extend(app.update(Msg::Scanned(i, Box::new(model::scan(&root)))));
@@ -407,4 +408,41 @@ fn a_remapped_keymap_drives_keys_footer_and_help() {
     assert!(screen(&app, 160, 48).contains("f5 ingest"));
     press(&mut app, key('?'));
     assert!(screen(&app, 160, 48).contains(" f5      ingest"));
+}
+
+#[test]
+fn the_plan_view_shows_the_diff_a_push_would_commit_without_committing() {
+    let (_t, mut app) = demo();
+    let root = app.fabrics[0].root.clone();
+    let repo = git2::Repository::discover(&root).unwrap();
+    let head = repo.head().unwrap().target();
+    press(&mut app, key('d'));
+    assert!(
+        matches!(&app.diff, Some(Ok(d)) if d.len() <= 1),
+        "the demo starts pushed: {:?}",
+        app.diff
+    );
+    let s = screen(&app, 160, 48);
+    assert!(s.contains("nothing to commit"), "{s}");
+    press(&mut app, key('x'));
+    press(&mut app, key('i'));
+    press(&mut app, key('y'));
+    press(&mut app, key('d'));
+    let diff = match &app.diff {
+        Some(Ok(d)) => d.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(diff[0].contains("file(s) changed"), "{diff:?}");
+    assert!(
+        diff.iter()
+            .any(|l| l.contains("+++ b/dc1-leaf-spine/managed/vpcs/tenant-a.yaml")),
+        "{diff:?}"
+    );
+    assert!(diff.iter().any(|l| l == "+kind: VPC"), "{diff:?}");
+    let s = screen(&app, 160, 48);
+    assert!(
+        s.contains("push would commit:") && s.contains("+++ b/dc1-leaf-spine/managed/"),
+        "{s}"
+    );
+    assert_eq!(repo.head().unwrap().target(), head, "nothing was committed");
 }

@@ -226,24 +226,70 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             width: w,
             height: h,
         };
-        let mut lines: Vec<Line> = plan
-            .iter()
-            .take(h as usize - 3)
-            .map(|l| Line::from(l.clone()))
-            .collect();
-        if plan.len() > lines.len() {
-            lines.push(Line::from(format!(
-                "... and {} more",
-                plan.len() - lines.len()
-            )));
-        }
-        if plan.is_empty() {
-            lines.push(Line::from("(computing the plan, or nothing to do)"));
+        // The ingest plan on top, what a push would commit below; each gets half the rows
+        // when both have more than fits.
+        let room = h as usize - 2;
+        let diff: Vec<Line> = match &app.diff {
+            None => vec![Line::from("(computing the diff)")],
+            Some(Err(e)) => vec![Line::styled(
+                format!("no diff: {e}"),
+                theme.fg(theme.palette.dim),
+            )],
+            Some(Ok(d)) if d.len() <= 1 => vec![Line::from("nothing to commit")],
+            Some(Ok(d)) => d
+                .iter()
+                .map(|l| {
+                    let style = if l.starts_with('+') {
+                        theme.fg(theme.palette.valid)
+                    } else if l.starts_with('-') {
+                        theme.fg(theme.palette.invalid)
+                    } else if l.starts_with("@@") || l.starts_with("diff ") {
+                        theme.fg(theme.palette.accent)
+                    } else {
+                        Style::default()
+                    };
+                    Line::styled(l.clone(), style)
+                })
+                .collect(),
+        };
+        let plan_lines: Vec<Line> = if plan.is_empty() {
+            vec![Line::from("(computing the plan, or nothing to do)")]
+        } else {
+            plan.iter().map(|l| Line::from(l.clone())).collect()
+        };
+        // Each section has a header line; the plan gets at least half when both overflow.
+        let diff_need = diff.len() + 1;
+        let plan_budget = if plan_lines.len() + 1 + diff_need <= room {
+            plan_lines.len() + 1
+        } else {
+            (room / 2).max(room.saturating_sub(diff_need)).max(3)
+        };
+        let diff_budget = room.saturating_sub(plan_budget);
+        let header = |t: &'static str| {
+            Line::styled(
+                t,
+                theme.fg(theme.palette.accent).add_modifier(Modifier::BOLD),
+            )
+        };
+        let clip = |mut body: Vec<Line<'static>>, budget: usize| {
+            // Room for the header; a last line says how much did not fit.
+            let fits = budget.saturating_sub(1);
+            if body.len() > fits {
+                let more = body.len() - fits.saturating_sub(1);
+                body.truncate(fits.saturating_sub(1));
+                body.push(Line::from(format!("... and {more} more line(s)")));
+            }
+            body
+        };
+        let mut lines = vec![header("ingest would (nothing changes now):")];
+        lines.extend(clip(plan_lines, plan_budget));
+        if diff_budget > 0 {
+            lines.push(header("push would commit:"));
+            lines.extend(clip(diff, diff_budget));
         }
         f.render_widget(Clear, r);
         f.render_widget(
-            Paragraph::new(lines)
-                .block(theme.block(" dry-run plan: nothing changes (any key closes) ", true)),
+            Paragraph::new(lines).block(theme.block(" plan and diff (any key closes) ", true)),
             r,
         );
     }
