@@ -270,6 +270,9 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
     });
     let mut batch = Batch::new();
     let mut dirs = std::collections::HashSet::new();
+    // Folders a write needs that do not exist yet the batch stages whole and renames in at
+    // commit (preflight checked the existing part of every chain); staged moves, after the
+    // commit, get theirs made here.
     let mut ensure_parent = |p: &Path| -> Result<()> {
         if let Some(parent) = p.parent() {
             if dirs.insert(parent.to_path_buf()) {
@@ -283,7 +286,6 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
         if let (Some(archive), Some(bytes)) = (&s.archive, b) {
             let p = safe_join(fabric, archive)?;
             if !done(&p, &s.sha256) {
-                ensure_parent(&p)?;
                 batch.stage_write(&p, bytes)?;
             }
         }
@@ -313,7 +315,6 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
         };
         let p = safe_join(fabric, &w.path)?;
         if !done(&p, &w.sha256) {
-            ensure_parent(&p)?;
             batch.stage_write(&p, &bytes)?;
         }
         if (i + 1) % 1000 == 0 {

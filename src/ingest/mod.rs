@@ -661,9 +661,13 @@ impl Targets {
         let path = fabric.path(rel);
         if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
             let names = self.listed.entry(dir.to_path_buf()).or_insert_with(|| {
-                std::fs::read_dir(dir)
-                    .ok()
-                    .map(|es| es.flatten().map(|e| e.file_name()).collect())
+                match std::fs::read_dir(dir) {
+                    Ok(es) => Some(es.flatten().map(|e| e.file_name()).collect()),
+                    // No folder yet: nothing in it exists.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(HashSet::new()),
+                    // Unreadable: ask about each file instead.
+                    Err(_) => None,
+                }
             });
             if names.as_ref().is_some_and(|n| !n.contains(name)) {
                 return Change::Create;

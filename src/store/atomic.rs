@@ -117,6 +117,18 @@ pub struct Batch {
     devices: Vec<(u64, std::fs::File)>,
     /// Folders already seen: their files share a file system, so one fstat per folder.
     folders: std::collections::HashSet<PathBuf>,
+    /// Folders that did not exist: filled under a temp name beside them, with the files' own
+    /// names, and renamed into place whole at commit (one rename, not one per file).
+    /// (final folder -> temp folder)
+    fresh: std::collections::HashMap<PathBuf, PathBuf>,
+    /// Fresh folders in creation order, for the commit.
+    fresh_order: Vec<PathBuf>,
+    /// Every folder inside a fresh one (and the fresh ones): where its files go meanwhile.
+    staged_at: std::collections::HashMap<PathBuf, PathBuf>,
+    /// Files written inside staged folders.
+    staged_files: usize,
+    /// Folders found to exist, so each is asked about once.
+    existing: std::collections::HashSet<PathBuf>,
     committed: bool,
 }
 
@@ -135,7 +147,30 @@ impl Batch {
     }
 
     /// Write `bytes` to a temp beside `target` now (no fsync); it replaces `target` at commit.
+    /// When `target`'s folder does not exist yet (its parent must), the folder is staged
+    /// whole under a temp name and appears, with all its files, at commit.
     pub fn stage_write(&mut self, target: &Path, bytes: &[u8]) -> Result<()> {
+        let dir = parent_dir(target);
+        if let Some(staged) = self.staged_dir(dir)? {
+            let name = target.file_name().ok_or_else(|| {
+                err(
+                    "write",
+                    target,
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
+                )
+            })?;
+            let path = staged.join(name);
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o644)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(&path)
+                .map_err(|e| err("create", &path, e))?;
+            self.staged_files += 1;
+            f.write_all(bytes).map_err(|e| err("write", &path, e))?;
+            return Ok(());
+        }
         let (tmp, f) = write_temp(target, bytes)?;
         // Record the temp before anything else can fail, so Drop cleans it up.
         self.writes.push((tmp.clone(), target.to_path_buf()));
@@ -150,6 +185,75 @@ impl Batch {
         Ok(())
     }
 
+    /// Where files for `dir` go until the commit: None when `dir` exists, else its place in a
+    /// staged tree. The first missing folder of the chain is staged under a temp name beside
+    /// it; the folders below it are made inside that temp folder.
+    fn staged_dir(&mut self, dir: &Path) -> Result<Option<PathBuf>> {
+        if self.existing.contains(dir) {
+            return Ok(None);
+        }
+        if let Some(s) = self.staged_at.get(dir) {
+            return Ok(Some(s.clone()));
+        }
+        match std::fs::symlink_metadata(dir) {
+            Ok(_) => {
+                self.existing.insert(dir.to_path_buf());
+                return Ok(None);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(err("inspect", dir, e)),
+        }
+        let Some(name) = dir.file_name() else {
+            return Ok(None);
+        };
+        let staged = match self.staged_dir(parent_dir(dir))? {
+            Some(parent) => {
+                let here = parent.join(name);
+                match std::fs::create_dir(&here) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => return Err(err("create folder", &here, e)),
+                }
+                here
+            }
+            None => self.stage_folder(dir)?,
+        };
+        self.staged_at.insert(dir.to_path_buf(), staged.clone());
+        Ok(Some(staged))
+    }
+
+    /// Create the temp folder that becomes `dir` at commit.
+    fn stage_folder(&mut self, dir: &Path) -> Result<PathBuf> {
+        let parent = parent_dir(dir);
+        for _ in 0..100 {
+            let n = SEQ.fetch_add(1, Ordering::Relaxed);
+            let tmp = parent.join(format!("{TEMP_PREFIX}{}-{n}", pid()));
+            match std::fs::create_dir(&tmp) {
+                Ok(()) => {
+                    let f = std::fs::OpenOptions::new()
+                        .read(true)
+                        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                        .open(&tmp)
+                        .map_err(|e| err("open folder", &tmp, e))?;
+                    let dev = f.metadata().map_err(|e| err("inspect", &tmp, e))?.dev();
+                    if !self.devices.iter().any(|(d, _)| *d == dev) {
+                        self.devices.push((dev, f));
+                    }
+                    self.fresh.insert(dir.to_path_buf(), tmp.clone());
+                    self.fresh_order.push(dir.to_path_buf());
+                    return Ok(tmp);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(err("create folder", &tmp, e)),
+            }
+        }
+        Err(err(
+            "create folder",
+            dir,
+            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free temp name"),
+        ))
+    }
+
     /// An existing file moved as it is, during commit after the writes. rename(2) on one file
     /// system; across file systems, copy durably then remove the source.
     pub fn stage_rename(&mut self, from: &Path, to: &Path) {
@@ -162,7 +266,7 @@ impl Batch {
     }
 
     fn make_temps_durable(&self) -> Result<()> {
-        if self.writes.is_empty() {
+        if self.writes.is_empty() && self.fresh.is_empty() {
             return Ok(());
         }
         // SAFETY: syncfs only reads the descriptor, which the File keeps open.
@@ -181,6 +285,21 @@ impl Batch {
                 .open(tmp)
                 .map_err(|e| err("open", tmp, e))?;
             f.sync_data().map_err(|e| err("sync", tmp, e))?;
+        }
+        for staged in self.staged_at.values() {
+            for e in std::fs::read_dir(staged).map_err(|e| err("list", staged, e))? {
+                let e = e.map_err(|e| err("list", staged, e))?;
+                if e.file_type().is_ok_and(|t| t.is_file()) {
+                    let p = e.path();
+                    let f = std::fs::OpenOptions::new()
+                        .read(true)
+                        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                        .open(&p)
+                        .map_err(|e| err("open", &p, e))?;
+                    f.sync_data().map_err(|e| err("sync", &p, e))?;
+                }
+            }
+            sync_dir(staged)?;
         }
         Ok(())
     }
@@ -206,6 +325,17 @@ impl Batch {
             failpoint(BATCH_MID_RENAME);
         }
         self.writes.clear();
+        // Fresh folders appear whole; a folder that appeared meanwhile is not overwritten
+        // (rename(2) refuses a non-empty one) and the batch fails, its temps swept later.
+        for dir in std::mem::take(&mut self.fresh_order) {
+            let Some(staged) = self.fresh.get(&dir) else {
+                continue;
+            };
+            std::fs::rename(staged, &dir).map_err(|e| err("rename", &dir, e))?;
+            self.fresh.remove(&dir);
+            dirs.insert(parent_dir(&dir).to_path_buf());
+        }
+        stats.files_written += self.staged_files;
         for (from, to) in &self.renames {
             match std::fs::rename(from, to) {
                 Ok(()) => {}
@@ -268,6 +398,10 @@ impl Drop for Batch {
         if !self.committed {
             for (tmp, _) in &self.writes {
                 let _ = std::fs::remove_file(tmp);
+            }
+            for staged in self.fresh.values() {
+                // Only fgd's own temp folder, created empty by this batch: never a symlink.
+                let _ = std::fs::remove_dir_all(staged);
             }
         }
     }
@@ -333,7 +467,18 @@ pub fn sweep_temp_files(dir: &Path) -> Result<usize> {
             let ft = entry
                 .file_type()
                 .map_err(|e| err("inspect", &entry.path(), e))?;
-            if ft.is_dir() {
+            let temp_name = entry
+                .file_name()
+                .as_bytes()
+                .starts_with(TEMP_PREFIX.as_bytes());
+            if ft.is_dir() && temp_name {
+                // A folder a killed batch was filling: none of it was ever visible.
+                match std::fs::remove_dir_all(entry.path()) {
+                    Ok(()) => n += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(err("remove", &entry.path(), e)),
+                }
+            } else if ft.is_dir() {
                 stack.push(entry.path());
             } else if ft.is_file()
                 && entry
@@ -369,6 +514,56 @@ mod tests {
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with(TEMP_PREFIX))
             .count()
+    }
+
+    #[test]
+    fn a_new_folder_appears_whole_at_commit_and_never_half_filled() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("vpcs");
+        let mut b = Batch::new();
+        for i in 0..3 {
+            b.stage_write(
+                &dir.join(format!("v{i}.yaml")),
+                format!("n: {i}\n").as_bytes(),
+            )
+            .unwrap();
+        }
+        assert!(!dir.exists(), "nothing visible before the commit");
+        assert_eq!(temps(t.path()), 1, "one temp folder holds the three files");
+        let stats = b.commit().unwrap();
+        assert_eq!(stats.files_written, 3);
+        for i in 0..3 {
+            assert_eq!(
+                std::fs::read_to_string(dir.join(format!("v{i}.yaml"))).unwrap(),
+                format!("n: {i}\n")
+            );
+        }
+        assert_eq!(temps(t.path()), 0);
+        // A chain of new folders is staged as one, below its first missing folder.
+        let mut b = Batch::new();
+        b.stage_write(&t.path().join("a/b/c/deep.yaml"), b"d")
+            .unwrap();
+        b.stage_write(&t.path().join("a/top.yaml"), b"t").unwrap();
+        assert!(!t.path().join("a").exists());
+        b.commit().unwrap();
+        assert_eq!(
+            std::fs::read(t.path().join("a/b/c/deep.yaml")).unwrap(),
+            b"d"
+        );
+        assert_eq!(std::fs::read(t.path().join("a/top.yaml")).unwrap(), b"t");
+        assert_eq!(temps(t.path()), 0);
+        // Dropped uncommitted: the temp folder goes too.
+        let mut b = Batch::new();
+        b.stage_write(&t.path().join("other/x.yaml"), b"x").unwrap();
+        drop(b);
+        assert_eq!(temps(t.path()), 0);
+        assert!(!t.path().join("other").exists());
+        // What a killed run leaves, a filled temp folder, is swept whole.
+        let stale = t.path().join(format!("{TEMP_PREFIX}1-1"));
+        std::fs::create_dir(&stale).unwrap();
+        std::fs::write(stale.join("a.yaml"), b"a").unwrap();
+        assert_eq!(sweep_temp_files(t.path()).unwrap(), 1);
+        assert!(!stale.exists() && dir.join("v0.yaml").exists());
     }
 
     #[test]
