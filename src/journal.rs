@@ -291,6 +291,10 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
         }
     }
     let total = journal.writes.len();
+    // Staged a chunk at a time, on every core (see `Batch::stage_writes`); a chunk bounds the
+    // output bytes held at once.
+    const CHUNK: usize = 2048;
+    let mut pending: Vec<(std::path::PathBuf, std::borrow::Cow<[u8]>)> = Vec::with_capacity(CHUNK);
     for (i, w) in journal.writes.iter().enumerate() {
         let bytes: std::borrow::Cow<[u8]> = match &w.content {
             Content::Text { text } => text.as_bytes().into(),
@@ -315,9 +319,11 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
         };
         let p = safe_join(fabric, &w.path)?;
         if !done(&p, &w.sha256) {
-            batch.stage_write(&p, &bytes)?;
+            pending.push((p, bytes));
         }
-        if (i + 1) % 1000 == 0 {
+        if pending.len() == CHUNK {
+            batch.stage_writes(&pending)?;
+            pending.clear();
             sink.emit(Event::Progress {
                 phase: Phase::Write,
                 done: i + 1,
@@ -325,6 +331,8 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
             });
         }
     }
+    batch.stage_writes(&pending)?;
+    drop(pending);
     batch.commit()?;
     // Renames are idempotent by state: done when the source is gone and the target is there.
     let mut touched = std::collections::BTreeSet::new();
