@@ -356,9 +356,17 @@ impl App {
         }
         if let Some((action, _)) = self.confirm.take() {
             if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                if action == Action::Quit {
+                    self.quit = true;
+                    return Vec::new();
+                }
                 return self.start(action);
             }
             self.note(format!("{} cancelled", action.name()));
+            return Vec::new();
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.quit = true; // Ctrl-C never asks
             return Vec::new();
         }
         let Some(action) = self.keymap.lookup(&key) else {
@@ -370,7 +378,17 @@ impl App {
     /// Run a named action, reached by its key or by name on the `:` line.
     pub fn dispatch(&mut self, action: Action) -> Vec<Effect> {
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => match &self.job {
+                // Asks first when it would cut a job short.
+                Some(job) => {
+                    let q = format!(
+                        "{} of {} is running: quit now and its journal finishes it on the next run? [y/n]",
+                        job.action, job.fabric
+                    );
+                    self.confirm = Some((Action::Quit, q));
+                }
+                _ => self.quit = true,
+            },
             Action::Help => self.help = !self.help,
             Action::NextPane => {
                 self.pane = match self.pane {

@@ -1,5 +1,7 @@
-//! The dashboard: one event loop; state changed only by messages; widgets that only draw.
-//! Parsing, scans and git run in background threads that report through the same channel.
+//! The dashboard: one event loop (a tokio task selecting over keys, signals, a tick and the
+//! message channel); state changed only by messages; widgets that only draw. Parsing, scans
+//! and git are blocking work: they run on tokio's blocking pool and report through the
+//! same channel, so the draw loop never waits for them.
 
 pub mod app;
 pub mod bench;
@@ -12,14 +14,15 @@ mod tests;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self as ct, Event as CtEvent};
 use crossterm::{cursor, execute, terminal};
+use futures_util::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender as Sender};
 
 use app::{Action, App, Effect, JobSpec, Msg};
 use fgd::error::{Error, Exit};
@@ -62,51 +65,12 @@ impl Drop for TerminalGuard {
     }
 }
 
-static SIGNALLED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    SIGNALLED.store(true, Ordering::SeqCst);
-}
-
-/// SIGTERM and SIGHUP (a dropped SSH session) end the loop cleanly so the guard restores.
-fn install_signal_handlers() {
-    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGTERM, handler);
-        libc::signal(libc::SIGHUP, handler);
-    }
-}
-
 /// False once the terminal is gone (hung-up pty, closed SSH session): reads then return at
 /// once forever, and a loop that trusted them would spin.
 fn terminal_alive() -> bool {
     let mut t = std::mem::MaybeUninit::<libc::termios>::uninit();
     // SAFETY: tcgetattr only writes into the buffer it is given.
     unsafe { libc::tcgetattr(libc::STDIN_FILENO, t.as_mut_ptr()) == 0 }
-}
-
-fn spawn_input(tx: Sender<Msg>) {
-    std::thread::spawn(move || loop {
-        if SIGNALLED.load(Ordering::SeqCst) || !terminal_alive() {
-            let _ = tx.send(Msg::Signal);
-            return;
-        }
-        let msg = match ct::poll(Duration::from_millis(100)) {
-            Ok(true) => match ct::read() {
-                Ok(CtEvent::Key(k)) if k.kind != ct::KeyEventKind::Release => Msg::Key(k),
-                Ok(CtEvent::Resize(..)) => Msg::Resize,
-                Ok(_) => continue,
-                Err(_) => Msg::Signal,
-            },
-            Ok(false) => Msg::Tick,
-            Err(_) => Msg::Signal,
-        };
-        let last = matches!(msg, Msg::Signal);
-        if tx.send(msg).is_err() || last {
-            return;
-        }
-    });
 }
 
 /// A watcher per fabric on raw/: a file renamed in whole is looked at at once; anything else
@@ -180,7 +144,7 @@ pub fn diff_of(root: PathBuf) -> Result<Vec<String>, String> {
 }
 
 fn run_job(spec: JobSpec, tx: Sender<Msg>) {
-    std::thread::spawn(move || {
+    tokio::task::spawn_blocking(move || {
         let result = perform(spec, &mut |e: Event| {
             let _ = tx.send(Msg::Engine(e));
         });
@@ -207,7 +171,7 @@ impl Scanner {
                 self.queued[i] = None;
                 self.in_flight[i] = true;
                 let (root, tx) = (root.clone(), tx.clone());
-                std::thread::spawn(move || {
+                tokio::task::spawn_blocking(move || {
                     let _ = tx.send(Msg::Scanned(i, Box::new(model::scan(&root))));
                 });
             }
@@ -295,6 +259,18 @@ pub fn empty_views(roots: &[PathBuf]) -> Vec<model::FabricView> {
 }
 
 pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fgd::error::io("start the event loop", workspace, e))?;
+    let result = rt.block_on(run_loop(workspace, opts));
+    // A job still running is abandoned with the process, as a kill would: its journal makes
+    // the next run finish it. Waiting here would hold a dead terminal open.
+    rt.shutdown_background();
+    result
+}
+
+async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
     let roots = fabrics_of(workspace, &opts.extra_fabrics)?;
     // First frame at once: fabrics are listed empty and filled in by background scans.
     let mut app = App::new(workspace.to_path_buf(), empty_views(&roots), opts.read_only);
@@ -315,13 +291,22 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
         },
         None => None,
     };
-    let (tx, rx): (Sender<Msg>, Receiver<Msg>) = mpsc::channel();
-    install_signal_handlers();
+    let (tx, mut rx) = unbounded_channel::<Msg>();
+    // SIGTERM and SIGHUP (a dropped SSH session) end the loop cleanly so the guard restores.
+    let signals = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    );
+    let (Ok(mut sigterm), Ok(mut sighup)) = signals else {
+        return Err(Error::Refused("cannot watch for SIGTERM/SIGHUP".into()));
+    };
     let _guard = TerminalGuard::enter()
         .map_err(|e| fgd::error::io("open terminal", Path::new("/dev/tty"), e))?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))
         .map_err(|e| fgd::error::io("open terminal", Path::new("/dev/tty"), e))?;
-    spawn_input(tx.clone());
+    let mut keys = ct::EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let _watchers = watch(&roots, &tx);
     let theme = view::Theme::from_env(opts.palette);
     let mut scanner = Scanner {
@@ -344,17 +329,29 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             last_draw = Instant::now();
             dirty = false;
         }
-        // The loop itself checks for a vanished terminal too: the input thread can be stuck
-        // inside crossterm's read on a hung-up pty and never report it.
-        if SIGNALLED.load(Ordering::SeqCst) || !terminal_alive() {
-            break;
-        }
         // Wait for one message, then drain all that are pending before drawing once.
-        let Ok(first) = rx.recv_timeout(Duration::from_millis(100)) else {
-            continue;
+        let first = tokio::select! {
+            m = rx.recv() => match m {
+                Some(m) => m,
+                None => break,
+            },
+            k = keys.next() => match k {
+                Some(Ok(CtEvent::Key(k))) if k.kind != ct::KeyEventKind::Release => Msg::Key(k),
+                Some(Ok(CtEvent::Resize(..))) => Msg::Resize,
+                Some(Ok(_)) => continue,
+                // The terminal is gone or broken: nothing to read, nobody to answer.
+                Some(Err(_)) | None => Msg::Signal,
+            },
+            // The tick also checks for a vanished terminal: a hung-up pty may stop
+            // producing events without reporting an error.
+            _ = tick.tick() => if terminal_alive() { Msg::Tick } else { Msg::Signal },
+            _ = sigterm.recv() => Msg::Signal,
+            _ = sighup.recv() => Msg::Signal,
         };
         let mut batch = vec![first];
-        batch.extend(rx.try_iter());
+        while let Ok(m) = rx.try_recv() {
+            batch.push(m);
+        }
         for msg in batch {
             let urgent = matches!(
                 msg,
@@ -369,7 +366,7 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                     Effect::Run(spec) => run_job(spec, tx.clone()),
                     Effect::Diff(root) => {
                         let tx = tx.clone();
-                        std::thread::spawn(move || {
+                        tokio::task::spawn_blocking(move || {
                             let _ = tx.send(Msg::Diff(diff_of(root)));
                         });
                     }
