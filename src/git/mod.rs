@@ -375,6 +375,11 @@ pub fn commit_fabric(
     default_message: &str,
     sink: &mut dyn Sink,
 ) -> Result<Option<Committed>> {
+    // Every commit fgd makes is announced the same way (sync's local commit included).
+    sink.emit(Event::GitPhaseStarted {
+        phase: GitPhase::Commit,
+        detail: fr.prefix.clone(),
+    });
     let repo = &fr.repo;
     let mut index = repo.index().map_err(local("open index"))?;
     if fr.prefix.is_empty() {
@@ -846,10 +851,6 @@ pub fn push_fabric(
 ) -> crate::Result<PushReport> {
     let (fabric, _lock) = open_locked(dir, "push", sink)?;
     let fr = FabricRepo::open(&fabric, opts)?;
-    sink.emit(Event::GitPhaseStarted {
-        phase: GitPhase::Commit,
-        detail: fr.prefix.clone(),
-    });
     let committed = commit_fabric(&fr, &fabric, opts, &batch_message(&fabric, "update"), sink)?;
     let pushed = push_with_retry(&fr, &fabric, opts, sink)?;
     Ok(PushReport { committed, pushed })
@@ -891,10 +892,6 @@ pub fn sync_fabric(
     let integrated = integrate(&fr, remote_tip, &shown, sink)?;
     fabric.check_layout()?;
     let summary = ingest::run_locked(&fabric, &lock, &Default::default(), sink)?;
-    sink.emit(Event::GitPhaseStarted {
-        phase: GitPhase::Commit,
-        detail: fr.prefix.clone(),
-    });
     let committed = commit_fabric(&fr, &fabric, opts, &batch_message(&fabric, "sync"), sink)?;
     let has_commit = fr.head().is_some();
     let pushed = if has_commit {

@@ -32,6 +32,12 @@ pub enum Msg {
     Scanned(usize, Box<FabricView>),
     /// The patch a push would commit, for the plan view (or why there is none).
     Diff(Result<Vec<String>, String>),
+    /// The editor's text as of edit `seq`, validated: fate lines and the lines to mark.
+    Validated {
+        seq: u64,
+        fates: Vec<String>,
+        marked: Vec<usize>,
+    },
     /// Something changed under a fabric's raw/; true when it arrived whole (a rename).
     Changed(usize, bool),
     Tick,
@@ -55,6 +61,12 @@ pub enum Effect {
     Rescan(usize, bool),
     /// Compute what a push of this fabric would commit.
     Diff(PathBuf),
+    /// Validate the editor's text as of edit `seq`.
+    Validate {
+        seq: u64,
+        rel: String,
+        text: Vec<u8>,
+    },
 }
 
 /// Editing one file in place; validation re-runs on every change.
@@ -64,6 +76,10 @@ pub struct Editor {
     pub area: TextArea<'static>,
     pub fates: Vec<String>,
     pub marked: Vec<usize>,
+    /// Edits made so far, and the edit the shown validation is of: validation runs in the
+    /// background, and a result older than the newest shown is dropped.
+    pub seq: u64,
+    pub checked: u64,
     pub dirty: bool,
     pub warned: bool,
     pub status: String,
@@ -92,11 +108,17 @@ impl Editor {
             area,
             fates: Vec::new(),
             marked: Vec::new(),
+            seq: 0,
+            checked: 0,
             dirty: false,
             warned: false,
             status: String::new(),
         };
-        e.validate();
+        // The first check is done here, so the editor opens with its errors shown.
+        if let Some(Effect::Validate { text, .. }) = e.request_validation() {
+            let (fates, marked) = model::validate_text(&e.rel, text);
+            (e.fates, e.marked, e.checked) = (fates, marked, e.seq);
+        }
         Ok(e)
     }
 
@@ -106,16 +128,21 @@ impl Editor {
         t
     }
 
-    fn validate(&mut self) {
+    /// A new edit: the validation to run for it in the background, if any.
+    fn request_validation(&mut self) -> Option<Effect> {
+        self.seq += 1;
         let text = self.text();
         if text.len() > LIVE_VALIDATE_MAX {
             self.fates =
                 vec!["too large to validate while typing: save (Ctrl-S) to validate".into()];
-            return;
+            self.checked = self.seq;
+            return None;
         }
-        let (fates, marked) = model::validate_text(&self.rel, text.into_bytes());
-        self.fates = fates;
-        self.marked = marked;
+        Some(Effect::Validate {
+            seq: self.seq,
+            rel: self.rel.clone(),
+            text: text.into_bytes(),
+        })
     }
 
     fn save(&mut self) -> Result<(), String> {
@@ -332,6 +359,13 @@ impl App {
                 }
             }
             Msg::Changed(i, complete) => return vec![Effect::Rescan(i, complete)],
+            Msg::Validated { seq, fates, marked } => {
+                if let Some(ed) = self.editor.as_mut() {
+                    if seq > ed.checked && seq <= ed.seq {
+                        (ed.fates, ed.marked, ed.checked) = (fates, marked, seq);
+                    }
+                }
+            }
             Msg::Diff(d) => {
                 if self.plan.is_some() {
                     self.diff = Some(d);
@@ -343,8 +377,7 @@ impl App {
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if self.editor.is_some() {
-            self.editor_key(key);
-            return Vec::new();
+            return self.editor_key(key);
         }
         if self.prompt.is_some() {
             return self.prompt_key(key);
@@ -462,9 +495,9 @@ impl App {
         }
     }
 
-    fn editor_key(&mut self, key: KeyEvent) {
+    fn editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let Some(ed) = self.editor.as_mut() else {
-            return;
+            return Vec::new();
         };
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
@@ -484,10 +517,11 @@ impl App {
                 if ed.area.input(key) {
                     ed.dirty = true;
                     ed.warned = false;
-                    ed.validate();
+                    return ed.request_validation().into_iter().collect();
                 }
             }
         }
+        Vec::new()
     }
 
     fn prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {

@@ -313,6 +313,16 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
         in_flight: vec![false; roots.len()],
         queued: vec![Some(Instant::now() - opts.quiet); roots.len()],
     };
+    // One editor validation at a time; a newer edit replaces the one waiting.
+    let mut validating = false;
+    let mut queued_validation: Option<(u64, String, Vec<u8>)> = None;
+    let validate = |(seq, rel, text): (u64, String, Vec<u8>), tx: &Sender<Msg>| {
+        let tx = tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let (fates, marked) = model::validate_text(&rel, text);
+            let _ = tx.send(Msg::Validated { seq, fates, marked });
+        });
+    };
     let mut last_full = Instant::now();
     let mut last_draw = Instant::now() - Duration::from_secs(1);
     let mut dirty = true;
@@ -355,15 +365,33 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
         for msg in batch {
             let urgent = matches!(
                 msg,
-                Msg::Key(_) | Msg::Resize | Msg::Scanned(..) | Msg::JobFinished(_)
+                Msg::Key(_)
+                    | Msg::Resize
+                    | Msg::Scanned(..)
+                    | Msg::JobFinished(_)
+                    | Msg::Validated { .. }
             );
             if let Msg::Scanned(i, _) = &msg {
                 scanner.in_flight[*i] = false;
+            }
+            if let Msg::Validated { .. } = &msg {
+                validating = false;
+                if let Some(next) = queued_validation.take() {
+                    validating = true;
+                    validate(next, &tx);
+                }
             }
             let is_tick = matches!(msg, Msg::Tick);
             for effect in app.update(msg) {
                 match effect {
                     Effect::Run(spec) => run_job(spec, tx.clone()),
+                    Effect::Validate { seq, rel, text } if validating => {
+                        queued_validation = Some((seq, rel, text));
+                    }
+                    Effect::Validate { seq, rel, text } => {
+                        validating = true;
+                        validate((seq, rel, text), &tx);
+                    }
                     Effect::Diff(root) => {
                         let tx = tx.clone();
                         tokio::task::spawn_blocking(move || {

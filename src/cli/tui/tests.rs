@@ -31,6 +31,10 @@ fn press(app: &mut App, msg: Msg) {
                 }
                 queue.extend(app.update(Msg::JobFinished(result)));
             }
+            Effect::Validate { seq, rel, text } => {
+                let (fates, marked) = model::validate_text(&rel, text);
+                queue.extend(app.update(Msg::Validated { seq, fates, marked }))
+            }
             Effect::Diff(root) => queue.extend(app.update(Msg::Diff(super::diff_of(root)))),
             Effect::Rescan(i, _) => {
                 let root = app.fabrics[i].root.clone();
@@ -445,4 +449,39 @@ fn the_plan_view_shows_the_diff_a_push_would_commit_without_committing() {
         "{s}"
     );
     assert_eq!(repo.head().unwrap().target(), head, "nothing was committed");
+}
+
+#[test]
+fn editor_validation_runs_off_the_key_path_and_a_stale_result_is_dropped() {
+    let (_t, mut app) = demo();
+    select(&mut app, 2, "raw/lab-vpcs.yaml");
+    press(&mut app, key('e'));
+    let before = app.editor.as_ref().unwrap().fates.clone();
+    // A key press asks for a validation instead of running one.
+    let effects = app.update(key('#'));
+    let [Effect::Validate { seq: first, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let first = *first;
+    let effects = app.update(key('#'));
+    let [Effect::Validate { seq: second, .. }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(*second > first);
+    assert!(screen(&app, 160, 48).contains("(checking...)"));
+    // The newer result lands first; the older one, arriving late, is ignored.
+    app.update(Msg::Validated {
+        seq: *second,
+        fates: vec!["newest".into()],
+        marked: vec![],
+    });
+    app.update(Msg::Validated {
+        seq: first,
+        fates: vec!["stale".into()],
+        marked: vec![3],
+    });
+    let ed = app.editor.as_ref().unwrap();
+    assert_eq!(ed.fates, ["newest"]);
+    assert_ne!(ed.fates, before);
+    assert!(!screen(&app, 160, 48).contains("(checking...)"));
 }

@@ -320,10 +320,10 @@ fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
         .constraints([Constraint::Percentage(62), Constraint::Min(20)])
         .split(r);
     f.render_widget(&ed.area, cols[0]);
-    let state = if ed.dirty {
-        "modified, not saved"
-    } else {
-        "saved"
+    let state = match (ed.dirty, ed.checked < ed.seq) {
+        (true, true) => "modified, not saved (checking...)",
+        (true, false) => "modified, not saved",
+        (false, _) => "saved",
     };
     let mut lines: Vec<Line> = vec![
         Line::styled(state, theme.fg(theme.palette.warn)),
