@@ -125,24 +125,23 @@ impl Default for Config {
     }
 }
 
+/// `$var/fgd/<file>`, or `$HOME/<fallback>/fgd/<file>` (the XDG base directory rules).
+fn xdg(var: &str, fallback: &str, file: &str) -> Option<PathBuf> {
+    let nonempty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    match nonempty(var) {
+        Some(x) => Some(PathBuf::from(x).join("fgd").join(file)),
+        None => nonempty("HOME").map(|h| PathBuf::from(h).join(fallback).join("fgd").join(file)),
+    }
+}
+
 /// Where the operator's config lives when nothing names it.
 pub fn default_path() -> Option<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(x).join("fgd/config.toml"));
-    }
-    std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(|h| PathBuf::from(h).join(".config/fgd/config.toml"))
+    xdg("XDG_CONFIG_HOME", ".config", "config.toml")
 }
 
 /// Where the dashboard's log goes when the config does not say: `$XDG_STATE_HOME/fgd/dash.log`.
 pub fn default_log_path() -> Option<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(x).join("fgd/dash.log"));
-    }
-    std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(|h| PathBuf::from(h).join(".local/state/fgd/dash.log"))
+    xdg("XDG_STATE_HOME", ".local/state", "dash.log")
 }
 
 fn expand(p: &str, base: &Path) -> PathBuf {

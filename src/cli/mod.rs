@@ -208,7 +208,6 @@ fn git_timeouts() {
 }
 
 pub fn main() -> Exit {
-    git_timeouts();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -220,6 +219,19 @@ pub fn main() -> Exit {
             };
         }
     };
+    // Only where git may go over the network: setting them starts libgit2 and OpenSSL, which
+    // load the system's CA certificates, a cost every ingest or validate would pay for nothing.
+    let uses_remote = matches!(
+        cli.command,
+        Command::Push { .. }
+            | Command::Sync { .. }
+            | Command::Init { push: true, .. }
+            | Command::Dash { .. }
+            | Command::Demo { .. }
+    );
+    if uses_remote {
+        git_timeouts();
+    }
     match run(cli.command) {
         Ok(code) => code,
         Err((e, json)) => {

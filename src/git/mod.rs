@@ -242,6 +242,23 @@ fn fabric_files(fr: &FabricRepo, fabric: &Fabric) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// An in-memory index of `tree` (none: empty) without the fabric's part: what every tree fgd
+/// commits starts from, so nothing outside the fabric changes.
+fn without_fabric(fr: &FabricRepo, tree: Option<&git2::Tree>) -> Result<git2::Index> {
+    let mut scratch = git2::Index::new().map_err(local("build tree"))?;
+    if let Some(t) = tree {
+        scratch.read_tree(t).map_err(local("build tree"))?;
+    }
+    if fr.prefix.is_empty() {
+        scratch.clear().map_err(local("build tree"))?;
+    } else {
+        scratch
+            .remove_dir(Path::new(&fr.prefix), 0)
+            .map_err(local("build tree"))?;
+    }
+    Ok(scratch)
+}
+
 /// What `push` would commit now, as a patch: HEAD's tree against the tree `commit_fabric`
 /// would build from the fabric's files. Read-only for the working copy and its index (blobs
 /// and trees are written to the object store, as `git add` would; unreferenced, gc takes them).
@@ -255,17 +272,7 @@ pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
         .to_path_buf();
     let head = fr.head();
     let old_tree = head.as_ref().and_then(|h| h.tree().ok());
-    let mut scratch = git2::Index::new().map_err(local("build tree"))?;
-    if let Some(t) = &old_tree {
-        scratch.read_tree(t).map_err(local("build tree"))?;
-    }
-    if fr.prefix.is_empty() {
-        scratch.clear().map_err(local("build tree"))?;
-    } else {
-        scratch
-            .remove_dir(Path::new(&fr.prefix), 0)
-            .map_err(local("build tree"))?;
-    }
+    let mut scratch = without_fabric(&fr, old_tree.as_ref())?;
     for f in fabric_files(&fr, fabric)? {
         let path = workdir.join(&f);
         let meta = std::fs::symlink_metadata(&path)
@@ -396,19 +403,11 @@ pub fn commit_fabric(
     }
     // HEAD's tree with the fabric's part replaced: nothing else of the index goes in.
     let head = fr.head();
-    let mut scratch = git2::Index::new().map_err(local("build tree"))?;
-    if let Some(h) = &head {
-        scratch
-            .read_tree(&h.tree().map_err(local("read tree"))?)
-            .map_err(local("build tree"))?;
-    }
-    if fr.prefix.is_empty() {
-        scratch.clear().map_err(local("build tree"))?;
-    } else {
-        scratch
-            .remove_dir(Path::new(&fr.prefix), 0)
-            .map_err(local("build tree"))?;
-    }
+    let head_tree = match &head {
+        Some(h) => Some(h.tree().map_err(local("read tree"))?),
+        None => None,
+    };
+    let mut scratch = without_fabric(fr, head_tree.as_ref())?;
     for e in index.iter() {
         if fr.under_prefix(&e.path) {
             scratch.add(&e).map_err(local("build tree"))?;

@@ -70,6 +70,16 @@ fn write_temp(target: &Path, bytes: &[u8]) -> Result<(PathBuf, std::fs::File)> {
     }
 }
 
+fn file_name(target: &Path) -> Result<&std::ffi::OsStr> {
+    target.file_name().ok_or_else(|| {
+        err(
+            "write",
+            target,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
+        )
+    })
+}
+
 /// A new file inside a staged folder (fgd's own, so nothing there to follow or reuse).
 fn create_with(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = std::fs::OpenOptions::new()
@@ -164,29 +174,14 @@ impl Batch {
     pub fn stage_write(&mut self, target: &Path, bytes: &[u8]) -> Result<()> {
         let dir = parent_dir(target);
         if let Some(staged) = self.staged_dir(dir)? {
-            let name = target.file_name().ok_or_else(|| {
-                err(
-                    "write",
-                    target,
-                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
-                )
-            })?;
-            create_with(&staged.join(name), bytes)?;
+            create_with(&staged.join(file_name(target)?), bytes)?;
             self.staged_files += 1;
             return Ok(());
         }
-        let (tmp, f) = write_temp(target, bytes)?;
+        let (tmp, _) = write_temp(target, bytes)?;
         // Record the temp before anything else can fail, so Drop cleans it up.
-        self.writes.push((tmp.clone(), target.to_path_buf()));
-        if self.folders.contains(parent_dir(target)) {
-            return Ok(());
-        }
-        self.folders.insert(parent_dir(target).to_path_buf());
-        let dev = f.metadata().map_err(|e| err("inspect", &tmp, e))?.dev();
-        if !self.devices.iter().any(|(d, _)| *d == dev) {
-            self.devices.push((dev, f));
-        }
-        Ok(())
+        self.writes.push((tmp, target.to_path_buf()));
+        self.note_device(dir)
     }
 
     /// Many writes at once, spread over the cores by folder: creating a file is mostly kernel
@@ -204,13 +199,7 @@ impl Batch {
         let mut dests: Vec<Option<PathBuf>> = Vec::with_capacity(items.len());
         for (target, _) in items {
             let dir = parent_dir(target);
-            let name = target.file_name().ok_or_else(|| {
-                err(
-                    "write",
-                    target,
-                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
-                )
-            })?;
+            let name = file_name(target)?;
             match self.staged_dir(dir)? {
                 Some(staged) => dests.push(Some(staged.join(name))),
                 None => {
