@@ -170,6 +170,8 @@ def main():
         shutil.rmtree(scratch, ignore_errors=True)
     machine = f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB"
     fs = subprocess.run(["stat", "-f", "-c", "%T", tempfile.gettempdir()], capture_output=True, text=True).stdout.strip()
+    if fs == "ext2/ext3":
+        fs = "ext2/3/4 (one magic number; `stat -f` cannot tell them apart)"
     out = [f"Machine: {machine}, {fs} for /tmp; medians of {a.runs} paired runs.", "",
            "| size | fgd ingest s | docs/s | peak RSS MiB | peer --cloader --atomic s | ratio | peer --cloader s | ratio | cp -r floor s | fgd/floor | cat s | validate s | validate docs/s |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -191,6 +193,14 @@ def main():
             ("validate faster than ingest", m["validate"] < m["fgd"]),
         ]
         out += ["", "Targets at 10k: " + "; ".join(f"{n}: {'PASS' if ok else 'MISS'}" for n, ok in targets)]
+    if "100k" in rows:
+        m = rows["100k"]
+        targets = [
+            ("within 1.5x of the cp floor", m["fgd"] / m["cp"] <= 1.5),
+            ("peak memory <= max(32 MiB, 2x corpus)", m["rss"] * 1024 <= max(32 << 20, 2 * m["bytes"])),
+            ("validate faster than ingest", m["validate"] < m["fgd"]),
+        ]
+        out += ["", "Targets at 100k: " + "; ".join(f"{n}: {'PASS' if ok else 'MISS'}" for n, ok in targets)]
     r, ip = watch["renamed"], watch["in_place"]
     out += ["", f"Watch latency (`fgd watch`, quiet period {watch['quiet_ms']} ms, {watch['trials']} files each): "
                 f"renamed in: median {r[0]:.0f} ms, p95 {r[1]:.0f} ms (target p95 <= 250 ms: {'PASS' if r[1] <= 250 else 'MISS'}); "
