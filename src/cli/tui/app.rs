@@ -32,6 +32,8 @@ pub enum Msg {
     Scanned(usize, Box<FabricView>),
     /// The patch a push would commit, for the plan view (or why there is none).
     Diff(Result<Vec<String>, String>),
+    /// A big file's detail, computed in the background for selection number `seq`.
+    Detail(u64, Box<Detail>),
     /// The editor's text as of edit `seq`, validated: fate lines and the lines to mark.
     Validated {
         seq: u64,
@@ -84,6 +86,9 @@ pub struct Editor {
     pub warned: bool,
     pub status: String,
 }
+
+/// Above this, a file's detail is computed off the event loop.
+const DETAIL_INLINE_MAX: u64 = 256 << 10;
 
 /// Above this, live validation waits for a save (it must not stall typing).
 const LIVE_VALIDATE_MAX: usize = 1 << 20;
@@ -205,6 +210,8 @@ pub struct App {
     collecting_plan: bool,
     pending_reason: Option<String>,
     pub keymap: Keymap,
+    detail_seq: u64,
+    detail_wanted: Option<(u64, PathBuf, FileEntry)>,
     /// Log lines not yet written to the log file (the runner drains them).
     unlogged: Vec<String>,
 }
@@ -236,6 +243,8 @@ impl App {
             collecting_plan: false,
             pending_reason: None,
             keymap: Keymap::default(),
+            detail_seq: 0,
+            detail_wanted: None,
             unlogged: Vec::new(),
         };
         app.refilter();
@@ -268,11 +277,33 @@ impl App {
         self.fabric().and_then(|f| f.files.get(i))
     }
 
+    /// The selection's detail: at once for a file of ordinary size, in the background for a
+    /// big one (reading and validating megabytes must not hold up the next key).
     fn refresh_detail(&mut self) {
-        self.detail = match (self.fabric(), self.selected_file()) {
-            (Some(f), Some(e)) => Some(model::detail(f, e)),
-            _ => None,
+        self.detail_seq += 1;
+        let (root, entry) = match (self.fabric(), self.selected_file()) {
+            (Some(f), Some(e)) => (f.root.clone(), e.clone()),
+            _ => {
+                self.detail = None;
+                return;
+            }
         };
+        let size = std::fs::metadata(root.join(&entry.rel)).map_or(0, |m| m.len());
+        if size <= DETAIL_INLINE_MAX {
+            self.detail = Some(model::detail(&root, &entry));
+            return;
+        }
+        self.detail = Some(Detail {
+            title: entry.rel.clone(),
+            fates: vec![format!("reading and validating {} KiB...", size >> 10)],
+            ..Default::default()
+        });
+        self.detail_wanted = Some((self.detail_seq, root, entry));
+    }
+
+    /// The detail to compute in the background, if the selection asked for one.
+    pub fn take_detail_request(&mut self) -> Option<(u64, PathBuf, FileEntry)> {
+        self.detail_wanted.take()
     }
 
     pub fn note(&mut self, line: String) {
@@ -359,6 +390,11 @@ impl App {
                 }
             }
             Msg::Changed(i, complete) => return vec![Effect::Rescan(i, complete)],
+            Msg::Detail(seq, d) => {
+                if seq == self.detail_seq {
+                    self.detail = Some(*d);
+                }
+            }
             Msg::Validated { seq, fates, marked } => {
                 if let Some(ed) = self.editor.as_mut() {
                     if seq > ed.checked && seq <= ed.seq {

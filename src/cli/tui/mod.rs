@@ -370,6 +370,7 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                     | Msg::Scanned(..)
                     | Msg::JobFinished(_)
                     | Msg::Validated { .. }
+                    | Msg::Detail(..)
             );
             if let Msg::Scanned(i, _) = &msg {
                 scanner.in_flight[*i] = false;
@@ -412,6 +413,12 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                 last_draw = Instant::now() - Duration::from_secs(1);
             }
             dirty |= !is_tick || app.job.is_some();
+        }
+        if let Some((seq, root, entry)) = app.take_detail_request() {
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Msg::Detail(seq, Box::new(model::detail(&root, &entry))));
+            });
         }
         if let Some(f) = log_file.as_mut() {
             let stamp = fgd::store::now_rfc3339();

@@ -312,8 +312,8 @@ pub fn validate_text(rel: &str, bytes: Vec<u8>) -> (Vec<String>, Vec<usize>) {
     (fates, marked)
 }
 
-pub fn detail(view: &FabricView, entry: &FileEntry) -> Detail {
-    let path = view.root.join(&entry.rel);
+pub fn detail(root: &Path, entry: &FileEntry) -> Detail {
+    let path = root.join(&entry.rel);
     let text = std::fs::read(&path)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();

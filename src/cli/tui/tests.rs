@@ -18,9 +18,17 @@ fn tab() -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE))
 }
 
+/// A big file's detail, computed at once where the runner uses the blocking pool.
+fn detail_now(app: &mut App) {
+    if let Some((seq, root, entry)) = app.take_detail_request() {
+        app.update(Msg::Detail(seq, Box::new(model::detail(&root, &entry))));
+    }
+}
+
 /// Carry out effects the way the runner does, but synchronously.
 fn press(app: &mut App, msg: Msg) {
     let mut queue = app.update(msg);
+    detail_now(app);
     while let Some(effect) = queue.pop() {
         match effect {
             Effect::Run(spec) => {
@@ -41,6 +49,7 @@ fn press(app: &mut App, msg: Msg) {
                 queue.extend(app.update(Msg::Scanned(i, Box::new(model::scan(&root)))));
             }
         }
+        detail_now(app);
     }
 }
 
@@ -484,4 +493,40 @@ fn editor_validation_runs_off_the_key_path_and_a_stale_result_is_dropped() {
     assert_eq!(ed.fates, ["newest"]);
     assert_ne!(ed.fates, before);
     assert!(!screen(&app, 160, 48).contains("(checking...)"));
+}
+
+#[test]
+fn a_big_file_s_detail_is_computed_off_the_key_path() {
+    let (_t, mut app) = demo();
+    let root = app.fabrics[0].root.clone();
+    // Over the inline limit: a few thousand VPCs in one raw file.
+    let big: String = (0..4000)
+        .map(|i| format!("---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: v{i}\nspec: {{}}\n"))
+        .collect();
+    assert!(big.len() > 256 << 10);
+    std::fs::write(root.join("raw/big.yaml"), &big).unwrap();
+    press(&mut app, Msg::Changed(0, true));
+    let pos = app
+        .visible
+        .iter()
+        .position(|&i| app.fabrics[0].files[i].rel == "raw/big.yaml")
+        .unwrap();
+    app.tree_sel = pos + 1;
+    // The key only asks for the detail; a placeholder shows until it arrives.
+    app.update(key('k'));
+    let d = app.detail.clone().unwrap();
+    assert_eq!(d.title, "raw/big.yaml");
+    assert!(
+        d.fates[0].starts_with("reading and validating"),
+        "{:?}",
+        d.fates
+    );
+    let (seq, root, entry) = app.take_detail_request().expect("a background request");
+    // A result for an older selection is dropped; the current one lands.
+    app.update(Msg::Detail(seq - 1, Box::default()));
+    assert!(app.detail.as_ref().unwrap().fates[0].starts_with("reading"));
+    app.update(Msg::Detail(seq, Box::new(model::detail(&root, &entry))));
+    let d = app.detail.clone().unwrap();
+    assert_eq!(d.fates.len(), 4000, "{:?}", &d.fates[..3]);
+    assert!(d.fates[0].contains("VPC/v0: managed"));
 }
