@@ -5,7 +5,7 @@ file system floor, on deterministic corpora from ../shared/bench/gen_corpus.py.
     python3 benches/ingest.py [--sizes 1k,10k,100k] [--runs 5] [--out benches/results.md]
 
 Runs are paired and interleaved (fgd, peer --cloader --atomic, peer --cloader, floor, ...), each
-in a fresh directory: deleting 10^4-10^5 files slows later creations on ext4 for a while, so all
+in a fresh directory and after a `sync`: deleting 10^4-10^5 files slows later creations on ext4 for a while, so all
 clean-up happens once, at the end. A fast wrong answer does not count: the first fgd run of each
 size is checked against the generator's manifest. Standard library only.
 """
@@ -26,7 +26,10 @@ SIZES = {"1k": (1000, 10), "10k": (10000, 100), "100k": (100000, 1000)}
 
 
 def run(cmd, **kw):
-    """Wall time and peak RSS (KiB) of one child process."""
+    """Wall time and peak RSS (KiB) of one child process. Every run starts with nothing dirty in
+    the page cache: otherwise a durable writer (fgd's syncfs, the peer's fsyncs) pays for the
+    write-back of whatever ran before it, and the order of the pairing decides the figures."""
+    os.sync()
     t = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     _, status, usage = os.wait4(p.pid, 0)
