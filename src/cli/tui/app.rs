@@ -183,6 +183,29 @@ pub struct Job {
     pub current: String,
     pub percent: Option<u8>,
     pub started: Instant,
+    /// When the current phase began, for the log's per-phase durations.
+    pub phase_started: Instant,
+}
+
+impl Job {
+    /// Enter `phase`; the line saying how long the previous one took, if there was one.
+    fn enter(&mut self, phase: String) -> Option<String> {
+        let took = self.phase_took();
+        self.phase = phase;
+        self.phase_started = Instant::now();
+        took
+    }
+
+    fn phase_took(&self) -> Option<String> {
+        (self.phase != "starting").then(|| {
+            format!(
+                "  {} {}: {} ms",
+                self.action,
+                self.phase,
+                self.phase_started.elapsed().as_millis()
+            )
+        })
+    }
 }
 
 pub struct App {
@@ -368,6 +391,9 @@ impl App {
                 };
                 self.collecting_plan = false;
                 if let Some(job) = self.job.take() {
+                    if let Some(l) = job.phase_took() {
+                        self.note(l);
+                    }
                     let line = format!(
                         "{} {} {text} ({} ms)",
                         job.action,
@@ -640,6 +666,7 @@ impl App {
             current: String::new(),
             percent: None,
             started: Instant::now(),
+            phase_started: Instant::now(),
         });
         self.note(format!("{label} {name} started"));
         vec![Effect::Run(JobSpec {
@@ -687,10 +714,12 @@ impl App {
             return;
         }
         let Some(job) = self.job.as_mut() else { return };
+        // How long the phase just ended took, logged before what the event itself says.
+        let mut took = None;
         let mut line = None;
         match e {
             Event::PhaseStarted { phase, total } => {
-                job.phase = format!("{phase:?}").to_lowercase();
+                took = job.enter(format!("{phase:?}").to_lowercase());
                 if phase == Phase::Classify {
                     job.total = total.unwrap_or(0);
                 }
@@ -741,7 +770,7 @@ impl App {
                 ));
             }
             Event::GitPhaseStarted { phase, detail } => {
-                job.phase = format!("git {}", format!("{phase:?}").to_lowercase());
+                took = job.enter(format!("git {}", format!("{phase:?}").to_lowercase()));
                 job.percent = None;
                 line = Some(format!(
                     "git {}: {detail}",
@@ -785,7 +814,7 @@ impl App {
             }
             _ => {}
         }
-        if let Some(l) = line {
+        for l in took.into_iter().chain(line) {
             self.note(l);
         }
     }

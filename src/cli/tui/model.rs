@@ -368,11 +368,60 @@ pub fn detail(root: &Path, entry: &FileEntry) -> Detail {
                 }
             }
         }
-        Tree::Unmanaged => d.fates.extend(entry.note.clone()),
+        Tree::Unmanaged => unmanaged_detail(&path, entry, &mut d),
         Tree::Managed => d.fates.push(format!(
             "managed object, listed in {}",
             fabric::KUSTOMIZATION
         )),
     }
     d
+}
+
+/// An unmanaged item's detail: its reason file, with the lines of its problem documents
+/// marked in the item (a byte-for-byte copy of the original, so the lines match).
+fn unmanaged_detail(item: &Path, entry: &FileEntry, d: &mut Detail) {
+    let reason_path = PathBuf::from(format!("{}{}", item.display(), fabric::REASON_SUFFIX));
+    let record = std::fs::read(&reason_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    let Some(v) = record else {
+        d.fates.extend(entry.note.clone());
+        d.fates
+            .push("no readable reason file beside it (fgd writes one for every item)".into());
+        return;
+    };
+    let s = |k: &str| v[k].as_str().unwrap_or("?").to_string();
+    d.fates.push(format!("[{}] {}", s("code"), s("reason")));
+    d.fates.push(format!(
+        "from {} in batch {} at {}",
+        s("source"),
+        s("batch"),
+        s("at")
+    ));
+    if let Some(line) = v["line"].as_u64() {
+        d.marked.push(line as usize);
+    }
+    for doc in v["documents"].as_array().into_iter().flatten() {
+        let line = doc["line"].as_u64().unwrap_or(0);
+        if line > 0 && !d.marked.contains(&(line as usize)) {
+            d.marked.push(line as usize);
+        }
+        d.fates.push(format!(
+            "doc {} {}:{} {}: [{}] {}",
+            doc["document"].as_u64().unwrap_or(0),
+            line,
+            doc["column"].as_u64().unwrap_or(0),
+            doc["object"].as_str().unwrap_or("-"),
+            doc["code"].as_str().unwrap_or("?"),
+            doc["reason"].as_str().unwrap_or("")
+        ));
+    }
+    d.marked.sort_unstable();
+    let rel = reason_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    d.fates.push(format!(
+        "reason file: {rel} (adopt sends the item back to raw/)"
+    ));
 }

@@ -530,3 +530,29 @@ fn a_big_file_s_detail_is_computed_off_the_key_path() {
     assert_eq!(d.fates.len(), 4000, "{:?}", &d.fates[..3]);
     assert!(d.fates[0].contains("VPC/v0: managed"));
 }
+
+#[test]
+fn an_unmanaged_item_shows_its_reason_file_with_problem_lines_marked() {
+    let (_t, mut app) = demo();
+    app.fabric_sel = 2;
+    app.refilter();
+    press(&mut app, key('i'));
+    press(&mut app, key('y'));
+    let rel = app.fabrics[2]
+        .files
+        .iter()
+        .find(|f| f.tree == model::Tree::Unmanaged && f.rel.ends_with(".unmanaged"))
+        .map(|f| f.rel.clone())
+        .expect("lab-broken leaves unmanaged items");
+    select(&mut app, 2, &rel);
+    let d = app.detail.clone().unwrap();
+    assert!(d.fates[0].starts_with('['), "{:?}", d.fates);
+    assert!(d.fates[1].starts_with("from raw/"), "{:?}", d.fates);
+    assert!(
+        d.fates.iter().any(|f| f.starts_with("doc ")),
+        "{:?}",
+        d.fates
+    );
+    assert!(d.fates.last().unwrap().starts_with("reason file: "));
+    assert!(!d.marked.is_empty(), "the problem lines are marked");
+}
