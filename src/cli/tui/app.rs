@@ -183,28 +183,36 @@ pub struct Job {
     pub current: String,
     pub percent: Option<u8>,
     pub started: Instant,
-    /// When the current phase began, for the log's per-phase durations.
+    /// When the current phase began, and how long each earlier one took, for the log.
     pub phase_started: Instant,
+    pub phases: Vec<(String, u128)>,
 }
 
 impl Job {
-    /// Enter `phase`; the line saying how long the previous one took, if there was one.
-    fn enter(&mut self, phase: String) -> Option<String> {
-        let took = self.phase_took();
+    /// Enter `phase`, timing the one it ends.
+    fn enter(&mut self, phase: String) {
+        self.end_phase();
         self.phase = phase;
         self.phase_started = Instant::now();
-        took
     }
 
-    fn phase_took(&self) -> Option<String> {
-        (self.phase != "starting").then(|| {
-            format!(
-                "  {} {}: {} ms",
-                self.action,
-                self.phase,
-                self.phase_started.elapsed().as_millis()
-            )
-        })
+    fn end_phase(&mut self) {
+        if self.phase != "starting" {
+            let ms = self.phase_started.elapsed().as_millis();
+            self.phases.push((std::mem::take(&mut self.phase), ms));
+        }
+    }
+
+    /// One log line: every phase of the job and how long it took.
+    fn timings(&mut self) -> Option<String> {
+        self.end_phase();
+        let parts: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(p, ms)| format!("{p} {ms} ms"))
+            .collect();
+        (!parts.is_empty())
+            .then(|| format!("{} {} took: {}", self.action, self.fabric, parts.join(", ")))
     }
 }
 
@@ -390,8 +398,8 @@ impl App {
                     Err(e) => format!("FAILED: {e}"),
                 };
                 self.collecting_plan = false;
-                if let Some(job) = self.job.take() {
-                    if let Some(l) = job.phase_took() {
+                if let Some(mut job) = self.job.take() {
+                    if let Some(l) = job.timings() {
                         self.note(l);
                     }
                     let line = format!(
@@ -667,6 +675,7 @@ impl App {
             percent: None,
             started: Instant::now(),
             phase_started: Instant::now(),
+            phases: Vec::new(),
         });
         self.note(format!("{label} {name} started"));
         vec![Effect::Run(JobSpec {
@@ -714,12 +723,10 @@ impl App {
             return;
         }
         let Some(job) = self.job.as_mut() else { return };
-        // How long the phase just ended took, logged before what the event itself says.
-        let mut took = None;
         let mut line = None;
         match e {
             Event::PhaseStarted { phase, total } => {
-                took = job.enter(format!("{phase:?}").to_lowercase());
+                job.enter(format!("{phase:?}").to_lowercase());
                 if phase == Phase::Classify {
                     job.total = total.unwrap_or(0);
                 }
@@ -770,7 +777,7 @@ impl App {
                 ));
             }
             Event::GitPhaseStarted { phase, detail } => {
-                took = job.enter(format!("git {}", format!("{phase:?}").to_lowercase()));
+                job.enter(format!("git {}", format!("{phase:?}").to_lowercase()));
                 job.percent = None;
                 line = Some(format!(
                     "git {}: {detail}",
@@ -814,7 +821,7 @@ impl App {
             }
             _ => {}
         }
-        for l in took.into_iter().chain(line) {
+        if let Some(l) = line {
             self.note(l);
         }
     }

@@ -55,6 +55,31 @@ fn press(app: &mut App, msg: Msg) {
 
 fn redact(text: &str, ws: &Path) -> String {
     let text = text.replace(&ws.display().to_string(), "[WS]");
+    // A job's phase timings: every number is a duration, even where the pane cuts the line
+    // before its " ms".
+    let text: String = text
+        .lines()
+        .map(|l| match l.find(" took: ") {
+            Some(at) => {
+                let (head, tail) = l.split_at(at);
+                let mut t = String::new();
+                let mut in_digits = false;
+                for c in tail.chars() {
+                    if c.is_ascii_digit() {
+                        if !in_digits {
+                            t.push('N');
+                        }
+                        in_digits = true;
+                    } else {
+                        in_digits = false;
+                        t.push(c);
+                    }
+                }
+                format!("{head}{t}\n")
+            }
+            None => format!("{l}\n"),
+        })
+        .collect();
     // "586 ms" -> "N ms": durations differ run to run.
     let mut out = String::with_capacity(text.len());
     let chars: Vec<char> = text.chars().collect();
