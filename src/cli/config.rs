@@ -90,6 +90,7 @@ struct ConfigFile {
     quiet_ms: Option<u64>,
     log_file: Option<String>,
     read_only: Option<bool>,
+    git_author: Option<String>,
     #[serde(default)]
     fabrics: Vec<String>,
     #[serde(default)]
@@ -106,6 +107,8 @@ pub struct Config {
     pub quiet: Duration,
     pub log_file: Option<PathBuf>,
     pub read_only: bool,
+    /// "Name <email>" for the dashboard's commits (else FGD_GIT_AUTHOR, else git config).
+    pub git_author: Option<String>,
     pub fabrics: Vec<PathBuf>,
     pub keymap: Keymap,
     pub palette: Palette,
@@ -118,6 +121,7 @@ impl Default for Config {
             quiet: Duration::from_millis(300),
             log_file: None,
             read_only: false,
+            git_author: None,
             fabrics: Vec::new(),
             keymap: Keymap::default(),
             palette: Palette::default(),
@@ -248,6 +252,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
             .unwrap_or(defaults.quiet),
         log_file: raw.log_file.map(|p| expand(&p, base)),
         read_only: raw.read_only.unwrap_or(false),
+        git_author: raw.git_author,
         fabrics: raw.fabrics.iter().map(|p| expand(p, base)).collect(),
         keymap: Keymap::with(&overrides),
         palette,
@@ -333,6 +338,7 @@ mod tests {
             r##"
 quiet_ms = 500
 read_only = true
+git_author = "Ops Team <ops@example.com>"
 log_file = "logs/dash.log"
 fabrics = ["/srv/gitops/dc1", "~/dc2"]
 
@@ -349,6 +355,7 @@ accent = "#3377ff"
         .unwrap();
         assert_eq!(c.quiet, Duration::from_millis(500));
         assert!(c.read_only);
+        assert_eq!(c.git_author.as_deref(), Some("Ops Team <ops@example.com>"));
         assert_eq!(
             c.log_file.as_deref(),
             Some(Path::new("/home/op/.config/fgd/logs/dash.log"))

@@ -97,6 +97,21 @@ pub struct GitOptions {
     pub known_hosts: Option<PathBuf>,
 }
 
+impl GitOptions {
+    /// What the headless commands take from the environment when no flag says otherwise:
+    /// `FGD_GIT_AUTHOR`, `FGD_KNOWN_HOSTS`, and the credentials `AuthConfig::from_env` reads.
+    /// The dashboard's jobs use this, so a push from the dashboard and from `fgd push` agree.
+    pub fn from_env() -> GitOptions {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        GitOptions {
+            author: var("FGD_GIT_AUTHOR").map(|v| v.to_string_lossy().into_owned()),
+            known_hosts: var("FGD_KNOWN_HOSTS").map(PathBuf::from),
+            auth: Some(auth::AuthConfig::from_env()),
+            ..Default::default()
+        }
+    }
+}
+
 /// Connect and read timeouts, so a dead link fails in seconds. libgit2 keeps them in globals:
 /// call once, before any thread starts.
 pub fn set_timeouts(connect_ms: i32, read_ms: i32) -> Result<()> {

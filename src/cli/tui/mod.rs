@@ -91,7 +91,11 @@ fn watch(fabrics: &[PathBuf], tx: &Sender<Msg>) -> Vec<notify::RecommendedWatche
 }
 
 /// Carry out one job, reporting through `sink`: the runner's threads and the tests share it.
-pub fn perform(spec: JobSpec, sink: &mut dyn fgd::event::Sink) -> Result<String, String> {
+pub fn perform(
+    spec: JobSpec,
+    git: &fgd::git::GitOptions,
+    sink: &mut dyn fgd::event::Sink,
+) -> Result<String, String> {
     let JobSpec {
         action,
         root,
@@ -99,7 +103,7 @@ pub fn perform(spec: JobSpec, sink: &mut dyn fgd::event::Sink) -> Result<String,
         reason,
     } = spec;
     let mut sink = |e: Event| sink.emit(e);
-    let opts = fgd::git::GitOptions::default();
+    let opts = git.clone();
     let result = match action {
         Action::Init => {
             fgd::fabric::init(&root, None).map(|(_, r)| format!("{} created", r.created.len()))
@@ -143,9 +147,9 @@ pub fn diff_of(root: PathBuf) -> Result<Vec<String>, String> {
     fgd::git::pending_diff(&fgd::fabric::Fabric { root }, 2000).map_err(|e| e.to_string())
 }
 
-fn run_job(spec: JobSpec, tx: Sender<Msg>) {
+fn run_job(spec: JobSpec, git: fgd::git::GitOptions, tx: Sender<Msg>) {
     tokio::task::spawn_blocking(move || {
-        let result = perform(spec, &mut |e: Event| {
+        let result = perform(spec, &git, &mut |e: Event| {
             let _ = tx.send(Msg::Engine(e));
         });
         let _ = tx.send(Msg::JobFinished(result));
@@ -191,6 +195,8 @@ pub struct Options {
     pub log_file: Option<PathBuf>,
     /// The config file the settings came from, named in the log.
     pub config: Option<PathBuf>,
+    /// Author, credentials and known hosts for push and sync (as the headless commands).
+    pub git: fgd::git::GitOptions,
 }
 
 impl Options {
@@ -203,6 +209,13 @@ impl Options {
             extra_fabrics: c.fabrics.clone(),
             log_file: c.log_file.clone(),
             config: c.source.clone(),
+            git: fgd::git::GitOptions {
+                author: c
+                    .git_author
+                    .clone()
+                    .or(fgd::git::GitOptions::from_env().author),
+                ..fgd::git::GitOptions::from_env()
+            },
         }
     }
 }
@@ -385,7 +398,7 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             let is_tick = matches!(msg, Msg::Tick);
             for effect in app.update(msg) {
                 match effect {
-                    Effect::Run(spec) => run_job(spec, tx.clone()),
+                    Effect::Run(spec) => run_job(spec, opts.git.clone(), tx.clone()),
                     Effect::Validate { seq, rel, text } if validating => {
                         queued_validation = Some((seq, rel, text));
                     }

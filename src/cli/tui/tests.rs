@@ -33,7 +33,9 @@ fn press(app: &mut App, msg: Msg) {
         match effect {
             Effect::Run(spec) => {
                 let mut events = Vec::new();
-                let result = super::perform(spec, &mut |e| events.push(e));
+                let result = super::perform(spec, &fgd::git::GitOptions::default(), &mut |e| {
+                    events.push(e)
+                });
                 for e in events {
                     queue.extend(app.update(Msg::Engine(e)));
                 }
