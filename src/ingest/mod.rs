@@ -644,10 +644,10 @@ fn plan(
     Ok(j)
 }
 
-/// Is `bytes` new, an update or unchanged against `managed/`? Without a fabric, everything is new.
-/// What writing `bytes` at a fabric path would change. Each folder is listed once, so a
-/// target that does not exist yet costs no open: a first ingest of 10^5 objects asks the
-/// file system about a dozen folders, not 10^5 missing files.
+/// Is writing `bytes` at a fabric path new, an update or no change? Without a fabric,
+/// everything is new. Each folder is listed once, so a target that does not exist yet costs
+/// no open: a first ingest of 10^5 objects asks the file system about a dozen folders, not
+/// 10^5 missing files.
 #[derive(Default)]
 pub struct Targets {
     listed: HashMap<std::path::PathBuf, Option<HashSet<std::ffi::OsString>>>,

@@ -28,23 +28,17 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// Create a fresh temp file next to `target` (never following or reusing anything) and fill it.
-/// A name left by a crashed run with a reused pid is skipped, not an error.
 /// The process id, asked of the kernel once: temp names carry it, one per file written.
 fn pid() -> u32 {
     static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     *PID.get_or_init(std::process::id)
 }
 
+/// Create a fresh temp file next to `target` (never following or reusing anything) and fill it.
+/// A name left by a crashed run with a reused pid is skipped, not an error.
 fn write_temp(target: &Path, bytes: &[u8]) -> Result<(PathBuf, std::fs::File)> {
     let dir = parent_dir(target);
-    if target.file_name().is_none() {
-        return Err(err(
-            "write",
-            target,
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file path"),
-        ));
-    }
+    file_name(target)?;
     let mut tries = 0;
     loop {
         let n = SEQ.fetch_add(1, Ordering::Relaxed);
@@ -137,7 +131,7 @@ pub struct Batch {
     removes: Vec<PathBuf>,
     /// One open temp per file system, the handle syncfs needs.
     devices: Vec<(u64, std::fs::File)>,
-    /// Folders already seen: their files share a file system, so one fstat per folder.
+    /// Folders known to exist, each with its file system noted: one open and fstat per folder.
     folders: std::collections::HashSet<PathBuf>,
     /// Folders that did not exist: filled under a temp name beside them, with the files' own
     /// names, and renamed into place whole at commit (one rename, not one per file).
@@ -149,8 +143,6 @@ pub struct Batch {
     staged_at: std::collections::HashMap<PathBuf, PathBuf>,
     /// Files written inside staged folders.
     staged_files: usize,
-    /// Folders found to exist, so each is asked about once.
-    existing: std::collections::HashSet<PathBuf>,
     committed: bool,
 }
 
@@ -179,9 +171,8 @@ impl Batch {
             return Ok(());
         }
         let (tmp, _) = write_temp(target, bytes)?;
-        // Record the temp before anything else can fail, so Drop cleans it up.
         self.writes.push((tmp, target.to_path_buf()));
-        self.note_device(dir)
+        Ok(())
     }
 
     /// Many writes at once, spread over the cores by folder: creating a file is mostly kernel
@@ -198,15 +189,8 @@ impl Batch {
         // Decided in order, here: staged folders are made once, devices noted once.
         let mut dests: Vec<Option<PathBuf>> = Vec::with_capacity(items.len());
         for (target, _) in items {
-            let dir = parent_dir(target);
             let name = file_name(target)?;
-            match self.staged_dir(dir)? {
-                Some(staged) => dests.push(Some(staged.join(name))),
-                None => {
-                    self.note_device(dir)?;
-                    dests.push(None);
-                }
-            }
+            dests.push(self.staged_dir(parent_dir(target))?.map(|s| s.join(name)));
         }
         // Folders to threads, biggest first to the least loaded.
         let mut by_dir: std::collections::HashMap<&Path, Vec<usize>> = Default::default();
@@ -292,11 +276,12 @@ impl Batch {
         Ok(())
     }
 
-    /// Where files for `dir` go until the commit: None when `dir` exists, else its place in a
-    /// staged tree. The first missing folder of the chain is staged under a temp name beside
-    /// it; the folders below it are made inside that temp folder.
+    /// Where files for `dir` go until the commit: None when `dir` exists (its file system then
+    /// noted for the syncfs), else its place in a staged tree. The first missing folder of the
+    /// chain is staged under a temp name beside it; the folders below it are made inside that
+    /// temp folder.
     fn staged_dir(&mut self, dir: &Path) -> Result<Option<PathBuf>> {
-        if self.existing.contains(dir) {
+        if self.folders.contains(dir) {
             return Ok(None);
         }
         if let Some(s) = self.staged_at.get(dir) {
@@ -304,7 +289,7 @@ impl Batch {
         }
         match std::fs::symlink_metadata(dir) {
             Ok(_) => {
-                self.existing.insert(dir.to_path_buf());
+                self.note_device(dir)?;
                 return Ok(None);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -337,17 +322,10 @@ impl Batch {
             let tmp = parent.join(format!("{TEMP_PREFIX}{}-{n}", pid()));
             match std::fs::create_dir(&tmp) {
                 Ok(()) => {
-                    let f = std::fs::OpenOptions::new()
-                        .read(true)
-                        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                        .open(&tmp)
-                        .map_err(|e| err("open folder", &tmp, e))?;
-                    let dev = f.metadata().map_err(|e| err("inspect", &tmp, e))?.dev();
-                    if !self.devices.iter().any(|(d, _)| *d == dev) {
-                        self.devices.push((dev, f));
-                    }
+                    // Recorded before noting its device, so Drop removes it if that fails.
                     self.fresh.insert(dir.to_path_buf(), tmp.clone());
                     self.fresh_order.push(dir.to_path_buf());
+                    self.note_device(&tmp)?;
                     return Ok(tmp);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -384,26 +362,23 @@ impl Batch {
         if syncfs_ok {
             return Ok(());
         }
-        // syncfs unsupported or failed: one fdatasync per temp still reports any write error.
-        for (tmp, _) in &self.writes {
+        // syncfs unsupported or failed: one fdatasync per file still reports any write error.
+        let sync_file = |p: &Path| -> Result<()> {
             let f = std::fs::OpenOptions::new()
                 .read(true)
                 .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                .open(tmp)
-                .map_err(|e| err("open", tmp, e))?;
-            f.sync_data().map_err(|e| err("sync", tmp, e))?;
+                .open(p)
+                .map_err(|e| err("open", p, e))?;
+            f.sync_data().map_err(|e| err("sync", p, e))
+        };
+        for (tmp, _) in &self.writes {
+            sync_file(tmp)?;
         }
         for staged in self.staged_at.values() {
             for e in std::fs::read_dir(staged).map_err(|e| err("list", staged, e))? {
                 let e = e.map_err(|e| err("list", staged, e))?;
                 if e.file_type().is_ok_and(|t| t.is_file()) {
-                    let p = e.path();
-                    let f = std::fs::OpenOptions::new()
-                        .read(true)
-                        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-                        .open(&p)
-                        .map_err(|e| err("open", &p, e))?;
-                    f.sync_data().map_err(|e| err("sync", &p, e))?;
+                    sync_file(&e.path())?;
                 }
             }
             sync_dir(staged)?;
