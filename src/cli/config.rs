@@ -39,6 +39,17 @@ impl std::fmt::Display for ConfigError {
     }
 }
 
+impl ConfigError {
+    fn unreadable(file: &Path, e: std::io::Error) -> ConfigError {
+        ConfigError {
+            file: file.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read: {e}"),
+        }
+    }
+}
+
 /// Line and column (1-based) of a byte offset.
 fn line_col(text: &str, at: usize) -> (usize, usize) {
     let before = &text[..at.min(text.len())];
@@ -170,12 +181,7 @@ pub fn load(named: Option<&Path>) -> Result<Config, ConfigError> {
             _ => return Ok(Config::default()),
         },
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
-        file: path.clone(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-    })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::unreadable(&path, e))?;
     parse(&path, &text)
 }
 
@@ -276,14 +282,7 @@ pub fn workspace_fabrics(workspace: &Path) -> Result<Option<Vec<PathBuf>>, Confi
     let text = match std::fs::read_to_string(&file) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(ConfigError {
-                file,
-                line: 0,
-                column: 0,
-                message: format!("cannot read: {e}"),
-            })
-        }
+        Err(e) => return Err(ConfigError::unreadable(&file, e)),
     };
     let src = Source {
         file: &file,

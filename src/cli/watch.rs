@@ -37,11 +37,7 @@ fn worth_reporting(path: &Path) -> bool {
     if fgd::discover::ignored_name(name).is_some() {
         return false;
     }
-    if path.is_dir() {
-        return true;
-    }
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json")
+    path.is_dir() || fgd::discover::format_of(name).is_some()
 }
 
 pub fn run(

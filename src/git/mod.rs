@@ -188,6 +188,16 @@ impl FabricRepo {
         self.repo.head().ok().and_then(|h| h.peel_to_commit().ok())
     }
 
+    /// A repository path's part inside the fabric (the inverse of `rel`).
+    fn inner<'a>(&self, path: &'a str) -> &'a str {
+        if self.prefix.is_empty() {
+            return path;
+        }
+        path.strip_prefix(self.prefix.as_str())
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(path)
+    }
+
     fn rel(&self, inner: &str) -> String {
         if self.prefix.is_empty() {
             inner.to_string()
@@ -336,10 +346,7 @@ pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
     // managed/ first: that is what Argo CD and Flux will apply; then the rest of the tree,
     // fgd's own records last.
     let group = |p: &str| {
-        let inner = match fr.prefix.as_str() {
-            "" => p,
-            pre => p.strip_prefix(pre).map_or(p, |r| r.trim_start_matches('/')),
-        };
+        let inner = fr.inner(p);
         if inner.starts_with(crate::fabric::MANAGED) {
             0
         } else if inner.starts_with(crate::fabric::HNP) {
@@ -986,11 +993,7 @@ pub fn git_state(fabric: &Fabric) -> Option<GitState> {
         .statuses(Some(&mut so))
         .map(|s| {
             s.iter()
-                .filter(|e| {
-                    e.path()
-                        .map(|p| !volatile(p.strip_prefix(&format!("{}/", fr.prefix)).unwrap_or(p)))
-                        .unwrap_or(true)
-                })
+                .filter(|e| e.path().map(|p| !volatile(fr.inner(p))).unwrap_or(true))
                 .count()
         })
         .unwrap_or(0);

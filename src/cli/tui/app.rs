@@ -605,11 +605,7 @@ impl App {
             }
             KeyCode::Tab if p.purpose == PromptFor::Command => {
                 // Completes a unique prefix to the action's name.
-                let typed = p.input.clone();
-                let mut names = Action::names()
-                    .into_iter()
-                    .filter(|n| n.starts_with(&typed));
-                if let (Some(only), None) = (names.next(), names.next()) {
+                if let [only] = Action::completions(&p.input)[..] {
                     p.input = only.to_string();
                 }
             }

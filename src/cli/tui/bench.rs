@@ -22,6 +22,34 @@ fn percentile(v: &mut [Duration], p: usize) -> f64 {
         .map_or(0.0, |d| ms(*d))
 }
 
+/// `frames` times: draw a frame, then press a key (PageDown and j in turn) and draw again.
+/// The draw times, and the key-to-frame times.
+pub fn frame_times(
+    app: &mut App,
+    theme: &view::Theme,
+    frames: usize,
+) -> Result<(Vec<Duration>, Vec<Duration>), String> {
+    let mut term = Terminal::new(TestBackend::new(160, 48)).map_err(|e| e.to_string())?;
+    let (mut draw, mut key) = (Vec::new(), Vec::new());
+    for i in 0..frames {
+        let t = Instant::now();
+        term.draw(|f| view::draw(f, app, theme))
+            .map_err(|e| e.to_string())?;
+        draw.push(t.elapsed());
+        let code = if i % 2 == 0 {
+            KeyCode::PageDown
+        } else {
+            KeyCode::Char('j')
+        };
+        let t = Instant::now();
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        term.draw(|f| view::draw(f, app, theme))
+            .map_err(|e| e.to_string())?;
+        key.push(t.elapsed());
+    }
+    Ok((draw, key))
+}
+
 pub fn run(workspace: &Path, frames: usize) -> Result<serde_json::Value, String> {
     let theme = view::Theme {
         color: true,
@@ -31,7 +59,7 @@ pub fn run(workspace: &Path, frames: usize) -> Result<serde_json::Value, String>
     let mut term = Terminal::new(TestBackend::new(160, 48)).map_err(|e| e.to_string())?;
     // The runner's order: list the fabrics, draw, then fill in by scans.
     let t0 = Instant::now();
-    let roots = model::discover(workspace);
+    let roots = super::fabrics_of(workspace, &[]).map_err(|e| e.to_string())?;
     let mut app = App::new(workspace.to_path_buf(), super::empty_views(&roots), true);
     term.draw(|f| view::draw(f, &app, &theme))
         .map_err(|e| e.to_string())?;
@@ -49,23 +77,7 @@ pub fn run(workspace: &Path, frames: usize) -> Result<serde_json::Value, String>
     app.refilter();
     app.pane = Pane::Tree;
     let files = app.fabric().map_or(0, |f| f.files.len());
-    let (mut draw, mut key) = (Vec::new(), Vec::new());
-    for i in 0..frames {
-        let t = Instant::now();
-        term.draw(|f| view::draw(f, &app, &theme))
-            .map_err(|e| e.to_string())?;
-        draw.push(t.elapsed());
-        let code = if i % 2 == 0 {
-            KeyCode::PageDown
-        } else {
-            KeyCode::Char('j')
-        };
-        let t = Instant::now();
-        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-        term.draw(|f| view::draw(f, &app, &theme))
-            .map_err(|e| e.to_string())?;
-        key.push(t.elapsed());
-    }
+    let (mut draw, mut key) = frame_times(&mut app, &theme, frames)?;
     Ok(serde_json::json!({
         "fabrics": roots.len(),
         "files": files,

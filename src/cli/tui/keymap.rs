@@ -195,6 +195,15 @@ impl Action {
     pub fn names() -> Vec<&'static str> {
         ACTIONS.iter().map(|i| i.name).collect()
     }
+
+    /// The names that start with what was typed: the `:` line's hint and Tab completion.
+    pub fn completions(typed: &str) -> Vec<&'static str> {
+        ACTIONS
+            .iter()
+            .map(|i| i.name)
+            .filter(|n| n.starts_with(typed))
+            .collect()
+    }
 }
 
 /// One key: a code and whether Ctrl is held. Shift is part of the character ('I' vs 'i').

@@ -93,7 +93,7 @@ fn watch(fabrics: &[PathBuf], tx: &Sender<Msg>) -> Vec<notify::RecommendedWatche
 /// Carry out one job, reporting through `sink`: the runner's threads and the tests share it.
 pub fn perform(
     spec: JobSpec,
-    git: &fgd::git::GitOptions,
+    opts: &fgd::git::GitOptions,
     sink: &mut dyn fgd::event::Sink,
 ) -> Result<String, String> {
     let JobSpec {
@@ -103,16 +103,15 @@ pub fn perform(
         reason,
     } = spec;
     let mut sink = |e: Event| sink.emit(e);
-    let opts = git.clone();
     let result = match action {
         Action::Init => {
             fgd::fabric::init(&root, None).map(|(_, r)| format!("{} created", r.created.len()))
         }
         Action::Ingest => fgd::ingest::run(&root, &Default::default(), &mut sink)
             .map(|s| format!("{} managed, {} unmanaged", s.managed(), s.unmanaged)),
-        Action::Push => fgd::git::push_fabric(&root, &opts, &mut sink)
+        Action::Push => fgd::git::push_fabric(&root, opts, &mut sink)
             .map(|r| format!("pushed {}", &r.pushed.commit[..10])),
-        Action::Sync => fgd::git::sync_fabric(&root, &opts, &mut sink)
+        Action::Sync => fgd::git::sync_fabric(&root, opts, &mut sink)
             .map(|r| format!("{}; {} managed", r.integrated, r.ingest.managed())),
         Action::Plan => fgd::ingest::run(
             &root,
@@ -147,6 +146,14 @@ pub fn diff_of(root: PathBuf) -> Result<Vec<String>, String> {
     fgd::git::pending_diff(&fgd::fabric::Fabric { root }, 2000).map_err(|e| e.to_string())
 }
 
+/// Work off the event loop whose whole answer is one message.
+fn in_background(tx: &Sender<Msg>, work: impl FnOnce() -> Msg + Send + 'static) {
+    let tx = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let _ = tx.send(work());
+    });
+}
+
 fn run_job(spec: JobSpec, git: fgd::git::GitOptions, tx: Sender<Msg>) {
     tokio::task::spawn_blocking(move || {
         let result = perform(spec, &git, &mut |e: Event| {
@@ -174,10 +181,8 @@ impl Scanner {
             if due && !self.in_flight[i] {
                 self.queued[i] = None;
                 self.in_flight[i] = true;
-                let (root, tx) = (root.clone(), tx.clone());
-                tokio::task::spawn_blocking(move || {
-                    let _ = tx.send(Msg::Scanned(i, Box::new(model::scan(&root))));
-                });
+                let root = root.clone();
+                in_background(tx, move || Msg::Scanned(i, Box::new(model::scan(&root))));
             }
         }
     }
@@ -209,12 +214,12 @@ impl Options {
             extra_fabrics: c.fabrics.clone(),
             log_file: c.log_file.clone(),
             config: c.source.clone(),
-            git: fgd::git::GitOptions {
-                author: c
-                    .git_author
-                    .clone()
-                    .or(fgd::git::GitOptions::from_env().author),
-                ..fgd::git::GitOptions::from_env()
+            git: {
+                let mut git = fgd::git::GitOptions::from_env();
+                if c.git_author.is_some() {
+                    git.author = c.git_author.clone();
+                }
+                git
             },
         }
     }
@@ -330,11 +335,10 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
     let mut validating = false;
     let mut queued_validation: Option<(u64, String, Vec<u8>)> = None;
     let validate = |(seq, rel, text): (u64, String, Vec<u8>), tx: &Sender<Msg>| {
-        let tx = tx.clone();
-        tokio::task::spawn_blocking(move || {
+        in_background(tx, move || {
             let (fates, marked) = model::validate_text(&rel, text);
-            let _ = tx.send(Msg::Validated { seq, fates, marked });
-        });
+            Msg::Validated { seq, fates, marked }
+        })
     };
     let mut last_full = Instant::now();
     let mut last_draw = Instant::now() - Duration::from_secs(1);
@@ -406,12 +410,7 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                         validating = true;
                         validate((seq, rel, text), &tx);
                     }
-                    Effect::Diff(root) => {
-                        let tx = tx.clone();
-                        tokio::task::spawn_blocking(move || {
-                            let _ = tx.send(Msg::Diff(diff_of(root)));
-                        });
-                    }
+                    Effect::Diff(root) => in_background(&tx, move || Msg::Diff(diff_of(root))),
                     Effect::Rescan(i, now) => scanner.request(
                         i,
                         if now {
@@ -428,9 +427,8 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             dirty |= !is_tick || app.job.is_some();
         }
         if let Some((seq, root, entry)) = app.take_detail_request() {
-            let tx = tx.clone();
-            tokio::task::spawn_blocking(move || {
-                let _ = tx.send(Msg::Detail(seq, Box::new(model::detail(&root, &entry))));
+            in_background(&tx, move || {
+                Msg::Detail(seq, Box::new(model::detail(&root, &entry)))
             });
         }
         if let Some(f) = log_file.as_mut() {

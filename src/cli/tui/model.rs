@@ -212,17 +212,7 @@ pub fn scan(root: &Path) -> FabricView {
     for item in items {
         counts.unmanaged += 1;
         let rel = strip(root, &item.display().to_string()).to_string();
-        let reason_path = PathBuf::from(format!("{}{}", item.display(), fabric::REASON_SUFFIX));
-        let note = std::fs::read(&reason_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .map(|v| {
-                format!(
-                    "[{}] {}",
-                    v["code"].as_str().unwrap_or("?"),
-                    v["reason"].as_str().unwrap_or("")
-                )
-            });
+        let note = reason_record(&item).map(|(_, v)| reason_line(&v));
         let state = if note.as_deref().is_some_and(|n| n.starts_with("[conflict]")) {
             FileState::Conflict
         } else {
@@ -377,33 +367,43 @@ pub fn detail(root: &Path, entry: &FileEntry) -> Detail {
     d
 }
 
+/// An unmanaged item's reason file beside it, and what it says, if it can be read.
+fn reason_record(item: &Path) -> Option<(PathBuf, serde_json::Value)> {
+    let path = PathBuf::from(format!("{}{}", item.display(), fabric::REASON_SUFFIX));
+    let v = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+    Some((path, v))
+}
+
+/// "[code] reason": the one line the tree and the detail show for an unmanaged item.
+fn reason_line(v: &serde_json::Value) -> String {
+    format!(
+        "[{}] {}",
+        v["code"].as_str().unwrap_or("?"),
+        v["reason"].as_str().unwrap_or("")
+    )
+}
+
 /// An unmanaged item's detail: its reason file, with the lines of its problem documents
 /// marked in the item (a byte-for-byte copy of the original, so the lines match).
 fn unmanaged_detail(item: &Path, entry: &FileEntry, d: &mut Detail) {
-    let reason_path = PathBuf::from(format!("{}{}", item.display(), fabric::REASON_SUFFIX));
-    let record = std::fs::read(&reason_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-    let Some(v) = record else {
+    let Some((reason_path, v)) = reason_record(item) else {
         d.fates.extend(entry.note.clone());
         d.fates
             .push("no readable reason file beside it (fgd writes one for every item)".into());
         return;
     };
     let s = |k: &str| v[k].as_str().unwrap_or("?").to_string();
-    d.fates.push(format!("[{}] {}", s("code"), s("reason")));
+    d.fates.push(reason_line(&v));
     d.fates.push(format!(
         "from {} in batch {} at {}",
         s("source"),
         s("batch"),
         s("at")
     ));
-    if let Some(line) = v["line"].as_u64() {
-        d.marked.push(line as usize);
-    }
+    d.marked.extend(v["line"].as_u64().map(|l| l as usize));
     for doc in v["documents"].as_array().into_iter().flatten() {
         let line = doc["line"].as_u64().unwrap_or(0);
-        if line > 0 && !d.marked.contains(&(line as usize)) {
+        if line > 0 {
             d.marked.push(line as usize);
         }
         d.fates.push(format!(
@@ -417,6 +417,7 @@ fn unmanaged_detail(item: &Path, entry: &FileEntry, d: &mut Detail) {
         ));
     }
     d.marked.sort_unstable();
+    d.marked.dedup();
     let rel = reason_path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

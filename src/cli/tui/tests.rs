@@ -362,7 +362,8 @@ fn filter_plan_move_and_adopt_from_the_keyboard() {
     assert!(root.join("raw/team-a/vpc-dup.yaml").is_file() && !item.exists());
 }
 
-/// Measurement, not a check: `cargo test --release --bin fgd -- --ignored --nocapture frame`.
+/// Measurement, not a check, on synthetic entries (no disk): `cargo test --release --bin fgd
+/// -- --ignored --nocapture frame`. `fgd bench-render` measures the same over a real fabric.
 #[test]
 #[ignore]
 fn frame_time_with_a_hundred_thousand_managed_files() {
@@ -373,25 +374,7 @@ fn frame_time_with_a_hundred_thousand_managed_files() {
         unicode: true,
         palette: Default::default(),
     };
-    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
-    let mut frames = Vec::new();
-    let mut keys = Vec::new();
-    for i in 0..300 {
-        let t = std::time::Instant::now();
-        term.draw(|f| view::draw(f, &app, &theme)).unwrap();
-        frames.push(t.elapsed());
-        let t = std::time::Instant::now();
-        press(
-            &mut app,
-            if i % 2 == 0 {
-                code(KeyCode::PageDown)
-            } else {
-                key('j')
-            },
-        );
-        term.draw(|f| view::draw(f, &app, &theme)).unwrap();
-        keys.push(t.elapsed());
-    }
+    let (mut frames, mut keys) = super::bench::frame_times(&mut app, &theme, 300).unwrap();
     frames.sort();
     keys.sort();
     eprintln!(

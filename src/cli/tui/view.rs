@@ -202,11 +202,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
                 }
                 PromptFor::Command => {
                     // The names that still match what was typed, as a completion hint.
-                    let hint: Vec<&str> = ACTIONS
-                        .iter()
-                        .map(|i| i.name)
-                        .filter(|n| n.starts_with(p.input.as_str()))
-                        .collect();
+                    let hint = super::keymap::Action::completions(&p.input);
                     format!(":{}_   {}", p.input, hint.join(" "))
                 }
             };
