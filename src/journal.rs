@@ -173,6 +173,11 @@ fn folders_in(dir: &Path) -> std::collections::HashSet<std::ffi::OsString> {
 /// Make the journal durable: after this returns, the batch will complete even if killed.
 pub fn begin(fabric: &Fabric, journal: &Journal) -> Result<()> {
     preflight(fabric, journal)?;
+    begin_checked(fabric, journal)
+}
+
+/// `begin` for a journal that already passed `preflight`.
+pub fn begin_checked(fabric: &Fabric, journal: &Journal) -> Result<()> {
     let bytes = serde_json::to_vec(journal).map_err(|e| Error::Journal {
         path: fabric.path(fabric::JOURNAL),
         message: format!("cannot encode: {e}"),
@@ -248,6 +253,23 @@ pub fn execute(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> Resul
     run(fabric, journal, false, sink)
 }
 
+/// Carry out a batch just journaled whose every write (archive copies included) `batch`
+/// already holds, staged while its inputs were read: commit, then the rest of the batch.
+pub fn execute_staged(
+    fabric: &Fabric,
+    journal: &Journal,
+    batch: Batch,
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    let total = journal.writes.len();
+    sink.emit(Event::PhaseStarted {
+        phase: Phase::Write,
+        total: Some(total),
+    });
+    finish(fabric, journal, batch, sink)?;
+    Ok(())
+}
+
 /// Carry out, or finish when `resumed`, a journaled batch. A resumed batch first skips every
 /// output already holding its bytes; a fresh one writes them all, since its plan only lists
 /// outputs that differ (rewriting an identical file is harmless, re-reading 10^5 is not).
@@ -268,20 +290,9 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
         phase: Phase::Write,
         total: Some(journal.writes.len()),
     });
-    let mut batch = Batch::new();
-    let mut dirs = std::collections::HashSet::new();
     // Folders a write needs that do not exist yet the batch stages whole and renames in at
-    // commit (preflight checked the existing part of every chain); staged moves, after the
-    // commit, get theirs made here.
-    let mut ensure_parent = |p: &Path| -> Result<()> {
-        if let Some(parent) = p.parent() {
-            if dirs.insert(parent.to_path_buf()) {
-                let rel = parent.strip_prefix(&fabric.root).unwrap_or(parent);
-                store::create_dir_all_within(&fabric.root, rel)?;
-            }
-        }
-        Ok(())
-    };
+    // commit (preflight checked the existing part of every chain).
+    let mut batch = Batch::new();
     for (s, b) in journal.sources.iter().zip(&sources) {
         if let (Some(archive), Some(bytes)) = (&s.archive, b) {
             let p = safe_join(fabric, archive)?;
@@ -333,7 +344,24 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
     }
     batch.stage_writes(&pending)?;
     drop(pending);
+    finish(fabric, journal, batch, sink)
+}
+
+/// From the staged writes on: commit them, move, index, remove the originals, log, retire.
+fn finish(fabric: &Fabric, journal: &Journal, batch: Batch, sink: &mut dyn Sink) -> Result<()> {
     batch.commit()?;
+    let mut dirs = std::collections::HashSet::new();
+    // Staged moves get their folders made here, after the commit (folders the writes needed
+    // that did not exist, the batch staged whole and renamed in at commit).
+    let mut ensure_parent = |p: &Path| -> Result<()> {
+        if let Some(parent) = p.parent() {
+            if dirs.insert(parent.to_path_buf()) {
+                let rel = parent.strip_prefix(&fabric.root).unwrap_or(parent);
+                store::create_dir_all_within(&fabric.root, rel)?;
+            }
+        }
+        Ok(())
+    };
     // Renames are idempotent by state: done when the source is gone and the target is there.
     let mut touched = std::collections::BTreeSet::new();
     for r in &journal.renames {

@@ -166,6 +166,32 @@ fn two_definitions_in_one_batch_conflict_and_managed_is_untouched() {
 }
 
 #[test]
+fn a_first_ingest_takes_back_both_sides_of_a_conflict_and_writes_a_duplicate_once() {
+    // No managed/vpcs yet: the objects are written while the inputs are read, so the
+    // conflicting one must be taken back out of the new folder before it appears.
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), format!("{VPC1}---\n{VPC2}"));
+    write(&f.join("raw/b.yaml"), VPC1.replace("1001", "2001"));
+    write(&f.join("raw/c.yaml"), VPC2);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.summary()["conflicts"], 2);
+    assert_eq!(tree(&f.join("managed/vpcs")), ["vpc-2.yaml"]);
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/vpc-2.yaml")).unwrap(),
+        VPC2
+    );
+    let mut items = unmanaged_items(&f);
+    items.sort();
+    assert_eq!(items, ["a.doc1.yaml.unmanaged", "b.yaml.unmanaged"]);
+    let everything = tree(&f);
+    assert!(
+        !everything.iter().any(|p| p.contains(".fgd-tmp")),
+        "no temp left: {everything:?}"
+    );
+}
+
+#[test]
 fn validate_is_read_only_and_points_at_file_line_and_column() {
     let (_t, f) = fabric();
     let text = format!("{VPC1}---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: Tenant_B\n---\n{VPC2}---\nkind: [unclosed\n");

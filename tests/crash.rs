@@ -164,6 +164,7 @@ fn killed_by_signal(r: &Run) -> bool {
 fn an_abort_at_every_fail_point_is_finished_by_the_next_run() {
     let c = corpus(300, 12, 11);
     let points = [
+        "ingest.before-journal",
         "journal.after-begin",
         "ingest.after-journal",
         "batch.after-stage",

@@ -5,6 +5,7 @@
 //! the plan and stops before the journal.
 
 pub mod analyze;
+pub mod stage;
 pub mod unmanaged;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -29,11 +30,13 @@ pub struct Options {
 }
 
 /// Read and classify every input under `dir` (files prefixed `prefix` in reports).
-/// Skipped files are reported through `sink` and counted in `summary`.
+/// Skipped files are reported through `sink` and counted in `summary`. With a `stager`, each
+/// analysed input's writes are staged on the reading thread (see `stage`).
 pub fn read_inputs(
     dir: &Path,
     prefix: &str,
     limits: &Limits,
+    stager: Option<&stage::Stager>,
     summary: &mut Summary,
     sink: &mut dyn Sink,
 ) -> Result<Vec<FileAnalysis>> {
@@ -82,7 +85,7 @@ pub fn read_inputs(
         .max(1);
     if threads == 1 {
         for (index, (path, rel, format)) in files.into_iter().enumerate() {
-            let read = read_one(&path, &rel, format, limits)?;
+            let read = read_one(&path, &rel, format, limits, stager)?;
             report(index, rel, read);
         }
         return Ok(out);
@@ -102,7 +105,7 @@ pub fn read_inputs(
                 if failed.load(Relaxed) {
                     return;
                 }
-                let read = read_one(path, rel, *format, limits);
+                let read = read_one(path, rel, *format, limits, stager);
                 if read.is_err() {
                     failed.store(true, Relaxed);
                 }
@@ -132,9 +135,21 @@ enum Read {
     Skipped(Skip),
 }
 
-fn read_one(path: &Path, rel: &str, format: discover::Format, limits: &Limits) -> Result<Read> {
+fn read_one(
+    path: &Path,
+    rel: &str,
+    format: discover::Format,
+    limits: &Limits,
+    stager: Option<&stage::Stager>,
+) -> Result<Read> {
     Ok(match discover::read_stable(path, limits.max_file_bytes)? {
-        ReadOutcome::Bytes(bytes) => Read::Analysis(analyze::analyze(rel, bytes, format, limits)),
+        ReadOutcome::Bytes(bytes) => {
+            let analysis = analyze::analyze(rel, bytes, format, limits);
+            if let Some(stager) = stager {
+                stager.prepare(&analysis)?;
+            }
+            Read::Analysis(analysis)
+        }
         ReadOutcome::TooLarge(len) => Read::Analysis(analyze::too_large(rel, len, limits)),
         ReadOutcome::Pending(detail) => Read::Skipped(Skip::Pending { detail }),
         ReadOutcome::NotRegular(detail) => Read::Skipped(Skip::NotRegular { detail }),
@@ -356,10 +371,14 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         dry_run: opts.dry_run,
         ..Default::default()
     };
+    let mut journal = Journal::new("ingest");
+    // A real run writes while it reads (see `stage`); a dry run writes nothing.
+    let stager = (!opts.dry_run).then(|| stage::Stager::new(fabric, &journal.batch));
     let files = read_inputs(
         &fabric.path(fabric::RAW),
         "raw/",
         &opts.limits,
+        stager.as_ref(),
         &mut summary,
         sink,
     )?;
@@ -368,19 +387,50 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         total: Some(files.len()),
     });
     let decision = decide(&files);
-    let journal = plan(fabric, &files, &decision, &mut summary, opts.dry_run, sink)?;
-    // The journal is all that is needed now (execution re-reads and re-checks every source):
-    // free the analyses and the file bytes before writing.
+    let (batch, claims) = match stager {
+        Some(s) => {
+            let (batch, claims) = s.into_parts();
+            (Some(batch), claims)
+        }
+        None => (None, HashMap::new()),
+    };
+    // The disk writes back what is staged while the plan and the journal are made.
+    let flush = batch.as_ref().and_then(store::Batch::start_flush);
+    plan(
+        fabric,
+        &mut journal,
+        &files,
+        &decision,
+        &claims,
+        &mut summary,
+        opts.dry_run,
+        sink,
+    )?;
+    let batch = match batch {
+        Some(mut batch) => {
+            stage_the_rest(fabric, &journal, &files, &claims, &mut batch)?;
+            Some(batch)
+        }
+        None => None,
+    };
+    // The journal and the staged batch are all that is needed now: free the analyses and the
+    // file bytes before writing the journal.
     drop(decision);
     drop(files);
-    if !opts.dry_run && journal.steps() > 0 {
+    drop(claims);
+    if let (Some(batch), true) = (batch, journal.steps() > 0) {
         sink.emit(Event::PhaseStarted {
             phase: Phase::Journal,
             total: Some(journal.steps()),
         });
-        journal::begin(fabric, &journal)?;
+        // Everything is staged and nothing journaled: a kill here leaves only temps.
+        failpoint("ingest.before-journal");
+        journal::begin_checked(fabric, &journal)?;
         failpoint("ingest.after-journal");
-        journal::execute(fabric, &journal, sink)?;
+        if let Some(flush) = flush {
+            let _ = flush.join();
+        }
+        journal::execute_staged(fabric, &journal, batch, sink)?;
         summary.batch = Some(journal.batch.clone());
     }
     summary.millis = started.elapsed().as_millis();
@@ -390,16 +440,64 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     Ok(summary)
 }
 
+/// After the plan: take back staged writes the plan dropped (conflicts), and stage every
+/// planned write not staged yet (unmanaged items, reasons), on every core.
+fn stage_the_rest(
+    fabric: &Fabric,
+    journal: &Journal,
+    files: &[FileAnalysis],
+    claims: &HashMap<String, stage::Claim>,
+    batch: &mut store::Batch,
+) -> Result<()> {
+    // An unsafe target is refused with its reason before anything more is written.
+    journal::preflight(fabric, journal)?;
+    let planned: HashSet<&str> = journal.writes.iter().map(|w| w.path.as_str()).collect();
+    for (rel, claim) in claims {
+        if claim.staged && !planned.contains(rel.as_str()) {
+            batch.unstage(&fabric.path(rel))?;
+        }
+    }
+    let by_rel: HashMap<&str, &FileAnalysis> = files.iter().map(|f| (f.rel.as_str(), f)).collect();
+    let mut pending: Vec<(std::path::PathBuf, std::borrow::Cow<[u8]>)> = Vec::new();
+    for w in &journal.writes {
+        if claims.get(&w.path).is_some_and(|c| c.staged) {
+            continue;
+        }
+        let bytes: std::borrow::Cow<[u8]> = match &w.content {
+            Content::Text { text } => text.as_bytes().into(),
+            Content::Source { source, parts } => {
+                let file = journal
+                    .sources
+                    .get(*source)
+                    .and_then(|s| by_rel.get(s.path.as_str()));
+                let Some(file) = file else {
+                    continue;
+                };
+                let mut v = Vec::new();
+                for [a, b] in parts {
+                    v.extend_from_slice(file.bytes.get(*a..*b).unwrap_or_default());
+                }
+                v.into()
+            }
+        };
+        pending.push((fabric.path(&w.path), bytes));
+    }
+    Ok(batch.stage_writes(&pending)?)
+}
+
 /// Turn decisions into the journal, emitting each document's fate and the planned actions.
+/// `claims` holds what staging found for each `managed/` path (empty for a dry run).
+#[allow(clippy::too_many_arguments)]
 fn plan(
     fabric: &Fabric,
+    j: &mut Journal,
     files: &[FileAnalysis],
     decision: &Decision,
+    claims: &HashMap<String, stage::Claim>,
     summary: &mut Summary,
     dry_run: bool,
     sink: &mut dyn Sink,
-) -> Result<Journal> {
-    let mut j = Journal::new("ingest");
+) -> Result<()> {
     let mut names = unmanaged::Names::new(fabric);
     let mut written: HashSet<String> = HashSet::new();
     let mut targets = Targets::default();
@@ -434,7 +532,7 @@ fn plan(
                 None,
                 Vec::new(),
             );
-            push_text(&mut j, &item.reason_path, record);
+            push_text(j, &item.reason_path, record);
             act(
                 PlanAction::Move {
                     from: f.rel.clone(),
@@ -455,12 +553,7 @@ fn plan(
             });
             continue;
         }
-        let archive = format!(
-            "{}/{}/{}",
-            fabric::ARCHIVE,
-            j.batch,
-            with_suffix(inner, fabric::ARCHIVE_SUFFIX)
-        );
+        let archive = stage::archive_path(&j.batch, inner);
         j.sources.push(Source {
             path: f.rel.clone(),
             sha256: f.sha256.clone(),
@@ -496,7 +589,7 @@ fn plan(
                         },
                     });
                 }
-                push_text(&mut j, &item.reason_path, reason_json);
+                push_text(j, &item.reason_path, reason_json);
                 act(
                     PlanAction::Move {
                         from: f.rel.clone(),
@@ -524,12 +617,14 @@ fn plan(
                         DocFate::Managed { path, .. } => {
                             m += 1;
                             let rel = format!("{}/{}", fabric::MANAGED, path);
-                            let bytes = doc.output(&f.bytes);
-                            let sha = analyze::sha256_hex(&bytes);
-                            let change = if written.contains(&rel) {
-                                Change::Unchanged
+                            let (sha, change) = if written.contains(&rel) {
+                                (String::new(), Change::Unchanged)
+                            } else if let Some(claim) = claims.get(&rel) {
+                                (claim.sha256_hex(), claim.change)
                             } else {
-                                targets.change(Some(fabric), &rel, &bytes)
+                                let bytes = doc.output(&f.bytes);
+                                let change = targets.change(Some(fabric), &rel, &bytes);
+                                (analyze::sha256_hex(&bytes), change)
                             };
                             if change != Change::Unchanged {
                                 written.insert(rel.clone());
@@ -573,7 +668,7 @@ fn plan(
                                     serde_json::json!({"document": doc.index + 1, "line": doc.pos.line, "column": doc.pos.column, "object": object, "code": code, "reason": reason}),
                                 ],
                             );
-                            push_text(&mut j, &item.reason_path, reason_json);
+                            push_text(j, &item.reason_path, reason_json);
                             act(
                                 PlanAction::Write {
                                     path: item.path.clone(),
@@ -641,7 +736,7 @@ fn plan(
         inputs: log_inputs,
         documents: log_docs,
     });
-    Ok(j)
+    Ok(())
 }
 
 /// Is writing `bytes` at a fabric path new, an update or no change? Without a fabric,
@@ -658,6 +753,14 @@ impl Targets {
         let Some(fabric) = fabric else {
             return Change::Create;
         };
+        if self.absent(fabric, rel) {
+            return Change::Create;
+        }
+        compare(&fabric.path(rel), bytes)
+    }
+
+    /// Whether the fabric path `rel` surely does not exist: its folder, listed once, lacks it.
+    pub fn absent(&mut self, fabric: &Fabric, rel: &str) -> bool {
         let path = fabric.path(rel);
         if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
             let names = self.listed.entry(dir.to_path_buf()).or_insert_with(|| {
@@ -669,15 +772,18 @@ impl Targets {
                     Err(_) => None,
                 }
             });
-            if names.as_ref().is_some_and(|n| !n.contains(name)) {
-                return Change::Create;
-            }
+            return names.as_ref().is_some_and(|n| !n.contains(name));
         }
-        match std::fs::read(&path) {
-            Ok(old) if old == bytes => Change::Unchanged,
-            Ok(_) => Change::Update,
-            Err(_) => Change::Create,
-        }
+        false
+    }
+}
+
+/// Would writing `bytes` at `path` create, update or change nothing?
+pub fn compare(path: &Path, bytes: &[u8]) -> Change {
+    match std::fs::read(path) {
+        Ok(old) if old == bytes => Change::Unchanged,
+        Ok(_) => Change::Update,
+        Err(_) => Change::Create,
     }
 }
 

@@ -51,6 +51,7 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                 &dir,
                 &prefix,
                 limits,
+                None,
                 &mut summary,
                 sink,
             )?);

@@ -86,6 +86,24 @@ fn create_with(path: &Path, bytes: &[u8]) -> Result<()> {
     f.write_all(bytes).map_err(|e| err("write", path, e))
 }
 
+/// Where a staged write's bytes are until the commit.
+#[derive(Debug)]
+pub enum Placed {
+    /// Under its own name, inside a folder staged whole.
+    InStagedFolder,
+    /// In this temp file beside the target.
+    Temp(PathBuf),
+}
+
+/// Write `bytes` for `target` where `Batch::destination` said: inside a staged folder, or a
+/// temp beside the target. Touches no batch state, so threads can call it in parallel.
+pub fn write_placed(target: &Path, dest: Option<&Path>, bytes: &[u8]) -> Result<Placed> {
+    match dest {
+        Some(path) => create_with(path, bytes).map(|()| Placed::InStagedFolder),
+        None => write_temp(target, bytes).map(|(tmp, _)| Placed::Temp(tmp)),
+    }
+}
+
 /// fsync a directory, so the names created, renamed or removed in it survive a crash.
 pub fn sync_dir(path: &Path) -> Result<()> {
     let d = std::fs::OpenOptions::new()
@@ -164,14 +182,44 @@ impl Batch {
     /// When `target`'s folder does not exist yet (its parent must), the folder is staged
     /// whole under a temp name and appears, with all its files, at commit.
     pub fn stage_write(&mut self, target: &Path, bytes: &[u8]) -> Result<()> {
-        let dir = parent_dir(target);
-        if let Some(staged) = self.staged_dir(dir)? {
-            create_with(&staged.join(file_name(target)?), bytes)?;
-            self.staged_files += 1;
+        let dest = self.destination(target)?;
+        let placed = write_placed(target, dest.as_deref(), bytes)?;
+        self.record(target, placed);
+        Ok(())
+    }
+
+    /// Where `target`'s bytes wait for the commit: a path inside a staged folder, or None for
+    /// a temp beside `target`. With `write_placed` and `record`, this splits `stage_write` so
+    /// that threads sharing a batch write the bytes outside its lock.
+    pub fn destination(&mut self, target: &Path) -> Result<Option<PathBuf>> {
+        let name = file_name(target)?;
+        Ok(self.staged_dir(parent_dir(target))?.map(|s| s.join(name)))
+    }
+
+    /// Note a write made by `write_placed`, so the commit renames it and a drop removes it.
+    pub fn record(&mut self, target: &Path, placed: Placed) {
+        match placed {
+            Placed::InStagedFolder => self.staged_files += 1,
+            Placed::Temp(tmp) => self.writes.push((tmp, target.to_path_buf())),
+        }
+    }
+
+    /// Take back a staged write before the commit: the target is left as it is.
+    pub fn unstage(&mut self, target: &Path) -> Result<()> {
+        let name = file_name(target)?;
+        if let Some(staged) = self.staged_at.get(parent_dir(target)) {
+            let p = staged.join(name);
+            match std::fs::remove_file(&p) {
+                Ok(()) => self.staged_files = self.staged_files.saturating_sub(1),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(err("remove", &p, e)),
+            }
             return Ok(());
         }
-        let (tmp, _) = write_temp(target, bytes)?;
-        self.writes.push((tmp, target.to_path_buf()));
+        if let Some(i) = self.writes.iter().rposition(|(_, t)| t == target) {
+            let (tmp, _) = self.writes.remove(i);
+            std::fs::remove_file(&tmp).map_err(|e| err("remove", &tmp, e))?;
+        }
         Ok(())
     }
 
@@ -189,8 +237,7 @@ impl Batch {
         // Decided in order, here: staged folders are made once, devices noted once.
         let mut dests: Vec<Option<PathBuf>> = Vec::with_capacity(items.len());
         for (target, _) in items {
-            let name = file_name(target)?;
-            dests.push(self.staged_dir(parent_dir(target))?.map(|s| s.join(name)));
+            dests.push(self.destination(target)?);
         }
         // Folders to threads, biggest first to the least loaded.
         let mut by_dir: std::collections::HashMap<&Path, Vec<usize>> = Default::default();
@@ -205,9 +252,8 @@ impl Batch {
                 least.extend(g);
             }
         }
-        let mut results: Vec<Option<Result<Option<PathBuf>>>> =
-            (0..items.len()).map(|_| None).collect();
-        let done: Vec<Vec<(usize, Result<Option<PathBuf>>)>> = std::thread::scope(|scope| {
+        let mut results: Vec<Option<Result<Placed>>> = (0..items.len()).map(|_| None).collect();
+        let done: Vec<Vec<(usize, Result<Placed>)>> = std::thread::scope(|scope| {
             let handles: Vec<_> = shares
                 .iter()
                 .map(|share| {
@@ -217,11 +263,7 @@ impl Batch {
                             .iter()
                             .map(|&i| {
                                 let (target, bytes) = &items[i];
-                                let r = match &dests[i] {
-                                    Some(path) => create_with(path, bytes).map(|()| None),
-                                    None => write_temp(target, bytes).map(|(tmp, _)| Some(tmp)),
-                                };
-                                (i, r)
+                                (i, write_placed(target, dests[i].as_deref(), bytes))
                             })
                             .collect::<Vec<_>>()
                     })
@@ -239,8 +281,7 @@ impl Batch {
         let mut first_err = None;
         for ((target, _), r) in items.iter().zip(results) {
             match r {
-                Some(Ok(Some(tmp))) => self.writes.push((tmp, target.clone())),
-                Some(Ok(None)) => self.staged_files += 1,
+                Some(Ok(placed)) => self.record(target, placed),
                 Some(Err(e)) => {
                     first_err.get_or_insert(e);
                 }
@@ -348,6 +389,30 @@ impl Batch {
     /// Removed during commit, last. A file already gone is fine (idempotent).
     pub fn stage_remove(&mut self, path: &Path) {
         self.removes.push(path.to_path_buf());
+    }
+
+    /// Start writing everything staged so far back to disk, on another thread, while the
+    /// caller goes on (the plan, the journal): the syncfs at commit then finds little left.
+    /// Only a head start: the commit still makes every staged file durable itself.
+    pub fn start_flush(&self) -> Option<std::thread::JoinHandle<()>> {
+        let files: Vec<std::fs::File> = self
+            .devices
+            .iter()
+            .filter_map(|(_, f)| f.try_clone().ok())
+            .collect();
+        if files.is_empty() {
+            return None;
+        }
+        std::thread::Builder::new()
+            .name("fgd-flush".into())
+            .spawn(move || {
+                for f in &files {
+                    // SAFETY: syncfs only reads the descriptor, which `f` keeps open. Its
+                    // result does not matter here: the commit's own syncfs reports errors.
+                    unsafe { libc::syncfs(f.as_raw_fd()) };
+                }
+            })
+            .ok()
     }
 
     fn make_temps_durable(&self) -> Result<()> {

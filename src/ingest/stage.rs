@@ -1,0 +1,164 @@
+//! Staging while reading. A real ingest writes each object's file, and each input's archive
+//! copy, as soon as the input is analysed, on the same threads that parse the next inputs,
+//! instead of after the whole plan: parsing is CPU work and creating files is mostly kernel
+//! work, so the two overlap. What is staged stays invisible (temp files, temp folders) until the
+//! batch commits, which happens only after the journal is durable; a run killed before that
+//! leaves only temps, swept by the next run. A write the plan then drops (a conflict found once
+//! every input is read) is taken back before the journal is written.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use sha2::{Digest, Sha256};
+
+use super::analyze::{DocVerdict, FileAnalysis};
+use super::Targets;
+use crate::error::Result;
+use crate::event::Change;
+use crate::fabric::{self, Fabric};
+use crate::store::{self, Batch};
+
+/// What the first analysed document for a `managed/` path found and did.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// SHA-256 of the object's output bytes.
+    pub sha256: [u8; 32],
+    pub change: Change,
+    /// Its bytes wait in the batch (not for an unchanged file).
+    pub staged: bool,
+}
+
+impl Claim {
+    pub fn sha256_hex(&self) -> String {
+        hex(&self.sha256)
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// Shared by the reading threads of one real ingest.
+pub struct Stager<'f> {
+    fabric: &'f Fabric,
+    batch_id: String,
+    batch: Mutex<Batch>,
+    targets: Mutex<Targets>,
+    claims: Mutex<HashMap<String, Claim>>,
+    /// Folders whose chain was checked for symlinks (nothing is written through one).
+    checked: Mutex<HashSet<PathBuf>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking reader thread fails the whole ingest anyway; the data stays consistent.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Where an input's byte-identical copy goes for batch `batch`.
+pub fn archive_path(batch: &str, inner: &str) -> String {
+    format!(
+        "{}/{batch}/{}",
+        fabric::ARCHIVE,
+        super::with_suffix(inner, fabric::ARCHIVE_SUFFIX)
+    )
+}
+
+impl<'f> Stager<'f> {
+    pub fn new(fabric: &'f Fabric, batch_id: &str) -> Stager<'f> {
+        Stager {
+            fabric,
+            batch_id: batch_id.to_string(),
+            batch: Mutex::new(Batch::new()),
+            targets: Mutex::new(Targets::default()),
+            claims: Mutex::new(HashMap::new()),
+            checked: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Stage the archive copy of an analysed input and the file of each object in it whose
+    /// `managed/` path no earlier input claimed (an identical duplicate is written once; a
+    /// conflict is taken back by the plan).
+    pub fn prepare(&self, f: &FileAnalysis) -> Result<()> {
+        if f.too_large.is_some() {
+            return Ok(());
+        }
+        let inner = f.rel.strip_prefix("raw/").unwrap_or(&f.rel);
+        self.stage(&archive_path(&self.batch_id, inner), &f.bytes)?;
+        for d in f.docs() {
+            let DocVerdict::Managed { path, .. } = &d.verdict else {
+                continue;
+            };
+            let rel = format!("{}/{path}", fabric::MANAGED);
+            {
+                let mut claims = lock(&self.claims);
+                if claims.contains_key(&rel) {
+                    continue;
+                }
+                // Held by this thread until filled in below.
+                claims.insert(
+                    rel.clone(),
+                    Claim {
+                        sha256: [0; 32],
+                        change: Change::Unchanged,
+                        staged: false,
+                    },
+                );
+            }
+            let bytes = d.output(&f.bytes);
+            let sha256: [u8; 32] = Sha256::digest(&bytes).into();
+            let absent = lock(&self.targets).absent(self.fabric, &rel);
+            let change = if absent {
+                Change::Create
+            } else {
+                super::compare(&self.fabric.path(&rel), &bytes)
+            };
+            let staged = change != Change::Unchanged;
+            if staged {
+                self.stage(&rel, &bytes)?;
+            }
+            lock(&self.claims).insert(
+                rel,
+                Claim {
+                    sha256,
+                    change,
+                    staged,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Write `bytes` for the fabric path `rel` into the batch, outside its lock.
+    fn stage(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let target = self.fabric.path(rel);
+        if let Some(parent) = std::path::Path::new(rel).parent() {
+            if !lock(&self.checked).contains(parent) {
+                store::check_dir_chain(&self.fabric.root, parent).map_err(|e| {
+                    crate::error::Error::Unsafe {
+                        path: target.clone(),
+                        message: format!("cannot be written safely: {}", e.source),
+                    }
+                })?;
+                lock(&self.checked).insert(parent.to_path_buf());
+            }
+        }
+        let dest = lock(&self.batch).destination(&target)?;
+        let placed = store::write_placed(&target, dest.as_deref(), bytes)?;
+        lock(&self.batch).record(&target, placed);
+        Ok(())
+    }
+
+    /// The staged batch and what each `managed/` path's first object found.
+    pub fn into_parts(self) -> (Batch, HashMap<String, Claim>) {
+        let batch = self.batch.into_inner().unwrap_or_else(|e| e.into_inner());
+        let claims = self.claims.into_inner().unwrap_or_else(|e| e.into_inner());
+        (batch, claims)
+    }
+}
