@@ -178,11 +178,9 @@ pub fn begin(fabric: &Fabric, journal: &Journal) -> Result<()> {
 
 /// `begin` for a journal that already passed `preflight`.
 pub fn begin_checked(fabric: &Fabric, journal: &Journal) -> Result<()> {
-    let bytes = serde_json::to_vec(journal).map_err(|e| Error::Journal {
-        path: fabric.path(fabric::JOURNAL),
-        message: format!("cannot encode: {e}"),
+    store::write_atomic_with(&fabric.path(fabric::JOURNAL), |w| {
+        serde_json::to_writer(w, journal).map_err(std::io::Error::other)
     })?;
-    store::write_atomic(&fabric.path(fabric::JOURNAL), &bytes)?;
     failpoint("journal.after-begin");
     Ok(())
 }

@@ -406,26 +406,30 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         opts.dry_run,
         sink,
     )?;
-    let batch = match batch {
-        Some(mut batch) => {
-            stage_the_rest(fabric, &journal, &files, &claims, &mut batch)?;
-            Some(batch)
-        }
-        None => None,
-    };
-    // The journal and the staged batch are all that is needed now: free the analyses and the
-    // file bytes before writing the journal.
     drop(decision);
-    drop(files);
-    drop(claims);
-    if let (Some(batch), true) = (batch, journal.steps() > 0) {
+    if let (Some(mut batch), true) = (batch, journal.steps() > 0) {
         sink.emit(Event::PhaseStarted {
             phase: Phase::Journal,
             total: Some(journal.steps()),
         });
-        // Everything is staged and nothing journaled: a kill here leaves only temps.
+        // An unsafe target is refused with its reason before anything more is written.
+        journal::preflight(fabric, &journal)?;
+        // Only temps so far, and nothing journaled: a kill here leaves nothing to finish.
         failpoint("ingest.before-journal");
-        journal::begin_checked(fabric, &journal)?;
+        // The journal is written while the last writes are staged: both have to be done, and
+        // durable, before the commit, and neither needs the other.
+        let (staged, journaled) = std::thread::scope(|scope| {
+            let journaled = scope.spawn(|| journal::begin_checked(fabric, &journal));
+            let staged = stage_the_rest(fabric, &journal, &files, &claims, &mut batch);
+            (staged, journaled.join())
+        });
+        staged?;
+        match journaled {
+            Ok(journaled) => journaled?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        drop(files);
+        drop(claims);
         failpoint("ingest.after-journal");
         if let Some(flush) = flush {
             let _ = flush.join();
@@ -449,8 +453,6 @@ fn stage_the_rest(
     claims: &HashMap<String, stage::Claim>,
     batch: &mut store::Batch,
 ) -> Result<()> {
-    // An unsafe target is refused with its reason before anything more is written.
-    journal::preflight(fabric, journal)?;
     let planned: HashSet<&str> = journal.writes.iter().map(|w| w.path.as_str()).collect();
     for (rel, claim) in claims {
         if claim.staged && !planned.contains(rel.as_str()) {
@@ -501,8 +503,10 @@ fn plan(
     let mut names = unmanaged::Names::new(fabric);
     let mut written: HashSet<String> = HashSet::new();
     let mut targets = Targets::default();
-    let mut log_docs = Vec::new();
-    let mut log_inputs = Vec::new();
+    let docs: usize = files.iter().map(|f| f.docs().len()).sum();
+    j.writes.reserve(docs + files.len());
+    let mut log_docs = JsonList::default();
+    let mut log_inputs = JsonList::default();
     let act = |a: PlanAction, sink: &mut dyn Sink| {
         if dry_run {
             sink.emit(Event::Planned { action: a });
@@ -540,9 +544,9 @@ fn plan(
                 },
                 sink,
             );
-            log_inputs.push(journal::raw(
+            log_inputs.push(
                 &serde_json::json!({"path": f.rel, "bytes": len, "moved_unread_to": item.path}),
-            ));
+            );
             sink.emit(Event::FileFinished {
                 file: f.rel.clone(),
                 outcome: FileOutcome::WholeUnmanaged {
@@ -560,7 +564,7 @@ fn plan(
             len: f.bytes.len() as u64,
             archive: Some(archive.clone()),
         });
-        log_inputs.push(journal::raw(&serde_json::json!({"path": f.rel, "sha256": f.sha256, "bytes": f.bytes.len(), "archive": archive})));
+        log_inputs.push(&serde_json::json!({"path": f.rel, "sha256": f.sha256, "bytes": f.bytes.len(), "archive": archive}));
         let src = j.sources.len() - 1;
         match d {
             FileDecision::Whole {
@@ -597,7 +601,7 @@ fn plan(
                     },
                     sink,
                 );
-                log_docs.push(journal::raw(&serde_json::json!({"source": f.rel, "whole": true, "code": code, "reason": reason, "path": item.path})));
+                log_docs.push(&serde_json::json!({"source": f.rel, "whole": true, "code": code, "reason": reason, "path": item.path}));
                 sink.emit(Event::FileFinished {
                     file: f.rel.clone(),
                     outcome: FileOutcome::WholeUnmanaged {
@@ -687,13 +691,13 @@ fn plan(
                         }
                     };
                     summary.count(&out_fate);
-                    log_docs.push(journal::raw(&LogDoc {
+                    log_docs.push(&LogDoc {
                         source: &f.rel,
                         document: doc.index + 1,
                         line: doc.pos.line,
                         object: &object,
                         fate: &out_fate,
-                    }));
+                    });
                     sink.emit(Event::DocumentClassified {
                         file: f.rel.clone(),
                         index: doc.index,
@@ -732,10 +736,7 @@ fn plan(
     }
     j.summary = summary.clone();
     j.summary.dry_run = false;
-    j.log = journal::raw(&IngestLog {
-        inputs: log_inputs,
-        documents: log_docs,
-    });
+    j.log = JsonList::object(&[("inputs", log_inputs), ("documents", log_docs)]);
     Ok(())
 }
 
@@ -830,10 +831,47 @@ struct LogDoc<'a> {
     fate: &'a Fate,
 }
 
-#[derive(serde::Serialize)]
-struct IngestLog {
-    inputs: Vec<Box<serde_json::value::RawValue>>,
-    documents: Vec<Box<serde_json::value::RawValue>>,
+/// A JSON array written item by item into one buffer: a batch's 10^5 log records are one
+/// text, not 10^5 boxed ones.
+#[derive(Default)]
+struct JsonList(Vec<u8>);
+
+impl JsonList {
+    fn push<T: serde::Serialize + ?Sized>(&mut self, item: &T) {
+        let mark = self.0.len();
+        self.0.push(if mark == 0 { b'[' } else { b',' });
+        if serde_json::to_writer(&mut self.0, item).is_err() {
+            // Not for fgd's own records; a record that cannot be encoded is left out whole.
+            self.0.truncate(mark);
+        }
+    }
+
+    /// `{"name": [...], ...}` of finished lists, copied once into the record's text.
+    fn object(fields: &[(&str, JsonList)]) -> Box<serde_json::value::RawValue> {
+        let len = fields
+            .iter()
+            .map(|(k, l)| k.len() + l.0.len() + 6)
+            .sum::<usize>();
+        let mut out = Vec::with_capacity(len + 2);
+        for (i, (name, list)) in fields.iter().enumerate() {
+            out.push(if i == 0 { b'{' } else { b',' });
+            let _ = serde_json::to_writer(&mut out, name);
+            out.push(b':');
+            match list.0.is_empty() {
+                true => out.push(b'['),
+                false => out.extend_from_slice(&list.0),
+            }
+            out.push(b']');
+        }
+        if out.is_empty() {
+            out.push(b'{');
+        }
+        out.push(b'}');
+        String::from_utf8(out)
+            .ok()
+            .and_then(|s| serde_json::value::RawValue::from_string(s).ok())
+            .unwrap_or_else(|| journal::raw(&serde_json::json!({})))
+    }
 }
 
 fn push_text(j: &mut Journal, path: &str, text: String) {

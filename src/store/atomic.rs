@@ -117,8 +117,22 @@ pub fn sync_dir(path: &Path) -> Result<()> {
 /// Atomic, durable replacement of one file. rename(2) replaces a symlink at the target itself,
 /// never the file it points to.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let (tmp, f) = write_temp(path, bytes)?;
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// `write_atomic` of what `fill` writes, streamed into the temp file: a big journal is never
+/// held whole in memory.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let (tmp, f) = write_temp(path, &[])?;
     let result = (|| {
+        let mut w = std::io::BufWriter::with_capacity(256 * 1024, &f);
+        fill(&mut w)
+            .and_then(|()| w.flush())
+            .map_err(|e| err("write", &tmp, e))?;
+        drop(w);
         f.sync_all().map_err(|e| err("sync", &tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| err("rename", path, e))?;
         sync_dir(parent_dir(path))
