@@ -426,7 +426,7 @@ fn finish(fabric: &Fabric, journal: &Journal, batch: Batch, sink: &mut dyn Sink)
             "finished_at": store::now_rfc3339(),
             "summary": journal.summary,
         });
-        let mut line = format!(
+        let line = format!(
             "{{\"batch\":{},\"command\":{},\"started_at\":{},\"finished_at\":{},\"summary\":{}",
             head["batch"],
             head["command"],
@@ -434,16 +434,13 @@ fn finish(fabric: &Fabric, journal: &Journal, batch: Batch, sink: &mut dyn Sink)
             head["finished_at"],
             head["summary"]
         );
+        // The record's own fields follow, written from the journal as they are (no copy).
         let body = journal.log.get().trim();
-        match body.strip_prefix('{').map(str::trim_start) {
-            Some(rest) if !rest.starts_with('}') => {
-                line.push(',');
-                line.push_str(rest);
-            }
-            _ => line.push('}'),
-        }
-        line.push('\n');
-        store::append_line(&log_path, &line)?;
+        let parts: [&[u8]; 3] = match body.strip_prefix('{').map(str::trim_start) {
+            Some(rest) if !rest.starts_with('}') => [line.as_bytes(), b",", rest.as_bytes()],
+            _ => [line.as_bytes(), b"}", b""],
+        };
+        store::append_line_parts(&log_path, &parts)?;
     }
     failpoint("journal.after-log");
     let jpath = fabric.path(fabric::JOURNAL);

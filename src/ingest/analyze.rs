@@ -62,7 +62,13 @@ pub enum FileVerdict {
 #[derive(Debug, Clone)]
 pub struct FileAnalysis {
     pub rel: String,
+    /// The file as read; empty once `release`d.
     pub bytes: Vec<u8>,
+    /// How many bytes were read.
+    pub len: usize,
+    /// After `release`: the output of each unmanaged document (by position in `docs()`), the
+    /// only bytes a plan still needs from a file with something to manage.
+    pub kept: Vec<(usize, Vec<u8>)>,
     pub sha256: String,
     pub verdict: FileVerdict,
     /// Set when the file is over the size cap: it was not read, and is moved whole as it is.
@@ -70,6 +76,40 @@ pub struct FileAnalysis {
 }
 
 impl FileAnalysis {
+    /// Drop the bytes once they are staged: a big ingest keeps only the analyses. A file with
+    /// nothing to manage keeps them (it is kept whole).
+    pub fn release(&mut self) {
+        if !self
+            .docs()
+            .iter()
+            .any(|d| matches!(d.verdict, DocVerdict::Managed { .. }))
+        {
+            return;
+        }
+        let kept: Vec<(usize, Vec<u8>)> = self
+            .docs()
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| matches!(d.verdict, DocVerdict::Unmanaged { .. }))
+            .map(|(i, d)| (i, d.output(&self.bytes)))
+            .collect();
+        self.kept = kept;
+        self.bytes = Vec::new();
+    }
+
+    /// The output of document `i` of `docs()` if `release` kept it.
+    pub fn kept_output(&self, i: usize) -> Option<&[u8]> {
+        self.kept
+            .iter()
+            .find(|(k, _)| *k == i)
+            .map(|(_, b)| b.as_slice())
+    }
+
+    /// Whether `release` dropped the bytes.
+    pub fn released(&self) -> bool {
+        self.bytes.len() != self.len
+    }
+
     pub fn docs(&self) -> &[DocAnalysis] {
         match &self.verdict {
             FileVerdict::Docs(d) => d,
@@ -136,6 +176,8 @@ pub fn analyze(rel: &str, bytes: Vec<u8>, format: Format, limits: &Limits) -> Fi
     let verdict = analyze_bytes(&bytes, format, limits);
     FileAnalysis {
         rel: rel.to_string(),
+        len: bytes.len(),
+        kept: Vec::new(),
         bytes,
         sha256,
         verdict,
@@ -148,6 +190,8 @@ pub fn too_large(rel: &str, len: u64, limits: &Limits) -> FileAnalysis {
     FileAnalysis {
         rel: rel.to_string(),
         bytes: Vec::new(),
+        len: 0,
+        kept: Vec::new(),
         sha256: String::new(),
         verdict: FileVerdict::Whole {
             code: ReasonCode::TooLarge,

@@ -144,9 +144,11 @@ fn read_one(
 ) -> Result<Read> {
     Ok(match discover::read_stable(path, limits.max_file_bytes)? {
         ReadOutcome::Bytes(bytes) => {
-            let analysis = analyze::analyze(rel, bytes, format, limits);
+            let mut analysis = analyze::analyze(rel, bytes, format, limits);
             if let Some(stager) = stager {
                 stager.prepare(&analysis)?;
+                // Staged: the plan re-reads the rare file it needs again (see `Source`).
+                analysis.release();
             }
             Read::Analysis(analysis)
         }
@@ -198,8 +200,10 @@ pub enum DocFate {
     Empty,
 }
 
-/// Resolve conflicts across the batch and decide each file's fate. Pure.
-pub fn decide(files: &[FileAnalysis]) -> Decision {
+/// Resolve conflicts across the batch and decide each file's fate. Pure. Whether several
+/// definitions of one object are the same bytes is asked of `claims` (what staging found) for
+/// a path staging saw, else of the files' bytes.
+pub fn decide(files: &[FileAnalysis], claims: &HashMap<String, stage::Claim>) -> Decision {
     // identity -> every (file, doc) that defines it, in path order.
     let mut defs: BTreeMap<&Identity, Vec<(usize, usize)>> = BTreeMap::new();
     for (fi, f) in files.iter().enumerate() {
@@ -216,8 +220,18 @@ pub fn decide(files: &[FileAnalysis]) -> Decision {
             continue;
         }
         let out = |&(fi, di): &(usize, usize)| files[fi].docs()[di].output(&files[fi].bytes);
-        let first = out(&list[0]);
-        if list.iter().skip(1).all(|k| out(k) == first) {
+        let claim = match &files[list[0].0].docs()[list[0].1].verdict {
+            DocVerdict::Managed { path, .. } => claims.get(&format!("{}/{path}", fabric::MANAGED)),
+            _ => None,
+        };
+        let same = match claim {
+            Some(claim) => !claim.clash,
+            None => {
+                let first = out(&list[0]);
+                list.iter().skip(1).all(|k| out(k) == first)
+            }
+        };
+        if same {
             // The same bytes twice: one object, written once.
             for k in list.iter().skip(1) {
                 duplicate.insert(*k, list[0].0);
@@ -386,7 +400,6 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         phase: Phase::Plan,
         total: Some(files.len()),
     });
-    let decision = decide(&files);
     let (batch, claims) = match stager {
         Some(s) => {
             let (batch, claims) = s.into_parts();
@@ -394,14 +407,17 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         }
         None => (None, HashMap::new()),
     };
+    let decision = decide(&files, &claims);
     // The disk writes back what is staged while the plan and the journal are made.
     let flush = batch.as_ref().and_then(store::Batch::start_flush);
+    let mut outputs = HashMap::new();
     plan(
         fabric,
         &mut journal,
         &files,
         &decision,
         &claims,
+        &mut outputs,
         &mut summary,
         opts.dry_run,
         sink,
@@ -420,7 +436,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         // durable, before the commit, and neither needs the other.
         let (staged, journaled) = std::thread::scope(|scope| {
             let journaled = scope.spawn(|| journal::begin_checked(fabric, &journal));
-            let staged = stage_the_rest(fabric, &journal, &files, &claims, &mut batch);
+            let staged = stage_the_rest(fabric, &journal, &outputs, &claims, &mut batch);
             (staged, journaled.join())
         });
         staged?;
@@ -449,7 +465,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
 fn stage_the_rest(
     fabric: &Fabric,
     journal: &Journal,
-    files: &[FileAnalysis],
+    outputs: &HashMap<String, Vec<u8>>,
     claims: &HashMap<String, stage::Claim>,
     batch: &mut store::Batch,
 ) -> Result<()> {
@@ -459,36 +475,59 @@ fn stage_the_rest(
             batch.unstage(&fabric.path(rel))?;
         }
     }
-    let by_rel: HashMap<&str, &FileAnalysis> = files.iter().map(|f| (f.rel.as_str(), f)).collect();
     let mut pending: Vec<(std::path::PathBuf, std::borrow::Cow<[u8]>)> = Vec::new();
     for w in &journal.writes {
         if claims.get(&w.path).is_some_and(|c| c.staged) {
             continue;
         }
-        let bytes: std::borrow::Cow<[u8]> = match &w.content {
-            Content::Text { text } => text.as_bytes().into(),
-            Content::Source { source, parts } => {
-                let file = journal
-                    .sources
-                    .get(*source)
-                    .and_then(|s| by_rel.get(s.path.as_str()));
-                let Some(file) = file else {
-                    continue;
-                };
-                let mut v = Vec::new();
-                for [a, b] in parts {
-                    v.extend_from_slice(file.bytes.get(*a..*b).unwrap_or_default());
+        let bytes = match &w.content {
+            Content::Text { text } => text.as_bytes(),
+            Content::Source { .. } => match outputs.get(&w.path) {
+                Some(bytes) => bytes.as_slice(),
+                None => {
+                    return Err(crate::error::Error::Refused(format!(
+                        "{}: planned without its bytes (a bug in fgd); nothing was written",
+                        w.path
+                    )))
                 }
-                v.into()
-            }
+            },
         };
-        pending.push((fabric.path(&w.path), bytes));
+        pending.push((fabric.path(&w.path), bytes.into()));
     }
     Ok(batch.stage_writes(&pending)?)
 }
 
+/// A file's bytes for the plan: as read, or, when staging released them, read again and
+/// checked against what was analysed.
+struct SourceBytes<'a> {
+    fabric: &'a Fabric,
+    file: &'a FileAnalysis,
+    again: Option<Vec<u8>>,
+}
+
+impl SourceBytes<'_> {
+    fn get(&mut self) -> Result<&[u8]> {
+        if !self.file.released() {
+            return Ok(&self.file.bytes);
+        }
+        if self.again.is_none() {
+            let path = self.fabric.path(&self.file.rel);
+            let bytes = std::fs::read(&path).map_err(|e| crate::error::io("read", &path, e))?;
+            if bytes.len() != self.file.len || analyze::sha256_hex(&bytes) != self.file.sha256 {
+                return Err(crate::error::Error::Refused(format!(
+                    "{}: changed while it was being ingested; nothing was written: run the ingest again",
+                    self.file.rel
+                )));
+            }
+            self.again = Some(bytes);
+        }
+        Ok(self.again.as_deref().unwrap_or_default())
+    }
+}
+
 /// Turn decisions into the journal, emitting each document's fate and the planned actions.
-/// `claims` holds what staging found for each `managed/` path (empty for a dry run).
+/// `claims` holds what staging found for each `managed/` path (empty for a dry run); for a
+/// real run, `outputs` gets the bytes of every planned write staging has not made.
 #[allow(clippy::too_many_arguments)]
 fn plan(
     fabric: &Fabric,
@@ -496,6 +535,7 @@ fn plan(
     files: &[FileAnalysis],
     decision: &Decision,
     claims: &HashMap<String, stage::Claim>,
+    outputs: &mut HashMap<String, Vec<u8>>,
     summary: &mut Summary,
     dry_run: bool,
     sink: &mut dyn Sink,
@@ -514,6 +554,11 @@ fn plan(
     };
     for (f, d) in files.iter().zip(&decision.files) {
         summary.files += 1;
+        let mut bytes_of_f = SourceBytes {
+            fabric,
+            file: f,
+            again: None,
+        };
         let inner = f.rel.strip_prefix("raw/").unwrap_or(&f.rel);
         if let Some(len) = f.too_large {
             // Never read: moved as it is, so it is its own original.
@@ -561,10 +606,10 @@ fn plan(
         j.sources.push(Source {
             path: f.rel.clone(),
             sha256: f.sha256.clone(),
-            len: f.bytes.len() as u64,
+            len: f.len as u64,
             archive: Some(archive.clone()),
         });
-        log_inputs.push(&serde_json::json!({"path": f.rel, "sha256": f.sha256, "bytes": f.bytes.len(), "archive": archive}));
+        log_inputs.push(&serde_json::json!({"path": f.rel, "sha256": f.sha256, "bytes": f.len, "archive": archive}));
         let src = j.sources.len() - 1;
         match d {
             FileDecision::Whole {
@@ -574,7 +619,7 @@ fn plan(
                 docs,
             } => {
                 summary.files_unmanaged_whole += 1;
-                let item = names.item(inner, None, &f.bytes)?;
+                let item = names.item(inner, None, bytes_of_f.get()?)?;
                 let docs_json: Vec<_> = docs
                     .iter()
                     .map(|(i, p, obj, c, r)| serde_json::json!({"document": i + 1, "line": p.line, "column": p.column, "object": obj, "code": c, "reason": r}))
@@ -589,9 +634,12 @@ fn plan(
                         sha256: f.sha256.clone(),
                         content: Content::Source {
                             source: src,
-                            parts: vec![[0, f.bytes.len()]],
+                            parts: vec![[0, f.len]],
                         },
                     });
+                    if !dry_run {
+                        outputs.insert(item.path.clone(), bytes_of_f.get()?.to_vec());
+                    }
                 }
                 push_text(j, &item.reason_path, reason_json);
                 act(
@@ -613,7 +661,7 @@ fn plan(
             }
             FileDecision::Docs(fates) => {
                 let (mut m, mut u, mut e) = (0, 0, 0);
-                for (doc, fate) in f.docs().iter().zip(fates) {
+                for (di, (doc, fate)) in f.docs().iter().zip(fates).enumerate() {
                     let object = object_of(doc);
                     let parts: Vec<[usize; 2]> =
                         doc.parts.iter().map(|r| [r.start, r.end]).collect();
@@ -626,7 +674,7 @@ fn plan(
                             } else if let Some(claim) = claims.get(&rel) {
                                 (claim.sha256_hex(), claim.change)
                             } else {
-                                let bytes = doc.output(&f.bytes);
+                                let bytes = doc.output(bytes_of_f.get()?);
                                 let change = targets.change(Some(fabric), &rel, &bytes);
                                 (analyze::sha256_hex(&bytes), change)
                             };
@@ -650,7 +698,10 @@ fn plan(
                         }
                         DocFate::Unmanaged { code, reason } => {
                             u += 1;
-                            let bytes = doc.output(&f.bytes);
+                            let bytes = match f.kept_output(di) {
+                                Some(kept) => kept.to_vec(),
+                                None => doc.output(bytes_of_f.get()?),
+                            };
                             let item = names.item(inner, Some(doc.index), &bytes)?;
                             let sha = analyze::sha256_hex(&bytes);
                             if item.fresh {
@@ -659,6 +710,9 @@ fn plan(
                                     sha256: sha.clone(),
                                     content: Content::Source { source: src, parts },
                                 });
+                                if !dry_run {
+                                    outputs.insert(item.path.clone(), bytes);
+                                }
                             }
                             let reason_json = unmanaged::reason_record(
                                 &item,

@@ -27,6 +27,8 @@ pub struct Claim {
     pub change: Change,
     /// Its bytes wait in the batch (not for an unchanged file).
     pub staged: bool,
+    /// Another document for the same path has different bytes: a conflict.
+    pub clash: bool,
 }
 
 impl Claim {
@@ -96,23 +98,26 @@ impl<'f> Stager<'f> {
                 continue;
             };
             let rel = format!("{}/{path}", fabric::MANAGED);
+            let bytes = d.output(&f.bytes);
+            let sha256: [u8; 32] = Sha256::digest(&bytes).into();
             {
                 let mut claims = lock(&self.claims);
-                if claims.contains_key(&rel) {
+                if let Some(claim) = claims.get_mut(&rel) {
+                    // The same bytes twice are one object; different bytes, a conflict.
+                    claim.clash |= claim.sha256 != sha256;
                     continue;
                 }
                 // Held by this thread until filled in below.
                 claims.insert(
                     rel.clone(),
                     Claim {
-                        sha256: [0; 32],
+                        sha256,
                         change: Change::Unchanged,
                         staged: false,
+                        clash: false,
                     },
                 );
             }
-            let bytes = d.output(&f.bytes);
-            let sha256: [u8; 32] = Sha256::digest(&bytes).into();
             let absent = lock(&self.targets).absent(self.fabric, &rel);
             let change = if absent {
                 Change::Create
@@ -123,14 +128,10 @@ impl<'f> Stager<'f> {
             if staged {
                 self.stage(&rel, &bytes)?;
             }
-            lock(&self.claims).insert(
-                rel,
-                Claim {
-                    sha256,
-                    change,
-                    staged,
-                },
-            );
+            if let Some(claim) = lock(&self.claims).get_mut(&rel) {
+                claim.change = change;
+                claim.staged = staged;
+            }
         }
         Ok(())
     }

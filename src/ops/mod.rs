@@ -94,7 +94,7 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
         phase: Phase::Plan,
         total: Some(files.len()),
     });
-    let decision = ingest::decide(&files);
+    let decision = ingest::decide(&files, &Default::default());
     for (f, d) in files.iter().zip(&decision.files) {
         summary.files += 1;
         match d {

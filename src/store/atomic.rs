@@ -571,6 +571,12 @@ impl Drop for Batch {
 /// Durable append of one line to an append-only log. A newline is added when `line` lacks
 /// one, and a torn last line left by a crash is closed first, so records never run together.
 pub fn append_line(path: &Path, line: &str) -> Result<()> {
+    append_line_parts(path, &[line.as_bytes()])
+}
+
+/// `append_line` of a line given in pieces, written without joining them first: a big batch's
+/// log record is tens of megabytes.
+pub fn append_line_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
     let existed = std::fs::symlink_metadata(path).is_ok();
     let mut f = std::fs::OpenOptions::new()
         .read(true)
@@ -581,22 +587,43 @@ pub fn append_line(path: &Path, line: &str) -> Result<()> {
         .open(path)
         .map_err(|e| err("open", path, e))?;
     let len = f.metadata().map_err(|e| err("inspect", path, e))?.len();
-    let mut record = String::with_capacity(line.len() + 2);
+    let mut torn = false;
     if len > 0 {
         let mut last = [0u8; 1];
         f.read_exact_at(&mut last, len - 1)
             .map_err(|e| err("read", path, e))?;
-        if last[0] != b'\n' {
-            record.push('\n');
+        torn = last[0] != b'\n';
+    }
+    let ends_in_newline = parts
+        .iter()
+        .rev()
+        .find(|p| !p.is_empty())
+        .is_some_and(|p| p.ends_with(b"\n"));
+    let mut slices: Vec<std::io::IoSlice> = Vec::with_capacity(parts.len() + 2);
+    if torn {
+        slices.push(std::io::IoSlice::new(b"\n"));
+    }
+    slices.extend(parts.iter().map(|p| std::io::IoSlice::new(p)));
+    if !ends_in_newline {
+        slices.push(std::io::IoSlice::new(b"\n"));
+    }
+    // One write call where the kernel allows: O_APPEND keeps it in one piece against other
+    // appenders.
+    let mut rest: &mut [std::io::IoSlice] = &mut slices;
+    while !rest.is_empty() {
+        match f.write_vectored(rest) {
+            Ok(0) => {
+                return Err(err(
+                    "append",
+                    path,
+                    std::io::Error::from(std::io::ErrorKind::WriteZero),
+                ))
+            }
+            Ok(n) => std::io::IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(err("append", path, e)),
         }
     }
-    record.push_str(line);
-    if !line.ends_with('\n') {
-        record.push('\n');
-    }
-    // One write call: O_APPEND keeps it in one piece against other appenders.
-    f.write_all(record.as_bytes())
-        .map_err(|e| err("append", path, e))?;
     f.sync_data().map_err(|e| err("sync", path, e))?;
     if !existed {
         sync_dir(parent_dir(path))?;
