@@ -36,6 +36,14 @@ pub struct DocAnalysis {
 }
 
 impl DocAnalysis {
+    /// Where a managed document goes, relative to `managed/`.
+    pub fn managed_path(&self) -> Option<&str> {
+        match &self.verdict {
+            DocVerdict::Managed { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
     pub fn bytes<'a>(&self, file: &'a [u8]) -> Vec<&'a [u8]> {
         self.parts.iter().map(|r| &file[r.clone()]).collect()
     }

@@ -189,8 +189,8 @@ pub enum FileDecision {
 
 #[derive(Debug, Clone)]
 pub enum DocFate {
+    /// Managed at the document's own path (`DocAnalysis::managed_path`).
     Managed {
-        path: String,
         duplicate_of: Option<usize>,
     },
     Unmanaged {
@@ -280,13 +280,12 @@ pub fn decide(files: &[FileAnalysis], claims: &HashMap<String, stage::Claim>) ->
             .iter()
             .enumerate()
             .map(|(di, d)| match &d.verdict {
-                DocVerdict::Managed { path, .. } => match conflict.get(&(fi, di)) {
+                DocVerdict::Managed { .. } => match conflict.get(&(fi, di)) {
                     Some(reason) => DocFate::Unmanaged {
                         code: ReasonCode::Conflict,
                         reason: reason.clone(),
                     },
                     None => DocFate::Managed {
-                        path: path.clone(),
                         duplicate_of: duplicate.get(&(fi, di)).copied(),
                     },
                 },
@@ -411,12 +410,13 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     // The disk writes back what is staged while the plan and the journal are made.
     let flush = batch.as_ref().and_then(store::Batch::start_flush);
     let mut outputs = HashMap::new();
+    let mut claims = claims;
     plan(
         fabric,
         &mut journal,
-        &files,
+        files,
         &decision,
-        &claims,
+        &mut claims,
         &mut outputs,
         &mut summary,
         opts.dry_run,
@@ -444,7 +444,6 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
             Ok(journaled) => journaled?,
             Err(panic) => std::panic::resume_unwind(panic),
         }
-        drop(files);
         drop(claims);
         failpoint("ingest.after-journal");
         if let Some(flush) = flush {
@@ -469,9 +468,8 @@ fn stage_the_rest(
     claims: &HashMap<String, stage::Claim>,
     batch: &mut store::Batch,
 ) -> Result<()> {
-    let planned: HashSet<&str> = journal.writes.iter().map(|w| w.path.as_str()).collect();
     for (rel, claim) in claims {
-        if claim.staged && !planned.contains(rel.as_str()) {
+        if claim.staged && !claim.planned {
             batch.unstage(&fabric.path(rel))?;
         }
     }
@@ -532,31 +530,34 @@ impl SourceBytes<'_> {
 fn plan(
     fabric: &Fabric,
     j: &mut Journal,
-    files: &[FileAnalysis],
+    files: Vec<FileAnalysis>,
     decision: &Decision,
-    claims: &HashMap<String, stage::Claim>,
+    claims: &mut HashMap<String, stage::Claim>,
     outputs: &mut HashMap<String, Vec<u8>>,
     summary: &mut Summary,
     dry_run: bool,
     sink: &mut dyn Sink,
 ) -> Result<()> {
     let mut names = unmanaged::Names::new(fabric);
+    // Managed paths already planned, where staging did not note it in their claim.
     let mut written: HashSet<String> = HashSet::new();
     let mut targets = Targets::default();
     let docs: usize = files.iter().map(|f| f.docs().len()).sum();
     j.writes.reserve(docs + files.len());
-    let mut log_docs = JsonList::default();
-    let mut log_inputs = JsonList::default();
+    let mut log_docs = JsonList::after(b"{\"documents\":".to_vec());
+    log_docs.buf.reserve(docs * 200);
+    let mut log_inputs = JsonList::new();
     let act = |a: PlanAction, sink: &mut dyn Sink| {
         if dry_run {
             sink.emit(Event::Planned { action: a });
         }
     };
-    for (f, d) in files.iter().zip(&decision.files) {
+    // Each input's analysis is dropped once planned, as the journal grows.
+    for (f, d) in files.into_iter().zip(&decision.files) {
         summary.files += 1;
         let mut bytes_of_f = SourceBytes {
             fabric,
-            file: f,
+            file: &f,
             again: None,
         };
         let inner = f.rel.strip_prefix("raw/").unwrap_or(&f.rel);
@@ -666,20 +667,27 @@ fn plan(
                     let parts: Vec<[usize; 2]> =
                         doc.parts.iter().map(|r| [r.start, r.end]).collect();
                     let out_fate = match fate {
-                        DocFate::Managed { path, .. } => {
+                        DocFate::Managed { .. } => {
                             m += 1;
+                            let path = doc.managed_path().unwrap_or_default();
                             let rel = format!("{}/{}", fabric::MANAGED, path);
-                            let (sha, change) = if written.contains(&rel) {
+                            let claim = claims.get_mut(&rel);
+                            let (sha, change) = if let Some(claim) = claim {
+                                if claim.planned {
+                                    (String::new(), Change::Unchanged)
+                                } else {
+                                    claim.planned = true;
+                                    (claim.sha256_hex(), claim.change)
+                                }
+                            } else if written.contains(path) {
                                 (String::new(), Change::Unchanged)
-                            } else if let Some(claim) = claims.get(&rel) {
-                                (claim.sha256_hex(), claim.change)
                             } else {
                                 let bytes = doc.output(bytes_of_f.get()?);
                                 let change = targets.change(Some(fabric), &rel, &bytes);
                                 (analyze::sha256_hex(&bytes), change)
                             };
                             if change != Change::Unchanged {
-                                written.insert(rel.clone());
+                                written.insert(path.to_string());
                                 j.writes.push(Write {
                                     path: rel.clone(),
                                     sha256: sha,
@@ -790,7 +798,7 @@ fn plan(
     }
     j.summary = summary.clone();
     j.summary.dry_run = false;
-    j.log = JsonList::object(&[("inputs", log_inputs), ("documents", log_docs)]);
+    j.log = log_record(log_docs, log_inputs);
     Ok(())
 }
 
@@ -885,47 +893,54 @@ struct LogDoc<'a> {
     fate: &'a Fate,
 }
 
-/// A JSON array written item by item into one buffer: a batch's 10^5 log records are one
-/// text, not 10^5 boxed ones.
-#[derive(Default)]
-struct JsonList(Vec<u8>);
+/// A JSON array written item by item into one buffer, after an optional prefix: a batch's
+/// 10^5 log records are one text, built in place and never copied.
+struct JsonList {
+    buf: Vec<u8>,
+    start: usize,
+}
 
 impl JsonList {
-    fn push<T: serde::Serialize + ?Sized>(&mut self, item: &T) {
-        let mark = self.0.len();
-        self.0.push(if mark == 0 { b'[' } else { b',' });
-        if serde_json::to_writer(&mut self.0, item).is_err() {
-            // Not for fgd's own records; a record that cannot be encoded is left out whole.
-            self.0.truncate(mark);
+    fn new() -> JsonList {
+        JsonList::after(Vec::new())
+    }
+
+    fn after(prefix: Vec<u8>) -> JsonList {
+        JsonList {
+            start: prefix.len(),
+            buf: prefix,
         }
     }
 
-    /// `{"name": [...], ...}` of finished lists, copied once into the record's text.
-    fn object(fields: &[(&str, JsonList)]) -> Box<serde_json::value::RawValue> {
-        let len = fields
-            .iter()
-            .map(|(k, l)| k.len() + l.0.len() + 6)
-            .sum::<usize>();
-        let mut out = Vec::with_capacity(len + 2);
-        for (i, (name, list)) in fields.iter().enumerate() {
-            out.push(if i == 0 { b'{' } else { b',' });
-            let _ = serde_json::to_writer(&mut out, name);
-            out.push(b':');
-            match list.0.is_empty() {
-                true => out.push(b'['),
-                false => out.extend_from_slice(&list.0),
-            }
-            out.push(b']');
+    fn push<T: serde::Serialize + ?Sized>(&mut self, item: &T) {
+        let mark = self.buf.len();
+        self.buf.push(if mark == self.start { b'[' } else { b',' });
+        if serde_json::to_writer(&mut self.buf, item).is_err() {
+            // Not for fgd's own records; a record that cannot be encoded is left out whole.
+            self.buf.truncate(mark);
         }
-        if out.is_empty() {
-            out.push(b'{');
-        }
-        out.push(b'}');
-        String::from_utf8(out)
-            .ok()
-            .and_then(|s| serde_json::value::RawValue::from_string(s).ok())
-            .unwrap_or_else(|| journal::raw(&serde_json::json!({})))
     }
+
+    fn close(mut self) -> Vec<u8> {
+        if self.buf.len() == self.start {
+            self.buf.push(b'[');
+        }
+        self.buf.push(b']');
+        self.buf
+    }
+}
+
+/// The ingest's log record: `{"documents": [...], "inputs": [...]}`, the documents' list
+/// being the record's own buffer.
+fn log_record(documents: JsonList, inputs: JsonList) -> Box<serde_json::value::RawValue> {
+    let mut out = documents.close();
+    out.extend_from_slice(b",\"inputs\":");
+    out.extend_from_slice(&inputs.close());
+    out.push(b'}');
+    String::from_utf8(out)
+        .ok()
+        .and_then(|s| serde_json::value::RawValue::from_string(s).ok())
+        .unwrap_or_else(|| journal::raw(&serde_json::json!({})))
 }
 
 fn push_text(j: &mut Journal, path: &str, text: String) {

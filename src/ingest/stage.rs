@@ -29,6 +29,8 @@ pub struct Claim {
     pub staged: bool,
     /// Another document for the same path has different bytes: a conflict.
     pub clash: bool,
+    /// The plan kept it (not a conflict): set by the plan.
+    pub planned: bool,
 }
 
 impl Claim {
@@ -115,6 +117,7 @@ impl<'f> Stager<'f> {
                         change: Change::Unchanged,
                         staged: false,
                         clash: false,
+                        planned: false,
                     },
                 );
             }

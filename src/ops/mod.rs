@@ -116,8 +116,9 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                 let (mut m, mut u, mut e) = (0, 0, 0);
                 for (doc, fate) in f.docs().iter().zip(fates) {
                     let fate = match fate {
-                        DocFate::Managed { path, .. } => {
+                        DocFate::Managed { .. } => {
                             m += 1;
+                            let path = doc.managed_path().unwrap_or_default();
                             let rel = format!("{}/{path}", fabric::MANAGED);
                             let change =
                                 targets.change(fabric_root.as_ref(), &rel, &doc.output(&f.bytes));
