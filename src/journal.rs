@@ -32,6 +32,9 @@ pub struct Journal {
     pub renames: Vec<Rename>,
     /// The operation-log record appended when the batch is done.
     pub log: Box<serde_json::value::RawValue>,
+    /// Where the record's text is instead, for a big batch: `LOG_SPOOL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_file: Option<String>,
     /// Counts for the manifest's `last_batch`.
     pub summary: crate::event::Summary,
 }
@@ -49,8 +52,56 @@ pub struct Source {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Write {
     pub path: String,
-    pub sha256: String,
+    pub sha256: Digest,
     pub content: Content,
+}
+
+/// A SHA-256 kept as its 32 bytes and written as 64 hex digits: a big batch's journal holds
+/// 10^5 of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    pub fn of(bytes: &[u8]) -> Digest {
+        use sha2::Digest as _;
+        Digest(sha2::Sha256::digest(bytes).into())
+    }
+
+    pub fn from_hex(hex: &str) -> Option<Digest> {
+        let hex = hex.as_bytes();
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (o, pair) in out.iter_mut().zip(hex.chunks(2)) {
+            let digit = |c: u8| (c as char).to_digit(16);
+            *o = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+        }
+        Some(Digest(out))
+    }
+}
+
+impl std::fmt::Display for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Digest, D::Error> {
+        let hex = String::deserialize(d)?;
+        Digest::from_hex(&hex)
+            .ok_or_else(|| serde::de::Error::custom(format!("{hex:?} is not a SHA-256")))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,7 +110,7 @@ pub enum Content {
     /// Byte ranges of source `source`, concatenated.
     Source {
         source: usize,
-        parts: Vec<[usize; 2]>,
+        parts: Box<[[usize; 2]]>,
     },
     Text {
         text: String,
@@ -91,6 +142,7 @@ impl Journal {
             removes: Vec::new(),
             renames: Vec::new(),
             log: raw(&serde_json::json!({})),
+            log_file: None,
             summary: Default::default(),
         }
     }
@@ -170,6 +222,29 @@ fn folders_in(dir: &Path) -> std::collections::HashSet<std::ffi::OsString> {
         .collect()
 }
 
+/// A big batch's operation-log record, written as the batch is planned and appended to the
+/// log when it is done, so that it is never held whole in memory. Machine-local (`.hnp/local/`
+/// is never committed); one at a time, under the fabric lock.
+pub const LOG_SPOOL: &str = ".hnp/local/journal-log.json";
+
+/// Create (or empty) the log spool for a new batch.
+pub fn create_log_spool(fabric: &Fabric) -> Result<std::fs::File> {
+    let rel = Path::new(LOG_SPOOL);
+    if let Some(dir) = rel.parent() {
+        store::create_dir_all_within(&fabric.root, dir)?;
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = fabric.path(LOG_SPOOL);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&path)
+        .map_err(|e| io("create", &path, e))
+}
+
 /// Make the journal durable: after this returns, the batch will complete even if killed.
 pub fn begin(fabric: &Fabric, journal: &Journal) -> Result<()> {
     preflight(fabric, journal)?;
@@ -178,6 +253,15 @@ pub fn begin(fabric: &Fabric, journal: &Journal) -> Result<()> {
 
 /// `begin` for a journal that already passed `preflight`.
 pub fn begin_checked(fabric: &Fabric, journal: &Journal) -> Result<()> {
+    if let Some(spool) = &journal.log_file {
+        // The record the journal points at is durable before the journal is.
+        let path = safe_join(fabric, spool)?;
+        let f = std::fs::File::open(&path).map_err(|e| io("open", &path, e))?;
+        f.sync_data().map_err(|e| io("sync", &path, e))?;
+        if let Some(dir) = path.parent() {
+            store::sync_dir(dir)?;
+        }
+    }
     store::write_atomic_with(&fabric.path(fabric::JOURNAL), |w| {
         serde_json::to_writer(w, journal).map_err(std::io::Error::other)
     })?;
@@ -238,6 +322,13 @@ fn safe_join(fabric: &Fabric, rel: &str) -> Result<std::path::PathBuf> {
         });
     }
     Ok(p)
+}
+
+/// Whether `path` holds exactly the bytes of `digest`.
+fn holds_digest(path: &Path, digest: &Digest) -> bool {
+    std::fs::read(path)
+        .map(|b| Digest::of(&b) == *digest)
+        .unwrap_or(false)
 }
 
 fn holds(path: &Path, sha: &str) -> bool {
@@ -327,7 +418,7 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
             }
         };
         let p = safe_join(fabric, &w.path)?;
-        if !done(&p, &w.sha256) {
+        if !(resumed && holds_digest(&p, &w.sha256)) {
             pending.push((p, bytes));
         }
         if pending.len() == CHUNK {
@@ -434,24 +525,74 @@ fn finish(fabric: &Fabric, journal: &Journal, batch: Batch, sink: &mut dyn Sink)
             head["finished_at"],
             head["summary"]
         );
-        // The record's own fields follow, written from the journal as they are (no copy).
-        let body = journal.log.get().trim();
-        let parts: [&[u8]; 3] = match body.strip_prefix('{').map(str::trim_start) {
-            Some(rest) if !rest.starts_with('}') => [line.as_bytes(), b",", rest.as_bytes()],
-            _ => [line.as_bytes(), b"}", b""],
-        };
-        store::append_line_parts(&log_path, &parts)?;
+        // The record's own fields follow, written as they are (no copy): from the spool, or
+        // from the journal.
+        match spooled_record(fabric, journal)? {
+            Some(mut rest) => {
+                store::append_line_with(&log_path, &[line.as_bytes(), b","], Some(&mut rest))?
+            }
+            None => {
+                let body = journal.log.get().trim();
+                let parts: [&[u8]; 3] = match body.strip_prefix('{').map(str::trim_start) {
+                    Some(rest) if !rest.starts_with('}') => {
+                        [line.as_bytes(), b",", rest.as_bytes()]
+                    }
+                    _ => [line.as_bytes(), b"}", b""],
+                };
+                store::append_line_parts(&log_path, &parts)?;
+            }
+        }
     }
     failpoint("journal.after-log");
     let jpath = fabric.path(fabric::JOURNAL);
     std::fs::remove_file(&jpath).map_err(|e| io("remove journal", &jpath, e))?;
     store::sync_dir(&fabric.path(fabric::HNP))?;
+    if let Some(spool) = &journal.log_file {
+        // Only a leftover once the journal is gone: the next batch empties it anyway.
+        let _ = std::fs::remove_file(safe_join(fabric, spool)?);
+    }
     Ok(())
 }
 
-/// Whether the log's last record is this batch (the only one a re-run could repeat).
+/// The spooled log record after its opening brace, ready to follow the record's head; None
+/// when the journal holds its record itself. A spool lost from outside fgd still lets the
+/// batch finish, its record without the documents.
+fn spooled_record(fabric: &Fabric, journal: &Journal) -> Result<Option<Box<dyn std::io::Read>>> {
+    use std::io::Read;
+    let Some(spool) = &journal.log_file else {
+        return Ok(None);
+    };
+    let path = safe_join(fabric, spool)?;
+    let lost = || -> Box<dyn std::io::Read> { Box::new(&br#""log_spool_lost":true}"#[..]) };
+    let mut f = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(lost())),
+        Err(e) => return Err(io("open", &path, e)),
+    };
+    let mut brace = [0u8; 1];
+    match f.read_exact(&mut brace) {
+        Ok(()) if brace[0] == b'{' => Ok(Some(Box::new(std::io::BufReader::new(f)))),
+        _ => Ok(Some(lost())),
+    }
+}
+
+/// Whether the log's last record is this batch, whole (the only one a re-run could repeat; a
+/// record torn by a crash is written again, on a fresh line).
 fn log_has_batch(path: &Path, batch: &str) -> Result<bool> {
-    Ok(last_log_line(path)?.is_some_and(|l| record_batch(&l) == Some(batch)))
+    let whole = ends_with_newline(path)?;
+    Ok(whole && last_log_line(path)?.is_some_and(|l| record_batch(&l) == Some(batch)))
+}
+
+fn ends_with_newline(path: &Path) -> Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io("open", path, e)),
+    };
+    let len = f.metadata().map_err(|e| io("inspect", path, e))?.len();
+    let mut last = [0u8; 1];
+    Ok(len > 0 && f.read_exact_at(&mut last, len - 1).is_ok() && last[0] == b'\n')
 }
 
 /// The last record of an append-only log, read from its end (records can be megabytes).
@@ -530,4 +671,36 @@ pub fn recover(fabric: &Fabric, sink: &mut dyn Sink) -> Result<Option<String>> {
     });
     run(fabric, &journal, true, sink)?;
     Ok(Some(journal.batch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_digest_is_written_as_the_hex_older_journals_hold() {
+        let d = Digest::of(b"kind: VPC\n");
+        let hex = sha256_hex(b"kind: VPC\n");
+        assert_eq!(d.to_string(), hex);
+        assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{hex}\""));
+        let back: Digest = serde_json::from_str(&format!("\"{hex}\"")).unwrap();
+        assert_eq!(back, d);
+        assert!(serde_json::from_str::<Digest>("\"abc\"").is_err());
+        assert!(serde_json::from_str::<Digest>(&format!("\"{}\"", "zz".repeat(32))).is_err());
+    }
+
+    #[test]
+    fn a_write_reads_back_from_the_journal_format() {
+        let text = format!(
+            r#"{{"path":"managed/vpcs/a.yaml","sha256":"{}","content":{{"from":"source","source":0,"parts":[[0,5],[9,12]]}}}}"#,
+            sha256_hex(b"x")
+        );
+        let w: Write = serde_json::from_str(&text).unwrap();
+        assert_eq!(w.sha256, Digest::of(b"x"));
+        let Content::Source { parts, .. } = &w.content else {
+            panic!("a source write")
+        };
+        assert_eq!(&parts[..], &[[0, 5], [9, 12]]);
+        assert_eq!(serde_json::to_string(&w).unwrap(), text);
+    }
 }

@@ -242,3 +242,62 @@ fn a_kill_at_random_instants_loses_and_duplicates_nothing() {
         final_state_matches(&c, &f, round == 0);
     }
 }
+
+#[test]
+fn a_log_record_torn_by_a_crash_is_written_again_whole() {
+    let c = corpus(200, 4, 3);
+    let (_t, f) = fabric_with(&c);
+    let r = fgd_env(
+        &["ingest", s(&f)],
+        &[("FGD_FAILPOINT", "ingest.after-journal")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    let journal: Value =
+        serde_json::from_slice(&std::fs::read(f.join(".hnp/journal.json")).unwrap()).unwrap();
+    let batch = journal["batch"].as_str().unwrap().to_string();
+    assert!(
+        f.join(".hnp/local/journal-log.json").is_file(),
+        "the big record waits in its spool"
+    );
+    // A crash in the middle of appending the record leaves its first bytes.
+    let log = f.join(".hnp/log.jsonl");
+    let mut torn = std::fs::read(&log).unwrap_or_default();
+    torn.extend_from_slice(
+        format!("{{\"batch\":\"{batch}\",\"command\":\"ingest\",\"sta").as_bytes(),
+    );
+    std::fs::write(&log, torn).unwrap();
+    let r = fgd(&["ingest", s(&f)]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["batch"], batch.as_str());
+    assert_eq!(last["documents"].as_array().unwrap().len(), 200);
+    assert!(
+        !f.join(".hnp/local/journal-log.json").exists(),
+        "spool removed"
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        serde_json::from_str::<Value>(lines[lines.len() - 2]).is_err(),
+        "the torn fragment stays on its own line, the whole record follows it"
+    );
+    assert_managed_is_clean(&f);
+}
+
+#[test]
+fn a_lost_log_spool_still_lets_the_batch_finish() {
+    let c = corpus(50, 2, 4);
+    let (_t, f) = fabric_with(&c);
+    let r = fgd_env(
+        &["ingest", s(&f)],
+        &[("FGD_FAILPOINT", "ingest.after-journal")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    std::fs::remove_file(f.join(".hnp/local/journal-log.json")).unwrap();
+    let r = fgd(&["ingest", s(&f)]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let text = std::fs::read_to_string(f.join(".hnp/log.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["log_spool_lost"], true);
+    final_state_matches(&c, &f, false);
+}

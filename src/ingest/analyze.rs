@@ -9,17 +9,19 @@ use crate::classify::{self, Identity, KindInfo, ReasonCode, Verdict};
 use crate::discover::Format;
 use crate::yaml::{self, Chunk, Limits, Parsed, Pos, YamlErrorKind};
 
+/// Kept for every document of every input until the plan: small, since a big ingest holds
+/// 10^5 of them (a managed object's identity follows from its kind and path).
 #[derive(Debug, Clone)]
 pub enum DocVerdict {
     Managed {
-        identity: Identity,
         info: &'static KindInfo,
-        path: String,
+        /// `<plural>/<name>.yaml`, relative to `managed/`.
+        path: Box<str>,
     },
     Unmanaged {
         code: ReasonCode,
         reason: String,
-        identity: Option<Identity>,
+        identity: Option<Box<Identity>>,
     },
     /// Only comments or blank lines.
     Empty,
@@ -33,6 +35,45 @@ pub struct DocAnalysis {
     /// Byte ranges of the file that make up this document's output text.
     pub parts: Vec<Range<usize>>,
     pub verdict: DocVerdict,
+}
+
+impl DocVerdict {
+    /// The object's name, for a managed document.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            DocVerdict::Managed { info, path } => path
+                .strip_prefix(info.plural)
+                .and_then(|p| p.strip_prefix('/'))
+                .and_then(|p| p.strip_suffix(".yaml")),
+            _ => None,
+        }
+    }
+
+    /// What object the document defines, when it got far enough to say.
+    pub fn identity(&self) -> Option<Identity> {
+        match self {
+            DocVerdict::Managed { info, .. } => Some(Identity {
+                group: info.group.to_string(),
+                kind: info.kind.to_string(),
+                // Only objects of the default namespace are managed.
+                namespace: "default".to_string(),
+                name: self.name().unwrap_or_default().to_string(),
+            }),
+            DocVerdict::Unmanaged { identity, .. } => identity.as_deref().cloned(),
+            DocVerdict::Empty => None,
+        }
+    }
+
+    /// `Kind/name` (and the namespace if not the default), as `Identity` displays it.
+    pub fn object(&self) -> Option<String> {
+        match self {
+            DocVerdict::Managed { info, .. } => {
+                Some(format!("{}/{}", info.kind, self.name().unwrap_or_default()))
+            }
+            DocVerdict::Unmanaged { identity, .. } => identity.as_ref().map(|i| i.to_string()),
+            DocVerdict::Empty => None,
+        }
+    }
 }
 
 impl DocAnalysis {
@@ -255,19 +296,12 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
                             DocVerdict::Unmanaged {
                                 code: ReasonCode::BadName,
                                 reason,
-                                identity: Some(identity),
+                                identity: Some(Box::new(identity)),
                             },
                         ),
                         None => {
-                            let path = Verdict::managed_path(info, &identity);
-                            (
-                                content_pos,
-                                DocVerdict::Managed {
-                                    identity,
-                                    info,
-                                    path,
-                                },
-                            )
+                            let path = Verdict::managed_path(info, &identity).into_boxed_str();
+                            (content_pos, DocVerdict::Managed { info, path })
                         }
                     }
                 }
@@ -279,7 +313,7 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
                         DocVerdict::Unmanaged {
                             code: r.code,
                             reason: r.message,
-                            identity: r.identity,
+                            identity: r.identity.map(Box::new),
                         },
                     )
                 }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
-use crate::classify::{Identity, ReasonCode};
+use crate::classify::ReasonCode;
 use crate::discover::{self, Found, ReadOutcome};
 use crate::error::Result;
 use crate::event::{Change, Event, Fate, FileOutcome, Phase, PlanAction, Sink, Skip, Summary};
@@ -204,26 +204,28 @@ pub enum DocFate {
 /// definitions of one object are the same bytes is asked of `claims` (what staging found) for
 /// a path staging saw, else of the files' bytes.
 pub fn decide(files: &[FileAnalysis], claims: &HashMap<String, stage::Claim>) -> Decision {
-    // identity -> every (file, doc) that defines it, in path order.
-    let mut defs: BTreeMap<&Identity, Vec<(usize, usize)>> = BTreeMap::new();
+    // managed path (one per object) -> every (file, doc) that defines it, in path order.
+    let mut defs: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
     for (fi, f) in files.iter().enumerate() {
         for (di, d) in f.docs().iter().enumerate() {
-            if let DocVerdict::Managed { identity, .. } = &d.verdict {
-                defs.entry(identity).or_default().push((fi, di));
+            let Some(path) = d.managed_path() else {
+                continue;
+            };
+            // Staging counted the definitions: only the paths defined twice are listed.
+            if claims.get(path).is_some_and(|c| c.defs < 2) {
+                continue;
             }
+            defs.entry(path).or_default().push((fi, di));
         }
     }
     let mut conflict: HashMap<(usize, usize), String> = HashMap::new();
     let mut duplicate: HashMap<(usize, usize), usize> = HashMap::new();
-    for (identity, list) in &defs {
+    for (path, list) in &defs {
         if list.len() < 2 {
             continue;
         }
         let out = |&(fi, di): &(usize, usize)| files[fi].docs()[di].output(&files[fi].bytes);
-        let claim = match &files[list[0].0].docs()[list[0].1].verdict {
-            DocVerdict::Managed { path, .. } => claims.get(&format!("{}/{path}", fabric::MANAGED)),
-            _ => None,
-        };
+        let claim = claims.get(*path);
         let same = match claim {
             Some(claim) => !claim.clash,
             None => {
@@ -238,6 +240,10 @@ pub fn decide(files: &[FileAnalysis], claims: &HashMap<String, stage::Claim>) ->
             }
             continue;
         }
+        let identity = files[list[0].0].docs()[list[0].1]
+            .verdict
+            .object()
+            .unwrap_or_default();
         for k in list {
             let others: Vec<String> = list
                 .iter()
@@ -339,11 +345,7 @@ pub fn decide(files: &[FileAnalysis], claims: &HashMap<String, stage::Claim>) ->
 }
 
 pub fn object_of(d: &analyze::DocAnalysis) -> Option<String> {
-    match &d.verdict {
-        DocVerdict::Managed { identity, .. } => Some(identity.to_string()),
-        DocVerdict::Unmanaged { identity, .. } => identity.as_ref().map(|i| i.to_string()),
-        DocVerdict::Empty => None,
-    }
+    d.verdict.object()
 }
 
 /// Run an ingest of `raw/`: open the fabric, take its lock (not for a dry run), ingest.
@@ -423,6 +425,10 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         sink,
     )?;
     drop(decision);
+    if journal.steps() == 0 && journal.log_file.is_some() {
+        // Nothing to do, so no batch: its log spool goes.
+        let _ = std::fs::remove_file(fabric.path(journal::LOG_SPOOL));
+    }
     if let (Some(mut batch), true) = (batch, journal.steps() > 0) {
         sink.emit(Event::PhaseStarted {
             phase: Phase::Journal,
@@ -468,14 +474,18 @@ fn stage_the_rest(
     claims: &HashMap<String, stage::Claim>,
     batch: &mut store::Batch,
 ) -> Result<()> {
-    for (rel, claim) in claims {
+    for (path, claim) in claims {
         if claim.staged && !claim.planned {
-            batch.unstage(&fabric.path(rel))?;
+            batch.unstage(&fabric.path(&format!("{}/{path}", fabric::MANAGED)))?;
         }
     }
     let mut pending: Vec<(std::path::PathBuf, std::borrow::Cow<[u8]>)> = Vec::new();
     for w in &journal.writes {
-        if claims.get(&w.path).is_some_and(|c| c.staged) {
+        let managed = w.path.strip_prefix("managed/");
+        if managed
+            .and_then(|p| claims.get(p))
+            .is_some_and(|c| c.staged)
+        {
             continue;
         }
         let bytes = match &w.content {
@@ -542,11 +552,38 @@ fn plan(
     // Managed paths already planned, where staging did not note it in their claim.
     let mut written: HashSet<String> = HashSet::new();
     let mut targets = Targets::default();
-    let docs: usize = files.iter().map(|f| f.docs().len()).sum();
-    j.writes.reserve(docs + files.len());
-    let mut log_docs = JsonList::after(b"{\"documents\":".to_vec());
-    log_docs.buf.reserve(docs * 200);
-    let mut log_inputs = JsonList::new();
+    // Sized up front: doubling a vector of 10^5 entries at the end of a plan was the peak of
+    // a big ingest's memory. At most one write per document and two per unmanaged one.
+    let docs: usize = files.iter().map(|f| f.docs().len().max(1)).sum();
+    let unmanaged: usize = files
+        .iter()
+        .map(|f| {
+            f.docs()
+                .iter()
+                .filter(|d| d.managed_path().is_none())
+                .count()
+                + 1
+        })
+        .sum();
+    j.writes.reserve(docs + unmanaged);
+    // The log record, `{"documents": [...], "inputs": [...]}`: for a real run, written to the
+    // log spool as the plan goes (see `journal::LOG_SPOOL`); a dry run writes no log.
+    let spool = if dry_run {
+        None
+    } else {
+        Some(journal::create_log_spool(fabric)?)
+    };
+    let spool_error =
+        |e: std::io::Error| crate::error::io("write", &fabric.path(journal::LOG_SPOOL), e);
+    let mut spool_out: Box<dyn std::io::Write + '_> = match &spool {
+        Some(file) => Box::new(std::io::BufWriter::with_capacity(256 * 1024, file)),
+        None => Box::new(std::io::sink()),
+    };
+    spool_out
+        .write_all(b"{\"documents\":")
+        .map_err(spool_error)?;
+    let mut log_docs = JsonList::new(spool_out);
+    let mut log_inputs = JsonList::new(Vec::new());
     let act = |a: PlanAction, sink: &mut dyn Sink| {
         if dry_run {
             sink.emit(Event::Planned { action: a });
@@ -632,10 +669,11 @@ fn plan(
                 if item.fresh {
                     j.writes.push(Write {
                         path: item.path.clone(),
-                        sha256: f.sha256.clone(),
+                        sha256: journal::Digest::from_hex(&f.sha256)
+                            .unwrap_or(journal::Digest([0; 32])),
                         content: Content::Source {
                             source: src,
-                            parts: vec![[0, f.len]],
+                            parts: Box::new([[0, f.len]]),
                         },
                     });
                     if !dry_run {
@@ -664,27 +702,28 @@ fn plan(
                 let (mut m, mut u, mut e) = (0, 0, 0);
                 for (di, (doc, fate)) in f.docs().iter().zip(fates).enumerate() {
                     let object = object_of(doc);
-                    let parts: Vec<[usize; 2]> =
+                    let parts: Box<[[usize; 2]]> =
                         doc.parts.iter().map(|r| [r.start, r.end]).collect();
                     let out_fate = match fate {
                         DocFate::Managed { .. } => {
                             m += 1;
                             let path = doc.managed_path().unwrap_or_default();
                             let rel = format!("{}/{}", fabric::MANAGED, path);
-                            let claim = claims.get_mut(&rel);
+                            let claim = claims.get_mut(path);
+                            let unchanged = (journal::Digest([0; 32]), Change::Unchanged);
                             let (sha, change) = if let Some(claim) = claim {
                                 if claim.planned {
-                                    (String::new(), Change::Unchanged)
+                                    unchanged
                                 } else {
                                     claim.planned = true;
-                                    (claim.sha256_hex(), claim.change)
+                                    (journal::Digest(claim.sha256), claim.change)
                                 }
                             } else if written.contains(path) {
-                                (String::new(), Change::Unchanged)
+                                unchanged
                             } else {
                                 let bytes = doc.output(bytes_of_f.get()?);
                                 let change = targets.change(Some(fabric), &rel, &bytes);
-                                (analyze::sha256_hex(&bytes), change)
+                                (journal::Digest::of(&bytes), change)
                             };
                             if change != Change::Unchanged {
                                 written.insert(path.to_string());
@@ -711,11 +750,10 @@ fn plan(
                                 None => doc.output(bytes_of_f.get()?),
                             };
                             let item = names.item(inner, Some(doc.index), &bytes)?;
-                            let sha = analyze::sha256_hex(&bytes);
                             if item.fresh {
                                 j.writes.push(Write {
                                     path: item.path.clone(),
-                                    sha256: sha.clone(),
+                                    sha256: journal::Digest::of(&bytes),
                                     content: Content::Source { source: src, parts },
                                 });
                                 if !dry_run {
@@ -798,7 +836,18 @@ fn plan(
     }
     j.summary = summary.clone();
     j.summary.dry_run = false;
-    j.log = log_record(log_docs, log_inputs);
+    let mut spool_out = log_docs.close().map_err(spool_error)?;
+    let inputs = log_inputs.close().map_err(spool_error)?;
+    spool_out
+        .write_all(b",\"inputs\":")
+        .and_then(|()| spool_out.write_all(&inputs))
+        .and_then(|()| spool_out.write_all(b"}"))
+        .and_then(|()| spool_out.flush())
+        .map_err(spool_error)?;
+    drop(spool_out);
+    if spool.is_some() {
+        j.log_file = Some(journal::LOG_SPOOL.to_string());
+    }
     Ok(())
 }
 
@@ -893,61 +942,51 @@ struct LogDoc<'a> {
     fate: &'a Fate,
 }
 
-/// A JSON array written item by item into one buffer, after an optional prefix: a batch's
-/// 10^5 log records are one text, built in place and never copied.
-struct JsonList {
-    buf: Vec<u8>,
-    start: usize,
+/// A JSON array written item by item: a batch's 10^5 log records go straight to the log
+/// spool, never held together.
+struct JsonList<W: std::io::Write> {
+    out: W,
+    items: usize,
+    error: Option<std::io::Error>,
 }
 
-impl JsonList {
-    fn new() -> JsonList {
-        JsonList::after(Vec::new())
-    }
-
-    fn after(prefix: Vec<u8>) -> JsonList {
+impl<W: std::io::Write> JsonList<W> {
+    fn new(out: W) -> JsonList<W> {
         JsonList {
-            start: prefix.len(),
-            buf: prefix,
+            out,
+            items: 0,
+            error: None,
         }
     }
 
     fn push<T: serde::Serialize + ?Sized>(&mut self, item: &T) {
-        let mark = self.buf.len();
-        self.buf.push(if mark == self.start { b'[' } else { b',' });
-        if serde_json::to_writer(&mut self.buf, item).is_err() {
-            // Not for fgd's own records; a record that cannot be encoded is left out whole.
-            self.buf.truncate(mark);
+        if self.error.is_some() {
+            return;
+        }
+        let sep: &[u8] = if self.items == 0 { b"[" } else { b"," };
+        let written = self.out.write_all(sep).and_then(|()| {
+            serde_json::to_writer(&mut self.out, item).map_err(std::io::Error::other)
+        });
+        match written {
+            Ok(()) => self.items += 1,
+            Err(e) => self.error = Some(e),
         }
     }
 
-    fn close(mut self) -> Vec<u8> {
-        if self.buf.len() == self.start {
-            self.buf.push(b'[');
+    fn close(mut self) -> std::io::Result<W> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
         }
-        self.buf.push(b']');
-        self.buf
+        self.out
+            .write_all(if self.items == 0 { b"[]" } else { b"]" })?;
+        Ok(self.out)
     }
-}
-
-/// The ingest's log record: `{"documents": [...], "inputs": [...]}`, the documents' list
-/// being the record's own buffer.
-fn log_record(documents: JsonList, inputs: JsonList) -> Box<serde_json::value::RawValue> {
-    let mut out = documents.close();
-    out.extend_from_slice(b",\"inputs\":");
-    out.extend_from_slice(&inputs.close());
-    out.push(b'}');
-    String::from_utf8(out)
-        .ok()
-        .and_then(|s| serde_json::value::RawValue::from_string(s).ok())
-        .unwrap_or_else(|| journal::raw(&serde_json::json!({})))
 }
 
 fn push_text(j: &mut Journal, path: &str, text: String) {
-    let sha = analyze::sha256_hex(text.as_bytes());
     j.writes.push(Write {
         path: path.to_string(),
-        sha256: sha,
+        sha256: journal::Digest::of(text.as_bytes()),
         content: Content::Text { text },
     });
 }

@@ -19,7 +19,8 @@ use crate::event::Change;
 use crate::fabric::{self, Fabric};
 use crate::store::{self, Batch};
 
-/// What the first analysed document for a `managed/` path found and did.
+/// What the first analysed document for a `managed/` path found and did. Keyed by the path
+/// relative to `managed/` (`DocAnalysis::managed_path`).
 #[derive(Debug, Clone)]
 pub struct Claim {
     /// SHA-256 of the object's output bytes.
@@ -31,22 +32,8 @@ pub struct Claim {
     pub clash: bool,
     /// The plan kept it (not a conflict): set by the plan.
     pub planned: bool,
-}
-
-impl Claim {
-    pub fn sha256_hex(&self) -> String {
-        hex(&self.sha256)
-    }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
+    /// How many documents define it: the plan looks for conflicts only where it is over one.
+    pub defs: u32,
 }
 
 /// Shared by the reading threads of one real ingest.
@@ -104,20 +91,22 @@ impl<'f> Stager<'f> {
             let sha256: [u8; 32] = Sha256::digest(&bytes).into();
             {
                 let mut claims = lock(&self.claims);
-                if let Some(claim) = claims.get_mut(&rel) {
+                if let Some(claim) = claims.get_mut(&**path) {
                     // The same bytes twice are one object; different bytes, a conflict.
                     claim.clash |= claim.sha256 != sha256;
+                    claim.defs += 1;
                     continue;
                 }
                 // Held by this thread until filled in below.
                 claims.insert(
-                    rel.clone(),
+                    path.to_string(),
                     Claim {
                         sha256,
                         change: Change::Unchanged,
                         staged: false,
                         clash: false,
                         planned: false,
+                        defs: 1,
                     },
                 );
             }
@@ -131,7 +120,7 @@ impl<'f> Stager<'f> {
             if staged {
                 self.stage(&rel, &bytes)?;
             }
-            if let Some(claim) = lock(&self.claims).get_mut(&rel) {
+            if let Some(claim) = lock(&self.claims).get_mut(&**path) {
                 claim.change = change;
                 claim.staged = staged;
             }

@@ -249,10 +249,10 @@ pub fn move_to_unmanaged(
     if item.fresh {
         j.writes.push(Write {
             path: item.path.clone(),
-            sha256: sha.clone(),
+            sha256: journal::Digest::of(&bytes),
             content: Content::Source {
                 source: 0,
-                parts: vec![[0, bytes.len()]],
+                parts: Box::new([[0, bytes.len()]]),
             },
         });
     }
@@ -268,7 +268,7 @@ pub fn move_to_unmanaged(
     );
     j.writes.push(Write {
         path: item.reason_path.clone(),
-        sha256: analyze::sha256_hex(record.as_bytes()),
+        sha256: journal::Digest::of(record.as_bytes()),
         content: Content::Text { text: record },
     });
     j.removes.push(Remove {
@@ -334,10 +334,10 @@ pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport>
     });
     j.writes.push(Write {
         path: target.clone(),
-        sha256: sha.clone(),
+        sha256: journal::Digest::of(&bytes),
         content: Content::Source {
             source: 0,
-            parts: vec![[0, bytes.len()]],
+            parts: Box::new([[0, bytes.len()]]),
         },
     });
     j.removes.push(Remove {

@@ -577,6 +577,18 @@ pub fn append_line(path: &Path, line: &str) -> Result<()> {
 /// `append_line` of a line given in pieces, written without joining them first: a big batch's
 /// log record is tens of megabytes.
 pub fn append_line_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
+    append_line_with(path, parts, None)
+}
+
+/// `append_line_parts`, the line ending with what `tail` reads (copied, never held whole: a
+/// big batch's log record is spooled in a file). The copy takes more than one write, so a
+/// crash can tear the line; the next append starts on a fresh line, and `journal` re-appends
+/// a torn record.
+pub fn append_line_with(
+    path: &Path,
+    parts: &[&[u8]],
+    tail: Option<&mut dyn std::io::Read>,
+) -> Result<()> {
     let existed = std::fs::symlink_metadata(path).is_ok();
     let mut f = std::fs::OpenOptions::new()
         .read(true)
@@ -594,17 +606,18 @@ pub fn append_line_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
             .map_err(|e| err("read", path, e))?;
         torn = last[0] != b'\n';
     }
-    let ends_in_newline = parts
-        .iter()
-        .rev()
-        .find(|p| !p.is_empty())
-        .is_some_and(|p| p.ends_with(b"\n"));
+    let ends_in_newline = tail.is_none()
+        && parts
+            .iter()
+            .rev()
+            .find(|p| !p.is_empty())
+            .is_some_and(|p| p.ends_with(b"\n"));
     let mut slices: Vec<std::io::IoSlice> = Vec::with_capacity(parts.len() + 2);
     if torn {
         slices.push(std::io::IoSlice::new(b"\n"));
     }
     slices.extend(parts.iter().map(|p| std::io::IoSlice::new(p)));
-    if !ends_in_newline {
+    if !ends_in_newline && tail.is_none() {
         slices.push(std::io::IoSlice::new(b"\n"));
     }
     // One write call where the kernel allows: O_APPEND keeps it in one piece against other
@@ -623,6 +636,13 @@ pub fn append_line_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(err("append", path, e)),
         }
+    }
+    if let Some(tail) = tail {
+        let mut w = std::io::BufWriter::with_capacity(256 * 1024, &f);
+        std::io::copy(tail, &mut w)
+            .and_then(|_| w.write_all(b"\n"))
+            .and_then(|()| w.flush())
+            .map_err(|e| err("append", path, e))?;
     }
     f.sync_data().map_err(|e| err("sync", path, e))?;
     if !existed {

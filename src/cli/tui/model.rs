@@ -282,9 +282,10 @@ pub fn validate_text(rel: &str, bytes: Vec<u8>) -> (Vec<String>, Vec<usize>) {
             for d in docs {
                 let at = format!("{}:{}", d.pos.line, d.pos.column);
                 fates.push(match &d.verdict {
-                    DocVerdict::Managed { identity, path, .. } => format!(
-                        "doc {} {at} {identity}: managed -> managed/{path}",
-                        d.index + 1
+                    DocVerdict::Managed { path, .. } => format!(
+                        "doc {} {at} {}: managed -> managed/{path}",
+                        d.index + 1,
+                        d.verdict.object().unwrap_or_default()
                     ),
                     DocVerdict::Unmanaged { code, reason, .. } => {
                         marked.push(d.pos.line);
