@@ -33,7 +33,7 @@ pub struct DocAnalysis {
     /// Where the document (or its problem) is, in the original file.
     pub pos: Pos,
     /// Byte ranges of the file that make up this document's output text.
-    pub parts: Vec<Range<usize>>,
+    pub parts: Box<[Range<usize>]>,
     pub verdict: DocVerdict,
 }
 

@@ -203,7 +203,7 @@ pub enum DocFate {
 /// Resolve conflicts across the batch and decide each file's fate. Pure. Whether several
 /// definitions of one object are the same bytes is asked of `claims` (what staging found) for
 /// a path staging saw, else of the files' bytes.
-pub fn decide(files: &[FileAnalysis], claims: &HashMap<String, stage::Claim>) -> Decision {
+pub fn decide(files: &[FileAnalysis], claims: &stage::Claims) -> Decision {
     // managed path (one per object) -> every (file, doc) that defines it, in path order.
     let mut defs: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
     for (fi, f) in files.iter().enumerate() {
@@ -225,7 +225,7 @@ pub fn decide(files: &[FileAnalysis], claims: &HashMap<String, stage::Claim>) ->
             continue;
         }
         let out = |&(fi, di): &(usize, usize)| files[fi].docs()[di].output(&files[fi].bytes);
-        let claim = claims.get(*path);
+        let claim = claims.get(path);
         let same = match claim {
             Some(claim) => !claim.clash,
             None => {
@@ -406,7 +406,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
             let (batch, claims) = s.into_parts();
             (Some(batch), claims)
         }
-        None => (None, HashMap::new()),
+        None => (None, stage::Claims::default()),
     };
     let decision = decide(&files, &claims);
     // The disk writes back what is staged while the plan and the journal are made.
@@ -471,13 +471,22 @@ fn stage_the_rest(
     fabric: &Fabric,
     journal: &Journal,
     outputs: &HashMap<String, Vec<u8>>,
-    claims: &HashMap<String, stage::Claim>,
+    claims: &stage::Claims,
     batch: &mut store::Batch,
 ) -> Result<()> {
-    for (path, claim) in claims {
-        if claim.staged && !claim.planned {
+    let mut taken_back = 0;
+    for path in claims.conflicts() {
+        if claims.get(path).is_some_and(|c| c.staged && !c.planned) {
             batch.unstage(&fabric.path(&format!("{}/{path}", fabric::MANAGED)))?;
+            taken_back += 1;
         }
+    }
+    // Only a conflict is staged and not planned.
+    let dropped = claims.values().filter(|c| c.staged && !c.planned).count();
+    if dropped != taken_back {
+        return Err(crate::error::Error::Refused(
+            "a staged object was neither planned nor taken back (a bug in fgd); nothing was written".into(),
+        ));
     }
     let mut pending: Vec<(std::path::PathBuf, std::borrow::Cow<[u8]>)> = Vec::new();
     for w in &journal.writes {
@@ -542,7 +551,7 @@ fn plan(
     j: &mut Journal,
     files: Vec<FileAnalysis>,
     decision: &Decision,
-    claims: &mut HashMap<String, stage::Claim>,
+    claims: &mut stage::Claims,
     outputs: &mut HashMap<String, Vec<u8>>,
     summary: &mut Summary,
     dry_run: bool,

@@ -36,13 +36,58 @@ pub struct Claim {
     pub defs: u32,
 }
 
+/// What staging found, per `managed/` path, keyed by a 128-bit hash of the path. No string
+/// per object is kept: 10^5 small strings, interleaved with the analyses the plan frees,
+/// kept those pages from going back to the system.
+#[derive(Debug, Default)]
+pub struct Claims {
+    map: HashMap<u128, Claim>,
+    /// The paths defined with different bytes (their staged file is taken back by path).
+    conflicts: Vec<Box<str>>,
+}
+
+impl Claims {
+    /// Two independent 64-bit SipHashes: a collision among 10^5 paths has a chance of about
+    /// 10^-28.
+    fn key(path: &str) -> u128 {
+        use std::hash::{Hash, Hasher};
+        let half = |salt: u8| {
+            let mut h = std::hash::DefaultHasher::new();
+            salt.hash(&mut h);
+            path.hash(&mut h);
+            h.finish()
+        };
+        (u128::from(half(1)) << 64) | u128::from(half(2))
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Claim> {
+        self.map.get(&Claims::key(path))
+    }
+
+    pub fn get_mut(&mut self, path: &str) -> Option<&mut Claim> {
+        self.map.get_mut(&Claims::key(path))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Claim> {
+        self.map.values()
+    }
+
+    pub fn conflicts(&self) -> &[Box<str>] {
+        &self.conflicts
+    }
+}
+
 /// Shared by the reading threads of one real ingest.
 pub struct Stager<'f> {
     fabric: &'f Fabric,
     batch_id: String,
     batch: Mutex<Batch>,
     targets: Mutex<Targets>,
-    claims: Mutex<HashMap<String, Claim>>,
+    claims: Mutex<Claims>,
     /// Folders whose chain was checked for symlinks (nothing is written through one).
     checked: Mutex<HashSet<PathBuf>>,
 }
@@ -68,7 +113,7 @@ impl<'f> Stager<'f> {
             batch_id: batch_id.to_string(),
             batch: Mutex::new(Batch::new()),
             targets: Mutex::new(Targets::default()),
-            claims: Mutex::new(HashMap::new()),
+            claims: Mutex::new(Claims::default()),
             checked: Mutex::new(HashSet::new()),
         }
     }
@@ -91,15 +136,19 @@ impl<'f> Stager<'f> {
             let sha256: [u8; 32] = Sha256::digest(&bytes).into();
             {
                 let mut claims = lock(&self.claims);
-                if let Some(claim) = claims.get_mut(&**path) {
+                let claims = &mut *claims;
+                if let Some(claim) = claims.map.get_mut(&Claims::key(path)) {
                     // The same bytes twice are one object; different bytes, a conflict.
-                    claim.clash |= claim.sha256 != sha256;
+                    if claim.sha256 != sha256 && !claim.clash {
+                        claim.clash = true;
+                        claims.conflicts.push(path.clone());
+                    }
                     claim.defs += 1;
                     continue;
                 }
                 // Held by this thread until filled in below.
-                claims.insert(
-                    path.to_string(),
+                claims.map.insert(
+                    Claims::key(path),
                     Claim {
                         sha256,
                         change: Change::Unchanged,
@@ -120,7 +169,7 @@ impl<'f> Stager<'f> {
             if staged {
                 self.stage(&rel, &bytes)?;
             }
-            if let Some(claim) = lock(&self.claims).get_mut(&**path) {
+            if let Some(claim) = lock(&self.claims).get_mut(path) {
                 claim.change = change;
                 claim.staged = staged;
             }
@@ -149,7 +198,7 @@ impl<'f> Stager<'f> {
     }
 
     /// The staged batch and what each `managed/` path's first object found.
-    pub fn into_parts(self) -> (Batch, HashMap<String, Claim>) {
+    pub fn into_parts(self) -> (Batch, Claims) {
         let batch = self.batch.into_inner().unwrap_or_else(|e| e.into_inner());
         let claims = self.claims.into_inner().unwrap_or_else(|e| e.into_inner());
         (batch, claims)
