@@ -243,15 +243,29 @@ fn a_kill_at_random_instants_loses_and_duplicates_nothing() {
     }
 }
 
-#[test]
-fn a_log_record_torn_by_a_crash_is_written_again_whole() {
-    let c = corpus(200, 4, 3);
-    let (_t, f) = fabric_with(&c);
+/// A fabric holding `c`, its ingest killed once the journal was durable.
+fn killed_after_the_journal(c: &Corpus) -> (tempfile::TempDir, PathBuf) {
+    let (t, f) = fabric_with(c);
     let r = fgd_env(
         &["ingest", s(&f)],
         &[("FGD_FAILPOINT", "ingest.after-journal")],
     );
     assert!(killed_by_signal(&r), "{}", r.stderr);
+    (t, f)
+}
+
+fn finish_and_read_last_record(f: &Path) -> (String, Value) {
+    let r = fgd(&["ingest", s(f)]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let text = std::fs::read_to_string(f.join(".hnp/log.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    (text, last)
+}
+
+#[test]
+fn a_log_record_torn_by_a_crash_is_written_again_whole() {
+    let c = corpus(200, 4, 3);
+    let (_t, f) = killed_after_the_journal(&c);
     let journal: Value =
         serde_json::from_slice(&std::fs::read(f.join(".hnp/journal.json")).unwrap()).unwrap();
     let batch = journal["batch"].as_str().unwrap().to_string();
@@ -266,10 +280,7 @@ fn a_log_record_torn_by_a_crash_is_written_again_whole() {
         format!("{{\"batch\":\"{batch}\",\"command\":\"ingest\",\"sta").as_bytes(),
     );
     std::fs::write(&log, torn).unwrap();
-    let r = fgd(&["ingest", s(&f)]);
-    assert!(r.code <= 1, "{}", r.stderr);
-    let text = std::fs::read_to_string(&log).unwrap();
-    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let (text, last) = finish_and_read_last_record(&f);
     assert_eq!(last["batch"], batch.as_str());
     assert_eq!(last["documents"].as_array().unwrap().len(), 200);
     assert!(
@@ -287,17 +298,9 @@ fn a_log_record_torn_by_a_crash_is_written_again_whole() {
 #[test]
 fn a_lost_log_spool_still_lets_the_batch_finish() {
     let c = corpus(50, 2, 4);
-    let (_t, f) = fabric_with(&c);
-    let r = fgd_env(
-        &["ingest", s(&f)],
-        &[("FGD_FAILPOINT", "ingest.after-journal")],
-    );
-    assert!(killed_by_signal(&r), "{}", r.stderr);
+    let (_t, f) = killed_after_the_journal(&c);
     std::fs::remove_file(f.join(".hnp/local/journal-log.json")).unwrap();
-    let r = fgd(&["ingest", s(&f)]);
-    assert!(r.code <= 1, "{}", r.stderr);
-    let text = std::fs::read_to_string(f.join(".hnp/log.jsonl")).unwrap();
-    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let (_, last) = finish_and_read_last_record(&f);
     assert_eq!(last["log_spool_lost"], true);
     final_state_matches(&c, &f, false);
 }
