@@ -190,10 +190,7 @@ pub fn preflight(fabric: &Fabric, journal: &Journal) -> Result<()> {
             continue;
         };
         if !seen.contains_key(parent) {
-            store::check_dir_chain(&fabric.root, parent).map_err(|e| Error::Unsafe {
-                path: p.clone(),
-                message: format!("cannot be written safely: {}", e.source),
-            })?;
+            check_folders_of(fabric, parent, &p)?;
             seen.insert(parent.to_path_buf(), folders_in(&fabric.root.join(parent)));
         }
         let is_folder = match (seen.get(parent), Path::new(t).file_name()) {
@@ -208,6 +205,15 @@ pub fn preflight(fabric: &Fabric, journal: &Journal) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Refuse to write `target` when a folder of its chain (`parent`, fabric-relative) is a
+/// symlink or not a folder.
+pub fn check_folders_of(fabric: &Fabric, parent: &Path, target: &Path) -> Result<()> {
+    store::check_dir_chain(&fabric.root, parent).map_err(|e| Error::Unsafe {
+        path: target.to_path_buf(),
+        message: format!("cannot be written safely: {}", e.source),
+    })
 }
 
 /// The names of the folders directly in `dir` (none if it does not exist yet).
@@ -233,14 +239,11 @@ pub fn create_log_spool(fabric: &Fabric) -> Result<std::fs::File> {
     if let Some(dir) = rel.parent() {
         store::create_dir_all_within(&fabric.root, dir)?;
     }
-    use std::os::unix::fs::OpenOptionsExt;
     let path = fabric.path(LOG_SPOOL);
-    std::fs::OpenOptions::new()
+    store::no_follow()
         .write(true)
         .create(true)
         .truncate(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(&path)
         .map_err(|e| io("create", &path, e))
 }
@@ -331,10 +334,9 @@ fn holds_digest(path: &Path, digest: &Digest) -> bool {
         .unwrap_or(false)
 }
 
+/// `holds_digest` for a hash journaled as hex (sources, removals).
 fn holds(path: &Path, sha: &str) -> bool {
-    std::fs::read(path)
-        .map(|b| sha256_hex(&b) == sha)
-        .unwrap_or(false)
+    Digest::from_hex(sha).is_some_and(|d| holds_digest(path, &d))
 }
 
 /// Carry out a batch just journaled, then retire the journal.

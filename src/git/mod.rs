@@ -174,6 +174,15 @@ impl FabricRepo {
         self.prefix.is_empty() || path.starts_with(format!("{}/", self.prefix).as_bytes())
     }
 
+    /// Remove the fabric's part (everything, at the repository's root) from `index`.
+    fn clear_fabric(&self, index: &mut git2::Index) -> std::result::Result<(), git2::Error> {
+        if self.prefix.is_empty() {
+            index.clear()
+        } else {
+            index.remove_dir(Path::new(&self.prefix), 0)
+        }
+    }
+
     pub fn remote_url(&self) -> Result<String> {
         let r = self.repo.find_remote(&self.remote).map_err(|_| {
             GitError::Setup(format!(
@@ -274,13 +283,7 @@ fn without_fabric(fr: &FabricRepo, tree: Option<&git2::Tree>) -> Result<git2::In
     if let Some(t) = tree {
         scratch.read_tree(t).map_err(local("build tree"))?;
     }
-    if fr.prefix.is_empty() {
-        scratch.clear().map_err(local("build tree"))?;
-    } else {
-        scratch
-            .remove_dir(Path::new(&fr.prefix), 0)
-            .map_err(local("build tree"))?;
-    }
+    fr.clear_fabric(&mut scratch).map_err(local("build tree"))?;
     Ok(scratch)
 }
 
@@ -411,13 +414,7 @@ pub fn commit_fabric(
     });
     let repo = &fr.repo;
     let mut index = repo.index().map_err(local("open index"))?;
-    if fr.prefix.is_empty() {
-        index.clear().map_err(local("update index"))?;
-    } else {
-        index
-            .remove_dir(Path::new(&fr.prefix), 0)
-            .map_err(local("update index"))?;
-    }
+    fr.clear_fabric(&mut index).map_err(local("update index"))?;
     for f in fabric_files(fr, fabric)? {
         index
             .add_path(Path::new(&f))

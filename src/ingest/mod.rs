@@ -313,7 +313,7 @@ pub fn decide(files: &[FileAnalysis], claims: &stage::Claims) -> Decision {
             .zip(&fates)
             .filter_map(|(d, fate)| match fate {
                 DocFate::Unmanaged { code, reason } => {
-                    Some((d.index, d.pos, object_of(d), *code, reason.clone()))
+                    Some((d.index, d.pos, d.verdict.object(), *code, reason.clone()))
                 }
                 _ => None,
             })
@@ -342,10 +342,6 @@ pub fn decide(files: &[FileAnalysis], claims: &stage::Claims) -> Decision {
         });
     }
     Decision { files: out }
-}
-
-pub fn object_of(d: &analyze::DocAnalysis) -> Option<String> {
-    d.verdict.object()
 }
 
 /// Run an ingest of `raw/`: open the fabric, take its lock (not for a dry run), ingest.
@@ -710,7 +706,7 @@ fn plan(
             FileDecision::Docs(fates) => {
                 let (mut m, mut u, mut e) = (0, 0, 0);
                 for (di, (doc, fate)) in f.docs().iter().zip(fates).enumerate() {
-                    let object = object_of(doc);
+                    let object = doc.verdict.object();
                     let parts: Box<[[usize; 2]]> =
                         doc.parts.iter().map(|r| [r.start, r.end]).collect();
                     let out_fate = match fate {
@@ -725,7 +721,7 @@ fn plan(
                                     unchanged
                                 } else {
                                     claim.planned = true;
-                                    (journal::Digest(claim.sha256), claim.change)
+                                    (claim.sha256, claim.change)
                                 }
                             } else if written.contains(path) {
                                 unchanged

@@ -10,13 +10,12 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
-use sha2::{Digest, Sha256};
-
 use super::analyze::{DocVerdict, FileAnalysis};
 use super::Targets;
 use crate::error::Result;
 use crate::event::Change;
 use crate::fabric::{self, Fabric};
+use crate::journal::Digest;
 use crate::store::{self, Batch};
 
 /// What the first analysed document for a `managed/` path found and did. Keyed by the path
@@ -24,7 +23,7 @@ use crate::store::{self, Batch};
 #[derive(Debug, Clone)]
 pub struct Claim {
     /// SHA-256 of the object's output bytes.
-    pub sha256: [u8; 32],
+    pub sha256: Digest,
     pub change: Change,
     /// Its bytes wait in the batch (not for an unchanged file).
     pub staged: bool,
@@ -66,10 +65,6 @@ impl Claims {
 
     pub fn get_mut(&mut self, path: &str) -> Option<&mut Claim> {
         self.map.get_mut(&Claims::key(path))
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Claim> {
@@ -133,7 +128,7 @@ impl<'f> Stager<'f> {
             };
             let rel = format!("{}/{path}", fabric::MANAGED);
             let bytes = d.output(&f.bytes);
-            let sha256: [u8; 32] = Sha256::digest(&bytes).into();
+            let sha256 = Digest::of(&bytes);
             {
                 let mut claims = lock(&self.claims);
                 let claims = &mut *claims;
@@ -182,12 +177,7 @@ impl<'f> Stager<'f> {
         let target = self.fabric.path(rel);
         if let Some(parent) = std::path::Path::new(rel).parent() {
             if !lock(&self.checked).contains(parent) {
-                store::check_dir_chain(&self.fabric.root, parent).map_err(|e| {
-                    crate::error::Error::Unsafe {
-                        path: target.clone(),
-                        message: format!("cannot be written safely: {}", e.source),
-                    }
-                })?;
+                crate::journal::check_folders_of(self.fabric, parent, &target)?;
                 lock(&self.checked).insert(parent.to_path_buf());
             }
         }

@@ -142,7 +142,7 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                         file: f.rel.clone(),
                         index: doc.index,
                         pos: Some(doc.pos),
-                        object: ingest::object_of(doc),
+                        object: doc.verdict.object(),
                         fate,
                     });
                 }

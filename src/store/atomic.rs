@@ -20,6 +20,15 @@ pub const TEMP_PREFIX: &str = ".fgd-tmp-";
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
+/// How fgd opens every file it writes or checks: never through a symlink, closed on exec, and
+/// created 0644.
+pub fn no_follow() -> std::fs::OpenOptions {
+    let mut o = std::fs::OpenOptions::new();
+    o.mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    o
+}
+
 /// The folder holding `path`; "." for a bare relative name, so it can still be synced.
 fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
@@ -43,12 +52,7 @@ fn write_temp(target: &Path, bytes: &[u8]) -> Result<(PathBuf, std::fs::File)> {
     loop {
         let n = SEQ.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!("{TEMP_PREFIX}{}-{n}", pid()));
-        let opened = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&tmp);
+        let opened = no_follow().write(true).create_new(true).open(&tmp);
         match opened {
             Ok(mut f) => {
                 if let Err(e) = f.write_all(bytes) {
@@ -76,11 +80,9 @@ fn file_name(target: &Path) -> Result<&std::ffi::OsStr> {
 
 /// A new file inside a staged folder (fgd's own, so nothing there to follow or reuse).
 fn create_with(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
+    let mut f = no_follow()
         .write(true)
         .create_new(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| err("create", path, e))?;
     f.write_all(bytes).map_err(|e| err("write", path, e))
@@ -443,9 +445,8 @@ impl Batch {
         }
         // syncfs unsupported or failed: one fdatasync per file still reports any write error.
         let sync_file = |p: &Path| -> Result<()> {
-            let f = std::fs::OpenOptions::new()
+            let f = no_follow()
                 .read(true)
-                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
                 .open(p)
                 .map_err(|e| err("open", p, e))?;
             f.sync_data().map_err(|e| err("sync", p, e))
@@ -543,9 +544,8 @@ impl Batch {
 /// Move a file across file systems: the copy is durable at `to` before `from` goes, so a crash
 /// leaves both copies at worst, never neither.
 fn move_across(from: &Path, to: &Path) -> Result<()> {
-    let mut src = std::fs::OpenOptions::new()
+    let mut src = no_follow()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(from)
         .map_err(|e| err("open", from, e))?;
     let mut bytes = Vec::new();
@@ -590,12 +590,10 @@ pub fn append_line_with(
     tail: Option<&mut dyn std::io::Read>,
 ) -> Result<()> {
     let existed = std::fs::symlink_metadata(path).is_ok();
-    let mut f = std::fs::OpenOptions::new()
+    let mut f = no_follow()
         .read(true)
         .append(true)
         .create(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| err("open", path, e))?;
     let len = f.metadata().map_err(|e| err("inspect", path, e))?.len();

@@ -3,7 +3,6 @@
 //! is only there to tell the next instance who holds it.
 
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
 
@@ -76,13 +75,11 @@ impl FabricLock {
             // The lock folder (.hnp) must not lead out of the fabric.
             super::ensure_real_dir(dir)?;
         }
-        let mut file = std::fs::OpenOptions::new()
+        let mut file = super::no_follow()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .mode(0o644)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(lock_path)
             .map_err(|e| err("open lock", lock_path, e))?;
         let mut tries = 0;
@@ -124,11 +121,7 @@ impl FabricLock {
     /// released at once, decides. An owner record left by a killed process is ignored: the
     /// kernel already dropped its lock.
     pub fn holder(lock_path: &Path) -> Result<Option<LockOwner>, StoreError> {
-        let mut file = match std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(lock_path)
-        {
+        let mut file = match super::no_follow().read(true).open(lock_path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(err("open lock", lock_path, e)),
