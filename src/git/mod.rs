@@ -276,6 +276,15 @@ fn fabric_files(fr: &FabricRepo, fabric: &Fabric) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// The path a diff entry is about: its new side, or its old one for a removal.
+fn delta_path(d: &git2::DiffDelta) -> String {
+    d.new_file()
+        .path()
+        .or(d.old_file().path())
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// An in-memory index of `tree` (none: empty) without the fabric's part: what every tree fgd
 /// commits starts from, so nothing outside the fabric changes.
 fn without_fabric(fr: &FabricRepo, tree: Option<&git2::Tree>) -> Result<git2::Index> {
@@ -360,12 +369,7 @@ pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
     };
     let mut files: std::collections::BTreeMap<(u8, String), Vec<String>> = Default::default();
     diff.print(git2::DiffFormat::Patch, |delta, _, line| {
-        let path = delta
-            .new_file()
-            .path()
-            .or(delta.old_file().path())
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let path = delta_path(&delta);
         let text = String::from_utf8_lossy(line.content());
         let text = text.trim_end_matches('\n');
         let lines = files.entry((group(&path), path)).or_default();
@@ -444,12 +448,7 @@ pub fn commit_fabric(
         .diff_tree_to_tree(old_tree.as_ref(), Some(&tree), None)
         .map_err(local("diff"))?;
     for d in diff.deltas() {
-        let path = d
-            .new_file()
-            .path()
-            .or(d.old_file().path())
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
+        let path = delta_path(&d);
         let mark = match d.status() {
             git2::Delta::Added => {
                 counts.added += 1;
