@@ -272,6 +272,47 @@ pub fn begin_checked(fabric: &Fabric, journal: &Journal) -> Result<()> {
     Ok(())
 }
 
+/// A journal written out but not yet in force: `begin_checked` in two halves, so that one
+/// syncfs (`store::Batch::sync_with`) makes the batch's staged outputs, the journal and the log
+/// record it points at durable together, instead of four fsyncs of their own.
+pub struct UnpublishedJournal {
+    journal: store::Unpublished,
+    spool: Option<(std::path::PathBuf, std::fs::File)>,
+}
+
+/// Write the journal (already through `preflight`) beside its place, without syncing it.
+pub fn write_unpublished(fabric: &Fabric, journal: &Journal) -> Result<UnpublishedJournal> {
+    let spool = match &journal.log_file {
+        Some(rel) => {
+            let path = safe_join(fabric, rel)?;
+            let f = std::fs::File::open(&path).map_err(|e| io("open", &path, e))?;
+            Some((path, f))
+        }
+        None => None,
+    };
+    let journal = store::write_unpublished_with(&fabric.path(fabric::JOURNAL), |w| {
+        serde_json::to_writer(w, journal).map_err(std::io::Error::other)
+    })?;
+    Ok(UnpublishedJournal { journal, spool })
+}
+
+impl UnpublishedJournal {
+    /// What must be durable before `publish`: the journal's temp and the log spool.
+    pub fn files(&self) -> Vec<(&Path, &std::fs::File)> {
+        let mut out = vec![self.journal.temp()];
+        out.extend(self.spool.as_ref().map(|(p, f)| (p.as_path(), f)));
+        out
+    }
+
+    /// Put the journal in force: from here a kill is finished by the next run. Only once
+    /// `files` are durable.
+    pub fn publish(self) -> Result<()> {
+        self.journal.publish()?;
+        failpoint("journal.after-begin");
+        Ok(())
+    }
+}
+
 pub fn load(fabric: &Fabric) -> Result<Option<Journal>> {
     let path = fabric.path(fabric::JOURNAL);
     let bytes = match std::fs::read(&path) {

@@ -52,6 +52,35 @@ pub fn render(resources: &[String]) -> String {
 }
 
 /// Rewrite the kustomization if it differs from the files on disk. Returns whether it changed.
+/// The kustomization once `adding` (paths under managed/) exist too, or None when that is
+/// what the file already says. Lets a batch stage the index with its objects, made durable by
+/// the same sync; the refresh after the commit then finds nothing to change.
+pub fn predict<'a>(
+    fabric: &Fabric,
+    adding: impl Iterator<Item = &'a str>,
+) -> Result<Option<String>> {
+    let mut files = object_files(fabric)?;
+    let plurals: Vec<&str> = kinds::managed_plurals().collect();
+    files.extend(
+        adding
+            .filter(|p| match p.split_once('/') {
+                Some((plural, name)) => {
+                    plurals.contains(&plural)
+                        && !name.contains('/')
+                        && !name.starts_with('.')
+                        && name.ends_with(".yaml")
+                }
+                None => false,
+            })
+            .map(str::to_string),
+    );
+    files.sort();
+    files.dedup();
+    let text = render(&files);
+    let current = std::fs::read(fabric.path(KUSTOMIZATION)).ok();
+    Ok((current.as_deref() != Some(text.as_bytes())).then_some(text))
+}
+
 pub fn refresh(fabric: &Fabric) -> Result<bool> {
     refresh_without(fabric, &[])
 }

@@ -16,7 +16,7 @@ use crate::classify::ReasonCode;
 use crate::discover::{self, Found, ReadOutcome};
 use crate::error::Result;
 use crate::event::{Change, Event, Fate, FileOutcome, Phase, PlanAction, Sink, Skip, Summary};
-use crate::fabric::{self, Fabric};
+use crate::fabric::{self, kustomization, Fabric};
 use crate::journal::{self, Content, Journal, Remove, Source, Write};
 use crate::store::{self, failpoint};
 use crate::yaml::{Limits, Pos};
@@ -436,21 +436,37 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         failpoint("ingest.before-journal");
         // The journal is written while the last writes are staged: both have to be done, and
         // durable, before the commit, and neither needs the other.
+        // The index is predicted alongside: it goes in last, with the same sync.
         let (staged, journaled) = std::thread::scope(|scope| {
-            let journaled = scope.spawn(|| journal::begin_checked(fabric, &journal));
+            let journaled = scope.spawn(|| -> Result<_> {
+                let unpublished = journal::write_unpublished(fabric, &journal)?;
+                let adding = journal.writes.iter().filter_map(|w| {
+                    w.path
+                        .strip_prefix(fabric::MANAGED)
+                        .and_then(|p| p.strip_prefix('/'))
+                });
+                Ok((unpublished, kustomization::predict(fabric, adding)?))
+            });
             let staged = stage_the_rest(fabric, &journal, &outputs, &claims, &mut batch);
             (staged, journaled.join())
         });
         staged?;
-        match journaled {
+        let (unpublished, index) = match journaled {
             Ok(journaled) => journaled?,
             Err(panic) => std::panic::resume_unwind(panic),
-        }
+        };
         drop(claims);
-        failpoint("ingest.after-journal");
+        if let Some(index) = index {
+            batch.stage_write_last(&fabric.path(fabric::KUSTOMIZATION), index.as_bytes())?;
+        }
         if let Some(flush) = flush {
             let _ = flush.join();
         }
+        // One sync for the staged outputs, the journal and its log record; the journal is put
+        // in force only then, and the commit after it needs no sync of its own.
+        batch.sync_with(&unpublished.files())?;
+        unpublished.publish()?;
+        failpoint("ingest.after-journal");
         journal::execute_staged(fabric, &journal, batch, sink)?;
         summary.batch = Some(journal.batch.clone());
     }

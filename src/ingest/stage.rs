@@ -40,9 +40,39 @@ pub struct Claim {
 /// kept those pages from going back to the system.
 #[derive(Debug, Default)]
 pub struct Claims {
-    map: HashMap<u128, Claim>,
+    map: HashMap<u128, Claim, KeyIsHash>,
     /// The paths defined with different bytes (their staged file is taken back by path).
     conflicts: Vec<Box<str>>,
+}
+
+/// The map's keys are already SipHashes of the path: hashing them again would only cost time.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyIsHash;
+
+impl std::hash::BuildHasher for KeyIsHash {
+    type Hasher = LowBits;
+    fn build_hasher(&self) -> LowBits {
+        LowBits(0)
+    }
+}
+
+/// Keeps the low 64 bits of the `u128` key it is fed.
+#[derive(Default)]
+struct LowBits(u64);
+
+impl std::hash::Hasher for LowBits {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached for keys other than u128, which this map does not have; mix anyway.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, k: u128) {
+        self.0 = k as u64;
+    }
 }
 
 impl Claims {

@@ -146,6 +146,64 @@ pub fn write_atomic_with(
     result
 }
 
+/// A file written whole under a temp name beside its target, neither durable nor in place
+/// yet: a batch's one sync makes it durable (`Batch::sync_with`), then `publish` moves it in.
+/// This is how the journal rides on the batch's syncfs instead of paying for fsyncs of its own.
+/// Dropped unpublished, its temp is removed.
+pub struct Unpublished {
+    tmp: PathBuf,
+    target: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+/// What `fill` writes, into a temp beside `path`, with no fsync.
+pub fn write_unpublished_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<Unpublished> {
+    let (tmp, f) = write_temp(path, &[])?;
+    let pending = Unpublished {
+        tmp,
+        target: path.to_path_buf(),
+        file: Some(f),
+    };
+    let mut w = std::io::BufWriter::with_capacity(256 * 1024, pending.file());
+    fill(&mut w)
+        .and_then(|()| w.flush())
+        .map_err(|e| err("write", &pending.tmp, e))?;
+    drop(w);
+    Ok(pending)
+}
+
+impl Unpublished {
+    /// The temp's path and open file, for `Batch::sync_with`.
+    pub fn temp(&self) -> (&Path, &std::fs::File) {
+        (&self.tmp, self.file())
+    }
+
+    fn file(&self) -> &std::fs::File {
+        match &self.file {
+            Some(f) => f,
+            None => unreachable!("an Unpublished keeps its file until published or dropped"),
+        }
+    }
+
+    /// Rename into place and make the rename durable. Only once the content is durable.
+    pub fn publish(mut self) -> Result<()> {
+        self.file = None;
+        std::fs::rename(&self.tmp, &self.target).map_err(|e| err("rename", &self.target, e))?;
+        sync_dir(parent_dir(&self.target))
+    }
+}
+
+impl Drop for Unpublished {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CommitStats {
     pub files_written: usize,
@@ -177,6 +235,13 @@ pub struct Batch {
     staged_at: std::collections::HashMap<PathBuf, PathBuf>,
     /// Files written inside staged folders.
     staged_files: usize,
+    /// (temp, target) renamed after every other write, folder and move: an index of the other
+    /// files (the kustomization), which so never lists a file that is not there yet.
+    last: Vec<(PathBuf, PathBuf)>,
+    /// Counts the writes recorded; `synced` is its value when `sync_with` last ran, so the
+    /// commit knows whether anything staged since still needs a sync.
+    recorded: u64,
+    synced: Option<u64>,
     committed: bool,
 }
 
@@ -187,7 +252,7 @@ impl Batch {
 
     /// Staged operations of every kind.
     pub fn len(&self) -> usize {
-        self.writes.len() + self.renames.len() + self.removes.len()
+        self.writes.len() + self.renames.len() + self.removes.len() + self.last.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -204,6 +269,19 @@ impl Batch {
         Ok(())
     }
 
+    /// `stage_write` of a file that goes in last, after every other write and move of the
+    /// batch (see `last`).
+    pub fn stage_write_last(&mut self, target: &Path, bytes: &[u8]) -> Result<()> {
+        if self.destination(target)?.is_some() {
+            // Its folder is new: it appears whole, with this file in it, after the others.
+            return self.stage_write(target, bytes);
+        }
+        let (tmp, _) = write_temp(target, bytes)?;
+        self.recorded += 1;
+        self.last.push((tmp, target.to_path_buf()));
+        Ok(())
+    }
+
     /// Where `target`'s bytes wait for the commit: a path inside a staged folder, or None for
     /// a temp beside `target`. With `write_placed` and `record`, this splits `stage_write` so
     /// that threads sharing a batch write the bytes outside its lock.
@@ -214,6 +292,7 @@ impl Batch {
 
     /// Note a write made by `write_placed`, so the commit renames it and a drop removes it.
     pub fn record(&mut self, target: &Path, placed: Placed) {
+        self.recorded += 1;
         match placed {
             Placed::InStagedFolder => self.staged_files += 1,
             Placed::Temp(tmp) => self.writes.push((tmp, target.to_path_buf())),
@@ -431,17 +510,43 @@ impl Batch {
             .ok()
     }
 
-    fn make_temps_durable(&self) -> Result<()> {
-        if self.writes.is_empty() && self.fresh.is_empty() {
+    /// Make every temp staged so far durable now, and with them `also` (files written outside
+    /// the batch, such as an `Unpublished` journal): one syncfs per file system for all. The
+    /// commit then syncs again only if more is staged meanwhile.
+    pub fn sync_with(&mut self, also: &[(&Path, &std::fs::File)]) -> Result<()> {
+        self.make_temps_durable(also)?;
+        self.synced = Some(self.recorded);
+        Ok(())
+    }
+
+    fn make_temps_durable(&self, also: &[(&Path, &std::fs::File)]) -> Result<()> {
+        if self.writes.is_empty()
+            && self.fresh.is_empty()
+            && self.last.is_empty()
+            && also.is_empty()
+        {
             return Ok(());
         }
-        // SAFETY: syncfs only reads the descriptor, which the File keeps open.
-        let syncfs_ok = self
+        // One descriptor per file system: the batch's, then any `also` file elsewhere.
+        let mut fds: Vec<(u64, std::os::unix::io::RawFd)> = self
             .devices
             .iter()
-            .all(|(_, f)| unsafe { libc::syncfs(f.as_raw_fd()) } == 0);
+            .map(|(d, f)| (*d, f.as_raw_fd()))
+            .collect();
+        for (_, f) in also {
+            let dev = f.metadata().map(|m| m.dev()).ok();
+            if dev.is_none_or(|d| !fds.iter().any(|(known, _)| *known == d)) {
+                fds.push((dev.unwrap_or(u64::MAX), f.as_raw_fd()));
+            }
+        }
+        // SAFETY: syncfs only reads the descriptor, which a File in `self` or `also` keeps open.
+        let syncfs_ok = fds.iter().all(|(_, fd)| unsafe { libc::syncfs(*fd) } == 0);
         if syncfs_ok {
             return Ok(());
+        }
+        for (path, f) in also {
+            f.sync_all().map_err(|e| err("sync", path, e))?;
+            sync_dir(parent_dir(path))?;
         }
         // syncfs unsupported or failed: one fdatasync per file still reports any write error.
         let sync_file = |p: &Path| -> Result<()> {
@@ -451,7 +556,7 @@ impl Batch {
                 .map_err(|e| err("open", p, e))?;
             f.sync_data().map_err(|e| err("sync", p, e))
         };
-        for (tmp, _) in &self.writes {
+        for (tmp, _) in self.writes.iter().chain(&self.last) {
             sync_file(tmp)?;
         }
         for staged in self.staged_at.values() {
@@ -472,7 +577,9 @@ impl Batch {
         let mut stats = CommitStats::default();
         let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
         failpoint(BATCH_AFTER_STAGE);
-        self.make_temps_durable()?;
+        if self.synced != Some(self.recorded) {
+            self.make_temps_durable(&[])?;
+        }
         self.devices.clear();
         let half = self.writes.len() / 2;
         for (i, (tmp, target)) in self.writes.iter().enumerate() {
@@ -507,6 +614,11 @@ impl Batch {
             dirs.insert(parent_dir(from).to_path_buf());
             dirs.insert(parent_dir(to).to_path_buf());
             stats.renamed += 1;
+        }
+        for (tmp, target) in std::mem::take(&mut self.last) {
+            std::fs::rename(&tmp, &target).map_err(|e| err("rename", &target, e))?;
+            dirs.insert(parent_dir(&target).to_path_buf());
+            stats.files_written += 1;
         }
         failpoint(BATCH_BEFORE_REMOVE);
         let mut removal_dirs: BTreeSet<PathBuf> = BTreeSet::new();
@@ -557,7 +669,7 @@ fn move_across(from: &Path, to: &Path) -> Result<()> {
 impl Drop for Batch {
     fn drop(&mut self) {
         if !self.committed {
-            for (tmp, _) in &self.writes {
+            for (tmp, _) in self.writes.iter().chain(&self.last) {
                 let _ = std::fs::remove_file(tmp);
             }
             for staged in self.fresh.values() {
@@ -720,6 +832,49 @@ mod tests {
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with(TEMP_PREFIX))
             .count()
+    }
+
+    #[test]
+    fn an_index_staged_last_lands_with_the_batch_or_not_at_all() {
+        let t = tempfile::tempdir().unwrap();
+        let index = t.path().join("kustomization.yaml");
+        std::fs::write(&index, "old\n").unwrap();
+        let mut b = Batch::new();
+        b.stage_write(&t.path().join("vpcs/v.yaml"), b"v").unwrap();
+        b.stage_write_last(&index, b"new\n").unwrap();
+        drop(b);
+        assert_eq!(
+            std::fs::read(&index).unwrap(),
+            b"old\n",
+            "dropped: left as it was"
+        );
+        assert_eq!(temps(t.path()), 0, "dropped: no temp left");
+        let mut b = Batch::new();
+        b.stage_write(&t.path().join("vpcs/v.yaml"), b"v").unwrap();
+        b.stage_write_last(&index, b"new\n").unwrap();
+        b.sync_with(&[]).unwrap();
+        let stats = b.commit().unwrap();
+        assert_eq!(stats.files_written, 2);
+        assert_eq!(std::fs::read(&index).unwrap(), b"new\n");
+        assert_eq!(std::fs::read(t.path().join("vpcs/v.yaml")).unwrap(), b"v");
+        assert_eq!(temps(t.path()), 0);
+    }
+
+    #[test]
+    fn an_unpublished_file_is_invisible_until_published_and_gone_if_dropped() {
+        let t = tempfile::tempdir().unwrap();
+        let target = t.path().join("journal.json");
+        let u = write_unpublished_with(&target, |w| w.write_all(b"{}")).unwrap();
+        assert!(!target.exists());
+        drop(u);
+        assert_eq!(temps(t.path()), 0, "dropped: its temp is removed");
+        let u = write_unpublished_with(&target, |w| w.write_all(b"{}")).unwrap();
+        let mut b = Batch::new();
+        b.sync_with(&[u.temp()]).unwrap();
+        assert!(!target.exists(), "durable is not yet in force");
+        u.publish().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"{}");
+        assert_eq!(temps(t.path()), 0);
     }
 
     #[test]

@@ -12,6 +12,8 @@ use super::{Chunk, Limits, Pos};
 pub enum Parsed {
     /// Only comments or blank lines.
     Empty,
+    /// The document's head: `apiVersion`, `kind` and `metadata` in full, every other top-level
+    /// key with a null value (see `head.rs`).
     Document(serde_yaml::Value),
 }
 
@@ -49,6 +51,19 @@ fn token_start(prev: u8) -> bool {
     )
 }
 
+/// The bytes `scan` acts on. Everything else (most of any document: letters, digits, spaces)
+/// is passed over with one table lookup.
+const SCAN_STOPS: [bool; 256] = {
+    let mut t = [false; 256];
+    let stops = b"[]{}\n#\"'*\\";
+    let mut i = 0;
+    while i < stops.len() {
+        t[stops[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// One pass over the bytes: flow depth counted both quote-aware and quote-blind (a crafted
 /// text that fools one count does not fool the other), and whether any alias is used.
 fn scan(text: &str, max_depth: usize) -> Scan {
@@ -57,12 +72,17 @@ fn scan(text: &str, max_depth: usize) -> Scan {
     let (mut aware, mut blind) = (0usize, 0usize);
     let mut line = 0usize;
     let mut line_start = 0usize;
-    let mut i = 0;
-    let mut prev = b'\n';
     let mut in_quote: Option<u8> = None;
     let mut in_comment = false;
+    let mut i = 0;
     while i < b.len() {
         let c = b[i];
+        if !SCAN_STOPS[c as usize] {
+            i += 1;
+            continue;
+        }
+        // Every byte before a stop was looked at, so the previous byte is simply b[i - 1].
+        let prev = if i == 0 { b'\n' } else { b[i - 1] };
         match c {
             b'[' | b'{' => blind += 1,
             b']' | b'}' => blind = blind.saturating_sub(1),
@@ -75,8 +95,12 @@ fn scan(text: &str, max_depth: usize) -> Scan {
         } else if in_comment {
         } else if let Some(q) = in_quote {
             if q == b'"' && c == b'\\' {
+                // An escape: the next byte is taken literally (a line break still counts).
+                if b.get(i + 1) == Some(&b'\n') {
+                    line += 1;
+                    line_start = i + 2;
+                }
                 i += 2;
-                prev = b'x';
                 continue;
             }
             if c == q {
@@ -103,7 +127,6 @@ fn scan(text: &str, max_depth: usize) -> Scan {
         if out.too_deep_at.is_none() && aware.max(blind) > max_depth {
             out.too_deep_at = Some((line, i - line_start));
         }
-        prev = c;
         i += 1;
     }
     out
@@ -284,7 +307,7 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
     let mut docs = serde_yaml::Deserializer::from_str(body);
     let first = match docs.next() {
         None => return Ok(Parsed::Empty),
-        Some(d) => serde_yaml::Value::deserialize(d).map_err(|e| classify_error(&e, chunk))?,
+        Some(d) => super::head::parse_head(d).map_err(|e| classify_error(&e, chunk))?,
     };
     // A second document inside one chunk (a `...` end marker followed by more): refuse rather
     // than guess which one is meant. Only one more is read, and only if the first parsed.
@@ -317,6 +340,85 @@ fn classify_error(e: &serde_yaml::Error, chunk: &Chunk) -> YamlError {
 mod tests {
     use super::super::split;
     use super::*;
+
+    /// `scan` as first written, one byte at a time: the oracle for the version that skips.
+    fn scan_byte_by_byte(text: &str, max_depth: usize) -> Scan {
+        let b = text.as_bytes();
+        let mut out = Scan::default();
+        let (mut aware, mut blind, mut line, mut line_start) = (0usize, 0usize, 0usize, 0usize);
+        let (mut i, mut prev, mut in_quote, mut in_comment) = (0, b'\n', None::<u8>, false);
+        while i < b.len() {
+            let c = b[i];
+            match c {
+                b'[' | b'{' => blind += 1,
+                b']' | b'}' => blind = blind.saturating_sub(1),
+                _ => {}
+            }
+            if c == b'\n' {
+                (line, line_start, in_comment) = (line + 1, i + 1, false);
+            } else if in_comment {
+            } else if let Some(q) = in_quote {
+                if q == b'"' && c == b'\\' {
+                    if b.get(i + 1) == Some(&b'\n') {
+                        (line, line_start) = (line + 1, i + 2);
+                    }
+                    (i, prev) = (i + 2, b'x');
+                    continue;
+                }
+                if c == q {
+                    if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    in_quote = None;
+                }
+            } else {
+                match c {
+                    b'#' if matches!(prev, b' ' | b'\t' | b'\n') => in_comment = true,
+                    b'"' | b'\'' if token_start(prev) => in_quote = Some(c),
+                    b'[' | b'{' => aware += 1,
+                    b']' | b'}' => aware = aware.saturating_sub(1),
+                    b'*' if token_start(prev)
+                        && b.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()) =>
+                    {
+                        out.has_alias = true
+                    }
+                    _ => {}
+                }
+            }
+            if out.too_deep_at.is_none() && aware.max(blind) > max_depth {
+                out.too_deep_at = Some((line, i - line_start));
+            }
+            prev = c;
+            i += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn the_skipping_scan_agrees_with_a_byte_by_byte_scan() {
+        let alphabet = b"[]{}\"'#*\\ \t\n\r:,-?ab&!|>.";
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 60) as usize;
+            let text: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char)
+                .collect();
+            for depth in [1, 3] {
+                assert_eq!(
+                    scan(&text, depth),
+                    scan_byte_by_byte(&text, depth),
+                    "scan differs on {text:?} at depth {depth}"
+                );
+            }
+        }
+    }
 
     fn parse(t: &str) -> Vec<Result<Parsed, YamlError>> {
         split(t)

@@ -6,6 +6,7 @@
 
 mod encoding;
 mod guard;
+mod head;
 mod split;
 
 pub use encoding::{decode, Decoded, EncodingError};
