@@ -605,9 +605,10 @@ fn plan(
         .map_err(spool_error)?;
     let mut log_docs = JsonList::new(spool_out);
     let mut log_inputs = JsonList::new(Vec::new());
-    let act = |a: PlanAction, sink: &mut dyn Sink| {
+    // Built only for a dry run, which prints them: a real run would allocate them for nothing.
+    let act = |a: &dyn Fn() -> PlanAction, sink: &mut dyn Sink| {
         if dry_run {
-            sink.emit(Event::Planned { action: a });
+            sink.emit(Event::Planned { action: a() });
         }
     };
     // Each input's analysis is dropped once planned, as the journal grows.
@@ -642,7 +643,7 @@ fn plan(
             );
             push_text(j, &item.reason_path, record);
             act(
-                PlanAction::Move {
+                &|| PlanAction::Move {
                     from: f.rel.clone(),
                     to: item.path.clone(),
                 },
@@ -703,7 +704,7 @@ fn plan(
                 }
                 push_text(j, &item.reason_path, reason_json);
                 act(
-                    PlanAction::Move {
+                    &|| PlanAction::Move {
                         from: f.rel.clone(),
                         to: item.path.clone(),
                     },
@@ -731,6 +732,7 @@ fn plan(
                             let path = doc.managed_path().unwrap_or_default();
                             let rel = format!("{}/{}", fabric::MANAGED, path);
                             let claim = claims.get_mut(path);
+                            let claimed = claim.is_some();
                             let unchanged = (journal::Digest([0; 32]), Change::Unchanged);
                             let (sha, change) = if let Some(claim) = claim {
                                 if claim.planned {
@@ -747,20 +749,26 @@ fn plan(
                                 (journal::Digest::of(&bytes), change)
                             };
                             if change != Change::Unchanged {
-                                written.insert(path.to_string());
+                                if !claimed {
+                                    written.insert(path.to_string());
+                                }
                                 j.writes.push(Write {
                                     path: rel.clone(),
                                     sha256: sha,
                                     content: Content::Source { source: src, parts },
                                 });
-                                let a = if change == Change::Create {
-                                    PlanAction::Write { path: rel.clone() }
-                                } else {
-                                    PlanAction::Replace { path: rel.clone() }
-                                };
-                                act(a, sink);
+                                act(
+                                    &|| {
+                                        if change == Change::Create {
+                                            PlanAction::Write { path: rel.clone() }
+                                        } else {
+                                            PlanAction::Replace { path: rel.clone() }
+                                        }
+                                    },
+                                    sink,
+                                );
                             } else {
-                                act(PlanAction::Unchanged { path: rel.clone() }, sink);
+                                act(&|| PlanAction::Unchanged { path: rel.clone() }, sink);
                             }
                             Fate::Managed { path: rel, change }
                         }
@@ -795,7 +803,7 @@ fn plan(
                             );
                             push_text(j, &item.reason_path, reason_json);
                             act(
-                                PlanAction::Write {
+                                &|| PlanAction::Write {
                                     path: item.path.clone(),
                                 },
                                 sink,
@@ -838,14 +846,14 @@ fn plan(
             }
         }
         act(
-            PlanAction::Archive {
+            &|| PlanAction::Archive {
                 from: f.rel.clone(),
-                to: archive,
+                to: archive.clone(),
             },
             sink,
         );
         act(
-            PlanAction::Remove {
+            &|| PlanAction::Remove {
                 path: f.rel.clone(),
             },
             sink,
