@@ -339,7 +339,19 @@ impl Batch {
         for (i, (target, _)) in items.iter().enumerate() {
             by_dir.entry(parent_dir(target)).or_default().push(i);
         }
-        let mut groups: Vec<Vec<usize>> = by_dir.into_values().collect();
+        // A folder holding more than a thread's share is split: creations in one folder wait
+        // for each other in the kernel, but each file's write and close do not.
+        let share = items.len().div_ceil(threads);
+        let mut groups: Vec<Vec<usize>> = by_dir
+            .into_values()
+            .flat_map(|g| {
+                if g.len() > share {
+                    g.chunks(share).map(<[usize]>::to_vec).collect()
+                } else {
+                    vec![g]
+                }
+            })
+            .collect();
         groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
         let mut shares: Vec<Vec<usize>> = vec![Vec::new(); threads];
         for g in groups {
