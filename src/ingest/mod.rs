@@ -407,6 +407,11 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     let decision = decide(&files, &claims);
     // The disk writes back what is staged while the plan and the journal are made.
     let flush = batch.as_ref().and_then(store::Batch::start_flush);
+    // The plan's own writes are staged as it goes, by the late writer, which holds the batch
+    // until the plan ends.
+    let late = batch
+        .map(|b| stage::LateWriter::start(fabric, b))
+        .transpose()?;
     let mut outputs = HashMap::new();
     let mut claims = claims;
     plan(
@@ -416,11 +421,19 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         &decision,
         &mut claims,
         &mut outputs,
+        late.as_ref(),
         &mut summary,
         opts.dry_run,
         sink,
     )?;
     drop(decision);
+    let (batch, late_staged) = match late {
+        Some(late) => {
+            let (batch, staged) = late.finish()?;
+            (Some(batch), staged)
+        }
+        None => (None, HashSet::new()),
+    };
     if journal.steps() == 0 && journal.log_file.is_some() {
         // Nothing to do, so no batch: its log spool goes.
         let _ = std::fs::remove_file(fabric.path(journal::LOG_SPOOL));
@@ -447,7 +460,14 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
                 });
                 Ok((unpublished, kustomization::predict(fabric, adding)?))
             });
-            let staged = stage_the_rest(fabric, &journal, &outputs, &claims, &mut batch);
+            let staged = stage_the_rest(
+                fabric,
+                &journal,
+                &outputs,
+                &late_staged,
+                &claims,
+                &mut batch,
+            );
             (staged, journaled.join())
         });
         staged?;
@@ -477,12 +497,42 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     Ok(summary)
 }
 
+/// Hand the writes planned since `sent` outside managed/ (unmanaged items, reasons) to the
+/// late writer, which stages them while the plan goes on. An item's bytes leave `outputs`; a
+/// reason's text is copied (the journal keeps it).
+fn send_late(
+    j: &Journal,
+    sent: &mut usize,
+    outputs: &mut HashMap<String, Vec<u8>>,
+    late: Option<&stage::LateWriter>,
+) {
+    let Some(late) = late else {
+        return;
+    };
+    for w in &j.writes[*sent..] {
+        if w.path.starts_with("managed/") {
+            continue;
+        }
+        let bytes = match &w.content {
+            Content::Text { text } => text.as_bytes().to_vec(),
+            Content::Source { .. } => match outputs.remove(&w.path) {
+                Some(bytes) => bytes,
+                // Left for `stage_the_rest`, which reports it.
+                None => continue,
+            },
+        };
+        late.send(w.path.clone(), bytes);
+    }
+    *sent = j.writes.len();
+}
+
 /// After the plan: take back staged writes the plan dropped (conflicts), and stage every
-/// planned write not staged yet (unmanaged items, reasons), on every core.
+/// planned write not staged yet (what the late writer did not take), on every core.
 fn stage_the_rest(
     fabric: &Fabric,
     journal: &Journal,
     outputs: &HashMap<String, Vec<u8>>,
+    late_staged: &HashSet<String>,
     claims: &stage::Claims,
     batch: &mut store::Batch,
 ) -> Result<()> {
@@ -506,6 +556,7 @@ fn stage_the_rest(
         if managed
             .and_then(|p| claims.get(p))
             .is_some_and(|c| c.staged)
+            || late_staged.contains(&w.path)
         {
             continue;
         }
@@ -565,11 +616,14 @@ fn plan(
     decision: &Decision,
     claims: &mut stage::Claims,
     outputs: &mut HashMap<String, Vec<u8>>,
+    late: Option<&stage::LateWriter>,
     summary: &mut Summary,
     dry_run: bool,
     sink: &mut dyn Sink,
 ) -> Result<()> {
     let mut names = unmanaged::Names::new(fabric);
+    // Writes before this index went to the late writer (or are managed objects).
+    let mut sent = 0;
     // Managed paths already planned, where staging did not note it in their claim.
     let mut written: HashSet<String> = HashSet::new();
     let mut targets = Targets::default();
@@ -613,6 +667,7 @@ fn plan(
     };
     // Each input's analysis is dropped once planned, as the journal grows.
     for (f, d) in files.into_iter().zip(&decision.files) {
+        send_late(j, &mut sent, outputs, late);
         summary.files += 1;
         let mut bytes_of_f = SourceBytes {
             fabric,
@@ -863,6 +918,7 @@ fn plan(
             sha256: Some(f.sha256.clone()),
         });
     }
+    send_late(j, &mut sent, outputs, late);
     j.summary = summary.clone();
     j.summary.dry_run = false;
     let mut spool_out = log_docs.close().map_err(spool_error)?;
