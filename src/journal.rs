@@ -423,24 +423,6 @@ pub enum Index {
     Staged,
 }
 
-/// Carry out a batch just journaled whose every write (archive copies included) `batch`
-/// already holds, staged while its inputs were read: commit, then the rest of the batch.
-pub fn execute_staged(
-    fabric: &Fabric,
-    journal: &Journal,
-    batch: Batch,
-    index: Index,
-    sink: &mut dyn Sink,
-) -> Result<()> {
-    let total = journal.writes.len();
-    sink.emit(Event::PhaseStarted {
-        phase: Phase::Write,
-        total: Some(total),
-    });
-    finish(fabric, journal, batch, index, sink)?;
-    Ok(())
-}
-
 /// Carry out, or finish when `resumed`, a journaled batch. A resumed batch first skips every
 /// output already holding its bytes; a fresh one writes them all, since its plan only lists
 /// outputs that differ (rewriting an identical file is harmless, re-reading 10^5 is not).
@@ -519,7 +501,9 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
 }
 
 /// From the staged writes on: commit them, move, index, remove the originals, log, retire.
-fn finish(
+/// Also how an ingest carries out a batch it just journaled, whose every write (archive copies
+/// included) `batch` already holds, staged while its inputs were read.
+pub fn finish(
     fabric: &Fabric,
     journal: &Journal,
     batch: Batch,

@@ -487,7 +487,11 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         batch.sync_with(&unpublished.files())?;
         unpublished.publish()?;
         failpoint("ingest.after-journal");
-        journal::execute_staged(fabric, &journal, batch, journal::Index::Staged, sink)?;
+        sink.emit(Event::PhaseStarted {
+            phase: Phase::Write,
+            total: Some(journal.writes.len()),
+        });
+        journal::finish(fabric, &journal, batch, journal::Index::Staged, sink)?;
         summary.batch = Some(journal.batch.clone());
     }
     summary.millis = started.elapsed().as_millis();

@@ -64,72 +64,87 @@ const SCAN_STOPS: [bool; 256] = {
     t
 };
 
-/// One pass over the bytes: flow depth counted both quote-aware and quote-blind (a crafted
-/// text that fools one count does not fool the other), and whether any alias is used.
-fn scan(text: &str, max_depth: usize) -> Scan {
-    let b = text.as_bytes();
-    let mut out = Scan::default();
-    let (mut aware, mut blind) = (0usize, 0usize);
-    let mut line = 0usize;
-    let mut line_start = 0usize;
-    let mut in_quote: Option<u8> = None;
-    let mut in_comment = false;
-    let mut i = 0;
-    while i < b.len() {
+/// The pre-scan's state as it walks a chunk.
+#[derive(Default)]
+struct Scanner {
+    out: Scan,
+    /// Flow depth counted quote-aware and quote-blind.
+    aware: usize,
+    blind: usize,
+    line: usize,
+    line_start: usize,
+    in_quote: Option<u8>,
+    in_comment: bool,
+}
+
+impl Scanner {
+    /// Act on the byte at `i` (one of `SCAN_STOPS`; any other byte leaves the state as it is);
+    /// gives the index of the next byte to look at.
+    fn step(&mut self, b: &[u8], i: usize, max_depth: usize) -> usize {
         let c = b[i];
-        if !SCAN_STOPS[c as usize] {
-            i += 1;
-            continue;
-        }
-        // Every byte before a stop was looked at, so the previous byte is simply b[i - 1].
+        // Every byte before this one was passed to `step` or skipped as a no-op, so the
+        // previous byte is simply b[i - 1].
         let prev = if i == 0 { b'\n' } else { b[i - 1] };
         match c {
-            b'[' | b'{' => blind += 1,
-            b']' | b'}' => blind = blind.saturating_sub(1),
+            b'[' | b'{' => self.blind += 1,
+            b']' | b'}' => self.blind = self.blind.saturating_sub(1),
             _ => {}
         }
         if c == b'\n' {
-            line += 1;
-            line_start = i + 1;
-            in_comment = false;
-        } else if in_comment {
-        } else if let Some(q) = in_quote {
+            self.line += 1;
+            self.line_start = i + 1;
+            self.in_comment = false;
+        } else if self.in_comment {
+        } else if let Some(q) = self.in_quote {
             if q == b'"' && c == b'\\' {
                 // An escape: the next byte is taken literally (a line break still counts).
                 if b.get(i + 1) == Some(&b'\n') {
-                    line += 1;
-                    line_start = i + 2;
+                    self.line += 1;
+                    self.line_start = i + 2;
                 }
-                i += 2;
-                continue;
+                return i + 2;
             }
             if c == q {
                 if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
-                    i += 2;
-                    continue;
+                    return i + 2;
                 }
-                in_quote = None;
+                self.in_quote = None;
             }
         } else {
             match c {
-                b'#' if matches!(prev, b' ' | b'\t' | b'\n') => in_comment = true,
-                b'"' | b'\'' if token_start(prev) => in_quote = Some(c),
-                b'[' | b'{' => aware += 1,
-                b']' | b'}' => aware = aware.saturating_sub(1),
+                b'#' if matches!(prev, b' ' | b'\t' | b'\n') => self.in_comment = true,
+                b'"' | b'\'' if token_start(prev) => self.in_quote = Some(c),
+                b'[' | b'{' => self.aware += 1,
+                b']' | b'}' => self.aware = self.aware.saturating_sub(1),
                 b'*' if token_start(prev)
                     && b.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()) =>
                 {
-                    out.has_alias = true
+                    self.out.has_alias = true
                 }
                 _ => {}
             }
         }
-        if out.too_deep_at.is_none() && aware.max(blind) > max_depth {
-            out.too_deep_at = Some((line, i - line_start));
+        if self.out.too_deep_at.is_none() && self.aware.max(self.blind) > max_depth {
+            self.out.too_deep_at = Some((self.line, i - self.line_start));
         }
-        i += 1;
+        i + 1
     }
-    out
+}
+
+/// One pass over the bytes: flow depth counted both quote-aware and quote-blind (a crafted
+/// text that fools one count does not fool the other), and whether any alias is used.
+fn scan(text: &str, max_depth: usize) -> Scan {
+    let b = text.as_bytes();
+    let mut s = Scanner::default();
+    let mut i = 0;
+    while i < b.len() {
+        i = if SCAN_STOPS[b[i] as usize] {
+            s.step(b, i, max_depth)
+        } else {
+            i + 1
+        };
+    }
+    s.out
 }
 
 /// Counts nodes as serde_yaml replays them (aliases included) without keeping any, and stops
@@ -341,62 +356,19 @@ mod tests {
     use super::super::split;
     use super::*;
 
-    /// `scan` as first written, one byte at a time: the oracle for the version that skips.
-    fn scan_byte_by_byte(text: &str, max_depth: usize) -> Scan {
+    /// `scan` without the skipping: every byte goes through `step`.
+    fn scan_every_byte(text: &str, max_depth: usize) -> Scan {
         let b = text.as_bytes();
-        let mut out = Scan::default();
-        let (mut aware, mut blind, mut line, mut line_start) = (0usize, 0usize, 0usize, 0usize);
-        let (mut i, mut prev, mut in_quote, mut in_comment) = (0, b'\n', None::<u8>, false);
+        let mut s = Scanner::default();
+        let mut i = 0;
         while i < b.len() {
-            let c = b[i];
-            match c {
-                b'[' | b'{' => blind += 1,
-                b']' | b'}' => blind = blind.saturating_sub(1),
-                _ => {}
-            }
-            if c == b'\n' {
-                (line, line_start, in_comment) = (line + 1, i + 1, false);
-            } else if in_comment {
-            } else if let Some(q) = in_quote {
-                if q == b'"' && c == b'\\' {
-                    if b.get(i + 1) == Some(&b'\n') {
-                        (line, line_start) = (line + 1, i + 2);
-                    }
-                    (i, prev) = (i + 2, b'x');
-                    continue;
-                }
-                if c == q {
-                    if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    in_quote = None;
-                }
-            } else {
-                match c {
-                    b'#' if matches!(prev, b' ' | b'\t' | b'\n') => in_comment = true,
-                    b'"' | b'\'' if token_start(prev) => in_quote = Some(c),
-                    b'[' | b'{' => aware += 1,
-                    b']' | b'}' => aware = aware.saturating_sub(1),
-                    b'*' if token_start(prev)
-                        && b.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()) =>
-                    {
-                        out.has_alias = true
-                    }
-                    _ => {}
-                }
-            }
-            if out.too_deep_at.is_none() && aware.max(blind) > max_depth {
-                out.too_deep_at = Some((line, i - line_start));
-            }
-            prev = c;
-            i += 1;
+            i = s.step(b, i, max_depth);
         }
-        out
+        s.out
     }
 
     #[test]
-    fn the_skipping_scan_agrees_with_a_byte_by_byte_scan() {
+    fn skipping_the_bytes_scan_does_not_act_on_changes_nothing() {
         let alphabet = b"[]{}\"'#*\\ \t\n\r:,-?ab&!|>.";
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {
@@ -413,7 +385,7 @@ mod tests {
             for depth in [1, 3] {
                 assert_eq!(
                     scan(&text, depth),
-                    scan_byte_by_byte(&text, depth),
+                    scan_every_byte(&text, depth),
                     "scan differs on {text:?} at depth {depth}"
                 );
             }
