@@ -7,8 +7,6 @@
 
 use std::collections::HashSet;
 
-use serde_json::json;
-
 use crate::classify::ReasonCode;
 use crate::error::{io, Result};
 use crate::fabric::{self, Fabric};
@@ -104,22 +102,37 @@ pub fn reason_record(
     pos: Option<Pos>,
     documents: Vec<serde_json::Value>,
 ) -> String {
-    let mut v = json!({
-        "fgd": "unmanaged-reason",
-        "item": item.path,
-        "source": source,
-        "source_sha256": source_sha256,
-        "batch": batch,
-        "at": crate::store::now_rfc3339(),
-        "code": code,
-        "reason": reason,
-        "documents": documents,
-    });
-    if let Some(p) = pos {
-        v["line"] = json!(p.line);
-        v["column"] = json!(p.column);
+    // Fields in alphabetical order: the order the file has always had (it was a JSON map).
+    #[derive(serde::Serialize)]
+    struct Record<'a> {
+        at: String,
+        batch: &'a str,
+        code: ReasonCode,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        column: Option<usize>,
+        documents: Vec<serde_json::Value>,
+        fgd: &'static str,
+        item: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        line: Option<usize>,
+        reason: &'a str,
+        source: &'a str,
+        source_sha256: &'a str,
     }
-    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    let record = Record {
+        at: crate::store::now_rfc3339(),
+        batch,
+        code,
+        column: pos.map(|p| p.column),
+        documents,
+        fgd: "unmanaged-reason",
+        item: &item.path,
+        line: pos.map(|p| p.line),
+        reason,
+        source,
+        source_sha256,
+    };
+    let mut s = serde_json::to_string_pretty(&record).unwrap_or_default();
     s.push('\n');
     s
 }
