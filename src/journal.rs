@@ -510,6 +510,38 @@ pub fn finish(
     index: Index,
     sink: &mut dyn Sink,
 ) -> Result<()> {
+    // The log record is written alongside the rest, not after it: the batch is certain to
+    // complete once its journal is durable, and a big batch's record is tens of megabytes.
+    // The journal goes only once both are done.
+    let (done, logged) = std::thread::scope(|scope| {
+        let logged = scope.spawn(|| append_log(fabric, journal));
+        let done = carry_out(fabric, journal, batch, index, sink);
+        (done, logged.join())
+    });
+    done?;
+    match logged {
+        Ok(logged) => logged?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+    failpoint("journal.after-log");
+    let jpath = fabric.path(fabric::JOURNAL);
+    std::fs::remove_file(&jpath).map_err(|e| io("remove journal", &jpath, e))?;
+    store::sync_dir(&fabric.path(fabric::HNP))?;
+    if let Some(spool) = &journal.log_file {
+        // Only a leftover once the journal is gone: the next batch empties it anyway.
+        let _ = std::fs::remove_file(safe_join(fabric, spool)?);
+    }
+    Ok(())
+}
+
+/// `finish` but the log: commit, move, index, remove the originals.
+fn carry_out(
+    fabric: &Fabric,
+    journal: &Journal,
+    batch: Batch,
+    index: Index,
+    sink: &mut dyn Sink,
+) -> Result<()> {
     batch.commit()?;
     let mut dirs = std::collections::HashSet::new();
     // Staged moves get their folders made here, after the commit (folders the writes needed
@@ -579,8 +611,12 @@ pub fn finish(
     }
     removal.commit()?;
     failpoint("journal.after-removes");
+    Ok(())
+}
 
-    // 4. The append-only log, once per batch even if this runs twice.
+/// The batch's record in the append-only log, once per batch even if this runs twice.
+/// `finished_at` is when the batch became certain to complete.
+fn append_log(fabric: &Fabric, journal: &Journal) -> Result<()> {
     let log_path = fabric.path(fabric::LOG);
     if !log_has_batch(&log_path, &journal.batch)? {
         // The record's fields follow the batch id, which must come first (see `record_batch`).
@@ -616,14 +652,6 @@ pub fn finish(
                 store::append_line_parts(&log_path, &parts)?;
             }
         }
-    }
-    failpoint("journal.after-log");
-    let jpath = fabric.path(fabric::JOURNAL);
-    std::fs::remove_file(&jpath).map_err(|e| io("remove journal", &jpath, e))?;
-    store::sync_dir(&fabric.path(fabric::HNP))?;
-    if let Some(spool) = &journal.log_file {
-        // Only a leftover once the journal is gone: the next batch empties it anyway.
-        let _ = std::fs::remove_file(safe_join(fabric, spool)?);
     }
     Ok(())
 }
