@@ -29,11 +29,16 @@ impl Renderer {
     }
 
     fn line(&mut self, s: &str) {
+        self.clear_bar();
+        let _ = writeln!(self.out, "{s}");
+    }
+
+    /// Before a line: the progress bar, if shown, is wiped first.
+    fn clear_bar(&mut self) {
         if self.bar_shown {
             let _ = write!(self.out, "\r\x1b[2K");
             self.bar_shown = false;
         }
-        let _ = writeln!(self.out, "{s}");
     }
 
     fn bar(&mut self, done: usize, total: usize, file: &str) {
@@ -123,10 +128,25 @@ impl Renderer {
     }
 }
 
-fn pos(file: &str, p: &Option<fgd::yaml::Pos>) -> String {
-    match p {
-        Some(p) => format!("{file}:{}:{}", p.line, p.column),
-        None => file.to_string(),
+/// `file:line:column`, or the file alone.
+struct At<'a>(&'a str, Option<fgd::yaml::Pos>);
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(p) => write!(f, "{}:{}:{}", self.0, p.line, p.column),
+            None => f.write_str(self.0),
+        }
+    }
+}
+
+/// `Kind/name: `, or nothing.
+struct Obj<'a>(Option<&'a str>);
+impl std::fmt::Display for Obj<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(o) => write!(f, "{o}: "),
+            None => Ok(()),
+        }
     }
 }
 
@@ -168,31 +188,36 @@ impl Sink for Renderer {
                 object,
                 fate,
             } => {
-                let obj = object.map(|o| format!("{o}: ")).unwrap_or_default();
-                let at = pos(&file, &p);
-                let s = match fate {
+                // Written straight out, not built first: an ingest prints one per document.
+                let (at, obj) = (At(&file, p), Obj(object.as_deref()));
+                self.clear_bar();
+                let _ = match fate {
                     Fate::Managed { path, change } => {
                         let c = match change {
                             Change::Create => "new",
                             Change::Update => "updated",
                             Change::Unchanged => "unchanged",
                         };
-                        format!("{at}: {obj}managed ({c}) -> {path}")
+                        writeln!(self.out, "{at}: {obj}managed ({c}) -> {path}")
                     }
                     Fate::Unmanaged { code, reason, path } => {
-                        let to = path.map(|p| format!(" -> {p}")).unwrap_or_default();
-                        format!(
-                            "{at}: document {}: {obj}unmanaged [{}] {reason}{to}",
+                        let (arrow, to) = match &path {
+                            Some(p) => (" -> ", p.as_str()),
+                            None => ("", ""),
+                        };
+                        writeln!(
+                            self.out,
+                            "{at}: document {}: {obj}unmanaged [{}] {reason}{arrow}{to}",
                             index + 1,
                             code.as_str()
                         )
                     }
-                    Fate::Empty => format!(
+                    Fate::Empty => writeln!(
+                        self.out,
                         "{at}: document {}: only comments, nothing to manage",
                         index + 1
                     ),
                 };
-                self.line(&s);
             }
             Event::FileFinished { file, outcome } => {
                 if let FileOutcome::WholeUnmanaged { code, reason, path } = outcome {
