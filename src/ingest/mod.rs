@@ -383,6 +383,13 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         ..Default::default()
     };
     let mut journal = Journal::new("ingest");
+    // The log spool (a real run's) is made before reading: creating its folder syncs it, which
+    // is quick now and slow once the disk is busy writing back what the batch staged.
+    let spool = if opts.dry_run {
+        None
+    } else {
+        Some(journal::create_log_spool(fabric)?)
+    };
     // A real run writes while it reads (see `stage`); a dry run writes nothing.
     let stager = (!opts.dry_run).then(|| stage::Stager::new(fabric, &journal.batch));
     let files = read_inputs(
@@ -422,6 +429,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         &mut claims,
         &mut outputs,
         late.as_ref(),
+        spool,
         &mut summary,
         opts.dry_run,
         sink,
@@ -611,7 +619,8 @@ impl SourceBytes<'_> {
 
 /// Turn decisions into the journal, emitting each document's fate and the planned actions.
 /// `claims` holds what staging found for each `managed/` path (empty for a dry run); for a
-/// real run, `outputs` gets the bytes of every planned write staging has not made.
+/// real run, `outputs` gets the bytes of every planned write staging has not made, `late`
+/// stages unmanaged items and reasons as they are planned, and `spool` takes the log record.
 #[allow(clippy::too_many_arguments)]
 fn plan(
     fabric: &Fabric,
@@ -621,6 +630,7 @@ fn plan(
     claims: &mut stage::Claims,
     outputs: &mut HashMap<String, Vec<u8>>,
     late: Option<&stage::LateWriter>,
+    spool: Option<std::fs::File>,
     summary: &mut Summary,
     dry_run: bool,
     sink: &mut dyn Sink,
@@ -647,11 +657,6 @@ fn plan(
     j.writes.reserve(docs + unmanaged);
     // The log record, `{"documents": [...], "inputs": [...]}`: for a real run, written to the
     // log spool as the plan goes (see `journal::LOG_SPOOL`); a dry run writes no log.
-    let spool = if dry_run {
-        None
-    } else {
-        Some(journal::create_log_spool(fabric)?)
-    };
     let spool_error =
         |e: std::io::Error| crate::error::io("write", &fabric.path(journal::LOG_SPOOL), e);
     let mut spool_out: Box<dyn std::io::Write + '_> = match &spool {
