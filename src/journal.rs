@@ -510,19 +510,10 @@ pub fn finish(
     index: Index,
     sink: &mut dyn Sink,
 ) -> Result<()> {
-    // The log record is written alongside the rest, not after it: the batch is certain to
-    // complete once its journal is durable, and a big batch's record is tens of megabytes.
-    // The journal goes only once both are done.
-    let (done, logged) = std::thread::scope(|scope| {
-        let logged = scope.spawn(|| append_log(fabric, journal));
-        let done = carry_out(fabric, journal, batch, index, sink);
-        (done, logged.join())
-    });
-    done?;
-    match logged {
-        Ok(logged) => logged?,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    carry_out(fabric, journal, batch, index, sink)?;
+    // The log record only once everything else is done: a kill at any earlier point leaves
+    // the log as it was, not a torn record.
+    append_log(fabric, journal)?;
     failpoint("journal.after-log");
     let jpath = fabric.path(fabric::JOURNAL);
     std::fs::remove_file(&jpath).map_err(|e| io("remove journal", &jpath, e))?;
@@ -615,7 +606,6 @@ fn carry_out(
 }
 
 /// The batch's record in the append-only log, once per batch even if this runs twice.
-/// `finished_at` is when the batch became certain to complete.
 fn append_log(fabric: &Fabric, journal: &Journal) -> Result<()> {
     let log_path = fabric.path(fabric::LOG);
     if !log_has_batch(&log_path, &journal.batch)? {
