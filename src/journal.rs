@@ -282,30 +282,14 @@ pub fn create_log_spool(fabric: &Fabric) -> Result<std::fs::File> {
 /// Make the journal durable: after this returns, the batch will complete even if killed.
 pub fn begin(fabric: &Fabric, journal: &Journal) -> Result<()> {
     preflight(fabric, journal)?;
-    begin_checked(fabric, journal)
+    let unpublished = write_unpublished(fabric, journal)?;
+    store::sync_files(&unpublished.files())?;
+    unpublished.publish()
 }
 
-/// `begin` for a journal that already passed `preflight`.
-pub fn begin_checked(fabric: &Fabric, journal: &Journal) -> Result<()> {
-    if let Some(spool) = &journal.log_file {
-        // The record the journal points at is durable before the journal is.
-        let path = safe_join(fabric, spool)?;
-        let f = std::fs::File::open(&path).map_err(|e| io("open", &path, e))?;
-        f.sync_data().map_err(|e| io("sync", &path, e))?;
-        if let Some(dir) = path.parent() {
-            store::sync_dir(dir)?;
-        }
-    }
-    store::write_atomic_with(&fabric.path(fabric::JOURNAL), |w| {
-        serde_json::to_writer(w, journal).map_err(std::io::Error::other)
-    })?;
-    failpoint("journal.after-begin");
-    Ok(())
-}
-
-/// A journal written out but not yet in force: `begin_checked` in two halves, so that one
-/// syncfs (`store::Batch::sync_with`) makes the batch's staged outputs, the journal and the log
-/// record it points at durable together, instead of four fsyncs of their own.
+/// A journal written out but not yet in force. `begin` syncs its files on their own; an ingest
+/// lets one syncfs (`store::Batch::sync_with`) make the batch's staged outputs, the journal and
+/// the log record it points at durable together, instead of four fsyncs of their own.
 pub struct UnpublishedJournal {
     journal: store::Unpublished,
     spool: Option<(std::path::PathBuf, std::fs::File)>,

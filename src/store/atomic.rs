@@ -128,22 +128,22 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let (tmp, f) = write_temp(path, &[])?;
-    let result = (|| {
-        let mut w = std::io::BufWriter::with_capacity(256 * 1024, &f);
-        fill(&mut w)
-            .and_then(|()| w.flush())
-            .map_err(|e| err("write", &tmp, e))?;
-        drop(w);
-        f.sync_all().map_err(|e| err("sync", &tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| err("rename", path, e))?;
-        sync_dir(parent_dir(path))
-    })();
-    drop(f);
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let pending = write_unpublished_with(path, fill)?;
+    {
+        let (tmp, f) = pending.temp();
+        f.sync_all().map_err(|e| err("sync", tmp, e))?;
     }
-    result
+    pending.publish()
+}
+
+/// Make each file durable, with its entry in its folder, one by one: for a few files, or
+/// where syncfs failed.
+pub fn sync_files(files: &[(&Path, &std::fs::File)]) -> Result<()> {
+    for (path, f) in files {
+        f.sync_all().map_err(|e| err("sync", path, e))?;
+        sync_dir(parent_dir(path))?;
+    }
+    Ok(())
 }
 
 /// A file written whole under a temp name beside its target, neither durable nor in place
@@ -188,10 +188,11 @@ impl Unpublished {
         }
     }
 
-    /// Rename into place and make the rename durable. Only once the content is durable.
+    /// Rename into place and make the rename durable. Only once the content is durable. A
+    /// failed rename leaves the temp to the drop, which removes it.
     pub fn publish(mut self) -> Result<()> {
-        self.file = None;
         std::fs::rename(&self.tmp, &self.target).map_err(|e| err("rename", &self.target, e))?;
+        self.file = None;
         sync_dir(parent_dir(&self.target))
     }
 }
@@ -556,10 +557,7 @@ impl Batch {
         if syncfs_ok {
             return Ok(());
         }
-        for (path, f) in also {
-            f.sync_all().map_err(|e| err("sync", path, e))?;
-            sync_dir(parent_dir(path))?;
-        }
+        sync_files(also)?;
         // syncfs unsupported or failed: one fdatasync per file still reports any write error.
         let sync_file = |p: &Path| -> Result<()> {
             let f = no_follow()
