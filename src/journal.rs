@@ -653,53 +653,78 @@ fn spooled_record(fabric: &Fabric, journal: &Journal) -> Result<Option<Box<dyn s
 }
 
 /// Whether the log's last record is this batch, whole (the only one a re-run could repeat; a
-/// record torn by a crash is written again, on a fresh line).
+/// record torn by a crash is written again, on a fresh line). Reads the record's first bytes
+/// only: the batch id comes first, and a record can be tens of megabytes.
 fn log_has_batch(path: &Path, batch: &str) -> Result<bool> {
-    let whole = ends_with_newline(path)?;
-    Ok(whole && last_log_line(path)?.is_some_and(|l| record_batch(&l) == Some(batch)))
-}
-
-fn ends_with_newline(path: &Path) -> Result<bool> {
     use std::os::unix::fs::FileExt;
-    let f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(io("open", path, e)),
+    let Some((f, len)) = open_log(path)? else {
+        return Ok(false);
     };
-    let len = f.metadata().map_err(|e| io("inspect", path, e))?.len();
-    let mut last = [0u8; 1];
-    Ok(len > 0 && f.read_exact_at(&mut last, len - 1).is_ok() && last[0] == b'\n')
+    if !ends_with_newline(&f, len) {
+        return Ok(false);
+    }
+    let start = last_line_start(&f, len - 1, path)?;
+    let mut head = vec![0u8; ((len - 1 - start) as usize).min(200)];
+    f.read_exact_at(&mut head, start)
+        .map_err(|e| io("read", path, e))?;
+    Ok(record_batch(&head) == Some(batch))
 }
 
-/// The last record of an append-only log, read from its end (records can be megabytes).
-pub fn last_log_line(path: &Path) -> Result<Option<Vec<u8>>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = match std::fs::File::open(path) {
+/// The log, open, and its length; None when there is no log yet.
+fn open_log(path: &Path) -> Result<Option<(std::fs::File, u64)>> {
+    let f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io("open", path, e)),
     };
     let len = f.metadata().map_err(|e| io("inspect", path, e))?.len();
-    let mut window = 64 * 1024u64;
-    loop {
-        let start = len.saturating_sub(window);
-        f.seek(SeekFrom::Start(start))
-            .map_err(|e| io("seek", path, e))?;
-        let mut buf = Vec::new();
-        f.read_to_end(&mut buf).map_err(|e| io("read", path, e))?;
-        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        if let Some(i) = body.iter().rposition(|&b| b == b'\n') {
-            return Ok(Some(body[i + 1..].to_vec()));
+    Ok(Some((f, len)))
+}
+
+fn ends_with_newline(f: &std::fs::File, len: u64) -> bool {
+    use std::os::unix::fs::FileExt;
+    let mut last = [0u8; 1];
+    len > 0 && f.read_exact_at(&mut last, len - 1).is_ok() && last[0] == b'\n'
+}
+
+/// Where the last line of the first `end` bytes of `f` starts: read backwards a window at a
+/// time, never more than one window held.
+fn last_line_start(f: &std::fs::File, end: u64, path: &Path) -> Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let mut window = vec![0u8; 64 * 1024];
+    let mut pos = end;
+    while pos > 0 {
+        let from = pos.saturating_sub(window.len() as u64);
+        let chunk = &mut window[..(pos - from) as usize];
+        f.read_exact_at(chunk, from)
+            .map_err(|e| io("read", path, e))?;
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(from + i as u64 + 1);
         }
-        if start == 0 {
-            return Ok(if body.is_empty() {
-                None
-            } else {
-                Some(body.to_vec())
-            });
-        }
-        window *= 4;
+        pos = from;
     }
+    Ok(0)
+}
+
+/// The last record of an append-only log, read from its end (records can be megabytes).
+pub fn last_log_line(path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::os::unix::fs::FileExt;
+    let Some((f, len)) = open_log(path)? else {
+        return Ok(None);
+    };
+    let end = if ends_with_newline(&f, len) {
+        len - 1
+    } else {
+        len
+    };
+    if end == 0 {
+        return Ok(None);
+    }
+    let start = last_line_start(&f, end, path)?;
+    let mut line = vec![0u8; (end - start) as usize];
+    f.read_exact_at(&mut line, start)
+        .map_err(|e| io("read", path, e))?;
+    Ok(Some(line))
 }
 
 /// The last finished batch, from the log (not kept in the manifest, so two clones ingesting
@@ -798,6 +823,34 @@ mod tests {
         std::fs::create_dir_all(fabric.path("managed/vpcs/v.yaml")).unwrap();
         let err = preflight(&fabric, &with_write("managed/vpcs/v.yaml")).expect_err("a folder");
         assert!(err.to_string().contains("is a directory"), "{err}");
+    }
+
+    #[test]
+    fn the_last_record_is_found_from_the_end_however_long_and_a_torn_one_is_not_the_batch() {
+        let t = tempfile::tempdir().unwrap();
+        let log = t.path().join("log.jsonl");
+        assert_eq!(last_log_line(&log).unwrap(), None);
+        assert!(!log_has_batch(&log, "b1").unwrap());
+        std::fs::write(&log, "").unwrap();
+        assert_eq!(last_log_line(&log).unwrap(), None);
+        // A last record far longer than the window read at a time.
+        let big = format!("{{\"batch\":\"b2\",\"pad\":\"{}\"}}", "x".repeat(300_000));
+        std::fs::write(&log, format!("{{\"batch\":\"b1\"}}\n{big}\n")).unwrap();
+        assert_eq!(
+            last_log_line(&log).unwrap().as_deref(),
+            Some(big.as_bytes())
+        );
+        assert!(log_has_batch(&log, "b2").unwrap());
+        assert!(!log_has_batch(&log, "b1").unwrap());
+        // Torn: the same bytes without the final newline are not a whole record.
+        std::fs::write(&log, format!("{{\"batch\":\"b1\"}}\n{big}")).unwrap();
+        assert!(!log_has_batch(&log, "b2").unwrap());
+        assert_eq!(
+            last_log_line(&log).unwrap().as_deref(),
+            Some(big.as_bytes())
+        );
+        std::fs::write(&log, "{\"batch\":\"b1\"}\n\n").unwrap();
+        assert_eq!(last_log_line(&log).unwrap().as_deref(), Some(&b""[..]));
     }
 
     #[test]

@@ -726,8 +726,9 @@ pub fn append_line_with(
             .map_err(|e| err("read", path, e))?;
         torn = last[0] != b'\n';
     }
-    let ends_in_newline = tail.is_none()
-        && parts
+    // A line given whole gets its newline here, unless it has one; a `tail` ends with it.
+    let needs_newline = tail.is_none()
+        && !parts
             .iter()
             .rev()
             .find(|p| !p.is_empty())
@@ -737,7 +738,7 @@ pub fn append_line_with(
         slices.push(std::io::IoSlice::new(b"\n"));
     }
     slices.extend(parts.iter().map(|p| std::io::IoSlice::new(p)));
-    if !ends_in_newline && tail.is_none() {
+    if needs_newline {
         slices.push(std::io::IoSlice::new(b"\n"));
     }
     // One write call where the kernel allows: O_APPEND keeps it in one piece against other
