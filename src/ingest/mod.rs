@@ -455,36 +455,12 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         journal::preflight(fabric, &journal)?;
         // Only temps so far, and nothing journaled: a kill here leaves nothing to finish.
         failpoint("ingest.before-journal");
-        // The journal is written while the last writes are staged: both have to be done, and
-        // durable, before the commit, and neither needs the other.
-        // The index is predicted alongside: it goes in last, with the same sync.
-        let (staged, journaled) = std::thread::scope(|scope| {
-            let journaled = scope.spawn(|| -> Result<_> {
-                let unpublished = journal::write_unpublished(fabric, &journal)?;
-                let adding = journal.writes.iter().filter_map(|w| {
-                    w.path
-                        .strip_prefix(fabric::MANAGED)
-                        .and_then(|p| p.strip_prefix('/'))
-                });
-                Ok((unpublished, kustomization::predict(fabric, adding)?))
-            });
-            let staged = stage_the_rest(
-                fabric,
-                &journal,
-                &outputs,
-                &late_staged,
-                &claims,
-                &mut batch,
-            );
-            (staged, journaled.join())
-        });
-        staged?;
-        let (unpublished, index) = match journaled {
-            Ok(journaled) => journaled?,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
+        take_back_conflicts(fabric, &journal, &late_staged, &claims, &mut batch)?;
         drop(claims);
-        if let Some(index) = index {
+        let unpublished = journal::write_unpublished(fabric, &journal)?;
+        // The index goes in last, with the same sync.
+        let adding = journal.writes.iter().filter_map(|w| under_managed(&w.path));
+        if let Some(index) = kustomization::predict(fabric, adding)? {
             batch.stage_write_last(&fabric.path(fabric::KUSTOMIZATION), index.as_bytes())?;
         }
         if let Some(flush) = flush {
@@ -522,14 +498,14 @@ fn send_late(
         return;
     };
     for w in &j.writes[*sent..] {
-        if w.path.starts_with("managed/") {
+        if under_managed(&w.path).is_some() {
             continue;
         }
         let bytes = match &w.content {
             Content::Text { text } => text.as_bytes().to_vec(),
             Content::Source { .. } => match outputs.remove(&w.path) {
                 Some(bytes) => bytes,
-                // Left for `stage_the_rest`, which reports it.
+                // Left unstaged, which `take_back_conflicts` reports.
                 None => continue,
             },
         };
@@ -538,12 +514,17 @@ fn send_late(
     *sent = j.writes.len();
 }
 
-/// After the plan: take back staged writes the plan dropped (conflicts), and stage every
-/// planned write not staged yet (what the late writer did not take), on every core.
-fn stage_the_rest(
+/// A fabric path under managed/, relative to it.
+fn under_managed(path: &str) -> Option<&str> {
+    path.strip_prefix(fabric::MANAGED)
+        .and_then(|p| p.strip_prefix('/'))
+}
+
+/// After the plan: take back the staged writes the plan dropped (conflicts), and check that
+/// every planned write is staged, by the reading threads or the late writer.
+fn take_back_conflicts(
     fabric: &Fabric,
     journal: &Journal,
-    outputs: &HashMap<String, Vec<u8>>,
     late_staged: &HashSet<String>,
     claims: &stage::Claims,
     batch: &mut store::Batch,
@@ -562,31 +543,19 @@ fn stage_the_rest(
             "a staged object was neither planned nor taken back (a bug in fgd); nothing was written".into(),
         ));
     }
-    let mut pending: Vec<(std::path::PathBuf, std::borrow::Cow<[u8]>)> = Vec::new();
-    for w in &journal.writes {
-        let managed = w.path.strip_prefix("managed/");
-        if managed
+    let unstaged = journal.writes.iter().find(|w| {
+        !(under_managed(&w.path)
             .and_then(|p| claims.get(p))
             .is_some_and(|c| c.staged)
-            || late_staged.contains(&w.path)
-        {
-            continue;
-        }
-        let bytes = match &w.content {
-            Content::Text { text } => text.as_bytes(),
-            Content::Source { .. } => match outputs.get(&w.path) {
-                Some(bytes) => bytes.as_slice(),
-                None => {
-                    return Err(crate::error::Error::Refused(format!(
-                        "{}: planned without its bytes (a bug in fgd); nothing was written",
-                        w.path
-                    )))
-                }
-            },
-        };
-        pending.push((fabric.path(&w.path), bytes.into()));
+            || late_staged.contains(&w.path))
+    });
+    match unstaged {
+        Some(w) => Err(crate::error::Error::Refused(format!(
+            "{}: planned but not staged (a bug in fgd); nothing was written",
+            w.path
+        ))),
+        None => Ok(()),
     }
-    Ok(batch.stage_writes(&pending)?)
 }
 
 /// A file's bytes for the plan: as read, or, when staging released them, read again and
