@@ -22,7 +22,7 @@ pub fn object_files(fabric: &Fabric) -> Result<Vec<String>> {
             let entry = entry.map_err(|e| io("list", &dir, e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            if name.starts_with('.') || !name.ends_with(".yaml") {
+            if !is_object_file(name) {
                 continue;
             }
             if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
@@ -32,6 +32,12 @@ pub fn object_files(fabric: &Fabric) -> Result<Vec<String>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// A name in a kind's folder that the kustomization lists: not hidden (fgd's temps are), and
+/// `.yaml`.
+fn is_object_file(name: &str) -> bool {
+    !name.starts_with('.') && name.ends_with(".yaml")
 }
 
 pub fn render<S: AsRef<str>>(resources: &[S]) -> String {
@@ -52,7 +58,6 @@ pub fn render<S: AsRef<str>>(resources: &[S]) -> String {
     s
 }
 
-/// Rewrite the kustomization if it differs from the files on disk. Returns whether it changed.
 /// The kustomization once `adding` (paths under managed/) exist too, or None when that is
 /// what the file already says. Lets a batch stage the index with its objects, made durable by
 /// the same sync; the refresh after the commit then finds nothing to change.
@@ -66,10 +71,7 @@ pub fn predict<'a>(
     let mut files: Vec<&str> = listed.iter().map(String::as_str).collect();
     let objects = adding.filter(|p| match p.split_once('/') {
         Some((plural, name)) => {
-            plurals.contains(&plural)
-                && !name.contains('/')
-                && !name.starts_with('.')
-                && name.ends_with(".yaml")
+            plurals.contains(&plural) && !name.contains('/') && is_object_file(name)
         }
         None => false,
     });
@@ -86,6 +88,7 @@ pub fn predict<'a>(
     Ok((current.as_deref() != Some(text.as_bytes())).then_some(text))
 }
 
+/// Rewrite the kustomization if it differs from the files on disk. Returns whether it changed.
 pub fn refresh(fabric: &Fabric) -> Result<bool> {
     refresh_without(fabric, &[])
 }

@@ -115,8 +115,25 @@ pub struct Stager<'f> {
     batch: Mutex<Batch>,
     targets: Mutex<Targets>,
     claims: Mutex<Claims>,
-    /// Folders whose chain was checked for symlinks (nothing is written through one).
-    checked: Mutex<HashSet<PathBuf>>,
+    checked: Mutex<CheckedFolders>,
+}
+
+/// Folders whose chain was checked for symlinks (nothing is written through one), each
+/// inspected once however many files go into it.
+#[derive(Default)]
+struct CheckedFolders(HashSet<PathBuf>);
+
+impl CheckedFolders {
+    /// Refuse `target`, at the fabric path `rel`, when a folder of its chain is unsafe.
+    fn check(&mut self, fabric: &Fabric, rel: &str, target: &std::path::Path) -> Result<()> {
+        if let Some(parent) = std::path::Path::new(rel).parent() {
+            if !self.0.contains(parent) {
+                crate::journal::check_folders_of(fabric, parent, target)?;
+                self.0.insert(parent.to_path_buf());
+            }
+        }
+        Ok(())
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -141,7 +158,7 @@ impl<'f> Stager<'f> {
             batch: Mutex::new(Batch::new()),
             targets: Mutex::new(Targets::default()),
             claims: Mutex::new(Claims::default()),
-            checked: Mutex::new(HashSet::new()),
+            checked: Mutex::new(CheckedFolders::default()),
         }
     }
 
@@ -207,12 +224,7 @@ impl<'f> Stager<'f> {
     /// Write `bytes` for the fabric path `rel` into the batch, outside its lock.
     fn stage(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let target = self.fabric.path(rel);
-        if let Some(parent) = std::path::Path::new(rel).parent() {
-            if !lock(&self.checked).contains(parent) {
-                crate::journal::check_folders_of(self.fabric, parent, &target)?;
-                lock(&self.checked).insert(parent.to_path_buf());
-            }
-        }
+        lock(&self.checked).check(self.fabric, rel, &target)?;
         let dest = lock(&self.batch).destination(&target)?;
         let placed = store::write_placed(&target, dest.as_deref(), bytes)?;
         lock(&self.batch).record(&target, placed);
@@ -246,22 +258,16 @@ impl LateWriter {
             .name("fgd-late-writer".into())
             .spawn(move || {
                 let mut staged = HashSet::new();
-                let mut checked: HashSet<PathBuf> = HashSet::new();
+                let mut checked = CheckedFolders::default();
                 let mut failed = None;
                 for (rel, bytes) in jobs {
                     if failed.is_some() {
                         continue;
                     }
                     let target = root.path(&rel);
-                    let parent = std::path::Path::new(&rel).parent();
-                    let written = (|| -> Result<()> {
-                        // Never through a symlinked folder, as for every staged write.
-                        if let Some(parent) = parent.filter(|p| !checked.contains(*p)) {
-                            crate::journal::check_folders_of(&root, parent, &target)?;
-                            checked.insert(parent.to_path_buf());
-                        }
-                        Ok(batch.stage_write(&target, &bytes)?)
-                    })();
+                    let written = checked
+                        .check(&root, &rel, &target)
+                        .and_then(|()| Ok(batch.stage_write(&target, &bytes)?));
                     match written {
                         Ok(()) => {
                             staged.insert(rel);
