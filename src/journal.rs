@@ -494,29 +494,6 @@ pub fn finish(
     index: Index,
     sink: &mut dyn Sink,
 ) -> Result<()> {
-    carry_out(fabric, journal, batch, index, sink)?;
-    // The log record only once everything else is done: a kill at any earlier point leaves
-    // the log as it was, not a torn record.
-    append_log(fabric, journal)?;
-    failpoint("journal.after-log");
-    let jpath = fabric.path(fabric::JOURNAL);
-    std::fs::remove_file(&jpath).map_err(|e| io("remove journal", &jpath, e))?;
-    store::sync_dir(&fabric.path(fabric::HNP))?;
-    if let Some(spool) = &journal.log_file {
-        // Only a leftover once the journal is gone: the next batch empties it anyway.
-        let _ = std::fs::remove_file(safe_join(fabric, spool)?);
-    }
-    Ok(())
-}
-
-/// `finish` but the log: commit, move, index, remove the originals.
-fn carry_out(
-    fabric: &Fabric,
-    journal: &Journal,
-    batch: Batch,
-    index: Index,
-    sink: &mut dyn Sink,
-) -> Result<()> {
     batch.commit()?;
     let mut dirs = std::collections::HashSet::new();
     // Staged moves get their folders made here, after the commit (folders the writes needed
@@ -586,6 +563,18 @@ fn carry_out(
     }
     removal.commit()?;
     failpoint("journal.after-removes");
+
+    // 4. The append-only log, only once everything else is done: a kill at an earlier fail
+    // point leaves the log as it was, never a torn record.
+    append_log(fabric, journal)?;
+    failpoint("journal.after-log");
+    let jpath = fabric.path(fabric::JOURNAL);
+    std::fs::remove_file(&jpath).map_err(|e| io("remove journal", &jpath, e))?;
+    store::sync_dir(&fabric.path(fabric::HNP))?;
+    if let Some(spool) = &journal.log_file {
+        // Only a leftover once the journal is gone: the next batch empties it anyway.
+        let _ = std::fs::remove_file(safe_join(fabric, spool)?);
+    }
     Ok(())
 }
 
