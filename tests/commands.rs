@@ -192,6 +192,32 @@ fn a_first_ingest_takes_back_both_sides_of_a_conflict_and_writes_a_duplicate_onc
 }
 
 #[test]
+fn an_item_already_in_unmanaged_is_never_overwritten_and_the_same_bytes_are_not_written_twice() {
+    let (_t, f) = fabric();
+    let bad = "kind: [unclosed\n";
+    write(&f.join("raw/site/a.yaml"), bad);
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 1);
+    // Other bytes under the same name get the next free one; the same bytes, the item there.
+    write(&f.join("raw/site/a.yaml"), "kind: [other\n");
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 1);
+    write(&f.join("raw/site/a.yaml"), bad);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut items = unmanaged_items(&f);
+    items.sort();
+    assert_eq!(items, ["site/a.yaml.unmanaged", "site/a~2.yaml.unmanaged"]);
+    assert_eq!(
+        std::fs::read_to_string(f.join("unmanaged/site/a.yaml.unmanaged")).unwrap(),
+        bad
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.join("unmanaged/site/a~2.yaml.unmanaged")).unwrap(),
+        "kind: [other\n"
+    );
+    assert!(!f.join("raw/site/a.yaml").exists());
+}
+
+#[test]
 fn validate_is_read_only_and_points_at_file_line_and_column() {
     let (_t, f) = fabric();
     let text = format!("{VPC1}---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: Tenant_B\n---\n{VPC2}---\nkind: [unclosed\n");

@@ -35,6 +35,9 @@ pub struct DocAnalysis {
     /// Byte ranges of the file that make up this document's output text.
     pub parts: Box<[Range<usize>]>,
     pub verdict: DocVerdict,
+    /// A real ingest's claim on its `managed/` path (`stage::Claims`), noted by the stager so
+    /// the plan finds it without hashing the path again.
+    pub claim: Option<u32>,
 }
 
 impl DocVerdict {
@@ -163,6 +166,13 @@ impl FileAnalysis {
         match &self.verdict {
             FileVerdict::Docs(d) => d,
             FileVerdict::Whole { .. } => &[],
+        }
+    }
+
+    pub fn docs_mut(&mut self) -> &mut [DocAnalysis] {
+        match &mut self.verdict {
+            FileVerdict::Docs(d) => d,
+            FileVerdict::Whole { .. } => &mut [],
         }
     }
 }
@@ -332,6 +342,7 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
             pos,
             parts,
             verdict,
+            claim: None,
         });
     }
     if docs.iter().all(|d| matches!(d.verdict, DocVerdict::Empty)) {

@@ -146,7 +146,7 @@ fn read_one(
         ReadOutcome::Bytes(bytes) => {
             let mut analysis = analyze::analyze(rel, bytes, format, limits);
             if let Some(stager) = stager {
-                stager.prepare(&analysis)?;
+                stager.prepare(&mut analysis)?;
                 // Staged: the plan re-reads the rare file it needs again (see `Source`).
                 analysis.release();
             }
@@ -212,7 +212,7 @@ pub fn decide(files: &[FileAnalysis], claims: &stage::Claims) -> Decision {
                 continue;
             };
             // Staging counted the definitions: only the paths defined twice are listed.
-            if claims.get(path).is_some_and(|c| c.defs < 2) {
+            if claims.of(d).is_some_and(|c| c.defs < 2) {
                 continue;
             }
             defs.entry(path).or_default().push((fi, di));
@@ -220,12 +220,12 @@ pub fn decide(files: &[FileAnalysis], claims: &stage::Claims) -> Decision {
     }
     let mut conflict: HashMap<(usize, usize), String> = HashMap::new();
     let mut duplicate: HashMap<(usize, usize), usize> = HashMap::new();
-    for (path, list) in &defs {
+    for list in defs.values() {
         if list.len() < 2 {
             continue;
         }
         let out = |&(fi, di): &(usize, usize)| files[fi].docs()[di].output(&files[fi].bytes);
-        let claim = claims.get(path);
+        let claim = claims.of(&files[list[0].0].docs()[list[0].1]);
         let same = match claim {
             Some(claim) => !claim.clash,
             None => {
@@ -435,18 +435,11 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         sink,
     )?;
     drop(decision);
-    let (batch, late_staged) = match late {
-        Some(late) => {
-            let (batch, staged) = late.finish()?;
-            (Some(batch), staged)
-        }
-        None => (None, HashSet::new()),
-    };
     if journal.steps() == 0 && journal.log_file.is_some() {
         // Nothing to do, so no batch: its log spool goes.
         let _ = std::fs::remove_file(fabric.path(journal::LOG_SPOOL));
     }
-    if let (Some(mut batch), true) = (batch, journal.steps() > 0) {
+    if let (Some(late), true) = (late, journal.steps() > 0) {
         sink.emit(Event::PhaseStarted {
             phase: Phase::Journal,
             total: Some(journal.steps()),
@@ -455,12 +448,16 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         journal::preflight(fabric, &journal)?;
         // Only temps so far, and nothing journaled: a kill here leaves nothing to finish.
         failpoint("ingest.before-journal");
+        // The journal and the index are made while the late writer catches up; both wait,
+        // unpublished, for the checks below.
+        let unpublished = journal::write_unpublished(fabric, &journal)?;
+        let adding = journal.writes.iter().filter_map(|w| under_managed(&w.path));
+        let index = kustomization::predict(fabric, adding)?;
+        let (mut batch, late_staged) = late.finish()?;
         take_back_conflicts(fabric, &journal, &late_staged, &claims, &mut batch)?;
         drop(claims);
-        let unpublished = journal::write_unpublished(fabric, &journal)?;
         // The index goes in last, with the same sync.
-        let adding = journal.writes.iter().filter_map(|w| under_managed(&w.path));
-        if let Some(index) = kustomization::predict(fabric, adding)? {
+        if let Some(index) = index {
             batch.stage_write_last(&fabric.path(fabric::KUSTOMIZATION), index.as_bytes())?;
         }
         if let Some(flush) = flush {
@@ -530,8 +527,8 @@ fn take_back_conflicts(
     batch: &mut store::Batch,
 ) -> Result<()> {
     let mut taken_back = 0;
-    for path in claims.conflicts() {
-        if claims.get(path).is_some_and(|c| c.staged && !c.planned) {
+    for (path, claim) in claims.conflicts() {
+        if claim.staged && !claim.planned {
             batch.unstage(&fabric.path(&format!("{}/{path}", fabric::MANAGED)))?;
             taken_back += 1;
         }
@@ -543,12 +540,21 @@ fn take_back_conflicts(
             "a staged object was neither planned nor taken back (a bug in fgd); nothing was written".into(),
         ));
     }
-    let unstaged = journal.writes.iter().find(|w| {
-        !(under_managed(&w.path)
-            .and_then(|p| claims.get(p))
-            .is_some_and(|c| c.staged)
-            || late_staged.contains(&w.path))
-    });
+    // An object's write is planned once per claim, and only when its claim staged it.
+    let objects = journal
+        .writes
+        .iter()
+        .filter(|w| under_managed(&w.path).is_some())
+        .count();
+    if objects != claims.values().filter(|c| c.planned && c.staged).count() {
+        return Err(crate::error::Error::Refused(
+            "an object was planned but not staged (a bug in fgd); nothing was written".into(),
+        ));
+    }
+    let unstaged = journal
+        .writes
+        .iter()
+        .find(|w| under_managed(&w.path).is_none() && !late_staged.contains(&w.path));
     match unstaged {
         Some(w) => Err(crate::error::Error::Refused(format!(
             "{}: planned but not staged (a bug in fgd); nothing was written",
@@ -764,7 +770,7 @@ fn plan(
                             m += 1;
                             let path = doc.managed_path().unwrap_or_default();
                             let rel = format!("{}/{}", fabric::MANAGED, path);
-                            let claim = claims.get_mut(path);
+                            let claim = claims.of_mut(doc);
                             let claimed = claim.is_some();
                             let unchanged = (journal::Digest([0; 32]), Change::Unchanged);
                             let (sha, change) = if let Some(claim) = claim {
@@ -1006,17 +1012,22 @@ struct LogDoc<'a> {
 }
 
 /// A JSON array written item by item: a batch's 10^5 log records go straight to the log
-/// spool, never held together.
+/// spool, never held together. Items are serialised into a buffer of its own, handed on a
+/// chunk at a time: serde_json writes an item in a dozen pieces, each a call through `out`.
 struct JsonList<W: std::io::Write> {
     out: W,
+    buf: Vec<u8>,
     items: usize,
     error: Option<std::io::Error>,
 }
 
 impl<W: std::io::Write> JsonList<W> {
+    const CHUNK: usize = 64 * 1024;
+
     fn new(out: W) -> JsonList<W> {
         JsonList {
             out,
+            buf: Vec::with_capacity(JsonList::<W>::CHUNK + 1024),
             items: 0,
             error: None,
         }
@@ -1026,13 +1037,17 @@ impl<W: std::io::Write> JsonList<W> {
         if self.error.is_some() {
             return;
         }
-        let sep: &[u8] = if self.items == 0 { b"[" } else { b"," };
-        let written = self.out.write_all(sep).and_then(|()| {
-            serde_json::to_writer(&mut self.out, item).map_err(std::io::Error::other)
-        });
-        match written {
-            Ok(()) => self.items += 1,
-            Err(e) => self.error = Some(e),
+        self.buf.push(if self.items == 0 { b'[' } else { b',' });
+        if let Err(e) = serde_json::to_writer(&mut self.buf, item) {
+            self.error = Some(std::io::Error::other(e));
+            return;
+        }
+        self.items += 1;
+        if self.buf.len() >= JsonList::<W>::CHUNK {
+            if let Err(e) = self.out.write_all(&self.buf) {
+                self.error = Some(e);
+            }
+            self.buf.clear();
         }
     }
 
@@ -1040,8 +1055,9 @@ impl<W: std::io::Write> JsonList<W> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        self.out
-            .write_all(if self.items == 0 { b"[]" } else { b"]" })?;
+        self.buf
+            .extend_from_slice(if self.items == 0 { b"[]" } else { b"]" });
+        self.out.write_all(&self.buf)?;
         Ok(self.out)
     }
 }

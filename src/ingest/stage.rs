@@ -12,7 +12,7 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
-use super::analyze::{DocVerdict, FileAnalysis};
+use super::analyze::{DocAnalysis, DocVerdict, FileAnalysis};
 use super::Targets;
 use crate::error::Result;
 use crate::event::Change;
@@ -37,14 +37,17 @@ pub struct Claim {
     pub defs: u32,
 }
 
-/// What staging found, per `managed/` path, keyed by a 128-bit hash of the path. No string
-/// per object is kept: 10^5 small strings, interleaved with the analyses the plan frees,
-/// kept those pages from going back to the system.
+/// What staging found, per `managed/` path. Each document that defines an object notes the
+/// number of its path's claim (`DocAnalysis::claim`), so the serial plan reads claims in
+/// about the order they were made instead of hashing 10^5 paths again. Paths are found by a
+/// 128-bit hash while reading: no string per object is kept (10^5 small strings, interleaved
+/// with the analyses the plan frees, kept those pages from going back to the system).
 #[derive(Debug, Default)]
 pub struct Claims {
-    map: HashMap<u128, Claim, KeyIsHash>,
+    numbers: HashMap<u128, u32, KeyIsHash>,
+    list: Vec<Claim>,
     /// The paths defined with different bytes (their staged file is taken back by path).
-    conflicts: Vec<Box<str>>,
+    conflicts: Vec<(u32, Box<str>)>,
 }
 
 /// The map's keys are already SipHashes of the path: hashing them again would only cost time.
@@ -91,20 +94,24 @@ impl Claims {
         (u128::from(half(1)) << 64) | u128::from(half(2))
     }
 
-    pub fn get(&self, path: &str) -> Option<&Claim> {
-        self.map.get(&Claims::key(path))
+    /// The claim a document noted: none for a document staging never saw (a dry run).
+    pub fn of(&self, d: &DocAnalysis) -> Option<&Claim> {
+        d.claim.and_then(|n| self.list.get(n as usize))
     }
 
-    pub fn get_mut(&mut self, path: &str) -> Option<&mut Claim> {
-        self.map.get_mut(&Claims::key(path))
+    pub fn of_mut(&mut self, d: &DocAnalysis) -> Option<&mut Claim> {
+        d.claim.and_then(|n| self.list.get_mut(n as usize))
     }
 
     pub fn values(&self) -> impl Iterator<Item = &Claim> {
-        self.map.values()
+        self.list.iter()
     }
 
-    pub fn conflicts(&self) -> &[Box<str>] {
-        &self.conflicts
+    /// Each path defined with different bytes, with its claim.
+    pub fn conflicts(&self) -> impl Iterator<Item = (&str, &Claim)> {
+        self.conflicts
+            .iter()
+            .filter_map(|(n, path)| Some((&**path, self.list.get(*n as usize)?)))
     }
 }
 
@@ -165,44 +172,57 @@ impl<'f> Stager<'f> {
     /// Stage the archive copy of an analysed input and the file of each object in it whose
     /// `managed/` path no earlier input claimed (an identical duplicate is written once; a
     /// conflict is taken back by the plan).
-    pub fn prepare(&self, f: &FileAnalysis) -> Result<()> {
+    /// Each of its documents that defines an object notes its claim (`DocAnalysis::claim`).
+    pub fn prepare(&self, f: &mut FileAnalysis) -> Result<()> {
         if f.too_large.is_some() {
             return Ok(());
         }
         let inner = f.rel.strip_prefix("raw/").unwrap_or(&f.rel);
         self.stage(&archive_path(&self.batch_id, inner), &f.bytes)?;
+        let mut noted = Vec::with_capacity(f.docs().len());
         for d in f.docs() {
             let DocVerdict::Managed { path, .. } = &d.verdict else {
+                noted.push(None);
                 continue;
             };
             let rel = format!("{}/{path}", fabric::MANAGED);
             let bytes = d.output(&f.bytes);
             let sha256 = Digest::of(&bytes);
-            {
+            let number = {
                 let mut claims = lock(&self.claims);
                 let claims = &mut *claims;
-                if let Some(claim) = claims.map.get_mut(&Claims::key(path)) {
+                let key = Claims::key(path);
+                if let Some(&n) = claims.numbers.get(&key) {
+                    noted.push(Some(n));
+                    let Some(claim) = claims.list.get_mut(n as usize) else {
+                        continue;
+                    };
                     // The same bytes twice are one object; different bytes, a conflict.
                     if claim.sha256 != sha256 && !claim.clash {
                         claim.clash = true;
-                        claims.conflicts.push(path.clone());
+                        claims.conflicts.push((n, path.clone()));
                     }
                     claim.defs += 1;
                     continue;
                 }
+                let n = u32::try_from(claims.list.len()).map_err(|_| {
+                    crate::error::Error::Refused(
+                        "more than 2^32 objects in one batch; nothing was written".into(),
+                    )
+                })?;
+                claims.numbers.insert(key, n);
                 // Held by this thread until filled in below.
-                claims.map.insert(
-                    Claims::key(path),
-                    Claim {
-                        sha256,
-                        change: Change::Unchanged,
-                        staged: false,
-                        clash: false,
-                        planned: false,
-                        defs: 1,
-                    },
-                );
-            }
+                claims.list.push(Claim {
+                    sha256,
+                    change: Change::Unchanged,
+                    staged: false,
+                    clash: false,
+                    planned: false,
+                    defs: 1,
+                });
+                noted.push(Some(n));
+                n
+            };
             let absent = lock(&self.targets).absent(self.fabric, &rel);
             let change = if absent {
                 Change::Create
@@ -213,10 +233,13 @@ impl<'f> Stager<'f> {
             if staged {
                 self.stage(&rel, &bytes)?;
             }
-            if let Some(claim) = lock(&self.claims).get_mut(path) {
+            if let Some(claim) = lock(&self.claims).list.get_mut(number as usize) {
                 claim.change = change;
                 claim.staged = staged;
             }
+        }
+        for (d, n) in f.docs_mut().iter_mut().zip(noted) {
+            d.claim = n;
         }
         Ok(())
     }
@@ -252,7 +275,10 @@ type LateOutcome = (Batch, HashSet<String>, Option<crate::error::Error>);
 
 impl LateWriter {
     pub fn start(fabric: &Fabric, mut batch: Batch) -> Result<LateWriter> {
-        let (queue, jobs) = sync_channel::<(String, Vec<u8>)>(1024);
+        // Room for every late write of a batch with 10^4 unmanaged documents, so the plan
+        // does not wait for the writer (the journal is written meanwhile); bounded, so a
+        // batch of 10^5 bad documents does not hold them all.
+        let (queue, jobs) = sync_channel::<(String, Vec<u8>)>(16 * 1024);
         let root = fabric.clone();
         let thread = std::thread::Builder::new()
             .name("fgd-late-writer".into())

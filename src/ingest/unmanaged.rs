@@ -15,6 +15,8 @@ use crate::yaml::Pos;
 pub struct Names<'f> {
     fabric: &'f Fabric,
     taken: HashSet<String>,
+    /// Folders listed once: a name its folder lacks needs no look of its own.
+    listed: super::Targets,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +42,7 @@ impl<'f> Names<'f> {
         Names {
             fabric,
             taken: HashSet::new(),
+            listed: super::Targets::default(),
         }
     }
 
@@ -67,15 +70,19 @@ impl<'f> Names<'f> {
                 continue;
             }
             let full = self.fabric.path(&path);
-            let fresh = match std::fs::symlink_metadata(&full) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-                Err(e) => return Err(io("inspect", &full, e)),
-                Ok(m) if !m.is_file() => continue,
-                Ok(_) => match std::fs::read(&full) {
-                    Ok(old) if old == bytes => false,
-                    Ok(_) => continue,
-                    Err(e) => return Err(io("read", &full, e)),
-                },
+            let fresh = if self.listed.absent(self.fabric, &path) {
+                true
+            } else {
+                match std::fs::symlink_metadata(&full) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+                    Err(e) => return Err(io("inspect", &full, e)),
+                    Ok(m) if !m.is_file() => continue,
+                    Ok(_) => match std::fs::read(&full) {
+                        Ok(old) if old == bytes => false,
+                        Ok(_) => continue,
+                        Err(e) => return Err(io("read", &full, e)),
+                    },
+                }
             };
             self.taken.insert(path.clone());
             let reason_path = format!("{path}{}", fabric::REASON_SUFFIX);
