@@ -258,6 +258,21 @@ impl<'s> Session<'s> {
     }
 }
 
+/// Report that `phase` starts against `remote`, and find it.
+fn start<'r>(
+    repo: &'r Repository,
+    remote: &str,
+    session: &Session,
+    phase: GitPhase,
+) -> Result<git2::Remote<'r>, GitError> {
+    session.emit(Event::GitPhaseStarted {
+        phase,
+        detail: format!("{remote} {}", session.url.shown),
+    });
+    repo.find_remote(remote)
+        .map_err(|e| GitError::local("find remote", e))
+}
+
 /// Fetch `branch` into `refs/remotes/<remote>/<branch>`; its tip, None if the remote lacks it.
 pub fn fetch(
     repo: &Repository,
@@ -265,13 +280,7 @@ pub fn fetch(
     branch: &str,
     session: &Session,
 ) -> Result<Option<git2::Oid>, GitError> {
-    session.emit(Event::GitPhaseStarted {
-        phase: GitPhase::Fetch,
-        detail: format!("{remote} {}", session.url.shown),
-    });
-    let mut r = repo
-        .find_remote(remote)
-        .map_err(|e| GitError::local("find remote", e))?;
+    let mut r = start(repo, remote, session, GitPhase::Fetch)?;
     let mut opts = FetchOptions::new();
     opts.remote_callbacks(session.callbacks(GitPhase::Fetch));
     let spec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
@@ -296,13 +305,7 @@ pub fn push(
     branch: &str,
     session: &Session,
 ) -> Result<PushResult, GitError> {
-    session.emit(Event::GitPhaseStarted {
-        phase: GitPhase::Push,
-        detail: format!("{remote} {}", session.url.shown),
-    });
-    let mut r = repo
-        .find_remote(remote)
-        .map_err(|e| GitError::local("find remote", e))?;
+    let mut r = start(repo, remote, session, GitPhase::Push)?;
     let mut opts = PushOptions::new();
     opts.remote_callbacks(session.callbacks(GitPhase::Push));
     let spec = format!("refs/heads/{branch}:refs/heads/{branch}");

@@ -634,8 +634,9 @@ fn plan(
     // log spool as the plan goes (see `journal::LOG_SPOOL`); a dry run writes no log.
     let spool_error =
         |e: std::io::Error| crate::error::io("write", &fabric.path(journal::LOG_SPOOL), e);
+    // Unbuffered: the document list hands it 64 KiB at a time (`JsonList`).
     let mut spool_out: Box<dyn std::io::Write + '_> = match &spool {
-        Some(file) => Box::new(std::io::BufWriter::with_capacity(256 * 1024, file)),
+        Some(file) => Box::new(file),
         None => Box::new(std::io::sink()),
     };
     spool_out
@@ -730,8 +731,12 @@ fn plan(
                 if item.fresh {
                     j.writes.push(Write {
                         path: item.path.clone(),
-                        sha256: journal::Digest::from_hex(&f.sha256)
-                            .unwrap_or(journal::Digest([0; 32])),
+                        sha256: journal::Digest::from_hex(&f.sha256).ok_or_else(|| {
+                            crate::error::Error::Refused(format!(
+                                "{}: its hash {:?} is not 64 hex digits (a bug in fgd); nothing was written",
+                                f.rel, f.sha256
+                            ))
+                        })?,
                         content: Content::Source {
                             source: src,
                             parts: Box::new([[0, f.len]]),

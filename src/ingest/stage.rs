@@ -20,8 +20,8 @@ use crate::fabric::{self, Fabric};
 use crate::journal::Digest;
 use crate::store::{self, Batch};
 
-/// What the first analysed document for a `managed/` path found and did. Keyed by the path
-/// relative to `managed/` (`DocAnalysis::managed_path`).
+/// What the first analysed document for a `managed/` path (`DocAnalysis::managed_path`)
+/// found and did; every document defining that path notes the same claim.
 #[derive(Debug, Clone)]
 pub struct Claim {
     /// SHA-256 of the object's output bytes.
