@@ -257,7 +257,9 @@ impl<'f> Stager<'f> {
     /// The staged batch and what each `managed/` path's first object found.
     pub fn into_parts(self) -> (Batch, Claims) {
         let batch = self.batch.into_inner().unwrap_or_else(|e| e.into_inner());
-        let claims = self.claims.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut claims = self.claims.into_inner().unwrap_or_else(|e| e.into_inner());
+        // Only reading finds claims by path; the plan goes by the numbers the documents noted.
+        claims.numbers = HashMap::default();
         (batch, claims)
     }
 }
