@@ -84,8 +84,9 @@ pub fn read_inputs(
         .min(total / 4)
         .max(1);
     if threads == 1 {
+        let mut places = stage::Places::default();
         for (index, (path, rel, format)) in files.into_iter().enumerate() {
-            let read = read_one(&path, &rel, format, limits, stager)?;
+            let read = read_one(&path, &rel, format, limits, stager, &mut places)?;
             report(index, rel, read);
         }
         return Ok(out);
@@ -96,6 +97,7 @@ pub fn read_inputs(
     std::thread::scope(|scope| -> Result<()> {
         for _ in 0..threads {
             let (tx, next, failed, files) = (tx.clone(), &next, &failed, &files);
+            let mut places = stage::Places::default();
             scope.spawn(move || loop {
                 use std::sync::atomic::Ordering::Relaxed;
                 let i = next.fetch_add(1, Relaxed);
@@ -105,7 +107,7 @@ pub fn read_inputs(
                 if failed.load(Relaxed) {
                     return;
                 }
-                let read = read_one(path, rel, *format, limits, stager);
+                let read = read_one(path, rel, *format, limits, stager, &mut places);
                 if read.is_err() {
                     failed.store(true, Relaxed);
                 }
@@ -141,12 +143,13 @@ fn read_one(
     format: discover::Format,
     limits: &Limits,
     stager: Option<&stage::Stager>,
+    places: &mut stage::Places,
 ) -> Result<Read> {
     Ok(match discover::read_stable(path, limits.max_file_bytes)? {
         ReadOutcome::Bytes(bytes) => {
             let mut analysis = analyze::analyze(rel, bytes, format, limits);
             if let Some(stager) = stager {
-                stager.prepare(&mut analysis)?;
+                stager.prepare(&mut analysis, places)?;
                 // Staged: the plan re-reads the rare file it needs again (see `Source`).
                 analysis.release();
             }

@@ -125,6 +125,11 @@ pub struct Stager<'f> {
     checked: Mutex<CheckedFolders>,
 }
 
+/// One reading thread's memory of the folders it staged into: fabric-relative folder -> where
+/// its files wait (a staged folder, or None for temps beside them), each checked already.
+#[derive(Default)]
+pub struct Places(HashMap<String, Option<PathBuf>>);
+
 /// Folders whose chain was checked for symlinks (nothing is written through one), each
 /// inspected once however many files go into it.
 #[derive(Default)]
@@ -173,12 +178,12 @@ impl<'f> Stager<'f> {
     /// `managed/` path no earlier input claimed (an identical duplicate is written once; a
     /// conflict is taken back by the plan).
     /// Each of its documents that defines an object notes its claim (`DocAnalysis::claim`).
-    pub fn prepare(&self, f: &mut FileAnalysis) -> Result<()> {
+    pub fn prepare(&self, f: &mut FileAnalysis, places: &mut Places) -> Result<()> {
         if f.too_large.is_some() {
             return Ok(());
         }
         let inner = f.rel.strip_prefix("raw/").unwrap_or(&f.rel);
-        self.stage(&archive_path(&self.batch_id, inner), &f.bytes)?;
+        self.stage(&archive_path(&self.batch_id, inner), &f.bytes, places)?;
         let mut noted = Vec::with_capacity(f.docs().len());
         for d in f.docs() {
             let DocVerdict::Managed { path, .. } = &d.verdict else {
@@ -231,7 +236,7 @@ impl<'f> Stager<'f> {
             };
             let staged = change != Change::Unchanged;
             if staged {
-                self.stage(&rel, &bytes)?;
+                self.stage(&rel, &bytes, places)?;
             }
             if let Some(claim) = lock(&self.claims).list.get_mut(number as usize) {
                 claim.change = change;
@@ -244,11 +249,25 @@ impl<'f> Stager<'f> {
         Ok(())
     }
 
-    /// Write `bytes` for the fabric path `rel` into the batch, outside its lock.
-    fn stage(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+    /// Write `bytes` for the fabric path `rel` into the batch, outside its lock. A folder is
+    /// checked and placed once per reading thread (`Places`), not under the shared locks for
+    /// every file.
+    fn stage(&self, rel: &str, bytes: &[u8], places: &mut Places) -> Result<()> {
         let target = self.fabric.path(rel);
-        lock(&self.checked).check(self.fabric, rel, &target)?;
-        let dest = lock(&self.batch).destination(&target)?;
+        let (dir, name) = match rel.rsplit_once('/') {
+            Some((dir, name)) => (dir, name),
+            None => ("", rel),
+        };
+        let staged = match places.0.get(dir) {
+            Some(staged) => staged,
+            None => {
+                lock(&self.checked).check(self.fabric, rel, &target)?;
+                let folder = target.parent().unwrap_or(&self.fabric.root);
+                let staged = lock(&self.batch).folder_destination(folder)?;
+                places.0.entry(dir.to_string()).or_insert(staged)
+            }
+        };
+        let dest = staged.as_ref().map(|s| s.join(name));
         let placed = store::write_placed(&target, dest.as_deref(), bytes)?;
         lock(&self.batch).record(&target, placed);
         Ok(())

@@ -288,7 +288,15 @@ impl Batch {
     /// that threads sharing a batch write the bytes outside its lock.
     pub fn destination(&mut self, target: &Path) -> Result<Option<PathBuf>> {
         let name = file_name(target)?;
-        Ok(self.staged_dir(parent_dir(target))?.map(|s| s.join(name)))
+        Ok(self
+            .folder_destination(parent_dir(target))?
+            .map(|s| s.join(name)))
+    }
+
+    /// Where files for the folder `dir` wait for the commit: a staged folder, or None for
+    /// temps beside their targets. The answer for a folder never changes within a batch.
+    pub fn folder_destination(&mut self, dir: &Path) -> Result<Option<PathBuf>> {
+        self.staged_dir(dir)
     }
 
     /// Note a write made by `write_placed`, so the commit renames it and a drop removes it.
