@@ -69,10 +69,10 @@ impl<'f> Names<'f> {
             if self.taken.contains(&path) {
                 continue;
             }
-            let full = self.fabric.path(&path);
             let fresh = if self.listed.absent(self.fabric, &path) {
                 true
             } else {
+                let full = self.fabric.path(&path);
                 match std::fs::symlink_metadata(&full) {
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
                     Err(e) => return Err(io("inspect", &full, e)),

@@ -97,8 +97,8 @@ pub enum Placed {
     Temp(PathBuf),
 }
 
-/// Write `bytes` for `target` where `Batch::destination` said: inside a staged folder, or a
-/// temp beside the target. Touches no batch state, so threads can call it in parallel.
+/// Write `bytes` for `target` where `Batch::folder_destination` said: inside a staged folder,
+/// or a temp beside the target. Touches no batch state, so threads can call it in parallel.
 pub fn write_placed(target: &Path, dest: Option<&Path>, bytes: &[u8]) -> Result<Placed> {
     match dest {
         Some(path) => create_with(path, bytes).map(|()| Placed::InStagedFolder),
@@ -284,9 +284,8 @@ impl Batch {
     }
 
     /// Where `target`'s bytes wait for the commit: a path inside a staged folder, or None for
-    /// a temp beside `target`. With `write_placed` and `record`, this splits `stage_write` so
-    /// that threads sharing a batch write the bytes outside its lock.
-    pub fn destination(&mut self, target: &Path) -> Result<Option<PathBuf>> {
+    /// a temp beside `target`.
+    fn destination(&mut self, target: &Path) -> Result<Option<PathBuf>> {
         let name = file_name(target)?;
         Ok(self
             .folder_destination(parent_dir(target))?
@@ -294,7 +293,9 @@ impl Batch {
     }
 
     /// Where files for the folder `dir` wait for the commit: a staged folder, or None for
-    /// temps beside their targets. The answer for a folder never changes within a batch.
+    /// temps beside their targets. With `write_placed` and `record`, this splits `stage_write`
+    /// so that threads sharing a batch write the bytes outside its lock; the answer for a
+    /// folder never changes within a batch, so a thread may keep it.
     pub fn folder_destination(&mut self, dir: &Path) -> Result<Option<PathBuf>> {
         self.staged_dir(dir)
     }
