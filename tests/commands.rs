@@ -104,6 +104,47 @@ fn ingest_splits_a_mixed_file_and_keeps_comments_and_bytes() {
 }
 
 #[test]
+fn human_ingest_output_is_a_line_per_file_plus_each_document_that_needs_the_operator() {
+    let (_t, f) = fabric();
+    write(
+        &f.join("raw/tenants.yaml"),
+        format!("{VPC1}---\n{CM}---\n{VPC2}"),
+    );
+    write(&f.join("raw/one.yaml"), VPC1.replace("vpc-1", "vpc-3"));
+    let r = fgd(&["ingest", s(&f)]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "raw/one.yaml: 1 document: 1 managed (1 new)",
+            "raw/tenants.yaml:11:1: document 2: ConfigMap/settings: unmanaged [not-hedgehog] \
+             ConfigMap (v1) is not a Hedgehog object; fgd manages only *.githedgehog.com kinds \
+             -> unmanaged/tenants.doc2.yaml.unmanaged",
+            "raw/tenants.yaml: 3 documents: 2 managed (2 new), 1 unmanaged",
+        ]
+    );
+    assert!(
+        lines[3].starts_with("ingest: 2 files, 4 documents, 3 managed"),
+        "{}",
+        lines[3]
+    );
+    assert_eq!(lines.len(), 4, "{}", r.stdout);
+
+    // --verbose names every document, with where it went.
+    write(&f.join("raw/tenants.yaml"), format!("{VPC1}---\n{VPC2}"));
+    let r = fgd(&["ingest", s(&f), "--verbose"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.stdout.lines().take(2).collect::<Vec<_>>(),
+        [
+            "raw/tenants.yaml:1:1: VPC/vpc-1: managed (unchanged) -> managed/vpcs/vpc-1.yaml",
+            "raw/tenants.yaml:11:1: VPC/vpc-2: managed (unchanged) -> managed/vpcs/vpc-2.yaml",
+        ]
+    );
+}
+
+#[test]
 fn reingest_of_the_same_content_is_a_no_op_and_a_change_is_an_update() {
     let (_t, f) = fabric();
     write(&f.join("raw/a.yaml"), VPC1);

@@ -92,6 +92,7 @@ pub fn run(
     dir: Option<PathBuf>,
     json: bool,
     no_ui: bool,
+    verbose: bool,
     config: &super::config::Config,
 ) -> Result<Exit, Error> {
     use std::io::IsTerminal;
@@ -113,7 +114,7 @@ pub fn run(
         if !json {
             println!("\n== fgd ingest {}", f.display());
         }
-        let mut r = Renderer::new(json, "ingest");
+        let mut r = Renderer::new(json, "ingest").per_file(verbose);
         ingest::run(f, &Default::default(), &mut r)?;
         drop(r);
         let fab = fabric::Fabric::open(f)?;

@@ -82,6 +82,10 @@ enum Command {
         dry_run: bool,
         #[arg(long)]
         json: bool,
+        /// A line for every document (default: a line per file, and one for each document that
+        /// goes to unmanaged/).
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// Stop managing a raw/ or managed/ file: move it to unmanaged/ with a reason.
     Move {
@@ -126,6 +130,10 @@ enum Command {
         git: GitArgs,
         #[arg(long)]
         json: bool,
+        /// A line for every document (default: a line per file, and one for each document that
+        /// goes to unmanaged/).
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// The live dashboard over every fabric of a workspace (default: the current folder).
     Dash {
@@ -151,6 +159,10 @@ enum Command {
         /// Ingest headlessly instead of opening the dashboard.
         #[arg(long)]
         no_ui: bool,
+        /// A line for every document (default: a line per file, and one for each document that
+        /// goes to unmanaged/).
+        #[arg(short, long)]
+        verbose: bool,
         /// The config file for the dashboard's keys and theme (default: the XDG one if any).
         #[arg(long, env = "FGD_CONFIG")]
         config: Option<PathBuf>,
@@ -321,8 +333,10 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             fabric_dir,
             dry_run,
             json,
+            verbose,
         } => {
-            let mut r = Renderer::new(json, if dry_run { "plan" } else { "ingest" });
+            let mut r =
+                Renderer::new(json, if dry_run { "plan" } else { "ingest" }).per_file(verbose);
             let opts = ingest::Options {
                 dry_run,
                 ..Default::default()
@@ -398,8 +412,9 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             fabric_dir,
             git,
             json,
+            verbose,
         } => {
-            let mut r = Renderer::new(json, "sync");
+            let mut r = Renderer::new(json, "sync").per_file(verbose);
             let rep = fgd::git::sync_fabric(&fabric_dir, &git.options(None), &mut r)
                 .map_err(|e| (e, json))?;
             r.done(&serde_json::json!({"event": "sync-finished", "report": rep}));
@@ -409,10 +424,11 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             dir,
             json,
             no_ui,
+            verbose,
             config,
         } => {
             let cfg = load_config(config.as_deref(), json)?;
-            demo::run(dir, json, no_ui, &cfg).map_err(|e| (e, json))
+            demo::run(dir, json, no_ui, verbose, &cfg).map_err(|e| (e, json))
         }
         Command::Dash {
             workspace,

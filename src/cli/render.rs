@@ -13,7 +13,55 @@ pub struct Renderer {
     verb: &'static str,
     tty: bool,
     bar_shown: bool,
+    /// Per file, not per document: a line for each file (and one for each document that is not
+    /// managed, which needs the operator), so 10^4 objects over a slow SSH link are not 10^4 lines.
+    per_file: Option<FileTally>,
     out: std::io::BufWriter<std::io::Stdout>,
+}
+
+/// The managed documents of the file being reported, said in its one line.
+#[derive(Default)]
+struct FileTally {
+    file: String,
+    new: usize,
+    updated: usize,
+    unchanged: usize,
+    unmanaged: usize,
+    empty: usize,
+}
+
+impl FileTally {
+    /// `raw/a.yaml: 4 documents: 3 managed (2 new, 1 unchanged), 1 unmanaged`
+    fn line(&self) -> String {
+        let managed = self.new + self.updated + self.unchanged;
+        let docs = managed + self.unmanaged + self.empty;
+        let mut changes = Vec::new();
+        for (n, what) in [
+            (self.new, "new"),
+            (self.updated, "updated"),
+            (self.unchanged, "unchanged"),
+        ] {
+            if n > 0 {
+                changes.push(format!("{n} {what}"));
+            }
+        }
+        let mut parts = vec![format!("{managed} managed")];
+        if !changes.is_empty() {
+            parts[0].push_str(&format!(" ({})", changes.join(", ")));
+        }
+        if self.unmanaged > 0 {
+            parts.push(format!("{} unmanaged", self.unmanaged));
+        }
+        if self.empty > 0 {
+            parts.push(format!("{} only comments", self.empty));
+        }
+        format!(
+            "{}: {}: {}",
+            self.file,
+            count(docs, "document"),
+            parts.join(", ")
+        )
+    }
 }
 
 impl Renderer {
@@ -24,8 +72,17 @@ impl Renderer {
             verb,
             tty,
             bar_shown: false,
+            per_file: None,
             out: std::io::BufWriter::new(std::io::stdout()),
         }
+    }
+
+    /// Human output says one line per file unless `every_document`; JSON is never summarised.
+    pub fn per_file(mut self, every_document: bool) -> Renderer {
+        if !every_document && !self.json {
+            self.per_file = Some(FileTally::default());
+        }
+        self
     }
 
     fn line(&mut self, s: &str) {
@@ -89,7 +146,11 @@ impl Renderer {
 
     fn summary(&mut self, s: &Summary) {
         let managed = s.managed();
-        let mut parts = vec![format!("{} files, {} documents", s.files, s.documents)];
+        let mut parts = vec![format!(
+            "{}, {}",
+            count(s.files, "file"),
+            count(s.documents, "document")
+        )];
         parts.push(format!(
             "{managed} managed ({} new, {} updated, {} unchanged)",
             s.created, s.updated, s.unchanged
@@ -97,8 +158,8 @@ impl Renderer {
         parts.push(format!("{} unmanaged", s.unmanaged));
         if s.files_unmanaged_whole > 0 {
             parts.push(format!(
-                "{} files kept whole in unmanaged/",
-                s.files_unmanaged_whole
+                "{} kept whole in unmanaged/",
+                count(s.files_unmanaged_whole, "file")
             ));
         }
         if s.conflicts > 0 {
@@ -125,6 +186,15 @@ impl Renderer {
             parts.join(", "),
             s.millis
         ));
+    }
+}
+
+/// `1 file`, `2 files`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -188,7 +258,28 @@ impl Sink for Renderer {
                 object,
                 fate,
             } => {
-                // Written straight out, not built first: an ingest prints one per document.
+                if let Some(t) = &mut self.per_file {
+                    if t.file != file {
+                        *t = FileTally {
+                            file: file.clone(),
+                            ..FileTally::default()
+                        };
+                    }
+                    match &fate {
+                        Fate::Managed { change, .. } => match change {
+                            Change::Create => t.new += 1,
+                            Change::Update => t.updated += 1,
+                            Change::Unchanged => t.unchanged += 1,
+                        },
+                        Fate::Unmanaged { .. } => t.unmanaged += 1,
+                        Fate::Empty => t.empty += 1,
+                    }
+                    // What needs the operator still gets its own line, with line and column.
+                    if !matches!(fate, Fate::Unmanaged { .. }) {
+                        return;
+                    }
+                }
+                // Written straight out, not built first: an ingest may print one per document.
                 let (at, obj) = (At(&file, p), Obj(object.as_deref()));
                 self.clear_bar();
                 let _ = match fate {
@@ -219,15 +310,30 @@ impl Sink for Renderer {
                     ),
                 };
             }
-            Event::FileFinished { file, outcome } => {
-                if let FileOutcome::WholeUnmanaged { code, reason, path } = outcome {
+            Event::FileFinished { file, outcome } => match outcome {
+                FileOutcome::WholeUnmanaged { code, reason, path } => {
                     let to = path.map(|p| format!(" -> {p}")).unwrap_or_default();
                     self.line(&format!(
                         "{file}: whole file unmanaged [{}] {reason}{to}",
                         code.as_str()
                     ));
                 }
-            }
+                FileOutcome::Split { .. } => {
+                    if let Some(t) = self.per_file.take() {
+                        // A file with no document event (none to report) still gets its line.
+                        let t = if t.file == file {
+                            t
+                        } else {
+                            FileTally {
+                                file,
+                                ..FileTally::default()
+                            }
+                        };
+                        self.line(&t.line());
+                        self.per_file = Some(FileTally::default());
+                    }
+                }
+            },
             Event::Planned { action } => {
                 let s = match action {
                     PlanAction::Write { path } => format!("  plan: write   {path}"),
