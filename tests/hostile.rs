@@ -228,6 +228,135 @@ fn a_syntax_error_in_the_middle_loses_neither_neighbour() {
 }
 
 #[test]
+fn a_hash_line_inside_a_scalar_before_a_separator_stays_with_its_object() {
+    let (_t, f) = fabric();
+    let b = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-b\n  annotations:\n    script: |\n      echo hello\n      # part of the script\n";
+    let c = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-c\n  annotations:\n    note: \"hello\n      # world\"\n";
+    let d = "# about vpc-d\n---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-d\n";
+    write(&f.join("raw/scripts.yaml"), format!("{b}---\n{c}{d}"));
+    let r = ingest(&f);
+    assert_eq!(codes(&r), ["managed", "managed", "managed"], "{}", r.stdout);
+    let read = |n: &str| std::fs::read_to_string(f.join(format!("managed/vpcs/{n}.yaml"))).unwrap();
+    assert_eq!(read("vpc-b"), b);
+    assert_eq!(read("vpc-c"), c);
+    assert_eq!(read("vpc-d"), d.replace("---\n", ""));
+    kustomize(&f);
+}
+
+#[test]
+fn a_document_that_starts_on_its_separator_line_is_read_not_dropped() {
+    let (_t, f) = fabric();
+    let flow = "--- {apiVersion: vpc.githedgehog.com/v1beta1, kind: VPC, metadata: {name: v2}}\n";
+    write(
+        &f.join("raw/flow.yaml"),
+        format!(
+            "{VPC}{flow}--- [not, an, object]\n# about v3\n--- {}\n",
+            flow[4..].trim_end().replace("v2", "v3")
+        ),
+    );
+    let r = ingest(&f);
+    // The third document is not an object; the fourth is one kustomize could not read in a
+    // file of its own, since a comment comes before its `---` line.
+    assert_eq!(
+        codes(&r),
+        [
+            "managed",
+            "managed",
+            "not-a-mapping",
+            "kustomize-incompatible"
+        ],
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/v2.yaml")).unwrap(),
+        flow
+    );
+    let u = unmanaged_items(&f);
+    assert_eq!(
+        u,
+        ["flow.doc3.yaml.unmanaged", "flow.doc4.yaml.unmanaged"],
+        "{}",
+        r.stdout
+    );
+    assert_eq!(kustomize(&f).len(), 2);
+}
+
+#[test]
+fn yaml_that_kustomize_cannot_read_never_reaches_managed() {
+    let (_t, f) = fabric();
+    let obj = |n: &str, extra: &str| {
+        format!(
+            "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: {n}\n{extra}"
+        )
+    };
+    write(
+        &f.join("raw/directive.yaml"),
+        format!("%YAML 1.1\n---\n{}", obj("d", "")),
+    );
+    write(
+        &f.join("raw/intkey.yaml"),
+        obj("i", "spec:\n  subnets:\n    1: x\n"),
+    );
+    write(&f.join("raw/boolkey.yaml"), obj("b", "spec:\n  true: x\n"));
+    write(
+        &f.join("raw/labelkey.yaml"),
+        obj("l", "  labels:\n    2: x\n"),
+    );
+    write(
+        &f.join("raw/quoted.yaml"),
+        obj("q", "spec:\n  \"1\": x\n  on: y\n"),
+    );
+    write(
+        &f.join("raw/merge.yaml"),
+        obj("m", "  <<: {namespace: kube-system}\n"),
+    );
+    let r = ingest(&f);
+    let by_file: std::collections::BTreeMap<String, String> = r
+        .of("document-classified")
+        .iter()
+        .map(|d| {
+            let code = d["code"]
+                .as_str()
+                .unwrap_or(d["fate"].as_str().unwrap_or(""));
+            (d["file"].as_str().unwrap().to_string(), code.to_string())
+        })
+        .collect();
+    let expect = [
+        ("raw/boolkey.yaml", "kustomize-incompatible"),
+        ("raw/directive.yaml", "kustomize-incompatible"),
+        ("raw/intkey.yaml", "kustomize-incompatible"),
+        ("raw/labelkey.yaml", "kustomize-incompatible"),
+        ("raw/merge.yaml", "bad-field"),
+        ("raw/quoted.yaml", "managed"),
+    ];
+    assert_eq!(
+        by_file
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+        expect,
+        "{}",
+        r.stdout
+    );
+    // The reason names the line to fix.
+    let int = r
+        .of("document-classified")
+        .into_iter()
+        .find(|d| d["file"] == "raw/intkey.yaml")
+        .unwrap();
+    assert_eq!(int["pos"]["line"], 7, "{int}");
+    assert!(
+        int["reason"]
+            .as_str()
+            .unwrap()
+            .contains("key 1 is a number"),
+        "{int}"
+    );
+    assert_eq!(kustomize(&f), [("VPC".to_string(), "q".to_string())]);
+}
+
+#[test]
 fn tabs_duplicate_keys_lists_and_scalars_each_get_a_reason() {
     let (_t, f) = fabric();
     write(

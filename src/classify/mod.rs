@@ -63,6 +63,9 @@ pub enum ReasonCode {
     BadName,
     NameTooLong,
     Namespace,
+    /// Valid YAML that kustomize (Argo CD, Flux) cannot read: a `%` directive, a non-string
+    /// mapping key, `---` followed by a node on a line other than the first.
+    KustomizeIncompatible,
     /// Two different definitions of one object in the same batch.
     Conflict,
     /// The whole file holds no document (empty or only comments).
@@ -97,6 +100,7 @@ impl ReasonCode {
             ReasonCode::Namespace => "namespace",
             ReasonCode::Conflict => "conflict",
             ReasonCode::NoDocuments => "no-documents",
+            ReasonCode::KustomizeIncompatible => "kustomize-incompatible",
             ReasonCode::Operator => "operator",
         }
     }
@@ -217,6 +221,16 @@ pub fn classify(doc: &Value) -> Verdict {
             )
         }
     };
+    // kustomize applies `<<` merge keys, serde_yaml does not: a merged-in name or namespace
+    // would make the object fgd files differ from the one the cluster gets.
+    if map.contains_key("<<") {
+        return reject(
+            ReasonCode::BadField,
+            Field::Document,
+            "a `<<` merge key at the top level: kustomize merges it, fgd does not, so the two could disagree on what the object is; write apiVersion, kind and metadata out".into(),
+            None,
+        );
+    }
     let api_version = match required_str(
         map,
         "apiVersion",
@@ -238,6 +252,14 @@ pub fn classify(doc: &Value) -> Verdict {
     // The name is read before the group checks so every rejection can name the object.
     let metadata = match map.get("metadata") {
         None | Some(Value::Null) => None,
+        Some(Value::Mapping(m)) if m.contains_key("<<") => {
+            return reject(
+                ReasonCode::BadField,
+                Field::Metadata,
+                "a `<<` merge key in metadata: kustomize merges it, fgd does not, so the two could disagree on the object's name or namespace; write the fields out".into(),
+                None,
+            )
+        }
         Some(Value::Mapping(m)) => Some(m),
         Some(other) => {
             return reject(
@@ -460,12 +482,24 @@ mod tests {
             ReasonCode::MissingApiVersion,
             ReasonCode::ForeignHedgehogGroup,
             ReasonCode::NoDocuments,
+            ReasonCode::KustomizeIncompatible,
         ] {
             assert_eq!(
                 serde_json::to_value(c).unwrap(),
                 serde_json::Value::String(c.as_str().into())
             );
         }
+    }
+
+    #[test]
+    fn merge_keys_in_the_head_are_refused_because_kustomize_would_apply_them() {
+        let top = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata: {name: a}\n<<: {metadata: {name: b}}\n";
+        let meta = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: a\n  <<: {namespace: kube-system}\n";
+        assert_eq!(code(top), ReasonCode::BadField);
+        assert_eq!(code(meta), ReasonCode::BadField);
+        // In spec, a merge key is the object's own business.
+        let spec = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata: {name: a}\nspec:\n  <<: {x: 1}\n";
+        assert!(matches!(classify(&doc(spec)), Verdict::Managed { .. }));
     }
 
     #[test]

@@ -298,13 +298,19 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
         let content_pos = chunk.content.unwrap_or(chunk.start);
         let (pos, verdict) = match yaml::parse_chunk(text, chunk, limits) {
             Ok(Parsed::Empty) => (content_pos, DocVerdict::Empty),
-            Ok(Parsed::Document(value)) => match classify::classify(&value) {
+            Ok(Parsed::Document(value, unportable)) => match classify::classify(&value) {
                 Verdict::Managed { identity, info } => {
-                    match yaml11_trap(text, chunk, &identity.name) {
-                        Some((pos, reason)) => (
+                    // Only managed/ is built by kustomize: elsewhere such a document is fine.
+                    let refusal = match unportable {
+                        Some(u) => Some((u.pos, ReasonCode::KustomizeIncompatible, u.message)),
+                        None => yaml11_trap(text, chunk, &identity.name)
+                            .map(|(pos, reason)| (pos, ReasonCode::BadName, reason)),
+                    };
+                    match refusal {
+                        Some((pos, code, reason)) => (
                             pos,
                             DocVerdict::Unmanaged {
-                                code: ReasonCode::BadName,
+                                code,
                                 reason,
                                 identity: Some(Box::new(identity)),
                             },

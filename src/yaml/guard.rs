@@ -13,8 +13,16 @@ pub enum Parsed {
     /// Only comments or blank lines.
     Empty,
     /// The document's head: `apiVersion`, `kind` and `metadata` in full, every other top-level
-    /// key with a null value (see `head.rs`).
-    Document(serde_yaml::Value),
+    /// key with a null value (see `head.rs`); and what in it kustomize could not read.
+    Document(serde_yaml::Value, Option<Unportable>),
+}
+
+/// Valid YAML that kustomize (and so Argo CD and Flux, which build `managed/` with it) cannot
+/// read: in `managed/` such a document would stop the build of every object of the fabric.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unportable {
+    pub message: String,
+    pub pos: Pos,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -320,7 +328,7 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
         }
     }
     let mut docs = serde_yaml::Deserializer::from_str(body);
-    let first = match docs.next() {
+    let (first, odd_key) = match docs.next() {
         None => return Ok(Parsed::Empty),
         Some(d) => super::head::parse_head(d).map_err(|e| classify_error(&e, chunk))?,
     };
@@ -336,7 +344,90 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
             });
         }
     }
-    Ok(Parsed::Document(first))
+    let unportable = unportable_lines(body, chunk).or_else(|| {
+        odd_key.map(|k| Unportable {
+            message: format!(
+                "the mapping key {} is {}, not a string; kustomize (Argo CD, Flux) reads only string keys: quote it",
+                key_text(&k),
+                key_type(&k)
+            ),
+            pos: key_pos(body, chunk, &k).unwrap_or(at),
+        })
+    });
+    Ok(Parsed::Document(first, unportable))
+}
+
+/// Lines kustomize refuses: a `%` directive (it reads none), and a line other than the file's
+/// first that starts with `---` and goes on with anything but a comment (kustomize splits on
+/// such lines itself and calls them an invalid separator). Only line starts are looked at.
+fn unportable_lines(body: &str, chunk: &Chunk) -> Option<Unportable> {
+    // Searched for, not walked line by line: this runs on every document of an ingest.
+    let at = |i: usize| Pos {
+        line: chunk.start.line + body[..i].bytes().filter(|&b| b == b'\n').count(),
+        column: 1,
+    };
+    let directive = (body.starts_with('%').then_some(0))
+        .into_iter()
+        .chain(body.match_indices("\n%").map(|(i, _)| i + 1))
+        .next();
+    if let Some(i) = directive {
+        return Some(Unportable {
+            message: "a `%` directive (`%YAML`, `%TAG`): kustomize (Argo CD, Flux) reads no directives; remove the line".into(),
+            pos: at(i),
+        });
+    }
+    for (i, _) in body.match_indices("\n---") {
+        let line = body[i + 4..].split('\n').next().unwrap_or("").trim();
+        if !line.is_empty() && !line.starts_with('#') {
+            return Some(Unportable {
+                message: format!(
+                    "`---` followed by `{}` on one line: kustomize (Argo CD, Flux) reads that only as a file's first line; put what follows `---` on the next line",
+                    line.chars().take(40).collect::<String>()
+                ),
+                pos: at(i + 1),
+            });
+        }
+    }
+    None
+}
+
+fn key_text(k: &serde_yaml::Value) -> String {
+    match k {
+        serde_yaml::Value::Null => "null".into(),
+        serde_yaml::Value::Bool(b) => b.to_string(),
+        serde_yaml::Value::Number(n) => n.to_string(),
+        serde_yaml::Value::String(s) => format!("{s:?}"),
+        serde_yaml::Value::Sequence(_) | serde_yaml::Value::Mapping(_) => "`? ...`".into(),
+        serde_yaml::Value::Tagged(t) => format!("{}", t.tag),
+    }
+}
+
+fn key_type(k: &serde_yaml::Value) -> &'static str {
+    match k {
+        serde_yaml::Value::Null => "null",
+        serde_yaml::Value::Bool(_) => "a boolean",
+        serde_yaml::Value::Number(_) => "a number",
+        serde_yaml::Value::String(_) => "a string",
+        serde_yaml::Value::Sequence(_) => "a sequence",
+        serde_yaml::Value::Mapping(_) => "a mapping",
+        serde_yaml::Value::Tagged(_) => "tagged",
+    }
+}
+
+/// Where a scalar key is written, when its text is found at the start of a line (block style).
+fn key_pos(body: &str, chunk: &Chunk, k: &serde_yaml::Value) -> Option<Pos> {
+    let text = match k {
+        serde_yaml::Value::Bool(_) | serde_yaml::Value::Number(_) => key_text(k),
+        _ => return None,
+    };
+    body.lines().enumerate().find_map(|(n, line)| {
+        let t = line.trim_start_matches([' ', '\t', '-']).trim_start();
+        let after = t.strip_prefix(text.as_str())?;
+        after.trim_start().starts_with(':').then(|| Pos {
+            line: chunk.start.line + n,
+            column: line.len() - t.len() + 1,
+        })
+    })
 }
 
 fn classify_error(e: &serde_yaml::Error, chunk: &Chunk) -> YamlError {
@@ -403,7 +494,7 @@ mod tests {
     fn a_syntax_error_in_document_two_keeps_one_and_three_and_names_the_original_line() {
         let t = "a: 1\n---\nb: 2\n  c: 3\n---\nd: 4\n";
         let r = parse(t);
-        assert!(matches!(r[0], Ok(Parsed::Document(_))));
+        assert!(matches!(r[0], Ok(Parsed::Document(..))));
         let e = r[1].as_ref().unwrap_err();
         assert_eq!(e.kind, YamlErrorKind::Syntax);
         assert_eq!(e.pos.line, 4, "{e:?}");
@@ -412,7 +503,7 @@ mod tests {
             "chunk-relative line leaked: {}",
             e.message
         );
-        assert!(matches!(r[2], Ok(Parsed::Document(_))));
+        assert!(matches!(r[2], Ok(Parsed::Document(..))));
     }
 
     #[test]
@@ -449,7 +540,7 @@ mod tests {
     #[test]
     fn modest_aliases_still_work() {
         let t = "base: &b {x: 1}\nuse: *b\nmerge:\n  <<: *b\n  y: 2\n";
-        assert!(matches!(parse(t)[0], Ok(Parsed::Document(_))));
+        assert!(matches!(parse(t)[0], Ok(Parsed::Document(..))));
     }
 
     #[test]
@@ -508,7 +599,7 @@ mod tests {
             parse(t).remove(0).unwrap_err().kind,
             YamlErrorKind::MultipleDocuments
         );
-        assert!(matches!(parse("a: 1\n...\n")[0], Ok(Parsed::Document(_))));
+        assert!(matches!(parse("a: 1\n...\n")[0], Ok(Parsed::Document(..))));
     }
 
     #[test]
@@ -526,7 +617,7 @@ mod tests {
         assert_eq!(parse("a: 1\n---\n")[1], Ok(Parsed::Empty));
         assert_eq!(
             parse("~\n")[0],
-            Ok(Parsed::Document(serde_yaml::Value::Null))
+            Ok(Parsed::Document(serde_yaml::Value::Null, None))
         );
     }
 }

@@ -9,6 +9,7 @@
 //! kept. A document therefore parses or fails exactly as it did with `Value`, with the same message
 //! and position; `head_matches_the_full_value_on_every_document` guards that.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -31,14 +32,51 @@ const EXPECTING: &str = "any YAML value";
 
 /// Parses one document, keeping the values of [`KEPT`] keys in full and every other top-level
 /// value as null. A document that is not a mapping is kept whole (it is small, and classification
-/// reports its type).
-pub(super) fn parse_head<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
-    d.deserialize_any(Head)
+/// reports its type). Also gives the first mapping key that is not a string, if any: YAML allows
+/// `1: x`, but kustomize (and so Argo CD and Flux) cannot read such a document.
+pub(super) fn parse_head<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<(Value, Option<Value>), D::Error> {
+    let odd = OddKey::default();
+    let head = d.deserialize_any(Head(&odd))?;
+    if let Value::Mapping(m) = &head {
+        for k in KEPT {
+            if let Some(v) = m.get(k) {
+                odd.look_into(v);
+            }
+        }
+    }
+    Ok((head, odd.0.into_inner()))
 }
 
-struct Head;
+/// The first mapping key met that is not a string.
+#[derive(Default)]
+struct OddKey(RefCell<Option<Value>>);
 
-impl<'de> Visitor<'de> for Head {
+impl OddKey {
+    fn note(&self, key: &Value) {
+        let mut first = self.0.borrow_mut();
+        if first.is_none() && !key.is_string() {
+            *first = Some(key.clone());
+        }
+    }
+    /// For the values kept whole, which are read as `Value` and not walked.
+    fn look_into(&self, v: &Value) {
+        match v {
+            Value::Mapping(m) => m.iter().for_each(|(k, v)| {
+                self.note(k);
+                self.look_into(v);
+            }),
+            Value::Sequence(s) => s.iter().for_each(|v| self.look_into(v)),
+            Value::Tagged(t) => self.look_into(&t.value),
+            _ => {}
+        }
+    }
+}
+
+struct Head<'k>(&'k OddKey);
+
+impl<'de> Visitor<'de> for Head<'_> {
     type Value = Value;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str(EXPECTING)
@@ -83,11 +121,12 @@ impl<'de> Visitor<'de> for Head {
             if head.contains_key(&key) {
                 return Err(A::Error::custom(duplicate_key(&key)));
             }
+            self.0.note(&key);
             let kept = key.as_str().is_some_and(|k| KEPT.contains(&k));
             let value = if kept {
                 map.next_value::<Value>()?
             } else {
-                map.next_value_seed(Check)?;
+                map.next_value_seed(Check(self.0))?;
                 Value::Null
             };
             head.insert(key, value);
@@ -101,18 +140,19 @@ impl<'de> Visitor<'de> for Head {
     }
 }
 
-/// Walks a value as `Value`'s own visitor would, keeping nothing. It implements the same visit
-/// methods as that visitor and no others, so serde's defaults reject the same inputs.
-struct Check;
+/// Walks a value as `Value`'s own visitor would, keeping nothing but the first odd key. It
+/// implements the same visit methods as that visitor and no others, so serde's defaults reject
+/// the same inputs.
+struct Check<'k>(&'k OddKey);
 
-impl<'de> DeserializeSeed<'de> for Check {
+impl<'de> DeserializeSeed<'de> for Check<'_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Check {
+impl<'de> Visitor<'de> for Check<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str(EXPECTING)
@@ -142,25 +182,26 @@ impl<'de> Visitor<'de> for Check {
         Ok(())
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        Check.deserialize(d)
+        Check(self.0).deserialize(d)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Check)?.is_some() {}
+        while seq.next_element_seed(Check(self.0))?.is_some() {}
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut keys = Keys::default();
         while let Some(key) = map.next_key::<Value>()? {
+            self.0.note(&key);
             if let Some(key) = keys.insert(key) {
                 return Err(A::Error::custom(duplicate_key(&key)));
             }
-            map.next_value_seed(Check)?;
+            map.next_value_seed(Check(self.0))?;
         }
         Ok(())
     }
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
         let (_, contents) = data.variant_seed(TagName)?;
-        contents.newtype_variant_seed(Check)
+        contents.newtype_variant_seed(Check(self.0))
     }
 }
 
@@ -243,7 +284,7 @@ mod tests {
             .map(Value::deserialize);
         let head = serde_yaml::Deserializer::from_str(text)
             .next()
-            .map(parse_head);
+            .map(|d| parse_head(d).map(|(v, _)| v));
         match (full, head) {
             (None, None) => {}
             (Some(Err(f)), Some(Err(h))) => {

@@ -10,7 +10,7 @@ mod head;
 mod split;
 
 pub use encoding::{decode, Decoded, EncodingError};
-pub use guard::{parse_chunk, Parsed, YamlError, YamlErrorKind};
+pub use guard::{parse_chunk, Parsed, Unportable, YamlError, YamlErrorKind};
 pub use split::{line_of_key, split, whole, Chunk};
 
 /// Caps applied before and around serde_yaml.

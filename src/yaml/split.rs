@@ -31,8 +31,17 @@ enum Kind {
 struct Line {
     start: usize,
     kind: Kind,
-    /// Column of the first non-blank character (1-based), for content lines.
+    /// Column of the first non-blank character (1-based), for content lines; for a separator
+    /// that carries its document's first node (`--- {a: 1}`, `--- !!map`), that node's column.
     indent: usize,
+    /// A separator followed by a node on the same line: the document starts there.
+    inline: bool,
+}
+
+impl Line {
+    fn has_content(&self) -> bool {
+        self.kind == Kind::Content || self.inline
+    }
 }
 
 pub(crate) fn is_separator(line: &str) -> bool {
@@ -43,9 +52,17 @@ pub(crate) fn is_separator(line: &str) -> bool {
     }
 }
 
+/// The column (1-based) of what follows `---` on a separator line, when that is a node and not
+/// a comment.
+fn inline_node(line: &str) -> Option<usize> {
+    let rest = line.trim_end_matches(['\n', '\r']).strip_prefix("---")?;
+    let node = rest.trim_start_matches([' ', '\t']);
+    (!node.is_empty() && !node.starts_with('#')).then(|| 3 + rest.len() - node.len() + 1)
+}
+
 fn classify_line(line: &str) -> (Kind, usize) {
     if is_separator(line) {
-        return (Kind::Separator, 1);
+        return (Kind::Separator, inline_node(line).unwrap_or(1));
     }
     let body = line.trim_end_matches(['\n', '\r']);
     let trimmed = body.trim_start_matches([' ', '\t']);
@@ -68,6 +85,7 @@ fn lines(text: &str) -> Vec<Line> {
             start,
             kind,
             indent,
+            inline: kind == Kind::Separator && inline_node(piece).is_some(),
         });
         start += piece.len();
     }
@@ -83,9 +101,14 @@ pub fn split(text: &str) -> Vec<Chunk> {
             continue;
         }
         // The comment block just before the separator belongs to the document after it;
-        // blank lines before that block stay with the previous document.
+        // blank lines before that block stay with the previous document. Only column-0 lines
+        // travel: an indented `#` line may be the end of a block or quoted scalar (content),
+        // and must stay where it is.
         let mut j = k;
-        while j > 0 && matches!(lines[j - 1].kind, Kind::Comment | Kind::Blank) {
+        while j > 0
+            && (lines[j - 1].kind == Kind::Blank
+                || (lines[j - 1].kind == Kind::Comment && lines[j - 1].indent == 1))
+        {
             j -= 1;
         }
         let block = (j..k)
@@ -112,12 +135,10 @@ pub fn split(text: &str) -> Vec<Chunk> {
     for (index, &s) in starts.iter().enumerate() {
         let e = starts.get(index + 1).copied().unwrap_or(lines.len());
         let range = lines[s].start..lines.get(e).map(|l| l.start).unwrap_or(text.len());
-        let content = (s..e)
-            .find(|&i| lines[i].kind == Kind::Content)
-            .map(|i| Pos {
-                line: i + 1,
-                column: lines[i].indent,
-            });
+        let content = (s..e).find(|&i| lines[i].has_content()).map(|i| Pos {
+            line: i + 1,
+            column: lines[i].indent,
+        });
         chunks.push(Chunk {
             index,
             range,
@@ -243,6 +264,39 @@ mod tests {
         assert_eq!(split(t).len(), 1);
         let t = "a: 1\n--- # comment\nb: 2\n--- !!map\nc: 3\n";
         assert_eq!(split(t).len(), 3);
+    }
+
+    #[test]
+    fn a_document_may_start_on_its_separator_line() {
+        let t = "a: 1\n--- {b: 2}\n---\t[c]\n--- # only a comment\n";
+        let c = split(t);
+        assert_eq!(
+            texts(t, &c),
+            [
+                "a: 1\n",
+                "--- {b: 2}\n",
+                "---\t[c]\n",
+                "--- # only a comment\n"
+            ]
+        );
+        assert_eq!(c[1].content, Some(Pos { line: 2, column: 5 }));
+        assert_eq!(c[2].content, Some(Pos { line: 3, column: 5 }));
+        assert_eq!(c[3].content, None);
+    }
+
+    #[test]
+    fn an_indented_hash_line_before_a_separator_stays_in_its_scalar() {
+        let t = "a: |\n  echo hi\n  # part of the script\n# about b\n---\nb: 2\n";
+        let c = split(t);
+        assert_eq!(
+            texts(t, &c),
+            [
+                "a: |\n  echo hi\n  # part of the script\n",
+                "# about b\n---\nb: 2\n"
+            ]
+        );
+        let t = "a: \"x\n  # y\"\n---\nb: 2\n";
+        assert_eq!(texts(t, &split(t)), ["a: \"x\n  # y\"\n", "---\nb: 2\n"]);
     }
 
     #[test]
