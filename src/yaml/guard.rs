@@ -253,16 +253,29 @@ fn rewrite_positions(message: &str, line_offset: usize) -> String {
     out
 }
 
-fn yaml_error(kind: YamlErrorKind, e: &serde_yaml::Error, chunk: &Chunk) -> YamlError {
+fn yaml_error(kind: YamlErrorKind, e: &serde_yaml::Error, body: &str, chunk: &Chunk) -> YamlError {
     let offset = chunk.start.line - 1;
-    let pos = match e.location() {
-        Some(l) => Pos {
+    // libyaml's reader errors (control characters) carry a byte offset into the document and
+    // no real mark: the offset, turned into a line and column, is where the problem is.
+    let reader_pos = reader_error_pos(&e.to_string(), body, chunk);
+    let pos = match (reader_pos, e.location()) {
+        (Some(p), _) => p,
+        (None, Some(l)) => Pos {
             line: l.line() + offset,
             column: l.column(),
         },
-        None => chunk.content.unwrap_or(chunk.start),
+        (None, None) => chunk.content.unwrap_or(chunk.start),
     };
     let full = rewrite_positions(&e.to_string(), offset);
+    let full = match full.split_once(" at position ") {
+        Some((head, tail)) if reader_pos.is_some() => {
+            format!(
+                "{head}{}",
+                tail.trim_start_matches(|c: char| c.is_ascii_digit())
+            )
+        }
+        _ => full,
+    };
     // The position is reported separately: keep the message itself short.
     let message = match full.split_once(&format!(" at line {} column {}", pos.line, pos.column)) {
         Some((head, tail)) => format!("{head}{tail}"),
@@ -308,6 +321,9 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
     if chunk.content.is_none() {
         return Ok(Parsed::Empty);
     }
+    if let Some(e) = stray_marks(body, chunk) {
+        return Err(e);
+    }
     if s.has_alias {
         let mut budget = limits.max_nodes;
         if let Some(doc) = serde_yaml::Deserializer::from_str(body).next() {
@@ -330,7 +346,7 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
     let mut docs = serde_yaml::Deserializer::from_str(body);
     let (first, odd_key) = match docs.next() {
         None => return Ok(Parsed::Empty),
-        Some(d) => super::head::parse_head(d).map_err(|e| classify_error(&e, chunk))?,
+        Some(d) => super::head::parse_head(d).map_err(|e| classify_error(&e, body, chunk))?,
     };
     // A second document inside one chunk (a `...` end marker followed by more): refuse rather
     // than guess which one is meant. Only one more is read, and only if the first parsed.
@@ -430,7 +446,48 @@ fn key_pos(body: &str, chunk: &Chunk, k: &serde_yaml::Value) -> Option<Pos> {
     })
 }
 
-fn classify_error(e: &serde_yaml::Error, chunk: &Chunk) -> YamlError {
+/// Where a reader error's "at position N" (a byte offset into the chunk) is in the file.
+fn reader_error_pos(message: &str, body: &str, chunk: &Chunk) -> Option<Pos> {
+    let (head, tail) = message.split_once(" at position ")?;
+    if head.contains(" at line ") {
+        return None;
+    }
+    let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+    let at: usize = tail[..digits].parse().ok()?;
+    let before = body.get(..at)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Some(Pos {
+        line: chunk.start.line + before.bytes().filter(|&b| b == b'\n').count(),
+        column: before[line_start..].chars().count() + 1,
+    })
+}
+
+/// What serde_yaml would misreport: a byte-order mark past the start of the file (files joined
+/// after one was saved on Windows) and a carriage return that ends a line alone (old Mac line
+/// ends, which YAML reads as line breaks and fgd's splitter does not).
+fn stray_marks(body: &str, chunk: &Chunk) -> Option<YamlError> {
+    let at = |i: usize| reader_error_pos(&format!(" at position {i}"), body, chunk);
+    if let Some(i) = body.find('\u{feff}') {
+        return Some(YamlError {
+            kind: YamlErrorKind::Syntax,
+            message: "a byte-order mark (U+FEFF) inside the file, usually left by joining files one of which was saved with one: delete it".into(),
+            pos: at(i).unwrap_or(chunk.start),
+        });
+    }
+    let b = body.as_bytes();
+    let lone_cr = b
+        .iter()
+        .enumerate()
+        .find(|&(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
+        .map(|(i, _)| i);
+    lone_cr.map(|i| YamlError {
+        kind: YamlErrorKind::Syntax,
+        message: "a carriage return that is not followed by a line feed (old Mac line endings?): fgd splits documents at line feeds; convert the file to LF or CRLF line endings".into(),
+        pos: at(i).unwrap_or(chunk.start),
+    })
+}
+
+fn classify_error(e: &serde_yaml::Error, body: &str, chunk: &Chunk) -> YamlError {
     let msg = e.to_string();
     let kind = if msg.contains("recursion limit exceeded") {
         YamlErrorKind::TooDeep
@@ -439,7 +496,7 @@ fn classify_error(e: &serde_yaml::Error, chunk: &Chunk) -> YamlError {
     } else {
         YamlErrorKind::Syntax
     };
-    yaml_error(kind, e, chunk)
+    yaml_error(kind, e, body, chunk)
 }
 
 #[cfg(test)]
@@ -504,6 +561,28 @@ mod tests {
             e.message
         );
         assert!(matches!(r[2], Ok(Parsed::Document(..))));
+    }
+
+    #[test]
+    fn control_characters_a_stray_bom_and_lone_carriage_returns_are_named_where_they_are() {
+        let t = "a: 1\n---\nb: 2\nc: \"x\u{1}y\"\n";
+        let e = parse(t).remove(1).unwrap_err();
+        assert_eq!((e.pos.line, e.pos.column), (4, 6), "{e:?}");
+        assert!(!e.message.contains("position"), "{}", e.message);
+
+        let t = "a: 1\n---\n\u{feff}b: 2\n";
+        let e = parse(t).remove(1).unwrap_err();
+        assert_eq!((e.pos.line, e.pos.column), (3, 1), "{e:?}");
+        assert!(e.message.contains("byte-order mark"), "{}", e.message);
+
+        let t = "a: 1\rb: 2\r";
+        let e = parse(t).remove(0).unwrap_err();
+        assert_eq!((e.pos.line, e.pos.column), (1, 5), "{e:?}");
+        assert!(e.message.contains("carriage return"), "{}", e.message);
+        assert!(matches!(
+            parse("a: 1\r\nb: 2\r\n")[0],
+            Ok(Parsed::Document(..))
+        ));
     }
 
     #[test]
