@@ -498,3 +498,283 @@ fn a_symlinked_folder_inside_unmanaged_is_refused_before_anything_is_journaled()
     );
     assert!(f.join("raw/site/cm.yaml").exists());
 }
+
+/// The code and position of the first document classified from `file`.
+fn verdict(r: &Run, file: &str) -> (String, usize, String) {
+    let d = r
+        .of("document-classified")
+        .into_iter()
+        .find(|d| d["file"] == file)
+        .unwrap_or_else(|| panic!("no document of {file}: {}", r.stdout));
+    let code = d["code"]
+        .as_str()
+        .unwrap_or(d["fate"].as_str().unwrap_or(""))
+        .to_string();
+    let line = d["pos"]["line"].as_u64().unwrap_or(0) as usize;
+    (code, line, d["reason"].as_str().unwrap_or("").to_string())
+}
+
+fn server(name: &str, spec: &str) -> String {
+    format!("apiVersion: wiring.githedgehog.com/v1beta1\nkind: Server\nmetadata:\n  name: {name}\n{spec}")
+}
+
+#[test]
+fn keys_and_names_that_go_yaml_reads_as_numbers_or_timestamps_never_reach_managed() {
+    // kustomize decodes with go-yaml, which reads `08`, `1_000` and `2024-01-01` written plain
+    // as numbers and timestamps: as keys they stop the build of the whole fabric, as names they
+    // become another object (`08`, `008` and `010` would all be 8).
+    let (_t, f) = fabric();
+    for (file, key) in [("k08", "08"), ("k1000", "1_000"), ("kdate", "2024-01-01")] {
+        write(
+            &f.join(format!("raw/{file}.yaml")),
+            server(file, &format!("spec:\n  description: x\n  {key}: a\n")),
+        );
+    }
+    write(
+        &f.join("raw/kquoted.yaml"),
+        server("kquoted", "spec:\n  \"08\": a\n  '2024-01-01': b\n"),
+    );
+    for name in ["08", "010", "2024-01-01"] {
+        write(&f.join(format!("raw/n{name}.yaml")), server(name, ""));
+    }
+    write(&f.join("raw/nquoted.yaml"), server("\"008\"", ""));
+    let r = ingest(&f);
+    for file in ["k08", "k1000", "kdate"] {
+        let (code, line, reason) = verdict(&r, &format!("raw/{file}.yaml"));
+        assert_eq!(code, "kustomize-incompatible", "{file}: {reason}");
+        assert_eq!(line, 7, "{file}: the line of the key");
+        assert!(reason.contains("quote it"), "{reason}");
+    }
+    for name in ["08", "010", "2024-01-01"] {
+        let (code, line, reason) = verdict(&r, &format!("raw/n{name}.yaml"));
+        assert_eq!(code, "bad-name", "{name}: {reason}");
+        assert_eq!(line, 4);
+        assert!(reason.contains(&format!("name: \"{name}\"")), "{reason}");
+    }
+    assert_eq!(verdict(&r, "raw/kquoted.yaml").0, "managed");
+    assert_eq!(verdict(&r, "raw/nquoted.yaml").0, "managed");
+    // What kustomize builds is what fgd filed, under the same names.
+    let mut built = kustomize(&f);
+    built.sort();
+    assert_eq!(
+        built,
+        [
+            ("Server".to_string(), "008".to_string()),
+            ("Server".to_string(), "kquoted".to_string())
+        ]
+    );
+}
+
+#[test]
+fn a_yaml_1_1_word_or_number_name_that_is_quoted_or_tagged_in_flow_style_or_json_is_managed() {
+    let (_t, f) = fabric();
+    write(
+        &f.join("raw/flow.yaml"),
+        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPCAttachment\nmetadata: {name: \"no\"}\nspec: {}\n",
+    );
+    write(
+        &f.join("raw/att.json"),
+        r#"{"apiVersion": "vpc.githedgehog.com/v1beta1", "kind": "VPCAttachment", "metadata": {"name": "on"}}"#,
+    );
+    write(&f.join("raw/tagged.yaml"), server("!!str yes", ""));
+    write(
+        &f.join("raw/plainflow.yaml"),
+        "apiVersion: wiring.githedgehog.com/v1beta1\nkind: Server\nmetadata: {name: 08}\n",
+    );
+    let r = ingest(&f);
+    assert_eq!(verdict(&r, "raw/flow.yaml").0, "managed", "{}", r.stdout);
+    assert_eq!(verdict(&r, "raw/att.json").0, "managed");
+    assert_eq!(verdict(&r, "raw/tagged.yaml").0, "managed");
+    assert_eq!(verdict(&r, "raw/plainflow.yaml").0, "bad-name");
+    assert_eq!(kustomize(&f).len(), 3);
+}
+
+#[test]
+fn a_line_kustomize_would_cut_at_inside_a_document_keeps_it_out_of_managed() {
+    // YAML ends a document only at `---` followed by a blank; kustomize cuts at `---#...` and
+    // at `---` followed by a no-break space too, which would cut these objects in two.
+    let (_t, f) = fabric();
+    let vpc = |name: &str, extra: &str| {
+        format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: {name}\n{extra}")
+    };
+    write(
+        &f.join("raw/hash.yaml"),
+        vpc("v1", "  annotations:\n    note: \"first\n---#second\"\n"),
+    );
+    write(
+        &f.join("raw/nbsp.yaml"),
+        vpc(
+            "v2",
+            "  annotations:\n    note: \"first\n---\u{a0}\n  second\"\n",
+        ),
+    );
+    // A comment block that travelled with its document, separator included, is harmless.
+    write(
+        &f.join("raw/travel.yaml"),
+        format!("{}\n# about v4\n--- # v4\n{}", vpc("v3", ""), vpc("v4", "")),
+    );
+    let r = ingest(&f);
+    for file in ["raw/hash.yaml", "raw/nbsp.yaml"] {
+        let (code, line, reason) = verdict(&r, file);
+        assert_eq!(code, "kustomize-incompatible", "{file}: {reason}");
+        assert_eq!(line, 7, "{file}");
+    }
+    let mut built = kustomize(&f);
+    built.sort();
+    assert_eq!(
+        built,
+        [
+            ("VPC".to_string(), "v3".to_string()),
+            ("VPC".to_string(), "v4".to_string())
+        ]
+    );
+}
+
+#[test]
+fn unicode_line_separators_are_refused_where_they_are() {
+    // libyaml breaks lines at U+2028, U+2029 and U+0085; fgd's splitter and kustomize's do not.
+    let (_t, f) = fabric();
+    write(
+        &f.join("raw/ls.yaml"),
+        format!("{VPC}--- # note\u{2028}apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: other\n"),
+    );
+    let r = ingest(&f);
+    let docs = r.of("document-classified");
+    assert_eq!(codes(&r), ["managed", "yaml-syntax"], "{}", r.stdout);
+    assert_eq!(docs[1]["pos"]["line"], 6);
+    assert_eq!(docs[1]["pos"]["column"], 11);
+    assert!(docs[1]["reason"].as_str().unwrap().contains("U+2028"));
+}
+
+#[test]
+fn a_hash_line_that_closes_a_quoted_scalar_stays_in_its_document() {
+    let (_t, f) = fabric();
+    let first = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: q1\n  annotations:\n    note: \"hello\n# world\"\n";
+    let second = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: q2\n";
+    write(&f.join("raw/vpcs.yaml"), format!("{first}---\n{second}"));
+    let r = ingest(&f);
+    assert_eq!(codes(&r), ["managed", "managed"], "{}", r.stdout);
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/q1.yaml")).unwrap(),
+        first
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/q2.yaml")).unwrap(),
+        second
+    );
+    assert_eq!(kustomize(&f).len(), 2);
+}
+
+#[test]
+fn kubectl_get_output_is_named_a_list() {
+    let (_t, f) = fabric();
+    write(
+        &f.join("raw/get.yaml"),
+        "apiVersion: v1\nitems:\n- apiVersion: vpc.githedgehog.com/v1beta1\n  kind: VPC\n  metadata:\n    name: a\nkind: List\nmetadata:\n  resourceVersion: \"\"\n",
+    );
+    let r = ingest(&f);
+    assert_eq!(
+        whole_code(&r).as_deref(),
+        Some("list-object"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_duplicate_key_is_pointed_at_where_it_repeats() {
+    let (_t, f) = fabric();
+    write(
+        &f.join("raw/dup.yaml"),
+        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: d\nspec:\n  subnets:\n    default:\n      subnet: 10.0.0.0/24\n      vlan: 1001\n      gateway: 10.0.0.1\n      vlan: 1002\n",
+    );
+    write(&f.join("raw/top.yaml"), format!("{VPC}kind: VPC\n"));
+    let r = ingest(&f);
+    let (code, line, reason) = verdict(&r, "raw/dup.yaml");
+    assert_eq!((code.as_str(), line), ("yaml-syntax", 11), "{reason}");
+    assert!(
+        reason.contains("duplicate entry with key \"vlan\""),
+        "{reason}"
+    );
+    assert!(
+        !reason.contains(" at line "),
+        "the position is given once: {reason}"
+    );
+    assert_eq!(verdict(&r, "raw/top.yaml").1, 6);
+}
+
+#[test]
+fn brackets_in_comments_and_strings_do_not_make_a_document_too_deep() {
+    let (_t, f) = fabric();
+    let comments: String = (0..70).map(|i| format!("# step [{i}\n")).collect();
+    let strings: String = (0..70)
+        .map(|i| format!("    r{i}: \"range [{i}\"\n"))
+        .collect();
+    write(&f.join("raw/comments.yaml"), format!("{comments}{VPC}"));
+    write(
+        &f.join("raw/strings.yaml"),
+        format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: s\n  annotations:\n{strings}"),
+    );
+    let r = ingest(&f);
+    assert_eq!(codes(&r), ["managed", "managed"], "{}", r.stdout);
+}
+
+#[test]
+fn the_key_that_is_not_a_string_is_named_as_written_and_where() {
+    let (_t, f) = fabric();
+    write(
+        &f.join("raw/hex.yaml"),
+        format!("{VPC}  subnets:\n    0x1F: a\n").replace("spec: {}\n", "spec:\n"),
+    );
+    let r = ingest(&f);
+    let (code, line, reason) = verdict(&r, "raw/hex.yaml");
+    assert_eq!(
+        (code.as_str(), line),
+        ("kustomize-incompatible", 7),
+        "{reason}"
+    );
+    assert!(reason.contains("key 0x1F is a number"), "{reason}");
+}
+
+#[test]
+fn several_objects_in_a_json_file_get_advice_that_works() {
+    let (_t, f) = fabric();
+    let obj = r#"{"apiVersion": "vpc.githedgehog.com/v1beta1", "kind": "VPC", "metadata": {"name": "j"}}"#;
+    write(&f.join("raw/two.json"), format!("{obj}\n---\n{obj}\n"));
+    let r = ingest(&f);
+    let (code, _, reason) = verdict(&r, "raw/two.json");
+    assert_eq!(code, "multiple-documents");
+    assert!(reason.contains("a file of its own"), "{reason}");
+}
+
+#[test]
+fn validate_of_a_named_file_that_ingest_skips_says_it_is_skipped() {
+    let (_t, f) = fabric();
+    for name in ["vpc.yaml~", ".hidden.yaml", "notes.txt"] {
+        write(&f.join("raw").join(name), VPC);
+    }
+    let names: Vec<String> = ["vpc.yaml~", ".hidden.yaml", "notes.txt"]
+        .iter()
+        .map(|n| f.join("raw").join(n).to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["validate", "--json"];
+    args.extend(names.iter().map(String::as_str));
+    let r = fgd(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.of("document-classified").is_empty(), "{}", r.stdout);
+    assert_eq!(r.of("file-skipped").len(), 3, "{}", r.stdout);
+    let i = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(i.of("file-skipped").len(), 3);
+}
+
+#[test]
+fn validate_counts_a_second_identical_definition_as_ingest_does() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC);
+    write(&f.join("raw/b.yaml"), VPC);
+    let v = fgd(&["validate", s(&f), "--json"]);
+    let i = ingest(&f);
+    for key in ["created", "updated", "unchanged"] {
+        assert_eq!(v.summary()[key], i.summary()[key], "{key}: {}", v.stdout);
+    }
+}

@@ -208,6 +208,10 @@ fn required_str<'v>(
     }
 }
 
+fn list_message(kind: &str) -> String {
+    format!("{kind} is a list of objects; fgd manages one object per document: write each item as its own document")
+}
+
 /// Decide the fate of one parsed document.
 pub fn classify(doc: &Value) -> Verdict {
     let map = match doc {
@@ -270,6 +274,16 @@ pub fn classify(doc: &Value) -> Verdict {
             )
         }
     };
+    // A List (`kubectl get -o yaml` output) seldom has a name: say what it is, not that.
+    let named = metadata.is_some_and(|m| matches!(m.get("name"), Some(Value::String(_))));
+    if !named && kind.ends_with("List") && map.contains_key("items") {
+        return reject(
+            ReasonCode::ListObject,
+            Field::Kind,
+            list_message(kind),
+            None,
+        );
+    }
     let name = match metadata.map(|m| {
         required_str(
             m,
@@ -318,12 +332,7 @@ pub fn classify(doc: &Value) -> Verdict {
     let id = Some(identity.clone());
 
     if kind.ends_with("List") && map.contains_key("items") {
-        return reject(
-            ReasonCode::ListObject,
-            Field::Kind,
-            format!("{kind} is a list of objects; fgd manages one object per document: write each item as its own document"),
-            id,
-        );
+        return reject(ReasonCode::ListObject, Field::Kind, list_message(kind), id);
     }
     if !group.ends_with(".githedgehog.com") {
         return reject(
@@ -562,6 +571,15 @@ mod tests {
         assert_eq!(code("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata: {name: a, namespace: fab}\n"), ReasonCode::Namespace);
         assert_eq!(
             code("apiVersion: v1\nkind: List\nitems: []\nmetadata: {name: a}\n"),
+            ReasonCode::ListObject
+        );
+        // What `kubectl get -o yaml` prints: a List without a name.
+        assert_eq!(
+            code("apiVersion: v1\nkind: List\nitems: []\nmetadata: {resourceVersion: \"\"}\n"),
+            ReasonCode::ListObject
+        );
+        assert_eq!(
+            code("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPCList\nitems: []\n"),
             ReasonCode::ListObject
         );
     }

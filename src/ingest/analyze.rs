@@ -303,7 +303,7 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
                     // Only managed/ is built by kustomize: elsewhere such a document is fine.
                     let refusal = match unportable {
                         Some(u) => Some((u.pos, ReasonCode::KustomizeIncompatible, u.message)),
-                        None => yaml11_trap(text, chunk, &identity.name)
+                        None => go_yaml_name_trap(text, chunk, &identity.name)
                             .map(|(pos, reason)| (pos, ReasonCode::BadName, reason)),
                     };
                     match refusal {
@@ -334,14 +334,21 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
                     )
                 }
             },
-            Err(e) => (
-                e.pos,
-                DocVerdict::Unmanaged {
-                    code: yaml_code(e.kind),
-                    reason: e.message,
-                    identity: None,
-                },
-            ),
+            Err(e) => {
+                // A JSON file is never split, so `---` between its objects changes nothing.
+                let reason = match (format, e.kind) {
+                    (Format::Json, yaml::YamlErrorKind::MultipleDocuments) => "more than one object in a .json file: fgd reads a JSON file as one document and does not split it; put each object in a file of its own, or rename the file to .yaml with `---` lines between the objects".into(),
+                    _ => e.message,
+                };
+                (
+                    e.pos,
+                    DocVerdict::Unmanaged {
+                        code: yaml_code(e.kind),
+                        reason,
+                        identity: None,
+                    },
+                )
+            }
         };
         docs.push(DocAnalysis {
             index: chunk.index,
@@ -361,32 +368,84 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
     FileVerdict::Docs(docs)
 }
 
-/// Words that YAML 1.2 (serde_yaml) reads as strings but YAML 1.1 (Kubernetes) reads as
-/// booleans when unquoted: fgd and the cluster would disagree on the object's name.
-const YAML11_BOOLS: &[&str] = &["y", "n", "yes", "no", "on", "off"];
-
-fn yaml11_trap(text: &str, chunk: &Chunk, name: &str) -> Option<(Pos, String)> {
-    if !YAML11_BOOLS.contains(&name) {
-        return None;
-    }
-    let pos = yaml::line_of_key(text, chunk, &["metadata", "name"]);
-    let quoted = pos.is_some_and(|p| {
-        let line = text.lines().nth(p.line - 1).unwrap_or("");
-        let value = line
-            .split_once(':')
-            .map(|(_, v)| v.trim_start())
-            .unwrap_or("");
-        value.starts_with('"') || value.starts_with('\'')
-    });
-    if quoted {
+/// A name serde_yaml reads as a string but Go's YAML readers, written plain, as something else
+/// (YAML 1.1: `yes` a boolean, `08` or `0755` a number, `2024-01-01` a timestamp): fgd and
+/// the cluster would disagree on the object's name, and distinct names (`08`, `010`) could
+/// become one object.
+fn go_yaml_name_trap(text: &str, chunk: &Chunk, name: &str) -> Option<(Pos, String)> {
+    let what = yaml::plain_reads_as(name, yaml::GoReader::Any)?;
+    let (pos, plain) = match yaml::line_of_key(text, chunk, &["metadata", "name"]) {
+        Some(p) => {
+            let line = text.lines().nth(p.line - 1).unwrap_or("");
+            let value = line.split_once(':').map_or("", |(_, v)| v);
+            (Some(p), written_plain(&text[chunk.range.clone()], value))
+        }
+        // Flow style (`metadata: {name: x}`) or JSON: look at how the value is written there.
+        None => (None, flow_name_plain(&text[chunk.range.clone()], name)),
+    };
+    if plain == Some(false) {
         return None;
     }
     Some((
         pos.unwrap_or(chunk.content.unwrap_or(chunk.start)),
         format!(
-            "metadata.name {name} is unquoted: Kubernetes reads YAML 1.1, where {name} is a boolean, not a name; write name: \"{name}\""
+            "metadata.name {name} is not quoted: Kubernetes tools read YAML 1.1, where {name} is {what}, not a name, and the object would not be the one fgd files; write name: \"{name}\""
         ),
     ))
+}
+
+/// Whether a value's text (after its key's `:`) is a plain scalar: not quoted and not tagged.
+/// An alias is judged by its anchor's value; None when that cannot be told.
+fn written_plain(body: &str, value: &str) -> Option<bool> {
+    let v = value.trim_start_matches([' ', '\t']);
+    let v = match v.strip_prefix('&') {
+        // An anchor: the value follows it.
+        Some(rest) => rest
+            .split_once([' ', '\t'])
+            .map_or("", |(_, v)| v)
+            .trim_start_matches([' ', '\t']),
+        None => v,
+    };
+    if let Some(alias) = v.strip_prefix('*') {
+        let anchor = alias.split([' ', '\t', '\r', '\n', ',', '}']).next()?;
+        let at = body.find(&format!("&{anchor} "))?;
+        let after = &body[at + anchor.len() + 2..];
+        return Some(
+            !after
+                .trim_start_matches([' ', '\t'])
+                .starts_with(['"', '\'', '!']),
+        );
+    }
+    // Quoted, tagged (`!!str`), or a block scalar (`|`, `>`): all strings.
+    Some(!v.starts_with(['"', '\'', '!', '|', '>']))
+}
+
+/// Whether `name` is written plain as the value of a `name` key in flow style or JSON text:
+/// Some(true) if any such place has it plain, Some(false) if every one has it quoted or tagged,
+/// None if none is found.
+fn flow_name_plain(body: &str, name: &str) -> Option<bool> {
+    let mut seen = None;
+    for (i, _) in body.match_indices("name") {
+        let after = body[i + 4..].trim_start_matches(['"', '\'']);
+        let Some(value) = after.trim_start_matches([' ', '\t']).strip_prefix(':') else {
+            continue;
+        };
+        let v = value.trim_start_matches([' ', '\t', '\r', '\n']);
+        let plain = !v.starts_with(['"', '\'', '!']);
+        let text = v.trim_start_matches(['"', '\'']);
+        let text = text.strip_prefix("!!str").map_or(text, |t| t.trim_start());
+        let text = text.trim_start_matches(['"', '\'']);
+        let ends = |t: &str| {
+            t.is_empty() || t.starts_with([' ', '\t', '\r', '\n', ',', '}', '"', '\'', '#'])
+        };
+        if text.strip_prefix(name).is_some_and(ends) {
+            if plain {
+                return Some(true);
+            }
+            seen = Some(false);
+        }
+    }
+    seen
 }
 
 fn encoding_pos(e: &yaml::EncodingError) -> Option<Pos> {

@@ -6,7 +6,7 @@ pub mod status;
 use std::path::{Path, PathBuf};
 
 use crate::classify::ReasonCode;
-use crate::discover::{self, Format, ReadOutcome};
+use crate::discover::{self, ReadOutcome};
 use crate::error::{io, Error, Result};
 use crate::event::{Event, Fate, FileOutcome, Phase, Sink, Skip, Summary};
 use crate::fabric::{self, Fabric};
@@ -61,7 +61,27 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                 index: files.len(),
                 total: paths.len(),
             });
-            let format = discover::format_of(&shown).unwrap_or(Format::Yaml);
+            // A file named on the command line is judged as ingest would find it in raw/:
+            // a name ingest skips is reported skipped, not validated as if it were read.
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            let format = match (discover::ignored_name(&name), discover::format_of(&name)) {
+                (None, Some(format)) => format,
+                (why, _) => {
+                    summary.ignored += 1;
+                    let detail = match why {
+                        Some(why) => format!("{why}: ingest never reads it"),
+                        None => "not a .yaml, .yml or .json file: ingest never reads it".into(),
+                    };
+                    sink.emit(Event::FileSkipped {
+                        file: shown,
+                        skip: Skip::Ignored { detail },
+                    });
+                    continue;
+                }
+            };
             match discover::read_stable(p, limits.max_file_bytes)? {
                 ReadOutcome::Bytes(b) => files.push(analyze::analyze(&shown, b, format, limits)),
                 ReadOutcome::TooLarge(len) => files.push(analyze::too_large(&shown, len, limits)),
@@ -95,6 +115,7 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
         total: Some(files.len()),
     });
     let decision = ingest::decide(&files, &Default::default());
+    let mut planned = std::collections::HashSet::new();
     for (f, d) in files.iter().zip(&decision.files) {
         summary.files += 1;
         match d {
@@ -120,8 +141,13 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                             m += 1;
                             let path = doc.managed_path().unwrap_or_default();
                             let rel = format!("{}/{path}", fabric::MANAGED);
-                            let change =
-                                targets.change(fabric_root.as_ref(), &rel, &doc.output(&f.bytes));
+                            // A second identical definition is written once, as ingest does:
+                            // the later one changes nothing.
+                            let change = if planned.insert(rel.clone()) {
+                                targets.change(fabric_root.as_ref(), &rel, &doc.output(&f.bytes))
+                            } else {
+                                crate::event::Change::Unchanged
+                            };
                             Fate::Managed { path: rel, change }
                         }
                         DocFate::Unmanaged { code, reason } => {

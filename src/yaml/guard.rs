@@ -47,8 +47,9 @@ pub struct YamlError {
 /// What the cheap linear pre-scan learns about a chunk.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Scan {
-    /// Deepest flow nesting and where it crossed the limit.
-    too_deep_at: Option<(usize, usize)>,
+    /// Where flow nesting crossed the limit (line and byte column within the chunk), and
+    /// whether only the quote-blind count did.
+    too_deep_at: Option<(usize, usize, bool)>,
     has_alias: bool,
 }
 
@@ -83,7 +84,16 @@ struct Scanner {
     line_start: usize,
     in_quote: Option<u8>,
     in_comment: bool,
+    /// The comment is the whole line (`#` is its first non-blank): nothing on it is a flow
+    /// indicator to any YAML reader, so not even the quote-blind count looks at it.
+    whole_line_comment: bool,
 }
+
+/// The quote-blind count guards against a text that fools the quote-aware one, which only a
+/// crafted text does; it refuses at this many times the limit, so that brackets in strings
+/// (`"range [1"` in many annotations) do not refuse an ordinary document. libyaml's cost grows
+/// with the depth times the tokens: bounded either way.
+const BLIND_FACTOR: usize = 4;
 
 impl Scanner {
     /// Act on the byte at `i` (one of `SCAN_STOPS`; any other byte leaves the state as it is);
@@ -94,6 +104,7 @@ impl Scanner {
         // previous byte is simply b[i - 1].
         let prev = if i == 0 { b'\n' } else { b[i - 1] };
         match c {
+            _ if self.whole_line_comment => {}
             b'[' | b'{' => self.blind += 1,
             b']' | b'}' => self.blind = self.blind.saturating_sub(1),
             _ => {}
@@ -102,6 +113,7 @@ impl Scanner {
             self.line += 1;
             self.line_start = i + 1;
             self.in_comment = false;
+            self.whole_line_comment = false;
         } else if self.in_comment {
         } else if let Some(q) = self.in_quote {
             if q == b'"' && c == b'\\' {
@@ -120,7 +132,12 @@ impl Scanner {
             }
         } else {
             match c {
-                b'#' if matches!(prev, b' ' | b'\t' | b'\n') => self.in_comment = true,
+                b'#' if matches!(prev, b' ' | b'\t' | b'\n') => {
+                    self.in_comment = true;
+                    self.whole_line_comment = b[self.line_start..i]
+                        .iter()
+                        .all(|&c| matches!(c, b' ' | b'\t'));
+                }
                 b'"' | b'\'' if token_start(prev) => self.in_quote = Some(c),
                 b'[' | b'{' => self.aware += 1,
                 b']' | b'}' => self.aware = self.aware.saturating_sub(1),
@@ -132,10 +149,42 @@ impl Scanner {
                 _ => {}
             }
         }
-        if self.out.too_deep_at.is_none() && self.aware.max(self.blind) > max_depth {
-            self.out.too_deep_at = Some((self.line, i - self.line_start));
+        if self.out.too_deep_at.is_none()
+            && (self.aware > max_depth || self.blind > max_depth.saturating_mul(BLIND_FACTOR))
+        {
+            let blind_only = self.aware <= max_depth;
+            self.out.too_deep_at = Some((self.line, i - self.line_start, blind_only));
         }
         i + 1
+    }
+}
+
+/// Whether a position of a text is inside a quoted scalar, as the pre-scan judges it: fed the
+/// text in order, a range at a time. The splitter asks it before moving a column-0 `#` line to
+/// the next document, since such a line may end a multi-line quoted scalar.
+#[derive(Default)]
+pub(super) struct QuoteTracker {
+    scanner: Scanner,
+    at: usize,
+}
+
+impl QuoteTracker {
+    /// Read `text` up to byte `to` (from where the last call stopped).
+    pub(super) fn advance(&mut self, text: &str, to: usize) {
+        let b = text.as_bytes();
+        let mut i = self.at;
+        while i < to.min(b.len()) {
+            i = if SCAN_STOPS[b[i] as usize] {
+                self.scanner.step(b, i, usize::MAX)
+            } else {
+                i + 1
+            };
+        }
+        self.at = i.max(self.at);
+    }
+
+    pub(super) fn in_quote(&self) -> bool {
+        self.scanner.in_quote.is_some()
     }
 }
 
@@ -260,10 +309,16 @@ fn yaml_error(kind: YamlErrorKind, e: &serde_yaml::Error, body: &str, chunk: &Ch
     let reader_pos = reader_error_pos(&e.to_string(), body, chunk);
     let pos = match (reader_pos, e.location()) {
         (Some(p), _) => p,
-        (None, Some(l)) => Pos {
-            line: l.line() + offset,
-            column: l.column(),
-        },
+        // serde_yaml marks a duplicate key at the start of its mapping: point at the duplicate.
+        (None, Some(l)) => duplicate_key_line(&e.to_string(), body, l.line(), l.column())
+            .map(|p| Pos {
+                line: p.line + offset,
+                column: p.column,
+            })
+            .unwrap_or(Pos {
+                line: l.line() + offset,
+                column: l.column(),
+            }),
         (None, None) => chunk.content.unwrap_or(chunk.start),
     };
     let full = rewrite_positions(&e.to_string(), offset);
@@ -276,12 +331,73 @@ fn yaml_error(kind: YamlErrorKind, e: &serde_yaml::Error, body: &str, chunk: &Ch
         }
         _ => full,
     };
-    // The position is reported separately: keep the message itself short.
-    let message = match full.split_once(&format!(" at line {} column {}", pos.line, pos.column)) {
-        Some((head, tail)) => format!("{head}{tail}"),
-        None => full,
-    };
+    // The position is reported separately: keep the message itself short. A duplicate key's
+    // position is its second occurrence; serde_yaml's mark (the mapping's start) goes too.
+    let marked = e.location().map(|l| (l.line() + offset, l.column()));
+    let message = [Some((pos.line, pos.column)), marked]
+        .into_iter()
+        .flatten()
+        .fold(full, |m, (line, column)| {
+            m.replacen(&format!(" at line {line} column {column}"), "", 1)
+        });
     YamlError { kind, message, pos }
+}
+
+/// For a duplicate-key error whose mapping starts at `line`:`column` of `body` (block style),
+/// the chunk-relative position of the key's second occurrence at that mapping's level.
+fn duplicate_key_line(message: &str, body: &str, line: usize, column: usize) -> Option<Pos> {
+    // serde_yaml puts the mapping's path first (`spec.subnets: duplicate entry ...`).
+    const MARK: &str = "duplicate entry with key ";
+    let rest = &message[message.find(MARK)? + MARK.len()..];
+    let key = match rest.strip_prefix('"') {
+        Some(quoted) => {
+            let end = quoted.find('"')?;
+            let key = &quoted[..end];
+            // An escaped key is not looked for.
+            (!key.contains('\\')).then_some(key)?
+        }
+        None => rest
+            .trim_start_matches('`')
+            .split(['`', ' '])
+            .next()
+            .filter(|k| !k.is_empty())?,
+    };
+    let indent = column.checked_sub(1)?;
+    let mut seen = 0;
+    for (n, text) in body.lines().enumerate().skip(line.checked_sub(1)?) {
+        let trimmed = text.trim_start_matches(' ');
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let first = n + 1 == line;
+        let at = text.len() - trimmed.len();
+        if !first && at < indent {
+            return None; // left the mapping
+        }
+        if !first && at > indent {
+            continue;
+        }
+        let Some(after) = text.get(indent..) else {
+            continue;
+        };
+        let named = [key.to_string(), format!("\"{key}\""), format!("'{key}'")]
+            .iter()
+            .any(|k| {
+                after
+                    .strip_prefix(k.as_str())
+                    .is_some_and(|a| a.trim_start_matches([' ', '\t']).starts_with(':'))
+            });
+        if named {
+            seen += 1;
+            if seen == 2 {
+                return Some(Pos {
+                    line: n + 1,
+                    column: indent + 1,
+                });
+            }
+        }
+    }
+    None
 }
 
 pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed, YamlError> {
@@ -299,7 +415,7 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
         });
     }
     let s = scan(body, limits.max_flow_depth);
-    if let Some((line, col)) = s.too_deep_at {
+    if let Some((line, col, blind_only)) = s.too_deep_at {
         let line_text = body.lines().nth(line).unwrap_or("");
         let column = line_text
             .get(..col)
@@ -308,10 +424,17 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
             + 1;
         return Err(YamlError {
             kind: YamlErrorKind::TooDeep,
-            message: format!(
-                "flow collections ([ ] and {{ }}) nest deeper than {} levels",
-                limits.max_flow_depth
-            ),
+            message: if blind_only {
+                format!(
+                    "more than {} `[` or `{{` left open, counting those inside quoted strings (fgd cannot be sure they are strings, and the parser slows down with every open level); close them or write fewer in one document",
+                    limits.max_flow_depth * BLIND_FACTOR
+                )
+            } else {
+                format!(
+                    "flow collections ([ ] and {{ }}) nest deeper than {} levels",
+                    limits.max_flow_depth
+                )
+            },
             pos: Pos {
                 line: chunk.start.line + line,
                 column,
@@ -344,7 +467,7 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
         }
     }
     let mut docs = serde_yaml::Deserializer::from_str(body);
-    let (first, odd_key) = match docs.next() {
+    let (first, keys) = match docs.next() {
         None => return Ok(Parsed::Empty),
         Some(d) => super::head::parse_head(d).map_err(|e| classify_error(&e, body, chunk))?,
     };
@@ -360,22 +483,31 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
             });
         }
     }
-    let unportable = unportable_lines(body, chunk).or_else(|| {
-        odd_key.map(|k| Unportable {
-            message: format!(
-                "the mapping key {} is {}, not a string; kustomize (Argo CD, Flux) reads only string keys: quote it",
-                key_text(&k),
-                key_type(&k)
-            ),
-            pos: key_pos(body, chunk, &k).unwrap_or(at),
+    let unportable = unportable_lines(body, chunk)
+        .or_else(|| {
+            keys.odd.map(|k| {
+                let found = key_pos(body, chunk, &k);
+                Unportable {
+                    message: format!(
+                        "the mapping key {} is {}, not a string; kustomize (Argo CD, Flux) reads only string keys: quote it",
+                        found.map_or_else(|| key_text(&k), |(_, text)| text.to_string()),
+                        key_type(&k)
+                    ),
+                    pos: found.map_or(at, |(pos, _)| pos),
+                }
+            })
         })
-    });
+        .or_else(|| go_plain_key(body, chunk, &keys.go_suspects));
     Ok(Parsed::Document(first, unportable))
 }
 
-/// Lines kustomize refuses: a `%` directive (it reads none), and a line other than the file's
-/// first that starts with `---` and goes on with anything but a comment (kustomize splits on
-/// such lines itself and calls them an invalid separator). Only line starts are looked at.
+/// Lines kustomize cannot read as YAML does: a `%` directive (it reads none), and a line other
+/// than the first that starts with `---`. kustomize cuts a file at every such line that goes on
+/// with nothing but blanks or a comment (Go's `TrimSpace`, which also trims Unicode spaces), and
+/// refuses any other as an invalid separator; YAML ends a document only where `---` is followed
+/// by a blank, so `---#` or `---` and a no-break space inside a scalar would cut the object in
+/// two. A cut with nothing but comments before it (a comment block that travelled with its
+/// document) is harmless. Only line starts are looked at.
 fn unportable_lines(body: &str, chunk: &Chunk) -> Option<Unportable> {
     // Searched for, not walked line by line: this runs on every document of an ingest.
     let at = |i: usize| Pos {
@@ -392,19 +524,151 @@ fn unportable_lines(body: &str, chunk: &Chunk) -> Option<Unportable> {
             pos: at(i),
         });
     }
+    // Where the document's first node line starts: a cut before it loses nothing.
+    let mut first_content: Option<usize> = None;
     for (i, _) in body.match_indices("\n---") {
-        let line = body[i + 4..].split('\n').next().unwrap_or("").trim();
-        if !line.is_empty() && !line.starts_with('#') {
+        let line = &body[i + 1..];
+        // kustomize's separator is a whole line, its line feed included.
+        let Some(end) = line.find('\n') else {
+            continue;
+        };
+        let rest = line[3..end].trim();
+        if !rest.is_empty() && !rest.starts_with('#') {
             return Some(Unportable {
                 message: format!(
                     "`---` followed by `{}` on one line: kustomize (Argo CD, Flux) reads that only as a file's first line; put what follows `---` on the next line",
-                    line.chars().take(40).collect::<String>()
+                    rest.chars().take(40).collect::<String>()
+                ),
+                pos: at(i + 1),
+            });
+        }
+        let content = *first_content.get_or_insert_with(|| first_node_line(body));
+        if content < i {
+            return Some(Unportable {
+                message: format!(
+                    "the line `{}` inside the document: kustomize (Argo CD, Flux) cuts files at every line that starts with `---` and goes on with only blanks or a comment, so it would cut this object in two (YAML does not: `---` ends a document only when a space follows); indent the line or change it",
+                    line[..end].trim_end().chars().take(40).collect::<String>()
                 ),
                 pos: at(i + 1),
             });
         }
     }
     None
+}
+
+/// The byte offset of the first line that is neither blank nor a comment (the text's length
+/// when there is none).
+fn first_node_line(body: &str) -> usize {
+    let mut start = 0;
+    for line in body.split_inclusive('\n') {
+        let t = line.trim_start_matches([' ', '\t']);
+        if !(t.trim_end().is_empty() || t.starts_with('#') || t.starts_with("---")) {
+            return start;
+        }
+        start += line.len();
+    }
+    body.len()
+}
+
+/// A suspect key (see `head::KeyFindings`) written plain somewhere in the document: kustomize
+/// decodes with go-yaml, which reads it as a number or a timestamp, and then cannot build any
+/// object of the fabric.
+fn go_plain_key(body: &str, chunk: &Chunk, suspects: &[String]) -> Option<Unportable> {
+    suspects.iter().find_map(|key| {
+        let i = plain_key_at(body, key)?;
+        let what = super::goyaml::plain_reads_as(key, super::goyaml::GoReader::V3)?;
+        Some(Unportable {
+            message: format!(
+                "the mapping key {key} is written plain, and kustomize (Argo CD, Flux) reads it, as YAML 1.1 does, as {what}, not a string, and then cannot build the fabric: quote it (\"{key}\")"
+            ),
+            pos: pos_at(body, chunk, i),
+        })
+    })
+}
+
+/// The byte offset of `key` written as a plain mapping key.
+fn plain_key_at(body: &str, key: &str) -> Option<usize> {
+    find_plain_key(body, |k| k == key).map(|(i, _)| i)
+}
+
+/// The first plain (unquoted) mapping key in `body` that `wanted` accepts, with its byte offset
+/// and its text: keys at a line's start (after indentation, `- ` or `? `) or after `{` or `,`,
+/// up to a `:` followed by a blank, outside comments. Linear in the text.
+fn find_plain_key<'b>(
+    body: &'b str,
+    mut wanted: impl FnMut(&str) -> bool,
+) -> Option<(usize, &'b str)> {
+    // The key that starts at byte `at` of `line`, if one does.
+    let key_at = |line: &'b str, at: usize| -> Option<&'b str> {
+        let rest = &line[at..];
+        // Quoted, a collection, an anchor, an alias, a tag: not a plain scalar.
+        if rest.starts_with([
+            '"', '\'', '#', '{', '[', '&', '*', '!', '|', '>', '%', '@', '`',
+        ]) {
+            return None;
+        }
+        let b = rest.as_bytes();
+        let end = (0..b.len()).find(|&i| {
+            matches!(b[i], b',' | b'}' | b']' | b'\n')
+                || (b[i] == b':'
+                    && b.get(i + 1)
+                        .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')))
+        })?;
+        (b[end] == b':')
+            .then(|| rest[..end].trim_end_matches([' ', '\t']))
+            .filter(|k| !k.is_empty())
+    };
+    let mut line_start = 0;
+    for line in body.split_inclusive('\n') {
+        let b = line.as_bytes();
+        // Past indentation and block indicators (`- `, `? `, `- - `).
+        let mut i = 0;
+        loop {
+            while i < b.len() && matches!(b[i], b' ' | b'\t') {
+                i += 1;
+            }
+            if i + 1 < b.len() && matches!(b[i], b'-' | b'?') && matches!(b[i + 1], b' ' | b'\t') {
+                i += 2;
+                continue;
+            }
+            break;
+        }
+        if b.get(i) == Some(&b'#') {
+            line_start += line.len();
+            continue;
+        }
+        if let Some(k) = key_at(line, i).filter(|k| wanted(k)) {
+            return Some((line_start + i, k));
+        }
+        // Flow mappings: after each `{` or `,`, up to a comment.
+        for j in i..b.len() {
+            match b[j] {
+                b'#' if j > 0 && matches!(b[j - 1], b' ' | b'\t') => break,
+                b'{' | b',' => {
+                    let mut k = j + 1;
+                    while k < b.len() && matches!(b[k], b' ' | b'\t') {
+                        k += 1;
+                    }
+                    if let Some(key) = key_at(line, k).filter(|key| wanted(key)) {
+                        return Some((line_start + k, key));
+                    }
+                }
+                _ => {}
+            }
+        }
+        line_start += line.len();
+    }
+    None
+}
+
+/// The file position of byte `i` of a chunk's text.
+fn pos_at(body: &str, chunk: &Chunk, i: usize) -> Pos {
+    let before = &body[..i];
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    Pos {
+        line: chunk.start.line + before.bytes().filter(|&b| b == b'\n').count(),
+        column: before[line_start..].chars().count() + 1,
+    }
 }
 
 fn key_text(k: &serde_yaml::Value) -> String {
@@ -431,19 +695,17 @@ fn key_type(k: &serde_yaml::Value) -> &'static str {
 }
 
 /// Where a scalar key is written, when its text is found at the start of a line (block style).
-fn key_pos(body: &str, chunk: &Chunk, k: &serde_yaml::Value) -> Option<Pos> {
-    let text = match k {
-        serde_yaml::Value::Bool(_) | serde_yaml::Value::Number(_) => key_text(k),
-        _ => return None,
-    };
-    body.lines().enumerate().find_map(|(n, line)| {
-        let t = line.trim_start_matches([' ', '\t', '-']).trim_start();
-        let after = t.strip_prefix(text.as_str())?;
-        after.trim_start().starts_with(':').then(|| Pos {
-            line: chunk.start.line + n,
-            column: line.len() - t.len() + 1,
-        })
-    })
+/// Where a non-string key is written, and how: the first plain key that reads as the same value.
+fn key_pos<'b>(body: &'b str, chunk: &Chunk, k: &serde_yaml::Value) -> Option<(Pos, &'b str)> {
+    if !matches!(k, serde_yaml::Value::Bool(_) | serde_yaml::Value::Number(_)) {
+        return None;
+    }
+    // Only a key that could be a number or a boolean is parsed to compare.
+    let (i, text) = find_plain_key(body, |t| {
+        t.starts_with(|c: char| c.is_ascii_digit() || "+-.tTfF".contains(c))
+            && serde_yaml::from_str::<serde_yaml::Value>(t).is_ok_and(|v| &v == k)
+    })?;
+    Some((pos_at(body, chunk, i), text))
 }
 
 /// Where a reader error's "at position N" (a byte offset into the chunk) is in the file.
@@ -466,24 +728,27 @@ fn reader_error_pos(message: &str, body: &str, chunk: &Chunk) -> Option<Pos> {
 /// after one was saved on Windows) and a carriage return that ends a line alone (old Mac line
 /// ends, which YAML reads as line breaks and fgd's splitter does not).
 fn stray_marks(body: &str, chunk: &Chunk) -> Option<YamlError> {
-    let at = |i: usize| reader_error_pos(&format!(" at position {i}"), body, chunk);
-    if let Some(i) = body.find('\u{feff}') {
-        return Some(YamlError {
-            kind: YamlErrorKind::Syntax,
-            message: "a byte-order mark (U+FEFF) inside the file, usually left by joining files one of which was saved with one: delete it".into(),
-            pos: at(i).unwrap_or(chunk.start),
-        });
-    }
+    const BOM: &str = "a byte-order mark (U+FEFF) inside the file, usually left by joining files one of which was saved with one: delete it";
+    const LINE_SEPARATOR: &str = "a Unicode line separator (U+2028, U+2029 or U+0085): YAML 1.1 readers (serde_yaml, go-yaml) take it as a line break, fgd and kustomize split files at line feeds only, so the two would read different documents; replace it with a line feed or delete it";
+    const LONE_CR: &str = "a carriage return that is not followed by a line feed (old Mac line endings?): fgd splits documents at line feeds; convert the file to LF or CRLF line endings";
+    // One pass over the bytes: each mark starts with a byte that is rare in YAML.
     let b = body.as_bytes();
-    let lone_cr = b
-        .iter()
-        .enumerate()
-        .find(|&(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
-        .map(|(i, _)| i);
-    lone_cr.map(|i| YamlError {
+    let found = b.iter().enumerate().find_map(|(i, &c)| {
+        let next = |k: usize| b.get(i + k).copied();
+        match c {
+            0xEF if (next(1), next(2)) == (Some(0xBB), Some(0xBF)) => Some((i, BOM)),
+            0xE2 if next(1) == Some(0x80) && matches!(next(2), Some(0xA8 | 0xA9)) => {
+                Some((i, LINE_SEPARATOR))
+            }
+            0xC2 if next(1) == Some(0x85) => Some((i, LINE_SEPARATOR)),
+            b'\r' if next(1) != Some(b'\n') => Some((i, LONE_CR)),
+            _ => None,
+        }
+    });
+    found.map(|(i, message)| YamlError {
         kind: YamlErrorKind::Syntax,
-        message: "a carriage return that is not followed by a line feed (old Mac line endings?): fgd splits documents at line feeds; convert the file to LF or CRLF line endings".into(),
-        pos: at(i).unwrap_or(chunk.start),
+        message: message.into(),
+        pos: reader_error_pos(&format!(" at position {i}"), body, chunk).unwrap_or(chunk.start),
     })
 }
 

@@ -30,13 +30,27 @@ const SCAN_KEYS: usize = 16;
 /// Serde_yaml's expectation text, so a type error reads as it did with `Value`.
 const EXPECTING: &str = "any YAML value";
 
+/// What the walk found among a document's mapping keys that kustomize could not read.
+#[derive(Debug, Default)]
+pub(super) struct KeyFindings {
+    /// The first key that is not a string: YAML allows `1: x`, but kustomize (and so Argo CD
+    /// and Flux) cannot read such a document.
+    pub odd: Option<Value>,
+    /// String keys that go-yaml, which kustomize decodes with, would read as something else if
+    /// they were written plain (`08`, `2024-01-01`); whether they were is for the text to tell.
+    pub go_suspects: Vec<String>,
+}
+
+/// At most this many suspect keys are kept: a hostile document with 10^5 of them stays small,
+/// and one found plain is enough to refuse it.
+const MAX_SUSPECTS: usize = 16;
+
 /// Parses one document, keeping the values of [`KEPT`] keys in full and every other top-level
 /// value as null. A document that is not a mapping is kept whole (it is small, and classification
-/// reports its type). Also gives the first mapping key that is not a string, if any: YAML allows
-/// `1: x`, but kustomize (and so Argo CD and Flux) cannot read such a document.
+/// reports its type). Also gives what its mapping keys hold that kustomize could not read.
 pub(super) fn parse_head<'de, D: Deserializer<'de>>(
     d: D,
-) -> Result<(Value, Option<Value>), D::Error> {
+) -> Result<(Value, KeyFindings), D::Error> {
     let odd = OddKey::default();
     let head = d.deserialize_any(Head(&odd))?;
     if let Value::Mapping(m) = &head {
@@ -49,15 +63,23 @@ pub(super) fn parse_head<'de, D: Deserializer<'de>>(
     Ok((head, odd.0.into_inner()))
 }
 
-/// The first mapping key met that is not a string.
 #[derive(Default)]
-struct OddKey(RefCell<Option<Value>>);
+struct OddKey(RefCell<KeyFindings>);
 
 impl OddKey {
     fn note(&self, key: &Value) {
-        let mut first = self.0.borrow_mut();
-        if first.is_none() && !key.is_string() {
-            *first = Some(key.clone());
+        let mut found = self.0.borrow_mut();
+        match key {
+            Value::String(s)
+                if found.go_suspects.len() < MAX_SUSPECTS
+                    && super::goyaml::plain_reads_as(s, super::goyaml::GoReader::V3).is_some()
+                    && !found.go_suspects.contains(s) =>
+            {
+                found.go_suspects.push(s.clone());
+            }
+            Value::String(_) => {}
+            _ if found.odd.is_none() => found.odd = Some(key.clone()),
+            _ => {}
         }
     }
     /// For the values kept whole, which are read as `Value` and not walked.

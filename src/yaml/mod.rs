@@ -5,11 +5,13 @@
 //! chunk's size, flow depth and alias expansion, and parses one chunk at a time.
 
 mod encoding;
+mod goyaml;
 mod guard;
 mod head;
 mod split;
 
 pub use encoding::{decode, Decoded, EncodingError};
+pub use goyaml::{plain_reads_as, GoReader};
 pub use guard::{parse_chunk, Parsed, Unportable, YamlError, YamlErrorKind};
 pub use split::{line_of_key, split, whole, Chunk};
 

@@ -111,9 +111,24 @@ pub fn split(text: &str) -> Vec<Chunk> {
         {
             j -= 1;
         }
-        let block = (j..k)
+        let mut block = (j..k)
             .find(|&i| lines[i].kind == Kind::Comment)
             .unwrap_or(k);
+        // A column-0 `#` line can also be the end of a multi-line quoted scalar: the lines up
+        // to the one that closes it are content of the document before.
+        if block < k {
+            let from = lines[*starts.last().unwrap_or(&0)].start;
+            let mut quotes = super::guard::QuoteTracker::default();
+            quotes.advance(&text[from..], lines[block].start - from);
+            while block < k && quotes.in_quote() {
+                block += 1;
+                let end = lines.get(block).map_or(text.len(), |l| l.start);
+                quotes.advance(&text[from..], end - from);
+            }
+            block = (block..k)
+                .find(|&i| lines[i].kind == Kind::Comment)
+                .unwrap_or(k);
+        }
         // block == 0: only comments before the first separator; they join the first document.
         if block > *starts.last().unwrap_or(&0) {
             starts.push(block);
@@ -297,6 +312,20 @@ mod tests {
         );
         let t = "a: \"x\n  # y\"\n---\nb: 2\n";
         assert_eq!(texts(t, &split(t)), ["a: \"x\n  # y\"\n", "---\nb: 2\n"]);
+    }
+
+    #[test]
+    fn a_column_0_hash_line_that_closes_a_quoted_scalar_does_not_travel() {
+        let t = "a: \"x\n# y\"\n# about b\n---\nb: 2\n";
+        assert_eq!(
+            texts(t, &split(t)),
+            ["a: \"x\n# y\"\n", "# about b\n---\nb: 2\n"]
+        );
+        let t = "a: 'it''s\n# y'\n---\nb: 2\n";
+        assert_eq!(texts(t, &split(t)), ["a: 'it''s\n# y'\n", "---\nb: 2\n"]);
+        // A quote inside a plain scalar opens nothing: the comment travels as before.
+        let t = "a: it's\n# about b\n---\nb: 2\n";
+        assert_eq!(texts(t, &split(t)), ["a: it's\n", "# about b\n---\nb: 2\n"]);
     }
 
     #[test]
