@@ -30,16 +30,23 @@ pub fn plain_reads_as(s: &str, reader: GoReader) -> Option<&'static str> {
         ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
         "-.Inf", "-.INF",
     ];
-    if NULLS.contains(&s) {
+    // The first character picks the candidates, as go-yaml's resolve table does: most keys
+    // (letters other than these) are settled by one comparison.
+    let Some(&first) = s.as_bytes().first() else {
         return Some("null");
-    }
-    if BOOLS.contains(&s) || (reader == GoReader::Any && YAML11_BOOLS.contains(&s)) {
-        return Some("a boolean");
-    }
-    if SPECIAL_FLOATS.contains(&s) {
-        return Some("a number");
-    }
-    match s.as_bytes()[0] {
+    };
+    match first {
+        b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'y' | b'Y' | b'o' | b'O' => {
+            if NULLS.contains(&s) {
+                Some("null")
+            } else if BOOLS.contains(&s) || (reader == GoReader::Any && YAML11_BOOLS.contains(&s))
+            {
+                Some("a boolean")
+            } else {
+                None
+            }
+        }
+        b'.' | b'+' | b'-' if SPECIAL_FLOATS.contains(&s) => Some("a number"),
         b'.' => is_go_float(s).then_some("a number"),
         b'0'..=b'9' | b'+' | b'-' => {
             if is_timestamp(s) {
