@@ -39,8 +39,7 @@ pub fn plain_reads_as(s: &str, reader: GoReader) -> Option<&'static str> {
         b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'y' | b'Y' | b'o' | b'O' => {
             if NULLS.contains(&s) {
                 Some("null")
-            } else if BOOLS.contains(&s) || (reader == GoReader::Any && YAML11_BOOLS.contains(&s))
-            {
+            } else if BOOLS.contains(&s) || (reader == GoReader::Any && YAML11_BOOLS.contains(&s)) {
                 Some("a boolean")
             } else {
                 None

@@ -509,42 +509,50 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
 /// two. A cut with nothing but comments before it (a comment block that travelled with its
 /// document) is harmless. Only line starts are looked at.
 fn unportable_lines(body: &str, chunk: &Chunk) -> Option<Unportable> {
-    // Searched for, not walked line by line: this runs on every document of an ingest.
     let at = |i: usize| Pos {
         line: chunk.start.line + body[..i].bytes().filter(|&b| b == b'\n').count(),
         column: 1,
     };
-    let directive = (body.starts_with('%').then_some(0))
-        .into_iter()
-        .chain(body.match_indices("\n%").map(|(i, _)| i + 1))
-        .next();
-    if let Some(i) = directive {
-        return Some(Unportable {
-            message: "a `%` directive (`%YAML`, `%TAG`): kustomize (Argo CD, Flux) reads no directives; remove the line".into(),
-            pos: at(i),
-        });
+    let directive = |i: usize| {
+        Unportable {
+        message: "a `%` directive (`%YAML`, `%TAG`): kustomize (Argo CD, Flux) reads no directives; remove the line".into(),
+        pos: at(i),
     }
+    };
+    if body.starts_with('%') {
+        return Some(directive(0));
+    }
+    // One pass over the line starts (line feeds are found by memchr): this runs on every
+    // document of an ingest. A directive anywhere is named before a separator.
+    let mut cut = None;
     // Where the document's first node line starts: a cut before it loses nothing.
     let mut first_content: Option<usize> = None;
-    for (i, _) in body.match_indices("\n---") {
+    for (i, _) in body.match_indices('\n') {
         let line = &body[i + 1..];
+        if line.starts_with('%') {
+            return Some(directive(i + 1));
+        }
+        if cut.is_some() || !line.starts_with("---") {
+            continue;
+        }
         // kustomize's separator is a whole line, its line feed included.
         let Some(end) = line.find('\n') else {
             continue;
         };
         let rest = line[3..end].trim();
         if !rest.is_empty() && !rest.starts_with('#') {
-            return Some(Unportable {
+            cut = Some(Unportable {
                 message: format!(
                     "`---` followed by `{}` on one line: kustomize (Argo CD, Flux) reads that only as a file's first line; put what follows `---` on the next line",
                     rest.chars().take(40).collect::<String>()
                 ),
                 pos: at(i + 1),
             });
+            continue;
         }
         let content = *first_content.get_or_insert_with(|| first_node_line(body));
         if content < i {
-            return Some(Unportable {
+            cut = Some(Unportable {
                 message: format!(
                     "the line `{}` inside the document: kustomize (Argo CD, Flux) cuts files at every line that starts with `---` and goes on with only blanks or a comment, so it would cut this object in two (YAML does not: `---` ends a document only when a space follows); indent the line or change it",
                     line[..end].trim_end().chars().take(40).collect::<String>()
@@ -553,7 +561,7 @@ fn unportable_lines(body: &str, chunk: &Chunk) -> Option<Unportable> {
             });
         }
     }
-    None
+    cut
 }
 
 /// The byte offset of the first line that is neither blank nor a comment (the text's length
