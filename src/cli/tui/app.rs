@@ -151,7 +151,18 @@ impl Editor {
     }
 
     fn save(&mut self) -> Result<(), String> {
-        fgd::store::write_atomic(&self.path, self.text().as_bytes()).map_err(|e| e.to_string())?;
+        let bytes = self.text().into_bytes();
+        // managed/ holds only what an ingest would write at that very path: Argo CD and Flux
+        // build every object through it, so one unreadable file stops the whole fabric.
+        if self.rel.starts_with(&format!("{}/", fgd::fabric::MANAGED)) {
+            if let Some((why, _)) = model::managed_problem(&self.rel, bytes.clone()) {
+                return Err(format!(
+                    "managed/ holds only what an ingest would write at this path: {why}. \
+                     Fix it, or Esc discards it"
+                ));
+            }
+        }
+        fgd::store::write_atomic(&self.path, &bytes).map_err(|e| e.to_string())?;
         self.dirty = false;
         self.status = format!("saved {}", self.rel);
         Ok(())
@@ -364,10 +375,23 @@ impl App {
                 "Ingest {raw} raw file(s) of {}? Originals are archived under .hnp/. [y/n]",
                 f.name
             ),
-            Action::Push => format!(
-                "Commit {dirty} changed path(s) of {} and push ({ahead} commit(s) ahead)? [y/n]",
-                f.name
-            ),
+            Action::Push => {
+                let bad = f
+                    .files
+                    .iter()
+                    .filter(|e| e.tree == model::Tree::Managed)
+                    .filter(|e| e.state == model::FileState::Invalid)
+                    .count();
+                let warn = if bad > 0 {
+                    format!(" {bad} managed file(s) fail validation (invalid in the tree)!")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "Commit {dirty} changed path(s) of {} and push ({ahead} commit(s) ahead)?{warn} [y/n]",
+                    f.name
+                )
+            }
             Action::Sync => format!(
                 "Sync {}: fetch, ingest {raw} raw file(s), commit and push? [y/n]",
                 f.name

@@ -167,6 +167,8 @@ fn run_job(spec: JobSpec, git: fgd::git::GitOptions, tx: Sender<Msg>) {
 struct Scanner {
     in_flight: Vec<bool>,
     queued: Vec<Option<Instant>>,
+    /// Per fabric, the managed files already checked (one scan of a fabric runs at a time).
+    checks: Vec<std::sync::Arc<std::sync::Mutex<model::ManagedChecks>>>,
 }
 
 impl Scanner {
@@ -182,7 +184,12 @@ impl Scanner {
                 self.queued[i] = None;
                 self.in_flight[i] = true;
                 let root = root.clone();
-                in_background(tx, move || Msg::Scanned(i, Box::new(model::scan(&root))));
+                let checks = self.checks[i].clone();
+                in_background(tx, move || {
+                    // A scan that panicked left the checks as they were: still usable.
+                    let mut checks = checks.lock().unwrap_or_else(|e| e.into_inner());
+                    Msg::Scanned(i, Box::new(model::scan_with(&root, &mut checks)))
+                });
             }
         }
     }
@@ -330,6 +337,7 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
     let mut scanner = Scanner {
         in_flight: vec![false; roots.len()],
         queued: vec![Some(Instant::now() - opts.quiet); roots.len()],
+        checks: roots.iter().map(|_| Default::default()).collect(),
     };
     // One editor validation at a time; a newer edit replaces the one waiting.
     let mut validating = false;

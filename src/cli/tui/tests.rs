@@ -566,3 +566,208 @@ fn an_unmanaged_item_shows_its_reason_file_with_problem_lines_marked() {
     assert!(d.fates.last().unwrap().starts_with("reason file: "));
     assert!(!d.marked.is_empty(), "the problem lines are marked");
 }
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// Type text into whatever has the keyboard, a newline as Enter.
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(
+            app,
+            if c == '\n' {
+                code(KeyCode::Enter)
+            } else {
+                key(c)
+            },
+        );
+    }
+}
+
+/// Put the editor's cursor at the end of line `n` (1-based).
+fn to_end_of_line(app: &mut App, n: usize) {
+    for _ in 0..2000 {
+        press(app, code(KeyCode::Up));
+    }
+    for _ in 1..n {
+        press(app, code(KeyCode::Down));
+    }
+    press(app, code(KeyCode::End));
+}
+
+const MCLAG: &str = "managed/connections/leaf-01--mclag-domain--leaf-02.yaml";
+
+/// The demo with its first fabric ingested and one of its managed files open in the editor.
+fn editing_a_managed_file() -> (tempfile::TempDir, App, std::path::PathBuf, String) {
+    let (t, mut app) = demo();
+    press(&mut app, key('i'));
+    press(&mut app, key('y'));
+    let path = app.fabrics[0].root.join(MCLAG);
+    let before = std::fs::read_to_string(&path).unwrap();
+    select(&mut app, 0, MCLAG);
+    press(&mut app, key('e'));
+    assert!(app.editor.is_some());
+    (t, app, path, before)
+}
+
+fn status(app: &App) -> String {
+    app.editor
+        .as_ref()
+        .map(|e| e.status.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_managed_file_that_would_not_be_managed_as_typed_is_not_saved_and_the_text_stays() {
+    let (_t, mut app, path, before) = editing_a_managed_file();
+    // One stray character before the first line: no longer an object kustomize reads.
+    press(&mut app, key('Z'));
+    let ed = app.editor.as_ref().unwrap();
+    assert!(
+        ed.fates
+            .iter()
+            .any(|f| f.starts_with("cannot be saved here")),
+        "the live pane says so before Ctrl-S: {:?}",
+        ed.fates
+    );
+    press(&mut app, ctrl('s'));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before,
+        "not written"
+    );
+    let ed = app.editor.as_ref().expect("the editor stays open");
+    assert!(
+        ed.dirty && ed.area.lines()[0] == "Z#",
+        "{:?}",
+        ed.area.lines()
+    );
+    let s = status(&app);
+    assert!(s.starts_with("NOT saved: managed/ holds"), "{s}");
+    insta::assert_snapshot!("editor_managed_refused_160x48", screen(&app, 160, 48));
+}
+
+#[test]
+fn a_managed_object_renamed_in_the_editor_is_not_saved_under_its_old_path() {
+    let (_t, mut app, path, before) = editing_a_managed_file();
+    let line = before
+        .lines()
+        .position(|l| l.starts_with("  name: "))
+        .unwrap()
+        + 1;
+    to_end_of_line(&mut app, line);
+    type_text(&mut app, "-x");
+    press(&mut app, ctrl('s'));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    let s = status(&app);
+    assert!(
+        s.contains("Connection/leaf-01--mclag-domain--leaf-02-x")
+            && s.contains("managed/connections/leaf-01--mclag-domain--leaf-02-x.yaml"),
+        "names the object and where it belongs: {s}"
+    );
+}
+
+#[test]
+fn a_second_object_in_a_managed_file_is_not_saved() {
+    let (_t, mut app, path, before) = editing_a_managed_file();
+    to_end_of_line(&mut app, before.lines().count());
+    type_text(
+        &mut app,
+        "\n---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: stowaway\nspec: {}",
+    );
+    press(&mut app, ctrl('s'));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    assert!(status(&app).starts_with("NOT saved"), "{}", status(&app));
+}
+
+#[test]
+fn a_managed_file_edited_into_another_valid_object_at_the_same_path_saves() {
+    let (_t, mut app, path, before) = editing_a_managed_file();
+    let line = before
+        .lines()
+        .position(|l| l.contains("port: leaf-02/E1/52"))
+        .unwrap()
+        + 1;
+    to_end_of_line(&mut app, line);
+    press(&mut app, code(KeyCode::Backspace));
+    type_text(&mut app, "3");
+    press(&mut app, ctrl('s'));
+    assert_eq!(status(&app), format!("saved {MCLAG}"));
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(after, before.replace("leaf-02/E1/52", "leaf-02/E1/53"));
+}
+
+#[test]
+fn a_managed_file_broken_on_disk_shows_invalid_in_the_tree_and_its_detail() {
+    let (_t, mut app) = demo();
+    press(&mut app, key('i'));
+    press(&mut app, key('y'));
+    // Every file ingest wrote passes the same check the editor's save makes.
+    assert!(
+        app.fabrics[0]
+            .files
+            .iter()
+            .filter(|f| f.tree == model::Tree::Managed)
+            .all(|f| f.state == model::FileState::Valid),
+        "{:?}",
+        app.fabrics[0].files
+    );
+    assert_eq!(app.fabrics[0].counts.invalid, 0);
+    let path = app.fabrics[0].root.join(MCLAG);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("Z{text}")).unwrap();
+    press(&mut app, Msg::Changed(0, true));
+    select(&mut app, 0, MCLAG);
+    let entry = app.selected_file().unwrap();
+    assert_eq!(entry.state, model::FileState::Invalid);
+    assert!(entry.note.is_some());
+    assert_eq!(app.fabrics[0].counts.invalid, 1);
+    let d = app.detail.clone().unwrap();
+    assert!(
+        d.fates.iter().any(|f| f.contains("UNMANAGED")),
+        "{:?}",
+        d.fates
+    );
+    assert_eq!(d.marked.first(), Some(&1));
+    // The push question says so too.
+    press(&mut app, key('P'));
+    let q = app
+        .confirm
+        .as_ref()
+        .map(|(_, q)| q.clone())
+        .unwrap_or_default();
+    assert!(q.contains("1 managed file(s) fail validation"), "{q}");
+}
+
+#[test]
+fn a_rescan_rereads_only_managed_files_that_changed_and_sees_every_change() {
+    let (_t, mut app) = demo();
+    press(&mut app, key('i'));
+    press(&mut app, key('y'));
+    let root = app.fabrics[0].root.clone();
+    let mut checks = model::ManagedChecks::default();
+    let state = |v: &model::FabricView| {
+        v.files
+            .iter()
+            .find(|f| f.rel == MCLAG)
+            .map(|f| f.state)
+            .unwrap()
+    };
+    assert_eq!(
+        state(&model::scan_with(&root, &mut checks)),
+        model::FileState::Valid
+    );
+    let path = root.join(MCLAG);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("kind: Connection", "kind: Connectio")).unwrap();
+    assert_eq!(
+        state(&model::scan_with(&root, &mut checks)),
+        model::FileState::Invalid
+    );
+    std::fs::write(&path, &text).unwrap();
+    assert_eq!(
+        state(&model::scan_with(&root, &mut checks)),
+        model::FileState::Valid
+    );
+}

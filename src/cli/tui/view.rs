@@ -343,7 +343,7 @@ fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
 
 /// A document's verdict: red when it would go to unmanaged, green when managed.
 fn fate_line(theme: &Theme, text: &str) -> Line<'static> {
-    let style = if text.contains("UNMANAGED") {
+    let style = if text.contains("UNMANAGED") || text.starts_with("cannot be saved") {
         theme.fg(theme.palette.invalid)
     } else {
         theme.fg(theme.palette.valid)
