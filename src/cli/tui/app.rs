@@ -85,6 +85,18 @@ pub struct Editor {
     pub dirty: bool,
     pub warned: bool,
     pub status: String,
+    /// Why this file can be read here but not saved (not UTF-8, mixed line breaks): saving
+    /// would change bytes the operator never touched.
+    pub read_only: Option<String>,
+    /// The file's bytes when it was opened or last saved: a save goes ahead unasked only while
+    /// the disk still holds them.
+    disk: Vec<u8>,
+    /// The file's line break, and whether its last line ended with one: a save keeps both.
+    eol: &'static str,
+    final_newline: bool,
+    /// A save was refused because the file had changed on disk to this (None: removed); a
+    /// second Ctrl-S overwrites it, if that is still what is there.
+    overwrite: Option<Option<Vec<u8>>>,
 }
 
 /// Above this, a file's detail is computed off the event loop.
@@ -93,15 +105,69 @@ const DETAIL_INLINE_MAX: u64 = 256 << 10;
 /// Above this, live validation waits for a save (it must not stall typing).
 const LIVE_VALIDATE_MAX: usize = 1 << 20;
 
+/// A file's text as editor lines, its line break and whether it ends with one; or why it
+/// cannot be edited without changing bytes nobody touched.
+fn split_lines(bytes: &[u8]) -> Result<(Vec<String>, &'static str, bool), String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = at
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        format!(
+            "not UTF-8 (byte 0x{:02X} at {line}:{column}): a save would change bytes you did \
+             not touch; convert it to UTF-8 first",
+            bytes[at]
+        )
+    })?;
+    let mut parts: Vec<&str> = text.split('\n').collect();
+    // The piece after the last line break: empty when the file ends with one.
+    let last = parts.pop().unwrap_or_default();
+    let crlf = parts.iter().filter(|l| l.ends_with('\r')).count();
+    if crlf > 0 && crlf < parts.len() {
+        return Err(format!(
+            "mixed line breaks ({crlf} CRLF, {} LF): a save would change lines you did not \
+             touch; make them one kind first (dos2unix or unix2dos)",
+            parts.len() - crlf
+        ));
+    }
+    let eol = if crlf > 0 { "\r\n" } else { "\n" };
+    let final_newline = !parts.is_empty() && last.is_empty();
+    let mut lines: Vec<String> = parts
+        .iter()
+        .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+        .collect();
+    if !final_newline {
+        lines.push(last.to_string());
+    }
+    Ok((lines, eol, final_newline))
+}
+
 impl Editor {
     fn open(root: &std::path::Path, rel: &str) -> std::io::Result<Editor> {
         let path = root.join(rel);
-        let text = String::from_utf8_lossy(&std::fs::read(&path)?).into_owned();
-        let mut area = TextArea::new(text.lines().map(str::to_string).collect());
+        let disk = std::fs::read(&path)?;
+        let (lines, eol, final_newline, read_only) = match split_lines(&disk) {
+            Ok((lines, eol, nl)) => (lines, eol, nl, None),
+            Err(why) => {
+                let text = String::from_utf8_lossy(&disk);
+                let text = text.strip_suffix('\n').unwrap_or(&text);
+                let lines = text.split('\n').map(str::to_string).collect();
+                (lines, "\n", false, Some(why))
+            }
+        };
+        let mut area = TextArea::new(lines);
         area.set_line_number_style(
             ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
         );
-        let title = format!(" edit {rel}  Ctrl-S save  Esc leave ");
+        let title = match read_only {
+            None => format!(" edit {rel}  Ctrl-S save  Esc leave "),
+            Some(_) => format!(" view {rel} (read-only)  Esc leave "),
+        };
         area.set_block(
             ratatui::widgets::Block::default()
                 .borders(ratatui::widgets::Borders::ALL)
@@ -117,19 +183,35 @@ impl Editor {
             checked: 0,
             dirty: false,
             warned: false,
-            status: String::new(),
+            status: read_only
+                .as_ref()
+                .map(|why| format!("read-only: {why}"))
+                .unwrap_or_default(),
+            read_only,
+            disk,
+            eol,
+            final_newline,
+            overwrite: None,
         };
-        // The first check is done here, so the editor opens with its errors shown.
-        if let Some(Effect::Validate { text, .. }) = e.request_validation() {
+        // The first check is done here, so the editor opens with its errors shown: of the
+        // file's own bytes when it is read-only, as `fgd validate` would see them.
+        if e.read_only.is_some() {
+            let (fates, marked) = model::validate_text(&e.rel, e.disk.clone());
+            (e.fates, e.marked) = (fates, marked);
+        } else if let Some(Effect::Validate { text, .. }) = e.request_validation() {
             let (fates, marked) = model::validate_text(&e.rel, text);
             (e.fates, e.marked, e.checked) = (fates, marked, e.seq);
         }
         Ok(e)
     }
 
+    /// The text as a save would write it: the file's own line break, and a final one only if
+    /// the file had it.
     pub fn text(&self) -> String {
-        let mut t = self.area.lines().join("\n");
-        t.push('\n');
+        let mut t = self.area.lines().join(self.eol);
+        if self.final_newline {
+            t.push_str(self.eol);
+        }
         t
     }
 
@@ -151,8 +233,11 @@ impl Editor {
     }
 
     fn save(&mut self) -> Result<(), String> {
+        if let Some(why) = &self.read_only {
+            return Err(format!("the file is read-only here: {why}"));
+        }
         let bytes = self.text().into_bytes();
-        // managed/ holds only what an ingest would write at that very path: Argo CD and Flux
+        // managed/ holds only what an ingest would write at this path: Argo CD and Flux
         // build every object through it, so one unreadable file stops the whole fabric.
         if self.rel.starts_with(&format!("{}/", fgd::fabric::MANAGED)) {
             if let Some((why, _)) = model::managed_problem(&self.rel, bytes.clone()) {
@@ -162,7 +247,25 @@ impl Editor {
                 ));
             }
         }
+        // Someone (a colleague, git pull, a sync) may have changed the file since it was
+        // opened: that is not overwritten unasked. (Between this read and the write below is
+        // a moment another writer could still slip into.)
+        let now = match std::fs::read(&self.path) {
+            Ok(b) => Some(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(format!("cannot read it back to compare: {e}")),
+        };
+        if now.as_deref() != Some(self.disk.as_slice()) && self.overwrite.as_ref() != Some(&now) {
+            let how = if now.is_some() { "changed" } else { "removed" };
+            self.overwrite = Some(now);
+            return Err(format!(
+                "{how} on disk since you opened it: Esc twice and reopen to see it \
+                 (your edits are dropped), or Ctrl-S again to overwrite it with yours"
+            ));
+        }
         fgd::store::write_atomic(&self.path, &bytes).map_err(|e| e.to_string())?;
+        self.disk = bytes;
+        self.overwrite = None;
         self.dirty = false;
         self.status = format!("saved {}", self.rel);
         Ok(())
@@ -607,6 +710,23 @@ impl App {
                 ed.status = "unsaved changes: Ctrl-S saves, Esc again discards".into();
             }
             KeyCode::Esc => self.editor = None,
+            // Read-only: the cursor moves, the text does not change.
+            KeyCode::Up
+            | KeyCode::Down
+            | KeyCode::Left
+            | KeyCode::Right
+            | KeyCode::PageUp
+            | KeyCode::PageDown
+            | KeyCode::Home
+            | KeyCode::End
+                if ed.read_only.is_some() =>
+            {
+                ed.area.input(key);
+            }
+            _ if ed.read_only.is_some() => {
+                let why = ed.read_only.clone().unwrap_or_default();
+                ed.status = format!("read-only: {why}");
+            }
             _ => {
                 if ed.area.input(key) {
                     ed.dirty = true;

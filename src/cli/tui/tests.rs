@@ -771,3 +771,169 @@ fn a_rescan_rereads_only_managed_files_that_changed_and_sees_every_change() {
         model::FileState::Valid
     );
 }
+
+/// Drop `bytes` into the first fabric's raw/ as `name`, and open it in the editor.
+fn edit_raw_file(bytes: &[u8], name: &str) -> (tempfile::TempDir, App, std::path::PathBuf) {
+    let (t, mut app) = demo();
+    let path = app.fabrics[0].root.join("raw").join(name);
+    std::fs::write(&path, bytes).unwrap();
+    press(&mut app, Msg::Changed(0, true));
+    select(&mut app, 0, &format!("raw/{name}"));
+    press(&mut app, key('e'));
+    assert!(app.editor.is_some());
+    (t, app, path)
+}
+
+const VPC_CRLF: &[u8] =
+    b"apiVersion: vpc.githedgehog.com/v1beta1\r\nkind: VPC\r\nmetadata:\r\n  name: crlf\r\nspec: {}";
+
+#[test]
+fn saving_an_untouched_buffer_writes_the_file_s_own_bytes_back() {
+    for (name, bytes) in [
+        ("crlf-no-final-newline.yaml", VPC_CRLF.to_vec()),
+        ("crlf.yaml", [VPC_CRLF, b"\r\n"].concat()),
+        (
+            "lf-no-final-newline.yaml",
+            b"kind: VPC\nmetadata:\n  name: a".to_vec(),
+        ),
+        ("blank-lines-at-the-end.yaml", b"kind: VPC\n\n\n".to_vec()),
+        ("empty.yaml", Vec::new()),
+        ("only-a-newline.yaml", b"\n".to_vec()),
+    ] {
+        let (_t, mut app, path) = edit_raw_file(&bytes, name);
+        press(&mut app, ctrl('s'));
+        assert_eq!(status(&app), format!("saved raw/{name}"));
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name}");
+    }
+}
+
+#[test]
+fn an_edit_to_a_crlf_file_keeps_crlf_line_breaks_and_no_final_newline() {
+    let (_t, mut app, path) = edit_raw_file(VPC_CRLF, "crlf.yaml");
+    to_end_of_line(&mut app, 4);
+    type_text(&mut app, "-2");
+    let ed = app.editor.as_ref().unwrap();
+    assert!(
+        ed.fates.iter().any(|f| f.contains("VPC/crlf-2: managed")),
+        "validated as it will be written: {:?}",
+        ed.fates
+    );
+    press(&mut app, ctrl('s'));
+    let want = String::from_utf8(VPC_CRLF.to_vec())
+        .unwrap()
+        .replace("crlf\r", "crlf-2\r");
+    assert_eq!(
+        String::from_utf8(std::fs::read(&path).unwrap()).unwrap(),
+        want
+    );
+}
+
+#[test]
+fn a_file_that_is_not_utf8_opens_read_only_naming_the_byte_and_is_never_rewritten() {
+    let latin1 = b"# owner: Jos\xe9 M\xfcller\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: latin\nspec: {}\n";
+    let (_t, mut app, path) = edit_raw_file(latin1, "latin1.yaml");
+    let ed = app.editor.as_ref().unwrap();
+    let why = ed.read_only.clone().expect("read-only");
+    assert!(
+        why.contains("not UTF-8") && why.contains("0xE9") && why.contains("1:13"),
+        "{why}"
+    );
+    assert!(
+        ed.fates.iter().any(|f| f.contains("[encoding]")),
+        "the same verdict as fgd validate: {:?}",
+        ed.fates
+    );
+    press(&mut app, key('x'));
+    press(&mut app, code(KeyCode::Down));
+    press(&mut app, ctrl('s'));
+    let ed = app.editor.as_ref().unwrap();
+    assert!(!ed.dirty, "typing does not change a read-only text");
+    assert!(ed.status.contains("read-only"), "{}", ed.status);
+    assert_eq!(std::fs::read(&path).unwrap(), latin1);
+    insta::assert_snapshot!("editor_read_only_80x24", screen(&app, 80, 24));
+    press(&mut app, code(KeyCode::Esc));
+    assert!(app.editor.is_none(), "Esc leaves at once: nothing to lose");
+}
+
+#[test]
+fn a_file_with_mixed_line_breaks_opens_read_only() {
+    let (_t, mut app, path) = edit_raw_file(b"kind: VPC\r\nmetadata:\n  name: m\n", "mixed.yaml");
+    let why = app
+        .editor
+        .as_ref()
+        .unwrap()
+        .read_only
+        .clone()
+        .expect("read-only");
+    assert!(why.contains("mixed line breaks"), "{why}");
+    press(&mut app, key('x'));
+    press(&mut app, ctrl('s'));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"kind: VPC\r\nmetadata:\n  name: m\n"
+    );
+}
+
+#[test]
+fn a_file_changed_on_disk_since_it_was_opened_is_overwritten_only_on_a_second_ctrl_s() {
+    let (_t, mut app) = demo();
+    select(&mut app, 0, "raw/namespaces.yaml");
+    let path = app.fabrics[0].root.join("raw/namespaces.yaml");
+    press(&mut app, key('e'));
+    let theirs = format!(
+        "{}# a colleague's line\n",
+        std::fs::read_to_string(&path).unwrap()
+    );
+    std::fs::write(&path, &theirs).unwrap();
+    press(&mut app, key('X'));
+    press(&mut app, ctrl('s'));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        theirs,
+        "theirs is kept"
+    );
+    let s = status(&app);
+    assert!(s.contains("changed on disk since you opened it"), "{s}");
+    let ed = app.editor.as_ref().unwrap();
+    assert!(
+        ed.dirty && ed.area.lines()[0].starts_with('X'),
+        "ours is kept"
+    );
+    // Changed once more before the second Ctrl-S: asked again, not overwritten.
+    let again = format!("{theirs}# and another\n");
+    std::fs::write(&path, &again).unwrap();
+    press(&mut app, ctrl('s'));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), again);
+    assert!(status(&app).contains("changed on disk"));
+    // The second Ctrl-S on the same change overwrites it: the operator was told.
+    press(&mut app, ctrl('s'));
+    let ours = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        ours.starts_with('X') && !ours.contains("colleague"),
+        "{ours}"
+    );
+    assert!(status(&app).starts_with("saved"));
+    // Saved, the file is ours again: the next save goes through at once.
+    press(&mut app, key('Y'));
+    press(&mut app, ctrl('s'));
+    assert!(std::fs::read_to_string(&path).unwrap().starts_with("XY"));
+}
+
+#[test]
+fn a_file_removed_on_disk_since_it_was_opened_is_not_silently_recreated() {
+    let (_t, mut app) = demo();
+    select(&mut app, 0, "raw/namespaces.yaml");
+    let path = app.fabrics[0].root.join("raw/namespaces.yaml");
+    press(&mut app, key('e'));
+    std::fs::remove_file(&path).unwrap();
+    press(&mut app, key('X'));
+    press(&mut app, ctrl('s'));
+    assert!(!path.exists());
+    assert!(
+        status(&app).contains("removed on disk since you opened it"),
+        "{}",
+        status(&app)
+    );
+    press(&mut app, ctrl('s'));
+    assert!(path.exists());
+}

@@ -317,22 +317,21 @@ fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
         .split(r);
     f.render_widget(&ed.area, cols[0]);
     let state = match (ed.dirty, ed.checked < ed.seq) {
+        _ if ed.read_only.is_some() => "read-only",
         (true, true) => "modified, not saved (checking...)",
         (true, false) => "modified, not saved",
         (false, _) => "saved",
     };
-    let mut lines: Vec<Line> = vec![
-        Line::styled(state, theme.fg(theme.palette.warn)),
-        Line::from(""),
-    ];
-    lines.extend(ed.fates.iter().map(|l| fate_line(theme, l)));
+    // The last save's outcome before the verdicts: a long list must not push it out of view.
+    let mut lines: Vec<Line> = vec![Line::styled(state, theme.fg(theme.palette.warn))];
     if !ed.status.is_empty() {
-        lines.push(Line::from(""));
         lines.push(Line::styled(
             ed.status.clone(),
             theme.fg(theme.palette.warn),
         ));
     }
+    lines.push(Line::from(""));
+    lines.extend(ed.fates.iter().map(|l| fate_line(theme, l)));
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
