@@ -43,8 +43,17 @@ pub enum Msg {
     /// Something changed under a fabric's raw/; true when it arrived whole (a rename).
     Changed(usize, bool),
     Tick,
-    /// SIGTERM/SIGHUP: leave, restoring the terminal.
-    Signal,
+    /// SIGTERM, SIGHUP or a vanished terminal: leave, restoring the terminal.
+    Signal(Stop),
+}
+
+/// What ended the dashboard other than a key; the exit code says it (128 + the signal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGTERM.
+    Terminated,
+    /// SIGHUP, or the terminal is gone (a dropped SSH session): the same thing to a script.
+    HungUp,
 }
 
 /// A background job: an action on a fabric, with the file and reason some actions need.
@@ -83,7 +92,10 @@ pub struct Editor {
     pub seq: u64,
     pub checked: u64,
     pub dirty: bool,
+    /// Esc, then Ctrl-C, was pressed once with unsaved changes: the next press of the same
+    /// key leaves without saving.
     pub warned: bool,
+    pub quit_warned: bool,
     pub status: String,
     /// Why this file can be read here but not saved (not UTF-8, mixed line breaks): saving
     /// would change bytes the operator never touched.
@@ -183,6 +195,7 @@ impl Editor {
             checked: 0,
             dirty: false,
             warned: false,
+            quit_warned: false,
             status: read_only
                 .as_ref()
                 .map(|why| format!("read-only: {why}"))
@@ -342,6 +355,8 @@ pub struct App {
     pub confirm: Option<(Action, String)>,
     pub read_only: bool,
     pub quit: bool,
+    /// Set when a signal, not a key, ended it.
+    pub stopped: Option<Stop>,
     pub detail: Option<Detail>,
     pub last_result: Option<String>,
     pub editor: Option<Editor>,
@@ -377,6 +392,7 @@ impl App {
             confirm: None,
             read_only,
             quit: false,
+            stopped: None,
             detail: None,
             last_result: None,
             editor: None,
@@ -516,7 +532,10 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(key) => return self.key(key),
-            Msg::Signal => self.quit = true,
+            Msg::Signal(stop) => {
+                self.stopped = Some(stop);
+                self.quit = true;
+            }
             Msg::Resize | Msg::Tick => {}
             Msg::Engine(e) => self.engine(e),
             Msg::JobFinished(result) => {
@@ -573,6 +592,13 @@ impl App {
     }
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.ctrl_c();
+            return Vec::new();
+        }
+        if let Some(ed) = self.editor.as_mut() {
+            ed.quit_warned = false;
+        }
         if self.editor.is_some() {
             return self.editor_key(key);
         }
@@ -595,14 +621,29 @@ impl App {
             self.note(format!("{} cancelled", action.name()));
             return Vec::new();
         }
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            self.quit = true; // Ctrl-C never asks
-            return Vec::new();
-        }
         let Some(action) = self.keymap.lookup(&key) else {
             return Vec::new();
         };
         self.dispatch(action)
+    }
+
+    /// Ctrl-C leaves from anywhere, whatever runs (a job's journal finishes it on the next
+    /// run), without asking; only unsaved edits get one warning first, since they exist
+    /// nowhere else.
+    fn ctrl_c(&mut self) {
+        if let Some(ed) = self.editor.as_mut() {
+            if ed.dirty && !ed.quit_warned {
+                ed.quit_warned = true;
+                ed.status =
+                    "unsaved changes: Ctrl-S saves, Ctrl-C again leaves without saving".into();
+                return;
+            }
+            if ed.dirty {
+                let line = format!("left with unsaved changes to {} (dropped)", ed.rel);
+                self.note(line);
+            }
+        }
+        self.quit = true;
     }
 
     /// Run a named action, reached by its key or by name on the `:` line.

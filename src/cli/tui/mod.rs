@@ -24,7 +24,7 @@ use ratatui::Terminal;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender as Sender};
 
-use app::{Action, App, Effect, JobSpec, Msg};
+use app::{Action, App, Effect, JobSpec, Msg, Stop};
 use fgd::error::{Error, Exit};
 use fgd::event::Event;
 
@@ -357,7 +357,9 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             let mut out = std::io::stdout();
             let _ = execute!(out, terminal::BeginSynchronizedUpdate);
             if term.draw(|f| view::draw(f, &app, &theme)).is_err() {
-                break; // the terminal is gone: nothing to draw on, nobody to answer
+                // The terminal is gone: nothing to draw on, nobody to answer.
+                app.stopped.get_or_insert(Stop::HungUp);
+                break;
             }
             let _ = execute!(out, terminal::EndSynchronizedUpdate);
             let _ = out.flush();
@@ -375,13 +377,13 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                 Some(Ok(CtEvent::Resize(..))) => Msg::Resize,
                 Some(Ok(_)) => continue,
                 // The terminal is gone or broken: nothing to read, nobody to answer.
-                Some(Err(_)) | None => Msg::Signal,
+                Some(Err(_)) | None => Msg::Signal(Stop::HungUp),
             },
             // The tick also checks for a vanished terminal: a hung-up pty may stop
             // producing events without reporting an error.
-            _ = tick.tick() => if terminal_alive() { Msg::Tick } else { Msg::Signal },
-            _ = sigterm.recv() => Msg::Signal,
-            _ = sighup.recv() => Msg::Signal,
+            _ = tick.tick() => if terminal_alive() { Msg::Tick } else { Msg::Signal(Stop::HungUp) },
+            _ = sigterm.recv() => Msg::Signal(Stop::Terminated),
+            _ = sighup.recv() => Msg::Signal(Stop::HungUp),
         };
         let mut batch = vec![first];
         while let Ok(m) = rx.try_recv() {
@@ -454,5 +456,10 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             last_full = Instant::now();
         }
     }
-    Ok(Exit::Success)
+    // The terminal is restored (the guard drops) before the caller sees the code.
+    Ok(match app.stopped {
+        None => Exit::Success,
+        Some(Stop::Terminated) => Exit::Terminated,
+        Some(Stop::HungUp) => Exit::HungUp,
+    })
 }

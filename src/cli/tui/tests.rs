@@ -937,3 +937,60 @@ fn a_file_removed_on_disk_since_it_was_opened_is_not_silently_recreated() {
     press(&mut app, ctrl('s'));
     assert!(path.exists());
 }
+
+#[test]
+fn ctrl_c_leaves_from_every_prompt_question_and_overlay() {
+    type Setup = fn(&mut App);
+    let setups: [(&str, Setup); 8] = [
+        ("the plain screen", |_| {}),
+        ("the filter prompt", |a| press(a, key('/'))),
+        ("the command line", |a| press(a, key(':'))),
+        ("the move reason", |a| {
+            select(a, 0, "raw/namespaces.yaml");
+            press(a, key('u'))
+        }),
+        ("a confirm question", |a| press(a, key('i'))),
+        ("the plan view", |a| press(a, key('d'))),
+        ("the help", |a| press(a, key('?'))),
+        ("an editor with nothing unsaved", |a| {
+            select(a, 0, "raw/namespaces.yaml");
+            press(a, key('e'))
+        }),
+    ];
+    for (what, setup) in setups {
+        let (_t, mut app) = demo();
+        setup(&mut app);
+        press(&mut app, ctrl('c'));
+        assert!(app.quit, "Ctrl-C from {what}");
+        assert!(app.job.is_none(), "{what}: nothing started");
+    }
+}
+
+#[test]
+fn ctrl_c_in_an_editor_with_unsaved_changes_warns_once_then_leaves() {
+    let (_t, mut app) = demo();
+    select(&mut app, 0, "raw/namespaces.yaml");
+    let path = app.fabrics[0].root.join("raw/namespaces.yaml");
+    let before = std::fs::read(&path).unwrap();
+    press(&mut app, key('e'));
+    press(&mut app, key('x'));
+    press(&mut app, ctrl('c'));
+    assert!(!app.quit);
+    let s = status(&app);
+    assert!(
+        s.contains("unsaved changes") && s.contains("Ctrl-C again"),
+        "{s}"
+    );
+    // Another key in between: the next Ctrl-C warns again.
+    press(&mut app, key('y'));
+    press(&mut app, ctrl('c'));
+    assert!(!app.quit);
+    press(&mut app, ctrl('c'));
+    assert!(app.quit);
+    assert_eq!(std::fs::read(&path).unwrap(), before, "nothing saved");
+    let last = app.log.back().cloned().unwrap_or_default();
+    assert!(
+        last.contains("left with unsaved changes to raw/namespaces.yaml"),
+        "the log says what was dropped: {last}"
+    );
+}
