@@ -25,7 +25,8 @@ pub enum Pane {
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
-    Resize,
+    /// The terminal's size, columns and rows: at the start and whenever it changes.
+    Resize(u16, u16),
     /// An engine event from the running job.
     Engine(Event),
     JobFinished(Result<String, String>),
@@ -365,6 +366,10 @@ pub struct App {
     /// Indexes into the selected fabric's files that pass the filter.
     pub visible: Vec<usize>,
     pub plan: Option<Vec<String>>,
+    /// The first line of the plan view shown.
+    pub plan_scroll: usize,
+    /// The terminal's size, for how much a page is.
+    pub size: (u16, u16),
     /// Shown under the plan: the patch a push would commit now.
     pub diff: Option<Result<Vec<String>, String>>,
     collecting_plan: bool,
@@ -377,6 +382,18 @@ pub struct App {
 }
 
 const LOG_LINES: usize = 200;
+
+const NO_FABRIC: &str = "no fabric in this workspace: `fgd init <dir>` makes one";
+
+/// A line of the plan view, by what it is (the view styles each kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanLine {
+    Header,
+    Plan,
+    Diff,
+    /// Not a line of either: the plan or diff is still computed, or there is none.
+    Note,
+}
 
 impl App {
     pub fn new(workspace: PathBuf, fabrics: Vec<FabricView>, read_only: bool) -> App {
@@ -400,6 +417,9 @@ impl App {
             filter: String::new(),
             visible: Vec::new(),
             plan: None,
+            plan_scroll: 0,
+            // Until the runner says: the size the layout is made for.
+            size: (80, 24),
             diff: None,
             collecting_plan: false,
             pending_reason: None,
@@ -536,7 +556,11 @@ impl App {
                 self.stopped = Some(stop);
                 self.quit = true;
             }
-            Msg::Resize | Msg::Tick => {}
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.scroll_plan(0);
+            }
+            Msg::Tick => {}
             Msg::Engine(e) => self.engine(e),
             Msg::JobFinished(result) => {
                 let text = match &result {
@@ -605,9 +629,20 @@ impl App {
         if self.prompt.is_some() {
             return self.prompt_key(key);
         }
-        if self.plan.is_some() && !self.collecting_plan {
-            self.plan = None; // any key closes the plan view
-            self.diff = None;
+        if self.plan.is_some() {
+            let page = super::view::plan_rows(self.size.1).saturating_sub(1).max(1) as isize;
+            match self.keymap.lookup(&key) {
+                Some(Action::Down) => self.scroll_plan(1),
+                Some(Action::Up) => self.scroll_plan(-1),
+                Some(Action::PageDown) => self.scroll_plan(page),
+                Some(Action::PageUp) => self.scroll_plan(-page),
+                // Any other key closes it, even while it is computed: the plan job runs on
+                // and its lines are dropped.
+                _ => {
+                    self.plan = None;
+                    self.diff = None;
+                }
+            }
             return Vec::new();
         }
         if let Some((action, _)) = self.confirm.take() {
@@ -688,8 +723,10 @@ impl App {
             }
             Action::Edit => self.open_editor(),
             a if self.job.is_some() => self.note(format!("{} waits: a job is running", a.name())),
+            Action::Plan if self.fabric().is_none() => self.note(NO_FABRIC.into()),
             Action::Plan => {
                 self.plan = Some(Vec::new());
+                self.plan_scroll = 0;
                 self.diff = None;
                 self.collecting_plan = true;
                 let root = self.fabric().map(|f| f.root.clone());
@@ -711,6 +748,7 @@ impl App {
             {
                 self.note("adopt takes an item under unmanaged/".into())
             }
+            _ if self.fabric().is_none() => self.note(NO_FABRIC.into()),
             a => {
                 if let Some(q) = self.question(a) {
                     self.confirm = Some((a, q));
@@ -718,6 +756,41 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// The plan view as lines: the ingest plan, then what a push would commit.
+    pub fn plan_document(&self) -> Vec<(PlanLine, String)> {
+        let Some(plan) = &self.plan else {
+            return Vec::new();
+        };
+        let mut doc = vec![(
+            PlanLine::Header,
+            "ingest would (nothing changes now):".to_string(),
+        )];
+        if plan.is_empty() {
+            let none = if self.collecting_plan {
+                "(computing the plan)"
+            } else {
+                "nothing to ingest"
+            };
+            doc.push((PlanLine::Note, none.into()));
+        }
+        doc.extend(plan.iter().map(|l| (PlanLine::Plan, l.clone())));
+        doc.push((PlanLine::Header, "push would commit:".into()));
+        match &self.diff {
+            None => doc.push((PlanLine::Note, "(computing the diff)".into())),
+            Some(Err(e)) => doc.push((PlanLine::Note, format!("no diff: {e}"))),
+            Some(Ok(d)) if d.len() <= 1 => doc.push((PlanLine::Plan, "nothing to commit".into())),
+            Some(Ok(d)) => doc.extend(d.iter().map(|l| (PlanLine::Diff, l.clone()))),
+        }
+        doc
+    }
+
+    /// Move the plan view by `by` lines, keeping a full page in view.
+    fn scroll_plan(&mut self, by: isize) {
+        let room = super::view::plan_rows(self.size.1);
+        let max = self.plan_document().len().saturating_sub(room);
+        self.plan_scroll = self.plan_scroll.saturating_add_signed(by).min(max);
     }
 
     fn open_editor(&mut self) {

@@ -329,6 +329,9 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
         .map_err(|e| fgd::error::io("open terminal", Path::new("/dev/tty"), e))?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))
         .map_err(|e| fgd::error::io("open terminal", Path::new("/dev/tty"), e))?;
+    if let Ok(size) = term.size() {
+        app.update(Msg::Resize(size.width, size.height));
+    }
     let mut keys = ct::EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -374,7 +377,7 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             },
             k = keys.next() => match k {
                 Some(Ok(CtEvent::Key(k))) if k.kind != ct::KeyEventKind::Release => Msg::Key(k),
-                Some(Ok(CtEvent::Resize(..))) => Msg::Resize,
+                Some(Ok(CtEvent::Resize(w, h))) => Msg::Resize(w, h),
                 Some(Ok(_)) => continue,
                 // The terminal is gone or broken: nothing to read, nobody to answer.
                 Some(Err(_)) | None => Msg::Signal(Stop::HungUp),
@@ -393,7 +396,7 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             let urgent = matches!(
                 msg,
                 Msg::Key(_)
-                    | Msg::Resize
+                    | Msg::Resize(..)
                     | Msg::Scanned(..)
                     | Msg::JobFinished(_)
                     | Msg::Validated { .. }

@@ -55,8 +55,36 @@ fn press(app: &mut App, msg: Msg) {
     }
 }
 
+/// Archive names (`20260102T030405678Z-<batch id>`) as `[ARCHIVE]`: both differ run to run.
+fn redact_stamps(text: &str) -> String {
+    let b = text.as_bytes();
+    let stamp = |i: usize| {
+        b.len() >= i + 19
+            && b[i..i + 8].iter().all(u8::is_ascii_digit)
+            && b[i + 8] == b'T'
+            && b[i + 9..i + 18].iter().all(u8::is_ascii_digit)
+            && b[i + 18] == b'Z'
+    };
+    let (mut out, mut i, mut from) = (String::new(), 0, 0);
+    while i < b.len() {
+        if stamp(i) {
+            out.push_str(&text[from..i]);
+            out.push_str("[ARCHIVE]");
+            i += 19;
+            while i < b.len() && (b[i] == b'-' || b[i].is_ascii_alphanumeric()) {
+                i += 1;
+            }
+            from = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
 fn redact(text: &str, ws: &Path) -> String {
-    let text = text.replace(&ws.display().to_string(), "[WS]");
+    let text = redact_stamps(&text.replace(&ws.display().to_string(), "[WS]"));
     // A job's phase timings: every number is a duration, even where the pane cuts the line
     // before its " ms".
     let text: String = text
@@ -445,6 +473,9 @@ fn the_plan_view_shows_the_diff_a_push_would_commit_without_committing() {
         "the demo starts pushed: {:?}",
         app.diff
     );
+    // Below the plan of the six raw files' objects.
+    press(&mut app, Msg::Resize(160, 48));
+    press(&mut app, code(KeyCode::PageDown));
     let s = screen(&app, 160, 48);
     assert!(s.contains("nothing to commit"), "{s}");
     press(&mut app, key('x'));
@@ -993,4 +1024,71 @@ fn ctrl_c_in_an_editor_with_unsaved_changes_warns_once_then_leaves() {
         last.contains("left with unsaved changes to raw/namespaces.yaml"),
         "the log says what was dropped: {last}"
     );
+}
+
+#[test]
+fn with_no_fabric_the_plan_key_says_so_instead_of_opening_a_view_nothing_closes() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = App::new(t.path().to_path_buf(), Vec::new(), false);
+    press(&mut app, key('d'));
+    assert!(app.plan.is_none(), "no overlay");
+    let last = app.log.back().cloned().unwrap_or_default();
+    assert!(last.contains("no fabric"), "{last}");
+    press(&mut app, key('i'));
+    assert!(app.confirm.is_none());
+    assert!(app.log.back().is_some_and(|l| l.contains("no fabric")));
+}
+
+#[test]
+fn any_key_but_a_scroll_closes_the_plan_view_even_while_it_is_computed() {
+    let (_t, mut app) = demo();
+    // The plan job and the diff only asked for, not yet done.
+    let effects = app.update(key('d'));
+    assert_eq!(effects.len(), 2, "{effects:?}");
+    assert!(app.plan.is_some());
+    app.update(key('j'));
+    assert!(app.plan.is_some(), "j scrolls");
+    app.update(key('x'));
+    assert!(app.plan.is_none(), "x closes");
+}
+
+#[test]
+fn the_plan_view_scrolls_with_j_k_and_page_keys_to_the_diff_below() {
+    let (_t, mut app) = demo();
+    press(&mut app, key('d'));
+    let top = screen(&app, 80, 24);
+    assert!(top.contains("ingest would (nothing changes now):"), "{top}");
+    assert!(
+        !top.contains("push would commit:"),
+        "the plan fills the view: {top}"
+    );
+    assert!(top.contains("lines 1-16 of "), "{top}");
+    press(&mut app, key('j'));
+    assert!(screen(&app, 80, 24).contains("lines 2-17 of "));
+    press(&mut app, key('k'));
+    press(&mut app, key('k'));
+    assert!(
+        screen(&app, 80, 24).contains("lines 1-16 of "),
+        "not above the top"
+    );
+    for _ in 0..20 {
+        press(&mut app, code(KeyCode::PageDown));
+    }
+    let bottom = screen(&app, 80, 24);
+    assert!(
+        bottom.contains("push would commit:") && bottom.contains("nothing to commit"),
+        "{bottom}"
+    );
+    insta::assert_snapshot!("plan_scrolled_to_the_end_80x24", bottom);
+    press(&mut app, code(KeyCode::PageUp));
+    press(&mut app, key('k'));
+    assert_ne!(screen(&app, 80, 24), bottom, "back up");
+    // A bigger terminal shows more lines per page.
+    press(&mut app, Msg::Resize(160, 48));
+    for _ in 0..20 {
+        press(&mut app, code(KeyCode::PageUp));
+    }
+    assert!(screen(&app, 160, 48).contains("lines 1-40 of "));
+    press(&mut app, key('q'));
+    assert!(app.plan.is_none() && !app.quit, "q closes the view first");
 }

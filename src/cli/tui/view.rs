@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::app::{App, Pane, PromptFor};
+use super::app::{App, Pane, PlanLine, PromptFor};
 use super::keymap::ACTIONS;
 use super::model::{FileState, Tree};
 
@@ -213,81 +213,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
         }
         None => footer(f, rows[4], app, theme),
     }
-    if let Some(plan) = &app.plan {
-        let w = area.width.saturating_sub(8).max(20);
-        let h = area.height.saturating_sub(6).max(6);
-        let r = Rect {
-            x: (area.width - w) / 2,
-            y: (area.height - h) / 2,
-            width: w,
-            height: h,
-        };
-        // The ingest plan on top, what a push would commit below; each gets half the rows
-        // when both have more than fits.
-        let room = h as usize - 2;
-        let diff: Vec<Line> = match &app.diff {
-            None => vec![Line::from("(computing the diff)")],
-            Some(Err(e)) => vec![Line::styled(
-                format!("no diff: {e}"),
-                theme.fg(theme.palette.dim),
-            )],
-            Some(Ok(d)) if d.len() <= 1 => vec![Line::from("nothing to commit")],
-            Some(Ok(d)) => d
-                .iter()
-                .map(|l| {
-                    let style = if l.starts_with('+') {
-                        theme.fg(theme.palette.valid)
-                    } else if l.starts_with('-') {
-                        theme.fg(theme.palette.invalid)
-                    } else if l.starts_with("@@") || l.starts_with("diff ") {
-                        theme.fg(theme.palette.accent)
-                    } else {
-                        Style::default()
-                    };
-                    Line::styled(l.clone(), style)
-                })
-                .collect(),
-        };
-        let plan_lines: Vec<Line> = if plan.is_empty() {
-            vec![Line::from("(computing the plan, or nothing to do)")]
-        } else {
-            plan.iter().map(|l| Line::from(l.clone())).collect()
-        };
-        // Each section has a header line; the plan gets at least half when both overflow.
-        let diff_need = diff.len() + 1;
-        let plan_budget = if plan_lines.len() + 1 + diff_need <= room {
-            plan_lines.len() + 1
-        } else {
-            (room / 2).max(room.saturating_sub(diff_need)).max(3)
-        };
-        let diff_budget = room.saturating_sub(plan_budget);
-        let header = |t: &'static str| {
-            Line::styled(
-                t,
-                theme.fg(theme.palette.accent).add_modifier(Modifier::BOLD),
-            )
-        };
-        let clip = |mut body: Vec<Line<'static>>, budget: usize| {
-            // Room for the header; a last line says how much did not fit.
-            let fits = budget.saturating_sub(1);
-            if body.len() > fits {
-                let more = body.len() - fits.saturating_sub(1);
-                body.truncate(fits.saturating_sub(1));
-                body.push(Line::from(format!("... and {more} more line(s)")));
-            }
-            body
-        };
-        let mut lines = vec![header("ingest would (nothing changes now):")];
-        lines.extend(clip(plan_lines, plan_budget));
-        if diff_budget > 0 {
-            lines.push(header("push would commit:"));
-            lines.extend(clip(diff, diff_budget));
-        }
-        f.render_widget(Clear, r);
-        f.render_widget(
-            Paragraph::new(lines).block(theme.block(" plan and diff (any key closes) ", true)),
-            r,
-        );
+    if app.plan.is_some() {
+        plan(f, area, app, theme);
     }
     if app.help {
         help(f, area, app, theme);
@@ -308,6 +235,54 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
             r,
         );
     }
+}
+
+/// The rows of text the plan view shows on a terminal this high.
+pub fn plan_rows(height: u16) -> usize {
+    height.saturating_sub(6).max(6) as usize - 2
+}
+
+/// The plan view: the ingest plan, then the patch a push would commit, scrolled as one text.
+fn plan(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let w = area.width.saturating_sub(8).max(20);
+    let h = area.height.saturating_sub(6).max(6);
+    let r = Rect {
+        x: (area.width - w) / 2,
+        y: (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    let doc = app.plan_document();
+    let room = plan_rows(area.height);
+    // A terminal that shrank after scrolling still shows a full page.
+    let start = app.plan_scroll.min(doc.len().saturating_sub(room));
+    let lines: Vec<Line> = doc
+        .iter()
+        .skip(start)
+        .take(room)
+        .map(|(kind, l)| {
+            let style = match kind {
+                PlanLine::Header => theme.fg(theme.palette.accent).add_modifier(Modifier::BOLD),
+                PlanLine::Note => theme.fg(theme.palette.dim),
+                PlanLine::Plan => Style::default(),
+                PlanLine::Diff if l.starts_with('+') => theme.fg(theme.palette.valid),
+                PlanLine::Diff if l.starts_with('-') => theme.fg(theme.palette.invalid),
+                PlanLine::Diff if l.starts_with("@@") || l.starts_with("diff ") => {
+                    theme.fg(theme.palette.accent)
+                }
+                PlanLine::Diff => Style::default(),
+            };
+            Line::styled(l.clone(), style)
+        })
+        .collect();
+    let title = format!(
+        " plan and diff, lines {}-{} of {}: j/k PgUp/PgDn scroll, other keys close ",
+        start + 1,
+        (start + room).min(doc.len()),
+        doc.len()
+    );
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(theme.block(&title, true)), r);
 }
 
 fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
