@@ -351,3 +351,17 @@ fn sigterm_and_sighup_end_the_dashboard_with_128_plus_the_signal_and_a_restored_
         assert!(s.contains("demo workspace kept at"), "{s}");
     }
 }
+
+#[test]
+fn below_80x24_the_dashboard_says_how_big_it_needs_the_terminal_and_at_80x24_it_draws() {
+    let d = Dash::start();
+    d.tm.resize(79, 24);
+    d.tm.wait_for("fgd needs at least 80x24; this terminal is 79x24", WAIT);
+    d.tm.resize(80, 23);
+    d.tm.wait_for("this terminal is 80x23", WAIT);
+    d.tm.resize(80, 24);
+    let s = d.tm.wait_for("q quit", WAIT);
+    assert!(s.contains("lab-broken") && !s.contains("fgd needs"), "{s}");
+    d.tm.keys(&["q"]);
+    d.exited_with(0);
+}

@@ -419,7 +419,7 @@ impl App {
             plan: None,
             plan_scroll: 0,
             // Until the runner says: the size the layout is made for.
-            size: (80, 24),
+            size: (super::view::MIN_WIDTH, super::view::MIN_HEIGHT),
             diff: None,
             collecting_plan: false,
             pending_reason: None,

@@ -235,12 +235,13 @@ fn read_only_mode_leaves_mutating_keys_unbound() {
 #[test]
 fn tiny_terminals_get_a_message_not_a_panic() {
     let (_t, app) = demo();
-    for (w, h) in [(1, 1), (20, 5), (59, 24), (80, 15)] {
-        let s = screen(&app, w, h);
+    for (w, h) in [(1, 1), (20, 5), (59, 24), (79, 24), (80, 23), (200, 23)] {
+        let s = screen(&app, w, h).replace('\n', " ");
         if w >= 20 {
-            assert!(s.contains("fgd needs"), "{w}x{h}: {s}");
+            assert!(s.contains("fgd needs at least 80x24;"), "{w}x{h}: {s}");
         }
     }
+    assert!(!screen(&app, 80, 24).contains("fgd needs"));
 }
 
 #[test]
