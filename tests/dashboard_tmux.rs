@@ -365,3 +365,25 @@ fn below_80x24_the_dashboard_says_how_big_it_needs_the_terminal_and_at_80x24_it_
     d.tm.keys(&["q"]);
     d.exited_with(0);
 }
+
+#[test]
+fn a_fabric_folder_removed_under_the_running_dashboard_is_shown_gone_then_back() {
+    let d = Dash::start();
+    d.tm.wait_for("✓ namespaces.yaml", WAIT);
+    let root = d._t.path().join("demo/workspace/dc1-leaf-spine");
+    let away = d._t.path().join("away");
+    std::fs::rename(&root, &away).unwrap();
+    let s = d.tm.wait_for("gone", WAIT);
+    assert!(!s.contains("✓ namespaces.yaml"), "{s}");
+    std::fs::rename(&away, &root).unwrap();
+    // The watcher is set up again: a file dropped in is seen without a key or the 30 s rescan.
+    let t0 = Instant::now();
+    while !d.tm.screen().contains("✓ namespaces.yaml") {
+        assert!(t0.elapsed() < WAIT, "{}", d.tm.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    write(&root.join("raw/dropped.yaml"), "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: dropped\nspec: {}\n");
+    d.tm.wait_for("✓ dropped.yaml", WAIT);
+    d.tm.keys(&["q"]);
+    d.exited_with(0);
+}

@@ -43,6 +43,8 @@ pub enum Msg {
     },
     /// Something changed under a fabric's raw/; true when it arrived whole (a rename).
     Changed(usize, bool),
+    /// Whether a fabric's raw/ has a watcher now.
+    Watching(usize, bool),
     Tick,
     /// SIGTERM, SIGHUP or a vanished terminal: leave, restoring the terminal.
     Signal(Stop),
@@ -585,15 +587,25 @@ impl App {
             }
             Msg::Scanned(i, view) => {
                 if let Some(slot) = self.fabrics.get_mut(i) {
-                    let watching = slot.watching;
+                    let (watching, name) = (slot.watching, std::mem::take(&mut slot.name));
                     *slot = *view;
-                    slot.watching = watching;
+                    // The runner drops a gone fabric's watcher, and sets one up again when it
+                    // is back; a gone folder has no manifest to name it: it keeps its name.
+                    slot.watching = watching && !slot.gone;
+                    if slot.gone {
+                        slot.name = name;
+                    }
                 }
                 if i == self.fabric_sel {
                     self.refilter();
                 }
             }
             Msg::Changed(i, complete) => return vec![Effect::Rescan(i, complete)],
+            Msg::Watching(i, on) => {
+                if let Some(f) = self.fabrics.get_mut(i) {
+                    f.watching = on;
+                }
+            }
             Msg::Detail(seq, d) => {
                 if seq == self.detail_seq {
                     self.detail = Some(*d);
@@ -721,9 +733,22 @@ impl App {
             a if self.read_only && a.mutating() => {
                 self.note(format!("{} is disabled: read-only mode", a.name()))
             }
+            a if (a.mutating() || a == Action::Plan) && self.fabric().is_none() => {
+                self.note(NO_FABRIC.into())
+            }
+            a if (a.mutating() || a == Action::Plan) && self.fabric().is_some_and(|f| f.gone) => {
+                let line = self.fabric().map(|f| {
+                    format!(
+                        "{} is gone: {} is not there any more (moved or removed); {} needs it back",
+                        f.name,
+                        f.root.display(),
+                        a.name()
+                    )
+                });
+                self.note(line.unwrap_or_default())
+            }
             Action::Edit => self.open_editor(),
             a if self.job.is_some() => self.note(format!("{} waits: a job is running", a.name())),
-            Action::Plan if self.fabric().is_none() => self.note(NO_FABRIC.into()),
             Action::Plan => {
                 self.plan = Some(Vec::new());
                 self.plan_scroll = 0;
@@ -748,7 +773,6 @@ impl App {
             {
                 self.note("adopt takes an item under unmanaged/".into())
             }
-            _ if self.fabric().is_none() => self.note(NO_FABRIC.into()),
             a => {
                 if let Some(q) = self.question(a) {
                     self.confirm = Some((a, q));

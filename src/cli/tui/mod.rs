@@ -73,21 +73,16 @@ fn terminal_alive() -> bool {
     unsafe { libc::tcgetattr(libc::STDIN_FILENO, t.as_mut_ptr()) == 0 }
 }
 
-/// A watcher per fabric on raw/: a file renamed in whole is looked at at once; anything else
+/// A watcher on a fabric's raw/: a file renamed in whole is looked at at once; anything else
 /// waits for the quiet period so half-written files are not classified (see `fgd::watch`).
-fn watch(fabrics: &[PathBuf], tx: &Sender<Msg>) -> Vec<notify::RecommendedWatcher> {
-    let mut out = Vec::new();
-    for (i, root) in fabrics.iter().enumerate() {
-        let tx = tx.clone();
-        let w = fgd::watch::watch_raw(&root.join(fgd::fabric::RAW), move |c| {
-            let complete = matches!(c, fgd::watch::RawChange::Path { complete: true, .. });
-            let _ = tx.send(Msg::Changed(i, complete));
-        });
-        if let Ok(w) = w {
-            out.push(w);
-        }
-    }
-    out
+/// None when raw/ cannot be watched (not there yet, or the fabric is gone).
+fn watch(i: usize, root: &Path, tx: &Sender<Msg>) -> Option<notify::RecommendedWatcher> {
+    let tx = tx.clone();
+    fgd::watch::watch_raw(&root.join(fgd::fabric::RAW), move |c| {
+        let complete = matches!(c, fgd::watch::RawChange::Path { complete: true, .. });
+        let _ = tx.send(Msg::Changed(i, complete));
+    })
+    .ok()
 }
 
 /// Carry out one job, reporting through `sink`: the runner's threads and the tests share it.
@@ -278,7 +273,8 @@ pub fn empty_views(roots: &[PathBuf]) -> Vec<model::FabricView> {
             counts: Default::default(),
             git: None,
             lock: None,
-            watching: true,
+            watching: false,
+            gone: false,
         })
         .collect()
 }
@@ -335,7 +331,13 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
     let mut keys = ct::EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let _watchers = watch(&roots, &tx);
+    // Per fabric; dropped while its folder is gone, set up again when it is back.
+    let mut watchers: Vec<Option<notify::RecommendedWatcher>> = Vec::new();
+    for (i, root) in roots.iter().enumerate() {
+        watchers.push(watch(i, root, &tx));
+        app.update(Msg::Watching(i, watchers[i].is_some()));
+    }
+    let mut last_presence = Instant::now();
     let theme = view::Theme::from_env(opts.palette);
     let mut scanner = Scanner {
         in_flight: vec![false; roots.len()],
@@ -402,8 +404,12 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                     | Msg::Validated { .. }
                     | Msg::Detail(..)
             );
-            if let Msg::Scanned(i, _) = &msg {
-                scanner.in_flight[*i] = false;
+            let scanned = match &msg {
+                Msg::Scanned(i, _) => Some(*i),
+                _ => None,
+            };
+            if let Some(i) = scanned {
+                scanner.in_flight[i] = false;
             }
             if let Msg::Validated { .. } = &msg {
                 validating = false;
@@ -434,6 +440,17 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                     ),
                 }
             }
+            if let Some(i) = scanned {
+                // A gone fabric's watcher watches nothing (or, followed by inotify, the folder
+                // where it went); one that is back, or was not initialised, gets a new one.
+                let gone = app.fabrics.get(i).is_some_and(|f| f.gone);
+                if gone {
+                    watchers[i] = None;
+                } else if watchers[i].is_none() {
+                    watchers[i] = watch(i, &roots[i], &tx);
+                    app.update(Msg::Watching(i, watchers[i].is_some()));
+                }
+            }
             if urgent {
                 last_draw = Instant::now() - Duration::from_secs(1);
             }
@@ -450,6 +467,16 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                 // A full disk must not stop the dashboard; the pane still shows the line.
                 let _ = writeln!(f, "{stamp} {line}");
             }
+        }
+        // A fabric folder moved away (or back) tells no watcher on its raw/: a look each
+        // second, one stat per fabric, rescans it at once.
+        if last_presence.elapsed() >= Duration::from_secs(1) {
+            for (i, root) in roots.iter().enumerate() {
+                if app.fabrics.get(i).is_some_and(|f| f.gone == root.is_dir()) {
+                    scanner.request(i, Instant::now() - opts.quiet);
+                }
+            }
+            last_presence = Instant::now();
         }
         // A periodic full rescan catches anything a watcher missed.
         if last_full.elapsed() >= Duration::from_secs(30) {

@@ -63,6 +63,8 @@ pub struct FabricView {
     pub git: Option<fgd::git::GitState>,
     pub lock: Option<LockOwner>,
     pub watching: bool,
+    /// The fabric's folder is not there (moved or removed since it was listed).
+    pub gone: bool,
 }
 
 /// Fabrics of a workspace: the folder itself if it is one, else every folder up to three
@@ -136,6 +138,18 @@ pub fn scan(root: &Path) -> FabricView {
 
 /// `scan`, reading only the managed files that changed since the scans `checks` remembers.
 pub fn scan_with(root: &Path, checks: &mut ManagedChecks) -> FabricView {
+    if !root.is_dir() {
+        return FabricView {
+            name: String::new(),
+            root: root.to_path_buf(),
+            files: Vec::new(),
+            counts: Counts::default(),
+            git: None,
+            lock: None,
+            watching: false,
+            gone: true,
+        };
+    }
     let fabric = Fabric {
         root: root.to_path_buf(),
     };
@@ -287,6 +301,7 @@ pub fn scan_with(root: &Path, checks: &mut ManagedChecks) -> FabricView {
             .ok()
             .flatten(),
         watching: false,
+        gone: false,
     }
 }
 

@@ -1093,3 +1093,30 @@ fn the_plan_view_scrolls_with_j_k_and_page_keys_to_the_diff_below() {
     press(&mut app, key('q'));
     assert!(app.plan.is_none() && !app.quit, "q closes the view first");
 }
+
+#[test]
+fn a_fabric_folder_removed_while_the_dashboard_runs_shows_gone_and_refuses_actions() {
+    let (t, mut app) = demo();
+    let root = app.fabrics[0].root.clone();
+    let away = t.path().join("moved-away");
+    std::fs::rename(&root, &away).unwrap();
+    press(&mut app, Msg::Changed(0, false));
+    let f = &app.fabrics[0];
+    assert!(f.gone && !f.watching);
+    assert_eq!(f.name, "dc1-leaf-spine", "still named as it was");
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains(" gone") && !s.contains("(empty: drop YAML"),
+        "{s}"
+    );
+    assert!(s.contains("is gone"), "{s}");
+    press(&mut app, key('i'));
+    assert!(app.confirm.is_none());
+    let last = app.log.back().cloned().unwrap_or_default();
+    assert!(last.contains("dc1-leaf-spine is gone"), "{last}");
+    // Back again: shown as before.
+    std::fs::rename(&away, &root).unwrap();
+    press(&mut app, Msg::Changed(0, false));
+    assert!(!app.fabrics[0].gone);
+    assert!(screen(&app, 80, 24).contains("namespaces.yaml"));
+}

@@ -380,6 +380,7 @@ fn fabrics(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
         };
         lines.push(Line::from(git));
         let state = match (&fab.lock, fab.watching) {
+            _ if fab.gone => " gone: folder missing".into(),
             (Some(o), _) => format!(" locked: {}", o.command),
             (None, true) => " watching".into(),
             (None, false) => " idle".into(),
@@ -450,7 +451,15 @@ fn tree(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
             row
         });
     }
-    if n == 0 {
+    if fab.gone {
+        lines.push(Line::styled(
+            format!(
+                "{} is gone: moved or removed since it was listed",
+                fab.root.display()
+            ),
+            theme.fg(theme.palette.warn),
+        ));
+    } else if n == 0 {
         lines.push(Line::from("(empty: drop YAML into raw/)"));
     }
     let title = format!(" {} files {}/{} ", fab.name, (app.tree_sel + 1).min(n), n);
