@@ -312,6 +312,8 @@ pub struct Job {
     pub failed: usize,
     pub current: String,
     pub percent: Option<u8>,
+    /// Objects done and in all, in the current git phase.
+    pub objects: Option<(usize, usize)>,
     pub started: Instant,
     /// When the current phase began, and how long each earlier one took, for the log.
     pub phase_started: Instant,
@@ -951,6 +953,7 @@ impl App {
             failed: 0,
             current: String::new(),
             percent: None,
+            objects: None,
             started: Instant::now(),
             phase_started: Instant::now(),
             phases: Vec::new(),
@@ -1057,6 +1060,7 @@ impl App {
             Event::GitPhaseStarted { phase, detail } => {
                 job.enter(format!("git {}", format!("{phase:?}").to_lowercase()));
                 job.percent = None;
+                job.objects = None;
                 line = Some(format!(
                     "git {}: {detail}",
                     format!("{phase:?}").to_lowercase()
@@ -1069,6 +1073,7 @@ impl App {
                 let before = job.percent;
                 if let Some(p) = (done * 100).checked_div(total) {
                     job.percent = Some(p.min(100) as u8);
+                    job.objects = Some((done, total));
                 }
                 if phase == GitPhase::Push && done == total && before != Some(100) {
                     line = Some(format!("git push: {done}/{total} objects"));

@@ -1120,3 +1120,38 @@ fn a_fabric_folder_removed_while_the_dashboard_runs_shows_gone_and_refuses_actio
     assert!(!app.fabrics[0].gone);
     assert!(screen(&app, 80, 24).contains("namespaces.yaml"));
 }
+
+#[test]
+fn the_job_pane_shows_the_git_phase_and_progress_during_a_push_not_file_counts() {
+    use fgd::event::{Event, GitPhase};
+    let (_t, mut app) = demo();
+    app.update(key('P'));
+    let effects = app.update(key('y'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Run(_)]),
+        "{effects:?}"
+    );
+    let job_line = |app: &App| {
+        screen(app, 80, 24)
+            .lines()
+            .find(|l| l.starts_with("│push "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(!job_line(&app).contains("0/0 files"), "{}", job_line(&app));
+    app.update(Msg::Engine(Event::GitPhaseStarted {
+        phase: GitPhase::Push,
+        detail: "origin main".into(),
+    }));
+    app.update(Msg::Engine(Event::GitProgress {
+        phase: GitPhase::Push,
+        done: 5,
+        total: 10,
+        bytes: 4096,
+    }));
+    let line = job_line(&app);
+    assert!(
+        line.contains("git push 50% (5/10 objects)") && !line.contains("files"),
+        "{line}"
+    );
+}

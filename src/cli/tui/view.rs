@@ -506,15 +506,24 @@ fn job(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
     let text = match &app.job {
         Some(j) => {
             let pct = j.percent.map(|p| format!(" {p}%")).unwrap_or_default();
+            let objects = j
+                .objects
+                .map(|(d, t)| format!(" ({d}/{t} objects)"))
+                .unwrap_or_default();
+            // File counts while files are counted; a git phase shows its own progress.
+            let files = if j.total > 0 && !j.phase.starts_with("git ") {
+                format!(
+                    "  {}/{} files, {} failed  {}",
+                    j.done, j.total, j.failed, j.current
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "{} {}: {}{pct}  {}/{} files, {} failed  {}  ({:.1} s)",
+                "{} {}: {}{pct}{objects}{files}  ({:.1} s)",
                 j.action,
                 j.fabric,
                 j.phase,
-                j.done,
-                j.total,
-                j.failed,
-                j.current,
                 j.started.elapsed().as_secs_f32()
             )
         }
