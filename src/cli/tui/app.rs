@@ -557,6 +557,13 @@ impl App {
         match msg {
             Msg::Key(key) => return self.key(key),
             Msg::Signal(stop) => {
+                if let Some(ed) = self.editor.as_ref().filter(|e| e.dirty) {
+                    let line = format!(
+                        "left with unsaved changes to {} (dropped: {stop:?})",
+                        ed.rel
+                    );
+                    self.note(line);
+                }
                 self.stopped = Some(stop);
                 self.quit = true;
             }

@@ -1155,3 +1155,19 @@ fn the_job_pane_shows_the_git_phase_and_progress_during_a_push_not_file_counts()
         "{line}"
     );
 }
+
+#[test]
+fn a_signal_ends_the_dashboard_at_once_and_the_log_names_any_edits_it_dropped() {
+    let (_t, mut app) = demo();
+    select(&mut app, 0, "raw/namespaces.yaml");
+    press(&mut app, key('e'));
+    press(&mut app, key('x'));
+    press(&mut app, Msg::Signal(super::app::Stop::Terminated));
+    assert!(app.quit);
+    assert_eq!(app.stopped, Some(super::app::Stop::Terminated));
+    let last = app.log.back().cloned().unwrap_or_default();
+    assert!(
+        last.contains("unsaved changes to raw/namespaces.yaml"),
+        "{last}"
+    );
+}
