@@ -18,6 +18,11 @@ pub enum Exit {
     Refused = 3,
     /// An I/O failure stopped the work; the journal lets the next run finish it.
     Io = 4,
+    /// The dashboard ended by SIGHUP or because its terminal went away (128 + 1, as a shell
+    /// reports a process the signal killed), after restoring the terminal.
+    HungUp = 129,
+    /// The dashboard ended by SIGTERM (128 + 15), after restoring the terminal.
+    Terminated = 143,
 }
 
 #[derive(Debug, thiserror::Error)]

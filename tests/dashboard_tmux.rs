@@ -52,6 +52,16 @@ impl Tmux {
                 .unwrap();
         }
     }
+    fn resize(&self, cols: u16, rows: u16) {
+        let ok = Command::new("tmux")
+            .args(["resize-window", "-t", &self.name, "-x"])
+            .arg(cols.to_string())
+            .arg("-y")
+            .arg(rows.to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
     fn wait_for(&self, what: &str, within: Duration) -> String {
         let t = Instant::now();
         loop {
@@ -234,4 +244,146 @@ fn a_vanished_terminal_ends_the_dashboard() {
         unsafe { libc::kill(pid, libc::SIGKILL) };
     }
     assert!(!alive, "fgd kept running after its terminal vanished");
+}
+
+/// `fgd demo` under tmux in a shell of its own, so its pid is known; the exit code is shown
+/// and the terminal's modes are written out once it ends.
+struct Dash {
+    tm: Tmux,
+    stty: std::path::PathBuf,
+    pid: i32,
+    _t: tempfile::TempDir,
+}
+
+impl Dash {
+    fn start() -> Dash {
+        Dash::start_sized(140, 40)
+    }
+
+    fn start_sized(cols: u16, rows: u16) -> Dash {
+        let t = tempfile::tempdir().unwrap();
+        let home = t.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let (pid, stty) = (t.path().join("pid"), t.path().join("stty.txt"));
+        let cmd = format!(
+            "sh -c 'echo $$ > {}; exec {} demo --dir {}'; echo FGD-EXITED-$?; stty -a > {}; sleep 60",
+            pid.display(),
+            fgd_bin(),
+            t.path().join("demo").display(),
+            stty.display()
+        );
+        let tm = Tmux::start(&cmd, &home);
+        if (cols, rows) != (140, 40) {
+            tm.resize(cols, rows);
+        }
+        tm.wait_for("lab-broken", WAIT);
+        let pid = std::fs::read_to_string(&pid)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        Dash {
+            tm,
+            stty,
+            pid,
+            _t: t,
+        }
+    }
+
+    /// Wait for the exit code, then check the shell got a cooked terminal back.
+    fn exited_with(&self, code: i32) -> String {
+        let s = self.tm.wait_for(&format!("FGD-EXITED-{code}"), WAIT);
+        let t0 = Instant::now();
+        while !std::fs::read_to_string(&self.stty).is_ok_and(|m| m.contains("icanon"))
+            && t0.elapsed() < WAIT
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let modes = std::fs::read_to_string(&self.stty).unwrap();
+        let words: Vec<&str> = modes.split_whitespace().collect();
+        assert!(
+            words.contains(&"icanon") && words.contains(&"echo"),
+            "raw mode left on: {modes}"
+        );
+        s
+    }
+}
+
+#[test]
+fn ctrl_c_leaves_from_the_filter_prompt_instead_of_typing_a_c() {
+    let d = Dash::start();
+    d.tm.keys(&["/", "ab"]);
+    d.tm.wait_for("filter (Enter applies", WAIT);
+    d.tm.keys(&["C-c"]);
+    let s = d.exited_with(0);
+    assert!(!s.contains("abc_"), "{s}");
+}
+
+#[test]
+fn ctrl_c_leaves_from_a_confirm_question_without_starting_the_job() {
+    let d = Dash::start();
+    d.tm.wait_for("✓ namespaces.yaml", WAIT);
+    d.tm.keys(&["i"]);
+    d.tm.wait_for("Ingest 6 raw file(s)", WAIT);
+    d.tm.keys(&["C-c"]);
+    d.exited_with(0);
+}
+
+#[test]
+fn ctrl_c_in_an_editor_with_unsaved_changes_warns_once_then_leaves() {
+    let d = Dash::start();
+    d.tm.wait_for("✓ namespaces.yaml", WAIT);
+    d.tm.keys(&["Tab", "e"]);
+    d.tm.wait_for("Ctrl-S save", WAIT);
+    d.tm.keys(&["x", "C-c"]);
+    d.tm.wait_for("leaves without saving", WAIT);
+    d.tm.keys(&["C-c"]);
+    d.exited_with(0);
+}
+
+#[test]
+fn sigterm_and_sighup_end_the_dashboard_with_128_plus_the_signal_and_a_restored_terminal() {
+    for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGHUP, 129)] {
+        let d = Dash::start();
+        // SAFETY: a signal to the process this test started.
+        assert_eq!(unsafe { libc::kill(d.pid, signal) }, 0);
+        let s = d.exited_with(code);
+        assert!(s.contains("demo workspace kept at"), "{s}");
+    }
+}
+
+#[test]
+fn below_80x24_the_dashboard_says_how_big_it_needs_the_terminal_and_at_80x24_it_draws() {
+    let d = Dash::start();
+    d.tm.resize(79, 24);
+    d.tm.wait_for("fgd needs at least 80x24; this terminal is 79x24", WAIT);
+    d.tm.resize(80, 23);
+    d.tm.wait_for("this terminal is 80x23", WAIT);
+    d.tm.resize(80, 24);
+    let s = d.tm.wait_for("q quit", WAIT);
+    assert!(s.contains("lab-broken") && !s.contains("fgd needs"), "{s}");
+    d.tm.keys(&["q"]);
+    d.exited_with(0);
+}
+
+#[test]
+fn a_fabric_folder_removed_under_the_running_dashboard_is_shown_gone_then_back() {
+    let d = Dash::start();
+    d.tm.wait_for("✓ namespaces.yaml", WAIT);
+    let root = d._t.path().join("demo/workspace/dc1-leaf-spine");
+    let away = d._t.path().join("away");
+    std::fs::rename(&root, &away).unwrap();
+    let s = d.tm.wait_for("gone", WAIT);
+    assert!(!s.contains("✓ namespaces.yaml"), "{s}");
+    std::fs::rename(&away, &root).unwrap();
+    // The watcher is set up again: a file dropped in is seen without a key or the 30 s rescan.
+    let t0 = Instant::now();
+    while !d.tm.screen().contains("✓ namespaces.yaml") {
+        assert!(t0.elapsed() < WAIT, "{}", d.tm.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    write(&root.join("raw/dropped.yaml"), "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: dropped\nspec: {}\n");
+    d.tm.wait_for("✓ dropped.yaml", WAIT);
+    d.tm.keys(&["q"]);
+    d.exited_with(0);
 }

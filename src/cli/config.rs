@@ -21,6 +21,8 @@ use super::tui::view::Palette;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     pub file: PathBuf,
+    /// 1-based; 0 when the error is of the whole file (it cannot be read), which is then
+    /// named without a position.
     pub line: usize,
     pub column: usize,
     pub message: String,
@@ -28,6 +30,9 @@ pub struct ConfigError {
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.file.display(), self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}",
@@ -48,6 +53,39 @@ impl ConfigError {
             message: format!("cannot read: {e}"),
         }
     }
+}
+
+/// A config file's text; not UTF-8 is an error at the first byte that is not.
+fn text_of(bytes: Vec<u8>, file: &Path) -> Result<String, ConfigError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        // Lines and columns count bytes, as the other errors' do.
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = at
+            - bytes[..at]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        ConfigError {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: format!(
+                "not UTF-8 (byte 0x{:02X}): save the file as UTF-8",
+                bytes[at]
+            ),
+        }
+    })
+}
+
+/// Read a config file whole: unreadable is an error of the file, not of a position in it.
+fn read_text(file: &Path) -> Result<String, ConfigError> {
+    text_of(
+        std::fs::read(file).map_err(|e| ConfigError::unreadable(file, e))?,
+        file,
+    )
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -181,7 +219,7 @@ pub fn load(named: Option<&Path>) -> Result<Config, ConfigError> {
             _ => return Ok(Config::default()),
         },
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::unreadable(&path, e))?;
+    let text = read_text(&path)?;
     parse(&path, &text)
 }
 
@@ -279,8 +317,8 @@ pub const WORKSPACE_FILE: &str = "fgd.toml";
 /// inside the workspace and exist.
 pub fn workspace_fabrics(workspace: &Path) -> Result<Option<Vec<PathBuf>>, ConfigError> {
     let file = workspace.join(WORKSPACE_FILE);
-    let text = match std::fs::read_to_string(&file) {
-        Ok(t) => t,
+    let text = match std::fs::read(&file) {
+        Ok(b) => text_of(b, &file)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(ConfigError::unreadable(&file, e)),
     };
@@ -378,6 +416,48 @@ accent = "#3377ff"
             "{e}"
         );
         assert!(e.contains("ingest, push"), "{e}");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_named_without_a_made_up_position() {
+        let t = tempfile::tempdir().unwrap();
+        let missing = t.path().join("nope.toml");
+        let e = load(Some(&missing)).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}: cannot read: No such file or directory (os error 2)",
+                missing.display()
+            )
+        );
+        let dir_as_file = t.path().join("dir.toml");
+        std::fs::create_dir(&dir_as_file).unwrap();
+        let e = load(Some(&dir_as_file)).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}: cannot read: ", dir_as_file.display())),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_names_the_line_and_column_of_the_bad_byte() {
+        let t = tempfile::tempdir().unwrap();
+        let file = t.path().join("c.toml");
+        std::fs::write(&file, b"quiet_ms = 3\n# \xff\xfe\n").unwrap();
+        let e = load(Some(&file)).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}:2:3: not UTF-8 (byte 0xFF): save the file as UTF-8",
+                file.display()
+            )
+        );
+        std::fs::write(t.path().join(WORKSPACE_FILE), b"fabrics = [\"d\xe9\"]\n").unwrap();
+        let e = workspace_fabrics(t.path()).unwrap_err().to_string();
+        assert!(
+            e.ends_with("fgd.toml:1:14: not UTF-8 (byte 0xE9): save the file as UTF-8"),
+            "{e}"
+        );
     }
 
     #[test]

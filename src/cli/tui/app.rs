@@ -25,7 +25,8 @@ pub enum Pane {
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
-    Resize,
+    /// The terminal's size, columns and rows: at the start and whenever it changes.
+    Resize(u16, u16),
     /// An engine event from the running job.
     Engine(Event),
     JobFinished(Result<String, String>),
@@ -42,9 +43,20 @@ pub enum Msg {
     },
     /// Something changed under a fabric's raw/; true when it arrived whole (a rename).
     Changed(usize, bool),
+    /// Whether a fabric's raw/ has a watcher now.
+    Watching(usize, bool),
     Tick,
-    /// SIGTERM/SIGHUP: leave, restoring the terminal.
-    Signal,
+    /// SIGTERM, SIGHUP or a vanished terminal: leave, restoring the terminal.
+    Signal(Stop),
+}
+
+/// What ended the dashboard other than a key; the exit code says it (128 + the signal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGTERM.
+    Terminated,
+    /// SIGHUP, or the terminal is gone (a dropped SSH session): the same thing to a script.
+    HungUp,
 }
 
 /// A background job: an action on a fabric, with the file and reason some actions need.
@@ -83,8 +95,23 @@ pub struct Editor {
     pub seq: u64,
     pub checked: u64,
     pub dirty: bool,
+    /// Esc, then Ctrl-C, was pressed once with unsaved changes: the next press of the same
+    /// key leaves without saving.
     pub warned: bool,
+    pub quit_warned: bool,
     pub status: String,
+    /// Why this file can be read here but not saved (not UTF-8, mixed line breaks): saving
+    /// would change bytes the operator never touched.
+    pub read_only: Option<String>,
+    /// The file's bytes when it was opened or last saved: a save goes ahead unasked only while
+    /// the disk still holds them.
+    disk: Vec<u8>,
+    /// The file's line break, and whether its last line ended with one: a save keeps both.
+    eol: &'static str,
+    final_newline: bool,
+    /// A save was refused because the file had changed on disk to this (None: removed); a
+    /// second Ctrl-S overwrites it, if that is still what is there.
+    overwrite: Option<Option<Vec<u8>>>,
 }
 
 /// Above this, a file's detail is computed off the event loop.
@@ -93,15 +120,69 @@ const DETAIL_INLINE_MAX: u64 = 256 << 10;
 /// Above this, live validation waits for a save (it must not stall typing).
 const LIVE_VALIDATE_MAX: usize = 1 << 20;
 
+/// A file's text as editor lines, its line break and whether it ends with one; or why it
+/// cannot be edited without changing bytes nobody touched.
+fn split_lines(bytes: &[u8]) -> Result<(Vec<String>, &'static str, bool), String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = at
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        format!(
+            "not UTF-8 (byte 0x{:02X} at {line}:{column}): a save would change bytes you did \
+             not touch; convert it to UTF-8 first",
+            bytes[at]
+        )
+    })?;
+    let mut parts: Vec<&str> = text.split('\n').collect();
+    // The piece after the last line break: empty when the file ends with one.
+    let last = parts.pop().unwrap_or_default();
+    let crlf = parts.iter().filter(|l| l.ends_with('\r')).count();
+    if crlf > 0 && crlf < parts.len() {
+        return Err(format!(
+            "mixed line breaks ({crlf} CRLF, {} LF): a save would change lines you did not \
+             touch; make them one kind first (dos2unix or unix2dos)",
+            parts.len() - crlf
+        ));
+    }
+    let eol = if crlf > 0 { "\r\n" } else { "\n" };
+    let final_newline = !parts.is_empty() && last.is_empty();
+    let mut lines: Vec<String> = parts
+        .iter()
+        .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+        .collect();
+    if !final_newline {
+        lines.push(last.to_string());
+    }
+    Ok((lines, eol, final_newline))
+}
+
 impl Editor {
     fn open(root: &std::path::Path, rel: &str) -> std::io::Result<Editor> {
         let path = root.join(rel);
-        let text = String::from_utf8_lossy(&std::fs::read(&path)?).into_owned();
-        let mut area = TextArea::new(text.lines().map(str::to_string).collect());
+        let disk = std::fs::read(&path)?;
+        let (lines, eol, final_newline, read_only) = match split_lines(&disk) {
+            Ok((lines, eol, nl)) => (lines, eol, nl, None),
+            Err(why) => {
+                let text = String::from_utf8_lossy(&disk);
+                let text = text.strip_suffix('\n').unwrap_or(&text);
+                let lines = text.split('\n').map(str::to_string).collect();
+                (lines, "\n", false, Some(why))
+            }
+        };
+        let mut area = TextArea::new(lines);
         area.set_line_number_style(
             ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
         );
-        let title = format!(" edit {rel}  Ctrl-S save  Esc leave ");
+        let title = match read_only {
+            None => format!(" edit {rel}  Ctrl-S save  Esc leave "),
+            Some(_) => format!(" view {rel} (read-only)  Esc leave "),
+        };
         area.set_block(
             ratatui::widgets::Block::default()
                 .borders(ratatui::widgets::Borders::ALL)
@@ -117,19 +198,36 @@ impl Editor {
             checked: 0,
             dirty: false,
             warned: false,
-            status: String::new(),
+            quit_warned: false,
+            status: read_only
+                .as_ref()
+                .map(|why| format!("read-only: {why}"))
+                .unwrap_or_default(),
+            read_only,
+            disk,
+            eol,
+            final_newline,
+            overwrite: None,
         };
-        // The first check is done here, so the editor opens with its errors shown.
-        if let Some(Effect::Validate { text, .. }) = e.request_validation() {
+        // The first check is done here, so the editor opens with its errors shown: of the
+        // file's own bytes when it is read-only, as `fgd validate` would see them.
+        if e.read_only.is_some() {
+            let (fates, marked) = model::validate_text(&e.rel, e.disk.clone());
+            (e.fates, e.marked) = (fates, marked);
+        } else if let Some(Effect::Validate { text, .. }) = e.request_validation() {
             let (fates, marked) = model::validate_text(&e.rel, text);
             (e.fates, e.marked, e.checked) = (fates, marked, e.seq);
         }
         Ok(e)
     }
 
+    /// The text as a save would write it: the file's own line break, and a final one only if
+    /// the file had it.
     pub fn text(&self) -> String {
-        let mut t = self.area.lines().join("\n");
-        t.push('\n');
+        let mut t = self.area.lines().join(self.eol);
+        if self.final_newline {
+            t.push_str(self.eol);
+        }
         t
     }
 
@@ -151,7 +249,39 @@ impl Editor {
     }
 
     fn save(&mut self) -> Result<(), String> {
-        fgd::store::write_atomic(&self.path, self.text().as_bytes()).map_err(|e| e.to_string())?;
+        if let Some(why) = &self.read_only {
+            return Err(format!("the file is read-only here: {why}"));
+        }
+        let bytes = self.text().into_bytes();
+        // managed/ holds only what an ingest would write at this path: Argo CD and Flux
+        // build every object through it, so one unreadable file stops the whole fabric.
+        if self.rel.starts_with(&format!("{}/", fgd::fabric::MANAGED)) {
+            if let Some((why, _)) = model::managed_problem(&self.rel, bytes.clone()) {
+                return Err(format!(
+                    "managed/ holds only what an ingest would write at this path: {why}. \
+                     Fix it, or Esc discards it"
+                ));
+            }
+        }
+        // Someone (a colleague, git pull, a sync) may have changed the file since it was
+        // opened: that is not overwritten unasked. (Between this read and the write below is
+        // a moment another writer could still slip into.)
+        let now = match std::fs::read(&self.path) {
+            Ok(b) => Some(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(format!("cannot read it back to compare: {e}")),
+        };
+        if now.as_deref() != Some(self.disk.as_slice()) && self.overwrite.as_ref() != Some(&now) {
+            let how = if now.is_some() { "changed" } else { "removed" };
+            self.overwrite = Some(now);
+            return Err(format!(
+                "{how} on disk since you opened it: Esc twice and reopen to see it \
+                 (your edits are dropped), or Ctrl-S again to overwrite it with yours"
+            ));
+        }
+        fgd::store::write_atomic(&self.path, &bytes).map_err(|e| e.to_string())?;
+        self.disk = bytes;
+        self.overwrite = None;
         self.dirty = false;
         self.status = format!("saved {}", self.rel);
         Ok(())
@@ -182,6 +312,8 @@ pub struct Job {
     pub failed: usize,
     pub current: String,
     pub percent: Option<u8>,
+    /// Objects done and in all, in the current git phase.
+    pub objects: Option<(usize, usize)>,
     pub started: Instant,
     /// When the current phase began, and how long each earlier one took, for the log.
     pub phase_started: Instant,
@@ -228,6 +360,8 @@ pub struct App {
     pub confirm: Option<(Action, String)>,
     pub read_only: bool,
     pub quit: bool,
+    /// Set when a signal, not a key, ended it.
+    pub stopped: Option<Stop>,
     pub detail: Option<Detail>,
     pub last_result: Option<String>,
     pub editor: Option<Editor>,
@@ -236,6 +370,10 @@ pub struct App {
     /// Indexes into the selected fabric's files that pass the filter.
     pub visible: Vec<usize>,
     pub plan: Option<Vec<String>>,
+    /// The first line of the plan view shown.
+    pub plan_scroll: usize,
+    /// The terminal's size, for how much a page is.
+    pub size: (u16, u16),
     /// Shown under the plan: the patch a push would commit now.
     pub diff: Option<Result<Vec<String>, String>>,
     collecting_plan: bool,
@@ -248,6 +386,18 @@ pub struct App {
 }
 
 const LOG_LINES: usize = 200;
+
+const NO_FABRIC: &str = "no fabric in this workspace: `fgd init <dir>` makes one";
+
+/// A line of the plan view, by what it is (the view styles each kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanLine {
+    Header,
+    Plan,
+    Diff,
+    /// Not a line of either: the plan or diff is still computed, or there is none.
+    Note,
+}
 
 impl App {
     pub fn new(workspace: PathBuf, fabrics: Vec<FabricView>, read_only: bool) -> App {
@@ -263,6 +413,7 @@ impl App {
             confirm: None,
             read_only,
             quit: false,
+            stopped: None,
             detail: None,
             last_result: None,
             editor: None,
@@ -270,6 +421,9 @@ impl App {
             filter: String::new(),
             visible: Vec::new(),
             plan: None,
+            plan_scroll: 0,
+            // Until the runner says: the size the layout is made for.
+            size: (super::view::MIN_WIDTH, super::view::MIN_HEIGHT),
             diff: None,
             collecting_plan: false,
             pending_reason: None,
@@ -364,10 +518,23 @@ impl App {
                 "Ingest {raw} raw file(s) of {}? Originals are archived under .hnp/. [y/n]",
                 f.name
             ),
-            Action::Push => format!(
-                "Commit {dirty} changed path(s) of {} and push ({ahead} commit(s) ahead)? [y/n]",
-                f.name
-            ),
+            Action::Push => {
+                let bad = f
+                    .files
+                    .iter()
+                    .filter(|e| e.tree == model::Tree::Managed)
+                    .filter(|e| e.state == model::FileState::Invalid)
+                    .count();
+                let warn = if bad > 0 {
+                    format!(" {bad} managed file(s) fail validation (invalid in the tree)!")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "Commit {dirty} changed path(s) of {} and push ({ahead} commit(s) ahead)?{warn} [y/n]",
+                    f.name
+                )
+            }
             Action::Sync => format!(
                 "Sync {}: fetch, ingest {raw} raw file(s), commit and push? [y/n]",
                 f.name
@@ -389,8 +556,22 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(key) => return self.key(key),
-            Msg::Signal => self.quit = true,
-            Msg::Resize | Msg::Tick => {}
+            Msg::Signal(stop) => {
+                if let Some(ed) = self.editor.as_ref().filter(|e| e.dirty) {
+                    let line = format!(
+                        "left with unsaved changes to {} (dropped: {stop:?})",
+                        ed.rel
+                    );
+                    self.note(line);
+                }
+                self.stopped = Some(stop);
+                self.quit = true;
+            }
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.scroll_plan(0);
+            }
+            Msg::Tick => {}
             Msg::Engine(e) => self.engine(e),
             Msg::JobFinished(result) => {
                 let text = match &result {
@@ -415,15 +596,25 @@ impl App {
             }
             Msg::Scanned(i, view) => {
                 if let Some(slot) = self.fabrics.get_mut(i) {
-                    let watching = slot.watching;
+                    let (watching, name) = (slot.watching, std::mem::take(&mut slot.name));
                     *slot = *view;
-                    slot.watching = watching;
+                    // The runner drops a gone fabric's watcher, and sets one up again when it
+                    // is back; a gone folder has no manifest to name it: it keeps its name.
+                    slot.watching = watching && !slot.gone;
+                    if slot.gone {
+                        slot.name = name;
+                    }
                 }
                 if i == self.fabric_sel {
                     self.refilter();
                 }
             }
             Msg::Changed(i, complete) => return vec![Effect::Rescan(i, complete)],
+            Msg::Watching(i, on) => {
+                if let Some(f) = self.fabrics.get_mut(i) {
+                    f.watching = on;
+                }
+            }
             Msg::Detail(seq, d) => {
                 if seq == self.detail_seq {
                     self.detail = Some(*d);
@@ -446,15 +637,33 @@ impl App {
     }
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.ctrl_c();
+            return Vec::new();
+        }
+        if let Some(ed) = self.editor.as_mut() {
+            ed.quit_warned = false;
+        }
         if self.editor.is_some() {
             return self.editor_key(key);
         }
         if self.prompt.is_some() {
             return self.prompt_key(key);
         }
-        if self.plan.is_some() && !self.collecting_plan {
-            self.plan = None; // any key closes the plan view
-            self.diff = None;
+        if self.plan.is_some() {
+            let page = super::view::plan_rows(self.size.1).saturating_sub(1).max(1) as isize;
+            match self.keymap.lookup(&key) {
+                Some(Action::Down) => self.scroll_plan(1),
+                Some(Action::Up) => self.scroll_plan(-1),
+                Some(Action::PageDown) => self.scroll_plan(page),
+                Some(Action::PageUp) => self.scroll_plan(-page),
+                // Any other key closes it, even while it is computed: the plan job runs on
+                // and its lines are dropped.
+                _ => {
+                    self.plan = None;
+                    self.diff = None;
+                }
+            }
             return Vec::new();
         }
         if let Some((action, _)) = self.confirm.take() {
@@ -468,14 +677,29 @@ impl App {
             self.note(format!("{} cancelled", action.name()));
             return Vec::new();
         }
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            self.quit = true; // Ctrl-C never asks
-            return Vec::new();
-        }
         let Some(action) = self.keymap.lookup(&key) else {
             return Vec::new();
         };
         self.dispatch(action)
+    }
+
+    /// Ctrl-C leaves from anywhere, whatever runs (a job's journal finishes it on the next
+    /// run), without asking; only unsaved edits get one warning first, since they exist
+    /// nowhere else.
+    fn ctrl_c(&mut self) {
+        if let Some(ed) = self.editor.as_mut() {
+            if ed.dirty && !ed.quit_warned {
+                ed.quit_warned = true;
+                ed.status =
+                    "unsaved changes: Ctrl-S saves, Ctrl-C again leaves without saving".into();
+                return;
+            }
+            if ed.dirty {
+                let line = format!("left with unsaved changes to {} (dropped)", ed.rel);
+                self.note(line);
+            }
+        }
+        self.quit = true;
     }
 
     /// Run a named action, reached by its key or by name on the `:` line.
@@ -518,10 +742,25 @@ impl App {
             a if self.read_only && a.mutating() => {
                 self.note(format!("{} is disabled: read-only mode", a.name()))
             }
+            a if (a.mutating() || a == Action::Plan) && self.fabric().is_none() => {
+                self.note(NO_FABRIC.into())
+            }
+            a if (a.mutating() || a == Action::Plan) && self.fabric().is_some_and(|f| f.gone) => {
+                let line = self.fabric().map(|f| {
+                    format!(
+                        "{} is gone: {} is not there any more (moved or removed); {} needs it back",
+                        f.name,
+                        f.root.display(),
+                        a.name()
+                    )
+                });
+                self.note(line.unwrap_or_default())
+            }
             Action::Edit => self.open_editor(),
             a if self.job.is_some() => self.note(format!("{} waits: a job is running", a.name())),
             Action::Plan => {
                 self.plan = Some(Vec::new());
+                self.plan_scroll = 0;
                 self.diff = None;
                 self.collecting_plan = true;
                 let root = self.fabric().map(|f| f.root.clone());
@@ -550,6 +789,41 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// The plan view as lines: the ingest plan, then what a push would commit.
+    pub fn plan_document(&self) -> Vec<(PlanLine, String)> {
+        let Some(plan) = &self.plan else {
+            return Vec::new();
+        };
+        let mut doc = vec![(
+            PlanLine::Header,
+            "ingest would (nothing changes now):".to_string(),
+        )];
+        if plan.is_empty() {
+            let none = if self.collecting_plan {
+                "(computing the plan)"
+            } else {
+                "nothing to ingest"
+            };
+            doc.push((PlanLine::Note, none.into()));
+        }
+        doc.extend(plan.iter().map(|l| (PlanLine::Plan, l.clone())));
+        doc.push((PlanLine::Header, "push would commit:".into()));
+        match &self.diff {
+            None => doc.push((PlanLine::Note, "(computing the diff)".into())),
+            Some(Err(e)) => doc.push((PlanLine::Note, format!("no diff: {e}"))),
+            Some(Ok(d)) if d.len() <= 1 => doc.push((PlanLine::Plan, "nothing to commit".into())),
+            Some(Ok(d)) => doc.extend(d.iter().map(|l| (PlanLine::Diff, l.clone()))),
+        }
+        doc
+    }
+
+    /// Move the plan view by `by` lines, keeping a full page in view.
+    fn scroll_plan(&mut self, by: isize) {
+        let room = super::view::plan_rows(self.size.1);
+        let max = self.plan_document().len().saturating_sub(room);
+        self.plan_scroll = self.plan_scroll.saturating_add_signed(by).min(max);
     }
 
     fn open_editor(&mut self) {
@@ -583,6 +857,23 @@ impl App {
                 ed.status = "unsaved changes: Ctrl-S saves, Esc again discards".into();
             }
             KeyCode::Esc => self.editor = None,
+            // Read-only: the cursor moves, the text does not change.
+            KeyCode::Up
+            | KeyCode::Down
+            | KeyCode::Left
+            | KeyCode::Right
+            | KeyCode::PageUp
+            | KeyCode::PageDown
+            | KeyCode::Home
+            | KeyCode::End
+                if ed.read_only.is_some() =>
+            {
+                ed.area.input(key);
+            }
+            _ if ed.read_only.is_some() => {
+                let why = ed.read_only.clone().unwrap_or_default();
+                ed.status = format!("read-only: {why}");
+            }
             _ => {
                 if ed.area.input(key) {
                     ed.dirty = true;
@@ -669,6 +960,7 @@ impl App {
             failed: 0,
             current: String::new(),
             percent: None,
+            objects: None,
             started: Instant::now(),
             phase_started: Instant::now(),
             phases: Vec::new(),
@@ -775,6 +1067,7 @@ impl App {
             Event::GitPhaseStarted { phase, detail } => {
                 job.enter(format!("git {}", format!("{phase:?}").to_lowercase()));
                 job.percent = None;
+                job.objects = None;
                 line = Some(format!(
                     "git {}: {detail}",
                     format!("{phase:?}").to_lowercase()
@@ -787,6 +1080,7 @@ impl App {
                 let before = job.percent;
                 if let Some(p) = (done * 100).checked_div(total) {
                     job.percent = Some(p.min(100) as u8);
+                    job.objects = Some((done, total));
                 }
                 if phase == GitPhase::Push && done == total && before != Some(100) {
                     line = Some(format!("git push: {done}/{total} objects"));

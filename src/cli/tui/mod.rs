@@ -24,7 +24,7 @@ use ratatui::Terminal;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender as Sender};
 
-use app::{Action, App, Effect, JobSpec, Msg};
+use app::{Action, App, Effect, JobSpec, Msg, Stop};
 use fgd::error::{Error, Exit};
 use fgd::event::Event;
 
@@ -73,21 +73,16 @@ fn terminal_alive() -> bool {
     unsafe { libc::tcgetattr(libc::STDIN_FILENO, t.as_mut_ptr()) == 0 }
 }
 
-/// A watcher per fabric on raw/: a file renamed in whole is looked at at once; anything else
+/// A watcher on a fabric's raw/: a file renamed in whole is looked at at once; anything else
 /// waits for the quiet period so half-written files are not classified (see `fgd::watch`).
-fn watch(fabrics: &[PathBuf], tx: &Sender<Msg>) -> Vec<notify::RecommendedWatcher> {
-    let mut out = Vec::new();
-    for (i, root) in fabrics.iter().enumerate() {
-        let tx = tx.clone();
-        let w = fgd::watch::watch_raw(&root.join(fgd::fabric::RAW), move |c| {
-            let complete = matches!(c, fgd::watch::RawChange::Path { complete: true, .. });
-            let _ = tx.send(Msg::Changed(i, complete));
-        });
-        if let Ok(w) = w {
-            out.push(w);
-        }
-    }
-    out
+/// None when raw/ cannot be watched (not there yet, or the fabric is gone).
+fn watch(i: usize, root: &Path, tx: &Sender<Msg>) -> Option<notify::RecommendedWatcher> {
+    let tx = tx.clone();
+    fgd::watch::watch_raw(&root.join(fgd::fabric::RAW), move |c| {
+        let complete = matches!(c, fgd::watch::RawChange::Path { complete: true, .. });
+        let _ = tx.send(Msg::Changed(i, complete));
+    })
+    .ok()
 }
 
 /// Carry out one job, reporting through `sink`: the runner's threads and the tests share it.
@@ -167,6 +162,8 @@ fn run_job(spec: JobSpec, git: fgd::git::GitOptions, tx: Sender<Msg>) {
 struct Scanner {
     in_flight: Vec<bool>,
     queued: Vec<Option<Instant>>,
+    /// Per fabric, the managed files already checked (one scan of a fabric runs at a time).
+    checks: Vec<std::sync::Arc<std::sync::Mutex<model::ManagedChecks>>>,
 }
 
 impl Scanner {
@@ -182,7 +179,12 @@ impl Scanner {
                 self.queued[i] = None;
                 self.in_flight[i] = true;
                 let root = root.clone();
-                in_background(tx, move || Msg::Scanned(i, Box::new(model::scan(&root))));
+                let checks = self.checks[i].clone();
+                in_background(tx, move || {
+                    // A scan that panicked left the checks as they were: still usable.
+                    let mut checks = checks.lock().unwrap_or_else(|e| e.into_inner());
+                    Msg::Scanned(i, Box::new(model::scan_with(&root, &mut checks)))
+                });
             }
         }
     }
@@ -271,7 +273,8 @@ pub fn empty_views(roots: &[PathBuf]) -> Vec<model::FabricView> {
             counts: Default::default(),
             git: None,
             lock: None,
-            watching: true,
+            watching: false,
+            gone: false,
         })
         .collect()
 }
@@ -322,14 +325,24 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
         .map_err(|e| fgd::error::io("open terminal", Path::new("/dev/tty"), e))?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))
         .map_err(|e| fgd::error::io("open terminal", Path::new("/dev/tty"), e))?;
+    if let Ok(size) = term.size() {
+        app.update(Msg::Resize(size.width, size.height));
+    }
     let mut keys = ct::EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let _watchers = watch(&roots, &tx);
+    // Per fabric; dropped while its folder is gone, set up again when it is back.
+    let mut watchers: Vec<Option<notify::RecommendedWatcher>> = Vec::new();
+    for (i, root) in roots.iter().enumerate() {
+        watchers.push(watch(i, root, &tx));
+        app.update(Msg::Watching(i, watchers[i].is_some()));
+    }
+    let mut last_presence = Instant::now();
     let theme = view::Theme::from_env(opts.palette);
     let mut scanner = Scanner {
         in_flight: vec![false; roots.len()],
         queued: vec![Some(Instant::now() - opts.quiet); roots.len()],
+        checks: roots.iter().map(|_| Default::default()).collect(),
     };
     // One editor validation at a time; a newer edit replaces the one waiting.
     let mut validating = false;
@@ -349,7 +362,9 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             let mut out = std::io::stdout();
             let _ = execute!(out, terminal::BeginSynchronizedUpdate);
             if term.draw(|f| view::draw(f, &app, &theme)).is_err() {
-                break; // the terminal is gone: nothing to draw on, nobody to answer
+                // The terminal is gone: nothing to draw on, nobody to answer.
+                app.stopped.get_or_insert(Stop::HungUp);
+                break;
             }
             let _ = execute!(out, terminal::EndSynchronizedUpdate);
             let _ = out.flush();
@@ -364,16 +379,16 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             },
             k = keys.next() => match k {
                 Some(Ok(CtEvent::Key(k))) if k.kind != ct::KeyEventKind::Release => Msg::Key(k),
-                Some(Ok(CtEvent::Resize(..))) => Msg::Resize,
+                Some(Ok(CtEvent::Resize(w, h))) => Msg::Resize(w, h),
                 Some(Ok(_)) => continue,
                 // The terminal is gone or broken: nothing to read, nobody to answer.
-                Some(Err(_)) | None => Msg::Signal,
+                Some(Err(_)) | None => Msg::Signal(Stop::HungUp),
             },
             // The tick also checks for a vanished terminal: a hung-up pty may stop
             // producing events without reporting an error.
-            _ = tick.tick() => if terminal_alive() { Msg::Tick } else { Msg::Signal },
-            _ = sigterm.recv() => Msg::Signal,
-            _ = sighup.recv() => Msg::Signal,
+            _ = tick.tick() => if terminal_alive() { Msg::Tick } else { Msg::Signal(Stop::HungUp) },
+            _ = sigterm.recv() => Msg::Signal(Stop::Terminated),
+            _ = sighup.recv() => Msg::Signal(Stop::HungUp),
         };
         let mut batch = vec![first];
         while let Ok(m) = rx.try_recv() {
@@ -383,14 +398,18 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             let urgent = matches!(
                 msg,
                 Msg::Key(_)
-                    | Msg::Resize
+                    | Msg::Resize(..)
                     | Msg::Scanned(..)
                     | Msg::JobFinished(_)
                     | Msg::Validated { .. }
                     | Msg::Detail(..)
             );
-            if let Msg::Scanned(i, _) = &msg {
-                scanner.in_flight[*i] = false;
+            let scanned = match &msg {
+                Msg::Scanned(i, _) => Some(*i),
+                _ => None,
+            };
+            if let Some(i) = scanned {
+                scanner.in_flight[i] = false;
             }
             if let Msg::Validated { .. } = &msg {
                 validating = false;
@@ -421,6 +440,17 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                     ),
                 }
             }
+            if let Some(i) = scanned {
+                // A gone fabric's watcher watches nothing (or, followed by inotify, the folder
+                // where it went); one that is back, or was not initialised, gets a new one.
+                let gone = app.fabrics.get(i).is_some_and(|f| f.gone);
+                if gone {
+                    watchers[i] = None;
+                } else if watchers[i].is_none() {
+                    watchers[i] = watch(i, &roots[i], &tx);
+                    app.update(Msg::Watching(i, watchers[i].is_some()));
+                }
+            }
             if urgent {
                 last_draw = Instant::now() - Duration::from_secs(1);
             }
@@ -438,6 +468,16 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                 let _ = writeln!(f, "{stamp} {line}");
             }
         }
+        // A fabric folder moved away (or back) tells no watcher on its raw/: a look each
+        // second, one stat per fabric, rescans it at once.
+        if last_presence.elapsed() >= Duration::from_secs(1) {
+            for (i, root) in roots.iter().enumerate() {
+                if app.fabrics.get(i).is_some_and(|f| f.gone == root.is_dir()) {
+                    scanner.request(i, Instant::now() - opts.quiet);
+                }
+            }
+            last_presence = Instant::now();
+        }
         // A periodic full rescan catches anything a watcher missed.
         if last_full.elapsed() >= Duration::from_secs(30) {
             for i in 0..roots.len() {
@@ -446,5 +486,10 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             last_full = Instant::now();
         }
     }
-    Ok(Exit::Success)
+    // The terminal is restored (the guard drops) before the caller sees the code.
+    Ok(match app.stopped {
+        None => Exit::Success,
+        Some(Stop::Terminated) => Exit::Terminated,
+        Some(Stop::HungUp) => Exit::HungUp,
+    })
 }

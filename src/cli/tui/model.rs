@@ -63,6 +63,8 @@ pub struct FabricView {
     pub git: Option<fgd::git::GitState>,
     pub lock: Option<LockOwner>,
     pub watching: bool,
+    /// The fabric's folder is not there (moved or removed since it was listed).
+    pub gone: bool,
 }
 
 /// Fabrics of a workspace: the folder itself if it is one, else every folder up to three
@@ -98,9 +100,56 @@ fn strip<'a>(root: &Path, shown: &'a str) -> &'a str {
     shown.strip_prefix(prefix.as_str()).unwrap_or(shown)
 }
 
+/// What the last scans found of the managed files they read, by path, with the size and
+/// modification time then: a file that has not changed since is not read again.
+#[derive(Debug, Default)]
+pub struct ManagedChecks(
+    std::collections::HashMap<String, (u64, std::time::SystemTime, Option<String>)>,
+);
+
+impl ManagedChecks {
+    /// The problem of the managed file `rel` as it is on disk, if it has one.
+    fn check(&mut self, root: &Path, rel: &str) -> Option<String> {
+        let path = root.join(rel);
+        let stamp = std::fs::metadata(&path)
+            .and_then(|m| Ok((m.len(), m.modified()?)))
+            .ok();
+        if let (Some((len, at)), Some((l, t, problem))) = (stamp, self.0.get(rel)) {
+            if (len, at) == (*l, *t) {
+                return problem.clone();
+            }
+        }
+        let problem = match std::fs::read(&path) {
+            Ok(b) => managed_problem(rel, b).map(|(why, _)| why),
+            Err(e) => Some(format!("cannot read: {e}")),
+        };
+        if let Some((len, at)) = stamp {
+            self.0.insert(rel.to_string(), (len, at, problem.clone()));
+        }
+        problem
+    }
+}
+
 /// Scan one fabric: raw/ judged by validate, managed/ from the kustomization's view of the
 /// disk, unmanaged/ items with their reason codes.
 pub fn scan(root: &Path) -> FabricView {
+    scan_with(root, &mut ManagedChecks::default())
+}
+
+/// `scan`, reading only the managed files that changed since the scans `checks` remembers.
+pub fn scan_with(root: &Path, checks: &mut ManagedChecks) -> FabricView {
+    if !root.is_dir() {
+        return FabricView {
+            name: String::new(),
+            root: root.to_path_buf(),
+            files: Vec::new(),
+            counts: Counts::default(),
+            git: None,
+            lock: None,
+            watching: false,
+            gone: true,
+        };
+    }
     let fabric = Fabric {
         root: root.to_path_buf(),
     };
@@ -197,13 +246,30 @@ pub fn scan(root: &Path) -> FabricView {
         .count();
     files.extend(raw_files);
 
+    // Only the managed files that differ from HEAD are checked, what a push would send, and
+    // each only when it changed since the last scan: reading 100,000 committed objects every
+    // 30 s is not cheap. Committed ones were checked when written (ingest writes only what it
+    // manages; the editor refuses to save anything else) and show valid unread.
+    let changed = changed_managed(root);
     for rel in kustomization::object_files(&fabric).unwrap_or_default() {
         counts.managed += 1;
+        let rel = format!("{}/{rel}", fabric::MANAGED);
+        let problem = match &changed {
+            Some(c) if c.contains(&rel) => checks.check(root, &rel),
+            _ => None,
+        };
+        if problem.is_some() {
+            counts.invalid += 1;
+        }
         files.push(FileEntry {
             tree: Tree::Managed,
-            rel: format!("{}/{rel}", fabric::MANAGED),
-            state: FileState::Valid,
-            note: None,
+            rel,
+            state: if problem.is_some() {
+                FileState::Invalid
+            } else {
+                FileState::Valid
+            },
+            note: problem,
         });
     }
     let mut items = Vec::new();
@@ -235,6 +301,7 @@ pub fn scan(root: &Path) -> FabricView {
             .ok()
             .flatten(),
         watching: false,
+        gone: false,
     }
 }
 
@@ -300,7 +367,110 @@ pub fn validate_text(rel: &str, bytes: Vec<u8>) -> (Vec<String>, Vec<usize>) {
             }
         }
     }
+    if rel.starts_with(&format!("{}/", fabric::MANAGED)) {
+        if let Some((why, line)) = problem_as_managed(rel, &analysis) {
+            // A document already shown UNMANAGED needs no second copy of its reason.
+            fates.push(if marked.is_empty() {
+                format!("cannot be saved here: {why}")
+            } else {
+                "cannot be saved here: managed/ takes only what ingest would write at this path"
+                    .into()
+            });
+            marked.extend(line);
+            marked.sort_unstable();
+            marked.dedup();
+        }
+    }
     (fates, marked)
+}
+
+/// Why `bytes` may not stand as the managed file `rel` (fabric-relative, under `managed/`),
+/// and the line to mark: `managed/` holds only what an ingest would write at that very path,
+/// one document with one object that kustomize reads. None when it may.
+pub fn managed_problem(rel: &str, bytes: Vec<u8>) -> Option<(String, Option<usize>)> {
+    let format = fgd::discover::format_of(rel).unwrap_or(fgd::discover::Format::Yaml);
+    let analysis = fgd::ingest::analyze::analyze(rel, bytes, format, &Default::default());
+    problem_as_managed(rel, &analysis)
+}
+
+fn problem_as_managed(
+    rel: &str,
+    analysis: &fgd::ingest::analyze::FileAnalysis,
+) -> Option<(String, Option<usize>)> {
+    use fgd::ingest::analyze::{DocVerdict, FileVerdict};
+    let docs = match &analysis.verdict {
+        FileVerdict::Whole { code, reason, pos } => {
+            return Some((format!("[{}] {reason}", code.as_str()), pos.map(|p| p.line)))
+        }
+        FileVerdict::Docs(docs) => docs,
+    };
+    let Some(first) = docs.first() else {
+        return Some(("it is empty: a managed file holds one object".into(), None));
+    };
+    if let [_, second, ..] = &docs[..] {
+        return Some((
+            format!(
+                "{} documents: a managed file is one document with one object",
+                docs.len()
+            ),
+            Some(second.pos.line),
+        ));
+    }
+    match &first.verdict {
+        DocVerdict::Empty => Some((
+            "only comments: a managed file holds one object".into(),
+            None,
+        )),
+        DocVerdict::Unmanaged { code, reason, .. } => Some((
+            format!("[{}] {reason}", code.as_str()),
+            Some(first.pos.line),
+        )),
+        DocVerdict::Managed { path, .. } if format!("{}/{path}", fabric::MANAGED) != rel => Some((
+            format!(
+                "it defines {}, whose place is {}/{path}, not {rel}",
+                first.verdict.object().unwrap_or_default(),
+                fabric::MANAGED
+            ),
+            Some(first.pos.line),
+        )),
+        DocVerdict::Managed { .. } => None,
+    }
+}
+
+/// The fabric's files under `managed/` that differ from git's HEAD (changed or new), as
+/// fabric-relative paths: what a push would send. None outside a git working copy.
+fn changed_managed(root: &Path) -> Option<std::collections::HashSet<String>> {
+    let repo = git2::Repository::discover(root).ok()?;
+    let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let prefix = std::fs::canonicalize(root)
+        .ok()?
+        .strip_prefix(&workdir)
+        .ok()?
+        .to_str()?
+        .to_string();
+    let inside = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}/")
+    };
+    let mut so = git2::StatusOptions::new();
+    so.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false)
+        .pathspec(format!("{inside}{}/", fabric::MANAGED));
+    let statuses = repo.statuses(Some(&mut so)).ok()?;
+    Some(
+        statuses
+            .iter()
+            .filter(|e| !e.status().contains(git2::Status::WT_DELETED))
+            .filter_map(|e| {
+                e.path()
+                    .ok()
+                    .and_then(|p| p.strip_prefix(&inside))
+                    .map(str::to_string)
+            })
+            .collect(),
+    )
 }
 
 pub fn detail(root: &Path, entry: &FileEntry) -> Detail {
@@ -360,10 +530,18 @@ pub fn detail(root: &Path, entry: &FileEntry) -> Detail {
             }
         }
         Tree::Unmanaged => unmanaged_detail(&path, entry, &mut d),
-        Tree::Managed => d.fates.push(format!(
-            "managed object, listed in {}",
-            fabric::KUSTOMIZATION
-        )),
+        Tree::Managed => {
+            let (fates, marked) =
+                validate_text(&entry.rel, std::fs::read(&path).unwrap_or_default());
+            d.fates = fates;
+            d.marked = marked;
+            if d.marked.is_empty() {
+                d.fates.push(format!(
+                    "managed object, listed in {}",
+                    fabric::KUSTOMIZATION
+                ));
+            }
+        }
     }
     d
 }

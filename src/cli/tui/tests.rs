@@ -55,8 +55,36 @@ fn press(app: &mut App, msg: Msg) {
     }
 }
 
+/// Archive names (`20260102T030405678Z-<batch id>`) as `[ARCHIVE]`: both differ run to run.
+fn redact_stamps(text: &str) -> String {
+    let b = text.as_bytes();
+    let stamp = |i: usize| {
+        b.len() >= i + 19
+            && b[i..i + 8].iter().all(u8::is_ascii_digit)
+            && b[i + 8] == b'T'
+            && b[i + 9..i + 18].iter().all(u8::is_ascii_digit)
+            && b[i + 18] == b'Z'
+    };
+    let (mut out, mut i, mut from) = (String::new(), 0, 0);
+    while i < b.len() {
+        if stamp(i) {
+            out.push_str(&text[from..i]);
+            out.push_str("[ARCHIVE]");
+            i += 19;
+            while i < b.len() && (b[i] == b'-' || b[i].is_ascii_alphanumeric()) {
+                i += 1;
+            }
+            from = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
 fn redact(text: &str, ws: &Path) -> String {
-    let text = text.replace(&ws.display().to_string(), "[WS]");
+    let text = redact_stamps(&text.replace(&ws.display().to_string(), "[WS]"));
     // A job's phase timings: every number is a duration, even where the pane cuts the line
     // before its " ms".
     let text: String = text
@@ -207,12 +235,13 @@ fn read_only_mode_leaves_mutating_keys_unbound() {
 #[test]
 fn tiny_terminals_get_a_message_not_a_panic() {
     let (_t, app) = demo();
-    for (w, h) in [(1, 1), (20, 5), (59, 24), (80, 15)] {
-        let s = screen(&app, w, h);
+    for (w, h) in [(1, 1), (20, 5), (59, 24), (79, 24), (80, 23), (200, 23)] {
+        let s = screen(&app, w, h).replace('\n', " ");
         if w >= 20 {
-            assert!(s.contains("fgd needs"), "{w}x{h}: {s}");
+            assert!(s.contains("fgd needs at least 80x24;"), "{w}x{h}: {s}");
         }
     }
+    assert!(!screen(&app, 80, 24).contains("fgd needs"));
 }
 
 #[test]
@@ -445,6 +474,9 @@ fn the_plan_view_shows_the_diff_a_push_would_commit_without_committing() {
         "the demo starts pushed: {:?}",
         app.diff
     );
+    // Below the plan of the six raw files' objects.
+    press(&mut app, Msg::Resize(160, 48));
+    press(&mut app, code(KeyCode::PageDown));
     let s = screen(&app, 160, 48);
     assert!(s.contains("nothing to commit"), "{s}");
     press(&mut app, key('x'));
@@ -565,4 +597,577 @@ fn an_unmanaged_item_shows_its_reason_file_with_problem_lines_marked() {
     );
     assert!(d.fates.last().unwrap().starts_with("reason file: "));
     assert!(!d.marked.is_empty(), "the problem lines are marked");
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// Type text into whatever has the keyboard, a newline as Enter.
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(
+            app,
+            if c == '\n' {
+                code(KeyCode::Enter)
+            } else {
+                key(c)
+            },
+        );
+    }
+}
+
+/// Put the editor's cursor at the end of line `n` (1-based).
+fn to_end_of_line(app: &mut App, n: usize) {
+    for _ in 0..2000 {
+        press(app, code(KeyCode::Up));
+    }
+    for _ in 1..n {
+        press(app, code(KeyCode::Down));
+    }
+    press(app, code(KeyCode::End));
+}
+
+const MCLAG: &str = "managed/connections/leaf-01--mclag-domain--leaf-02.yaml";
+
+/// The demo with its first fabric ingested and one of its managed files open in the editor.
+fn editing_a_managed_file() -> (tempfile::TempDir, App, std::path::PathBuf, String) {
+    let (t, mut app) = demo();
+    press(&mut app, key('i'));
+    press(&mut app, key('y'));
+    let path = app.fabrics[0].root.join(MCLAG);
+    let before = std::fs::read_to_string(&path).unwrap();
+    select(&mut app, 0, MCLAG);
+    press(&mut app, key('e'));
+    assert!(app.editor.is_some());
+    (t, app, path, before)
+}
+
+fn status(app: &App) -> String {
+    app.editor
+        .as_ref()
+        .map(|e| e.status.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_managed_file_that_would_not_be_managed_as_typed_is_not_saved_and_the_text_stays() {
+    let (_t, mut app, path, before) = editing_a_managed_file();
+    // One stray character before the first line: no longer an object kustomize reads.
+    press(&mut app, key('Z'));
+    let ed = app.editor.as_ref().unwrap();
+    assert!(
+        ed.fates
+            .iter()
+            .any(|f| f.starts_with("cannot be saved here")),
+        "the live pane says so before Ctrl-S: {:?}",
+        ed.fates
+    );
+    press(&mut app, ctrl('s'));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        before,
+        "not written"
+    );
+    let ed = app.editor.as_ref().expect("the editor stays open");
+    assert!(
+        ed.dirty && ed.area.lines()[0] == "Z#",
+        "{:?}",
+        ed.area.lines()
+    );
+    let s = status(&app);
+    assert!(s.starts_with("NOT saved: managed/ holds"), "{s}");
+    insta::assert_snapshot!("editor_managed_refused_160x48", screen(&app, 160, 48));
+}
+
+#[test]
+fn a_managed_object_renamed_in_the_editor_is_not_saved_under_its_old_path() {
+    let (_t, mut app, path, before) = editing_a_managed_file();
+    let line = before
+        .lines()
+        .position(|l| l.starts_with("  name: "))
+        .unwrap()
+        + 1;
+    to_end_of_line(&mut app, line);
+    type_text(&mut app, "-x");
+    press(&mut app, ctrl('s'));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    let s = status(&app);
+    assert!(
+        s.contains("Connection/leaf-01--mclag-domain--leaf-02-x")
+            && s.contains("managed/connections/leaf-01--mclag-domain--leaf-02-x.yaml"),
+        "names the object and where it belongs: {s}"
+    );
+}
+
+#[test]
+fn a_second_object_in_a_managed_file_is_not_saved() {
+    let (_t, mut app, path, before) = editing_a_managed_file();
+    to_end_of_line(&mut app, before.lines().count());
+    type_text(
+        &mut app,
+        "\n---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: stowaway\nspec: {}",
+    );
+    press(&mut app, ctrl('s'));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    assert!(status(&app).starts_with("NOT saved"), "{}", status(&app));
+}
+
+#[test]
+fn a_managed_file_edited_into_another_valid_object_at_the_same_path_saves() {
+    let (_t, mut app, path, before) = editing_a_managed_file();
+    let line = before
+        .lines()
+        .position(|l| l.contains("port: leaf-02/E1/52"))
+        .unwrap()
+        + 1;
+    to_end_of_line(&mut app, line);
+    press(&mut app, code(KeyCode::Backspace));
+    type_text(&mut app, "3");
+    press(&mut app, ctrl('s'));
+    assert_eq!(status(&app), format!("saved {MCLAG}"));
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(after, before.replace("leaf-02/E1/52", "leaf-02/E1/53"));
+}
+
+#[test]
+fn a_managed_file_broken_on_disk_shows_invalid_in_the_tree_and_its_detail() {
+    let (_t, mut app) = demo();
+    press(&mut app, key('i'));
+    press(&mut app, key('y'));
+    // Every file ingest wrote passes the same check the editor's save makes.
+    assert!(
+        app.fabrics[0]
+            .files
+            .iter()
+            .filter(|f| f.tree == model::Tree::Managed)
+            .all(|f| f.state == model::FileState::Valid),
+        "{:?}",
+        app.fabrics[0].files
+    );
+    assert_eq!(app.fabrics[0].counts.invalid, 0);
+    let path = app.fabrics[0].root.join(MCLAG);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("Z{text}")).unwrap();
+    press(&mut app, Msg::Changed(0, true));
+    select(&mut app, 0, MCLAG);
+    let entry = app.selected_file().unwrap();
+    assert_eq!(entry.state, model::FileState::Invalid);
+    assert!(entry.note.is_some());
+    assert_eq!(app.fabrics[0].counts.invalid, 1);
+    let d = app.detail.clone().unwrap();
+    assert!(
+        d.fates.iter().any(|f| f.contains("UNMANAGED")),
+        "{:?}",
+        d.fates
+    );
+    assert_eq!(d.marked.first(), Some(&1));
+    // The push question says so too.
+    press(&mut app, key('P'));
+    let q = app
+        .confirm
+        .as_ref()
+        .map(|(_, q)| q.clone())
+        .unwrap_or_default();
+    assert!(q.contains("1 managed file(s) fail validation"), "{q}");
+}
+
+#[test]
+fn a_rescan_rereads_only_managed_files_that_changed_and_sees_every_change() {
+    let (_t, mut app) = demo();
+    press(&mut app, key('i'));
+    press(&mut app, key('y'));
+    let root = app.fabrics[0].root.clone();
+    let mut checks = model::ManagedChecks::default();
+    let state = |v: &model::FabricView| {
+        v.files
+            .iter()
+            .find(|f| f.rel == MCLAG)
+            .map(|f| f.state)
+            .unwrap()
+    };
+    assert_eq!(
+        state(&model::scan_with(&root, &mut checks)),
+        model::FileState::Valid
+    );
+    let path = root.join(MCLAG);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("kind: Connection", "kind: Connectio")).unwrap();
+    assert_eq!(
+        state(&model::scan_with(&root, &mut checks)),
+        model::FileState::Invalid
+    );
+    std::fs::write(&path, &text).unwrap();
+    assert_eq!(
+        state(&model::scan_with(&root, &mut checks)),
+        model::FileState::Valid
+    );
+}
+
+/// Drop `bytes` into the first fabric's raw/ as `name`, and open it in the editor.
+fn edit_raw_file(bytes: &[u8], name: &str) -> (tempfile::TempDir, App, std::path::PathBuf) {
+    let (t, mut app) = demo();
+    let path = app.fabrics[0].root.join("raw").join(name);
+    std::fs::write(&path, bytes).unwrap();
+    press(&mut app, Msg::Changed(0, true));
+    select(&mut app, 0, &format!("raw/{name}"));
+    press(&mut app, key('e'));
+    assert!(app.editor.is_some());
+    (t, app, path)
+}
+
+const VPC_CRLF: &[u8] =
+    b"apiVersion: vpc.githedgehog.com/v1beta1\r\nkind: VPC\r\nmetadata:\r\n  name: crlf\r\nspec: {}";
+
+#[test]
+fn saving_an_untouched_buffer_writes_the_file_s_own_bytes_back() {
+    for (name, bytes) in [
+        ("crlf-no-final-newline.yaml", VPC_CRLF.to_vec()),
+        ("crlf.yaml", [VPC_CRLF, b"\r\n"].concat()),
+        (
+            "lf-no-final-newline.yaml",
+            b"kind: VPC\nmetadata:\n  name: a".to_vec(),
+        ),
+        ("blank-lines-at-the-end.yaml", b"kind: VPC\n\n\n".to_vec()),
+        ("empty.yaml", Vec::new()),
+        ("only-a-newline.yaml", b"\n".to_vec()),
+    ] {
+        let (_t, mut app, path) = edit_raw_file(&bytes, name);
+        press(&mut app, ctrl('s'));
+        assert_eq!(status(&app), format!("saved raw/{name}"));
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name}");
+    }
+}
+
+#[test]
+fn an_edit_to_a_crlf_file_keeps_crlf_line_breaks_and_no_final_newline() {
+    let (_t, mut app, path) = edit_raw_file(VPC_CRLF, "crlf.yaml");
+    to_end_of_line(&mut app, 4);
+    type_text(&mut app, "-2");
+    let ed = app.editor.as_ref().unwrap();
+    assert!(
+        ed.fates.iter().any(|f| f.contains("VPC/crlf-2: managed")),
+        "validated as it will be written: {:?}",
+        ed.fates
+    );
+    press(&mut app, ctrl('s'));
+    let want = String::from_utf8(VPC_CRLF.to_vec())
+        .unwrap()
+        .replace("crlf\r", "crlf-2\r");
+    assert_eq!(
+        String::from_utf8(std::fs::read(&path).unwrap()).unwrap(),
+        want
+    );
+}
+
+#[test]
+fn a_file_that_is_not_utf8_opens_read_only_naming_the_byte_and_is_never_rewritten() {
+    let latin1 = b"# owner: Jos\xe9 M\xfcller\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: latin\nspec: {}\n";
+    let (_t, mut app, path) = edit_raw_file(latin1, "latin1.yaml");
+    let ed = app.editor.as_ref().unwrap();
+    let why = ed.read_only.clone().expect("read-only");
+    assert!(
+        why.contains("not UTF-8") && why.contains("0xE9") && why.contains("1:13"),
+        "{why}"
+    );
+    assert!(
+        ed.fates.iter().any(|f| f.contains("[encoding]")),
+        "the same verdict as fgd validate: {:?}",
+        ed.fates
+    );
+    press(&mut app, key('x'));
+    press(&mut app, code(KeyCode::Down));
+    press(&mut app, ctrl('s'));
+    let ed = app.editor.as_ref().unwrap();
+    assert!(!ed.dirty, "typing does not change a read-only text");
+    assert!(ed.status.contains("read-only"), "{}", ed.status);
+    assert_eq!(std::fs::read(&path).unwrap(), latin1);
+    insta::assert_snapshot!("editor_read_only_80x24", screen(&app, 80, 24));
+    press(&mut app, code(KeyCode::Esc));
+    assert!(app.editor.is_none(), "Esc leaves at once: nothing to lose");
+}
+
+#[test]
+fn a_file_with_mixed_line_breaks_opens_read_only() {
+    let (_t, mut app, path) = edit_raw_file(b"kind: VPC\r\nmetadata:\n  name: m\n", "mixed.yaml");
+    let why = app
+        .editor
+        .as_ref()
+        .unwrap()
+        .read_only
+        .clone()
+        .expect("read-only");
+    assert!(why.contains("mixed line breaks"), "{why}");
+    press(&mut app, key('x'));
+    press(&mut app, ctrl('s'));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"kind: VPC\r\nmetadata:\n  name: m\n"
+    );
+}
+
+#[test]
+fn a_file_changed_on_disk_since_it_was_opened_is_overwritten_only_on_a_second_ctrl_s() {
+    let (_t, mut app) = demo();
+    select(&mut app, 0, "raw/namespaces.yaml");
+    let path = app.fabrics[0].root.join("raw/namespaces.yaml");
+    press(&mut app, key('e'));
+    let theirs = format!(
+        "{}# a colleague's line\n",
+        std::fs::read_to_string(&path).unwrap()
+    );
+    std::fs::write(&path, &theirs).unwrap();
+    press(&mut app, key('X'));
+    press(&mut app, ctrl('s'));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        theirs,
+        "theirs is kept"
+    );
+    let s = status(&app);
+    assert!(s.contains("changed on disk since you opened it"), "{s}");
+    let ed = app.editor.as_ref().unwrap();
+    assert!(
+        ed.dirty && ed.area.lines()[0].starts_with('X'),
+        "ours is kept"
+    );
+    // Changed once more before the second Ctrl-S: asked again, not overwritten.
+    let again = format!("{theirs}# and another\n");
+    std::fs::write(&path, &again).unwrap();
+    press(&mut app, ctrl('s'));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), again);
+    assert!(status(&app).contains("changed on disk"));
+    // The second Ctrl-S on the same change overwrites it: the operator was told.
+    press(&mut app, ctrl('s'));
+    let ours = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        ours.starts_with('X') && !ours.contains("colleague"),
+        "{ours}"
+    );
+    assert!(status(&app).starts_with("saved"));
+    // Saved, the file is ours again: the next save goes through at once.
+    press(&mut app, key('Y'));
+    press(&mut app, ctrl('s'));
+    assert!(std::fs::read_to_string(&path).unwrap().starts_with("XY"));
+}
+
+#[test]
+fn a_file_removed_on_disk_since_it_was_opened_is_not_silently_recreated() {
+    let (_t, mut app) = demo();
+    select(&mut app, 0, "raw/namespaces.yaml");
+    let path = app.fabrics[0].root.join("raw/namespaces.yaml");
+    press(&mut app, key('e'));
+    std::fs::remove_file(&path).unwrap();
+    press(&mut app, key('X'));
+    press(&mut app, ctrl('s'));
+    assert!(!path.exists());
+    assert!(
+        status(&app).contains("removed on disk since you opened it"),
+        "{}",
+        status(&app)
+    );
+    press(&mut app, ctrl('s'));
+    assert!(path.exists());
+}
+
+#[test]
+fn ctrl_c_leaves_from_every_prompt_question_and_overlay() {
+    type Setup = fn(&mut App);
+    let setups: [(&str, Setup); 8] = [
+        ("the plain screen", |_| {}),
+        ("the filter prompt", |a| press(a, key('/'))),
+        ("the command line", |a| press(a, key(':'))),
+        ("the move reason", |a| {
+            select(a, 0, "raw/namespaces.yaml");
+            press(a, key('u'))
+        }),
+        ("a confirm question", |a| press(a, key('i'))),
+        ("the plan view", |a| press(a, key('d'))),
+        ("the help", |a| press(a, key('?'))),
+        ("an editor with nothing unsaved", |a| {
+            select(a, 0, "raw/namespaces.yaml");
+            press(a, key('e'))
+        }),
+    ];
+    for (what, setup) in setups {
+        let (_t, mut app) = demo();
+        setup(&mut app);
+        press(&mut app, ctrl('c'));
+        assert!(app.quit, "Ctrl-C from {what}");
+        assert!(app.job.is_none(), "{what}: nothing started");
+    }
+}
+
+#[test]
+fn ctrl_c_in_an_editor_with_unsaved_changes_warns_once_then_leaves() {
+    let (_t, mut app) = demo();
+    select(&mut app, 0, "raw/namespaces.yaml");
+    let path = app.fabrics[0].root.join("raw/namespaces.yaml");
+    let before = std::fs::read(&path).unwrap();
+    press(&mut app, key('e'));
+    press(&mut app, key('x'));
+    press(&mut app, ctrl('c'));
+    assert!(!app.quit);
+    let s = status(&app);
+    assert!(
+        s.contains("unsaved changes") && s.contains("Ctrl-C again"),
+        "{s}"
+    );
+    // Another key in between: the next Ctrl-C warns again.
+    press(&mut app, key('y'));
+    press(&mut app, ctrl('c'));
+    assert!(!app.quit);
+    press(&mut app, ctrl('c'));
+    assert!(app.quit);
+    assert_eq!(std::fs::read(&path).unwrap(), before, "nothing saved");
+    let last = app.log.back().cloned().unwrap_or_default();
+    assert!(
+        last.contains("left with unsaved changes to raw/namespaces.yaml"),
+        "the log says what was dropped: {last}"
+    );
+}
+
+#[test]
+fn with_no_fabric_the_plan_key_says_so_instead_of_opening_a_view_nothing_closes() {
+    let t = tempfile::tempdir().unwrap();
+    let mut app = App::new(t.path().to_path_buf(), Vec::new(), false);
+    press(&mut app, key('d'));
+    assert!(app.plan.is_none(), "no overlay");
+    let last = app.log.back().cloned().unwrap_or_default();
+    assert!(last.contains("no fabric"), "{last}");
+    press(&mut app, key('i'));
+    assert!(app.confirm.is_none());
+    assert!(app.log.back().is_some_and(|l| l.contains("no fabric")));
+}
+
+#[test]
+fn any_key_but_a_scroll_closes_the_plan_view_even_while_it_is_computed() {
+    let (_t, mut app) = demo();
+    // The plan job and the diff only asked for, not yet done.
+    let effects = app.update(key('d'));
+    assert_eq!(effects.len(), 2, "{effects:?}");
+    assert!(app.plan.is_some());
+    app.update(key('j'));
+    assert!(app.plan.is_some(), "j scrolls");
+    app.update(key('x'));
+    assert!(app.plan.is_none(), "x closes");
+}
+
+#[test]
+fn the_plan_view_scrolls_with_j_k_and_page_keys_to_the_diff_below() {
+    let (_t, mut app) = demo();
+    press(&mut app, key('d'));
+    let top = screen(&app, 80, 24);
+    assert!(top.contains("ingest would (nothing changes now):"), "{top}");
+    assert!(
+        !top.contains("push would commit:"),
+        "the plan fills the view: {top}"
+    );
+    assert!(top.contains("lines 1-16 of "), "{top}");
+    press(&mut app, key('j'));
+    assert!(screen(&app, 80, 24).contains("lines 2-17 of "));
+    press(&mut app, key('k'));
+    press(&mut app, key('k'));
+    assert!(
+        screen(&app, 80, 24).contains("lines 1-16 of "),
+        "not above the top"
+    );
+    for _ in 0..20 {
+        press(&mut app, code(KeyCode::PageDown));
+    }
+    let bottom = screen(&app, 80, 24);
+    assert!(
+        bottom.contains("push would commit:") && bottom.contains("nothing to commit"),
+        "{bottom}"
+    );
+    insta::assert_snapshot!("plan_scrolled_to_the_end_80x24", bottom);
+    press(&mut app, code(KeyCode::PageUp));
+    press(&mut app, key('k'));
+    assert_ne!(screen(&app, 80, 24), bottom, "back up");
+    // A bigger terminal shows more lines per page.
+    press(&mut app, Msg::Resize(160, 48));
+    for _ in 0..20 {
+        press(&mut app, code(KeyCode::PageUp));
+    }
+    assert!(screen(&app, 160, 48).contains("lines 1-40 of "));
+    press(&mut app, key('q'));
+    assert!(app.plan.is_none() && !app.quit, "q closes the view first");
+}
+
+#[test]
+fn a_fabric_folder_removed_while_the_dashboard_runs_shows_gone_and_refuses_actions() {
+    let (t, mut app) = demo();
+    let root = app.fabrics[0].root.clone();
+    let away = t.path().join("moved-away");
+    std::fs::rename(&root, &away).unwrap();
+    press(&mut app, Msg::Changed(0, false));
+    let f = &app.fabrics[0];
+    assert!(f.gone && !f.watching);
+    assert_eq!(f.name, "dc1-leaf-spine", "still named as it was");
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains(" gone") && !s.contains("(empty: drop YAML"),
+        "{s}"
+    );
+    assert!(s.contains("is gone"), "{s}");
+    press(&mut app, key('i'));
+    assert!(app.confirm.is_none());
+    let last = app.log.back().cloned().unwrap_or_default();
+    assert!(last.contains("dc1-leaf-spine is gone"), "{last}");
+    // Back again: shown as before.
+    std::fs::rename(&away, &root).unwrap();
+    press(&mut app, Msg::Changed(0, false));
+    assert!(!app.fabrics[0].gone);
+    assert!(screen(&app, 80, 24).contains("namespaces.yaml"));
+}
+
+#[test]
+fn the_job_pane_shows_the_git_phase_and_progress_during_a_push_not_file_counts() {
+    use fgd::event::{Event, GitPhase};
+    let (_t, mut app) = demo();
+    app.update(key('P'));
+    let effects = app.update(key('y'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Run(_)]),
+        "{effects:?}"
+    );
+    let job_line = |app: &App| {
+        screen(app, 80, 24)
+            .lines()
+            .find(|l| l.starts_with("│push "))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(!job_line(&app).contains("0/0 files"), "{}", job_line(&app));
+    app.update(Msg::Engine(Event::GitPhaseStarted {
+        phase: GitPhase::Push,
+        detail: "origin main".into(),
+    }));
+    app.update(Msg::Engine(Event::GitProgress {
+        phase: GitPhase::Push,
+        done: 5,
+        total: 10,
+        bytes: 4096,
+    }));
+    let line = job_line(&app);
+    assert!(
+        line.contains("git push 50% (5/10 objects)") && !line.contains("files"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_signal_ends_the_dashboard_at_once_and_the_log_names_any_edits_it_dropped() {
+    let (_t, mut app) = demo();
+    select(&mut app, 0, "raw/namespaces.yaml");
+    press(&mut app, key('e'));
+    press(&mut app, key('x'));
+    press(&mut app, Msg::Signal(super::app::Stop::Terminated));
+    assert!(app.quit);
+    assert_eq!(app.stopped, Some(super::app::Stop::Terminated));
+    let last = app.log.back().cloned().unwrap_or_default();
+    assert!(
+        last.contains("unsaved changes to raw/namespaces.yaml"),
+        "{last}"
+    );
 }

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::app::{App, Pane, PromptFor};
+use super::app::{App, Pane, PlanLine, PromptFor};
 use super::keymap::ACTIONS;
 use super::model::{FileState, Tree};
 
@@ -134,8 +134,10 @@ const ASCII_BORDER: border::Set = border::Set {
     horizontal_bottom: "-",
 };
 
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 16;
+/// The smallest terminal the layout is made for (and its snapshots drawn at); smaller ones get a
+/// message saying so.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
 
 pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     let area = f.area();
@@ -213,81 +215,8 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
         }
         None => footer(f, rows[4], app, theme),
     }
-    if let Some(plan) = &app.plan {
-        let w = area.width.saturating_sub(8).max(20);
-        let h = area.height.saturating_sub(6).max(6);
-        let r = Rect {
-            x: (area.width - w) / 2,
-            y: (area.height - h) / 2,
-            width: w,
-            height: h,
-        };
-        // The ingest plan on top, what a push would commit below; each gets half the rows
-        // when both have more than fits.
-        let room = h as usize - 2;
-        let diff: Vec<Line> = match &app.diff {
-            None => vec![Line::from("(computing the diff)")],
-            Some(Err(e)) => vec![Line::styled(
-                format!("no diff: {e}"),
-                theme.fg(theme.palette.dim),
-            )],
-            Some(Ok(d)) if d.len() <= 1 => vec![Line::from("nothing to commit")],
-            Some(Ok(d)) => d
-                .iter()
-                .map(|l| {
-                    let style = if l.starts_with('+') {
-                        theme.fg(theme.palette.valid)
-                    } else if l.starts_with('-') {
-                        theme.fg(theme.palette.invalid)
-                    } else if l.starts_with("@@") || l.starts_with("diff ") {
-                        theme.fg(theme.palette.accent)
-                    } else {
-                        Style::default()
-                    };
-                    Line::styled(l.clone(), style)
-                })
-                .collect(),
-        };
-        let plan_lines: Vec<Line> = if plan.is_empty() {
-            vec![Line::from("(computing the plan, or nothing to do)")]
-        } else {
-            plan.iter().map(|l| Line::from(l.clone())).collect()
-        };
-        // Each section has a header line; the plan gets at least half when both overflow.
-        let diff_need = diff.len() + 1;
-        let plan_budget = if plan_lines.len() + 1 + diff_need <= room {
-            plan_lines.len() + 1
-        } else {
-            (room / 2).max(room.saturating_sub(diff_need)).max(3)
-        };
-        let diff_budget = room.saturating_sub(plan_budget);
-        let header = |t: &'static str| {
-            Line::styled(
-                t,
-                theme.fg(theme.palette.accent).add_modifier(Modifier::BOLD),
-            )
-        };
-        let clip = |mut body: Vec<Line<'static>>, budget: usize| {
-            // Room for the header; a last line says how much did not fit.
-            let fits = budget.saturating_sub(1);
-            if body.len() > fits {
-                let more = body.len() - fits.saturating_sub(1);
-                body.truncate(fits.saturating_sub(1));
-                body.push(Line::from(format!("... and {more} more line(s)")));
-            }
-            body
-        };
-        let mut lines = vec![header("ingest would (nothing changes now):")];
-        lines.extend(clip(plan_lines, plan_budget));
-        if diff_budget > 0 {
-            lines.push(header("push would commit:"));
-            lines.extend(clip(diff, diff_budget));
-        }
-        f.render_widget(Clear, r);
-        f.render_widget(
-            Paragraph::new(lines).block(theme.block(" plan and diff (any key closes) ", true)),
-            r,
-        );
+    if app.plan.is_some() {
+        plan(f, area, app, theme);
     }
     if app.help {
         help(f, area, app, theme);
@@ -310,6 +239,54 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     }
 }
 
+/// The rows of text the plan view shows on a terminal this high.
+pub fn plan_rows(height: u16) -> usize {
+    height.saturating_sub(6).max(6) as usize - 2
+}
+
+/// The plan view: the ingest plan, then the patch a push would commit, scrolled as one text.
+fn plan(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let w = area.width.saturating_sub(8).max(20);
+    let h = area.height.saturating_sub(6).max(6);
+    let r = Rect {
+        x: (area.width - w) / 2,
+        y: (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    let doc = app.plan_document();
+    let room = plan_rows(area.height);
+    // A terminal that shrank after scrolling still shows a full page.
+    let start = app.plan_scroll.min(doc.len().saturating_sub(room));
+    let lines: Vec<Line> = doc
+        .iter()
+        .skip(start)
+        .take(room)
+        .map(|(kind, l)| {
+            let style = match kind {
+                PlanLine::Header => theme.fg(theme.palette.accent).add_modifier(Modifier::BOLD),
+                PlanLine::Note => theme.fg(theme.palette.dim),
+                PlanLine::Plan => Style::default(),
+                PlanLine::Diff if l.starts_with('+') => theme.fg(theme.palette.valid),
+                PlanLine::Diff if l.starts_with('-') => theme.fg(theme.palette.invalid),
+                PlanLine::Diff if l.starts_with("@@") || l.starts_with("diff ") => {
+                    theme.fg(theme.palette.accent)
+                }
+                PlanLine::Diff => Style::default(),
+            };
+            Line::styled(l.clone(), style)
+        })
+        .collect();
+    let title = format!(
+        " plan and diff, lines {}-{} of {}: j/k PgUp/PgDn scroll, other keys close ",
+        start + 1,
+        (start + room).min(doc.len()),
+        doc.len()
+    );
+    f.render_widget(Clear, r);
+    f.render_widget(Paragraph::new(lines).block(theme.block(&title, true)), r);
+}
+
 fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
     let cols = Layout::default()
         .direction(Direction::Horizontal)
@@ -317,22 +294,21 @@ fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
         .split(r);
     f.render_widget(&ed.area, cols[0]);
     let state = match (ed.dirty, ed.checked < ed.seq) {
+        _ if ed.read_only.is_some() => "read-only",
         (true, true) => "modified, not saved (checking...)",
         (true, false) => "modified, not saved",
         (false, _) => "saved",
     };
-    let mut lines: Vec<Line> = vec![
-        Line::styled(state, theme.fg(theme.palette.warn)),
-        Line::from(""),
-    ];
-    lines.extend(ed.fates.iter().map(|l| fate_line(theme, l)));
+    // The last save's outcome before the verdicts: a long list must not push it out of view.
+    let mut lines: Vec<Line> = vec![Line::styled(state, theme.fg(theme.palette.warn))];
     if !ed.status.is_empty() {
-        lines.push(Line::from(""));
         lines.push(Line::styled(
             ed.status.clone(),
             theme.fg(theme.palette.warn),
         ));
     }
+    lines.push(Line::from(""));
+    lines.extend(ed.fates.iter().map(|l| fate_line(theme, l)));
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
@@ -343,7 +319,7 @@ fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
 
 /// A document's verdict: red when it would go to unmanaged, green when managed.
 fn fate_line(theme: &Theme, text: &str) -> Line<'static> {
-    let style = if text.contains("UNMANAGED") {
+    let style = if text.contains("UNMANAGED") || text.starts_with("cannot be saved") {
         theme.fg(theme.palette.invalid)
     } else {
         theme.fg(theme.palette.valid)
@@ -404,6 +380,7 @@ fn fabrics(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
         };
         lines.push(Line::from(git));
         let state = match (&fab.lock, fab.watching) {
+            _ if fab.gone => " gone: folder missing".into(),
             (Some(o), _) => format!(" locked: {}", o.command),
             (None, true) => " watching".into(),
             (None, false) => " idle".into(),
@@ -474,7 +451,15 @@ fn tree(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
             row
         });
     }
-    if n == 0 {
+    if fab.gone {
+        lines.push(Line::styled(
+            format!(
+                "{} is gone: moved or removed since it was listed",
+                fab.root.display()
+            ),
+            theme.fg(theme.palette.warn),
+        ));
+    } else if n == 0 {
         lines.push(Line::from("(empty: drop YAML into raw/)"));
     }
     let title = format!(" {} files {}/{} ", fab.name, (app.tree_sel + 1).min(n), n);
@@ -521,15 +506,24 @@ fn job(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
     let text = match &app.job {
         Some(j) => {
             let pct = j.percent.map(|p| format!(" {p}%")).unwrap_or_default();
+            let objects = j
+                .objects
+                .map(|(d, t)| format!(" ({d}/{t} objects)"))
+                .unwrap_or_default();
+            // File counts while files are counted; a git phase shows its own progress.
+            let files = if j.total > 0 && !j.phase.starts_with("git ") {
+                format!(
+                    "  {}/{} files, {} failed  {}",
+                    j.done, j.total, j.failed, j.current
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "{} {}: {}{pct}  {}/{} files, {} failed  {}  ({:.1} s)",
+                "{} {}: {}{pct}{objects}{files}  ({:.1} s)",
                 j.action,
                 j.fabric,
                 j.phase,
-                j.done,
-                j.total,
-                j.failed,
-                j.current,
                 j.started.elapsed().as_secs_f32()
             )
         }
