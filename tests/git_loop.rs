@@ -671,3 +671,148 @@ fn a_dead_link_fails_in_seconds_and_a_retry_pushes_the_kept_commit() {
     ok(&w.fgd(&["push", s(&fab)], &[]), "retry");
     assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
 }
+
+/// Paths a commit changed, as `git show --name-only` lists them.
+fn changed_in(repo: &Path, rev: &str) -> Vec<String> {
+    git(repo, &["show", "--name-only", "--format=", rev])
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Only raw/, managed/, unmanaged/, .hnp/ and .sourceignore are the fabric's.
+fn is_fabric_path(path: &str, prefix: &str) -> bool {
+    let inner = if prefix.is_empty() {
+        path
+    } else {
+        match path.strip_prefix(&format!("{prefix}/")) {
+            Some(r) => r,
+            None => return false,
+        }
+    };
+    inner == ".sourceignore"
+        || ["raw/", "managed/", "unmanaged/", ".hnp/"]
+            .iter()
+            .any(|p| inner.starts_with(p))
+}
+
+/// The operator's other work: a secret, unstaged edits, scratch files, something staged.
+fn leave_other_work(wc: &Path, inside: &Path) {
+    write(&wc.join(".env"), "AWS_SECRET_ACCESS_KEY=abc123\n");
+    let readme = wc.join("README.md");
+    let mut text = std::fs::read_to_string(&readme).unwrap();
+    text.push_str("half-written WIP\n");
+    write(&readme, text);
+    write(&wc.join("scratch/notes.txt"), "tmp\n");
+    write(&wc.join("staged.txt"), "staged-only\n");
+    git(wc, &["add", "staged.txt"]);
+    // A file inside the fabric folder that is not one of the fabric's own paths.
+    write(&inside.join("NOTES.md"), "operator's notes, not fgd's\n");
+}
+
+fn other_work_untouched(wc: &Path) {
+    let st = git(wc, &["status", "--porcelain", "--untracked-files=all"]);
+    for want in [
+        "?? .env",
+        " M README.md",
+        "?? scratch/notes.txt",
+        "A  staged.txt",
+    ] {
+        assert!(
+            st.lines().any(|l| l == want),
+            "{want:?} left as it was; git status:\n{st}"
+        );
+    }
+}
+
+#[test]
+fn a_fabric_at_the_repository_root_or_in_a_folder_commits_only_its_own_paths() {
+    for at_root in [true, false] {
+        let w = World::new();
+        let bare = w.bare("fab");
+        let wc = w.t.path().join("wc");
+        git(w.t.path(), &["clone", "-q", s(&bare), s(&wc)]);
+        git(&wc, &["config", "user.name", "wc"]);
+        git(&wc, &["config", "user.email", "wc@example.invalid"]);
+        write(&wc.join("README.md"), "# team readme\n");
+        git(&wc, &["add", "README.md"]);
+        git(&wc, &["commit", "-qm", "readme"]);
+        let (fab, prefix) = if at_root {
+            (wc.clone(), "")
+        } else {
+            (wc.join("fabrics/dc1"), "fabrics/dc1")
+        };
+        ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+        assert!(
+            changed_in(&wc, "HEAD")
+                .iter()
+                .all(|p| is_fabric_path(p, prefix)),
+            "init --push commits the layout only: {:?}",
+            changed_in(&wc, "HEAD")
+        );
+        leave_other_work(&wc, &fab);
+        write(&fab.join("raw/a.yaml"), VPC1);
+        ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+
+        // What the dashboard counts and what the dry run shows are the fabric's paths only.
+        let st = w.fgd(&["status", s(&fab), "--json"], &[]);
+        ok(&st, "status");
+        let changed = st.of("status")[0]["git"]["uncommitted"].as_u64();
+        let fabric_changes = git(&wc, &["status", "--porcelain", "--untracked-files=all"])
+            .lines()
+            .filter(|l| is_fabric_path(&l[3..], prefix))
+            .count() as u64;
+        assert_eq!(
+            changed,
+            Some(fabric_changes),
+            "uncommitted counts fabric paths only"
+        );
+        let dry = w.fgd(&["push", s(&fab), "--dry-run"], &[]);
+        ok(&dry, "push --dry-run");
+        for other in [
+            ".env",
+            "README.md",
+            "scratch/notes.txt",
+            "staged.txt",
+            "NOTES.md",
+        ] {
+            assert!(
+                !dry.stdout.contains(other),
+                "the dry run does not show {other}:\n{}",
+                dry.stdout
+            );
+        }
+        assert!(
+            dry.stdout.contains("managed/vpcs/vpc-1.yaml"),
+            "{}",
+            dry.stdout
+        );
+
+        ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+        let pushed = changed_in(&bare, "main");
+        assert!(
+            pushed.iter().all(|p| is_fabric_path(p, prefix)),
+            "the pushed commit holds only the fabric's paths: {pushed:?}"
+        );
+        assert!(pushed
+            .iter()
+            .any(|p| p.ends_with("managed/vpcs/vpc-1.yaml")));
+        let remote_files = git(&bare, &["ls-tree", "-r", "--name-only", "main"]);
+        assert!(
+            !remote_files.lines().any(|l| l == ".env"),
+            "the secret never reaches the remote:\n{remote_files}"
+        );
+        other_work_untouched(&wc);
+        let st = git(&wc, &["status", "--porcelain", "--untracked-files=all"]);
+        assert!(
+            st.lines()
+                .any(|l| l.ends_with("NOTES.md") && l.starts_with("??")),
+            "{st}"
+        );
+        assert!(
+            !st.lines().any(|l| is_fabric_path(&l[3..], prefix)),
+            "every fabric path is committed:\n{st}"
+        );
+    }
+}

@@ -2,10 +2,12 @@
 //! result of every operator action is visible in a fresh clone of the remote (which is what
 //! Argo CD and Flux read). No UI here: progress goes out as events like everything else.
 //!
-//! Commits hold only paths under the fabric directory, built from HEAD's tree plus the fabric's
-//! files, so other staged work in the operator's index is left alone. A remote that moved on is
-//! handled by replaying our commits on its tip in memory; a real conflict stops with the files
-//! and objects named, keeps our commit locally and pushes nothing. fgd never force-pushes.
+//! Commits hold only the fabric's own paths (raw/, managed/, unmanaged/, .hnp/, .sourceignore),
+//! built from HEAD's tree plus the fabric's files, so the operator's other work (untracked
+//! files, unstaged edits, other staged work) is left alone, even for a fabric at the
+//! repository's root. A remote that moved on is handled by replaying our commits on its tip in
+//! memory; a real conflict stops with the files and objects named, keeps our commit locally and
+//! pushes nothing. fgd never force-pushes.
 
 pub mod auth;
 pub mod known_hosts;
@@ -170,17 +172,36 @@ impl FabricRepo {
         })
     }
 
-    fn under_prefix(&self, path: &[u8]) -> bool {
-        self.prefix.is_empty() || path.starts_with(format!("{}/", self.prefix).as_bytes())
+    /// Is `path` (relative to the working copy) one of the fabric's own paths? Only those are
+    /// fgd's to commit: at the repository's root everything else is the operator's other work.
+    fn is_fabric_path(&self, path: &[u8]) -> bool {
+        let Ok(path) = std::str::from_utf8(path) else {
+            return false;
+        };
+        let inner = if self.prefix.is_empty() {
+            path
+        } else {
+            match path
+                .strip_prefix(self.prefix.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                Some(inner) => inner,
+                None => return false,
+            }
+        };
+        is_fabric_inner(inner)
     }
 
-    /// Remove the fabric's part (everything, at the repository's root) from `index`.
+    /// Remove the fabric's own paths (and nothing else) from `index`.
     fn clear_fabric(&self, index: &mut git2::Index) -> std::result::Result<(), git2::Error> {
-        if self.prefix.is_empty() {
-            index.clear()
-        } else {
-            index.remove_dir(Path::new(&self.prefix), 0)
+        for top in FABRIC_PATHS {
+            let rel = self.rel(top);
+            index.remove_dir(Path::new(&rel), 0)?;
+            if index.get_path(Path::new(&rel), 0).is_some() {
+                index.remove_path(Path::new(&rel))?;
+            }
         }
+        Ok(())
     }
 
     pub fn remote_url(&self) -> Result<String> {
@@ -235,6 +256,25 @@ fn current_branch(repo: &Repository) -> Result<String> {
     }
 }
 
+/// The fabric's own paths, relative to its directory: what fgd commits, and all it commits.
+const FABRIC_PATHS: [&str; 5] = [
+    fabric::RAW,
+    fabric::MANAGED,
+    fabric::UNMANAGED,
+    fabric::HNP,
+    fabric::SOURCEIGNORE,
+];
+
+/// Is `inner` (relative to the fabric directory) one of the fabric's own paths?
+fn is_fabric_inner(inner: &str) -> bool {
+    FABRIC_PATHS.iter().any(|top| {
+        inner == *top
+            || inner
+                .strip_prefix(top)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
 /// Files fgd keeps out of git: the lock, a running journal, machine-local state, temps.
 fn volatile(inner: &str) -> bool {
     inner == fabric::LOCK
@@ -246,9 +286,27 @@ fn volatile(inner: &str) -> bool {
             .is_some_and(|n| n.starts_with(store::TEMP_PREFIX))
 }
 
+/// The files of the fabric's own paths on disk, relative to the working copy, sorted.
 fn fabric_files(fr: &FabricRepo, fabric: &Fabric) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    let mut stack = vec![fabric.root.clone()];
+    let mut stack = Vec::new();
+    for top in FABRIC_PATHS {
+        let path = fabric.path(top);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => stack.push(path),
+            Ok(_) => {
+                if !fr
+                    .repo
+                    .is_path_ignored(Path::new(&fr.rel(top)))
+                    .unwrap_or(false)
+                {
+                    out.push(fr.rel(top));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(GitError::Setup(format!("{}: {e}", path.display()))),
+        }
+    }
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir)
             .map_err(|e| GitError::Setup(format!("{}: {e}", dir.display())))?;
@@ -432,7 +490,7 @@ pub fn commit_fabric(
     };
     let mut scratch = without_fabric(fr, head_tree.as_ref())?;
     for e in index.iter() {
-        if fr.under_prefix(&e.path) {
+        if fr.is_fabric_path(&e.path) {
             scratch.add(&e).map_err(local("build tree"))?;
         }
     }
@@ -981,15 +1039,18 @@ pub fn git_state(fabric: &Fabric) -> Option<GitState> {
     so.include_untracked(true)
         .recurse_untracked_dirs(true)
         .include_ignored(false);
-    if !fr.prefix.is_empty() {
-        so.pathspec(&fr.prefix);
+    for top in FABRIC_PATHS {
+        so.pathspec(fr.rel(top));
     }
     let uncommitted = fr
         .repo
         .statuses(Some(&mut so))
         .map(|s| {
             s.iter()
-                .filter(|e| e.path().map(|p| !volatile(fr.inner(p))).unwrap_or(true))
+                .filter(|e| {
+                    fr.is_fabric_path(e.path_bytes())
+                        && !volatile(fr.inner(e.path().unwrap_or_default()))
+                })
                 .count()
         })
         .unwrap_or(0);
