@@ -816,3 +816,74 @@ fn a_fabric_at_the_repository_root_or_in_a_folder_commits_only_its_own_paths() {
         );
     }
 }
+
+#[test]
+fn push_never_claims_a_branch_it_did_not_commit_to_and_status_names_a_detached_head() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    git(&wc, &["branch", "deploy"]);
+    git(&wc, &["push", "-q", "origin", "deploy"]);
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let head = git(&wc, &["rev-parse", "HEAD"]);
+    let remote_deploy = git(&bare, &["rev-parse", "deploy"]);
+    let last_push = || std::fs::read_to_string(fab.join(".hnp/local/last-push.json")).unwrap();
+    let init_push = last_push();
+
+    // On main, --branch deploy: refused as a usage error before anything is committed.
+    let r = w.fgd(&["push", s(&fab), "--branch", "deploy"], &[]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("--branch deploy") && r.stderr.contains("main"),
+        "names the flag and the checked-out branch: {}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("is now"), "claims no push: {}", r.stdout);
+    assert_eq!(git(&wc, &["rev-parse", "HEAD"]), head, "nothing committed");
+    assert_eq!(git(&bare, &["rev-parse", "deploy"]), remote_deploy);
+    assert_eq!(
+        git(&wc, &["rev-parse", "refs/remotes/origin/deploy"]),
+        remote_deploy,
+        "the remote-tracking ref is not moved"
+    );
+    assert_eq!(last_push(), init_push, "no push is recorded");
+
+    // --branch naming the checked-out branch is fine.
+    ok(
+        &w.fgd(&["push", s(&fab), "--branch", "main"], &[]),
+        "push --branch main",
+    );
+    let pushed = git(&wc, &["rev-parse", "HEAD"]);
+    assert_eq!(git(&bare, &["rev-parse", "main"]), pushed);
+
+    // Detached HEAD: refused with or without --branch, and status says so.
+    git(&wc, &["checkout", "-q", "--detach", "main"]);
+    write(&fab.join("raw/b.yaml"), VPC2);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let r = w.fgd(&["push", s(&fab)], &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("detached"), "{}", r.stderr);
+    let r = w.fgd(&["push", s(&fab), "--branch", "main"], &[]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("detached"), "{}", r.stderr);
+    assert!(!r.stdout.contains("is now"), "claims no push: {}", r.stdout);
+    assert_eq!(
+        git(&wc, &["rev-parse", "HEAD"]),
+        pushed,
+        "nothing committed"
+    );
+    assert_eq!(git(&bare, &["rev-parse", "main"]), pushed);
+    let last: serde_json::Value = serde_json::from_str(&last_push()).unwrap();
+    assert_eq!(last["commit"].as_str(), Some(pushed.trim()));
+    let st = w.fgd(&["status", s(&fab)], &[]);
+    ok(&st, "status");
+    assert!(
+        st.stdout.contains("detached HEAD") && !st.stdout.contains("not inside a git"),
+        "{}",
+        st.stdout
+    );
+    let st = w.fgd(&["status", s(&fab), "--json"], &[]);
+    assert_eq!(st.of("status")[0]["git"]["detached"], true, "{}", st.stdout);
+}

@@ -174,7 +174,8 @@ struct GitArgs {
     /// Remote to push to (default: the branch's upstream remote, else origin).
     #[arg(long)]
     remote: Option<String>,
-    /// Branch (default: the current one).
+    /// The branch to push: must be the checked-out one (a check for scripts; fgd never
+    /// commits or pushes beside the checked-out branch). Default: the checked-out branch.
     #[arg(long)]
     branch: Option<String>,
     /// Commit author "Name <email>" (default: git config user.name / user.email).

@@ -456,6 +456,10 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
         None => println!("  lock: free"),
     }
     match git {
+        Some(g) if g.detached => println!(
+            "  git: {} (fgd commits onto and pushes only a checked-out branch: git checkout <branch>), {} uncommitted fabric paths",
+            g.branch, g.uncommitted
+        ),
         Some(g) => {
             let upstream = match &g.upstream {
                 Some(_) => format!(

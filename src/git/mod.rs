@@ -50,6 +50,9 @@ pub enum GitError {
     },
     #[error("{0}")]
     Setup(String),
+    /// The command line asked for something fgd will not do (exit 2), said before any work.
+    #[error("{0}")]
+    Usage(String),
 }
 
 fn tried_text(tried: &[String]) -> String {
@@ -73,6 +76,9 @@ impl GitError {
         GitError::Local { op, source }
     }
     /// Refusals need the operator; failures may go away on a retry.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, GitError::Usage(_))
+    }
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
@@ -135,8 +141,60 @@ pub struct FabricRepo {
     pub remote: String,
 }
 
+/// What HEAD is checked out as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checkout {
+    /// A branch (possibly unborn: no commit yet): what fgd commits onto and pushes.
+    Branch(String),
+    /// HEAD points at a commit, not a branch.
+    Detached(Oid),
+}
+
+fn short(id: Oid) -> String {
+    id.to_string()[..10].to_string()
+}
+
 impl FabricRepo {
+    /// The fabric's repository, for committing and pushing: the checked-out branch is the one
+    /// fgd commits onto and pushes. `--branch` is a check, never a redirection: a name other than
+    /// the checked-out branch (or a detached HEAD) is refused before anything is done, since the
+    /// commit would go to one branch and the push to another.
     pub fn open(fabric: &Fabric, opts: &GitOptions) -> Result<FabricRepo> {
+        let (mut fr, checkout) = FabricRepo::inspect(fabric, opts)?;
+        fr.branch = match (checkout, &opts.branch) {
+            (Checkout::Branch(b), None) => b,
+            (Checkout::Branch(b), Some(want)) if *want == b => b,
+            (Checkout::Branch(b), Some(want)) => {
+                return Err(GitError::Usage(format!(
+                    "--branch {want}: the working copy has branch {b} checked out, and fgd commits onto the checked-out branch and pushes that one; check out {want} first (git checkout {want}), or leave --branch out to push {b}"
+                )))
+            }
+            (Checkout::Detached(id), None) => {
+                return Err(GitError::Setup(format!(
+                    "HEAD is detached (at {}): fgd commits onto the checked-out branch and pushes that one; check a branch out first (git checkout <branch>)",
+                    short(id)
+                )))
+            }
+            (Checkout::Detached(id), Some(want)) => {
+                return Err(GitError::Usage(format!(
+                    "--branch {want}: HEAD is detached (at {}), and fgd commits onto the checked-out branch, never beside it; check out {want} first (git checkout {want})",
+                    short(id)
+                )))
+            }
+        };
+        if opts.remote.is_none() {
+            fr.remote = fr
+                .repo
+                .config()
+                .and_then(|c| c.get_string(&format!("branch.{}.remote", fr.branch)))
+                .unwrap_or_else(|_| "origin".into());
+        }
+        Ok(fr)
+    }
+
+    /// The fabric's repository and what HEAD is, for reading (status, the dry run): a detached
+    /// HEAD is fine here. `branch` is empty when HEAD is detached.
+    pub fn inspect(fabric: &Fabric, opts: &GitOptions) -> Result<(FabricRepo, Checkout)> {
         let repo = Repository::discover(&fabric.root).map_err(|_| {
             GitError::Setup(format!(
                 "{} is not inside a git working copy (git init, or clone the fabric's repository)",
@@ -153,9 +211,10 @@ impl FabricRepo {
             .strip_prefix(&workdir)
             .map_err(|_| GitError::Setup("the fabric is outside the working copy".into()))?;
         let prefix = prefix.to_string_lossy().replace('\\', "/");
-        let branch = match &opts.branch {
-            Some(b) => b.clone(),
-            None => current_branch(&repo)?,
+        let checkout = current_checkout(&repo)?;
+        let branch = match &checkout {
+            Checkout::Branch(b) => b.clone(),
+            Checkout::Detached(_) => String::new(),
         };
         let remote = match &opts.remote {
             Some(r) => r.clone(),
@@ -164,12 +223,15 @@ impl FabricRepo {
                 .and_then(|c| c.get_string(&format!("branch.{branch}.remote")))
                 .unwrap_or_else(|_| "origin".into()),
         };
-        Ok(FabricRepo {
-            repo,
-            prefix,
-            branch,
-            remote,
-        })
+        Ok((
+            FabricRepo {
+                repo,
+                prefix,
+                branch,
+                remote,
+            },
+            checkout,
+        ))
     }
 
     /// Is `path` (relative to the working copy) one of the fabric's own paths? Only those are
@@ -237,12 +299,17 @@ impl FabricRepo {
     }
 }
 
-fn current_branch(repo: &Repository) -> Result<String> {
+fn current_checkout(repo: &Repository) -> Result<Checkout> {
     match repo.head() {
-        Ok(h) if h.is_branch() => Ok(h.shorthand().unwrap_or("main").to_string()),
-        Ok(_) => Err(GitError::Setup(
-            "HEAD is detached: check out a branch or pass --branch".into(),
+        Ok(h) if h.is_branch() => Ok(Checkout::Branch(
+            h.shorthand().unwrap_or("main").to_string(),
         )),
+        Ok(h) => match h.target() {
+            Some(id) => Ok(Checkout::Detached(id)),
+            None => Err(GitError::Setup(
+                "HEAD points at nothing fgd can read".into(),
+            )),
+        },
         Err(e) if e.code() == ErrorCode::UnbornBranch => {
             let head = repo.find_reference("HEAD").map_err(local("read HEAD"))?;
             let target = head
@@ -250,7 +317,9 @@ fn current_branch(repo: &Repository) -> Result<String> {
                 .ok()
                 .flatten()
                 .unwrap_or("refs/heads/main");
-            Ok(target.trim_start_matches("refs/heads/").to_string())
+            Ok(Checkout::Branch(
+                target.trim_start_matches("refs/heads/").to_string(),
+            ))
         }
         Err(e) => Err(GitError::local("read HEAD", e)),
     }
@@ -359,7 +428,7 @@ fn without_fabric(fr: &FabricRepo, tree: Option<&git2::Tree>) -> Result<git2::In
 /// and trees are written to the object store, as `git add` would; unreferenced, gc takes them).
 /// At most `max_lines` lines of patch, then a line saying how many more there are.
 pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
-    let fr = FabricRepo::open(fabric, &GitOptions::default())?;
+    let (fr, _) = FabricRepo::inspect(fabric, &GitOptions::default())?;
     let repo = &fr.repo;
     let workdir = repo
         .workdir()
@@ -820,11 +889,21 @@ fn push_with_retry(
     let url = fr.remote_url()?;
     let shown = transport::url_info(&url).shown;
     let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
+    let refname = format!("refs/heads/{}", fr.branch);
     for _attempt in 0..3 {
-        let head = fr
-            .head()
-            .ok_or_else(|| GitError::Setup("nothing to push: the branch has no commit".into()))?
-            .id();
+        // What is pushed is the branch's tip: that, and nothing else, is what gets reported.
+        let head = fr.repo.refname_to_id(&refname).map_err(|_| {
+            GitError::Setup(format!(
+                "nothing to push: branch {} has no commit",
+                fr.branch
+            ))
+        })?;
+        if fr.head().map(|c| c.id()) != Some(head) {
+            return Err(GitError::Setup(format!(
+                "HEAD is no longer branch {}'s tip; nothing was pushed",
+                fr.branch
+            )));
+        }
         let result = {
             let session = Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
             transport::push(&fr.repo, &fr.remote, &fr.branch, &session)?
@@ -907,15 +986,19 @@ fn batch_message(fabric: &Fabric, what: &str) -> String {
     }
 }
 
+/// Open the fabric and its repository, refuse what cannot be done (a `--branch` that is not
+/// checked out, a detached HEAD), and only then take the lock and finish an interrupted batch.
 fn open_locked(
     dir: &Path,
     command: &str,
+    opts: &GitOptions,
     sink: &mut dyn Sink,
-) -> crate::Result<(Fabric, store::FabricLock)> {
+) -> crate::Result<(Fabric, FabricRepo, store::FabricLock)> {
     let fabric = Fabric::open(dir)?;
+    let fr = FabricRepo::open(&fabric, opts)?;
     let lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), command)?;
     journal::recover(&fabric, sink)?;
-    Ok((fabric, lock))
+    Ok((fabric, fr, lock))
 }
 
 /// `fgd push`: commit the fabric's changes and push them.
@@ -924,8 +1007,7 @@ pub fn push_fabric(
     opts: &GitOptions,
     sink: &mut dyn Sink,
 ) -> crate::Result<PushReport> {
-    let (fabric, _lock) = open_locked(dir, "push", sink)?;
-    let fr = FabricRepo::open(&fabric, opts)?;
+    let (fabric, fr, _lock) = open_locked(dir, "push", opts, sink)?;
     let committed = commit_fabric(&fr, &fabric, opts, &batch_message(&fabric, "update"), sink)?;
     let pushed = push_with_retry(&fr, &fabric, opts, sink)?;
     Ok(PushReport { committed, pushed })
@@ -947,8 +1029,7 @@ pub fn sync_fabric(
     opts: &GitOptions,
     sink: &mut dyn Sink,
 ) -> crate::Result<SyncReport> {
-    let (fabric, lock) = open_locked(dir, "sync", sink)?;
-    let fr = FabricRepo::open(&fabric, opts)?;
+    let (fabric, fr, lock) = open_locked(dir, "sync", opts, sink)?;
     // Record local edits first, so integrating never has to overwrite or stash anything.
     let local_commit = commit_fabric(
         &fr,
@@ -989,8 +1070,8 @@ pub fn publish_init(
     opts: &GitOptions,
     sink: &mut dyn Sink,
 ) -> crate::Result<PushReport> {
-    let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "init --push")?;
     let fr = FabricRepo::open(fabric, opts)?;
+    let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "init --push")?;
     let committed = commit_fabric(
         &fr,
         fabric,
@@ -1004,7 +1085,10 @@ pub fn publish_init(
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GitState {
+    /// The checked-out branch; "detached HEAD at <commit>" when `detached`.
     pub branch: String,
+    /// HEAD is not on a branch: fgd will not push until one is checked out.
+    pub detached: bool,
     pub remote: String,
     pub upstream: Option<String>,
     pub ahead: usize,
@@ -1014,14 +1098,19 @@ pub struct GitState {
     pub last_push: Option<LastPush>,
 }
 
-/// Offline: compares with the last fetched remote-tracking ref. None outside a working copy.
+/// Offline: compares with the last fetched remote-tracking ref. None outside a working copy; a
+/// detached HEAD is reported as such (no branch, nothing ahead or behind).
 pub fn git_state(fabric: &Fabric) -> Option<GitState> {
-    let fr = FabricRepo::open(fabric, &GitOptions::default()).ok()?;
+    let (fr, checkout) = FabricRepo::inspect(fabric, &GitOptions::default()).ok()?;
     let upstream_ref = format!("refs/remotes/{}/{}", fr.remote, fr.branch);
     let head = fr.head().map(|c| c.id());
-    let upstream = fr.repo.refname_to_id(&upstream_ref).ok();
+    let (detached, branch, upstream) = match checkout {
+        Checkout::Branch(b) => (false, b, fr.repo.refname_to_id(&upstream_ref).ok()),
+        Checkout::Detached(id) => (true, format!("detached HEAD at {}", short(id)), None),
+    };
     let (ahead, behind) = match (head, upstream) {
         (Some(h), Some(u)) => fr.repo.graph_ahead_behind(h, u).unwrap_or((0, 0)),
+        (Some(_), None) if detached => (0, 0),
         (Some(_), None) => (
             fr.repo
                 .revwalk()
@@ -1058,7 +1147,8 @@ pub fn git_state(fabric: &Fabric) -> Option<GitState> {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
     Some(GitState {
-        branch: fr.branch.clone(),
+        branch,
+        detached,
         remote: fr.remote.clone(),
         upstream: upstream.map(|_| upstream_ref),
         ahead,
