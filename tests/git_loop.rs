@@ -887,3 +887,65 @@ fn push_never_claims_a_branch_it_did_not_commit_to_and_status_names_a_detached_h
     let st = w.fgd(&["status", s(&fab), "--json"], &[]);
     assert_eq!(st.of("status")[0]["git"]["detached"], true, "{}", st.stdout);
 }
+
+#[test]
+fn files_matching_a_gitignore_rule_stay_tracked_and_fgd_records_are_always_committed() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    let tracked = |rev: &str| git(&wc, &["ls-tree", "-r", "--name-only", rev]);
+    let before = tracked("HEAD");
+    let archives = |t: &str| t.lines().filter(|l| l.ends_with(".orig")).count();
+    assert_eq!(archives(&before), 1, "{before}");
+    assert!(before.contains("fabrics/dc1/raw/README.md"), "{before}");
+
+    // A colleague adds common rules for merge leftovers, JSON and READMEs, and keeps local
+    // files in raw/ out of git.
+    write(
+        &wc.join(".gitignore"),
+        "*.orig\n*.json\nREADME.md\n*.local\n",
+    );
+    git(&wc, &["add", ".gitignore"]);
+    git(&wc, &["commit", "-qm", "ignore merge leftovers"]);
+    write(&fab.join("raw/b.yaml"), VPC2);
+    write(&fab.join("raw/creds.local"), "not for git\n");
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    let after = tracked("HEAD");
+    let gone: Vec<&str> = before
+        .lines()
+        .filter(|l| !after.lines().any(|a| a == *l))
+        .collect();
+    assert!(gone.is_empty(), "tracked files were dropped: {gone:?}");
+    assert_eq!(
+        archives(&after),
+        2,
+        "the new batch's original is committed like every record:\n{after}"
+    );
+    assert!(
+        after.contains("fabrics/dc1/managed/vpcs/vpc-2.yaml"),
+        "{after}"
+    );
+    assert!(
+        !after.contains("creds.local"),
+        "an ignored, untracked file in raw/ stays out, as with git:\n{after}"
+    );
+    let committed = changed_in(&wc, "HEAD");
+    assert!(
+        !committed
+            .iter()
+            .any(|p| p.ends_with(".orig") && !p.contains("b.yaml")),
+        "old archives are not touched: {committed:?}"
+    );
+    let dry = w.fgd(&["push", s(&fab), "--dry-run"], &[]);
+    ok(&dry, "push --dry-run");
+    assert!(
+        dry.stdout.starts_with("0 file(s) changed"),
+        "nothing left to commit: {}",
+        dry.stdout
+    );
+}

@@ -355,8 +355,144 @@ fn volatile(inner: &str) -> bool {
             .is_some_and(|n| n.starts_with(store::TEMP_PREFIX))
 }
 
-/// The files of the fabric's own paths on disk, relative to the working copy, sorted.
-fn fabric_files(fr: &FabricRepo, fabric: &Fabric) -> Result<Vec<String>> {
+/// The fabric's paths git already tracks (in HEAD's tree or the index): these stay tracked
+/// whatever a .gitignore says, as with git itself.
+fn tracked_fabric_paths(
+    fr: &FabricRepo,
+    head_tree: Option<&git2::Tree>,
+    index: &git2::Index,
+) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    if let Some(tree) = head_tree {
+        for top in FABRIC_PATHS {
+            let rel = fr.rel(top);
+            let Ok(entry) = tree.get_path(Path::new(&rel)) else {
+                continue;
+            };
+            match entry.kind() {
+                Some(git2::ObjectType::Tree) => {
+                    if let Ok(sub) = fr.repo.find_tree(entry.id()) {
+                        let _ = sub.walk(git2::TreeWalkMode::PreOrder, |root, e| {
+                            if e.kind() != Some(git2::ObjectType::Tree) {
+                                if let Ok(name) = e.name() {
+                                    out.insert(format!("{rel}/{root}{name}"));
+                                }
+                            }
+                            git2::TreeWalkResult::Ok
+                        });
+                    }
+                }
+                _ => {
+                    out.insert(rel);
+                }
+            }
+        }
+    }
+    for e in index.iter() {
+        if fr.is_fabric_path(&e.path) {
+            if let Ok(p) = String::from_utf8(e.path) {
+                out.insert(p);
+            }
+        }
+    }
+    out
+}
+
+/// The rules of `.hnp/.gitignore` (fgd writes it: the lock, the journal, `local/`), read on
+/// their own: fgd's records are committed whatever other ignore files say, minus these.
+struct HnpIgnore {
+    /// (pattern, negated, directory only, anchored to .hnp/)
+    rules: Vec<(std::ffi::CString, bool, bool, bool)>,
+}
+
+impl HnpIgnore {
+    fn load(fabric: &Fabric) -> HnpIgnore {
+        let text = std::fs::read_to_string(fabric.path(fabric::HNP_GITIGNORE)).unwrap_or_default();
+        HnpIgnore::parse(&text)
+    }
+
+    fn parse(text: &str) -> HnpIgnore {
+        let rules = text
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| {
+                let (negated, l) = match l.strip_prefix('!') {
+                    Some(rest) => (true, rest),
+                    None => (false, l),
+                };
+                let (dir_only, l) = match l.strip_suffix('/') {
+                    Some(rest) => (true, rest),
+                    None => (false, l),
+                };
+                let anchored = l.contains('/');
+                let l = l.trim_start_matches('/');
+                let pattern = std::ffi::CString::new(l).ok()?;
+                Some((pattern, negated, dir_only, anchored))
+            })
+            .collect();
+        HnpIgnore { rules }
+    }
+
+    /// `inner` is relative to the fabric directory; only paths under .hnp/ can match.
+    fn ignores(&self, inner: &str) -> bool {
+        let Some(path) = inner.strip_prefix(".hnp/") else {
+            return false;
+        };
+        let fnmatch = |pattern: &std::ffi::CString, text: &str| {
+            let Ok(text) = std::ffi::CString::new(text) else {
+                return false;
+            };
+            // SAFETY: both are valid NUL-terminated strings that outlive the call.
+            unsafe { libc::fnmatch(pattern.as_ptr(), text.as_ptr(), libc::FNM_PATHNAME) == 0 }
+        };
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut ignored = false;
+        for (pattern, negated, dir_only, anchored) in &self.rules {
+            // Each leading part of the path (its folders, then the file itself).
+            let hit = (1..=parts.len()).any(|n| {
+                let is_dir = n < parts.len();
+                if *dir_only && !is_dir {
+                    return false;
+                }
+                if *anchored {
+                    fnmatch(pattern, &parts[..n].join("/"))
+                } else {
+                    fnmatch(pattern, parts[n - 1])
+                }
+            });
+            if hit {
+                ignored = !negated;
+            }
+        }
+        ignored
+    }
+}
+
+/// The files of the fabric's own paths on disk, relative to the working copy, sorted. A file
+/// git tracks is always in; `raw/` (the operator's drop folder) otherwise follows git's ignore
+/// rules; fgd's own trees (`managed/`, `unmanaged/`, `.hnp/`, `.sourceignore`) are its records
+/// and are committed whatever a .gitignore says (an `*.orig` rule must not drop the archive),
+/// minus what `.hnp/.gitignore` keeps on the machine.
+fn fabric_files(
+    fr: &FabricRepo,
+    fabric: &Fabric,
+    tracked: &std::collections::HashSet<String>,
+) -> Result<Vec<String>> {
+    let hnp_ignore = HnpIgnore::load(fabric);
+    let wanted = |inner: &str, rel: &str| {
+        if volatile(inner) {
+            return false;
+        }
+        if tracked.contains(rel) {
+            return true;
+        }
+        if inner.starts_with("raw/") || inner == fabric::RAW {
+            !fr.repo.is_path_ignored(Path::new(rel)).unwrap_or(false)
+        } else {
+            !hnp_ignore.ignores(inner)
+        }
+    };
     let mut out = Vec::new();
     let mut stack = Vec::new();
     for top in FABRIC_PATHS {
@@ -364,12 +500,9 @@ fn fabric_files(fr: &FabricRepo, fabric: &Fabric) -> Result<Vec<String>> {
         match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => stack.push(path),
             Ok(_) => {
-                if !fr
-                    .repo
-                    .is_path_ignored(Path::new(&fr.rel(top)))
-                    .unwrap_or(false)
-                {
-                    out.push(fr.rel(top));
+                let rel = fr.rel(top);
+                if wanted(top, &rel) {
+                    out.push(rel);
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -389,14 +522,10 @@ fn fabric_files(fr: &FabricRepo, fabric: &Fabric) -> Result<Vec<String>> {
                 }
                 continue;
             }
-            if volatile(&inner) {
-                continue;
-            }
             let rel = fr.rel(&inner);
-            if fr.repo.is_path_ignored(Path::new(&rel)).unwrap_or(false) {
-                continue;
+            if wanted(&inner, &rel) {
+                out.push(rel);
             }
-            out.push(rel);
         }
     }
     out.sort();
@@ -437,7 +566,9 @@ pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
     let head = fr.head();
     let old_tree = head.as_ref().and_then(|h| h.tree().ok());
     let mut scratch = without_fabric(&fr, old_tree.as_ref())?;
-    for f in fabric_files(&fr, fabric)? {
+    let index = repo.index().map_err(local("open index"))?;
+    let tracked = tracked_fabric_paths(&fr, old_tree.as_ref(), &index);
+    for f in fabric_files(&fr, fabric, &tracked)? {
         let path = workdir.join(&f);
         let meta = std::fs::symlink_metadata(&path)
             .map_err(|e| GitError::Setup(format!("{}: {e}", path.display())))?;
@@ -545,18 +676,20 @@ pub fn commit_fabric(
     });
     let repo = &fr.repo;
     let mut index = repo.index().map_err(local("open index"))?;
-    fr.clear_fabric(&mut index).map_err(local("update index"))?;
-    for f in fabric_files(fr, fabric)? {
-        index
-            .add_path(Path::new(&f))
-            .map_err(local("add to index"))?;
-    }
-    // HEAD's tree with the fabric's part replaced: nothing else of the index goes in.
     let head = fr.head();
     let head_tree = match &head {
         Some(h) => Some(h.tree().map_err(local("read tree"))?),
         None => None,
     };
+    let tracked = tracked_fabric_paths(fr, head_tree.as_ref(), &index);
+    let files = fabric_files(fr, fabric, &tracked)?;
+    fr.clear_fabric(&mut index).map_err(local("update index"))?;
+    for f in files {
+        index
+            .add_path(Path::new(&f))
+            .map_err(local("add to index"))?;
+    }
+    // HEAD's tree with the fabric's part replaced: nothing else of the index goes in.
     let mut scratch = without_fabric(fr, head_tree.as_ref())?;
     for e in index.iter() {
         if fr.is_fabric_path(&e.path) {
@@ -1161,6 +1294,35 @@ pub fn git_state(fabric: &Fabric) -> Option<GitState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hnp_gitignore_keeps_machine_state_out_and_nothing_else() {
+        let rules = HnpIgnore::parse(
+            "# fgd: machine-local state, never committed\nlock\njournal.json\nlocal/\n*.bak\n/archive/old/\n!keep.bak\n",
+        );
+        for ignored in [
+            ".hnp/lock",
+            ".hnp/journal.json",
+            ".hnp/local/last-push.json",
+            ".hnp/local/x/y",
+            ".hnp/notes.bak",
+            ".hnp/archive/old/a.yaml.orig",
+        ] {
+            assert!(rules.ignores(ignored), "{ignored}");
+        }
+        for kept in [
+            ".hnp/log.jsonl",
+            ".hnp/manifest.json",
+            ".hnp/archive/b1/a.yaml.orig",
+            ".hnp/archive/b1/old/a.yaml.orig",
+            ".hnp/keep.bak",
+            ".hnp/local",
+            "managed/lock",
+            "raw/local/a.yaml",
+        ] {
+            assert!(!rules.ignores(kept), "{kept}");
+        }
+    }
 
     #[test]
     fn managed_paths_name_their_objects() {
