@@ -949,3 +949,87 @@ fn files_matching_a_gitignore_rule_stay_tracked_and_fgd_records_are_always_commi
         dry.stdout
     );
 }
+
+/// A VPC whose namespace and last VLAN lie far apart: git's text merge would combine edits to
+/// the two into an object neither side wrote.
+fn wide_vpc(namespace: &str, vlan: u32) -> String {
+    format!(
+        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  ipv4Namespace: {namespace}\n  subnets:\n    s1:\n      subnet: 10.1.1.0/24\n    s2:\n      subnet: 10.1.2.0/24\n    s3:\n      subnet: 10.1.3.0/24\n    s4:\n      subnet: 10.1.4.0/24\n      vlan: {vlan}\n"
+    )
+}
+
+#[test]
+fn both_sides_changing_one_object_in_different_lines_is_a_conflict_not_a_merge() {
+    for command in ["push", "sync"] {
+        let w = World::new();
+        let bare = w.bare("fab");
+        let (a, fa) = w.clone(&bare, "a", s(&bare));
+        ok(&w.fgd(&["init", s(&fa)], &[]), "init");
+        write(&fa.join("raw/v1.yaml"), wide_vpc("default", 1001));
+        ok(&w.fgd(&["ingest", s(&fa)], &[]), "ingest");
+        ok(&w.fgd(&["push", s(&fa)], &[]), "push");
+        let (_b, fb) = w.clone(&bare, "b", s(&bare));
+        write(&fb.join("raw/v1.yaml"), wide_vpc("ns-b", 1001));
+        ok(&w.fgd(&["ingest", s(&fb)], &[]), "b changes the namespace");
+        ok(&w.fgd(&["push", s(&fb)], &[]), "b pushes");
+        let remote_before = git(&bare, &["rev-parse", "main"]);
+        write(&fa.join("raw/v1.yaml"), wide_vpc("default", 2002));
+        ok(&w.fgd(&["ingest", s(&fa)], &[]), "a changes the vlan");
+        let r = w.fgd(&[command, s(&fa)], &[]);
+        assert_eq!(r.code, 3, "{command}: {}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains("conflict")
+                && r.stderr.contains("fabrics/dc1/managed/vpcs/vpc-1.yaml")
+                && r.stderr.contains("VPC/vpc-1"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains("kustomization.yaml") && !r.stderr.contains("log.jsonl"),
+            "fgd's generated files are not the operator's conflict: {}",
+            r.stderr
+        );
+        assert_eq!(
+            git(&bare, &["rev-parse", "main"]),
+            remote_before,
+            "nothing pushed"
+        );
+        let ours = git(&a, &["show", "HEAD:fabrics/dc1/managed/vpcs/vpc-1.yaml"]);
+        assert_eq!(
+            ours,
+            wide_vpc("default", 2002),
+            "our commit is kept as we wrote it"
+        );
+        assert_eq!(
+            std::fs::read_to_string(fa.join("managed/vpcs/vpc-1.yaml")).unwrap(),
+            wide_vpc("default", 2002),
+            "the working copy is left as it was"
+        );
+    }
+}
+
+#[test]
+fn both_sides_changing_one_raw_file_in_different_lines_is_a_conflict() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (_a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa)], &[]), "init");
+    let notes = |first: &str, last: &str| format!("{first}\n2\n3\n4\n5\n6\n7\n{last}\n");
+    write(&fa.join("raw/notes.txt"), notes("one", "eight"));
+    ok(&w.fgd(&["push", s(&fa)], &[]), "push");
+    let (_b, fb) = w.clone(&bare, "b", s(&bare));
+    write(&fb.join("raw/notes.txt"), notes("ONE", "eight"));
+    ok(&w.fgd(&["push", s(&fb)], &[]), "b pushes");
+    write(&fa.join("raw/notes.txt"), notes("one", "EIGHT"));
+    let r = w.fgd(&["push", s(&fa)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("conflict") && r.stderr.contains("fabrics/dc1/raw/notes.txt"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(w.fresh(&bare).join("raw/notes.txt")).unwrap(),
+        notes("ONE", "eight")
+    );
+}

@@ -813,6 +813,24 @@ fn replay(
         let mut idx = repo
             .cherrypick_commit(&c, &onto, 0, None)
             .map_err(local("replay"))?;
+        // The same file changed differently on both sides is the operator's to resolve, even
+        // where git's text merge would succeed: for a managed object that would push an object
+        // neither side wrote or validated.
+        let mut both = changed_on_both_sides(fr, &c, &onto)?;
+        if !both.is_empty() {
+            if idx.has_conflicts() {
+                both.extend(resolve_generated(fr, &mut idx)?);
+            }
+            both.sort();
+            both.dedup();
+            let objects = both.iter().filter_map(|p| object_of_path(p)).collect();
+            return Err(GitError::Conflict {
+                commit: oid.to_string(),
+                url: url.to_string(),
+                paths: both,
+                objects,
+            });
+        }
         if idx.has_conflicts() {
             let paths = resolve_generated(fr, &mut idx)?;
             if !paths.is_empty() {
@@ -843,6 +861,52 @@ fn replay(
         onto = repo.find_commit(new).map_err(local("replay"))?;
     }
     Ok(onto.id())
+}
+
+/// Paths of `managed/` (the generated kustomization aside), `raw/` and `unmanaged/` that `ours`
+/// changed against its parent and that `onto` also holds differently from both: both sides
+/// changed the same file, differently. fgd's records in `.hnp/` are left to the merge (the log
+/// is merged line by line, archives are per batch).
+fn changed_on_both_sides(
+    fr: &FabricRepo,
+    ours: &git2::Commit,
+    onto: &git2::Commit,
+) -> Result<Vec<String>> {
+    let repo = &fr.repo;
+    let base_tree = match ours.parent(0) {
+        Ok(p) => Some(p.tree().map_err(local("replay"))?),
+        Err(_) => None,
+    };
+    let our_tree = ours.tree().map_err(local("replay"))?;
+    let onto_tree = onto.tree().map_err(local("replay"))?;
+    let diff = repo
+        .diff_tree_to_tree(base_tree.as_ref(), Some(&our_tree), None)
+        .map_err(local("replay"))?;
+    let id_in = |tree: Option<&git2::Tree>, path: &str| {
+        tree.and_then(|t| t.get_path(Path::new(path)).ok())
+            .map(|e| (e.id(), e.filemode()))
+    };
+    let mut out = Vec::new();
+    for d in diff.deltas() {
+        let path = delta_path(&d);
+        if !fr.is_fabric_path(path.as_bytes()) {
+            continue;
+        }
+        let inner = fr.inner(&path);
+        let operators = [fabric::MANAGED, fabric::RAW, fabric::UNMANAGED]
+            .iter()
+            .any(|top| inner.strip_prefix(top).is_some_and(|r| r.starts_with('/')));
+        if !operators || inner == fabric::KUSTOMIZATION {
+            continue;
+        }
+        let base = id_in(base_tree.as_ref(), &path);
+        let mine = id_in(Some(&our_tree), &path);
+        let theirs = id_in(Some(&onto_tree), &path);
+        if theirs != base && theirs != mine {
+            out.push(path);
+        }
+    }
+    Ok(out)
 }
 
 /// Conflicts in files fgd generates are not the operator's: the kustomization is rebuilt from
