@@ -486,7 +486,8 @@ fn ssh_keys_host_keys_and_their_failures() {
 
 #[test]
 fn a_server_side_refusal_is_a_failure_and_the_commit_is_kept() {
-    // A path remote is written by libgit2 itself and runs no hooks: use git daemon (receive-pack).
+    // A path remote is written by libgit2 itself and runs no hooks (fgd refuses such a push, see
+    // below): use git daemon (receive-pack), whose hooks run.
     let w = World::new();
     let bare = w.bare("fab");
     let srv = Server::start("start-git-daemon.sh", &w.repos(), &w.state(), &[]);
@@ -1032,4 +1033,85 @@ fn both_sides_changing_one_raw_file_in_different_lines_is_a_conflict() {
         std::fs::read_to_string(w.fresh(&bare).join("raw/notes.txt")).unwrap(),
         notes("ONE", "eight")
     );
+}
+
+fn executable(path: &Path, text: &str) {
+    write(path, text);
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_local_remote_with_server_hooks_is_refused_never_silently_bypassed() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(
+        &w.fgd(&["init", s(&fab), "--push"], &[]),
+        "init --push to a hook-less bare repo",
+    );
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let seed = git(&bare, &["rev-parse", "main"]);
+    let head = git(&wc, &["rev-parse", "HEAD"]);
+    let hook = bare.join("hooks/pre-receive");
+    executable(
+        &hook,
+        "#!/bin/sh\necho 'branch main is protected, open a merge request' >&2\nexit 1\n",
+    );
+    // A sample hook is not a hook.
+    executable(&bare.join("hooks/update.sample"), "#!/bin/sh\nexit 1\n");
+    let file_url = format!("file://{}", bare.display());
+    for url in [s(&bare), file_url.as_str()] {
+        git(&wc, &["remote", "set-url", "origin", url]);
+        for command in ["push", "sync"] {
+            let r = w.fgd(&[command, s(&fab)], &[]);
+            assert_eq!(r.code, 3, "{command} {url}: {}\n{}", r.stdout, r.stderr);
+            assert!(
+                r.stderr.contains("pre-receive")
+                    && r.stderr.contains("git://")
+                    && r.stderr.contains("ssh://")
+                    && r.stderr.contains("http"),
+                "names the hook and what to use instead: {}",
+                r.stderr
+            );
+            assert_eq!(git(&bare, &["rev-parse", "main"]), seed, "nothing pushed");
+            assert_eq!(git(&wc, &["rev-parse", "HEAD"]), head, "nothing committed");
+        }
+    }
+    // core.hooksPath naming a folder with an update hook protects the repository too.
+    std::fs::remove_file(&hook).unwrap();
+    let hooks = w.t.path().join("shared-hooks");
+    executable(&hooks.join("update"), "#!/bin/sh\nexit 1\n");
+    git(&bare, &["config", "core.hooksPath", s(&hooks)]);
+    git(&wc, &["remote", "set-url", "origin", s(&bare)]);
+    let r = w.fgd(&["push", s(&fab)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("update") && r.stderr.contains("core.hooksPath"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(git(&bare, &["rev-parse", "main"]), seed);
+    // The same repository served by git daemon runs its hooks: refused by the server itself.
+    let srv = Server::start("start-git-daemon.sh", &w.repos(), &w.state(), &[]);
+    git(
+        &wc,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            &format!("{}fab.git", srv.get("URL")),
+        ],
+    );
+    let r = w.fgd(&["push", s(&fab)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("refused"), "{}", r.stderr);
+    // Without hooks the path remote works again.
+    git(&bare, &["config", "--unset", "core.hooksPath"]);
+    git(&wc, &["remote", "set-url", "origin", s(&bare)]);
+    ok(
+        &w.fgd(&["push", s(&fab)], &[]),
+        "push to a hook-less bare repo",
+    );
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
 }

@@ -48,6 +48,12 @@ pub enum GitError {
         paths: Vec<String>,
         objects: Vec<String>,
     },
+    #[error("refusing to push to {url}: it is a repository on this machine with server hooks ({}) in {dir}, and fgd pushes to a path or file:// remote by writing it directly (libgit2 runs no hooks), which would bypass the protection they give. Nothing was pushed (any local commit is kept). Serve the repository over git://, ssh:// or http(s):// (git daemon --enable=receive-pack, ssh://localhost/..., git http-backend) so its hooks run, and point the remote there", .hooks.join(", "))]
+    HooksBypassed {
+        url: String,
+        hooks: Vec<String>,
+        dir: String,
+    },
     #[error("{0}")]
     Setup(String),
     /// The command line asked for something fgd will not do (exit 2), said before any work.
@@ -82,7 +88,10 @@ impl GitError {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            GitError::Rejected { .. } | GitError::Conflict { .. } | GitError::Setup(_)
+            GitError::Rejected { .. }
+                | GitError::Conflict { .. }
+                | GitError::HooksBypassed { .. }
+                | GitError::Setup(_)
         )
     }
 }
@@ -264,6 +273,14 @@ impl FabricRepo {
             }
         }
         Ok(())
+    }
+
+    /// Before any work: the remote exists, and is not a local repository whose hooks a push
+    /// would bypass.
+    fn refuse_bypassed_hooks(&self) -> Result<()> {
+        let url = self.remote_url()?;
+        let base = self.repo.workdir().unwrap_or_else(|| self.repo.path());
+        transport::refuse_local_hooks(&url, base)
     }
 
     pub fn remote_url(&self) -> Result<String> {
@@ -1193,6 +1210,7 @@ fn open_locked(
 ) -> crate::Result<(Fabric, FabricRepo, store::FabricLock)> {
     let fabric = Fabric::open(dir)?;
     let fr = FabricRepo::open(&fabric, opts)?;
+    fr.refuse_bypassed_hooks()?;
     let lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), command)?;
     journal::recover(&fabric, sink)?;
     Ok((fabric, fr, lock))
@@ -1268,6 +1286,7 @@ pub fn publish_init(
     sink: &mut dyn Sink,
 ) -> crate::Result<PushReport> {
     let fr = FabricRepo::open(fabric, opts)?;
+    fr.refuse_bypassed_hooks()?;
     let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "init --push")?;
     let committed = commit_fabric(
         &fr,

@@ -4,7 +4,7 @@
 //! there.
 
 use std::cell::RefCell;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use git2::{
@@ -96,6 +96,89 @@ pub fn url_info(url: &str) -> UrlInfo {
         host,
         port,
     }
+}
+
+/// The hooks git's receive-pack runs on the receiving side. libgit2 pushes to a path or
+/// `file://` remote by writing its objects and refs directly, so it runs none of them.
+const RECEIVE_HOOKS: [&str; 7] = [
+    "pre-receive",
+    "update",
+    "proc-receive",
+    "reference-transaction",
+    "push-to-checkout",
+    "post-receive",
+    "post-update",
+];
+
+/// The repository a path or `file://` URL names on this machine (relative paths against the
+/// working copy `base`, as git resolves them); None for a network URL.
+fn local_path(url: &str, base: &Path) -> Option<PathBuf> {
+    if url_info(url).transport != "file" {
+        return None;
+    }
+    let path = match url.strip_prefix("file://") {
+        Some(rest) => rest.strip_prefix("localhost").unwrap_or(rest),
+        None => url,
+    };
+    let path = Path::new(path);
+    Some(if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    })
+}
+
+/// Refuse to push over a path or `file://` URL to a repository that has receive hooks: libgit2
+/// would bypass them (a protected branch would silently move). A repository without them (the
+/// demo's remote, a shared bare repository) is pushed to as before.
+pub fn refuse_local_hooks(url: &str, base: &Path) -> Result<(), GitError> {
+    let Some(path) = local_path(url, base) else {
+        return Ok(());
+    };
+    let Ok(repo) = Repository::open_ext(
+        &path,
+        git2::RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    ) else {
+        return Ok(()); // not a repository: the push itself says so
+    };
+    let configured = repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_path("core.hooksPath").ok());
+    let (dir, source) = match configured {
+        Some(p) if p.is_absolute() => (p, "core.hooksPath"),
+        Some(p) => (
+            repo.workdir().unwrap_or_else(|| repo.path()).join(p),
+            "core.hooksPath",
+        ),
+        None => (repo.path().join("hooks"), "hooks"),
+    };
+    let found: Vec<String> = RECEIVE_HOOKS
+        .iter()
+        .filter(|h| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(dir.join(h))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .map(|h| h.to_string())
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(GitError::HooksBypassed {
+        url: url_info(url).shown,
+        hooks: found,
+        dir: format!(
+            "{}{}",
+            dir.display(),
+            if source == "core.hooksPath" {
+                " (core.hooksPath)"
+            } else {
+                ""
+            }
+        ),
+    })
 }
 
 /// State the callbacks share during one network operation.
@@ -305,6 +388,15 @@ pub fn push(
     branch: &str,
     session: &Session,
 ) -> Result<PushResult, GitError> {
+    if let Some(base) = repo.workdir() {
+        if let Some(url) = repo
+            .find_remote(remote)
+            .ok()
+            .and_then(|r| r.url().ok().map(str::to_string))
+        {
+            refuse_local_hooks(&url, base)?;
+        }
+    }
     let mut r = start(repo, remote, session, GitPhase::Push)?;
     let mut opts = PushOptions::new();
     opts.remote_callbacks(session.callbacks(GitPhase::Push));
