@@ -1,5 +1,15 @@
 //! Command-line front end. Thin: every command is one engine call plus rendering.
 
+/// `println!` that never panics: when stdout is closed (`fgd ... | head`), the rest of the
+/// output has nobody to read it and is dropped, as the event renderer does; the command still
+/// finishes and exits with its own code.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub(crate) mod config;
 pub(crate) mod demo;
 mod render;
@@ -249,7 +259,7 @@ pub fn main() -> Exit {
         Ok(code) => code,
         Err((e, json)) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"event": "failed", "exit": e.exit() as u8, "message": e.to_string()})
                 );
@@ -288,17 +298,17 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             let (fab, report) =
                 fabric::init(&fabric_dir, name.as_deref()).map_err(|e| (e, json))?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"event": "initialised", "report": report})
                 );
             } else {
-                println!("fabric {:?} at {}", report.name, report.fabric);
+                outln!("fabric {:?} at {}", report.name, report.fabric);
                 for c in &report.created {
-                    println!("  created  {c}");
+                    outln!("  created  {c}");
                 }
                 for k in &report.kept {
-                    println!("  kept     {k}");
+                    outln!("  kept     {k}");
                 }
             }
             if push {
@@ -322,7 +332,7 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
         Command::BenchRender { workspace, frames } => {
             let v = tui::bench::run(&workspace, frames)
                 .map_err(|e| (Error::Usage(format!("bench-render: {e}")), true))?;
-            println!("{v}");
+            outln!("{v}");
             Ok(Exit::Success)
         }
         Command::Validate { paths, json } => {
@@ -385,14 +395,19 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             let fab = fabric::Fabric::open(&fabric_dir).map_err(|e| (e, json))?;
             let lines = fgd::git::pending_diff(&fab, usize::MAX).map_err(|e| (e.into(), json))?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"event": "push-plan", "diff": lines})
                 );
             } else {
+                use std::io::Write as _;
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 for l in lines {
-                    println!("{l}");
+                    if writeln!(out, "{l}").is_err() {
+                        break; // the reader has gone
+                    }
                 }
+                let _ = out.flush();
             }
             Ok(Exit::Success)
         }
