@@ -1115,3 +1115,112 @@ fn a_local_remote_with_server_hooks_is_refused_never_silently_bypassed() {
     );
     assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
 }
+
+#[test]
+fn an_empty_message_or_a_malformed_author_is_a_usage_error_before_any_work() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    // init --push with a bad author: refused before the layout is even created.
+    let r = w.fgd(&["init", s(&fab), "--push", "--author", "<only@mail>"], &[]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(!fab.exists(), "init --push did nothing");
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let head = git(&wc, &["rev-parse", "HEAD"]);
+    // Another fgd holds the lock: a usage error must come before waiting on, or failing at, it.
+    let holder = std::fs::OpenOptions::new()
+        .write(true)
+        .open(fab.join(".hnp/lock"))
+        .unwrap();
+    // SAFETY: flock on a descriptor this test owns; released when `holder` is dropped.
+    let held = unsafe {
+        libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(&holder),
+            libc::LOCK_EX | libc::LOCK_NB,
+        )
+    };
+    assert_eq!(held, 0, "the test holds the fabric's lock");
+    let r = w.fgd(&["push", s(&fab)], &[]);
+    assert_eq!(r.code, 3, "the lock is really held: {}", r.stderr);
+    let bad: [(&[&str], &[(&str, &str)], &str); 7] = [
+        (&["push", s(&fab), "--message", ""], &[], "--message"),
+        (&["push", s(&fab), "--message", "  \n "], &[], "--message"),
+        (&["push", s(&fab), "--author", "<only@mail>"], &[], "name"),
+        (
+            &["push", s(&fab), "--author", "A <a@b> extra"],
+            &[],
+            "extra",
+        ),
+        (&["push", s(&fab), "--author", "A <>"], &[], "email"),
+        (&["sync", s(&fab), "--author", "A <a@b"], &[], ">"),
+        (
+            &["push", s(&fab)],
+            &[("FGD_GIT_AUTHOR", "<x@y>")],
+            "FGD_GIT_AUTHOR",
+        ),
+    ];
+    for (args, env, says) in bad {
+        let r = w.fgd(args, env);
+        assert_eq!(r.code, 2, "{args:?} {env:?}: {}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains(says) && !r.stderr.contains("locked"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    drop(holder);
+    assert_eq!(git(&wc, &["rev-parse", "HEAD"]), head, "nothing committed");
+    ok(
+        &w.fgd(
+            &["push", s(&fab), "--author", "Ops Team <ops@example.com>"],
+            &[],
+        ),
+        "a well-formed author",
+    );
+    assert_eq!(
+        git(&wc, &["log", "-1", "--format=%an <%ae>"]).trim(),
+        "Ops Team <ops@example.com>"
+    );
+}
+
+#[test]
+fn a_commit_holding_several_batches_says_so_in_its_subject() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    let one = git(&wc, &["log", "-1", "--format=%s"]);
+    assert!(
+        one.contains("last batch ingest") && one.contains(": 1 file, 1 managed, 0 unmanaged"),
+        "{one}"
+    );
+    // Three ingests while the remote was unreachable, then one push.
+    for (i, doc) in [
+        VPC2,
+        &VPC1.replace("vpc-1", "vpc-3"),
+        &VPC1.replace("vpc-1", "vpc-4"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        write(&fab.join(format!("raw/{i}.yaml")), doc);
+        ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    }
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    let subject = git(&wc, &["log", "-1", "--format=%s"]);
+    assert!(
+        subject.contains("3 batches") && subject.contains("3 files, 3 managed, 0 unmanaged"),
+        "{subject}"
+    );
+    let body = git(&wc, &["log", "-1", "--format=%b"]);
+    assert_eq!(
+        body.lines().filter(|l| l.starts_with("batch ")).count(),
+        3,
+        "the body names each batch:\n{body}"
+    );
+}

@@ -295,6 +295,11 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             push,
             git,
         } => {
+            let git = git.options(None);
+            if push {
+                // A bad author is a usage error before anything is created.
+                git.check().map_err(|e| (e.into(), json))?;
+            }
             let (fab, report) =
                 fabric::init(&fabric_dir, name.as_deref()).map_err(|e| (e, json))?;
             if json {
@@ -313,7 +318,7 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             }
             if push {
                 let mut r = Renderer::new(json, "init");
-                fgd::git::publish_init(&fab, &git.options(None), &mut r).map_err(|e| (e, json))?;
+                fgd::git::publish_init(&fab, &git, &mut r).map_err(|e| (e, json))?;
             }
             Ok(Exit::Success)
         }

@@ -129,6 +129,58 @@ impl GitOptions {
     }
 }
 
+impl GitOptions {
+    /// Refuse a commit message or author git would not take, before any work (exit 2).
+    pub fn check(&self) -> Result<()> {
+        if let Some(m) = &self.message {
+            if m.trim().is_empty() {
+                return Err(GitError::Usage(
+                    "--message is empty: a commit needs a message (leave --message out for fgd's summary of the changes)".into(),
+                ));
+            }
+        }
+        if let Some(a) = &self.author {
+            parse_author(a)?;
+        }
+        Ok(())
+    }
+}
+
+/// `Name <email>` (or a bare name, which gets `fgd@localhost`), as git writes an author.
+fn parse_author(author: &str) -> Result<(String, String)> {
+    let bad = |why: &str| {
+        GitError::Usage(format!(
+            "author {author:?} (--author, FGD_GIT_AUTHOR or the dashboard's git_author): {why}; write it as \"Name <email>\""
+        ))
+    };
+    if author.contains(['\n', '\r', '\0']) {
+        return Err(bad("it holds a line break or a NUL"));
+    }
+    let (name, email) = match author.split_once('<') {
+        None if author.contains('>') => return Err(bad("a '>' without '<'")),
+        None => (author.trim(), "fgd@localhost"),
+        Some((name, rest)) => {
+            let Some((email, after)) = rest.split_once('>') else {
+                return Err(bad("the email has no closing '>'"));
+            };
+            if !after.trim().is_empty() {
+                return Err(bad(&format!("extra text after '>': {:?}", after.trim())));
+            }
+            if email.contains('<') || name.contains('>') {
+                return Err(bad("more than one '<' or '>'"));
+            }
+            (name.trim(), email.trim())
+        }
+    };
+    if name.is_empty() {
+        return Err(bad("the name is empty"));
+    }
+    if email.is_empty() {
+        return Err(bad("the email is empty"));
+    }
+    Ok((name.to_string(), email.to_string()))
+}
+
 /// Connect and read timeouts, so a dead link fails in seconds. libgit2 keeps them in globals:
 /// call once, before any thread starts.
 pub fn set_timeouts(connect_ms: i32, read_ms: i32) -> Result<()> {
@@ -784,11 +836,8 @@ pub fn commit_fabric(
 
 fn signature(repo: &Repository, opts: &GitOptions) -> Result<Signature<'static>> {
     if let Some(a) = &opts.author {
-        let (name, email) = a
-            .split_once('<')
-            .map(|(n, e)| (n.trim(), e.trim_end_matches('>').trim()))
-            .unwrap_or((a.as_str(), "fgd@localhost"));
-        return Signature::now(name, email).map_err(local("author"));
+        let (name, email) = parse_author(a)?;
+        return Signature::now(&name, &email).map_err(local("author"));
     }
     repo.signature()
         .or_else(|_| Signature::now("fgd", "fgd@localhost"))
@@ -1185,18 +1234,139 @@ pub struct PushReport {
     pub pushed: LastPush,
 }
 
-fn batch_message(fabric: &Fabric, what: &str) -> String {
+/// A batch's record in `.hnp/log.jsonl`, as far as a commit message needs it.
+struct LoggedBatch {
+    batch: String,
+    command: String,
+    files: usize,
+    managed: usize,
+    unmanaged: usize,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoggedSummary {
+    files: usize,
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    unmanaged: usize,
+}
+
+impl LoggedBatch {
+    /// Reads only the record's head (batch, command, summary come first; a record can be
+    /// megabytes of documents after them).
+    fn parse(line: &[u8]) -> Option<LoggedBatch> {
+        let batch = journal::record_batch(line)?.to_string();
+        let head = &line[..line.len().min(64 * 1024)];
+        let after = |key: &[u8]| {
+            head.windows(key.len())
+                .position(|w| w == key)
+                .map(|p| &line[p + key.len()..])
+        };
+        let command = after(b"\"command\":")
+            .and_then(|rest| {
+                serde_json::Deserializer::from_slice(rest)
+                    .into_iter::<String>()
+                    .next()?
+                    .ok()
+            })
+            .unwrap_or_default();
+        let summary: LoggedSummary = after(b"\"summary\":")
+            .and_then(|rest| {
+                serde_json::Deserializer::from_slice(rest)
+                    .into_iter::<LoggedSummary>()
+                    .next()?
+                    .ok()
+            })
+            .unwrap_or_default();
+        Some(LoggedBatch {
+            batch,
+            command,
+            files: summary.files,
+            managed: summary.created + summary.updated + summary.unchanged,
+            unmanaged: summary.unmanaged,
+        })
+    }
+}
+
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The batches in the fabric's log that HEAD's log does not hold: what the next commit records.
+fn uncommitted_batches(fr: &FabricRepo, fabric: &Fabric) -> Vec<LoggedBatch> {
+    use std::io::BufRead;
+    let mut committed = std::collections::HashSet::new();
+    if let Some(blob) = fr
+        .head()
+        .and_then(|h| h.tree().ok())
+        .and_then(|t| t.get_path(Path::new(&fr.rel(fabric::LOG))).ok())
+        .and_then(|e| fr.repo.find_blob(e.id()).ok())
+    {
+        for line in blob.content().split(|&b| b == b'\n') {
+            if let Some(b) = journal::record_batch(line) {
+                committed.insert(b.to_string());
+            }
+        }
+    }
+    let Ok(f) = std::fs::File::open(fabric.path(fabric::LOG)) else {
+        return Vec::new();
+    };
+    std::io::BufReader::new(f)
+        .split(b'\n')
+        .map_while(|l| l.ok())
+        .filter(|l| journal::record_batch(l).is_some_and(|b| !committed.contains(b)))
+        .filter_map(|l| LoggedBatch::parse(&l))
+        .collect()
+}
+
+/// The default commit message: the fabric, the action, and the batches the commit records (a
+/// commit after failed pushes holds several; its subject says how many, its body lists them).
+fn batch_message(fr: &FabricRepo, fabric: &Fabric, what: &str) -> String {
     let m = fabric.manifest().ok();
     let name = m
         .as_ref()
         .map(|m| m.fabric.clone())
         .unwrap_or_else(|| "fabric".into());
-    match journal::last_batch(fabric) {
-        Some(b) => format!(
-            "fgd({name}): {what}; last batch {} {}: {} files, {} managed, {} unmanaged",
-            b.command, b.batch, b.files, b.managed, b.unmanaged
-        ),
-        None => format!("fgd({name}): {what}"),
+    let batches = uncommitted_batches(fr, fabric);
+    let line = |b: &LoggedBatch| {
+        format!(
+            "{} {}: {}, {} managed, {} unmanaged",
+            b.command,
+            b.batch,
+            count(b.files, "file"),
+            b.managed,
+            b.unmanaged
+        )
+    };
+    match batches.as_slice() {
+        [] => format!("fgd({name}): {what}"),
+        [b] => format!("fgd({name}): {what}; last batch {}", line(b)),
+        [.., last] => {
+            let total = |f: fn(&LoggedBatch) -> usize| batches.iter().map(f).sum::<usize>();
+            let shown = batches.len().min(100);
+            let mut listed: Vec<String> = batches[batches.len() - shown..]
+                .iter()
+                .map(|b| format!("batch {}", line(b)))
+                .collect();
+            if batches.len() > shown {
+                listed.insert(
+                    0,
+                    format!("... and {} earlier batches", batches.len() - shown),
+                );
+            }
+            format!(
+                "fgd({name}): {what}; {} batches, the last {} {}: {}, {} managed, {} unmanaged\n\n{}",
+                batches.len(),
+                last.command,
+                last.batch,
+                count(total(|b| b.files), "file"),
+                total(|b| b.managed),
+                total(|b| b.unmanaged),
+                listed.join("\n")
+            )
+        }
     }
 }
 
@@ -1208,6 +1378,7 @@ fn open_locked(
     opts: &GitOptions,
     sink: &mut dyn Sink,
 ) -> crate::Result<(Fabric, FabricRepo, store::FabricLock)> {
+    opts.check()?;
     let fabric = Fabric::open(dir)?;
     let fr = FabricRepo::open(&fabric, opts)?;
     fr.refuse_bypassed_hooks()?;
@@ -1223,7 +1394,13 @@ pub fn push_fabric(
     sink: &mut dyn Sink,
 ) -> crate::Result<PushReport> {
     let (fabric, fr, _lock) = open_locked(dir, "push", opts, sink)?;
-    let committed = commit_fabric(&fr, &fabric, opts, &batch_message(&fabric, "update"), sink)?;
+    let committed = commit_fabric(
+        &fr,
+        &fabric,
+        opts,
+        &batch_message(&fr, &fabric, "update"),
+        sink,
+    )?;
     let pushed = push_with_retry(&fr, &fabric, opts, sink)?;
     Ok(PushReport { committed, pushed })
 }
@@ -1250,7 +1427,7 @@ pub fn sync_fabric(
         &fr,
         &fabric,
         opts,
-        &batch_message(&fabric, "record local changes before sync"),
+        &batch_message(&fr, &fabric, "record local changes before sync"),
         sink,
     )?;
     let url = fr.remote_url()?;
@@ -1263,7 +1440,13 @@ pub fn sync_fabric(
     let integrated = integrate(&fr, remote_tip, &shown, sink)?;
     fabric.check_layout()?;
     let summary = ingest::run_locked(&fabric, &lock, &Default::default(), sink)?;
-    let committed = commit_fabric(&fr, &fabric, opts, &batch_message(&fabric, "sync"), sink)?;
+    let committed = commit_fabric(
+        &fr,
+        &fabric,
+        opts,
+        &batch_message(&fr, &fabric, "sync"),
+        sink,
+    )?;
     let has_commit = fr.head().is_some();
     let pushed = if has_commit {
         Some(push_with_retry(&fr, &fabric, opts, sink)?)
@@ -1285,6 +1468,7 @@ pub fn publish_init(
     opts: &GitOptions,
     sink: &mut dyn Sink,
 ) -> crate::Result<PushReport> {
+    opts.check()?;
     let fr = FabricRepo::open(fabric, opts)?;
     fr.refuse_bypassed_hooks()?;
     let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "init --push")?;
@@ -1292,7 +1476,7 @@ pub fn publish_init(
         &fr,
         fabric,
         opts,
-        &batch_message(fabric, "initialise the fabric layout"),
+        &batch_message(&fr, fabric, "initialise the fabric layout"),
         sink,
     )?;
     let pushed = push_with_retry(&fr, fabric, opts, sink)?;
