@@ -420,8 +420,10 @@ fn ssh_keys_host_keys_and_their_failures() {
         "{}",
         r.stderr
     );
+    // The URL as shown: without its userinfo (the ssh user), like every URL fgd prints.
+    let shown = url.replacen(&format!("{}@", srv.get("SSH_USER")), "", 1);
     assert!(
-        r.stderr.contains(&url) && r.stderr.contains("over ssh"),
+        r.stderr.contains(&shown) && r.stderr.contains("over ssh"),
         "{}",
         r.stderr
     );
@@ -1223,4 +1225,182 @@ fn a_commit_holding_several_batches_says_so_in_its_subject() {
         3,
         "the body names each batch:\n{body}"
     );
+}
+
+#[test]
+fn ssh_credential_errors_name_each_key_tried_and_why_it_failed() {
+    assert!(
+        sshd_available(),
+        "sshd is missing: .ci/run installs openssh-server"
+    );
+    let w = World::new();
+    let bare = w.bare("fab");
+    let srv = Server::start("start-ssh-git.sh", &w.repos(), &w.state(), &[]);
+    let url = format!("{}fab.git", srv.get("URL"));
+    let known = srv.get("KNOWN_HOSTS").to_string();
+    let (_wc, fab) = w.clone(&bare, "wc", &url);
+    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let ssh = w.home().join(".ssh");
+
+    // FGD_SSH_KEY names a file that is not there, and HOME has no keys at all.
+    let missing = w.t.path().join("no-such-key");
+    let r = w.fgd(
+        &["push", s(&fab)],
+        &[("FGD_SSH_KEY", s(&missing)), ("FGD_KNOWN_HOSTS", &known)],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "key {} (FGD_SSH_KEY or --ssh-key: no such file)",
+            missing.display()
+        )),
+        "the configured key is named: {}",
+        r.stderr
+    );
+    for k in ["id_ed25519", "id_ecdsa", "id_rsa"] {
+        assert!(
+            r.stderr
+                .contains(&format!("key {} (no such file)", ssh.join(k).display())),
+            "the default key {k} is named: {}",
+            r.stderr
+        );
+    }
+
+    // A key the server does not accept: named, and said to be refused.
+    let stranger = w.t.path().join("stranger");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&stranger)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r = w.fgd(
+        &["push", s(&fab)],
+        &[("FGD_SSH_KEY", s(&stranger)), ("FGD_KNOWN_HOSTS", &known)],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "key {} (refused by the server)",
+            stranger.display()
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn https_credentials_in_the_url_are_named_when_refused_and_never_printed() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let srv = Server::start(
+        "start-http-git.sh",
+        &w.repos(),
+        &w.state(),
+        &["--token", "right-token-123"],
+    );
+    let base = srv.get("URL").to_string();
+    let hostpath = base.trim_start_matches("http://").to_string();
+    let (wc, fab) = w.clone(&bare, "wc", &format!("{base}fab.git"));
+    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let clean = format!("{base}fab.git");
+
+    // A wrong password in the URL: libgit2 tries it first; the error says so, without it.
+    git(
+        &wc,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            &format!("http://fgd:URLSECRETxyz@{hostpath}fab.git"),
+        ],
+    );
+    let r = w.fgd(&["push", s(&fab), "--json"], &[]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("user name and password in the remote URL (refused by the server)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&clean),
+        "the URL shown without its userinfo: {}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("URLSECRETxyz") && !r.stdout.contains("URLSECRETxyz"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+
+    // A token given as the URL's user name (https://TOKEN@host/...): never printed.
+    git(
+        &wc,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            &format!("http://s3cr3tTOKEN123@{hostpath}fab.git"),
+        ],
+    );
+    let r = w.fgd(&["push", s(&fab), "--json"], &[]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("s3cr3tTOKEN123") && !r.stdout.contains("s3cr3tTOKEN123"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    let right = [
+        ("FGD_GIT_USER", "fgd"),
+        ("FGD_GIT_TOKEN", "right-token-123"),
+    ];
+    let r = w.fgd(&["push", s(&fab), "--json"], &right);
+    ok(&r, "push with the token from the environment");
+    assert!(
+        !r.stderr.contains("s3cr3tTOKEN123") && !r.stdout.contains("s3cr3tTOKEN123"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.of("git-pushed")[0]["url"], clean.as_str(), "{}", r.stdout);
+    let last = std::fs::read_to_string(fab.join(".hnp/local/last-push.json")).unwrap();
+    assert!(!last.contains("s3cr3tTOKEN123"), "{last}");
+    let st = w.fgd(&["status", s(&fab)], &[]);
+    assert!(!st.stdout.contains("s3cr3tTOKEN123"), "{}", st.stdout);
+}
+
+#[test]
+fn a_server_that_stops_answering_is_reported_as_a_timeout_on_every_transport() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    // Accepts connections and never says a word (TLS handshakes included).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().take(16).flatten() {
+            held.push(c);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    });
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
+    for scheme in ["git", "http", "https"] {
+        let url = format!("{scheme}://127.0.0.1:{port}/fab.git");
+        git(&wc, &["remote", "set-url", "origin", &url]);
+        let r = w.fgd(&["push", s(&fab)], &[("FGD_GIT_TIMEOUT_MS", "1500")]);
+        assert_eq!(r.code, 4, "{scheme}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("timed out after 1500 ms") && r.stderr.contains(&url),
+            "{scheme}: {}",
+            r.stderr
+        );
+    }
 }

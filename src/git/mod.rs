@@ -181,9 +181,23 @@ fn parse_author(author: &str) -> Result<(String, String)> {
     Ok((name.to_string(), email.to_string()))
 }
 
+static CONNECT_TIMEOUT_MS: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+static READ_TIMEOUT_MS: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The timeouts `set_timeouts` set (connect, read), for messages.
+fn timeouts() -> (i32, i32) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (
+        CONNECT_TIMEOUT_MS.load(Relaxed),
+        READ_TIMEOUT_MS.load(Relaxed),
+    )
+}
+
 /// Connect and read timeouts, so a dead link fails in seconds. libgit2 keeps them in globals:
 /// call once, before any thread starts.
 pub fn set_timeouts(connect_ms: i32, read_ms: i32) -> Result<()> {
+    CONNECT_TIMEOUT_MS.store(connect_ms, std::sync::atomic::Ordering::Relaxed);
+    READ_TIMEOUT_MS.store(read_ms, std::sync::atomic::Ordering::Relaxed);
     // SAFETY: called from the front end's main thread before any other thread exists.
     unsafe {
         git2::opts::set_server_connect_timeout_in_milliseconds(connect_ms)

@@ -20,7 +20,8 @@ use crate::event::{Event, Sink};
 /// What fgd knows of a remote URL, for host-key checks and messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlInfo {
-    /// URL with any password removed: safe to print.
+    /// URL without its userinfo (user name and password: a token is often given as the user
+    /// name, `https://TOKEN@host/...`): safe to print, log and record.
     pub shown: String,
     pub transport: &'static str,
     pub host: Option<String>,
@@ -52,10 +53,10 @@ pub fn url_info(url: &str) -> UrlInfo {
                 .split_once('/')
                 .map(|(a, p)| (a, format!("/{p}")))
                 .unwrap_or((rest, String::new()));
-            let (userinfo, hostport) = match authority.rsplit_once('@') {
-                Some((u, h)) => (Some(u), h),
-                None => (None, authority),
-            };
+            let hostport = authority
+                .rsplit_once('@')
+                .map(|(_, h)| h)
+                .unwrap_or(authority);
             let (host, port) = match hostport.strip_prefix('[').and_then(|h| h.split_once(']')) {
                 Some((h, p)) => (
                     h.to_string(),
@@ -68,25 +69,19 @@ pub fn url_info(url: &str) -> UrlInfo {
                     _ => (hostport.to_string(), None),
                 },
             };
-            // Never show a password or token embedded in the URL.
-            let user = userinfo
-                .map(|u| u.split(':').next().unwrap_or(""))
-                .filter(|u| !u.is_empty());
+            // Never show the userinfo: a password, or a token given as the user name.
             let scheme = url.split("://").next().unwrap_or("");
-            let shown = match user {
-                Some(u) => format!("{scheme}://{u}@{hostport}{path}"),
-                None => format!("{scheme}://{hostport}{path}"),
-            };
-            (Some(host), port, shown)
+            (Some(host), port, format!("{scheme}://{hostport}{path}"))
         }
         None if transport == "ssh" => {
-            let (authority, _) = url.split_once(':').unwrap_or((url, ""));
+            let (authority, path) = url.split_once(':').unwrap_or((url, ""));
             let host = authority
                 .rsplit('@')
                 .next()
                 .unwrap_or(authority)
                 .to_string();
-            (Some(host), None, url.to_string())
+            let shown = format!("{host}:{path}");
+            (Some(host), None, shown)
         }
         None => (None, None, url.to_string()),
     };
@@ -96,6 +91,18 @@ pub fn url_info(url: &str) -> UrlInfo {
         host,
         port,
     }
+}
+
+/// The userinfo of a URL (`user`, `user:password`), which must never be printed.
+fn userinfo(url: &str) -> Option<&str> {
+    let authority = match url.split_once("://") {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest),
+        None => url.split_once(':').map(|(a, _)| a).unwrap_or(""),
+    };
+    authority
+        .rsplit_once('@')
+        .map(|(u, _)| u)
+        .filter(|u| !u.is_empty())
 }
 
 /// The hooks git's receive-pack runs on the receiving side. libgit2 pushes to a path or
@@ -184,6 +191,8 @@ pub fn refuse_local_hooks(url: &str, base: &Path) -> Result<(), GitError> {
 /// State the callbacks share during one network operation.
 pub struct Session<'s> {
     sink: RefCell<&'s mut dyn Sink>,
+    /// The raw URL's userinfo, scrubbed from every message libgit2 hands back.
+    secret: Option<String>,
     auth: RefCell<Auth>,
     host_error: RefCell<Option<String>>,
     rejected: RefCell<Vec<(String, String)>>,
@@ -199,9 +208,12 @@ impl<'s> Session<'s> {
         known_hosts_extra: Option<PathBuf>,
         sink: &'s mut dyn Sink,
     ) -> Session<'s> {
+        let secret = userinfo(url).map(str::to_string);
+        let url_password = secret.as_deref().is_some_and(|u| u.contains(':'));
         Session {
             sink: RefCell::new(sink),
-            auth: RefCell::new(Auth::new(auth)),
+            secret,
+            auth: RefCell::new(Auth::new(auth).with_url_password(url_password)),
             host_error: RefCell::new(None),
             rejected: RefCell::new(Vec::new()),
             last_progress: RefCell::new(Instant::now() - Duration::from_secs(1)),
@@ -316,16 +328,23 @@ impl<'s> Session<'s> {
     /// An fgd error for a failed network operation, keeping fgd's own messages that libgit2
     /// would otherwise replace with generic text.
     pub fn error(&self, op: &'static str, e: git2::Error) -> GitError {
-        let auth = self.auth.borrow();
+        let mut auth = self.auth.borrow_mut();
+        let said = match &self.secret {
+            Some(secret) => e.message().replace(secret.as_str(), "***"),
+            None => e.message().to_string(),
+        };
         let message = if let Some(h) = self.host_error.borrow().clone() {
             h
         } else if auth.exhausted
             || e.code() == ErrorCode::Auth
-            || (e.class() == ErrorClass::Http && e.message().contains("401"))
+            || (e.class() == ErrorClass::Http && said.contains("401"))
         {
-            format!("authentication failed ({})", e.message())
+            auth.failed();
+            format!("authentication failed ({said})")
+        } else if let Some(t) = timed_out(&e, &said) {
+            t
         } else {
-            e.message().to_string()
+            said
         };
         GitError::Remote {
             op,
@@ -339,6 +358,26 @@ impl<'s> Session<'s> {
     pub fn take_rejections(&self) -> Vec<(String, String)> {
         std::mem::take(&mut self.rejected.borrow_mut())
     }
+}
+
+/// A timeout, said as one whatever the transport: git:// and HTTP say "timed out", while
+/// TLS reports a read that hit the socket's timeout as EAGAIN ("Resource temporarily
+/// unavailable").
+fn timed_out(e: &git2::Error, said: &str) -> Option<String> {
+    let eagain = said.contains("Resource temporarily unavailable") || said.contains("EAGAIN");
+    if !(e.code() == ErrorCode::Timeout || said.contains("timed out") || eagain) {
+        return None;
+    }
+    let (connect_ms, read_ms) = super::timeouts();
+    Some(if said.contains("connect") && !eagain {
+        format!(
+            "timed out after {connect_ms} ms connecting (FGD_GIT_CONNECT_TIMEOUT_MS); libgit2: {said}"
+        )
+    } else {
+        format!(
+            "timed out after {read_ms} ms waiting for the server (FGD_GIT_TIMEOUT_MS); libgit2: {said}"
+        )
+    })
 }
 
 /// Report that `phase` starts against `remote`, and find it.
@@ -422,7 +461,21 @@ mod tests {
     #[test]
     fn urls_are_parsed_and_secrets_never_shown() {
         let u = url_info("https://alice:s3cret@127.0.0.1:8443/repos/fab.git");
-        assert_eq!(u.shown, "https://alice@127.0.0.1:8443/repos/fab.git");
+        assert_eq!(u.shown, "https://127.0.0.1:8443/repos/fab.git");
+        assert_eq!(
+            url_info("https://ghp_T0KEN@github.com/team/fab.git").shown,
+            "https://github.com/team/fab.git"
+        );
+        assert_eq!(
+            userinfo("https://alice:s3cret@127.0.0.1:8443/repos/fab.git"),
+            Some("alice:s3cret")
+        );
+        assert_eq!(userinfo("https://127.0.0.1/a@b.git"), None);
+        assert_eq!(userinfo("git@example.org:team/fab.git"), Some("git"));
+        assert_eq!(
+            url_info("git@example.org:team/fab.git").shown,
+            "example.org:team/fab.git"
+        );
         assert_eq!(
             (u.transport, u.host.as_deref(), u.port),
             ("https", Some("127.0.0.1"), Some(8443))
