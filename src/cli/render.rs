@@ -466,22 +466,26 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
         None => outln!("  lock: free"),
     }
     match git {
-        Some(g) if g.detached => outln!(
-            "  git: {} (fgd commits onto and pushes only a checked-out branch: git checkout <branch>), {} uncommitted fabric paths",
-            g.branch, g.uncommitted
-        ),
         Some(g) => {
-            let upstream = match &g.upstream {
-                Some(_) => format!(
-                    "{} ahead, {} behind {}/{}",
-                    g.ahead, g.behind, g.remote, g.branch
-                ),
-                None => format!("no {}/{} fetched yet", g.remote, g.branch),
-            };
-            outln!(
-                "  git: branch {}, {upstream}, {} uncommitted fabric paths",
-                g.branch, g.uncommitted
-            );
+            if g.detached {
+                outln!(
+                    "  git: {} (fgd commits onto and pushes only a checked-out branch: git checkout <branch>), {} uncommitted fabric paths",
+                    g.branch, g.uncommitted
+                );
+            } else {
+                let upstream = match &g.upstream {
+                    Some(_) => format!(
+                        "{} ahead, {} behind {}/{}",
+                        g.ahead, g.behind, g.remote, g.branch
+                    ),
+                    None => format!("no {}/{} fetched yet", g.remote, g.branch),
+                };
+                outln!(
+                    "  git: branch {}, {upstream}, {} uncommitted fabric paths",
+                    g.branch,
+                    g.uncommitted
+                );
+            }
             match &g.last_push {
                 Some(p) => outln!(
                     "  last push: {} to {} ({}/{}) at {}",

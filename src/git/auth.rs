@@ -177,21 +177,19 @@ impl Auth {
                             .ok()
                             .filter(|u| !u.is_empty());
                         let (name, whose) = match name {
-                            Some(n) => (n, format!("${}", self.cfg.user_env)),
+                            Some(n) => (n, format!("user from ${}", self.cfg.user_env)),
                             None => (
                                 user_from_url.unwrap_or("git").to_string(),
                                 if user_from_url.is_some() {
-                                    "the URL's user name".to_string()
+                                    "user from the URL".to_string()
                                 } else {
                                     "user git".to_string()
                                 },
                             ),
                         };
                         let cred = Cred::userpass_plaintext(&name, &token);
-                        return self.offer(
-                            format!("token from ${} ({whose})", self.cfg.token_env),
-                            cred,
-                        );
+                        return self
+                            .offer(format!("token from ${}, {whose}", self.cfg.token_env), cred);
                     }
                     _ => self
                         .tried
