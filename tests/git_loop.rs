@@ -1146,7 +1146,8 @@ fn an_empty_message_or_a_malformed_author_is_a_usage_error_before_any_work() {
     assert_eq!(held, 0, "the test holds the fabric's lock");
     let r = w.fgd(&["push", s(&fab)], &[]);
     assert_eq!(r.code, 3, "the lock is really held: {}", r.stderr);
-    let bad: [(&[&str], &[(&str, &str)], &str); 7] = [
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let bad: [Case; 7] = [
         (&["push", s(&fab), "--message", ""], &[], "--message"),
         (&["push", s(&fab), "--message", "  \n "], &[], "--message"),
         (&["push", s(&fab), "--author", "<only@mail>"], &[], "name"),

@@ -81,10 +81,11 @@ impl GitError {
     pub fn local(op: &'static str, source: git2::Error) -> GitError {
         GitError::Local { op, source }
     }
-    /// Refusals need the operator; failures may go away on a retry.
+    /// The command line asked for something fgd will not do (exit 2).
     pub fn is_usage(&self) -> bool {
         matches!(self, GitError::Usage(_))
     }
+    /// Refusals need the operator; failures may go away on a retry.
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
@@ -127,9 +128,7 @@ impl GitOptions {
             ..Default::default()
         }
     }
-}
 
-impl GitOptions {
     /// Refuse a commit message or author git would not take, before any work (exit 2).
     pub fn check(&self) -> Result<()> {
         if let Some(m) = &self.message {
@@ -257,13 +256,6 @@ impl FabricRepo {
                 )))
             }
         };
-        if opts.remote.is_none() {
-            fr.remote = fr
-                .repo
-                .config()
-                .and_then(|c| c.get_string(&format!("branch.{}.remote", fr.branch)))
-                .unwrap_or_else(|_| "origin".into());
-        }
         Ok(fr)
     }
 
