@@ -49,6 +49,7 @@ impl Error {
             Error::Refused(_) | Error::Unsafe { .. } | Error::Locked(_) => Exit::Refused,
             Error::Store(_) | Error::Journal { .. } => Exit::Io,
             Error::Usage(_) => Exit::Usage,
+            Error::Git(g) if g.is_usage() => Exit::Usage,
             Error::Git(g) if g.is_refusal() => Exit::Refused,
             Error::Git(_) => Exit::Io,
         }

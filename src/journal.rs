@@ -732,7 +732,7 @@ pub fn last_batch(fabric: &Fabric) -> Option<fabric::manifest::LastBatch> {
     })
 }
 
-fn record_batch(line: &[u8]) -> Option<&str> {
+pub(crate) fn record_batch(line: &[u8]) -> Option<&str> {
     // {"batch":"<id>",...}: the log writer puts the batch first.
     let s = std::str::from_utf8(line.get(..200.min(line.len()))?).ok()?;
     let rest = s.strip_prefix("{\"batch\":\"")?;

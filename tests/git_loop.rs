@@ -420,8 +420,10 @@ fn ssh_keys_host_keys_and_their_failures() {
         "{}",
         r.stderr
     );
+    // The URL as shown: without its userinfo (the ssh user), like every URL fgd prints.
+    let shown = url.replacen(&format!("{}@", srv.get("SSH_USER")), "", 1);
     assert!(
-        r.stderr.contains(&url) && r.stderr.contains("over ssh"),
+        r.stderr.contains(&shown) && r.stderr.contains("over ssh"),
         "{}",
         r.stderr
     );
@@ -486,7 +488,8 @@ fn ssh_keys_host_keys_and_their_failures() {
 
 #[test]
 fn a_server_side_refusal_is_a_failure_and_the_commit_is_kept() {
-    // A path remote is written by libgit2 itself and runs no hooks: use git daemon (receive-pack).
+    // A path remote is written by libgit2 itself and runs no hooks (fgd refuses such a push, see
+    // below): use git daemon (receive-pack), whose hooks run.
     let w = World::new();
     let bare = w.bare("fab");
     let srv = Server::start("start-git-daemon.sh", &w.repos(), &w.state(), &[]);
@@ -670,4 +673,735 @@ fn a_dead_link_fails_in_seconds_and_a_retry_pushes_the_kept_commit() {
     git(&wc, &["remote", "set-url", "origin", s(&bare)]);
     ok(&w.fgd(&["push", s(&fab)], &[]), "retry");
     assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+}
+
+/// Paths a commit changed, as `git show --name-only` lists them.
+fn changed_in(repo: &Path, rev: &str) -> Vec<String> {
+    git(repo, &["show", "--name-only", "--format=", rev])
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Only raw/, managed/, unmanaged/, .hnp/ and .sourceignore are the fabric's.
+fn is_fabric_path(path: &str, prefix: &str) -> bool {
+    let inner = if prefix.is_empty() {
+        path
+    } else {
+        match path.strip_prefix(&format!("{prefix}/")) {
+            Some(r) => r,
+            None => return false,
+        }
+    };
+    inner == ".sourceignore"
+        || ["raw/", "managed/", "unmanaged/", ".hnp/"]
+            .iter()
+            .any(|p| inner.starts_with(p))
+}
+
+/// The operator's other work: a secret, unstaged edits, scratch files, something staged.
+fn leave_other_work(wc: &Path, inside: &Path) {
+    write(&wc.join(".env"), "AWS_SECRET_ACCESS_KEY=abc123\n");
+    let readme = wc.join("README.md");
+    let mut text = std::fs::read_to_string(&readme).unwrap();
+    text.push_str("half-written WIP\n");
+    write(&readme, text);
+    write(&wc.join("scratch/notes.txt"), "tmp\n");
+    write(&wc.join("staged.txt"), "staged-only\n");
+    git(wc, &["add", "staged.txt"]);
+    // A file inside the fabric folder that is not one of the fabric's own paths.
+    write(&inside.join("NOTES.md"), "operator's notes, not fgd's\n");
+}
+
+fn other_work_untouched(wc: &Path) {
+    let st = git(wc, &["status", "--porcelain", "--untracked-files=all"]);
+    for want in [
+        "?? .env",
+        " M README.md",
+        "?? scratch/notes.txt",
+        "A  staged.txt",
+    ] {
+        assert!(
+            st.lines().any(|l| l == want),
+            "{want:?} left as it was; git status:\n{st}"
+        );
+    }
+}
+
+#[test]
+fn a_fabric_at_the_repository_root_or_in_a_folder_commits_only_its_own_paths() {
+    for at_root in [true, false] {
+        let w = World::new();
+        let bare = w.bare("fab");
+        let wc = w.t.path().join("wc");
+        git(w.t.path(), &["clone", "-q", s(&bare), s(&wc)]);
+        git(&wc, &["config", "user.name", "wc"]);
+        git(&wc, &["config", "user.email", "wc@example.invalid"]);
+        write(&wc.join("README.md"), "# team readme\n");
+        git(&wc, &["add", "README.md"]);
+        git(&wc, &["commit", "-qm", "readme"]);
+        let (fab, prefix) = if at_root {
+            (wc.clone(), "")
+        } else {
+            (wc.join("fabrics/dc1"), "fabrics/dc1")
+        };
+        ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+        assert!(
+            changed_in(&wc, "HEAD")
+                .iter()
+                .all(|p| is_fabric_path(p, prefix)),
+            "init --push commits the layout only: {:?}",
+            changed_in(&wc, "HEAD")
+        );
+        leave_other_work(&wc, &fab);
+        write(&fab.join("raw/a.yaml"), VPC1);
+        ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+
+        // What the dashboard counts and what the dry run shows are the fabric's paths only.
+        let st = w.fgd(&["status", s(&fab), "--json"], &[]);
+        ok(&st, "status");
+        let changed = st.of("status")[0]["git"]["uncommitted"].as_u64();
+        let fabric_changes = git(&wc, &["status", "--porcelain", "--untracked-files=all"])
+            .lines()
+            .filter(|l| is_fabric_path(&l[3..], prefix))
+            .count() as u64;
+        assert_eq!(
+            changed,
+            Some(fabric_changes),
+            "uncommitted counts fabric paths only"
+        );
+        let dry = w.fgd(&["push", s(&fab), "--dry-run"], &[]);
+        ok(&dry, "push --dry-run");
+        for other in [
+            ".env",
+            "README.md",
+            "scratch/notes.txt",
+            "staged.txt",
+            "NOTES.md",
+        ] {
+            assert!(
+                !dry.stdout.contains(other),
+                "the dry run does not show {other}:\n{}",
+                dry.stdout
+            );
+        }
+        assert!(
+            dry.stdout.contains("managed/vpcs/vpc-1.yaml"),
+            "{}",
+            dry.stdout
+        );
+
+        ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+        let pushed = changed_in(&bare, "main");
+        assert!(
+            pushed.iter().all(|p| is_fabric_path(p, prefix)),
+            "the pushed commit holds only the fabric's paths: {pushed:?}"
+        );
+        assert!(pushed
+            .iter()
+            .any(|p| p.ends_with("managed/vpcs/vpc-1.yaml")));
+        let remote_files = git(&bare, &["ls-tree", "-r", "--name-only", "main"]);
+        assert!(
+            !remote_files.lines().any(|l| l == ".env"),
+            "the secret never reaches the remote:\n{remote_files}"
+        );
+        other_work_untouched(&wc);
+        let st = git(&wc, &["status", "--porcelain", "--untracked-files=all"]);
+        assert!(
+            st.lines()
+                .any(|l| l.ends_with("NOTES.md") && l.starts_with("??")),
+            "{st}"
+        );
+        assert!(
+            !st.lines().any(|l| is_fabric_path(&l[3..], prefix)),
+            "every fabric path is committed:\n{st}"
+        );
+    }
+}
+
+#[test]
+fn push_never_claims_a_branch_it_did_not_commit_to_and_status_names_a_detached_head() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    git(&wc, &["branch", "deploy"]);
+    git(&wc, &["push", "-q", "origin", "deploy"]);
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let head = git(&wc, &["rev-parse", "HEAD"]);
+    let remote_deploy = git(&bare, &["rev-parse", "deploy"]);
+    let last_push = || std::fs::read_to_string(fab.join(".hnp/local/last-push.json")).unwrap();
+    let init_push = last_push();
+
+    // On main, --branch deploy: refused as a usage error before anything is committed.
+    let r = w.fgd(&["push", s(&fab), "--branch", "deploy"], &[]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("--branch deploy") && r.stderr.contains("main"),
+        "names the flag and the checked-out branch: {}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("is now"), "claims no push: {}", r.stdout);
+    assert_eq!(git(&wc, &["rev-parse", "HEAD"]), head, "nothing committed");
+    assert_eq!(git(&bare, &["rev-parse", "deploy"]), remote_deploy);
+    assert_eq!(
+        git(&wc, &["rev-parse", "refs/remotes/origin/deploy"]),
+        remote_deploy,
+        "the remote-tracking ref is not moved"
+    );
+    assert_eq!(last_push(), init_push, "no push is recorded");
+
+    // --branch naming the checked-out branch is fine.
+    ok(
+        &w.fgd(&["push", s(&fab), "--branch", "main"], &[]),
+        "push --branch main",
+    );
+    let pushed = git(&wc, &["rev-parse", "HEAD"]);
+    assert_eq!(git(&bare, &["rev-parse", "main"]), pushed);
+
+    // Detached HEAD: refused with or without --branch, and status says so.
+    git(&wc, &["checkout", "-q", "--detach", "main"]);
+    write(&fab.join("raw/b.yaml"), VPC2);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let r = w.fgd(&["push", s(&fab)], &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("detached"), "{}", r.stderr);
+    let r = w.fgd(&["push", s(&fab), "--branch", "main"], &[]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("detached"), "{}", r.stderr);
+    assert!(!r.stdout.contains("is now"), "claims no push: {}", r.stdout);
+    assert_eq!(
+        git(&wc, &["rev-parse", "HEAD"]),
+        pushed,
+        "nothing committed"
+    );
+    assert_eq!(git(&bare, &["rev-parse", "main"]), pushed);
+    let last: serde_json::Value = serde_json::from_str(&last_push()).unwrap();
+    assert_eq!(last["commit"].as_str(), Some(pushed.trim()));
+    let st = w.fgd(&["status", s(&fab)], &[]);
+    ok(&st, "status");
+    assert!(
+        st.stdout.contains("detached HEAD") && !st.stdout.contains("not inside a git"),
+        "{}",
+        st.stdout
+    );
+    let st = w.fgd(&["status", s(&fab), "--json"], &[]);
+    assert_eq!(st.of("status")[0]["git"]["detached"], true, "{}", st.stdout);
+}
+
+#[test]
+fn files_matching_a_gitignore_rule_stay_tracked_and_fgd_records_are_always_committed() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    let tracked = |rev: &str| git(&wc, &["ls-tree", "-r", "--name-only", rev]);
+    let before = tracked("HEAD");
+    let archives = |t: &str| t.lines().filter(|l| l.ends_with(".orig")).count();
+    assert_eq!(archives(&before), 1, "{before}");
+    assert!(before.contains("fabrics/dc1/raw/README.md"), "{before}");
+
+    // A colleague adds common rules for merge leftovers, JSON and READMEs, and keeps local
+    // files in raw/ out of git.
+    write(
+        &wc.join(".gitignore"),
+        "*.orig\n*.json\nREADME.md\n*.local\n",
+    );
+    git(&wc, &["add", ".gitignore"]);
+    git(&wc, &["commit", "-qm", "ignore merge leftovers"]);
+    write(&fab.join("raw/b.yaml"), VPC2);
+    write(&fab.join("raw/creds.local"), "not for git\n");
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    let after = tracked("HEAD");
+    let gone: Vec<&str> = before
+        .lines()
+        .filter(|l| !after.lines().any(|a| a == *l))
+        .collect();
+    assert!(gone.is_empty(), "tracked files were dropped: {gone:?}");
+    assert_eq!(
+        archives(&after),
+        2,
+        "the new batch's original is committed like every record:\n{after}"
+    );
+    assert!(
+        after.contains("fabrics/dc1/managed/vpcs/vpc-2.yaml"),
+        "{after}"
+    );
+    assert!(
+        !after.contains("creds.local"),
+        "an ignored, untracked file in raw/ stays out, as with git:\n{after}"
+    );
+    let committed = changed_in(&wc, "HEAD");
+    assert!(
+        !committed
+            .iter()
+            .any(|p| p.ends_with(".orig") && !p.contains("b.yaml")),
+        "old archives are not touched: {committed:?}"
+    );
+    let dry = w.fgd(&["push", s(&fab), "--dry-run"], &[]);
+    ok(&dry, "push --dry-run");
+    assert!(
+        dry.stdout.starts_with("0 file(s) changed"),
+        "nothing left to commit: {}",
+        dry.stdout
+    );
+}
+
+/// A VPC whose namespace and last VLAN lie far apart: git's text merge would combine edits to
+/// the two into an object neither side wrote.
+fn wide_vpc(namespace: &str, vlan: u32) -> String {
+    format!(
+        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  ipv4Namespace: {namespace}\n  subnets:\n    s1:\n      subnet: 10.1.1.0/24\n    s2:\n      subnet: 10.1.2.0/24\n    s3:\n      subnet: 10.1.3.0/24\n    s4:\n      subnet: 10.1.4.0/24\n      vlan: {vlan}\n"
+    )
+}
+
+#[test]
+fn both_sides_changing_one_object_in_different_lines_is_a_conflict_not_a_merge() {
+    for command in ["push", "sync"] {
+        let w = World::new();
+        let bare = w.bare("fab");
+        let (a, fa) = w.clone(&bare, "a", s(&bare));
+        ok(&w.fgd(&["init", s(&fa)], &[]), "init");
+        write(&fa.join("raw/v1.yaml"), wide_vpc("default", 1001));
+        ok(&w.fgd(&["ingest", s(&fa)], &[]), "ingest");
+        ok(&w.fgd(&["push", s(&fa)], &[]), "push");
+        let (_b, fb) = w.clone(&bare, "b", s(&bare));
+        write(&fb.join("raw/v1.yaml"), wide_vpc("ns-b", 1001));
+        ok(&w.fgd(&["ingest", s(&fb)], &[]), "b changes the namespace");
+        ok(&w.fgd(&["push", s(&fb)], &[]), "b pushes");
+        let remote_before = git(&bare, &["rev-parse", "main"]);
+        write(&fa.join("raw/v1.yaml"), wide_vpc("default", 2002));
+        ok(&w.fgd(&["ingest", s(&fa)], &[]), "a changes the vlan");
+        let r = w.fgd(&[command, s(&fa)], &[]);
+        assert_eq!(r.code, 3, "{command}: {}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains("conflict")
+                && r.stderr.contains("fabrics/dc1/managed/vpcs/vpc-1.yaml")
+                && r.stderr.contains("VPC/vpc-1"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            !r.stderr.contains("kustomization.yaml") && !r.stderr.contains("log.jsonl"),
+            "fgd's generated files are not the operator's conflict: {}",
+            r.stderr
+        );
+        assert_eq!(
+            git(&bare, &["rev-parse", "main"]),
+            remote_before,
+            "nothing pushed"
+        );
+        let ours = git(&a, &["show", "HEAD:fabrics/dc1/managed/vpcs/vpc-1.yaml"]);
+        assert_eq!(
+            ours,
+            wide_vpc("default", 2002),
+            "our commit is kept as we wrote it"
+        );
+        assert_eq!(
+            std::fs::read_to_string(fa.join("managed/vpcs/vpc-1.yaml")).unwrap(),
+            wide_vpc("default", 2002),
+            "the working copy is left as it was"
+        );
+    }
+}
+
+#[test]
+fn both_sides_changing_one_raw_file_in_different_lines_is_a_conflict() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (_a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa)], &[]), "init");
+    let notes = |first: &str, last: &str| format!("{first}\n2\n3\n4\n5\n6\n7\n{last}\n");
+    write(&fa.join("raw/notes.txt"), notes("one", "eight"));
+    ok(&w.fgd(&["push", s(&fa)], &[]), "push");
+    let (_b, fb) = w.clone(&bare, "b", s(&bare));
+    write(&fb.join("raw/notes.txt"), notes("ONE", "eight"));
+    ok(&w.fgd(&["push", s(&fb)], &[]), "b pushes");
+    write(&fa.join("raw/notes.txt"), notes("one", "EIGHT"));
+    let r = w.fgd(&["push", s(&fa)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("conflict") && r.stderr.contains("fabrics/dc1/raw/notes.txt"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(w.fresh(&bare).join("raw/notes.txt")).unwrap(),
+        notes("ONE", "eight")
+    );
+}
+
+fn executable(path: &Path, text: &str) {
+    write(path, text);
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_local_remote_with_server_hooks_is_refused_never_silently_bypassed() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(
+        &w.fgd(&["init", s(&fab), "--push"], &[]),
+        "init --push to a hook-less bare repo",
+    );
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let seed = git(&bare, &["rev-parse", "main"]);
+    let head = git(&wc, &["rev-parse", "HEAD"]);
+    let hook = bare.join("hooks/pre-receive");
+    executable(
+        &hook,
+        "#!/bin/sh\necho 'branch main is protected, open a merge request' >&2\nexit 1\n",
+    );
+    // A sample hook is not a hook.
+    executable(&bare.join("hooks/update.sample"), "#!/bin/sh\nexit 1\n");
+    let file_url = format!("file://{}", bare.display());
+    for url in [s(&bare), file_url.as_str()] {
+        git(&wc, &["remote", "set-url", "origin", url]);
+        for command in ["push", "sync"] {
+            let r = w.fgd(&[command, s(&fab)], &[]);
+            assert_eq!(r.code, 3, "{command} {url}: {}\n{}", r.stdout, r.stderr);
+            assert!(
+                r.stderr.contains("pre-receive")
+                    && r.stderr.contains("git://")
+                    && r.stderr.contains("ssh://")
+                    && r.stderr.contains("http"),
+                "names the hook and what to use instead: {}",
+                r.stderr
+            );
+            assert_eq!(git(&bare, &["rev-parse", "main"]), seed, "nothing pushed");
+            assert_eq!(git(&wc, &["rev-parse", "HEAD"]), head, "nothing committed");
+        }
+    }
+    // core.hooksPath naming a folder with an update hook protects the repository too.
+    std::fs::remove_file(&hook).unwrap();
+    let hooks = w.t.path().join("shared-hooks");
+    executable(&hooks.join("update"), "#!/bin/sh\nexit 1\n");
+    git(&bare, &["config", "core.hooksPath", s(&hooks)]);
+    git(&wc, &["remote", "set-url", "origin", s(&bare)]);
+    let r = w.fgd(&["push", s(&fab)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("update") && r.stderr.contains("core.hooksPath"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(git(&bare, &["rev-parse", "main"]), seed);
+    // The same repository served by git daemon runs its hooks: refused by the server itself.
+    let srv = Server::start("start-git-daemon.sh", &w.repos(), &w.state(), &[]);
+    git(
+        &wc,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            &format!("{}fab.git", srv.get("URL")),
+        ],
+    );
+    let r = w.fgd(&["push", s(&fab)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("refused"), "{}", r.stderr);
+    // Without hooks the path remote works again.
+    git(&bare, &["config", "--unset", "core.hooksPath"]);
+    git(&wc, &["remote", "set-url", "origin", s(&bare)]);
+    ok(
+        &w.fgd(&["push", s(&fab)], &[]),
+        "push to a hook-less bare repo",
+    );
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+}
+
+#[test]
+fn an_empty_message_or_a_malformed_author_is_a_usage_error_before_any_work() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    // init --push with a bad author: refused before the layout is even created.
+    let r = w.fgd(&["init", s(&fab), "--push", "--author", "<only@mail>"], &[]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(!fab.exists(), "init --push did nothing");
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let head = git(&wc, &["rev-parse", "HEAD"]);
+    // Another fgd holds the lock: a usage error must come before waiting on, or failing at, it.
+    let holder = std::fs::OpenOptions::new()
+        .write(true)
+        .open(fab.join(".hnp/lock"))
+        .unwrap();
+    // SAFETY: flock on a descriptor this test owns; released when `holder` is dropped.
+    let held = unsafe {
+        libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(&holder),
+            libc::LOCK_EX | libc::LOCK_NB,
+        )
+    };
+    assert_eq!(held, 0, "the test holds the fabric's lock");
+    let r = w.fgd(&["push", s(&fab)], &[]);
+    assert_eq!(r.code, 3, "the lock is really held: {}", r.stderr);
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let bad: [Case; 7] = [
+        (&["push", s(&fab), "--message", ""], &[], "--message"),
+        (&["push", s(&fab), "--message", "  \n "], &[], "--message"),
+        (&["push", s(&fab), "--author", "<only@mail>"], &[], "name"),
+        (
+            &["push", s(&fab), "--author", "A <a@b> extra"],
+            &[],
+            "extra",
+        ),
+        (&["push", s(&fab), "--author", "A <>"], &[], "email"),
+        (&["sync", s(&fab), "--author", "A <a@b"], &[], ">"),
+        (
+            &["push", s(&fab)],
+            &[("FGD_GIT_AUTHOR", "<x@y>")],
+            "FGD_GIT_AUTHOR",
+        ),
+    ];
+    for (args, env, says) in bad {
+        let r = w.fgd(args, env);
+        assert_eq!(r.code, 2, "{args:?} {env:?}: {}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains(says) && !r.stderr.contains("locked"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    drop(holder);
+    assert_eq!(git(&wc, &["rev-parse", "HEAD"]), head, "nothing committed");
+    ok(
+        &w.fgd(
+            &["push", s(&fab), "--author", "Ops Team <ops@example.com>"],
+            &[],
+        ),
+        "a well-formed author",
+    );
+    assert_eq!(
+        git(&wc, &["log", "-1", "--format=%an <%ae>"]).trim(),
+        "Ops Team <ops@example.com>"
+    );
+}
+
+#[test]
+fn a_commit_holding_several_batches_says_so_in_its_subject() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    let one = git(&wc, &["log", "-1", "--format=%s"]);
+    assert!(
+        one.contains("last batch ingest") && one.contains(": 1 file, 1 managed, 0 unmanaged"),
+        "{one}"
+    );
+    // Three ingests while the remote was unreachable, then one push.
+    for (i, doc) in [
+        VPC2,
+        &VPC1.replace("vpc-1", "vpc-3"),
+        &VPC1.replace("vpc-1", "vpc-4"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        write(&fab.join(format!("raw/{i}.yaml")), doc);
+        ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    }
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    let subject = git(&wc, &["log", "-1", "--format=%s"]);
+    assert!(
+        subject.contains("3 batches") && subject.contains("3 files, 3 managed, 0 unmanaged"),
+        "{subject}"
+    );
+    let body = git(&wc, &["log", "-1", "--format=%b"]);
+    assert_eq!(
+        body.lines().filter(|l| l.starts_with("batch ")).count(),
+        3,
+        "the body names each batch:\n{body}"
+    );
+}
+
+#[test]
+fn ssh_credential_errors_name_each_key_tried_and_why_it_failed() {
+    assert!(
+        sshd_available(),
+        "sshd is missing: .ci/run installs openssh-server"
+    );
+    let w = World::new();
+    let bare = w.bare("fab");
+    let srv = Server::start("start-ssh-git.sh", &w.repos(), &w.state(), &[]);
+    let url = format!("{}fab.git", srv.get("URL"));
+    let known = srv.get("KNOWN_HOSTS").to_string();
+    let (_wc, fab) = w.clone(&bare, "wc", &url);
+    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let ssh = w.home().join(".ssh");
+
+    // FGD_SSH_KEY names a file that is not there, and HOME has no keys at all.
+    let missing = w.t.path().join("no-such-key");
+    let r = w.fgd(
+        &["push", s(&fab)],
+        &[("FGD_SSH_KEY", s(&missing)), ("FGD_KNOWN_HOSTS", &known)],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "key {} (FGD_SSH_KEY or --ssh-key: no such file)",
+            missing.display()
+        )),
+        "the configured key is named: {}",
+        r.stderr
+    );
+    for k in ["id_ed25519", "id_ecdsa", "id_rsa"] {
+        assert!(
+            r.stderr
+                .contains(&format!("key {} (no such file)", ssh.join(k).display())),
+            "the default key {k} is named: {}",
+            r.stderr
+        );
+    }
+
+    // A key the server does not accept: named, and said to be refused.
+    let stranger = w.t.path().join("stranger");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&stranger)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r = w.fgd(
+        &["push", s(&fab)],
+        &[("FGD_SSH_KEY", s(&stranger)), ("FGD_KNOWN_HOSTS", &known)],
+    );
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "key {} (refused by the server)",
+            stranger.display()
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn https_credentials_in_the_url_are_named_when_refused_and_never_printed() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let srv = Server::start(
+        "start-http-git.sh",
+        &w.repos(),
+        &w.state(),
+        &["--token", "right-token-123"],
+    );
+    let base = srv.get("URL").to_string();
+    let hostpath = base.trim_start_matches("http://").to_string();
+    let (wc, fab) = w.clone(&bare, "wc", &format!("{base}fab.git"));
+    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let clean = format!("{base}fab.git");
+
+    // A wrong password in the URL: libgit2 tries it first; the error says so, without it.
+    git(
+        &wc,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            &format!("http://fgd:URLSECRETxyz@{hostpath}fab.git"),
+        ],
+    );
+    let r = w.fgd(&["push", s(&fab), "--json"], &[]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("user name and password in the remote URL (refused by the server)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&clean),
+        "the URL shown without its userinfo: {}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("URLSECRETxyz") && !r.stdout.contains("URLSECRETxyz"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+
+    // A token given as the URL's user name (https://TOKEN@host/...): never printed.
+    git(
+        &wc,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            &format!("http://s3cr3tTOKEN123@{hostpath}fab.git"),
+        ],
+    );
+    let r = w.fgd(&["push", s(&fab), "--json"], &[]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("s3cr3tTOKEN123") && !r.stdout.contains("s3cr3tTOKEN123"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    let right = [
+        ("FGD_GIT_USER", "fgd"),
+        ("FGD_GIT_TOKEN", "right-token-123"),
+    ];
+    let r = w.fgd(&["push", s(&fab), "--json"], &right);
+    ok(&r, "push with the token from the environment");
+    assert!(
+        !r.stderr.contains("s3cr3tTOKEN123") && !r.stdout.contains("s3cr3tTOKEN123"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.of("git-pushed")[0]["url"], clean.as_str(), "{}", r.stdout);
+    let last = std::fs::read_to_string(fab.join(".hnp/local/last-push.json")).unwrap();
+    assert!(!last.contains("s3cr3tTOKEN123"), "{last}");
+    let st = w.fgd(&["status", s(&fab)], &[]);
+    assert!(!st.stdout.contains("s3cr3tTOKEN123"), "{}", st.stdout);
+}
+
+#[test]
+fn a_server_that_stops_answering_is_reported_as_a_timeout_on_every_transport() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    // Accepts connections and never says a word (TLS handshakes included).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().take(16).flatten() {
+            held.push(c);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(30));
+    });
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
+    for scheme in ["git", "http", "https"] {
+        let url = format!("{scheme}://127.0.0.1:{port}/fab.git");
+        git(&wc, &["remote", "set-url", "origin", &url]);
+        let r = w.fgd(&["push", s(&fab)], &[("FGD_GIT_TIMEOUT_MS", "1500")]);
+        assert_eq!(r.code, 4, "{scheme}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("timed out after 1500 ms") && r.stderr.contains(&url),
+            "{scheme}: {}",
+            r.stderr
+        );
+    }
 }

@@ -108,11 +108,11 @@ pub fn run(
         return Ok(code);
     }
     if !json {
-        println!("demo workspace: {}", ws.display());
+        outln!("demo workspace: {}", ws.display());
     }
     for f in &fabrics {
         if !json {
-            println!("\n== fgd ingest {}", f.display());
+            outln!("\n== fgd ingest {}", f.display());
         }
         let mut r = Renderer::new(json, "ingest").per_file(verbose);
         ingest::run(f, &Default::default(), &mut r)?;
@@ -125,7 +125,7 @@ pub fn run(
         );
     }
     if !json {
-        println!("\nOpen the dashboard on it: fgd dash {}", ws.display());
+        outln!("\nOpen the dashboard on it: fgd dash {}", ws.display());
     }
     // The demo is meant to show unmanaged items; that is its success.
     Ok(Exit::Success)

@@ -1,5 +1,15 @@
 //! Command-line front end. Thin: every command is one engine call plus rendering.
 
+/// `println!` that never panics: when stdout is closed (`fgd ... | head`), the rest of the
+/// output has nobody to read it and is dropped, as the event renderer does; the command still
+/// finishes and exits with its own code.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub(crate) mod config;
 pub(crate) mod demo;
 mod render;
@@ -24,7 +34,7 @@ use render::Renderer;
 )]
 #[command(
     after_help = "Exit codes: 0 success; 1 done, but some input went (or would go) to unmanaged/; \
-2 usage error; 3 refused (not a fabric, unsafe layout, locked by another fgd); 4 I/O failure."
+2 usage error; 3 refused (not a fabric, unsafe layout, locked by another fgd; a git refusal or conflict); 4 I/O failure."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -174,7 +184,8 @@ struct GitArgs {
     /// Remote to push to (default: the branch's upstream remote, else origin).
     #[arg(long)]
     remote: Option<String>,
-    /// Branch (default: the current one).
+    /// The branch to push: must be the checked-out one (a check for scripts; fgd never
+    /// commits or pushes beside the checked-out branch). Default: the checked-out branch.
     #[arg(long)]
     branch: Option<String>,
     /// Commit author "Name <email>" (default: git config user.name / user.email).
@@ -248,7 +259,7 @@ pub fn main() -> Exit {
         Ok(code) => code,
         Err((e, json)) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"event": "failed", "exit": e.exit() as u8, "message": e.to_string()})
                 );
@@ -284,25 +295,30 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             push,
             git,
         } => {
+            let git = git.options(None);
+            if push {
+                // A bad author is a usage error before anything is created.
+                git.check().map_err(|e| (e.into(), json))?;
+            }
             let (fab, report) =
                 fabric::init(&fabric_dir, name.as_deref()).map_err(|e| (e, json))?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"event": "initialised", "report": report})
                 );
             } else {
-                println!("fabric {:?} at {}", report.name, report.fabric);
+                outln!("fabric {:?} at {}", report.name, report.fabric);
                 for c in &report.created {
-                    println!("  created  {c}");
+                    outln!("  created  {c}");
                 }
                 for k in &report.kept {
-                    println!("  kept     {k}");
+                    outln!("  kept     {k}");
                 }
             }
             if push {
                 let mut r = Renderer::new(json, "init");
-                fgd::git::publish_init(&fab, &git.options(None), &mut r).map_err(|e| (e, json))?;
+                fgd::git::publish_init(&fab, &git, &mut r).map_err(|e| (e, json))?;
             }
             Ok(Exit::Success)
         }
@@ -321,7 +337,7 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
         Command::BenchRender { workspace, frames } => {
             let v = tui::bench::run(&workspace, frames)
                 .map_err(|e| (Error::Usage(format!("bench-render: {e}")), true))?;
-            println!("{v}");
+            outln!("{v}");
             Ok(Exit::Success)
         }
         Command::Validate { paths, json } => {
@@ -384,14 +400,19 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             let fab = fabric::Fabric::open(&fabric_dir).map_err(|e| (e, json))?;
             let lines = fgd::git::pending_diff(&fab, usize::MAX).map_err(|e| (e.into(), json))?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"event": "push-plan", "diff": lines})
                 );
             } else {
+                use std::io::Write as _;
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 for l in lines {
-                    println!("{l}");
+                    if writeln!(out, "{l}").is_err() {
+                        break; // the reader has gone
+                    }
                 }
+                let _ = out.flush();
             }
             Ok(Exit::Success)
         }

@@ -420,17 +420,19 @@ impl Sink for Renderer {
 
 pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"event": "status", "status": st, "git": git})
         );
         return;
     }
-    println!(
+    outln!(
         "fabric {:?} at {} (structure v{})",
-        st.fabric, st.path, st.structure_version
+        st.fabric,
+        st.path,
+        st.structure_version
     );
-    println!(
+    outln!(
         "  raw:       {} files waiting for ingest{}",
         st.raw_pending,
         if st.raw_skipped > 0 {
@@ -439,37 +441,53 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
             String::new()
         }
     );
-    println!("  managed:   {} objects", st.managed);
-    println!("  unmanaged: {} items", st.unmanaged);
+    outln!("  managed:   {} objects", st.managed);
+    outln!("  unmanaged: {} items", st.unmanaged);
     match &st.last_batch {
-        Some(b) => println!(
+        Some(b) => outln!(
             "  last batch: {} {} at {}: {} files, {} managed, {} unmanaged",
-            b.command, b.batch, b.finished_at, b.files, b.managed, b.unmanaged
+            b.command,
+            b.batch,
+            b.finished_at,
+            b.files,
+            b.managed,
+            b.unmanaged
         ),
-        None => println!("  last batch: none"),
+        None => outln!("  last batch: none"),
     }
     match &st.lock {
-        Some(o) => println!(
+        Some(o) => outln!(
             "  lock: held by pid {} on host {} since {} ({})",
-            o.pid, o.host, o.since, o.command
+            o.pid,
+            o.host,
+            o.since,
+            o.command
         ),
-        None => println!("  lock: free"),
+        None => outln!("  lock: free"),
     }
     match git {
         Some(g) => {
-            let upstream = match &g.upstream {
-                Some(_) => format!(
-                    "{} ahead, {} behind {}/{}",
-                    g.ahead, g.behind, g.remote, g.branch
-                ),
-                None => format!("no {}/{} fetched yet", g.remote, g.branch),
-            };
-            println!(
-                "  git: branch {}, {upstream}, {} uncommitted fabric paths",
-                g.branch, g.uncommitted
-            );
+            if g.detached {
+                outln!(
+                    "  git: {} (fgd commits onto and pushes only a checked-out branch: git checkout <branch>), {} uncommitted fabric paths",
+                    g.branch, g.uncommitted
+                );
+            } else {
+                let upstream = match &g.upstream {
+                    Some(_) => format!(
+                        "{} ahead, {} behind {}/{}",
+                        g.ahead, g.behind, g.remote, g.branch
+                    ),
+                    None => format!("no {}/{} fetched yet", g.remote, g.branch),
+                };
+                outln!(
+                    "  git: branch {}, {upstream}, {} uncommitted fabric paths",
+                    g.branch,
+                    g.uncommitted
+                );
+            }
             match &g.last_push {
-                Some(p) => println!(
+                Some(p) => outln!(
                     "  last push: {} to {} ({}/{}) at {}",
                     &p.commit[..p.commit.len().min(10)],
                     p.url,
@@ -477,13 +495,13 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
                     p.branch,
                     p.at
                 ),
-                None => println!("  last push: none from this machine"),
+                None => outln!("  last push: none from this machine"),
             }
         }
-        None => println!("  git: not inside a git working copy"),
+        None => outln!("  git: not inside a git working copy"),
     }
     if let Some(u) = &st.unfinished {
-        println!(
+        outln!(
             "  UNFINISHED: {} batch {} started {} ({} steps); the next ingest, move or adopt finishes it",
             u.command, u.batch, u.started_at, u.steps
         );

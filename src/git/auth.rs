@@ -31,39 +31,77 @@ impl AuthConfig {
 #[derive(Debug)]
 pub struct Auth {
     cfg: AuthConfig,
+    /// The remote URL carries a user name and password, which libgit2 offers before asking us.
+    url_password: bool,
+    url_password_noted: bool,
     agent_tried: bool,
-    keys: Option<Vec<PathBuf>>,
+    keys: Option<Vec<(PathBuf, bool)>>,
     token_tried: bool,
     helper_tried: bool,
-    /// What was offered, in order, for the final error.
+    /// What was offered, in order, and why each failed, for the final error.
     pub tried: Vec<String>,
+    /// The entry of `tried` offered last: libgit2 asking again means the server refused it.
+    offered: Option<usize>,
     /// True once every method is used up.
     pub exhausted: bool,
 }
+
+const REFUSED: &str = " (refused by the server)";
 
 impl Auth {
     pub fn new(cfg: AuthConfig) -> Auth {
         Auth {
             cfg,
+            url_password: false,
+            url_password_noted: false,
             agent_tried: false,
             keys: None,
             token_tried: false,
             helper_tried: false,
             tried: Vec::new(),
+            offered: None,
             exhausted: false,
         }
     }
 
-    fn key_candidates(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = self.cfg.ssh_key.iter().cloned().collect();
+    /// The remote URL holds `user:password@`: libgit2 uses it first, unasked.
+    pub fn with_url_password(mut self, present: bool) -> Auth {
+        self.url_password = present;
+        self
+    }
+
+    /// The key files to try, in order; true for the one the operator named.
+    fn key_candidates(&self) -> Vec<(PathBuf, bool)> {
+        let mut v: Vec<(PathBuf, bool)> =
+            self.cfg.ssh_key.iter().map(|k| (k.clone(), true)).collect();
         if let Some(home) = std::env::var_os("HOME") {
             let ssh = PathBuf::from(home).join(".ssh");
             for k in ["id_ed25519", "id_ecdsa", "id_rsa"] {
-                v.push(ssh.join(k));
+                let path = ssh.join(k);
+                if !v.iter().any(|(p, _)| *p == path) {
+                    v.push((path, false));
+                }
             }
         }
-        v.dedup();
         v
+    }
+
+    /// Offer `cred`, noting `what` as tried.
+    fn offer(
+        &mut self,
+        what: String,
+        cred: Result<Cred, git2::Error>,
+    ) -> Result<Cred, git2::Error> {
+        self.tried.push(what);
+        self.offered = Some(self.tried.len() - 1);
+        cred
+    }
+
+    /// The operation failed on authentication: the credential offered last was refused too.
+    pub fn failed(&mut self) {
+        if let Some(i) = self.offered.take() {
+            self.tried[i].push_str(REFUSED);
+        }
     }
 
     pub fn credentials(
@@ -76,29 +114,57 @@ impl Auth {
         if allowed.contains(CredentialType::USERNAME) {
             return Cred::username(user);
         }
+        // Asked again: whatever was offered last did not get in.
+        self.failed();
+        if self.url_password && !self.url_password_noted {
+            self.url_password_noted = true;
+            self.tried.push(format!(
+                "the user name and password in the remote URL{REFUSED}"
+            ));
+        }
         if allowed.contains(CredentialType::SSH_KEY) {
             if !self.agent_tried {
                 self.agent_tried = true;
                 if std::env::var_os("SSH_AUTH_SOCK").is_some() {
-                    self.tried.push("ssh-agent".into());
-                    return Cred::ssh_key_from_agent(user);
+                    return self.offer("ssh-agent".into(), Cred::ssh_key_from_agent(user));
                 }
                 self.tried
                     .push("ssh-agent (SSH_AUTH_SOCK is not set)".into());
             }
             if self.keys.is_none() {
                 self.keys = Some(self.key_candidates());
+                if std::env::var_os("HOME").is_none() {
+                    self.tried
+                        .push("the default keys ~/.ssh/id_* (HOME is not set)".into());
+                }
             }
-            while let Some(key) = self.keys.as_mut().and_then(|k| {
+            while let Some((key, named)) = self.keys.as_mut().and_then(|k| {
                 if k.is_empty() {
                     None
                 } else {
                     Some(k.remove(0))
                 }
             }) {
-                if key.is_file() {
-                    self.tried.push(format!("key {}", key.display()));
-                    return Cred::ssh_key(user, None, &key, None);
+                let origin = if named {
+                    "FGD_SSH_KEY or --ssh-key: "
+                } else {
+                    ""
+                };
+                match std::fs::metadata(&key) {
+                    Ok(m) if m.is_file() => {
+                        let cred = Cred::ssh_key(user, None, &key, None);
+                        return self.offer(format!("key {}", key.display()), cred);
+                    }
+                    Ok(_) => self
+                        .tried
+                        .push(format!("key {} ({origin}not a file)", key.display())),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => self
+                        .tried
+                        .push(format!("key {} ({origin}no such file)", key.display())),
+                    Err(e) => self.tried.push(format!(
+                        "key {} ({origin}cannot read it: {e})",
+                        key.display()
+                    )),
                 }
             }
         }
@@ -110,10 +176,20 @@ impl Auth {
                         let name = std::env::var(&self.cfg.user_env)
                             .ok()
                             .filter(|u| !u.is_empty());
-                        let name = name.as_deref().or(user_from_url).unwrap_or("git");
-                        self.tried
-                            .push(format!("token from ${}", self.cfg.token_env));
-                        return Cred::userpass_plaintext(name, &token);
+                        let (name, whose) = match name {
+                            Some(n) => (n, format!("user from ${}", self.cfg.user_env)),
+                            None => (
+                                user_from_url.unwrap_or("git").to_string(),
+                                if user_from_url.is_some() {
+                                    "user from the URL".to_string()
+                                } else {
+                                    "user git".to_string()
+                                },
+                            ),
+                        };
+                        let cred = Cred::userpass_plaintext(&name, &token);
+                        return self
+                            .offer(format!("token from ${}, {whose}", self.cfg.token_env), cred);
                     }
                     _ => self
                         .tried
@@ -124,8 +200,7 @@ impl Auth {
                 self.helper_tried = true;
                 if let Ok(config) = git2::Config::open_default() {
                     if let Ok(cred) = Cred::credential_helper(&config, url, user_from_url) {
-                        self.tried.push("git credential helper".into());
-                        return Ok(cred);
+                        return self.offer("git credential helper".into(), Ok(cred));
                     }
                 }
                 self.tried

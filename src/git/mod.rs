@@ -2,10 +2,12 @@
 //! result of every operator action is visible in a fresh clone of the remote (which is what
 //! Argo CD and Flux read). No UI here: progress goes out as events like everything else.
 //!
-//! Commits hold only paths under the fabric directory, built from HEAD's tree plus the fabric's
-//! files, so other staged work in the operator's index is left alone. A remote that moved on is
-//! handled by replaying our commits on its tip in memory; a real conflict stops with the files
-//! and objects named, keeps our commit locally and pushes nothing. fgd never force-pushes.
+//! Commits hold only the fabric's own paths (raw/, managed/, unmanaged/, .hnp/, .sourceignore),
+//! built from HEAD's tree plus the fabric's files, so the operator's other work (untracked
+//! files, unstaged edits, other staged work) is left alone, even for a fabric at the
+//! repository's root. A remote that moved on is handled by replaying our commits on its tip in
+//! memory; a real conflict stops with the files and objects named, keeps our commit locally and
+//! pushes nothing. fgd never force-pushes.
 
 pub mod auth;
 pub mod known_hosts;
@@ -46,8 +48,17 @@ pub enum GitError {
         paths: Vec<String>,
         objects: Vec<String>,
     },
+    #[error("refusing to push to {url}: it is a repository on this machine with server hooks ({}) in {dir}, and fgd pushes to a path or file:// remote by writing it directly (libgit2 runs no hooks), which would bypass the protection they give. Nothing was pushed (any local commit is kept). Serve the repository over git://, ssh:// or http(s):// (git daemon --enable=receive-pack, ssh://localhost/..., git http-backend) so its hooks run, and point the remote there", .hooks.join(", "))]
+    HooksBypassed {
+        url: String,
+        hooks: Vec<String>,
+        dir: String,
+    },
     #[error("{0}")]
     Setup(String),
+    /// The command line asked for something fgd will not do (exit 2), said before any work.
+    #[error("{0}")]
+    Usage(String),
 }
 
 fn tried_text(tried: &[String]) -> String {
@@ -70,11 +81,18 @@ impl GitError {
     pub fn local(op: &'static str, source: git2::Error) -> GitError {
         GitError::Local { op, source }
     }
+    /// The command line asked for something fgd will not do (exit 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, GitError::Usage(_))
+    }
     /// Refusals need the operator; failures may go away on a retry.
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            GitError::Rejected { .. } | GitError::Conflict { .. } | GitError::Setup(_)
+            GitError::Rejected { .. }
+                | GitError::Conflict { .. }
+                | GitError::HooksBypassed { .. }
+                | GitError::Setup(_)
         )
     }
 }
@@ -110,11 +128,75 @@ impl GitOptions {
             ..Default::default()
         }
     }
+
+    /// Refuse a commit message or author git would not take, before any work (exit 2).
+    pub fn check(&self) -> Result<()> {
+        if let Some(m) = &self.message {
+            if m.trim().is_empty() {
+                return Err(GitError::Usage(
+                    "--message is empty: a commit needs a message (leave --message out for fgd's summary of the changes)".into(),
+                ));
+            }
+        }
+        if let Some(a) = &self.author {
+            parse_author(a)?;
+        }
+        Ok(())
+    }
+}
+
+/// `Name <email>` (or a bare name, which gets `fgd@localhost`), as git writes an author.
+fn parse_author(author: &str) -> Result<(String, String)> {
+    let bad = |why: &str| {
+        GitError::Usage(format!(
+            "author {author:?} (--author, FGD_GIT_AUTHOR or the dashboard's git_author): {why}; write it as \"Name <email>\""
+        ))
+    };
+    if author.contains(['\n', '\r', '\0']) {
+        return Err(bad("it holds a line break or a NUL"));
+    }
+    let (name, email) = match author.split_once('<') {
+        None if author.contains('>') => return Err(bad("a '>' without '<'")),
+        None => (author.trim(), "fgd@localhost"),
+        Some((name, rest)) => {
+            let Some((email, after)) = rest.split_once('>') else {
+                return Err(bad("the email has no closing '>'"));
+            };
+            if !after.trim().is_empty() {
+                return Err(bad(&format!("extra text after '>': {:?}", after.trim())));
+            }
+            if email.contains('<') || name.contains('>') {
+                return Err(bad("more than one '<' or '>'"));
+            }
+            (name.trim(), email.trim())
+        }
+    };
+    if name.is_empty() {
+        return Err(bad("the name is empty"));
+    }
+    if email.is_empty() {
+        return Err(bad("the email is empty"));
+    }
+    Ok((name.to_string(), email.to_string()))
+}
+
+static CONNECT_TIMEOUT_MS: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+static READ_TIMEOUT_MS: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// The timeouts `set_timeouts` set (connect, read), for messages.
+fn timeouts() -> (i32, i32) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (
+        CONNECT_TIMEOUT_MS.load(Relaxed),
+        READ_TIMEOUT_MS.load(Relaxed),
+    )
 }
 
 /// Connect and read timeouts, so a dead link fails in seconds. libgit2 keeps them in globals:
 /// call once, before any thread starts.
 pub fn set_timeouts(connect_ms: i32, read_ms: i32) -> Result<()> {
+    CONNECT_TIMEOUT_MS.store(connect_ms, std::sync::atomic::Ordering::Relaxed);
+    READ_TIMEOUT_MS.store(read_ms, std::sync::atomic::Ordering::Relaxed);
     // SAFETY: called from the front end's main thread before any other thread exists.
     unsafe {
         git2::opts::set_server_connect_timeout_in_milliseconds(connect_ms)
@@ -133,8 +215,53 @@ pub struct FabricRepo {
     pub remote: String,
 }
 
+/// What HEAD is checked out as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checkout {
+    /// A branch (possibly unborn: no commit yet): what fgd commits onto and pushes.
+    Branch(String),
+    /// HEAD points at a commit, not a branch.
+    Detached(Oid),
+}
+
+fn short(id: Oid) -> String {
+    id.to_string()[..10].to_string()
+}
+
 impl FabricRepo {
+    /// The fabric's repository, for committing and pushing: the checked-out branch is the one
+    /// fgd commits onto and pushes. `--branch` is a check, never a redirection: a name other than
+    /// the checked-out branch (or a detached HEAD) is refused before anything is done, since the
+    /// commit would go to one branch and the push to another.
     pub fn open(fabric: &Fabric, opts: &GitOptions) -> Result<FabricRepo> {
+        let (mut fr, checkout) = FabricRepo::inspect(fabric, opts)?;
+        fr.branch = match (checkout, &opts.branch) {
+            (Checkout::Branch(b), None) => b,
+            (Checkout::Branch(b), Some(want)) if *want == b => b,
+            (Checkout::Branch(b), Some(want)) => {
+                return Err(GitError::Usage(format!(
+                    "--branch {want}: the working copy has branch {b} checked out, and fgd commits onto the checked-out branch and pushes that one; check out {want} first (git checkout {want}), or leave --branch out to push {b}"
+                )))
+            }
+            (Checkout::Detached(id), None) => {
+                return Err(GitError::Setup(format!(
+                    "HEAD is detached (at {}): fgd commits onto the checked-out branch and pushes that one; check a branch out first (git checkout <branch>)",
+                    short(id)
+                )))
+            }
+            (Checkout::Detached(id), Some(want)) => {
+                return Err(GitError::Usage(format!(
+                    "--branch {want}: HEAD is detached (at {}), and fgd commits onto the checked-out branch, never beside it; check out {want} first (git checkout {want})",
+                    short(id)
+                )))
+            }
+        };
+        Ok(fr)
+    }
+
+    /// The fabric's repository and what HEAD is, for reading (status, the dry run): a detached
+    /// HEAD is fine here. `branch` is empty when HEAD is detached.
+    pub fn inspect(fabric: &Fabric, opts: &GitOptions) -> Result<(FabricRepo, Checkout)> {
         let repo = Repository::discover(&fabric.root).map_err(|_| {
             GitError::Setup(format!(
                 "{} is not inside a git working copy (git init, or clone the fabric's repository)",
@@ -151,9 +278,10 @@ impl FabricRepo {
             .strip_prefix(&workdir)
             .map_err(|_| GitError::Setup("the fabric is outside the working copy".into()))?;
         let prefix = prefix.to_string_lossy().replace('\\', "/");
-        let branch = match &opts.branch {
-            Some(b) => b.clone(),
-            None => current_branch(&repo)?,
+        let checkout = current_checkout(&repo)?;
+        let branch = match &checkout {
+            Checkout::Branch(b) => b.clone(),
+            Checkout::Detached(_) => String::new(),
         };
         let remote = match &opts.remote {
             Some(r) => r.clone(),
@@ -162,25 +290,55 @@ impl FabricRepo {
                 .and_then(|c| c.get_string(&format!("branch.{branch}.remote")))
                 .unwrap_or_else(|_| "origin".into()),
         };
-        Ok(FabricRepo {
-            repo,
-            prefix,
-            branch,
-            remote,
-        })
+        Ok((
+            FabricRepo {
+                repo,
+                prefix,
+                branch,
+                remote,
+            },
+            checkout,
+        ))
     }
 
-    fn under_prefix(&self, path: &[u8]) -> bool {
-        self.prefix.is_empty() || path.starts_with(format!("{}/", self.prefix).as_bytes())
-    }
-
-    /// Remove the fabric's part (everything, at the repository's root) from `index`.
-    fn clear_fabric(&self, index: &mut git2::Index) -> std::result::Result<(), git2::Error> {
-        if self.prefix.is_empty() {
-            index.clear()
+    /// Is `path` (relative to the working copy) one of the fabric's own paths? Only those are
+    /// fgd's to commit: at the repository's root everything else is the operator's other work.
+    fn is_fabric_path(&self, path: &[u8]) -> bool {
+        let Ok(path) = std::str::from_utf8(path) else {
+            return false;
+        };
+        let inner = if self.prefix.is_empty() {
+            path
         } else {
-            index.remove_dir(Path::new(&self.prefix), 0)
+            match path
+                .strip_prefix(self.prefix.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+            {
+                Some(inner) => inner,
+                None => return false,
+            }
+        };
+        is_fabric_inner(inner)
+    }
+
+    /// Remove the fabric's own paths (and nothing else) from `index`.
+    fn clear_fabric(&self, index: &mut git2::Index) -> std::result::Result<(), git2::Error> {
+        for top in FABRIC_PATHS {
+            let rel = self.rel(top);
+            index.remove_dir(Path::new(&rel), 0)?;
+            if index.get_path(Path::new(&rel), 0).is_some() {
+                index.remove_path(Path::new(&rel))?;
+            }
         }
+        Ok(())
+    }
+
+    /// Before any work: the remote exists, and is not a local repository whose hooks a push
+    /// would bypass.
+    fn refuse_bypassed_hooks(&self) -> Result<()> {
+        let url = self.remote_url()?;
+        let base = self.repo.workdir().unwrap_or_else(|| self.repo.path());
+        transport::refuse_local_hooks(&url, base)
     }
 
     pub fn remote_url(&self) -> Result<String> {
@@ -216,12 +374,17 @@ impl FabricRepo {
     }
 }
 
-fn current_branch(repo: &Repository) -> Result<String> {
+fn current_checkout(repo: &Repository) -> Result<Checkout> {
     match repo.head() {
-        Ok(h) if h.is_branch() => Ok(h.shorthand().unwrap_or("main").to_string()),
-        Ok(_) => Err(GitError::Setup(
-            "HEAD is detached: check out a branch or pass --branch".into(),
+        Ok(h) if h.is_branch() => Ok(Checkout::Branch(
+            h.shorthand().unwrap_or("main").to_string(),
         )),
+        Ok(h) => match h.target() {
+            Some(id) => Ok(Checkout::Detached(id)),
+            None => Err(GitError::Setup(
+                "HEAD points at nothing fgd can read".into(),
+            )),
+        },
         Err(e) if e.code() == ErrorCode::UnbornBranch => {
             let head = repo.find_reference("HEAD").map_err(local("read HEAD"))?;
             let target = head
@@ -229,10 +392,31 @@ fn current_branch(repo: &Repository) -> Result<String> {
                 .ok()
                 .flatten()
                 .unwrap_or("refs/heads/main");
-            Ok(target.trim_start_matches("refs/heads/").to_string())
+            Ok(Checkout::Branch(
+                target.trim_start_matches("refs/heads/").to_string(),
+            ))
         }
         Err(e) => Err(GitError::local("read HEAD", e)),
     }
+}
+
+/// The fabric's own paths, relative to its directory: what fgd commits, and all it commits.
+const FABRIC_PATHS: [&str; 5] = [
+    fabric::RAW,
+    fabric::MANAGED,
+    fabric::UNMANAGED,
+    fabric::HNP,
+    fabric::SOURCEIGNORE,
+];
+
+/// Is `inner` (relative to the fabric directory) one of the fabric's own paths?
+fn is_fabric_inner(inner: &str) -> bool {
+    FABRIC_PATHS.iter().any(|top| {
+        inner == *top
+            || inner
+                .strip_prefix(top)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 /// Files fgd keeps out of git: the lock, a running journal, machine-local state, temps.
@@ -246,9 +430,160 @@ fn volatile(inner: &str) -> bool {
             .is_some_and(|n| n.starts_with(store::TEMP_PREFIX))
 }
 
-fn fabric_files(fr: &FabricRepo, fabric: &Fabric) -> Result<Vec<String>> {
+/// The fabric's paths git already tracks (in HEAD's tree or the index): these stay tracked
+/// whatever a .gitignore says, as with git itself.
+fn tracked_fabric_paths(
+    fr: &FabricRepo,
+    head_tree: Option<&git2::Tree>,
+    index: &git2::Index,
+) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    if let Some(tree) = head_tree {
+        for top in FABRIC_PATHS {
+            let rel = fr.rel(top);
+            let Ok(entry) = tree.get_path(Path::new(&rel)) else {
+                continue;
+            };
+            match entry.kind() {
+                Some(git2::ObjectType::Tree) => {
+                    if let Ok(sub) = fr.repo.find_tree(entry.id()) {
+                        let _ = sub.walk(git2::TreeWalkMode::PreOrder, |root, e| {
+                            if e.kind() != Some(git2::ObjectType::Tree) {
+                                if let Ok(name) = e.name() {
+                                    out.insert(format!("{rel}/{root}{name}"));
+                                }
+                            }
+                            git2::TreeWalkResult::Ok
+                        });
+                    }
+                }
+                _ => {
+                    out.insert(rel);
+                }
+            }
+        }
+    }
+    for e in index.iter() {
+        if fr.is_fabric_path(&e.path) {
+            if let Ok(p) = String::from_utf8(e.path) {
+                out.insert(p);
+            }
+        }
+    }
+    out
+}
+
+/// The rules of `.hnp/.gitignore` (fgd writes it: the lock, the journal, `local/`), read on
+/// their own: fgd's records are committed whatever other ignore files say, minus these.
+struct HnpIgnore {
+    /// (pattern, negated, directory only, anchored to .hnp/)
+    rules: Vec<(std::ffi::CString, bool, bool, bool)>,
+}
+
+impl HnpIgnore {
+    fn load(fabric: &Fabric) -> HnpIgnore {
+        let text = std::fs::read_to_string(fabric.path(fabric::HNP_GITIGNORE)).unwrap_or_default();
+        HnpIgnore::parse(&text)
+    }
+
+    fn parse(text: &str) -> HnpIgnore {
+        let rules = text
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| {
+                let (negated, l) = match l.strip_prefix('!') {
+                    Some(rest) => (true, rest),
+                    None => (false, l),
+                };
+                let (dir_only, l) = match l.strip_suffix('/') {
+                    Some(rest) => (true, rest),
+                    None => (false, l),
+                };
+                let anchored = l.contains('/');
+                let l = l.trim_start_matches('/');
+                let pattern = std::ffi::CString::new(l).ok()?;
+                Some((pattern, negated, dir_only, anchored))
+            })
+            .collect();
+        HnpIgnore { rules }
+    }
+
+    /// `inner` is relative to the fabric directory; only paths under .hnp/ can match.
+    fn ignores(&self, inner: &str) -> bool {
+        let Some(path) = inner.strip_prefix(".hnp/") else {
+            return false;
+        };
+        let fnmatch = |pattern: &std::ffi::CString, text: &str| {
+            let Ok(text) = std::ffi::CString::new(text) else {
+                return false;
+            };
+            // SAFETY: both are valid NUL-terminated strings that outlive the call.
+            unsafe { libc::fnmatch(pattern.as_ptr(), text.as_ptr(), libc::FNM_PATHNAME) == 0 }
+        };
+        let parts: Vec<&str> = path.split('/').collect();
+        let mut ignored = false;
+        for (pattern, negated, dir_only, anchored) in &self.rules {
+            // Each leading part of the path (its folders, then the file itself).
+            let hit = (1..=parts.len()).any(|n| {
+                let is_dir = n < parts.len();
+                if *dir_only && !is_dir {
+                    return false;
+                }
+                if *anchored {
+                    fnmatch(pattern, &parts[..n].join("/"))
+                } else {
+                    fnmatch(pattern, parts[n - 1])
+                }
+            });
+            if hit {
+                ignored = !negated;
+            }
+        }
+        ignored
+    }
+}
+
+/// The files of the fabric's own paths on disk, relative to the working copy, sorted. A file
+/// git tracks is always in; `raw/` (the operator's drop folder) otherwise follows git's ignore
+/// rules; fgd's own trees (`managed/`, `unmanaged/`, `.hnp/`, `.sourceignore`) are its records
+/// and are committed whatever a .gitignore says (an `*.orig` rule must not drop the archive),
+/// minus what `.hnp/.gitignore` keeps on the machine.
+fn fabric_files(
+    fr: &FabricRepo,
+    fabric: &Fabric,
+    tracked: &std::collections::HashSet<String>,
+) -> Result<Vec<String>> {
+    let hnp_ignore = HnpIgnore::load(fabric);
+    let wanted = |inner: &str, rel: &str| {
+        if volatile(inner) {
+            return false;
+        }
+        if tracked.contains(rel) {
+            return true;
+        }
+        if inner.starts_with("raw/") || inner == fabric::RAW {
+            !fr.repo.is_path_ignored(Path::new(rel)).unwrap_or(false)
+        } else {
+            !hnp_ignore.ignores(inner)
+        }
+    };
     let mut out = Vec::new();
-    let mut stack = vec![fabric.root.clone()];
+    let mut stack = Vec::new();
+    for top in FABRIC_PATHS {
+        let path = fabric.path(top);
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => stack.push(path),
+            Ok(_) => {
+                let rel = fr.rel(top);
+                if wanted(top, &rel) {
+                    out.push(rel);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(GitError::Setup(format!("{}: {e}", path.display()))),
+        }
+    }
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir)
             .map_err(|e| GitError::Setup(format!("{}: {e}", dir.display())))?;
@@ -262,14 +597,10 @@ fn fabric_files(fr: &FabricRepo, fabric: &Fabric) -> Result<Vec<String>> {
                 }
                 continue;
             }
-            if volatile(&inner) {
-                continue;
-            }
             let rel = fr.rel(&inner);
-            if fr.repo.is_path_ignored(Path::new(&rel)).unwrap_or(false) {
-                continue;
+            if wanted(&inner, &rel) {
+                out.push(rel);
             }
-            out.push(rel);
         }
     }
     out.sort();
@@ -301,7 +632,7 @@ fn without_fabric(fr: &FabricRepo, tree: Option<&git2::Tree>) -> Result<git2::In
 /// and trees are written to the object store, as `git add` would; unreferenced, gc takes them).
 /// At most `max_lines` lines of patch, then a line saying how many more there are.
 pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
-    let fr = FabricRepo::open(fabric, &GitOptions::default())?;
+    let (fr, _) = FabricRepo::inspect(fabric, &GitOptions::default())?;
     let repo = &fr.repo;
     let workdir = repo
         .workdir()
@@ -310,7 +641,9 @@ pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
     let head = fr.head();
     let old_tree = head.as_ref().and_then(|h| h.tree().ok());
     let mut scratch = without_fabric(&fr, old_tree.as_ref())?;
-    for f in fabric_files(&fr, fabric)? {
+    let index = repo.index().map_err(local("open index"))?;
+    let tracked = tracked_fabric_paths(&fr, old_tree.as_ref(), &index);
+    for f in fabric_files(&fr, fabric, &tracked)? {
         let path = workdir.join(&f);
         let meta = std::fs::symlink_metadata(&path)
             .map_err(|e| GitError::Setup(format!("{}: {e}", path.display())))?;
@@ -418,21 +751,23 @@ pub fn commit_fabric(
     });
     let repo = &fr.repo;
     let mut index = repo.index().map_err(local("open index"))?;
-    fr.clear_fabric(&mut index).map_err(local("update index"))?;
-    for f in fabric_files(fr, fabric)? {
-        index
-            .add_path(Path::new(&f))
-            .map_err(local("add to index"))?;
-    }
-    // HEAD's tree with the fabric's part replaced: nothing else of the index goes in.
     let head = fr.head();
     let head_tree = match &head {
         Some(h) => Some(h.tree().map_err(local("read tree"))?),
         None => None,
     };
+    let tracked = tracked_fabric_paths(fr, head_tree.as_ref(), &index);
+    let files = fabric_files(fr, fabric, &tracked)?;
+    fr.clear_fabric(&mut index).map_err(local("update index"))?;
+    for f in files {
+        index
+            .add_path(Path::new(&f))
+            .map_err(local("add to index"))?;
+    }
+    // HEAD's tree with the fabric's part replaced: nothing else of the index goes in.
     let mut scratch = without_fabric(fr, head_tree.as_ref())?;
     for e in index.iter() {
-        if fr.under_prefix(&e.path) {
+        if fr.is_fabric_path(&e.path) {
             scratch.add(&e).map_err(local("build tree"))?;
         }
     }
@@ -507,11 +842,8 @@ pub fn commit_fabric(
 
 fn signature(repo: &Repository, opts: &GitOptions) -> Result<Signature<'static>> {
     if let Some(a) = &opts.author {
-        let (name, email) = a
-            .split_once('<')
-            .map(|(n, e)| (n.trim(), e.trim_end_matches('>').trim()))
-            .unwrap_or((a.as_str(), "fgd@localhost"));
-        return Signature::now(name, email).map_err(local("author"));
+        let (name, email) = parse_author(a)?;
+        return Signature::now(&name, &email).map_err(local("author"));
     }
     repo.signature()
         .or_else(|_| Signature::now("fgd", "fgd@localhost"))
@@ -553,6 +885,24 @@ fn replay(
         let mut idx = repo
             .cherrypick_commit(&c, &onto, 0, None)
             .map_err(local("replay"))?;
+        // The same file changed differently on both sides is the operator's to resolve, even
+        // where git's text merge would succeed: for a managed object that would push an object
+        // neither side wrote or validated.
+        let mut both = changed_on_both_sides(fr, &c, &onto)?;
+        if !both.is_empty() {
+            if idx.has_conflicts() {
+                both.extend(resolve_generated(fr, &mut idx)?);
+            }
+            both.sort();
+            both.dedup();
+            let objects = both.iter().filter_map(|p| object_of_path(p)).collect();
+            return Err(GitError::Conflict {
+                commit: oid.to_string(),
+                url: url.to_string(),
+                paths: both,
+                objects,
+            });
+        }
         if idx.has_conflicts() {
             let paths = resolve_generated(fr, &mut idx)?;
             if !paths.is_empty() {
@@ -583,6 +933,52 @@ fn replay(
         onto = repo.find_commit(new).map_err(local("replay"))?;
     }
     Ok(onto.id())
+}
+
+/// Paths of `managed/` (the generated kustomization aside), `raw/` and `unmanaged/` that `ours`
+/// changed against its parent and that `onto` also holds differently from both: both sides
+/// changed the same file, differently. fgd's records in `.hnp/` are left to the merge (the log
+/// is merged line by line, archives are per batch).
+fn changed_on_both_sides(
+    fr: &FabricRepo,
+    ours: &git2::Commit,
+    onto: &git2::Commit,
+) -> Result<Vec<String>> {
+    let repo = &fr.repo;
+    let base_tree = match ours.parent(0) {
+        Ok(p) => Some(p.tree().map_err(local("replay"))?),
+        Err(_) => None,
+    };
+    let our_tree = ours.tree().map_err(local("replay"))?;
+    let onto_tree = onto.tree().map_err(local("replay"))?;
+    let diff = repo
+        .diff_tree_to_tree(base_tree.as_ref(), Some(&our_tree), None)
+        .map_err(local("replay"))?;
+    let id_in = |tree: Option<&git2::Tree>, path: &str| {
+        tree.and_then(|t| t.get_path(Path::new(path)).ok())
+            .map(|e| (e.id(), e.filemode()))
+    };
+    let mut out = Vec::new();
+    for d in diff.deltas() {
+        let path = delta_path(&d);
+        if !fr.is_fabric_path(path.as_bytes()) {
+            continue;
+        }
+        let inner = fr.inner(&path);
+        let operators = [fabric::MANAGED, fabric::RAW, fabric::UNMANAGED]
+            .iter()
+            .any(|top| inner.strip_prefix(top).is_some_and(|r| r.starts_with('/')));
+        if !operators || inner == fabric::KUSTOMIZATION {
+            continue;
+        }
+        let base = id_in(base_tree.as_ref(), &path);
+        let mine = id_in(Some(&our_tree), &path);
+        let theirs = id_in(Some(&onto_tree), &path);
+        if theirs != base && theirs != mine {
+            out.push(path);
+        }
+    }
+    Ok(out)
 }
 
 /// Conflicts in files fgd generates are not the operator's: the kustomization is rebuilt from
@@ -762,11 +1158,21 @@ fn push_with_retry(
     let url = fr.remote_url()?;
     let shown = transport::url_info(&url).shown;
     let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
+    let refname = format!("refs/heads/{}", fr.branch);
     for _attempt in 0..3 {
-        let head = fr
-            .head()
-            .ok_or_else(|| GitError::Setup("nothing to push: the branch has no commit".into()))?
-            .id();
+        // What is pushed is the branch's tip: that, and nothing else, is what gets reported.
+        let head = fr.repo.refname_to_id(&refname).map_err(|_| {
+            GitError::Setup(format!(
+                "nothing to push: branch {} has no commit",
+                fr.branch
+            ))
+        })?;
+        if fr.head().map(|c| c.id()) != Some(head) {
+            return Err(GitError::Setup(format!(
+                "HEAD is no longer branch {}'s tip; nothing was pushed",
+                fr.branch
+            )));
+        }
         let result = {
             let session = Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
             transport::push(&fr.repo, &fr.remote, &fr.branch, &session)?
@@ -834,30 +1240,157 @@ pub struct PushReport {
     pub pushed: LastPush,
 }
 
-fn batch_message(fabric: &Fabric, what: &str) -> String {
+/// A batch's record in `.hnp/log.jsonl`, as far as a commit message needs it.
+struct LoggedBatch {
+    batch: String,
+    command: String,
+    files: usize,
+    managed: usize,
+    unmanaged: usize,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoggedSummary {
+    files: usize,
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    unmanaged: usize,
+}
+
+impl LoggedBatch {
+    /// Reads only the record's head (batch, command, summary come first; a record can be
+    /// megabytes of documents after them).
+    fn parse(line: &[u8]) -> Option<LoggedBatch> {
+        let batch = journal::record_batch(line)?.to_string();
+        let head = &line[..line.len().min(64 * 1024)];
+        let after = |key: &[u8]| {
+            head.windows(key.len())
+                .position(|w| w == key)
+                .map(|p| &line[p + key.len()..])
+        };
+        let command = after(b"\"command\":")
+            .and_then(|rest| {
+                serde_json::Deserializer::from_slice(rest)
+                    .into_iter::<String>()
+                    .next()?
+                    .ok()
+            })
+            .unwrap_or_default();
+        let summary: LoggedSummary = after(b"\"summary\":")
+            .and_then(|rest| {
+                serde_json::Deserializer::from_slice(rest)
+                    .into_iter::<LoggedSummary>()
+                    .next()?
+                    .ok()
+            })
+            .unwrap_or_default();
+        Some(LoggedBatch {
+            batch,
+            command,
+            files: summary.files,
+            managed: summary.created + summary.updated + summary.unchanged,
+            unmanaged: summary.unmanaged,
+        })
+    }
+}
+
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The batches in the fabric's log that HEAD's log does not hold: what the next commit records.
+fn uncommitted_batches(fr: &FabricRepo, fabric: &Fabric) -> Vec<LoggedBatch> {
+    use std::io::BufRead;
+    let mut committed = std::collections::HashSet::new();
+    if let Some(blob) = fr
+        .head()
+        .and_then(|h| h.tree().ok())
+        .and_then(|t| t.get_path(Path::new(&fr.rel(fabric::LOG))).ok())
+        .and_then(|e| fr.repo.find_blob(e.id()).ok())
+    {
+        for line in blob.content().split(|&b| b == b'\n') {
+            if let Some(b) = journal::record_batch(line) {
+                committed.insert(b.to_string());
+            }
+        }
+    }
+    let Ok(f) = std::fs::File::open(fabric.path(fabric::LOG)) else {
+        return Vec::new();
+    };
+    std::io::BufReader::new(f)
+        .split(b'\n')
+        .map_while(|l| l.ok())
+        .filter(|l| journal::record_batch(l).is_some_and(|b| !committed.contains(b)))
+        .filter_map(|l| LoggedBatch::parse(&l))
+        .collect()
+}
+
+/// The default commit message: the fabric, the action, and the batches the commit records (a
+/// commit after failed pushes holds several; its subject says how many, its body lists them).
+fn batch_message(fr: &FabricRepo, fabric: &Fabric, what: &str) -> String {
     let m = fabric.manifest().ok();
     let name = m
         .as_ref()
         .map(|m| m.fabric.clone())
         .unwrap_or_else(|| "fabric".into());
-    match journal::last_batch(fabric) {
-        Some(b) => format!(
-            "fgd({name}): {what}; last batch {} {}: {} files, {} managed, {} unmanaged",
-            b.command, b.batch, b.files, b.managed, b.unmanaged
-        ),
-        None => format!("fgd({name}): {what}"),
+    let batches = uncommitted_batches(fr, fabric);
+    let line = |b: &LoggedBatch| {
+        format!(
+            "{} {}: {}, {} managed, {} unmanaged",
+            b.command,
+            b.batch,
+            count(b.files, "file"),
+            b.managed,
+            b.unmanaged
+        )
+    };
+    match batches.as_slice() {
+        [] => format!("fgd({name}): {what}"),
+        [b] => format!("fgd({name}): {what}; last batch {}", line(b)),
+        [.., last] => {
+            let total = |f: fn(&LoggedBatch) -> usize| batches.iter().map(f).sum::<usize>();
+            let shown = batches.len().min(100);
+            let mut listed: Vec<String> = batches[batches.len() - shown..]
+                .iter()
+                .map(|b| format!("batch {}", line(b)))
+                .collect();
+            if batches.len() > shown {
+                listed.insert(
+                    0,
+                    format!("... and {} earlier batches", batches.len() - shown),
+                );
+            }
+            format!(
+                "fgd({name}): {what}; {} batches, the last {} {}: {}, {} managed, {} unmanaged\n\n{}",
+                batches.len(),
+                last.command,
+                last.batch,
+                count(total(|b| b.files), "file"),
+                total(|b| b.managed),
+                total(|b| b.unmanaged),
+                listed.join("\n")
+            )
+        }
     }
 }
 
+/// Open the fabric and its repository, refuse what cannot be done (a `--branch` that is not
+/// checked out, a detached HEAD), and only then take the lock and finish an interrupted batch.
 fn open_locked(
     dir: &Path,
     command: &str,
+    opts: &GitOptions,
     sink: &mut dyn Sink,
-) -> crate::Result<(Fabric, store::FabricLock)> {
+) -> crate::Result<(Fabric, FabricRepo, store::FabricLock)> {
+    opts.check()?;
     let fabric = Fabric::open(dir)?;
+    let fr = FabricRepo::open(&fabric, opts)?;
+    fr.refuse_bypassed_hooks()?;
     let lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), command)?;
     journal::recover(&fabric, sink)?;
-    Ok((fabric, lock))
+    Ok((fabric, fr, lock))
 }
 
 /// `fgd push`: commit the fabric's changes and push them.
@@ -866,9 +1399,14 @@ pub fn push_fabric(
     opts: &GitOptions,
     sink: &mut dyn Sink,
 ) -> crate::Result<PushReport> {
-    let (fabric, _lock) = open_locked(dir, "push", sink)?;
-    let fr = FabricRepo::open(&fabric, opts)?;
-    let committed = commit_fabric(&fr, &fabric, opts, &batch_message(&fabric, "update"), sink)?;
+    let (fabric, fr, _lock) = open_locked(dir, "push", opts, sink)?;
+    let committed = commit_fabric(
+        &fr,
+        &fabric,
+        opts,
+        &batch_message(&fr, &fabric, "update"),
+        sink,
+    )?;
     let pushed = push_with_retry(&fr, &fabric, opts, sink)?;
     Ok(PushReport { committed, pushed })
 }
@@ -889,14 +1427,13 @@ pub fn sync_fabric(
     opts: &GitOptions,
     sink: &mut dyn Sink,
 ) -> crate::Result<SyncReport> {
-    let (fabric, lock) = open_locked(dir, "sync", sink)?;
-    let fr = FabricRepo::open(&fabric, opts)?;
+    let (fabric, fr, lock) = open_locked(dir, "sync", opts, sink)?;
     // Record local edits first, so integrating never has to overwrite or stash anything.
     let local_commit = commit_fabric(
         &fr,
         &fabric,
         opts,
-        &batch_message(&fabric, "record local changes before sync"),
+        &batch_message(&fr, &fabric, "record local changes before sync"),
         sink,
     )?;
     let url = fr.remote_url()?;
@@ -909,7 +1446,13 @@ pub fn sync_fabric(
     let integrated = integrate(&fr, remote_tip, &shown, sink)?;
     fabric.check_layout()?;
     let summary = ingest::run_locked(&fabric, &lock, &Default::default(), sink)?;
-    let committed = commit_fabric(&fr, &fabric, opts, &batch_message(&fabric, "sync"), sink)?;
+    let committed = commit_fabric(
+        &fr,
+        &fabric,
+        opts,
+        &batch_message(&fr, &fabric, "sync"),
+        sink,
+    )?;
     let has_commit = fr.head().is_some();
     let pushed = if has_commit {
         Some(push_with_retry(&fr, &fabric, opts, sink)?)
@@ -931,13 +1474,15 @@ pub fn publish_init(
     opts: &GitOptions,
     sink: &mut dyn Sink,
 ) -> crate::Result<PushReport> {
-    let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "init --push")?;
+    opts.check()?;
     let fr = FabricRepo::open(fabric, opts)?;
+    fr.refuse_bypassed_hooks()?;
+    let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "init --push")?;
     let committed = commit_fabric(
         &fr,
         fabric,
         opts,
-        &batch_message(fabric, "initialise the fabric layout"),
+        &batch_message(&fr, fabric, "initialise the fabric layout"),
         sink,
     )?;
     let pushed = push_with_retry(&fr, fabric, opts, sink)?;
@@ -946,7 +1491,10 @@ pub fn publish_init(
 
 #[derive(Debug, Clone, Serialize)]
 pub struct GitState {
+    /// The checked-out branch; "detached HEAD at <commit>" when `detached`.
     pub branch: String,
+    /// HEAD is not on a branch: fgd will not push until one is checked out.
+    pub detached: bool,
     pub remote: String,
     pub upstream: Option<String>,
     pub ahead: usize,
@@ -956,14 +1504,19 @@ pub struct GitState {
     pub last_push: Option<LastPush>,
 }
 
-/// Offline: compares with the last fetched remote-tracking ref. None outside a working copy.
+/// Offline: compares with the last fetched remote-tracking ref. None outside a working copy; a
+/// detached HEAD is reported as such (no branch, nothing ahead or behind).
 pub fn git_state(fabric: &Fabric) -> Option<GitState> {
-    let fr = FabricRepo::open(fabric, &GitOptions::default()).ok()?;
+    let (fr, checkout) = FabricRepo::inspect(fabric, &GitOptions::default()).ok()?;
     let upstream_ref = format!("refs/remotes/{}/{}", fr.remote, fr.branch);
     let head = fr.head().map(|c| c.id());
-    let upstream = fr.repo.refname_to_id(&upstream_ref).ok();
+    let (detached, branch, upstream) = match checkout {
+        Checkout::Branch(b) => (false, b, fr.repo.refname_to_id(&upstream_ref).ok()),
+        Checkout::Detached(id) => (true, format!("detached HEAD at {}", short(id)), None),
+    };
     let (ahead, behind) = match (head, upstream) {
         (Some(h), Some(u)) => fr.repo.graph_ahead_behind(h, u).unwrap_or((0, 0)),
+        (Some(_), None) if detached => (0, 0),
         (Some(_), None) => (
             fr.repo
                 .revwalk()
@@ -981,15 +1534,18 @@ pub fn git_state(fabric: &Fabric) -> Option<GitState> {
     so.include_untracked(true)
         .recurse_untracked_dirs(true)
         .include_ignored(false);
-    if !fr.prefix.is_empty() {
-        so.pathspec(&fr.prefix);
+    for top in FABRIC_PATHS {
+        so.pathspec(fr.rel(top));
     }
     let uncommitted = fr
         .repo
         .statuses(Some(&mut so))
         .map(|s| {
             s.iter()
-                .filter(|e| e.path().map(|p| !volatile(fr.inner(p))).unwrap_or(true))
+                .filter(|e| {
+                    fr.is_fabric_path(e.path_bytes())
+                        && !volatile(fr.inner(e.path().unwrap_or_default()))
+                })
                 .count()
         })
         .unwrap_or(0);
@@ -997,7 +1553,8 @@ pub fn git_state(fabric: &Fabric) -> Option<GitState> {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok());
     Some(GitState {
-        branch: fr.branch.clone(),
+        branch,
+        detached,
         remote: fr.remote.clone(),
         upstream: upstream.map(|_| upstream_ref),
         ahead,
@@ -1010,6 +1567,35 @@ pub fn git_state(fabric: &Fabric) -> Option<GitState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hnp_gitignore_keeps_machine_state_out_and_nothing_else() {
+        let rules = HnpIgnore::parse(
+            "# fgd: machine-local state, never committed\nlock\njournal.json\nlocal/\n*.bak\n/archive/old/\n!keep.bak\n",
+        );
+        for ignored in [
+            ".hnp/lock",
+            ".hnp/journal.json",
+            ".hnp/local/last-push.json",
+            ".hnp/local/x/y",
+            ".hnp/notes.bak",
+            ".hnp/archive/old/a.yaml.orig",
+        ] {
+            assert!(rules.ignores(ignored), "{ignored}");
+        }
+        for kept in [
+            ".hnp/log.jsonl",
+            ".hnp/manifest.json",
+            ".hnp/archive/b1/a.yaml.orig",
+            ".hnp/archive/b1/old/a.yaml.orig",
+            ".hnp/keep.bak",
+            ".hnp/local",
+            "managed/lock",
+            "raw/local/a.yaml",
+        ] {
+            assert!(!rules.ignores(kept), "{kept}");
+        }
+    }
 
     #[test]
     fn managed_paths_name_their_objects() {

@@ -4,7 +4,7 @@
 //! there.
 
 use std::cell::RefCell;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use git2::{
@@ -20,7 +20,8 @@ use crate::event::{Event, Sink};
 /// What fgd knows of a remote URL, for host-key checks and messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UrlInfo {
-    /// URL with any password removed: safe to print.
+    /// URL without its userinfo (user name and password: a token is often given as the user
+    /// name, `https://TOKEN@host/...`): safe to print, log and record.
     pub shown: String,
     pub transport: &'static str,
     pub host: Option<String>,
@@ -52,10 +53,10 @@ pub fn url_info(url: &str) -> UrlInfo {
                 .split_once('/')
                 .map(|(a, p)| (a, format!("/{p}")))
                 .unwrap_or((rest, String::new()));
-            let (userinfo, hostport) = match authority.rsplit_once('@') {
-                Some((u, h)) => (Some(u), h),
-                None => (None, authority),
-            };
+            let hostport = authority
+                .rsplit_once('@')
+                .map(|(_, h)| h)
+                .unwrap_or(authority);
             let (host, port) = match hostport.strip_prefix('[').and_then(|h| h.split_once(']')) {
                 Some((h, p)) => (
                     h.to_string(),
@@ -68,25 +69,19 @@ pub fn url_info(url: &str) -> UrlInfo {
                     _ => (hostport.to_string(), None),
                 },
             };
-            // Never show a password or token embedded in the URL.
-            let user = userinfo
-                .map(|u| u.split(':').next().unwrap_or(""))
-                .filter(|u| !u.is_empty());
+            // Never show the userinfo: a password, or a token given as the user name.
             let scheme = url.split("://").next().unwrap_or("");
-            let shown = match user {
-                Some(u) => format!("{scheme}://{u}@{hostport}{path}"),
-                None => format!("{scheme}://{hostport}{path}"),
-            };
-            (Some(host), port, shown)
+            (Some(host), port, format!("{scheme}://{hostport}{path}"))
         }
         None if transport == "ssh" => {
-            let (authority, _) = url.split_once(':').unwrap_or((url, ""));
+            let (authority, path) = url.split_once(':').unwrap_or((url, ""));
             let host = authority
                 .rsplit('@')
                 .next()
                 .unwrap_or(authority)
                 .to_string();
-            (Some(host), None, url.to_string())
+            let shown = format!("{host}:{path}");
+            (Some(host), None, shown)
         }
         None => (None, None, url.to_string()),
     };
@@ -98,9 +93,106 @@ pub fn url_info(url: &str) -> UrlInfo {
     }
 }
 
+/// The userinfo of a URL (`user`, `user:password`), which must never be printed.
+fn userinfo(url: &str) -> Option<&str> {
+    let authority = match url.split_once("://") {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest),
+        None => url.split_once(':').map(|(a, _)| a).unwrap_or(""),
+    };
+    authority
+        .rsplit_once('@')
+        .map(|(u, _)| u)
+        .filter(|u| !u.is_empty())
+}
+
+/// The hooks git's receive-pack runs on the receiving side. libgit2 pushes to a path or
+/// `file://` remote by writing its objects and refs directly, so it runs none of them.
+const RECEIVE_HOOKS: [&str; 7] = [
+    "pre-receive",
+    "update",
+    "proc-receive",
+    "reference-transaction",
+    "push-to-checkout",
+    "post-receive",
+    "post-update",
+];
+
+/// The repository a path or `file://` URL names on this machine (relative paths against the
+/// working copy `base`, as git resolves them); None for a network URL.
+fn local_path(url: &str, base: &Path) -> Option<PathBuf> {
+    if url_info(url).transport != "file" {
+        return None;
+    }
+    let path = match url.strip_prefix("file://") {
+        Some(rest) => rest.strip_prefix("localhost").unwrap_or(rest),
+        None => url,
+    };
+    let path = Path::new(path);
+    Some(if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    })
+}
+
+/// Refuse to push over a path or `file://` URL to a repository that has receive hooks: libgit2
+/// would bypass them (a protected branch would silently move). A repository without them (the
+/// demo's remote, a shared bare repository) is pushed to as before.
+pub fn refuse_local_hooks(url: &str, base: &Path) -> Result<(), GitError> {
+    let Some(path) = local_path(url, base) else {
+        return Ok(());
+    };
+    let Ok(repo) = Repository::open_ext(
+        &path,
+        git2::RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    ) else {
+        return Ok(()); // not a repository: the push itself says so
+    };
+    let configured = repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_path("core.hooksPath").ok());
+    let (dir, source) = match configured {
+        Some(p) if p.is_absolute() => (p, "core.hooksPath"),
+        Some(p) => (
+            repo.workdir().unwrap_or_else(|| repo.path()).join(p),
+            "core.hooksPath",
+        ),
+        None => (repo.path().join("hooks"), "hooks"),
+    };
+    let found: Vec<String> = RECEIVE_HOOKS
+        .iter()
+        .filter(|h| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(dir.join(h))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .map(|h| h.to_string())
+        .collect();
+    if found.is_empty() {
+        return Ok(());
+    }
+    Err(GitError::HooksBypassed {
+        url: url_info(url).shown,
+        hooks: found,
+        dir: format!(
+            "{}{}",
+            dir.display(),
+            if source == "core.hooksPath" {
+                " (core.hooksPath)"
+            } else {
+                ""
+            }
+        ),
+    })
+}
+
 /// State the callbacks share during one network operation.
 pub struct Session<'s> {
     sink: RefCell<&'s mut dyn Sink>,
+    /// The raw URL's userinfo, scrubbed from every message libgit2 hands back.
+    secret: Option<String>,
     auth: RefCell<Auth>,
     host_error: RefCell<Option<String>>,
     rejected: RefCell<Vec<(String, String)>>,
@@ -116,9 +208,12 @@ impl<'s> Session<'s> {
         known_hosts_extra: Option<PathBuf>,
         sink: &'s mut dyn Sink,
     ) -> Session<'s> {
+        let secret = userinfo(url).map(str::to_string);
+        let url_password = secret.as_deref().is_some_and(|u| u.contains(':'));
         Session {
             sink: RefCell::new(sink),
-            auth: RefCell::new(Auth::new(auth)),
+            secret,
+            auth: RefCell::new(Auth::new(auth).with_url_password(url_password)),
             host_error: RefCell::new(None),
             rejected: RefCell::new(Vec::new()),
             last_progress: RefCell::new(Instant::now() - Duration::from_secs(1)),
@@ -233,16 +328,23 @@ impl<'s> Session<'s> {
     /// An fgd error for a failed network operation, keeping fgd's own messages that libgit2
     /// would otherwise replace with generic text.
     pub fn error(&self, op: &'static str, e: git2::Error) -> GitError {
-        let auth = self.auth.borrow();
+        let mut auth = self.auth.borrow_mut();
+        let said = match &self.secret {
+            Some(secret) => e.message().replace(secret.as_str(), "***"),
+            None => e.message().to_string(),
+        };
         let message = if let Some(h) = self.host_error.borrow().clone() {
             h
         } else if auth.exhausted
             || e.code() == ErrorCode::Auth
-            || (e.class() == ErrorClass::Http && e.message().contains("401"))
+            || (e.class() == ErrorClass::Http && said.contains("401"))
         {
-            format!("authentication failed ({})", e.message())
+            auth.failed();
+            format!("authentication failed ({said})")
+        } else if let Some(t) = timed_out(&e, &said) {
+            t
         } else {
-            e.message().to_string()
+            said
         };
         GitError::Remote {
             op,
@@ -256,6 +358,26 @@ impl<'s> Session<'s> {
     pub fn take_rejections(&self) -> Vec<(String, String)> {
         std::mem::take(&mut self.rejected.borrow_mut())
     }
+}
+
+/// A timeout, said as one whatever the transport: git:// and HTTP say "timed out", while
+/// TLS reports a read that hit the socket's timeout as EAGAIN ("Resource temporarily
+/// unavailable").
+fn timed_out(e: &git2::Error, said: &str) -> Option<String> {
+    let eagain = said.contains("Resource temporarily unavailable") || said.contains("EAGAIN");
+    if !(e.code() == ErrorCode::Timeout || said.contains("timed out") || eagain) {
+        return None;
+    }
+    let (connect_ms, read_ms) = super::timeouts();
+    Some(if said.contains("connect") && !eagain {
+        format!(
+            "timed out after {connect_ms} ms connecting (FGD_GIT_CONNECT_TIMEOUT_MS); libgit2: {said}"
+        )
+    } else {
+        format!(
+            "timed out after {read_ms} ms waiting for the server (FGD_GIT_TIMEOUT_MS); libgit2: {said}"
+        )
+    })
 }
 
 /// Report that `phase` starts against `remote`, and find it.
@@ -305,6 +427,15 @@ pub fn push(
     branch: &str,
     session: &Session,
 ) -> Result<PushResult, GitError> {
+    if let Some(base) = repo.workdir() {
+        if let Some(url) = repo
+            .find_remote(remote)
+            .ok()
+            .and_then(|r| r.url().ok().map(str::to_string))
+        {
+            refuse_local_hooks(&url, base)?;
+        }
+    }
     let mut r = start(repo, remote, session, GitPhase::Push)?;
     let mut opts = PushOptions::new();
     opts.remote_callbacks(session.callbacks(GitPhase::Push));
@@ -330,7 +461,21 @@ mod tests {
     #[test]
     fn urls_are_parsed_and_secrets_never_shown() {
         let u = url_info("https://alice:s3cret@127.0.0.1:8443/repos/fab.git");
-        assert_eq!(u.shown, "https://alice@127.0.0.1:8443/repos/fab.git");
+        assert_eq!(u.shown, "https://127.0.0.1:8443/repos/fab.git");
+        assert_eq!(
+            url_info("https://ghp_T0KEN@github.com/team/fab.git").shown,
+            "https://github.com/team/fab.git"
+        );
+        assert_eq!(
+            userinfo("https://alice:s3cret@127.0.0.1:8443/repos/fab.git"),
+            Some("alice:s3cret")
+        );
+        assert_eq!(userinfo("https://127.0.0.1/a@b.git"), None);
+        assert_eq!(userinfo("git@example.org:team/fab.git"), Some("git"));
+        assert_eq!(
+            url_info("git@example.org:team/fab.git").shown,
+            "example.org:team/fab.git"
+        );
         assert_eq!(
             (u.transport, u.host.as_deref(), u.port),
             ("https", Some("127.0.0.1"), Some(8443))
