@@ -18,7 +18,7 @@ impl Tmux {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("fgd-e2e-{}-{n}", std::process::id());
-        let ok = Command::new("tmux")
+        let ok = tmux()
             .args(["new-session", "-d", "-s", &name, "-x", "140", "-y", "40"])
             // Explicit, since a running tmux server would hand its own environment to the pane:
             // no operator config or log is read or written by the tests.
@@ -38,7 +38,7 @@ impl Tmux {
         Tmux { name }
     }
     fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = tmux()
             .args(["capture-pane", "-p", "-t", &self.name])
             .output()
             .unwrap();
@@ -46,14 +46,14 @@ impl Tmux {
     }
     fn keys(&self, keys: &[&str]) {
         for k in keys {
-            Command::new("tmux")
+            tmux()
                 .args(["send-keys", "-t", &self.name, k])
                 .status()
                 .unwrap();
         }
     }
     fn resize(&self, cols: u16, rows: u16) {
-        let ok = Command::new("tmux")
+        let ok = tmux()
             .args(["resize-window", "-t", &self.name, "-x"])
             .arg(cols.to_string())
             .arg("-y")
@@ -78,11 +78,17 @@ impl Tmux {
     }
 }
 
+/// tmux on a server of this test binary's own (`-L`): tests never share the operator's server,
+/// nor one another run's, whose last session closing would take the server down under them.
+fn tmux() -> Command {
+    let mut c = Command::new("tmux");
+    c.args(["-L", &format!("fgd-e2e-{}", std::process::id())]);
+    c
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
+        let _ = tmux().args(["kill-session", "-t", &self.name]).status();
     }
 }
 
