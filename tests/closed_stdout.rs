@@ -95,3 +95,34 @@ fn no_command_panics_when_its_reader_has_gone() {
         panicked.join("\n")
     );
 }
+
+#[test]
+fn watch_stops_once_nobody_reads_it() {
+    let t = tempfile::tempdir().unwrap();
+    let fab = t.path().join("fab");
+    assert_eq!(common::fgd(&["init", s(&fab)]).code, 0);
+    write(
+        &fab.join("raw/a.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    );
+    let mut child = Command::new(fgd_bin())
+        .args(["watch", s(&fab)])
+        .stdin(Stdio::null())
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run fgd watch");
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if t0.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let status = status.expect("fgd watch kept running with nobody reading its output");
+    assert_ne!(status.code(), Some(101), "it must not panic");
+}

@@ -220,6 +220,16 @@ impl std::fmt::Display for Obj<'_> {
     }
 }
 
+impl Renderer {
+    /// Flush, and tell whether nobody reads the output any more (`fgd watch | head` once
+    /// `head` has its lines): a long-running command then stops instead of writing to no one.
+    pub fn reader_gone(&mut self) -> bool {
+        self.out
+            .flush()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
 impl Sink for Renderer {
     fn emit(&mut self, event: Event) {
         if self.json {

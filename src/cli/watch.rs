@@ -78,7 +78,8 @@ pub fn run(
     };
     let mut settle = Settle::new(quiet);
     loop {
-        if count.is_some_and(|n| sink.files >= n) {
+        // Checked after every report: nobody reading (`fgd watch | head`) ends the watch.
+        if count.is_some_and(|n| sink.files >= n) || sink.inner.reader_gone() {
             return Ok(Exit::Success);
         }
         let wait = settle
