@@ -1405,3 +1405,43 @@ fn a_server_that_stops_answering_is_reported_as_a_timeout_on_every_transport() {
         );
     }
 }
+
+#[test]
+fn a_managed_file_edited_by_hand_into_something_argo_cannot_build_is_never_committed() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (_a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa)], &[]), "init");
+    write(&fa.join("raw/v1.yaml"), wide_vpc("default", 1001));
+    ok(&w.fgd(&["ingest", s(&fa)], &[]), "ingest");
+    ok(&w.fgd(&["push", s(&fa)], &[]), "push");
+    let remote_before = git(&bare, &["rev-parse", "main"]);
+    // A hand edit that breaks the YAML, and a copied-in file naming another object.
+    let managed = fa.join("managed/vpcs/vpc-1.yaml");
+    let good = std::fs::read_to_string(&managed).unwrap();
+    write(&managed, format!("{good}  broken: [\n"));
+    write(
+        &fa.join("managed/vpcs/vpc-9.yaml"),
+        wide_vpc("default", 1009),
+    );
+    for command in ["push", "sync"] {
+        let r = w.fgd(&[command, s(&fa)], &[]);
+        assert_eq!(r.code, 3, "{command}: {}\n{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains("managed/vpcs/vpc-1.yaml:")
+                && r.stderr.contains("managed/vpcs/vpc-9.yaml:")
+                && r.stderr.contains("nothing was committed"),
+            "{command}: {}",
+            r.stderr
+        );
+        assert_eq!(
+            git(&bare, &["rev-parse", "main"]),
+            remote_before,
+            "{command}: nothing pushed"
+        );
+    }
+    // Put right, it goes.
+    write(&managed, &good);
+    std::fs::remove_file(fa.join("managed/vpcs/vpc-9.yaml")).unwrap();
+    ok(&w.fgd(&["push", s(&fa)], &[]), "push after the fix");
+}

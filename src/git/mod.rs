@@ -54,6 +54,8 @@ pub enum GitError {
         hooks: Vec<String>,
         dir: String,
     },
+    #[error("nothing was committed: {} managed file(s) are not what an ingest would write there, and Argo CD or Flux could not build the fabric from them:\n{}\nfix them, or move each to raw/ (fgd ingest then files it, or says why not)", .problems.len(), first_ten(.problems))]
+    Unmanageable { problems: Vec<String> },
     #[error("{0}")]
     Setup(String),
     /// The command line asked for something fgd will not do (exit 2), said before any work.
@@ -67,6 +69,14 @@ fn tried_text(tried: &[String]) -> String {
     } else {
         format!("; credentials tried: {}", tried.join(", "))
     }
+}
+
+fn first_ten(lines: &[String]) -> String {
+    let mut text = lines[..lines.len().min(10)].join("\n");
+    if lines.len() > 10 {
+        text.push_str(&format!("\n... and {} more", lines.len() - 10));
+    }
+    text
 }
 
 fn objects_text(objects: &[String]) -> String {
@@ -92,6 +102,7 @@ impl GitError {
             GitError::Rejected { .. }
                 | GitError::Conflict { .. }
                 | GitError::HooksBypassed { .. }
+                | GitError::Unmanageable { .. }
                 | GitError::Setup(_)
         )
     }
@@ -800,6 +811,7 @@ pub fn commit_fabric(
         };
         lines.push(format!("{mark} {path}"));
     }
+    refuse_unmanageable(fr, fabric, &diff)?;
     let message = match &opts.message {
         Some(m) => m.clone(),
         None => {
@@ -838,6 +850,43 @@ pub fn commit_fabric(
         deleted: counts.deleted,
     });
     Ok(Some(counts))
+}
+
+/// managed/ is what Argo CD and Flux apply, and one file they cannot read stops every object of
+/// the fabric: a commit that adds or changes a managed file that is not the one object an ingest
+/// would write at its path (a hand edit, a file copied in) is refused, naming each file and line.
+fn refuse_unmanageable(fr: &FabricRepo, fabric: &Fabric, diff: &git2::Diff) -> Result<()> {
+    let mut problems = Vec::new();
+    for d in diff.deltas() {
+        if !matches!(
+            d.status(),
+            git2::Delta::Added | git2::Delta::Modified | git2::Delta::Renamed | git2::Delta::Copied
+        ) {
+            continue;
+        }
+        let path = delta_path(&d);
+        let rel = match fr.prefix.as_str() {
+            "" => path.as_str(),
+            p => path
+                .strip_prefix(p)
+                .and_then(|r| r.strip_prefix('/'))
+                .unwrap_or(&path),
+        };
+        if !rel.starts_with("managed/") || rel == fabric::KUSTOMIZATION {
+            continue;
+        }
+        let bytes = std::fs::read(fabric.path(rel))
+            .map_err(|e| GitError::Setup(format!("read {}: {e}", fabric.path(rel).display())))?;
+        if let Some((why, line)) = crate::ingest::analyze::managed_problem(rel, bytes) {
+            let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+            problems.push(format!("{rel}{at}: {why}"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(GitError::Unmanageable { problems })
+    }
 }
 
 fn signature(repo: &Repository, opts: &GitOptions) -> Result<Signature<'static>> {

@@ -448,6 +448,57 @@ fn flow_name_plain(body: &str, name: &str) -> Option<bool> {
     seen
 }
 
+/// Why `bytes` may not stand as the managed file `rel` (fabric-relative, under `managed/`),
+/// and the line to mark: `managed/` holds only what an ingest would write at that very path,
+/// one document with one object that kustomize reads. None when it may.
+pub fn managed_problem(rel: &str, bytes: Vec<u8>) -> Option<(String, Option<usize>)> {
+    let format = crate::discover::format_of(rel).unwrap_or(Format::Yaml);
+    let analysis = analyze(rel, bytes, format, &Default::default());
+    problem_as_managed(rel, &analysis)
+}
+
+pub fn problem_as_managed(rel: &str, analysis: &FileAnalysis) -> Option<(String, Option<usize>)> {
+    let docs = match &analysis.verdict {
+        FileVerdict::Whole { code, reason, pos } => {
+            return Some((format!("[{}] {reason}", code.as_str()), pos.map(|p| p.line)))
+        }
+        FileVerdict::Docs(docs) => docs,
+    };
+    let Some(first) = docs.first() else {
+        return Some(("it is empty: a managed file holds one object".into(), None));
+    };
+    if let [_, second, ..] = &docs[..] {
+        return Some((
+            format!(
+                "{} documents: a managed file is one document with one object",
+                docs.len()
+            ),
+            Some(second.pos.line),
+        ));
+    }
+    match &first.verdict {
+        DocVerdict::Empty => Some((
+            "only comments: a managed file holds one object".into(),
+            None,
+        )),
+        DocVerdict::Unmanaged { code, reason, .. } => Some((
+            format!("[{}] {reason}", code.as_str()),
+            Some(first.pos.line),
+        )),
+        DocVerdict::Managed { path, .. } if format!("{}/{path}", crate::fabric::MANAGED) != rel => {
+            Some((
+                format!(
+                    "it defines {}, whose place is {}/{path}, not {rel}",
+                    first.verdict.object().unwrap_or_default(),
+                    crate::fabric::MANAGED
+                ),
+                Some(first.pos.line),
+            ))
+        }
+        DocVerdict::Managed { .. } => None,
+    }
+}
+
 fn encoding_pos(e: &yaml::EncodingError) -> Option<Pos> {
     match e {
         yaml::EncodingError::InvalidUtf8 { pos, .. } => Some(*pos),

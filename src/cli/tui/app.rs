@@ -256,7 +256,8 @@ impl Editor {
         // managed/ holds only what an ingest would write at this path: Argo CD and Flux
         // build every object through it, so one unreadable file stops the whole fabric.
         if self.rel.starts_with(&format!("{}/", fgd::fabric::MANAGED)) {
-            if let Some((why, _)) = model::managed_problem(&self.rel, bytes.clone()) {
+            if let Some((why, _)) = fgd::ingest::analyze::managed_problem(&self.rel, bytes.clone())
+            {
                 return Err(format!(
                     "managed/ holds only what an ingest would write at this path: {why}. \
                      Fix it, or Esc discards it"

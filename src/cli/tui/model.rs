@@ -120,7 +120,7 @@ impl ManagedChecks {
             }
         }
         let problem = match std::fs::read(&path) {
-            Ok(b) => managed_problem(rel, b).map(|(why, _)| why),
+            Ok(b) => fgd::ingest::analyze::managed_problem(rel, b).map(|(why, _)| why),
             Err(e) => Some(format!("cannot read: {e}")),
         };
         if let Some((len, at)) = stamp {
@@ -368,7 +368,7 @@ pub fn validate_text(rel: &str, bytes: Vec<u8>) -> (Vec<String>, Vec<usize>) {
         }
     }
     if rel.starts_with(&format!("{}/", fabric::MANAGED)) {
-        if let Some((why, line)) = problem_as_managed(rel, &analysis) {
+        if let Some((why, line)) = fgd::ingest::analyze::problem_as_managed(rel, &analysis) {
             // A document already shown UNMANAGED needs no second copy of its reason.
             fates.push(if marked.is_empty() {
                 format!("cannot be saved here: {why}")
@@ -382,59 +382,6 @@ pub fn validate_text(rel: &str, bytes: Vec<u8>) -> (Vec<String>, Vec<usize>) {
         }
     }
     (fates, marked)
-}
-
-/// Why `bytes` may not stand as the managed file `rel` (fabric-relative, under `managed/`),
-/// and the line to mark: `managed/` holds only what an ingest would write at that very path,
-/// one document with one object that kustomize reads. None when it may.
-pub fn managed_problem(rel: &str, bytes: Vec<u8>) -> Option<(String, Option<usize>)> {
-    let format = fgd::discover::format_of(rel).unwrap_or(fgd::discover::Format::Yaml);
-    let analysis = fgd::ingest::analyze::analyze(rel, bytes, format, &Default::default());
-    problem_as_managed(rel, &analysis)
-}
-
-fn problem_as_managed(
-    rel: &str,
-    analysis: &fgd::ingest::analyze::FileAnalysis,
-) -> Option<(String, Option<usize>)> {
-    use fgd::ingest::analyze::{DocVerdict, FileVerdict};
-    let docs = match &analysis.verdict {
-        FileVerdict::Whole { code, reason, pos } => {
-            return Some((format!("[{}] {reason}", code.as_str()), pos.map(|p| p.line)))
-        }
-        FileVerdict::Docs(docs) => docs,
-    };
-    let Some(first) = docs.first() else {
-        return Some(("it is empty: a managed file holds one object".into(), None));
-    };
-    if let [_, second, ..] = &docs[..] {
-        return Some((
-            format!(
-                "{} documents: a managed file is one document with one object",
-                docs.len()
-            ),
-            Some(second.pos.line),
-        ));
-    }
-    match &first.verdict {
-        DocVerdict::Empty => Some((
-            "only comments: a managed file holds one object".into(),
-            None,
-        )),
-        DocVerdict::Unmanaged { code, reason, .. } => Some((
-            format!("[{}] {reason}", code.as_str()),
-            Some(first.pos.line),
-        )),
-        DocVerdict::Managed { path, .. } if format!("{}/{path}", fabric::MANAGED) != rel => Some((
-            format!(
-                "it defines {}, whose place is {}/{path}, not {rel}",
-                first.verdict.object().unwrap_or_default(),
-                fabric::MANAGED
-            ),
-            Some(first.pos.line),
-        )),
-        DocVerdict::Managed { .. } => None,
-    }
 }
 
 /// The fabric's files under `managed/` that differ from git's HEAD (changed or new), as
