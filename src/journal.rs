@@ -349,21 +349,40 @@ pub fn load(fabric: &Fabric) -> Result<Option<Journal>> {
 }
 
 /// The bytes of each source: the archive copy if it is complete, else the original if it still
-/// holds the journaled bytes. None when neither does (changed by hand mid-batch).
+/// holds the journaled bytes (where it is, or taken aside by a killed cleanup). None when
+/// neither does (changed by hand mid-batch).
 fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>>>> {
+    // Removal index by path, made only if some source is found nowhere else.
+    let mut removal_of: Option<std::collections::HashMap<&str, usize>> = None;
+    let read_if = |p: &Path, s: &Source| -> Result<Option<Vec<u8>>> {
+        match std::fs::read(p) {
+            Ok(b) if b.len() as u64 == s.len && sha256_hex(&b) == s.sha256 => Ok(Some(b)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("read", p, e)),
+        }
+    };
     let mut out = Vec::with_capacity(journal.sources.len());
     for s in &journal.sources {
         let mut found = None;
         for rel in s.archive.iter().chain(std::iter::once(&s.path)) {
-            let p = safe_join(fabric, rel)?;
-            match std::fs::read(&p) {
-                Ok(b) if b.len() as u64 == s.len && sha256_hex(&b) == s.sha256 => {
-                    found = Some(b);
-                    break;
-                }
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io("read", &p, e)),
+            found = read_if(&safe_join(fabric, rel)?, s)?;
+            if found.is_some() {
+                break;
+            }
+        }
+        if found.is_none() {
+            let removals = removal_of.get_or_insert_with(|| {
+                journal
+                    .removes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (r.path.as_str(), i))
+                    .collect()
+            });
+            if let Some(&i) = removals.get(s.path.as_str()) {
+                let p = safe_join(fabric, &s.path)?;
+                found = read_if(&aside_path(&p, &journal.batch, i), s)?;
             }
         }
         out.push(found);
@@ -548,20 +567,7 @@ pub fn finish(
         phase: Phase::Cleanup,
         total: Some(journal.removes.len()),
     });
-    let mut removal = Batch::new();
-    for r in &journal.removes {
-        let p = safe_join(fabric, &r.path)?;
-        let remove = match (&r.sha256, std::fs::symlink_metadata(&p)) {
-            (_, Err(_)) => false,
-            (_, Ok(m)) if !m.is_file() => false,
-            (None, Ok(_)) => true,
-            (Some(sha), Ok(_)) => holds(&p, sha),
-        };
-        if remove {
-            removal.stage_remove(&p);
-        }
-    }
-    removal.commit()?;
+    remove_originals(fabric, journal, sink)?;
     failpoint("journal.after-removes");
 
     // 4. The append-only log, only once everything else is done: a kill at an earlier fail
@@ -576,6 +582,176 @@ pub fn finish(
         let _ = std::fs::remove_file(safe_join(fabric, spool)?);
     }
     Ok(())
+}
+
+/// Where removal `index` of `batch` puts the file at `path` while it checks it: beside it, so
+/// on the same file system and under the same folder checks; hidden, so discovery ignores it;
+/// not a temp name, so the sweep leaves it for the run that settles it.
+fn aside_path(path: &Path, batch: &str, index: usize) -> std::path::PathBuf {
+    path.with_file_name(format!(".fgd-removing-{batch}-{index}"))
+}
+
+/// What became of one journaled removal.
+enum Taken {
+    /// Nothing there (removed by an earlier run, or by the operator).
+    Gone,
+    /// It held the journaled bytes and is removed.
+    Removed,
+    /// Another version (saved after the batch read it): kept, at this path.
+    Kept(std::path::PathBuf),
+}
+
+/// Remove each original that still holds the bytes the batch read, and nothing else: an
+/// operator may save a new version of a raw file at any instant, and that version must stay.
+///
+/// Checking a path and then unlinking the path cannot promise that: a save (an editor renames
+/// its new file over the old) landing between the two is what gets unlinked, and an inode
+/// check just before the unlink only narrows that window. So each file is first renamed aside,
+/// beside itself (`aside_path`). rename(2) is atomic: what is taken is one whole version, and a
+/// save after that instant makes a new file that nothing here touches. The version taken is
+/// checked where no one else writes and dropped only if it holds the journaled bytes; any
+/// other version goes back under its name, never replacing one saved since (that newer one
+/// stays, the other goes beside it under a free name). The same system calls per file as a
+/// check then an unlink (a rename instead of an lstat); a run killed meanwhile leaves the file
+/// aside, under a name the next run derives from the journal and settles the same way.
+fn remove_originals(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> Result<()> {
+    let mut dirs = std::collections::BTreeSet::new();
+    for (i, r) in journal.removes.iter().enumerate() {
+        let p = safe_join(fabric, &r.path)?;
+        let Some(sha) = &r.sha256 else {
+            // fgd's own file (an adopted item's reason), removed as it is.
+            match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.is_file() => match std::fs::remove_file(&p) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io("remove", &p, e)),
+                },
+                _ => {}
+            }
+            dirs.extend(p.parent().map(Path::to_path_buf));
+            continue;
+        };
+        let digest = Digest::from_hex(sha).ok_or_else(|| Error::Journal {
+            path: fabric.path(fabric::JOURNAL),
+            message: format!("removal of {}: {sha:?} is not a SHA-256", r.path),
+        })?;
+        let aside = aside_path(&p, &journal.batch, i);
+        match take_if_holds(&p, &aside, &digest)? {
+            Taken::Gone | Taken::Removed => {}
+            Taken::Kept(at) => {
+                let message = if at == p {
+                    "changed after the batch read it (saved again meanwhile): the batch used the version it read, and the new one stays here for the next run".to_string()
+                } else {
+                    format!(
+                        "changed twice after the batch read it: the newest version stays here, the one before it is kept as {}",
+                        fabric.rel(&at)
+                    )
+                };
+                sink.emit(Event::Error {
+                    file: Some(r.path.clone()),
+                    message,
+                });
+            }
+        }
+        // Synced even when the file was already gone: a retry after a crash must still make
+        // an earlier, unsynced removal durable.
+        dirs.extend(p.parent().map(Path::to_path_buf));
+    }
+    for d in &dirs {
+        match store::sync_dir(d) {
+            Ok(()) => {}
+            // The folder of a file already gone may be gone too: nothing to sync.
+            Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Take the file at `path` aside and remove it if it holds `digest`; see `remove_originals`.
+fn take_if_holds(path: &Path, aside: &Path, digest: &Digest) -> Result<Taken> {
+    let mut settled_leftover = false;
+    loop {
+        match store::rename_noreplace(path, aside) {
+            Ok(()) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Nothing at `path`; a run killed after taking it aside left it there.
+                return match std::fs::symlink_metadata(aside) {
+                    Ok(_) => settle(aside, path, digest),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Taken::Gone),
+                    Err(e) => Err(io("inspect", aside, e)),
+                };
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !settled_leftover => {
+                // A killed run's leftover: settled first, then this file is taken.
+                settle(aside, path, digest)?;
+                settled_leftover = true;
+            }
+            Err(e) => return Err(io("move aside", path, e)),
+        }
+    }
+    failpoint("journal.cleanup-aside");
+    settle(aside, path, digest)
+}
+
+/// The version taken aside: removed if it holds `digest`, else put back at `path` (or, when a
+/// newer one is there already, beside it).
+fn settle(aside: &Path, path: &Path, digest: &Digest) -> Result<Taken> {
+    if holds_regular(aside, digest)? {
+        failpoint("journal.cleanup-checked");
+        return match std::fs::remove_file(aside) {
+            Ok(()) => Ok(Taken::Removed),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Taken::Removed),
+            Err(e) => Err(io("remove", aside, e)),
+        };
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (stem, ext) = match name.rfind('.') {
+        Some(d) if d > 0 => name.split_at(d),
+        _ => (name.as_str(), ""),
+    };
+    let mut to = path.to_path_buf();
+    for n in 2..1000 {
+        match store::rename_noreplace(aside, &to) {
+            Ok(()) => return Ok(Taken::Kept(to)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                to = path.with_file_name(store::fit_name(&format!("{stem}~{n}"), ext));
+            }
+            Err(e) => return Err(io("put back", aside, e)),
+        }
+    }
+    Err(io(
+        "put back",
+        aside,
+        std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free name beside it"),
+    ))
+}
+
+/// Whether `path` is a regular file holding exactly `digest`'s bytes. Never follows a
+/// symlink, never waits on a FIFO.
+fn holds_regular(path: &Path, digest: &Digest) -> Result<bool> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(false),
+        Err(e) => return Err(io("open", path, e)),
+    };
+    let m = f.metadata().map_err(|e| io("inspect", path, e))?;
+    if !m.is_file() {
+        return Ok(false);
+    }
+    let mut bytes = Vec::with_capacity(m.len() as usize);
+    f.read_to_end(&mut bytes).map_err(|e| io("read", path, e))?;
+    Ok(Digest::of(&bytes) == *digest)
 }
 
 /// The batch's record in the append-only log, once per batch even if this runs twice.
@@ -840,6 +1016,58 @@ mod tests {
         );
         std::fs::write(&log, "{\"batch\":\"b1\"}\n\n").unwrap();
         assert_eq!(last_log_line(&log).unwrap().as_deref(), Some(&b""[..]));
+    }
+
+    #[test]
+    fn only_the_version_that_was_read_is_removed_and_any_other_is_kept_in_place_or_beside_it() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("a.yaml");
+        let aside = aside_path(&p, "b1", 0);
+        let read = Digest::of(b"read");
+        let kept = |want: &Path| match take_if_holds(&p, &aside, &read).unwrap() {
+            Taken::Kept(at) => assert_eq!(at, want),
+            _ => panic!("kept expected"),
+        };
+        std::fs::write(&p, b"read").unwrap();
+        assert!(matches!(
+            take_if_holds(&p, &aside, &read).unwrap(),
+            Taken::Removed
+        ));
+        assert!(!p.exists() && !aside.exists());
+        assert!(matches!(
+            take_if_holds(&p, &aside, &read).unwrap(),
+            Taken::Gone
+        ));
+        // Saved again after the read: put back, under its name.
+        std::fs::write(&p, b"saved since").unwrap();
+        kept(&p);
+        assert_eq!(std::fs::read(&p).unwrap(), b"saved since");
+        assert!(!aside.exists());
+        // A killed run left a newer version aside, and the operator saved a newest one since:
+        // the newest stays at its name, the other goes beside it.
+        std::fs::write(&aside, b"newer").unwrap();
+        std::fs::write(&p, b"newest").unwrap();
+        kept(&p);
+        assert_eq!(std::fs::read(&p).unwrap(), b"newest");
+        assert_eq!(std::fs::read(t.path().join("a~2.yaml")).unwrap(), b"newer");
+        assert!(!aside.exists());
+        // The version read, left aside by a killed run, with nothing at its place: removed.
+        std::fs::remove_file(&p).unwrap();
+        std::fs::write(&aside, b"read").unwrap();
+        assert!(matches!(
+            take_if_holds(&p, &aside, &read).unwrap(),
+            Taken::Removed
+        ));
+        assert!(!aside.exists());
+        // A symlink and a FIFO are never followed or waited on, and stay.
+        std::os::unix::fs::symlink(t.path().join("a~2.yaml"), &p).unwrap();
+        kept(&p);
+        assert!(p.symlink_metadata().unwrap().file_type().is_symlink());
+        std::fs::remove_file(&p).unwrap();
+        let fifo = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        kept(&p);
+        assert!(!p.symlink_metadata().unwrap().is_file() && !aside.exists());
     }
 
     #[test]

@@ -173,8 +173,9 @@ fn an_abort_at_every_fail_point_is_finished_by_the_next_run() {
         "batch.after-commit",
         "journal.after-writes",
         "journal.after-index",
-        "batch.mid-rename@2",
-        "batch.after-commit@2",
+        "journal.cleanup-aside",
+        "journal.cleanup-checked",
+        "journal.cleanup-aside@5",
         "journal.after-removes",
         "journal.after-log",
     ];
@@ -303,4 +304,110 @@ fn a_lost_log_spool_still_lets_the_batch_finish() {
     let (_, last) = finish_and_read_last_record(&f);
     assert_eq!(last["log_spool_lost"], true);
     final_state_matches(&c, &f, false);
+}
+
+const VPC_V1: &str =
+    "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: v1\nspec: {}\n";
+const VPC_V1_EDITED: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: v1\n  labels: {edited: \"by-the-operator\"}\nspec: {}\n";
+
+#[test]
+fn an_editor_save_while_ingest_removes_the_originals_stays_in_raw_for_the_next_run() {
+    // Before the cleanup starts, and once a file has been checked but not yet removed.
+    for point in ["journal.after-index", "journal.cleanup-checked"] {
+        let (_t, f) = fabric();
+        write(&f.join("raw/a.yaml"), VPC_V1);
+        write(
+            &f.join("raw/b.yaml"),
+            VPC_V1.replace("name: v1", "name: v2"),
+        );
+        let r = fgd_stopped_at(&["ingest", s(&f)], point, || {
+            editor_save(&f.join("raw/a.yaml"), VPC_V1_EDITED)
+        });
+        assert_eq!(r.code, 0, "{point}: {}{}", r.stdout, r.stderr);
+        assert_eq!(
+            std::fs::read_to_string(f.join("raw/a.yaml")).unwrap_or_default(),
+            VPC_V1_EDITED,
+            "{point}: the operator's save is still in raw/"
+        );
+        assert!(!f.join("raw/b.yaml").exists(), "{point}: b.yaml was taken");
+        assert_eq!(
+            std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+            VPC_V1,
+            "{point}: the batch applied what it read"
+        );
+        let all = tree(&f);
+        assert!(
+            !all.iter().any(|p| p.contains("/.fgd-")),
+            "{point}: nothing of fgd's left in raw/: {all:?}"
+        );
+        // The next run takes the new version.
+        let r = fgd(&["ingest", s(&f)]);
+        assert_eq!(r.code, 0, "{point}: {}", r.stderr);
+        assert_eq!(
+            std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+            VPC_V1_EDITED
+        );
+        assert!(!f.join("raw/a.yaml").exists());
+        assert_managed_is_clean(&f);
+    }
+}
+
+#[test]
+fn a_kill_while_an_original_is_taken_aside_is_settled_by_the_next_run_keeping_a_new_save() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC_V1);
+    write(
+        &f.join("raw/b.yaml"),
+        VPC_V1.replace("name: v1", "name: v2"),
+    );
+    let r = fgd_env(
+        &["ingest", s(&f)],
+        &[("FGD_FAILPOINT", "journal.cleanup-aside")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    // a.yaml, taken aside when the run died: the operator saves a new one in its place.
+    assert!(!f.join("raw/a.yaml").exists());
+    editor_save(&f.join("raw/a.yaml"), VPC_V1_EDITED);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let all = tree(&f);
+    assert!(!all.iter().any(|p| p.contains("/.fgd-")), "{all:?}");
+    assert!(!f.join(".hnp/journal.json").exists());
+    // The recovery finished the old batch; the same run then ingested the new save.
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+        VPC_V1_EDITED
+    );
+    assert!(f.join("managed/vpcs/v2.yaml").is_file());
+    assert!(
+        tree(&f.join("raw")) == ["README.md"],
+        "{:?}",
+        tree(&f.join("raw"))
+    );
+    let archived: Vec<_> = tree(&f.join(".hnp/archive"))
+        .into_iter()
+        .filter(|a| a.ends_with("/a.yaml.orig"))
+        .map(|a| std::fs::read_to_string(f.join(".hnp/archive").join(a)).unwrap())
+        .collect();
+    assert_eq!(archived.len(), 2, "both versions archived, once each");
+    assert!(
+        archived.contains(&VPC_V1.to_string()) && archived.contains(&VPC_V1_EDITED.to_string())
+    );
+}
+
+#[test]
+fn a_move_killed_with_its_original_taken_aside_is_finished() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC_V1);
+    let r = fgd_env(
+        &["move", s(&f), "raw/a.yaml", "--reason", "not yet"],
+        &[("FGD_FAILPOINT", "journal.cleanup-aside")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.of("error").is_empty(), "{}", r.stdout);
+    assert_eq!(unmanaged_items(&f), ["a.yaml.unmanaged"]);
+    assert!(f.join("unmanaged/a.yaml.unmanaged.reason.json").is_file());
+    assert_eq!(tree(&f.join("raw")), ["README.md"]);
 }
