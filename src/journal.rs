@@ -222,6 +222,31 @@ pub fn preflight(fabric: &Fabric, journal: &Journal) -> Result<()> {
     Ok(())
 }
 
+/// `preflight` for a batch resumed after a kill, which also checks the folders it removes and
+/// moves from: a fresh batch found those by walking them (never through a symlink) just
+/// before, but a resumed one finds them as the operator left them.
+fn preflight_resume(fabric: &Fabric, journal: &Journal) -> Result<()> {
+    preflight(fabric, journal)?;
+    let mut checked = std::collections::HashSet::new();
+    let sources = journal
+        .removes
+        .iter()
+        .map(|r| r.path.as_str())
+        .chain(journal.renames.iter().map(|r| r.from.as_str()))
+        .chain(journal.sources.iter().map(|s| s.path.as_str()));
+    for rel in sources {
+        if !plain_relative(rel) {
+            return Err(leaves_the_fabric(fabric, rel));
+        }
+        if let Some((parent, _)) = rel.rsplit_once('/') {
+            if checked.insert(parent) {
+                check_folders_of(fabric, Path::new(parent), &fabric.root.join(rel))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `a/b/c` with plain names only: not empty, not absolute, no `.`, `..` or empty component.
 /// (Stricter than `store::is_within`, which lets `a/./b` through; fgd never journals that.)
 fn plain_relative(rel: &str) -> bool {
@@ -243,7 +268,11 @@ fn leaves_the_fabric(fabric: &Fabric, rel: &str) -> Error {
 pub fn check_folders_of(fabric: &Fabric, parent: &Path, target: &Path) -> Result<()> {
     store::check_dir_chain(&fabric.root, parent).map_err(|e| Error::Unsafe {
         path: target.to_path_buf(),
-        message: format!("cannot be written safely: {}", e.source),
+        message: format!(
+            "unsafe to work on: its folder {} {}",
+            fabric.rel(&e.path),
+            e.source
+        ),
     })
 }
 
@@ -926,6 +955,20 @@ pub fn recover(fabric: &Fabric, sink: &mut dyn Sink) -> Result<Option<String>> {
     let Some(journal) = load(fabric)? else {
         return Ok(None);
     };
+    // The layout may have changed since the batch was journaled (a folder made a symlink):
+    // the same checks as a fresh run, before anything is done.
+    preflight_resume(fabric, &journal).map_err(|e| match e {
+        Error::Unsafe { path, message } => Error::Unsafe {
+            path,
+            message: format!(
+                "{message}; the interrupted batch {} ({}) is kept in {} and finished by the next run once this is a real folder again",
+                journal.batch,
+                journal.command,
+                fabric::JOURNAL
+            ),
+        },
+        other => other,
+    })?;
     sink.emit(Event::PhaseStarted {
         phase: Phase::Recover,
         total: Some(journal.steps()),

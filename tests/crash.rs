@@ -411,3 +411,60 @@ fn a_move_killed_with_its_original_taken_aside_is_finished() {
     assert!(f.join("unmanaged/a.yaml.unmanaged.reason.json").is_file());
     assert_eq!(tree(&f.join("raw")), ["README.md"]);
 }
+
+#[test]
+fn a_folder_made_a_symlink_after_a_kill_is_refused_by_the_recovery_and_nothing_outside_changes() {
+    // A folder the batch writes into, and a folder it removes from.
+    for (input, link) in [
+        ("raw/sub/deeper/broken.yaml", "unmanaged/sub"),
+        ("raw/site/x.yaml", "raw/site"),
+    ] {
+        let (t, f) = fabric();
+        let text = if input.ends_with("broken.yaml") {
+            "not: [valid\n".to_string()
+        } else {
+            VPC_V1.to_string()
+        };
+        write(&f.join(input), &text);
+        let r = fgd_env(
+            &["ingest", s(&f)],
+            &[("FGD_FAILPOINT", "ingest.after-journal")],
+        );
+        assert!(killed_by_signal(&r), "{}", r.stderr);
+        // Between the runs the folder becomes a symlink to one outside the fabric (for raw/,
+        // the operator's own folder, holding the file).
+        let outside = t.path().join("outside");
+        if link.starts_with("raw/") {
+            std::fs::rename(f.join(link), &outside).unwrap();
+        } else {
+            std::fs::create_dir(&outside).unwrap();
+        }
+        let before = tree(&outside);
+        std::os::unix::fs::symlink(&outside, f.join(link)).unwrap();
+        for cmd in [
+            vec!["ingest", s(&f)],
+            vec!["move", s(&f), "raw/other.yaml", "--reason", "x"],
+        ] {
+            let r = fgd(&cmd);
+            assert_eq!(r.code, 3, "{link}: {cmd:?}: {}", r.stderr);
+            assert!(
+                r.stderr.contains(link) && r.stderr.contains("symlink"),
+                "{link}: the message names the folder: {}",
+                r.stderr
+            );
+            assert!(r.stderr.contains("journal"), "{}", r.stderr);
+        }
+        assert_eq!(tree(&outside), before, "{link}: nothing changed outside");
+        assert!(f.join(".hnp/journal.json").is_file(), "{link}: kept");
+        // The operator puts a real folder back: the batch is finished.
+        std::fs::remove_file(f.join(link)).unwrap();
+        if link.starts_with("raw/") {
+            std::fs::rename(&outside, f.join(link)).unwrap();
+        }
+        let r = fgd(&["ingest", s(&f)]);
+        assert!(r.code <= 1, "{link}: {}", r.stderr);
+        assert!(!f.join(".hnp/journal.json").exists());
+        assert!(!f.join(input).exists(), "{link}: {input} ingested");
+        assert_managed_is_clean(&f);
+    }
+}
