@@ -580,3 +580,95 @@ fn a_bad_dashboard_config_is_refused_naming_file_line_and_action() {
         r.stderr
     );
 }
+
+/// Every file and folder under `dir`, with each file's bytes: to show nothing changed.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+            let t = e.file_type().unwrap();
+            if t.is_dir() {
+                stack.push(e.path());
+                out.push((rel, None));
+            } else {
+                out.push((rel, Some(std::fs::read(e.path()).unwrap_or_default())));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const OPERATOR_KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: prod\nresources:\n- vpc.yaml\npatches:\n- path: fix.yaml\n";
+
+#[test]
+fn init_never_replaces_an_operator_s_kustomization_and_says_what_it_did_with_fgd_s_own() {
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("fab");
+    write(
+        &f.join("managed/kustomization.yaml"),
+        OPERATOR_KUSTOMIZATION,
+    );
+    write(&f.join("managed/vpc.yaml"), VPC1);
+    let before = snapshot(&f);
+    let r = fgd(&["init", s(&f)]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("managed/kustomization.yaml") && r.stderr.contains("not written by fgd"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(snapshot(&f), before, "refused before changing anything");
+
+    // fgd's own kustomization: kept when right, updated (and said so) when not.
+    std::fs::remove_file(f.join("managed/kustomization.yaml")).unwrap();
+    std::fs::remove_file(f.join("managed/vpc.yaml")).unwrap();
+    assert_eq!(fgd(&["init", s(&f)]).code, 0);
+    let r = fgd(&["init", s(&f), "--json"]);
+    let report = &r.of("initialised")[0]["report"];
+    assert!(
+        report["kept"]
+            .as_array()
+            .unwrap()
+            .contains(&"managed/kustomization.yaml".into()),
+        "{report}"
+    );
+    write(&f.join("managed/vpcs/vpc-1.yaml"), VPC1);
+    let r = fgd(&["init", s(&f)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("updated  managed/kustomization.yaml"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(kustomization(&f), ["vpcs/vpc-1.yaml"]);
+
+    // A hand-written one put in an initialised fabric: no command replaces it.
+    write(
+        &f.join("managed/kustomization.yaml"),
+        OPERATOR_KUSTOMIZATION,
+    );
+    write(&f.join("raw/b.yaml"), VPC2);
+    let before = snapshot(&f);
+    for cmd in [
+        vec!["ingest", s(&f)],
+        vec!["move", s(&f), "managed/vpcs/vpc-1.yaml", "--reason", "x"],
+        vec!["init", s(&f)],
+    ] {
+        let r = fgd(&cmd);
+        assert_eq!(r.code, 3, "{cmd:?}: {}", r.stderr);
+        assert!(r.stderr.contains("not written by fgd"), "{}", r.stderr);
+        let now: Vec<_> = snapshot(&f)
+            .into_iter()
+            .filter(|(p, _)| !p.starts_with(".hnp/local") && p != ".hnp/lock")
+            .collect();
+        let was: Vec<_> = before
+            .iter()
+            .filter(|(p, _)| !p.starts_with(".hnp/local") && p != ".hnp/lock")
+            .cloned()
+            .collect();
+        assert_eq!(now, was, "{cmd:?} changed nothing");
+    }
+}

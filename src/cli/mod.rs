@@ -296,6 +296,9 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
                 for c in &report.created {
                     println!("  created  {c}");
                 }
+                for u in &report.updated {
+                    println!("  updated  {u}");
+                }
                 for k in &report.kept {
                     println!("  kept     {k}");
                 }

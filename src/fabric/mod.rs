@@ -162,11 +162,14 @@ pub struct InitReport {
     pub fabric: String,
     pub name: String,
     pub created: Vec<String>,
+    /// fgd's own files brought up to date (the kustomization, listing the object files).
+    pub updated: Vec<String>,
     pub kept: Vec<String>,
 }
 
 /// Create or repair the layout. Idempotent: existing files are never overwritten, except the
-/// generated kustomization.yaml when it is missing entries.
+/// kustomization.yaml fgd generated when it is missing entries; one fgd did not write is
+/// refused, before anything is created.
 pub fn init(dir: &Path, name: Option<&str>) -> Result<(Fabric, InitReport)> {
     match std::fs::symlink_metadata(dir) {
         Ok(m) if m.file_type().is_symlink() || m.is_dir() => {}
@@ -185,6 +188,9 @@ pub fn init(dir: &Path, name: Option<&str>) -> Result<(Fabric, InitReport)> {
         root: canonical_dir(dir)?,
     };
     fabric.check_layout()?;
+    // An existing GitOps folder's own kustomization is never replaced: refused before
+    // anything is created.
+    kustomization::check_ours(&fabric)?;
     let default_name = fabric
         .root
         .file_name()
@@ -242,11 +248,11 @@ pub fn init(dir: &Path, name: Option<&str>) -> Result<(Fabric, InitReport)> {
         }
     }
     let existed = fabric.path(KUSTOMIZATION).exists();
-    kustomization::refresh(&fabric)?;
-    if existed {
-        report.kept.push(KUSTOMIZATION.into());
-    } else {
-        report.created.push(KUSTOMIZATION.into());
+    let changed = kustomization::refresh(&fabric)?;
+    match (existed, changed) {
+        (false, _) => report.created.push(KUSTOMIZATION.into()),
+        (true, true) => report.updated.push(KUSTOMIZATION.into()),
+        (true, false) => report.kept.push(KUSTOMIZATION.into()),
     }
     Ok((fabric, report))
 }

@@ -280,6 +280,8 @@ pub fn move_to_unmanaged(
     j.log = journal::raw(
         &serde_json::json!({"from": rel, "to": item.path, "sha256": sha, "reason": reason}),
     );
+    // The batch rewrites the kustomization: refused now, not once half done.
+    fabric::kustomization::check_ours(&fabric)?;
     journal::begin(&fabric, &j)?;
     failpoint("move.after-journal");
     journal::execute(&fabric, &j, sink)?;
@@ -351,6 +353,7 @@ pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport>
     });
     j.summary.files = 1;
     j.log = journal::raw(&serde_json::json!({"from": rel, "to": target, "sha256": sha}));
+    fabric::kustomization::check_ours(&fabric)?;
     journal::begin(&fabric, &j)?;
     failpoint("adopt.after-journal");
     journal::execute(&fabric, &j, sink)?;
