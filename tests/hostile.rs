@@ -498,3 +498,66 @@ fn a_symlinked_folder_inside_unmanaged_is_refused_before_anything_is_journaled()
     );
     assert!(f.join("raw/site/cm.yaml").exists());
 }
+
+#[test]
+fn a_raw_folder_named_like_a_sibling_s_unmanaged_item_or_archive_copy_gets_a_name_of_its_own() {
+    for folder in [
+        "x.yaml.unmanaged",
+        "x.yaml.unmanaged.reason.json",
+        "x.yaml.orig",
+    ] {
+        let (_t, f) = fabric();
+        write(&f.join("raw/x.yaml"), "not: [valid\n");
+        write(&f.join(format!("raw/{folder}/bad.yaml")), "not: [valid2\n");
+        write(&f.join(format!("raw/{folder}/v.yaml")), VPC);
+        let r = fgd(&["ingest", s(&f), "--json"]);
+        assert_eq!(r.code, 1, "{folder}: {}{}", r.stdout, r.stderr);
+        assert!(!f.join(".hnp/journal.json").exists(), "{folder}");
+        assert_eq!(tree(&f.join("raw")), ["README.md"], "{folder}: all taken");
+        assert!(f.join("managed/vpcs/good.yaml").is_file(), "{folder}");
+        let items = unmanaged_items(&f);
+        assert_eq!(items.len(), 2, "{folder}: {items:?}");
+        let mut contents: Vec<String> = items
+            .iter()
+            .map(|i| std::fs::read_to_string(f.join("unmanaged").join(i)).unwrap())
+            .collect();
+        contents.sort();
+        assert_eq!(contents, ["not: [valid\n", "not: [valid2\n"], "{folder}");
+        for i in &items {
+            assert!(
+                f.join("unmanaged")
+                    .join(format!("{i}.reason.json"))
+                    .is_file(),
+                "{folder}: {i} has its reason"
+            );
+        }
+        let archived = tree(&f.join(".hnp/archive"));
+        assert_eq!(archived.len(), 3, "{folder}: {archived:?}");
+        // Adopt sends the item back to the folder it came from.
+        let inner = items.iter().find(|i| i.contains('/')).unwrap();
+        let r = fgd(&["adopt", s(&f), &format!("unmanaged/{inner}")]);
+        assert_eq!(r.code, 0, "{folder}: {}", r.stderr);
+        assert_eq!(
+            std::fs::read_to_string(f.join(format!("raw/{folder}/bad.yaml"))).unwrap(),
+            "not: [valid2\n",
+            "{folder}"
+        );
+        assert_eq!(fgd(&["ingest", s(&f)]).code, 1, "{folder}: and again");
+        assert!(!f.join(".hnp/journal.json").exists());
+    }
+}
+
+#[test]
+fn a_raw_folder_where_unmanaged_holds_a_file_of_that_name_is_not_refused_forever() {
+    let (_t, f) = fabric();
+    // unmanaged/README.md is init's; a raw folder of that name needs a folder there.
+    std::fs::remove_file(f.join("raw/README.md")).unwrap();
+    write(&f.join("raw/README.md/bad.yaml"), "not: [valid\n");
+    let r = fgd(&["ingest", s(&f)]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        f.join("unmanaged/README.md").is_file(),
+        "init's README kept"
+    );
+    assert_eq!(unmanaged_items(&f).len(), 1);
+}

@@ -316,7 +316,9 @@ pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport>
     };
     let bytes = read_regular(&fabric, &rel)?;
     let sha = analyze::sha256_hex(&bytes);
-    // A free name in raw/: never overwrite what an operator has put there since.
+    // Back to the folder it came from (folders renamed in unmanaged/ are named back), under
+    // a free name in raw/: never overwrite what an operator has put there since.
+    let inner = ingest::unescape_folders(&inner);
     let (stem, ext) = match inner.rfind('.') {
         Some(d) if d > inner.rfind('/').map(|s| s + 1).unwrap_or(0) => inner.split_at(d),
         _ => (inner.as_str(), ""),
