@@ -129,6 +129,13 @@ pub enum Content {
     },
     Text {
         text: String,
+        /// The source whose part of the batch this is (an unmanaged item's reason): not
+        /// written when that source is skipped.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<usize>,
+        /// The rename whose item this describes: not written when that rename cannot happen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rename: Option<usize>,
     },
 }
 
@@ -143,6 +150,10 @@ pub struct Remove {
     pub path: String,
     /// Remove only while the file still holds exactly these bytes (None: unconditionally).
     pub sha256: Option<String>,
+    /// The source whose part of the batch this is (an adopted item's reason): not removed
+    /// when that source is skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<usize>,
 }
 
 impl Journal {
@@ -414,6 +425,21 @@ fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>
                 found = read_if(&aside_path(&p, &journal.batch, i), s)?;
             }
         }
+        if found.is_none() {
+            // The batch's own copy of the whole source (a moved or adopted file, whose
+            // original this batch already removed).
+            let index = out.len();
+            let whole = journal.writes.iter().filter(|w| {
+                matches!(&w.content, Content::Source { source, parts }
+                    if *source == index && parts[..] == [[0, s.len as usize]])
+            });
+            for w in whole {
+                found = read_if(&safe_join(fabric, &w.path)?, s)?;
+                if found.is_some() {
+                    break;
+                }
+            }
+        }
         out.push(found);
     }
     Ok(out)
@@ -469,6 +495,9 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
             });
         }
     }
+    // Everything of a skipped source is skipped: its outputs, its reason files, the removals
+    // tied to it, its lines in the log record.
+    let skipped: Vec<bool> = sources.iter().map(Option::is_none).collect();
 
     // 1. Archive copies and every output, made durable together (one sync for the batch).
     sink.emit(Event::PhaseStarted {
@@ -493,7 +522,21 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
     let mut pending: Vec<(std::path::PathBuf, std::borrow::Cow<[u8]>)> = Vec::with_capacity(CHUNK);
     for (i, w) in journal.writes.iter().enumerate() {
         let bytes: std::borrow::Cow<[u8]> = match &w.content {
-            Content::Text { text } => text.as_bytes().into(),
+            Content::Text {
+                text,
+                source,
+                rename,
+            } => {
+                if source.is_some_and(|i| skipped.get(i) == Some(&true)) {
+                    continue;
+                }
+                if let Some(r) = rename.and_then(|k| journal.renames.get(k)) {
+                    if !rename_can_happen(fabric, r)? {
+                        continue;
+                    }
+                }
+                text.as_bytes().into()
+            }
             Content::Source { source, parts } => {
                 let Some(Some(src)) = sources.get(*source) else {
                     continue;
@@ -529,17 +572,27 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
     }
     batch.stage_writes(&pending)?;
     drop(pending);
-    finish(fabric, journal, batch, Index::Refresh, sink)
+    finish(fabric, journal, batch, Index::Refresh, &skipped, sink)
+}
+
+/// Whether a journaled move of a file unread (over the size cap) is done or can still be:
+/// the file is there to move, or already moved. Its reason is written only then.
+fn rename_can_happen(fabric: &Fabric, r: &Rename) -> Result<bool> {
+    let (from, to) = (safe_join(fabric, &r.from)?, safe_join(fabric, &r.to)?);
+    Ok(std::fs::symlink_metadata(&from).is_ok_and(|m| m.is_file())
+        || std::fs::symlink_metadata(&to).is_ok())
 }
 
 /// From the staged writes on: commit them, move, index, remove the originals, log, retire.
 /// Also how an ingest carries out a batch it just journaled, whose every write (archive copies
-/// included) `batch` already holds, staged while its inputs were read.
+/// included) `batch` already holds, staged while its inputs were read. `skipped[i]`: source
+/// `i` was changed or removed before a resumed batch could use it (none for a fresh batch).
 pub fn finish(
     fabric: &Fabric,
     journal: &Journal,
     batch: Batch,
     index: Index,
+    skipped: &[bool],
     sink: &mut dyn Sink,
 ) -> Result<()> {
     batch.commit()?;
@@ -596,12 +649,12 @@ pub fn finish(
         phase: Phase::Cleanup,
         total: Some(journal.removes.len()),
     });
-    remove_originals(fabric, journal, sink)?;
+    remove_originals(fabric, journal, skipped, sink)?;
     failpoint("journal.after-removes");
 
     // 4. The append-only log, only once everything else is done: a kill at an earlier fail
     // point leaves the log as it was, never a torn record.
-    append_log(fabric, journal)?;
+    append_log(fabric, journal, skipped)?;
     failpoint("journal.after-log");
     let jpath = fabric.path(fabric::JOURNAL);
     std::fs::remove_file(&jpath).map_err(|e| io("remove journal", &jpath, e))?;
@@ -643,9 +696,27 @@ enum Taken {
 /// stays, the other goes beside it under a free name). The same system calls per file as a
 /// check then an unlink (a rename instead of an lstat); a run killed meanwhile leaves the file
 /// aside, under a name the next run derives from the journal and settles the same way.
-fn remove_originals(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> Result<()> {
+fn remove_originals(
+    fabric: &Fabric,
+    journal: &Journal,
+    skipped: &[bool],
+    sink: &mut dyn Sink,
+) -> Result<()> {
     let mut dirs = std::collections::BTreeSet::new();
+    // A skipped source is left as it is (and was reported so), with what is tied to it.
+    let left: std::collections::HashSet<&str> = journal
+        .sources
+        .iter()
+        .zip(skipped)
+        .filter(|(_, s)| **s)
+        .map(|(s, _)| s.path.as_str())
+        .collect();
     for (i, r) in journal.removes.iter().enumerate() {
+        if r.source.is_some_and(|s| skipped.get(s) == Some(&true))
+            || (!left.is_empty() && left.contains(r.path.as_str()))
+        {
+            continue;
+        }
         let p = safe_join(fabric, &r.path)?;
         let Some(sha) = &r.sha256 else {
             // fgd's own file (an adopted item's reason), removed as it is.
@@ -666,7 +737,8 @@ fn remove_originals(fabric: &Fabric, journal: &Journal, sink: &mut dyn Sink) -> 
         })?;
         let aside = aside_path(&p, &journal.batch, i);
         match take_if_holds(&p, &aside, &digest)? {
-            Taken::Gone | Taken::Removed => {}
+            Taken::Gone => {}
+            Taken::Removed => failpoint("journal.cleanup-removed"),
             Taken::Kept(at) => {
                 let message = if at == p {
                     "changed after the batch read it (saved again meanwhile): the batch used the version it read, and the new one stays here for the next run".to_string()
@@ -783,17 +855,24 @@ fn holds_regular(path: &Path, digest: &Digest) -> Result<bool> {
     Ok(Digest::of(&bytes) == *digest)
 }
 
-/// The batch's record in the append-only log, once per batch even if this runs twice.
-fn append_log(fabric: &Fabric, journal: &Journal) -> Result<()> {
+/// The batch's record in the append-only log, once per batch even if this runs twice. With
+/// sources skipped, the record says what was done instead (`what_was_done`).
+fn append_log(fabric: &Fabric, journal: &Journal, skipped: &[bool]) -> Result<()> {
     let log_path = fabric.path(fabric::LOG);
     if !log_has_batch(&log_path, &journal.batch)? {
+        let corrected = if skipped.contains(&true) {
+            Some(what_was_done(fabric, journal, skipped)?)
+        } else {
+            None
+        };
+        let summary = corrected.as_ref().map_or(&journal.summary, |(s, _)| s);
         // The record's fields follow the batch id, which must come first (see `record_batch`).
         let head = serde_json::json!({
             "batch": journal.batch,
             "command": journal.command,
             "started_at": journal.started_at,
             "finished_at": store::now_rfc3339(),
-            "summary": journal.summary,
+            "summary": summary,
         });
         let line = format!(
             "{{\"batch\":{},\"command\":{},\"started_at\":{},\"finished_at\":{},\"summary\":{}",
@@ -805,12 +884,19 @@ fn append_log(fabric: &Fabric, journal: &Journal) -> Result<()> {
         );
         // The record's own fields follow, written as they are (no copy): from the spool, or
         // from the journal.
-        match spooled_record(fabric, journal)? {
+        let spooled = match &corrected {
+            Some(_) => None,
+            None => spooled_record(fabric, journal)?,
+        };
+        match spooled {
             Some(mut rest) => {
                 store::append_line_with(&log_path, &[line.as_bytes(), b","], Some(&mut rest))?
             }
             None => {
-                let body = journal.log.get().trim();
+                let body = corrected
+                    .as_ref()
+                    .map_or(journal.log.get(), |(_, body)| body.as_str())
+                    .trim();
                 let parts: [&[u8]; 3] = match body.strip_prefix('{').map(str::trim_start) {
                     Some(rest) if !rest.starts_with('}') => {
                         [line.as_bytes(), b",", rest.as_bytes()]
@@ -822,6 +908,134 @@ fn append_log(fabric: &Fabric, journal: &Journal) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The log record and summary of a resumed batch whose `skipped` sources were left as they
+/// were: their documents and inputs are left out (the plan recorded them, but none of it was
+/// done), the summary counts what remains, and `skipped` names them. Rare (a file changed
+/// between a kill and the next run), so the record is read whole here, each document kept as
+/// its text.
+fn what_was_done(
+    fabric: &Fabric,
+    journal: &Journal,
+    skipped: &[bool],
+) -> Result<(crate::event::Summary, String)> {
+    use serde_json::value::RawValue;
+    let spool_text;
+    let text = match &journal.log_file {
+        Some(rel) => {
+            let path = safe_join(fabric, rel)?;
+            spool_text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    r#"{"log_spool_lost":true}"#.to_string()
+                }
+                Err(e) => return Err(io("read", &path, e)),
+            };
+            spool_text.as_str()
+        }
+        None => journal.log.get(),
+    };
+    let unreadable = |e: serde_json::Error| Error::Journal {
+        path: fabric.path(journal.log_file.as_deref().unwrap_or(fabric::JOURNAL)),
+        message: format!("its log record is unreadable ({e})"),
+    };
+    let mut record: std::collections::BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(text).map_err(unreadable)?;
+    let gone: std::collections::HashSet<&str> = journal
+        .sources
+        .iter()
+        .zip(skipped)
+        .filter(|(_, s)| **s)
+        .map(|(s, _)| s.path.as_str())
+        .collect();
+    let mut summary = journal.summary.clone();
+    #[derive(Deserialize)]
+    struct Doc {
+        #[serde(default)]
+        source: String,
+        #[serde(default)]
+        whole: bool,
+        #[serde(default)]
+        documents: usize,
+        fate: Option<DocFate>,
+    }
+    #[derive(Deserialize)]
+    struct DocFate {
+        fate: String,
+        #[serde(default)]
+        change: String,
+        #[serde(default)]
+        code: String,
+    }
+    #[derive(Deserialize)]
+    struct Input {
+        #[serde(default)]
+        path: String,
+    }
+    let dec = |n: &mut usize, by: usize| *n = n.saturating_sub(by);
+    if let Some(docs) = record.get("documents") {
+        let docs: Vec<&RawValue> = serde_json::from_str(docs.get()).map_err(unreadable)?;
+        let mut kept = Vec::with_capacity(docs.len());
+        for d in docs {
+            let head: Doc = serde_json::from_str(d.get()).map_err(unreadable)?;
+            if !gone.contains(head.source.as_str()) {
+                kept.push(d);
+                continue;
+            }
+            if head.whole {
+                dec(&mut summary.files_unmanaged_whole, 1);
+                dec(&mut summary.unmanaged, head.documents);
+                dec(&mut summary.documents, head.documents);
+                continue;
+            }
+            dec(&mut summary.documents, 1);
+            match head.fate.as_ref().map(|f| (f.fate.as_str(), f)) {
+                Some(("managed", f)) => match f.change.as_str() {
+                    "create" => dec(&mut summary.created, 1),
+                    "update" => dec(&mut summary.updated, 1),
+                    _ => dec(&mut summary.unchanged, 1),
+                },
+                Some(("unmanaged", f)) => {
+                    dec(&mut summary.unmanaged, 1);
+                    if f.code == "conflict" {
+                        dec(&mut summary.conflicts, 1);
+                    }
+                }
+                _ => dec(&mut summary.empty, 1),
+            }
+        }
+        record.insert("documents".into(), raw(&kept));
+    } else {
+        // A move or an adopt: its one source was all it did.
+        summary = crate::event::Summary {
+            batch: summary.batch,
+            ..Default::default()
+        };
+    }
+    if let Some(inputs) = record.get("inputs") {
+        let inputs: Vec<&RawValue> = serde_json::from_str(inputs.get()).map_err(unreadable)?;
+        let mut kept = Vec::with_capacity(inputs.len());
+        for i in inputs {
+            let head: Input = serde_json::from_str(i.get()).map_err(unreadable)?;
+            if !gone.contains(head.path.as_str()) {
+                kept.push(i);
+            }
+        }
+        record.insert("inputs".into(), raw(&kept));
+    }
+    dec(&mut summary.files, gone.len());
+    let why = "changed or removed after the batch was journaled: none of its part was done and the file was left as it was";
+    let listed: Vec<_> = journal
+        .sources
+        .iter()
+        .zip(skipped)
+        .filter(|(_, s)| **s)
+        .map(|(s, _)| serde_json::json!({"path": s.path, "sha256": s.sha256, "why": why}))
+        .collect();
+    record.insert("skipped".into(), raw(&listed));
+    let body = serde_json::to_string(&record).map_err(unreadable)?;
+    Ok((summary, body))
 }
 
 /// The spooled log record after its opening brace, ready to follow the record's head; None
@@ -1009,6 +1223,8 @@ mod tests {
                 sha256: Digest::of(b""),
                 content: Content::Text {
                     text: String::new(),
+                    source: None,
+                    rename: None,
                 },
             });
             j

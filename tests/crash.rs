@@ -468,3 +468,128 @@ fn a_folder_made_a_symlink_after_a_kill_is_refused_by_the_recovery_and_nothing_o
         assert_managed_is_clean(&f);
     }
 }
+
+/// Every item in unmanaged/ has its reason file and every reason file its item.
+fn items_and_reasons_pair_up(f: &Path) {
+    let all = tree(&f.join("unmanaged"));
+    for r in all.iter().filter(|r| r.ends_with(".reason.json")) {
+        let item = r.trim_end_matches(".reason.json");
+        assert!(all.iter().any(|i| i == item), "{r} has no item: {all:?}");
+    }
+    for i in all.iter().filter(|r| r.ends_with(".unmanaged")) {
+        assert!(
+            all.contains(&format!("{i}.reason.json")),
+            "{i} has no reason: {all:?}"
+        );
+    }
+}
+
+fn log_records(f: &Path) -> Vec<Value> {
+    std::fs::read_to_string(f.join(".hnp/log.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_source_changed_after_a_kill_is_left_out_of_the_batch_and_of_its_log_record() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/broken.yaml"), "not: [valid\n");
+    write(&f.join("raw/other.yaml"), "not: [valid either\n");
+    let r = fgd_env(
+        &["ingest", s(&f)],
+        &[("FGD_FAILPOINT", "ingest.after-journal")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    let batch =
+        serde_json::from_slice::<Value>(&std::fs::read(f.join(".hnp/journal.json")).unwrap())
+            .unwrap()["batch"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    // The operator fixes the file before the next run.
+    write(&f.join("raw/broken.yaml"), VPC_V1);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(f.join("managed/vpcs/v1.yaml").is_file());
+    assert_eq!(unmanaged_items(&f), ["other.yaml.unmanaged"]);
+    items_and_reasons_pair_up(&f);
+    let records = log_records(&f);
+    let old = records
+        .iter()
+        .find(|r| r["batch"] == batch.as_str())
+        .unwrap();
+    let mentions = |key: &str, field: &str| {
+        old[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d[field] == "raw/broken.yaml")
+    };
+    assert!(!mentions("documents", "source"), "{old}");
+    assert!(!mentions("inputs", "path"), "{old}");
+    assert!(mentions("skipped", "path"), "{old}");
+    assert_eq!(old["inputs"].as_array().unwrap().len(), 1, "{old}");
+    assert_eq!(old["summary"]["files"], 1, "{old}");
+    assert_eq!(old["summary"]["unmanaged"], 1, "{old}");
+    for input in old["inputs"].as_array().unwrap() {
+        let archive = input["archive"].as_str().unwrap();
+        assert!(f.join(archive).is_file(), "{archive} exists as logged");
+    }
+}
+
+#[test]
+fn an_adopt_whose_item_changed_after_a_kill_keeps_the_item_and_its_reason() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/b.yaml"), "not: [valid\n");
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 1);
+    let r = fgd_env(
+        &["adopt", s(&f), "unmanaged/b.yaml.unmanaged"],
+        &[("FGD_FAILPOINT", "adopt.after-journal")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    write(
+        &f.join("unmanaged/b.yaml.unmanaged"),
+        "not: [fixed by hand\n",
+    );
+    let r = fgd(&["ingest", s(&f)]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(unmanaged_items(&f), ["b.yaml.unmanaged"]);
+    items_and_reasons_pair_up(&f);
+    assert_eq!(tree(&f.join("raw")), ["README.md"], "nothing adopted");
+    let adopt = log_records(&f).pop().unwrap();
+    assert_eq!(adopt["command"], "adopt");
+    assert_eq!(
+        adopt["skipped"][0]["path"], "unmanaged/b.yaml.unmanaged",
+        "{adopt}"
+    );
+    assert_eq!(adopt["summary"]["files"], 0, "{adopt}");
+}
+
+#[test]
+fn an_adopt_killed_between_its_two_removals_is_finished_without_a_false_alarm() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/b.yaml"), "not: [valid\n");
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 1);
+    let r = fgd_env(
+        &["adopt", s(&f), "unmanaged/b.yaml.unmanaged"],
+        &[("FGD_FAILPOINT", "journal.cleanup-removed")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    assert!(!f.join("unmanaged/b.yaml.unmanaged").exists());
+    let r = fgd(&["status", s(&f), "--json"]);
+    assert!(!r.of("status")[0]["status"]["unfinished"].is_null());
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.of("error").is_empty(), "no 'changed' alarm: {}", r.stdout);
+    // The adopt finished (its item went back to raw/, its reason with it), then the ingest
+    // took the file again.
+    assert_eq!(unmanaged_items(&f), ["b.yaml.unmanaged"]);
+    items_and_reasons_pair_up(&f);
+    assert_eq!(tree(&f.join("raw")), ["README.md"]);
+    let records = log_records(&f);
+    assert_eq!(records[records.len() - 2]["command"], "adopt");
+    let adopt = &records[records.len() - 2];
+    assert!(adopt.get("skipped").is_none(), "{adopt}");
+}

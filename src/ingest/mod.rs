@@ -475,7 +475,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
             phase: Phase::Write,
             total: Some(journal.writes.len()),
         });
-        journal::finish(fabric, &journal, batch, journal::Index::Staged, sink)?;
+        journal::finish(fabric, &journal, batch, journal::Index::Staged, &[], sink)?;
         summary.batch = Some(journal.batch.clone());
     }
     summary.millis = started.elapsed().as_millis();
@@ -502,7 +502,7 @@ fn send_late(
             continue;
         }
         let bytes = match &w.content {
-            Content::Text { text } => text.as_bytes().to_vec(),
+            Content::Text { text, .. } => text.as_bytes().to_vec(),
             Content::Source { .. } => match outputs.remove(&w.path) {
                 Some(bytes) => bytes,
                 // Left unstaged, which `take_back_conflicts` reports.
@@ -684,7 +684,12 @@ fn plan(
                 None,
                 Vec::new(),
             );
-            push_text(j, &item.reason_path, record);
+            push_text(
+                j,
+                &item.reason_path,
+                record,
+                Owner::Rename(j.renames.len() - 1),
+            );
             act(
                 &|| PlanAction::Move {
                     from: f.rel.clone(),
@@ -749,7 +754,7 @@ fn plan(
                         outputs.insert(item.path.clone(), bytes_of_f.get()?.to_vec());
                     }
                 }
-                push_text(j, &item.reason_path, reason_json);
+                push_text(j, &item.reason_path, reason_json, Owner::Source(src));
                 act(
                     &|| PlanAction::Move {
                         from: f.rel.clone(),
@@ -757,7 +762,7 @@ fn plan(
                     },
                     sink,
                 );
-                log_docs.push(&serde_json::json!({"source": f.rel, "whole": true, "code": code, "reason": reason, "path": item.path}));
+                log_docs.push(&serde_json::json!({"source": f.rel, "whole": true, "documents": docs.len(), "code": code, "reason": reason, "path": item.path}));
                 sink.emit(Event::FileFinished {
                     file: f.rel.clone(),
                     outcome: FileOutcome::WholeUnmanaged {
@@ -848,7 +853,7 @@ fn plan(
                                     serde_json::json!({"document": doc.index + 1, "line": doc.pos.line, "column": doc.pos.column, "object": object, "code": code, "reason": reason}),
                                 ],
                             );
-                            push_text(j, &item.reason_path, reason_json);
+                            push_text(j, &item.reason_path, reason_json, Owner::Source(src));
                             act(
                                 &|| PlanAction::Write {
                                     path: item.path.clone(),
@@ -908,6 +913,7 @@ fn plan(
         j.removes.push(Remove {
             path: f.rel.clone(),
             sha256: Some(f.sha256.clone()),
+            source: None,
         });
     }
     send_late(j, &mut sent, outputs, late);
@@ -1119,10 +1125,26 @@ impl<W: std::io::Write> JsonList<W> {
     }
 }
 
-fn push_text(j: &mut Journal, path: &str, text: String) {
+/// A reason file's write, tied to the source (or the rename) it describes: a recovery that
+/// skips that source skips it too.
+fn push_text(j: &mut Journal, path: &str, text: String, owner: Owner) {
+    let (source, rename) = match owner {
+        Owner::Source(i) => (Some(i), None),
+        Owner::Rename(i) => (None, Some(i)),
+    };
     j.writes.push(Write {
         path: path.to_string(),
         sha256: journal::Digest::of(text.as_bytes()),
-        content: Content::Text { text },
+        content: Content::Text {
+            text,
+            source,
+            rename,
+        },
     });
+}
+
+/// What a text write belongs to (`push_text`).
+enum Owner {
+    Source(usize),
+    Rename(usize),
 }

@@ -269,11 +269,16 @@ pub fn move_to_unmanaged(
     j.writes.push(Write {
         path: item.reason_path.clone(),
         sha256: journal::Digest::of(record.as_bytes()),
-        content: Content::Text { text: record },
+        content: Content::Text {
+            text: record,
+            source: Some(0),
+            rename: None,
+        },
     });
     j.removes.push(Remove {
         path: rel.clone(),
         sha256: Some(sha.clone()),
+        source: None,
     });
     j.summary.files = 1;
     j.summary.unmanaged = 1;
@@ -347,11 +352,14 @@ pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport>
     j.removes.push(Remove {
         path: rel.clone(),
         sha256: Some(sha.clone()),
+        source: None,
     });
+    // The reason goes with the item: kept if the item is (changed by hand meanwhile).
     let reason_file = format!("{rel}{}", fabric::REASON_SUFFIX);
     j.removes.push(Remove {
         path: reason_file.clone(),
         sha256: None,
+        source: Some(0),
     });
     j.summary.files = 1;
     j.log = journal::raw(&serde_json::json!({"from": rel, "to": target, "sha256": sha}));
