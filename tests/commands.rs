@@ -581,8 +581,15 @@ fn a_bad_dashboard_config_is_refused_naming_file_line_and_action() {
     );
 }
 
-/// Every file and folder under `dir`, with each file's bytes: to show nothing changed.
-fn snapshot(dir: &std::path::Path) -> Vec<(String, Option<Vec<u8>>)> {
+/// Every file and folder under `dir`, with a hash of each file's bytes: to show nothing
+/// changed.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Option<u64>)> {
+    use std::hash::{Hash, Hasher};
+    let digest = |b: Vec<u8>| {
+        let mut h = std::hash::DefaultHasher::new();
+        b.hash(&mut h);
+        h.finish()
+    };
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -593,7 +600,10 @@ fn snapshot(dir: &std::path::Path) -> Vec<(String, Option<Vec<u8>>)> {
                 stack.push(e.path());
                 out.push((rel, None));
             } else {
-                out.push((rel, Some(std::fs::read(e.path()).unwrap_or_default())));
+                out.push((
+                    rel,
+                    Some(digest(std::fs::read(e.path()).unwrap_or_default())),
+                ));
             }
         }
     }
@@ -671,4 +681,25 @@ fn init_never_replaces_an_operator_s_kustomization_and_says_what_it_did_with_fgd
             .collect();
         assert_eq!(now, was, "{cmd:?} changed nothing");
     }
+}
+
+#[test]
+fn status_and_a_dry_run_write_nothing_even_to_a_fresh_clone_without_the_empty_archive() {
+    let (_t, f) = fabric();
+    // git carries no empty folders: a fresh clone has no .hnp/archive/.
+    std::fs::remove_dir(f.join(".hnp/archive")).unwrap();
+    std::fs::remove_file(f.join(".hnp/lock")).unwrap();
+    write(&f.join("raw/a.yaml"), format!("{VPC1}---\n{CM}"));
+    let before = snapshot(&f);
+    let r = fgd(&["status", s(&f), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.of("status")[0]["status"]["raw_pending"], 1);
+    let r = fgd(&["ingest", s(&f), "--dry-run"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("plan: write"), "{}", r.stdout);
+    assert_eq!(snapshot(&f), before, "read-only commands wrote nothing");
+    // A real ingest makes the archive it needs.
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 1);
+    assert!(f.join("managed/vpcs/vpc-1.yaml").is_file());
+    assert_eq!(tree(&f.join(".hnp/archive")).len(), 1);
 }

@@ -43,7 +43,9 @@ impl Fabric {
         self.root.join(rel)
     }
 
-    /// Open an initialised fabric for work: the layout must be there and safe.
+    /// Open an initialised fabric: the layout must be there and safe. Writes nothing, so
+    /// read-only commands work on a read-only checkout; a fresh clone's missing (empty)
+    /// archive folder is made by the first batch that archives something.
     pub fn open(dir: &Path) -> Result<Fabric> {
         let root = canonical_dir(dir)?;
         let fabric = Fabric { root };
@@ -56,10 +58,7 @@ impl Fabric {
         }
         fabric.check_layout()?;
         // git carries no empty folders: a fresh clone of a fabric lacks the (empty) archive.
-        if !fabric.path(ARCHIVE).exists() {
-            store::create_dir_all_within(&fabric.root, Path::new(ARCHIVE))?;
-        }
-        let missing: Vec<&str> = [RAW, MANAGED, UNMANAGED, ARCHIVE]
+        let missing: Vec<&str> = [RAW, MANAGED, UNMANAGED]
             .into_iter()
             .filter(|r| !fabric.path(r).is_dir())
             .collect();
