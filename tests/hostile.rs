@@ -561,3 +561,47 @@ fn a_raw_folder_where_unmanaged_holds_a_file_of_that_name_is_not_refused_forever
     );
     assert_eq!(unmanaged_items(&f).len(), 1);
 }
+
+#[test]
+fn a_long_raw_name_keeps_its_extension_in_unmanaged_so_adopt_sends_back_a_file_ingest_reads() {
+    let (_t, f) = fabric();
+    let long = format!("{}.yaml", "l".repeat(240));
+    write(&f.join("raw").join(&long), "not: [valid\n");
+    let mixed = format!("{}.yml", "m".repeat(240));
+    write(
+        &f.join("raw").join(&mixed),
+        format!("{VPC}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+    );
+    assert_eq!(ingest(&f).code, 1);
+    let items = unmanaged_items(&f);
+    assert_eq!(items.len(), 2, "{items:?}");
+    for i in &items {
+        assert!(i.len() + ".reason.json".len() <= 255, "{i}");
+        assert!(f
+            .join("unmanaged")
+            .join(format!("{i}.reason.json"))
+            .is_file());
+    }
+    assert!(
+        items
+            .iter()
+            .any(|i| i.starts_with('l') && i.ends_with(".yaml.unmanaged")),
+        "{items:?}"
+    );
+    assert!(
+        items
+            .iter()
+            .any(|i| i.starts_with('m') && i.ends_with(".doc2.yml.unmanaged")),
+        "{items:?}"
+    );
+    let item = items.iter().find(|i| i.starts_with('l')).unwrap();
+    let r = fgd(&["adopt", s(&f), &format!("unmanaged/{item}"), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let back = r.of("moved")[0]["to"].as_str().unwrap().to_string();
+    assert!(back.ends_with(".yaml"), "{back}");
+    // Fixed, it is ingested like any other file.
+    write(&f.join(&back), VPC.replace("good", "fixed"));
+    let r = ingest(&f);
+    assert!(r.of("file-skipped").is_empty(), "{}", r.stdout);
+    assert!(f.join("managed/vpcs/fixed.yaml").is_file(), "{}", r.stdout);
+}
