@@ -703,3 +703,30 @@ fn status_and_a_dry_run_write_nothing_even_to_a_fresh_clone_without_the_empty_ar
     assert!(f.join("managed/vpcs/vpc-1.yaml").is_file());
     assert_eq!(tree(&f.join(".hnp/archive")).len(), 1);
 }
+
+#[test]
+fn a_lock_file_deleted_while_a_run_holds_it_still_keeps_a_second_run_out() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC1);
+    let mut second = None;
+    let mut status = None;
+    let r = fgd_stopped_at(&["ingest", s(&f)], "ingest.before-journal", || {
+        // `git clean -fdX` removes it: it is in .hnp/.gitignore.
+        std::fs::remove_file(f.join(".hnp/lock")).unwrap();
+        status = Some(fgd(&["status", s(&f), "--json"]));
+        second = Some(fgd(&["ingest", s(&f)]));
+    });
+    assert_eq!(r.code, 0, "the first run finishes: {}", r.stderr);
+    let second = second.unwrap();
+    assert_eq!(second.code, 3, "{}{}", second.stdout, second.stderr);
+    assert!(second.stderr.contains("locked"), "{}", second.stderr);
+    let status = status.unwrap();
+    assert!(
+        !status.of("status")[0]["status"]["lock"].is_null(),
+        "status sees the run: {}",
+        status.stdout
+    );
+    assert!(f.join("managed/vpcs/vpc-1.yaml").is_file());
+    assert_eq!(tree(&f.join("raw")), ["README.md"]);
+    assert!(!tree(&f).iter().any(|p| p.contains(".fgd-tmp-")));
+}
