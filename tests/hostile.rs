@@ -605,3 +605,36 @@ fn a_long_raw_name_keeps_its_extension_in_unmanaged_so_adopt_sends_back_a_file_i
     assert!(r.of("file-skipped").is_empty(), "{}", r.stdout);
     assert!(f.join("managed/vpcs/fixed.yaml").is_file(), "{}", r.stdout);
 }
+
+#[test]
+fn a_file_too_deep_for_its_archive_copy_is_left_in_raw_and_the_rest_is_ingested() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/good.yaml"), VPC);
+    // A legal path (under PATH_MAX) whose copy under .hnp/archive/<batch>/ would not be.
+    let mut deep = f.join("raw");
+    for _ in 0..19 {
+        deep.push("d".repeat(200));
+    }
+    let room = 4070 - deep.as_os_str().len() - 1 - "bad.yaml".len() - 1;
+    deep.push("e".repeat(room));
+    let bad = deep.join("bad.yaml");
+    write(&bad, "not: [valid\n");
+    assert!(bad.as_os_str().len() < 4096);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(f.join("managed/vpcs/good.yaml").is_file());
+    assert!(bad.is_file(), "left in raw/");
+    let skipped = r.of("file-skipped");
+    assert_eq!(skipped.len(), 1, "{}", r.stdout);
+    assert!(skipped[0]["file"].as_str().unwrap().ends_with("/bad.yaml"));
+    assert!(
+        skipped[0]["detail"].as_str().unwrap().contains("too deep"),
+        "{}",
+        skipped[0]
+    );
+    assert!(!f.join(".hnp/journal.json").exists());
+    // And again: the one file never blocks the fabric.
+    write(&f.join("raw/more.yaml"), VPC.replace("good", "more"));
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+    assert!(f.join("managed/vpcs/more.yaml").is_file());
+}

@@ -40,6 +40,59 @@ pub fn read_inputs(
     summary: &mut Summary,
     sink: &mut dyn Sink,
 ) -> Result<Vec<FileAnalysis>> {
+    read_inputs_within(dir, prefix, limits, stager, None, summary, sink)
+}
+
+/// The longest path the system takes (PATH_MAX, its NUL excluded).
+const PATH_MAX: usize = libc::PATH_MAX as usize - 1;
+
+/// Why fgd cannot take the raw file `rel` of `fabric` in batch `batch`: its archive copy or
+/// its unmanaged item (and reason) would need a path over PATH_MAX. None for nearly every file,
+/// by a sum: only a path within 200 bytes of the limit is looked at closer.
+fn too_deep(fabric: &Fabric, batch: &str, rel: &str) -> Option<String> {
+    let root = fabric.root.as_os_str().len();
+    if root + rel.len() + 200 < PATH_MAX {
+        return None;
+    }
+    let inner = rel.strip_prefix("raw/").unwrap_or(rel);
+    let archive = root + 1 + stage::archive_path(batch, inner).len();
+    // The longest an item's reason can be: its folders renamed, a document number and a free
+    // name's `~N` added.
+    let folders = inner.matches('/').count();
+    let reason = root
+        + 1
+        + fabric::UNMANAGED.len()
+        + 1
+        + inner.len()
+        + folders * FOLDER_ESCAPE.len()
+        + ".doc99999~999".len()
+        + fabric::UNMANAGED_SUFFIX.len()
+        + fabric::REASON_SUFFIX.len();
+    let (need, place) = if archive >= reason {
+        (archive, "its copy in .hnp/archive/")
+    } else {
+        (reason, "its place in unmanaged/")
+    };
+    (need > PATH_MAX).then(|| {
+        format!(
+            "too deep: {place} would need a path of {need} bytes, over the system's limit of {PATH_MAX}; left in raw/: move it to a shallower folder"
+        )
+    })
+}
+
+/// Why a raw file (by its fabric-relative path) must be left alone, if it must.
+type Refuse<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// `read_inputs`, leaving out (as skipped) each file `refuse` names a reason for.
+fn read_inputs_within(
+    dir: &Path,
+    prefix: &str,
+    limits: &Limits,
+    stager: Option<&stage::Stager>,
+    refuse: Option<Refuse>,
+    summary: &mut Summary,
+    sink: &mut dyn Sink,
+) -> Result<Vec<FileAnalysis>> {
     sink.emit(Event::PhaseStarted {
         phase: Phase::Discover,
         total: None,
@@ -48,7 +101,15 @@ pub fn read_inputs(
     let files: Vec<_> = found
         .into_iter()
         .filter_map(|f| match f {
-            Found::File { path, rel, format } => Some((path, rel, format)),
+            Found::File { path, rel, format } => match refuse.and_then(|refuse| refuse(&rel)) {
+                None => Some((path, rel, format)),
+                Some(detail) => {
+                    let skip = Skip::Ignored { detail };
+                    count_skip(summary, &skip);
+                    sink.emit(Event::FileSkipped { file: rel, skip });
+                    None
+                }
+            },
             Found::Skipped { rel, skip } => {
                 count_skip(summary, &skip);
                 sink.emit(Event::FileSkipped { file: rel, skip });
@@ -395,11 +456,15 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     };
     // A real run writes while it reads (see `stage`); a dry run writes nothing.
     let stager = (!opts.dry_run).then(|| stage::Stager::new(fabric, &journal.batch));
-    let files = read_inputs(
+    // A file whose copies would not fit in a path is left alone; the rest goes on.
+    let batch_id = journal.batch.clone();
+    let refuse = |rel: &str| too_deep(fabric, &batch_id, rel);
+    let files = read_inputs_within(
         &fabric.path(fabric::RAW),
         "raw/",
         &opts.limits,
         stager.as_ref(),
+        Some(&refuse),
         &mut summary,
         sink,
     )?;
