@@ -730,3 +730,91 @@ fn a_lock_file_deleted_while_a_run_holds_it_still_keeps_a_second_run_out() {
     assert_eq!(tree(&f.join("raw")), ["README.md"]);
     assert!(!tree(&f).iter().any(|p| p.contains(".fgd-tmp-")));
 }
+
+fn fgd_in(dir: &std::path::Path, args: &[&str]) -> Run {
+    let out = std::process::Command::new(fgd_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("FGD_FAILPOINT")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_mistyped_file_is_a_usage_error_and_a_missing_fabric_is_not_a_fabric() {
+    let (t, f) = fabric();
+    write(&f.join("unmanaged/a.yaml.unmanaged"), "x: [\n");
+    for args in [
+        vec!["move", "fab", "fab/raw/typo.yaml", "--reason", "x"],
+        vec!["move", "fab", "raw/sub/typo.yaml", "--reason", "x"],
+        vec!["adopt", "fab", "fab/unmanaged/typo.yaml.unmanaged"],
+        vec!["adopt", "fab", "/nowhere/typo.yaml.unmanaged"],
+    ] {
+        let r = fgd_in(t.path(), &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(args[2]),
+            "{args:?}: names the path: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("no such file"), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("fab/fab"), "{args:?}: {}", r.stderr);
+    }
+    for cmd in ["ingest", "status", "move", "adopt"] {
+        let mut args = vec![cmd, "no-such-fabric"];
+        if cmd == "move" || cmd == "adopt" {
+            args.push("raw/a.yaml");
+        }
+        if cmd == "move" {
+            args.extend(["--reason", "x"]);
+        }
+        let r = fgd_in(t.path(), &args);
+        assert_eq!(r.code, 3, "{cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("no-such-fabric") && r.stderr.contains("not an fgd fabric"),
+            "{cmd}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn a_symlinked_lock_or_a_corrupt_manifest_is_refused_by_every_command_with_what_to_do() {
+    let (t, f) = fabric();
+    let outside = t.path().join("outside-lock");
+    std::fs::write(&outside, "{}").unwrap();
+    std::fs::remove_file(f.join(".hnp/lock")).unwrap();
+    std::os::unix::fs::symlink(&outside, f.join(".hnp/lock")).unwrap();
+    write(&f.join("raw/v.yaml"), VPC1);
+    for cmd in ["status", "ingest", "init"] {
+        let r = fgd(&[cmd, s(&f)]);
+        assert_eq!(r.code, 3, "{cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(".hnp/lock")
+                && r.stderr.contains("symlink")
+                && r.stderr.contains("rm "),
+            "{cmd}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "{}");
+    std::fs::remove_file(f.join(".hnp/lock")).unwrap();
+    assert_eq!(fgd(&["status", s(&f)]).code, 0, "repaired as told");
+
+    std::fs::write(f.join(".hnp/manifest.json"), "{\"structure_version\":1,").unwrap();
+    for cmd in ["status", "ingest", "init"] {
+        let r = fgd(&[cmd, s(&f)]);
+        assert_eq!(r.code, 3, "{cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("manifest.json") && r.stderr.contains("fgd init"),
+            "{cmd}: says what to do: {}",
+            r.stderr
+        );
+    }
+    assert!(f.join("raw/v.yaml").is_file(), "nothing ingested");
+}

@@ -57,6 +57,8 @@ impl Fabric {
             )));
         }
         fabric.check_layout()?;
+        // Refused as init refuses it: a damaged manifest is no fabric to work on.
+        fabric.manifest()?;
         // git carries no empty folders: a fresh clone of a fabric lacks the (empty) archive.
         let missing: Vec<&str> = [RAW, MANAGED, UNMANAGED]
             .into_iter()
@@ -96,6 +98,22 @@ impl Fabric {
                 Err(e) => return Err(io("inspect", &p, e)),
             }
         }
+        // The lock file: opened, never followed (and created by the first mutating command).
+        let lock = self.path(LOCK);
+        let repair = |what: &str| {
+            Error::Unsafe {
+            path: lock.clone(),
+            message: format!(
+                "{what}; fgd never works through one. It is fgd's own machine-local file: remove it (`rm {}`) and fgd makes a new one",
+                lock.display()
+            ),
+        }
+        };
+        match std::fs::symlink_metadata(&lock) {
+            Ok(m) if m.file_type().is_symlink() => return Err(repair("is a symlink")),
+            Ok(m) if !m.is_file() => return Err(repair("is not a regular file")),
+            _ => {}
+        }
         // Symlinked folders inside managed/ would redirect object writes the same way.
         if let Ok(entries) = std::fs::read_dir(self.path(MANAGED)) {
             for entry in entries.flatten() {
@@ -125,7 +143,14 @@ impl Fabric {
 }
 
 fn canonical_dir(dir: &Path) -> Result<PathBuf> {
-    let root = std::fs::canonicalize(dir).map_err(|e| io("open fabric", dir, e))?;
+    let root = std::fs::canonicalize(dir).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Refused(format!(
+            "{}: no such folder, so not an fgd fabric; `fgd init {}` creates one",
+            dir.display(),
+            dir.display()
+        )),
+        _ => io("open fabric", dir, e),
+    })?;
     if !root.is_dir() {
         return Err(Error::Refused(format!(
             "{} is not a directory",

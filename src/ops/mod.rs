@@ -168,11 +168,26 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
 /// there, else relative to the fabric. Returns the fabric-relative path. The last component is
 /// not resolved, so a symlink is seen as one.
 fn fabric_rel(fabric: &Fabric, file: &Path) -> Result<String> {
-    let candidate = if file.is_absolute() || std::fs::symlink_metadata(file).is_ok() {
+    let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    let candidate = if file.is_absolute() || exists(file) {
         file.to_path_buf()
     } else {
         fabric.root.join(file)
     };
+    if !exists(&candidate) {
+        return Err(Error::Usage(format!(
+            "{}: no such file (looked for it {})",
+            file.display(),
+            if file.is_absolute() {
+                "where it says".to_string()
+            } else {
+                format!(
+                    "from the current folder and from the fabric {}",
+                    fabric.root.display()
+                )
+            }
+        )));
+    }
     let name = candidate
         .file_name()
         .ok_or_else(|| Error::Usage(format!("{}: not a file path", file.display())))?;
