@@ -68,10 +68,13 @@ fn too_deep(fabric: &Fabric, batch: &str, rel: &str) -> Option<String> {
         + ".doc99999~999".len()
         + fabric::UNMANAGED_SUFFIX.len()
         + fabric::REASON_SUFFIX.len();
+    // While staged, a new folder of the chain (the batch's, or a fresh clone's archive folder)
+    // has a temp name, which may be longer than its own.
+    const STAGING: usize = 32;
     let (need, place) = if archive >= reason {
-        (archive, "its copy in .hnp/archive/")
+        (archive + STAGING, "its copy in .hnp/archive/")
     } else {
-        (reason, "its place in unmanaged/")
+        (reason + STAGING, "its place in unmanaged/")
     };
     (need > PATH_MAX).then(|| {
         format!(
