@@ -129,6 +129,13 @@ pub enum Content {
     },
     Text {
         text: String,
+        /// The source whose part of the batch this is (an unmanaged item's reason): not
+        /// written when that source is skipped.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<usize>,
+        /// The rename whose item this describes: not written when that rename cannot happen.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rename: Option<usize>,
     },
 }
 
@@ -143,6 +150,10 @@ pub struct Remove {
     pub path: String,
     /// Remove only while the file still holds exactly these bytes (None: unconditionally).
     pub sha256: Option<String>,
+    /// The source whose part of the batch this is (an adopted item's reason): not removed
+    /// when that source is skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<usize>,
 }
 
 impl Journal {
@@ -222,6 +233,31 @@ pub fn preflight(fabric: &Fabric, journal: &Journal) -> Result<()> {
     Ok(())
 }
 
+/// `preflight` for a batch resumed after a kill, which also checks the folders it removes and
+/// moves from: a fresh batch found those by walking them (never through a symlink) just
+/// before, but a resumed one finds them as the operator left them.
+fn preflight_resume(fabric: &Fabric, journal: &Journal) -> Result<()> {
+    preflight(fabric, journal)?;
+    let mut checked = std::collections::HashSet::new();
+    let sources = journal
+        .removes
+        .iter()
+        .map(|r| r.path.as_str())
+        .chain(journal.renames.iter().map(|r| r.from.as_str()))
+        .chain(journal.sources.iter().map(|s| s.path.as_str()));
+    for rel in sources {
+        if !plain_relative(rel) {
+            return Err(leaves_the_fabric(fabric, rel));
+        }
+        if let Some((parent, _)) = rel.rsplit_once('/') {
+            if checked.insert(parent) {
+                check_folders_of(fabric, Path::new(parent), &fabric.root.join(rel))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `a/b/c` with plain names only: not empty, not absolute, no `.`, `..` or empty component.
 /// (Stricter than `store::is_within`, which lets `a/./b` through; fgd never journals that.)
 fn plain_relative(rel: &str) -> bool {
@@ -243,7 +279,11 @@ fn leaves_the_fabric(fabric: &Fabric, rel: &str) -> Error {
 pub fn check_folders_of(fabric: &Fabric, parent: &Path, target: &Path) -> Result<()> {
     store::check_dir_chain(&fabric.root, parent).map_err(|e| Error::Unsafe {
         path: target.to_path_buf(),
-        message: format!("cannot be written safely: {}", e.source),
+        message: format!(
+            "unsafe to work on: its folder {} {}",
+            fabric.rel(&e.path),
+            e.source
+        ),
     })
 }
 
@@ -349,21 +389,55 @@ pub fn load(fabric: &Fabric) -> Result<Option<Journal>> {
 }
 
 /// The bytes of each source: the archive copy if it is complete, else the original if it still
-/// holds the journaled bytes. None when neither does (changed by hand mid-batch).
+/// holds the journaled bytes (where it is, or taken aside by a killed cleanup). None when
+/// neither does (changed by hand mid-batch).
 fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>>>> {
+    // Removal index by path, made only if some source is found nowhere else.
+    let mut removal_of: Option<std::collections::HashMap<&str, usize>> = None;
+    let read_if = |p: &Path, s: &Source| -> Result<Option<Vec<u8>>> {
+        match std::fs::read(p) {
+            Ok(b) if b.len() as u64 == s.len && sha256_hex(&b) == s.sha256 => Ok(Some(b)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io("read", p, e)),
+        }
+    };
     let mut out = Vec::with_capacity(journal.sources.len());
     for s in &journal.sources {
         let mut found = None;
         for rel in s.archive.iter().chain(std::iter::once(&s.path)) {
-            let p = safe_join(fabric, rel)?;
-            match std::fs::read(&p) {
-                Ok(b) if b.len() as u64 == s.len && sha256_hex(&b) == s.sha256 => {
-                    found = Some(b);
+            found = read_if(&safe_join(fabric, rel)?, s)?;
+            if found.is_some() {
+                break;
+            }
+        }
+        if found.is_none() {
+            let removals = removal_of.get_or_insert_with(|| {
+                journal
+                    .removes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (r.path.as_str(), i))
+                    .collect()
+            });
+            if let Some(&i) = removals.get(s.path.as_str()) {
+                let p = safe_join(fabric, &s.path)?;
+                found = read_if(&aside_path(&p, &journal.batch, i), s)?;
+            }
+        }
+        if found.is_none() {
+            // The batch's own copy of the whole source (a moved or adopted file, whose
+            // original this batch already removed).
+            let index = out.len();
+            let whole = journal.writes.iter().filter(|w| {
+                matches!(&w.content, Content::Source { source, parts }
+                    if *source == index && parts[..] == [[0, s.len as usize]])
+            });
+            for w in whole {
+                found = read_if(&safe_join(fabric, &w.path)?, s)?;
+                if found.is_some() {
                     break;
                 }
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io("read", &p, e)),
             }
         }
         out.push(found);
@@ -421,6 +495,9 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
             });
         }
     }
+    // Everything of a skipped source is skipped: its outputs, its reason files, the removals
+    // tied to it, its lines in the log record.
+    let skipped: Vec<bool> = sources.iter().map(Option::is_none).collect();
 
     // 1. Archive copies and every output, made durable together (one sync for the batch).
     sink.emit(Event::PhaseStarted {
@@ -445,7 +522,21 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
     let mut pending: Vec<(std::path::PathBuf, std::borrow::Cow<[u8]>)> = Vec::with_capacity(CHUNK);
     for (i, w) in journal.writes.iter().enumerate() {
         let bytes: std::borrow::Cow<[u8]> = match &w.content {
-            Content::Text { text } => text.as_bytes().into(),
+            Content::Text {
+                text,
+                source,
+                rename,
+            } => {
+                if source.is_some_and(|i| skipped.get(i) == Some(&true)) {
+                    continue;
+                }
+                if let Some(r) = rename.and_then(|k| journal.renames.get(k)) {
+                    if !rename_can_happen(fabric, r)? {
+                        continue;
+                    }
+                }
+                text.as_bytes().into()
+            }
             Content::Source { source, parts } => {
                 let Some(Some(src)) = sources.get(*source) else {
                     continue;
@@ -481,17 +572,27 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
     }
     batch.stage_writes(&pending)?;
     drop(pending);
-    finish(fabric, journal, batch, Index::Refresh, sink)
+    finish(fabric, journal, batch, Index::Refresh, &skipped, sink)
+}
+
+/// Whether a journaled move of a file unread (over the size cap) is done or can still be:
+/// the file is there to move, or already moved. Its reason is written only then.
+fn rename_can_happen(fabric: &Fabric, r: &Rename) -> Result<bool> {
+    let (from, to) = (safe_join(fabric, &r.from)?, safe_join(fabric, &r.to)?);
+    Ok(std::fs::symlink_metadata(&from).is_ok_and(|m| m.is_file())
+        || std::fs::symlink_metadata(&to).is_ok())
 }
 
 /// From the staged writes on: commit them, move, index, remove the originals, log, retire.
 /// Also how an ingest carries out a batch it just journaled, whose every write (archive copies
-/// included) `batch` already holds, staged while its inputs were read.
+/// included) `batch` already holds, staged while its inputs were read. `skipped[i]`: source
+/// `i` was changed or removed before a resumed batch could use it (none for a fresh batch).
 pub fn finish(
     fabric: &Fabric,
     journal: &Journal,
     batch: Batch,
     index: Index,
+    skipped: &[bool],
     sink: &mut dyn Sink,
 ) -> Result<()> {
     batch.commit()?;
@@ -548,25 +649,12 @@ pub fn finish(
         phase: Phase::Cleanup,
         total: Some(journal.removes.len()),
     });
-    let mut removal = Batch::new();
-    for r in &journal.removes {
-        let p = safe_join(fabric, &r.path)?;
-        let remove = match (&r.sha256, std::fs::symlink_metadata(&p)) {
-            (_, Err(_)) => false,
-            (_, Ok(m)) if !m.is_file() => false,
-            (None, Ok(_)) => true,
-            (Some(sha), Ok(_)) => holds(&p, sha),
-        };
-        if remove {
-            removal.stage_remove(&p);
-        }
-    }
-    removal.commit()?;
+    remove_originals(fabric, journal, skipped, sink)?;
     failpoint("journal.after-removes");
 
     // 4. The append-only log, only once everything else is done: a kill at an earlier fail
     // point leaves the log as it was, never a torn record.
-    append_log(fabric, journal)?;
+    append_log(fabric, journal, skipped)?;
     failpoint("journal.after-log");
     let jpath = fabric.path(fabric::JOURNAL);
     std::fs::remove_file(&jpath).map_err(|e| io("remove journal", &jpath, e))?;
@@ -578,17 +666,223 @@ pub fn finish(
     Ok(())
 }
 
-/// The batch's record in the append-only log, once per batch even if this runs twice.
-fn append_log(fabric: &Fabric, journal: &Journal) -> Result<()> {
+/// Where removal `index` of `batch` puts the file at `path` while it checks it: beside it, so
+/// on the same file system and under the same folder checks; hidden, so discovery ignores it;
+/// not a temp name, so the sweep leaves it for the run that settles it.
+fn aside_path(path: &Path, batch: &str, index: usize) -> std::path::PathBuf {
+    path.with_file_name(format!(".fgd-removing-{batch}-{index}"))
+}
+
+/// What became of one journaled removal.
+enum Taken {
+    /// Nothing there (removed by an earlier run, or by the operator).
+    Gone,
+    /// It held the journaled bytes and is removed.
+    Removed,
+    /// Another version (saved after the batch read it): kept, at this path.
+    Kept(std::path::PathBuf),
+}
+
+/// Remove each original that still holds the bytes the batch read, and nothing else: an
+/// operator may save a new version of a raw file at any instant, and that version must stay.
+///
+/// Checking a path and then unlinking the path cannot promise that: a save (an editor renames
+/// its new file over the old) landing between the two is what gets unlinked, and an inode
+/// check just before the unlink only narrows that window. So each file is first renamed aside,
+/// beside itself (`aside_path`). rename(2) is atomic: what is taken is one whole version, and a
+/// save after that instant makes a new file that nothing here touches. The version taken is
+/// checked where no one else writes and dropped only if it holds the journaled bytes; any
+/// other version goes back under its name, never replacing one saved since (that newer one
+/// stays, the other goes beside it under a free name). The same system calls per file as a
+/// check then an unlink (a rename instead of an lstat); a run killed meanwhile leaves the file
+/// aside, under a name the next run derives from the journal and settles the same way.
+fn remove_originals(
+    fabric: &Fabric,
+    journal: &Journal,
+    skipped: &[bool],
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    let mut dirs = std::collections::BTreeSet::new();
+    // A skipped source is left as it is (and was reported so), with what is tied to it.
+    let left: std::collections::HashSet<&str> = journal
+        .sources
+        .iter()
+        .zip(skipped)
+        .filter(|(_, s)| **s)
+        .map(|(s, _)| s.path.as_str())
+        .collect();
+    for (i, r) in journal.removes.iter().enumerate() {
+        if r.source.is_some_and(|s| skipped.get(s) == Some(&true))
+            || (!left.is_empty() && left.contains(r.path.as_str()))
+        {
+            continue;
+        }
+        let p = safe_join(fabric, &r.path)?;
+        let Some(sha) = &r.sha256 else {
+            // fgd's own file (an adopted item's reason), removed as it is.
+            match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.is_file() => match std::fs::remove_file(&p) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io("remove", &p, e)),
+                },
+                _ => {}
+            }
+            dirs.extend(p.parent().map(Path::to_path_buf));
+            continue;
+        };
+        let digest = Digest::from_hex(sha).ok_or_else(|| Error::Journal {
+            path: fabric.path(fabric::JOURNAL),
+            message: format!("removal of {}: {sha:?} is not a SHA-256", r.path),
+        })?;
+        let aside = aside_path(&p, &journal.batch, i);
+        match take_if_holds(&p, &aside, &digest)? {
+            Taken::Gone => {}
+            Taken::Removed => failpoint("journal.cleanup-removed"),
+            Taken::Kept(at) => {
+                let message = if at == p {
+                    "changed after the batch read it (saved again meanwhile): the batch used the version it read, and the new one stays here for the next run".to_string()
+                } else {
+                    format!(
+                        "changed twice after the batch read it: the newest version stays here, the one before it is kept as {}",
+                        fabric.rel(&at)
+                    )
+                };
+                sink.emit(Event::Error {
+                    file: Some(r.path.clone()),
+                    message,
+                });
+            }
+        }
+        // Synced even when the file was already gone: a retry after a crash must still make
+        // an earlier, unsynced removal durable.
+        dirs.extend(p.parent().map(Path::to_path_buf));
+    }
+    for d in &dirs {
+        match store::sync_dir(d) {
+            Ok(()) => {}
+            // The folder of a file already gone may be gone too: nothing to sync.
+            Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Take the file at `path` aside and remove it if it holds `digest`; see `remove_originals`.
+fn take_if_holds(path: &Path, aside: &Path, digest: &Digest) -> Result<Taken> {
+    let mut settled_leftover = false;
+    loop {
+        match store::rename_noreplace(path, aside) {
+            Ok(()) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Nothing at `path`; a run killed after taking it aside left it there.
+                return match std::fs::symlink_metadata(aside) {
+                    Ok(_) => settle(aside, path, digest),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Taken::Gone),
+                    Err(e) => Err(io("inspect", aside, e)),
+                };
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !settled_leftover => {
+                // A killed run's leftover: settled first, then this file is taken.
+                settle(aside, path, digest)?;
+                settled_leftover = true;
+            }
+            Err(e) => return Err(io("move aside", path, e)),
+        }
+    }
+    failpoint("journal.cleanup-aside");
+    settle(aside, path, digest)
+}
+
+/// The version taken aside: removed if it holds `digest`, else put back at `path` (or, when a
+/// newer one is there already, beside it).
+fn settle(aside: &Path, path: &Path, digest: &Digest) -> Result<Taken> {
+    if holds_regular(aside, digest)? {
+        failpoint("journal.cleanup-checked");
+        return match std::fs::remove_file(aside) {
+            Ok(()) => Ok(Taken::Removed),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Taken::Removed),
+            Err(e) => Err(io("remove", aside, e)),
+        };
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (stem, ext) = match name.rfind('.') {
+        Some(d) if d > 0 => name.split_at(d),
+        _ => (name.as_str(), ""),
+    };
+    let mut to = path.to_path_buf();
+    for n in 2..1000 {
+        match store::rename_noreplace(aside, &to) {
+            Ok(()) => return Ok(Taken::Kept(to)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                to = path.with_file_name(store::fit_name(&format!("{stem}~{n}"), ext));
+            }
+            Err(e) => return Err(io("put back", aside, e)),
+        }
+    }
+    Err(io(
+        "put back",
+        aside,
+        std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free name beside it"),
+    ))
+}
+
+/// Whether `path` is a regular file holding exactly `digest`'s bytes. Never follows a
+/// symlink, never waits on a FIFO.
+fn holds_regular(path: &Path, digest: &Digest) -> Result<bool> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(false),
+        Err(e) => return Err(io("open", path, e)),
+    };
+    let m = f.metadata().map_err(|e| io("inspect", path, e))?;
+    if !m.is_file() {
+        return Ok(false);
+    }
+    // Read to the length just seen, then once more to see the end: the system calls of
+    // `std::fs::read`, none more (this runs once per original).
+    let mut bytes = vec![0u8; m.len() as usize];
+    match f.read_exact(&mut bytes) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
+        Err(e) => return Err(io("read", path, e)),
+    }
+    let mut more = [0u8; 1];
+    if f.read(&mut more).map_err(|e| io("read", path, e))? != 0 {
+        return Ok(false);
+    }
+    Ok(Digest::of(&bytes) == *digest)
+}
+
+/// The batch's record in the append-only log, once per batch even if this runs twice. With
+/// sources skipped, the record says what was done instead (`what_was_done`).
+fn append_log(fabric: &Fabric, journal: &Journal, skipped: &[bool]) -> Result<()> {
     let log_path = fabric.path(fabric::LOG);
     if !log_has_batch(&log_path, &journal.batch)? {
+        let corrected = if skipped.contains(&true) {
+            Some(what_was_done(fabric, journal, skipped)?)
+        } else {
+            None
+        };
+        let summary = corrected.as_ref().map_or(&journal.summary, |(s, _)| s);
         // The record's fields follow the batch id, which must come first (see `record_batch`).
         let head = serde_json::json!({
             "batch": journal.batch,
             "command": journal.command,
             "started_at": journal.started_at,
             "finished_at": store::now_rfc3339(),
-            "summary": journal.summary,
+            "summary": summary,
         });
         let line = format!(
             "{{\"batch\":{},\"command\":{},\"started_at\":{},\"finished_at\":{},\"summary\":{}",
@@ -600,12 +894,19 @@ fn append_log(fabric: &Fabric, journal: &Journal) -> Result<()> {
         );
         // The record's own fields follow, written as they are (no copy): from the spool, or
         // from the journal.
-        match spooled_record(fabric, journal)? {
+        let spooled = match &corrected {
+            Some(_) => None,
+            None => spooled_record(fabric, journal)?,
+        };
+        match spooled {
             Some(mut rest) => {
                 store::append_line_with(&log_path, &[line.as_bytes(), b","], Some(&mut rest))?
             }
             None => {
-                let body = journal.log.get().trim();
+                let body = corrected
+                    .as_ref()
+                    .map_or(journal.log.get(), |(_, body)| body.as_str())
+                    .trim();
                 let parts: [&[u8]; 3] = match body.strip_prefix('{').map(str::trim_start) {
                     Some(rest) if !rest.starts_with('}') => {
                         [line.as_bytes(), b",", rest.as_bytes()]
@@ -617,6 +918,134 @@ fn append_log(fabric: &Fabric, journal: &Journal) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The log record and summary of a resumed batch whose `skipped` sources were left as they
+/// were: their documents and inputs are left out (the plan recorded them, but none of it was
+/// done), the summary counts what remains, and `skipped` names them. Rare (a file changed
+/// between a kill and the next run), so the record is read whole here, each document kept as
+/// its text.
+fn what_was_done(
+    fabric: &Fabric,
+    journal: &Journal,
+    skipped: &[bool],
+) -> Result<(crate::event::Summary, String)> {
+    use serde_json::value::RawValue;
+    let spool_text;
+    let text = match &journal.log_file {
+        Some(rel) => {
+            let path = safe_join(fabric, rel)?;
+            spool_text = match std::fs::read_to_string(&path) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    r#"{"log_spool_lost":true}"#.to_string()
+                }
+                Err(e) => return Err(io("read", &path, e)),
+            };
+            spool_text.as_str()
+        }
+        None => journal.log.get(),
+    };
+    let unreadable = |e: serde_json::Error| Error::Journal {
+        path: fabric.path(journal.log_file.as_deref().unwrap_or(fabric::JOURNAL)),
+        message: format!("its log record is unreadable ({e})"),
+    };
+    let mut record: std::collections::BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(text).map_err(unreadable)?;
+    let gone: std::collections::HashSet<&str> = journal
+        .sources
+        .iter()
+        .zip(skipped)
+        .filter(|(_, s)| **s)
+        .map(|(s, _)| s.path.as_str())
+        .collect();
+    let mut summary = journal.summary.clone();
+    #[derive(Deserialize)]
+    struct Doc {
+        #[serde(default)]
+        source: String,
+        #[serde(default)]
+        whole: bool,
+        #[serde(default)]
+        documents: usize,
+        fate: Option<DocFate>,
+    }
+    #[derive(Deserialize)]
+    struct DocFate {
+        fate: String,
+        #[serde(default)]
+        change: String,
+        #[serde(default)]
+        code: String,
+    }
+    #[derive(Deserialize)]
+    struct Input {
+        #[serde(default)]
+        path: String,
+    }
+    let dec = |n: &mut usize, by: usize| *n = n.saturating_sub(by);
+    if let Some(docs) = record.get("documents") {
+        let docs: Vec<&RawValue> = serde_json::from_str(docs.get()).map_err(unreadable)?;
+        let mut kept = Vec::with_capacity(docs.len());
+        for d in docs {
+            let head: Doc = serde_json::from_str(d.get()).map_err(unreadable)?;
+            if !gone.contains(head.source.as_str()) {
+                kept.push(d);
+                continue;
+            }
+            if head.whole {
+                dec(&mut summary.files_unmanaged_whole, 1);
+                dec(&mut summary.unmanaged, head.documents);
+                dec(&mut summary.documents, head.documents);
+                continue;
+            }
+            dec(&mut summary.documents, 1);
+            match head.fate.as_ref().map(|f| (f.fate.as_str(), f)) {
+                Some(("managed", f)) => match f.change.as_str() {
+                    "create" => dec(&mut summary.created, 1),
+                    "update" => dec(&mut summary.updated, 1),
+                    _ => dec(&mut summary.unchanged, 1),
+                },
+                Some(("unmanaged", f)) => {
+                    dec(&mut summary.unmanaged, 1);
+                    if f.code == "conflict" {
+                        dec(&mut summary.conflicts, 1);
+                    }
+                }
+                _ => dec(&mut summary.empty, 1),
+            }
+        }
+        record.insert("documents".into(), raw(&kept));
+    } else {
+        // A move or an adopt: its one source was all it did.
+        summary = crate::event::Summary {
+            batch: summary.batch,
+            ..Default::default()
+        };
+    }
+    if let Some(inputs) = record.get("inputs") {
+        let inputs: Vec<&RawValue> = serde_json::from_str(inputs.get()).map_err(unreadable)?;
+        let mut kept = Vec::with_capacity(inputs.len());
+        for i in inputs {
+            let head: Input = serde_json::from_str(i.get()).map_err(unreadable)?;
+            if !gone.contains(head.path.as_str()) {
+                kept.push(i);
+            }
+        }
+        record.insert("inputs".into(), raw(&kept));
+    }
+    dec(&mut summary.files, gone.len());
+    let why = "changed or removed after the batch was journaled: none of its part was done and the file was left as it was";
+    let listed: Vec<_> = journal
+        .sources
+        .iter()
+        .zip(skipped)
+        .filter(|(_, s)| **s)
+        .map(|(s, _)| serde_json::json!({"path": s.path, "sha256": s.sha256, "why": why}))
+        .collect();
+    record.insert("skipped".into(), raw(&listed));
+    let body = serde_json::to_string(&record).map_err(unreadable)?;
+    Ok((summary, body))
 }
 
 /// The spooled log record after its opening brace, ready to follow the record's head; None
@@ -750,6 +1179,20 @@ pub fn recover(fabric: &Fabric, sink: &mut dyn Sink) -> Result<Option<String>> {
     let Some(journal) = load(fabric)? else {
         return Ok(None);
     };
+    // The layout may have changed since the batch was journaled (a folder made a symlink):
+    // the same checks as a fresh run, before anything is done.
+    preflight_resume(fabric, &journal).map_err(|e| match e {
+        Error::Unsafe { path, message } => Error::Unsafe {
+            path,
+            message: format!(
+                "{message}; the interrupted batch {} ({}) is kept in {} and finished by the next run once this is a real folder again",
+                journal.batch,
+                journal.command,
+                fabric::JOURNAL
+            ),
+        },
+        other => other,
+    })?;
     sink.emit(Event::PhaseStarted {
         phase: Phase::Recover,
         total: Some(journal.steps()),
@@ -790,6 +1233,8 @@ mod tests {
                 sha256: Digest::of(b""),
                 content: Content::Text {
                     text: String::new(),
+                    source: None,
+                    rename: None,
                 },
             });
             j
@@ -840,6 +1285,58 @@ mod tests {
         );
         std::fs::write(&log, "{\"batch\":\"b1\"}\n\n").unwrap();
         assert_eq!(last_log_line(&log).unwrap().as_deref(), Some(&b""[..]));
+    }
+
+    #[test]
+    fn only_the_version_that_was_read_is_removed_and_any_other_is_kept_in_place_or_beside_it() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("a.yaml");
+        let aside = aside_path(&p, "b1", 0);
+        let read = Digest::of(b"read");
+        let kept = |want: &Path| match take_if_holds(&p, &aside, &read).unwrap() {
+            Taken::Kept(at) => assert_eq!(at, want),
+            _ => panic!("kept expected"),
+        };
+        std::fs::write(&p, b"read").unwrap();
+        assert!(matches!(
+            take_if_holds(&p, &aside, &read).unwrap(),
+            Taken::Removed
+        ));
+        assert!(!p.exists() && !aside.exists());
+        assert!(matches!(
+            take_if_holds(&p, &aside, &read).unwrap(),
+            Taken::Gone
+        ));
+        // Saved again after the read: put back, under its name.
+        std::fs::write(&p, b"saved since").unwrap();
+        kept(&p);
+        assert_eq!(std::fs::read(&p).unwrap(), b"saved since");
+        assert!(!aside.exists());
+        // A killed run left a newer version aside, and the operator saved a newest one since:
+        // the newest stays at its name, the other goes beside it.
+        std::fs::write(&aside, b"newer").unwrap();
+        std::fs::write(&p, b"newest").unwrap();
+        kept(&p);
+        assert_eq!(std::fs::read(&p).unwrap(), b"newest");
+        assert_eq!(std::fs::read(t.path().join("a~2.yaml")).unwrap(), b"newer");
+        assert!(!aside.exists());
+        // The version read, left aside by a killed run, with nothing at its place: removed.
+        std::fs::remove_file(&p).unwrap();
+        std::fs::write(&aside, b"read").unwrap();
+        assert!(matches!(
+            take_if_holds(&p, &aside, &read).unwrap(),
+            Taken::Removed
+        ));
+        assert!(!aside.exists());
+        // A symlink and a FIFO are never followed or waited on, and stay.
+        std::os::unix::fs::symlink(t.path().join("a~2.yaml"), &p).unwrap();
+        kept(&p);
+        assert!(p.symlink_metadata().unwrap().file_type().is_symlink());
+        std::fs::remove_file(&p).unwrap();
+        let fifo = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        kept(&p);
+        assert!(!p.symlink_metadata().unwrap().is_file() && !aside.exists());
     }
 
     #[test]

@@ -580,3 +580,241 @@ fn a_bad_dashboard_config_is_refused_naming_file_line_and_action() {
         r.stderr
     );
 }
+
+/// Every file and folder under `dir`, with a hash of each file's bytes: to show nothing
+/// changed.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Option<u64>)> {
+    use std::hash::{Hash, Hasher};
+    let digest = |b: Vec<u8>| {
+        let mut h = std::hash::DefaultHasher::new();
+        b.hash(&mut h);
+        h.finish()
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+            let t = e.file_type().unwrap();
+            if t.is_dir() {
+                stack.push(e.path());
+                out.push((rel, None));
+            } else {
+                out.push((
+                    rel,
+                    Some(digest(std::fs::read(e.path()).unwrap_or_default())),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const OPERATOR_KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: prod\nresources:\n- vpc.yaml\npatches:\n- path: fix.yaml\n";
+
+#[test]
+fn init_never_replaces_an_operator_s_kustomization_and_says_what_it_did_with_fgd_s_own() {
+    let t = tempfile::tempdir().unwrap();
+    let f = t.path().join("fab");
+    write(
+        &f.join("managed/kustomization.yaml"),
+        OPERATOR_KUSTOMIZATION,
+    );
+    write(&f.join("managed/vpc.yaml"), VPC1);
+    let before = snapshot(&f);
+    let r = fgd(&["init", s(&f)]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("managed/kustomization.yaml") && r.stderr.contains("not written by fgd"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(snapshot(&f), before, "refused before changing anything");
+
+    // fgd's own kustomization: kept when right, updated (and said so) when not.
+    std::fs::remove_file(f.join("managed/kustomization.yaml")).unwrap();
+    std::fs::remove_file(f.join("managed/vpc.yaml")).unwrap();
+    assert_eq!(fgd(&["init", s(&f)]).code, 0);
+    let r = fgd(&["init", s(&f), "--json"]);
+    let report = &r.of("initialised")[0]["report"];
+    assert!(
+        report["kept"]
+            .as_array()
+            .unwrap()
+            .contains(&"managed/kustomization.yaml".into()),
+        "{report}"
+    );
+    write(&f.join("managed/vpcs/vpc-1.yaml"), VPC1);
+    let r = fgd(&["init", s(&f)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("updated  managed/kustomization.yaml"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(kustomization(&f), ["vpcs/vpc-1.yaml"]);
+
+    // A hand-written one put in an initialised fabric: no command replaces it.
+    write(
+        &f.join("managed/kustomization.yaml"),
+        OPERATOR_KUSTOMIZATION,
+    );
+    write(&f.join("raw/b.yaml"), VPC2);
+    let before = snapshot(&f);
+    for cmd in [
+        vec!["ingest", s(&f)],
+        vec!["move", s(&f), "managed/vpcs/vpc-1.yaml", "--reason", "x"],
+        vec!["init", s(&f)],
+    ] {
+        let r = fgd(&cmd);
+        assert_eq!(r.code, 3, "{cmd:?}: {}", r.stderr);
+        assert!(r.stderr.contains("not written by fgd"), "{}", r.stderr);
+        let now: Vec<_> = snapshot(&f)
+            .into_iter()
+            .filter(|(p, _)| !p.starts_with(".hnp/local") && p != ".hnp/lock")
+            .collect();
+        let was: Vec<_> = before
+            .iter()
+            .filter(|(p, _)| !p.starts_with(".hnp/local") && p != ".hnp/lock")
+            .cloned()
+            .collect();
+        assert_eq!(now, was, "{cmd:?} changed nothing");
+    }
+}
+
+#[test]
+fn status_and_a_dry_run_write_nothing_even_to_a_fresh_clone_without_the_empty_archive() {
+    let (_t, f) = fabric();
+    // git carries no empty folders: a fresh clone has no .hnp/archive/.
+    std::fs::remove_dir(f.join(".hnp/archive")).unwrap();
+    std::fs::remove_file(f.join(".hnp/lock")).unwrap();
+    write(&f.join("raw/a.yaml"), format!("{VPC1}---\n{CM}"));
+    let before = snapshot(&f);
+    let r = fgd(&["status", s(&f), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.of("status")[0]["status"]["raw_pending"], 1);
+    let r = fgd(&["ingest", s(&f), "--dry-run"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stdout.contains("plan: write"), "{}", r.stdout);
+    assert_eq!(snapshot(&f), before, "read-only commands wrote nothing");
+    // A real ingest makes the archive it needs.
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 1);
+    assert!(f.join("managed/vpcs/vpc-1.yaml").is_file());
+    assert_eq!(tree(&f.join(".hnp/archive")).len(), 1);
+}
+
+#[test]
+fn a_lock_file_deleted_while_a_run_holds_it_still_keeps_a_second_run_out() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC1);
+    let mut second = None;
+    let mut status = None;
+    let r = fgd_stopped_at(&["ingest", s(&f)], "ingest.before-journal", || {
+        // `git clean -fdX` removes it: it is in .hnp/.gitignore.
+        std::fs::remove_file(f.join(".hnp/lock")).unwrap();
+        status = Some(fgd(&["status", s(&f), "--json"]));
+        second = Some(fgd(&["ingest", s(&f)]));
+    });
+    assert_eq!(r.code, 0, "the first run finishes: {}", r.stderr);
+    let second = second.unwrap();
+    assert_eq!(second.code, 3, "{}{}", second.stdout, second.stderr);
+    assert!(second.stderr.contains("locked"), "{}", second.stderr);
+    let status = status.unwrap();
+    assert!(
+        !status.of("status")[0]["status"]["lock"].is_null(),
+        "status sees the run: {}",
+        status.stdout
+    );
+    assert!(f.join("managed/vpcs/vpc-1.yaml").is_file());
+    assert_eq!(tree(&f.join("raw")), ["README.md"]);
+    assert!(!tree(&f).iter().any(|p| p.contains(".fgd-tmp-")));
+}
+
+fn fgd_in(dir: &std::path::Path, args: &[&str]) -> Run {
+    let out = std::process::Command::new(fgd_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("FGD_FAILPOINT")
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_mistyped_file_is_a_usage_error_and_a_missing_fabric_is_not_a_fabric() {
+    let (t, f) = fabric();
+    write(&f.join("unmanaged/a.yaml.unmanaged"), "x: [\n");
+    for args in [
+        vec!["move", "fab", "fab/raw/typo.yaml", "--reason", "x"],
+        vec!["move", "fab", "raw/sub/typo.yaml", "--reason", "x"],
+        vec!["adopt", "fab", "fab/unmanaged/typo.yaml.unmanaged"],
+        vec!["adopt", "fab", "/nowhere/typo.yaml.unmanaged"],
+    ] {
+        let r = fgd_in(t.path(), &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(args[2]),
+            "{args:?}: names the path: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("no such file"), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("fab/fab"), "{args:?}: {}", r.stderr);
+    }
+    for cmd in ["ingest", "status", "move", "adopt"] {
+        let mut args = vec![cmd, "no-such-fabric"];
+        if cmd == "move" || cmd == "adopt" {
+            args.push("raw/a.yaml");
+        }
+        if cmd == "move" {
+            args.extend(["--reason", "x"]);
+        }
+        let r = fgd_in(t.path(), &args);
+        assert_eq!(r.code, 3, "{cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("no-such-fabric") && r.stderr.contains("not an fgd fabric"),
+            "{cmd}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn a_symlinked_lock_or_a_corrupt_manifest_is_refused_by_every_command_with_what_to_do() {
+    let (t, f) = fabric();
+    let outside = t.path().join("outside-lock");
+    std::fs::write(&outside, "{}").unwrap();
+    std::fs::remove_file(f.join(".hnp/lock")).unwrap();
+    std::os::unix::fs::symlink(&outside, f.join(".hnp/lock")).unwrap();
+    write(&f.join("raw/v.yaml"), VPC1);
+    for cmd in ["status", "ingest", "init"] {
+        let r = fgd(&[cmd, s(&f)]);
+        assert_eq!(r.code, 3, "{cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(".hnp/lock")
+                && r.stderr.contains("symlink")
+                && r.stderr.contains("rm "),
+            "{cmd}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "{}");
+    std::fs::remove_file(f.join(".hnp/lock")).unwrap();
+    assert_eq!(fgd(&["status", s(&f)]).code, 0, "repaired as told");
+
+    std::fs::write(f.join(".hnp/manifest.json"), "{\"structure_version\":1,").unwrap();
+    for cmd in ["status", "ingest", "init"] {
+        let r = fgd(&[cmd, s(&f)]);
+        assert_eq!(r.code, 3, "{cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("manifest.json") && r.stderr.contains("fgd init"),
+            "{cmd}: says what to do: {}",
+            r.stderr
+        );
+    }
+    assert!(f.join("raw/v.yaml").is_file(), "nothing ingested");
+}

@@ -173,8 +173,9 @@ fn an_abort_at_every_fail_point_is_finished_by_the_next_run() {
         "batch.after-commit",
         "journal.after-writes",
         "journal.after-index",
-        "batch.mid-rename@2",
-        "batch.after-commit@2",
+        "journal.cleanup-aside",
+        "journal.cleanup-checked",
+        "journal.cleanup-aside@5",
         "journal.after-removes",
         "journal.after-log",
     ];
@@ -303,4 +304,292 @@ fn a_lost_log_spool_still_lets_the_batch_finish() {
     let (_, last) = finish_and_read_last_record(&f);
     assert_eq!(last["log_spool_lost"], true);
     final_state_matches(&c, &f, false);
+}
+
+const VPC_V1: &str =
+    "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: v1\nspec: {}\n";
+const VPC_V1_EDITED: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: v1\n  labels: {edited: \"by-the-operator\"}\nspec: {}\n";
+
+#[test]
+fn an_editor_save_while_ingest_removes_the_originals_stays_in_raw_for_the_next_run() {
+    // Before the cleanup starts, and once a file has been checked but not yet removed.
+    for point in ["journal.after-index", "journal.cleanup-checked"] {
+        let (_t, f) = fabric();
+        write(&f.join("raw/a.yaml"), VPC_V1);
+        write(
+            &f.join("raw/b.yaml"),
+            VPC_V1.replace("name: v1", "name: v2"),
+        );
+        let r = fgd_stopped_at(&["ingest", s(&f)], point, || {
+            editor_save(&f.join("raw/a.yaml"), VPC_V1_EDITED)
+        });
+        assert_eq!(r.code, 0, "{point}: {}{}", r.stdout, r.stderr);
+        assert_eq!(
+            std::fs::read_to_string(f.join("raw/a.yaml")).unwrap_or_default(),
+            VPC_V1_EDITED,
+            "{point}: the operator's save is still in raw/"
+        );
+        assert!(!f.join("raw/b.yaml").exists(), "{point}: b.yaml was taken");
+        assert_eq!(
+            std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+            VPC_V1,
+            "{point}: the batch applied what it read"
+        );
+        let all = tree(&f);
+        assert!(
+            !all.iter().any(|p| p.contains("/.fgd-")),
+            "{point}: nothing of fgd's left in raw/: {all:?}"
+        );
+        // The next run takes the new version.
+        let r = fgd(&["ingest", s(&f)]);
+        assert_eq!(r.code, 0, "{point}: {}", r.stderr);
+        assert_eq!(
+            std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+            VPC_V1_EDITED
+        );
+        assert!(!f.join("raw/a.yaml").exists());
+        assert_managed_is_clean(&f);
+    }
+}
+
+#[test]
+fn a_kill_while_an_original_is_taken_aside_is_settled_by_the_next_run_keeping_a_new_save() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC_V1);
+    write(
+        &f.join("raw/b.yaml"),
+        VPC_V1.replace("name: v1", "name: v2"),
+    );
+    let r = fgd_env(
+        &["ingest", s(&f)],
+        &[("FGD_FAILPOINT", "journal.cleanup-aside")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    // a.yaml, taken aside when the run died: the operator saves a new one in its place.
+    assert!(!f.join("raw/a.yaml").exists());
+    editor_save(&f.join("raw/a.yaml"), VPC_V1_EDITED);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let all = tree(&f);
+    assert!(!all.iter().any(|p| p.contains("/.fgd-")), "{all:?}");
+    assert!(!f.join(".hnp/journal.json").exists());
+    // The recovery finished the old batch; the same run then ingested the new save.
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+        VPC_V1_EDITED
+    );
+    assert!(f.join("managed/vpcs/v2.yaml").is_file());
+    assert!(
+        tree(&f.join("raw")) == ["README.md"],
+        "{:?}",
+        tree(&f.join("raw"))
+    );
+    let archived: Vec<_> = tree(&f.join(".hnp/archive"))
+        .into_iter()
+        .filter(|a| a.ends_with("/a.yaml.orig"))
+        .map(|a| std::fs::read_to_string(f.join(".hnp/archive").join(a)).unwrap())
+        .collect();
+    assert_eq!(archived.len(), 2, "both versions archived, once each");
+    assert!(
+        archived.contains(&VPC_V1.to_string()) && archived.contains(&VPC_V1_EDITED.to_string())
+    );
+}
+
+#[test]
+fn a_move_killed_with_its_original_taken_aside_is_finished() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC_V1);
+    let r = fgd_env(
+        &["move", s(&f), "raw/a.yaml", "--reason", "not yet"],
+        &[("FGD_FAILPOINT", "journal.cleanup-aside")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.of("error").is_empty(), "{}", r.stdout);
+    assert_eq!(unmanaged_items(&f), ["a.yaml.unmanaged"]);
+    assert!(f.join("unmanaged/a.yaml.unmanaged.reason.json").is_file());
+    assert_eq!(tree(&f.join("raw")), ["README.md"]);
+}
+
+#[test]
+fn a_folder_made_a_symlink_after_a_kill_is_refused_by_the_recovery_and_nothing_outside_changes() {
+    // A folder the batch writes into, and a folder it removes from.
+    for (input, link) in [
+        ("raw/sub/deeper/broken.yaml", "unmanaged/sub"),
+        ("raw/site/x.yaml", "raw/site"),
+    ] {
+        let (t, f) = fabric();
+        let text = if input.ends_with("broken.yaml") {
+            "not: [valid\n".to_string()
+        } else {
+            VPC_V1.to_string()
+        };
+        write(&f.join(input), &text);
+        let r = fgd_env(
+            &["ingest", s(&f)],
+            &[("FGD_FAILPOINT", "ingest.after-journal")],
+        );
+        assert!(killed_by_signal(&r), "{}", r.stderr);
+        // Between the runs the folder becomes a symlink to one outside the fabric (for raw/,
+        // the operator's own folder, holding the file).
+        let outside = t.path().join("outside");
+        if link.starts_with("raw/") {
+            std::fs::rename(f.join(link), &outside).unwrap();
+        } else {
+            std::fs::create_dir(&outside).unwrap();
+        }
+        let before = tree(&outside);
+        std::os::unix::fs::symlink(&outside, f.join(link)).unwrap();
+        for cmd in [
+            vec!["ingest", s(&f)],
+            vec!["move", s(&f), "raw/other.yaml", "--reason", "x"],
+        ] {
+            let r = fgd(&cmd);
+            assert_eq!(r.code, 3, "{link}: {cmd:?}: {}", r.stderr);
+            assert!(
+                r.stderr.contains(link) && r.stderr.contains("symlink"),
+                "{link}: the message names the folder: {}",
+                r.stderr
+            );
+            assert!(r.stderr.contains("journal"), "{}", r.stderr);
+        }
+        assert_eq!(tree(&outside), before, "{link}: nothing changed outside");
+        assert!(f.join(".hnp/journal.json").is_file(), "{link}: kept");
+        // The operator puts a real folder back: the batch is finished.
+        std::fs::remove_file(f.join(link)).unwrap();
+        if link.starts_with("raw/") {
+            std::fs::rename(&outside, f.join(link)).unwrap();
+        }
+        let r = fgd(&["ingest", s(&f)]);
+        assert!(r.code <= 1, "{link}: {}", r.stderr);
+        assert!(!f.join(".hnp/journal.json").exists());
+        assert!(!f.join(input).exists(), "{link}: {input} ingested");
+        assert_managed_is_clean(&f);
+    }
+}
+
+/// Every item in unmanaged/ has its reason file and every reason file its item.
+fn items_and_reasons_pair_up(f: &Path) {
+    let all = tree(&f.join("unmanaged"));
+    for r in all.iter().filter(|r| r.ends_with(".reason.json")) {
+        let item = r.trim_end_matches(".reason.json");
+        assert!(all.iter().any(|i| i == item), "{r} has no item: {all:?}");
+    }
+    for i in all.iter().filter(|r| r.ends_with(".unmanaged")) {
+        assert!(
+            all.contains(&format!("{i}.reason.json")),
+            "{i} has no reason: {all:?}"
+        );
+    }
+}
+
+fn log_records(f: &Path) -> Vec<Value> {
+    std::fs::read_to_string(f.join(".hnp/log.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_source_changed_after_a_kill_is_left_out_of_the_batch_and_of_its_log_record() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/broken.yaml"), "not: [valid\n");
+    write(&f.join("raw/other.yaml"), "not: [valid either\n");
+    let r = fgd_env(
+        &["ingest", s(&f)],
+        &[("FGD_FAILPOINT", "ingest.after-journal")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    let batch =
+        serde_json::from_slice::<Value>(&std::fs::read(f.join(".hnp/journal.json")).unwrap())
+            .unwrap()["batch"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    // The operator fixes the file before the next run.
+    write(&f.join("raw/broken.yaml"), VPC_V1);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(f.join("managed/vpcs/v1.yaml").is_file());
+    assert_eq!(unmanaged_items(&f), ["other.yaml.unmanaged"]);
+    items_and_reasons_pair_up(&f);
+    let records = log_records(&f);
+    let old = records
+        .iter()
+        .find(|r| r["batch"] == batch.as_str())
+        .unwrap();
+    let mentions = |key: &str, field: &str| {
+        old[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d[field] == "raw/broken.yaml")
+    };
+    assert!(!mentions("documents", "source"), "{old}");
+    assert!(!mentions("inputs", "path"), "{old}");
+    assert!(mentions("skipped", "path"), "{old}");
+    assert_eq!(old["inputs"].as_array().unwrap().len(), 1, "{old}");
+    assert_eq!(old["summary"]["files"], 1, "{old}");
+    assert_eq!(old["summary"]["unmanaged"], 1, "{old}");
+    for input in old["inputs"].as_array().unwrap() {
+        let archive = input["archive"].as_str().unwrap();
+        assert!(f.join(archive).is_file(), "{archive} exists as logged");
+    }
+}
+
+#[test]
+fn an_adopt_whose_item_changed_after_a_kill_keeps_the_item_and_its_reason() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/b.yaml"), "not: [valid\n");
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 1);
+    let r = fgd_env(
+        &["adopt", s(&f), "unmanaged/b.yaml.unmanaged"],
+        &[("FGD_FAILPOINT", "adopt.after-journal")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    write(
+        &f.join("unmanaged/b.yaml.unmanaged"),
+        "not: [fixed by hand\n",
+    );
+    let r = fgd(&["ingest", s(&f)]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(unmanaged_items(&f), ["b.yaml.unmanaged"]);
+    items_and_reasons_pair_up(&f);
+    assert_eq!(tree(&f.join("raw")), ["README.md"], "nothing adopted");
+    let adopt = log_records(&f).pop().unwrap();
+    assert_eq!(adopt["command"], "adopt");
+    assert_eq!(
+        adopt["skipped"][0]["path"], "unmanaged/b.yaml.unmanaged",
+        "{adopt}"
+    );
+    assert_eq!(adopt["summary"]["files"], 0, "{adopt}");
+}
+
+#[test]
+fn an_adopt_killed_between_its_two_removals_is_finished_without_a_false_alarm() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/b.yaml"), "not: [valid\n");
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 1);
+    let r = fgd_env(
+        &["adopt", s(&f), "unmanaged/b.yaml.unmanaged"],
+        &[("FGD_FAILPOINT", "journal.cleanup-removed")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    assert!(!f.join("unmanaged/b.yaml.unmanaged").exists());
+    let r = fgd(&["status", s(&f), "--json"]);
+    assert!(!r.of("status")[0]["status"]["unfinished"].is_null());
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.of("error").is_empty(), "no 'changed' alarm: {}", r.stdout);
+    // The adopt finished (its item went back to raw/, its reason with it), then the ingest
+    // took the file again.
+    assert_eq!(unmanaged_items(&f), ["b.yaml.unmanaged"]);
+    items_and_reasons_pair_up(&f);
+    assert_eq!(tree(&f.join("raw")), ["README.md"]);
+    let records = log_records(&f);
+    assert_eq!(records[records.len() - 2]["command"], "adopt");
+    let adopt = &records[records.len() - 2];
+    assert!(adopt.get("skipped").is_none(), "{adopt}");
 }

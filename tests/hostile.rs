@@ -778,3 +778,143 @@ fn validate_counts_a_second_identical_definition_as_ingest_does() {
         assert_eq!(v.summary()[key], i.summary()[key], "{key}: {}", v.stdout);
     }
 }
+
+#[test]
+fn a_raw_folder_named_like_a_sibling_s_unmanaged_item_or_archive_copy_gets_a_name_of_its_own() {
+    for folder in [
+        "x.yaml.unmanaged",
+        "x.yaml.unmanaged.reason.json",
+        "x.yaml.orig",
+    ] {
+        let (_t, f) = fabric();
+        write(&f.join("raw/x.yaml"), "not: [valid\n");
+        write(&f.join(format!("raw/{folder}/bad.yaml")), "not: [valid2\n");
+        write(&f.join(format!("raw/{folder}/v.yaml")), VPC);
+        let r = fgd(&["ingest", s(&f), "--json"]);
+        assert_eq!(r.code, 1, "{folder}: {}{}", r.stdout, r.stderr);
+        assert!(!f.join(".hnp/journal.json").exists(), "{folder}");
+        assert_eq!(tree(&f.join("raw")), ["README.md"], "{folder}: all taken");
+        assert!(f.join("managed/vpcs/good.yaml").is_file(), "{folder}");
+        let items = unmanaged_items(&f);
+        assert_eq!(items.len(), 2, "{folder}: {items:?}");
+        let mut contents: Vec<String> = items
+            .iter()
+            .map(|i| std::fs::read_to_string(f.join("unmanaged").join(i)).unwrap())
+            .collect();
+        contents.sort();
+        assert_eq!(contents, ["not: [valid\n", "not: [valid2\n"], "{folder}");
+        for i in &items {
+            assert!(
+                f.join("unmanaged")
+                    .join(format!("{i}.reason.json"))
+                    .is_file(),
+                "{folder}: {i} has its reason"
+            );
+        }
+        let archived = tree(&f.join(".hnp/archive"));
+        assert_eq!(archived.len(), 3, "{folder}: {archived:?}");
+        // Adopt sends the item back to the folder it came from.
+        let inner = items.iter().find(|i| i.contains('/')).unwrap();
+        let r = fgd(&["adopt", s(&f), &format!("unmanaged/{inner}")]);
+        assert_eq!(r.code, 0, "{folder}: {}", r.stderr);
+        assert_eq!(
+            std::fs::read_to_string(f.join(format!("raw/{folder}/bad.yaml"))).unwrap(),
+            "not: [valid2\n",
+            "{folder}"
+        );
+        assert_eq!(fgd(&["ingest", s(&f)]).code, 1, "{folder}: and again");
+        assert!(!f.join(".hnp/journal.json").exists());
+    }
+}
+
+#[test]
+fn a_raw_folder_where_unmanaged_holds_a_file_of_that_name_is_not_refused_forever() {
+    let (_t, f) = fabric();
+    // unmanaged/README.md is init's; a raw folder of that name needs a folder there.
+    std::fs::remove_file(f.join("raw/README.md")).unwrap();
+    write(&f.join("raw/README.md/bad.yaml"), "not: [valid\n");
+    let r = fgd(&["ingest", s(&f)]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        f.join("unmanaged/README.md").is_file(),
+        "init's README kept"
+    );
+    assert_eq!(unmanaged_items(&f).len(), 1);
+}
+
+#[test]
+fn a_long_raw_name_keeps_its_extension_in_unmanaged_so_adopt_sends_back_a_file_ingest_reads() {
+    let (_t, f) = fabric();
+    let long = format!("{}.yaml", "l".repeat(240));
+    write(&f.join("raw").join(&long), "not: [valid\n");
+    let mixed = format!("{}.yml", "m".repeat(240));
+    write(
+        &f.join("raw").join(&mixed),
+        format!("{VPC}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+    );
+    assert_eq!(ingest(&f).code, 1);
+    let items = unmanaged_items(&f);
+    assert_eq!(items.len(), 2, "{items:?}");
+    for i in &items {
+        assert!(i.len() + ".reason.json".len() <= 255, "{i}");
+        assert!(f
+            .join("unmanaged")
+            .join(format!("{i}.reason.json"))
+            .is_file());
+    }
+    assert!(
+        items
+            .iter()
+            .any(|i| i.starts_with('l') && i.ends_with(".yaml.unmanaged")),
+        "{items:?}"
+    );
+    assert!(
+        items
+            .iter()
+            .any(|i| i.starts_with('m') && i.ends_with(".doc2.yml.unmanaged")),
+        "{items:?}"
+    );
+    let item = items.iter().find(|i| i.starts_with('l')).unwrap();
+    let r = fgd(&["adopt", s(&f), &format!("unmanaged/{item}"), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let back = r.of("moved")[0]["to"].as_str().unwrap().to_string();
+    assert!(back.ends_with(".yaml"), "{back}");
+    // Fixed, it is ingested like any other file.
+    write(&f.join(&back), VPC.replace("good", "fixed"));
+    let r = ingest(&f);
+    assert!(r.of("file-skipped").is_empty(), "{}", r.stdout);
+    assert!(f.join("managed/vpcs/fixed.yaml").is_file(), "{}", r.stdout);
+}
+
+#[test]
+fn a_file_too_deep_for_its_archive_copy_is_left_in_raw_and_the_rest_is_ingested() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/good.yaml"), VPC);
+    // A legal path (under PATH_MAX) whose copy under .hnp/archive/<batch>/ would not be.
+    let mut deep = f.join("raw");
+    for _ in 0..19 {
+        deep.push("d".repeat(200));
+    }
+    let room = 4070 - deep.as_os_str().len() - 1 - "bad.yaml".len() - 1;
+    deep.push("e".repeat(room));
+    let bad = deep.join("bad.yaml");
+    write(&bad, "not: [valid\n");
+    assert!(bad.as_os_str().len() < 4096);
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(f.join("managed/vpcs/good.yaml").is_file());
+    assert!(bad.is_file(), "left in raw/");
+    let skipped = r.of("file-skipped");
+    assert_eq!(skipped.len(), 1, "{}", r.stdout);
+    assert!(skipped[0]["file"].as_str().unwrap().ends_with("/bad.yaml"));
+    assert!(
+        skipped[0]["detail"].as_str().unwrap().contains("too deep"),
+        "{}",
+        skipped[0]
+    );
+    assert!(!f.join(".hnp/journal.json").exists());
+    // And again: the one file never blocks the fabric.
+    write(&f.join("raw/more.yaml"), VPC.replace("good", "more"));
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+    assert!(f.join("managed/vpcs/more.yaml").is_file());
+}

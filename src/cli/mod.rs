@@ -312,6 +312,9 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
                 for c in &report.created {
                     outln!("  created  {c}");
                 }
+                for u in &report.updated {
+                    println!("  updated  {u}");
+                }
                 for k in &report.kept {
                     outln!("  kept     {k}");
                 }

@@ -40,7 +40,16 @@ impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest> {
         let bytes = std::fs::read(path).map_err(|e| io("read manifest", path, e))?;
         let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::Refused(format!("{}: not a valid fgd manifest: {e}", path.display()))
+            let fabric = path
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or(Path::new("."));
+            Error::Refused(format!(
+                "{}: not a valid fgd manifest ({e}). fgd writes it atomically, so it was damaged from outside: restore it (`git checkout -- {}` in a git working copy), or remove it and run `fgd init {}` to write a new one (name the fabric with --name)",
+                path.display(),
+                path.display(),
+                fabric.display()
+            ))
         })?;
         if m.structure_version > super::STRUCTURE_VERSION {
             return Err(Error::Refused(format!(

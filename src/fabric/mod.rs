@@ -43,7 +43,9 @@ impl Fabric {
         self.root.join(rel)
     }
 
-    /// Open an initialised fabric for work: the layout must be there and safe.
+    /// Open an initialised fabric: the layout must be there and safe. Writes nothing, so
+    /// read-only commands work on a read-only checkout; a fresh clone's missing (empty)
+    /// archive folder is made by the first batch that archives something.
     pub fn open(dir: &Path) -> Result<Fabric> {
         let root = canonical_dir(dir)?;
         let fabric = Fabric { root };
@@ -55,11 +57,10 @@ impl Fabric {
             )));
         }
         fabric.check_layout()?;
+        // Refused as init refuses it: a damaged manifest is no fabric to work on.
+        fabric.manifest()?;
         // git carries no empty folders: a fresh clone of a fabric lacks the (empty) archive.
-        if !fabric.path(ARCHIVE).exists() {
-            store::create_dir_all_within(&fabric.root, Path::new(ARCHIVE))?;
-        }
-        let missing: Vec<&str> = [RAW, MANAGED, UNMANAGED, ARCHIVE]
+        let missing: Vec<&str> = [RAW, MANAGED, UNMANAGED]
             .into_iter()
             .filter(|r| !fabric.path(r).is_dir())
             .collect();
@@ -97,6 +98,22 @@ impl Fabric {
                 Err(e) => return Err(io("inspect", &p, e)),
             }
         }
+        // The lock file: opened, never followed (and created by the first mutating command).
+        let lock = self.path(LOCK);
+        let repair = |what: &str| {
+            Error::Unsafe {
+            path: lock.clone(),
+            message: format!(
+                "{what}; fgd never works through one. It is fgd's own machine-local file: remove it (`rm {}`) and fgd makes a new one",
+                lock.display()
+            ),
+        }
+        };
+        match std::fs::symlink_metadata(&lock) {
+            Ok(m) if m.file_type().is_symlink() => return Err(repair("is a symlink")),
+            Ok(m) if !m.is_file() => return Err(repair("is not a regular file")),
+            _ => {}
+        }
         // Symlinked folders inside managed/ would redirect object writes the same way.
         if let Ok(entries) = std::fs::read_dir(self.path(MANAGED)) {
             for entry in entries.flatten() {
@@ -126,7 +143,14 @@ impl Fabric {
 }
 
 fn canonical_dir(dir: &Path) -> Result<PathBuf> {
-    let root = std::fs::canonicalize(dir).map_err(|e| io("open fabric", dir, e))?;
+    let root = std::fs::canonicalize(dir).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Refused(format!(
+            "{}: no such folder, so not an fgd fabric; `fgd init {}` creates one",
+            dir.display(),
+            dir.display()
+        )),
+        _ => io("open fabric", dir, e),
+    })?;
     if !root.is_dir() {
         return Err(Error::Refused(format!(
             "{} is not a directory",
@@ -162,11 +186,14 @@ pub struct InitReport {
     pub fabric: String,
     pub name: String,
     pub created: Vec<String>,
+    /// fgd's own files brought up to date (the kustomization, listing the object files).
+    pub updated: Vec<String>,
     pub kept: Vec<String>,
 }
 
 /// Create or repair the layout. Idempotent: existing files are never overwritten, except the
-/// generated kustomization.yaml when it is missing entries.
+/// kustomization.yaml fgd generated when it is missing entries; one fgd did not write is
+/// refused, before anything is created.
 pub fn init(dir: &Path, name: Option<&str>) -> Result<(Fabric, InitReport)> {
     match std::fs::symlink_metadata(dir) {
         Ok(m) if m.file_type().is_symlink() || m.is_dir() => {}
@@ -185,6 +212,9 @@ pub fn init(dir: &Path, name: Option<&str>) -> Result<(Fabric, InitReport)> {
         root: canonical_dir(dir)?,
     };
     fabric.check_layout()?;
+    // An existing GitOps folder's own kustomization is never replaced: refused before
+    // anything is created.
+    kustomization::check_ours(&fabric)?;
     let default_name = fabric
         .root
         .file_name()
@@ -242,11 +272,11 @@ pub fn init(dir: &Path, name: Option<&str>) -> Result<(Fabric, InitReport)> {
         }
     }
     let existed = fabric.path(KUSTOMIZATION).exists();
-    kustomization::refresh(&fabric)?;
-    if existed {
-        report.kept.push(KUSTOMIZATION.into());
-    } else {
-        report.created.push(KUSTOMIZATION.into());
+    let changed = kustomization::refresh(&fabric)?;
+    match (existed, changed) {
+        (false, _) => report.created.push(KUSTOMIZATION.into()),
+        (true, true) => report.updated.push(KUSTOMIZATION.into()),
+        (true, false) => report.kept.push(KUSTOMIZATION.into()),
     }
     Ok((fabric, report))
 }

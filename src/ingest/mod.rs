@@ -40,6 +40,62 @@ pub fn read_inputs(
     summary: &mut Summary,
     sink: &mut dyn Sink,
 ) -> Result<Vec<FileAnalysis>> {
+    read_inputs_within(dir, prefix, limits, stager, None, summary, sink)
+}
+
+/// The longest path the system takes (PATH_MAX, its NUL excluded).
+const PATH_MAX: usize = libc::PATH_MAX as usize - 1;
+
+/// Why fgd cannot take the raw file `rel` of `fabric` in batch `batch`: its archive copy or
+/// its unmanaged item (and reason) would need a path over PATH_MAX. None for nearly every file,
+/// by a sum: only a path within 200 bytes of the limit is looked at closer.
+fn too_deep(fabric: &Fabric, batch: &str, rel: &str) -> Option<String> {
+    let root = fabric.root.as_os_str().len();
+    if root + rel.len() + 200 < PATH_MAX {
+        return None;
+    }
+    let inner = rel.strip_prefix("raw/").unwrap_or(rel);
+    let archive = root + 1 + stage::archive_path(batch, inner).len();
+    // The longest an item's reason can be: its folders renamed, a document number and a free
+    // name's `~N` added.
+    let folders = inner.matches('/').count();
+    let reason = root
+        + 1
+        + fabric::UNMANAGED.len()
+        + 1
+        + inner.len()
+        + folders * FOLDER_ESCAPE.len()
+        + ".doc99999~999".len()
+        + fabric::UNMANAGED_SUFFIX.len()
+        + fabric::REASON_SUFFIX.len();
+    // While staged, a new folder of the chain (the batch's, or a fresh clone's archive folder)
+    // has a temp name, which may be longer than its own.
+    const STAGING: usize = 32;
+    let (need, place) = if archive >= reason {
+        (archive + STAGING, "its copy in .hnp/archive/")
+    } else {
+        (reason + STAGING, "its place in unmanaged/")
+    };
+    (need > PATH_MAX).then(|| {
+        format!(
+            "too deep: {place} would need a path of {need} bytes, over the system's limit of {PATH_MAX}; left in raw/: move it to a shallower folder"
+        )
+    })
+}
+
+/// Why a raw file (by its fabric-relative path) must be left alone, if it must.
+type Refuse<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// `read_inputs`, leaving out (as skipped) each file `refuse` names a reason for.
+fn read_inputs_within(
+    dir: &Path,
+    prefix: &str,
+    limits: &Limits,
+    stager: Option<&stage::Stager>,
+    refuse: Option<Refuse>,
+    summary: &mut Summary,
+    sink: &mut dyn Sink,
+) -> Result<Vec<FileAnalysis>> {
     sink.emit(Event::PhaseStarted {
         phase: Phase::Discover,
         total: None,
@@ -48,7 +104,15 @@ pub fn read_inputs(
     let files: Vec<_> = found
         .into_iter()
         .filter_map(|f| match f {
-            Found::File { path, rel, format } => Some((path, rel, format)),
+            Found::File { path, rel, format } => match refuse.and_then(|refuse| refuse(&rel)) {
+                None => Some((path, rel, format)),
+                Some(detail) => {
+                    let skip = Skip::Ignored { detail };
+                    count_skip(summary, &skip);
+                    sink.emit(Event::FileSkipped { file: rel, skip });
+                    None
+                }
+            },
             Found::Skipped { rel, skip } => {
                 count_skip(summary, &skip);
                 sink.emit(Event::FileSkipped { file: rel, skip });
@@ -395,11 +459,15 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     };
     // A real run writes while it reads (see `stage`); a dry run writes nothing.
     let stager = (!opts.dry_run).then(|| stage::Stager::new(fabric, &journal.batch));
-    let files = read_inputs(
+    // A file whose copies would not fit in a path is left alone; the rest goes on.
+    let batch_id = journal.batch.clone();
+    let refuse = |rel: &str| too_deep(fabric, &batch_id, rel);
+    let files = read_inputs_within(
         &fabric.path(fabric::RAW),
         "raw/",
         &opts.limits,
         stager.as_ref(),
+        Some(&refuse),
         &mut summary,
         sink,
     )?;
@@ -475,7 +543,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
             phase: Phase::Write,
             total: Some(journal.writes.len()),
         });
-        journal::finish(fabric, &journal, batch, journal::Index::Staged, sink)?;
+        journal::finish(fabric, &journal, batch, journal::Index::Staged, &[], sink)?;
         summary.batch = Some(journal.batch.clone());
     }
     summary.millis = started.elapsed().as_millis();
@@ -502,7 +570,7 @@ fn send_late(
             continue;
         }
         let bytes = match &w.content {
-            Content::Text { text } => text.as_bytes().to_vec(),
+            Content::Text { text, .. } => text.as_bytes().to_vec(),
             Content::Source { .. } => match outputs.remove(&w.path) {
                 Some(bytes) => bytes,
                 // Left unstaged, which `take_back_conflicts` reports.
@@ -684,7 +752,12 @@ fn plan(
                 None,
                 Vec::new(),
             );
-            push_text(j, &item.reason_path, record);
+            push_text(
+                j,
+                &item.reason_path,
+                record,
+                Owner::Rename(j.renames.len() - 1),
+            );
             act(
                 &|| PlanAction::Move {
                     from: f.rel.clone(),
@@ -749,7 +822,7 @@ fn plan(
                         outputs.insert(item.path.clone(), bytes_of_f.get()?.to_vec());
                     }
                 }
-                push_text(j, &item.reason_path, reason_json);
+                push_text(j, &item.reason_path, reason_json, Owner::Source(src));
                 act(
                     &|| PlanAction::Move {
                         from: f.rel.clone(),
@@ -757,7 +830,7 @@ fn plan(
                     },
                     sink,
                 );
-                log_docs.push(&serde_json::json!({"source": f.rel, "whole": true, "code": code, "reason": reason, "path": item.path}));
+                log_docs.push(&serde_json::json!({"source": f.rel, "whole": true, "documents": docs.len(), "code": code, "reason": reason, "path": item.path}));
                 sink.emit(Event::FileFinished {
                     file: f.rel.clone(),
                     outcome: FileOutcome::WholeUnmanaged {
@@ -848,7 +921,7 @@ fn plan(
                                     serde_json::json!({"document": doc.index + 1, "line": doc.pos.line, "column": doc.pos.column, "object": object, "code": code, "reason": reason}),
                                 ],
                             );
-                            push_text(j, &item.reason_path, reason_json);
+                            push_text(j, &item.reason_path, reason_json, Owner::Source(src));
                             act(
                                 &|| PlanAction::Write {
                                     path: item.path.clone(),
@@ -908,6 +981,7 @@ fn plan(
         j.removes.push(Remove {
             path: f.rel.clone(),
             sha256: Some(f.sha256.clone()),
+            source: None,
         });
     }
     send_late(j, &mut sent, outputs, late);
@@ -1001,6 +1075,55 @@ pub fn emit_whole(
     }
 }
 
+/// Appended to a folder's name where fgd's files could bear that name too (see
+/// `escape_folders`).
+pub const FOLDER_ESCAPE: &str = "~dir";
+
+/// `inner` (a path under raw/) with its folders renamed for a tree in which every file fgd
+/// makes ends with one of `file_suffixes` (`.orig` in the archive): a folder whose name ends
+/// with one of them, or with `FOLDER_ESCAPE` itself, gets `FOLDER_ESCAPE` appended. So no
+/// folder ever bears the name of a file fgd puts beside it (`raw/x.yaml` and a folder
+/// `raw/x.yaml.orig/` would both want `x.yaml.orig`), and `unescape_folders` turns it back.
+pub fn escape_folders<'a>(inner: &'a str, file_suffixes: &[&str]) -> std::borrow::Cow<'a, str> {
+    let Some((dirs, name)) = inner.rsplit_once('/') else {
+        return inner.into();
+    };
+    let clashes = |c: &str| named_like_a_file(c, file_suffixes);
+    if !dirs.split('/').any(clashes) {
+        return inner.into();
+    }
+    let mut out = String::with_capacity(inner.len() + 16);
+    for c in dirs.split('/') {
+        if clashes(c) {
+            out.push_str(&store::fit_name(c, FOLDER_ESCAPE));
+        } else {
+            out.push_str(c);
+        }
+        out.push('/');
+    }
+    out.push_str(name);
+    out.into()
+}
+
+/// Whether the folder name `c` must be renamed by `escape_folders`.
+pub fn named_like_a_file(c: &str, file_suffixes: &[&str]) -> bool {
+    c.ends_with(FOLDER_ESCAPE) || file_suffixes.iter().any(|suffix| c.ends_with(suffix))
+}
+
+/// The path under raw/ of a path made by `escape_folders` (or by `unmanaged::Names`).
+pub fn unescape_folders(inner: &str) -> String {
+    let Some((dirs, name)) = inner.rsplit_once('/') else {
+        return inner.to_string();
+    };
+    let mut out = String::with_capacity(inner.len());
+    for c in dirs.split('/') {
+        out.push_str(c.strip_suffix(FOLDER_ESCAPE).unwrap_or(c));
+        out.push('/');
+    }
+    out.push_str(name);
+    out
+}
+
 /// `dir/name` + suffix, the last component shortened if it would not fit in a file name.
 pub fn with_suffix(rel: &str, suffix: &str) -> String {
     match rel.rsplit_once('/') {
@@ -1070,10 +1193,26 @@ impl<W: std::io::Write> JsonList<W> {
     }
 }
 
-fn push_text(j: &mut Journal, path: &str, text: String) {
+/// A reason file's write, tied to the source (or the rename) it describes: a recovery that
+/// skips that source skips it too.
+fn push_text(j: &mut Journal, path: &str, text: String, owner: Owner) {
+    let (source, rename) = match owner {
+        Owner::Source(i) => (Some(i), None),
+        Owner::Rename(i) => (None, Some(i)),
+    };
     j.writes.push(Write {
         path: path.to_string(),
         sha256: journal::Digest::of(text.as_bytes()),
-        content: Content::Text { text },
+        content: Content::Text {
+            text,
+            source,
+            rename,
+        },
     });
+}
+
+/// What a text write belongs to (`push_text`).
+enum Owner {
+    Source(usize),
+    Rename(usize),
 }

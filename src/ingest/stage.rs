@@ -153,12 +153,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Where an input's byte-identical copy goes for batch `batch`.
+/// Where an input's byte-identical copy goes for batch `batch`. A folder named like a copy
+/// (`raw/x.yaml.orig/` beside `raw/x.yaml`) is renamed (`super::escape_folders`).
 pub fn archive_path(batch: &str, inner: &str) -> String {
+    let inner = super::escape_folders(inner, &[fabric::ARCHIVE_SUFFIX]);
     format!(
         "{}/{batch}/{}",
         fabric::ARCHIVE,
-        super::with_suffix(inner, fabric::ARCHIVE_SUFFIX)
+        super::with_suffix(&inner, fabric::ARCHIVE_SUFFIX)
     )
 }
 

@@ -17,6 +17,8 @@ pub struct Names<'f> {
     taken: HashSet<String>,
     /// Folders listed once: a name its folder lacks needs no look of its own.
     listed: super::Targets,
+    /// Folder under raw/ -> its folder under unmanaged/ (with a trailing `/`), once each.
+    folders: std::collections::HashMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -43,11 +45,48 @@ impl<'f> Names<'f> {
             fabric,
             taken: HashSet::new(),
             listed: super::Targets::default(),
+            folders: Default::default(),
         }
+    }
+
+    /// The folder under unmanaged/ for the folder `dir` under raw/: each name renamed
+    /// (`super::FOLDER_ESCAPE`) where an item or a reason file could bear it (a folder
+    /// `raw/x.yaml.unmanaged/` beside `raw/x.yaml`), or where unmanaged/ already holds a file
+    /// of that name (init's README.md). `ops::adopt` turns it back (`super::unescape_folders`).
+    fn folder(&mut self, dir: &str) -> String {
+        if let Some(f) = self.folders.get(dir) {
+            return f.clone();
+        }
+        let mut out = String::with_capacity(dir.len() + 1);
+        for c in dir.split('/') {
+            let named_like_a_file =
+                super::named_like_a_file(c, &[fabric::UNMANAGED_SUFFIX, fabric::REASON_SUFFIX]);
+            let taken_by_a_file = !named_like_a_file
+                && std::fs::symlink_metadata(
+                    self.fabric.path(&format!("{}/{out}{c}", fabric::UNMANAGED)),
+                )
+                .is_ok_and(|m| !m.is_dir() && !m.file_type().is_symlink());
+            if named_like_a_file || taken_by_a_file {
+                out.push_str(&crate::store::fit_name(c, super::FOLDER_ESCAPE));
+            } else {
+                out.push_str(c);
+            }
+            out.push('/');
+        }
+        self.folders.insert(dir.to_string(), out.clone());
+        out
     }
 
     /// A free item name for `inner` (path under raw/), or the existing one with these bytes.
     pub fn item(&mut self, inner: &str, doc: Option<usize>, bytes: &[u8]) -> Result<Item> {
+        let placed;
+        let inner = match inner.rsplit_once('/') {
+            Some((dir, name)) => {
+                placed = format!("{}{name}", self.folder(dir));
+                placed.as_str()
+            }
+            None => inner,
+        };
         let (stem, ext) = stem_ext(inner);
         let base = match doc {
             Some(i) => format!("{stem}.doc{}", i + 1),
@@ -69,6 +108,14 @@ impl<'f> Names<'f> {
             if self.taken.contains(&path) {
                 continue;
             }
+            let reason_path = format!("{path}{}", fabric::REASON_SUFFIX);
+            // A folder where the reason goes would make the batch impossible: another name.
+            if !self.listed.absent(self.fabric, &reason_path)
+                && std::fs::symlink_metadata(self.fabric.path(&reason_path))
+                    .is_ok_and(|m| !m.is_file())
+            {
+                continue;
+            }
             let fresh = if self.listed.absent(self.fabric, &path) {
                 true
             } else {
@@ -85,7 +132,6 @@ impl<'f> Names<'f> {
                 }
             };
             self.taken.insert(path.clone());
-            let reason_path = format!("{path}{}", fabric::REASON_SUFFIX);
             return Ok(Item {
                 path,
                 reason_path,
@@ -147,6 +193,26 @@ pub fn reason_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folders_named_like_a_file_beside_them_are_renamed_and_named_back() {
+        use super::super::{escape_folders, unescape_folders};
+        let orig = [fabric::ARCHIVE_SUFFIX];
+        assert_eq!(escape_folders("a/b/x.yaml", &orig), "a/b/x.yaml");
+        assert_eq!(
+            escape_folders("x.yaml.orig", &orig),
+            "x.yaml.orig",
+            "a file stays"
+        );
+        for (raw, placed) in [
+            ("x.yaml.orig/y.yaml", "x.yaml.orig~dir/y.yaml"),
+            ("a/x~dir/y.yaml", "a/x~dir~dir/y.yaml"),
+            ("x.orig/z.orig/y.yaml", "x.orig~dir/z.orig~dir/y.yaml"),
+        ] {
+            assert_eq!(escape_folders(raw, &orig), placed);
+            assert_eq!(unescape_folders(placed), raw);
+        }
+    }
 
     #[test]
     fn stems_keep_folders_and_split_the_last_extension() {

@@ -194,11 +194,26 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
 /// there, else relative to the fabric. Returns the fabric-relative path. The last component is
 /// not resolved, so a symlink is seen as one.
 fn fabric_rel(fabric: &Fabric, file: &Path) -> Result<String> {
-    let candidate = if file.is_absolute() || std::fs::symlink_metadata(file).is_ok() {
+    let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    let candidate = if file.is_absolute() || exists(file) {
         file.to_path_buf()
     } else {
         fabric.root.join(file)
     };
+    if !exists(&candidate) {
+        return Err(Error::Usage(format!(
+            "{}: no such file (looked for it {})",
+            file.display(),
+            if file.is_absolute() {
+                "where it says".to_string()
+            } else {
+                format!(
+                    "from the current folder and from the fabric {}",
+                    fabric.root.display()
+                )
+            }
+        )));
+    }
     let name = candidate
         .file_name()
         .ok_or_else(|| Error::Usage(format!("{}: not a file path", file.display())))?;
@@ -295,17 +310,24 @@ pub fn move_to_unmanaged(
     j.writes.push(Write {
         path: item.reason_path.clone(),
         sha256: journal::Digest::of(record.as_bytes()),
-        content: Content::Text { text: record },
+        content: Content::Text {
+            text: record,
+            source: Some(0),
+            rename: None,
+        },
     });
     j.removes.push(Remove {
         path: rel.clone(),
         sha256: Some(sha.clone()),
+        source: None,
     });
     j.summary.files = 1;
     j.summary.unmanaged = 1;
     j.log = journal::raw(
         &serde_json::json!({"from": rel, "to": item.path, "sha256": sha, "reason": reason}),
     );
+    // The batch rewrites the kustomization: refused now, not once half done.
+    fabric::kustomization::check_ours(&fabric)?;
     journal::begin(&fabric, &j)?;
     failpoint("move.after-journal");
     journal::execute(&fabric, &j, sink)?;
@@ -340,7 +362,9 @@ pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport>
     };
     let bytes = read_regular(&fabric, &rel)?;
     let sha = analyze::sha256_hex(&bytes);
-    // A free name in raw/: never overwrite what an operator has put there since.
+    // Back to the folder it came from (folders renamed in unmanaged/ are named back), under
+    // a free name in raw/: never overwrite what an operator has put there since.
+    let inner = ingest::unescape_folders(&inner);
     let (stem, ext) = match inner.rfind('.') {
         Some(d) if d > inner.rfind('/').map(|s| s + 1).unwrap_or(0) => inner.split_at(d),
         _ => (inner.as_str(), ""),
@@ -369,14 +393,18 @@ pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport>
     j.removes.push(Remove {
         path: rel.clone(),
         sha256: Some(sha.clone()),
+        source: None,
     });
+    // The reason goes with the item: kept if the item is (changed by hand meanwhile).
     let reason_file = format!("{rel}{}", fabric::REASON_SUFFIX);
     j.removes.push(Remove {
         path: reason_file.clone(),
         sha256: None,
+        source: Some(0),
     });
     j.summary.files = 1;
     j.log = journal::raw(&serde_json::json!({"from": rel, "to": target, "sha256": sha}));
+    fabric::kustomization::check_ours(&fabric)?;
     journal::begin(&fabric, &j)?;
     failpoint("adopt.after-journal");
     journal::execute(&fabric, &j, sink)?;

@@ -672,6 +672,38 @@ impl Batch {
     }
 }
 
+/// rename(2) that never replaces: fails with `AlreadyExists` when `to` exists. renameat2's
+/// RENAME_NOREPLACE does it in one step; where the kernel or the file system lacks it, a hard
+/// link (which refuses an existing name too) and an unlink do the same.
+pub fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "NUL in a path"))
+    };
+    let (cfrom, cto) = (c(from)?, c(to)?);
+    // SAFETY: both are NUL-terminated strings that outlive the call.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            cfrom.as_ptr(),
+            libc::AT_FDCWD,
+            cto.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) {
+        return Err(e);
+    }
+    std::fs::hard_link(from, to)?;
+    std::fs::remove_file(from)
+}
+
 /// Move a file across file systems: the copy is durable at `to` before `from` goes, so a crash
 /// leaves both copies at worst, never neither.
 fn move_across(from: &Path, to: &Path) -> Result<()> {

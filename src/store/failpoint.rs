@@ -1,5 +1,8 @@
 //! Fail points: `FGD_FAILPOINT=name` or `name@N` aborts the process (like kill -9: no
 //! destructors, no flush) at the named point, on its N-th hit. Read once; a no-op when unset.
+//! With `FGD_FAILPOINT_ACTION=stop` the process stops itself there instead (SIGSTOP) and goes
+//! on when sent SIGCONT: a test can then do what an operator might do at that very instant
+//! (save a file, delete the lock) and check what the run makes of it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -38,9 +41,11 @@ pub fn parse_failpoint(spec: &str) -> Option<(String, u64)> {
 
 static SPEC: OnceLock<Option<(String, u64)>> = OnceLock::new();
 static HITS: AtomicU64 = AtomicU64::new(0);
+static STOP: OnceLock<bool> = OnceLock::new();
 
 /// Abort (no destructors, no flush, like kill -9) when `FGD_FAILPOINT` names this point and
-/// this is its N-th hit. Only hits of the named point are counted.
+/// this is its N-th hit; stop until SIGCONT instead with `FGD_FAILPOINT_ACTION=stop`. Only
+/// hits of the named point are counted.
 pub fn failpoint(name: &str) {
     let spec = SPEC.get_or_init(|| {
         std::env::var("FGD_FAILPOINT")
@@ -49,7 +54,15 @@ pub fn failpoint(name: &str) {
     });
     if let Some((want, nth)) = spec {
         if want == name && HITS.fetch_add(1, Ordering::SeqCst) + 1 == *nth {
-            std::process::abort();
+            let stop = *STOP.get_or_init(|| {
+                std::env::var("FGD_FAILPOINT_ACTION").is_ok_and(|a| a.trim() == "stop")
+            });
+            if stop {
+                // SAFETY: raise only sends a signal to this process.
+                unsafe { libc::raise(libc::SIGSTOP) };
+            } else {
+                std::process::abort();
+            }
         }
     }
 }

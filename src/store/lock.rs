@@ -1,4 +1,5 @@
-//! The fabric lock: flock(2) on `.hnp/lock`, held for the life of a `FabricLock`. The kernel
+//! The fabric lock: flock(2) on `.hnp/lock` and on `.hnp/`, held for the life of a
+//! `FabricLock`. The kernel
 //! releases it when the process dies, so kill -9 leaves no stale lock; the owner record inside
 //! is only there to tell the next instance who holds it.
 
@@ -36,8 +37,14 @@ fn held_message(owner: &Option<LockOwner>) -> String {
     }
 }
 
+/// Held: an exclusive flock on the lock file and on the folder holding it. The file alone is
+/// not enough: it is machine-local and ignored by git, so `git clean -fdX` (or a hand) may
+/// delete it while a run holds it, and the next run would then lock a new file of that name.
+/// The folder (`.hnp/`) holds the fabric's committed records and is not deleted like that;
+/// the file still carries the owner record and keeps older fgd versions out.
 pub struct FabricLock {
     file: std::fs::File,
+    _dir: Option<std::fs::File>,
 }
 
 fn hostname() -> String {
@@ -71,33 +78,14 @@ impl FabricLock {
     /// Take the lock now or fail at once with the holder: fgd never waits on another fgd
     /// (beyond a few milliseconds to ride out a `holder()` probe).
     pub fn acquire(lock_path: &Path, command: &str) -> Result<FabricLock, LockError> {
-        if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // The lock folder (.hnp) must not lead out of the fabric.
-            super::ensure_real_dir(dir)?;
-        }
-        let mut file = super::no_follow()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(lock_path)
-            .map_err(|e| err("open lock", lock_path, e))?;
-        let mut tries = 0;
-        loop {
-            // SAFETY: flock only uses the descriptor, which `file` keeps open.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-            if rc == 0 {
-                break;
-            }
-            if !would_block(rc) {
-                return Err(err("lock", lock_path, std::io::Error::last_os_error()).into());
-            }
-            tries += 1;
-            if tries >= ACQUIRE_TRIES {
-                return Err(LockError::Held(read_owner(&mut file)));
-            }
-            std::thread::sleep(ACQUIRE_PAUSE);
-        }
+        let dir = lock_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        // The lock folder (.hnp) must not lead out of the fabric.
+        super::ensure_real_dir(dir)?;
+        let dir_lock = lock_dir(dir, lock_path)?;
+        let mut file = lock_file(lock_path)?;
         let owner = LockOwner {
             pid: std::process::id(),
             host: hostname(),
@@ -112,7 +100,10 @@ impl FabricLock {
             .map_err(|e| err("write lock", lock_path, e))?;
         file.sync_data()
             .map_err(|e| err("sync lock", lock_path, e))?;
-        Ok(FabricLock { file })
+        Ok(FabricLock {
+            file,
+            _dir: dir_lock,
+        })
     }
 
     /// Who holds the lock right now, if anyone, without waiting. /proc/locks answers without
@@ -123,49 +114,168 @@ impl FabricLock {
     pub fn holder(lock_path: &Path) -> Result<Option<LockOwner>, StoreError> {
         let mut file = match super::no_follow().read(true).open(lock_path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            // Deleted while held, perhaps: the folder's lock tells.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let table = std::fs::read_to_string("/proc/locks").ok();
+                return Ok(dir_holder(lock_path, table.as_deref()).map(unknown_owner));
+            }
             Err(e) => return Err(err("open lock", lock_path, e)),
         };
-        let listed = match std::fs::read_to_string("/proc/locks") {
-            Ok(table) => {
+        let table = std::fs::read_to_string("/proc/locks").ok();
+        let listed = match &table {
+            Some(table) => {
                 use std::os::unix::fs::MetadataExt;
                 let m = file
                     .metadata()
                     .map_err(|e| err("inspect lock", lock_path, e))?;
-                flock_holder(&table, m.dev(), m.ino())
+                flock_holder(table, m.dev(), m.ino())
             }
-            Err(_) => None,
+            None => None,
         };
         let held_by = match listed {
             Some(pid) => Some(pid),
-            None => {
-                // SAFETY: flock only uses the descriptor, which `file` keeps open.
-                let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
-                if rc == 0 {
-                    // SAFETY: as above.
-                    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
-                    None
-                } else if would_block(rc) {
-                    Some(0)
-                } else {
-                    return Err(err(
-                        "probe lock",
-                        lock_path,
-                        std::io::Error::last_os_error(),
-                    ));
-                }
-            }
+            None => match probe(&file, lock_path)? {
+                Some(pid) => Some(pid),
+                // The file may be a new one, made after the holder's was deleted.
+                None => dir_holder(lock_path, table.as_deref()),
+            },
         };
         Ok(held_by.map(|pid| {
             // The record may be missing while its writer is between flock and write.
-            read_owner(&mut file).unwrap_or(LockOwner {
-                pid,
-                host: "unknown".into(),
-                since: "unknown".into(),
-                command: "unknown".into(),
-            })
+            read_owner(&mut file).unwrap_or_else(|| unknown_owner(pid))
         }))
     }
+}
+
+fn unknown_owner(pid: u32) -> LockOwner {
+    LockOwner {
+        pid,
+        host: "unknown".into(),
+        since: "unknown".into(),
+        command: "unknown".into(),
+    }
+}
+
+/// Whether someone holds `f` locked (Some(0): yes, pid unknown), by a LOCK_SH|LOCK_NB probe
+/// released at once.
+fn probe(f: &std::fs::File, path: &Path) -> Result<Option<u32>, StoreError> {
+    // SAFETY: flock only uses the descriptor, which `f` keeps open.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+    if rc == 0 {
+        // SAFETY: as above.
+        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+        Ok(None)
+    } else if would_block(rc) {
+        Ok(Some(0))
+    } else {
+        Err(err("probe lock", path, std::io::Error::last_os_error()))
+    }
+}
+
+/// The folder holding `lock_path`, opened for its lock (never through a symlink).
+fn open_dir(lock_path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = lock_path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(dir)
+}
+
+/// Who holds the lock folder's lock, if anyone (see `FabricLock`), from `table` (/proc/locks)
+/// or else a probe. None too where the folder cannot be opened or locked.
+fn dir_holder(lock_path: &Path, table: Option<&str>) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = open_dir(lock_path).ok()?;
+    if let (Some(table), Ok(m)) = (table, dir.metadata()) {
+        if let Some(pid) = flock_holder(table, m.dev(), m.ino()) {
+            return Some(pid);
+        }
+    }
+    probe(&dir, lock_path).ok().flatten()
+}
+
+/// flock(LOCK_EX|LOCK_NB) on `f`, riding out a `holder()` probe: Ok(true) when taken,
+/// Ok(false) when someone else holds it.
+fn lock_now(f: &std::fs::File) -> std::io::Result<bool> {
+    let mut tries = 0;
+    loop {
+        // SAFETY: flock only uses the descriptor, which `f` keeps open.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(true);
+        }
+        if !would_block(rc) {
+            return Err(std::io::Error::last_os_error());
+        }
+        tries += 1;
+        if tries >= ACQUIRE_TRIES {
+            return Ok(false);
+        }
+        std::thread::sleep(ACQUIRE_PAUSE);
+    }
+}
+
+/// The lock folder's exclusive lock (`FabricLock`), or None where its file system cannot lock
+/// a folder (some network file systems): the lock file alone then guards, as it always did.
+fn lock_dir(dir: &Path, lock_path: &Path) -> Result<Option<std::fs::File>, LockError> {
+    let f = open_dir(lock_path).map_err(|e| err("open lock folder", dir, e))?;
+    match lock_now(&f) {
+        Ok(true) => Ok(Some(f)),
+        Ok(false) => Err(LockError::Held(
+            super::no_follow()
+                .read(true)
+                .open(lock_path)
+                .ok()
+                .and_then(|mut l| read_owner(&mut l)),
+        )),
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EBADF | libc::EINVAL | libc::ENOLCK | libc::EOPNOTSUPP)
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(err("lock", dir, e).into()),
+    }
+}
+
+/// The lock file, created if missing, locked, and still the file at `lock_path` once locked:
+/// one deleted or replaced between the open and the lock guards nothing, so it is opened and
+/// locked again.
+fn lock_file(lock_path: &Path) -> Result<std::fs::File, LockError> {
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..100 {
+        let mut file = super::no_follow()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(lock_path)
+            .map_err(|e| err("open lock", lock_path, e))?;
+        if !lock_now(&file).map_err(|e| err("lock", lock_path, e))? {
+            return Err(LockError::Held(read_owner(&mut file)));
+        }
+        let held = file
+            .metadata()
+            .map_err(|e| err("inspect lock", lock_path, e))?;
+        match std::fs::symlink_metadata(lock_path) {
+            Ok(m) if m.dev() == held.dev() && m.ino() == held.ino() => return Ok(file),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(err("inspect lock", lock_path, e).into()),
+        }
+    }
+    Err(err(
+        "lock",
+        lock_path,
+        std::io::Error::other("the lock file keeps being replaced"),
+    )
+    .into())
 }
 
 /// The pid holding an exclusive flock on (dev, ino), from /proc/locks lines such as
@@ -214,6 +324,22 @@ mod tests {
             FabricLock::holder(&p).unwrap().map(|o| o.command),
             Some("ingest".into())
         );
+        drop(first);
+        assert_eq!(FabricLock::holder(&p).unwrap(), None);
+        FabricLock::acquire(&p, "again").unwrap();
+    }
+
+    #[test]
+    fn a_lock_file_deleted_while_held_still_keeps_a_second_acquire_out() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("lock");
+        let first = FabricLock::acquire(&p, "ingest").unwrap();
+        std::fs::remove_file(&p).unwrap();
+        assert!(FabricLock::holder(&p).unwrap().is_some(), "still seen held");
+        assert!(matches!(
+            FabricLock::acquire(&p, "ingest"),
+            Err(LockError::Held(_))
+        ));
         drop(first);
         assert_eq!(FabricLock::holder(&p).unwrap(), None);
         FabricLock::acquire(&p, "again").unwrap();

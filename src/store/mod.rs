@@ -8,9 +8,9 @@ mod safe_path;
 mod time;
 
 pub use atomic::{
-    append_line, append_line_parts, append_line_with, no_follow, sweep_temp_files, sync_dir,
-    sync_files, write_atomic, write_placed, write_unpublished_with, Batch, CommitStats, Placed,
-    Unpublished, TEMP_PREFIX,
+    append_line, append_line_parts, append_line_with, no_follow, rename_noreplace,
+    sweep_temp_files, sync_dir, sync_files, write_atomic, write_placed, write_unpublished_with,
+    Batch, CommitStats, Placed, Unpublished, TEMP_PREFIX,
 };
 pub use failpoint::{
     failpoint, parse_failpoint, ALL_BATCH_FAILPOINTS, BATCH_AFTER_COMMIT, BATCH_AFTER_STAGE,

@@ -75,7 +75,9 @@ fn prefixes_within(root: &Path, rel: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// A file name that fits in 255 bytes with `suffix` appended: an over-long name keeps a prefix
-/// and gets a short hash of the whole, so two long names stay distinct.
+/// and gets a short hash of the whole, so two long names stay distinct, and keeps its
+/// extension (with a `.docN` before it), so what `adopt` sends back from unmanaged/ is still a
+/// `.yaml`, `.yml` or `.json` file that ingest reads.
 pub fn fit_name(name: &str, suffix: &str) -> String {
     const MAX: usize = 255;
     if name.len() + suffix.len() <= MAX {
@@ -84,11 +86,32 @@ pub fn fit_name(name: &str, suffix: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(name.as_bytes());
     let tag: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    let mut keep = MAX.saturating_sub(suffix.len() + tag.len() + 1);
-    while !name.is_char_boundary(keep) {
+    let tail = extension(name);
+    let stem = &name[..name.len() - tail.len()];
+    let mut keep = MAX
+        .saturating_sub(suffix.len() + tag.len() + 1 + tail.len())
+        .min(stem.len());
+    while !stem.is_char_boundary(keep) {
         keep -= 1;
     }
-    format!("{}~{tag}{suffix}", &name[..keep])
+    format!("{}~{tag}{tail}{suffix}", &stem[..keep])
+}
+
+/// The end of `name` that `fit_name` keeps: its extension (`.yaml`), with a `.docN` before it;
+/// nothing for a name without one or with an extension too long to be one.
+fn extension(name: &str) -> &str {
+    let Some(dot) = name.rfind('.').filter(|&d| d > 0 && name.len() - d <= 16) else {
+        return "";
+    };
+    let before = &name[..dot];
+    let doc = before.rfind('.').filter(|&d| {
+        let part = &before[d + 1..];
+        d > 0
+            && part.len() > 3
+            && part.starts_with("doc")
+            && part[3..].bytes().all(|b| b.is_ascii_digit())
+    });
+    &name[doc.unwrap_or(dot)..]
 }
 
 /// Create `root/rel` one component at a time, refusing `..`, absolute parts, and any existing
@@ -133,6 +156,18 @@ mod tests {
         assert_eq!(fit_name("short.yaml", ".orig"), "short.yaml.orig");
         let wide = "é".repeat(200);
         assert!(fit_name(&wide, ".unmanaged.reason.json").len() <= 255);
+        // The extension stays, with a document number before it.
+        for (name, tail) in [
+            (format!("{}.yaml", "l".repeat(250)), ".yaml.orig"),
+            (format!("{}.doc12.yml", "m".repeat(250)), ".doc12.yml.orig"),
+            (format!("{}.json", "é".repeat(200)), ".json.orig"),
+            ("x".repeat(300), "x~"),
+        ] {
+            let fitted = fit_name(&name, ".orig");
+            assert!(fitted.len() <= 255, "{fitted}");
+            assert!(fitted.ends_with(tail) || fitted.contains(tail), "{fitted}");
+        }
+        assert!(fit_name(&"x".repeat(300), ".orig").ends_with(".orig"));
     }
 
     #[test]

@@ -245,3 +245,51 @@ pub fn unmanaged_items(f: &Path) -> Vec<String> {
         .filter(|r| r.ends_with(".unmanaged"))
         .collect()
 }
+
+/// Run fgd until it reaches fail point `point` (`name` or `name@N`), where it stops itself
+/// (`FGD_FAILPOINT_ACTION=stop`); then `meanwhile` does what an operator might do at that very
+/// instant, and the run goes on to its end. Panics if the run ends without reaching the point.
+pub fn fgd_stopped_at(args: &[&str], point: &str, meanwhile: impl FnOnce()) -> Run {
+    let out = tempfile::tempdir().expect("tempdir");
+    let (stdout, stderr) = (out.path().join("stdout"), out.path().join("stderr"));
+    let mut child = Command::new(fgd_bin())
+        .args(args)
+        .env("FGD_FAILPOINT", point)
+        .env("FGD_FAILPOINT_ACTION", "stop")
+        // Files, not pipes: a full pipe would block the run before it reaches the point.
+        .stdout(std::fs::File::create(&stdout).expect("stdout file"))
+        .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+        .spawn()
+        .expect("run fgd");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: waits for this test's own child; `status` is a valid out-pointer.
+    let rc = unsafe { libc::waitpid(pid, &mut status, libc::WUNTRACED) };
+    assert_eq!(rc, pid, "waitpid");
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    assert!(
+        libc::WIFSTOPPED(status),
+        "fgd {args:?} ended (status {status:#x}) without reaching {point}: {}{}",
+        read(&stdout),
+        read(&stderr)
+    );
+    meanwhile();
+    // SAFETY: signals this test's own stopped child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGCONT) }, 0);
+    let status = child.wait().expect("wait for fgd");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: read(&stdout),
+        stderr: read(&stderr),
+    }
+}
+
+/// What an editor does on save: write a temp file beside `path`, rename it over `path`.
+pub fn editor_save(path: &Path, text: impl AsRef<[u8]>) {
+    let tmp = path.with_file_name(format!(
+        ".{}.fgd-test-save",
+        path.file_name().expect("a file").to_string_lossy()
+    ));
+    std::fs::write(&tmp, text).expect("write the editor's temp file");
+    std::fs::rename(&tmp, path).expect("rename it over the original");
+}
