@@ -333,8 +333,18 @@ fn sshd_available() -> bool {
     Path::new("/usr/sbin/sshd").exists()
 }
 
-#[test]
-fn ssh_keys_host_keys_and_their_failures() {
+/// An SSH git server on loopback (the server first: it is stopped before its folder goes) and
+/// a working copy of it with a fabric ingested and ready to push.
+struct SshFabric {
+    srv: Server,
+    w: World,
+    bare: PathBuf,
+    fab: PathBuf,
+    known: String,
+    identity: String,
+}
+
+fn ssh_fabric() -> SshFabric {
     assert!(
         sshd_available(),
         "sshd is missing: .ci/run installs openssh-server"
@@ -349,6 +359,38 @@ fn ssh_keys_host_keys_and_their_failures() {
     ok(&w.fgd(&["init", s(&fab)], &[]), "init");
     write(&fab.join("raw/a.yaml"), VPC1);
     ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    SshFabric {
+        srv,
+        w,
+        bare,
+        fab,
+        known,
+        identity,
+    }
+}
+
+/// A key pair the server has never heard of.
+fn stranger_key(w: &World) -> PathBuf {
+    let stranger = w.t.path().join("stranger");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&stranger)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    stranger
+}
+
+#[test]
+fn ssh_keys_host_keys_and_their_failures() {
+    let SshFabric {
+        srv,
+        w,
+        bare,
+        fab,
+        known,
+        identity,
+    } = ssh_fabric();
 
     // Unknown host key: never accepted; fgd's own message with the fingerprint.
     let empty = w.t.path().join("empty_known_hosts");
@@ -398,13 +440,7 @@ fn ssh_keys_host_keys_and_their_failures() {
     );
 
     // Missing agent and an unauthorised key: each method named, tried once.
-    let stranger = w.t.path().join("stranger");
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(&stranger)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let stranger = stranger_key(&w);
     let r = w.fgd(
         &["push", s(&fab)],
         &[("FGD_SSH_KEY", s(&stranger)), ("FGD_KNOWN_HOSTS", &known)],
@@ -421,6 +457,7 @@ fn ssh_keys_host_keys_and_their_failures() {
         r.stderr
     );
     // The URL as shown: without its userinfo (the ssh user), like every URL fgd prints.
+    let url = format!("{}fab.git", srv.get("URL"));
     let shown = url.replacen(&format!("{}@", srv.get("SSH_USER")), "", 1);
     assert!(
         r.stderr.contains(&shown) && r.stderr.contains("over ssh"),
@@ -1230,19 +1267,13 @@ fn a_commit_holding_several_batches_says_so_in_its_subject() {
 
 #[test]
 fn ssh_credential_errors_name_each_key_tried_and_why_it_failed() {
-    assert!(
-        sshd_available(),
-        "sshd is missing: .ci/run installs openssh-server"
-    );
-    let w = World::new();
-    let bare = w.bare("fab");
-    let srv = Server::start("start-ssh-git.sh", &w.repos(), &w.state(), &[]);
-    let url = format!("{}fab.git", srv.get("URL"));
-    let known = srv.get("KNOWN_HOSTS").to_string();
-    let (_wc, fab) = w.clone(&bare, "wc", &url);
-    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
-    write(&fab.join("raw/a.yaml"), VPC1);
-    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let SshFabric {
+        srv: _srv,
+        w,
+        fab,
+        known,
+        ..
+    } = ssh_fabric();
     let ssh = w.home().join(".ssh");
 
     // FGD_SSH_KEY names a file that is not there, and HOME has no keys at all.
@@ -1270,13 +1301,7 @@ fn ssh_credential_errors_name_each_key_tried_and_why_it_failed() {
     }
 
     // A key the server does not accept: named, and said to be refused.
-    let stranger = w.t.path().join("stranger");
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(&stranger)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let stranger = stranger_key(&w);
     let r = w.fgd(
         &["push", s(&fab)],
         &[("FGD_SSH_KEY", s(&stranger)), ("FGD_KNOWN_HOSTS", &known)],
