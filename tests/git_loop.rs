@@ -383,6 +383,8 @@ fn stranger_key(w: &World) -> PathBuf {
 
 #[test]
 fn ssh_keys_host_keys_and_their_failures() {
+    // Bound whole, so the server stops before its folder goes.
+    let ssh_fab = ssh_fabric();
     let SshFabric {
         srv,
         w,
@@ -390,7 +392,7 @@ fn ssh_keys_host_keys_and_their_failures() {
         fab,
         known,
         identity,
-    } = ssh_fabric();
+    } = &ssh_fab;
 
     // Unknown host key: never accepted; fgd's own message with the fingerprint.
     let empty = w.t.path().join("empty_known_hosts");
@@ -1267,13 +1269,8 @@ fn a_commit_holding_several_batches_says_so_in_its_subject() {
 
 #[test]
 fn ssh_credential_errors_name_each_key_tried_and_why_it_failed() {
-    let SshFabric {
-        srv: _srv,
-        w,
-        fab,
-        known,
-        ..
-    } = ssh_fabric();
+    let ssh_fab = ssh_fabric();
+    let SshFabric { w, fab, known, .. } = &ssh_fab;
     let ssh = w.home().join(".ssh");
 
     // FGD_SSH_KEY names a file that is not there, and HOME has no keys at all.
