@@ -398,8 +398,8 @@ fn ssh_keys_host_keys_and_their_failures() {
     let empty = w.t.path().join("empty_known_hosts");
     write(&empty, "");
     let r = w.fgd(
-        &["push", s(&fab)],
-        &[("FGD_SSH_KEY", &identity), ("FGD_KNOWN_HOSTS", s(&empty))],
+        &["push", s(fab)],
+        &[("FGD_SSH_KEY", identity), ("FGD_KNOWN_HOSTS", s(&empty))],
     );
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert!(
@@ -411,7 +411,7 @@ fn ssh_keys_host_keys_and_their_failures() {
     );
 
     // Changed host key: a different key of the same type on file for this host.
-    let text = std::fs::read_to_string(&known).unwrap();
+    let text = std::fs::read_to_string(known).unwrap();
     let forged: String = text
         .lines()
         .map(|l| {
@@ -428,9 +428,9 @@ fn ssh_keys_host_keys_and_their_failures() {
     let forged_file = w.t.path().join("forged_known_hosts");
     write(&forged_file, forged);
     let r = w.fgd(
-        &["push", s(&fab)],
+        &["push", s(fab)],
         &[
-            ("FGD_SSH_KEY", &identity),
+            ("FGD_SSH_KEY", identity),
             ("FGD_KNOWN_HOSTS", s(&forged_file)),
         ],
     );
@@ -442,10 +442,10 @@ fn ssh_keys_host_keys_and_their_failures() {
     );
 
     // Missing agent and an unauthorised key: each method named, tried once.
-    let stranger = stranger_key(&w);
+    let stranger = stranger_key(w);
     let r = w.fgd(
-        &["push", s(&fab)],
-        &[("FGD_SSH_KEY", s(&stranger)), ("FGD_KNOWN_HOSTS", &known)],
+        &["push", s(fab)],
+        &[("FGD_SSH_KEY", s(&stranger)), ("FGD_KNOWN_HOSTS", known)],
     );
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert!(
@@ -471,24 +471,24 @@ fn ssh_keys_host_keys_and_their_failures() {
     let t = Instant::now();
     ok(
         &w.fgd(
-            &["push", s(&fab)],
-            &[("FGD_SSH_KEY", &identity), ("FGD_KNOWN_HOSTS", &known)],
+            &["push", s(fab)],
+            &[("FGD_SSH_KEY", identity), ("FGD_KNOWN_HOSTS", known)],
         ),
         "push over ssh",
     );
     eprintln!("ssh: push {} ms", t.elapsed().as_millis());
-    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+    assert!(w.fresh(bare).join("managed/vpcs/vpc-1.yaml").is_file());
     write(&fab.join("raw/b.yaml"), VPC2);
     let t = Instant::now();
     ok(
         &w.fgd(
-            &["sync", s(&fab)],
-            &[("FGD_SSH_KEY", &identity), ("FGD_KNOWN_HOSTS", &known)],
+            &["sync", s(fab)],
+            &[("FGD_SSH_KEY", identity), ("FGD_KNOWN_HOSTS", known)],
         ),
         "sync over ssh",
     );
     eprintln!("ssh: sync {} ms", t.elapsed().as_millis());
-    assert!(w.fresh(&bare).join("managed/vpcs/vpc-2.yaml").is_file());
+    assert!(w.fresh(bare).join("managed/vpcs/vpc-2.yaml").is_file());
 
     // Through an agent holding the key.
     let sock = w.t.path().join("agent.sock");
@@ -505,7 +505,7 @@ fn ssh_keys_host_keys_and_their_failures() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let add = Command::new("ssh-add")
-        .arg(&identity)
+        .arg(identity)
         .env("SSH_AUTH_SOCK", &sock)
         .output()
         .unwrap();
@@ -516,13 +516,13 @@ fn ssh_keys_host_keys_and_their_failures() {
     );
     write(&fab.join("raw/c.yaml"), VPC1.replace("vpc-1", "vpc-4"));
     let r = w.fgd(
-        &["sync", s(&fab)],
-        &[("SSH_AUTH_SOCK", s(&sock)), ("FGD_KNOWN_HOSTS", &known)],
+        &["sync", s(fab)],
+        &[("SSH_AUTH_SOCK", s(&sock)), ("FGD_KNOWN_HOSTS", known)],
     );
     let _ = agent.kill();
     let _ = agent.wait();
     ok(&r, "sync through ssh-agent");
-    assert!(w.fresh(&bare).join("managed/vpcs/vpc-4.yaml").is_file());
+    assert!(w.fresh(bare).join("managed/vpcs/vpc-4.yaml").is_file());
 }
 
 #[test]
@@ -1276,8 +1276,8 @@ fn ssh_credential_errors_name_each_key_tried_and_why_it_failed() {
     // FGD_SSH_KEY names a file that is not there, and HOME has no keys at all.
     let missing = w.t.path().join("no-such-key");
     let r = w.fgd(
-        &["push", s(&fab)],
-        &[("FGD_SSH_KEY", s(&missing)), ("FGD_KNOWN_HOSTS", &known)],
+        &["push", s(fab)],
+        &[("FGD_SSH_KEY", s(&missing)), ("FGD_KNOWN_HOSTS", known)],
     );
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert!(
@@ -1298,10 +1298,10 @@ fn ssh_credential_errors_name_each_key_tried_and_why_it_failed() {
     }
 
     // A key the server does not accept: named, and said to be refused.
-    let stranger = stranger_key(&w);
+    let stranger = stranger_key(w);
     let r = w.fgd(
-        &["push", s(&fab)],
-        &[("FGD_SSH_KEY", s(&stranger)), ("FGD_KNOWN_HOSTS", &known)],
+        &["push", s(fab)],
+        &[("FGD_SSH_KEY", s(&stranger)), ("FGD_KNOWN_HOSTS", known)],
     );
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert!(
