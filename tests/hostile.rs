@@ -918,3 +918,156 @@ fn a_file_too_deep_for_its_archive_copy_is_left_in_raw_and_the_rest_is_ingested(
     assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
     assert!(f.join("managed/vpcs/more.yaml").is_file());
 }
+
+#[test]
+fn go_yaml_keys_are_found_however_they_are_written_and_quoted_ones_anywhere_are_fine() {
+    let (_t, f) = fabric();
+    let switch = |name: &str, spec: &str| {
+        format!("apiVersion: wiring.githedgehog.com/v1beta1\nkind: Switch\nmetadata:\n  name: {name}\nspec:\n{spec}")
+    };
+    let refused = [
+        ("explicit", "  portBreakouts:\n    ? 08\n    : 4x25G\n"),
+        ("anchored", "  portBreakouts:\n    &p 08: 4x25G\n"),
+        ("flowpair", "  groups: [08: x]\n"),
+        ("comma", "  notes:\n    2024-01-01 10:00:00,5: x\n"),
+        ("spaces", "  notes:\n    2024-01-01  10:00:00: x\n"),
+    ];
+    for (name, spec) in refused {
+        write(&f.join(format!("raw/{name}.yaml")), switch(name, spec));
+    }
+    // The Hedgehog docs' own quoted keys, beside text that only looks like plain keys.
+    let fine = [
+        ("docs", "  portGroupSpeeds: {\"1\": 10G, \"2\": 10G}\n  description: \"groups 1: 10G, 2: 10G {1: servers}\"\n"),
+        ("block", "  portGroupSpeeds: {\"1\": 10G}\n  description: |\n    1: ports 1-4\n    08: spare\n"),
+    ];
+    for (name, spec) in fine {
+        write(&f.join(format!("raw/{name}.yaml")), switch(name, spec));
+    }
+    let r = ingest(&f);
+    for (name, _) in refused {
+        let (code, line, reason) = verdict(&r, &format!("raw/{name}.yaml"));
+        assert_eq!(code, "kustomize-incompatible", "{name}: {reason}");
+        assert!(
+            line >= 6,
+            "{name}: the key's line, not the document's: {line}"
+        );
+    }
+    for (name, _) in fine {
+        assert_eq!(
+            verdict(&r, &format!("raw/{name}.yaml")).0,
+            "managed",
+            "{name}"
+        );
+    }
+    assert_eq!(kustomize(&f).len(), 2);
+}
+
+#[test]
+fn infinite_and_not_a_number_values_never_reach_managed() {
+    let (_t, f) = fabric();
+    write(
+        &f.join("raw/inf.yaml"),
+        format!(
+            "{VPC}---\n{}",
+            VPC.replace("good", "inf")
+                .replace("spec: {}", "spec: {x: .inf}")
+        ),
+    );
+    write(
+        &f.join("raw/nan.json"),
+        r#"{"apiVersion": "vpc.githedgehog.com/v1beta1", "kind": "VPC", "metadata": {"name": "nan"}, "spec": {"x": .nan}}"#,
+    );
+    write(
+        &f.join("raw/text.yaml"),
+        VPC.replace("good", "text")
+            .replace("spec: {}", "spec: {x: \".inf\"}"),
+    );
+    let r = ingest(&f);
+    assert_eq!(
+        codes(&r),
+        [
+            "managed",
+            "kustomize-incompatible",
+            "kustomize-incompatible",
+            "managed"
+        ],
+        "{}",
+        r.stdout
+    );
+    let inf = &r.of("document-classified")[1];
+    assert_eq!(inf["pos"]["line"], 11, "{inf}");
+    assert_eq!(kustomize(&f).len(), 2);
+}
+
+#[test]
+fn a_comment_line_closing_a_quoted_scalar_stays_even_after_an_apostrophe_in_plain_text() {
+    let (_t, f) = fabric();
+    let q1 = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: q1\n  annotations:\n    owner: rock 'n roll team\n    note: 'first line\n# second line'\n# about q2\n";
+    let q2 = "---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: q2\n";
+    write(&f.join("raw/t.yaml"), format!("{q1}{q2}"));
+    write(
+        &f.join("raw/pct.yaml"),
+        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: p1\n  annotations:\n    capacity: \"load\n%50 at peak\"\n",
+    );
+    let r = ingest(&f);
+    assert_eq!(codes(&r), ["managed", "managed", "managed"], "{}", r.stdout);
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/q1.yaml")).unwrap(),
+        q1
+    );
+    assert!(std::fs::read_to_string(f.join("managed/vpcs/q2.yaml"))
+        .unwrap()
+        .starts_with("apiVersion"));
+    assert_eq!(kustomize(&f).len(), 3);
+}
+
+#[test]
+fn brackets_inside_plain_and_block_scalars_are_text_not_nesting() {
+    let (_t, f) = fabric();
+    let plain: String = (0..70)
+        .map(|i| format!("    r{i}: vlans [{i}00, {i}10)\n"))
+        .collect();
+    let block: String = (0..70)
+        .map(|i| format!("      interval {i}: [{i}0, {i}5)\n"))
+        .collect();
+    let vpc = |name: &str, annotations: &str| {
+        format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: {name}\n  annotations:\n{annotations}")
+    };
+    write(&f.join("raw/plain.yaml"), vpc("plain", &plain));
+    write(
+        &f.join("raw/block.yaml"),
+        vpc("block", &format!("    notes: |\n{block}")),
+    );
+    let r = ingest(&f);
+    assert_eq!(codes(&r), ["managed", "managed"], "{}", r.stdout);
+    assert_eq!(kustomize(&f).len(), 2);
+}
+
+#[test]
+fn a_name_quoted_on_its_own_line_or_through_an_alias_is_a_quoted_name() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/next.yaml"), server("\n    \"08\"", ""));
+    write(
+        &f.join("raw/alias.yaml"),
+        "x: &n '010'\napiVersion: wiring.githedgehog.com/v1beta1\nkind: Server\nmetadata:\n  name: *n\nspec:\n  description: \"see &n here\"\n",
+    );
+    let r = ingest(&f);
+    assert_eq!(codes(&r), ["managed", "managed"], "{}", r.stdout);
+}
+
+#[test]
+fn an_object_kustomize_would_leave_out_as_local_config_is_not_managed() {
+    let (_t, f) = fabric();
+    write(
+        &f.join("raw/local.yaml"),
+        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: local\n  annotations:\n    config.kubernetes.io/local-config: \"true\"\n",
+    );
+    write(
+        &f.join("raw/kept.yaml"),
+        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: kept\n  annotations:\n    config.kubernetes.io/local-config: \"false\"\n",
+    );
+    let r = ingest(&f);
+    assert_eq!(verdict(&r, "raw/local.yaml").0, "kustomize-incompatible");
+    assert_eq!(verdict(&r, "raw/kept.yaml").0, "managed");
+    assert_eq!(kustomize(&f), [("VPC".to_string(), "kept".to_string())]);
+}

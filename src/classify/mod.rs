@@ -433,8 +433,25 @@ pub fn classify(doc: &Value) -> Verdict {
             id,
         );
     }
+    // kustomize leaves an object marked local-config out of what it builds (unless the value
+    // is exactly "false"): in managed/ it would never be applied.
+    let local_config = metadata
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.get(LOCAL_CONFIG))
+        .filter(|v| v.as_str() != Some("false"));
+    if local_config.is_some() {
+        return reject(
+            ReasonCode::KustomizeIncompatible,
+            Field::Metadata,
+            format!("the annotation {LOCAL_CONFIG}: kustomize (Argo CD, Flux) leaves such an object out of what it builds, so it would never be applied; remove the annotation (or set it to \"false\")"),
+            id,
+        );
+    }
     Verdict::Managed { identity, info }
 }
+
+/// kustomize's marker for a file that configures it rather than the cluster.
+const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 
 /// Lowercase RFC 1123 subdomain: labels of [a-z0-9-] that start and end alphanumeric, joined by
 /// dots. This also guarantees the name cannot leave its folder (no `/`, no `..`, not hidden).

@@ -285,18 +285,35 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
     };
     let text = decoded.text;
     let off = decoded.bom_len;
-    let chunks = match format {
+    let mut chunks = match format {
         Format::Yaml => yaml::split(text),
         Format::Json => yaml::whole(text),
     };
     let mut docs = Vec::with_capacity(chunks.len());
-    for chunk in &chunks {
+    for i in 0..chunks.len() {
+        let mut parsed = yaml::parse_chunk(text, &chunks[i], limits);
+        // A comment block that travelled to the next document may have been the end of a
+        // quoted scalar of this one: it goes back when this document parses only with it.
+        if matches!(&parsed, Err(e) if e.kind == yaml::YamlErrorKind::Syntax) {
+            if let Some((longer, shorter)) = chunks
+                .get(i + 1)
+                .and_then(|next| next.give_back(&chunks[i], text))
+            {
+                let retried = yaml::parse_chunk(text, &longer, limits);
+                if retried.is_ok() {
+                    parsed = retried;
+                    chunks[i] = longer;
+                    chunks[i + 1] = shorter;
+                }
+            }
+        }
+        let chunk = &chunks[i];
         let parts = output_parts(text, chunk)
             .into_iter()
             .map(|r| r.start + off..r.end + off)
             .collect();
         let content_pos = chunk.content.unwrap_or(chunk.start);
-        let (pos, verdict) = match yaml::parse_chunk(text, chunk, limits) {
+        let (pos, verdict) = match parsed {
             Ok(Parsed::Empty) => (content_pos, DocVerdict::Empty),
             Ok(Parsed::Document(value, unportable)) => match classify::classify(&value) {
                 Verdict::Managed { identity, info } => {
@@ -374,78 +391,17 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
 /// become one object.
 fn go_yaml_name_trap(text: &str, chunk: &Chunk, name: &str) -> Option<(Pos, String)> {
     let what = yaml::plain_reads_as(name, yaml::GoReader::Any)?;
-    let (pos, plain) = match yaml::line_of_key(text, chunk, &["metadata", "name"]) {
-        Some(p) => {
-            let line = text.lines().nth(p.line - 1).unwrap_or("");
-            let value = line.split_once(':').map_or("", |(_, v)| v);
-            (Some(p), written_plain(&text[chunk.range.clone()], value))
-        }
-        // Flow style (`metadata: {name: x}`) or JSON: look at how the value is written there.
-        None => (None, flow_name_plain(&text[chunk.range.clone()], name)),
-    };
-    if plain == Some(false) {
+    // Quoted, tagged (`!!str`), a block scalar: a string to every reader.
+    let style = yaml::name_style(text, chunk);
+    if style.is_some_and(|s| !s.plain) {
         return None;
     }
     Some((
-        pos.unwrap_or(chunk.content.unwrap_or(chunk.start)),
+        style.map_or(chunk.content.unwrap_or(chunk.start), |s| s.pos),
         format!(
             "metadata.name {name} is not quoted: Kubernetes tools read YAML 1.1, where {name} is {what}, not a name, and the object would not be the one fgd files; write name: \"{name}\""
         ),
     ))
-}
-
-/// Whether a value's text (after its key's `:`) is a plain scalar: not quoted and not tagged.
-/// An alias is judged by its anchor's value; None when that cannot be told.
-fn written_plain(body: &str, value: &str) -> Option<bool> {
-    let v = value.trim_start_matches([' ', '\t']);
-    let v = match v.strip_prefix('&') {
-        // An anchor: the value follows it.
-        Some(rest) => rest
-            .split_once([' ', '\t'])
-            .map_or("", |(_, v)| v)
-            .trim_start_matches([' ', '\t']),
-        None => v,
-    };
-    if let Some(alias) = v.strip_prefix('*') {
-        let anchor = alias.split([' ', '\t', '\r', '\n', ',', '}']).next()?;
-        let at = body.find(&format!("&{anchor} "))?;
-        let after = &body[at + anchor.len() + 2..];
-        return Some(
-            !after
-                .trim_start_matches([' ', '\t'])
-                .starts_with(['"', '\'', '!']),
-        );
-    }
-    // Quoted, tagged (`!!str`), or a block scalar (`|`, `>`): all strings.
-    Some(!v.starts_with(['"', '\'', '!', '|', '>']))
-}
-
-/// Whether `name` is written plain as the value of a `name` key in flow style or JSON text:
-/// Some(true) if any such place has it plain, Some(false) if every one has it quoted or tagged,
-/// None if none is found.
-fn flow_name_plain(body: &str, name: &str) -> Option<bool> {
-    let mut seen = None;
-    for (i, _) in body.match_indices("name") {
-        let after = body[i + 4..].trim_start_matches(['"', '\'']);
-        let Some(value) = after.trim_start_matches([' ', '\t']).strip_prefix(':') else {
-            continue;
-        };
-        let v = value.trim_start_matches([' ', '\t', '\r', '\n']);
-        let plain = !v.starts_with(['"', '\'', '!']);
-        let text = v.trim_start_matches(['"', '\'']);
-        let text = text.strip_prefix("!!str").map_or(text, |t| t.trim_start());
-        let text = text.trim_start_matches(['"', '\'']);
-        let ends = |t: &str| {
-            t.is_empty() || t.starts_with([' ', '\t', '\r', '\n', ',', '}', '"', '\'', '#'])
-        };
-        if text.strip_prefix(name).is_some_and(ends) {
-            if plain {
-                return Some(true);
-            }
-            seen = Some(false);
-        }
-    }
-    seen
 }
 
 /// Why `bytes` may not stand as the managed file `rel` (fabric-relative, under `managed/`),

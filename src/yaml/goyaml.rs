@@ -116,8 +116,12 @@ fn is_timestamp(s: &str) -> bool {
     if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
         return false;
     }
+    // Go's time.Parse takes a run of spaces for the layout's one space.
     let (date, time) = match s.find(['T', 't', ' ']) {
-        Some(i) => (&s[..i], Some((s.as_bytes()[i], &s[i + 1..]))),
+        Some(i) => (
+            &s[..i],
+            Some((s.as_bytes()[i], s[i + 1..].trim_start_matches(' '))),
+        ),
         None => (s, None),
     };
     let mut parts = date.split('-');
@@ -141,11 +145,12 @@ fn is_timestamp(s: &str) -> bool {
         return true;
     };
     // The clock: hours, minutes, seconds of one or two digits, then an optional fraction.
+    // The fraction after a period or, as Go also takes, a comma.
     let clock_end = time
-        .find(|c: char| !(c.is_ascii_digit() || c == ':' || c == '.'))
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, ':' | '.' | ',')))
         .unwrap_or(time.len());
     let (clock, zone) = time.split_at(clock_end);
-    let (hms, fraction) = match clock.split_once('.') {
+    let (hms, fraction) = match clock.split_once(['.', ',']) {
         Some((hms, f)) => (hms, Some(f)),
         None => (clock, None),
     };
@@ -229,6 +234,8 @@ mod tests {
             "2024-01-01T10:00:00Z",
             "2024-01-01t10:00:00.5+02:00",
             "2024-01-01 10:00:00",
+            "2024-01-01  10:00:00",
+            "2024-01-01 10:00:00,5",
         ] {
             assert_eq!(v3(s), Some("a timestamp"), "{s}");
         }

@@ -84,9 +84,55 @@ struct Scanner {
     line_start: usize,
     in_quote: Option<u8>,
     in_comment: bool,
+    /// Where the current line's comment starts.
+    comment_at: Option<usize>,
     /// The comment is the whole line (`#` is its first non-blank): nothing on it is a flow
     /// indicator to any YAML reader, so not even the quote-blind count looks at it.
     whole_line_comment: bool,
+    /// Inside a block scalar (`key: |`): the indentation of the line that opened it. Lines
+    /// indented deeper are its text, where brackets and quotes mean nothing.
+    block: Option<usize>,
+    /// Whether the current line is such text (decided at its first byte acted on).
+    block_line: Option<bool>,
+}
+
+/// Whether the byte at `i` starts a node (a quoted scalar, a flow collection) rather than
+/// standing inside a plain scalar (`rock 'n roll`, `vlans [1000, 1010)`): it is first on its
+/// line, or follows an indicator (`:`, `-`, `?`, `,`, `[`, `{`), or an anchor or a tag and a
+/// blank. Looks back over the blanks and the one token before them only.
+fn node_start(b: &[u8], line_start: usize, i: usize) -> bool {
+    let mut j = i;
+    while j > line_start && matches!(b[j - 1], b' ' | b'\t') {
+        j -= 1;
+    }
+    if j == line_start || matches!(b[j - 1], b':' | b'-' | b'?' | b',' | b'[' | b'{') {
+        return true;
+    }
+    if j == i {
+        return false; // inside a token
+    }
+    let mut k = j;
+    while k > line_start && !matches!(b[k - 1], b' ' | b'\t') {
+        k -= 1;
+    }
+    matches!(b[k], b'&' | b'!')
+}
+
+/// Whether a line (its comment cut off) ends by opening a block scalar: `key: |`, `- >-`,
+/// `--- |`, `key: !!str |+2`.
+fn opens_block_scalar(line: &[u8]) -> bool {
+    let mut end = line.len();
+    while end > 0 && matches!(line[end - 1], b' ' | b'\t' | b'\r') {
+        end -= 1;
+    }
+    let mut indicators = 0;
+    while end > 0 && indicators < 2 && matches!(line[end - 1], b'-' | b'+' | b'0'..=b'9') {
+        end -= 1;
+        indicators += 1;
+    }
+    end > 0
+        && matches!(line[end - 1], b'|' | b'>')
+        && (end == 1 || matches!(line[end - 2], b' ' | b'\t'))
 }
 
 /// The quote-blind count guards against a text that fools the quote-aware one, which only a
@@ -103,17 +149,49 @@ impl Scanner {
         // Every byte before this one was passed to `step` or skipped as a no-op, so the
         // previous byte is simply b[i - 1].
         let prev = if i == 0 { b'\n' } else { b[i - 1] };
+        // Blind to quotes, comments and block scalars, so no crafted text hides them: flow
+        // brackets, and aliases (a false alarm only costs the alias budget's own pass).
         match c {
             _ if self.whole_line_comment => {}
             b'[' | b'{' => self.blind += 1,
             b']' | b'}' => self.blind = self.blind.saturating_sub(1),
+            b'*' if token_start(prev) && b.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()) => {
+                self.out.has_alias = true
+            }
             _ => {}
         }
+        if c != b'\n' {
+            if let Some(opener) = self.block {
+                let text = *self.block_line.get_or_insert_with(|| {
+                    b[self.line_start..i]
+                        .iter()
+                        .take_while(|&&x| x == b' ')
+                        .count()
+                        > opener
+                });
+                if text {
+                    return i + 1;
+                }
+                self.block = None;
+            }
+        }
         if c == b'\n' {
+            if self.block_line != Some(true) && self.in_quote.is_none() && self.aware == 0 {
+                let end = self.comment_at.unwrap_or(i);
+                if opens_block_scalar(&b[self.line_start..end]) {
+                    let indent = b[self.line_start..end]
+                        .iter()
+                        .take_while(|&&x| x == b' ')
+                        .count();
+                    self.block = Some(indent);
+                }
+            }
             self.line += 1;
             self.line_start = i + 1;
             self.in_comment = false;
+            self.comment_at = None;
             self.whole_line_comment = false;
+            self.block_line = None;
         } else if self.in_comment {
         } else if let Some(q) = self.in_quote {
             if q == b'"' && c == b'\\' {
@@ -134,18 +212,18 @@ impl Scanner {
             match c {
                 b'#' if matches!(prev, b' ' | b'\t' | b'\n') => {
                     self.in_comment = true;
+                    self.comment_at = Some(i);
                     self.whole_line_comment = b[self.line_start..i]
                         .iter()
                         .all(|&c| matches!(c, b' ' | b'\t'));
                 }
-                b'"' | b'\'' if token_start(prev) => self.in_quote = Some(c),
-                b'[' | b'{' => self.aware += 1,
-                b']' | b'}' => self.aware = self.aware.saturating_sub(1),
-                b'*' if token_start(prev)
-                    && b.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()) =>
-                {
-                    self.out.has_alias = true
+                b'"' | b'\'' if node_start(b, self.line_start, i) => self.in_quote = Some(c),
+                // In a flow collection every bracket is one; in block context only one that
+                // starts a node (`a: [1]`), not one inside a plain scalar.
+                b'[' | b'{' if self.aware > 0 || node_start(b, self.line_start, i) => {
+                    self.aware += 1
                 }
+                b']' | b'}' => self.aware = self.aware.saturating_sub(1),
                 _ => {}
             }
         }
@@ -156,35 +234,6 @@ impl Scanner {
             self.out.too_deep_at = Some((self.line, i - self.line_start, blind_only));
         }
         i + 1
-    }
-}
-
-/// Whether a position of a text is inside a quoted scalar, as the pre-scan judges it: fed the
-/// text in order, a range at a time. The splitter asks it before moving a column-0 `#` line to
-/// the next document, since such a line may end a multi-line quoted scalar.
-#[derive(Default)]
-pub(super) struct QuoteTracker {
-    scanner: Scanner,
-    at: usize,
-}
-
-impl QuoteTracker {
-    /// Read `text` up to byte `to` (from where the last call stopped).
-    pub(super) fn advance(&mut self, text: &str, to: usize) {
-        let b = text.as_bytes();
-        let mut i = self.at;
-        while i < to.min(b.len()) {
-            i = if SCAN_STOPS[b[i] as usize] {
-                self.scanner.step(b, i, usize::MAX)
-            } else {
-                i + 1
-            };
-        }
-        self.at = i.max(self.at);
-    }
-
-    pub(super) fn in_quote(&self) -> bool {
-        self.scanner.in_quote.is_some()
     }
 }
 
@@ -483,21 +532,7 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
             });
         }
     }
-    let unportable = unportable_lines(body, chunk)
-        .or_else(|| {
-            keys.odd.map(|k| {
-                let found = key_pos(body, chunk, &k);
-                Unportable {
-                    message: format!(
-                        "the mapping key {} is {}, not a string; kustomize (Argo CD, Flux) reads only string keys: quote it",
-                        found.map_or_else(|| key_text(&k), |(_, text)| text.to_string()),
-                        key_type(&k)
-                    ),
-                    pos: found.map_or(at, |(pos, _)| pos),
-                }
-            })
-        })
-        .or_else(|| go_plain_key(body, chunk, &keys.go_suspects));
+    let unportable = unportable_lines(body, chunk).or_else(|| unportable_nodes(body, chunk, &keys));
     Ok(Parsed::Document(first, unportable))
 }
 
@@ -529,8 +564,13 @@ fn unportable_lines(body: &str, chunk: &Chunk) -> Option<Unportable> {
     let mut first_content: Option<usize> = None;
     for (i, _) in body.match_indices('\n') {
         let line = &body[i + 1..];
+        // A directive stands before the document's first node; a `%` line after it is the
+        // text of a multi-line scalar (or an error serde_yaml reported already).
         if line.starts_with('%') {
-            return Some(directive(i + 1));
+            if *first_content.get_or_insert_with(|| first_node_line(body)) > i {
+                return Some(directive(i + 1));
+            }
+            continue;
         }
         if cut.is_some() || !line.starts_with("---") {
             continue;
@@ -578,105 +618,65 @@ fn first_node_line(body: &str) -> usize {
     body.len()
 }
 
-/// A suspect key (see `head::KeyFindings`) written plain somewhere in the document: kustomize
-/// decodes with go-yaml, which reads it as a number or a timestamp, and then cannot build any
-/// object of the fabric.
-fn go_plain_key(body: &str, chunk: &Chunk, suspects: &[String]) -> Option<Unportable> {
-    suspects.iter().find_map(|key| {
-        let i = plain_key_at(body, key)?;
-        let what = super::goyaml::plain_reads_as(key, super::goyaml::GoReader::V3)?;
-        Some(Unportable {
+/// What the head walk found that kustomize cannot read (see `head::KeyFindings`), placed and
+/// named as written by the styles of the document's nodes (asked only when something was found).
+fn unportable_nodes(
+    body: &str,
+    chunk: &Chunk,
+    keys: &super::head::KeyFindings,
+) -> Option<Unportable> {
+    use super::styles::{scan, Want};
+    if keys.odd.is_none() && !keys.go_suspect && !keys.non_finite {
+        return None;
+    }
+    let found = scan(
+        body,
+        Want {
+            go_keys: keys.go_suspect,
+            odd_key: keys.odd.is_some(),
+            non_finite: keys.non_finite,
+            name: false,
+        },
+    );
+    let in_file = |p: Pos| Pos {
+        line: p.line + chunk.start.line - 1,
+        column: p.column,
+    };
+    let at = chunk.content.unwrap_or(chunk.start);
+    if let Some(k) = &keys.odd {
+        let (pos, text) = found
+            .odd_key
+            .map_or((at, key_text(k)), |(p, t)| (in_file(p), t));
+        return Some(Unportable {
+            message: format!(
+                "the mapping key {text} is {}, not a string; kustomize (Argo CD, Flux) reads only string keys: quote it",
+                key_type(k)
+            ),
+            pos,
+        });
+    }
+    if let Some((pos, key, what)) = found.go_key {
+        return Some(Unportable {
             message: format!(
                 "the mapping key {key} is written plain, and kustomize (Argo CD, Flux) reads it, as YAML 1.1 does, as {what}, not a string, and then cannot build the fabric: quote it (\"{key}\")"
             ),
-            pos: pos_at(body, chunk, i),
-        })
+            pos: in_file(pos),
+        });
+    }
+    if !keys.non_finite {
+        return None;
+    }
+    let (pos, value) = found
+        .non_finite
+        .map_or((at, "`.inf` or `.nan`".to_string()), |(p, v)| {
+            (in_file(p), v)
+        });
+    Some(Unportable {
+        message: format!(
+            "the value {value} is not a finite number: kustomize (Argo CD, Flux) turns every object into JSON, which has no such numbers, and then cannot build the fabric; quote it if it is text"
+        ),
+        pos,
     })
-}
-
-/// The byte offset of `key` written as a plain mapping key.
-fn plain_key_at(body: &str, key: &str) -> Option<usize> {
-    find_plain_key(body, |k| k == key).map(|(i, _)| i)
-}
-
-/// The first plain (unquoted) mapping key in `body` that `wanted` accepts, with its byte offset
-/// and its text: keys at a line's start (after indentation, `- ` or `? `) or after `{` or `,`,
-/// up to a `:` followed by a blank, outside comments. Linear in the text.
-fn find_plain_key<'b>(
-    body: &'b str,
-    mut wanted: impl FnMut(&str) -> bool,
-) -> Option<(usize, &'b str)> {
-    // The key that starts at byte `at` of `line`, if one does.
-    let key_at = |line: &'b str, at: usize| -> Option<&'b str> {
-        let rest = &line[at..];
-        // Quoted, a collection, an anchor, an alias, a tag: not a plain scalar.
-        if rest.starts_with([
-            '"', '\'', '#', '{', '[', '&', '*', '!', '|', '>', '%', '@', '`',
-        ]) {
-            return None;
-        }
-        let b = rest.as_bytes();
-        let end = (0..b.len()).find(|&i| {
-            matches!(b[i], b',' | b'}' | b']' | b'\n')
-                || (b[i] == b':'
-                    && b.get(i + 1)
-                        .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n')))
-        })?;
-        (b[end] == b':')
-            .then(|| rest[..end].trim_end_matches([' ', '\t']))
-            .filter(|k| !k.is_empty())
-    };
-    let mut line_start = 0;
-    for line in body.split_inclusive('\n') {
-        let b = line.as_bytes();
-        // Past indentation and block indicators (`- `, `? `, `- - `).
-        let mut i = 0;
-        loop {
-            while i < b.len() && matches!(b[i], b' ' | b'\t') {
-                i += 1;
-            }
-            if i + 1 < b.len() && matches!(b[i], b'-' | b'?') && matches!(b[i + 1], b' ' | b'\t') {
-                i += 2;
-                continue;
-            }
-            break;
-        }
-        if b.get(i) == Some(&b'#') {
-            line_start += line.len();
-            continue;
-        }
-        if let Some(k) = key_at(line, i).filter(|k| wanted(k)) {
-            return Some((line_start + i, k));
-        }
-        // Flow mappings: after each `{` or `,`, up to a comment.
-        for j in i..b.len() {
-            match b[j] {
-                b'#' if j > 0 && matches!(b[j - 1], b' ' | b'\t') => break,
-                b'{' | b',' => {
-                    let mut k = j + 1;
-                    while k < b.len() && matches!(b[k], b' ' | b'\t') {
-                        k += 1;
-                    }
-                    if let Some(key) = key_at(line, k).filter(|key| wanted(key)) {
-                        return Some((line_start + k, key));
-                    }
-                }
-                _ => {}
-            }
-        }
-        line_start += line.len();
-    }
-    None
-}
-
-/// The file position of byte `i` of a chunk's text.
-fn pos_at(body: &str, chunk: &Chunk, i: usize) -> Pos {
-    let before = &body[..i];
-    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-    Pos {
-        line: chunk.start.line + before.bytes().filter(|&b| b == b'\n').count(),
-        column: before[line_start..].chars().count() + 1,
-    }
 }
 
 fn key_text(k: &serde_yaml::Value) -> String {
@@ -700,20 +700,6 @@ fn key_type(k: &serde_yaml::Value) -> &'static str {
         serde_yaml::Value::Mapping(_) => "a mapping",
         serde_yaml::Value::Tagged(_) => "tagged",
     }
-}
-
-/// Where a scalar key is written, when its text is found at the start of a line (block style).
-/// Where a non-string key is written, and how: the first plain key that reads as the same value.
-fn key_pos<'b>(body: &'b str, chunk: &Chunk, k: &serde_yaml::Value) -> Option<(Pos, &'b str)> {
-    if !matches!(k, serde_yaml::Value::Bool(_) | serde_yaml::Value::Number(_)) {
-        return None;
-    }
-    // Only a key that could be a number or a boolean is parsed to compare.
-    let (i, text) = find_plain_key(body, |t| {
-        t.starts_with(|c: char| c.is_ascii_digit() || "+-.tTfF".contains(c))
-            && serde_yaml::from_str::<serde_yaml::Value>(t).is_ok_and(|v| &v == k)
-    })?;
-    Some((pos_at(body, chunk, i), text))
 }
 
 /// Where a reader error's "at position N" (a byte offset into the chunk) is in the file.
@@ -886,6 +872,44 @@ mod tests {
         assert_eq!(
             parse(&t)[0].as_ref().unwrap_err().kind,
             YamlErrorKind::AliasExpansion
+        );
+    }
+
+    #[test]
+    fn aliases_are_seen_whatever_the_scan_thinks_is_quoted() {
+        // `pre:"open` is a plain scalar to libyaml, but a quote opener to a quote-aware scan,
+        // which would then miss every alias after it.
+        let mut t = String::from("x: pre:\"open\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        for (i, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+        {
+            t.push_str(&format!(
+                "{i}: &{i} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+            ));
+        }
+        assert_eq!(
+            parse(&t)[0].as_ref().unwrap_err().kind,
+            YamlErrorKind::AliasExpansion
+        );
+    }
+
+    #[test]
+    fn brackets_and_quotes_inside_plain_and_block_scalars_are_text() {
+        let plain: String = (0..100)
+            .map(|i| format!("r{i}: rock 'n roll [{i}, x)\n"))
+            .collect();
+        assert!(parse(&plain)[0].is_ok(), "{:?}", parse(&plain)[0]);
+        let block: String = (0..100)
+            .map(|i| format!("  if [ $x ]; then {{ \"{i}\n"))
+            .collect();
+        let t = format!("script: |\n{block}next: [1, 2]\n");
+        assert!(parse(&t)[0].is_ok(), "{:?}", parse(&t)[0]);
+        // Real nesting is still counted, in block context and in flow.
+        let t = format!("x: {}{}\n", "[".repeat(70), "]".repeat(70));
+        assert_eq!(
+            parse(&t).remove(0).unwrap_err().kind,
+            YamlErrorKind::TooDeep
         );
     }
 

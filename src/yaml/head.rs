@@ -36,14 +36,13 @@ pub(super) struct KeyFindings {
     /// The first key that is not a string: YAML allows `1: x`, but kustomize (and so Argo CD
     /// and Flux) cannot read such a document.
     pub odd: Option<Value>,
-    /// String keys that go-yaml, which kustomize decodes with, would read as something else if
-    /// they were written plain (`08`, `2024-01-01`); whether they were is for the text to tell.
-    pub go_suspects: Vec<String>,
+    /// A string key that go-yaml, which kustomize decodes with, would read as something else
+    /// if it was written plain (`08`, `2024-01-01`); whether it was, the styles tell.
+    pub go_suspect: bool,
+    /// A value that is an infinite or not-a-number float (`.inf`, `.nan`): JSON, which
+    /// kustomize converts every object to, has no such numbers.
+    pub non_finite: bool,
 }
-
-/// At most this many suspect keys are kept: a hostile document with 10^5 of them stays small,
-/// and one found plain is enough to refuse it.
-const MAX_SUSPECTS: usize = 16;
 
 /// Parses one document, keeping the values of [`KEPT`] keys in full and every other top-level
 /// value as null. A document that is not a mapping is kept whole (it is small, and classification
@@ -70,16 +69,18 @@ impl OddKey {
     fn note(&self, key: &Value) {
         let mut found = self.0.borrow_mut();
         match key {
-            Value::String(s)
-                if found.go_suspects.len() < MAX_SUSPECTS
-                    && super::goyaml::plain_reads_as(s, super::goyaml::GoReader::V3).is_some()
-                    && !found.go_suspects.contains(s) =>
-            {
-                found.go_suspects.push(s.clone());
+            Value::String(s) if !found.go_suspect => {
+                found.go_suspect =
+                    super::goyaml::plain_reads_as(s, super::goyaml::GoReader::V3).is_some();
             }
             Value::String(_) => {}
             _ if found.odd.is_none() => found.odd = Some(key.clone()),
             _ => {}
+        }
+    }
+    fn note_float(&self, f: f64) {
+        if !f.is_finite() {
+            self.0.borrow_mut().non_finite = true;
         }
     }
     /// For the values kept whole, which are read as `Value` and not walked.
@@ -91,6 +92,7 @@ impl OddKey {
             }),
             Value::Sequence(s) => s.iter().for_each(|v| self.look_into(v)),
             Value::Tagged(t) => self.look_into(&t.value),
+            Value::Number(n) => self.note_float(n.as_f64().unwrap_or(0.0)),
             _ => {}
         }
     }
@@ -188,7 +190,8 @@ impl<'de> Visitor<'de> for Check<'_> {
     fn visit_u64<E: Error>(self, _: u64) -> Result<(), E> {
         Ok(())
     }
-    fn visit_f64<E: Error>(self, _: f64) -> Result<(), E> {
+    fn visit_f64<E: Error>(self, f: f64) -> Result<(), E> {
+        self.0.note_float(f);
         Ok(())
     }
     fn visit_str<E: Error>(self, _: &str) -> Result<(), E> {

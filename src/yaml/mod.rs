@@ -9,11 +9,31 @@ mod goyaml;
 mod guard;
 mod head;
 mod split;
+mod styles;
 
 pub use encoding::{decode, Decoded, EncodingError};
 pub use goyaml::{plain_reads_as, GoReader};
 pub use guard::{parse_chunk, Parsed, Unportable, YamlError, YamlErrorKind};
 pub use split::{line_of_key, split, whole, Chunk};
+pub use styles::NameStyle;
+
+/// How `metadata.name` is written in `chunk` of `text` (position in the file), when it is
+/// there: whether Go's readers resolve it depends on it (see `goyaml`).
+pub fn name_style(text: &str, chunk: &Chunk) -> Option<NameStyle> {
+    let want = styles::Want {
+        name: true,
+        ..Default::default()
+    };
+    styles::scan(&text[chunk.range.clone()], want)
+        .name
+        .map(|n| NameStyle {
+            pos: Pos {
+                line: n.pos.line + chunk.start.line - 1,
+                column: n.pos.column,
+            },
+            ..n
+        })
+}
 
 /// Caps applied before and around serde_yaml.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,6 +17,34 @@ pub struct Chunk {
     /// First line that is not blank, a comment, a directive or the separator; None when the
     /// chunk holds no document (only comments).
     pub content: Option<Pos>,
+    /// Where this chunk's own `---` line starts (a byte offset in the text), when the comment
+    /// block before it came with it from the end of the document before.
+    pub travelled: Option<usize>,
+}
+
+impl Chunk {
+    /// Give the comment block this chunk took from the end of `before` back to it (it turned
+    /// out to end a quoted scalar there): the two chunks as they are then, or None when this
+    /// chunk took none.
+    pub fn give_back(&self, before: &Chunk, text: &str) -> Option<(Chunk, Chunk)> {
+        let sep = self.travelled?;
+        let lines = text[self.range.start..sep]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count();
+        let mut longer = before.clone();
+        longer.range.end = sep;
+        let shorter = Chunk {
+            range: sep..self.range.end,
+            start: Pos {
+                line: self.start.line + lines,
+                column: 1,
+            },
+            travelled: None,
+            ..self.clone()
+        };
+        Some((longer, shorter))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,24 +139,12 @@ pub fn split(text: &str) -> Vec<Chunk> {
         {
             j -= 1;
         }
-        let mut block = (j..k)
+        // A column-0 `#` (or `%`) line can also end a multi-line quoted scalar of the document
+        // before; only its parse can tell, so the chunk notes where its own separator is
+        // (`Chunk::travelled`) and the block goes back if the document before needs it.
+        let block = (j..k)
             .find(|&i| lines[i].kind == Kind::Comment)
             .unwrap_or(k);
-        // A column-0 `#` line can also be the end of a multi-line quoted scalar: the lines up
-        // to the one that closes it are content of the document before.
-        if block < k {
-            let from = lines[*starts.last().unwrap_or(&0)].start;
-            let mut quotes = super::guard::QuoteTracker::default();
-            quotes.advance(&text[from..], lines[block].start - from);
-            while block < k && quotes.in_quote() {
-                block += 1;
-                let end = lines.get(block).map_or(text.len(), |l| l.start);
-                quotes.advance(&text[from..], end - from);
-            }
-            block = (block..k)
-                .find(|&i| lines[i].kind == Kind::Comment)
-                .unwrap_or(k);
-        }
         // block == 0: only comments before the first separator; they join the first document.
         if block > *starts.last().unwrap_or(&0) {
             starts.push(block);
@@ -154,6 +170,10 @@ pub fn split(text: &str) -> Vec<Chunk> {
             line: i + 1,
             column: lines[i].indent,
         });
+        let travelled = (index > 0 && lines[s].kind == Kind::Comment)
+            .then(|| (s..e).find(|&i| lines[i].kind == Kind::Separator))
+            .flatten()
+            .map(|i| lines[i].start);
         chunks.push(Chunk {
             index,
             range,
@@ -162,6 +182,7 @@ pub fn split(text: &str) -> Vec<Chunk> {
                 column: 1,
             },
             content,
+            travelled,
         });
     }
     chunks
@@ -185,6 +206,7 @@ pub fn whole(text: &str) -> Vec<Chunk> {
         range: 0..text.len(),
         start: Pos { line: 1, column: 1 },
         content,
+        travelled: None,
     }]
 }
 
@@ -315,17 +337,23 @@ mod tests {
     }
 
     #[test]
-    fn a_column_0_hash_line_that_closes_a_quoted_scalar_does_not_travel() {
+    fn a_travelled_comment_block_can_be_given_back() {
         let t = "a: \"x\n# y\"\n# about b\n---\nb: 2\n";
+        let c = split(t);
+        assert_eq!(texts(t, &c), ["a: \"x\n", "# y\"\n# about b\n---\nb: 2\n"]);
+        assert_eq!(c[0].travelled, None);
+        assert_eq!(c[1].travelled, Some(t.find("---").unwrap()));
+        let (first, second) = c[1].give_back(&c[0], t).unwrap();
         assert_eq!(
-            texts(t, &split(t)),
-            ["a: \"x\n# y\"\n", "# about b\n---\nb: 2\n"]
+            texts(t, &[first, second.clone()]),
+            ["a: \"x\n# y\"\n# about b\n", "---\nb: 2\n"]
         );
-        let t = "a: 'it''s\n# y'\n---\nb: 2\n";
-        assert_eq!(texts(t, &split(t)), ["a: 'it''s\n# y'\n", "---\nb: 2\n"]);
-        // A quote inside a plain scalar opens nothing: the comment travels as before.
-        let t = "a: it's\n# about b\n---\nb: 2\n";
-        assert_eq!(texts(t, &split(t)), ["a: it's\n", "# about b\n---\nb: 2\n"]);
+        assert_eq!(second.start, Pos { line: 4, column: 1 });
+        assert_eq!(second.content, c[1].content);
+        // A chunk that took nothing gives nothing back.
+        let t = "a: 1\n---\nb: 2\n";
+        let c = split(t);
+        assert!(c[1].give_back(&c[0], t).is_none());
     }
 
     #[test]
