@@ -424,6 +424,9 @@ impl Sink for Renderer {
                 "git push: {remote}/{branch} is now {} ({url})",
                 &commit[..commit.len().min(10)]
             )),
+            Event::GitLeftOut { path, reason } => self.line(&format!(
+                "git commit: left out: {path} ({reason}: ingest leaves it in raw/ too)"
+            )),
         }
     }
 }
@@ -512,7 +515,7 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
     }
     if let Some(u) = &st.unfinished {
         outln!(
-            "  UNFINISHED: {} batch {} started {} ({} steps); the next ingest, move or adopt finishes it",
+            "  UNFINISHED: {} batch {} started {} ({} steps); the next ingest, move, adopt, push or sync finishes it",
             u.command, u.batch, u.started_at, u.steps
         );
     }

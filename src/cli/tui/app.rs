@@ -1107,6 +1107,9 @@ impl App {
                     &commit[..commit.len().min(10)]
                 ))
             }
+            Event::GitLeftOut { path, reason } => {
+                line = Some(format!("git commit: left out {path} ({reason})"))
+            }
             Event::Recovering { batch, .. } => {
                 line = Some(format!("recovering interrupted batch {batch}"))
             }
