@@ -1813,10 +1813,16 @@ fn push_dry_run_with_an_unfinished_batch_says_push_finishes_it_first() {
     let st = w.fgd(&["status", s(&fab)], &[]);
     ok(&st, "status");
     assert!(
-        st.stdout.contains("push or sync finishes it"),
+        st.stdout.contains("push or sync finishes it")
+            && st
+                .stdout
+                .contains("push and sync first finish the unfinished batch"),
         "{}",
         st.stdout
     );
+    let st = w.fgd(&["status", s(&fab), "--json"], &[]);
+    let g = &st.of("status")[0]["git"];
+    assert!(g["unfinished"].is_string(), "{g}");
     ok(&w.fgd(&["push", s(&fab)], &[]), "push");
     let committed = changed_in(&wc, "HEAD");
     assert!(

@@ -494,9 +494,14 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
                     None => format!("no {}/{} fetched yet", g.remote, g.branch),
                 };
                 outln!(
-                    "  git: branch {}, {upstream}, {} uncommitted fabric paths",
+                    "  git: branch {}, {upstream}, {} uncommitted fabric paths{}",
                     g.branch,
-                    g.uncommitted
+                    g.uncommitted,
+                    if g.unfinished.is_some() {
+                        " (as the disk is now: push and sync first finish the unfinished batch below, and commit its result)"
+                    } else {
+                        ""
+                    }
                 );
             }
             match &g.last_push {

@@ -1993,8 +1993,11 @@ pub struct GitState {
     pub upstream: Option<String>,
     pub ahead: usize,
     pub behind: usize,
-    /// Fabric paths that differ from HEAD (changed, new or deleted).
+    /// Fabric paths that differ from HEAD (changed, new or deleted), as the disk is now.
     pub uncommitted: usize,
+    /// The batch an interrupted run left unfinished, if any: push and sync finish it before
+    /// they commit, so what they commit differs from `uncommitted`.
+    pub unfinished: Option<String>,
     pub last_push: Option<LastPush>,
 }
 
@@ -2077,7 +2080,9 @@ pub fn git_state(fabric: &Fabric) -> Option<GitState> {
         .unwrap_or(0);
     let last_push =
         read_regular(&fabric.path(LAST_PUSH)).and_then(|b| serde_json::from_slice(&b).ok());
+    let unfinished = journal::load(fabric).ok().flatten().map(|j| j.batch);
     Some(GitState {
+        unfinished,
         branch,
         detached,
         remote: fr.remote.clone(),

@@ -626,11 +626,16 @@ impl App {
                     .filter(|e| e.tree == model::Tree::Managed)
                     .filter(|e| e.state == model::FileState::Invalid)
                     .count();
-                let warn = if bad > 0 {
+                let mut warn = if bad > 0 {
                     format!(" {bad} managed file(s) fail validation (invalid in the tree)!")
                 } else {
                     String::new()
                 };
+                if f.git.as_ref().is_some_and(|g| g.unfinished.is_some()) {
+                    warn.push_str(
+                        " An interrupted batch is finished first, and its result committed.",
+                    );
+                }
                 format!(
                     "Commit {dirty} changed path(s) of {} and push ({ahead} commit(s) ahead)?{warn} [y/n]",
                     f.name
