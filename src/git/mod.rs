@@ -332,6 +332,28 @@ impl FabricRepo {
         is_fabric_inner(inner)
     }
 
+    /// Is `path` (relative to the working copy, as bytes: a name need not be UTF-8) inside one
+    /// of the fabric's own paths? What the index's fabric part is, for replacing it.
+    fn holds(&self, path: &[u8]) -> bool {
+        let inner = if self.prefix.is_empty() {
+            path
+        } else {
+            match path
+                .strip_prefix(self.prefix.as_bytes())
+                .and_then(|r| r.strip_prefix(b"/"))
+            {
+                Some(inner) => inner,
+                None => return false,
+            }
+        };
+        FABRIC_PATHS.iter().any(|top| {
+            inner == top.as_bytes()
+                || inner
+                    .strip_prefix(top.as_bytes())
+                    .is_some_and(|rest| rest.starts_with(b"/"))
+        })
+    }
+
     /// Remove the fabric's own paths (and nothing else) from `index`.
     fn clear_fabric(&self, index: &mut git2::Index) -> std::result::Result<(), git2::Error> {
         for top in FABRIC_PATHS {
@@ -800,22 +822,24 @@ fn scan_fabric(
             inner.push(b'/');
             inner.extend_from_slice(name.as_bytes());
             let Ok(t) = e.file_type() else { continue };
-            if t.is_dir() && name == ".git" {
+            let utf8 = std::str::from_utf8(name.as_bytes()).is_ok();
+            if t.is_dir() && utf8 {
+                // Always looked into (a file git tracks is in even under an ignored folder).
+                if name != ".git" {
+                    stack.push((e.path(), inner));
+                }
                 continue;
             }
-            let rel = rel_of(&inner);
-            if !wanted(&inner, &rel) {
+            if !wanted(&inner, &rel_of(&inner)) {
                 continue;
             }
-            if std::str::from_utf8(name.as_bytes()).is_err() {
+            if !utf8 {
                 let what = if t.is_dir() {
                     "a folder whose name is not valid UTF-8"
                 } else {
                     "its name is not valid UTF-8"
                 };
                 odd(&mut scan, &inner, what.into(), &e.path());
-            } else if t.is_dir() {
-                stack.push((e.path(), inner));
             } else if t.is_file() {
                 files.push((e.path(), inner));
             } else {
@@ -1035,7 +1059,7 @@ pub struct Committed {
 fn fabric_entries(fr: &FabricRepo, index: &git2::Index) -> Vec<(Vec<u8>, u32, Oid)> {
     let mut v: Vec<_> = index
         .iter()
-        .filter(|e| fr.is_fabric_path(&e.path) || std::str::from_utf8(&e.path).is_err())
+        .filter(|e| fr.holds(&e.path))
         .map(|e| (e.path, e.mode, e.id))
         .collect();
     v.sort();
@@ -1084,7 +1108,7 @@ pub fn commit_fabric(
     let before = fabric_entries(fr, &index);
     fr.clear_fabric(&mut index).map_err(local("update index"))?;
     for e in scratch.iter() {
-        if fr.is_fabric_path(&e.path) || std::str::from_utf8(&e.path).is_err() {
+        if fr.holds(&e.path) {
             index.add(&e).map_err(local("update index"))?;
         }
     }
