@@ -1601,6 +1601,11 @@ fn a_symlink_fifo_or_non_utf8_name_in_raw_is_left_out_of_the_commit_with_a_note(
             .join(std::ffi::OsStr::from_bytes(b"bad\xff.yaml"))
     };
     write(&odd, VPC2);
+    // A file git tracks in a raw/ folder git ignores stays tracked (the folder is looked into).
+    write(&fab.join("raw/keep/notes.txt"), "kept\n");
+    git(&wc, &["add", "fabrics/dc1/raw/keep/notes.txt"]);
+    git(&wc, &["commit", "-qm", "notes"]);
+    write(&wc.join(".gitignore"), "fabrics/dc1/raw/keep/\n");
     // Ingest reports these three and leaves them in raw/.
     let r = w.fgd_within(30, &["ingest", s(&fab)], &[]);
     ok(&r, "ingest");
@@ -1644,6 +1649,12 @@ fn a_symlink_fifo_or_non_utf8_name_in_raw_is_left_out_of_the_commit_with_a_note(
         !committed
             .iter()
             .any(|(m, p)| m == "120000" || p.contains("pipe") || p.contains("bad")),
+        "{committed:?}"
+    );
+    assert!(
+        committed
+            .iter()
+            .any(|(_, p)| p == "fabrics/dc1/raw/keep/notes.txt"),
         "{committed:?}"
     );
     kustomize(&w.fresh(&bare));
