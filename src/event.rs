@@ -248,6 +248,12 @@ pub enum Event {
         commit: String,
         url: String,
     },
+    /// A path under raw/ a commit leaves out (a symlink, FIFO, socket or device, or a name that
+    /// is not UTF-8: ingest leaves it too); what HEAD holds there is kept.
+    GitLeftOut {
+        path: String,
+        reason: String,
+    },
 }
 
 /// Where events go. Closures, channels and collectors all fit.

@@ -393,3 +393,38 @@ fn a_fabric_folder_removed_under_the_running_dashboard_is_shown_gone_then_back()
     d.tm.keys(&["q"]);
     d.exited_with(0);
 }
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo {path:?}"
+    );
+}
+
+#[test]
+fn a_fifo_selected_in_the_tree_or_swapped_in_under_the_editor_never_freezes_the_dashboard() {
+    let d = Dash::start();
+    d.tm.wait_for("✓ namespaces.yaml", WAIT);
+    let raw = d._t.path().join("demo/workspace/dc1-leaf-spine/raw");
+    // First in the tree, so selected: its detail says what it is, and nothing opens it.
+    mkfifo(&raw.join("0-pipe.yaml"));
+    d.tm.wait_for("cannot show it: a FIFO", WAIT);
+    d.tm.keys(&["e"]);
+    d.tm.wait_for("cannot open raw/0-pipe.yaml", WAIT);
+    // The file being edited is replaced by a FIFO before Ctrl-S.
+    d.tm.keys(&["j", "e"]);
+    d.tm.wait_for("Ctrl-S save", WAIT);
+    let edited = raw.join("namespaces.yaml");
+    std::fs::remove_file(&edited).unwrap();
+    mkfifo(&edited);
+    d.tm.keys(&["x", "C-s"]);
+    d.tm.wait_for("NOT saved: cannot read it back", WAIT);
+    // Still answering keys: Ctrl-C warns about the unsaved edit, then leaves.
+    d.tm.keys(&["C-c"]);
+    d.tm.wait_for("leaves without saving", WAIT);
+    d.tm.keys(&["C-c"]);
+    d.exited_with(0);
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use common::{fgd_bin, kustomization, s, shared, write, Run};
+use common::{fgd_bin, kustomization, kustomize, s, shared, write, Run};
 
 const VPC1: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";
 const VPC2: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-2\nspec:\n  subnets:\n    default:\n      subnet: 10.0.2.0/24\n      vlan: 1002\n";
@@ -1466,4 +1466,389 @@ fn a_managed_file_edited_by_hand_into_something_argo_cannot_build_is_never_commi
     write(&managed, &good);
     std::fs::remove_file(fa.join("managed/vpcs/vpc-9.yaml")).unwrap();
     ok(&w.fgd(&["push", s(&fa)], &[]), "push after the fix");
+}
+
+impl World {
+    /// `fgd` that may not hang: stopped after `secs` (exit 124), so a blocked run fails the
+    /// test instead of holding it (and the fabric's lock) for ever.
+    fn fgd_within(&self, secs: u32, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = Command::new("timeout");
+        c.arg("-s")
+            .arg("KILL")
+            .arg(secs.to_string())
+            .arg(fgd_bin())
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        let r = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        assert!(
+            r.code != 124 && r.code != 137,
+            "fgd {args:?} hung (killed after {secs} s)\n{}\n{}",
+            r.stdout,
+            r.stderr
+        );
+        r
+    }
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo {path:?}"
+    );
+}
+
+/// The modes of every entry in `rev`'s tree.
+fn tree_modes(repo: &Path, rev: &str) -> Vec<(String, String)> {
+    git(repo, &["ls-tree", "-r", rev])
+        .lines()
+        .filter_map(|l| {
+            let (meta, path) = l.split_once('\t')?;
+            Some((meta.split(' ').next()?.to_string(), path.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_symlink_or_fifo_in_fgds_own_trees_refuses_the_commit_and_nothing_is_opened() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    let remote_before = git(&bare, &["rev-parse", "main"]);
+    // A valid object outside the fabric, linked in where ingest would put it: the check must
+    // not read through the link and pass it.
+    let outside = w.t.path().join("outside-vpc-2.yaml");
+    write(&outside, VPC2);
+    type Make<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(&str, Make)> = vec![
+        (
+            "managed/vpcs/vpc-2.yaml",
+            Box::new(|p: &Path| std::os::unix::fs::symlink(&outside, p).unwrap()),
+        ),
+        ("managed/vpcs/vpc-3.yaml", Box::new(|p: &Path| mkfifo(p))),
+        (
+            "unmanaged/notes.yaml.unmanaged",
+            Box::new(|p: &Path| std::os::unix::fs::symlink("/etc/passwd", p).unwrap()),
+        ),
+        (
+            "unmanaged/pipe.yaml.unmanaged",
+            Box::new(|p: &Path| mkfifo(p)),
+        ),
+        (".hnp/archive/pipe", Box::new(|p: &Path| mkfifo(p))),
+    ];
+    for (rel, make) in &cases {
+        let path = fab.join(rel);
+        make(&path);
+        for command in ["push", "sync"] {
+            let r = w.fgd_within(30, &[command, s(&fab)], &[]);
+            assert_eq!(r.code, 3, "{rel}: {command}: {}\n{}", r.stdout, r.stderr);
+            assert!(
+                r.stderr.contains(rel) && r.stderr.contains("nothing was committed"),
+                "{rel}: {command} names it: {}",
+                r.stderr
+            );
+            assert_eq!(git(&bare, &["rev-parse", "main"]), remote_before, "{rel}");
+        }
+        let dry = w.fgd_within(30, &["push", s(&fab), "--dry-run"], &[]);
+        ok(&dry, &format!("{rel}: push --dry-run"));
+        assert!(
+            dry.stdout.contains("push would refuse") && dry.stdout.contains(rel),
+            "{rel}: the dry run says what push would refuse: {}",
+            dry.stdout
+        );
+        let st = w.fgd_within(30, &["status", s(&fab)], &[]);
+        ok(&st, &format!("{rel}: status"));
+        std::fs::remove_file(&path).unwrap();
+    }
+    ok(
+        &w.fgd_within(30, &["push", s(&fab)], &[]),
+        "push once they are gone",
+    );
+    assert!(
+        !tree_modes(&wc, "HEAD").iter().any(|(m, _)| m == "120000"),
+        "no symlink was ever committed"
+    );
+}
+
+#[test]
+fn a_symlink_fifo_or_non_utf8_name_in_raw_is_left_out_of_the_commit_with_a_note() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    std::os::unix::fs::symlink("/etc/passwd", fab.join("raw/passwd.yaml")).unwrap();
+    mkfifo(&fab.join("raw/pipe.yaml"));
+    let odd = {
+        use std::os::unix::ffi::OsStrExt;
+        fab.join("raw")
+            .join(std::ffi::OsStr::from_bytes(b"bad\xff.yaml"))
+    };
+    write(&odd, VPC2);
+    // A file git tracks in a raw/ folder git ignores stays tracked (the folder is looked into).
+    write(&fab.join("raw/keep/notes.txt"), "kept\n");
+    git(&wc, &["add", "fabrics/dc1/raw/keep/notes.txt"]);
+    git(&wc, &["commit", "-qm", "notes"]);
+    write(&wc.join(".gitignore"), "fabrics/dc1/raw/keep/\n");
+    // Ingest reports these three and leaves them in raw/.
+    let r = w.fgd_within(30, &["ingest", s(&fab)], &[]);
+    ok(&r, "ingest");
+    let dry = w.fgd_within(30, &["push", s(&fab), "--dry-run"], &[]);
+    ok(&dry, "push --dry-run");
+    for name in ["raw/passwd.yaml", "raw/pipe.yaml", "raw/bad\\xff.yaml"] {
+        assert!(
+            dry.stdout.contains(&format!("left out: {name}")),
+            "the dry run names {name}: {}",
+            dry.stdout
+        );
+    }
+    assert!(
+        dry.stdout.contains("managed/vpcs/vpc-1.yaml"),
+        "{}",
+        dry.stdout
+    );
+    let r = w.fgd_within(30, &["push", s(&fab)], &[]);
+    ok(&r, "push");
+    for (name, why) in [
+        ("raw/passwd.yaml", "symlink"),
+        ("raw/pipe.yaml", "FIFO"),
+        ("raw/bad\\xff.yaml", "not valid UTF-8"),
+    ] {
+        assert!(
+            r.stdout
+                .lines()
+                .any(|l| l.contains(&format!("left out: {name}")) && l.contains(why)),
+            "push says it left {name} out ({why}): {}",
+            r.stdout
+        );
+    }
+    let committed = tree_modes(&wc, "HEAD");
+    assert!(
+        committed
+            .iter()
+            .any(|(_, p)| p == "fabrics/dc1/managed/vpcs/vpc-1.yaml"),
+        "{committed:?}"
+    );
+    assert!(
+        !committed
+            .iter()
+            .any(|(m, p)| m == "120000" || p.contains("pipe") || p.contains("bad")),
+        "{committed:?}"
+    );
+    assert!(
+        committed
+            .iter()
+            .any(|(_, p)| p == "fabrics/dc1/raw/keep/notes.txt"),
+        "{committed:?}"
+    );
+    kustomize(&w.fresh(&bare));
+    ok(&w.fgd_within(30, &["sync", s(&fab)], &[]), "sync");
+    let st = w.fgd_within(30, &["status", s(&fab), "--json"], &[]);
+    ok(&st, "status");
+    assert_eq!(
+        st.of("status")[0]["git"]["uncommitted"],
+        0,
+        "what push leaves out is not counted as uncommitted: {}",
+        st.stdout
+    );
+}
+
+#[test]
+fn a_managed_tree_kustomize_cannot_build_is_never_pushed() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    write(&fab.join("raw/a.yaml"), format!("{VPC1}---\n{VPC2}"));
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    let remote_before = git(&bare, &["rev-parse", "main"]);
+    let kfile = fab.join("managed/kustomization.yaml");
+    let kust = std::fs::read_to_string(&kfile).unwrap();
+    let refused = |what: &str, names: &[&str]| {
+        for command in ["push", "sync"] {
+            let r = w.fgd(&[command, s(&fab)], &[]);
+            assert_eq!(r.code, 3, "{what}: {command}: {}\n{}", r.stdout, r.stderr);
+            for n in names {
+                assert!(
+                    r.stderr.contains(n),
+                    "{what}: {command} names {n}: {}",
+                    r.stderr
+                );
+            }
+            assert_eq!(
+                git(&bare, &["rev-parse", "main"]),
+                remote_before,
+                "{what}: {command} pushed nothing"
+            );
+        }
+        let dry = w.fgd(&["push", s(&fab), "--dry-run"], &[]);
+        ok(&dry, what);
+        assert!(
+            dry.stdout.contains("push would refuse"),
+            "{what}: {}",
+            dry.stdout
+        );
+        kustomize(&w.fresh(&bare));
+    };
+    // (a) A managed file removed by hand: the kustomization still lists it.
+    std::fs::remove_file(fab.join("managed/vpcs/vpc-1.yaml")).unwrap();
+    refused("a hand deletion", &["managed/vpcs/vpc-1.yaml", "fgd move"]);
+    git(
+        &wc,
+        &["checkout", "--", "fabrics/dc1/managed/vpcs/vpc-1.yaml"],
+    );
+    // (b) The kustomization edited by hand, fgd's header kept.
+    write(&kfile, format!("{kust}- vpcs/missing.yaml\n"));
+    refused(
+        "a hand-edited kustomization",
+        &["managed/kustomization.yaml"],
+    );
+    write(&kfile, &kust);
+    // (c) A valid object copied in, at its right path, that the kustomization does not list.
+    write(
+        &fab.join("managed/vpcs/vpc-3.yaml"),
+        VPC1.replace("vpc-1", "vpc-3"),
+    );
+    refused("an unlisted object", &["managed/vpcs/vpc-3.yaml"]);
+    std::fs::remove_file(fab.join("managed/vpcs/vpc-3.yaml")).unwrap();
+    // Nothing was changed by the refusals: the fabric is as it was, and goes.
+    assert_eq!(std::fs::read_to_string(&kfile).unwrap(), kust);
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push, put right");
+    // Stopping managing an object the documented way builds.
+    ok(
+        &w.fgd(
+            &[
+                "move",
+                s(&fab),
+                "managed/vpcs/vpc-1.yaml",
+                "--reason",
+                "retired",
+            ],
+            &[],
+        ),
+        "move",
+    );
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push after move");
+    let fresh = w.fresh(&bare);
+    assert_eq!(
+        kustomize(&fresh),
+        [("VPC".to_string(), "vpc-2".to_string())]
+    );
+}
+
+/// `git status` of the fabric's paths: empty when the index and HEAD agree with the disk.
+fn fabric_status(wc: &Path) -> String {
+    git(wc, &["status", "--porcelain", "--", "fabrics/dc1"])
+}
+
+#[test]
+fn a_push_killed_around_its_commit_never_leaves_a_stale_index_behind() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    let index = wc.join(".git/index");
+    // (a) Killed after the commit moved HEAD and before the index was written (what an older
+    // fgd could leave): the index still holds the tree before the ingest.
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let old_index = std::fs::read(&index).unwrap();
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    std::fs::write(&index, &old_index).unwrap();
+    assert!(!fabric_status(&wc).is_empty(), "the stale state is there");
+    ok(&w.fgd(&["push", s(&fab)], &[]), "the next push");
+    assert_eq!(fabric_status(&wc), "", "the next push repaired the index");
+    // (b) Killed at the one instant between its index write and the commit.
+    write(&fab.join("raw/b.yaml"), VPC2);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let r = w.fgd(
+        &["push", s(&fab)],
+        &[("FGD_FAILPOINT", "git.before-commit")],
+    );
+    assert_ne!(r.code, 0, "the fail point stopped it");
+    for command in ["push", "sync"] {
+        ok(&w.fgd(&[command, s(&fab)], &[]), command);
+        assert_eq!(fabric_status(&wc), "", "{command} left the index in line");
+    }
+    // The operator's next, unrelated commit takes nothing of the fabric back.
+    write(&wc.join("notes.txt"), "notes\n");
+    git(&wc, &["add", "notes.txt"]);
+    git(&wc, &["commit", "-qm", "unrelated"]);
+    assert_eq!(changed_in(&wc, "HEAD"), ["notes.txt"]);
+    let fresh = w.fresh(&bare);
+    assert_eq!(
+        kustomization(&fresh),
+        ["vpcs/vpc-1.yaml", "vpcs/vpc-2.yaml"]
+    );
+}
+
+#[test]
+fn push_dry_run_with_an_unfinished_batch_says_push_finishes_it_first() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(&w.fgd(&["init", s(&fab), "--push"], &[]), "init --push");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    write(&fab.join("raw/b.yaml"), VPC2);
+    let r = w.fgd(
+        &["ingest", s(&fab)],
+        &[("FGD_FAILPOINT", "journal.cleanup-aside")],
+    );
+    assert_ne!(r.code, 0, "stopped during cleanup");
+    assert!(fab.join(".hnp/journal.json").exists());
+    let dry = w.fgd(&["push", s(&fab), "--dry-run"], &[]);
+    ok(&dry, "push --dry-run");
+    assert!(
+        dry.stdout.contains("unfinished") && dry.stdout.contains("finish it first"),
+        "{}",
+        dry.stdout
+    );
+    assert!(!dry.stdout.contains(".fgd-removing-"), "{}", dry.stdout);
+    let st = w.fgd(&["status", s(&fab)], &[]);
+    ok(&st, "status");
+    assert!(
+        st.stdout.contains("push or sync finishes it")
+            && st
+                .stdout
+                .contains("push and sync first finish the unfinished batch"),
+        "{}",
+        st.stdout
+    );
+    let st = w.fgd(&["status", s(&fab), "--json"], &[]);
+    let g = &st.of("status")[0]["git"];
+    assert!(g["unfinished"].is_string(), "{g}");
+    ok(&w.fgd(&["push", s(&fab)], &[]), "push");
+    let committed = changed_in(&wc, "HEAD");
+    assert!(
+        committed.iter().any(|p| p.ends_with(".hnp/log.jsonl")),
+        "{committed:?}"
+    );
+    assert!(
+        !committed.iter().any(|p| p.contains(".fgd-removing-")),
+        "{committed:?}"
+    );
+    let dry = w.fgd(&["push", s(&fab), "--dry-run"], &[]);
+    assert!(
+        dry.stdout.starts_with("0 file(s) changed"),
+        "{}",
+        dry.stdout
+    );
+    assert!(!dry.stdout.contains("unfinished"), "{}", dry.stdout);
 }

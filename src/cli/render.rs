@@ -424,6 +424,9 @@ impl Sink for Renderer {
                 "git push: {remote}/{branch} is now {} ({url})",
                 &commit[..commit.len().min(10)]
             )),
+            Event::GitLeftOut { path, reason } => self.line(&format!(
+                "git commit: left out: {path} ({reason}: ingest leaves it in raw/ too)"
+            )),
         }
     }
 }
@@ -491,9 +494,14 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
                     None => format!("no {}/{} fetched yet", g.remote, g.branch),
                 };
                 outln!(
-                    "  git: branch {}, {upstream}, {} uncommitted fabric paths",
+                    "  git: branch {}, {upstream}, {} uncommitted fabric paths{}",
                     g.branch,
-                    g.uncommitted
+                    g.uncommitted,
+                    if g.unfinished.is_some() {
+                        " (as the disk is now: push and sync first finish the unfinished batch below, and commit its result)"
+                    } else {
+                        ""
+                    }
                 );
             }
             match &g.last_push {
@@ -512,7 +520,7 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
     }
     if let Some(u) = &st.unfinished {
         outln!(
-            "  UNFINISHED: {} batch {} started {} ({} steps); the next ingest, move or adopt finishes it",
+            "  UNFINISHED: {} batch {} started {} ({} steps); the next ingest, move, adopt, push or sync finishes it",
             u.command, u.batch, u.started_at, u.steps
         );
     }

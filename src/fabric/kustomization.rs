@@ -86,6 +86,20 @@ fn is_object_file(name: &str) -> bool {
     !name.starts_with('.') && name.ends_with(".yaml")
 }
 
+/// Whether `rel` (relative to managed/) is a path the kustomization lists when it is a file:
+/// `<plural>/<name>.yaml` of a managed kind, not hidden. What git's side checks a commit's
+/// managed/ tree with, as `object_files` lists the disk.
+pub fn is_object_path(rel: &str) -> bool {
+    match rel.split_once('/') {
+        Some((plural, name)) => {
+            !name.contains('/')
+                && is_object_file(name)
+                && kinds::managed_plurals().any(|k| k == plural)
+        }
+        None => false,
+    }
+}
+
 pub fn render<S: AsRef<str>>(resources: &[S]) -> String {
     let len: usize = resources.iter().map(|r| r.as_ref().len() + 3).sum();
     let mut s = String::with_capacity(160 + len);

@@ -54,7 +54,7 @@ pub enum GitError {
         hooks: Vec<String>,
         dir: String,
     },
-    #[error("nothing was committed: {} managed file(s) are not what an ingest would write there, and Argo CD or Flux could not build the fabric from them:\n{}\nfix them, or move each to raw/ (fgd ingest then files it, or says why not)", .problems.len(), first_ten(.problems))]
+    #[error("nothing was committed: {} path(s) of the fabric are not what fgd would write there, and Argo CD or Flux could not build the fabric from them, or fgd's records would not be its own:\n{}", .problems.len(), first_ten(.problems))]
     Unmanageable { problems: Vec<String> },
     #[error("{0}")]
     Setup(String),
@@ -332,6 +332,28 @@ impl FabricRepo {
         is_fabric_inner(inner)
     }
 
+    /// Is `path` (relative to the working copy, as bytes: a name need not be UTF-8) inside one
+    /// of the fabric's own paths? What the index's fabric part is, for replacing it.
+    fn holds(&self, path: &[u8]) -> bool {
+        let inner = if self.prefix.is_empty() {
+            path
+        } else {
+            match path
+                .strip_prefix(self.prefix.as_bytes())
+                .and_then(|r| r.strip_prefix(b"/"))
+            {
+                Some(inner) => inner,
+                None => return false,
+            }
+        };
+        FABRIC_PATHS.iter().any(|top| {
+            inner == top.as_bytes()
+                || inner
+                    .strip_prefix(top.as_bytes())
+                    .is_some_and(|rest| rest.starts_with(b"/"))
+        })
+    }
+
     /// Remove the fabric's own paths (and nothing else) from `index`.
     fn clear_fabric(&self, index: &mut git2::Index) -> std::result::Result<(), git2::Error> {
         for top in FABRIC_PATHS {
@@ -438,8 +460,13 @@ fn volatile(inner: &str) -> bool {
         || inner
             .rsplit('/')
             .next()
-            .is_some_and(|n| n.starts_with(store::TEMP_PREFIX))
+            .is_some_and(|n| n.starts_with(store::TEMP_PREFIX) || n.starts_with(ASIDE_PREFIX))
 }
+
+/// The hidden name an unfinished batch's cleanup gives an original while it checks it
+/// (`journal::aside_path`): it is either dropped or put back under its name by the recovery
+/// push and sync run first, never committed.
+const ASIDE_PREFIX: &str = ".fgd-removing-";
 
 /// The fabric's paths git already tracks (in HEAD's tree or the index): these stay tracked
 /// whatever a .gitignore says, as with git itself.
@@ -493,8 +520,8 @@ struct HnpIgnore {
 
 impl HnpIgnore {
     fn load(fabric: &Fabric) -> HnpIgnore {
-        let text = std::fs::read_to_string(fabric.path(fabric::HNP_GITIGNORE)).unwrap_or_default();
-        HnpIgnore::parse(&text)
+        let bytes = read_regular(&fabric.path(fabric::HNP_GITIGNORE)).unwrap_or_default();
+        HnpIgnore::parse(&String::from_utf8_lossy(&bytes))
     }
 
     fn parse(text: &str) -> HnpIgnore {
@@ -555,67 +582,357 @@ impl HnpIgnore {
     }
 }
 
-/// The files of the fabric's own paths on disk, relative to the working copy, sorted. A file
-/// git tracks is always in; `raw/` (the operator's drop folder) otherwise follows git's ignore
-/// rules; fgd's own trees (`managed/`, `unmanaged/`, `.hnp/`, `.sourceignore`) are its records
-/// and are committed whatever a .gitignore says (an `*.orig` rule must not drop the archive),
-/// minus what `.hnp/.gitignore` keeps on the machine.
-fn fabric_files(
+/// `bytes` as text, with every byte that is not UTF-8 written `\xNN`: how a name the file
+/// system allows but git's paths and fgd's messages cannot carry is shown.
+fn shown_name(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// What a directory entry that is not a regular file (nor a folder) is, for messages.
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_symlink() {
+        "a symlink"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// A path of the fabric's own trees that is not committed as it is on disk: a symlink, FIFO,
+/// socket or device (never opened), or a name git's paths cannot carry. The commit keeps
+/// whatever HEAD holds there.
+struct Odd {
+    /// Relative to the working copy, as the file system names it.
+    path: Vec<u8>,
+    /// Relative to the fabric, for messages (`\xNN` for bytes that are not UTF-8).
+    shown: String,
+    /// What it is: "a symlink", "a FIFO", ...
+    what: String,
+}
+
+/// The fabric's own paths as a commit would take them.
+struct Scanned {
+    /// Every regular file, relative to the working copy, hashed into the object store, with
+    /// the stat data git's index keeps (taken before the read, so a file changed meanwhile
+    /// looks changed to git, never clean).
+    entries: Vec<git2::IndexEntry>,
+    /// Left out of the commit (raw/: ingest leaves these too), with a note.
+    left_out: Vec<Odd>,
+    /// In fgd's own trees (managed/, unmanaged/, .hnp/, .sourceignore), where fgd writes only
+    /// regular files with UTF-8 names: these refuse the commit, unless HEAD already holds them
+    /// exactly so (a symlink committed before is not a change).
+    refused: Vec<Odd>,
+}
+
+impl Scanned {
+    /// Paths whose HEAD entries the commit keeps as they are.
+    fn kept(&self) -> impl Iterator<Item = &Odd> {
+        self.left_out.iter().chain(&self.refused)
+    }
+
+    /// The lines a refusal names, one per path fgd will not commit.
+    fn refusals(&self) -> Vec<String> {
+        self.refused
+            .iter()
+            .map(|o| {
+                if o.what.contains("UTF-8") {
+                    format!(
+                        "{}: {}, and git's paths and fgd's records are UTF-8; rename or remove it",
+                        o.shown, o.what
+                    )
+                } else {
+                    format!(
+                        "{}: {}: fgd's trees hold only the regular files it writes, and fgd never opens anything else (a symlink's target, a FIFO) to commit it; remove it (put a copy of the file a link points to into raw/ for ingest to file)",
+                        o.shown, o.what
+                    )
+                }
+            })
+            .collect()
+    }
+}
+
+/// Read `abs` only if it is a regular file (never through a symlink, never waiting on a
+/// FIFO), hash it into the object store and return its index entry; `Err(what)` when it
+/// turned out not to be a regular file after all (replaced since it was listed); `Ok(None)`
+/// when it vanished. The bytes go in as they are on disk, with no clean filter or line-ending
+/// conversion: managed objects and archived originals stay byte-identical in git.
+fn hash_regular(
+    repo: &Repository,
+    abs: &Path,
+    rel: Vec<u8>,
+) -> Result<std::result::Result<Option<git2::IndexEntry>, String>> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let mut f = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(abs)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ok(None)),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Err("a symlink".into())),
+        Err(e) => return Err(GitError::Setup(format!("open {}: {e}", abs.display()))),
+    };
+    let m = f
+        .metadata()
+        .map_err(|e| GitError::Setup(format!("inspect {}: {e}", abs.display())))?;
+    if !m.is_file() {
+        return Ok(Err(kind_of(&m.file_type()).into()));
+    }
+    let mut bytes = Vec::with_capacity(m.len() as usize);
+    f.read_to_end(&mut bytes)
+        .map_err(|e| GitError::Setup(format!("read {}: {e}", abs.display())))?;
+    let id = repo.blob(&bytes).map_err(local("hash file"))?;
+    let mode = if m.mode() & 0o111 != 0 {
+        0o100755
+    } else {
+        0o100644
+    };
+    Ok(Ok(Some(git2::IndexEntry {
+        ctime: git2::IndexTime::new(m.ctime() as i32, m.ctime_nsec() as u32),
+        mtime: git2::IndexTime::new(m.mtime() as i32, m.mtime_nsec() as u32),
+        dev: m.dev() as u32,
+        ino: m.ino() as u32,
+        mode,
+        uid: m.uid(),
+        gid: m.gid(),
+        file_size: m.len() as u32,
+        id,
+        flags: 0,
+        flags_extended: 0,
+        path: rel,
+    })))
+}
+
+/// Whether HEAD holds `odd` exactly as it is on disk: a symlink with the same target.
+fn unchanged_in_head(head_tree: Option<&git2::Tree>, abs: &Path, odd: &Odd) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(entry) = head_tree.and_then(|t| {
+        t.get_path(Path::new(std::ffi::OsStr::from_bytes(&odd.path)))
+            .ok()
+    }) else {
+        return false;
+    };
+    if entry.filemode() != 0o120000 {
+        return false;
+    }
+    let Ok(target) = std::fs::read_link(abs) else {
+        return false;
+    };
+    git2::Oid::hash_object(git2::ObjectType::Blob, target.as_os_str().as_bytes())
+        .is_ok_and(|id| id == entry.id())
+}
+
+/// The fabric's own paths on disk, as a commit takes them (sorted). A file git tracks is
+/// always in; `raw/` (the operator's drop folder) otherwise follows git's ignore rules; fgd's
+/// own trees (`managed/`, `unmanaged/`, `.hnp/`, `.sourceignore`) are its records and are
+/// committed whatever a .gitignore says (an `*.orig` rule must not drop the archive), minus
+/// what `.hnp/.gitignore` keeps on the machine. Only regular files are read, after an lstat
+/// (symlinks, FIFOs, sockets and devices never are); those others, and names that are not
+/// UTF-8, are left out under raw/ (as ingest leaves them) and refuse the commit elsewhere.
+fn scan_fabric(
     fr: &FabricRepo,
     fabric: &Fabric,
+    head_tree: Option<&git2::Tree>,
     tracked: &std::collections::HashSet<String>,
-) -> Result<Vec<String>> {
+) -> Result<Scanned> {
+    use std::os::unix::ffi::OsStrExt;
     let hnp_ignore = HnpIgnore::load(fabric);
-    let wanted = |inner: &str, rel: &str| {
-        if volatile(inner) {
+    let in_raw = |inner: &[u8]| inner == fabric::RAW.as_bytes() || inner.starts_with(b"raw/");
+    let wanted = |inner: &[u8], rel: &[u8]| {
+        let text = String::from_utf8_lossy(inner);
+        if volatile(&text) {
             return false;
         }
-        if tracked.contains(rel) {
+        if std::str::from_utf8(rel).is_ok_and(|r| tracked.contains(r)) {
             return true;
         }
-        if inner.starts_with("raw/") || inner == fabric::RAW {
-            !fr.repo.is_path_ignored(Path::new(rel)).unwrap_or(false)
+        if in_raw(inner) {
+            !fr.repo
+                .is_path_ignored(Path::new(std::ffi::OsStr::from_bytes(rel)))
+                .unwrap_or(false)
         } else {
-            !hnp_ignore.ignores(inner)
+            !hnp_ignore.ignores(&text)
         }
     };
-    let mut out = Vec::new();
-    let mut stack = Vec::new();
+    let rel_of = |inner: &[u8]| -> Vec<u8> {
+        if fr.prefix.is_empty() {
+            inner.to_vec()
+        } else {
+            let mut r = fr.prefix.as_bytes().to_vec();
+            r.push(b'/');
+            r.extend_from_slice(inner);
+            r
+        }
+    };
+    let mut scan = Scanned {
+        entries: Vec::new(),
+        left_out: Vec::new(),
+        refused: Vec::new(),
+    };
+    let odd = |scan: &mut Scanned, inner: &[u8], what: String, abs: &Path| {
+        let o = Odd {
+            path: rel_of(inner),
+            shown: shown_name(inner),
+            what,
+        };
+        if in_raw(inner) {
+            scan.left_out.push(o);
+        } else if !unchanged_in_head(head_tree, abs, &o) {
+            scan.refused.push(o);
+        }
+    };
+    // (path on disk, path inside the fabric)
+    let mut stack: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for top in FABRIC_PATHS {
         let path = fabric.path(top);
+        let inner = top.as_bytes().to_vec();
         match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.is_dir() => stack.push(path),
-            Ok(_) => {
-                let rel = fr.rel(top);
-                if wanted(top, &rel) {
-                    out.push(rel);
+            Ok(m) if m.is_dir() => stack.push((path, inner)),
+            Ok(m) if m.is_file() => files.push((path, inner)),
+            Ok(m) => {
+                if wanted(&inner, &rel_of(&inner)) {
+                    odd(&mut scan, &inner, kind_of(&m.file_type()).into(), &path);
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(GitError::Setup(format!("{}: {e}", path.display()))),
         }
     }
-    while let Some(dir) = stack.pop() {
+    while let Some((dir, dir_inner)) = stack.pop() {
         let entries = std::fs::read_dir(&dir)
             .map_err(|e| GitError::Setup(format!("{}: {e}", dir.display())))?;
         for e in entries.flatten() {
-            let path = e.path();
-            let inner = fabric.rel(&path);
+            let name = e.file_name();
+            let mut inner = dir_inner.clone();
+            inner.push(b'/');
+            inner.extend_from_slice(name.as_bytes());
             let Ok(t) = e.file_type() else { continue };
-            if t.is_dir() {
-                if e.file_name() != ".git" {
-                    stack.push(path);
+            let utf8 = std::str::from_utf8(name.as_bytes()).is_ok();
+            if t.is_dir() && utf8 {
+                // Always looked into (a file git tracks is in even under an ignored folder).
+                if name != ".git" {
+                    stack.push((e.path(), inner));
                 }
                 continue;
             }
-            let rel = fr.rel(&inner);
-            if wanted(&inner, &rel) {
-                out.push(rel);
+            if !wanted(&inner, &rel_of(&inner)) {
+                continue;
+            }
+            if !utf8 {
+                let what = if t.is_dir() {
+                    "a folder whose name is not valid UTF-8"
+                } else {
+                    "its name is not valid UTF-8"
+                };
+                odd(&mut scan, &inner, what.into(), &e.path());
+            } else if t.is_file() {
+                files.push((e.path(), inner));
+            } else {
+                odd(&mut scan, &inner, kind_of(&t).into(), &e.path());
             }
         }
     }
-    out.sort();
-    Ok(out)
+    for (abs, inner) in files {
+        match hash_regular(&fr.repo, &abs, rel_of(&inner))? {
+            Ok(Some(entry)) => scan.entries.push(entry),
+            Ok(None) => {} // gone since it was listed: as if deleted
+            Err(what) => odd(&mut scan, &inner, what, &abs),
+        }
+    }
+    scan.entries.sort_by(|a, b| a.path.cmp(&b.path));
+    scan.left_out.sort_by(|a, b| a.path.cmp(&b.path));
+    scan.refused.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(scan)
+}
+
+/// HEAD's entries at `path` (a file, or every file of a folder), added to `index` as they
+/// are: what the commit keeps for a path it leaves out.
+fn keep_from_head(
+    repo: &Repository,
+    head_tree: Option<&git2::Tree>,
+    path: &[u8],
+    index: &mut git2::Index,
+) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(entry) = head_tree.and_then(|t| {
+        t.get_path(Path::new(std::ffi::OsStr::from_bytes(path)))
+            .ok()
+    }) else {
+        return Ok(());
+    };
+    let add = |index: &mut git2::Index, p: Vec<u8>, id: Oid, mode: i32| {
+        index
+            .add(&git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: mode as u32,
+                uid: 0,
+                gid: 0,
+                file_size: 0,
+                id,
+                flags: 0,
+                flags_extended: 0,
+                path: p,
+            })
+            .map_err(local("build tree"))
+    };
+    if entry.kind() != Some(git2::ObjectType::Tree) {
+        return add(index, path.to_vec(), entry.id(), entry.filemode());
+    }
+    let sub = repo.find_tree(entry.id()).map_err(local("read tree"))?;
+    let mut found = Vec::new();
+    sub.walk(git2::TreeWalkMode::PreOrder, |root, e| {
+        if e.kind() != Some(git2::ObjectType::Tree) {
+            let mut p = path.to_vec();
+            p.push(b'/');
+            p.extend_from_slice(root.as_bytes());
+            p.extend_from_slice(e.name_bytes());
+            found.push((p, e.id(), e.filemode()));
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .map_err(local("read tree"))?;
+    for (p, id, mode) in found {
+        add(index, p, id, mode)?;
+    }
+    Ok(())
+}
+
+/// The tree a commit of the fabric would have: HEAD's tree with the fabric's part replaced by
+/// `scan` (what it leaves out kept as HEAD has it), as an in-memory index, and its id.
+fn fabric_tree(
+    fr: &FabricRepo,
+    head_tree: Option<&git2::Tree>,
+    scan: &Scanned,
+) -> Result<(git2::Index, Oid)> {
+    let mut scratch = without_fabric(fr, head_tree)?;
+    for e in &scan.entries {
+        scratch.add(e).map_err(local("build tree"))?;
+    }
+    for o in scan.kept() {
+        keep_from_head(&fr.repo, head_tree, &o.path, &mut scratch)?;
+    }
+    let id = scratch
+        .write_tree_to(&fr.repo)
+        .map_err(local("write tree"))?;
+    Ok((scratch, id))
 }
 
 /// The path a diff entry is about: its new side, or its old one for a removal.
@@ -641,48 +958,18 @@ fn without_fabric(fr: &FabricRepo, tree: Option<&git2::Tree>) -> Result<git2::In
 /// What `push` would commit now, as a patch: HEAD's tree against the tree `commit_fabric`
 /// would build from the fabric's files. Read-only for the working copy and its index (blobs
 /// and trees are written to the object store, as `git add` would; unreferenced, gc takes them).
-/// At most `max_lines` lines of patch, then a line saying how many more there are.
+/// At most `max_lines` lines of patch, then a line saying how many more there are. After the
+/// first line (the counts), a line for each thing that makes the push differ from the patch:
+/// an unfinished batch (push finishes it first), a path left out, a refusal.
 pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
     let (fr, _) = FabricRepo::inspect(fabric, &GitOptions::default())?;
     let repo = &fr.repo;
-    let workdir = repo
-        .workdir()
-        .ok_or_else(|| GitError::Setup("the repository is bare".into()))?
-        .to_path_buf();
     let head = fr.head();
     let old_tree = head.as_ref().and_then(|h| h.tree().ok());
-    let mut scratch = without_fabric(&fr, old_tree.as_ref())?;
     let index = repo.index().map_err(local("open index"))?;
     let tracked = tracked_fabric_paths(&fr, old_tree.as_ref(), &index);
-    for f in fabric_files(&fr, fabric, &tracked)? {
-        let path = workdir.join(&f);
-        let meta = std::fs::symlink_metadata(&path)
-            .map_err(|e| GitError::Setup(format!("{}: {e}", path.display())))?;
-        let id = repo.blob_path(&path).map_err(local("hash file"))?;
-        use std::os::unix::fs::PermissionsExt;
-        let mode = if meta.permissions().mode() & 0o111 != 0 {
-            0o100755
-        } else {
-            0o100644
-        };
-        scratch
-            .add(&git2::IndexEntry {
-                ctime: git2::IndexTime::new(0, 0),
-                mtime: git2::IndexTime::new(0, 0),
-                dev: 0,
-                ino: 0,
-                mode,
-                uid: 0,
-                gid: 0,
-                file_size: meta.len() as u32,
-                id,
-                flags: 0,
-                flags_extended: 0,
-                path: f.into_bytes(),
-            })
-            .map_err(local("build tree"))?;
-    }
-    let tree_id = scratch.write_tree_to(repo).map_err(local("write tree"))?;
+    let scan = scan_fabric(&fr, fabric, old_tree.as_ref(), &tracked)?;
+    let (_, tree_id) = fabric_tree(&fr, old_tree.as_ref(), &scan)?;
     let tree = repo.find_tree(tree_id).map_err(local("read tree"))?;
     let diff = repo
         .diff_tree_to_tree(old_tree.as_ref(), Some(&tree), None)
@@ -698,6 +985,26 @@ pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
                 .map(|h| h.id().to_string()[..10].to_string())
                 .unwrap_or_else(|| "an empty history".into())
         ));
+    }
+    match journal::load(fabric) {
+        Ok(None) => {}
+        Ok(Some(j)) => out.push(format!(
+            "note: {} batch {} is unfinished (.hnp/journal.json, left by an interrupted run): push and sync finish it first, so they commit its finished result (its managed files, archive and log record, without the raw/ originals it takes), not the patch below; fgd ingest finishes it now",
+            j.command, j.batch
+        )),
+        Err(e) => out.push(format!(
+            "note: an unfinished batch's journal is there but cannot be read ({e}): push and sync try to finish it first"
+        )),
+    }
+    for o in &scan.left_out {
+        out.push(format!(
+            "left out: {} ({}: ingest leaves it in raw/ too, and push does not commit it)",
+            o.shown, o.what
+        ));
+    }
+    let problems = problems_of(&fr, &scan, old_tree.as_ref(), &tree, &diff)?;
+    for p in &problems {
+        out.push(format!("push would refuse this commit: {p}"));
     }
     // managed/ first: that is what Argo CD and Flux will apply; then the rest of the tree,
     // fgd's own records last.
@@ -747,6 +1054,18 @@ pub struct Committed {
     pub deleted: usize,
 }
 
+/// The fabric's entries of `index` (path, mode, blob), sorted: what `git status` compares
+/// HEAD and the disk with.
+fn fabric_entries(fr: &FabricRepo, index: &git2::Index) -> Vec<(Vec<u8>, u32, Oid)> {
+    let mut v: Vec<_> = index
+        .iter()
+        .filter(|e| fr.holds(&e.path))
+        .map(|e| (e.path, e.mode, e.id))
+        .collect();
+    v.sort();
+    v
+}
+
 /// Commit the fabric directory as it is on disk. None when nothing changed.
 pub fn commit_fabric(
     fr: &FabricRepo,
@@ -768,22 +1087,38 @@ pub fn commit_fabric(
         None => None,
     };
     let tracked = tracked_fabric_paths(fr, head_tree.as_ref(), &index);
-    let files = fabric_files(fr, fabric, &tracked)?;
-    fr.clear_fabric(&mut index).map_err(local("update index"))?;
-    for f in files {
-        index
-            .add_path(Path::new(&f))
-            .map_err(local("add to index"))?;
+    let scan = scan_fabric(fr, fabric, head_tree.as_ref(), &tracked)?;
+    for o in &scan.left_out {
+        sink.emit(Event::GitLeftOut {
+            path: o.shown.clone(),
+            reason: o.what.clone(),
+        });
+    }
+    // Nothing fgd will not commit is committed, and HEAD's version of it is not dropped
+    // either: a refusal, even when nothing else changed.
+    if !scan.refused.is_empty() {
+        return Err(GitError::Unmanageable {
+            problems: scan.refusals(),
+        });
     }
     // HEAD's tree with the fabric's part replaced: nothing else of the index goes in.
-    let mut scratch = without_fabric(fr, head_tree.as_ref())?;
-    for e in index.iter() {
-        if fr.is_fabric_path(&e.path) {
-            scratch.add(&e).map_err(local("build tree"))?;
+    let (scratch, tree_id) = fabric_tree(fr, head_tree.as_ref(), &scan)?;
+    // The index's fabric part becomes the tree's (with the stat data just read), so git
+    // status agrees with HEAD and the disk once the commit is made.
+    let before = fabric_entries(fr, &index);
+    fr.clear_fabric(&mut index).map_err(local("update index"))?;
+    for e in scratch.iter() {
+        if fr.holds(&e.path) {
+            index.add(&e).map_err(local("update index"))?;
         }
     }
-    let tree_id = scratch.write_tree_to(repo).map_err(local("write tree"))?;
     if head.as_ref().map(|h| h.tree_id()) == Some(tree_id) {
+        // Nothing to commit; but an index a run killed before writing it left behind (HEAD
+        // moved on, the index not) is put right, or the operator's next `git commit` would
+        // take the fabric's last change back.
+        if fabric_entries(fr, &index) != before {
+            index.write().map_err(local("write index"))?;
+        }
         return Ok(None);
     }
     let tree = repo.find_tree(tree_id).map_err(local("read tree"))?;
@@ -811,7 +1146,10 @@ pub fn commit_fabric(
         };
         lines.push(format!("{mark} {path}"));
     }
-    refuse_unmanageable(fr, fabric, &diff)?;
+    let problems = problems_of(fr, &scan, old_tree.as_ref(), &tree, &diff)?;
+    if !problems.is_empty() {
+        return Err(GitError::Unmanageable { problems });
+    }
     let message = match &opts.message {
         Some(m) => m.clone(),
         None => {
@@ -837,10 +1175,14 @@ pub fn commit_fabric(
     };
     let sig = signature(repo, opts)?;
     let parents: Vec<&git2::Commit> = head.iter().collect();
+    // The index first, then the branch: a run killed between the two leaves the change
+    // staged against the old HEAD (the next push commits it), never a moved branch over an
+    // index that would take the change back.
+    index.write().map_err(local("write index"))?;
+    store::failpoint(FAILPOINT_BEFORE_COMMIT);
     let oid = repo
         .commit(Some("HEAD"), &sig, &sig, &message, &tree, &parents)
         .map_err(local("commit"))?;
-    index.write().map_err(local("write index"))?;
     counts.commit = oid.to_string();
     sink.emit(Event::GitCommitted {
         commit: counts.commit.clone(),
@@ -852,41 +1194,160 @@ pub fn commit_fabric(
     Ok(Some(counts))
 }
 
-/// managed/ is what Argo CD and Flux apply, and one file they cannot read stops every object of
-/// the fabric: a commit that adds or changes a managed file that is not the one object an ingest
-/// would write at its path (a hand edit, a file copied in) is refused, naming each file and line.
-fn refuse_unmanageable(fr: &FabricRepo, fabric: &Fabric, diff: &git2::Diff) -> Result<()> {
-    let mut problems = Vec::new();
+/// The index is written with the commit's tree, the branch not yet moved to the commit.
+pub const FAILPOINT_BEFORE_COMMIT: &str = "git.before-commit";
+
+/// Why the commit of `tree` (against `old`, as `diff`) must not be made, one line per path.
+/// managed/ is what Argo CD and Flux apply, and one file they cannot read stops every object
+/// of the fabric: a commit that adds or changes a managed file that is not the one object an
+/// ingest would write at its path (a hand edit, a file copied in) is refused, naming each
+/// file and line; and when it changes anything under managed/, the kustomization it commits
+/// must be the one ingest writes for the object files it commits (a file deleted by hand, a
+/// hand-edited kustomization, an object nothing lists would make kustomize fail or skip it).
+fn problems_of(
+    fr: &FabricRepo,
+    scan: &Scanned,
+    old: Option<&git2::Tree>,
+    tree: &git2::Tree,
+    diff: &git2::Diff,
+) -> Result<Vec<String>> {
+    let mut problems = scan.refusals();
+    let mut touches_managed = false;
     for d in diff.deltas() {
+        let path = delta_path(&d);
+        let inner = fr.inner(&path);
+        if !inner.starts_with("managed/") {
+            continue;
+        }
+        touches_managed = true;
         if !matches!(
             d.status(),
             git2::Delta::Added | git2::Delta::Modified | git2::Delta::Renamed | git2::Delta::Copied
-        ) {
+        ) || inner == fabric::KUSTOMIZATION
+        {
             continue;
         }
-        let path = delta_path(&d);
-        let rel = match fr.prefix.as_str() {
-            "" => path.as_str(),
-            p => path
-                .strip_prefix(p)
-                .and_then(|r| r.strip_prefix('/'))
-                .unwrap_or(&path),
-        };
-        if !rel.starts_with("managed/") || rel == fabric::KUSTOMIZATION {
-            continue;
-        }
-        let bytes = std::fs::read(fabric.path(rel))
-            .map_err(|e| GitError::Setup(format!("read {}: {e}", fabric.path(rel).display())))?;
-        if let Some((why, line)) = crate::ingest::analyze::managed_problem(rel, bytes) {
+        // The bytes the commit would hold, not the disk's (which may have changed since).
+        let blob = fr
+            .repo
+            .find_blob(d.new_file().id())
+            .map_err(local("read blob"))?;
+        if let Some((why, line)) =
+            crate::ingest::analyze::managed_problem(inner, blob.content().to_vec())
+        {
             let at = line.map(|l| format!(":{l}")).unwrap_or_default();
-            problems.push(format!("{rel}{at}: {why}"));
+            problems.push(format!(
+                "{inner}{at}: {why}; fix it, or move it to raw/ (fgd ingest then files it, or says why not)"
+            ));
+        }
+    }
+    if touches_managed {
+        problems.extend(kustomization_problems(fr, old, tree)?);
+    }
+    Ok(problems)
+}
+
+/// The object files of `tree`'s managed/ (relative to managed/, sorted), and its
+/// kustomization's bytes if it has one.
+fn managed_of(fr: &FabricRepo, tree: &git2::Tree) -> Result<(Vec<String>, Option<Vec<u8>>)> {
+    let managed = fr.rel(fabric::MANAGED);
+    let Ok(entry) = tree.get_path(Path::new(&managed)) else {
+        return Ok((Vec::new(), None));
+    };
+    let sub = fr.repo.find_tree(entry.id()).map_err(local("read tree"))?;
+    let mut files = Vec::new();
+    sub.walk(git2::TreeWalkMode::PreOrder, |root, e| {
+        if e.kind() == Some(git2::ObjectType::Blob) {
+            if let Ok(name) = e.name() {
+                let p = format!("{root}{name}");
+                if fabric::kustomization::is_object_path(&p) {
+                    files.push(p);
+                }
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .map_err(local("read tree"))?;
+    files.sort();
+    let kust = match sub.get_name("kustomization.yaml") {
+        Some(e) => Some(
+            fr.repo
+                .find_blob(e.id())
+                .map_err(local("read blob"))?
+                .content()
+                .to_vec(),
+        ),
+        None => None,
+    };
+    Ok((files, kust))
+}
+
+/// Lines naming what makes `tree`'s managed/ differ from what ingest writes: the
+/// kustomization must list exactly its object files, in fgd's own words.
+fn kustomization_problems(
+    fr: &FabricRepo,
+    old: Option<&git2::Tree>,
+    tree: &git2::Tree,
+) -> Result<Vec<String>> {
+    let (files, kust) = managed_of(fr, tree)?;
+    let expected = fabric::kustomization::render(&files);
+    if kust.as_deref() == Some(expected.as_bytes()) {
+        return Ok(Vec::new());
+    }
+    let (old_files, _) = match old {
+        Some(t) => managed_of(fr, t)?,
+        None => (Vec::new(), None),
+    };
+    let k = fabric::KUSTOMIZATION;
+    let Some(kust) = kust else {
+        return Ok(vec![format!(
+            "{k}: missing, and Argo CD or Flux build managed/ through it: fgd init <fabric> writes it again"
+        )]);
+    };
+    let listed: Option<Vec<String>> = serde_yaml::from_slice::<serde_yaml::Value>(&kust)
+        .ok()
+        .and_then(|v| {
+            v.get("resources")?
+                .as_sequence()?
+                .iter()
+                .map(|r| r.as_str().map(str::to_string))
+                .collect()
+        });
+    let Some(listed) = listed else {
+        return Ok(vec![format!(
+            "{k}: not what fgd writes (its resources cannot be read: edited by hand?), and Argo CD or Flux build managed/ through it: fgd init <fabric> writes it again (patches belong in a kustomization one level up, which can list managed/)"
+        )]);
+    };
+    let mut problems = Vec::new();
+    for l in &listed {
+        if files.contains(l) {
+            continue;
+        }
+        let path = format!("{}/{l}", fabric::MANAGED);
+        problems.push(if old_files.contains(l) {
+            format!(
+                "{path}: deleted, but {k} still lists it, so kustomize (Argo CD, Flux) could not build any object of the fabric: restore it (git checkout HEAD -- {path}, in the fabric's folder); to stop managing an object, restore it, then fgd move <fabric> {path} --reason TEXT, which takes it out of the kustomization"
+            )
+        } else {
+            format!(
+                "{k}: lists {l}, which is not there (edited by hand?), so kustomize (Argo CD, Flux) could not build any object of the fabric: fgd init <fabric> writes it again from the files"
+            )
+        });
+    }
+    for f in &files {
+        if !listed.contains(f) {
+            problems.push(format!(
+                "{}/{f}: not listed in {k} (a file copied in?), so Argo CD and Flux would not apply it: move it to raw/ and let fgd ingest file it",
+                fabric::MANAGED
+            ));
         }
     }
     if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(GitError::Unmanageable { problems })
+        problems.push(format!(
+            "{k}: not what fgd writes for these object files (edited by hand?): fgd init <fabric> writes it again (patches belong in a kustomization one level up, which can list managed/)"
+        ));
     }
+    Ok(problems)
 }
 
 fn signature(repo: &Repository, opts: &GitOptions) -> Result<Signature<'static>> {
@@ -1352,6 +1813,7 @@ fn count(n: usize, what: &str) -> String {
 /// The batches in the fabric's log that HEAD's log does not hold: what the next commit records.
 fn uncommitted_batches(fr: &FabricRepo, fabric: &Fabric) -> Vec<LoggedBatch> {
     use std::io::BufRead;
+    use std::os::unix::fs::OpenOptionsExt;
     let mut committed = std::collections::HashSet::new();
     if let Some(blob) = fr
         .head()
@@ -1365,9 +1827,16 @@ fn uncommitted_batches(fr: &FabricRepo, fabric: &Fabric) -> Vec<LoggedBatch> {
             }
         }
     }
-    let Ok(f) = std::fs::File::open(fabric.path(fabric::LOG)) else {
+    let Ok(f) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(fabric.path(fabric::LOG))
+    else {
         return Vec::new();
     };
+    if !f.metadata().is_ok_and(|m| m.is_file()) {
+        return Vec::new();
+    }
     std::io::BufReader::new(f)
         .split(b'\n')
         .map_while(|l| l.ok())
@@ -1548,9 +2017,43 @@ pub struct GitState {
     pub upstream: Option<String>,
     pub ahead: usize,
     pub behind: usize,
-    /// Fabric paths that differ from HEAD (changed, new or deleted).
+    /// Fabric paths that differ from HEAD (changed, new or deleted), as the disk is now.
     pub uncommitted: usize,
+    /// The batch an interrupted run left unfinished, if any: push and sync finish it before
+    /// they commit, so what they commit differs from `uncommitted`.
+    pub unfinished: Option<String>,
     pub last_push: Option<LastPush>,
+}
+
+/// A path of raw/ (relative to the working copy) that is there but not a regular file: what
+/// commits leave out, so it is not counted as uncommitted.
+fn left_out_of_commits(fr: &FabricRepo, path: &str) -> bool {
+    let inner = fr.inner(path);
+    if !(inner == fabric::RAW || inner.starts_with("raw/")) {
+        return false;
+    }
+    let Some(workdir) = fr.repo.workdir() else {
+        return false;
+    };
+    std::fs::symlink_metadata(workdir.join(path)).is_ok_and(|m| !m.is_file())
+}
+
+/// A small file's bytes, if it is a regular file (never through a symlink, never waiting on
+/// a FIFO); None otherwise.
+fn read_regular(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// Offline: compares with the last fetched remote-tracking ref. None outside a working copy; a
@@ -1594,14 +2097,16 @@ pub fn git_state(fabric: &Fabric) -> Option<GitState> {
                 .filter(|e| {
                     fr.is_fabric_path(e.path_bytes())
                         && !volatile(fr.inner(e.path().unwrap_or_default()))
+                        && !left_out_of_commits(&fr, e.path().unwrap_or_default())
                 })
                 .count()
         })
         .unwrap_or(0);
-    let last_push = std::fs::read(fabric.path(LAST_PUSH))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
+    let last_push =
+        read_regular(&fabric.path(LAST_PUSH)).and_then(|b| serde_json::from_slice(&b).ok());
+    let unfinished = journal::load(fabric).ok().flatten().map(|j| j.batch);
     Some(GitState {
+        unfinished,
         branch,
         detached,
         remote: fr.remote.clone(),

@@ -33,8 +33,17 @@ pub enum Msg {
     Scanned(usize, Box<FabricView>),
     /// The patch a push would commit, for the plan view (or why there is none).
     Diff(Result<Vec<String>, String>),
-    /// A big file's detail, computed in the background for selection number `seq`.
+    /// The selection's detail, computed in the background for selection number `seq`.
     Detail(u64, Box<Detail>),
+    /// A file read for the editor in the background (or why it cannot be edited).
+    Opened(Result<Box<Opened>, String>),
+    /// A save the editor asked for, done in the background: of the text as of edit `seq`.
+    Saved {
+        path: PathBuf,
+        seq: u64,
+        bytes: Vec<u8>,
+        outcome: SaveOutcome,
+    },
     /// The editor's text as of edit `seq`, validated: fate lines and the lines to mark.
     Validated {
         seq: u64,
@@ -81,6 +90,79 @@ pub enum Effect {
         rel: String,
         text: Vec<u8>,
     },
+    /// Read a file for the editor (`Msg::Opened`).
+    Open {
+        root: PathBuf,
+        rel: String,
+    },
+    /// Write the editor's text as of edit `seq` (`Msg::Saved`), unless the disk no longer
+    /// holds `expected` (and is not `overwrite`, the change the operator was told about).
+    Save {
+        path: PathBuf,
+        seq: u64,
+        bytes: Vec<u8>,
+        expected: Vec<u8>,
+        overwrite: Option<Option<Vec<u8>>>,
+    },
+}
+
+/// A file read for the editor, with the validation of its own bytes.
+#[derive(Debug)]
+pub struct Opened {
+    pub path: PathBuf,
+    pub rel: String,
+    pub disk: Vec<u8>,
+    pub fates: Vec<String>,
+    pub marked: Vec<usize>,
+}
+
+/// Read `rel` for the editor: blocking, for the blocking pool. Only a regular file is opened.
+pub fn open_for_edit(root: &std::path::Path, rel: &str) -> Result<Box<Opened>, String> {
+    let path = root.join(rel);
+    let disk = model::read_regular(&path).map_err(|e| format!("cannot open {rel}: {e}"))?;
+    // An untouched buffer is the file's own bytes: validating them is validating the text.
+    let (fates, marked) = model::validate_text(rel, disk.clone());
+    Ok(Box::new(Opened {
+        path,
+        rel: rel.to_string(),
+        disk,
+        fates,
+        marked,
+    }))
+}
+
+/// What became of a save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveOutcome {
+    Saved,
+    /// Not written: the disk holds this now (None: removed), not what the editor opened.
+    Changed(Option<Vec<u8>>),
+    Failed(String),
+}
+
+/// Write `bytes` to `path` atomically unless someone changed it since the editor read
+/// `expected` (a colleague, git pull, a sync): blocking, for the blocking pool. The read back
+/// opens only a regular file: one replaced by a FIFO or a symlink is not written over.
+pub fn save_file(
+    path: &std::path::Path,
+    bytes: &[u8],
+    expected: &[u8],
+    overwrite: &Option<Option<Vec<u8>>>,
+) -> SaveOutcome {
+    // (Between this read and the write below is a moment another writer could still slip
+    // into.)
+    let now = match model::read_regular(path) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return SaveOutcome::Failed(format!("cannot read it back to compare: {e}")),
+    };
+    if now.as_deref() != Some(expected) && overwrite.as_ref() != Some(&now) {
+        return SaveOutcome::Changed(now);
+    }
+    match fgd::store::write_atomic(path, bytes) {
+        Ok(()) => SaveOutcome::Saved,
+        Err(e) => SaveOutcome::Failed(e.to_string()),
+    }
 }
 
 /// Editing one file in place; validation re-runs on every change.
@@ -112,10 +194,9 @@ pub struct Editor {
     /// A save was refused because the file had changed on disk to this (None: removed); a
     /// second Ctrl-S overwrites it, if that is still what is there.
     overwrite: Option<Option<Vec<u8>>>,
+    /// A save is being written in the background.
+    pub saving: bool,
 }
-
-/// Above this, a file's detail is computed off the event loop.
-const DETAIL_INLINE_MAX: u64 = 256 << 10;
 
 /// Above this, live validation waits for a save (it must not stall typing).
 const LIVE_VALIDATE_MAX: usize = 1 << 20;
@@ -163,9 +244,15 @@ fn split_lines(bytes: &[u8]) -> Result<(Vec<String>, &'static str, bool), String
 }
 
 impl Editor {
-    fn open(root: &std::path::Path, rel: &str) -> std::io::Result<Editor> {
-        let path = root.join(rel);
-        let disk = std::fs::read(&path)?;
+    /// The editor over a file `open_for_edit` read, its errors shown at once.
+    fn from_opened(o: Opened) -> Editor {
+        let Opened {
+            path,
+            rel,
+            disk,
+            fates,
+            marked,
+        } = o;
         let (lines, eol, final_newline, read_only) = match split_lines(&disk) {
             Ok((lines, eol, nl)) => (lines, eol, nl, None),
             Err(why) => {
@@ -188,12 +275,12 @@ impl Editor {
                 .borders(ratatui::widgets::Borders::ALL)
                 .title(title),
         );
-        let mut e = Editor {
+        Editor {
             path,
-            rel: rel.to_string(),
+            rel,
             area,
-            fates: Vec::new(),
-            marked: Vec::new(),
+            fates,
+            marked,
             seq: 0,
             checked: 0,
             dirty: false,
@@ -208,17 +295,8 @@ impl Editor {
             eol,
             final_newline,
             overwrite: None,
-        };
-        // The first check is done here, so the editor opens with its errors shown: of the
-        // file's own bytes when it is read-only, as `fgd validate` would see them.
-        if e.read_only.is_some() {
-            let (fates, marked) = model::validate_text(&e.rel, e.disk.clone());
-            (e.fates, e.marked) = (fates, marked);
-        } else if let Some(Effect::Validate { text, .. }) = e.request_validation() {
-            let (fates, marked) = model::validate_text(&e.rel, text);
-            (e.fates, e.marked, e.checked) = (fates, marked, e.seq);
+            saving: false,
         }
-        Ok(e)
     }
 
     /// The text as a save would write it: the file's own line break, and a final one only if
@@ -248,9 +326,14 @@ impl Editor {
         })
     }
 
-    fn save(&mut self) -> Result<(), String> {
+    /// Ctrl-S: what to write, checked here (a managed file must stay what ingest would
+    /// write); the read back and the write happen in the background (`Effect::Save`).
+    fn save(&mut self) -> Result<Effect, String> {
         if let Some(why) = &self.read_only {
             return Err(format!("the file is read-only here: {why}"));
+        }
+        if self.saving {
+            return Err("a save is still being written; Ctrl-S again once it is done".into());
         }
         let bytes = self.text().into_bytes();
         // managed/ holds only what an ingest would write at this path: Argo CD and Flux
@@ -264,28 +347,45 @@ impl Editor {
                 ));
             }
         }
-        // Someone (a colleague, git pull, a sync) may have changed the file since it was
-        // opened: that is not overwritten unasked. (Between this read and the write below is
-        // a moment another writer could still slip into.)
-        let now = match std::fs::read(&self.path) {
-            Ok(b) => Some(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(format!("cannot read it back to compare: {e}")),
-        };
-        if now.as_deref() != Some(self.disk.as_slice()) && self.overwrite.as_ref() != Some(&now) {
-            let how = if now.is_some() { "changed" } else { "removed" };
-            self.overwrite = Some(now);
-            return Err(format!(
-                "{how} on disk since you opened it: Esc twice and reopen to see it \
-                 (your edits are dropped), or Ctrl-S again to overwrite it with yours"
-            ));
+        self.saving = true;
+        self.status = format!("saving {}...", self.rel);
+        Ok(Effect::Save {
+            path: self.path.clone(),
+            seq: self.seq,
+            bytes,
+            expected: self.disk.clone(),
+            overwrite: self.overwrite.clone(),
+        })
+    }
+
+    /// A save's outcome. Returns the line for the operations log, if any.
+    fn saved(&mut self, seq: u64, bytes: Vec<u8>, outcome: SaveOutcome) -> Option<String> {
+        self.saving = false;
+        match outcome {
+            SaveOutcome::Saved => {
+                self.disk = bytes;
+                self.overwrite = None;
+                // Edits typed while it was written are still unsaved.
+                if self.seq == seq {
+                    self.dirty = false;
+                }
+                self.status = format!("saved {}", self.rel);
+                Some(self.status.clone())
+            }
+            SaveOutcome::Changed(now) => {
+                let how = if now.is_some() { "changed" } else { "removed" };
+                self.overwrite = Some(now);
+                self.status = format!(
+                    "NOT saved: {how} on disk since you opened it: Esc twice and reopen to see it \
+                     (your edits are dropped), or Ctrl-S again to overwrite it with yours"
+                );
+                None
+            }
+            SaveOutcome::Failed(e) => {
+                self.status = format!("NOT saved: {e}");
+                None
+            }
         }
-        fgd::store::write_atomic(&self.path, &bytes).map_err(|e| e.to_string())?;
-        self.disk = bytes;
-        self.overwrite = None;
-        self.dirty = false;
-        self.status = format!("saved {}", self.rel);
-        Ok(())
     }
 }
 
@@ -463,27 +563,27 @@ impl App {
         self.fabric().and_then(|f| f.files.get(i))
     }
 
-    /// The selection's detail: at once for a file of ordinary size, in the background for a
-    /// big one (reading and validating megabytes must not hold up the next key).
+    /// The selection's detail, always computed in the background: reading a file (a slow
+    /// disk, a big file) must not hold up the next key, and nothing on the event loop opens
+    /// one. The detail shown stays while the same file's is computed again (a rescan);
+    /// another file shows a placeholder until its own arrives.
     fn refresh_detail(&mut self) {
         self.detail_seq += 1;
         let (root, entry) = match (self.fabric(), self.selected_file()) {
             (Some(f), Some(e)) => (f.root.clone(), e.clone()),
             _ => {
                 self.detail = None;
+                self.detail_wanted = None;
                 return;
             }
         };
-        let size = std::fs::metadata(root.join(&entry.rel)).map_or(0, |m| m.len());
-        if size <= DETAIL_INLINE_MAX {
-            self.detail = Some(model::detail(&root, &entry));
-            return;
+        if self.detail.as_ref().map(|d| d.title.as_str()) != Some(entry.rel.as_str()) {
+            self.detail = Some(Detail {
+                title: entry.rel.clone(),
+                fates: vec!["reading and validating...".into()],
+                ..Default::default()
+            });
         }
-        self.detail = Some(Detail {
-            title: entry.rel.clone(),
-            fates: vec![format!("reading and validating {} KiB...", size >> 10)],
-            ..Default::default()
-        });
         self.detail_wanted = Some((self.detail_seq, root, entry));
     }
 
@@ -526,11 +626,16 @@ impl App {
                     .filter(|e| e.tree == model::Tree::Managed)
                     .filter(|e| e.state == model::FileState::Invalid)
                     .count();
-                let warn = if bad > 0 {
+                let mut warn = if bad > 0 {
                     format!(" {bad} managed file(s) fail validation (invalid in the tree)!")
                 } else {
                     String::new()
                 };
+                if f.git.as_ref().is_some_and(|g| g.unfinished.is_some()) {
+                    warn.push_str(
+                        " An interrupted batch is finished first, and its result committed.",
+                    );
+                }
                 format!(
                     "Commit {dirty} changed path(s) of {} and push ({ahead} commit(s) ahead)?{warn} [y/n]",
                     f.name
@@ -621,6 +726,38 @@ impl App {
                     self.detail = Some(*d);
                 }
             }
+            Msg::Opened(Err(e)) => self.note(e),
+            Msg::Opened(Ok(o)) => {
+                // A second `e` while the first file was read: the editor already open (maybe
+                // with edits) stays.
+                if self.editor.is_none() {
+                    self.editor = Some(Editor::from_opened(*o));
+                }
+            }
+            Msg::Saved {
+                path,
+                seq,
+                bytes,
+                outcome,
+            } => match self.editor.as_mut().filter(|e| e.path == path) {
+                Some(ed) => {
+                    if let Some(line) = ed.saved(seq, bytes, outcome) {
+                        self.note(line);
+                    }
+                }
+                // The editor was left while its save was written.
+                None => {
+                    let line = match outcome {
+                        SaveOutcome::Saved => format!("saved {}", path.display()),
+                        SaveOutcome::Changed(_) => format!(
+                            "NOT saved {}: it changed on disk since it was opened",
+                            path.display()
+                        ),
+                        SaveOutcome::Failed(e) => format!("NOT saved {}: {e}", path.display()),
+                    };
+                    self.note(line)
+                }
+            },
             Msg::Validated { seq, fates, marked } => {
                 if let Some(ed) = self.editor.as_mut() {
                     if seq > ed.checked && seq <= ed.seq {
@@ -757,7 +894,7 @@ impl App {
                 });
                 self.note(line.unwrap_or_default())
             }
-            Action::Edit => self.open_editor(),
+            Action::Edit => return self.open_editor(),
             a if self.job.is_some() => self.note(format!("{} waits: a job is running", a.name())),
             Action::Plan => {
                 self.plan = Some(Vec::new());
@@ -827,17 +964,15 @@ impl App {
         self.plan_scroll = self.plan_scroll.saturating_add_signed(by).min(max);
     }
 
-    fn open_editor(&mut self) {
+    /// The file is read in the background (`Msg::Opened` opens the editor).
+    fn open_editor(&mut self) -> Vec<Effect> {
         let (Some(f), Some(e)) = (self.fabric(), self.selected_file()) else {
-            return;
+            return Vec::new();
         };
-        match Editor::open(&f.root, &e.rel) {
-            Ok(ed) => self.editor = Some(ed),
-            Err(err) => {
-                let line = format!("cannot open {}: {err}", e.rel);
-                self.note(line)
-            }
-        }
+        vec![Effect::Open {
+            root: f.root.clone(),
+            rel: e.rel.clone(),
+        }]
     }
 
     fn editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -847,10 +982,7 @@ impl App {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Char('s') if ctrl => match ed.save() {
-                Ok(()) => {
-                    let line = ed.status.clone();
-                    self.note(line);
-                }
+                Ok(effect) => return vec![effect],
                 Err(e) => ed.status = format!("NOT saved: {e}"),
             },
             KeyCode::Esc if ed.dirty && !ed.warned => {
@@ -1106,6 +1238,9 @@ impl App {
                     "pushed {remote}/{branch} = {}",
                     &commit[..commit.len().min(10)]
                 ))
+            }
+            Event::GitLeftOut { path, reason } => {
+                line = Some(format!("git commit: left out {path} ({reason})"))
             }
             Event::Recovering { batch, .. } => {
                 line = Some(format!("recovering interrupted batch {batch}"))

@@ -1,7 +1,9 @@
 //! The dashboard: one event loop (a tokio task selecting over keys, signals, a tick and the
-//! message channel); state changed only by messages; widgets that only draw. Parsing, scans
-//! and git are blocking work: they run on tokio's blocking pool and report through the
-//! same channel, so the draw loop never waits for them.
+//! message channel); state changed only by messages; widgets that only draw. Parsing, scans,
+//! git and every file read or write (the detail pane, the editor's open and save) are
+//! blocking work: they run on tokio's blocking pool and report through the same channel, so
+//! the draw loop never waits for them (a FIFO, a slow disk) and Ctrl-C and signals are always
+//! seen. Only regular files are opened.
 
 pub mod app;
 pub mod bench;
@@ -248,6 +250,10 @@ fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    // A FIFO (or a device) named as the log would block the open, or every line written.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     if std::fs::metadata(path).is_ok_and(|m| m.len() > 8 << 20) {
         let mut old = path.as_os_str().to_owned();
         old.push(".1");
@@ -403,6 +409,8 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                     | Msg::JobFinished(_)
                     | Msg::Validated { .. }
                     | Msg::Detail(..)
+                    | Msg::Opened(_)
+                    | Msg::Saved { .. }
             );
             let scanned = match &msg {
                 Msg::Scanned(i, _) => Some(*i),
@@ -430,6 +438,24 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                         validate((seq, rel, text), &tx);
                     }
                     Effect::Diff(root) => in_background(&tx, move || Msg::Diff(diff_of(root))),
+                    Effect::Open { root, rel } => {
+                        in_background(&tx, move || Msg::Opened(app::open_for_edit(&root, &rel)))
+                    }
+                    Effect::Save {
+                        path,
+                        seq,
+                        bytes,
+                        expected,
+                        overwrite,
+                    } => in_background(&tx, move || {
+                        let outcome = app::save_file(&path, &bytes, &expected, &overwrite);
+                        Msg::Saved {
+                            path,
+                            seq,
+                            bytes,
+                            outcome,
+                        }
+                    }),
                     Effect::Rescan(i, now) => scanner.request(
                         i,
                         if now {

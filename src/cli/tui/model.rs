@@ -95,6 +95,51 @@ pub fn discover(workspace: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// What a directory entry that is not a regular file is, for messages.
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_symlink() {
+        "a symlink"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else if t.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// A file's bytes, only if it is a regular file: an lstat first, then an open that follows
+/// no symlink and never waits (a FIFO swapped in between the two is caught by the fstat, not
+/// read). Symlinks, FIFOs, sockets and devices are never opened by the dashboard: a FIFO
+/// would block the reading thread until a writer came.
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let refuse = |t: std::fs::FileType| {
+        std::io::Error::other(format!("{}, not a regular file: never opened", kind_of(t)))
+    };
+    let m = std::fs::symlink_metadata(path)?;
+    if !m.is_file() {
+        return Err(refuse(m.file_type()));
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(refuse(m.file_type()));
+    }
+    let mut bytes = Vec::with_capacity(m.len() as usize);
+    f.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 fn strip<'a>(root: &Path, shown: &'a str) -> &'a str {
     let prefix = format!("{}/", root.display());
     shown.strip_prefix(prefix.as_str()).unwrap_or(shown)
@@ -111,7 +156,7 @@ impl ManagedChecks {
     /// The problem of the managed file `rel` as it is on disk, if it has one.
     fn check(&mut self, root: &Path, rel: &str) -> Option<String> {
         let path = root.join(rel);
-        let stamp = std::fs::metadata(&path)
+        let stamp = std::fs::symlink_metadata(&path)
             .and_then(|m| Ok((m.len(), m.modified()?)))
             .ok();
         if let (Some((len, at)), Some((l, t, problem))) = (stamp, self.0.get(rel)) {
@@ -119,7 +164,7 @@ impl ManagedChecks {
                 return problem.clone();
             }
         }
-        let problem = match std::fs::read(&path) {
+        let problem = match read_regular(&path) {
             Ok(b) => fgd::ingest::analyze::managed_problem(rel, b).map(|(why, _)| why),
             Err(e) => Some(format!("cannot read: {e}")),
         };
@@ -420,11 +465,26 @@ fn changed_managed(root: &Path) -> Option<std::collections::HashSet<String>> {
     )
 }
 
+/// The detail pane's content for one file. Blocking (it reads and validates the file): the
+/// runner computes it on the blocking pool, never on the event loop.
 pub fn detail(root: &Path, entry: &FileEntry) -> Detail {
     let path = root.join(&entry.rel);
-    let text = std::fs::read(&path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
+    let bytes = match read_regular(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            return Detail {
+                title: entry.rel.clone(),
+                fates: entry
+                    .note
+                    .iter()
+                    .cloned()
+                    .chain([format!("cannot show it: {e}")])
+                    .collect(),
+                ..Default::default()
+            }
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let mut d = Detail {
         title: entry.rel.clone(),
         lines: text.lines().map(str::to_string).collect(),
@@ -478,8 +538,7 @@ pub fn detail(root: &Path, entry: &FileEntry) -> Detail {
         }
         Tree::Unmanaged => unmanaged_detail(&path, entry, &mut d),
         Tree::Managed => {
-            let (fates, marked) =
-                validate_text(&entry.rel, std::fs::read(&path).unwrap_or_default());
+            let (fates, marked) = validate_text(&entry.rel, bytes);
             d.fates = fates;
             d.marked = marked;
             if d.marked.is_empty() {
@@ -496,7 +555,7 @@ pub fn detail(root: &Path, entry: &FileEntry) -> Detail {
 /// An unmanaged item's reason file beside it, and what it says, if it can be read.
 fn reason_record(item: &Path) -> Option<(PathBuf, serde_json::Value)> {
     let path = PathBuf::from(format!("{}{}", item.display(), fabric::REASON_SUFFIX));
-    let v = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+    let v = serde_json::from_slice(&read_regular(&path).ok()?).ok()?;
     Some((path, v))
 }
 

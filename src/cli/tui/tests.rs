@@ -18,7 +18,7 @@ fn tab() -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE))
 }
 
-/// A big file's detail, computed at once where the runner uses the blocking pool.
+/// The selection's detail, computed at once where the runner uses the blocking pool.
 fn detail_now(app: &mut App) {
     if let Some((seq, root, entry)) = app.take_detail_request() {
         app.update(Msg::Detail(seq, Box::new(model::detail(&root, &entry))));
@@ -46,6 +46,24 @@ fn press(app: &mut App, msg: Msg) {
                 queue.extend(app.update(Msg::Validated { seq, fates, marked }))
             }
             Effect::Diff(root) => queue.extend(app.update(Msg::Diff(super::diff_of(root)))),
+            Effect::Open { root, rel } => {
+                queue.extend(app.update(Msg::Opened(super::app::open_for_edit(&root, &rel))))
+            }
+            Effect::Save {
+                path,
+                seq,
+                bytes,
+                expected,
+                overwrite,
+            } => {
+                let outcome = super::app::save_file(&path, &bytes, &expected, &overwrite);
+                queue.extend(app.update(Msg::Saved {
+                    path,
+                    seq,
+                    bytes,
+                    outcome,
+                }))
+            }
             Effect::Rescan(i, _) => {
                 let root = app.fabrics[i].root.clone();
                 queue.extend(app.update(Msg::Scanned(i, Box::new(model::scan(&root)))));
@@ -179,7 +197,9 @@ fn demo() -> (tempfile::TempDir, App) {
         .iter()
         .map(|r| model::scan(r))
         .collect();
-    (t, App::new(ws, views, false))
+    let mut app = App::new(ws, views, false);
+    detail_now(&mut app);
+    (t, app)
 }
 
 #[test]
@@ -271,6 +291,7 @@ fn select(app: &mut App, fabric: usize, rel: &str) {
         .expect(rel);
     app.tree_sel = pos;
     app.refilter();
+    detail_now(app);
 }
 
 #[test]
@@ -538,7 +559,7 @@ fn editor_validation_runs_off_the_key_path_and_a_stale_result_is_dropped() {
 }
 
 #[test]
-fn a_big_file_s_detail_is_computed_off_the_key_path() {
+fn every_file_s_detail_is_computed_off_the_key_path() {
     let (_t, mut app) = demo();
     let root = app.fabrics[0].root.clone();
     // Over the inline limit: a few thousand VPCs in one raw file.
@@ -554,15 +575,12 @@ fn a_big_file_s_detail_is_computed_off_the_key_path() {
         .position(|&i| app.fabrics[0].files[i].rel == "raw/big.yaml")
         .unwrap();
     app.tree_sel = pos + 1;
+    app.detail = None;
     // The key only asks for the detail; a placeholder shows until it arrives.
     app.update(key('k'));
     let d = app.detail.clone().unwrap();
     assert_eq!(d.title, "raw/big.yaml");
-    assert!(
-        d.fates[0].starts_with("reading and validating"),
-        "{:?}",
-        d.fates
-    );
+    assert_eq!(d.fates, ["reading and validating..."]);
     let (seq, root, entry) = app.take_detail_request().expect("a background request");
     // A result for an older selection is dropped; the current one lands.
     app.update(Msg::Detail(seq - 1, Box::default()));
@@ -1170,4 +1188,119 @@ fn a_signal_ends_the_dashboard_at_once_and_the_log_names_any_edits_it_dropped() 
         last.contains("unsaved changes to raw/namespaces.yaml"),
         "{last}"
     );
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo {path:?}"
+    );
+}
+
+/// Run `test` on a thread of its own and fail if it does not finish in time: a FIFO opened
+/// for reading would block it for good.
+fn within(secs: u64, test: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        test();
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
+        Ok(()) => worker.join().unwrap(),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            // The test panicked: show its panic.
+            if let Err(e) = worker.join() {
+                std::panic::resume_unwind(e);
+            }
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("blocked for {secs} s: a FIFO was opened")
+        }
+    }
+}
+
+#[test]
+fn keys_only_ask_for_file_reads_which_the_runner_does_off_the_event_loop() {
+    let (_t, mut app) = demo();
+    // Moving to another file: a placeholder and a request, nothing read.
+    app.update(key('j'));
+    let d = app.detail.clone().unwrap();
+    assert_eq!(d.fates, ["reading and validating..."]);
+    assert!(app.take_detail_request().is_some());
+    // `e` asks for the file; the editor opens when it has been read.
+    let effects = app.update(key('e'));
+    let [Effect::Open { root, rel }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(app.editor.is_none());
+    let opened = super::app::open_for_edit(root, rel);
+    app.update(Msg::Opened(opened));
+    assert!(app.editor.is_some());
+    // Ctrl-S asks for the write; the editor says so until it is done.
+    app.update(key('x'));
+    let effects = app.update(ctrl('s'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Save { .. }]),
+        "{effects:?}"
+    );
+    assert!(status(&app).starts_with("saving "), "{}", status(&app));
+    let effects = app.update(ctrl('s'));
+    assert!(effects.is_empty());
+    assert!(
+        status(&app).contains("still being written"),
+        "{}",
+        status(&app)
+    );
+}
+
+#[test]
+fn a_fifo_is_never_opened_by_the_detail_the_editor_or_a_save() {
+    within(60, || {
+        let (_t, mut app) = demo();
+        let root = app.fabrics[0].root.clone();
+        mkfifo(&root.join("raw/0-pipe.yaml"));
+        press(&mut app, Msg::Changed(0, true));
+        select(&mut app, 0, "raw/0-pipe.yaml");
+        let d = app.detail.clone().unwrap();
+        assert!(
+            d.fates
+                .iter()
+                .any(|f| f.contains("a FIFO, not a regular file")),
+            "{:?}",
+            d.fates
+        );
+        press(&mut app, key('e'));
+        assert!(app.editor.is_none());
+        let last = app.log.back().cloned().unwrap_or_default();
+        assert!(
+            last.starts_with("cannot open raw/0-pipe.yaml") && last.contains("FIFO"),
+            "{last}"
+        );
+        // A file replaced by a FIFO while it is edited: the save neither reads nor replaces it.
+        select(&mut app, 0, "raw/namespaces.yaml");
+        press(&mut app, key('e'));
+        assert!(app.editor.is_some());
+        press(&mut app, key('x'));
+        let path = root.join("raw/namespaces.yaml");
+        std::fs::remove_file(&path).unwrap();
+        mkfifo(&path);
+        press(&mut app, ctrl('s'));
+        let s = status(&app);
+        assert!(
+            s.starts_with("NOT saved: cannot read it back") && s.contains("FIFO"),
+            "{s}"
+        );
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_fifo());
+        // A FIFO in managed/ is not read by a scan either.
+        std::fs::create_dir_all(root.join("managed/vpcs")).unwrap();
+        mkfifo(&root.join("managed/vpcs/pipe.yaml"));
+        press(&mut app, Msg::Changed(0, true));
+    });
 }
