@@ -818,3 +818,37 @@ fn a_symlinked_lock_or_a_corrupt_manifest_is_refused_by_every_command_with_what_
     }
     assert!(f.join("raw/v.yaml").is_file(), "nothing ingested");
 }
+
+#[test]
+fn an_ingest_refused_for_a_foreign_kustomization_reports_no_document_as_managed() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC1);
+    write(
+        &f.join("managed/kustomization.yaml"),
+        "resources: [x.yaml]\n",
+    );
+    let r = fgd(&["ingest", s(&f)]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("not written by fgd"), "{}", r.stderr);
+    assert!(
+        !r.stdout.contains("managed"),
+        "nothing was managed, so nothing is reported managed: {}",
+        r.stdout
+    );
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.of("document-classified").is_empty(), "{}", r.stdout);
+    assert!(r.of("file-finished").is_empty(), "{}", r.stdout);
+    assert!(f.join("raw/a.yaml").is_file());
+    assert!(!f.join("managed/vpcs").exists());
+    // A dry run says a real run would be refused.
+    let r = fgd(&["ingest", s(&f), "--dry-run", "--json"]);
+    assert!(
+        r.of("error").iter().any(|e| e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not written by fgd")),
+        "{}",
+        r.stdout
+    );
+}

@@ -471,6 +471,20 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         &mut summary,
         sink,
     )?;
+    // A batch rewrites the kustomization, so one fgd did not write refuses it: here, before
+    // the plan reports any document as managed (what it stages meanwhile is only temps, which
+    // the dropped batch removes).
+    if !files.is_empty() {
+        if let Err(e) = kustomization::check_ours(fabric) {
+            if !opts.dry_run {
+                return Err(e);
+            }
+            sink.emit(Event::Error {
+                file: Some(fabric::KUSTOMIZATION.into()),
+                message: format!("a real run would be refused, doing nothing: {e}"),
+            });
+        }
+    }
     sink.emit(Event::PhaseStarted {
         phase: Phase::Plan,
         total: Some(files.len()),
