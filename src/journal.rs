@@ -302,7 +302,7 @@ fn folders_in(dir: &Path) -> std::collections::HashSet<std::ffi::OsString> {
 /// A big batch's operation-log record, written as the batch is planned and appended to the
 /// log when it is done, so that it is never held whole in memory. Machine-local (`.hnp/local/`
 /// is never committed); one at a time, under the fabric lock.
-pub const LOG_SPOOL: &str = ".hnp/local/journal-log.json";
+pub const LOG_SPOOL: &str = fabric::LOG_SPOOL;
 
 /// Create (or empty) the log spool for a new batch.
 pub fn create_log_spool(fabric: &Fabric) -> Result<std::fs::File> {

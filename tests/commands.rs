@@ -852,3 +852,53 @@ fn an_ingest_refused_for_a_foreign_kustomization_reports_no_document_as_managed(
         r.stdout
     );
 }
+
+#[test]
+fn a_symlinked_record_in_hnp_is_refused_before_anything_is_done_with_what_to_do() {
+    for record in [".hnp/log.jsonl", ".hnp/manifest.json", ".hnp/journal.json"] {
+        let (t, f) = fabric();
+        let outside = t.path().join("outside-record");
+        let p = f.join(record);
+        let keep = std::fs::read(&p).unwrap_or_else(|_| b"{}\n".to_vec());
+        std::fs::write(&outside, &keep).unwrap();
+        let _ = std::fs::remove_file(&p);
+        std::os::unix::fs::symlink(&outside, &p).unwrap();
+        write(&f.join("raw/v.yaml"), VPC1);
+        for cmd in [
+            vec!["ingest", s(&f)],
+            vec!["move", s(&f), "raw/v.yaml", "--reason", "x"],
+        ] {
+            let r = fgd(&cmd);
+            assert_eq!(r.code, 3, "{record}: {cmd:?}: {}", r.stderr);
+            assert!(
+                r.stderr.contains(record) && r.stderr.contains("symlink"),
+                "{record}: names the path: {}",
+                r.stderr
+            );
+            assert!(
+                r.stderr.contains("cp "),
+                "{record}: says what to do: {}",
+                r.stderr
+            );
+            assert!(f.join("raw/v.yaml").is_file(), "{record}: nothing done");
+            assert!(
+                tree(&f.join("managed")) == ["kustomization.yaml"],
+                "{record}"
+            );
+            assert!(
+                std::fs::symlink_metadata(f.join(".hnp/journal.json"))
+                    .map(|m| m.file_type().is_symlink())
+                    .unwrap_or(true),
+                "{record}: nothing journaled"
+            );
+        }
+        assert_eq!(std::fs::read(&outside).unwrap(), keep, "{record}");
+        // Repaired as told: the batch goes through.
+        std::fs::remove_file(&p).unwrap();
+        if record != ".hnp/journal.json" {
+            std::fs::copy(&outside, &p).unwrap();
+        }
+        let r = fgd(&["ingest", s(&f)]);
+        assert_eq!(r.code, 0, "{record}: {}", r.stderr);
+    }
+}
