@@ -394,13 +394,10 @@ pub fn load(fabric: &Fabric) -> Result<Option<Journal>> {
 fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>>>> {
     // Removal index by path, made only if some source is found nowhere else.
     let mut removal_of: Option<std::collections::HashMap<&str, usize>> = None;
+    // Never through a symlink, never waiting on a FIFO: an input that is no longer a regular
+    // file is one that changed, and is skipped like any other.
     let read_if = |p: &Path, s: &Source| -> Result<Option<Vec<u8>>> {
-        match std::fs::read(p) {
-            Ok(b) if b.len() as u64 == s.len && sha256_hex(&b) == s.sha256 => Ok(Some(b)),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io("read", p, e)),
-        }
+        Ok(read_regular(p)?.filter(|b| b.len() as u64 == s.len && sha256_hex(b) == s.sha256))
     };
     let mut out = Vec::with_capacity(journal.sources.len());
     for s in &journal.sources {
@@ -454,11 +451,10 @@ fn safe_join(fabric: &Fabric, rel: &str) -> Result<std::path::PathBuf> {
     Ok(p)
 }
 
-/// Whether `path` holds exactly the bytes of `digest`.
+/// Whether `path` is a regular file holding exactly the bytes of `digest` (a symlink, a
+/// FIFO or a folder there does not, and is never opened or waited on).
 fn holds_digest(path: &Path, digest: &Digest) -> bool {
-    std::fs::read(path)
-        .map(|b| Digest::of(&b) == *digest)
-        .unwrap_or(false)
+    holds_regular(path, digest).unwrap_or(false)
 }
 
 /// `holds_digest` for a hash journaled as hex (sources, removals).
@@ -491,7 +487,7 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
         if b.is_none() {
             sink.emit(Event::Error {
                 file: Some(s.path.clone()),
-                message: "changed or removed while the batch ran; its part of the batch is skipped and the file is left as it is".into(),
+                message: "changed, removed or no longer a regular file since the batch read it; its part of the batch is skipped and it is left as it is (never opened if it is not a file)".into(),
             });
         }
     }
@@ -834,6 +830,15 @@ fn settle(aside: &Path, path: &Path, digest: &Digest) -> Result<Taken> {
 /// Whether `path` is a regular file holding exactly `digest`'s bytes. Never follows a
 /// symlink, never waits on a FIFO.
 fn holds_regular(path: &Path, digest: &Digest) -> Result<bool> {
+    Ok(read_regular(path)?.is_some_and(|b| Digest::of(&b) == *digest))
+}
+
+/// The bytes of the regular file at `path`; None when there is none there (nothing, a
+/// symlink, never followed, a folder, a FIFO or a device, never waited on: opened
+/// non-blocking and looked at before any read, or a path through something that is not a
+/// folder any more) or when its length changes while it is read. The system calls of `std::fs::read`, none more (this runs once per
+/// source and per original).
+pub(crate) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = match std::fs::OpenOptions::new()
@@ -842,27 +847,34 @@ fn holds_regular(path: &Path, digest: &Digest) -> Result<bool> {
         .open(path)
     {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ELOOP | libc::ENOTDIR | libc::ENXIO)
+            ) =>
+        {
+            return Ok(None)
+        }
         Err(e) => return Err(io("open", path, e)),
     };
     let m = f.metadata().map_err(|e| io("inspect", path, e))?;
     if !m.is_file() {
-        return Ok(false);
+        return Ok(None);
     }
-    // Read to the length just seen, then once more to see the end: the system calls of
-    // `std::fs::read`, none more (this runs once per original).
+    // Read to the length just seen, then once more to see the end. A file whose length
+    // changes meanwhile is being written: none of its versions is one fgd read before.
     let mut bytes = vec![0u8; m.len() as usize];
     match f.read_exact(&mut bytes) {
         Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(io("read", path, e)),
     }
     let mut more = [0u8; 1];
     if f.read(&mut more).map_err(|e| io("read", path, e))? != 0 {
-        return Ok(false);
+        return Ok(None);
     }
-    Ok(Digest::of(&bytes) == *digest)
+    Ok(Some(bytes))
 }
 
 /// The batch's record in the append-only log, once per batch even if this runs twice. With
@@ -1035,7 +1047,7 @@ fn what_was_done(
         record.insert("inputs".into(), raw(&kept));
     }
     dec(&mut summary.files, gone.len());
-    let why = "changed or removed after the batch was journaled: none of its part was done and the file was left as it was";
+    let why = "changed, removed or no longer a regular file after the batch was journaled: none of its part was done and it was left as it was";
     let listed: Vec<_> = journal
         .sources
         .iter()

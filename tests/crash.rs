@@ -593,3 +593,116 @@ fn an_adopt_killed_between_its_two_removals_is_finished_without_a_false_alarm() 
     let adopt = &records[records.len() - 2];
     assert!(adopt.get("skipped").is_none(), "{adopt}");
 }
+
+/// `fgd args`, failing the test (and killing the run) if it has not ended within 20 s.
+fn fgd_within_20s(args: &[&str]) -> Run {
+    let out = tempfile::tempdir().unwrap();
+    let (stdout, stderr) = (out.path().join("stdout"), out.path().join("stderr"));
+    let mut child = Command::new(fgd_bin())
+        .args(args)
+        .env_remove("FGD_FAILPOINT")
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("fgd {args:?} hung for 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(&stdout).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&stderr).unwrap_or_default(),
+    }
+}
+
+fn mkfifo(p: &Path) {
+    let c = std::ffi::CString::new(s(p)).unwrap();
+    // SAFETY: a NUL-terminated path that outlives the call.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo {p:?}"
+    );
+}
+
+#[test]
+fn a_source_that_became_a_folder_or_a_fifo_after_a_kill_is_skipped_and_the_rest_finished() {
+    for became in ["folder", "fifo"] {
+        let (_t, f) = fabric();
+        write(&f.join("raw/a.yaml"), VPC_V1);
+        write(
+            &f.join("raw/b.yaml"),
+            VPC_V1.replace("name: v1", "name: v2"),
+        );
+        let r = fgd_env(
+            &["ingest", s(&f)],
+            &[("FGD_FAILPOINT", "ingest.after-journal")],
+        );
+        assert!(killed_by_signal(&r), "{}", r.stderr);
+        std::fs::remove_file(f.join("raw/a.yaml")).unwrap();
+        if became == "folder" {
+            write(
+                &f.join("raw/a.yaml/x.yaml"),
+                VPC_V1.replace("name: v1", "name: v3"),
+            );
+        } else {
+            mkfifo(&f.join("raw/a.yaml"));
+        }
+        let r = fgd_within_20s(&["ingest", s(&f), "--json"]);
+        assert!(r.code <= 1, "{became}: {}{}", r.stdout, r.stderr);
+        assert!(!f.join(".hnp/journal.json").exists(), "{became}: finished");
+        assert!(
+            f.join("managed/vpcs/v2.yaml").is_file(),
+            "{became}: b.yaml done"
+        );
+        assert!(!f.join("raw/b.yaml").exists(), "{became}");
+        assert!(!f.join("managed/vpcs/v1.yaml").exists(), "{became}");
+        let m = std::fs::symlink_metadata(f.join("raw/a.yaml")).unwrap();
+        assert!(!m.is_file(), "{became}: left as it is");
+        assert!(
+            r.of("error").iter().any(|e| e["file"] == "raw/a.yaml"),
+            "{became}: reported: {}",
+            r.stdout
+        );
+        let old = log_records(&f)
+            .into_iter()
+            .find(|r| r["skipped"].is_array())
+            .expect("the resumed batch's record");
+        assert_eq!(old["skipped"][0]["path"], "raw/a.yaml", "{old}");
+        if became == "folder" {
+            // The file in the new folder is ingested by the same run.
+            assert!(f.join("managed/vpcs/v3.yaml").is_file());
+        }
+        let r = fgd_within_20s(&["ingest", s(&f)]);
+        assert!(r.code <= 1, "{became}: again: {}", r.stderr);
+    }
+}
+
+#[test]
+fn an_output_replaced_by_a_fifo_after_a_kill_is_never_opened_and_is_written_again() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC_V1);
+    let r = fgd_env(
+        &["ingest", s(&f)],
+        &[("FGD_FAILPOINT", "journal.after-writes")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    std::fs::remove_file(f.join("managed/vpcs/v1.yaml")).unwrap();
+    mkfifo(&f.join("managed/vpcs/v1.yaml"));
+    let r = fgd_within_20s(&["ingest", s(&f)]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+        VPC_V1
+    );
+    assert!(!f.join(".hnp/journal.json").exists());
+}

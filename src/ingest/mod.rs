@@ -664,13 +664,15 @@ impl SourceBytes<'_> {
         }
         if self.again.is_none() {
             let path = self.fabric.path(&self.file.rel);
-            let bytes = std::fs::read(&path).map_err(|e| crate::error::io("read", &path, e))?;
-            if bytes.len() != self.file.len || analyze::sha256_hex(&bytes) != self.file.sha256 {
+            // Never waiting on a FIFO put in its place meanwhile.
+            let bytes = journal::read_regular(&path)?
+                .filter(|b| b.len() == self.file.len && analyze::sha256_hex(b) == self.file.sha256);
+            let Some(bytes) = bytes else {
                 return Err(crate::error::Error::Refused(format!(
                     "{}: changed while it was being ingested; nothing was written: run the ingest again",
                     self.file.rel
                 )));
-            }
+            };
             self.again = Some(bytes);
         }
         Ok(self.again.as_deref().unwrap_or_default())
