@@ -5,7 +5,10 @@
 //! executes the journal again. Nothing is rolled back, because every step only ever adds a copy
 //! before the original is removed.
 
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +16,7 @@ use crate::error::{io, Error, Result};
 use crate::event::{Event, Phase, Sink};
 use crate::fabric::{self, kustomization, Fabric};
 use crate::ingest::analyze::sha256_hex;
-use crate::store::{self, failpoint, Batch};
+use crate::store::{self, failpoint, Batch, Dir, Dirs};
 
 pub const JOURNAL_VERSION: u32 = 1;
 
@@ -304,25 +307,23 @@ fn folders_in(dir: &Path) -> std::collections::HashSet<std::ffi::OsString> {
 /// is never committed); one at a time, under the fabric lock.
 pub const LOG_SPOOL: &str = fabric::LOG_SPOOL;
 
-/// Create (or empty) the log spool for a new batch.
-pub fn create_log_spool(fabric: &Fabric) -> Result<std::fs::File> {
-    let rel = Path::new(LOG_SPOOL);
-    if let Some(dir) = rel.parent() {
-        store::create_dir_all_within(&fabric.root, dir)?;
-    }
+/// Create (or empty) the log spool for a new batch, in the held `.hnp/local/`.
+pub fn create_log_spool(fabric: &Fabric, dirs: &Dirs) -> Result<std::fs::File> {
     let path = fabric.path(LOG_SPOOL);
-    store::no_follow()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
+    let local = dirs.create_all(&fabric.path(fabric::HNP_LOCAL))?;
+    local
+        .open_file(
+            path.file_name().unwrap_or_default(),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+        )
         .map_err(|e| io("create", &path, e))
 }
 
 /// Make the journal durable: after this returns, the batch will complete even if killed.
 pub fn begin(fabric: &Fabric, journal: &Journal) -> Result<()> {
     preflight(fabric, journal)?;
-    let unpublished = write_unpublished(fabric, journal)?;
+    let dirs = Dirs::within(&fabric.root);
+    let unpublished = write_unpublished(fabric, journal, &dirs)?;
     store::sync_files(&unpublished.files())?;
     unpublished.publish()
 }
@@ -336,16 +337,30 @@ pub struct UnpublishedJournal {
 }
 
 /// Write the journal (already through `preflight`) beside its place, without syncing it.
-pub fn write_unpublished(fabric: &Fabric, journal: &Journal) -> Result<UnpublishedJournal> {
+/// Its folders are those of `dirs`, held open.
+pub fn write_unpublished(
+    fabric: &Fabric,
+    journal: &Journal,
+    dirs: &Dirs,
+) -> Result<UnpublishedJournal> {
     let spool = match &journal.log_file {
         Some(rel) => {
             let path = safe_join(fabric, rel)?;
-            let f = std::fs::File::open(&path).map_err(|e| io("open", &path, e))?;
+            let (dir, name) = dirs.parent_of(&path)?.ok_or_else(|| {
+                io(
+                    "open",
+                    &path,
+                    std::io::Error::from(std::io::ErrorKind::NotFound),
+                )
+            })?;
+            let f = dir.open_read(name).map_err(|e| io("open", &path, e))?;
             Some((path, f))
         }
         None => None,
     };
-    let journal = store::write_unpublished_with(&fabric.path(fabric::JOURNAL), |w| {
+    let hnp = dirs.existing(&fabric.path(fabric::HNP))?;
+    let name = std::ffi::OsStr::new("journal.json");
+    let journal = store::write_unpublished_in(&hnp, name, |w| {
         serde_json::to_writer(w, journal).map_err(std::io::Error::other)
     })?;
     Ok(UnpublishedJournal { journal, spool })
@@ -481,6 +496,29 @@ pub enum Index {
 /// output already holding its bytes; a fresh one writes them all, since its plan only lists
 /// outputs that differ (rewriting an identical file is harmless, re-reading 10^5 is not).
 fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -> Result<()> {
+    run_in(fabric, journal, resumed, sink).map_err(|e| kept(journal, e))
+}
+
+/// A folder refused mid-batch (a symlink where the batch works, or a folder swapped since
+/// it was opened), said with what becomes of the batch: nothing went through it, and the
+/// journal is kept for when the layout is fixed.
+fn kept(journal: &Journal, e: Error) -> Error {
+    match e {
+        Error::Store(s) if s.is_refusal() => Error::Unsafe {
+            path: s.path,
+            message: format!(
+                "{}; the interrupted batch {} ({}) is kept in {} and finished by the next run once this is a real folder again",
+                s.source,
+                journal.batch,
+                journal.command,
+                fabric::JOURNAL
+            ),
+        },
+        other => other,
+    }
+}
+
+fn run_in(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -> Result<()> {
     let done = |p: &Path, sha: &str| resumed && holds(p, sha);
     let sources = source_bytes(fabric, journal)?;
     for (s, b) in journal.sources.iter().zip(&sources) {
@@ -502,7 +540,7 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
     });
     // Folders a write needs that do not exist yet the batch stages whole and renames in at
     // commit (preflight checked the existing part of every chain).
-    let mut batch = Batch::new();
+    let mut batch = Batch::within(Dirs::within(&fabric.root));
     for (s, b) in journal.sources.iter().zip(&sources) {
         if let (Some(archive), Some(bytes)) = (&s.archive, b) {
             let p = safe_join(fabric, archive)?;
@@ -591,35 +629,51 @@ pub fn finish(
     skipped: &[bool],
     sink: &mut dyn Sink,
 ) -> Result<()> {
+    finish_in(fabric, journal, batch, index, skipped, sink).map_err(|e| kept(journal, e))
+}
+
+/// `finish`. Every step works in the folders the batch holds open (`store::Dirs`), and each
+/// phase starts by checking that they are still where they were (`Dirs::verify`): a folder
+/// swapped for a symlink mid-run refuses the batch, its journal kept, and nothing is ever
+/// written or removed through it.
+fn finish_in(
+    fabric: &Fabric,
+    journal: &Journal,
+    batch: Batch,
+    index: Index,
+    skipped: &[bool],
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    let dirs = batch.dirs();
     batch.commit()?;
-    let mut dirs = std::collections::HashSet::new();
-    // Staged moves get their folders made here, after the commit (folders the writes needed
-    // that did not exist, the batch staged whole and renamed in at commit).
-    let mut ensure_parent = |p: &Path| -> Result<()> {
-        if let Some(parent) = p.parent() {
-            if dirs.insert(parent.to_path_buf()) {
-                let rel = parent.strip_prefix(&fabric.root).unwrap_or(parent);
-                store::create_dir_all_within(&fabric.root, rel)?;
-            }
-        }
-        Ok(())
-    };
     // Renames are idempotent by state: done when the source is gone and the target is there.
-    let mut touched = std::collections::BTreeSet::new();
+    // Their folders are made here, after the commit (folders the writes needed that did not
+    // exist, the batch staged whole and renamed in at commit).
+    let mut touched: BTreeMap<std::path::PathBuf, Arc<Dir>> = BTreeMap::new();
     for r in &journal.renames {
         let (from, to) = (safe_join(fabric, &r.from)?, safe_join(fabric, &r.to)?);
-        let from_is_file = std::fs::symlink_metadata(&from)
-            .map(|m| m.is_file())
-            .unwrap_or(false);
-        if from_is_file && std::fs::symlink_metadata(&to).is_err() {
-            ensure_parent(&to)?;
-            std::fs::rename(&from, &to).map_err(|e| io("rename", &from, e))?;
-            touched.extend(from.parent().map(Path::to_path_buf));
-            touched.extend(to.parent().map(Path::to_path_buf));
+        let Some((from_dir, from_name)) = dirs.parent_of(&from)? else {
+            continue;
+        };
+        if !from_dir.is_file(from_name) {
+            continue;
+        }
+        let (Some(to_parent), Some(to_name)) = (to.parent(), to.file_name()) else {
+            return Err(leaves_the_fabric(fabric, &r.to));
+        };
+        let to_dir = dirs.create_all(to_parent)?;
+        if to_dir.exists(to_name).map_err(|e| io("inspect", &to, e))? {
+            continue;
+        }
+        from_dir
+            .rename(from_name, &to_dir, to_name)
+            .map_err(|e| io("rename", &from, e))?;
+        for d in [from_dir, to_dir] {
+            touched.entry(d.path().to_path_buf()).or_insert(d);
         }
     }
-    for d in touched {
-        store::sync_dir(&d)?;
+    for d in touched.values() {
+        d.sync()?;
     }
     failpoint("journal.after-writes");
 
@@ -628,6 +682,7 @@ pub fn finish(
         phase: Phase::Index,
         total: None,
     });
+    dirs.verify()?;
     if index == Index::Refresh {
         let leaving: Vec<String> = journal
             .removes
@@ -636,28 +691,35 @@ pub fn finish(
             .chain(journal.renames.iter().map(|r| &r.from))
             .filter_map(|p| p.strip_prefix("managed/").map(str::to_string))
             .collect();
-        kustomization::refresh_without(fabric, &leaving)?;
+        kustomization::refresh_without_in(fabric, &leaving, &dirs)?;
     }
     failpoint("journal.after-index");
 
-    // 3. Originals leave raw/ only now that their copies are durable.
+    // 3. Originals leave raw/ only now that their copies are durable, and still where they
+    // were written.
     sink.emit(Event::PhaseStarted {
         phase: Phase::Cleanup,
         total: Some(journal.removes.len()),
     });
-    remove_originals(fabric, journal, skipped, sink)?;
+    dirs.verify()?;
+    remove_originals(fabric, journal, skipped, &dirs, sink)?;
     failpoint("journal.after-removes");
 
     // 4. The append-only log, only once everything else is done: a kill at an earlier fail
     // point leaves the log as it was, never a torn record.
-    append_log(fabric, journal, skipped)?;
+    dirs.verify()?;
+    append_log(fabric, journal, skipped, &dirs)?;
     failpoint("journal.after-log");
     let jpath = fabric.path(fabric::JOURNAL);
-    std::fs::remove_file(&jpath).map_err(|e| io("remove journal", &jpath, e))?;
-    store::sync_dir(&fabric.path(fabric::HNP))?;
+    let hnp = dirs.existing(&fabric.path(fabric::HNP))?;
+    hnp.unlink(std::ffi::OsStr::new("journal.json"))
+        .map_err(|e| io("remove journal", &jpath, e))?;
+    hnp.sync()?;
     if let Some(spool) = &journal.log_file {
         // Only a leftover once the journal is gone: the next batch empties it anyway.
-        let _ = std::fs::remove_file(safe_join(fabric, spool)?);
+        if let Ok(Some((dir, name))) = dirs.parent_of(&safe_join(fabric, spool)?) {
+            let _ = dir.unlink(name);
+        }
     }
     Ok(())
 }
@@ -666,7 +728,12 @@ pub fn finish(
 /// on the same file system and under the same folder checks; hidden, so discovery ignores it;
 /// not a temp name, so the sweep leaves it for the run that settles it.
 fn aside_path(path: &Path, batch: &str, index: usize) -> std::path::PathBuf {
-    path.with_file_name(format!(".fgd-removing-{batch}-{index}"))
+    path.with_file_name(aside_name(batch, index))
+}
+
+/// The name of removal `index`'s file while it is taken aside (see `aside_path`).
+fn aside_name(batch: &str, index: usize) -> OsString {
+    OsString::from(format!(".fgd-removing-{batch}-{index}"))
 }
 
 /// What became of one journaled removal.
@@ -675,8 +742,8 @@ enum Taken {
     Gone,
     /// It held the journaled bytes and is removed.
     Removed,
-    /// Another version (saved after the batch read it): kept, at this path.
-    Kept(std::path::PathBuf),
+    /// Another version (saved after the batch read it): kept, under this name in its folder.
+    Kept(OsString),
 }
 
 /// Remove each original that still holds the bytes the batch read, and nothing else: an
@@ -690,15 +757,18 @@ enum Taken {
 /// checked where no one else writes and dropped only if it holds the journaled bytes; any
 /// other version goes back under its name, never replacing one saved since (that newer one
 /// stays, the other goes beside it under a free name). The same system calls per file as a
-/// check then an unlink (a rename instead of an lstat); a run killed meanwhile leaves the file
-/// aside, under a name the next run derives from the journal and settles the same way.
+/// check then an unlink (a rename instead of an lstat), each relative to its folder held open
+/// (`dirs`), so a folder swapped for a symlink meanwhile is never worked through; a run killed
+/// meanwhile leaves the file aside, under a name the next run derives from the journal and
+/// settles the same way.
 fn remove_originals(
     fabric: &Fabric,
     journal: &Journal,
     skipped: &[bool],
+    dirs: &Dirs,
     sink: &mut dyn Sink,
 ) -> Result<()> {
-    let mut dirs = std::collections::BTreeSet::new();
+    let mut synced: BTreeMap<std::path::PathBuf, Arc<Dir>> = BTreeMap::new();
     // A skipped source is left as it is (and was reported so), with what is tied to it.
     let left: std::collections::HashSet<&str> = journal
         .sources
@@ -714,34 +784,37 @@ fn remove_originals(
             continue;
         }
         let p = safe_join(fabric, &r.path)?;
+        // Its folder gone: the file is gone with it.
+        let Some((dir, name)) = dirs.parent_of(&p)? else {
+            continue;
+        };
         let Some(sha) = &r.sha256 else {
             // fgd's own file (an adopted item's reason), removed as it is.
-            match std::fs::symlink_metadata(&p) {
-                Ok(m) if m.is_file() => match std::fs::remove_file(&p) {
+            if dir.is_file(name) {
+                match dir.unlink(name) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(io("remove", &p, e)),
-                },
-                _ => {}
+                }
             }
-            dirs.extend(p.parent().map(Path::to_path_buf));
+            synced.entry(dir.path().to_path_buf()).or_insert(dir);
             continue;
         };
         let digest = Digest::from_hex(sha).ok_or_else(|| Error::Journal {
             path: fabric.path(fabric::JOURNAL),
             message: format!("removal of {}: {sha:?} is not a SHA-256", r.path),
         })?;
-        let aside = aside_path(&p, &journal.batch, i);
-        match take_if_holds(&p, &aside, &digest)? {
+        let aside = aside_name(&journal.batch, i);
+        match take_if_holds(&dir, name, &aside, &digest)? {
             Taken::Gone => {}
             Taken::Removed => failpoint("journal.cleanup-removed"),
             Taken::Kept(at) => {
-                let message = if at == p {
+                let message = if at == name {
                     "changed after the batch read it (saved again meanwhile): the batch used the version it read, and the new one stays here for the next run".to_string()
                 } else {
                     format!(
                         "changed twice after the batch read it: the newest version stays here, the one before it is kept as {}",
-                        fabric.rel(&at)
+                        fabric.rel(&dir.join(&at))
                     )
                 };
                 sink.emit(Event::Error {
@@ -752,77 +825,76 @@ fn remove_originals(
         }
         // Synced even when the file was already gone: a retry after a crash must still make
         // an earlier, unsynced removal durable.
-        dirs.extend(p.parent().map(Path::to_path_buf));
+        synced.entry(dir.path().to_path_buf()).or_insert(dir);
     }
-    for d in &dirs {
-        match store::sync_dir(d) {
-            Ok(()) => {}
-            // The folder of a file already gone may be gone too: nothing to sync.
-            Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
-        }
+    for d in synced.values() {
+        d.sync()?;
     }
     Ok(())
 }
 
-/// Take the file at `path` aside and remove it if it holds `digest`; see `remove_originals`.
-fn take_if_holds(path: &Path, aside: &Path, digest: &Digest) -> Result<Taken> {
+/// Take the file `name` in `dir` aside (as `aside`) and remove it if it holds `digest`; see
+/// `remove_originals`.
+fn take_if_holds(dir: &Dir, name: &OsStr, aside: &OsStr, digest: &Digest) -> Result<Taken> {
     let mut settled_leftover = false;
     loop {
-        match store::rename_noreplace(path, aside) {
+        match dir.rename_noreplace(name, dir, aside) {
             Ok(()) => break,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // Nothing at `path`; a run killed after taking it aside left it there.
-                return match std::fs::symlink_metadata(aside) {
-                    Ok(_) => settle(aside, path, digest),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Taken::Gone),
-                    Err(e) => Err(io("inspect", aside, e)),
+                // Nothing at `name`; a run killed after taking it aside left it there.
+                return match dir.exists(aside) {
+                    Ok(true) => settle(dir, aside, name, digest),
+                    Ok(false) => Ok(Taken::Gone),
+                    Err(e) => Err(io("inspect", &dir.join(aside), e)),
                 };
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !settled_leftover => {
                 // A killed run's leftover: settled first, then this file is taken.
-                settle(aside, path, digest)?;
+                settle(dir, aside, name, digest)?;
                 settled_leftover = true;
             }
-            Err(e) => return Err(io("move aside", path, e)),
+            Err(e) => return Err(io("move aside", &dir.join(name), e)),
         }
     }
     failpoint("journal.cleanup-aside");
-    settle(aside, path, digest)
+    settle(dir, aside, name, digest)
 }
 
-/// The version taken aside: removed if it holds `digest`, else put back at `path` (or, when a
+/// The version taken aside: removed if it holds `digest`, else put back as `name` (or, when a
 /// newer one is there already, beside it).
-fn settle(aside: &Path, path: &Path, digest: &Digest) -> Result<Taken> {
-    if holds_regular(aside, digest)? {
+fn settle(dir: &Dir, aside: &OsStr, name: &OsStr, digest: &Digest) -> Result<Taken> {
+    if holds_regular_in(dir, aside, digest)? {
         failpoint("journal.cleanup-checked");
-        return match std::fs::remove_file(aside) {
+        return match dir.unlink(aside) {
             Ok(()) => Ok(Taken::Removed),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Taken::Removed),
-            Err(e) => Err(io("remove", aside, e)),
+            Err(e) => Err(io("remove", &dir.join(aside), e)),
         };
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (stem, ext) = match name.rfind('.') {
-        Some(d) if d > 0 => name.split_at(d),
-        _ => (name.as_str(), ""),
+    put_back(dir, aside, name).map(Taken::Kept)
+}
+
+/// Rename `aside` in `dir` to `name`, or, when that is taken, to the first free `stem~N.ext`
+/// beside it; the name it got.
+fn put_back(dir: &Dir, aside: &OsStr, name: &OsStr) -> Result<OsString> {
+    let text = name.to_string_lossy().into_owned();
+    let (stem, ext) = match text.rfind('.') {
+        Some(d) if d > 0 => text.split_at(d),
+        _ => (text.as_str(), ""),
     };
-    let mut to = path.to_path_buf();
+    let mut to = name.to_os_string();
     for n in 2..1000 {
-        match store::rename_noreplace(aside, &to) {
-            Ok(()) => return Ok(Taken::Kept(to)),
+        match dir.rename_noreplace(aside, dir, &to) {
+            Ok(()) => return Ok(to),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                to = path.with_file_name(store::fit_name(&format!("{stem}~{n}"), ext));
+                to = OsString::from(store::fit_name(&format!("{stem}~{n}"), ext));
             }
-            Err(e) => return Err(io("put back", aside, e)),
+            Err(e) => return Err(io("put back", &dir.join(aside), e)),
         }
     }
     Err(io(
         "put back",
-        aside,
+        &dir.join(aside),
         std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free name beside it"),
     ))
 }
@@ -833,19 +905,30 @@ fn holds_regular(path: &Path, digest: &Digest) -> Result<bool> {
     Ok(read_regular(path)?.is_some_and(|b| Digest::of(&b) == *digest))
 }
 
+/// `holds_regular` of `name` in the held folder `dir`.
+fn holds_regular_in(dir: &Dir, name: &OsStr, digest: &Digest) -> Result<bool> {
+    let read = read_opened(dir.open_read(name), &dir.join(name))?;
+    Ok(read.is_some_and(|b| Digest::of(&b) == *digest))
+}
+
 /// The bytes of the regular file at `path`; None when there is none there (nothing, a
 /// symlink, never followed, a folder, a FIFO or a device, never waited on: opened
 /// non-blocking and looked at before any read, or a path through something that is not a
-/// folder any more) or when its length changes while it is read. The system calls of `std::fs::read`, none more (this runs once per
-/// source and per original).
+/// folder any more) or when its length changes while it is read.
 pub(crate) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
-    use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = match std::fs::OpenOptions::new()
+    let opened = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-    {
+        .open(path);
+    read_opened(opened, path)
+}
+
+/// `read_regular` of a file just opened (or not) with `O_NOFOLLOW | O_NONBLOCK`. The system
+/// calls of `std::fs::read`, none more (this runs once per source and per original).
+fn read_opened(opened: std::io::Result<std::fs::File>, path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut f = match opened {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e)
@@ -879,8 +962,10 @@ pub(crate) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
 
 /// The batch's record in the append-only log, once per batch even if this runs twice. With
 /// sources skipped, the record says what was done instead (`what_was_done`).
-fn append_log(fabric: &Fabric, journal: &Journal, skipped: &[bool]) -> Result<()> {
+fn append_log(fabric: &Fabric, journal: &Journal, skipped: &[bool], dirs: &Dirs) -> Result<()> {
     let log_path = fabric.path(fabric::LOG);
+    let hnp = dirs.existing(&fabric.path(fabric::HNP))?;
+    let log_name = OsStr::new("log.jsonl");
     if !log_has_batch(&log_path, &journal.batch)? {
         let corrected = if skipped.contains(&true) {
             Some(what_was_done(fabric, journal, skipped)?)
@@ -912,7 +997,7 @@ fn append_log(fabric: &Fabric, journal: &Journal, skipped: &[bool]) -> Result<()
         };
         match spooled {
             Some(mut rest) => {
-                store::append_line_with(&log_path, &[line.as_bytes(), b","], Some(&mut rest))?
+                store::append_line_in(&hnp, log_name, &[line.as_bytes(), b","], Some(&mut rest))?
             }
             None => {
                 let body = corrected
@@ -925,7 +1010,7 @@ fn append_log(fabric: &Fabric, journal: &Journal, skipped: &[bool]) -> Result<()
                     }
                     _ => [line.as_bytes(), b"}", b""],
                 };
-                store::append_line_parts(&log_path, &parts)?;
+                store::append_line_in(&hnp, log_name, &parts, None)?;
             }
         }
     }
@@ -1305,20 +1390,17 @@ mod tests {
         let p = t.path().join("a.yaml");
         let aside = aside_path(&p, "b1", 0);
         let read = Digest::of(b"read");
-        let kept = |want: &Path| match take_if_holds(&p, &aside, &read).unwrap() {
-            Taken::Kept(at) => assert_eq!(at, want),
+        let dir = Dir::open_path(t.path()).unwrap();
+        let (name, aside_n) = (OsStr::new("a.yaml"), aside_name("b1", 0));
+        let take = || take_if_holds(&dir, name, &aside_n, &read).unwrap();
+        let kept = |want: &Path| match take() {
+            Taken::Kept(at) => assert_eq!(dir.join(&at), want),
             _ => panic!("kept expected"),
         };
         std::fs::write(&p, b"read").unwrap();
-        assert!(matches!(
-            take_if_holds(&p, &aside, &read).unwrap(),
-            Taken::Removed
-        ));
+        assert!(matches!(take(), Taken::Removed));
         assert!(!p.exists() && !aside.exists());
-        assert!(matches!(
-            take_if_holds(&p, &aside, &read).unwrap(),
-            Taken::Gone
-        ));
+        assert!(matches!(take(), Taken::Gone));
         // Saved again after the read: put back, under its name.
         std::fs::write(&p, b"saved since").unwrap();
         kept(&p);
@@ -1335,10 +1417,7 @@ mod tests {
         // The version read, left aside by a killed run, with nothing at its place: removed.
         std::fs::remove_file(&p).unwrap();
         std::fs::write(&aside, b"read").unwrap();
-        assert!(matches!(
-            take_if_holds(&p, &aside, &read).unwrap(),
-            Taken::Removed
-        ));
+        assert!(matches!(take(), Taken::Removed));
         assert!(!aside.exists());
         // A symlink and a FIFO are never followed or waited on, and stay.
         std::os::unix::fs::symlink(t.path().join("a~2.yaml"), &p).unwrap();

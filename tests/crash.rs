@@ -706,3 +706,158 @@ fn an_output_replaced_by_a_fifo_after_a_kill_is_never_opened_and_is_written_agai
     );
     assert!(!f.join(".hnp/journal.json").exists());
 }
+
+/// Every file under `dir` with its bytes (a symlink as its target), for "nothing changed".
+fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            let t = e.file_type().unwrap();
+            if t.is_dir() {
+                out.insert(format!("{rel}/"), Vec::new());
+                walk(base, &p, out);
+            } else if t.is_symlink() {
+                let to = std::fs::read_link(&p).unwrap();
+                out.insert(rel, to.to_string_lossy().as_bytes().to_vec());
+            } else {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata: {a: b}\n";
+
+#[test]
+fn a_folder_swapped_for_a_symlink_mid_run_is_never_written_or_deleted_through() {
+    // (command, fail point where the run is stopped, the folder swapped there). The swap puts a
+    // copy of the folder outside the fabric (temps and all, as `cp -a` or a backup would) and
+    // a symlink to it in the folder's place: what a concurrent `mv x x.real && ln -s ... x`
+    // does at that instant.
+    let ingest = || vec!["ingest"];
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec!["move", "managed/vpcs/v1.yaml"],
+            "journal.after-writes",
+            "managed",
+        ),
+        (
+            vec!["move", "managed/vpcs/v1.yaml"],
+            "move.after-journal",
+            "unmanaged",
+        ),
+        (
+            vec!["move", "managed/vpcs/v1.yaml"],
+            "journal.after-index",
+            "managed/vpcs",
+        ),
+        (ingest(), "journal.after-index", "raw"),
+        (ingest(), "journal.after-writes", "raw/site"),
+        (ingest(), "batch.after-stage", "managed"),
+        (ingest(), "ingest.after-journal", "managed/vpcs"),
+        (ingest(), "batch.after-stage", "unmanaged"),
+        (ingest(), "batch.mid-rename", "managed/vpcs"),
+        (ingest(), "batch.after-stage", ".hnp/archive"),
+        (ingest(), "journal.after-removes", ".hnp"),
+    ];
+    for (cmd, point, folder) in cases {
+        let (t, f) = fabric();
+        let moving = cmd[0] == "move";
+        if moving {
+            write(&f.join("raw/a.yaml"), VPC_V1);
+            assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+        } else {
+            // Already there: one object to update (its folder exists), one to add.
+            write(&f.join("raw/a.yaml"), VPC_V1);
+            assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+            write(&f.join("raw/a.yaml"), VPC_V1_EDITED);
+        }
+        write(
+            &f.join("raw/site/b.yaml"),
+            VPC_V1.replace("name: v1", "name: v2"),
+        );
+        write(&f.join("raw/site/c.yaml"), CONFIG_MAP);
+        let outside = t.path().join("outside");
+        let real = f.join(format!("{folder}.real"));
+        let mut args: Vec<&str> = vec![cmd[0], s(&f)];
+        args.extend(&cmd[1..]);
+        if moving {
+            args.extend(["--reason", "not now"]);
+        }
+        let case = format!("{cmd:?} stopped at {point}, {folder}/ swapped");
+        let copied = std::cell::RefCell::new(BTreeMap::new());
+        let r = fgd_stopped_at(&args, point, || {
+            let p = f.join(folder);
+            std::fs::rename(&p, &real).unwrap();
+            let st = Command::new("cp")
+                .args(["-a", s(&real), s(&outside)])
+                .status()
+                .unwrap();
+            assert!(st.success());
+            std::os::unix::fs::symlink(&outside, &p).unwrap();
+            *copied.borrow_mut() = contents(&outside);
+        });
+        let before = copied.borrow().clone();
+        assert!(
+            r.code == 3 || r.code <= 1,
+            "{case}: refused or done: {}{}",
+            r.stdout,
+            r.stderr
+        );
+        assert_eq!(
+            contents(&outside),
+            before,
+            "{case}: nothing outside changed"
+        );
+        eprintln!("{case}: exit {}: {}", r.code, r.stderr.trim());
+        if r.code == 3 {
+            assert!(
+                r.stderr.contains(folder) && r.stderr.contains("journal"),
+                "{case}: names the folder and keeps the batch: {}",
+                r.stderr
+            );
+        }
+        // The operator puts the real folder back; the next run finishes the batch.
+        std::fs::remove_file(f.join(folder)).unwrap();
+        std::fs::rename(&real, f.join(folder)).unwrap();
+        let r = fgd(&["ingest", s(&f)]);
+        assert!(
+            r.code <= 1,
+            "{case}: after the repair: {}{}",
+            r.stdout,
+            r.stderr
+        );
+        assert!(!f.join(".hnp/journal.json").exists(), "{case}");
+        let all = tree(&f);
+        assert!(
+            !all.iter().any(|p| p.contains(".fgd-")),
+            "{case}: nothing of fgd's left: {all:?}"
+        );
+        assert_eq!(tree(&f.join("raw")), ["README.md"], "{case}");
+        assert_managed_is_clean(&f);
+        let objects = kustomization(&f);
+        if moving {
+            assert_eq!(objects, ["vpcs/v2.yaml"], "{case}");
+            assert_eq!(
+                unmanaged_items(&f),
+                ["site/c.yaml.unmanaged", "vpcs/v1.yaml.unmanaged"],
+                "{case}"
+            );
+        } else {
+            assert_eq!(objects, ["vpcs/v1.yaml", "vpcs/v2.yaml"], "{case}");
+            assert_eq!(
+                std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+                VPC_V1_EDITED,
+                "{case}"
+            );
+            assert_eq!(unmanaged_items(&f), ["site/c.yaml.unmanaged"], "{case}");
+        }
+        items_and_reasons_pair_up(&f);
+        drop(t);
+    }
+}
