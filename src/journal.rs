@@ -407,8 +407,8 @@ pub fn load(fabric: &Fabric) -> Result<Option<Journal>> {
 /// holds the journaled bytes (where it is, or taken aside by a killed cleanup). None when
 /// neither does (changed by hand mid-batch).
 fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>>>> {
-    // Removal index by path, made only if some source is found nowhere else.
-    let mut removal_of: Option<std::collections::HashMap<&str, usize>> = None;
+    // The paths removed, gathered only if some source is found nowhere else.
+    let mut removed: Option<std::collections::HashSet<&str>> = None;
     // Never through a symlink, never waiting on a FIFO: an input that is no longer a regular
     // file is one that changed, and is skipped like any other.
     let read_if = |p: &Path, s: &Source| -> Result<Option<Vec<u8>>> {
@@ -424,17 +424,11 @@ fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>
             }
         }
         if found.is_none() {
-            let removals = removal_of.get_or_insert_with(|| {
-                journal
-                    .removes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| (r.path.as_str(), i))
-                    .collect()
-            });
-            if let Some(&i) = removals.get(s.path.as_str()) {
+            let removed = removed
+                .get_or_insert_with(|| journal.removes.iter().map(|r| r.path.as_str()).collect());
+            if removed.contains(s.path.as_str()) {
                 let p = safe_join(fabric, &s.path)?;
-                found = read_if(&aside_path(&p, &journal.batch, i), s)?;
+                found = read_if(&aside_path(&p, &journal.batch), s)?;
             }
         }
         if found.is_none() {
@@ -724,16 +718,23 @@ fn finish_in(
     Ok(())
 }
 
-/// Where removal `index` of `batch` puts the file at `path` while it checks it: beside it, so
-/// on the same file system and under the same folder checks; hidden, so discovery ignores it;
-/// not a temp name, so the sweep leaves it for the run that settles it.
-fn aside_path(path: &Path, batch: &str, index: usize) -> std::path::PathBuf {
-    path.with_file_name(aside_name(batch, index))
+/// Every name fgd takes a file aside under starts with this: the folder `ASIDE_PREFIX<batch>`
+/// beside the file (or, from fgd before it kept the name, the file `ASIDE_PREFIX<batch>-<i>`).
+pub const ASIDE_PREFIX: &str = ".fgd-removing-";
+
+/// The folder, beside the files it holds, where `batch` puts each original while it checks
+/// it: on the same file system and under the same folder checks as the file; hidden, so
+/// discovery ignores it; not a temp name, so the sweep leaves it for the run that settles it.
+/// The file keeps its own name in it, however long, so the name a killed cleanup took it
+/// from is known without the journal (`put_back_orphans`).
+fn aside_dir_name(batch: &str) -> OsString {
+    OsString::from(format!("{ASIDE_PREFIX}{batch}"))
 }
 
-/// The name of removal `index`'s file while it is taken aside (see `aside_path`).
-fn aside_name(batch: &str, index: usize) -> OsString {
-    OsString::from(format!(".fgd-removing-{batch}-{index}"))
+/// Where `batch` puts the file at `path` while it checks it (see `aside_dir_name`).
+fn aside_path(path: &Path, batch: &str) -> std::path::PathBuf {
+    let name = path.file_name().unwrap_or_default();
+    path.with_file_name(aside_dir_name(batch)).join(name)
 }
 
 /// What became of one journaled removal.
@@ -746,21 +747,62 @@ enum Taken {
     Kept(OsString),
 }
 
+/// One folder the cleanup removes from, held, and its aside folder once made or found.
+struct Cleaned {
+    dir: Arc<Dir>,
+    aside: Option<Dir>,
+}
+
+impl Cleaned {
+    /// The batch's aside folder here, made if need be (never a symlink).
+    fn aside(&mut self, name: &OsStr) -> Result<&Dir> {
+        if self.aside.is_none() {
+            match self.dir.mkdir(name) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io("create folder", &self.dir.join(name), e)),
+            }
+            let held = self
+                .dir
+                .open_dir(name)
+                .map_err(|e| unsafe_aside(&self.dir.join(name), e))?;
+            self.aside = Some(held);
+        }
+        match &self.aside {
+            Some(a) => Ok(a),
+            None => unreachable!("set just above"),
+        }
+    }
+}
+
+/// A failure to open an aside folder: refused when it is a symlink or not a folder.
+fn unsafe_aside(path: &Path, e: std::io::Error) -> Error {
+    match e.raw_os_error() {
+        Some(libc::ELOOP | libc::ENOTDIR) => Error::Unsafe {
+            path: path.to_path_buf(),
+            message: "is fgd's aside folder, but not a real folder; fgd never works through it: move it out of the way".into(),
+        },
+        _ => io("open folder", path, e),
+    }
+}
+
 /// Remove each original that still holds the bytes the batch read, and nothing else: an
 /// operator may save a new version of a raw file at any instant, and that version must stay.
 ///
 /// Checking a path and then unlinking the path cannot promise that: a save (an editor renames
 /// its new file over the old) landing between the two is what gets unlinked, and an inode
 /// check just before the unlink only narrows that window. So each file is first renamed aside,
-/// beside itself (`aside_path`). rename(2) is atomic: what is taken is one whole version, and a
-/// save after that instant makes a new file that nothing here touches. The version taken is
-/// checked where no one else writes and dropped only if it holds the journaled bytes; any
-/// other version goes back under its name, never replacing one saved since (that newer one
-/// stays, the other goes beside it under a free name). The same system calls per file as a
-/// check then an unlink (a rename instead of an lstat), each relative to its folder held open
-/// (`dirs`), so a folder swapped for a symlink meanwhile is never worked through; a run killed
-/// meanwhile leaves the file aside, under a name the next run derives from the journal and
-/// settles the same way.
+/// into the batch's aside folder beside it (`aside_dir_name`, made once per folder). rename(2)
+/// is atomic: what is taken is one whole version, and a save after that instant makes a new
+/// file that nothing here touches. The version taken is checked where no one else writes and
+/// dropped only if it holds the journaled bytes; any other version goes back under its name,
+/// never replacing one saved since (that newer one stays, the other goes beside it under a
+/// free name). The same system calls per file as a check then an unlink (a rename instead of
+/// an lstat), each relative to its folder held open (`dirs`), so a folder swapped for a
+/// symlink meanwhile is never worked through; a mkdir, an open and an rmdir per folder. A run
+/// killed meanwhile leaves the file aside, under its own name in the batch's folder: the next
+/// run settles it the same way from the journal, or, if the journal is gone, puts it back
+/// (`put_back_orphans`).
 fn remove_originals(
     fabric: &Fabric,
     journal: &Journal,
@@ -768,7 +810,8 @@ fn remove_originals(
     dirs: &Dirs,
     sink: &mut dyn Sink,
 ) -> Result<()> {
-    let mut synced: BTreeMap<std::path::PathBuf, Arc<Dir>> = BTreeMap::new();
+    let aside_name = aside_dir_name(&journal.batch);
+    let mut folders: BTreeMap<std::path::PathBuf, Cleaned> = BTreeMap::new();
     // A skipped source is left as it is (and was reported so), with what is tied to it.
     let left: std::collections::HashSet<&str> = journal
         .sources
@@ -777,35 +820,45 @@ fn remove_originals(
         .filter(|(_, s)| **s)
         .map(|(s, _)| s.path.as_str())
         .collect();
-    for (i, r) in journal.removes.iter().enumerate() {
+    for r in &journal.removes {
         if r.source.is_some_and(|s| skipped.get(s) == Some(&true))
             || (!left.is_empty() && left.contains(r.path.as_str()))
         {
             continue;
         }
         let p = safe_join(fabric, &r.path)?;
+        let name = p.file_name().unwrap_or_default();
         // Its folder gone: the file is gone with it.
-        let Some((dir, name)) = dirs.parent_of(&p)? else {
+        let Some(parent) = p.parent() else {
             continue;
+        };
+        let folder = match folders.get_mut(parent) {
+            Some(f) => f,
+            None => {
+                let Some(dir) = dirs.open(parent)? else {
+                    continue;
+                };
+                folders
+                    .entry(parent.to_path_buf())
+                    .or_insert(Cleaned { dir, aside: None })
+            }
         };
         let Some(sha) = &r.sha256 else {
             // fgd's own file (an adopted item's reason), removed as it is.
-            if dir.is_file(name) {
-                match dir.unlink(name) {
+            if folder.dir.is_file(name) {
+                match folder.dir.unlink(name) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(io("remove", &p, e)),
                 }
             }
-            synced.entry(dir.path().to_path_buf()).or_insert(dir);
             continue;
         };
         let digest = Digest::from_hex(sha).ok_or_else(|| Error::Journal {
             path: fabric.path(fabric::JOURNAL),
             message: format!("removal of {}: {sha:?} is not a SHA-256", r.path),
         })?;
-        let aside = aside_name(&journal.batch, i);
-        match take_if_holds(&dir, name, &aside, &digest)? {
+        match take_if_holds(folder, name, &aside_name, &digest)? {
             Taken::Gone => {}
             Taken::Removed => failpoint("journal.cleanup-removed"),
             Taken::Kept(at) => {
@@ -814,7 +867,7 @@ fn remove_originals(
                 } else {
                     format!(
                         "changed twice after the batch read it: the newest version stays here, the one before it is kept as {}",
-                        fabric.rel(&dir.join(&at))
+                        fabric.rel(&folder.dir.join(&at))
                     )
                 };
                 sink.emit(Event::Error {
@@ -823,60 +876,80 @@ fn remove_originals(
                 });
             }
         }
-        // Synced even when the file was already gone: a retry after a crash must still make
-        // an earlier, unsynced removal durable.
-        synced.entry(dir.path().to_path_buf()).or_insert(dir);
     }
-    for d in synced.values() {
-        d.sync()?;
+    // Each folder synced even when its files were already gone: a retry after a crash must
+    // still make an earlier, unsynced removal durable.
+    for f in folders.values() {
+        if f.aside.is_some() {
+            match f.dir.rmdir(&aside_name) {
+                Ok(()) => {}
+                // Emptied and removed by an earlier run; or not empty, if something was put
+                // there by hand: then left, and put back by a later run (`put_back_orphans`).
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::ENOENT | libc::ENOTEMPTY | libc::EEXIST)
+                    ) => {}
+                Err(e) => return Err(io("remove folder", &f.dir.join(&aside_name), e)),
+            }
+        }
+        f.dir.sync()?;
     }
     Ok(())
 }
 
-/// Take the file `name` in `dir` aside (as `aside`) and remove it if it holds `digest`; see
-/// `remove_originals`.
-fn take_if_holds(dir: &Dir, name: &OsStr, aside: &OsStr, digest: &Digest) -> Result<Taken> {
+/// Take the file `name` in the folder aside (into its aside folder `aside`) and remove it if
+/// it holds `digest`; see `remove_originals`.
+fn take_if_holds(
+    folder: &mut Cleaned,
+    name: &OsStr,
+    aside: &OsStr,
+    digest: &Digest,
+) -> Result<Taken> {
     let mut settled_leftover = false;
     loop {
-        match dir.rename_noreplace(name, dir, aside) {
+        let dir = folder.dir.clone();
+        let aside_dir = folder.aside(aside)?;
+        match dir.rename_noreplace(name, aside_dir, name) {
             Ok(()) => break,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // Nothing at `name`; a run killed after taking it aside left it there.
-                return match dir.exists(aside) {
-                    Ok(true) => settle(dir, aside, name, digest),
+                return match aside_dir.exists(name) {
+                    Ok(true) => settle(&dir, aside_dir, name, digest),
                     Ok(false) => Ok(Taken::Gone),
-                    Err(e) => Err(io("inspect", &dir.join(aside), e)),
+                    Err(e) => Err(io("inspect", &aside_dir.join(name), e)),
                 };
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !settled_leftover => {
                 // A killed run's leftover: settled first, then this file is taken.
-                settle(dir, aside, name, digest)?;
+                settle(&dir, aside_dir, name, digest)?;
                 settled_leftover = true;
             }
             Err(e) => return Err(io("move aside", &dir.join(name), e)),
         }
     }
     failpoint("journal.cleanup-aside");
-    settle(dir, aside, name, digest)
+    let dir = folder.dir.clone();
+    settle(&dir, folder.aside(aside)?, name, digest)
 }
 
-/// The version taken aside: removed if it holds `digest`, else put back as `name` (or, when a
-/// newer one is there already, beside it).
-fn settle(dir: &Dir, aside: &OsStr, name: &OsStr, digest: &Digest) -> Result<Taken> {
-    if holds_regular_in(dir, aside, digest)? {
+/// The version taken aside (`name` in `aside`): removed if it holds `digest`, else put back
+/// as `name` in `dir` (or, when a newer one is there already, beside it).
+fn settle(dir: &Dir, aside: &Dir, name: &OsStr, digest: &Digest) -> Result<Taken> {
+    if holds_regular_in(aside, name, digest)? {
         failpoint("journal.cleanup-checked");
-        return match dir.unlink(aside) {
+        return match aside.unlink(name) {
             Ok(()) => Ok(Taken::Removed),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Taken::Removed),
-            Err(e) => Err(io("remove", &dir.join(aside), e)),
+            Err(e) => Err(io("remove", &aside.join(name), e)),
         };
     }
-    put_back(dir, aside, name).map(Taken::Kept)
+    put_back(aside, name, dir, name).map(Taken::Kept)
 }
 
-/// Rename `aside` in `dir` to `name`, or, when that is taken, to the first free `stem~N.ext`
-/// beside it; the name it got.
-fn put_back(dir: &Dir, aside: &OsStr, name: &OsStr) -> Result<OsString> {
+/// Rename `aside` in `from` to `name` in `dir`, or, when that is taken, to the first free
+/// `stem~N.ext` beside it; the name it got.
+fn put_back(from: &Dir, aside: &OsStr, dir: &Dir, name: &OsStr) -> Result<OsString> {
     let text = name.to_string_lossy().into_owned();
     let (stem, ext) = match text.rfind('.') {
         Some(d) if d > 0 => text.split_at(d),
@@ -884,17 +957,17 @@ fn put_back(dir: &Dir, aside: &OsStr, name: &OsStr) -> Result<OsString> {
     };
     let mut to = name.to_os_string();
     for n in 2..1000 {
-        match dir.rename_noreplace(aside, dir, &to) {
+        match from.rename_noreplace(aside, dir, &to) {
             Ok(()) => return Ok(to),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 to = OsString::from(store::fit_name(&format!("{stem}~{n}"), ext));
             }
-            Err(e) => return Err(io("put back", &dir.join(aside), e)),
+            Err(e) => return Err(io("put back", &from.join(aside), e)),
         }
     }
     Err(io(
         "put back",
-        &dir.join(aside),
+        &from.join(aside),
         std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free name beside it"),
     ))
 }
@@ -1267,13 +1340,20 @@ pub(crate) fn record_batch(line: &[u8]) -> Option<&str> {
 
 /// Finish whatever an interrupted run left. Call with the fabric lock held.
 pub fn recover(fabric: &Fabric, sink: &mut dyn Sink) -> Result<Option<String>> {
+    // The walk that sweeps temps also finds files a killed cleanup left aside.
+    let mut asides = Vec::new();
     for rel in [fabric::MANAGED, fabric::UNMANAGED, fabric::HNP, fabric::RAW] {
         let p = fabric.path(rel);
         if p.is_dir() {
-            store::sweep_temp_files(&p)?;
+            let (_, found) = store::sweep_temp_files_noting(&p, Some(ASIDE_PREFIX))?;
+            asides.extend(found);
         }
     }
-    let Some(journal) = load(fabric)? else {
+    let journal = load(fabric)?;
+    if !asides.is_empty() {
+        put_back_orphans(fabric, &asides, journal.as_ref(), sink)?;
+    }
+    let Some(journal) = journal else {
         return Ok(None);
     };
     // The layout may have changed since the batch was journaled (a folder made a symlink):
@@ -1301,6 +1381,118 @@ pub fn recover(fabric: &Fabric, sink: &mut dyn Sink) -> Result<Option<String>> {
     });
     run(fabric, &journal, true, sink)?;
     Ok(Some(journal.batch))
+}
+
+/// Put back, each under the name it was taken from (or a free `~N` beside it, never over a
+/// file saved since), every file a killed cleanup left in an aside folder (`aside_dir_name`)
+/// that no journal names: the journal was deleted (`git clean -fdX` removes it with the lock),
+/// so nothing else would ever show the operator's version again. Each is reported. An older
+/// fgd's aside file (`ASIDE_PREFIX<batch>-<i>`, without its name) is reported where it is.
+fn put_back_orphans(
+    fabric: &Fabric,
+    found: &[std::path::PathBuf],
+    journal: Option<&Journal>,
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    let dirs = Dirs::within(&fabric.root);
+    let named = |tag: &str| journal.is_some_and(|j| j.batch == tag);
+    for p in found {
+        let (Some(parent), Some(name)) = (p.parent(), p.file_name()) else {
+            continue;
+        };
+        let Some(tag) = name.to_str().and_then(|n| n.strip_prefix(ASIDE_PREFIX)) else {
+            continue;
+        };
+        let Some(dir) = dirs.open(parent)? else {
+            continue;
+        };
+        let aside = match dir.open_dir(name) {
+            Ok(a) => a,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTDIR | libc::ELOOP)) => {
+                let batch = tag.rsplit_once('-').map_or(tag, |(b, _)| b);
+                if !dir.is_file(name) {
+                    sink.emit(Event::Error {
+                        file: Some(fabric.rel(p)),
+                        message: "named like fgd's aside folder but not a folder (a symlink?): left alone".into(),
+                    });
+                } else if !named(batch) {
+                    sink.emit(Event::Error {
+                        file: Some(fabric.rel(p)),
+                        message: "taken aside by an older fgd whose run was killed, and no journal names that run any more: its original name is not known, so it is left here, hidden; rename it (to a .yaml name in raw/ to have it ingested)".into(),
+                    });
+                }
+                continue;
+            }
+            Err(e) => return Err(io("open folder", p, e)),
+        };
+        if named(tag) {
+            // Its journal settles it.
+            continue;
+        }
+        let entries =
+            std::fs::read_dir(aside.held_path(OsStr::new(""))).map_err(|e| io("list", p, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| io("list", p, e))?;
+            let was = entry.file_name();
+            let to = put_back(&aside, &was, &dir, &was)?;
+            let beside = if to == was {
+                String::new()
+            } else {
+                format!(
+                    " beside a newer {}, as {}",
+                    was.to_string_lossy(),
+                    to.to_string_lossy()
+                )
+            };
+            sink.emit(Event::Error {
+                file: Some(fabric.rel(&dir.join(&was))),
+                message: format!(
+                    "put back{beside}: a run that was killed had taken it aside, and no journal names that run any more (deleted, by `git clean -fdX` perhaps); it is read again like any file here"
+                ),
+            });
+        }
+        match dir.rmdir(name) {
+            Ok(()) => {}
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTEMPTY)) => {}
+            Err(e) => return Err(io("remove folder", p, e)),
+        }
+        dir.sync()?;
+    }
+    Ok(())
+}
+
+/// Every file a killed cleanup left aside in `raw/`, `managed/` or `unmanaged/`, by its
+/// fabric-relative path, for `status` (read-only: nothing is put back here).
+pub fn find_asides(fabric: &Fabric) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = [fabric::RAW, fabric::MANAGED, fabric::UNMANAGED]
+        .iter()
+        .map(|r| fabric.path(r))
+        .collect();
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(t) = e.file_type() else { continue };
+            let aside = e
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(ASIDE_PREFIX));
+            match (aside, t.is_dir()) {
+                (true, true) => {
+                    if let Ok(inside) = std::fs::read_dir(e.path()) {
+                        out.extend(inside.flatten().map(|i| fabric.rel(&i.path())));
+                    }
+                }
+                (true, false) => out.push(fabric.rel(&e.path())),
+                (false, true) => stack.push(e.path()),
+                (false, false) => {}
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 #[cfg(test)]
@@ -1388,11 +1580,20 @@ mod tests {
     fn only_the_version_that_was_read_is_removed_and_any_other_is_kept_in_place_or_beside_it() {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("a.yaml");
-        let aside = aside_path(&p, "b1", 0);
+        let aside = aside_path(&p, "b1");
+        assert_eq!(
+            aside,
+            t.path().join(".fgd-removing-b1/a.yaml"),
+            "the name kept"
+        );
         let read = Digest::of(b"read");
-        let dir = Dir::open_path(t.path()).unwrap();
-        let (name, aside_n) = (OsStr::new("a.yaml"), aside_name("b1", 0));
-        let take = || take_if_holds(&dir, name, &aside_n, &read).unwrap();
+        let dir = Arc::new(Dir::open_path(t.path()).unwrap());
+        let (name, aside_n) = (OsStr::new("a.yaml"), aside_dir_name("b1"));
+        let folder = std::cell::RefCell::new(Cleaned {
+            dir: dir.clone(),
+            aside: None,
+        });
+        let take = || take_if_holds(&mut folder.borrow_mut(), name, &aside_n, &read).unwrap();
         let kept = |want: &Path| match take() {
             Taken::Kept(at) => assert_eq!(dir.join(&at), want),
             _ => panic!("kept expected"),

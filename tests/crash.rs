@@ -861,3 +861,101 @@ fn a_folder_swapped_for_a_symlink_mid_run_is_never_written_or_deleted_through() 
         drop(t);
     }
 }
+
+#[test]
+fn a_file_left_aside_by_a_killed_cleanup_is_put_back_even_when_the_journal_is_gone() {
+    // With a name too long to carry a prefix: the original name must come back whole.
+    let long = format!("{}.yaml", "l".repeat(245));
+    for name in ["a.yaml", long.as_str()] {
+        let (_t, f) = fabric();
+        let raw = f.join("raw").join(name);
+        write(&raw, VPC_V1);
+        // The run is killed before its cleanup; the operator then saves a new version; the
+        // recovery's cleanup is killed with that version taken aside.
+        let r = fgd_env(
+            &["ingest", s(&f)],
+            &[("FGD_FAILPOINT", "journal.after-index")],
+        );
+        assert!(killed_by_signal(&r), "{}", r.stderr);
+        // An editor's save, its temp short enough beside a long name.
+        let tmp = f.join("raw/.save");
+        std::fs::write(&tmp, VPC_V1_EDITED).unwrap();
+        std::fs::rename(&tmp, &raw).unwrap();
+        let r = fgd_env(
+            &["ingest", s(&f)],
+            &[("FGD_FAILPOINT", "journal.cleanup-aside")],
+        );
+        assert!(killed_by_signal(&r), "{}", r.stderr);
+        assert!(!raw.exists(), "taken aside");
+        // `git clean -fdX` deletes the journal with the other machine-local files.
+        std::fs::remove_file(f.join(".hnp/journal.json")).unwrap();
+        let _ = std::fs::remove_dir_all(f.join(".hnp/local"));
+        // status shows it, and the next run puts it back and ingests it.
+        let st = fgd(&["status", s(&f), "--json"]);
+        let asides = &st.of("status")[0]["status"]["asides"];
+        assert_eq!(asides.as_array().map(Vec::len), Some(1), "{}", st.stdout);
+        let st = fgd(&["status", s(&f)]);
+        assert!(st.stdout.contains("aside"), "{}", st.stdout);
+        let r = fgd(&["ingest", s(&f), "--json"]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.of("error")
+                .iter()
+                .any(|e| e["file"].as_str().unwrap_or("").contains(name)
+                    && e["message"].as_str().unwrap_or("").contains("put back")),
+            "reported: {}",
+            r.stdout
+        );
+        assert_eq!(
+            std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+            VPC_V1_EDITED,
+            "the operator's save is ingested"
+        );
+        assert_eq!(tree(&f.join("raw")), ["README.md"]);
+        let all = tree(&f);
+        assert!(!all.iter().any(|p| p.contains(".fgd-")), "{all:?}");
+        let empty_dirs: Vec<_> = std::fs::read_dir(f.join("raw"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".fgd-"))
+            .collect();
+        assert!(empty_dirs.is_empty(), "{empty_dirs:?}");
+        let st = fgd(&["status", s(&f), "--json"]);
+        assert_eq!(
+            st.of("status")[0]["status"]["asides"],
+            serde_json::json!([])
+        );
+    }
+}
+
+#[test]
+fn a_file_put_back_without_its_journal_never_replaces_one_saved_since() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC_V1);
+    let r = fgd_stopped_at(&["ingest", s(&f)], "journal.after-index", || {
+        editor_save(&f.join("raw/a.yaml"), VPC_V1_EDITED)
+    });
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = fgd_env(
+        &["move", s(&f), "raw/a.yaml", "--reason", "later"],
+        &[("FGD_FAILPOINT", "journal.cleanup-aside")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    std::fs::remove_file(f.join(".hnp/journal.json")).unwrap();
+    // The operator writes another a.yaml meanwhile: the one aside comes back beside it.
+    let newest = VPC_V1.replace("name: v1", "name: v9");
+    write(&f.join("raw/a.yaml"), &newest);
+    let r = fgd(&["ingest", s(&f), "--json", "--dry-run"]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let r = fgd(&["adopt", s(&f), "unmanaged/a.yaml.unmanaged"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(f.join("raw/a.yaml")).unwrap(),
+        newest
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.join("raw/a~2.yaml")).unwrap(),
+        VPC_V1_EDITED,
+        "put back beside it, under a free name"
+    );
+}

@@ -952,10 +952,17 @@ fn append_to(
 /// Remove temp files a killed run left under `dir`, recursively, without following symlinks
 /// (a symlinked `dir` itself is left alone). Returns how many were removed.
 pub fn sweep_temp_files(dir: &Path) -> Result<usize> {
+    sweep_temp_files_noting(dir, None).map(|(n, _)| n)
+}
+
+/// `sweep_temp_files`, also returning the path of every entry whose name starts with `note`
+/// (not looked into), found by the same walk.
+pub fn sweep_temp_files_noting(dir: &Path, note: Option<&str>) -> Result<(usize, Vec<PathBuf>)> {
+    let mut noted = Vec::new();
     match std::fs::symlink_metadata(dir) {
         Ok(m) if m.is_dir() => {}
-        Ok(_) => return Ok(0),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Ok(_) => return Ok((0, noted)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, noted)),
         Err(e) => return Err(err("inspect", dir, e)),
     }
     let mut n = 0;
@@ -977,6 +984,10 @@ pub fn sweep_temp_files(dir: &Path) -> Result<usize> {
                 .file_name()
                 .as_bytes()
                 .starts_with(TEMP_PREFIX.as_bytes());
+            if note.is_some_and(|p| entry.file_name().as_bytes().starts_with(p.as_bytes())) {
+                noted.push(entry.path());
+                continue;
+            }
             if ft.is_dir() && temp_name {
                 // A folder a killed batch was filling: none of it was ever visible.
                 match std::fs::remove_dir_all(entry.path()) {
@@ -1007,7 +1018,7 @@ pub fn sweep_temp_files(dir: &Path) -> Result<usize> {
     for d in &touched {
         sync_dir(d)?;
     }
-    Ok(n)
+    Ok((n, noted))
 }
 
 #[cfg(test)]

@@ -10,9 +10,9 @@ mod time;
 
 pub use atomic::{
     append_line, append_line_in, append_line_parts, append_line_with, no_follow, rename_noreplace,
-    sweep_temp_files, sync_dir, sync_files, write_atomic, write_atomic_in, write_placed,
-    write_unpublished_in, write_unpublished_with, Batch, CommitStats, Place, Placed, Unpublished,
-    TEMP_PREFIX,
+    sweep_temp_files, sweep_temp_files_noting, sync_dir, sync_files, write_atomic, write_atomic_in,
+    write_placed, write_unpublished_in, write_unpublished_with, Batch, CommitStats, Place, Placed,
+    Unpublished, TEMP_PREFIX,
 };
 pub use dir::{Dir, Dirs, REFUSE};
 pub use failpoint::{
