@@ -959,64 +959,69 @@ pub fn sweep_temp_files(dir: &Path) -> Result<usize> {
 /// (not looked into), found by the same walk.
 pub fn sweep_temp_files_noting(dir: &Path, note: Option<&str>) -> Result<(usize, Vec<PathBuf>)> {
     let mut noted = Vec::new();
-    match std::fs::symlink_metadata(dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => return Ok((0, noted)),
+    // Each folder is held open and worked in by its descriptor, its sub-folders opened from
+    // it without following a symlink: a folder swapped mid-sweep is never swept through.
+    let top = match Dir::open_path(dir) {
+        Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, noted)),
-        Err(e) => return Err(err("inspect", dir, e)),
-    }
+        // A symlink (or not a folder): left alone.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+            return Ok((0, noted))
+        }
+        Err(e) => return Err(err("open folder", dir, e)),
+    };
     let mut n = 0;
-    let mut touched = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
+    let mut stack = vec![top];
     while let Some(d) = stack.pop() {
-        let entries = match std::fs::read_dir(&d) {
+        let entries = match std::fs::read_dir(d.held_path(OsStr::new(""))) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(err("list", &d, e)),
+            Err(e) => return Err(err("list", d.path(), e)),
         };
         let before = n;
         for entry in entries {
-            let entry = entry.map_err(|e| err("list", &d, e))?;
+            let entry = entry.map_err(|e| err("list", d.path(), e))?;
+            let name = entry.file_name();
             let ft = entry
                 .file_type()
-                .map_err(|e| err("inspect", &entry.path(), e))?;
-            let temp_name = entry
-                .file_name()
-                .as_bytes()
-                .starts_with(TEMP_PREFIX.as_bytes());
-            if note.is_some_and(|p| entry.file_name().as_bytes().starts_with(p.as_bytes())) {
-                noted.push(entry.path());
+                .map_err(|e| err("inspect", &d.join(&name), e))?;
+            if note.is_some_and(|p| name.as_bytes().starts_with(p.as_bytes())) {
+                noted.push(d.join(&name));
                 continue;
             }
+            let temp_name = name.as_bytes().starts_with(TEMP_PREFIX.as_bytes());
             if ft.is_dir() && temp_name {
-                // A folder a killed batch was filling: none of it was ever visible.
-                match std::fs::remove_dir_all(entry.path()) {
+                // A folder a killed batch was filling: none of it was ever visible. Removed
+                // through its held parent (std's removal never follows a symlink inside).
+                match std::fs::remove_dir_all(d.held_path(&name)) {
                     Ok(()) => n += 1,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(err("remove", &entry.path(), e)),
+                    Err(e) => return Err(err("remove", &d.join(&name), e)),
                 }
             } else if ft.is_dir() {
-                stack.push(entry.path());
-            } else if ft.is_file()
-                && entry
-                    .file_name()
-                    .as_bytes()
-                    .starts_with(TEMP_PREFIX.as_bytes())
-            {
-                match std::fs::remove_file(entry.path()) {
+                match d.open_dir(&name) {
+                    Ok(sub) => stack.push(sub),
+                    // Gone, or swapped for something else since it was listed: not swept.
+                    Err(e)
+                        if matches!(
+                            e.raw_os_error(),
+                            Some(libc::ENOENT | libc::ELOOP | libc::ENOTDIR)
+                        ) => {}
+                    Err(e) => return Err(err("open folder", &d.join(&name), e)),
+                }
+            } else if ft.is_file() && temp_name {
+                match d.unlink(&name) {
                     Ok(()) => n += 1,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(err("remove", &entry.path(), e)),
+                    Err(e) => return Err(err("remove", &d.join(&name), e)),
                 }
             }
         }
+        // Not needed for safety (a temp that comes back is swept again) but keeps the tree
+        // tidy.
         if n > before {
-            touched.push(d);
+            d.sync()?;
         }
-    }
-    // Not needed for safety (a temp that comes back is swept again) but keeps the tree tidy.
-    for d in &touched {
-        sync_dir(d)?;
     }
     Ok((n, noted))
 }

@@ -11,9 +11,14 @@
 //! (same device and inode at the same path, not a symlink), so a swap seen then refuses the
 //! batch (its journal kept) instead of completing it in a folder moved away.
 //!
+//! The recovery's sweep of temps and the cleanup's put-backs work the same way.
+//!
 //! What remains: a swap landing between a phase's `verify` and its last step still cannot
 //! make fgd write or delete anything outside the folders it opened; the steps after it then
-//! land in the folder that was moved (where the operator put it), not at its old path.
+//! land in the folder that was moved (where the operator put it), not at its old path. Reads
+//! (discovery, the listing the kustomization is made from, the checks of a resumed batch's
+//! outputs) still go by path: a swap can make them read another folder's files, never write
+//! or remove one.
 
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr, OsString};
