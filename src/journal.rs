@@ -1429,11 +1429,8 @@ fn put_back_orphans(
             // Its journal settles it.
             continue;
         }
-        let entries =
-            std::fs::read_dir(aside.held_path(OsStr::new(""))).map_err(|e| io("list", p, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| io("list", p, e))?;
-            let was = entry.file_name();
+        let entries = aside.entries().map_err(|e| io("list", p, e))?;
+        for (was, _) in entries {
             let to = put_back(&aside, &was, &dir, &was)?;
             let beside = if to == was {
                 String::new()

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::dir::{temp_name, Dir, Dirs};
+use super::dir::{temp_name, Dir, Dirs, Kind};
 use super::failpoint::{
     failpoint, BATCH_AFTER_COMMIT, BATCH_AFTER_STAGE, BATCH_BEFORE_REMOVE, BATCH_MID_RENAME,
 };
@@ -655,11 +655,13 @@ impl Batch {
             sync_file(&w.dir, &w.tmp)?;
         }
         for place in self.places.values().filter(|p| p.staged) {
-            let listed = place.dir.held_path(OsStr::new(""));
-            for e in std::fs::read_dir(&listed).map_err(|e| err("list", place.dir.path(), e))? {
-                let e = e.map_err(|e| err("list", place.dir.path(), e))?;
-                if e.file_type().is_ok_and(|t| t.is_file()) {
-                    sync_file(&place.dir, &e.file_name())?;
+            let listed = place
+                .dir
+                .entries()
+                .map_err(|e| err("list", place.dir.path(), e))?;
+            for (name, kind) in listed {
+                if kind == Kind::File {
+                    sync_file(&place.dir, &name)?;
                 }
             }
             place.dir.sync()?;
@@ -823,7 +825,7 @@ impl Drop for Batch {
             for f in &self.fresh {
                 // Only fgd's own temp folder, created empty by this batch, reached through
                 // its held parent: never a symlink, never another folder.
-                let _ = std::fs::remove_dir_all(f.parent.held_path(&f.tmp));
+                let _ = f.parent.remove_tree(&f.tmp);
             }
         }
     }
@@ -973,32 +975,27 @@ pub fn sweep_temp_files_noting(dir: &Path, note: Option<&str>) -> Result<(usize,
     let mut n = 0;
     let mut stack = vec![top];
     while let Some(d) = stack.pop() {
-        let entries = match std::fs::read_dir(d.held_path(OsStr::new(""))) {
+        let entries = match d.entries() {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(err("list", d.path(), e)),
         };
         let before = n;
-        for entry in entries {
-            let entry = entry.map_err(|e| err("list", d.path(), e))?;
-            let name = entry.file_name();
-            let ft = entry
-                .file_type()
-                .map_err(|e| err("inspect", &d.join(&name), e))?;
+        for (name, kind) in entries {
             if note.is_some_and(|p| name.as_bytes().starts_with(p.as_bytes())) {
                 noted.push(d.join(&name));
                 continue;
             }
             let temp_name = name.as_bytes().starts_with(TEMP_PREFIX.as_bytes());
-            if ft.is_dir() && temp_name {
+            if kind == Kind::Dir && temp_name {
                 // A folder a killed batch was filling: none of it was ever visible. Removed
-                // through its held parent (std's removal never follows a symlink inside).
-                match std::fs::remove_dir_all(d.held_path(&name)) {
+                // through its held parent, never following a symlink inside.
+                match d.remove_tree(&name) {
                     Ok(()) => n += 1,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(err("remove", &d.join(&name), e)),
                 }
-            } else if ft.is_dir() {
+            } else if kind == Kind::Dir {
                 match d.open_dir(&name) {
                     Ok(sub) => stack.push(sub),
                     // Gone, or swapped for something else since it was listed: not swept.
@@ -1009,7 +1006,7 @@ pub fn sweep_temp_files_noting(dir: &Path, note: Option<&str>) -> Result<(usize,
                         ) => {}
                     Err(e) => return Err(err("open folder", &d.join(&name), e)),
                 }
-            } else if ft.is_file() && temp_name {
+            } else if kind == Kind::File && temp_name {
                 match d.unlink(&name) {
                     Ok(()) => n += 1,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

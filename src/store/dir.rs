@@ -237,11 +237,82 @@ impl Dir {
         check(unsafe { libc::mkdirat(self.fd(), c.as_ptr(), 0o755) }).map(drop)
     }
 
-    /// A path that reaches `name` in this very folder whatever its own path now leads to
-    /// (the kernel's link to the held descriptor), for the few std calls that take only a
-    /// path: listing a folder, removing a tree of fgd's own temps.
-    pub fn held_path(&self, name: &OsStr) -> PathBuf {
-        Path::new(&format!("/proc/self/fd/{}", self.fd())).join(name)
+    /// The names in this very folder (not `.` and `..`), each with what it is (never
+    /// following a symlink), read from the held descriptor: whatever its path leads to now.
+    pub fn entries(&self) -> io::Result<Vec<(OsString, Kind)>> {
+        let dot = CString::new(".").map_err(io::Error::other)?;
+        // A descriptor of its own for the stream: closedir closes it, not ours.
+        // SAFETY: a valid descriptor and a NUL-terminated name that outlive the call.
+        let fd = check(unsafe { libc::openat(self.fd(), dot.as_ptr(), DIR_FLAGS) })?;
+        // SAFETY: `fd` is an open folder descriptor; on success the stream owns it.
+        let stream = unsafe { libc::fdopendir(fd) };
+        if stream.is_null() {
+            let e = io::Error::last_os_error();
+            // SAFETY: fdopendir failed, so `fd` is still ours to close.
+            unsafe { libc::close(fd) };
+            return Err(e);
+        }
+        let mut out = Vec::new();
+        let result = loop {
+            // SAFETY: errno is thread-local; cleared so a NULL from readdir can be told apart.
+            unsafe { *libc::__errno_location() = 0 };
+            // SAFETY: `stream` is a live stream from fdopendir, read on this thread only.
+            let ent = unsafe { libc::readdir(stream) };
+            if ent.is_null() {
+                let e = io::Error::last_os_error();
+                break if e.raw_os_error().unwrap_or(0) == 0 {
+                    Ok(())
+                } else {
+                    Err(e)
+                };
+            }
+            // SAFETY: readdir returned a valid entry, alive until the next readdir call.
+            let (name, d_type) = unsafe {
+                let ent = &*ent;
+                (
+                    std::ffi::CStr::from_ptr(ent.d_name.as_ptr())
+                        .to_bytes()
+                        .to_vec(),
+                    ent.d_type,
+                )
+            };
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let name = <OsString as std::os::unix::ffi::OsStringExt>::from_vec(name);
+            let kind = match d_type {
+                libc::DT_DIR => Kind::Dir,
+                libc::DT_REG => Kind::File,
+                libc::DT_LNK => Kind::Symlink,
+                libc::DT_UNKNOWN => match self.lstat(&name) {
+                    Ok(st) => Kind::of_mode(st.st_mode),
+                    Err(_) => Kind::Other,
+                },
+                _ => Kind::Other,
+            };
+            out.push((name, kind));
+        };
+        // SAFETY: the stream is live and closed once, here.
+        unsafe { libc::closedir(stream) };
+        result.map(|()| out)
+    }
+
+    /// Remove the folder `name` here with everything in it, each step relative to a folder
+    /// held open, never following a symlink (one inside is removed itself). For fgd's own
+    /// temp folders.
+    pub fn remove_tree(&self, name: &OsStr) -> io::Result<()> {
+        let sub = self.open_dir(name)?;
+        for (entry, kind) in sub.entries()? {
+            match kind {
+                Kind::Dir => sub.remove_tree(&entry)?,
+                _ => match sub.unlink(&entry) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                },
+            }
+        }
+        self.rmdir(name)
     }
 
     /// Still at its path: the same folder (device and inode), not a symlink.
@@ -255,6 +326,26 @@ impl Dir {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err("gone".into()),
             Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// What a folder entry is, as `Dir::entries` saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Dir,
+    File,
+    Symlink,
+    Other,
+}
+
+impl Kind {
+    fn of_mode(mode: libc::mode_t) -> Kind {
+        match mode & libc::S_IFMT {
+            libc::S_IFDIR => Kind::Dir,
+            libc::S_IFREG => Kind::File,
+            libc::S_IFLNK => Kind::Symlink,
+            _ => Kind::Other,
         }
     }
 }
@@ -466,6 +557,13 @@ mod tests {
         drop(vpcs.create_new(OsStr::new("v.yaml")).unwrap());
         assert!(root.join("managed.real/vpcs/v.yaml").is_file());
         assert!(!outside.join("vpcs/v.yaml").exists());
-        assert!(std::fs::read_dir(vpcs.held_path(OsStr::new(""))).is_ok());
+        let listed = vpcs.entries().unwrap();
+        assert_eq!(listed, [(OsString::from("v.yaml"), Kind::File)]);
+        vpcs.mkdir(OsStr::new("t")).unwrap();
+        let t = vpcs.open_dir(OsStr::new("t")).unwrap();
+        drop(t.create_new(OsStr::new("x")).unwrap());
+        std::os::unix::fs::symlink(&outside, root.join("managed.real/vpcs/t/link")).unwrap();
+        vpcs.remove_tree(OsStr::new("t")).unwrap();
+        assert!(!root.join("managed.real/vpcs/t").exists() && outside.join("vpcs").is_dir());
     }
 }
