@@ -155,7 +155,8 @@ impl Fabric {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io("inspect", &local, e)),
         }
-        for rel in [LOG, MANIFEST, JOURNAL, LOG_SPOOL, HNP_GITIGNORE] {
+        // (`.hnp/.gitignore` is not one: fgd only ever creates it when it is missing.)
+        for rel in [LOG, MANIFEST, JOURNAL, LOG_SPOOL] {
             let p = self.path(rel);
             let what = match std::fs::symlink_metadata(&p) {
                 Ok(m) if m.file_type().is_symlink() => "a symlink",
