@@ -47,6 +47,8 @@ impl Error {
     pub fn exit(&self) -> Exit {
         match self {
             Error::Refused(_) | Error::Unsafe { .. } | Error::Locked(_) => Exit::Refused,
+            // A symlink or a non-folder where fgd works, or a folder swapped mid-run.
+            Error::Store(s) if s.is_refusal() => Exit::Refused,
             Error::Store(_) | Error::Journal { .. } => Exit::Io,
             Error::Usage(_) => Exit::Usage,
             Error::Git(g) if g.is_usage() => Exit::Usage,

@@ -5,7 +5,10 @@
 //! executes the journal again. Nothing is rolled back, because every step only ever adds a copy
 //! before the original is removed.
 
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +16,7 @@ use crate::error::{io, Error, Result};
 use crate::event::{Event, Phase, Sink};
 use crate::fabric::{self, kustomization, Fabric};
 use crate::ingest::analyze::sha256_hex;
-use crate::store::{self, failpoint, Batch};
+use crate::store::{self, failpoint, Batch, Dir, Dirs};
 
 pub const JOURNAL_VERSION: u32 = 1;
 
@@ -302,27 +305,25 @@ fn folders_in(dir: &Path) -> std::collections::HashSet<std::ffi::OsString> {
 /// A big batch's operation-log record, written as the batch is planned and appended to the
 /// log when it is done, so that it is never held whole in memory. Machine-local (`.hnp/local/`
 /// is never committed); one at a time, under the fabric lock.
-pub const LOG_SPOOL: &str = ".hnp/local/journal-log.json";
+pub const LOG_SPOOL: &str = fabric::LOG_SPOOL;
 
-/// Create (or empty) the log spool for a new batch.
-pub fn create_log_spool(fabric: &Fabric) -> Result<std::fs::File> {
-    let rel = Path::new(LOG_SPOOL);
-    if let Some(dir) = rel.parent() {
-        store::create_dir_all_within(&fabric.root, dir)?;
-    }
+/// Create (or empty) the log spool for a new batch, in the held `.hnp/local/`.
+pub fn create_log_spool(fabric: &Fabric, dirs: &Dirs) -> Result<std::fs::File> {
     let path = fabric.path(LOG_SPOOL);
-    store::no_follow()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)
+    let local = dirs.create_all(&fabric.path(fabric::HNP_LOCAL))?;
+    local
+        .open_file(
+            path.file_name().unwrap_or_default(),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+        )
         .map_err(|e| io("create", &path, e))
 }
 
 /// Make the journal durable: after this returns, the batch will complete even if killed.
 pub fn begin(fabric: &Fabric, journal: &Journal) -> Result<()> {
     preflight(fabric, journal)?;
-    let unpublished = write_unpublished(fabric, journal)?;
+    let dirs = Dirs::within(&fabric.root);
+    let unpublished = write_unpublished(fabric, journal, &dirs)?;
     store::sync_files(&unpublished.files())?;
     unpublished.publish()
 }
@@ -336,16 +337,30 @@ pub struct UnpublishedJournal {
 }
 
 /// Write the journal (already through `preflight`) beside its place, without syncing it.
-pub fn write_unpublished(fabric: &Fabric, journal: &Journal) -> Result<UnpublishedJournal> {
+/// Its folders are those of `dirs`, held open.
+pub fn write_unpublished(
+    fabric: &Fabric,
+    journal: &Journal,
+    dirs: &Dirs,
+) -> Result<UnpublishedJournal> {
     let spool = match &journal.log_file {
         Some(rel) => {
             let path = safe_join(fabric, rel)?;
-            let f = std::fs::File::open(&path).map_err(|e| io("open", &path, e))?;
+            let (dir, name) = dirs.parent_of(&path)?.ok_or_else(|| {
+                io(
+                    "open",
+                    &path,
+                    std::io::Error::from(std::io::ErrorKind::NotFound),
+                )
+            })?;
+            let f = dir.open_read(name).map_err(|e| io("open", &path, e))?;
             Some((path, f))
         }
         None => None,
     };
-    let journal = store::write_unpublished_with(&fabric.path(fabric::JOURNAL), |w| {
+    let hnp = dirs.existing(&fabric.path(fabric::HNP))?;
+    let name = std::ffi::OsStr::new("journal.json");
+    let journal = store::write_unpublished_in(&hnp, name, |w| {
         serde_json::to_writer(w, journal).map_err(std::io::Error::other)
     })?;
     Ok(UnpublishedJournal { journal, spool })
@@ -392,15 +407,12 @@ pub fn load(fabric: &Fabric) -> Result<Option<Journal>> {
 /// holds the journaled bytes (where it is, or taken aside by a killed cleanup). None when
 /// neither does (changed by hand mid-batch).
 fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>>>> {
-    // Removal index by path, made only if some source is found nowhere else.
-    let mut removal_of: Option<std::collections::HashMap<&str, usize>> = None;
+    // The paths removed, gathered only if some source is found nowhere else.
+    let mut removed: Option<std::collections::HashSet<&str>> = None;
+    // Never through a symlink, never waiting on a FIFO: an input that is no longer a regular
+    // file is one that changed, and is skipped like any other.
     let read_if = |p: &Path, s: &Source| -> Result<Option<Vec<u8>>> {
-        match std::fs::read(p) {
-            Ok(b) if b.len() as u64 == s.len && sha256_hex(&b) == s.sha256 => Ok(Some(b)),
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io("read", p, e)),
-        }
+        Ok(read_regular(p)?.filter(|b| b.len() as u64 == s.len && sha256_hex(b) == s.sha256))
     };
     let mut out = Vec::with_capacity(journal.sources.len());
     for s in &journal.sources {
@@ -412,17 +424,11 @@ fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>
             }
         }
         if found.is_none() {
-            let removals = removal_of.get_or_insert_with(|| {
-                journal
-                    .removes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| (r.path.as_str(), i))
-                    .collect()
-            });
-            if let Some(&i) = removals.get(s.path.as_str()) {
+            let removed = removed
+                .get_or_insert_with(|| journal.removes.iter().map(|r| r.path.as_str()).collect());
+            if removed.contains(s.path.as_str()) {
                 let p = safe_join(fabric, &s.path)?;
-                found = read_if(&aside_path(&p, &journal.batch, i), s)?;
+                found = read_if(&aside_path(&p, &journal.batch), s)?;
             }
         }
         if found.is_none() {
@@ -454,11 +460,10 @@ fn safe_join(fabric: &Fabric, rel: &str) -> Result<std::path::PathBuf> {
     Ok(p)
 }
 
-/// Whether `path` holds exactly the bytes of `digest`.
+/// Whether `path` is a regular file holding exactly the bytes of `digest` (a symlink, a
+/// FIFO or a folder there does not, and is never opened or waited on).
 fn holds_digest(path: &Path, digest: &Digest) -> bool {
-    std::fs::read(path)
-        .map(|b| Digest::of(&b) == *digest)
-        .unwrap_or(false)
+    holds_regular(path, digest).unwrap_or(false)
 }
 
 /// `holds_digest` for a hash journaled as hex (sources, removals).
@@ -485,13 +490,36 @@ pub enum Index {
 /// output already holding its bytes; a fresh one writes them all, since its plan only lists
 /// outputs that differ (rewriting an identical file is harmless, re-reading 10^5 is not).
 fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -> Result<()> {
+    run_in(fabric, journal, resumed, sink).map_err(|e| kept(journal, e))
+}
+
+/// A folder refused mid-batch (a symlink where the batch works, or a folder swapped since
+/// it was opened), said with what becomes of the batch: nothing went through it, and the
+/// journal is kept for when the layout is fixed.
+fn kept(journal: &Journal, e: Error) -> Error {
+    match e {
+        Error::Store(s) if s.is_refusal() => Error::Unsafe {
+            path: s.path,
+            message: format!(
+                "{}; the interrupted batch {} ({}) is kept in {} and finished by the next run once this is a real folder again",
+                s.source,
+                journal.batch,
+                journal.command,
+                fabric::JOURNAL
+            ),
+        },
+        other => other,
+    }
+}
+
+fn run_in(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -> Result<()> {
     let done = |p: &Path, sha: &str| resumed && holds(p, sha);
     let sources = source_bytes(fabric, journal)?;
     for (s, b) in journal.sources.iter().zip(&sources) {
         if b.is_none() {
             sink.emit(Event::Error {
                 file: Some(s.path.clone()),
-                message: "changed or removed while the batch ran; its part of the batch is skipped and the file is left as it is".into(),
+                message: "changed, removed or no longer a regular file since the batch read it; its part of the batch is skipped and it is left as it is (never opened if it is not a file)".into(),
             });
         }
     }
@@ -506,7 +534,7 @@ fn run(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -
     });
     // Folders a write needs that do not exist yet the batch stages whole and renames in at
     // commit (preflight checked the existing part of every chain).
-    let mut batch = Batch::new();
+    let mut batch = Batch::within(Dirs::within(&fabric.root));
     for (s, b) in journal.sources.iter().zip(&sources) {
         if let (Some(archive), Some(bytes)) = (&s.archive, b) {
             let p = safe_join(fabric, archive)?;
@@ -595,35 +623,51 @@ pub fn finish(
     skipped: &[bool],
     sink: &mut dyn Sink,
 ) -> Result<()> {
+    finish_in(fabric, journal, batch, index, skipped, sink).map_err(|e| kept(journal, e))
+}
+
+/// `finish`. Every step works in the folders the batch holds open (`store::Dirs`), and each
+/// phase starts by checking that they are still where they were (`Dirs::verify`): a folder
+/// swapped for a symlink mid-run refuses the batch, its journal kept, and nothing is ever
+/// written or removed through it.
+fn finish_in(
+    fabric: &Fabric,
+    journal: &Journal,
+    batch: Batch,
+    index: Index,
+    skipped: &[bool],
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    let dirs = batch.dirs();
     batch.commit()?;
-    let mut dirs = std::collections::HashSet::new();
-    // Staged moves get their folders made here, after the commit (folders the writes needed
-    // that did not exist, the batch staged whole and renamed in at commit).
-    let mut ensure_parent = |p: &Path| -> Result<()> {
-        if let Some(parent) = p.parent() {
-            if dirs.insert(parent.to_path_buf()) {
-                let rel = parent.strip_prefix(&fabric.root).unwrap_or(parent);
-                store::create_dir_all_within(&fabric.root, rel)?;
-            }
-        }
-        Ok(())
-    };
     // Renames are idempotent by state: done when the source is gone and the target is there.
-    let mut touched = std::collections::BTreeSet::new();
+    // Their folders are made here, after the commit (folders the writes needed that did not
+    // exist, the batch staged whole and renamed in at commit).
+    let mut touched: BTreeMap<std::path::PathBuf, Arc<Dir>> = BTreeMap::new();
     for r in &journal.renames {
         let (from, to) = (safe_join(fabric, &r.from)?, safe_join(fabric, &r.to)?);
-        let from_is_file = std::fs::symlink_metadata(&from)
-            .map(|m| m.is_file())
-            .unwrap_or(false);
-        if from_is_file && std::fs::symlink_metadata(&to).is_err() {
-            ensure_parent(&to)?;
-            std::fs::rename(&from, &to).map_err(|e| io("rename", &from, e))?;
-            touched.extend(from.parent().map(Path::to_path_buf));
-            touched.extend(to.parent().map(Path::to_path_buf));
+        let Some((from_dir, from_name)) = dirs.parent_of(&from)? else {
+            continue;
+        };
+        if !from_dir.is_file(from_name) {
+            continue;
+        }
+        let (Some(to_parent), Some(to_name)) = (to.parent(), to.file_name()) else {
+            return Err(leaves_the_fabric(fabric, &r.to));
+        };
+        let to_dir = dirs.create_all(to_parent)?;
+        if to_dir.exists(to_name).map_err(|e| io("inspect", &to, e))? {
+            continue;
+        }
+        from_dir
+            .rename(from_name, &to_dir, to_name)
+            .map_err(|e| io("rename", &from, e))?;
+        for d in [from_dir, to_dir] {
+            touched.entry(d.path().to_path_buf()).or_insert(d);
         }
     }
-    for d in touched {
-        store::sync_dir(&d)?;
+    for d in touched.values() {
+        d.sync()?;
     }
     failpoint("journal.after-writes");
 
@@ -632,6 +676,7 @@ pub fn finish(
         phase: Phase::Index,
         total: None,
     });
+    dirs.verify()?;
     if index == Index::Refresh {
         let leaving: Vec<String> = journal
             .removes
@@ -640,37 +685,56 @@ pub fn finish(
             .chain(journal.renames.iter().map(|r| &r.from))
             .filter_map(|p| p.strip_prefix("managed/").map(str::to_string))
             .collect();
-        kustomization::refresh_without(fabric, &leaving)?;
+        kustomization::refresh_without_in(fabric, &leaving, &dirs)?;
     }
     failpoint("journal.after-index");
 
-    // 3. Originals leave raw/ only now that their copies are durable.
+    // 3. Originals leave raw/ only now that their copies are durable, and still where they
+    // were written.
     sink.emit(Event::PhaseStarted {
         phase: Phase::Cleanup,
         total: Some(journal.removes.len()),
     });
-    remove_originals(fabric, journal, skipped, sink)?;
+    dirs.verify()?;
+    remove_originals(fabric, journal, skipped, &dirs, sink)?;
     failpoint("journal.after-removes");
 
     // 4. The append-only log, only once everything else is done: a kill at an earlier fail
     // point leaves the log as it was, never a torn record.
-    append_log(fabric, journal, skipped)?;
+    dirs.verify()?;
+    append_log(fabric, journal, skipped, &dirs)?;
     failpoint("journal.after-log");
     let jpath = fabric.path(fabric::JOURNAL);
-    std::fs::remove_file(&jpath).map_err(|e| io("remove journal", &jpath, e))?;
-    store::sync_dir(&fabric.path(fabric::HNP))?;
+    let hnp = dirs.existing(&fabric.path(fabric::HNP))?;
+    hnp.unlink(std::ffi::OsStr::new("journal.json"))
+        .map_err(|e| io("remove journal", &jpath, e))?;
+    hnp.sync()?;
     if let Some(spool) = &journal.log_file {
         // Only a leftover once the journal is gone: the next batch empties it anyway.
-        let _ = std::fs::remove_file(safe_join(fabric, spool)?);
+        if let Ok(Some((dir, name))) = dirs.parent_of(&safe_join(fabric, spool)?) {
+            let _ = dir.unlink(name);
+        }
     }
     Ok(())
 }
 
-/// Where removal `index` of `batch` puts the file at `path` while it checks it: beside it, so
-/// on the same file system and under the same folder checks; hidden, so discovery ignores it;
-/// not a temp name, so the sweep leaves it for the run that settles it.
-fn aside_path(path: &Path, batch: &str, index: usize) -> std::path::PathBuf {
-    path.with_file_name(format!(".fgd-removing-{batch}-{index}"))
+/// Every name fgd takes a file aside under starts with this: the folder `ASIDE_PREFIX<batch>`
+/// beside the file (or, from fgd before it kept the name, the file `ASIDE_PREFIX<batch>-<i>`).
+pub const ASIDE_PREFIX: &str = ".fgd-removing-";
+
+/// The folder, beside the files it holds, where `batch` puts each original while it checks
+/// it: on the same file system and under the same folder checks as the file; hidden, so
+/// discovery ignores it; not a temp name, so the sweep leaves it for the run that settles it.
+/// The file keeps its own name in it, however long, so the name a killed cleanup took it
+/// from is known without the journal (`put_back_orphans`).
+fn aside_dir_name(batch: &str) -> OsString {
+    OsString::from(format!("{ASIDE_PREFIX}{batch}"))
+}
+
+/// Where `batch` puts the file at `path` while it checks it (see `aside_dir_name`).
+fn aside_path(path: &Path, batch: &str) -> std::path::PathBuf {
+    let name = path.file_name().unwrap_or_default();
+    path.with_file_name(aside_dir_name(batch)).join(name)
 }
 
 /// What became of one journaled removal.
@@ -679,8 +743,47 @@ enum Taken {
     Gone,
     /// It held the journaled bytes and is removed.
     Removed,
-    /// Another version (saved after the batch read it): kept, at this path.
-    Kept(std::path::PathBuf),
+    /// Another version (saved after the batch read it): kept, under this name in its folder.
+    Kept(OsString),
+}
+
+/// One folder the cleanup removes from, held, and its aside folder once made or found.
+struct Cleaned {
+    dir: Arc<Dir>,
+    aside: Option<Dir>,
+}
+
+impl Cleaned {
+    /// The batch's aside folder here, made if need be (never a symlink).
+    fn aside(&mut self, name: &OsStr) -> Result<&Dir> {
+        if self.aside.is_none() {
+            match self.dir.mkdir(name) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io("create folder", &self.dir.join(name), e)),
+            }
+            let held = self
+                .dir
+                .open_dir(name)
+                .map_err(|e| unsafe_aside(&self.dir.join(name), e))?;
+            self.aside = Some(held);
+        }
+        match &self.aside {
+            Some(a) => Ok(a),
+            None => unreachable!("set just above"),
+        }
+    }
+}
+
+/// A failure to open an aside folder: refused when it is a symlink or not a folder.
+fn unsafe_aside(path: &Path, e: std::io::Error) -> Error {
+    match e.raw_os_error() {
+        Some(libc::ELOOP | libc::ENOTDIR) => Error::Unsafe {
+            path: path.to_path_buf(),
+            message: "is fgd's aside folder, but not a real folder; fgd never works through it: move it out of the way".into(),
+        },
+        _ => io("open folder", path, e),
+    }
 }
 
 /// Remove each original that still holds the bytes the batch read, and nothing else: an
@@ -689,20 +792,26 @@ enum Taken {
 /// Checking a path and then unlinking the path cannot promise that: a save (an editor renames
 /// its new file over the old) landing between the two is what gets unlinked, and an inode
 /// check just before the unlink only narrows that window. So each file is first renamed aside,
-/// beside itself (`aside_path`). rename(2) is atomic: what is taken is one whole version, and a
-/// save after that instant makes a new file that nothing here touches. The version taken is
-/// checked where no one else writes and dropped only if it holds the journaled bytes; any
-/// other version goes back under its name, never replacing one saved since (that newer one
-/// stays, the other goes beside it under a free name). The same system calls per file as a
-/// check then an unlink (a rename instead of an lstat); a run killed meanwhile leaves the file
-/// aside, under a name the next run derives from the journal and settles the same way.
+/// into the batch's aside folder beside it (`aside_dir_name`, made once per folder). rename(2)
+/// is atomic: what is taken is one whole version, and a save after that instant makes a new
+/// file that nothing here touches. The version taken is checked where no one else writes and
+/// dropped only if it holds the journaled bytes; any other version goes back under its name,
+/// never replacing one saved since (that newer one stays, the other goes beside it under a
+/// free name). The same system calls per file as a check then an unlink (a rename instead of
+/// an lstat), each relative to its folder held open (`dirs`), so a folder swapped for a
+/// symlink meanwhile is never worked through; a mkdir, an open and an rmdir per folder. A run
+/// killed meanwhile leaves the file aside, under its own name in the batch's folder: the next
+/// run settles it the same way from the journal, or, if the journal is gone, puts it back
+/// (`put_back_orphans`).
 fn remove_originals(
     fabric: &Fabric,
     journal: &Journal,
     skipped: &[bool],
+    dirs: &Dirs,
     sink: &mut dyn Sink,
 ) -> Result<()> {
-    let mut dirs = std::collections::BTreeSet::new();
+    let aside_name = aside_dir_name(&journal.batch);
+    let mut folders: BTreeMap<std::path::PathBuf, Cleaned> = BTreeMap::new();
     // A skipped source is left as it is (and was reported so), with what is tied to it.
     let left: std::collections::HashSet<&str> = journal
         .sources
@@ -711,41 +820,54 @@ fn remove_originals(
         .filter(|(_, s)| **s)
         .map(|(s, _)| s.path.as_str())
         .collect();
-    for (i, r) in journal.removes.iter().enumerate() {
+    for r in &journal.removes {
         if r.source.is_some_and(|s| skipped.get(s) == Some(&true))
             || (!left.is_empty() && left.contains(r.path.as_str()))
         {
             continue;
         }
         let p = safe_join(fabric, &r.path)?;
+        let name = p.file_name().unwrap_or_default();
+        // Its folder gone: the file is gone with it.
+        let Some(parent) = p.parent() else {
+            continue;
+        };
+        let folder = match folders.get_mut(parent) {
+            Some(f) => f,
+            None => {
+                let Some(dir) = dirs.open(parent)? else {
+                    continue;
+                };
+                folders
+                    .entry(parent.to_path_buf())
+                    .or_insert(Cleaned { dir, aside: None })
+            }
+        };
         let Some(sha) = &r.sha256 else {
             // fgd's own file (an adopted item's reason), removed as it is.
-            match std::fs::symlink_metadata(&p) {
-                Ok(m) if m.is_file() => match std::fs::remove_file(&p) {
+            if folder.dir.is_file(name) {
+                match folder.dir.unlink(name) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(io("remove", &p, e)),
-                },
-                _ => {}
+                }
             }
-            dirs.extend(p.parent().map(Path::to_path_buf));
             continue;
         };
         let digest = Digest::from_hex(sha).ok_or_else(|| Error::Journal {
             path: fabric.path(fabric::JOURNAL),
             message: format!("removal of {}: {sha:?} is not a SHA-256", r.path),
         })?;
-        let aside = aside_path(&p, &journal.batch, i);
-        match take_if_holds(&p, &aside, &digest)? {
+        match take_if_holds(folder, name, &aside_name, &digest)? {
             Taken::Gone => {}
             Taken::Removed => failpoint("journal.cleanup-removed"),
             Taken::Kept(at) => {
-                let message = if at == p {
+                let message = if at == name {
                     "changed after the batch read it (saved again meanwhile): the batch used the version it read, and the new one stays here for the next run".to_string()
                 } else {
                     format!(
                         "changed twice after the batch read it: the newest version stays here, the one before it is kept as {}",
-                        fabric.rel(&at)
+                        fabric.rel(&folder.dir.join(&at))
                     )
                 };
                 sink.emit(Event::Error {
@@ -754,79 +876,98 @@ fn remove_originals(
                 });
             }
         }
-        // Synced even when the file was already gone: a retry after a crash must still make
-        // an earlier, unsynced removal durable.
-        dirs.extend(p.parent().map(Path::to_path_buf));
     }
-    for d in &dirs {
-        match store::sync_dir(d) {
-            Ok(()) => {}
-            // The folder of a file already gone may be gone too: nothing to sync.
-            Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
+    // Each folder synced even when its files were already gone: a retry after a crash must
+    // still make an earlier, unsynced removal durable.
+    for f in folders.values() {
+        if f.aside.is_some() {
+            match f.dir.rmdir(&aside_name) {
+                Ok(()) => {}
+                // Emptied and removed by an earlier run; or not empty, if something was put
+                // there by hand: then left, and put back by a later run (`put_back_orphans`).
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::ENOENT | libc::ENOTEMPTY | libc::EEXIST)
+                    ) => {}
+                Err(e) => return Err(io("remove folder", &f.dir.join(&aside_name), e)),
+            }
         }
+        f.dir.sync()?;
     }
     Ok(())
 }
 
-/// Take the file at `path` aside and remove it if it holds `digest`; see `remove_originals`.
-fn take_if_holds(path: &Path, aside: &Path, digest: &Digest) -> Result<Taken> {
+/// Take the file `name` in the folder aside (into its aside folder `aside`) and remove it if
+/// it holds `digest`; see `remove_originals`.
+fn take_if_holds(
+    folder: &mut Cleaned,
+    name: &OsStr,
+    aside: &OsStr,
+    digest: &Digest,
+) -> Result<Taken> {
     let mut settled_leftover = false;
     loop {
-        match store::rename_noreplace(path, aside) {
+        let dir = folder.dir.clone();
+        let aside_dir = folder.aside(aside)?;
+        match dir.rename_noreplace(name, aside_dir, name) {
             Ok(()) => break,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // Nothing at `path`; a run killed after taking it aside left it there.
-                return match std::fs::symlink_metadata(aside) {
-                    Ok(_) => settle(aside, path, digest),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Taken::Gone),
-                    Err(e) => Err(io("inspect", aside, e)),
+                // Nothing at `name`; a run killed after taking it aside left it there.
+                return match aside_dir.exists(name) {
+                    Ok(true) => settle(&dir, aside_dir, name, digest),
+                    Ok(false) => Ok(Taken::Gone),
+                    Err(e) => Err(io("inspect", &aside_dir.join(name), e)),
                 };
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !settled_leftover => {
                 // A killed run's leftover: settled first, then this file is taken.
-                settle(aside, path, digest)?;
+                settle(&dir, aside_dir, name, digest)?;
                 settled_leftover = true;
             }
-            Err(e) => return Err(io("move aside", path, e)),
+            Err(e) => return Err(io("move aside", &dir.join(name), e)),
         }
     }
     failpoint("journal.cleanup-aside");
-    settle(aside, path, digest)
+    let dir = folder.dir.clone();
+    settle(&dir, folder.aside(aside)?, name, digest)
 }
 
-/// The version taken aside: removed if it holds `digest`, else put back at `path` (or, when a
-/// newer one is there already, beside it).
-fn settle(aside: &Path, path: &Path, digest: &Digest) -> Result<Taken> {
-    if holds_regular(aside, digest)? {
+/// The version taken aside (`name` in `aside`): removed if it holds `digest`, else put back
+/// as `name` in `dir` (or, when a newer one is there already, beside it).
+fn settle(dir: &Dir, aside: &Dir, name: &OsStr, digest: &Digest) -> Result<Taken> {
+    if holds_regular_in(aside, name, digest)? {
         failpoint("journal.cleanup-checked");
-        return match std::fs::remove_file(aside) {
+        return match aside.unlink(name) {
             Ok(()) => Ok(Taken::Removed),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Taken::Removed),
-            Err(e) => Err(io("remove", aside, e)),
+            Err(e) => Err(io("remove", &aside.join(name), e)),
         };
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (stem, ext) = match name.rfind('.') {
-        Some(d) if d > 0 => name.split_at(d),
-        _ => (name.as_str(), ""),
+    put_back(aside, name, dir, name).map(Taken::Kept)
+}
+
+/// Rename `aside` in `from` to `name` in `dir`, or, when that is taken, to the first free
+/// `stem~N.ext` beside it; the name it got.
+fn put_back(from: &Dir, aside: &OsStr, dir: &Dir, name: &OsStr) -> Result<OsString> {
+    let text = name.to_string_lossy().into_owned();
+    let (stem, ext) = match text.rfind('.') {
+        Some(d) if d > 0 => text.split_at(d),
+        _ => (text.as_str(), ""),
     };
-    let mut to = path.to_path_buf();
+    let mut to = name.to_os_string();
     for n in 2..1000 {
-        match store::rename_noreplace(aside, &to) {
-            Ok(()) => return Ok(Taken::Kept(to)),
+        match from.rename_noreplace(aside, dir, &to) {
+            Ok(()) => return Ok(to),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                to = path.with_file_name(store::fit_name(&format!("{stem}~{n}"), ext));
+                to = OsString::from(store::fit_name(&format!("{stem}~{n}"), ext));
             }
-            Err(e) => return Err(io("put back", aside, e)),
+            Err(e) => return Err(io("put back", &from.join(aside), e)),
         }
     }
     Err(io(
         "put back",
-        aside,
+        &from.join(aside),
         std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free name beside it"),
     ))
 }
@@ -834,41 +975,70 @@ fn settle(aside: &Path, path: &Path, digest: &Digest) -> Result<Taken> {
 /// Whether `path` is a regular file holding exactly `digest`'s bytes. Never follows a
 /// symlink, never waits on a FIFO.
 fn holds_regular(path: &Path, digest: &Digest) -> Result<bool> {
-    use std::io::Read;
+    Ok(read_regular(path)?.is_some_and(|b| Digest::of(&b) == *digest))
+}
+
+/// `holds_regular` of `name` in the held folder `dir`.
+fn holds_regular_in(dir: &Dir, name: &OsStr, digest: &Digest) -> Result<bool> {
+    let read = read_opened(dir.open_read(name), &dir.join(name))?;
+    Ok(read.is_some_and(|b| Digest::of(&b) == *digest))
+}
+
+/// The bytes of the regular file at `path`; None when there is none there (nothing, a
+/// symlink, never followed, a folder, a FIFO or a device, never waited on: opened
+/// non-blocking and looked at before any read, or a path through something that is not a
+/// folder any more) or when its length changes while it is read.
+pub(crate) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = match std::fs::OpenOptions::new()
+    let opened = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-    {
+        .open(path);
+    read_opened(opened, path)
+}
+
+/// `read_regular` of a file just opened (or not) with `O_NOFOLLOW | O_NONBLOCK`. The system
+/// calls of `std::fs::read`, none more (this runs once per source and per original).
+fn read_opened(opened: std::io::Result<std::fs::File>, path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut f = match opened {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ELOOP | libc::ENOTDIR | libc::ENXIO)
+            ) =>
+        {
+            return Ok(None)
+        }
         Err(e) => return Err(io("open", path, e)),
     };
     let m = f.metadata().map_err(|e| io("inspect", path, e))?;
     if !m.is_file() {
-        return Ok(false);
+        return Ok(None);
     }
-    // Read to the length just seen, then once more to see the end: the system calls of
-    // `std::fs::read`, none more (this runs once per original).
+    // Read to the length just seen, then once more to see the end. A file whose length
+    // changes meanwhile is being written: none of its versions is one fgd read before.
     let mut bytes = vec![0u8; m.len() as usize];
     match f.read_exact(&mut bytes) {
         Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(io("read", path, e)),
     }
     let mut more = [0u8; 1];
     if f.read(&mut more).map_err(|e| io("read", path, e))? != 0 {
-        return Ok(false);
+        return Ok(None);
     }
-    Ok(Digest::of(&bytes) == *digest)
+    Ok(Some(bytes))
 }
 
 /// The batch's record in the append-only log, once per batch even if this runs twice. With
 /// sources skipped, the record says what was done instead (`what_was_done`).
-fn append_log(fabric: &Fabric, journal: &Journal, skipped: &[bool]) -> Result<()> {
+fn append_log(fabric: &Fabric, journal: &Journal, skipped: &[bool], dirs: &Dirs) -> Result<()> {
     let log_path = fabric.path(fabric::LOG);
+    let hnp = dirs.existing(&fabric.path(fabric::HNP))?;
+    let log_name = OsStr::new("log.jsonl");
     if !log_has_batch(&log_path, &journal.batch)? {
         let corrected = if skipped.contains(&true) {
             Some(what_was_done(fabric, journal, skipped)?)
@@ -900,7 +1070,7 @@ fn append_log(fabric: &Fabric, journal: &Journal, skipped: &[bool]) -> Result<()
         };
         match spooled {
             Some(mut rest) => {
-                store::append_line_with(&log_path, &[line.as_bytes(), b","], Some(&mut rest))?
+                store::append_line_in(&hnp, log_name, &[line.as_bytes(), b","], Some(&mut rest))?
             }
             None => {
                 let body = corrected
@@ -913,7 +1083,7 @@ fn append_log(fabric: &Fabric, journal: &Journal, skipped: &[bool]) -> Result<()
                     }
                     _ => [line.as_bytes(), b"}", b""],
                 };
-                store::append_line_parts(&log_path, &parts)?;
+                store::append_line_in(&hnp, log_name, &parts, None)?;
             }
         }
     }
@@ -1035,7 +1205,7 @@ fn what_was_done(
         record.insert("inputs".into(), raw(&kept));
     }
     dec(&mut summary.files, gone.len());
-    let why = "changed or removed after the batch was journaled: none of its part was done and the file was left as it was";
+    let why = "changed, removed or no longer a regular file after the batch was journaled: none of its part was done and it was left as it was";
     let listed: Vec<_> = journal
         .sources
         .iter()
@@ -1170,13 +1340,20 @@ pub(crate) fn record_batch(line: &[u8]) -> Option<&str> {
 
 /// Finish whatever an interrupted run left. Call with the fabric lock held.
 pub fn recover(fabric: &Fabric, sink: &mut dyn Sink) -> Result<Option<String>> {
+    // The walk that sweeps temps also finds files a killed cleanup left aside.
+    let mut asides = Vec::new();
     for rel in [fabric::MANAGED, fabric::UNMANAGED, fabric::HNP, fabric::RAW] {
         let p = fabric.path(rel);
         if p.is_dir() {
-            store::sweep_temp_files(&p)?;
+            let (_, found) = store::sweep_temp_files_noting(&p, Some(ASIDE_PREFIX))?;
+            asides.extend(found);
         }
     }
-    let Some(journal) = load(fabric)? else {
+    let journal = load(fabric)?;
+    if !asides.is_empty() {
+        put_back_orphans(fabric, &asides, journal.as_ref(), sink)?;
+    }
+    let Some(journal) = journal else {
         return Ok(None);
     };
     // The layout may have changed since the batch was journaled (a folder made a symlink):
@@ -1204,6 +1381,115 @@ pub fn recover(fabric: &Fabric, sink: &mut dyn Sink) -> Result<Option<String>> {
     });
     run(fabric, &journal, true, sink)?;
     Ok(Some(journal.batch))
+}
+
+/// Put back, each under the name it was taken from (or a free `~N` beside it, never over a
+/// file saved since), every file a killed cleanup left in an aside folder (`aside_dir_name`)
+/// that no journal names: the journal was deleted (`git clean -fdX` removes it with the lock),
+/// so nothing else would ever show the operator's version again. Each is reported. An older
+/// fgd's aside file (`ASIDE_PREFIX<batch>-<i>`, without its name) is reported where it is.
+fn put_back_orphans(
+    fabric: &Fabric,
+    found: &[std::path::PathBuf],
+    journal: Option<&Journal>,
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    let dirs = Dirs::within(&fabric.root);
+    let named = |tag: &str| journal.is_some_and(|j| j.batch == tag);
+    for p in found {
+        let (Some(parent), Some(name)) = (p.parent(), p.file_name()) else {
+            continue;
+        };
+        let Some(tag) = name.to_str().and_then(|n| n.strip_prefix(ASIDE_PREFIX)) else {
+            continue;
+        };
+        let Some(dir) = dirs.open(parent)? else {
+            continue;
+        };
+        let aside = match dir.open_dir(name) {
+            Ok(a) => a,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTDIR | libc::ELOOP)) => {
+                let batch = tag.rsplit_once('-').map_or(tag, |(b, _)| b);
+                if !dir.is_file(name) {
+                    sink.emit(Event::Error {
+                        file: Some(fabric.rel(p)),
+                        message: "named like fgd's aside folder but not a folder (a symlink?): left alone".into(),
+                    });
+                } else if !named(batch) {
+                    sink.emit(Event::Error {
+                        file: Some(fabric.rel(p)),
+                        message: "taken aside by an older fgd whose run was killed, and no journal names that run any more: its original name is not known, so it is left here, hidden; rename it (to a .yaml name in raw/ to have it ingested)".into(),
+                    });
+                }
+                continue;
+            }
+            Err(e) => return Err(io("open folder", p, e)),
+        };
+        if named(tag) {
+            // Its journal settles it.
+            continue;
+        }
+        let entries = aside.entries().map_err(|e| io("list", p, e))?;
+        for (was, _) in entries {
+            let to = put_back(&aside, &was, &dir, &was)?;
+            let beside = if to == was {
+                String::new()
+            } else {
+                format!(
+                    " beside a newer {}, as {}",
+                    was.to_string_lossy(),
+                    to.to_string_lossy()
+                )
+            };
+            sink.emit(Event::Error {
+                file: Some(fabric.rel(&dir.join(&was))),
+                message: format!(
+                    "put back{beside}: a run that was killed had taken it aside, and no journal names that run any more (deleted, by `git clean -fdX` perhaps); it is read again like any file here"
+                ),
+            });
+        }
+        match dir.rmdir(name) {
+            Ok(()) => {}
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTEMPTY)) => {}
+            Err(e) => return Err(io("remove folder", p, e)),
+        }
+        dir.sync()?;
+    }
+    Ok(())
+}
+
+/// Every file a killed cleanup left aside in `raw/`, `managed/` or `unmanaged/`, by its
+/// fabric-relative path, for `status` (read-only: nothing is put back here).
+pub fn find_asides(fabric: &Fabric) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = [fabric::RAW, fabric::MANAGED, fabric::UNMANAGED]
+        .iter()
+        .map(|r| fabric.path(r))
+        .collect();
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(t) = e.file_type() else { continue };
+            let aside = e
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(ASIDE_PREFIX));
+            match (aside, t.is_dir()) {
+                (true, true) => {
+                    if let Ok(inside) = std::fs::read_dir(e.path()) {
+                        out.extend(inside.flatten().map(|i| fabric.rel(&i.path())));
+                    }
+                }
+                (true, false) => out.push(fabric.rel(&e.path())),
+                (false, true) => stack.push(e.path()),
+                (false, false) => {}
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 #[cfg(test)]
@@ -1291,22 +1577,28 @@ mod tests {
     fn only_the_version_that_was_read_is_removed_and_any_other_is_kept_in_place_or_beside_it() {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("a.yaml");
-        let aside = aside_path(&p, "b1", 0);
+        let aside = aside_path(&p, "b1");
+        assert_eq!(
+            aside,
+            t.path().join(".fgd-removing-b1/a.yaml"),
+            "the name kept"
+        );
         let read = Digest::of(b"read");
-        let kept = |want: &Path| match take_if_holds(&p, &aside, &read).unwrap() {
-            Taken::Kept(at) => assert_eq!(at, want),
+        let dir = Arc::new(Dir::open_path(t.path()).unwrap());
+        let (name, aside_n) = (OsStr::new("a.yaml"), aside_dir_name("b1"));
+        let folder = std::cell::RefCell::new(Cleaned {
+            dir: dir.clone(),
+            aside: None,
+        });
+        let take = || take_if_holds(&mut folder.borrow_mut(), name, &aside_n, &read).unwrap();
+        let kept = |want: &Path| match take() {
+            Taken::Kept(at) => assert_eq!(dir.join(&at), want),
             _ => panic!("kept expected"),
         };
         std::fs::write(&p, b"read").unwrap();
-        assert!(matches!(
-            take_if_holds(&p, &aside, &read).unwrap(),
-            Taken::Removed
-        ));
+        assert!(matches!(take(), Taken::Removed));
         assert!(!p.exists() && !aside.exists());
-        assert!(matches!(
-            take_if_holds(&p, &aside, &read).unwrap(),
-            Taken::Gone
-        ));
+        assert!(matches!(take(), Taken::Gone));
         // Saved again after the read: put back, under its name.
         std::fs::write(&p, b"saved since").unwrap();
         kept(&p);
@@ -1323,10 +1615,7 @@ mod tests {
         // The version read, left aside by a killed run, with nothing at its place: removed.
         std::fs::remove_file(&p).unwrap();
         std::fs::write(&aside, b"read").unwrap();
-        assert!(matches!(
-            take_if_holds(&p, &aside, &read).unwrap(),
-            Taken::Removed
-        ));
+        assert!(matches!(take(), Taken::Removed));
         assert!(!aside.exists());
         // A symlink and a FIFO are never followed or waited on, and stay.
         std::os::unix::fs::symlink(t.path().join("a~2.yaml"), &p).unwrap();

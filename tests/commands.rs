@@ -818,3 +818,87 @@ fn a_symlinked_lock_or_a_corrupt_manifest_is_refused_by_every_command_with_what_
     }
     assert!(f.join("raw/v.yaml").is_file(), "nothing ingested");
 }
+
+#[test]
+fn an_ingest_refused_for_a_foreign_kustomization_reports_no_document_as_managed() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC1);
+    write(
+        &f.join("managed/kustomization.yaml"),
+        "resources: [x.yaml]\n",
+    );
+    let r = fgd(&["ingest", s(&f)]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("not written by fgd"), "{}", r.stderr);
+    assert!(
+        !r.stdout.contains("managed"),
+        "nothing was managed, so nothing is reported managed: {}",
+        r.stdout
+    );
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.of("document-classified").is_empty(), "{}", r.stdout);
+    assert!(r.of("file-finished").is_empty(), "{}", r.stdout);
+    assert!(f.join("raw/a.yaml").is_file());
+    assert!(!f.join("managed/vpcs").exists());
+    // A dry run says a real run would be refused.
+    let r = fgd(&["ingest", s(&f), "--dry-run", "--json"]);
+    assert!(
+        r.of("error").iter().any(|e| e["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not written by fgd")),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_symlinked_record_in_hnp_is_refused_before_anything_is_done_with_what_to_do() {
+    for record in [".hnp/log.jsonl", ".hnp/manifest.json", ".hnp/journal.json"] {
+        let (t, f) = fabric();
+        let outside = t.path().join("outside-record");
+        let p = f.join(record);
+        let keep = std::fs::read(&p).unwrap_or_else(|_| b"{}\n".to_vec());
+        std::fs::write(&outside, &keep).unwrap();
+        let _ = std::fs::remove_file(&p);
+        std::os::unix::fs::symlink(&outside, &p).unwrap();
+        write(&f.join("raw/v.yaml"), VPC1);
+        for cmd in [
+            vec!["ingest", s(&f)],
+            vec!["move", s(&f), "raw/v.yaml", "--reason", "x"],
+        ] {
+            let r = fgd(&cmd);
+            assert_eq!(r.code, 3, "{record}: {cmd:?}: {}", r.stderr);
+            assert!(
+                r.stderr.contains(record) && r.stderr.contains("symlink"),
+                "{record}: names the path: {}",
+                r.stderr
+            );
+            assert!(
+                r.stderr.contains("cp "),
+                "{record}: says what to do: {}",
+                r.stderr
+            );
+            assert!(f.join("raw/v.yaml").is_file(), "{record}: nothing done");
+            assert!(
+                tree(&f.join("managed")) == ["kustomization.yaml"],
+                "{record}"
+            );
+            assert!(
+                std::fs::symlink_metadata(f.join(".hnp/journal.json"))
+                    .map(|m| m.file_type().is_symlink())
+                    .unwrap_or(true),
+                "{record}: nothing journaled"
+            );
+        }
+        assert_eq!(std::fs::read(&outside).unwrap(), keep, "{record}");
+        // Repaired as told: the batch goes through.
+        std::fs::remove_file(&p).unwrap();
+        if record != ".hnp/journal.json" {
+            std::fs::copy(&outside, &p).unwrap();
+        }
+        let r = fgd(&["ingest", s(&f)]);
+        assert_eq!(r.code, 0, "{record}: {}", r.stderr);
+    }
+}

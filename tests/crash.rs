@@ -593,3 +593,369 @@ fn an_adopt_killed_between_its_two_removals_is_finished_without_a_false_alarm() 
     let adopt = &records[records.len() - 2];
     assert!(adopt.get("skipped").is_none(), "{adopt}");
 }
+
+/// `fgd args`, failing the test (and killing the run) if it has not ended within 20 s.
+fn fgd_within_20s(args: &[&str]) -> Run {
+    let out = tempfile::tempdir().unwrap();
+    let (stdout, stderr) = (out.path().join("stdout"), out.path().join("stderr"));
+    let mut child = Command::new(fgd_bin())
+        .args(args)
+        .env_remove("FGD_FAILPOINT")
+        .stdout(std::fs::File::create(&stdout).unwrap())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("fgd {args:?} hung for 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(&stdout).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&stderr).unwrap_or_default(),
+    }
+}
+
+fn mkfifo(p: &Path) {
+    let c = std::ffi::CString::new(s(p)).unwrap();
+    // SAFETY: a NUL-terminated path that outlives the call.
+    assert_eq!(
+        unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+        0,
+        "mkfifo {p:?}"
+    );
+}
+
+#[test]
+fn a_source_that_became_a_folder_or_a_fifo_after_a_kill_is_skipped_and_the_rest_finished() {
+    for became in ["folder", "fifo"] {
+        let (_t, f) = fabric();
+        write(&f.join("raw/a.yaml"), VPC_V1);
+        write(
+            &f.join("raw/b.yaml"),
+            VPC_V1.replace("name: v1", "name: v2"),
+        );
+        let r = fgd_env(
+            &["ingest", s(&f)],
+            &[("FGD_FAILPOINT", "ingest.after-journal")],
+        );
+        assert!(killed_by_signal(&r), "{}", r.stderr);
+        std::fs::remove_file(f.join("raw/a.yaml")).unwrap();
+        if became == "folder" {
+            write(
+                &f.join("raw/a.yaml/x.yaml"),
+                VPC_V1.replace("name: v1", "name: v3"),
+            );
+        } else {
+            mkfifo(&f.join("raw/a.yaml"));
+        }
+        let r = fgd_within_20s(&["ingest", s(&f), "--json"]);
+        assert!(r.code <= 1, "{became}: {}{}", r.stdout, r.stderr);
+        assert!(!f.join(".hnp/journal.json").exists(), "{became}: finished");
+        assert!(
+            f.join("managed/vpcs/v2.yaml").is_file(),
+            "{became}: b.yaml done"
+        );
+        assert!(!f.join("raw/b.yaml").exists(), "{became}");
+        assert!(!f.join("managed/vpcs/v1.yaml").exists(), "{became}");
+        let m = std::fs::symlink_metadata(f.join("raw/a.yaml")).unwrap();
+        assert!(!m.is_file(), "{became}: left as it is");
+        assert!(
+            r.of("error").iter().any(|e| e["file"] == "raw/a.yaml"),
+            "{became}: reported: {}",
+            r.stdout
+        );
+        let old = log_records(&f)
+            .into_iter()
+            .find(|r| r["skipped"].is_array())
+            .expect("the resumed batch's record");
+        assert_eq!(old["skipped"][0]["path"], "raw/a.yaml", "{old}");
+        if became == "folder" {
+            // The file in the new folder is ingested by the same run.
+            assert!(f.join("managed/vpcs/v3.yaml").is_file());
+        }
+        let r = fgd_within_20s(&["ingest", s(&f)]);
+        assert!(r.code <= 1, "{became}: again: {}", r.stderr);
+    }
+}
+
+#[test]
+fn an_output_replaced_by_a_fifo_after_a_kill_is_never_opened_and_is_written_again() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC_V1);
+    let r = fgd_env(
+        &["ingest", s(&f)],
+        &[("FGD_FAILPOINT", "journal.after-writes")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    std::fs::remove_file(f.join("managed/vpcs/v1.yaml")).unwrap();
+    mkfifo(&f.join("managed/vpcs/v1.yaml"));
+    let r = fgd_within_20s(&["ingest", s(&f)]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+        VPC_V1
+    );
+    assert!(!f.join(".hnp/journal.json").exists());
+}
+
+/// Every file under `dir` with its bytes (a symlink as its target), for "nothing changed".
+fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            let t = e.file_type().unwrap();
+            if t.is_dir() {
+                out.insert(format!("{rel}/"), Vec::new());
+                walk(base, &p, out);
+            } else if t.is_symlink() {
+                let to = std::fs::read_link(&p).unwrap();
+                out.insert(rel, to.to_string_lossy().as_bytes().to_vec());
+            } else {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata: {a: b}\n";
+
+#[test]
+fn a_folder_swapped_for_a_symlink_mid_run_is_never_written_or_deleted_through() {
+    // (command, fail point where the run is stopped, the folder swapped there). The swap puts a
+    // copy of the folder outside the fabric (temps and all, as `cp -a` or a backup would) and
+    // a symlink to it in the folder's place: what a concurrent `mv x x.real && ln -s ... x`
+    // does at that instant.
+    let ingest = || vec!["ingest"];
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec!["move", "managed/vpcs/v1.yaml"],
+            "journal.after-writes",
+            "managed",
+        ),
+        (
+            vec!["move", "managed/vpcs/v1.yaml"],
+            "move.after-journal",
+            "unmanaged",
+        ),
+        (
+            vec!["move", "managed/vpcs/v1.yaml"],
+            "journal.after-index",
+            "managed/vpcs",
+        ),
+        (ingest(), "journal.after-index", "raw"),
+        (ingest(), "journal.after-writes", "raw/site"),
+        (ingest(), "batch.after-stage", "managed"),
+        (ingest(), "ingest.after-journal", "managed/vpcs"),
+        (ingest(), "batch.after-stage", "unmanaged"),
+        (ingest(), "batch.mid-rename", "managed/vpcs"),
+        (ingest(), "batch.after-stage", ".hnp/archive"),
+        (ingest(), "journal.after-removes", ".hnp"),
+    ];
+    for (cmd, point, folder) in cases {
+        let (t, f) = fabric();
+        let moving = cmd[0] == "move";
+        if moving {
+            write(&f.join("raw/a.yaml"), VPC_V1);
+            assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+        } else {
+            // Already there: one object to update (its folder exists), one to add.
+            write(&f.join("raw/a.yaml"), VPC_V1);
+            assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+            write(&f.join("raw/a.yaml"), VPC_V1_EDITED);
+        }
+        write(
+            &f.join("raw/site/b.yaml"),
+            VPC_V1.replace("name: v1", "name: v2"),
+        );
+        write(&f.join("raw/site/c.yaml"), CONFIG_MAP);
+        let outside = t.path().join("outside");
+        let real = f.join(format!("{folder}.real"));
+        let mut args: Vec<&str> = vec![cmd[0], s(&f)];
+        args.extend(&cmd[1..]);
+        if moving {
+            args.extend(["--reason", "not now"]);
+        }
+        let case = format!("{cmd:?} stopped at {point}, {folder}/ swapped");
+        let copied = std::cell::RefCell::new(BTreeMap::new());
+        let r = fgd_stopped_at(&args, point, || {
+            let p = f.join(folder);
+            std::fs::rename(&p, &real).unwrap();
+            let st = Command::new("cp")
+                .args(["-a", s(&real), s(&outside)])
+                .status()
+                .unwrap();
+            assert!(st.success());
+            std::os::unix::fs::symlink(&outside, &p).unwrap();
+            *copied.borrow_mut() = contents(&outside);
+        });
+        let before = copied.borrow().clone();
+        assert!(
+            r.code == 3 || r.code <= 1,
+            "{case}: refused or done: {}{}",
+            r.stdout,
+            r.stderr
+        );
+        assert_eq!(
+            contents(&outside),
+            before,
+            "{case}: nothing outside changed"
+        );
+        eprintln!("{case}: exit {}: {}", r.code, r.stderr.trim());
+        if r.code == 3 {
+            assert!(
+                r.stderr.contains(folder) && r.stderr.contains("journal"),
+                "{case}: names the folder and keeps the batch: {}",
+                r.stderr
+            );
+        }
+        // The operator puts the real folder back; the next run finishes the batch.
+        std::fs::remove_file(f.join(folder)).unwrap();
+        std::fs::rename(&real, f.join(folder)).unwrap();
+        let r = fgd(&["ingest", s(&f)]);
+        assert!(
+            r.code <= 1,
+            "{case}: after the repair: {}{}",
+            r.stdout,
+            r.stderr
+        );
+        assert!(!f.join(".hnp/journal.json").exists(), "{case}");
+        let all = tree(&f);
+        assert!(
+            !all.iter().any(|p| p.contains(".fgd-")),
+            "{case}: nothing of fgd's left: {all:?}"
+        );
+        assert_eq!(tree(&f.join("raw")), ["README.md"], "{case}");
+        assert_managed_is_clean(&f);
+        let objects = kustomization(&f);
+        if moving {
+            assert_eq!(objects, ["vpcs/v2.yaml"], "{case}");
+            assert_eq!(
+                unmanaged_items(&f),
+                ["site/c.yaml.unmanaged", "vpcs/v1.yaml.unmanaged"],
+                "{case}"
+            );
+        } else {
+            assert_eq!(objects, ["vpcs/v1.yaml", "vpcs/v2.yaml"], "{case}");
+            assert_eq!(
+                std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+                VPC_V1_EDITED,
+                "{case}"
+            );
+            assert_eq!(unmanaged_items(&f), ["site/c.yaml.unmanaged"], "{case}");
+        }
+        items_and_reasons_pair_up(&f);
+        drop(t);
+    }
+}
+
+#[test]
+fn a_file_left_aside_by_a_killed_cleanup_is_put_back_even_when_the_journal_is_gone() {
+    // With a name too long to carry a prefix: the original name must come back whole.
+    let long = format!("{}.yaml", "l".repeat(245));
+    for name in ["a.yaml", long.as_str()] {
+        let (_t, f) = fabric();
+        let raw = f.join("raw").join(name);
+        write(&raw, VPC_V1);
+        // The run is killed before its cleanup; the operator then saves a new version; the
+        // recovery's cleanup is killed with that version taken aside.
+        let r = fgd_env(
+            &["ingest", s(&f)],
+            &[("FGD_FAILPOINT", "journal.after-index")],
+        );
+        assert!(killed_by_signal(&r), "{}", r.stderr);
+        // An editor's save, its temp short enough beside a long name.
+        let tmp = f.join("raw/.save");
+        std::fs::write(&tmp, VPC_V1_EDITED).unwrap();
+        std::fs::rename(&tmp, &raw).unwrap();
+        let r = fgd_env(
+            &["ingest", s(&f)],
+            &[("FGD_FAILPOINT", "journal.cleanup-aside")],
+        );
+        assert!(killed_by_signal(&r), "{}", r.stderr);
+        assert!(!raw.exists(), "taken aside");
+        // `git clean -fdX` deletes the journal with the other machine-local files.
+        std::fs::remove_file(f.join(".hnp/journal.json")).unwrap();
+        let _ = std::fs::remove_dir_all(f.join(".hnp/local"));
+        // status shows it, and the next run puts it back and ingests it.
+        let st = fgd(&["status", s(&f), "--json"]);
+        let asides = &st.of("status")[0]["status"]["asides"];
+        assert_eq!(asides.as_array().map(Vec::len), Some(1), "{}", st.stdout);
+        let st = fgd(&["status", s(&f)]);
+        assert!(st.stdout.contains("aside"), "{}", st.stdout);
+        let r = fgd(&["ingest", s(&f), "--json"]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.of("error")
+                .iter()
+                .any(|e| e["file"].as_str().unwrap_or("").contains(name)
+                    && e["message"].as_str().unwrap_or("").contains("put back")),
+            "reported: {}",
+            r.stdout
+        );
+        assert_eq!(
+            std::fs::read_to_string(f.join("managed/vpcs/v1.yaml")).unwrap(),
+            VPC_V1_EDITED,
+            "the operator's save is ingested"
+        );
+        assert_eq!(tree(&f.join("raw")), ["README.md"]);
+        let all = tree(&f);
+        assert!(!all.iter().any(|p| p.contains(".fgd-")), "{all:?}");
+        let empty_dirs: Vec<_> = std::fs::read_dir(f.join("raw"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".fgd-"))
+            .collect();
+        assert!(empty_dirs.is_empty(), "{empty_dirs:?}");
+        let st = fgd(&["status", s(&f), "--json"]);
+        assert_eq!(
+            st.of("status")[0]["status"]["asides"],
+            serde_json::json!([])
+        );
+    }
+}
+
+#[test]
+fn a_file_put_back_without_its_journal_never_replaces_one_saved_since() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/a.yaml"), VPC_V1);
+    let r = fgd_stopped_at(&["ingest", s(&f)], "journal.after-index", || {
+        editor_save(&f.join("raw/a.yaml"), VPC_V1_EDITED)
+    });
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = fgd_env(
+        &["move", s(&f), "raw/a.yaml", "--reason", "later"],
+        &[("FGD_FAILPOINT", "journal.cleanup-aside")],
+    );
+    assert!(killed_by_signal(&r), "{}", r.stderr);
+    std::fs::remove_file(f.join(".hnp/journal.json")).unwrap();
+    // The operator writes another a.yaml meanwhile: the one aside comes back beside it.
+    let newest = VPC_V1.replace("name: v1", "name: v9");
+    write(&f.join("raw/a.yaml"), &newest);
+    let r = fgd(&["ingest", s(&f), "--json", "--dry-run"]);
+    assert!(r.code <= 1, "{}", r.stderr);
+    let r = fgd(&["adopt", s(&f), "unmanaged/a.yaml.unmanaged"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(f.join("raw/a.yaml")).unwrap(),
+        newest
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.join("raw/a~2.yaml")).unwrap(),
+        VPC_V1_EDITED,
+        "put back beside it, under a free name"
+    );
+}

@@ -524,4 +524,11 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
             u.command, u.batch, u.started_at, u.steps
         );
     }
+    if !st.asides.is_empty() {
+        outln!(
+            "  ASIDE: {} file(s) a killed run took aside (hidden from ingest); the next ingest, move or adopt puts them back: {}",
+            st.asides.len(),
+            st.asides.join(", ")
+        );
+    }
 }

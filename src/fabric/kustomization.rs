@@ -156,14 +156,35 @@ pub fn refresh(fabric: &Fabric) -> Result<bool> {
 /// As `refresh`, leaving out files about to be removed (`managed/`-relative): the index drops
 /// them before they go, so it never lists a missing file, even if the run dies in between.
 pub fn refresh_without(fabric: &Fabric, leaving: &[String]) -> Result<bool> {
+    let Some(text) = rendered_without(fabric, leaving)? else {
+        return Ok(false);
+    };
+    store::write_atomic(&fabric.path(KUSTOMIZATION), text.as_bytes())?;
+    Ok(true)
+}
+
+/// `refresh_without` for a batch: managed/ opened from the fabric's root among the batch's
+/// held folders (never through a symlink), and the file written in that very folder.
+pub fn refresh_without_in(fabric: &Fabric, leaving: &[String], dirs: &store::Dirs) -> Result<bool> {
+    let managed = dirs.existing(&fabric.path(MANAGED))?;
+    let Some(text) = rendered_without(fabric, leaving)? else {
+        return Ok(false);
+    };
+    let name = std::ffi::OsStr::new("kustomization.yaml");
+    store::write_atomic_in(&managed, name, text.as_bytes())?;
+    Ok(true)
+}
+
+/// The kustomization for the object files on disk minus `leaving`; None when it says that
+/// already.
+fn rendered_without(fabric: &Fabric, leaving: &[String]) -> Result<Option<String>> {
     let mut files = object_files(fabric)?;
     files.retain(|f| !leaving.contains(f));
     let text = render(&files);
     if current_ours(fabric)?.as_deref() == Some(text.as_bytes()) {
-        return Ok(false);
+        return Ok(None);
     }
-    store::write_atomic(&fabric.path(KUSTOMIZATION), text.as_bytes())?;
-    Ok(true)
+    Ok(Some(text))
 }
 
 #[cfg(test)]

@@ -20,6 +20,10 @@ pub const MANIFEST: &str = ".hnp/manifest.json";
 pub const JOURNAL: &str = ".hnp/journal.json";
 pub const LOG: &str = ".hnp/log.jsonl";
 pub const LOCK: &str = ".hnp/lock";
+/// Machine-local state, never committed.
+pub const HNP_LOCAL: &str = ".hnp/local";
+/// A big batch's log record while the batch runs (`journal::LOG_SPOOL`).
+pub const LOG_SPOOL: &str = ".hnp/local/journal-log.json";
 pub const KUSTOMIZATION: &str = "managed/kustomization.yaml";
 pub const SOURCEIGNORE: &str = ".sourceignore";
 
@@ -114,6 +118,7 @@ impl Fabric {
             Ok(m) if !m.is_file() => return Err(repair("is not a regular file")),
             _ => {}
         }
+        self.check_records()?;
         // Symlinked folders inside managed/ would redirect object writes the same way.
         if let Ok(entries) = std::fs::read_dir(self.path(MANAGED)) {
             for entry in entries.flatten() {
@@ -125,6 +130,58 @@ impl Fabric {
                     });
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// fgd's records in `.hnp/` (the log, the manifest, the journal, the log spool) must be
+    /// regular files, and `.hnp/local/` a real folder: each is opened without following a
+    /// symlink, so one found only when the batch appends its log record would fail the batch
+    /// after every file had moved. Checked up front instead, before anything is journaled.
+    fn check_records(&self) -> Result<()> {
+        let local = self.path(HNP_LOCAL);
+        match std::fs::symlink_metadata(&local) {
+            Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
+                return Err(Error::Unsafe {
+                    path: local.clone(),
+                    message: format!(
+                        "is {}; fgd keeps its machine-local files there and never works through one. Remove it (`rm {}`) and fgd makes a new folder",
+                        if m.file_type().is_symlink() { "a symlink" } else { "not a directory" },
+                        local.display()
+                    ),
+                })
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("inspect", &local, e)),
+        }
+        // (`.hnp/.gitignore` is not one: fgd only ever creates it when it is missing.)
+        for rel in [LOG, MANIFEST, JOURNAL, LOG_SPOOL] {
+            let p = self.path(rel);
+            let what = match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.file_type().is_symlink() => "a symlink",
+                Ok(m) if !m.is_file() => "not a regular file",
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io("inspect", &p, e)),
+            };
+            let fix = if what == "a symlink" {
+                format!(
+                    "put the file itself in its place (`cp --remove-destination \"$(readlink -f {p})\" {p}`), then run fgd again",
+                    p = p.display()
+                )
+            } else {
+                format!(
+                    "move it out of the way (`mv {p} {p}.moved`) and put fgd's file back (from git, for the log and the manifest), then run fgd again",
+                    p = p.display()
+                )
+            };
+            return Err(Error::Unsafe {
+                path: p,
+                message: format!(
+                    "is {what}; it is one of fgd's records, which fgd never reads or writes through a symlink or as anything but a file: {fix}"
+                ),
+            });
         }
         Ok(())
     }

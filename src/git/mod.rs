@@ -457,16 +457,13 @@ fn volatile(inner: &str) -> bool {
     inner == fabric::LOCK
         || inner == fabric::JOURNAL
         || inner.starts_with(".hnp/local/")
+        || inner.rsplit('/').next().is_some_and(|n| n.starts_with(store::TEMP_PREFIX))
+        // Where an unfinished batch's cleanup puts an original while it checks it (a folder
+        // of that name): dropped or put back by the recovery push and sync run first.
         || inner
-            .rsplit('/')
-            .next()
-            .is_some_and(|n| n.starts_with(store::TEMP_PREFIX) || n.starts_with(ASIDE_PREFIX))
+            .split('/')
+            .any(|part| part.starts_with(crate::journal::ASIDE_PREFIX))
 }
-
-/// The hidden name an unfinished batch's cleanup gives an original while it checks it
-/// (`journal::aside_path`): it is either dropped or put back under its name by the recovery
-/// push and sync run first, never committed.
-const ASIDE_PREFIX: &str = ".fgd-removing-";
 
 /// The fabric's paths git already tracks (in HEAD's tree or the index): these stay tracked
 /// whatever a .gitignore says, as with git itself.

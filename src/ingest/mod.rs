@@ -452,13 +452,15 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     let mut journal = Journal::new("ingest");
     // The log spool (a real run's) is made before reading: creating its folder syncs it, which
     // is quick now and slow once the disk is busy writing back what the batch staged.
+    // The folders a real run works in, each held open once (see `store::Dirs`).
+    let dirs = store::Dirs::within(&fabric.root);
     let spool = if opts.dry_run {
         None
     } else {
-        Some(journal::create_log_spool(fabric)?)
+        Some(journal::create_log_spool(fabric, &dirs)?)
     };
     // A real run writes while it reads (see `stage`); a dry run writes nothing.
-    let stager = (!opts.dry_run).then(|| stage::Stager::new(fabric, &journal.batch));
+    let stager = (!opts.dry_run).then(|| stage::Stager::new(fabric, &journal.batch, dirs.clone()));
     // A file whose copies would not fit in a path is left alone; the rest goes on.
     let batch_id = journal.batch.clone();
     let refuse = |rel: &str| too_deep(fabric, &batch_id, rel);
@@ -471,6 +473,20 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         &mut summary,
         sink,
     )?;
+    // A batch rewrites the kustomization, so one fgd did not write refuses it: here, before
+    // the plan reports any document as managed (what it stages meanwhile is only temps, which
+    // the dropped batch removes).
+    if !files.is_empty() {
+        if let Err(e) = kustomization::check_ours(fabric) {
+            if !opts.dry_run {
+                return Err(e);
+            }
+            sink.emit(Event::Error {
+                file: Some(fabric::KUSTOMIZATION.into()),
+                message: format!("a real run would be refused, doing nothing: {e}"),
+            });
+        }
+    }
     sink.emit(Event::PhaseStarted {
         phase: Phase::Plan,
         total: Some(files.len()),
@@ -508,7 +524,9 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     drop(decision);
     if journal.steps() == 0 && journal.log_file.is_some() {
         // Nothing to do, so no batch: its log spool goes.
-        let _ = std::fs::remove_file(fabric.path(journal::LOG_SPOOL));
+        if let Ok(Some((dir, name))) = dirs.parent_of(&fabric.path(journal::LOG_SPOOL)) {
+            let _ = dir.unlink(name);
+        }
     }
     if let (Some(late), true) = (late, journal.steps() > 0) {
         sink.emit(Event::PhaseStarted {
@@ -521,7 +539,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         failpoint("ingest.before-journal");
         // The journal and the index are made while the late writer catches up; both wait,
         // unpublished, for the checks below.
-        let unpublished = journal::write_unpublished(fabric, &journal)?;
+        let unpublished = journal::write_unpublished(fabric, &journal, &dirs)?;
         let adding = journal.writes.iter().filter_map(|w| under_managed(&w.path));
         let index = kustomization::predict(fabric, adding)?;
         let (mut batch, late_staged) = late.finish()?;
@@ -650,13 +668,15 @@ impl SourceBytes<'_> {
         }
         if self.again.is_none() {
             let path = self.fabric.path(&self.file.rel);
-            let bytes = std::fs::read(&path).map_err(|e| crate::error::io("read", &path, e))?;
-            if bytes.len() != self.file.len || analyze::sha256_hex(&bytes) != self.file.sha256 {
+            // Never waiting on a FIFO put in its place meanwhile.
+            let bytes = journal::read_regular(&path)?
+                .filter(|b| b.len() == self.file.len && analyze::sha256_hex(b) == self.file.sha256);
+            let Some(bytes) = bytes else {
                 return Err(crate::error::Error::Refused(format!(
                     "{}: changed while it was being ingested; nothing was written: run the ingest again",
                     self.file.rel
                 )));
-            }
+            };
             self.again = Some(bytes);
         }
         Ok(self.again.as_deref().unwrap_or_default())

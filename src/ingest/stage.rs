@@ -126,9 +126,10 @@ pub struct Stager<'f> {
 }
 
 /// One reading thread's memory of the folders it staged into: fabric-relative folder -> where
-/// its files wait (a staged folder, or None for temps beside them), each checked already.
+/// its files wait (a staged folder, or temps beside them in the held folder), each checked
+/// already.
 #[derive(Default)]
-pub struct Places(HashMap<String, Option<PathBuf>>);
+pub struct Places(HashMap<String, store::Place>);
 
 /// Folders whose chain was checked for symlinks (nothing is written through one), each
 /// inspected once however many files go into it.
@@ -165,11 +166,15 @@ pub fn archive_path(batch: &str, inner: &str) -> String {
 }
 
 impl<'f> Stager<'f> {
-    pub fn new(fabric: &'f Fabric, batch_id: &str) -> Stager<'f> {
+    pub fn new(
+        fabric: &'f Fabric,
+        batch_id: &str,
+        dirs: std::sync::Arc<store::Dirs>,
+    ) -> Stager<'f> {
         Stager {
             fabric,
             batch_id: batch_id.to_string(),
-            batch: Mutex::new(Batch::new()),
+            batch: Mutex::new(Batch::within(dirs)),
             targets: Mutex::new(Targets::default()),
             claims: Mutex::new(Claims::default()),
             checked: Mutex::new(CheckedFolders::default()),
@@ -256,10 +261,7 @@ impl<'f> Stager<'f> {
     /// every file.
     fn stage(&self, rel: &str, bytes: &[u8], places: &mut Places) -> Result<()> {
         let target = self.fabric.path(rel);
-        let (dir, name) = match rel.rsplit_once('/') {
-            Some((dir, name)) => (dir, name),
-            None => ("", rel),
-        };
+        let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
         let staged = match places.0.get(dir) {
             Some(staged) => staged,
             None => {
@@ -269,8 +271,7 @@ impl<'f> Stager<'f> {
                 places.0.entry(dir.to_string()).or_insert(staged)
             }
         };
-        let dest = staged.as_ref().map(|s| s.join(name));
-        let placed = store::write_placed(&target, dest.as_deref(), bytes)?;
+        let placed = store::write_placed(&target, staged, bytes)?;
         lock(&self.batch).record(&target, placed);
         Ok(())
     }

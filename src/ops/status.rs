@@ -24,6 +24,9 @@ pub struct Status {
     pub last_batch: Option<LastBatch>,
     pub lock: Option<LockOwner>,
     pub unfinished: Option<Unfinished>,
+    /// Files a killed cleanup left taken aside (`journal::ASIDE_PREFIX`), hidden from ingest
+    /// until the next mutating command puts them back (or its journal settles them).
+    pub asides: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +66,7 @@ pub fn status(dir: &Path) -> Result<Status> {
         last_batch: journal::last_batch(&fabric),
         lock: FabricLock::holder(&fabric.path(fabric::LOCK))?,
         unfinished,
+        asides: journal::find_asides(&fabric),
     })
 }
 

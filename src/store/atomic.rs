@@ -2,14 +2,17 @@
 //! then ONE syncfs, then the renames, then one fsync per folder, as git's
 //! `core.fsyncMethod=batch` does; a per-file fsync costs more than a whole ingest.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
+use super::dir::{temp_name, Dir, Dirs, Kind};
 use super::failpoint::{
     failpoint, BATCH_AFTER_COMMIT, BATCH_AFTER_STAGE, BATCH_BEFORE_REMOVE, BATCH_MID_RENAME,
 };
@@ -43,31 +46,6 @@ fn pid() -> u32 {
     *PID.get_or_init(std::process::id)
 }
 
-/// Create a fresh temp file next to `target` (never following or reusing anything) and fill it.
-/// A name left by a crashed run with a reused pid is skipped, not an error.
-fn write_temp(target: &Path, bytes: &[u8]) -> Result<(PathBuf, std::fs::File)> {
-    let dir = parent_dir(target);
-    file_name(target)?;
-    let mut tries = 0;
-    loop {
-        let n = SEQ.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!("{TEMP_PREFIX}{}-{n}", pid()));
-        let opened = no_follow().write(true).create_new(true).open(&tmp);
-        match opened {
-            Ok(mut f) => {
-                if let Err(e) = f.write_all(bytes) {
-                    drop(f);
-                    let _ = std::fs::remove_file(&tmp);
-                    return Err(err("write", &tmp, e));
-                }
-                return Ok((tmp, f));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => tries += 1,
-            Err(e) => return Err(err("create", &tmp, e)),
-        }
-    }
-}
-
 fn file_name(target: &Path) -> Result<&std::ffi::OsStr> {
     target.file_name().ok_or_else(|| {
         err(
@@ -78,14 +56,43 @@ fn file_name(target: &Path) -> Result<&std::ffi::OsStr> {
     })
 }
 
-/// A new file inside a staged folder (fgd's own, so nothing there to follow or reuse).
-fn create_with(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = no_follow()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| err("create", path, e))?;
-    f.write_all(bytes).map_err(|e| err("write", path, e))
+/// A new file `name` in `dir` (a staged folder, fgd's own: nothing there to follow or reuse).
+fn create_in(dir: &Dir, name: &OsStr, bytes: &[u8]) -> Result<()> {
+    let mut f = dir
+        .create_new(name)
+        .map_err(|e| err("create", &dir.join(name), e))?;
+    f.write_all(bytes)
+        .map_err(|e| err("write", &dir.join(name), e))
+}
+
+/// A fresh temp file in `dir`, filled with `bytes`: its name and open file. A name left by a
+/// crashed run with a reused pid is skipped, not an error.
+fn write_temp_in(dir: &Dir, bytes: &[u8]) -> Result<(OsString, std::fs::File)> {
+    let mut tries = 0;
+    loop {
+        let tmp = temp_name(TEMP_PREFIX, pid(), SEQ.fetch_add(1, Ordering::Relaxed));
+        match dir.create_new(&tmp) {
+            Ok(mut f) => {
+                if let Err(e) = f.write_all(bytes) {
+                    drop(f);
+                    let _ = dir.unlink(&tmp);
+                    return Err(err("write", &dir.join(&tmp), e));
+                }
+                return Ok((tmp, f));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => tries += 1,
+            Err(e) => return Err(err("create", &dir.join(&tmp), e)),
+        }
+    }
+}
+
+/// Where the files for one folder wait until the commit: as temps beside their targets in
+/// the held folder itself, or under their own names in a staged folder (fgd's own, new, that
+/// appears whole at commit).
+#[derive(Debug, Clone)]
+pub struct Place {
+    dir: Arc<Dir>,
+    staged: bool,
 }
 
 /// Where a staged write's bytes are until the commit.
@@ -93,16 +100,18 @@ fn create_with(path: &Path, bytes: &[u8]) -> Result<()> {
 pub enum Placed {
     /// Under its own name, inside a folder staged whole.
     InStagedFolder,
-    /// In this temp file beside the target.
-    Temp(PathBuf),
+    /// In this temp file beside the target, in the held folder.
+    Temp(Arc<Dir>, OsString),
 }
 
 /// Write `bytes` for `target` where `Batch::folder_destination` said: inside a staged folder,
 /// or a temp beside the target. Touches no batch state, so threads can call it in parallel.
-pub fn write_placed(target: &Path, dest: Option<&Path>, bytes: &[u8]) -> Result<Placed> {
-    match dest {
-        Some(path) => create_with(path, bytes).map(|()| Placed::InStagedFolder),
-        None => write_temp(target, bytes).map(|(tmp, _)| Placed::Temp(tmp)),
+pub fn write_placed(target: &Path, place: &Place, bytes: &[u8]) -> Result<Placed> {
+    let name = file_name(target)?;
+    if place.staged {
+        create_in(&place.dir, name, bytes).map(|()| Placed::InStagedFolder)
+    } else {
+        write_temp_in(&place.dir, bytes).map(|(tmp, _)| Placed::Temp(place.dir.clone(), tmp))
     }
 }
 
@@ -136,6 +145,17 @@ pub fn write_atomic_with(
     pending.publish()
 }
 
+/// `write_atomic` in the held folder `dir` (see `Dirs`): created, renamed and synced there,
+/// whatever its path leads to meanwhile.
+pub fn write_atomic_in(dir: &Arc<Dir>, name: &OsStr, bytes: &[u8]) -> Result<()> {
+    let pending = write_unpublished_in(dir, name, |w| w.write_all(bytes))?;
+    {
+        let (tmp, f) = pending.temp();
+        f.sync_all().map_err(|e| err("sync", tmp, e))?;
+    }
+    pending.publish()
+}
+
 /// Make each file durable, with its entry in its folder, one by one: for a few files, or
 /// where syncfs failed.
 pub fn sync_files(files: &[(&Path, &std::fs::File)]) -> Result<()> {
@@ -151,8 +171,11 @@ pub fn sync_files(files: &[(&Path, &std::fs::File)]) -> Result<()> {
 /// This is how the journal rides on the batch's syncfs instead of paying for fsyncs of its own.
 /// Dropped unpublished, its temp is removed.
 pub struct Unpublished {
+    /// The held folder, its temp's name and path, and the target's name there.
+    dir: Arc<Dir>,
+    tmp_name: OsString,
     tmp: PathBuf,
-    target: PathBuf,
+    name: OsString,
     file: Option<std::fs::File>,
 }
 
@@ -161,10 +184,23 @@ pub fn write_unpublished_with(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<Unpublished> {
-    let (tmp, f) = write_temp(path, &[])?;
+    let dir = parent_dir(path);
+    let held = Dir::open_path(dir).map_err(|e| err("open folder", dir, e))?;
+    write_unpublished_in(&Arc::new(held), file_name(path)?, fill)
+}
+
+/// `write_unpublished_with` in the held folder `dir`.
+pub fn write_unpublished_in(
+    dir: &Arc<Dir>,
+    name: &OsStr,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<Unpublished> {
+    let (tmp_name, f) = write_temp_in(dir, &[])?;
     let pending = Unpublished {
-        tmp,
-        target: path.to_path_buf(),
+        tmp: dir.join(&tmp_name),
+        dir: dir.clone(),
+        tmp_name,
+        name: name.to_os_string(),
         file: Some(f),
     };
     let mut w = std::io::BufWriter::with_capacity(256 * 1024, pending.file());
@@ -191,16 +227,18 @@ impl Unpublished {
     /// Rename into place and make the rename durable. Only once the content is durable. A
     /// failed rename leaves the temp to the drop, which removes it.
     pub fn publish(mut self) -> Result<()> {
-        std::fs::rename(&self.tmp, &self.target).map_err(|e| err("rename", &self.target, e))?;
+        self.dir
+            .rename(&self.tmp_name, &self.dir, &self.name)
+            .map_err(|e| err("rename", &self.dir.join(&self.name), e))?;
         self.file = None;
-        sync_dir(parent_dir(&self.target))
+        self.dir.sync()
     }
 }
 
 impl Drop for Unpublished {
     fn drop(&mut self) {
         if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
+            let _ = self.dir.unlink(&self.tmp_name);
         }
     }
 }
@@ -213,32 +251,50 @@ pub struct CommitStats {
     pub dirs_synced: usize,
 }
 
+/// A write waiting for the commit: its temp in a held folder, renamed to `name` there.
+struct Pending {
+    dir: Arc<Dir>,
+    tmp: OsString,
+    name: OsString,
+    target: PathBuf,
+}
+
+/// A folder that did not exist, filled under a temp name in its held parent and renamed into
+/// place whole at commit.
+struct Fresh {
+    parent: Arc<Dir>,
+    tmp: OsString,
+    name: OsString,
+    path: PathBuf,
+}
+
 /// Many atomic writes made durable together, as git's `core.fsyncMethod=batch` does: a per-file
 /// fsync costs more than a whole ingest. Not durable until `commit` returns Ok; dropped without
 /// commit (or after a failed commit), its remaining temps are removed.
-#[derive(Default)]
+///
+/// Every file is created, renamed and removed relative to a folder held open (`Dirs`), never
+/// by path: a folder swapped for a symlink while the batch runs cannot redirect it, and the
+/// commit refuses to start when a held folder is no longer at its path (`Dirs::verify`).
 pub struct Batch {
-    /// (temp, target), in staging order.
-    writes: Vec<(PathBuf, PathBuf)>,
+    dirs: Arc<Dirs>,
+    /// In staging order.
+    writes: Vec<Pending>,
     renames: Vec<(PathBuf, PathBuf)>,
     removes: Vec<PathBuf>,
-    /// One open temp per file system, the handle syncfs needs.
-    devices: Vec<(u64, std::fs::File)>,
-    /// Folders known to exist, each with its file system noted: one open and fstat per folder.
-    folders: std::collections::HashSet<PathBuf>,
-    /// Folders that did not exist: filled under a temp name beside them, with the files' own
-    /// names, and renamed into place whole at commit (one rename, not one per file).
-    /// (final folder -> temp folder)
-    fresh: std::collections::HashMap<PathBuf, PathBuf>,
-    /// Fresh folders in creation order, for the commit.
-    fresh_order: Vec<PathBuf>,
-    /// Every folder inside a fresh one (and the fresh ones): where its files go meanwhile.
-    staged_at: std::collections::HashMap<PathBuf, PathBuf>,
+    /// One held folder per file system, the handle syncfs needs.
+    devices: Vec<(u64, Arc<Dir>)>,
+    /// Where the files of each folder go (a folder that exists, or its place in a staged
+    /// tree): one lookup per folder, not per file.
+    places: std::collections::HashMap<PathBuf, Place>,
+    /// Folders that did not exist, in creation order: filled under a temp name beside them,
+    /// with the files' own names, and renamed into place whole at commit (one rename, not one
+    /// per file).
+    fresh: Vec<Fresh>,
     /// Files written inside staged folders.
     staged_files: usize,
-    /// (temp, target) renamed after every other write, folder and move: an index of the other
-    /// files (the kustomization), which so never lists a file that is not there yet.
-    last: Vec<(PathBuf, PathBuf)>,
+    /// Renamed after every other write, folder and move: an index of the other files (the
+    /// kustomization), which so never lists a file that is not there yet.
+    last: Vec<Pending>,
     /// Counts the writes recorded; `synced` is its value when `sync_with` last ran, so the
     /// commit knows whether anything staged since still needs a sync.
     recorded: u64,
@@ -246,9 +302,39 @@ pub struct Batch {
     committed: bool,
 }
 
+impl Default for Batch {
+    fn default() -> Batch {
+        Batch::within(Dirs::unrooted())
+    }
+}
+
 impl Batch {
+    /// A batch whose folders are opened by their own paths (tests, files outside a fabric).
     pub fn new() -> Batch {
         Batch::default()
+    }
+
+    /// A batch working in the folders of `dirs` (a fabric's, opened from its root).
+    pub fn within(dirs: Arc<Dirs>) -> Batch {
+        Batch {
+            dirs,
+            writes: Vec::new(),
+            renames: Vec::new(),
+            removes: Vec::new(),
+            devices: Vec::new(),
+            places: Default::default(),
+            fresh: Vec::new(),
+            staged_files: 0,
+            last: Vec::new(),
+            recorded: 0,
+            synced: None,
+            committed: false,
+        }
+    }
+
+    /// The folders the batch works in, for the steps of a batch after its commit.
+    pub fn dirs(&self) -> Arc<Dirs> {
+        self.dirs.clone()
     }
 
     /// Staged operations of every kind.
@@ -264,8 +350,8 @@ impl Batch {
     /// When `target`'s folder does not exist yet (its parent must), the folder is staged
     /// whole under a temp name and appears, with all its files, at commit.
     pub fn stage_write(&mut self, target: &Path, bytes: &[u8]) -> Result<()> {
-        let dest = self.destination(target)?;
-        let placed = write_placed(target, dest.as_deref(), bytes)?;
+        let place = self.folder_destination(parent_dir(target))?;
+        let placed = write_placed(target, &place, bytes)?;
         self.record(target, placed);
         Ok(())
     }
@@ -273,31 +359,104 @@ impl Batch {
     /// `stage_write` of a file that goes in last, after every other write and move of the
     /// batch (see `last`).
     pub fn stage_write_last(&mut self, target: &Path, bytes: &[u8]) -> Result<()> {
-        if self.destination(target)?.is_some() {
+        let place = self.folder_destination(parent_dir(target))?;
+        if place.staged {
             // Its folder is new: it appears whole, with this file in it, after the others.
             return self.stage_write(target, bytes);
         }
-        let (tmp, _) = write_temp(target, bytes)?;
+        let (tmp, _) = write_temp_in(&place.dir, bytes)?;
         self.recorded += 1;
-        self.last.push((tmp, target.to_path_buf()));
+        self.last.push(Pending {
+            dir: place.dir,
+            tmp,
+            name: file_name(target)?.to_os_string(),
+            target: target.to_path_buf(),
+        });
         Ok(())
     }
 
-    /// Where `target`'s bytes wait for the commit: a path inside a staged folder, or None for
-    /// a temp beside `target`.
-    fn destination(&mut self, target: &Path) -> Result<Option<PathBuf>> {
-        let name = file_name(target)?;
-        Ok(self
-            .folder_destination(parent_dir(target))?
-            .map(|s| s.join(name)))
+    /// Where files for the folder `dir` wait for the commit: a staged folder, or temps beside
+    /// their targets in the folder itself. With `write_placed` and `record`, this splits
+    /// `stage_write` so that threads sharing a batch write the bytes outside its lock; the
+    /// answer for a folder never changes within a batch, so a thread may keep it.
+    pub fn folder_destination(&mut self, dir: &Path) -> Result<Place> {
+        if let Some(p) = self.places.get(dir) {
+            return Ok(p.clone());
+        }
+        let place = match self.dirs.open(dir)? {
+            Some(held) => {
+                if !self.devices.iter().any(|(d, _)| *d == held.dev()) {
+                    self.devices.push((held.dev(), held.clone()));
+                }
+                Place {
+                    dir: held,
+                    staged: false,
+                }
+            }
+            None => {
+                let (Some(up), Some(name)) = (dir.parent(), dir.file_name()) else {
+                    return Err(err(
+                        "create folder",
+                        dir,
+                        std::io::Error::new(std::io::ErrorKind::NotFound, "no folder above it"),
+                    ));
+                };
+                let parent = self.folder_destination(up)?;
+                if parent.staged {
+                    // Inside a staged tree: made under its own name.
+                    match parent.dir.mkdir(name) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                        Err(e) => return Err(err("create folder", &parent.dir.join(name), e)),
+                    }
+                    let held = parent
+                        .dir
+                        .open_dir(name)
+                        .map_err(|e| err("open folder", &parent.dir.join(name), e))?;
+                    Place {
+                        dir: Arc::new(held),
+                        staged: true,
+                    }
+                } else {
+                    self.stage_folder(&parent.dir, name, dir)?
+                }
+            }
+        };
+        self.places.insert(dir.to_path_buf(), place.clone());
+        Ok(place)
     }
 
-    /// Where files for the folder `dir` wait for the commit: a staged folder, or None for
-    /// temps beside their targets. With `write_placed` and `record`, this splits `stage_write`
-    /// so that threads sharing a batch write the bytes outside its lock; the answer for a
-    /// folder never changes within a batch, so a thread may keep it.
-    pub fn folder_destination(&mut self, dir: &Path) -> Result<Option<PathBuf>> {
-        self.staged_dir(dir)
+    /// Create, in the held folder `parent`, the temp folder that becomes `dir` (named `name`
+    /// there) at commit.
+    fn stage_folder(&mut self, parent: &Arc<Dir>, name: &OsStr, dir: &Path) -> Result<Place> {
+        for _ in 0..100 {
+            let tmp = temp_name(TEMP_PREFIX, pid(), SEQ.fetch_add(1, Ordering::Relaxed));
+            match parent.mkdir(&tmp) {
+                Ok(()) => {
+                    // Recorded before it is opened, so Drop removes it if that fails.
+                    self.fresh.push(Fresh {
+                        parent: parent.clone(),
+                        tmp: tmp.clone(),
+                        name: name.to_os_string(),
+                        path: dir.to_path_buf(),
+                    });
+                    let held = parent
+                        .open_dir(&tmp)
+                        .map_err(|e| err("open folder", &parent.join(&tmp), e))?;
+                    return Ok(Place {
+                        dir: Arc::new(held),
+                        staged: true,
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(err("create folder", &parent.join(&tmp), e)),
+            }
+        }
+        Err(err(
+            "create folder",
+            dir,
+            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free temp name"),
+        ))
     }
 
     /// Note a write made by `write_placed`, so the commit renames it and a drop removes it.
@@ -305,25 +464,31 @@ impl Batch {
         self.recorded += 1;
         match placed {
             Placed::InStagedFolder => self.staged_files += 1,
-            Placed::Temp(tmp) => self.writes.push((tmp, target.to_path_buf())),
+            Placed::Temp(dir, tmp) => self.writes.push(Pending {
+                dir,
+                tmp,
+                name: target.file_name().unwrap_or_default().to_os_string(),
+                target: target.to_path_buf(),
+            }),
         }
     }
 
     /// Take back a staged write before the commit: the target is left as it is.
     pub fn unstage(&mut self, target: &Path) -> Result<()> {
         let name = file_name(target)?;
-        if let Some(staged) = self.staged_at.get(parent_dir(target)) {
-            let p = staged.join(name);
-            match std::fs::remove_file(&p) {
+        if let Some(place) = self.places.get(parent_dir(target)).filter(|p| p.staged) {
+            match place.dir.unlink(name) {
                 Ok(()) => self.staged_files = self.staged_files.saturating_sub(1),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(err("remove", &p, e)),
+                Err(e) => return Err(err("remove", &place.dir.join(name), e)),
             }
             return Ok(());
         }
-        if let Some(i) = self.writes.iter().rposition(|(_, t)| t == target) {
-            let (tmp, _) = self.writes.remove(i);
-            std::fs::remove_file(&tmp).map_err(|e| err("remove", &tmp, e))?;
+        if let Some(i) = self.writes.iter().rposition(|w| w.target == target) {
+            let w = self.writes.remove(i);
+            w.dir
+                .unlink(&w.tmp)
+                .map_err(|e| err("remove", &w.dir.join(&w.tmp), e))?;
         }
         Ok(())
     }
@@ -340,9 +505,9 @@ impl Batch {
             return Ok(());
         }
         // Decided in order, here: staged folders are made once, devices noted once.
-        let mut dests: Vec<Option<PathBuf>> = Vec::with_capacity(items.len());
+        let mut dests: Vec<Place> = Vec::with_capacity(items.len());
         for (target, _) in items {
-            dests.push(self.destination(target)?);
+            dests.push(self.folder_destination(parent_dir(target))?);
         }
         // Folders to threads, biggest first to the least loaded.
         let mut by_dir: std::collections::HashMap<&Path, Vec<usize>> = Default::default();
@@ -380,7 +545,7 @@ impl Batch {
                             .iter()
                             .map(|&i| {
                                 let (target, bytes) = &items[i];
-                                (i, write_placed(target, dests[i].as_deref(), bytes))
+                                (i, write_placed(target, &dests[i], bytes))
                             })
                             .collect::<Vec<_>>()
                     })
@@ -416,87 +581,6 @@ impl Batch {
         first_err.map_or(Ok(()), Err)
     }
 
-    /// Keep a descriptor on `dir`'s file system for the one syncfs at commit.
-    fn note_device(&mut self, dir: &Path) -> Result<()> {
-        if self.folders.contains(dir) {
-            return Ok(());
-        }
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(dir)
-            .map_err(|e| err("open folder", dir, e))?;
-        let dev = f.metadata().map_err(|e| err("inspect", dir, e))?.dev();
-        if !self.devices.iter().any(|(d, _)| *d == dev) {
-            self.devices.push((dev, f));
-        }
-        self.folders.insert(dir.to_path_buf());
-        Ok(())
-    }
-
-    /// Where files for `dir` go until the commit: None when `dir` exists (its file system then
-    /// noted for the syncfs), else its place in a staged tree. The first missing folder of the
-    /// chain is staged under a temp name beside it; the folders below it are made inside that
-    /// temp folder.
-    fn staged_dir(&mut self, dir: &Path) -> Result<Option<PathBuf>> {
-        if self.folders.contains(dir) {
-            return Ok(None);
-        }
-        if let Some(s) = self.staged_at.get(dir) {
-            return Ok(Some(s.clone()));
-        }
-        match std::fs::symlink_metadata(dir) {
-            Ok(_) => {
-                self.note_device(dir)?;
-                return Ok(None);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(err("inspect", dir, e)),
-        }
-        let Some(name) = dir.file_name() else {
-            return Ok(None);
-        };
-        let staged = match self.staged_dir(parent_dir(dir))? {
-            Some(parent) => {
-                let here = parent.join(name);
-                match std::fs::create_dir(&here) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                    Err(e) => return Err(err("create folder", &here, e)),
-                }
-                here
-            }
-            None => self.stage_folder(dir)?,
-        };
-        self.staged_at.insert(dir.to_path_buf(), staged.clone());
-        Ok(Some(staged))
-    }
-
-    /// Create the temp folder that becomes `dir` at commit.
-    fn stage_folder(&mut self, dir: &Path) -> Result<PathBuf> {
-        let parent = parent_dir(dir);
-        for _ in 0..100 {
-            let n = SEQ.fetch_add(1, Ordering::Relaxed);
-            let tmp = parent.join(format!("{TEMP_PREFIX}{}-{n}", pid()));
-            match std::fs::create_dir(&tmp) {
-                Ok(()) => {
-                    // Recorded before noting its device, so Drop removes it if that fails.
-                    self.fresh.insert(dir.to_path_buf(), tmp.clone());
-                    self.fresh_order.push(dir.to_path_buf());
-                    self.note_device(&tmp)?;
-                    return Ok(tmp);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(err("create folder", &tmp, e)),
-            }
-        }
-        Err(err(
-            "create folder",
-            dir,
-            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free temp name"),
-        ))
-    }
-
     /// An existing file moved as it is, during commit after the writes. rename(2) on one file
     /// system; across file systems, copy durably then remove the source.
     pub fn stage_rename(&mut self, from: &Path, to: &Path) {
@@ -512,21 +596,17 @@ impl Batch {
     /// caller goes on (the plan, the journal): the syncfs at commit then finds little left.
     /// Only a head start: the commit still makes every staged file durable itself.
     pub fn start_flush(&self) -> Option<std::thread::JoinHandle<()>> {
-        let files: Vec<std::fs::File> = self
-            .devices
-            .iter()
-            .filter_map(|(_, f)| f.try_clone().ok())
-            .collect();
-        if files.is_empty() {
+        let dirs: Vec<Arc<Dir>> = self.devices.iter().map(|(_, d)| d.clone()).collect();
+        if dirs.is_empty() {
             return None;
         }
         std::thread::Builder::new()
             .name("fgd-flush".into())
             .spawn(move || {
-                for f in &files {
-                    // SAFETY: syncfs only reads the descriptor, which `f` keeps open. Its
+                for d in &dirs {
+                    // SAFETY: syncfs only reads the descriptor, which `d` keeps open. Its
                     // result does not matter here: the commit's own syncfs reports errors.
-                    unsafe { libc::syncfs(f.as_raw_fd()) };
+                    unsafe { libc::syncfs(d.fd()) };
                 }
             })
             .ok()
@@ -550,63 +630,72 @@ impl Batch {
             return Ok(());
         }
         // One descriptor per file system: the batch's, then any `also` file elsewhere.
-        let mut fds: Vec<(u64, std::os::unix::io::RawFd)> = self
-            .devices
-            .iter()
-            .map(|(d, f)| (*d, f.as_raw_fd()))
-            .collect();
+        let mut fds: Vec<(u64, std::os::unix::io::RawFd)> =
+            self.devices.iter().map(|(d, dir)| (*d, dir.fd())).collect();
         for (_, f) in also {
             let dev = f.metadata().map(|m| m.dev()).ok();
             if dev.is_none_or(|d| !fds.iter().any(|(known, _)| *known == d)) {
                 fds.push((dev.unwrap_or(u64::MAX), f.as_raw_fd()));
             }
         }
-        // SAFETY: syncfs only reads the descriptor, which a File in `self` or `also` keeps open.
+        // SAFETY: syncfs only reads the descriptor, which a Dir in `self` or `also` keeps open.
         let syncfs_ok = fds.iter().all(|(_, fd)| unsafe { libc::syncfs(*fd) } == 0);
         if syncfs_ok {
             return Ok(());
         }
         sync_files(also)?;
         // syncfs unsupported or failed: one fdatasync per file still reports any write error.
-        let sync_file = |p: &Path| -> Result<()> {
-            let f = no_follow()
-                .read(true)
-                .open(p)
-                .map_err(|e| err("open", p, e))?;
-            f.sync_data().map_err(|e| err("sync", p, e))
+        let sync_file = |dir: &Dir, name: &OsStr| -> Result<()> {
+            let f = dir
+                .open_read(name)
+                .map_err(|e| err("open", &dir.join(name), e))?;
+            f.sync_data().map_err(|e| err("sync", &dir.join(name), e))
         };
-        for (tmp, _) in self.writes.iter().chain(&self.last) {
-            sync_file(tmp)?;
+        for w in self.writes.iter().chain(&self.last) {
+            sync_file(&w.dir, &w.tmp)?;
         }
-        for staged in self.staged_at.values() {
-            for e in std::fs::read_dir(staged).map_err(|e| err("list", staged, e))? {
-                let e = e.map_err(|e| err("list", staged, e))?;
-                if e.file_type().is_ok_and(|t| t.is_file()) {
-                    sync_file(&e.path())?;
+        for place in self.places.values().filter(|p| p.staged) {
+            let listed = place
+                .dir
+                .entries()
+                .map_err(|e| err("list", place.dir.path(), e))?;
+            for (name, kind) in listed {
+                if kind == Kind::File {
+                    sync_file(&place.dir, &name)?;
                 }
             }
-            sync_dir(staged)?;
+            place.dir.sync()?;
         }
         Ok(())
     }
 
     /// Make every staged operation durable: ONE syncfs for all temps, the renames over their
     /// targets in staging order, the staged moves, the removals, then one fsync per folder.
+    /// Refused before the first rename when a folder the batch works in is no longer the one
+    /// it opened (`Dirs::verify`).
     pub fn commit(mut self) -> Result<CommitStats> {
         let mut stats = CommitStats::default();
-        let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
+        // Every folder a name changed in, by path, synced once each at the end.
+        let mut dirs: BTreeMap<PathBuf, Arc<Dir>> = BTreeMap::new();
+        let mut touched = |d: &Arc<Dir>| {
+            dirs.entry(d.path().to_path_buf())
+                .or_insert_with(|| d.clone());
+        };
         failpoint(BATCH_AFTER_STAGE);
         if self.synced != Some(self.recorded) {
             self.make_temps_durable(&[])?;
         }
         self.devices.clear();
+        self.dirs.verify()?;
         let half = self.writes.len() / 2;
-        for (i, (tmp, target)) in self.writes.iter().enumerate() {
+        for (i, w) in self.writes.iter().enumerate() {
             if i == half {
                 failpoint(BATCH_MID_RENAME);
             }
-            std::fs::rename(tmp, target).map_err(|e| err("rename", target, e))?;
-            dirs.insert(parent_dir(target).to_path_buf());
+            w.dir
+                .rename(&w.tmp, &w.dir, &w.name)
+                .map_err(|e| err("rename", &w.target, e))?;
+            touched(&w.dir);
             stats.files_written += 1;
         }
         if self.writes.is_empty() {
@@ -615,56 +704,64 @@ impl Batch {
         self.writes.clear();
         // Fresh folders appear whole; a folder that appeared meanwhile is not overwritten
         // (rename(2) refuses a non-empty one) and the batch fails, its temps swept later.
-        for dir in std::mem::take(&mut self.fresh_order) {
-            let Some(staged) = self.fresh.get(&dir) else {
-                continue;
-            };
-            std::fs::rename(staged, &dir).map_err(|e| err("rename", &dir, e))?;
-            self.fresh.remove(&dir);
-            dirs.insert(parent_dir(&dir).to_path_buf());
+        while !self.fresh.is_empty() {
+            let f = &self.fresh[0];
+            f.parent
+                .rename(&f.tmp, &f.parent, &f.name)
+                .map_err(|e| err("rename", &f.path, e))?;
+            touched(&f.parent);
+            self.fresh.remove(0);
         }
         stats.files_written += self.staged_files;
         for (from, to) in &self.renames {
-            match std::fs::rename(from, to) {
+            let (Some((from_dir, from_name)), Some((to_dir, to_name))) =
+                (self.dirs.parent_of(from)?, self.dirs.parent_of(to)?)
+            else {
+                return Err(err(
+                    "rename",
+                    from,
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+                ));
+            };
+            match from_dir.rename(from_name, &to_dir, to_name) {
                 Ok(()) => {}
-                Err(e) if e.raw_os_error() == Some(libc::EXDEV) => move_across(from, to)?,
+                Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+                    move_across(&from_dir, from_name, &to_dir, to_name)?
+                }
                 Err(e) => return Err(err("rename", from, e)),
             }
-            dirs.insert(parent_dir(from).to_path_buf());
-            dirs.insert(parent_dir(to).to_path_buf());
+            touched(&from_dir);
+            touched(&to_dir);
             stats.renamed += 1;
         }
-        for (tmp, target) in std::mem::take(&mut self.last) {
-            std::fs::rename(&tmp, &target).map_err(|e| err("rename", &target, e))?;
-            dirs.insert(parent_dir(&target).to_path_buf());
+        for w in std::mem::take(&mut self.last) {
+            w.dir
+                .rename(&w.tmp, &w.dir, &w.name)
+                .map_err(|e| err("rename", &w.target, e))?;
+            touched(&w.dir);
             stats.files_written += 1;
         }
         failpoint(BATCH_BEFORE_REMOVE);
-        let mut removal_dirs: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut removal_dirs: BTreeMap<PathBuf, Arc<Dir>> = BTreeMap::new();
         for p in &self.removes {
-            match std::fs::remove_file(p) {
+            // The folder of a file already gone may be gone too: nothing to remove or sync.
+            let Some((dir, name)) = self.dirs.parent_of(p)? else {
+                continue;
+            };
+            match dir.unlink(name) {
                 Ok(()) => stats.removed += 1,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(err("remove", p, e)),
             }
             // Synced even when the file was already gone: a retry after a crash must still
             // make an earlier, unsynced removal durable.
-            let d = parent_dir(p);
-            if !dirs.contains(d) {
-                removal_dirs.insert(d.to_path_buf());
+            if !dirs.contains_key(dir.path()) {
+                removal_dirs.insert(dir.path().to_path_buf(), dir);
             }
         }
-        for d in &dirs {
-            sync_dir(d)?;
+        for d in dirs.values().chain(removal_dirs.values()) {
+            d.sync()?;
             stats.dirs_synced += 1;
-        }
-        for d in &removal_dirs {
-            match sync_dir(d) {
-                Ok(()) => stats.dirs_synced += 1,
-                // The folder of a file already gone may be gone too: nothing to sync.
-                Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
         }
         self.committed = true;
         failpoint(BATCH_AFTER_COMMIT);
@@ -706,26 +803,29 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// Move a file across file systems: the copy is durable at `to` before `from` goes, so a crash
 /// leaves both copies at worst, never neither.
-fn move_across(from: &Path, to: &Path) -> Result<()> {
-    let mut src = no_follow()
-        .read(true)
-        .open(from)
-        .map_err(|e| err("open", from, e))?;
+fn move_across(from_dir: &Dir, from: &OsStr, to_dir: &Arc<Dir>, to: &OsStr) -> Result<()> {
+    let mut src = from_dir
+        .open_read(from)
+        .map_err(|e| err("open", &from_dir.join(from), e))?;
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut src, &mut bytes).map_err(|e| err("read", from, e))?;
-    write_atomic(to, &bytes)?;
-    std::fs::remove_file(from).map_err(|e| err("remove", from, e))
+    std::io::Read::read_to_end(&mut src, &mut bytes)
+        .map_err(|e| err("read", &from_dir.join(from), e))?;
+    write_atomic_in(to_dir, to, &bytes)?;
+    from_dir
+        .unlink(from)
+        .map_err(|e| err("remove", &from_dir.join(from), e))
 }
 
 impl Drop for Batch {
     fn drop(&mut self) {
         if !self.committed {
-            for (tmp, _) in self.writes.iter().chain(&self.last) {
-                let _ = std::fs::remove_file(tmp);
+            for w in self.writes.iter().chain(&self.last) {
+                let _ = w.dir.unlink(&w.tmp);
             }
-            for staged in self.fresh.values() {
-                // Only fgd's own temp folder, created empty by this batch: never a symlink.
-                let _ = std::fs::remove_dir_all(staged);
+            for f in &self.fresh {
+                // Only fgd's own temp folder, created empty by this batch, reached through
+                // its held parent: never a symlink, never another folder.
+                let _ = f.parent.remove_tree(&f.tmp);
             }
         }
     }
@@ -753,12 +853,54 @@ pub fn append_line_with(
     tail: Option<&mut dyn std::io::Read>,
 ) -> Result<()> {
     let existed = std::fs::symlink_metadata(path).is_ok();
-    let mut f = no_follow()
+    let f = no_follow()
         .read(true)
         .append(true)
         .create(true)
         .open(path)
         .map_err(|e| err("open", path, e))?;
+    append_to(f, path, parts, tail)?;
+    if !existed {
+        sync_dir(parent_dir(path))?;
+    }
+    Ok(())
+}
+
+/// `append_line_with` of the file `name` in the held folder `dir` (see `Dirs`). A symlink
+/// there is refused (an unsafe layout, not an I/O failure).
+pub fn append_line_in(
+    dir: &Dir,
+    name: &OsStr,
+    parts: &[&[u8]],
+    tail: Option<&mut dyn std::io::Read>,
+) -> Result<()> {
+    let path = dir.join(name);
+    let existed = dir.exists(name).map_err(|e| err("inspect", &path, e))?;
+    let f = match dir.open_file(name, libc::O_RDWR | libc::O_APPEND | libc::O_CREAT) {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(super::dir::refusal(
+                &path,
+                "is a symlink; fgd never writes its records through one",
+            ))
+        }
+        Err(e) => return Err(err("open", &path, e)),
+    };
+    append_to(f, &path, parts, tail)?;
+    if !existed {
+        dir.sync()?;
+    }
+    Ok(())
+}
+
+/// The append itself, to `f` open for reading and appending; made durable (the file's data,
+/// not its folder's entry).
+fn append_to(
+    mut f: std::fs::File,
+    path: &Path,
+    parts: &[&[u8]],
+    tail: Option<&mut dyn std::io::Read>,
+) -> Result<()> {
     let len = f.metadata().map_err(|e| err("inspect", path, e))?.len();
     let mut torn = false;
     if len > 0 {
@@ -806,72 +948,79 @@ pub fn append_line_with(
             .and_then(|()| w.flush())
             .map_err(|e| err("append", path, e))?;
     }
-    f.sync_data().map_err(|e| err("sync", path, e))?;
-    if !existed {
-        sync_dir(parent_dir(path))?;
-    }
-    Ok(())
+    f.sync_data().map_err(|e| err("sync", path, e))
 }
 
 /// Remove temp files a killed run left under `dir`, recursively, without following symlinks
 /// (a symlinked `dir` itself is left alone). Returns how many were removed.
 pub fn sweep_temp_files(dir: &Path) -> Result<usize> {
-    match std::fs::symlink_metadata(dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => return Ok(0),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(err("inspect", dir, e)),
-    }
+    sweep_temp_files_noting(dir, None).map(|(n, _)| n)
+}
+
+/// `sweep_temp_files`, also returning the path of every entry whose name starts with `note`
+/// (not looked into), found by the same walk.
+pub fn sweep_temp_files_noting(dir: &Path, note: Option<&str>) -> Result<(usize, Vec<PathBuf>)> {
+    let mut noted = Vec::new();
+    // Each folder is held open and worked in by its descriptor, its sub-folders opened from
+    // it without following a symlink: a folder swapped mid-sweep is never swept through.
+    let top = match Dir::open_path(dir) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, noted)),
+        // A symlink (or not a folder): left alone.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
+            return Ok((0, noted))
+        }
+        Err(e) => return Err(err("open folder", dir, e)),
+    };
     let mut n = 0;
-    let mut touched = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
+    let mut stack = vec![top];
     while let Some(d) = stack.pop() {
-        let entries = match std::fs::read_dir(&d) {
+        let entries = match d.entries() {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(err("list", &d, e)),
+            Err(e) => return Err(err("list", d.path(), e)),
         };
         let before = n;
-        for entry in entries {
-            let entry = entry.map_err(|e| err("list", &d, e))?;
-            let ft = entry
-                .file_type()
-                .map_err(|e| err("inspect", &entry.path(), e))?;
-            let temp_name = entry
-                .file_name()
-                .as_bytes()
-                .starts_with(TEMP_PREFIX.as_bytes());
-            if ft.is_dir() && temp_name {
-                // A folder a killed batch was filling: none of it was ever visible.
-                match std::fs::remove_dir_all(entry.path()) {
+        for (name, kind) in entries {
+            if note.is_some_and(|p| name.as_bytes().starts_with(p.as_bytes())) {
+                noted.push(d.join(&name));
+                continue;
+            }
+            let temp_name = name.as_bytes().starts_with(TEMP_PREFIX.as_bytes());
+            if kind == Kind::Dir && temp_name {
+                // A folder a killed batch was filling: none of it was ever visible. Removed
+                // through its held parent, never following a symlink inside.
+                match d.remove_tree(&name) {
                     Ok(()) => n += 1,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(err("remove", &entry.path(), e)),
+                    Err(e) => return Err(err("remove", &d.join(&name), e)),
                 }
-            } else if ft.is_dir() {
-                stack.push(entry.path());
-            } else if ft.is_file()
-                && entry
-                    .file_name()
-                    .as_bytes()
-                    .starts_with(TEMP_PREFIX.as_bytes())
-            {
-                match std::fs::remove_file(entry.path()) {
+            } else if kind == Kind::Dir {
+                match d.open_dir(&name) {
+                    Ok(sub) => stack.push(sub),
+                    // Gone, or swapped for something else since it was listed: not swept.
+                    Err(e)
+                        if matches!(
+                            e.raw_os_error(),
+                            Some(libc::ENOENT | libc::ELOOP | libc::ENOTDIR)
+                        ) => {}
+                    Err(e) => return Err(err("open folder", &d.join(&name), e)),
+                }
+            } else if kind == Kind::File && temp_name {
+                match d.unlink(&name) {
                     Ok(()) => n += 1,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(err("remove", &entry.path(), e)),
+                    Err(e) => return Err(err("remove", &d.join(&name), e)),
                 }
             }
         }
+        // Not needed for safety (a temp that comes back is swept again) but keeps the tree
+        // tidy.
         if n > before {
-            touched.push(d);
+            d.sync()?;
         }
     }
-    // Not needed for safety (a temp that comes back is swept again) but keeps the tree tidy.
-    for d in &touched {
-        sync_dir(d)?;
-    }
-    Ok(n)
+    Ok((n, noted))
 }
 
 #[cfg(test)]

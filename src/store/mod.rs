@@ -2,16 +2,19 @@
 //! batched), durable appends, the fabric lock, and fail points for crash tests.
 
 mod atomic;
+mod dir;
 mod failpoint;
 mod lock;
 mod safe_path;
 mod time;
 
 pub use atomic::{
-    append_line, append_line_parts, append_line_with, no_follow, rename_noreplace,
-    sweep_temp_files, sync_dir, sync_files, write_atomic, write_placed, write_unpublished_with,
-    Batch, CommitStats, Placed, Unpublished, TEMP_PREFIX,
+    append_line, append_line_in, append_line_parts, append_line_with, no_follow, rename_noreplace,
+    sweep_temp_files, sweep_temp_files_noting, sync_dir, sync_files, write_atomic, write_atomic_in,
+    write_placed, write_unpublished_in, write_unpublished_with, Batch, CommitStats, Place, Placed,
+    Unpublished, TEMP_PREFIX,
 };
+pub use dir::{Dir, Dirs, REFUSE};
 pub use failpoint::{
     failpoint, parse_failpoint, ALL_BATCH_FAILPOINTS, BATCH_AFTER_COMMIT, BATCH_AFTER_STAGE,
     BATCH_BEFORE_REMOVE, BATCH_MID_RENAME,
