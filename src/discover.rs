@@ -139,6 +139,23 @@ fn walk(dir: &Path, prefix: &str, sub: &str, out: &mut Vec<Found>) -> Result<()>
     Ok(())
 }
 
+/// What a directory entry that is not a regular file is, for messages.
+pub fn kind_of(t: &std::fs::FileType) -> &'static str {
+    if t.is_symlink() {
+        "a symlink"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else if t.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
 fn describe(ft: &std::fs::FileType) -> &'static str {
     if ft.is_fifo() {
         "FIFO: never read"

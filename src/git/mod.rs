@@ -592,22 +592,6 @@ fn shown_name(bytes: &[u8]) -> String {
     out
 }
 
-/// What a directory entry that is not a regular file (nor a folder) is, for messages.
-fn kind_of(t: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if t.is_symlink() {
-        "a symlink"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
-    } else {
-        "not a regular file"
-    }
-}
-
 /// A path of the fabric's own trees that is not committed as it is on disk: a symlink, FIFO,
 /// socket or device (never opened), or a name git's paths cannot carry. The commit keeps
 /// whatever HEAD holds there.
@@ -687,7 +671,7 @@ fn hash_regular(
         .metadata()
         .map_err(|e| GitError::Setup(format!("inspect {}: {e}", abs.display())))?;
     if !m.is_file() {
-        return Ok(Err(kind_of(&m.file_type()).into()));
+        return Ok(Err(crate::discover::kind_of(&m.file_type()).into()));
     }
     let mut bytes = Vec::with_capacity(m.len() as usize);
     f.read_to_end(&mut bytes)
@@ -803,7 +787,12 @@ fn scan_fabric(
             Ok(m) if m.is_file() => files.push((path, inner)),
             Ok(m) => {
                 if wanted(&inner, &rel_of(&inner)) {
-                    odd(&mut scan, &inner, kind_of(&m.file_type()).into(), &path);
+                    odd(
+                        &mut scan,
+                        &inner,
+                        crate::discover::kind_of(&m.file_type()).into(),
+                        &path,
+                    );
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -840,7 +829,12 @@ fn scan_fabric(
             } else if t.is_file() {
                 files.push((e.path(), inner));
             } else {
-                odd(&mut scan, &inner, kind_of(&t).into(), &e.path());
+                odd(
+                    &mut scan,
+                    &inner,
+                    crate::discover::kind_of(&t).into(),
+                    &e.path(),
+                );
             }
         }
     }

@@ -95,24 +95,6 @@ pub fn discover(workspace: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// What a directory entry that is not a regular file is, for messages.
-fn kind_of(t: std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if t.is_symlink() {
-        "a symlink"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
-    } else if t.is_dir() {
-        "a folder"
-    } else {
-        "not a regular file"
-    }
-}
-
 /// A file's bytes, only if it is a regular file: an lstat first, then an open that follows
 /// no symlink and never waits (a FIFO swapped in between the two is caught by the fstat, not
 /// read). Symlinks, FIFOs, sockets and devices are never opened by the dashboard: a FIFO
@@ -121,7 +103,10 @@ pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let refuse = |t: std::fs::FileType| {
-        std::io::Error::other(format!("{}, not a regular file: never opened", kind_of(t)))
+        std::io::Error::other(format!(
+            "{}, not a regular file: never opened",
+            fgd::discover::kind_of(&t)
+        ))
     };
     let m = std::fs::symlink_metadata(path)?;
     if !m.is_file() {
