@@ -5,7 +5,8 @@ file system floor, on deterministic corpora from ../shared/bench/gen_corpus.py.
     python3 benches/ingest.py [--sizes 1k,10k,100k] [--runs 5] [--out benches/results.md]
 
 Runs are paired and interleaved (fgd, peer --cloader --atomic, peer --cloader, floor, ...), each
-in a fresh directory and after a `sync`: deleting 10^4-10^5 files slows later creations on ext4 for a while, so all
+in a fresh directory, after a `sync` and with its input read once just before (warm: this machine
+pages out what nobody touched for a while): deleting 10^4-10^5 files slows later creations on ext4 for a while, so all
 clean-up happens once, at the end. A fast wrong answer does not count: the first fgd run of each
 size is checked against the generator's manifest. Standard library only.
 """
@@ -25,13 +26,28 @@ SHARED = os.path.join(os.path.dirname(REPO), "shared", "bench")
 SIZES = {"1k": (1000, 10), "10k": (10000, 100), "100k": (100000, 1000)}
 
 
-def run(cmd, **kw):
+def warm(*paths):
+    """Read every file under `paths`, so that a timed run starts with its input in the page
+    cache. This machine runs DAMON with a pageout scheme: what nobody touched for a while leaves
+    the page cache, and a copy of a tree written minutes before turned into 95,000 small reads
+    from disk (`cp -r` of the 100k tree took 7-9 s instead of 1.5-2.5 s), as could fgd's own
+    reading of raw/. Warm for every command alike."""
+    for path in paths:
+        for root, _, files in os.walk(path):
+            for n in files:
+                with open(os.path.join(root, n), "rb") as f:
+                    while f.read(1 << 20):
+                        pass
+
+
+def run(cmd, warm_first=(), **kw):
     """Wall time and peak RSS (KiB) of one child process. This process must stay small: a child
     spawned from it counts this process's peak RSS in its own ru_maxrss. Every run starts with
     nothing dirty in the page cache: otherwise a durable writer (fgd's syncfs, the peer's
     fsyncs) pays for the write-back of whatever ran before it, and the order of the pairing
     decides the figures."""
     os.sync()
+    warm(*warm_first)
     t = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     _, status, usage = os.wait4(p.pid, 0)
@@ -81,7 +97,7 @@ def bench(size, runs, fgd, scratch):
     finished = None
     for i in range(runs):
         d = fresh_fabric(fgd, scratch, raw, "fgd")
-        took, rss = run([fgd, "ingest", d])
+        took, rss = run([fgd, "ingest", d], warm_first=[os.path.join(d, "raw")])
         t["fgd"].append(took)
         t["rss"].append(rss)
         if i == 0:
@@ -92,11 +108,12 @@ def bench(size, runs, fgd, scratch):
             finished = d
         for key, extra in (("atomic", ["--cloader", "--atomic"]), ("cloader", ["--cloader"])):
             d = fresh_fabric(fgd, scratch, raw, key)
-            t[key].append(run([sys.executable, peer, *extra, d])[0])
+            t[key].append(run([sys.executable, peer, *extra, d], warm_first=[os.path.join(d, "raw")])[0])
         dst = tempfile.mkdtemp(prefix="cp-", dir=scratch)
-        t["cp"].append(run(["cp", "-r", os.path.join(finished, "managed"), os.path.join(dst, "m")])[0])
-        t["cat"].append(run(["sh", "-c", f"cat {raw}/* > /dev/null"])[0])
-        t["validate"].append(run([fgd, "validate", raw])[0])
+        tree = os.path.join(finished, "managed")
+        t["cp"].append(run(["cp", "-r", tree, os.path.join(dst, "m")], warm_first=[tree])[0])
+        t["cat"].append(run(["sh", "-c", f"cat {raw}/* > /dev/null"], warm_first=[raw])[0])
+        t["validate"].append(run([fgd, "validate", raw], warm_first=[raw])[0])
     m = {k: statistics.median(v) for k, v in t.items()}
     m["docs"], m["bytes"], m["finished"] = docs, corpus_bytes, finished
     return m
