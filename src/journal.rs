@@ -213,10 +213,7 @@ pub fn preflight(fabric: &Fabric, journal: &Journal) -> Result<()> {
         .chain(journal.sources.iter().filter_map(|s| s.archive.as_deref()))
         .chain(journal.renames.iter().map(|r| r.to.as_str()));
     for t in targets {
-        if !plain_relative(t) {
-            return Err(leaves_the_fabric(fabric, t));
-        }
-        let Some((parent, name)) = t.rsplit_once('/') else {
+        let Some((parent, name)) = split_in_fabric(fabric, t)? else {
             continue;
         };
         let folders = match seen.entry(parent) {
@@ -249,16 +246,22 @@ fn preflight_resume(fabric: &Fabric, journal: &Journal) -> Result<()> {
         .chain(journal.renames.iter().map(|r| r.from.as_str()))
         .chain(journal.sources.iter().map(|s| s.path.as_str()));
     for rel in sources {
-        if !plain_relative(rel) {
-            return Err(leaves_the_fabric(fabric, rel));
-        }
-        if let Some((parent, _)) = rel.rsplit_once('/') {
+        if let Some((parent, _)) = split_in_fabric(fabric, rel)? {
             if checked.insert(parent) {
                 check_folders_of(fabric, Path::new(parent), &fabric.root.join(rel))?;
             }
         }
     }
     Ok(())
+}
+
+/// A journaled path as (folder, name), refused unless it stays in the fabric; `None` for a
+/// name at the fabric's top.
+fn split_in_fabric<'a>(fabric: &Fabric, rel: &'a str) -> Result<Option<(&'a str, &'a str)>> {
+    if !plain_relative(rel) {
+        return Err(leaves_the_fabric(fabric, rel));
+    }
+    Ok(rel.rsplit_once('/'))
 }
 
 /// `a/b/c` with plain names only: not empty, not absolute, no `.`, `..` or empty component.
