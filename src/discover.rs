@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 use crate::error::{io, Result};
 use crate::event::Skip;
 
+/// Why a file whose name is not UTF-8 is skipped. fgd's records and reports are UTF-8, so such
+/// a name cannot be named back exactly; what shows it (the dashboard) has only its lossy form.
+pub const NOT_UTF8: &str = "the file name is not valid UTF-8 (shown with \u{FFFD} for the bad bytes), so fgd cannot name it back: rename it (in a shell: mv) and it is picked up";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
@@ -92,7 +96,7 @@ fn walk(dir: &Path, prefix: &str, sub: &str, out: &mut Vec<Found>) -> Result<()>
             out.push(Found::Skipped {
                 rel,
                 skip: Skip::Ignored {
-                    detail: "the file name is not valid UTF-8: rename it".into(),
+                    detail: NOT_UTF8.into(),
                 },
             });
             continue;

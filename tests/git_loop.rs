@@ -285,7 +285,7 @@ fn https_with_a_token_and_a_wrong_token_gets_a_clear_error_without_the_secret() 
         ("FGD_GIT_TOKEN", "wrong-token-456"),
     ];
     let r = w.fgd(&["push", s(&fab)], &wrong);
-    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stderr.contains(&url) && r.stderr.contains("https"),
         "names URL and transport: {}",
@@ -308,7 +308,12 @@ fn https_with_a_token_and_a_wrong_token_gets_a_clear_error_without_the_secret() 
             ("FGD_GIT_TOKEN", "right-token-123"),
         ],
     );
-    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(
+        r.code, 3,
+        "an untrusted certificate is refused: {}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("SSL_CERT_FILE"), "{}", r.stderr);
     // The commit was kept; the retry with the right token pushes it.
     let right = [
         ("SSL_CERT_FILE", ca.as_str()),
@@ -401,7 +406,7 @@ fn ssh_keys_host_keys_and_their_failures() {
         &["push", s(fab)],
         &[("FGD_SSH_KEY", identity), ("FGD_KNOWN_HOSTS", s(&empty))],
     );
-    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stderr.contains("not known")
             && r.stderr.contains("SHA256:")
@@ -434,7 +439,7 @@ fn ssh_keys_host_keys_and_their_failures() {
             ("FGD_KNOWN_HOSTS", s(&forged_file)),
         ],
     );
-    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stderr.contains("CHANGED") && r.stderr.contains("ssh-keygen -R"),
         "{}",
@@ -447,7 +452,7 @@ fn ssh_keys_host_keys_and_their_failures() {
         &["push", s(fab)],
         &[("FGD_SSH_KEY", s(&stranger)), ("FGD_KNOWN_HOSTS", known)],
     );
-    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stderr.contains("ssh-agent (SSH_AUTH_SOCK is not set)"),
         "{}",
@@ -1186,8 +1191,13 @@ fn an_empty_message_or_a_malformed_author_is_a_usage_error_before_any_work() {
     let r = w.fgd(&["push", s(&fab)], &[]);
     assert_eq!(r.code, 3, "the lock is really held: {}", r.stderr);
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let bad: [Case; 7] = [
+    let bad: [Case; 8] = [
         (&["push", s(&fab), "--message", ""], &[], "--message"),
+        (
+            &["push", s(&fab), "--author", "Ops Team"],
+            &[],
+            "no <email>",
+        ),
         (&["push", s(&fab), "--message", "  \n "], &[], "--message"),
         (&["push", s(&fab), "--author", "<only@mail>"], &[], "name"),
         (
@@ -1224,6 +1234,155 @@ fn an_empty_message_or_a_malformed_author_is_a_usage_error_before_any_work() {
     assert_eq!(
         git(&wc, &["log", "-1", "--format=%an <%ae>"]).trim(),
         "Ops Team <ops@example.com>"
+    );
+}
+
+#[test]
+fn without_a_git_identity_nothing_is_committed_under_a_made_up_name() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    git(&wc, &["config", "--unset", "user.name"]);
+    git(&wc, &["config", "--unset", "user.email"]);
+    let r = w.fgd(&["init", s(&fab), "--push"], &[]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("no commit author") && r.stderr.contains("git config user.name"),
+        "{}",
+        r.stderr
+    );
+    assert!(!fab.exists(), "refused before the layout is created");
+    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let seed = git(&wc, &["rev-parse", "HEAD"]);
+    for command in ["push", "sync"] {
+        let r = w.fgd(&[command, s(&fab)], &[]);
+        assert_eq!(r.code, 2, "{command}: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("--author"), "{}", r.stderr);
+    }
+    assert_eq!(git(&wc, &["rev-parse", "HEAD"]), seed, "nothing committed");
+    ok(
+        &w.fgd(
+            &["push", s(&fab)],
+            &[("FGD_GIT_AUTHOR", "Ops <ops@example.com>")],
+        ),
+        "push with an author",
+    );
+    assert_eq!(
+        git(&wc, &["log", "-1", "--format=%an <%ae> / %cn <%ce>"]).trim(),
+        "Ops <ops@example.com> / Ops <ops@example.com>"
+    );
+}
+
+#[test]
+fn a_shallow_clone_is_never_fetched_into_and_stays_a_usable_repository() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (_a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+    let shallow = w.t.path().join("shallow");
+    let url = format!("file://{}", bare.display());
+    let out = Command::new("git")
+        .args(["clone", "-q", "--depth", "1", &url, s(&shallow)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    git(&shallow, &["config", "user.name", "ci"]);
+    git(&shallow, &["config", "user.email", "ci@example.invalid"]);
+    let fs = shallow.join("fabrics/dc1");
+    // Nothing to fetch: a push from a shallow clone works (a CI job's clone --depth 1).
+    write(&fs.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fs)], &[]), "ingest");
+    ok(&w.fgd(&["push", s(&fs)], &[]), "push from a shallow clone");
+    // The remote moves: integrating would take a fetch.
+    write(&fa.join("raw/b.yaml"), VPC2);
+    ok(
+        &w.fgd(&["sync", s(&fa)], &[]),
+        "another clone moves the remote",
+    );
+    write(&fs.join("raw/c.yaml"), VPC1.replace("vpc-1", "vpc-3"));
+    ok(&w.fgd(&["ingest", s(&fs)], &[]), "ingest");
+    let head = git(&shallow, &["rev-parse", "HEAD"]);
+    let r = w.fgd(&["sync", s(&fs)], &[]);
+    assert_eq!(r.code, 3, "sync: {}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("git fetch --unshallow"), "{}", r.stderr);
+    assert_eq!(
+        git(&shallow, &["rev-parse", "HEAD"]),
+        head,
+        "sync recorded nothing"
+    );
+    let r = w.fgd(&["push", s(&fs)], &[]);
+    assert_eq!(r.code, 3, "push: {}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("shallow clone") && r.stderr.contains("git fetch --unshallow"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        shallow.join(".git/shallow").exists(),
+        "the shallow boundary is kept"
+    );
+    git(&shallow, &["log", "--oneline"]);
+    git(&shallow, &["fsck", "--no-progress"]);
+    // Once unshallowed, sync integrates and pushes the kept commit.
+    git(&shallow, &["fetch", "-q", "--unshallow"]);
+    ok(
+        &w.fgd(&["sync", s(&fs)], &[]),
+        "sync after git fetch --unshallow",
+    );
+    let fresh = w.fresh(&bare);
+    for name in ["vpc-1", "vpc-2", "vpc-3"] {
+        assert!(
+            fresh.join(format!("managed/vpcs/{name}.yaml")).exists(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_replay_blocked_by_someone_elses_local_edits_names_the_files_and_keeps_them() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+    write(&a.join("teamx/config.txt"), "v1\n");
+    git(&a, &["add", "teamx"]);
+    git(&a, &["commit", "-qm", "teamx v1"]);
+    git(&a, &["push", "-q", "origin", "HEAD"]);
+    let (b, fb) = w.clone(&bare, "b", s(&bare));
+    // Upstream, teamx changes its file and adds one.
+    write(&a.join("teamx/config.txt"), "v2\n");
+    write(&a.join("teamx/newfile"), "new\n");
+    git(&a, &["add", "teamx"]);
+    git(&a, &["commit", "-qm", "teamx v2"]);
+    git(&a, &["push", "-q", "origin", "HEAD"]);
+    // In b, teamx's work in progress stands in the way.
+    write(&b.join("teamx/config.txt"), "work in progress\n");
+    write(&b.join("teamx/newfile"), "mine\n");
+    write(&fb.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fb)], &[]), "ingest");
+    let r = w.fgd(&["push", s(&fb)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("teamx/config.txt (changed here and not committed)")
+            && r.stderr
+                .contains("teamx/newfile (untracked here, and the remote adds it)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(b.join("teamx/config.txt")).unwrap(),
+        "work in progress\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(b.join("teamx/newfile")).unwrap(),
+        "mine\n"
     );
 }
 
@@ -1279,7 +1438,7 @@ fn ssh_credential_errors_name_each_key_tried_and_why_it_failed() {
         &["push", s(fab)],
         &[("FGD_SSH_KEY", s(&missing)), ("FGD_KNOWN_HOSTS", known)],
     );
-    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stderr.contains(&format!(
             "key {} (FGD_SSH_KEY or --ssh-key: no such file)",
@@ -1303,7 +1462,7 @@ fn ssh_credential_errors_name_each_key_tried_and_why_it_failed() {
         &["push", s(fab)],
         &[("FGD_SSH_KEY", s(&stranger)), ("FGD_KNOWN_HOSTS", known)],
     );
-    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stderr.contains(&format!(
             "key {} (refused by the server)",
@@ -1343,7 +1502,7 @@ fn https_credentials_in_the_url_are_named_when_refused_and_never_printed() {
         ],
     );
     let r = w.fgd(&["push", s(&fab), "--json"], &[]);
-    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stderr
             .contains("user name and password in the remote URL (refused by the server)"),
@@ -1373,7 +1532,7 @@ fn https_credentials_in_the_url_are_named_when_refused_and_never_printed() {
         ],
     );
     let r = w.fgd(&["push", s(&fab), "--json"], &[]);
-    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         !r.stderr.contains("s3cr3tTOKEN123") && !r.stdout.contains("s3cr3tTOKEN123"),
         "{}\n{}",

@@ -297,8 +297,9 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
         } => {
             let git = git.options(None);
             if push {
-                // A bad author is a usage error before anything is created.
-                git.check().map_err(|e| (e.into(), json))?;
+                // A bad or missing author is a usage error before anything is created.
+                git.check_for_commit(&fabric_dir)
+                    .map_err(|e| (e.into(), json))?;
             }
             let (fab, report) =
                 fabric::init(&fabric_dir, name.as_deref()).map_err(|e| (e, json))?;

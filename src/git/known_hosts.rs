@@ -122,9 +122,12 @@ pub fn default_files(extra: Option<&Path>) -> Vec<PathBuf> {
 }
 
 /// Check `key_blob` (the raw public key the server presented) for `name` (see `host_pattern`).
+/// Every line of every file is read before a key is accepted: as in OpenSSH, a revocation
+/// wins wherever it stands, also below or in another file than a line that trusts the key.
 pub fn check(files: &[PathBuf], name: &str, key_blob: &[u8]) -> HostKeyVerdict {
     let key_type = blob_key_type(key_blob).unwrap_or_default();
     let b64 = base64::engine::general_purpose::STANDARD;
+    let mut known = false;
     let mut changed = None;
     for file in files {
         let Ok(text) = std::fs::read_to_string(file) else {
@@ -161,15 +164,17 @@ pub fn check(files: &[PathBuf], name: &str, key_blob: &[u8]) -> HostKeyVerdict {
                 continue;
             }
             if same_key {
-                return HostKeyVerdict::Known;
-            }
-            if ktype == key_type && changed.is_none() {
+                known = true;
+            } else if ktype == key_type && changed.is_none() {
                 changed = Some(HostKeyVerdict::Changed {
                     file: file.clone(),
                     line: i + 1,
                 });
             }
         }
+    }
+    if known {
+        return HostKeyVerdict::Known;
     }
     changed.unwrap_or(HostKeyVerdict::Unknown)
 }
@@ -231,6 +236,34 @@ mod tests {
             check(&files, "x", &revoked),
             HostKeyVerdict::Revoked { .. }
         ));
+    }
+
+    #[test]
+    fn a_revocation_wins_below_or_in_another_file_than_the_line_that_trusts_the_key() {
+        let t = tempfile::tempdir().unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let key = b64.encode(blob("ssh-ed25519", b"stolen"));
+        let (trusts, revokes) = (t.path().join("trusts"), t.path().join("revokes"));
+        std::fs::write(&trusts, format!("git.example.org ssh-ed25519 {key}\n")).unwrap();
+        std::fs::write(
+            &revokes,
+            format!("git.example.org ssh-ed25519 {key}\n@revoked * ssh-ed25519 {key}\n"),
+        )
+        .unwrap();
+        let presented = blob("ssh-ed25519", b"stolen");
+        for files in [vec![revokes.clone()], vec![trusts.clone(), revokes.clone()]] {
+            assert_eq!(
+                check(&files, "git.example.org", &presented),
+                HostKeyVerdict::Revoked {
+                    file: revokes.clone(),
+                    line: 2
+                }
+            );
+        }
+        assert_eq!(
+            check(&[trusts], "git.example.org", &presented),
+            HostKeyVerdict::Known
+        );
     }
 
     #[test]

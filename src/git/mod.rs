@@ -38,6 +38,8 @@ pub enum GitError {
         transport: &'static str,
         message: String,
         tried: Vec<String>,
+        /// The host key was not trusted or no credential was accepted: a retry cannot help.
+        refused: bool,
     },
     #[error("the server refused the push to {url}: {message}; the commit is kept locally")]
     Rejected { url: String, message: String },
@@ -104,6 +106,7 @@ impl GitError {
                 | GitError::HooksBypassed { .. }
                 | GitError::Unmanageable { .. }
                 | GitError::Setup(_)
+                | GitError::Remote { refused: true, .. }
         )
     }
 }
@@ -156,7 +159,25 @@ impl GitOptions {
     }
 }
 
-/// `Name <email>` (or a bare name, which gets `fgd@localhost`), as git writes an author.
+impl GitOptions {
+    /// `check`, and that a commit made for `dir` (which may not exist yet) would have an
+    /// author: for `init --push`, before the layout is created. Outside a working copy this
+    /// says nothing; opening the repository then says what is wrong.
+    pub fn check_for_commit(&self, dir: &Path) -> Result<()> {
+        self.check()?;
+        let existing = dir
+            .ancestors()
+            .find(|a| a.exists())
+            .unwrap_or(Path::new("."));
+        match Repository::discover(existing) {
+            Ok(repo) => signature(&repo, self).map(|_| ()),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// `Name <email>`, as git writes an author. Both are needed: the author is the audit trail of
+/// who changed the fabric, so fgd never fills in an email of its own.
 fn parse_author(author: &str) -> Result<(String, String)> {
     let bad = |why: &str| {
         GitError::Usage(format!(
@@ -168,7 +189,7 @@ fn parse_author(author: &str) -> Result<(String, String)> {
     }
     let (name, email) = match author.split_once('<') {
         None if author.contains('>') => return Err(bad("a '>' without '<'")),
-        None => (author.trim(), "fgd@localhost"),
+        None => return Err(bad("it has no <email>")),
         Some((name, rest)) => {
             let Some((email, after)) = rest.split_once('>') else {
                 return Err(bad("the email has no closing '>'"));
@@ -1341,14 +1362,20 @@ fn kustomization_problems(
     Ok(problems)
 }
 
+/// The commit author: `--author` (or `FGD_GIT_AUTHOR`, the dashboard's `git_author`), else
+/// git config's `user.name`/`user.email`. None of them is a usage error, said before any work:
+/// as git, fgd never commits under a made-up identity.
 fn signature(repo: &Repository, opts: &GitOptions) -> Result<Signature<'static>> {
     if let Some(a) = &opts.author {
         let (name, email) = parse_author(a)?;
         return Signature::now(&name, &email).map_err(local("author"));
     }
-    repo.signature()
-        .or_else(|_| Signature::now("fgd", "fgd@localhost"))
-        .map_err(local("author"))
+    repo.signature().map_err(|e| {
+        GitError::Usage(format!(
+            "no commit author: git config has no usable user.name and user.email ({}), and no --author, FGD_GIT_AUTHOR or dashboard git_author gives one. Set them (git config user.name \"Your Name\"; git config user.email you@example.com) or pass --author \"Name <email>\"",
+            e.message()
+        ))
+    })
 }
 
 /// Replay our commits (those not in `upstream`) on `upstream`, in memory. Commits the remote
@@ -1371,10 +1398,9 @@ fn replay(
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
         .map_err(local("walk"))?;
     let mut onto = repo.find_commit(upstream).map_err(local("read commit"))?;
-    let committer = repo
-        .signature()
-        .or_else(|_| Signature::now("fgd", "fgd@localhost"))
-        .map_err(local("author"))?;
+    // As git rebase: the committer is who replays, from git config; without one (the author
+    // came from --author), the identity that made the commit.
+    let committer = repo.signature().ok();
     for oid in walk {
         let oid = oid.map_err(local("walk"))?;
         let c = repo.find_commit(oid).map_err(local("read commit"))?;
@@ -1425,7 +1451,7 @@ fn replay(
             .commit(
                 None,
                 &c.author(),
-                &committer,
+                committer.as_ref().unwrap_or(&c.committer()),
                 c.message().unwrap_or(""),
                 &tree,
                 &[&onto],
@@ -1584,11 +1610,35 @@ fn advance_to(fr: &FabricRepo, target: Oid) -> Result<()> {
         .repo
         .find_object(target, None)
         .map_err(local("read commit"))?;
+    // The files in the way are named: they are often another team's, outside the fabric.
+    let blocking = std::cell::RefCell::new(Vec::new());
     let mut co = git2::build::CheckoutBuilder::new();
     co.safe();
-    fr.repo.checkout_tree(&obj, Some(&mut co)).map_err(|e| {
+    co.notify_on(git2::CheckoutNotificationType::CONFLICT);
+    co.notify(|_, path, baseline, _, _| {
+        if let Some(path) = path {
+            let why = if baseline.is_none() {
+                "untracked here, and the remote adds it"
+            } else {
+                "changed here and not committed"
+            };
+            blocking
+                .borrow_mut()
+                .push(format!("{} ({why})", path.display()));
+        }
+        true
+    });
+    let checked_out = fr.repo.checkout_tree(&obj, Some(&mut co));
+    drop(co);
+    checked_out.map_err(|e| {
+        let blocking = blocking.take();
+        let named = if blocking.is_empty() {
+            String::new()
+        } else {
+            format!(":\n{}", first_ten(&blocking))
+        };
         GitError::Setup(format!(
-            "cannot update the working copy to {target}: {} (commit or stash local edits first)",
+            "cannot update the working copy to {target}: {} (commit or stash local edits first){named}",
             e.message()
         ))
     })?;
@@ -1710,6 +1760,15 @@ fn push_with_retry(
                 return Ok(rec);
             }
             PushResult::Rejected(message) => {
+                if fr.repo.is_shallow() {
+                    // Whether the remote moved takes a fetch, which a shallow clone cannot take.
+                    return Err(GitError::Rejected {
+                        url: shown,
+                        message: format!(
+                            "{message}. If the remote moved, fgd would fetch and replay, but this working copy is a shallow clone (git clone --depth), which libgit2 cannot fetch into without breaking it: git fetch --unshallow, then push again"
+                        ),
+                    });
+                }
                 let remote_tip = {
                     let session =
                         Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
@@ -1896,6 +1955,7 @@ fn open_locked(
     opts.check()?;
     let fabric = Fabric::open(dir)?;
     let fr = FabricRepo::open(&fabric, opts)?;
+    signature(&fr.repo, opts)?;
     fr.refuse_bypassed_hooks()?;
     let lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), command)?;
     journal::recover(&fabric, sink)?;
@@ -1937,6 +1997,8 @@ pub fn sync_fabric(
     sink: &mut dyn Sink,
 ) -> crate::Result<SyncReport> {
     let (fabric, fr, lock) = open_locked(dir, "sync", opts, sink)?;
+    // sync always fetches: refuse a shallow clone before recording anything.
+    transport::refuse_shallow(&fr.repo)?;
     // Record local edits first, so integrating never has to overwrite or stash anything.
     let local_commit = commit_fabric(
         &fr,
@@ -1985,6 +2047,7 @@ pub fn publish_init(
 ) -> crate::Result<PushReport> {
     opts.check()?;
     let fr = FabricRepo::open(fabric, opts)?;
+    signature(&fr.repo, opts)?;
     fr.refuse_bypassed_hooks()?;
     let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "init --push")?;
     let committed = commit_fabric(

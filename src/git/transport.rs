@@ -333,18 +333,23 @@ impl<'s> Session<'s> {
             Some(secret) => e.message().replace(secret.as_str(), "***"),
             None => e.message().to_string(),
         };
-        let message = if let Some(h) = self.host_error.borrow().clone() {
-            h
+        let (message, refused) = if let Some(h) = self.host_error.borrow().clone() {
+            (h, true)
+        } else if e.code() == ErrorCode::Certificate
+            || (e.class() == ErrorClass::Ssl && said.contains("certificate"))
+        {
+            let hint = "the server's TLS certificate is not signed by a CA trusted here: the system's CA store, or the one SSL_CERT_FILE names";
+            (format!("{said} ({hint})"), true)
         } else if auth.exhausted
             || e.code() == ErrorCode::Auth
             || (e.class() == ErrorClass::Http && said.contains("401"))
         {
             auth.failed();
-            format!("authentication failed ({said})")
+            (format!("authentication failed ({said})"), true)
         } else if let Some(t) = timed_out(&e, &said) {
-            t
+            (t, false)
         } else {
-            said
+            (said, false)
         };
         GitError::Remote {
             op,
@@ -352,6 +357,7 @@ impl<'s> Session<'s> {
             transport: self.url.transport,
             message,
             tried: auth.tried.clone(),
+            refused,
         }
     }
 
@@ -396,12 +402,26 @@ fn start<'r>(
 }
 
 /// Fetch `branch` into `refs/remotes/<remote>/<branch>`; its tip, None if the remote lacks it.
+/// libgit2 fetching into a shallow clone (`git clone --depth N`) rewrites `.git/shallow`
+/// without the history it then lacks, which leaves a repository neither git nor fgd can walk:
+/// fgd refuses to fetch there, before any network work.
+pub fn refuse_shallow(repo: &Repository) -> Result<(), GitError> {
+    if !repo.is_shallow() {
+        return Ok(());
+    }
+    Err(GitError::Setup(format!(
+        "{} is a shallow clone (git clone --depth): fgd must fetch here, and libgit2 cannot fetch into a shallow clone without breaking it. Nothing was fetched or pushed (a local commit is kept). Fetch the full history once (git fetch --unshallow), then run fgd again",
+        repo.workdir().unwrap_or(repo.path()).display()
+    )))
+}
+
 pub fn fetch(
     repo: &Repository,
     remote: &str,
     branch: &str,
     session: &Session,
 ) -> Result<Option<git2::Oid>, GitError> {
+    refuse_shallow(repo)?;
     let mut r = start(repo, remote, session, GitPhase::Fetch)?;
     let mut opts = FetchOptions::new();
     opts.remote_callbacks(session.callbacks(GitPhase::Fetch));

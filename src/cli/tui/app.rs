@@ -894,6 +894,16 @@ impl App {
                 });
                 self.note(line.unwrap_or_default())
             }
+            Action::Edit | Action::Move | Action::Adopt
+                if self.selected_file().is_some_and(|f| f.unnamable()) =>
+            {
+                let why = format!(
+                    "{} cannot take this file: {}",
+                    action.name(),
+                    fgd::discover::NOT_UTF8
+                );
+                self.note(why)
+            }
             Action::Edit => return self.open_editor(),
             a if self.job.is_some() => self.note(format!("{} waits: a job is running", a.name())),
             Action::Plan => {

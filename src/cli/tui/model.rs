@@ -46,6 +46,13 @@ pub struct FileEntry {
     pub note: Option<String>,
 }
 
+impl FileEntry {
+    /// Its name is not UTF-8: `rel` is a lossy form no file has, so nothing can open it.
+    pub fn unnamable(&self) -> bool {
+        self.note.as_deref() == Some(fgd::discover::NOT_UTF8)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
     pub raw_pending: usize,
@@ -453,6 +460,13 @@ fn changed_managed(root: &Path) -> Option<std::collections::HashSet<String>> {
 /// The detail pane's content for one file. Blocking (it reads and validates the file): the
 /// runner computes it on the blocking pool, never on the event loop.
 pub fn detail(root: &Path, entry: &FileEntry) -> Detail {
+    if entry.unnamable() {
+        return Detail {
+            title: entry.rel.clone(),
+            fates: entry.note.iter().cloned().collect(),
+            ..Default::default()
+        };
+    }
     let path = root.join(&entry.rel);
     let bytes = match read_regular(&path) {
         Ok(b) => b,

@@ -1304,3 +1304,34 @@ fn a_fifo_is_never_opened_by_the_detail_the_editor_or_a_save() {
         press(&mut app, Msg::Changed(0, true));
     });
 }
+
+#[test]
+fn a_file_whose_name_is_not_utf8_is_named_as_such_and_no_action_takes_its_lossy_name() {
+    use std::os::unix::ffi::OsStrExt;
+    within(60, || {
+        let (_t, mut app) = demo();
+        let root = app.fabrics[0].root.clone();
+        let name = std::ffi::OsStr::from_bytes(b"bad\xff\xfename.yaml");
+        std::fs::write(root.join("raw").join(name), "kind: VPC\n").unwrap();
+        press(&mut app, Msg::Changed(0, true));
+        select(&mut app, 0, "raw/bad\u{FFFD}\u{FFFD}name.yaml");
+        let d = app.detail.clone().unwrap();
+        assert_eq!(d.fates, vec![fgd::discover::NOT_UTF8.to_string()]);
+        for (k, says) in [('e', "edit"), ('u', "move")] {
+            press(&mut app, key(k));
+            assert!(app.editor.is_none() && app.prompt.is_none() && app.job.is_none());
+            let last = app.log.back().cloned().unwrap_or_default();
+            assert!(
+                last.starts_with(says)
+                    && last.contains("not valid UTF-8")
+                    && !last.contains("No such file"),
+                "{last}"
+            );
+        }
+        assert_eq!(
+            std::fs::read(root.join("raw").join(name)).unwrap(),
+            b"kind: VPC\n",
+            "the file is left as it is"
+        );
+    });
+}
