@@ -31,7 +31,7 @@ pub enum GitPhase {
 }
 
 /// What happens to a managed object file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Change {
     Create,
@@ -40,7 +40,7 @@ pub enum Change {
 }
 
 /// The fate of one document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "fate", rename_all = "kebab-case")]
 pub enum Fate {
     /// Written to `managed/<path>`.

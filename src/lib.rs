@@ -3,6 +3,7 @@
 //! [`event::Event`] stream they emit.
 
 pub mod classify;
+pub mod digest;
 pub mod discover;
 pub mod error;
 pub mod event;
@@ -10,6 +11,7 @@ pub mod fabric;
 pub mod git;
 pub mod ingest;
 pub mod journal;
+pub mod oplog;
 pub mod ops;
 pub mod store;
 pub mod watch;

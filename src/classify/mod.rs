@@ -28,7 +28,7 @@ impl std::fmt::Display for Identity {
 }
 
 /// Why a document is not managed. The codes are stable: scripts match on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReasonCode {
     /// The file is not UTF-8 text.

@@ -1823,7 +1823,7 @@ impl LoggedBatch {
     /// Reads only the record's head (batch, command, summary come first; a record can be
     /// megabytes of documents after them).
     fn parse(line: &[u8]) -> Option<LoggedBatch> {
-        let batch = journal::record_batch(line)?.to_string();
+        let batch = crate::oplog::record_batch(line)?.to_string();
         let head = &line[..line.len().min(64 * 1024)];
         let after = |key: &[u8]| {
             head.windows(key.len())
@@ -1872,7 +1872,7 @@ fn uncommitted_batches(fr: &FabricRepo, fabric: &Fabric) -> Vec<LoggedBatch> {
         .and_then(|e| fr.repo.find_blob(e.id()).ok())
     {
         for line in blob.content().split(|&b| b == b'\n') {
-            if let Some(b) = journal::record_batch(line) {
+            if let Some(b) = crate::oplog::record_batch(line) {
                 committed.insert(b.to_string());
             }
         }
@@ -1890,7 +1890,7 @@ fn uncommitted_batches(fr: &FabricRepo, fabric: &Fabric) -> Vec<LoggedBatch> {
     std::io::BufReader::new(f)
         .split(b'\n')
         .map_while(|l| l.ok())
-        .filter(|l| journal::record_batch(l).is_some_and(|b| !committed.contains(b)))
+        .filter(|l| crate::oplog::record_batch(l).is_some_and(|b| !committed.contains(b)))
         .filter_map(|l| LoggedBatch::parse(&l))
         .collect()
 }

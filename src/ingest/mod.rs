@@ -457,7 +457,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     let spool = if opts.dry_run {
         None
     } else {
-        Some(journal::create_log_spool(fabric, &dirs)?)
+        Some(crate::oplog::create_log_spool(fabric, &dirs)?)
     };
     // A real run writes while it reads (see `stage`); a dry run writes nothing.
     let stager = (!opts.dry_run).then(|| stage::Stager::new(fabric, &journal.batch, dirs.clone()));
@@ -524,7 +524,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     drop(decision);
     if journal.steps() == 0 && journal.log_file.is_some() {
         // Nothing to do, so no batch: its log spool goes.
-        if let Ok(Some((dir, name))) = dirs.parent_of(&fabric.path(journal::LOG_SPOOL)) {
+        if let Ok(Some((dir, name))) = dirs.parent_of(&fabric.path(crate::oplog::LOG_SPOOL)) {
             let _ = dir.unlink(name);
         }
     }
@@ -722,9 +722,9 @@ fn plan(
         .sum();
     j.writes.reserve(docs + unmanaged);
     // The log record, `{"documents": [...], "inputs": [...]}`: for a real run, written to the
-    // log spool as the plan goes (see `journal::LOG_SPOOL`); a dry run writes no log.
+    // log spool as the plan goes (see `crate::oplog::LOG_SPOOL`); a dry run writes no log.
     let spool_error =
-        |e: std::io::Error| crate::error::io("write", &fabric.path(journal::LOG_SPOOL), e);
+        |e: std::io::Error| crate::error::io("write", &fabric.path(crate::oplog::LOG_SPOOL), e);
     // Unbuffered: the document list hands it 64 KiB at a time (`JsonList`).
     let mut spool_out: Box<dyn std::io::Write + '_> = match &spool {
         Some(file) => Box::new(file),
@@ -1017,7 +1017,7 @@ fn plan(
         .map_err(spool_error)?;
     drop(spool_out);
     if spool.is_some() {
-        j.log_file = Some(journal::LOG_SPOOL.to_string());
+        j.log_file = Some(crate::oplog::LOG_SPOOL.to_string());
     }
     Ok(())
 }

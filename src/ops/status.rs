@@ -63,7 +63,7 @@ pub fn status(dir: &Path) -> Result<Status> {
         raw_skipped,
         managed,
         unmanaged,
-        last_batch: journal::last_batch(&fabric),
+        last_batch: crate::oplog::last_batch(&fabric),
         lock: FabricLock::holder(&fabric.path(fabric::LOCK))?,
         unfinished,
         asides: journal::find_asides(&fabric),
