@@ -3,6 +3,7 @@
 
 pub mod kustomization;
 pub mod manifest;
+pub mod reason;
 
 use std::path::{Path, PathBuf};
 

@@ -1809,49 +1809,18 @@ struct LoggedBatch {
     unmanaged: usize,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct LoggedSummary {
-    files: usize,
-    created: usize,
-    updated: usize,
-    unchanged: usize,
-    unmanaged: usize,
-}
-
 impl LoggedBatch {
-    /// Reads only the record's head (batch, command, summary come first; a record can be
-    /// megabytes of documents after them).
+    /// Reads only the record's head (`oplog::Head`: a record can be megabytes of documents
+    /// after it).
     fn parse(line: &[u8]) -> Option<LoggedBatch> {
-        let batch = crate::oplog::record_batch(line)?.to_string();
-        let head = &line[..line.len().min(64 * 1024)];
-        let after = |key: &[u8]| {
-            head.windows(key.len())
-                .position(|w| w == key)
-                .map(|p| &line[p + key.len()..])
-        };
-        let command = after(b"\"command\":")
-            .and_then(|rest| {
-                serde_json::Deserializer::from_slice(rest)
-                    .into_iter::<String>()
-                    .next()?
-                    .ok()
-            })
-            .unwrap_or_default();
-        let summary: LoggedSummary = after(b"\"summary\":")
-            .and_then(|rest| {
-                serde_json::Deserializer::from_slice(rest)
-                    .into_iter::<LoggedSummary>()
-                    .next()?
-                    .ok()
-            })
-            .unwrap_or_default();
+        let head = crate::oplog::Head::of_line(line)?;
+        let s = &head.summary;
         Some(LoggedBatch {
-            batch,
-            command,
-            files: summary.files,
-            managed: summary.created + summary.updated + summary.unchanged,
-            unmanaged: summary.unmanaged,
+            files: s.files,
+            managed: s.created + s.updated + s.unchanged,
+            unmanaged: s.unmanaged,
+            batch: head.batch,
+            command: head.command,
         })
     }
 }

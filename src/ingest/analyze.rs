@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use sha2::{Digest, Sha256};
+use crate::digest::Digest;
 
 use crate::classify::{self, Identity, KindInfo, ReasonCode, Verdict};
 use crate::discover::Format;
@@ -121,7 +121,7 @@ pub struct FileAnalysis {
     /// After `release`: the output of each unmanaged document (by position in `docs()`), the
     /// only bytes a plan still needs from a file with something to manage.
     pub kept: Vec<(usize, Vec<u8>)>,
-    pub sha256: String,
+    pub sha256: Digest,
     pub verdict: FileVerdict,
     /// Set when the file is over the size cap: it was not read, and is moved whole as it is.
     pub too_large: Option<u64>,
@@ -177,16 +177,6 @@ impl FileAnalysis {
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut s = String::with_capacity(64);
-    for b in digest {
-        s.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0'));
-        s.push(char::from_digit((b & 15) as u32, 16).unwrap_or('0'));
-    }
-    s
-}
-
 fn yaml_code(kind: YamlErrorKind) -> ReasonCode {
     match kind {
         YamlErrorKind::Syntax => ReasonCode::YamlSyntax,
@@ -231,7 +221,7 @@ fn output_parts(text: &str, chunk: &Chunk) -> Vec<Range<usize>> {
 }
 
 pub fn analyze(rel: &str, bytes: Vec<u8>, format: Format, limits: &Limits) -> FileAnalysis {
-    let sha256 = sha256_hex(&bytes);
+    let sha256 = Digest::of(&bytes);
     let verdict = analyze_bytes(&bytes, format, limits);
     FileAnalysis {
         rel: rel.to_string(),
@@ -251,7 +241,8 @@ pub fn too_large(rel: &str, len: u64, limits: &Limits) -> FileAnalysis {
         bytes: Vec::new(),
         len: 0,
         kept: Vec::new(),
-        sha256: String::new(),
+        // Never read, so no digest: the plan moves it unread and never uses this.
+        sha256: Digest([0; 32]),
         verdict: FileVerdict::Whole {
             code: ReasonCode::TooLarge,
             reason: format!("the file is {len} bytes; fgd reads files of at most {} bytes: split it into smaller files", limits.max_file_bytes),

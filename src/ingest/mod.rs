@@ -16,8 +16,10 @@ use crate::classify::ReasonCode;
 use crate::discover::{self, Found, ReadOutcome};
 use crate::error::Result;
 use crate::event::{Change, Event, Fate, FileOutcome, Phase, PlanAction, Sink, Skip, Summary};
+use crate::fabric::reason::ReasonDoc;
 use crate::fabric::{self, kustomization, Fabric};
 use crate::journal::{self, Content, Journal, Remove, Source, Write};
+use crate::oplog;
 use crate::store::{self, failpoint};
 use crate::yaml::{Limits, Pos};
 
@@ -670,7 +672,7 @@ impl SourceBytes<'_> {
             let path = self.fabric.path(&self.file.rel);
             // Never waiting on a FIFO put in its place meanwhile.
             let bytes = journal::read_regular(&path)?
-                .filter(|b| b.len() == self.file.len && analyze::sha256_hex(b) == self.file.sha256);
+                .filter(|b| b.len() == self.file.len && journal::Digest::of(b) == self.file.sha256);
             let Some(bytes) = bytes else {
                 return Err(crate::error::Error::Refused(format!(
                     "{}: changed while it was being ingested; nothing was written: run the ingest again",
@@ -765,7 +767,7 @@ fn plan(
             let record = unmanaged::reason_record(
                 &item,
                 &f.rel,
-                "",
+                None,
                 &j.batch,
                 *code,
                 reason,
@@ -785,9 +787,11 @@ fn plan(
                 },
                 sink,
             );
-            log_inputs.push(
-                &serde_json::json!({"path": f.rel, "bytes": len, "moved_unread_to": item.path}),
-            );
+            log_inputs.push(&oplog::Input::MovedUnread {
+                bytes: len as usize,
+                moved_unread_to: item.path.as_str().into(),
+                path: f.rel.as_str().into(),
+            });
             sink.emit(Event::FileFinished {
                 file: f.rel.clone(),
                 outcome: FileOutcome::WholeUnmanaged {
@@ -801,11 +805,16 @@ fn plan(
         let archive = stage::archive_path(&j.batch, inner);
         j.sources.push(Source {
             path: f.rel.clone(),
-            sha256: f.sha256.clone(),
+            sha256: f.sha256,
             len: f.len as u64,
             archive: Some(archive.clone()),
         });
-        log_inputs.push(&serde_json::json!({"path": f.rel, "sha256": f.sha256, "bytes": f.len, "archive": archive}));
+        log_inputs.push(&oplog::Input::Read {
+            archive: archive.as_str().into(),
+            bytes: f.len,
+            path: f.rel.as_str().into(),
+            sha256: f.sha256,
+        });
         let src = j.sources.len() - 1;
         match d {
             FileDecision::Whole {
@@ -816,23 +825,25 @@ fn plan(
             } => {
                 summary.files_unmanaged_whole += 1;
                 let item = names.item(inner, None, bytes_of_f.get()?)?;
-                let docs_json: Vec<_> = docs
+                let reason_docs: Vec<_> = docs
                     .iter()
-                    .map(|(i, p, obj, c, r)| serde_json::json!({"document": i + 1, "line": p.line, "column": p.column, "object": obj, "code": c, "reason": r}))
+                    .map(|(i, p, obj, c, r)| ReasonDoc::new(*i, *p, obj.as_deref(), *c, r))
                     .collect();
                 emit_whole(&f.rel, docs, Some(&item.path), summary, sink);
                 let reason_json = unmanaged::reason_record(
-                    &item, &f.rel, &f.sha256, &j.batch, *code, reason, *pos, docs_json,
+                    &item,
+                    &f.rel,
+                    Some(f.sha256),
+                    &j.batch,
+                    *code,
+                    reason,
+                    *pos,
+                    reason_docs,
                 );
                 if item.fresh {
                     j.writes.push(Write {
                         path: item.path.clone(),
-                        sha256: journal::Digest::from_hex(&f.sha256).ok_or_else(|| {
-                            crate::error::Error::Refused(format!(
-                                "{}: its hash {:?} is not 64 hex digits (a bug in fgd); nothing was written",
-                                f.rel, f.sha256
-                            ))
-                        })?,
+                        sha256: f.sha256,
                         content: Content::Source {
                             source: src,
                             parts: Box::new([[0, f.len]]),
@@ -850,7 +861,14 @@ fn plan(
                     },
                     sink,
                 );
-                log_docs.push(&serde_json::json!({"source": f.rel, "whole": true, "documents": docs.len(), "code": code, "reason": reason, "path": item.path}));
+                log_docs.push(&oplog::Doc::Whole {
+                    code: *code,
+                    documents: docs.len(),
+                    path: item.path.as_str().into(),
+                    reason: reason.as_str().into(),
+                    source: f.rel.as_str().into(),
+                    whole: true,
+                });
                 sink.emit(Event::FileFinished {
                     file: f.rel.clone(),
                     outcome: FileOutcome::WholeUnmanaged {
@@ -932,14 +950,18 @@ fn plan(
                             let reason_json = unmanaged::reason_record(
                                 &item,
                                 &f.rel,
-                                &f.sha256,
+                                Some(f.sha256),
                                 &j.batch,
                                 *code,
                                 reason,
                                 Some(doc.pos),
-                                vec![
-                                    serde_json::json!({"document": doc.index + 1, "line": doc.pos.line, "column": doc.pos.column, "object": object, "code": code, "reason": reason}),
-                                ],
+                                vec![ReasonDoc::new(
+                                    doc.index,
+                                    doc.pos,
+                                    object.as_deref(),
+                                    *code,
+                                    reason,
+                                )],
                             );
                             push_text(j, &item.reason_path, reason_json, Owner::Source(src));
                             act(
@@ -960,12 +982,12 @@ fn plan(
                         }
                     };
                     summary.count(&out_fate);
-                    log_docs.push(&LogDoc {
-                        source: &f.rel,
+                    log_docs.push(&oplog::Doc::One {
+                        source: f.rel.as_str().into(),
                         document: doc.index + 1,
                         line: doc.pos.line,
-                        object: &object,
-                        fate: &out_fate,
+                        object: object.as_deref().map(Into::into),
+                        fate: std::borrow::Cow::Borrowed(&out_fate),
                     });
                     sink.emit(Event::DocumentClassified {
                         file: f.rel.clone(),
@@ -1000,7 +1022,7 @@ fn plan(
         );
         j.removes.push(Remove {
             path: f.rel.clone(),
-            sha256: Some(f.sha256.clone()),
+            sha256: Some(f.sha256),
             source: None,
         });
     }
@@ -1150,16 +1172,6 @@ pub fn with_suffix(rel: &str, suffix: &str) -> String {
         Some((dir, name)) => format!("{dir}/{}", store::fit_name(name, suffix)),
         None => store::fit_name(rel, suffix),
     }
-}
-
-/// One document's line in the operation log.
-#[derive(serde::Serialize)]
-struct LogDoc<'a> {
-    source: &'a str,
-    document: usize,
-    line: usize,
-    object: &'a Option<String>,
-    fate: &'a Fate,
 }
 
 /// A JSON array written item by item: a batch's 10^5 log records go straight to the log

@@ -8,7 +8,9 @@
 use std::collections::HashSet;
 
 use crate::classify::ReasonCode;
+use crate::digest::Digest;
 use crate::error::{io, Result};
+use crate::fabric::reason::{Reason, ReasonDoc};
 use crate::fabric::{self, Fabric};
 use crate::yaml::Pos;
 
@@ -142,52 +144,32 @@ impl<'f> Names<'f> {
     }
 }
 
-/// The reason file beside an item. JSON with no apiVersion/kind/metadata, so no GitOps tool
-/// mistakes it for an object.
+/// The reason file beside an item (`fabric::reason`).
 #[allow(clippy::too_many_arguments)]
 pub fn reason_record(
     item: &Item,
     source: &str,
-    source_sha256: &str,
+    source_sha256: Option<Digest>,
     batch: &str,
     code: ReasonCode,
     reason: &str,
     pos: Option<Pos>,
-    documents: Vec<serde_json::Value>,
+    documents: Vec<ReasonDoc>,
 ) -> String {
-    // Fields in alphabetical order: the order the file has always had (it was a JSON map).
-    #[derive(serde::Serialize)]
-    struct Record<'a> {
-        at: String,
-        batch: &'a str,
-        code: ReasonCode,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        column: Option<usize>,
-        documents: Vec<serde_json::Value>,
-        fgd: &'static str,
-        item: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        line: Option<usize>,
-        reason: &'a str,
-        source: &'a str,
-        source_sha256: &'a str,
-    }
-    let record = Record {
-        at: crate::store::now_rfc3339(),
-        batch,
+    Reason {
+        at: crate::store::now_rfc3339().into(),
+        batch: batch.into(),
         code,
         column: pos.map(|p| p.column),
         documents,
-        fgd: "unmanaged-reason",
-        item: &item.path,
+        fgd: fabric::reason::MARK.into(),
+        item: item.path.as_str().into(),
         line: pos.map(|p| p.line),
-        reason,
-        source,
+        reason: reason.into(),
+        source: source.into(),
         source_sha256,
-    };
-    let mut s = serde_json::to_string_pretty(&record).unwrap_or_default();
-    s.push('\n');
-    s
+    }
+    .to_text()
 }
 
 #[cfg(test)]

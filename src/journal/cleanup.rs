@@ -11,7 +11,7 @@ use super::preflight::safe_join;
 use super::{Digest, Journal};
 use crate::error::{io, Error, Result};
 use crate::event::{Event, Sink};
-use crate::fabric::{self, Fabric};
+use crate::fabric::Fabric;
 use crate::store::{self, failpoint, Dir, Dirs};
 
 /// Every name fgd takes a file aside under starts with this: the folder `ASIDE_PREFIX<batch>`
@@ -139,7 +139,7 @@ pub(super) fn remove_originals(
                     .or_insert(Cleaned { dir, aside: None })
             }
         };
-        let Some(sha) = &r.sha256 else {
+        let Some(digest) = &r.sha256 else {
             // fgd's own file (an adopted item's reason), removed as it is.
             if folder.dir.is_file(name) {
                 match folder.dir.unlink(name) {
@@ -150,11 +150,7 @@ pub(super) fn remove_originals(
             }
             continue;
         };
-        let digest = Digest::from_hex(sha).ok_or_else(|| Error::Journal {
-            path: fabric.path(fabric::JOURNAL),
-            message: format!("removal of {}: {sha:?} is not a SHA-256", r.path),
-        })?;
-        match take_if_holds(folder, name, &aside_name, &digest)? {
+        match take_if_holds(folder, name, &aside_name, digest)? {
             Taken::Gone => {}
             Taken::Removed => failpoint("journal.cleanup-removed"),
             Taken::Kept(at) => {

@@ -59,7 +59,7 @@ pub struct Journal {
 pub struct Source {
     /// Fabric-relative path of the input.
     pub path: String,
-    pub sha256: String,
+    pub sha256: Digest,
     pub len: u64,
     /// Where the byte-identical archive copy goes (fabric-relative), if any.
     pub archive: Option<String>,
@@ -102,7 +102,7 @@ pub struct Rename {
 pub struct Remove {
     pub path: String,
     /// Remove only while the file still holds exactly these bytes (None: unconditionally).
-    pub sha256: Option<String>,
+    pub sha256: Option<Digest>,
     /// The source whose part of the batch this is (an adopted item's reason): not removed
     /// when that source is skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -24,9 +24,7 @@ fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>
     // Never through a symlink, never waiting on a FIFO: an input that is no longer a regular
     // file is one that changed, and is skipped like any other.
     let read_if = |p: &Path, s: &Source| -> Result<Option<Vec<u8>>> {
-        Ok(read_regular(p)?.filter(|b| {
-            b.len() as u64 == s.len && Some(Digest::of(b)) == Digest::from_hex(&s.sha256)
-        }))
+        Ok(read_regular(p)?.filter(|b| b.len() as u64 == s.len && Digest::of(b) == s.sha256))
     };
     let mut out = Vec::with_capacity(journal.sources.len());
     for s in &journal.sources {
@@ -69,11 +67,6 @@ fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>
 /// FIFO or a folder there does not, and is never opened or waited on).
 fn holds_digest(path: &Path, digest: &Digest) -> bool {
     holds_regular(path, digest).unwrap_or(false)
-}
-
-/// `holds_digest` for a hash journaled as hex (sources, removals).
-fn holds(path: &Path, sha: &str) -> bool {
-    Digest::from_hex(sha).is_some_and(|d| holds_digest(path, &d))
 }
 
 /// Carry out a batch just journaled, then retire the journal.
@@ -123,7 +116,7 @@ fn kept(journal: &Journal, e: Error) -> Error {
 }
 
 fn run_in(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink) -> Result<()> {
-    let done = |p: &Path, sha: &str| resumed && holds(p, sha);
+    let done = |p: &Path, sha: &Digest| resumed && holds_digest(p, sha);
     let sources = source_bytes(fabric, journal)?;
     for (s, b) in journal.sources.iter().zip(&sources) {
         if b.is_none() {
@@ -337,13 +330,9 @@ fn append_log(fabric: &Fabric, journal: &Journal, skipped: &[bool], dirs: &Dirs)
     };
     let mut left_out = Vec::new();
     for (s, _) in journal.sources.iter().zip(skipped).filter(|(_, s)| **s) {
-        let sha256 = Digest::from_hex(&s.sha256).ok_or_else(|| Error::Journal {
-            path: fabric.path(fabric::JOURNAL),
-            message: format!("source {}: {:?} is not a SHA-256", s.path, s.sha256),
-        })?;
         left_out.push(oplog::LeftOut {
             path: &s.path,
-            sha256,
+            sha256: s.sha256,
         });
     }
     let finished = oplog::Finished {

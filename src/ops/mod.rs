@@ -12,6 +12,7 @@ use crate::event::{Event, Fate, FileOutcome, Phase, Sink, Skip, Summary};
 use crate::fabric::{self, Fabric};
 use crate::ingest::{self, analyze, unmanaged, DocFate, FileDecision};
 use crate::journal::{self, Content, Journal, Remove, Source, Write};
+use crate::oplog;
 use crate::store::{self, failpoint};
 use crate::yaml::Limits;
 
@@ -278,12 +279,12 @@ pub fn move_to_unmanaged(
         ));
     }
     let bytes = read_regular(&fabric, &rel)?;
-    let sha = analyze::sha256_hex(&bytes);
+    let sha = journal::Digest::of(&bytes);
     let mut j = Journal::new("move");
     let item = unmanaged::Names::new(&fabric).item(&inner, None, &bytes)?;
     j.sources.push(Source {
         path: rel.clone(),
-        sha256: sha.clone(),
+        sha256: sha,
         len: bytes.len() as u64,
         archive: None,
     });
@@ -300,7 +301,7 @@ pub fn move_to_unmanaged(
     let record = unmanaged::reason_record(
         &item,
         &rel,
-        &sha,
+        Some(sha),
         &j.batch,
         ReasonCode::Operator,
         reason,
@@ -318,14 +319,17 @@ pub fn move_to_unmanaged(
     });
     j.removes.push(Remove {
         path: rel.clone(),
-        sha256: Some(sha.clone()),
+        sha256: Some(sha),
         source: None,
     });
     j.summary.files = 1;
     j.summary.unmanaged = 1;
-    j.log = journal::raw(
-        &serde_json::json!({"from": rel, "to": item.path, "sha256": sha, "reason": reason}),
-    );
+    j.log = journal::raw(&oplog::Moved {
+        from: rel.clone(),
+        reason: Some(reason.to_string()),
+        sha256: sha,
+        to: item.path.clone(),
+    });
     // The batch rewrites the kustomization: refused now, not once half done.
     fabric::kustomization::check_ours(&fabric)?;
     journal::begin(&fabric, &j)?;
@@ -361,7 +365,7 @@ pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport>
         }
     };
     let bytes = read_regular(&fabric, &rel)?;
-    let sha = analyze::sha256_hex(&bytes);
+    let sha = journal::Digest::of(&bytes);
     // Back to the folder it came from (folders renamed in unmanaged/ are named back), under
     // a free name in raw/: never overwrite what an operator has put there since.
     let inner = ingest::unescape_folders(&inner);
@@ -378,7 +382,7 @@ pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport>
     let mut j = Journal::new("adopt");
     j.sources.push(Source {
         path: rel.clone(),
-        sha256: sha.clone(),
+        sha256: sha,
         len: bytes.len() as u64,
         archive: None,
     });
@@ -392,7 +396,7 @@ pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport>
     });
     j.removes.push(Remove {
         path: rel.clone(),
-        sha256: Some(sha.clone()),
+        sha256: Some(sha),
         source: None,
     });
     // The reason goes with the item: kept if the item is (changed by hand meanwhile).
@@ -403,7 +407,12 @@ pub fn adopt(dir: &Path, file: &Path, sink: &mut dyn Sink) -> Result<MoveReport>
         source: Some(0),
     });
     j.summary.files = 1;
-    j.log = journal::raw(&serde_json::json!({"from": rel, "to": target, "sha256": sha}));
+    j.log = journal::raw(&oplog::Moved {
+        from: rel.clone(),
+        reason: None,
+        sha256: sha,
+        to: target.clone(),
+    });
     fabric::kustomization::check_ours(&fabric)?;
     journal::begin(&fabric, &j)?;
     failpoint("adopt.after-journal");

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use fgd::classify::ReasonCode;
 use fgd::event::{Collect, Event, Fate, FileOutcome, Skip};
+use fgd::fabric::reason::Reason;
 use fgd::fabric::{self, kustomization, Fabric};
 use fgd::store::{FabricLock, LockOwner};
 
@@ -315,8 +316,10 @@ pub fn scan_with(root: &Path, checks: &mut ManagedChecks) -> FabricView {
     for item in items {
         counts.unmanaged += 1;
         let rel = strip(root, &item.display().to_string()).to_string();
-        let note = reason_record(&item).map(|(_, v)| reason_line(&v));
-        let state = if note.as_deref().is_some_and(|n| n.starts_with("[conflict]")) {
+        let reason = reason_file(&item);
+        let reason = reason.as_ref().and_then(|(_, b)| Reason::parse(b));
+        let note = reason.as_ref().map(reason_line);
+        let state = if reason.is_some_and(|r| r.code == ReasonCode::Conflict) {
             FileState::Conflict
         } else {
             FileState::Invalid
@@ -551,53 +554,50 @@ pub fn detail(root: &Path, entry: &FileEntry) -> Detail {
     d
 }
 
-/// An unmanaged item's reason file beside it, and what it says, if it can be read.
-fn reason_record(item: &Path) -> Option<(PathBuf, serde_json::Value)> {
+/// An unmanaged item's reason file beside it, and its bytes, if it can be read
+/// (`Reason::parse` says what it says).
+fn reason_file(item: &Path) -> Option<(PathBuf, Vec<u8>)> {
     let path = PathBuf::from(format!("{}{}", item.display(), fabric::REASON_SUFFIX));
-    let v = serde_json::from_slice(&read_regular(&path).ok()?).ok()?;
-    Some((path, v))
+    let bytes = read_regular(&path).ok()?;
+    Some((path, bytes))
 }
 
 /// "[code] reason": the one line the tree and the detail show for an unmanaged item.
-fn reason_line(v: &serde_json::Value) -> String {
-    format!(
-        "[{}] {}",
-        v["code"].as_str().unwrap_or("?"),
-        v["reason"].as_str().unwrap_or("")
-    )
+fn reason_line(r: &Reason) -> String {
+    format!("[{}] {}", r.code.as_str(), r.reason)
 }
 
 /// An unmanaged item's detail: its reason file, with the lines of its problem documents
 /// marked in the item (a byte-for-byte copy of the original, so the lines match).
 fn unmanaged_detail(item: &Path, entry: &FileEntry, d: &mut Detail) {
-    let Some((reason_path, v)) = reason_record(item) else {
+    let read = reason_file(item);
+    let Some((reason_path, v)) = read
+        .as_ref()
+        .and_then(|(p, b)| Some((p, Reason::parse(b)?)))
+    else {
         d.fates.extend(entry.note.clone());
         d.fates
             .push("no readable reason file beside it (fgd writes one for every item)".into());
         return;
     };
-    let s = |k: &str| v[k].as_str().unwrap_or("?").to_string();
     d.fates.push(reason_line(&v));
     d.fates.push(format!(
         "from {} in batch {} at {}",
-        s("source"),
-        s("batch"),
-        s("at")
+        v.source, v.batch, v.at
     ));
-    d.marked.extend(v["line"].as_u64().map(|l| l as usize));
-    for doc in v["documents"].as_array().into_iter().flatten() {
-        let line = doc["line"].as_u64().unwrap_or(0);
-        if line > 0 {
-            d.marked.push(line as usize);
+    d.marked.extend(v.line);
+    for doc in &v.documents {
+        if doc.line > 0 {
+            d.marked.push(doc.line);
         }
         d.fates.push(format!(
             "doc {} {}:{} {}: [{}] {}",
-            doc["document"].as_u64().unwrap_or(0),
-            line,
-            doc["column"].as_u64().unwrap_or(0),
-            doc["object"].as_str().unwrap_or("-"),
-            doc["code"].as_str().unwrap_or("?"),
-            doc["reason"].as_str().unwrap_or("")
+            doc.document,
+            doc.line,
+            doc.column,
+            doc.object.as_deref().unwrap_or("-"),
+            doc.code.as_str(),
+            doc.reason
         ));
     }
     d.marked.sort_unstable();
