@@ -1,11 +1,11 @@
 //! Finding input files: `*.yaml`, `*.yml`, `*.json` under a folder, recursively, without ever
 //! following a symlink or opening anything but a regular file.
 
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{io, Result};
 use crate::event::Skip;
+use crate::store::{FileKind, ReadRegular, Regular, Unsettled};
 
 /// Why a file whose name is not UTF-8 is skipped. fgd's records and reports are UTF-8, so such
 /// a name cannot be named back exactly; what shows it (the dashboard) has only its lossy form.
@@ -126,7 +126,7 @@ fn walk(dir: &Path, prefix: &str, sub: &str, out: &mut Vec<Found>) -> Result<()>
             out.push(Found::Skipped {
                 rel,
                 skip: Skip::NotRegular {
-                    detail: describe(&ft).into(),
+                    detail: describe(FileKind::of(&ft)).into(),
                 },
             });
         } else if let Some(format) = format_of(&name_s) {
@@ -145,30 +145,17 @@ fn walk(dir: &Path, prefix: &str, sub: &str, out: &mut Vec<Found>) -> Result<()>
 
 /// What a directory entry that is not a regular file is, for messages.
 pub fn kind_of(t: &std::fs::FileType) -> &'static str {
-    if t.is_symlink() {
-        "a symlink"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
-    } else if t.is_dir() {
-        "a folder"
-    } else {
-        "not a regular file"
-    }
+    FileKind::of(t).describe()
 }
 
-fn describe(ft: &std::fs::FileType) -> &'static str {
-    if ft.is_fifo() {
-        "FIFO: never read"
-    } else if ft.is_socket() {
-        "socket: never read"
-    } else if ft.is_block_device() || ft.is_char_device() {
-        "device: never read"
-    } else {
-        "not a regular file: never read"
+/// Why a file that is not a regular one is skipped.
+fn describe(kind: FileKind) -> &'static str {
+    match kind {
+        FileKind::Symlink => "symlink: not followed",
+        FileKind::Fifo => "FIFO: never read",
+        FileKind::Socket => "socket: never read",
+        FileKind::Device => "device: never read",
+        FileKind::Folder | FileKind::Other => "not a regular file: never read",
     }
 }
 
@@ -182,66 +169,21 @@ pub enum ReadOutcome {
     TooLarge(u64),
 }
 
-/// Read a regular file only if it holds still: open without following symlinks and without
-/// blocking (a FIFO swapped in after the listing must not hang us), check it is the same regular
-/// file, read it, and compare size and mtime before and after.
+/// Read a regular file only if it holds still (`store::ReadRegular::stable`): never through
+/// a symlink, never waiting on a FIFO swapped in after the listing, and never a version that
+/// changed while it was read.
 pub fn read_stable(path: &Path, max_bytes: usize) -> Result<ReadOutcome> {
-    use std::io::Read;
-    let before = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(ReadOutcome::Pending("vanished before it was read".into()))
-        }
-        Err(e) => return Err(io("inspect", path, e)),
-    };
-    if !before.file_type().is_file() {
-        return Ok(ReadOutcome::NotRegular(
-            "not a regular file: never read".into(),
-        ));
-    }
-    if before.len() > max_bytes as u64 {
-        return Ok(ReadOutcome::TooLarge(before.len()));
-    }
-    let mut file = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-    {
-        Ok(f) => f,
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Ok(ReadOutcome::NotRegular("symlink: not followed".into()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(ReadOutcome::Pending("vanished before it was read".into()))
-        }
-        Err(e) => return Err(io("open", path, e)),
-    };
-    let opened = file.metadata().map_err(|e| io("inspect", path, e))?;
-    if !opened.file_type().is_file() || opened.ino() != before.ino() || opened.dev() != before.dev()
-    {
-        return Ok(ReadOutcome::Pending("replaced while it was opened".into()));
-    }
-    let mut bytes = Vec::with_capacity(opened.len() as usize);
-    (&mut file)
-        .take(max_bytes as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| io("read", path, e))?;
-    if bytes.len() > max_bytes {
-        return Ok(ReadOutcome::TooLarge(bytes.len() as u64));
-    }
-    let after = file.metadata().map_err(|e| io("inspect", path, e))?;
-    let moved = after.len() != opened.len()
-        || after.mtime() != opened.mtime()
-        || after.mtime_nsec() != opened.mtime_nsec()
-        || bytes.len() as u64 != after.len()
-        || opened.len() != before.len()
-        || opened.mtime_nsec() != before.mtime_nsec();
-    if moved {
-        return Ok(ReadOutcome::Pending(
-            "still being written (size or mtime changed during the read)".into(),
-        ));
-    }
-    Ok(ReadOutcome::Bytes(bytes))
+    let read = ReadRegular::new()
+        .max_bytes(max_bytes as u64)
+        .stable()
+        .read(path)?;
+    Ok(match read {
+        Regular::Bytes(bytes, _) => ReadOutcome::Bytes(bytes),
+        Regular::Missing => ReadOutcome::Pending(Unsettled::Vanished.describe().into()),
+        Regular::Unsettled(how) => ReadOutcome::Pending(how.describe().into()),
+        Regular::NotRegular(kind) => ReadOutcome::NotRegular(describe(kind).into()),
+        Regular::TooLarge(len) => ReadOutcome::TooLarge(len),
+    })
 }
 
 #[cfg(test)]
@@ -324,8 +266,7 @@ mod tests {
         std::fs::write(p.join("sub/b.YML"), "x: 1\n").unwrap();
         std::fs::write(p.join("notes.txt"), "x").unwrap();
         std::os::unix::fs::symlink("/etc/passwd", p.join("link.yaml")).unwrap();
-        let fifo = std::ffi::CString::new(p.join("pipe.yaml").to_str().unwrap()).unwrap();
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        crate::store::mkfifo(&p.join("pipe.yaml")).unwrap();
         let found = discover(p, "raw/").unwrap();
         let files: Vec<_> = found
             .iter()

@@ -43,17 +43,41 @@ pub enum Error {
     Git(#[from] crate::git::GitError),
 }
 
+/// What kind of failure an error is: what a front end decides on (the exit code, whether a
+/// retry can help), always from the variant, never from the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Refused before doing anything: not a fabric, an unsafe layout, locked by another fgd,
+    /// or a git refusal (the operator must act; a retry alone cannot help).
+    Refused,
+    /// Our commit and the remote's change the same files: resolve it in git.
+    Conflict,
+    /// An I/O failure stopped the work; the journal lets the next run finish it.
+    Io,
+    /// The command line asked for something fgd will not do.
+    Usage,
+}
+
 impl Error {
-    pub fn exit(&self) -> Exit {
+    pub fn kind(&self) -> Kind {
         match self {
-            Error::Refused(_) | Error::Unsafe { .. } | Error::Locked(_) => Exit::Refused,
+            Error::Refused(_) | Error::Unsafe { .. } | Error::Locked(_) => Kind::Refused,
             // A symlink or a non-folder where fgd works, or a folder swapped mid-run.
-            Error::Store(s) if s.is_refusal() => Exit::Refused,
-            Error::Store(_) | Error::Journal { .. } => Exit::Io,
-            Error::Usage(_) => Exit::Usage,
-            Error::Git(g) if g.is_usage() => Exit::Usage,
-            Error::Git(g) if g.is_refusal() => Exit::Refused,
-            Error::Git(_) => Exit::Io,
+            Error::Store(StoreError::Refused { .. }) => Kind::Refused,
+            Error::Store(StoreError::Io { .. }) | Error::Journal { .. } => Kind::Io,
+            Error::Usage(_) => Kind::Usage,
+            Error::Git(crate::git::GitError::Conflict { .. }) => Kind::Conflict,
+            Error::Git(g) if g.is_usage() => Kind::Usage,
+            Error::Git(g) if g.is_refusal() => Kind::Refused,
+            Error::Git(_) => Kind::Io,
+        }
+    }
+
+    pub fn exit(&self) -> Exit {
+        match self.kind() {
+            Kind::Refused | Kind::Conflict => Exit::Refused,
+            Kind::Io => Exit::Io,
+            Kind::Usage => Exit::Usage,
         }
     }
 }
@@ -71,9 +95,44 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// Shorthand for wrapping std I/O errors with the operation and path.
 pub fn io(op: &'static str, path: &std::path::Path, source: std::io::Error) -> Error {
-    Error::Store(StoreError {
+    Error::Store(StoreError::Io {
         op,
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_follows_the_kind_of_failure_never_its_message() {
+        let path = std::path::Path::new("/f/managed");
+        let refused = crate::store::StoreError::Refused {
+            path: path.into(),
+            why: "an I/O error, it says".into(),
+        };
+        let failed = || io("read", path, std::io::Error::other("refuse"));
+        assert_eq!(Error::Store(refused).kind(), Kind::Refused);
+        assert_eq!(failed().kind(), Kind::Io);
+        assert_eq!(failed().exit(), Exit::Io);
+        // A file a commit could not read is an I/O failure (4), not a refusal (3).
+        let Error::Store(store) = failed() else {
+            unreachable!()
+        };
+        let git = Error::Git(crate::git::GitError::Io(store));
+        assert_eq!((git.kind(), git.exit()), (Kind::Io, Exit::Io));
+        let conflict = Error::Git(crate::git::GitError::Conflict {
+            commit: "c".into(),
+            url: "u".into(),
+            paths: vec!["managed/vpcs/a.yaml".into()],
+            objects: Vec::new(),
+        });
+        assert_eq!(
+            (conflict.kind(), conflict.exit()),
+            (Kind::Conflict, Exit::Refused)
+        );
+        assert_eq!(Error::Usage("x".into()).exit(), Exit::Usage);
+    }
 }

@@ -28,18 +28,27 @@ fn current_ours(fabric: &Fabric) -> Result<Option<Vec<u8>>> {
         ),
     }
     };
-    match std::fs::symlink_metadata(&path) {
-        Ok(m) if m.file_type().is_symlink() => {
+    // Never through a symlink, never waiting on a FIFO swapped in after the look.
+    let bytes = match store::ReadRegular::new().look_first().read(&path)? {
+        store::Regular::Bytes(bytes, _) => bytes,
+        store::Regular::Missing => return Ok(None),
+        store::Regular::NotRegular(store::FileKind::Symlink) => {
             return Err(foreign("is a symlink, not written by fgd"))
         }
-        Ok(m) if !m.is_file() => {
+        store::Regular::NotRegular(_) => {
             return Err(foreign("is not a regular file, so not written by fgd"))
         }
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io("inspect", &path, e)),
-    }
-    let bytes = std::fs::read(&path).map_err(|e| io("read", &path, e))?;
+        store::Regular::Unsettled(how) => {
+            return Err(io("read", &path, std::io::Error::other(how.describe())))
+        }
+        store::Regular::TooLarge(len) => {
+            return Err(io(
+                "read",
+                &path,
+                std::io::Error::other(format!("{len} bytes")),
+            ))
+        }
+    };
     if !is_ours(&bytes) {
         return Err(foreign(
             "was not written by fgd (its first line is not fgd's header)",

@@ -63,6 +63,9 @@ pub enum GitError {
     /// The command line asked for something fgd will not do (exit 2), said before any work.
     #[error("{0}")]
     Usage(String),
+    /// A file of the working copy could not be read (exit 4, unless it is a refusal).
+    #[error(transparent)]
+    Io(#[from] crate::store::StoreError),
 }
 
 fn tried_text(tried: &[String]) -> String {
@@ -107,7 +110,7 @@ impl GitError {
                 | GitError::Unmanageable { .. }
                 | GitError::Setup(_)
                 | GitError::Remote { refused: true, .. }
-        )
+        ) || matches!(self, GitError::Io(e) if e.is_refusal())
     }
 }
 
@@ -676,27 +679,16 @@ fn hash_regular(
     abs: &Path,
     rel: Vec<u8>,
 ) -> Result<std::result::Result<Option<git2::IndexEntry>, String>> {
-    use std::io::Read;
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-    let mut f = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(abs)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ok(None)),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Err("a symlink".into())),
-        Err(e) => return Err(GitError::Setup(format!("open {}: {e}", abs.display()))),
+    use crate::store::{ReadRegular, Regular};
+    use std::os::unix::fs::MetadataExt;
+    // An I/O failure here is one (exit 4, `GitError::Io`), not a refusal.
+    let (bytes, m) = match ReadRegular::new().read(abs)? {
+        Regular::Bytes(bytes, m) => (bytes, m),
+        Regular::Missing => return Ok(Ok(None)),
+        Regular::NotRegular(kind) => return Ok(Err(kind.describe().into())),
+        Regular::Unsettled(how) => return Ok(Err(how.describe().into())),
+        Regular::TooLarge(len) => return Ok(Err(format!("{len} bytes, too large"))),
     };
-    let m = f
-        .metadata()
-        .map_err(|e| GitError::Setup(format!("inspect {}: {e}", abs.display())))?;
-    if !m.is_file() {
-        return Ok(Err(crate::discover::kind_of(&m.file_type()).into()));
-    }
-    let mut bytes = Vec::with_capacity(m.len() as usize);
-    f.read_to_end(&mut bytes)
-        .map_err(|e| GitError::Setup(format!("read {}: {e}", abs.display())))?;
     let id = repo.blob(&bytes).map_err(local("hash file"))?;
     let mode = if m.mode() & 0o111 != 0 {
         0o100755
@@ -1832,7 +1824,6 @@ fn count(n: usize, what: &str) -> String {
 /// The batches in the fabric's log that HEAD's log does not hold: what the next commit records.
 fn uncommitted_batches(fr: &FabricRepo, fabric: &Fabric) -> Vec<LoggedBatch> {
     use std::io::BufRead;
-    use std::os::unix::fs::OpenOptionsExt;
     let mut committed = std::collections::HashSet::new();
     if let Some(blob) = fr
         .head()
@@ -1846,16 +1837,9 @@ fn uncommitted_batches(fr: &FabricRepo, fabric: &Fabric) -> Vec<LoggedBatch> {
             }
         }
     }
-    let Ok(f) = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(fabric.path(fabric::LOG))
-    else {
+    let Ok(Some((f, _))) = crate::store::open_regular(&fabric.path(fabric::LOG)) else {
         return Vec::new();
     };
-    if !f.metadata().is_ok_and(|m| m.is_file()) {
-        return Vec::new();
-    }
     std::io::BufReader::new(f)
         .split(b'\n')
         .map_while(|l| l.ok())
@@ -2064,19 +2048,7 @@ fn left_out_of_commits(fr: &FabricRepo, path: &str) -> bool {
 /// A small file's bytes, if it is a regular file (never through a symlink, never waiting on
 /// a FIFO); None otherwise.
 fn read_regular(path: &Path) -> Option<Vec<u8>> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .ok()?;
-    if !f.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes).ok()?;
-    Some(bytes)
+    crate::store::ReadRegular::new().read(path).ok()?.bytes()
 }
 
 /// Offline: compares with the last fetched remote-tracking ref. None outside a working copy; a

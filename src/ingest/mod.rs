@@ -671,7 +671,9 @@ impl SourceBytes<'_> {
         if self.again.is_none() {
             let path = self.fabric.path(&self.file.rel);
             // Never waiting on a FIFO put in its place meanwhile.
-            let bytes = journal::read_regular(&path)?
+            let bytes = store::ReadRegular::new()
+                .read(&path)?
+                .bytes()
                 .filter(|b| b.len() == self.file.len && journal::Digest::of(b) == self.file.sha256);
             let Some(bytes) = bytes else {
                 return Err(crate::error::Error::Refused(format!(

@@ -12,7 +12,7 @@ use super::{Digest, Journal};
 use crate::error::{io, Error, Result};
 use crate::event::{Event, Sink};
 use crate::fabric::Fabric;
-use crate::store::{self, failpoint, Dir, Dirs};
+use crate::store::{self, failpoint, Dir, Dirs, ReadRegular};
 
 /// Every name fgd takes a file aside under starts with this: the folder `ASIDE_PREFIX<batch>`
 /// beside the file (or, from fgd before it kept the name, the file `ASIDE_PREFIX<batch>-<i>`).
@@ -265,64 +265,16 @@ pub(super) fn put_back(from: &Dir, aside: &OsStr, dir: &Dir, name: &OsStr) -> Re
 }
 
 /// Whether `path` is a regular file holding exactly `digest`'s bytes. Never follows a
-/// symlink, never waits on a FIFO.
+/// symlink, never waits on a FIFO; a file being written meanwhile does not.
 pub(super) fn holds_regular(path: &Path, digest: &Digest) -> Result<bool> {
-    Ok(read_regular(path)?.is_some_and(|b| Digest::of(&b) == *digest))
+    let read = ReadRegular::new().read(path)?.bytes();
+    Ok(read.is_some_and(|b| Digest::of(&b) == *digest))
 }
 
 /// `holds_regular` of `name` in the held folder `dir`.
 fn holds_regular_in(dir: &Dir, name: &OsStr, digest: &Digest) -> Result<bool> {
-    let read = read_opened(dir.open_read(name), &dir.join(name))?;
+    let read = ReadRegular::new().read_in(dir, name)?.bytes();
     Ok(read.is_some_and(|b| Digest::of(&b) == *digest))
-}
-
-/// The bytes of the regular file at `path`; None when there is none there (nothing, a
-/// symlink, never followed, a folder, a FIFO or a device, never waited on: opened
-/// non-blocking and looked at before any read, or a path through something that is not a
-/// folder any more) or when its length changes while it is read.
-pub(crate) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let opened = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path);
-    read_opened(opened, path)
-}
-
-/// `read_regular` of a file just opened (or not) with `O_NOFOLLOW | O_NONBLOCK`. The system
-/// calls of `std::fs::read`, none more (this runs once per source and per original).
-fn read_opened(opened: std::io::Result<std::fs::File>, path: &Path) -> Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    let mut f = match opened {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e)
-            if matches!(
-                e.raw_os_error(),
-                Some(libc::ELOOP | libc::ENOTDIR | libc::ENXIO)
-            ) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => return Err(io("open", path, e)),
-    };
-    let m = f.metadata().map_err(|e| io("inspect", path, e))?;
-    if !m.is_file() {
-        return Ok(None);
-    }
-    // Read to the length just seen, then once more to see the end. A file whose length
-    // changes meanwhile is being written: none of its versions is one fgd read before.
-    let mut bytes = vec![0u8; m.len() as usize];
-    match f.read_exact(&mut bytes) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(io("read", path, e)),
-    }
-    let mut more = [0u8; 1];
-    if f.read(&mut more).map_err(|e| io("read", path, e))? != 0 {
-        return Ok(None);
-    }
-    Ok(Some(bytes))
 }
 
 #[cfg(test)]
@@ -377,8 +329,7 @@ mod tests {
         kept(&p);
         assert!(p.symlink_metadata().unwrap().file_type().is_symlink());
         std::fs::remove_file(&p).unwrap();
-        let fifo = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        crate::store::mkfifo(&p).unwrap();
         kept(&p);
         assert!(!p.symlink_metadata().unwrap().is_file() && !aside.exists());
     }

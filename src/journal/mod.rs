@@ -24,7 +24,6 @@ use crate::error::{io, Error, Result};
 use crate::fabric::{self, Fabric};
 use crate::store::{self, failpoint, Dirs};
 
-pub(crate) use cleanup::read_regular;
 pub use cleanup::ASIDE_PREFIX;
 use preflight::safe_join;
 pub use preflight::{check_folders_of, preflight};

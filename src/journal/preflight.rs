@@ -98,8 +98,8 @@ pub fn check_folders_of(fabric: &Fabric, parent: &Path, target: &Path) -> Result
         path: target.to_path_buf(),
         message: format!(
             "unsafe to work on: its folder {} {}",
-            fabric.rel(&e.path),
-            e.source
+            fabric.rel(e.path()),
+            e.detail()
         ),
     })
 }

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::cleanup::{aside_path, holds_regular, read_regular, remove_originals};
+use super::cleanup::{aside_path, holds_regular, remove_originals};
 use super::preflight::{leaves_the_fabric, safe_join};
 use super::{Content, Digest, Journal, Rename, Source};
 use crate::error::{io, Error, Result};
 use crate::event::{Event, Phase, Sink};
 use crate::fabric::{self, kustomization, Fabric};
 use crate::oplog;
-use crate::store::{failpoint, Batch, Dir, Dirs};
+use crate::store::{failpoint, Batch, Dir, Dirs, ReadRegular, StoreError};
 
 /// The bytes of each source: the archive copy if it is complete, else the original if it still
 /// holds the journaled bytes (where it is, or taken aside by a killed cleanup). None when
@@ -24,7 +24,10 @@ fn source_bytes(fabric: &Fabric, journal: &Journal) -> Result<Vec<Option<Vec<u8>
     // Never through a symlink, never waiting on a FIFO: an input that is no longer a regular
     // file is one that changed, and is skipped like any other.
     let read_if = |p: &Path, s: &Source| -> Result<Option<Vec<u8>>> {
-        Ok(read_regular(p)?.filter(|b| b.len() as u64 == s.len && Digest::of(b) == s.sha256))
+        Ok(ReadRegular::new()
+            .read(p)?
+            .bytes()
+            .filter(|b| b.len() as u64 == s.len && Digest::of(b) == s.sha256))
     };
     let mut out = Vec::with_capacity(journal.sources.len());
     for s in &journal.sources {
@@ -101,11 +104,11 @@ pub(super) fn run(
 /// journal is kept for when the layout is fixed.
 fn kept(journal: &Journal, e: Error) -> Error {
     match e {
-        Error::Store(s) if s.is_refusal() => Error::Unsafe {
-            path: s.path,
+        Error::Store(StoreError::Refused { path, why }) => Error::Unsafe {
+            path,
             message: format!(
                 "{}; the interrupted batch {} ({}) is kept in {} and finished by the next run once this is a real folder again",
-                s.source,
+                why,
                 journal.batch,
                 journal.command,
                 fabric::JOURNAL

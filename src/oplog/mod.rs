@@ -263,13 +263,8 @@ fn log_has_batch(path: &Path, batch: &str) -> Result<bool> {
 
 /// The log, open, and its length; None when there is no log yet.
 fn open_log(path: &Path) -> Result<Option<(std::fs::File, u64)>> {
-    let f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io("open", path, e)),
-    };
-    let len = f.metadata().map_err(|e| io("inspect", path, e))?.len();
-    Ok(Some((f, len)))
+    // Never through a symlink, never waiting on a FIFO (`Fabric::open` refuses either).
+    Ok(store::open_regular(path)?.map(|(f, m)| (f, m.len())))
 }
 
 fn ends_with_newline(f: &std::fs::File, len: u64) -> bool {

@@ -57,7 +57,7 @@ pub fn append_line_in(
     let f = match dir.open_file(name, libc::O_RDWR | libc::O_APPEND | libc::O_CREAT) {
         Ok(f) => f,
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(super::dir::refusal(
+            return Err(super::refusal(
                 &path,
                 "is a symlink; fgd never writes its records through one",
             ))

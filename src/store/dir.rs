@@ -29,26 +29,7 @@ use std::os::unix::io::{AsRawFd, FromRawFd, RawFd};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::{err, Result, StoreError};
-
-/// The operation named in a `StoreError` that refuses an unsafe layout (exit 3, not an I/O
-/// failure): a symlink or a non-folder where fgd works, or a folder swapped mid-run.
-pub const REFUSE: &str = "refuse";
-
-impl StoreError {
-    /// Whether this is a refusal of an unsafe layout rather than an I/O failure.
-    pub fn is_refusal(&self) -> bool {
-        self.op == REFUSE
-    }
-}
-
-pub(super) fn refusal(path: &Path, why: impl Into<String>) -> StoreError {
-    err(
-        REFUSE,
-        path,
-        io::Error::new(io::ErrorKind::InvalidInput, why.into()),
-    )
-}
+use super::{err, refusal, Result, StoreError};
 
 fn cstr(name: &OsStr) -> io::Result<CString> {
     CString::new(name.as_bytes())
@@ -528,7 +509,7 @@ mod tests {
         assert!(dirs.open(&root.join("a/b")).unwrap().is_some());
         assert!(dirs.open(&root.join("a/missing/c")).unwrap().is_none());
         let e = dirs.open(&root.join("link/x")).unwrap_err();
-        assert!(e.is_refusal() && e.path.ends_with("link"), "{e}");
+        assert!(e.is_refusal() && e.path().ends_with("link"), "{e}");
         assert!(dirs.open(&root.join("file/x")).unwrap_err().is_refusal());
         assert!(dirs.open(Path::new("/etc")).unwrap_err().is_refusal());
         assert!(dirs.open(&root.join("a/../link")).unwrap_err().is_refusal());

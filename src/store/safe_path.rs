@@ -3,27 +3,16 @@
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use super::{err, Result};
+use super::{err, refusal, Result};
 
 /// Ok when `path` is a real directory, not a symlink to one.
 pub fn ensure_real_dir(path: &Path) -> Result<()> {
     let m = std::fs::symlink_metadata(path).map_err(|e| err("inspect", path, e))?;
     if m.file_type().is_symlink() {
-        return Err(err(
-            "refuse",
-            path,
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "is a symlink; fgd never works through one",
-            ),
-        ));
+        return Err(refusal(path, "is a symlink; fgd never works through one"));
     }
     if !m.is_dir() {
-        return Err(err(
-            "refuse",
-            path,
-            io::Error::new(io::ErrorKind::InvalidInput, "is not a directory"),
-        ));
+        return Err(refusal(path, "is not a directory"));
     }
     Ok(())
 }
@@ -58,16 +47,7 @@ fn prefixes_within(root: &Path, rel: &Path) -> Result<Vec<PathBuf>> {
         match c {
             Component::Normal(part) => cur.push(part),
             Component::CurDir => continue,
-            _ => {
-                return Err(err(
-                    "refuse",
-                    &root.join(rel),
-                    io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        "path leaves the fabric directory",
-                    ),
-                ))
-            }
+            _ => return Err(refusal(&root.join(rel), "path leaves the fabric directory")),
         }
         out.push(cur.clone());
     }

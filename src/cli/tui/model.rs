@@ -103,34 +103,23 @@ pub fn discover(workspace: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A file's bytes, only if it is a regular file: an lstat first, then an open that follows
-/// no symlink and never waits (a FIFO swapped in between the two is caught by the fstat, not
-/// read). Symlinks, FIFOs, sockets and devices are never opened by the dashboard: a FIFO
-/// would block the reading thread until a writer came.
+/// A file's bytes, only if it is a regular file (`store::ReadRegular::look_first`: an lstat
+/// first, then an open that follows no symlink and never waits). Symlinks, FIFOs, sockets and
+/// devices are never opened by the dashboard: a FIFO would block the reading thread until a
+/// writer came.
 pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let refuse = |t: std::fs::FileType| {
-        std::io::Error::other(format!(
+    use fgd::store::{ReadRegular, Regular};
+    match ReadRegular::new().look_first().read(path) {
+        Ok(Regular::Bytes(bytes, _)) => Ok(bytes),
+        Ok(Regular::Missing) => Err(std::io::Error::from_raw_os_error(libc::ENOENT)),
+        Ok(Regular::NotRegular(kind)) => Err(std::io::Error::other(format!(
             "{}, not a regular file: never opened",
-            fgd::discover::kind_of(&t)
-        ))
-    };
-    let m = std::fs::symlink_metadata(path)?;
-    if !m.is_file() {
-        return Err(refuse(m.file_type()));
+            kind.describe()
+        ))),
+        Ok(Regular::Unsettled(how)) => Err(std::io::Error::other(how.describe())),
+        Ok(Regular::TooLarge(len)) => Err(std::io::Error::other(format!("{len} bytes: too large"))),
+        Err(e) => Err(e.into_io()),
     }
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)?;
-    let m = f.metadata()?;
-    if !m.is_file() {
-        return Err(refuse(m.file_type()));
-    }
-    let mut bytes = Vec::with_capacity(m.len() as usize);
-    f.read_to_end(&mut bytes)?;
-    Ok(bytes)
 }
 
 fn strip<'a>(root: &Path, shown: &'a str) -> &'a str {
