@@ -374,7 +374,7 @@ fn timed_out(e: &git2::Error, said: &str) -> Option<String> {
     if !(e.code() == ErrorCode::Timeout || said.contains("timed out") || eagain) {
         return None;
     }
-    let (connect_ms, read_ms) = super::timeouts();
+    let (connect_ms, read_ms) = super::options::timeouts();
     Some(if said.contains("connect") && !eagain {
         format!(
             "timed out after {connect_ms} ms connecting (FGD_GIT_CONNECT_TIMEOUT_MS); libgit2: {said}"

@@ -1,0 +1,94 @@
+//! The git loop's errors, each a kind the exit code is decided on (never its text).
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("git {op}: {source}")]
+    Local {
+        op: &'static str,
+        source: git2::Error,
+    },
+    #[error("{op} {url} over {transport} failed: {message}{}", tried_text(.tried))]
+    Remote {
+        op: &'static str,
+        url: String,
+        transport: &'static str,
+        message: String,
+        tried: Vec<String>,
+        /// The host key was not trusted or no credential was accepted: a retry cannot help.
+        refused: bool,
+    },
+    #[error("the server refused the push to {url}: {message}; the commit is kept locally")]
+    Rejected { url: String, message: String },
+    #[error("conflict: our commit {commit} and {url} both change {}{}; nothing was pushed and our commit is kept locally. Resolve it in git (pull and merge, or fix and commit), then push again", .paths.join(", "), objects_text(.objects))]
+    Conflict {
+        commit: String,
+        url: String,
+        paths: Vec<String>,
+        objects: Vec<String>,
+    },
+    #[error("refusing to push to {url}: it is a repository on this machine with server hooks ({}) in {dir}, and fgd pushes to a path or file:// remote by writing it directly (libgit2 runs no hooks), which would bypass the protection they give. Nothing was pushed (any local commit is kept). Serve the repository over git://, ssh:// or http(s):// (git daemon --enable=receive-pack, ssh://localhost/..., git http-backend) so its hooks run, and point the remote there", .hooks.join(", "))]
+    HooksBypassed {
+        url: String,
+        hooks: Vec<String>,
+        dir: String,
+    },
+    #[error("nothing was committed: {} path(s) of the fabric are not what fgd would write there, and Argo CD or Flux could not build the fabric from them, or fgd's records would not be its own:\n{}", .problems.len(), first_ten(.problems))]
+    Unmanageable { problems: Vec<String> },
+    #[error("{0}")]
+    Setup(String),
+    /// The command line asked for something fgd will not do (exit 2), said before any work.
+    #[error("{0}")]
+    Usage(String),
+}
+
+pub(crate) fn tried_text(tried: &[String]) -> String {
+    if tried.is_empty() {
+        String::new()
+    } else {
+        format!("; credentials tried: {}", tried.join(", "))
+    }
+}
+
+pub(crate) fn first_ten(lines: &[String]) -> String {
+    let mut text = lines[..lines.len().min(10)].join("\n");
+    if lines.len() > 10 {
+        text.push_str(&format!("\n... and {} more", lines.len() - 10));
+    }
+    text
+}
+
+pub(crate) fn objects_text(objects: &[String]) -> String {
+    if objects.is_empty() {
+        String::new()
+    } else {
+        format!(" (objects {})", objects.join(", "))
+    }
+}
+
+impl GitError {
+    pub fn local(op: &'static str, source: git2::Error) -> GitError {
+        GitError::Local { op, source }
+    }
+    /// The command line asked for something fgd will not do (exit 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, GitError::Usage(_))
+    }
+    /// Refusals need the operator; failures may go away on a retry.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            GitError::Rejected { .. }
+                | GitError::Conflict { .. }
+                | GitError::HooksBypassed { .. }
+                | GitError::Unmanageable { .. }
+                | GitError::Setup(_)
+                | GitError::Remote { refused: true, .. }
+        )
+    }
+}
+
+pub(crate) type Result<T> = std::result::Result<T, GitError>;
+
+pub(crate) fn local(op: &'static str) -> impl FnOnce(git2::Error) -> GitError {
+    move |e| GitError::local(op, e)
+}

@@ -1,0 +1,127 @@
+//! The push, with a retry when the remote moved on meanwhile.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::auth;
+use super::commit::Committed;
+use super::error::{GitError, Result};
+use super::options::GitOptions;
+use super::replay::integrate;
+use super::scope::FabricRepo;
+use super::transport::{self, PushResult, Session};
+use crate::event::{Event, Sink};
+use crate::fabric::Fabric;
+use crate::store;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LastPush {
+    pub at: String,
+    pub remote: String,
+    pub branch: String,
+    pub commit: String,
+    pub url: String,
+}
+
+pub(crate) const LAST_PUSH: &str = ".hnp/local/last-push.json";
+
+pub(crate) fn push_with_retry(
+    fr: &FabricRepo,
+    fabric: &Fabric,
+    opts: &GitOptions,
+    sink: &mut dyn Sink,
+) -> Result<LastPush> {
+    let url = fr.remote_url()?;
+    let shown = transport::url_info(&url).shown;
+    let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
+    let refname = format!("refs/heads/{}", fr.branch);
+    for _attempt in 0..3 {
+        // What is pushed is the branch's tip: that, and nothing else, is what gets reported.
+        let head = fr.repo.refname_to_id(&refname).map_err(|_| {
+            GitError::Setup(format!(
+                "nothing to push: branch {} has no commit",
+                fr.branch
+            ))
+        })?;
+        if fr.head().map(|c| c.id()) != Some(head) {
+            return Err(GitError::Setup(format!(
+                "HEAD is no longer branch {}'s tip; nothing was pushed",
+                fr.branch
+            )));
+        }
+        let result = {
+            let session = Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
+            transport::push(&fr.repo, &fr.remote, &fr.branch, &session)?
+        };
+        match result {
+            PushResult::Pushed => {
+                let rec = LastPush {
+                    at: store::now_rfc3339(),
+                    remote: fr.remote.clone(),
+                    branch: fr.branch.clone(),
+                    commit: head.to_string(),
+                    url: shown.clone(),
+                };
+                // Keep the remote-tracking ref in step, as git push does.
+                let _ = fr.repo.reference(
+                    &format!("refs/remotes/{}/{}", fr.remote, fr.branch),
+                    head,
+                    true,
+                    "fgd: push",
+                );
+                let p = fabric.path(LAST_PUSH);
+                if store::create_dir_all_within(&fabric.root, Path::new(".hnp/local")).is_ok() {
+                    let _ = store::write_atomic(
+                        &p,
+                        &serde_json::to_vec_pretty(&rec).unwrap_or_default(),
+                    );
+                }
+                sink.emit(Event::GitPushed {
+                    remote: rec.remote.clone(),
+                    branch: rec.branch.clone(),
+                    commit: rec.commit.clone(),
+                    url: shown.clone(),
+                });
+                return Ok(rec);
+            }
+            PushResult::Rejected(message) => {
+                if fr.repo.is_shallow() {
+                    // Whether the remote moved takes a fetch, which a shallow clone cannot take.
+                    return Err(GitError::Rejected {
+                        url: shown,
+                        message: format!(
+                            "{message}. If the remote moved, fgd would fetch and replay, but this working copy is a shallow clone (git clone --depth), which libgit2 cannot fetch into without breaking it: git fetch --unshallow, then push again"
+                        ),
+                    });
+                }
+                let remote_tip = {
+                    let session =
+                        Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
+                    transport::fetch(&fr.repo, &fr.remote, &fr.branch, &session)?
+                };
+                // Not behind the remote: the refusal was not about history (a hook, a protected branch).
+                let behind = remote_tip.is_some_and(|r| {
+                    r != head && !fr.repo.graph_descendant_of(head, r).unwrap_or(false)
+                });
+                if !behind {
+                    return Err(GitError::Rejected {
+                        url: shown,
+                        message,
+                    });
+                }
+                integrate(fr, remote_tip, &shown, sink)?;
+            }
+        }
+    }
+    Err(GitError::Rejected {
+        url: shown,
+        message: "the remote kept moving during three attempts; try again".into(),
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PushReport {
+    pub committed: Option<Committed>,
+    pub pushed: LastPush,
+}
