@@ -11,6 +11,10 @@ use std::time::Instant;
 
 use common::{fgd_bin, kustomization, kustomize, s, shared, write, Run};
 
+// Round-2 topics, one file each (in tests/git_loop/, compiled into this one binary).
+#[path = "git_loop/io.rs"]
+mod io;
+
 const VPC1: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";
 const VPC2: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-2\nspec:\n  subnets:\n    default:\n      subnet: 10.0.2.0/24\n      vlan: 1002\n";
 

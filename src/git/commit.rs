@@ -59,7 +59,7 @@ pub fn commit_fabric(
     for o in &scan.left_out {
         sink.emit(Event::GitLeftOut {
             path: o.shown.clone(),
-            reason: o.what.clone(),
+            reason: o.what.to_string(),
         });
     }
     // Nothing fgd will not commit is committed, and HEAD's version of it is not dropped

@@ -34,6 +34,14 @@ pub enum GitError {
     },
     #[error("nothing was committed: {} path(s) of the fabric are not what fgd would write there, and Argo CD or Flux could not build the fabric from them, or fgd's records would not be its own:\n{}", .problems.len(), first_ten(.problems))]
     Unmanageable { problems: Vec<String> },
+    /// Reading the working copy failed (a file for the commit, a folder of the fabric): an I/O
+    /// failure (exit 4), not a refusal.
+    #[error("{op} {}: {source}", .path.display())]
+    Io {
+        op: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Setup(String),
     /// The command line asked for something fgd will not do (exit 2), said before any work.
@@ -68,6 +76,13 @@ pub(crate) fn objects_text(objects: &[String]) -> String {
 impl GitError {
     pub fn local(op: &'static str, source: git2::Error) -> GitError {
         GitError::Local { op, source }
+    }
+    pub(crate) fn io(op: &'static str, path: &std::path::Path, source: std::io::Error) -> GitError {
+        GitError::Io {
+            op,
+            path: path.to_path_buf(),
+            source,
+        }
     }
     /// The command line asked for something fgd will not do (exit 2).
     pub fn is_usage(&self) -> bool {

@@ -1,13 +1,16 @@
 //! `.hnp/.gitignore`'s rules, read on their own.
 
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
 use super::scan::read_regular;
 use crate::fabric::{self, Fabric};
 
 /// The rules of `.hnp/.gitignore` (fgd writes it: the lock, the journal, `local/`), read on
-/// their own: fgd's records are committed whatever other ignore files say, minus these.
+/// their own: fgd's records are committed whatever other ignore files say, minus these. Matched
+/// by ripgrep's `ignore::gitignore`, which follows git's rules (`**`, escapes, negation,
+/// folder-only and anchored patterns).
 pub(crate) struct HnpIgnore {
-    /// (pattern, negated, directory only, anchored to .hnp/)
-    rules: Vec<(std::ffi::CString, bool, bool, bool)>,
+    rules: Gitignore,
 }
 
 impl HnpIgnore {
@@ -17,60 +20,26 @@ impl HnpIgnore {
     }
 
     pub(crate) fn parse(text: &str) -> HnpIgnore {
-        let rules = text
-            .lines()
-            .map(str::trim_end)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .filter_map(|l| {
-                let (negated, l) = match l.strip_prefix('!') {
-                    Some(rest) => (true, rest),
-                    None => (false, l),
-                };
-                let (dir_only, l) = match l.strip_suffix('/') {
-                    Some(rest) => (true, rest),
-                    None => (false, l),
-                };
-                let anchored = l.contains('/');
-                let l = l.trim_start_matches('/');
-                let pattern = std::ffi::CString::new(l).ok()?;
-                Some((pattern, negated, dir_only, anchored))
-            })
-            .collect();
-        HnpIgnore { rules }
+        // Paths are matched relative to .hnp/, so the root is only a name here.
+        let mut b = GitignoreBuilder::new(fabric::HNP);
+        for line in text.lines() {
+            // A line git would not understand is skipped, as git skips it.
+            let _ = b.add_line(None, line);
+        }
+        HnpIgnore {
+            rules: b.build().unwrap_or_else(|_| Gitignore::empty()),
+        }
     }
 
-    /// `inner` is relative to the fabric directory; only paths under .hnp/ can match.
+    /// `inner` is relative to the fabric directory and names a file; only paths under .hnp/
+    /// can match (a folder of it matching ignores everything below, as in git).
     pub(crate) fn ignores(&self, inner: &str) -> bool {
         let Some(path) = inner.strip_prefix(".hnp/") else {
             return false;
         };
-        let fnmatch = |pattern: &std::ffi::CString, text: &str| {
-            let Ok(text) = std::ffi::CString::new(text) else {
-                return false;
-            };
-            // SAFETY: both are valid NUL-terminated strings that outlive the call.
-            unsafe { libc::fnmatch(pattern.as_ptr(), text.as_ptr(), libc::FNM_PATHNAME) == 0 }
-        };
-        let parts: Vec<&str> = path.split('/').collect();
-        let mut ignored = false;
-        for (pattern, negated, dir_only, anchored) in &self.rules {
-            // Each leading part of the path (its folders, then the file itself).
-            let hit = (1..=parts.len()).any(|n| {
-                let is_dir = n < parts.len();
-                if *dir_only && !is_dir {
-                    return false;
-                }
-                if *anchored {
-                    fnmatch(pattern, &parts[..n].join("/"))
-                } else {
-                    fnmatch(pattern, parts[n - 1])
-                }
-            });
-            if hit {
-                ignored = !negated;
-            }
-        }
-        ignored
+        self.rules
+            .matched_path_or_any_parents(path, false)
+            .is_ignore()
     }
 }
 
@@ -81,7 +50,7 @@ mod tests {
     #[test]
     fn hnp_gitignore_keeps_machine_state_out_and_nothing_else() {
         let rules = HnpIgnore::parse(
-            "# fgd: machine-local state, never committed\nlock\njournal.json\nlocal/\n*.bak\n/archive/old/\n!keep.bak\n",
+            "# fgd: machine-local state, never committed\nlock\njournal.json\nlocal/\n*.bak\n/archive/old/\n!keep.bak\n**/scratch/**\n\\#hash\n",
         );
         for ignored in [
             ".hnp/lock",
@@ -90,6 +59,8 @@ mod tests {
             ".hnp/local/x/y",
             ".hnp/notes.bak",
             ".hnp/archive/old/a.yaml.orig",
+            ".hnp/archive/b2/scratch/x.yaml.orig",
+            ".hnp/#hash",
         ] {
             assert!(rules.ignores(ignored), "{ignored}");
         }

@@ -30,8 +30,28 @@ pub(crate) struct Odd {
     pub(crate) path: Vec<u8>,
     /// Relative to the fabric, for messages (`\xNN` for bytes that are not UTF-8).
     pub(crate) shown: String,
-    /// What it is: "a symlink", "a FIFO", ...
-    pub(crate) what: String,
+    pub(crate) what: OddKind,
+}
+
+/// Why a path is not committed as it is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OddKind {
+    /// Not a regular file: a symlink, a FIFO, a socket, a device (as `discover::kind_of` says).
+    NotRegular(&'static str),
+    /// A file whose name is not valid UTF-8.
+    NonUtf8Name,
+    /// A folder whose name is not valid UTF-8.
+    NonUtf8Folder,
+}
+
+impl std::fmt::Display for OddKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OddKind::NotRegular(what) => what,
+            OddKind::NonUtf8Name => "its name is not valid UTF-8",
+            OddKind::NonUtf8Folder => "a folder whose name is not valid UTF-8",
+        })
+    }
 }
 
 /// The fabric's own paths as a commit would take them.
@@ -59,7 +79,7 @@ impl Scanned {
         self.refused
             .iter()
             .map(|o| {
-                if o.what.contains("UTF-8") {
+                if matches!(o.what, OddKind::NonUtf8Name | OddKind::NonUtf8Folder) {
                     format!(
                         "{}: {}, and git's paths and fgd's records are UTF-8; rename or remove it",
                         o.shown, o.what
@@ -84,7 +104,7 @@ pub(crate) fn hash_regular(
     repo: &Repository,
     abs: &Path,
     rel: Vec<u8>,
-) -> Result<std::result::Result<Option<git2::IndexEntry>, String>> {
+) -> Result<std::result::Result<Option<git2::IndexEntry>, OddKind>> {
     use std::io::Read;
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let mut f = match std::fs::OpenOptions::new()
@@ -94,18 +114,20 @@ pub(crate) fn hash_regular(
     {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ok(None)),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Err("a symlink".into())),
-        Err(e) => return Err(GitError::Setup(format!("open {}: {e}", abs.display()))),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Ok(Err(OddKind::NotRegular("a symlink")))
+        }
+        Err(e) => return Err(GitError::io("open", abs, e)),
     };
-    let m = f
-        .metadata()
-        .map_err(|e| GitError::Setup(format!("inspect {}: {e}", abs.display())))?;
+    let m = f.metadata().map_err(|e| GitError::io("inspect", abs, e))?;
     if !m.is_file() {
-        return Ok(Err(crate::discover::kind_of(&m.file_type()).into()));
+        return Ok(Err(OddKind::NotRegular(crate::discover::kind_of(
+            &m.file_type(),
+        ))));
     }
     let mut bytes = Vec::with_capacity(m.len() as usize);
     f.read_to_end(&mut bytes)
-        .map_err(|e| GitError::Setup(format!("read {}: {e}", abs.display())))?;
+        .map_err(|e| GitError::io("read", abs, e))?;
     let id = repo.blob(&bytes).map_err(local("hash file"))?;
     let mode = if m.mode() & 0o111 != 0 {
         0o100755
@@ -194,7 +216,7 @@ pub(crate) fn scan_fabric(
         left_out: Vec::new(),
         refused: Vec::new(),
     };
-    let odd = |scan: &mut Scanned, inner: &[u8], what: String, abs: &Path| {
+    let odd = |scan: &mut Scanned, inner: &[u8], what: OddKind, abs: &Path| {
         let o = Odd {
             path: rel_of(inner),
             shown: shown_name(inner),
@@ -220,18 +242,17 @@ pub(crate) fn scan_fabric(
                     odd(
                         &mut scan,
                         &inner,
-                        crate::discover::kind_of(&m.file_type()).into(),
+                        OddKind::NotRegular(crate::discover::kind_of(&m.file_type())),
                         &path,
                     );
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(GitError::Setup(format!("{}: {e}", path.display()))),
+            Err(e) => return Err(GitError::io("inspect", &path, e)),
         }
     }
     while let Some((dir, dir_inner)) = stack.pop() {
-        let entries = std::fs::read_dir(&dir)
-            .map_err(|e| GitError::Setup(format!("{}: {e}", dir.display())))?;
+        let entries = std::fs::read_dir(&dir).map_err(|e| GitError::io("list", &dir, e))?;
         for e in entries.flatten() {
             let name = e.file_name();
             let mut inner = dir_inner.clone();
@@ -251,18 +272,18 @@ pub(crate) fn scan_fabric(
             }
             if !utf8 {
                 let what = if t.is_dir() {
-                    "a folder whose name is not valid UTF-8"
+                    OddKind::NonUtf8Folder
                 } else {
-                    "its name is not valid UTF-8"
+                    OddKind::NonUtf8Name
                 };
-                odd(&mut scan, &inner, what.into(), &e.path());
+                odd(&mut scan, &inner, what, &e.path());
             } else if t.is_file() {
                 files.push((e.path(), inner));
             } else {
                 odd(
                     &mut scan,
                     &inner,
-                    crate::discover::kind_of(&t).into(),
+                    OddKind::NotRegular(crate::discover::kind_of(&t)),
                     &e.path(),
                 );
             }
