@@ -139,6 +139,9 @@ pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
                 .unwrap_or_else(|| "an empty history".into())
         ));
     }
+    if let Some(op) = super::state::operation_in_progress(repo) {
+        out.push(format!("push would refuse: {}", op.advice()));
+    }
     match journal::load(fabric) {
         Ok(None) => {}
         Ok(Some(j)) => out.push(format!(

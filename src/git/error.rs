@@ -42,6 +42,9 @@ pub enum GitError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    /// A git operation the operator started is not finished: nothing was done.
+    #[error("{}; fgd commits, fetches and pushes only between git operations, so nothing was done. Run fgd again once it is finished", .0.advice())]
+    InProgress(super::state::InProgress),
     #[error("{0}")]
     Setup(String),
     /// The command line asked for something fgd will not do (exit 2), said before any work.
@@ -97,6 +100,7 @@ impl GitError {
                 | GitError::HooksBypassed { .. }
                 | GitError::Unmanageable { .. }
                 | GitError::Setup(_)
+                | GitError::InProgress(_)
                 | GitError::Remote { refused: true, .. }
         )
     }

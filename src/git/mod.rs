@@ -45,7 +45,7 @@ pub use error::GitError;
 pub use options::{set_timeouts, GitOptions};
 pub use push::{LastPush, PushReport};
 pub use scope::{Checkout, FabricRepo};
-pub use state::{git_state, GitState};
+pub use state::{git_state, operation_in_progress, GitState, InProgress};
 
 /// Open the fabric and its repository, refuse what cannot be done (a `--branch` that is not
 /// checked out, a detached HEAD), and only then take the lock and finish an interrupted batch.

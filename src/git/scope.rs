@@ -40,6 +40,11 @@ impl FabricRepo {
     /// commit would go to one branch and the push to another.
     pub fn open(fabric: &Fabric, opts: &GitOptions) -> Result<FabricRepo> {
         let (mut fr, checkout) = FabricRepo::inspect(fabric, opts)?;
+        // Before the branch question: mid-rebase HEAD is detached, and "check a branch out"
+        // would be the wrong advice.
+        if let Some(op) = super::state::operation_in_progress(&fr.repo) {
+            return Err(GitError::InProgress(op));
+        }
         fr.branch = match (checkout, &opts.branch) {
             (Checkout::Branch(b), None) => b,
             (Checkout::Branch(b), Some(want)) if *want == b => b,

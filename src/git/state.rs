@@ -25,6 +25,8 @@ pub struct GitState {
     /// they commit, so what they commit differs from `uncommitted`.
     pub unfinished: Option<String>,
     pub last_push: Option<LastPush>,
+    /// A git operation in progress (a merge, a rebase...): push and sync refuse until it ends.
+    pub in_progress: Option<InProgress>,
 }
 
 /// A path of raw/ (relative to the working copy) that is there but not a regular file: what
@@ -90,6 +92,7 @@ pub fn git_state(fabric: &Fabric) -> Option<GitState> {
         read_regular(&fabric.path(LAST_PUSH)).and_then(|b| serde_json::from_slice(&b).ok());
     let unfinished = journal::load(fabric).ok().flatten().map(|j| j.batch);
     Some(GitState {
+        in_progress: operation_in_progress(&fr.repo),
         unfinished,
         branch,
         detached,
@@ -99,5 +102,60 @@ pub fn git_state(fabric: &Fabric) -> Option<GitState> {
         behind,
         uncommitted,
         last_push,
+    })
+}
+
+/// A git operation the operator started and has not finished: fgd refuses to commit, fetch or
+/// push in the middle of one (a one-parent commit would drop a merge's second parent, stage-0
+/// entries beside conflict stages break the index, a push would publish half a rebase).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InProgress {
+    Merge,
+    CherryPick,
+    Revert,
+    /// `rebase-merge/` (git rebase, interactive or not).
+    Rebase,
+    /// `rebase-apply/` (git am, or an old-style rebase).
+    RebaseApply,
+    Bisect,
+    /// The index holds conflict stages with no operation recorded (git checkout -m, stash pop,
+    /// a merge whose MERGE_HEAD was removed by hand).
+    Conflicts,
+}
+
+impl InProgress {
+    /// What is in progress and how to finish or abort it, for the refusal.
+    pub fn advice(self) -> &'static str {
+        match self {
+            InProgress::Merge => "a merge is in progress (.git/MERGE_HEAD): finish it (resolve the conflicts, git add, git commit) or abort it (git merge --abort)",
+            InProgress::CherryPick => "a cherry-pick is in progress (.git/CHERRY_PICK_HEAD): finish it (git cherry-pick --continue) or abort it (git cherry-pick --abort)",
+            InProgress::Revert => "a revert is in progress (.git/REVERT_HEAD): finish it (git revert --continue) or abort it (git revert --abort)",
+            InProgress::Rebase => "a rebase is in progress (.git/rebase-merge/): finish it (git rebase --continue) or abort it (git rebase --abort)",
+            InProgress::RebaseApply => "a rebase or git am is in progress (.git/rebase-apply/): finish it (git rebase --continue, git am --continue) or abort it (git rebase --abort, git am --abort)",
+            InProgress::Bisect => "a bisect is in progress (.git/BISECT_LOG): end it (git bisect reset)",
+            InProgress::Conflicts => "the index holds unresolved conflicts: resolve them (edit, git add) or drop them (git checkout -- <path>, git reset --merge)",
+        }
+    }
+}
+
+/// The git operation in progress in `repo`, if any (git's own markers, as `git status` reads
+/// them, then conflict stages left in the index).
+pub fn operation_in_progress(repo: &git2::Repository) -> Option<InProgress> {
+    use git2::RepositoryState as S;
+    let by_state = match repo.state() {
+        S::Clean => None,
+        S::Merge => Some(InProgress::Merge),
+        S::Revert | S::RevertSequence => Some(InProgress::Revert),
+        S::CherryPick | S::CherryPickSequence => Some(InProgress::CherryPick),
+        S::Bisect => Some(InProgress::Bisect),
+        S::Rebase | S::RebaseInteractive | S::RebaseMerge => Some(InProgress::Rebase),
+        S::ApplyMailbox | S::ApplyMailboxOrRebase => Some(InProgress::RebaseApply),
+    };
+    by_state.or_else(|| {
+        repo.index()
+            .ok()
+            .filter(|i| i.has_conflicts())
+            .map(|_| InProgress::Conflicts)
     })
 }
