@@ -16,6 +16,8 @@ use common::{fgd_bin, kustomization, kustomize, s, shared, write, Run};
 mod in_progress;
 #[path = "git_loop/io.rs"]
 mod io;
+#[path = "git_loop/tip.rs"]
+mod tip;
 
 const VPC1: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";
 const VPC2: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-2\nspec:\n  subnets:\n    default:\n      subnet: 10.0.2.0/24\n      vlan: 1002\n";

@@ -162,6 +162,15 @@ pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
     for p in &problems {
         out.push(format!("push would refuse this commit: {p}"));
     }
+    // The whole tree the push would publish, as the push checks it.
+    let extra = super::verify::tip_checks();
+    let verified = super::verify::verified_tree(&fr, fabric, &extra);
+    for p in super::verify::check_tip(&fr, &tree, verified.as_ref(), &extra)? {
+        let line = format!("push would refuse this commit: {p}");
+        if !out.contains(&line) {
+            out.push(line);
+        }
+    }
     // managed/ first: that is what Argo CD and Flux will apply; then the rest of the tree,
     // fgd's own records last.
     let group = |p: &str| {

@@ -42,6 +42,12 @@ pub enum GitError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    /// The tree a push would publish is not what fgd writes (whoever made the commits).
+    #[error("refusing to push {commit}: the fabric's tree it would publish is not what fgd writes, and Argo CD or Flux would apply it as it is ({} problem(s)); nothing was pushed:\n{}", .problems.len(), first_ten(&.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>()))]
+    BrokenTip {
+        commit: String,
+        problems: Vec<super::verify::TipProblem>,
+    },
     /// A git operation the operator started is not finished: nothing was done.
     #[error("{}; fgd commits, fetches and pushes only between git operations, so nothing was done. Run fgd again once it is finished", .0.advice())]
     InProgress(super::state::InProgress),
@@ -101,6 +107,7 @@ impl GitError {
                 | GitError::Unmanageable { .. }
                 | GitError::Setup(_)
                 | GitError::InProgress(_)
+                | GitError::BrokenTip { .. }
                 | GitError::Remote { refused: true, .. }
         )
     }

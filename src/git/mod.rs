@@ -46,6 +46,9 @@ pub use options::{set_timeouts, GitOptions};
 pub use push::{LastPush, PushReport};
 pub use scope::{Checkout, FabricRepo};
 pub use state::{git_state, operation_in_progress, GitState, InProgress};
+pub use verify::{
+    check_tip, conflict_marker_line, tip_checks, TipCheck, TipProblem, TipProblemKind,
+};
 
 /// Open the fabric and its repository, refuse what cannot be done (a `--branch` that is not
 /// checked out, a detached HEAD), and only then take the lock and finish an interrupted batch.

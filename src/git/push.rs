@@ -11,6 +11,7 @@ use super::options::GitOptions;
 use super::replay::integrate;
 use super::scope::FabricRepo;
 use super::transport::{self, PushResult, Session};
+use super::verify::refuse_broken_tip;
 use crate::event::{Event, Sink};
 use crate::fabric::Fabric;
 use crate::store;
@@ -50,6 +51,9 @@ pub(crate) fn push_with_retry(
                 fr.branch
             )));
         }
+        // What would be published is checked, not only what fgd committed: a merge the
+        // operator made, a colleague's commit, a replayed tip.
+        refuse_broken_tip(fr, fabric, head)?;
         let result = {
             let session = Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
             transport::push(&fr.repo, &fr.remote, &fr.branch, &session)?

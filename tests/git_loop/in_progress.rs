@@ -5,7 +5,7 @@ use super::*;
 
 /// Two clones whose fabrics hold different versions of VPC vpc-1; `a` has pushed its own, `b`
 /// committed its own with plain git and has not pulled yet.
-fn diverged(w: &World) -> (PathBuf, PathBuf) {
+pub(super) fn diverged(w: &World) -> (PathBuf, PathBuf) {
     let bare = w.bare("fab");
     let (_a, fa) = w.clone(&bare, "a", s(&bare));
     ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
