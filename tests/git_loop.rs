@@ -14,8 +14,12 @@ use common::{fgd_bin, kustomization, kustomize, s, shared, write, Run};
 // Round-2 topics, one file each (in tests/git_loop/, compiled into this one binary).
 #[path = "git_loop/in_progress.rs"]
 mod in_progress;
+#[path = "git_loop/integrate.rs"]
+mod integrate;
 #[path = "git_loop/io.rs"]
 mod io;
+#[path = "git_loop/outgoing.rs"]
+mod outgoing;
 #[path = "git_loop/tip.rs"]
 mod tip;
 
@@ -793,6 +797,8 @@ fn a_fabric_at_the_repository_root_or_in_a_folder_commits_only_its_own_paths() {
         write(&wc.join("README.md"), "# team readme\n");
         git(&wc, &["add", "README.md"]);
         git(&wc, &["commit", "-qm", "readme"]);
+        // Other work goes out with git: fgd refuses to publish it unasked.
+        git(&wc, &["push", "-q", "origin", "HEAD"]);
         let (fab, prefix) = if at_root {
             (wc.clone(), "")
         } else {
@@ -966,6 +972,7 @@ fn files_matching_a_gitignore_rule_stay_tracked_and_fgd_records_are_always_commi
     );
     git(&wc, &["add", ".gitignore"]);
     git(&wc, &["commit", "-qm", "ignore merge leftovers"]);
+    git(&wc, &["push", "-q", "origin", "HEAD"]);
     write(&fab.join("raw/b.yaml"), VPC2);
     write(&fab.join("raw/creds.local"), "not for git\n");
     ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::diff::{delta_path, fabric_tree};
 use super::error::{local, GitError, Result};
+use super::integrate::{trailer_value, FABRIC_TRAILER};
 use super::options::{signature, GitOptions};
 use super::scan::scan_fabric;
 use super::scope::{tracked_fabric_paths, FabricRepo};
@@ -141,6 +142,12 @@ pub fn commit_fabric(
             )
         }
     };
+    // fgd's mark, which replay looks for to tell its own commits from others'.
+    let message = format!(
+        "{}\n\n{FABRIC_TRAILER}: {}\n",
+        message.trim_end(),
+        trailer_value(&fr.prefix)
+    );
     let sig = signature(repo, opts)?;
     let parents: Vec<&git2::Commit> = head.iter().collect();
     // The index first, then the branch: a run killed between the two leaves the change

@@ -162,6 +162,18 @@ pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
     for p in &problems {
         out.push(format!("push would refuse this commit: {p}"));
     }
+    // Commits already made that the push would publish besides fgd's own.
+    if let Some(h) = &head {
+        let opts = GitOptions::default();
+        for o in super::outgoing::other_commits(&fr, &opts, h.id())? {
+            let refused = if o.outside.is_empty() {
+                ""
+            } else {
+                "; push refuses it unless --include-other-commits"
+            };
+            out.push(format!("push would also publish: {}{refused}", o.line()));
+        }
+    }
     // The whole tree the push would publish, as the push checks it.
     let extra = super::verify::tip_checks();
     let verified = super::verify::verified_tree(&fr, fabric, &extra);

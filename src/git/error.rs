@@ -19,12 +19,33 @@ pub enum GitError {
     },
     #[error("the server refused the push to {url}: {message}; the commit is kept locally")]
     Rejected { url: String, message: String },
-    #[error("conflict: our commit {commit} and {url} both change {}{}; nothing was pushed and our commit is kept locally. Resolve it in git (pull and merge, or fix and commit), then push again", .paths.join(", "), objects_text(.objects))]
+    #[error("conflict: {url} and this fabric both change {}; nothing was pushed and our commit is kept locally:\n{}\nKeep theirs: fgd resolve {fabric} --theirs; keep ours: fgd resolve {fabric} --ours; then fgd sync {fabric} again (or resolve it in git: pull and merge, or fix and commit, then push)", conflict_paths(.conflicts), first_ten(&.conflicts.iter().map(|c| c.to_string()).collect::<Vec<_>>()))]
     Conflict {
-        commit: String,
+        /// The fabric's directory, for the commands the message names.
+        fabric: String,
         url: String,
-        paths: Vec<String>,
-        objects: Vec<String>,
+        conflicts: Vec<super::resolve::PathConflict>,
+    },
+    /// The remote branch was rewritten (force-pushed): its new tip does not descend from the
+    /// one fetched before. fgd stops rather than guess which history is right.
+    #[error("the remote branch at {url} was rewritten (force-pushed): its tip {new} does not descend from {old}, fetched before, and it dropped {} commit(s):\n{}\nfgd never replays or pushes those again, and stops here: nothing was committed onto the new history or pushed. Look at what the remote dropped; if that was meant, move this branch onto the new history keeping only your own commits (git rebase --onto {new} {old}), then run fgd again", .dropped.len(), first_ten(.dropped))]
+    RemoteRewritten {
+        url: String,
+        old: String,
+        new: String,
+        /// `<id> <subject> (<author>)`, newest first.
+        dropped: Vec<String>,
+    },
+    /// The push would publish commits that are not fgd's and change paths outside the fabric.
+    #[error("refusing to push to {url}: it would also publish {} commit(s) that fgd did not make for this fabric and that change paths outside it:\n{}\nNothing was pushed. Push them with git first if they are meant to go out (or pass --include-other-commits to let fgd push them), or take them off this branch (git rebase -i)", .commits.len(), first_ten(.commits))]
+    OtherCommits { url: String, commits: Vec<String> },
+    /// A local commit fgd would have to replay is not one of its own.
+    #[error("local commit {commit} ({subject}, by {author}) is not on the remote and is not one of fgd's commits for this fabric ({why}); fgd replays only its own commits since the last fetch, never another author's or one that changes paths outside the fabric. Nothing was pushed. Integrate it with git (git pull --rebase, or drop it: git rebase -i), then run fgd again")]
+    NotOurs {
+        commit: String,
+        subject: String,
+        author: String,
+        why: String,
     },
     #[error("refusing to push to {url}: it is a repository on this machine with server hooks ({}) in {dir}, and fgd pushes to a path or file:// remote by writing it directly (libgit2 runs no hooks), which would bypass the protection they give. Nothing was pushed (any local commit is kept). Serve the repository over git://, ssh:// or http(s):// (git daemon --enable=receive-pack, ssh://localhost/..., git http-backend) so its hooks run, and point the remote there", .hooks.join(", "))]
     HooksBypassed {
@@ -74,12 +95,15 @@ pub(crate) fn first_ten(lines: &[String]) -> String {
     text
 }
 
-pub(crate) fn objects_text(objects: &[String]) -> String {
-    if objects.is_empty() {
-        String::new()
-    } else {
-        format!(" (objects {})", objects.join(", "))
-    }
+pub(crate) fn conflict_paths(conflicts: &[super::resolve::PathConflict]) -> String {
+    conflicts
+        .iter()
+        .map(|c| match &c.object {
+            Some(o) => format!("{} ({o})", c.path),
+            None => c.path.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl GitError {
@@ -103,6 +127,9 @@ impl GitError {
             self,
             GitError::Rejected { .. }
                 | GitError::Conflict { .. }
+                | GitError::RemoteRewritten { .. }
+                | GitError::NotOurs { .. }
+                | GitError::OtherCommits { .. }
                 | GitError::HooksBypassed { .. }
                 | GitError::Unmanageable { .. }
                 | GitError::Setup(_)

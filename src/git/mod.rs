@@ -14,11 +14,14 @@ mod commit;
 mod diff;
 mod error;
 mod ignore_rules;
+mod integrate;
 pub mod known_hosts;
 mod message;
 mod options;
+mod outgoing;
 mod push;
 mod replay;
+mod resolve;
 mod scan;
 mod scope;
 mod state;
@@ -33,17 +36,20 @@ pub use crate::event::GitPhase;
 use crate::event::Sink;
 use crate::fabric::{self, Fabric};
 use crate::{ingest, journal, store};
+use integrate::{integrate, raw_overwrites, tracking_tip};
 use message::batch_message;
 use options::signature;
 use push::push_with_retry;
-use replay::integrate;
 use transport::Session;
 
 pub use commit::{commit_fabric, Committed, FAILPOINT_BEFORE_COMMIT};
 pub use diff::pending_diff;
 pub use error::GitError;
+pub use integrate::FABRIC_TRAILER;
 pub use options::{set_timeouts, GitOptions};
+pub use outgoing::OtherCommit;
 pub use push::{LastPush, PushReport};
+pub use resolve::{resolve_fabric, ConflictRecord, Ours, PathConflict, ResolveReport, Side};
 pub use scope::{Checkout, FabricRepo};
 pub use state::{git_state, operation_in_progress, GitState, InProgress};
 pub use verify::{
@@ -75,15 +81,27 @@ pub fn push_fabric(
     sink: &mut dyn Sink,
 ) -> crate::Result<PushReport> {
     let (fabric, fr, _lock) = open_locked(dir, "push", opts, sink)?;
-    let committed = commit_fabric(
-        &fr,
-        &fabric,
-        opts,
-        &batch_message(&fr, &fabric, "update"),
-        sink,
-    )?;
-    let pushed = push_with_retry(&fr, &fabric, opts, sink)?;
-    Ok(PushReport { committed, pushed })
+    let run = |sink: &mut dyn Sink| -> crate::Result<PushReport> {
+        let committed = commit_fabric(
+            &fr,
+            &fabric,
+            opts,
+            &batch_message(&fr, &fabric, "update"),
+            sink,
+        )?;
+        let pushed = push_with_retry(&fr, &fabric, opts, sink)?;
+        Ok(PushReport { committed, pushed })
+    };
+    settle(&fabric, run(sink))
+}
+
+/// A conflict a push or sync stopped on is kept for `fgd resolve`; one that pushed ends it.
+fn settle<T>(fabric: &Fabric, result: crate::Result<T>) -> crate::Result<T> {
+    match &result {
+        Ok(_) => resolve::clear(fabric),
+        Err(e) => resolve::note(fabric, e),
+    }
+    result
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -105,44 +123,60 @@ pub fn sync_fabric(
     let (fabric, fr, lock) = open_locked(dir, "sync", opts, sink)?;
     // sync always fetches: refuse a shallow clone before recording anything.
     transport::refuse_shallow(&fr.repo)?;
-    // Record local edits first, so integrating never has to overwrite or stash anything.
-    let local_commit = commit_fabric(
-        &fr,
-        &fabric,
-        opts,
-        &batch_message(&fr, &fabric, "record local changes before sync"),
-        sink,
-    )?;
-    let url = fr.remote_url()?;
-    let shown = transport::url_info(&url).shown;
-    let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
-    let remote_tip = {
-        let session = Session::new(&url, auth_cfg, opts.known_hosts.clone(), sink);
-        transport::fetch(&fr.repo, &fr.remote, &fr.branch, &session)?
+    let run = |sink: &mut dyn Sink| -> crate::Result<SyncReport> {
+        // Record local edits first, so integrating never has to overwrite or stash anything.
+        let local_commit = commit_fabric(
+            &fr,
+            &fabric,
+            opts,
+            &batch_message(&fr, &fabric, "record local changes before sync"),
+            sink,
+        )?;
+        let url = fr.remote_url()?;
+        let shown = transport::url_info(&url).shown;
+        let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
+        let last_fetched = tracking_tip(&fr);
+        let remote_tip = {
+            let session = Session::new(&url, auth_cfg, opts.known_hosts.clone(), sink);
+            transport::fetch(&fr.repo, &fr.remote, &fr.branch, &session)?
+        };
+        let before = fr.head().map(|c| c.id());
+        let integrated = integrate(&fr, &fabric, opts, last_fetched, remote_tip, &shown, sink)?;
+        fabric.check_layout()?;
+        // What the remote just changed must not be replaced unseen by what raw/ holds now:
+        // the same conflict as when both commits change the object, whatever the timing.
+        let overwrites = raw_overwrites(&fr, &fabric, before, remote_tip)?;
+        if !overwrites.is_empty() {
+            return Err(GitError::Conflict {
+                fabric: fr.fabric_dir(),
+                url: shown,
+                conflicts: overwrites,
+            }
+            .into());
+        }
+        let summary = ingest::run_locked(&fabric, &lock, &Default::default(), sink)?;
+        let committed = commit_fabric(
+            &fr,
+            &fabric,
+            opts,
+            &batch_message(&fr, &fabric, "sync"),
+            sink,
+        )?;
+        let has_commit = fr.head().is_some();
+        let pushed = if has_commit {
+            Some(push_with_retry(&fr, &fabric, opts, sink)?)
+        } else {
+            None
+        };
+        Ok(SyncReport {
+            local_commit,
+            integrated,
+            ingest: summary,
+            committed,
+            pushed,
+        })
     };
-    let integrated = integrate(&fr, remote_tip, &shown, sink)?;
-    fabric.check_layout()?;
-    let summary = ingest::run_locked(&fabric, &lock, &Default::default(), sink)?;
-    let committed = commit_fabric(
-        &fr,
-        &fabric,
-        opts,
-        &batch_message(&fr, &fabric, "sync"),
-        sink,
-    )?;
-    let has_commit = fr.head().is_some();
-    let pushed = if has_commit {
-        Some(push_with_retry(&fr, &fabric, opts, sink)?)
-    } else {
-        None
-    };
-    Ok(SyncReport {
-        local_commit,
-        integrated,
-        ingest: summary,
-        committed,
-        pushed,
-    })
+    settle(&fabric, run(sink))
 }
 
 /// Commit and push a fresh layout (`fgd init --push`).

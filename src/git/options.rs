@@ -18,6 +18,8 @@ pub struct GitOptions {
     pub author: Option<String>,
     pub auth: Option<auth::AuthConfig>,
     pub known_hosts: Option<PathBuf>,
+    /// Push commits that are not fgd's and change paths outside the fabric (refused otherwise).
+    pub include_other_commits: bool,
 }
 
 impl GitOptions {

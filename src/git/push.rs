@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::auth;
 use super::commit::Committed;
 use super::error::{GitError, Result};
+use super::integrate::{integrate, tracking_tip};
 use super::options::GitOptions;
-use super::replay::integrate;
+use super::outgoing::other_commits;
 use super::scope::FabricRepo;
 use super::transport::{self, PushResult, Session};
 use super::verify::refuse_broken_tip;
@@ -37,6 +38,7 @@ pub(crate) fn push_with_retry(
     let shown = transport::url_info(&url).shown;
     let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
     let refname = format!("refs/heads/{}", fr.branch);
+    let mut said: Vec<String> = Vec::new();
     for _attempt in 0..3 {
         // What is pushed is the branch's tip: that, and nothing else, is what gets reported.
         let head = fr.repo.refname_to_id(&refname).map_err(|_| {
@@ -54,6 +56,33 @@ pub(crate) fn push_with_retry(
         // What would be published is checked, not only what fgd committed: a merge the
         // operator made, a colleague's commit, a replayed tip.
         refuse_broken_tip(fr, fabric, head)?;
+        // Every commit that goes out besides fgd's own is said (once); one that changes paths
+        // outside the fabric is refused unless asked for, where the remote branch exists (a
+        // first push of a new branch publishes the repository's history as it is).
+        let others = other_commits(fr, opts, head)?;
+        for o in &others {
+            if said.contains(&o.commit) {
+                continue;
+            }
+            said.push(o.commit.clone());
+            sink.emit(Event::GitOtherCommit {
+                commit: o.commit.clone(),
+                subject: o.subject.clone(),
+                author: o.author.clone(),
+                why: o.why.clone(),
+            });
+        }
+        let outside: Vec<String> = others
+            .iter()
+            .filter(|o| !o.outside.is_empty())
+            .map(|o| o.line())
+            .collect();
+        if !outside.is_empty() && !opts.include_other_commits && tracking_tip(fr).is_some() {
+            return Err(GitError::OtherCommits {
+                url: shown,
+                commits: outside,
+            });
+        }
         let result = {
             let session = Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
             transport::push(&fr.repo, &fr.remote, &fr.branch, &session)?
@@ -99,6 +128,7 @@ pub(crate) fn push_with_retry(
                         ),
                     });
                 }
+                let last_fetched = tracking_tip(fr);
                 let remote_tip = {
                     let session =
                         Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
@@ -114,7 +144,7 @@ pub(crate) fn push_with_retry(
                         message,
                     });
                 }
-                integrate(fr, remote_tip, &shown, sink)?;
+                integrate(fr, fabric, opts, last_fetched, remote_tip, &shown, sink)?;
             }
         }
     }

@@ -7,16 +7,20 @@ use git2::Oid;
 
 use super::diff::delta_path;
 use super::error::{first_ten, local, GitError, Result};
+use super::integrate::last_change;
+use super::resolve::{self, Ours, PathConflict, Side};
 use super::scope::FabricRepo;
 use super::GitPhase;
 use crate::event::{Event, Sink};
-use crate::fabric;
+use crate::fabric::{self, Fabric};
 
-/// Replay our commits (those not in `upstream`) on `upstream`, in memory. Commits the remote
-/// already has identically become empty and are dropped.
+/// Replay `ours` (fgd's own commits, oldest first, vetted by `integrate`) on `upstream`, in
+/// memory. Commits the remote already has identically become empty and are dropped. A path
+/// both sides changed is a conflict, unless `fgd resolve` chose a side for that very change.
 pub(crate) fn replay(
     fr: &FabricRepo,
-    local_tip: Oid,
+    fabric: &Fabric,
+    ours: &[Oid],
     upstream: Oid,
     url: &str,
     sink: &mut dyn Sink,
@@ -26,23 +30,14 @@ pub(crate) fn replay(
         phase: GitPhase::Rebase,
         detail: format!("replaying local commits on {upstream}"),
     });
-    let mut walk = repo.revwalk().map_err(local("walk"))?;
-    walk.push(local_tip).map_err(local("walk"))?;
-    walk.hide(upstream).map_err(local("walk"))?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
-        .map_err(local("walk"))?;
     let mut onto = repo.find_commit(upstream).map_err(local("read commit"))?;
     // As git rebase: the committer is who replays, from git config; without one (the author
     // came from --author), the identity that made the commit.
     let committer = repo.signature().ok();
-    for oid in walk {
-        let oid = oid.map_err(local("walk"))?;
+    let record = resolve::load(fabric);
+    for &oid in ours {
         let c = repo.find_commit(oid).map_err(local("read commit"))?;
-        if c.parent_count() > 1 {
-            return Err(GitError::Setup(format!(
-                "local commit {oid} is a merge; fgd replays only linear history: push it with git"
-            )));
-        }
+        let parent = c.parent_id(0).ok();
         let mut idx = repo
             .cherrypick_commit(&c, &onto, 0, None)
             .map_err(local("replay"))?;
@@ -50,31 +45,56 @@ pub(crate) fn replay(
         // where git's text merge would succeed: for a managed object that would push an object
         // neither side wrote or validated.
         let mut both = changed_on_both_sides(fr, &c, &onto)?;
-        if !both.is_empty() {
-            if idx.has_conflicts() {
-                both.extend(resolve_generated(fr, &mut idx)?);
+        let mut chose = false;
+        let mut open = Vec::new();
+        for path in both.drain(..) {
+            let theirs = last_change(fr, onto.id(), parent, &path);
+            let commit = theirs.as_ref().map(|t| t.0.to_string());
+            match resolve::chosen(record.as_ref(), &path, commit.as_deref()) {
+                Some(side) => {
+                    let tree = match side {
+                        Side::Ours => c.tree(),
+                        Side::Theirs => onto.tree(),
+                    }
+                    .map_err(local("replay"))?;
+                    take_from(&mut idx, &path, &tree)?;
+                    chose = true;
+                }
+                None => open.push(PathConflict {
+                    object: object_of_path(&path),
+                    path,
+                    remote_commit: commit,
+                    author: theirs.map(|t| t.1),
+                    ours: Ours::Commit(oid.to_string()),
+                }),
             }
-            both.sort();
-            both.dedup();
-            let objects = both.iter().filter_map(|p| object_of_path(p)).collect();
-            return Err(GitError::Conflict {
-                commit: oid.to_string(),
-                url: url.to_string(),
-                paths: both,
-                objects,
-            });
         }
         if idx.has_conflicts() {
-            let paths = resolve_generated(fr, &mut idx)?;
-            if !paths.is_empty() {
-                let objects = paths.iter().filter_map(|p| object_of_path(p)).collect();
-                return Err(GitError::Conflict {
-                    commit: oid.to_string(),
-                    url: url.to_string(),
-                    paths,
-                    objects,
+            for path in resolve_generated(fr, &mut idx)? {
+                if open.iter().any(|o| o.path == path) {
+                    continue;
+                }
+                let theirs = last_change(fr, onto.id(), parent, &path);
+                open.push(PathConflict {
+                    object: object_of_path(&path),
+                    path,
+                    remote_commit: theirs.as_ref().map(|t| t.0.to_string()),
+                    author: theirs.map(|t| t.1),
+                    ours: Ours::Commit(oid.to_string()),
                 });
             }
+        }
+        if !open.is_empty() {
+            open.sort_by(|a, b| a.path.cmp(&b.path));
+            return Err(GitError::Conflict {
+                fabric: fr.fabric_dir(),
+                url: url.to_string(),
+                conflicts: open,
+            });
+        }
+        if chose {
+            // A side taken for an object file: the kustomization follows the files.
+            write_kustomization(fr, &mut idx)?;
         }
         let tree_id = idx.write_tree_to(repo).map_err(local("replay"))?;
         if tree_id == onto.tree_id() {
@@ -94,6 +114,83 @@ pub(crate) fn replay(
         onto = repo.find_commit(new).map_err(local("replay"))?;
     }
     Ok(onto.id())
+}
+
+/// Set `path` in `idx` to what `tree` holds there (removed if it holds nothing), its conflict
+/// stages dropped.
+fn take_from(idx: &mut git2::Index, path: &str, tree: &git2::Tree) -> Result<()> {
+    let p = Path::new(path);
+    // Not every path taken is in conflict (git's text merge may have succeeded).
+    let _ = idx.conflict_remove(p);
+    match tree.get_path(p) {
+        Ok(e) => idx
+            .add(&git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: e.filemode() as u32,
+                uid: 0,
+                gid: 0,
+                file_size: 0,
+                id: e.id(),
+                flags: 0,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            })
+            .map_err(local("replay")),
+        Err(_) => {
+            let _ = idx.remove_path(p);
+            Ok(())
+        }
+    }
+}
+
+/// The kustomization ingest writes for `idx`'s managed object files, written into `idx`.
+fn write_kustomization(fr: &FabricRepo, idx: &mut git2::Index) -> Result<()> {
+    let path = fr.rel(fabric::KUSTOMIZATION);
+    let content = kustomization_for(fr, idx);
+    let _ = idx.conflict_remove(Path::new(&path));
+    let id = fr.repo.blob(&content).map_err(local("replay"))?;
+    idx.add(&git2::IndexEntry {
+        ctime: git2::IndexTime::new(0, 0),
+        mtime: git2::IndexTime::new(0, 0),
+        dev: 0,
+        ino: 0,
+        mode: 0o100644,
+        uid: 0,
+        gid: 0,
+        file_size: content.len() as u32,
+        id,
+        flags: 0,
+        flags_extended: 0,
+        path: path.into_bytes(),
+    })
+    .map_err(local("replay"))
+}
+
+/// The kustomization for the managed object files of `idx` (its merged entries).
+fn kustomization_for(fr: &FabricRepo, idx: &git2::Index) -> Vec<u8> {
+    let managed = format!("{}/", fr.rel(fabric::MANAGED));
+    let mut files: Vec<String> = idx
+        .iter()
+        .filter(|e| (e.flags & 0x3000) == 0)
+        .filter_map(|e| String::from_utf8(e.path).ok())
+        .filter_map(|p| p.strip_prefix(&managed).map(str::to_string))
+        .filter(|p| {
+            let mut parts = p.split('/');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(plural), Some(file), None) => {
+                    crate::classify::kinds::managed_plurals().any(|k| k == plural)
+                        && file.ends_with(".yaml")
+                        && !file.starts_with('.')
+                }
+                _ => false,
+            }
+        })
+        .collect();
+    files.sort();
+    fabric::kustomization::render(&files).into_bytes()
 }
 
 /// Paths of `managed/` (the generated kustomization aside), `raw/` and `unmanaged/` that `ours`
@@ -189,26 +286,7 @@ pub(crate) fn resolve_generated(fr: &FabricRepo, idx: &mut git2::Index) -> Resul
             }
             merged
         } else {
-            let managed = format!("{}/", fr.rel(fabric::MANAGED));
-            let mut files: Vec<String> = idx
-                .iter()
-                .filter(|e| (e.flags & 0x3000) == 0)
-                .filter_map(|e| String::from_utf8(e.path).ok())
-                .filter_map(|p| p.strip_prefix(&managed).map(str::to_string))
-                .filter(|p| {
-                    let mut parts = p.split('/');
-                    match (parts.next(), parts.next(), parts.next()) {
-                        (Some(plural), Some(file), None) => {
-                            crate::classify::kinds::managed_plurals().any(|k| k == plural)
-                                && file.ends_with(".yaml")
-                                && !file.starts_with('.')
-                        }
-                        _ => false,
-                    }
-                })
-                .collect();
-            files.sort();
-            fabric::kustomization::render(&files).into_bytes()
+            kustomization_for(fr, idx)
         };
         let Some(mut entry) = c.our.or(c.their) else {
             continue;
@@ -289,38 +367,6 @@ pub(crate) fn advance_to(fr: &FabricRepo, target: Oid) -> Result<()> {
         fr.repo.set_head(&refname).map_err(local("set HEAD"))?;
     }
     Ok(())
-}
-
-/// Bring the local branch onto `remote_tip`: fast-forward, or replay our commits on it.
-pub(crate) fn integrate(
-    fr: &FabricRepo,
-    remote_tip: Option<Oid>,
-    url: &str,
-    sink: &mut dyn Sink,
-) -> Result<&'static str> {
-    let Some(remote_tip) = remote_tip else {
-        return Ok("remote branch does not exist yet");
-    };
-    let local_tip = fr.head().map(|c| c.id());
-    match local_tip {
-        None => {
-            advance_to(fr, remote_tip)?;
-            Ok("checked out the remote branch")
-        }
-        Some(l) if l == remote_tip => Ok("up to date"),
-        Some(l) if fr.repo.graph_descendant_of(l, remote_tip).unwrap_or(false) => {
-            Ok("ahead of the remote")
-        }
-        Some(l) if fr.repo.graph_descendant_of(remote_tip, l).unwrap_or(false) => {
-            advance_to(fr, remote_tip)?;
-            Ok("fast-forwarded")
-        }
-        Some(l) => {
-            let new_tip = replay(fr, l, remote_tip, url, sink)?;
-            advance_to(fr, new_tip)?;
-            Ok("replayed local commits on the remote")
-        }
-    }
 }
 
 #[cfg(test)]

@@ -200,6 +200,12 @@ impl FabricRepo {
             .unwrap_or(path)
     }
 
+    /// The fabric's directory, for the commands a message names.
+    pub(crate) fn fabric_dir(&self) -> String {
+        let root = self.repo.workdir().unwrap_or_else(|| self.repo.path());
+        root.join(&self.prefix).display().to_string()
+    }
+
     pub(crate) fn rel(&self, inner: &str) -> String {
         if self.prefix.is_empty() {
             inner.to_string()
