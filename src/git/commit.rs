@@ -149,15 +149,25 @@ pub fn commit_fabric(
         trailer_value(&fr.prefix)
     );
     let sig = signature(repo, opts)?;
+    // Refused before the index is written: fgd never commits unsigned where git would sign.
+    let signing = super::sign::signing(repo)?;
+    let branch_ref = format!("refs/heads/{}", fr.branch);
     let parents: Vec<&git2::Commit> = head.iter().collect();
     // The index first, then the branch: a run killed between the two leaves the change
     // staged against the old HEAD (the next push commits it), never a moved branch over an
     // index that would take the change back.
     index.write().map_err(local("write index"))?;
     store::failpoint(FAILPOINT_BEFORE_COMMIT);
-    let oid = repo
-        .commit(Some("HEAD"), &sig, &sig, &message, &tree, &parents)
-        .map_err(local("commit"))?;
+    let oid = super::sign::create_commit(
+        repo,
+        signing.as_ref(),
+        Some(&branch_ref),
+        &sig,
+        &sig,
+        &message,
+        &tree,
+        &parents,
+    )?;
     counts.commit = oid.to_string();
     sink.emit(Event::GitCommitted {
         commit: counts.commit.clone(),

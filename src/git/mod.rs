@@ -24,6 +24,7 @@ mod replay;
 mod resolve;
 mod scan;
 mod scope;
+mod sign;
 mod state;
 pub mod transport;
 mod verify;
@@ -68,6 +69,7 @@ fn open_locked(
     let fabric = Fabric::open(dir)?;
     let fr = FabricRepo::open(&fabric, opts)?;
     signature(&fr.repo, opts)?;
+    sign::signing(&fr.repo)?;
     fr.refuse_bypassed_hooks()?;
     let lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), command)?;
     journal::recover(&fabric, sink)?;
@@ -188,6 +190,7 @@ pub fn publish_init(
     opts.check()?;
     let fr = FabricRepo::open(fabric, opts)?;
     signature(&fr.repo, opts)?;
+    sign::signing(&fr.repo)?;
     fr.refuse_bypassed_hooks()?;
     let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "init --push")?;
     let committed = commit_fabric(

@@ -35,6 +35,7 @@ pub(crate) fn replay(
     // came from --author), the identity that made the commit.
     let committer = repo.signature().ok();
     let record = resolve::load(fabric);
+    let signing = super::sign::signing(repo)?;
     for &oid in ours {
         let c = repo.find_commit(oid).map_err(local("read commit"))?;
         let parent = c.parent_id(0).ok();
@@ -101,16 +102,17 @@ pub(crate) fn replay(
             continue; // the remote already has exactly this change
         }
         let tree = repo.find_tree(tree_id).map_err(local("replay"))?;
-        let new = repo
-            .commit(
-                None,
-                &c.author(),
-                committer.as_ref().unwrap_or(&c.committer()),
-                c.message().unwrap_or(""),
-                &tree,
-                &[&onto],
-            )
-            .map_err(local("replay"))?;
+        // Signed again, as git rebase signs what it rewrites when commit.gpgsign is on.
+        let new = super::sign::create_commit(
+            repo,
+            signing.as_ref(),
+            None,
+            &c.author(),
+            committer.as_ref().unwrap_or(&c.committer()),
+            c.message().unwrap_or(""),
+            &tree,
+            &[&onto],
+        )?;
         onto = repo.find_commit(new).map_err(local("replay"))?;
     }
     Ok(onto.id())

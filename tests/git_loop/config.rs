@@ -1,0 +1,102 @@
+//! git's configuration as git reads it (the repository's config over the global and system
+//! ones): commit signing, hooks, credential helpers, pushurl, upstreams.
+
+use super::*;
+
+/// An ed25519 key for signing, and an allowed-signers file trusting it for `email`.
+fn signing_key(w: &World, name: &str, email: &str) -> (PathBuf, PathBuf) {
+    let dir = w.t.path().join("keys");
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join(name);
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", email, "-f"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let allowed = dir.join(format!("{name}.allowed"));
+    write(&allowed, format!("{email} namespaces=\"git\" {public}"));
+    (key, allowed)
+}
+
+fn sign_with_ssh(wc: &Path, key: &Path, allowed: &Path) {
+    git(wc, &["config", "commit.gpgsign", "true"]);
+    git(wc, &["config", "gpg.format", "ssh"]);
+    git(wc, &["config", "user.signingkey", s(key)]);
+    git(wc, &["config", "gpg.ssh.allowedSignersFile", s(allowed)]);
+}
+
+#[test]
+fn commits_are_ssh_signed_as_git_config_asks_and_git_verify_commit_accepts_them() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (a, fa) = w.clone(&bare, "a", s(&bare));
+    let (key, allowed) = signing_key(&w, "a-sign", "a@example.invalid");
+    sign_with_ssh(&a, &key, &allowed);
+    write(&fa.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["init", s(&fa)], &[]), "init");
+    ok(&w.fgd(&["sync", s(&fa)], &[]), "first sync");
+    // The remote moves on meanwhile, so a's next commit is replayed: signed again.
+    let (_b, fb) = w.clone(&bare, "b", s(&bare));
+    write(&fb.join("raw/b.yaml"), VPC2);
+    ok(&w.fgd(&["sync", s(&fb)], &[]), "b syncs");
+    write(&fa.join("raw/c.yaml"), VPC2.replace("vpc-2", "vpc-3"));
+    ok(&w.fgd(&["ingest", s(&fa)], &[]), "a ingests");
+    let r = w.fgd(&["sync", s(&fa)], &[]);
+    ok(&r, "a syncs, replaying");
+    assert!(
+        r.stdout.contains("replayed") || r.stdout.contains("git push"),
+        "{}",
+        r.stdout
+    );
+    git(&a, &["fetch", "-q"]);
+    let ours = git(
+        &a,
+        &[
+            "log",
+            "--format=%H",
+            "--author=a@example.invalid",
+            "origin/main",
+        ],
+    );
+    assert!(ours.lines().count() >= 2, "{ours}");
+    for id in ours.lines() {
+        let v = Command::new("git")
+            .arg("-C")
+            .arg(&a)
+            .args(["verify-commit", id])
+            .output()
+            .unwrap();
+        assert!(
+            v.status.success(),
+            "{id}: {}",
+            String::from_utf8_lossy(&v.stderr)
+        );
+        assert!(String::from_utf8_lossy(&v.stderr).contains("Good \"git\" signature"));
+    }
+    // A key that cannot sign: nothing is committed unsigned.
+    git(
+        &a,
+        &[
+            "config",
+            "user.signingkey",
+            s(&w.t.path().join("keys/missing")),
+        ],
+    );
+    let head = git(&a, &["rev-parse", "HEAD"]);
+    write(&fa.join("raw/d.yaml"), VPC2.replace("vpc-2", "vpc-4"));
+    ok(&w.fgd(&["ingest", s(&fa)], &[]), "ingest");
+    let r = w.fgd(&["push", s(&fa)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("signing the commit") && r.stderr.contains("nothing was committed"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(git(&a, &["rev-parse", "HEAD"]), head);
+}
