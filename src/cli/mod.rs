@@ -213,6 +213,9 @@ struct GitArgs {
     /// otherwise, so a work-in-progress commit never rides along unseen).
     #[arg(long)]
     include_other_commits: bool,
+    /// Skip the client hooks (pre-commit, commit-msg, pre-push), as with git.
+    #[arg(long)]
+    no_verify: bool,
 }
 
 impl GitArgs {
@@ -229,6 +232,7 @@ impl GitArgs {
             auth: Some(auth),
             known_hosts: self.known_hosts,
             include_other_commits: self.include_other_commits,
+            no_verify: self.no_verify,
         }
     }
 }

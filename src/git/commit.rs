@@ -157,6 +157,24 @@ pub fn commit_fabric(
     // staged against the old HEAD (the next push commits it), never a moved branch over an
     // index that would take the change back.
     index.write().map_err(local("write index"))?;
+    // Client hooks, as git commit runs them: pre-commit sees the index just written (a refusal
+    // leaves the change staged, as a run killed here would: the next push commits it), then
+    // commit-msg may rewrite the message (fgd's trailer is kept).
+    let message = if opts.no_verify {
+        message
+    } else {
+        super::hooks::run(repo, "pre-commit", &[], b"")?;
+        let edited = super::hooks::commit_msg(repo, &message)?;
+        if edited.contains(&format!("{FABRIC_TRAILER}: ")) {
+            edited
+        } else {
+            format!(
+                "{}\n\n{FABRIC_TRAILER}: {}\n",
+                edited.trim_end(),
+                trailer_value(&fr.prefix)
+            )
+        }
+    };
     store::failpoint(FAILPOINT_BEFORE_COMMIT);
     let oid = super::sign::create_commit(
         repo,

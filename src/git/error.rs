@@ -69,6 +69,13 @@ pub enum GitError {
         commit: String,
         problems: Vec<super::verify::TipProblem>,
     },
+    /// A client hook (pre-commit, commit-msg, pre-push) refused.
+    #[error("the {hook} hook ({path}) refused: {said}\nNothing was committed or pushed by this step. Fix what it says, or skip client hooks with --no-verify as with git")]
+    Hook {
+        hook: &'static str,
+        path: String,
+        said: String,
+    },
     /// A git operation the operator started is not finished: nothing was done.
     #[error("{}; fgd commits, fetches and pushes only between git operations, so nothing was done. Run fgd again once it is finished", .0.advice())]
     InProgress(super::state::InProgress),
@@ -130,6 +137,7 @@ impl GitError {
                 | GitError::RemoteRewritten { .. }
                 | GitError::NotOurs { .. }
                 | GitError::OtherCommits { .. }
+                | GitError::Hook { .. }
                 | GitError::HooksBypassed { .. }
                 | GitError::Unmanageable { .. }
                 | GitError::Setup(_)

@@ -13,6 +13,7 @@ pub mod auth;
 mod commit;
 mod diff;
 mod error;
+mod hooks;
 mod ignore_rules;
 mod integrate;
 pub mod known_hosts;

@@ -20,6 +20,8 @@ pub struct GitOptions {
     pub known_hosts: Option<PathBuf>,
     /// Push commits that are not fgd's and change paths outside the fabric (refused otherwise).
     pub include_other_commits: bool,
+    /// Skip the client hooks (pre-commit, commit-msg, pre-push), as `git --no-verify`.
+    pub no_verify: bool,
 }
 
 impl GitOptions {

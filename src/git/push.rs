@@ -83,6 +83,14 @@ pub(crate) fn push_with_retry(
                 commits: outside,
             });
         }
+        if !opts.no_verify {
+            // As git push: `<local ref> <local id> <remote ref> <remote id>` on stdin.
+            let remote_id = tracking_tip(fr)
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| "0".repeat(40));
+            let line = format!("{refname} {head} {refname} {remote_id}\n");
+            super::hooks::run(&fr.repo, "pre-push", &[&fr.remote, &url], line.as_bytes())?;
+        }
         let result = {
             let session = Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
             transport::push(&fr.repo, &fr.remote, &fr.branch, &session)?

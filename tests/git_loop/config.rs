@@ -100,3 +100,89 @@ fn commits_are_ssh_signed_as_git_config_asks_and_git_verify_commit_accepts_them(
     );
     assert_eq!(git(&a, &["rev-parse", "HEAD"]), head);
 }
+
+#[test]
+fn client_hooks_run_from_core_hooks_path_and_a_failing_one_stops_the_commit() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+    // The team's hooks live in the repository, named by core.hooksPath (relative to the root).
+    let hooks = a.join("tools/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let log = w.t.path().join("hooks.log");
+    executable(
+        &hooks.join("pre-commit"),
+        "#!/bin/sh\necho 'lint: managed/vpcs/vpc-1.yaml needs an owner label' >&2\nexit 1\n",
+    );
+    executable(
+        &hooks.join("commit-msg"),
+        "#!/bin/sh\nprintf '\\nReviewed-by: the commit-msg hook\\n' >> \"$1\"\n",
+    );
+    executable(
+        &hooks.join("pre-push"),
+        &format!(
+            "#!/bin/sh\necho \"args: $1 $2\" >> {log}\ncat >> {log}\n",
+            log = log.display()
+        ),
+    );
+    git(&a, &["config", "core.hooksPath", "tools/hooks"]);
+    git(&a, &["add", "tools"]);
+    git(&a, &["commit", "-q", "--no-verify", "-m", "team hooks"]);
+    git(&a, &["push", "-q", "--no-verify", "origin", "HEAD"]);
+    write(&fa.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fa)], &[]), "ingest");
+    let head = git(&a, &["rev-parse", "HEAD"]);
+    let r = w.fgd(&["push", s(&fa)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("the pre-commit hook")
+            && r.stderr.contains("needs an owner label")
+            && r.stderr.contains("--no-verify"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(git(&a, &["rev-parse", "HEAD"]), head, "nothing committed");
+    assert!(!log.exists(), "nothing pushed");
+    // The hook passes: commit-msg edits the message, pre-push sees what goes out.
+    executable(&hooks.join("pre-commit"), "#!/bin/sh\nexit 0\n");
+    ok(&w.fgd(&["push", s(&fa)], &[]), "push with passing hooks");
+    let message = git(&a, &["log", "-1", "--format=%B"]);
+    assert!(
+        message.contains("Reviewed-by: the commit-msg hook")
+            && message.contains("Fgd-Fabric: fabrics/dc1"),
+        "{message}"
+    );
+    let seen = std::fs::read_to_string(&log).unwrap();
+    let pushed = git(&a, &["rev-parse", "HEAD"]);
+    assert!(
+        seen.contains(&format!("args: origin {}", s(&bare)))
+            && seen.contains(&format!(
+                "refs/heads/main {} refs/heads/main",
+                pushed.trim()
+            )),
+        "{seen}"
+    );
+    // A failing pre-push stops the push; --no-verify skips every hook, as with git.
+    executable(
+        &hooks.join("pre-push"),
+        "#!/bin/sh\necho 'no pushes on Friday' >&2\nexit 1\n",
+    );
+    executable(&hooks.join("pre-commit"), "#!/bin/sh\nexit 1\n");
+    write(&fa.join("raw/b.yaml"), VPC2);
+    ok(&w.fgd(&["ingest", s(&fa)], &[]), "ingest");
+    let r = w.fgd(&["push", s(&fa), "--no-verify"], &[]);
+    ok(&r, "push --no-verify");
+    executable(&hooks.join("pre-commit"), "#!/bin/sh\nexit 0\n");
+    write(&fa.join("raw/c.yaml"), VPC2.replace("vpc-2", "vpc-3"));
+    ok(&w.fgd(&["ingest", s(&fa)], &[]), "ingest");
+    let remote = git(&bare, &["rev-parse", "main"]);
+    let r = w.fgd(&["push", s(&fa)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("pre-push") && r.stderr.contains("no pushes on Friday"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(git(&bare, &["rev-parse", "main"]), remote);
+}
