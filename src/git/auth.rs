@@ -28,7 +28,6 @@ impl AuthConfig {
 }
 
 /// One operation's credential attempts.
-#[derive(Debug)]
 pub struct Auth {
     cfg: AuthConfig,
     /// The remote URL carries a user name and password, which libgit2 offers before asking us.
@@ -44,6 +43,19 @@ pub struct Auth {
     offered: Option<usize>,
     /// True once every method is used up.
     pub exhausted: bool,
+    /// The repository's config (layered over the global and system ones), where git finds
+    /// credential helpers; without it, only the global and system ones are read.
+    config: Option<git2::Config>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("cfg", &self.cfg)
+            .field("tried", &self.tried)
+            .field("exhausted", &self.exhausted)
+            .finish_non_exhaustive()
+    }
 }
 
 const REFUSED: &str = " (refused by the server)";
@@ -61,7 +73,15 @@ impl Auth {
             tried: Vec::new(),
             offered: None,
             exhausted: false,
+            config: None,
         }
+    }
+
+    /// Read credential helpers from `repo`'s config, as git does (a helper set in the
+    /// repository's own config included).
+    pub fn with_repository(mut self, repo: &git2::Repository) -> Auth {
+        self.config = repo.config().ok();
+        self
     }
 
     /// The remote URL holds `user:password@`: libgit2 uses it first, unasked.
@@ -198,7 +218,11 @@ impl Auth {
             }
             if !self.helper_tried {
                 self.helper_tried = true;
-                if let Ok(config) = git2::Config::open_default() {
+                let config = match self.config.take() {
+                    Some(c) => Some(c),
+                    None => git2::Config::open_default().ok(),
+                };
+                if let Some(config) = config {
                     if let Ok(cred) = Cred::credential_helper(&config, url, user_from_url) {
                         return self.offer("git credential helper".into(), Ok(cred));
                     }

@@ -140,7 +140,8 @@ pub fn sync_fabric(
         let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
         let last_fetched = tracking_tip(&fr);
         let remote_tip = {
-            let session = Session::new(&url, auth_cfg, opts.known_hosts.clone(), sink);
+            let session = Session::new(&url, auth_cfg, opts.known_hosts.clone(), sink)
+                .with_repository(&fr.repo);
             transport::fetch(&fr.repo, &fr.remote, &fr.branch, &session)?
         };
         let before = fr.head().map(|c| c.id());

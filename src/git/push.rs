@@ -34,7 +34,9 @@ pub(crate) fn push_with_retry(
     opts: &GitOptions,
     sink: &mut dyn Sink,
 ) -> Result<LastPush> {
-    let url = fr.remote_url()?;
+    // Pushes go to the push URL (pushurl), fetches after a refusal to the fetch URL.
+    let url = fr.push_url()?;
+    let fetch_url = fr.remote_url()?;
     let shown = transport::url_info(&url).shown;
     let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
     let refname = format!("refs/heads/{}", fr.branch);
@@ -92,7 +94,8 @@ pub(crate) fn push_with_retry(
             super::hooks::run(&fr.repo, "pre-push", &[&fr.remote, &url], line.as_bytes())?;
         }
         let result = {
-            let session = Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
+            let session = Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink)
+                .with_repository(&fr.repo);
             transport::push(&fr.repo, &fr.remote, &fr.branch, &session)?
         };
         match result {
@@ -139,7 +142,8 @@ pub(crate) fn push_with_retry(
                 let last_fetched = tracking_tip(fr);
                 let remote_tip = {
                     let session =
-                        Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink);
+                        Session::new(&fetch_url, auth_cfg.clone(), opts.known_hosts.clone(), sink)
+                            .with_repository(&fr.repo);
                     transport::fetch(&fr.repo, &fr.remote, &fr.branch, &session)?
                 };
                 // Not behind the remote: the refusal was not about history (a hook, a protected branch).

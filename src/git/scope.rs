@@ -171,9 +171,22 @@ impl FabricRepo {
     /// Before any work: the remote exists, and is not a local repository whose hooks a push
     /// would bypass.
     pub(crate) fn refuse_bypassed_hooks(&self) -> Result<()> {
-        let url = self.remote_url()?;
+        let url = self.push_url()?;
         let base = self.repo.workdir().unwrap_or_else(|| self.repo.path());
         transport::refuse_local_hooks(&url, base)
+    }
+
+    /// Where pushes go: `remote.<name>.pushurl` when set, else the fetch URL (as git). Every
+    /// push-side decision and message uses it: host keys, credentials, the hook guard.
+    pub fn push_url(&self) -> Result<String> {
+        let url = self.remote_url()?;
+        Ok(self
+            .repo
+            .find_remote(&self.remote)
+            .ok()
+            .and_then(|r| r.pushurl().ok().flatten().map(str::to_string))
+            .filter(|u| !u.is_empty())
+            .unwrap_or(url))
     }
 
     pub fn remote_url(&self) -> Result<String> {

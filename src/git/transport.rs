@@ -222,6 +222,13 @@ impl<'s> Session<'s> {
         }
     }
 
+    /// Credential helpers from `repo`'s config too (its own, over the global and system ones).
+    pub fn with_repository(self, repo: &Repository) -> Session<'s> {
+        let auth = self.auth.replace(Auth::new(AuthConfig::default()));
+        *self.auth.borrow_mut() = auth.with_repository(repo);
+        self
+    }
+
     pub fn emit(&self, e: Event) {
         self.sink.borrow_mut().emit(e);
     }
@@ -448,11 +455,13 @@ pub fn push(
     session: &Session,
 ) -> Result<PushResult, GitError> {
     if let Some(base) = repo.workdir() {
-        if let Some(url) = repo
-            .find_remote(remote)
-            .ok()
-            .and_then(|r| r.url().ok().map(str::to_string))
-        {
+        if let Some(url) = repo.find_remote(remote).ok().and_then(|r| {
+            r.pushurl()
+                .ok()
+                .flatten()
+                .or(r.url().ok())
+                .map(str::to_string)
+        }) {
             refuse_local_hooks(&url, base)?;
         }
     }

@@ -186,3 +186,93 @@ fn client_hooks_run_from_core_hooks_path_and_a_failing_one_stops_the_commit() {
     );
     assert_eq!(git(&bare, &["rev-parse", "main"]), remote);
 }
+
+#[test]
+fn a_pushurl_on_another_transport_is_used_for_every_push_side_decision() {
+    assert!(
+        sshd_available(),
+        "sshd is missing: .ci/run installs openssh-server"
+    );
+    let w = World::new();
+    let bare = w.bare("fab");
+    let ssh = Server::start("start-ssh-git.sh", &w.repos(), &w.state(), &[]);
+    let daemon = Server::start("start-git-daemon.sh", &w.repos(), &w.state(), &[]);
+    let fetch_url = format!("{}fab.git", daemon.get("URL"));
+    let push_url = format!("{}fab.git", ssh.get("URL"));
+    let (wc, fab) = w.clone(&bare, "wc", &fetch_url);
+    git(&wc, &["remote", "set-url", "--push", "origin", &push_url]);
+    let env = [
+        ("FGD_SSH_KEY", ssh.get("IDENTITY")),
+        ("FGD_KNOWN_HOSTS", ssh.get("KNOWN_HOSTS")),
+    ];
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["init", s(&fab)], &env), "init");
+    let r = w.fgd(&["sync", s(&fab), "--json"], &env);
+    ok(&r, "sync: fetch over git://, push over ssh://");
+    let pushed = r.of("git-pushed");
+    // Shown without its user name, as every URL fgd prints.
+    let user = format!("{}@", ssh.get("SSH_USER"));
+    let shown = push_url.replacen(&user, "", 1);
+    assert_eq!(pushed[0]["url"], shown, "{}", r.stdout);
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+    let last: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fab.join(".hnp/local/last-push.json")).unwrap())
+            .unwrap();
+    assert_eq!(last["url"], shown);
+    // The host key is checked against the push URL's host and port: unknown there, refused,
+    // and named as the SSH server's, not the git daemon's port.
+    let empty = w.t.path().join("empty_known_hosts");
+    write(&empty, "");
+    write(&fab.join("raw/b.yaml"), VPC2);
+    ok(&w.fgd(&["ingest", s(&fab)], &env), "ingest");
+    let r = w.fgd(
+        &["push", s(&fab)],
+        &[
+            ("FGD_SSH_KEY", ssh.get("IDENTITY")),
+            ("FGD_KNOWN_HOSTS", s(&empty)),
+        ],
+    );
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    let ssh_port = push_url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    assert!(
+        r.stderr.contains(&format!("[127.0.0.1]:{ssh_port}")) && r.stderr.contains("not known"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_credential_helper_set_in_the_repository_config_is_used() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let srv = Server::start(
+        "start-http-git.sh",
+        &w.repos(),
+        &w.state(),
+        &["--token", "helper-token-789"],
+    );
+    let url = format!("{}fab.git", srv.get("URL"));
+    let (wc, fab) = w.clone(&bare, "wc", &url);
+    let helper = w.t.path().join("helper.sh");
+    executable(
+        &helper,
+        &format!(
+            "#!/bin/sh\ncat >/dev/null\necho username={}\necho password=helper-token-789\n",
+            srv.get("GIT_USER")
+        ),
+    );
+    // Only in the repository's own config: no token in the environment, no global config.
+    git(&wc, &["config", "credential.helper", s(&helper)]);
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["init", s(&fab)], &[]), "init");
+    let r = w.fgd(&["sync", s(&fab)], &[]);
+    ok(&r, "sync with the repository's credential helper");
+    assert!(!r.stderr.contains("helper-token-789") && !r.stdout.contains("helper-token-789"));
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+}
