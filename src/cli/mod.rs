@@ -216,6 +216,9 @@ struct GitArgs {
     /// Skip the client hooks (pre-commit, commit-msg, pre-push), as with git.
     #[arg(long)]
     no_verify: bool,
+    /// Push the branch even though the remote no longer has it (someone deleted it).
+    #[arg(long)]
+    recreate_branch: bool,
 }
 
 impl GitArgs {
@@ -233,6 +236,7 @@ impl GitArgs {
             known_hosts: self.known_hosts,
             include_other_commits: self.include_other_commits,
             no_verify: self.no_verify,
+            recreate_branch: self.recreate_branch,
         }
     }
 }

@@ -69,6 +69,9 @@ pub enum GitError {
         commit: String,
         problems: Vec<super::verify::TipProblem>,
     },
+    /// The remote branch was fetched before and is gone now.
+    #[error("the branch {branch} no longer exists at {url}: someone deleted it since the last fetch. fgd does not create it again unasked; nothing was pushed (our commits are kept). If it should exist again, run again with --recreate-branch; if the fabric moved to another branch, check that one out")]
+    BranchDeleted { url: String, branch: String },
     /// A client hook (pre-commit, commit-msg, pre-push) refused.
     #[error("the {hook} hook ({path}) refused: {said}\nNothing was committed or pushed by this step. Fix what it says, or skip client hooks with --no-verify as with git")]
     Hook {
@@ -138,6 +141,7 @@ impl GitError {
                 | GitError::NotOurs { .. }
                 | GitError::OtherCommits { .. }
                 | GitError::Hook { .. }
+                | GitError::BranchDeleted { .. }
                 | GitError::HooksBypassed { .. }
                 | GitError::Unmanageable { .. }
                 | GitError::Setup(_)

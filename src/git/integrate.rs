@@ -34,12 +34,12 @@ pub(crate) fn trailer_value(prefix: &str) -> &str {
 /// The last-fetched tip of the remote branch (`refs/remotes/<remote>/<branch>`), if any.
 pub(crate) fn tracking_tip(fr: &FabricRepo) -> Option<Oid> {
     fr.repo
-        .refname_to_id(&format!("refs/remotes/{}/{}", fr.remote, fr.branch))
+        .refname_to_id(&format!("refs/remotes/{}/{}", fr.remote, fr.upstream))
         .ok()
 }
 
 fn tracking_ref(fr: &FabricRepo) -> String {
-    format!("refs/remotes/{}/{}", fr.remote, fr.branch)
+    format!("refs/remotes/{}/{}", fr.remote, fr.upstream)
 }
 
 /// `Name <email>` of a signature, for messages.
@@ -209,6 +209,13 @@ pub(crate) fn integrate(
     sink: &mut dyn Sink,
 ) -> Result<&'static str> {
     let Some(new) = remote_tip else {
+        // Fetched before and gone now: someone deleted it. Recreating it would undo that.
+        if last_fetched.is_some() && !opts.recreate_branch {
+            return Err(GitError::BranchDeleted {
+                url: url.to_string(),
+                branch: fr.upstream.clone(),
+            });
+        }
         return Ok("remote branch does not exist yet");
     };
     let repo = &fr.repo;

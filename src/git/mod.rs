@@ -142,7 +142,7 @@ pub fn sync_fabric(
         let remote_tip = {
             let session = Session::new(&url, auth_cfg, opts.known_hosts.clone(), sink)
                 .with_repository(&fr.repo);
-            transport::fetch(&fr.repo, &fr.remote, &fr.branch, &session)?
+            transport::fetch(&fr.repo, &fr.remote, &fr.upstream, &session)?
         };
         let before = fr.head().map(|c| c.id());
         let integrated = integrate(&fr, &fabric, opts, last_fetched, remote_tip, &shown, sink)?;

@@ -22,6 +22,8 @@ pub struct GitOptions {
     pub include_other_commits: bool,
     /// Skip the client hooks (pre-commit, commit-msg, pre-push), as `git --no-verify`.
     pub no_verify: bool,
+    /// Push a branch the remote no longer has (someone deleted it): refused otherwise.
+    pub recreate_branch: bool,
 }
 
 impl GitOptions {

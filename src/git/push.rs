@@ -90,26 +90,29 @@ pub(crate) fn push_with_retry(
             let remote_id = tracking_tip(fr)
                 .map(|id| id.to_string())
                 .unwrap_or_else(|| "0".repeat(40));
-            let line = format!("{refname} {head} {refname} {remote_id}\n");
+            let line = format!("{refname} {head} refs/heads/{} {remote_id}\n", fr.upstream);
             super::hooks::run(&fr.repo, "pre-push", &[&fr.remote, &url], line.as_bytes())?;
         }
         let result = {
+            // A branch fetched before that the remote no longer has is not recreated unasked.
+            let known = tracking_tip(fr).is_some() && !opts.recreate_branch;
             let session = Session::new(&url, auth_cfg.clone(), opts.known_hosts.clone(), sink)
+                .refuse_new_branch(known)
                 .with_repository(&fr.repo);
-            transport::push(&fr.repo, &fr.remote, &fr.branch, &session)?
+            transport::push(&fr.repo, &fr.remote, &fr.branch, &fr.upstream, &session)?
         };
         match result {
             PushResult::Pushed => {
                 let rec = LastPush {
                     at: store::now_rfc3339(),
                     remote: fr.remote.clone(),
-                    branch: fr.branch.clone(),
+                    branch: fr.upstream.clone(),
                     commit: head.to_string(),
                     url: shown.clone(),
                 };
                 // Keep the remote-tracking ref in step, as git push does.
                 let _ = fr.repo.reference(
-                    &format!("refs/remotes/{}/{}", fr.remote, fr.branch),
+                    &format!("refs/remotes/{}/{}", fr.remote, fr.upstream),
                     head,
                     true,
                     "fgd: push",
@@ -144,7 +147,7 @@ pub(crate) fn push_with_retry(
                     let session =
                         Session::new(&fetch_url, auth_cfg.clone(), opts.known_hosts.clone(), sink)
                             .with_repository(&fr.repo);
-                    transport::fetch(&fr.repo, &fr.remote, &fr.branch, &session)?
+                    transport::fetch(&fr.repo, &fr.remote, &fr.upstream, &session)?
                 };
                 // Not behind the remote: the refusal was not about history (a hook, a protected branch).
                 let behind = remote_tip.is_some_and(|r| {

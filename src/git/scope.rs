@@ -18,6 +18,9 @@ pub struct FabricRepo {
     pub prefix: String,
     pub branch: String,
     pub remote: String,
+    /// The branch on the remote that fgd fetches, integrates with and pushes to: the local
+    /// branch's name, or its upstream (`branch.<b>.merge`) where `push.default` pushes there.
+    pub upstream: String,
 }
 
 /// What HEAD is checked out as.
@@ -66,7 +69,39 @@ impl FabricRepo {
                 )))
             }
         };
+        fr.upstream = fr.push_target()?;
         Ok(fr)
+    }
+
+    /// The remote branch a push of the checked-out branch goes to, as git decides it: the
+    /// same name, unless `branch.<b>.merge` names another one; then `push.default` `upstream`
+    /// (or `tracking`) pushes there, `current` to the same name, and `simple` (git's default)
+    /// refuses, as git push does, rather than create a branch beside the upstream.
+    fn push_target(&self) -> Result<String> {
+        let cfg = self.repo.config().map_err(local("read config"))?;
+        let merge = cfg
+            .get_string(&format!("branch.{}.merge", self.branch))
+            .ok()
+            .and_then(|m| m.strip_prefix("refs/heads/").map(str::to_string));
+        let tracked_remote = cfg
+            .get_string(&format!("branch.{}.remote", self.branch))
+            .unwrap_or_else(|_| self.remote.clone());
+        let Some(merge) = merge.filter(|m| *m != self.branch && tracked_remote == self.remote)
+        else {
+            return Ok(self.branch.clone());
+        };
+        let mode = cfg
+            .get_string("push.default")
+            .unwrap_or_else(|_| "simple".into());
+        match mode.as_str() {
+            "upstream" | "tracking" => Ok(merge),
+            "current" => Ok(self.branch.clone()),
+            _ => Err(GitError::Setup(format!(
+                "the upstream branch of {b} is {remote}/{merge} (branch.{b}.merge), which does not match its name, and push.default is {mode}: git push refuses this too. To push to {merge}, set git config push.default upstream; to push to a branch {b} on {remote}, set branch.{b}.merge to refs/heads/{b} (git branch --set-upstream-to {remote}/{b} once it exists, or git config push.default current)",
+                b = self.branch,
+                remote = self.remote
+            ))),
+        }
     }
 
     /// The fabric's repository and what HEAD is, for reading (status, the dry run): a detached
@@ -100,15 +135,19 @@ impl FabricRepo {
                 .and_then(|c| c.get_string(&format!("branch.{branch}.remote")))
                 .unwrap_or_else(|_| "origin".into()),
         };
-        Ok((
-            FabricRepo {
-                repo,
-                prefix,
-                branch,
-                remote,
-            },
-            checkout,
-        ))
+        let upstream = branch.clone();
+        let mut fr = FabricRepo {
+            repo,
+            prefix,
+            branch,
+            remote,
+            upstream,
+        };
+        // For reading: where a push would go, or the same name where it would be refused.
+        if let Ok(u) = fr.push_target() {
+            fr.upstream = u;
+        }
+        Ok((fr, checkout))
     }
 
     /// Is `path` (relative to the working copy) one of the fabric's own paths? Only those are

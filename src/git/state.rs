@@ -46,7 +46,7 @@ pub(crate) fn left_out_of_commits(fr: &FabricRepo, path: &str) -> bool {
 /// detached HEAD is reported as such (no branch, nothing ahead or behind).
 pub fn git_state(fabric: &Fabric) -> Option<GitState> {
     let (fr, checkout) = FabricRepo::inspect(fabric, &GitOptions::default()).ok()?;
-    let upstream_ref = format!("refs/remotes/{}/{}", fr.remote, fr.branch);
+    let upstream_ref = format!("refs/remotes/{}/{}", fr.remote, fr.upstream);
     let head = fr.head().map(|c| c.id());
     let (detached, branch, upstream) = match checkout {
         Checkout::Branch(b) => (false, b, fr.repo.refname_to_id(&upstream_ref).ok()),

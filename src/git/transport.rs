@@ -199,6 +199,10 @@ pub struct Session<'s> {
     last_progress: RefCell<Instant>,
     known_hosts: Vec<PathBuf>,
     url: UrlInfo,
+    /// Stop a push that would create its branch on the remote (one fetched before: someone
+    /// deleted it), and whether that happened.
+    refuse_new_branch: bool,
+    new_branch_refused: RefCell<bool>,
 }
 
 impl<'s> Session<'s> {
@@ -219,7 +223,15 @@ impl<'s> Session<'s> {
             last_progress: RefCell::new(Instant::now() - Duration::from_secs(1)),
             known_hosts: known_hosts::default_files(known_hosts_extra.as_deref()),
             url: url_info(url),
+            refuse_new_branch: false,
+            new_branch_refused: RefCell::new(false),
         }
+    }
+
+    /// Refuse (in the push negotiation, before any object is sent) to create the branch.
+    pub fn refuse_new_branch(mut self, refuse: bool) -> Session<'s> {
+        self.refuse_new_branch = refuse;
+        self
     }
 
     /// Credential helpers from `repo`'s config too (its own, over the global and system ones).
@@ -320,6 +332,16 @@ impl<'s> Session<'s> {
         });
         cb.push_transfer_progress(move |done, total, bytes| {
             self.progress(GitPhase::Push, done, total, bytes)
+        });
+        // `src` is the remote's current target: zero when the push would create the ref.
+        cb.push_negotiation(move |updates| {
+            if self.refuse_new_branch && updates.iter().any(|u| u.src().is_zero()) {
+                *self.new_branch_refused.borrow_mut() = true;
+                return Err(git2::Error::from_str(
+                    "fgd: the remote branch is gone; not recreating it",
+                ));
+            }
+            Ok(())
         });
         cb.push_update_reference(move |refname, status| {
             if let Some(s) = status {
@@ -435,6 +457,16 @@ pub fn fetch(
     let spec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
     r.fetch(&[&spec], Some(&mut opts), None)
         .map_err(|e| session.error("fetch", e))?;
+    // A branch the remote does not advertise is gone (or never was), whatever the stale
+    // remote-tracking ref still says (libgit2 does not prune it).
+    let wanted = format!("refs/heads/{branch}");
+    let advertised = r
+        .list()
+        .map(|heads| heads.iter().any(|h| h.name() == wanted))
+        .unwrap_or(true);
+    if !advertised {
+        return Ok(None);
+    }
     match repo.refname_to_id(&format!("refs/remotes/{remote}/{branch}")) {
         Ok(oid) => Ok(Some(oid)),
         Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
@@ -448,10 +480,12 @@ pub enum PushResult {
     Rejected(String),
 }
 
+/// Push local branch `branch` to the remote's `upstream`.
 pub fn push(
     repo: &Repository,
     remote: &str,
     branch: &str,
+    upstream: &str,
     session: &Session,
 ) -> Result<PushResult, GitError> {
     if let Some(base) = repo.workdir() {
@@ -465,12 +499,35 @@ pub fn push(
             refuse_local_hooks(&url, base)?;
         }
     }
+    // libgit2's local transport asks no push negotiation: a path remote is looked at directly.
+    if session.refuse_new_branch {
+        if let Some(path) = repo
+            .workdir()
+            .and_then(|base| local_path(&session.url.shown, base))
+        {
+            let gone = Repository::open_bare(&path)
+                .or_else(|_| Repository::open(&path))
+                .is_ok_and(|r| r.find_reference(&format!("refs/heads/{upstream}")).is_err());
+            if gone {
+                return Err(GitError::BranchDeleted {
+                    url: session.url.shown.clone(),
+                    branch: upstream.to_string(),
+                });
+            }
+        }
+    }
     let mut r = start(repo, remote, session, GitPhase::Push)?;
     let mut opts = PushOptions::new();
     opts.remote_callbacks(session.callbacks(GitPhase::Push));
-    let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    let spec = format!("refs/heads/{branch}:refs/heads/{upstream}");
     match r.push(&[&spec], Some(&mut opts)) {
         Ok(()) => {}
+        Err(_) if *session.new_branch_refused.borrow() => {
+            return Err(GitError::BranchDeleted {
+                url: session.url.shown.clone(),
+                branch: upstream.to_string(),
+            })
+        }
         Err(e) if e.code() == ErrorCode::NotFastForward => {
             return Ok(PushResult::Rejected(e.message().to_string()))
         }

@@ -276,3 +276,96 @@ fn a_credential_helper_set_in_the_repository_config_is_used() {
     assert!(!r.stderr.contains("helper-token-789") && !r.stdout.contains("helper-token-789"));
     assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
 }
+
+#[test]
+fn an_upstream_of_another_name_is_refused_as_git_does_or_pushed_to_with_push_default_upstream() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (wc, fab) = w.clone(&bare, "wc", s(&bare));
+    ok(
+        &w.fgd(&["init", s(&fab), "--push"], &[]),
+        "init --push on main",
+    );
+    git(
+        &wc,
+        &["checkout", "-q", "-b", "work", "--track", "origin/main"],
+    );
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+    let remote = git(&bare, &["rev-parse", "main"]);
+    let r = w.fgd(&["push", s(&fab)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("the upstream branch of work is origin/main")
+            && r.stderr.contains("push.default is simple"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(git(&bare, &["rev-parse", "main"]), remote);
+    assert!(git(&bare, &["branch", "--list", "work"]).trim().is_empty());
+    git(&wc, &["config", "push.default", "upstream"]);
+    let r = w.fgd(&["sync", s(&fab), "--json"], &[]);
+    ok(&r, "sync to the upstream");
+    assert_eq!(r.of("git-pushed")[0]["branch"], "main", "{}", r.stdout);
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+    assert!(git(&bare, &["branch", "--list", "work"]).trim().is_empty());
+    let st = w.fgd(&["status", s(&fab), "--json"], &[]);
+    let g = &st.of("status")[0]["git"];
+    assert_eq!(g["upstream"], "refs/remotes/origin/main", "{g}");
+    assert_eq!(
+        (g["ahead"].as_u64(), g["behind"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
+
+#[test]
+fn a_deleted_remote_branch_is_reported_not_recreated_unless_asked() {
+    for over in ["path", "git daemon"] {
+        let w = World::new();
+        let bare = w.bare("fab");
+        let daemon;
+        let url = if over == "path" {
+            s(&bare).to_string()
+        } else {
+            daemon = Server::start("start-git-daemon.sh", &w.repos(), &w.state(), &[]);
+            format!("{}fab.git", daemon.get("URL"))
+        };
+        let (wc, fab) = w.clone(&bare, "wc", &url);
+        git(&wc, &["checkout", "-q", "-b", "fabric"]);
+        ok(
+            &w.fgd(&["init", s(&fab), "--push"], &[]),
+            "init --push creates branch fabric",
+        );
+        assert!(!git(&bare, &["branch", "--list", "fabric"])
+            .trim()
+            .is_empty());
+        let (other, _) = w.clone(&bare, "other", s(&bare));
+        git(&other, &["push", "-q", "origin", "--delete", "fabric"]);
+        write(&fab.join("raw/a.yaml"), VPC1);
+        ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
+        for cmd in ["push", "sync"] {
+            let r = w.fgd(&[cmd, s(&fab)], &[]);
+            assert_eq!(r.code, 3, "{over} {cmd}: {}\n{}", r.stdout, r.stderr);
+            assert!(
+                r.stderr.contains("the branch fabric no longer exists")
+                    && r.stderr.contains("--recreate-branch"),
+                "{over} {cmd}: {}",
+                r.stderr
+            );
+            assert!(
+                git(&bare, &["branch", "--list", "fabric"])
+                    .trim()
+                    .is_empty(),
+                "{over} {cmd} did not recreate it"
+            );
+        }
+        ok(
+            &w.fgd(&["push", s(&fab), "--recreate-branch"], &[]),
+            "push --recreate-branch",
+        );
+        assert!(!git(&bare, &["branch", "--list", "fabric"])
+            .trim()
+            .is_empty());
+    }
+}
