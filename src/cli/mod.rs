@@ -279,6 +279,22 @@ pub fn main() -> Exit {
     );
     if uses_remote {
         git_timeouts();
+        // The CAs git config or the environment adds (http.sslCAInfo, GIT_SSL_CAINFO), read
+        // from the repository the command names: libgit2 keeps them process-wide.
+        let dir = match &cli.command {
+            Command::Push { fabric_dir, .. } | Command::Sync { fabric_dir, .. } => {
+                Some(fabric_dir.clone())
+            }
+            Command::Init { fabric_dir, .. } => Some(fabric_dir.clone()),
+            Command::Dash { workspace, .. } => workspace.clone(),
+            _ => None,
+        };
+        let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+        let existing = dir.ancestors().find(|a| a.exists()).unwrap_or(&dir);
+        if let Err(e) = fgd::git::transport::set_tls_trust(existing) {
+            eprintln!("fgd: {e}");
+            return Exit::Refused;
+        }
     }
     match run(cli.command) {
         Ok(code) => code,

@@ -195,6 +195,8 @@ pub struct Session<'s> {
     secret: Option<String>,
     auth: RefCell<Auth>,
     host_error: RefCell<Option<String>>,
+    /// The SHA-256 fingerprint of the TLS certificate the server presented, for a refusal.
+    tls_fingerprint: RefCell<Option<String>>,
     rejected: RefCell<Vec<(String, String)>>,
     last_progress: RefCell<Instant>,
     known_hosts: Vec<PathBuf>,
@@ -219,6 +221,7 @@ impl<'s> Session<'s> {
             secret,
             auth: RefCell::new(Auth::new(auth).with_url_password(url_password)),
             host_error: RefCell::new(None),
+            tls_fingerprint: RefCell::new(None),
             rejected: RefCell::new(Vec::new()),
             last_progress: RefCell::new(Instant::now() - Duration::from_secs(1)),
             known_hosts: known_hosts::default_files(known_hosts_extra.as_deref()),
@@ -266,7 +269,16 @@ impl<'s> Session<'s> {
         host: &str,
     ) -> Result<CertificateCheckStatus, git2::Error> {
         let Some(hk) = cert.as_hostkey() else {
-            // TLS: libgit2's own certificate verification decides.
+            // TLS: libgit2's own certificate verification decides; the certificate is noted,
+            // so a refusal can say which one was presented.
+            if let Some(x509) = cert.as_x509() {
+                use sha2::{Digest, Sha256};
+                let hex: Vec<String> = Sha256::digest(x509.data())
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect();
+                *self.tls_fingerprint.borrow_mut() = Some(hex.join(":"));
+            }
             return Ok(CertificateCheckStatus::CertificatePassthrough);
         };
         let Some(blob) = hk.hostkey() else {
@@ -367,7 +379,13 @@ impl<'s> Session<'s> {
         } else if e.code() == ErrorCode::Certificate
             || (e.class() == ErrorClass::Ssl && said.contains("certificate"))
         {
-            let hint = "the server's TLS certificate is not signed by a CA trusted here: the system's CA store, or the one SSL_CERT_FILE names";
+            let presented = match self.tls_fingerprint.borrow().as_deref() {
+                Some(fp) => {
+                    format!("the server presented a certificate with SHA-256 fingerprint {fp}, ")
+                }
+                None => String::new(),
+            };
+            let hint = format!("{presented}not signed by a CA trusted here: the system's CA store plus http.sslCAInfo / http.sslCAPath (git config) or GIT_SSL_CAINFO / GIT_SSL_CAPATH, which add to it; SSL_CERT_FILE replaces it");
             (format!("{said} ({hint})"), true)
         } else if auth.exhausted
             || e.code() == ErrorCode::Auth
@@ -415,6 +433,49 @@ fn timed_out(e: &git2::Error, said: &str) -> Option<String> {
     })
 }
 
+/// Proxies as git finds them: `remote.<name>.proxy`, `http.proxy`, then `https_proxy` /
+/// `http_proxy` (and `no_proxy`) from the environment; libgit2 reads them all in its "auto"
+/// mode, for HTTP(S) (SSH goes direct, as with git).
+fn proxy() -> git2::ProxyOptions<'static> {
+    let mut p = git2::ProxyOptions::new();
+    p.auto();
+    p
+}
+
+/// Trust the CAs git config names (`http.sslCAInfo`, `http.sslCAPath` of the repository at
+/// `dir`, layered over the global and system config) or the environment does
+/// (`GIT_SSL_CAINFO`, `GIT_SSL_CAPATH`, which win, as in git), in addition to the system's
+/// store. libgit2 keeps this in a global of OpenSSL's context: call once, before any thread
+/// starts (the front end does, next to `set_timeouts`).
+pub fn set_tls_trust(dir: &Path) -> Result<(), GitError> {
+    let cfg = Repository::discover(dir)
+        .and_then(|r| r.config())
+        .or_else(|_| git2::Config::open_default())
+        .ok();
+    let pick = |env: &str, key: &str| -> Option<PathBuf> {
+        std::env::var_os(env)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| cfg.as_ref().and_then(|c| c.get_path(key).ok()))
+    };
+    let file = pick("GIT_SSL_CAINFO", "http.sslCAInfo");
+    let path = pick("GIT_SSL_CAPATH", "http.sslCAPath");
+    // SAFETY: called from the front end's main thread before any other thread exists.
+    unsafe {
+        if let Some(f) = file {
+            git2::opts::set_ssl_cert_file(&f).map_err(|e| {
+                GitError::Setup(format!("http.sslCAInfo {}: {}", f.display(), e.message()))
+            })?;
+        }
+        if let Some(p) = path {
+            git2::opts::set_ssl_cert_dir(&p).map_err(|e| {
+                GitError::Setup(format!("http.sslCAPath {}: {}", p.display(), e.message()))
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// Report that `phase` starts against `remote`, and find it.
 fn start<'r>(
     repo: &'r Repository,
@@ -453,6 +514,7 @@ pub fn fetch(
     refuse_shallow(repo)?;
     let mut r = start(repo, remote, session, GitPhase::Fetch)?;
     let mut opts = FetchOptions::new();
+    opts.proxy_options(proxy());
     opts.remote_callbacks(session.callbacks(GitPhase::Fetch));
     let spec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
     r.fetch(&[&spec], Some(&mut opts), None)
@@ -518,6 +580,7 @@ pub fn push(
     }
     let mut r = start(repo, remote, session, GitPhase::Push)?;
     let mut opts = PushOptions::new();
+    opts.proxy_options(proxy());
     opts.remote_callbacks(session.callbacks(GitPhase::Push));
     let spec = format!("refs/heads/{branch}:refs/heads/{upstream}");
     match r.push(&[&spec], Some(&mut opts)) {

@@ -369,3 +369,130 @@ fn a_deleted_remote_branch_is_reported_not_recreated_unless_asked() {
             .is_empty());
     }
 }
+
+/// A small HTTP CONNECT proxy on loopback: it records each target and splices the bytes.
+struct ConnectProxy {
+    port: u16,
+    targets: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ConnectProxy {
+    fn start() -> ConnectProxy {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let targets = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = targets.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(client.try_clone().unwrap());
+                    let mut first = String::new();
+                    if reader.read_line(&mut first).is_err() {
+                        return;
+                    }
+                    loop {
+                        let mut l = String::new();
+                        if reader.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut parts = first.split_whitespace();
+                    let (Some("CONNECT"), Some(target)) = (parts.next(), parts.next()) else {
+                        let _ = (&client).write_all(b"HTTP/1.1 405 CONNECT only\r\n\r\n");
+                        return;
+                    };
+                    seen.lock().unwrap().push(target.to_string());
+                    let Ok(upstream) = std::net::TcpStream::connect(target) else {
+                        let _ = (&client).write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
+                        return;
+                    };
+                    let _ = (&client).write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+                    let (mut c_in, mut u_out) = (reader, upstream.try_clone().unwrap());
+                    let (mut u_in, mut c_out) = (upstream, client);
+                    let t = std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut c_in, &mut u_out);
+                        let _ = u_out.shutdown(std::net::Shutdown::Write);
+                    });
+                    let _ = std::io::copy(&mut u_in, &mut c_out);
+                    let _ = c_out.shutdown(std::net::Shutdown::Write);
+                    let _ = t.join();
+                });
+            }
+        });
+        ConnectProxy { port, targets }
+    }
+    fn used(&self) -> usize {
+        self.targets.lock().unwrap().len()
+    }
+}
+
+#[test]
+fn https_through_a_proxy_with_the_ca_from_git_config_added_to_the_system_store() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let srv = Server::start(
+        "start-http-git.sh",
+        &w.repos(),
+        &w.state(),
+        &["--token", "proxied-token-1", "--tls"],
+    );
+    let url = format!("{}fab.git", srv.get("URL"));
+    let ca = srv.get("CA_FILE").to_string();
+    let token = [
+        ("FGD_GIT_USER", srv.get("GIT_USER")),
+        ("FGD_GIT_TOKEN", "proxied-token-1"),
+    ];
+    let (wc, fab) = w.clone(&bare, "wc", &url);
+    write(&fab.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["init", s(&fab)], &token), "init");
+    // Without the CA: refused, the presented certificate named by its fingerprint.
+    let r = w.fgd(&["sync", s(&fab)], &token);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("SHA-256 fingerprint") && r.stderr.contains("http.sslCAInfo"),
+        "{}",
+        r.stderr
+    );
+    // The CA and the proxy from the repository's git config.
+    let proxy = ConnectProxy::start();
+    git(&wc, &["config", "http.sslCAInfo", &ca]);
+    git(
+        &wc,
+        &[
+            "config",
+            "http.proxy",
+            &format!("http://127.0.0.1:{}", proxy.port),
+        ],
+    );
+    ok(&w.fgd(&["sync", s(&fab)], &token), "sync through the proxy");
+    assert!(proxy.used() >= 2, "fetch and push went through the proxy");
+    assert!(proxy
+        .targets
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|t| url.contains(t.as_str())));
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+    // The same from the environment, as git reads it: https_proxy and GIT_SSL_CAINFO; and
+    // no_proxy sends it direct.
+    git(&wc, &["config", "--unset", "http.proxy"]);
+    git(&wc, &["config", "--unset", "http.sslCAInfo"]);
+    let env_proxy = ConnectProxy::start();
+    let via = format!("http://127.0.0.1:{}", env_proxy.port);
+    let mut env = token.to_vec();
+    env.extend([
+        ("GIT_SSL_CAINFO", ca.as_str()),
+        ("https_proxy", via.as_str()),
+    ]);
+    write(&fab.join("raw/b.yaml"), VPC2);
+    ok(&w.fgd(&["sync", s(&fab)], &env), "sync with https_proxy");
+    assert!(env_proxy.used() >= 2);
+    let before = env_proxy.used();
+    env.push(("no_proxy", "127.0.0.1"));
+    write(&fab.join("raw/c.yaml"), VPC2.replace("vpc-2", "vpc-3"));
+    ok(&w.fgd(&["sync", s(&fab)], &env), "sync with no_proxy");
+    assert_eq!(env_proxy.used(), before, "no_proxy: direct");
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-3.yaml").is_file());
+}
