@@ -18,6 +18,8 @@ pub enum Exit {
     Refused = 3,
     /// An I/O failure stopped the work; the journal lets the next run finish it.
     Io = 4,
+    /// The git remote kept moving through every push attempt (other writers): run again.
+    Busy = 5,
     /// The dashboard ended by SIGHUP or because its terminal went away (128 + 1, as a shell
     /// reports a process the signal killed), after restoring the terminal.
     HungUp = 129,
@@ -52,6 +54,7 @@ impl Error {
             Error::Store(_) | Error::Journal { .. } => Exit::Io,
             Error::Usage(_) => Exit::Usage,
             Error::Git(g) if g.is_usage() => Exit::Usage,
+            Error::Git(g) if g.is_busy() => Exit::Busy,
             Error::Git(g) if g.is_refusal() => Exit::Refused,
             Error::Git(_) => Exit::Io,
         }

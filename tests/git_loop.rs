@@ -14,6 +14,8 @@ use common::{fgd_bin, kustomization, kustomize, s, shared, write, Run};
 // Round-2 topics, one file each (in tests/git_loop/, compiled into this one binary).
 #[path = "git_loop/config.rs"]
 mod config;
+#[path = "git_loop/errors.rs"]
+mod errors;
 #[path = "git_loop/in_progress.rs"]
 mod in_progress;
 #[path = "git_loop/integrate.rs"]

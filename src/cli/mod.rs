@@ -34,7 +34,7 @@ use render::Renderer;
 )]
 #[command(
     after_help = "Exit codes: 0 success; 1 done, but some input went (or would go) to unmanaged/; \
-2 usage error; 3 refused (not a fabric, unsafe layout, locked by another fgd; a git refusal or conflict); 4 I/O failure."
+2 usage error; 3 refused (not a fabric, unsafe layout, locked by another fgd; a git refusal or conflict); 4 I/O failure; 5 the git remote kept moving (run again)."
 )]
 struct Cli {
     #[command(subcommand)]

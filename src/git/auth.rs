@@ -172,7 +172,23 @@ impl Auth {
                 };
                 match std::fs::metadata(&key) {
                     Ok(m) if m.is_file() => {
-                        let cred = Cred::ssh_key(user, None, &key, None);
+                        // libgit2 says only "Unsupported private key format" for a key it
+                        // cannot open without its passphrase: fgd looks first, and uses
+                        // FGD_SSH_KEY_PASSPHRASE when it is set.
+                        let passphrase = std::env::var("FGD_SSH_KEY_PASSPHRASE")
+                            .ok()
+                            .filter(|p| !p.is_empty());
+                        let protected = std::fs::read(&key)
+                            .map(|b| key_is_encrypted(&b))
+                            .unwrap_or(false);
+                        if protected && passphrase.is_none() {
+                            self.tried.push(format!(
+                                "key {} ({origin}protected by a passphrase: add it to ssh-agent, or set FGD_SSH_KEY_PASSPHRASE)",
+                                key.display()
+                            ));
+                            continue;
+                        }
+                        let cred = Cred::ssh_key(user, None, &key, passphrase.as_deref());
                         return self.offer(format!("key {}", key.display()), cred);
                     }
                     Ok(_) => self
@@ -234,6 +250,38 @@ impl Auth {
         self.exhausted = true;
         Err(git2::Error::from_str("fgd: no more credentials to try"))
     }
+}
+
+/// Whether an SSH private key file is protected by a passphrase: an OpenSSH key whose cipher
+/// is not `none`, or a PEM key marked encrypted.
+pub fn key_is_encrypted(file: &[u8]) -> bool {
+    use base64::Engine as _;
+    let text = String::from_utf8_lossy(file);
+    if text.contains("ENCRYPTED") {
+        return true; // PEM: "Proc-Type: 4,ENCRYPTED" or "BEGIN ENCRYPTED PRIVATE KEY"
+    }
+    let Some(body) = text
+        .split("-----BEGIN OPENSSH PRIVATE KEY-----")
+        .nth(1)
+        .and_then(|b| b.split("-----END").next())
+    else {
+        return false;
+    };
+    let b64: String = body.split_whitespace().collect();
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+        return false;
+    };
+    // "openssh-key-v1\0", then the cipher's name as a length-prefixed string.
+    let Some(rest) = bytes.strip_prefix(b"openssh-key-v1\0") else {
+        return false;
+    };
+    let Some(len) = rest
+        .get(..4)
+        .map(|l| u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize)
+    else {
+        return false;
+    };
+    rest.get(4..4 + len).is_some_and(|cipher| cipher != b"none")
 }
 
 #[cfg(test)]

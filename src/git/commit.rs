@@ -149,6 +149,9 @@ pub fn commit_fabric(
         trailer_value(&fr.prefix)
     );
     let sig = signature(repo, opts)?;
+    // As git commit --author: the author is who is named, the committer who commits (git
+    // config's identity), or the author when git config has none.
+    let committer = repo.signature().unwrap_or_else(|_| sig.clone());
     // Refused before the index is written: fgd never commits unsigned where git would sign.
     let signing = super::sign::signing(repo)?;
     let branch_ref = format!("refs/heads/{}", fr.branch);
@@ -181,7 +184,7 @@ pub fn commit_fabric(
         signing.as_ref(),
         Some(&branch_ref),
         &sig,
-        &sig,
+        &committer,
         &message,
         &tree,
         &parents,

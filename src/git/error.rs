@@ -69,6 +69,10 @@ pub enum GitError {
         commit: String,
         problems: Vec<super::verify::TipProblem>,
     },
+    /// Other writers kept moving the remote through every attempt: nothing is wrong, try
+    /// again (exit 5).
+    #[error("the remote {url} kept moving during {attempts} attempts (other writers pushing at the same time); our commit is kept locally and nothing was pushed: run the command again")]
+    RemoteBusy { url: String, attempts: u32 },
     /// The remote branch was fetched before and is gone now.
     #[error("the branch {branch} no longer exists at {url}: someone deleted it since the last fetch. fgd does not create it again unasked; nothing was pushed (our commits are kept). If it should exist again, run again with --recreate-branch; if the fabric moved to another branch, check that one out")]
     BranchDeleted { url: String, branch: String },
@@ -126,6 +130,10 @@ impl GitError {
             path: path.to_path_buf(),
             source,
         }
+    }
+    /// The remote kept moving: a retry later will do (exit 5).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, GitError::RemoteBusy { .. })
     }
     /// The command line asked for something fgd will not do (exit 2).
     pub fn is_usage(&self) -> bool {

@@ -28,6 +28,21 @@ pub struct LastPush {
 
 pub(crate) const LAST_PUSH: &str = ".hnp/local/last-push.json";
 
+/// How many times a push is tried while other writers keep moving the remote.
+const ATTEMPTS: u32 = 6;
+
+/// The wait before attempt `n` (1-based): 100 ms doubling, capped at 2 s, with up to as much
+/// again of jitter from the clock and the process id (no random source needed for this).
+fn backoff(n: u32) -> std::time::Duration {
+    let base = (100u64 << n.min(5)).min(2000);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    let seed = nanos ^ (std::process::id() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    std::time::Duration::from_millis(base + seed % (base + 1))
+}
+
 pub(crate) fn push_with_retry(
     fr: &FabricRepo,
     fabric: &Fabric,
@@ -41,7 +56,12 @@ pub(crate) fn push_with_retry(
     let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
     let refname = format!("refs/heads/{}", fr.branch);
     let mut said: Vec<String> = Vec::new();
-    for _attempt in 0..3 {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            // Writers racing on one branch: wait a little, differently each time and for
+            // each process, so they stop meeting at the same instant.
+            std::thread::sleep(backoff(attempt));
+        }
         // What is pushed is the branch's tip: that, and nothing else, is what gets reported.
         let head = fr.repo.refname_to_id(&refname).map_err(|_| {
             GitError::Setup(format!(
@@ -163,9 +183,9 @@ pub(crate) fn push_with_retry(
             }
         }
     }
-    Err(GitError::Rejected {
+    Err(GitError::RemoteBusy {
         url: shown,
-        message: "the remote kept moving during three attempts; try again".into(),
+        attempts: ATTEMPTS,
     })
 }
 

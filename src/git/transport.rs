@@ -393,6 +393,14 @@ impl<'s> Session<'s> {
         {
             auth.failed();
             (format!("authentication failed ({said})"), true)
+        } else if e.class() == ErrorClass::Http && said.contains("404") {
+            // libgit2 reports an HTTP status only in its message text ("unexpected http status
+            // code: 404"): no code or class tells it apart. A missing repository is not
+            // transient: a refusal, not an I/O failure.
+            (
+                format!("{said} (no repository at this URL, or the credentials cannot see it: check the remote's URL)"),
+                true,
+            )
         } else if let Some(t) = timed_out(&e, &said) {
             (t, false)
         } else {

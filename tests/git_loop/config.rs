@@ -496,3 +496,29 @@ fn https_through_a_proxy_with_the_ca_from_git_config_added_to_the_system_store()
     assert_eq!(env_proxy.used(), before, "no_proxy: direct");
     assert!(w.fresh(&bare).join("managed/vpcs/vpc-3.yaml").is_file());
 }
+
+#[test]
+fn author_sets_the_author_only_the_committer_is_git_configs_identity() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+    write(&fa.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fa)], &[]), "ingest");
+    ok(
+        &w.fgd(
+            &[
+                "push",
+                s(&fa),
+                "--author",
+                "Alice Ops <alice@example.invalid>",
+            ],
+            &[],
+        ),
+        "push --author",
+    );
+    assert_eq!(
+        git(&a, &["log", "-1", "--format=%an <%ae>|%cn <%ce>"]).trim(),
+        "Alice Ops <alice@example.invalid>|a <a@example.invalid>"
+    );
+}

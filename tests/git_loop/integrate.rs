@@ -269,3 +269,48 @@ fn two_syncs_racing_on_one_object_end_in_one_push_and_one_named_conflict() {
         loser.stderr
     );
 }
+
+#[test]
+fn four_writers_syncing_at_once_all_land_and_none_is_refused() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (_a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+    let fabs: Vec<PathBuf> = (0..4)
+        .map(|i| {
+            let (_wc, fab) = w.clone(&bare, &format!("w{i}"), s(&bare));
+            write(
+                &fab.join(format!("raw/v{i}.yaml")),
+                VPC1.replace("vpc-1", &format!("vpc-{}", 10 + i)),
+            );
+            fab
+        })
+        .collect();
+    let runs: Vec<Run> = std::thread::scope(|sc| {
+        let handles: Vec<_> = fabs
+            .iter()
+            .map(|f| sc.spawn(|| w.fgd(&["sync", s(f)], &[])))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (f, r) in fabs.iter().zip(&runs) {
+        // Racing is no refusal: it succeeds, or says "run again" with its own exit code.
+        assert!(
+            r.code == 0 || r.code == 5,
+            "exit {}: {}\n{}",
+            r.code,
+            r.stdout,
+            r.stderr
+        );
+        if r.code == 5 {
+            assert!(r.stderr.contains("kept moving"), "{}", r.stderr);
+            ok(&w.fgd(&["sync", s(f)], &[]), "the retry");
+        }
+    }
+    let fresh = w.fresh(&bare);
+    for i in 0..4 {
+        assert!(fresh
+            .join(format!("managed/vpcs/vpc-{}.yaml", 10 + i))
+            .is_file());
+    }
+}
