@@ -56,7 +56,7 @@ pub fn commit_fabric(
         None => None,
     };
     let tracked = tracked_fabric_paths(fr, head_tree.as_ref(), &index);
-    let scan = scan_fabric(fr, fabric, head_tree.as_ref(), &tracked)?;
+    let scan = scan_fabric(fr, fabric, head_tree.as_ref(), &tracked, &index, sink)?;
     for o in &scan.left_out {
         sink.emit(Event::GitLeftOut {
             path: o.shown.clone(),

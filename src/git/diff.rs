@@ -121,7 +121,14 @@ pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
     let old_tree = head.as_ref().and_then(|h| h.tree().ok());
     let index = repo.index().map_err(local("open index"))?;
     let tracked = tracked_fabric_paths(&fr, old_tree.as_ref(), &index);
-    let scan = scan_fabric(&fr, fabric, old_tree.as_ref(), &tracked)?;
+    let scan = scan_fabric(
+        &fr,
+        fabric,
+        old_tree.as_ref(),
+        &tracked,
+        &index,
+        &mut crate::event::Discard,
+    )?;
     let (_, tree_id) = fabric_tree(&fr, old_tree.as_ref(), &scan)?;
     let tree = repo.find_tree(tree_id).map_err(local("read tree"))?;
     let diff = repo

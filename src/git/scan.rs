@@ -7,6 +7,8 @@ use git2::Repository;
 use super::error::{local, GitError, Result};
 use super::ignore_rules::HnpIgnore;
 use super::scope::{volatile, FabricRepo, FABRIC_PATHS};
+use super::GitPhase;
+use crate::event::{Event, Sink};
 use crate::fabric::{self, Fabric};
 
 /// `bytes` as text, with every byte that is not UTF-8 written `\xNN`: how a name the file
@@ -95,18 +97,88 @@ impl Scanned {
     }
 }
 
-/// Read `abs` only if it is a regular file (never through a symlink, never waiting on a
-/// FIFO), hash it into the object store and return its index entry; `Err(what)` when it
-/// turned out not to be a regular file after all (replaced since it was listed); `Ok(None)`
-/// when it vanished. The bytes go in as they are on disk, with no clean filter or line-ending
-/// conversion: managed objects and archived originals stay byte-identical in git.
+/// What the index knows of the fabric's files, so that a file whose stat data (size, times,
+/// inode, mode, owner) is what the index recorded is not read again: git's own shortcut. An
+/// entry is trusted only when the file's mtime is older than the index file's (git's rule for
+/// "racily clean" entries: a file changed in the same instant the index was written may look
+/// unchanged).
+pub(crate) struct StatCache<'i> {
+    index: &'i git2::Index,
+    index_mtime: Option<(i64, i64)>,
+}
+
+impl<'i> StatCache<'i> {
+    pub(crate) fn new(repo: &Repository, index: &'i git2::Index) -> StatCache<'i> {
+        use std::os::unix::fs::MetadataExt;
+        let index_mtime = std::fs::metadata(repo.path().join("index"))
+            .ok()
+            .map(|m| (m.mtime(), m.mtime_nsec()));
+        StatCache { index, index_mtime }
+    }
+
+    /// The index's entry for `rel` if `m` (an lstat of the file) says it has not changed.
+    fn clean(&self, rel: &[u8], m: &std::fs::Metadata) -> Option<git2::IndexEntry> {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::MetadataExt;
+        let (index_s, index_ns) = self.index_mtime?;
+        if (m.mtime(), m.mtime_nsec()) >= (index_s, index_ns) {
+            return None;
+        }
+        let e = self
+            .index
+            .get_path(Path::new(std::ffi::OsStr::from_bytes(rel)), 0)?;
+        let same = e.file_size == m.len() as u32
+            && e.mtime.seconds() == m.mtime() as i32
+            && e.mtime.nanoseconds() == m.mtime_nsec() as u32
+            && e.ctime.seconds() == m.ctime() as i32
+            && e.ctime.nanoseconds() == m.ctime_nsec() as u32
+            && e.ino == m.ino() as u32
+            && e.uid == m.uid()
+            && e.gid == m.gid()
+            && e.mode == file_mode(m);
+        same.then_some(e)
+    }
+}
+
+fn file_mode(m: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    if m.mode() & 0o111 != 0 {
+        0o100755
+    } else {
+        0o100644
+    }
+}
+
+/// The index entry of `abs` if it is a regular file (never read through a symlink, never
+/// waiting on a FIFO): from the index when its stat data did not change, else read and hashed,
+/// its blob written to the object store only when the store lacks it (write objects once);
+/// `Err(what)` when it is not a regular file (or was replaced by something else since it was
+/// listed); `Ok(None)` when it vanished. The bytes go in as they are on disk, with no clean
+/// filter or line-ending conversion: managed objects and archived originals stay
+/// byte-identical in git.
 pub(crate) fn hash_regular(
     repo: &Repository,
+    odb: &git2::Odb,
+    cache: &StatCache,
     abs: &Path,
     rel: Vec<u8>,
 ) -> Result<std::result::Result<Option<git2::IndexEntry>, OddKind>> {
     use std::io::Read;
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    match std::fs::symlink_metadata(abs) {
+        Ok(m) if m.is_file() => {
+            if let Some(e) = cache.clean(&rel, &m) {
+                return Ok(Ok(Some(e)));
+            }
+        }
+        Ok(m) => {
+            return Ok(Err(OddKind::NotRegular(crate::discover::kind_of(
+                &m.file_type(),
+            ))))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ok(None)),
+        Err(e) => return Err(GitError::io("inspect", abs, e)),
+    }
     let mut f = match std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
@@ -128,18 +200,16 @@ pub(crate) fn hash_regular(
     let mut bytes = Vec::with_capacity(m.len() as usize);
     f.read_to_end(&mut bytes)
         .map_err(|e| GitError::io("read", abs, e))?;
-    let id = repo.blob(&bytes).map_err(local("hash file"))?;
-    let mode = if m.mode() & 0o111 != 0 {
-        0o100755
-    } else {
-        0o100644
-    };
+    let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).map_err(local("hash file"))?;
+    if !odb.exists(id) {
+        repo.blob(&bytes).map_err(local("write object"))?;
+    }
     Ok(Ok(Some(git2::IndexEntry {
         ctime: git2::IndexTime::new(m.ctime() as i32, m.ctime_nsec() as u32),
         mtime: git2::IndexTime::new(m.mtime() as i32, m.mtime_nsec() as u32),
         dev: m.dev() as u32,
         ino: m.ino() as u32,
-        mode,
+        mode: file_mode(&m),
         uid: m.uid(),
         gid: m.gid(),
         file_size: m.len() as u32,
@@ -181,6 +251,8 @@ pub(crate) fn scan_fabric(
     fabric: &Fabric,
     head_tree: Option<&git2::Tree>,
     tracked: &std::collections::HashSet<String>,
+    index: &git2::Index,
+    sink: &mut dyn Sink,
 ) -> Result<Scanned> {
     use std::os::unix::ffi::OsStrExt;
     let hnp_ignore = HnpIgnore::load(fabric);
@@ -289,8 +361,23 @@ pub(crate) fn scan_fabric(
             }
         }
     }
-    for (abs, inner) in files {
-        match hash_regular(&fr.repo, &abs, rel_of(&inner))? {
+    let odb = fr.repo.odb().map_err(local("open object store"))?;
+    let cache = StatCache::new(&fr.repo, index);
+    let total = files.len();
+    let mut last = std::time::Instant::now();
+    for (i, (abs, inner)) in files.into_iter().enumerate() {
+        // A big fabric takes seconds here the first time: say how far it is, a few times a
+        // second at most.
+        if last.elapsed() >= std::time::Duration::from_millis(200) {
+            last = std::time::Instant::now();
+            sink.emit(Event::GitProgress {
+                phase: GitPhase::Commit,
+                done: i,
+                total,
+                bytes: 0,
+            });
+        }
+        match hash_regular(&fr.repo, &odb, &cache, &abs, rel_of(&inner))? {
             Ok(Some(entry)) => scan.entries.push(entry),
             Ok(None) => {} // gone since it was listed: as if deleted
             Err(what) => odd(&mut scan, &inner, what, &abs),
