@@ -1415,9 +1415,11 @@ fn a_commit_holding_several_batches_says_so_in_its_subject() {
     ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
     ok(&w.fgd(&["push", s(&fab)], &[]), "push");
     let one = git(&wc, &["log", "-1", "--format=%s"]);
+    assert_eq!(one.trim(), "dc1: add VPC vpc-1");
+    let body = git(&wc, &["log", "-1", "--format=%b"]);
     assert!(
-        one.contains("last batch ingest") && one.contains(": 1 file, 1 managed, 0 unmanaged"),
-        "{one}"
+        body.contains(": 1 file, 1 managed, 0 unmanaged") && body.contains("Fgd-Batch: "),
+        "{body}"
     );
     // Three ingests while the remote was unreachable, then one push.
     for (i, doc) in [
@@ -1433,16 +1435,56 @@ fn a_commit_holding_several_batches_says_so_in_its_subject() {
     }
     ok(&w.fgd(&["push", s(&fab)], &[]), "push");
     let subject = git(&wc, &["log", "-1", "--format=%s"]);
-    assert!(
-        subject.contains("3 batches") && subject.contains("3 files, 3 managed, 0 unmanaged"),
-        "{subject}"
+    assert_eq!(
+        subject.trim(),
+        "dc1: add VPC vpc-2, add VPC vpc-3, add VPC vpc-4",
+        "objects named in the subject"
     );
     let body = git(&wc, &["log", "-1", "--format=%b"]);
+    assert!(
+        body.contains("3 batches") && body.contains("3 files, 3 managed, 0 unmanaged"),
+        "{body}"
+    );
     assert_eq!(
         body.lines().filter(|l| l.starts_with("batch ")).count(),
         3,
         "the body names each batch:\n{body}"
     );
+    assert_eq!(
+        body.lines()
+            .filter(|l| l.starts_with("Fgd-Batch: "))
+            .count(),
+        3,
+        "each batch id is a trailer:\n{body}"
+    );
+    // managed/ changes come first in the body; the archive is only counted.
+    let first_path = body
+        .lines()
+        .find(|l| l.starts_with("A ") || l.starts_with("M "))
+        .unwrap();
+    assert!(first_path.contains("/managed/"), "{body}");
+    assert!(
+        !body
+            .lines()
+            .any(|l| l.contains(".hnp/archive/") && l.starts_with("A ")),
+        "{body}"
+    );
+    // Many objects: the subject stays within 72 characters.
+    for i in 0..12 {
+        write(
+            &fab.join(format!("raw/many-{i}.yaml")),
+            VPC1.replace("vpc-1", &format!("vpc-many-{i}")),
+        );
+    }
+    ok(&w.fgd(&["sync", s(&fab)], &[]), "sync");
+    let subject = git(&wc, &["log", "-1", "--format=%s"]);
+    assert!(
+        subject.trim().chars().count() <= 72 && subject.contains("more)"),
+        "{subject}"
+    );
+    // One commit per sync: no separate record of the raw files.
+    let subjects = git(&wc, &["log", "-3", "--format=%s"]);
+    assert!(!subjects.contains("record local changes"), "{subjects}");
 }
 
 #[test]

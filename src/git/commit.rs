@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::diff::{delta_path, fabric_tree};
 use super::error::{local, GitError, Result};
 use super::integrate::{trailer_value, FABRIC_TRAILER};
+use super::message::{compose, Change};
 use super::options::{signature, GitOptions};
 use super::scan::scan_fabric;
 use super::scope::{tracked_fabric_paths, FabricRepo};
@@ -40,7 +41,7 @@ pub fn commit_fabric(
     fr: &FabricRepo,
     fabric: &Fabric,
     opts: &GitOptions,
-    default_message: &str,
+    what: &str,
     sink: &mut dyn Sink,
 ) -> Result<Option<Committed>> {
     // Every commit fgd makes is announced the same way (sync's local commit included).
@@ -119,35 +120,14 @@ pub fn commit_fabric(
     if !problems.is_empty() {
         return Err(GitError::Unmanageable { problems });
     }
-    let message = match &opts.message {
-        Some(m) => m.clone(),
-        None => {
-            let shown = lines.len().min(200);
-            let more = if lines.len() > shown {
-                format!("\n... and {} more", lines.len() - shown)
-            } else {
-                String::new()
-            };
-            format!(
-                "{default_message}\n\n{} added, {} modified, {} deleted under {}\n\n{}{more}\n",
-                counts.added,
-                counts.modified,
-                counts.deleted,
-                if fr.prefix.is_empty() {
-                    "."
-                } else {
-                    &fr.prefix
-                },
-                lines[..shown].join("\n")
-            )
-        }
-    };
-    // fgd's mark, which replay looks for to tell its own commits from others'.
-    let message = format!(
-        "{}\n\n{FABRIC_TRAILER}: {}\n",
-        message.trim_end(),
-        trailer_value(&fr.prefix)
-    );
+    let changes: Vec<Change> = lines
+        .iter()
+        .map(|l| Change {
+            mark: l.chars().next().unwrap_or('M'),
+            path: l[2..].to_string(),
+        })
+        .collect();
+    let message = compose(fr, fabric, what, &changes, opts.message.as_deref());
     let sig = signature(repo, opts)?;
     // As git commit --author: the author is who is named, the committer who commits (git
     // config's identity), or the author when git config has none.

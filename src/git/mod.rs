@@ -39,7 +39,6 @@ use crate::event::Sink;
 use crate::fabric::{self, Fabric};
 use crate::{ingest, journal, store};
 use integrate::{integrate, raw_overwrites, tracking_tip};
-use message::batch_message;
 use options::signature;
 use push::push_with_retry;
 use transport::Session;
@@ -47,6 +46,7 @@ use transport::Session;
 pub use commit::{commit_fabric, Committed, FAILPOINT_BEFORE_COMMIT};
 pub use diff::pending_diff;
 pub use error::GitError;
+use error::Result;
 pub use integrate::FABRIC_TRAILER;
 pub use options::{set_timeouts, GitOptions};
 pub use outgoing::OtherCommit;
@@ -85,13 +85,7 @@ pub fn push_fabric(
 ) -> crate::Result<PushReport> {
     let (fabric, fr, _lock) = open_locked(dir, "push", opts, sink)?;
     let run = |sink: &mut dyn Sink| -> crate::Result<PushReport> {
-        let committed = commit_fabric(
-            &fr,
-            &fabric,
-            opts,
-            &batch_message(&fr, &fabric, "update"),
-            sink,
-        )?;
+        let committed = commit_fabric(&fr, &fabric, opts, "update", sink)?;
         let pushed = push_with_retry(&fr, &fabric, opts, sink)?;
         Ok(PushReport { committed, pushed })
     };
@@ -128,13 +122,8 @@ pub fn sync_fabric(
     transport::refuse_shallow(&fr.repo)?;
     let run = |sink: &mut dyn Sink| -> crate::Result<SyncReport> {
         // Record local edits first, so integrating never has to overwrite or stash anything.
-        let local_commit = commit_fabric(
-            &fr,
-            &fabric,
-            opts,
-            &batch_message(&fr, &fabric, "record local changes before sync"),
-            sink,
-        )?;
+        let local_commit =
+            commit_fabric(&fr, &fabric, opts, "record local changes before sync", sink)?;
         let url = fr.remote_url()?;
         let shown = transport::url_info(&url).shown;
         let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
@@ -159,13 +148,12 @@ pub fn sync_fabric(
             .into());
         }
         let summary = ingest::run_locked(&fabric, &lock, &Default::default(), sink)?;
-        let committed = commit_fabric(
-            &fr,
-            &fabric,
-            opts,
-            &batch_message(&fr, &fabric, "sync"),
-            sink,
-        )?;
+        let local_commit = match local_commit {
+            // Folded: that commit is no longer on the branch; the sync's commit holds it.
+            Some(record) if fold_record(&fr, &record, remote_tip)? => None,
+            other => other,
+        };
+        let committed = commit_fabric(&fr, &fabric, opts, "sync", sink)?;
         let has_commit = fr.head().is_some();
         let pushed = if has_commit {
             Some(push_with_retry(&fr, &fabric, opts, sink)?)
@@ -183,6 +171,41 @@ pub fn sync_fabric(
     settle(&fabric, run(sink))
 }
 
+/// One commit per sync: the record of local changes sync made first (so that integrating
+/// never overwrites anything) is folded into the sync's own commit when it is still HEAD
+/// (itself, or replayed onto the remote) and not on the remote: the branch goes back to its
+/// parent, and the sync's commit takes both from disk. A run killed between the two leaves
+/// the index and the disk holding the change against the parent: the next push commits it.
+fn fold_record(fr: &FabricRepo, record: &Committed, remote_tip: Option<git2::Oid>) -> Result<bool> {
+    let Some(head) = fr.head() else {
+        return Ok(false);
+    };
+    let Ok(made) = git2::Oid::from_str(&record.commit).and_then(|id| fr.repo.find_commit(id))
+    else {
+        return Ok(false);
+    };
+    // Replay keeps the message and the author's time: that is how its copy is known.
+    let same = head.id() == made.id()
+        || (head.message_bytes() == made.message_bytes()
+            && head.author().when() == made.author().when());
+    let on_remote = remote_tip.is_some_and(|r| {
+        r == head.id() || fr.repo.graph_descendant_of(r, head.id()).unwrap_or(false)
+    });
+    if !same || on_remote || head.parent_count() != 1 {
+        return Ok(false);
+    }
+    let parent = head.parent_id(0).map_err(error::local("read commit"))?;
+    fr.repo
+        .reference(
+            &format!("refs/heads/{}", fr.branch),
+            parent,
+            true,
+            "fgd: fold the record of local changes into the sync's commit",
+        )
+        .map_err(error::local("move branch"))?;
+    Ok(true)
+}
+
 /// Commit and push a fresh layout (`fgd init --push`).
 pub fn publish_init(
     fabric: &Fabric,
@@ -195,13 +218,7 @@ pub fn publish_init(
     sign::signing(&fr.repo)?;
     fr.refuse_bypassed_hooks()?;
     let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "init --push")?;
-    let committed = commit_fabric(
-        &fr,
-        fabric,
-        opts,
-        &batch_message(&fr, fabric, "initialise the fabric layout"),
-        sink,
-    )?;
+    let committed = commit_fabric(&fr, fabric, opts, "initialise the fabric layout", sink)?;
     let pushed = push_with_retry(&fr, fabric, opts, sink)?;
     Ok(PushReport { committed, pushed })
 }
