@@ -18,6 +18,8 @@ pub enum Exit {
     Refused = 3,
     /// An I/O failure stopped the work; the journal lets the next run finish it.
     Io = 4,
+    /// The git remote kept moving through every push attempt (other writers): run again.
+    Busy = 5,
     /// The dashboard ended by SIGHUP or because its terminal went away (128 + 1, as a shell
     /// reports a process the signal killed), after restoring the terminal.
     HungUp = 129,
@@ -56,6 +58,8 @@ pub enum Kind {
     Io,
     /// The command line asked for something fgd will not do.
     Usage,
+    /// Other writers kept the remote moving: nothing is wrong, run it again later.
+    Busy,
 }
 
 impl Error {
@@ -68,6 +72,7 @@ impl Error {
             Error::Usage(_) => Kind::Usage,
             Error::Git(crate::git::GitError::Conflict { .. }) => Kind::Conflict,
             Error::Git(g) if g.is_usage() => Kind::Usage,
+            Error::Git(g) if g.is_busy() => Kind::Busy,
             Error::Git(g) if g.is_refusal() => Kind::Refused,
             Error::Git(_) => Kind::Io,
         }
@@ -78,6 +83,7 @@ impl Error {
             Kind::Refused | Kind::Conflict => Exit::Refused,
             Kind::Io => Exit::Io,
             Kind::Usage => Exit::Usage,
+            Kind::Busy => Exit::Busy,
         }
     }
 }

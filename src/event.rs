@@ -254,6 +254,14 @@ pub enum Event {
         path: String,
         reason: String,
     },
+    /// A commit the push publishes that is not one of fgd's own (made with git, by another
+    /// author, or changing paths outside the fabric).
+    GitOtherCommit {
+        commit: String,
+        subject: String,
+        author: String,
+        why: String,
+    },
 }
 
 /// Where events go. Closures, channels and collectors all fit.

@@ -11,6 +11,22 @@ use std::time::Instant;
 
 use common::{fgd_bin, kustomization, kustomize, s, shared, write, Run};
 
+// Round-2 topics, one file each (in tests/git_loop/, compiled into this one binary).
+#[path = "git_loop/config.rs"]
+mod config;
+#[path = "git_loop/errors.rs"]
+mod errors;
+#[path = "git_loop/in_progress.rs"]
+mod in_progress;
+#[path = "git_loop/integrate.rs"]
+mod integrate;
+#[path = "git_loop/io.rs"]
+mod io;
+#[path = "git_loop/outgoing.rs"]
+mod outgoing;
+#[path = "git_loop/tip.rs"]
+mod tip;
+
 const VPC1: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";
 const VPC2: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-2\nspec:\n  subnets:\n    default:\n      subnet: 10.0.2.0/24\n      vlan: 1002\n";
 
@@ -785,6 +801,8 @@ fn a_fabric_at_the_repository_root_or_in_a_folder_commits_only_its_own_paths() {
         write(&wc.join("README.md"), "# team readme\n");
         git(&wc, &["add", "README.md"]);
         git(&wc, &["commit", "-qm", "readme"]);
+        // Other work goes out with git: fgd refuses to publish it unasked.
+        git(&wc, &["push", "-q", "origin", "HEAD"]);
         let (fab, prefix) = if at_root {
             (wc.clone(), "")
         } else {
@@ -958,6 +976,7 @@ fn files_matching_a_gitignore_rule_stay_tracked_and_fgd_records_are_always_commi
     );
     git(&wc, &["add", ".gitignore"]);
     git(&wc, &["commit", "-qm", "ignore merge leftovers"]);
+    git(&wc, &["push", "-q", "origin", "HEAD"]);
     write(&fab.join("raw/b.yaml"), VPC2);
     write(&fab.join("raw/creds.local"), "not for git\n");
     ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
@@ -1396,9 +1415,11 @@ fn a_commit_holding_several_batches_says_so_in_its_subject() {
     ok(&w.fgd(&["ingest", s(&fab)], &[]), "ingest");
     ok(&w.fgd(&["push", s(&fab)], &[]), "push");
     let one = git(&wc, &["log", "-1", "--format=%s"]);
+    assert_eq!(one.trim(), "dc1: add VPC vpc-1");
+    let body = git(&wc, &["log", "-1", "--format=%b"]);
     assert!(
-        one.contains("last batch ingest") && one.contains(": 1 file, 1 managed, 0 unmanaged"),
-        "{one}"
+        body.contains(": 1 file, 1 managed, 0 unmanaged") && body.contains("Fgd-Batch: "),
+        "{body}"
     );
     // Three ingests while the remote was unreachable, then one push.
     for (i, doc) in [
@@ -1414,16 +1435,56 @@ fn a_commit_holding_several_batches_says_so_in_its_subject() {
     }
     ok(&w.fgd(&["push", s(&fab)], &[]), "push");
     let subject = git(&wc, &["log", "-1", "--format=%s"]);
-    assert!(
-        subject.contains("3 batches") && subject.contains("3 files, 3 managed, 0 unmanaged"),
-        "{subject}"
+    assert_eq!(
+        subject.trim(),
+        "dc1: add VPC vpc-2, add VPC vpc-3, add VPC vpc-4",
+        "objects named in the subject"
     );
     let body = git(&wc, &["log", "-1", "--format=%b"]);
+    assert!(
+        body.contains("3 batches") && body.contains("3 files, 3 managed, 0 unmanaged"),
+        "{body}"
+    );
     assert_eq!(
         body.lines().filter(|l| l.starts_with("batch ")).count(),
         3,
         "the body names each batch:\n{body}"
     );
+    assert_eq!(
+        body.lines()
+            .filter(|l| l.starts_with("Fgd-Batch: "))
+            .count(),
+        3,
+        "each batch id is a trailer:\n{body}"
+    );
+    // managed/ changes come first in the body; the archive is only counted.
+    let first_path = body
+        .lines()
+        .find(|l| l.starts_with("A ") || l.starts_with("M "))
+        .unwrap();
+    assert!(first_path.contains("/managed/"), "{body}");
+    assert!(
+        !body
+            .lines()
+            .any(|l| l.contains(".hnp/archive/") && l.starts_with("A ")),
+        "{body}"
+    );
+    // Many objects: the subject stays within 72 characters.
+    for i in 0..12 {
+        write(
+            &fab.join(format!("raw/many-{i}.yaml")),
+            VPC1.replace("vpc-1", &format!("vpc-many-{i}")),
+        );
+    }
+    ok(&w.fgd(&["sync", s(&fab)], &[]), "sync");
+    let subject = git(&wc, &["log", "-1", "--format=%s"]);
+    assert!(
+        subject.trim().chars().count() <= 72 && subject.contains("more)"),
+        "{subject}"
+    );
+    // One commit per sync: no separate record of the raw files.
+    let subjects = git(&wc, &["log", "-3", "--format=%s"]);
+    assert!(!subjects.contains("record local changes"), "{subjects}");
 }
 
 #[test]

@@ -34,7 +34,7 @@ use render::Renderer;
 )]
 #[command(
     after_help = "Exit codes: 0 success; 1 done, but some input went (or would go) to unmanaged/; \
-2 usage error; 3 refused (not a fabric, unsafe layout, locked by another fgd; a git refusal or conflict); 4 I/O failure."
+2 usage error; 3 refused (not a fabric, unsafe layout, locked by another fgd; a git refusal or conflict); 4 I/O failure; 5 the git remote kept moving (run again)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -145,6 +145,18 @@ enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Settle the conflict the last push or sync stopped on, then run sync again: --ours keeps
+    /// this fabric's version, --theirs the remote's (raw/ files that would have replaced it go
+    /// to unmanaged/ with the reason).
+    Resolve {
+        fabric_dir: PathBuf,
+        #[arg(long, conflicts_with = "theirs", required_unless_present = "theirs")]
+        ours: bool,
+        #[arg(long)]
+        theirs: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// The live dashboard over every fabric of a workspace (default: the current folder).
     Dash {
         workspace: Option<PathBuf>,
@@ -197,6 +209,16 @@ struct GitArgs {
     /// An extra known_hosts file, read before ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts.
     #[arg(long, env = "FGD_KNOWN_HOSTS")]
     known_hosts: Option<PathBuf>,
+    /// Also push commits fgd did not make that change paths outside the fabric (refused
+    /// otherwise, so a work-in-progress commit never rides along unseen).
+    #[arg(long)]
+    include_other_commits: bool,
+    /// Skip the client hooks (pre-commit, commit-msg, pre-push), as with git.
+    #[arg(long)]
+    no_verify: bool,
+    /// Push the branch even though the remote no longer has it (someone deleted it).
+    #[arg(long)]
+    recreate_branch: bool,
 }
 
 impl GitArgs {
@@ -212,6 +234,9 @@ impl GitArgs {
             author: self.author,
             auth: Some(auth),
             known_hosts: self.known_hosts,
+            include_other_commits: self.include_other_commits,
+            no_verify: self.no_verify,
+            recreate_branch: self.recreate_branch,
         }
     }
 }
@@ -254,6 +279,22 @@ pub fn main() -> Exit {
     );
     if uses_remote {
         git_timeouts();
+        // The CAs git config or the environment adds (http.sslCAInfo, GIT_SSL_CAINFO), read
+        // from the repository the command names: libgit2 keeps them process-wide.
+        let dir = match &cli.command {
+            Command::Push { fabric_dir, .. } | Command::Sync { fabric_dir, .. } => {
+                Some(fabric_dir.clone())
+            }
+            Command::Init { fabric_dir, .. } => Some(fabric_dir.clone()),
+            Command::Dash { workspace, .. } => workspace.clone(),
+            _ => None,
+        };
+        let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+        let existing = dir.ancestors().find(|a| a.exists()).unwrap_or(&dir);
+        if let Err(e) = fgd::git::transport::set_tls_trust(existing) {
+            eprintln!("fgd: {e}");
+            return Exit::Refused;
+        }
     }
     match run(cli.command) {
         Ok(code) => code,
@@ -444,6 +485,35 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
                 .map_err(|e| (e, json))?;
             r.done(&serde_json::json!({"event": "sync-finished", "report": rep}));
             Ok(summary_exit(&rep.ingest))
+        }
+        Command::Resolve {
+            fabric_dir,
+            ours,
+            theirs: _,
+            json,
+        } => {
+            let side = if ours {
+                fgd::git::Side::Ours
+            } else {
+                fgd::git::Side::Theirs
+            };
+            let mut r = Renderer::new(json, "resolve");
+            let rep = fgd::git::resolve_fabric(&fabric_dir, side, &mut r).map_err(|e| (e, json))?;
+            r.done(&serde_json::json!({"event": "resolve-finished", "report": rep}));
+            if !json {
+                let keep = if ours { "ours" } else { "theirs" };
+                for c in &rep.conflicts {
+                    outln!(
+                        "resolve: {} keeps {keep} ({c})",
+                        c.object.as_deref().unwrap_or(&c.path)
+                    );
+                }
+                outln!(
+                    "resolve: the next fgd sync {} applies it",
+                    fabric_dir.display()
+                );
+            }
+            Ok(Exit::Success)
         }
         Command::Demo {
             dir,

@@ -427,6 +427,15 @@ impl Sink for Renderer {
             Event::GitLeftOut { path, reason } => self.line(&format!(
                 "git commit: left out: {path} ({reason}: ingest leaves it in raw/ too)"
             )),
+            Event::GitOtherCommit {
+                commit,
+                subject,
+                author,
+                why,
+            } => self.line(&format!(
+                "git push: also publishes {} {subject} ({author}): {why}",
+                &commit[..commit.len().min(10)]
+            )),
         }
     }
 }

@@ -28,7 +28,6 @@ impl AuthConfig {
 }
 
 /// One operation's credential attempts.
-#[derive(Debug)]
 pub struct Auth {
     cfg: AuthConfig,
     /// The remote URL carries a user name and password, which libgit2 offers before asking us.
@@ -44,6 +43,19 @@ pub struct Auth {
     offered: Option<usize>,
     /// True once every method is used up.
     pub exhausted: bool,
+    /// The repository's config (layered over the global and system ones), where git finds
+    /// credential helpers; without it, only the global and system ones are read.
+    config: Option<git2::Config>,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field("cfg", &self.cfg)
+            .field("tried", &self.tried)
+            .field("exhausted", &self.exhausted)
+            .finish_non_exhaustive()
+    }
 }
 
 const REFUSED: &str = " (refused by the server)";
@@ -61,7 +73,15 @@ impl Auth {
             tried: Vec::new(),
             offered: None,
             exhausted: false,
+            config: None,
         }
+    }
+
+    /// Read credential helpers from `repo`'s config, as git does (a helper set in the
+    /// repository's own config included).
+    pub fn with_repository(mut self, repo: &git2::Repository) -> Auth {
+        self.config = repo.config().ok();
+        self
     }
 
     /// The remote URL holds `user:password@`: libgit2 uses it first, unasked.
@@ -152,7 +172,23 @@ impl Auth {
                 };
                 match std::fs::metadata(&key) {
                     Ok(m) if m.is_file() => {
-                        let cred = Cred::ssh_key(user, None, &key, None);
+                        // libgit2 says only "Unsupported private key format" for a key it
+                        // cannot open without its passphrase: fgd looks first, and uses
+                        // FGD_SSH_KEY_PASSPHRASE when it is set.
+                        let passphrase = std::env::var("FGD_SSH_KEY_PASSPHRASE")
+                            .ok()
+                            .filter(|p| !p.is_empty());
+                        let protected = std::fs::read(&key)
+                            .map(|b| key_is_encrypted(&b))
+                            .unwrap_or(false);
+                        if protected && passphrase.is_none() {
+                            self.tried.push(format!(
+                                "key {} ({origin}protected by a passphrase: add it to ssh-agent, or set FGD_SSH_KEY_PASSPHRASE)",
+                                key.display()
+                            ));
+                            continue;
+                        }
+                        let cred = Cred::ssh_key(user, None, &key, passphrase.as_deref());
                         return self.offer(format!("key {}", key.display()), cred);
                     }
                     Ok(_) => self
@@ -198,7 +234,11 @@ impl Auth {
             }
             if !self.helper_tried {
                 self.helper_tried = true;
-                if let Ok(config) = git2::Config::open_default() {
+                let config = match self.config.take() {
+                    Some(c) => Some(c),
+                    None => git2::Config::open_default().ok(),
+                };
+                if let Some(config) = config {
                     if let Ok(cred) = Cred::credential_helper(&config, url, user_from_url) {
                         return self.offer("git credential helper".into(), Ok(cred));
                     }
@@ -210,6 +250,38 @@ impl Auth {
         self.exhausted = true;
         Err(git2::Error::from_str("fgd: no more credentials to try"))
     }
+}
+
+/// Whether an SSH private key file is protected by a passphrase: an OpenSSH key whose cipher
+/// is not `none`, or a PEM key marked encrypted.
+pub fn key_is_encrypted(file: &[u8]) -> bool {
+    use base64::Engine as _;
+    let text = String::from_utf8_lossy(file);
+    if text.contains("ENCRYPTED") {
+        return true; // PEM: "Proc-Type: 4,ENCRYPTED" or "BEGIN ENCRYPTED PRIVATE KEY"
+    }
+    let Some(body) = text
+        .split("-----BEGIN OPENSSH PRIVATE KEY-----")
+        .nth(1)
+        .and_then(|b| b.split("-----END").next())
+    else {
+        return false;
+    };
+    let b64: String = body.split_whitespace().collect();
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+        return false;
+    };
+    // "openssh-key-v1\0", then the cipher's name as a length-prefixed string.
+    let Some(rest) = bytes.strip_prefix(b"openssh-key-v1\0") else {
+        return false;
+    };
+    let Some(len) = rest
+        .get(..4)
+        .map(|l| u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize)
+    else {
+        return false;
+    };
+    rest.get(4..4 + len).is_some_and(|cipher| cipher != b"none")
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
+use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -48,20 +49,13 @@ pub fn blob_key_type(blob: &[u8]) -> Option<String> {
     String::from_utf8(blob.get(4..4 + len)?.to_vec()).ok()
 }
 
-fn hmac_sha1(key: &[u8], msg: &[u8]) -> [u8; 20] {
-    let mut k = [0u8; 64];
-    if key.len() > 64 {
-        k[..20].copy_from_slice(&Sha1::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha1::new();
-    inner.update(k.map(|b| b ^ 0x36));
-    inner.update(msg);
-    let mut outer = Sha1::new();
-    outer.update(k.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
+/// Whether `hash` is HMAC-SHA1(`salt`, `name`): a hashed known_hosts entry (`|1|salt|hash`).
+fn hashed_name_matches(salt: &[u8], hash: &[u8], name: &str) -> bool {
+    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(salt) else {
+        return false;
+    };
+    mac.update(name.as_bytes());
+    mac.verify_slice(hash).is_ok()
 }
 
 /// OpenSSH wildcard match: `*` any run, `?` one character.
@@ -96,9 +90,11 @@ fn hosts_match(field: &str, name: &str) -> bool {
         let (Ok(salt), Ok(hash)) = (b64.decode(salt), b64.decode(hash)) else {
             return false;
         };
-        return hmac_sha1(&salt, name.as_bytes()).as_slice() == hash.as_slice();
+        return hashed_name_matches(&salt, &hash, name);
     }
     let mut matched = false;
+    // OpenSSH lowercases host patterns (and the host name, see `check`).
+    let field = field.to_ascii_lowercase();
     for pat in field.split(',') {
         if let Some(neg) = pat.strip_prefix('!') {
             if glob(neg, name) {
@@ -125,6 +121,9 @@ pub fn default_files(extra: Option<&Path>) -> Vec<PathBuf> {
 /// Every line of every file is read before a key is accepted: as in OpenSSH, a revocation
 /// wins wherever it stands, also below or in another file than a line that trusts the key.
 pub fn check(files: &[PathBuf], name: &str, key_blob: &[u8]) -> HostKeyVerdict {
+    // As ssh does before it looks a host up: `Git.Example.ORG` is `git.example.org`, in plain
+    // and hashed entries alike.
+    let name = &name.to_ascii_lowercase();
     let key_type = blob_key_type(key_blob).unwrap_or_default();
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut known = false;
@@ -266,24 +265,65 @@ mod tests {
         );
     }
 
-    #[test]
-    fn hashed_hosts_match_by_hmac() {
+    fn hashed(salt: &[u8], name: &str) -> String {
         let b64 = base64::engine::general_purpose::STANDARD;
-        let salt = b"0123456789abcdefghij";
-        let entry = format!(
+        let mut mac = Hmac::<Sha1>::new_from_slice(salt).unwrap();
+        mac.update(name.as_bytes());
+        format!(
             "|1|{}|{}",
             b64.encode(salt),
-            b64.encode(hmac_sha1(salt, b"[10.0.0.1]:2200"))
-        );
-        assert!(hosts_match(&entry, "[10.0.0.1]:2200"));
-        assert!(!hosts_match(&entry, "10.0.0.1"));
+            b64.encode(mac.finalize().into_bytes())
+        )
     }
 
     #[test]
-    fn hmac_sha1_matches_rfc_2202() {
-        let mac = hmac_sha1(&[0x0b; 20], b"Hi There");
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, "b617318655057264e28bc0b6fb378c8ef146be00");
+    fn hashed_hosts_match_by_hmac() {
+        let entry = hashed(b"0123456789abcdefghij", "[10.0.0.1]:2200");
+        assert!(hosts_match(&entry, "[10.0.0.1]:2200"));
+        assert!(!hosts_match(&entry, "10.0.0.1"));
+        // ssh-keygen -H output for a known salt and host (RFC 2202 test key, "Hi There").
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let hash = b64.encode(
+            (0..20)
+                .map(|i| {
+                    u8::from_str_radix(
+                        &"b617318655057264e28bc0b6fb378c8ef146be00"[i * 2..i * 2 + 2],
+                        16,
+                    )
+                    .unwrap()
+                })
+                .collect::<Vec<u8>>(),
+        );
+        assert!(hosts_match(
+            &format!("|1|{}|{hash}", b64.encode([0x0b; 20])),
+            "Hi There"
+        ));
+    }
+
+    #[test]
+    fn host_names_match_whatever_their_case_as_in_openssh() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("known_hosts");
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let key = blob("ssh-ed25519", b"k");
+        std::fs::write(
+            &f,
+            format!(
+                "Git.Example.ORG ssh-ed25519 {k}\n*.LAB.example.net ssh-ed25519 {k}\n{} ssh-ed25519 {k}\n",
+                hashed(b"salt-salt-salt-salt-", "[hashed.example.com]:2222"),
+                k = b64.encode(&key)
+            ),
+        )
+        .unwrap();
+        let files = vec![f];
+        for name in [
+            "git.example.org",
+            "GIT.EXAMPLE.ORG",
+            "sw1.lab.example.net",
+            "[Hashed.Example.COM]:2222",
+        ] {
+            assert_eq!(check(&files, name, &key), HostKeyVerdict::Known, "{name}");
+        }
     }
 
     #[test]

@@ -195,10 +195,16 @@ pub struct Session<'s> {
     secret: Option<String>,
     auth: RefCell<Auth>,
     host_error: RefCell<Option<String>>,
+    /// The SHA-256 fingerprint of the TLS certificate the server presented, for a refusal.
+    tls_fingerprint: RefCell<Option<String>>,
     rejected: RefCell<Vec<(String, String)>>,
     last_progress: RefCell<Instant>,
     known_hosts: Vec<PathBuf>,
     url: UrlInfo,
+    /// Stop a push that would create its branch on the remote (one fetched before: someone
+    /// deleted it), and whether that happened.
+    refuse_new_branch: bool,
+    new_branch_refused: RefCell<bool>,
 }
 
 impl<'s> Session<'s> {
@@ -215,11 +221,27 @@ impl<'s> Session<'s> {
             secret,
             auth: RefCell::new(Auth::new(auth).with_url_password(url_password)),
             host_error: RefCell::new(None),
+            tls_fingerprint: RefCell::new(None),
             rejected: RefCell::new(Vec::new()),
             last_progress: RefCell::new(Instant::now() - Duration::from_secs(1)),
             known_hosts: known_hosts::default_files(known_hosts_extra.as_deref()),
             url: url_info(url),
+            refuse_new_branch: false,
+            new_branch_refused: RefCell::new(false),
         }
+    }
+
+    /// Refuse (in the push negotiation, before any object is sent) to create the branch.
+    pub fn refuse_new_branch(mut self, refuse: bool) -> Session<'s> {
+        self.refuse_new_branch = refuse;
+        self
+    }
+
+    /// Credential helpers from `repo`'s config too (its own, over the global and system ones).
+    pub fn with_repository(self, repo: &Repository) -> Session<'s> {
+        let auth = self.auth.replace(Auth::new(AuthConfig::default()));
+        *self.auth.borrow_mut() = auth.with_repository(repo);
+        self
     }
 
     pub fn emit(&self, e: Event) {
@@ -247,7 +269,16 @@ impl<'s> Session<'s> {
         host: &str,
     ) -> Result<CertificateCheckStatus, git2::Error> {
         let Some(hk) = cert.as_hostkey() else {
-            // TLS: libgit2's own certificate verification decides.
+            // TLS: libgit2's own certificate verification decides; the certificate is noted,
+            // so a refusal can say which one was presented.
+            if let Some(x509) = cert.as_x509() {
+                use sha2::{Digest, Sha256};
+                let hex: Vec<String> = Sha256::digest(x509.data())
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect();
+                *self.tls_fingerprint.borrow_mut() = Some(hex.join(":"));
+            }
             return Ok(CertificateCheckStatus::CertificatePassthrough);
         };
         let Some(blob) = hk.hostkey() else {
@@ -314,6 +345,16 @@ impl<'s> Session<'s> {
         cb.push_transfer_progress(move |done, total, bytes| {
             self.progress(GitPhase::Push, done, total, bytes)
         });
+        // `src` is the remote's current target: zero when the push would create the ref.
+        cb.push_negotiation(move |updates| {
+            if self.refuse_new_branch && updates.iter().any(|u| u.src().is_zero()) {
+                *self.new_branch_refused.borrow_mut() = true;
+                return Err(git2::Error::from_str(
+                    "fgd: the remote branch is gone; not recreating it",
+                ));
+            }
+            Ok(())
+        });
         cb.push_update_reference(move |refname, status| {
             if let Some(s) = status {
                 self.rejected
@@ -338,7 +379,13 @@ impl<'s> Session<'s> {
         } else if e.code() == ErrorCode::Certificate
             || (e.class() == ErrorClass::Ssl && said.contains("certificate"))
         {
-            let hint = "the server's TLS certificate is not signed by a CA trusted here: the system's CA store, or the one SSL_CERT_FILE names";
+            let presented = match self.tls_fingerprint.borrow().as_deref() {
+                Some(fp) => {
+                    format!("the server presented a certificate with SHA-256 fingerprint {fp}, ")
+                }
+                None => String::new(),
+            };
+            let hint = format!("{presented}not signed by a CA trusted here: the system's CA store plus http.sslCAInfo / http.sslCAPath (git config) or GIT_SSL_CAINFO / GIT_SSL_CAPATH, which add to it; SSL_CERT_FILE replaces it");
             (format!("{said} ({hint})"), true)
         } else if auth.exhausted
             || e.code() == ErrorCode::Auth
@@ -346,6 +393,14 @@ impl<'s> Session<'s> {
         {
             auth.failed();
             (format!("authentication failed ({said})"), true)
+        } else if e.class() == ErrorClass::Http && said.contains("404") {
+            // libgit2 reports an HTTP status only in its message text ("unexpected http status
+            // code: 404"): no code or class tells it apart. A missing repository is not
+            // transient: a refusal, not an I/O failure.
+            (
+                format!("{said} (no repository at this URL, or the credentials cannot see it: check the remote's URL)"),
+                true,
+            )
         } else if let Some(t) = timed_out(&e, &said) {
             (t, false)
         } else {
@@ -374,7 +429,7 @@ fn timed_out(e: &git2::Error, said: &str) -> Option<String> {
     if !(e.code() == ErrorCode::Timeout || said.contains("timed out") || eagain) {
         return None;
     }
-    let (connect_ms, read_ms) = super::timeouts();
+    let (connect_ms, read_ms) = super::options::timeouts();
     Some(if said.contains("connect") && !eagain {
         format!(
             "timed out after {connect_ms} ms connecting (FGD_GIT_CONNECT_TIMEOUT_MS); libgit2: {said}"
@@ -384,6 +439,49 @@ fn timed_out(e: &git2::Error, said: &str) -> Option<String> {
             "timed out after {read_ms} ms waiting for the server (FGD_GIT_TIMEOUT_MS); libgit2: {said}"
         )
     })
+}
+
+/// Proxies as git finds them: `remote.<name>.proxy`, `http.proxy`, then `https_proxy` /
+/// `http_proxy` (and `no_proxy`) from the environment; libgit2 reads them all in its "auto"
+/// mode, for HTTP(S) (SSH goes direct, as with git).
+fn proxy() -> git2::ProxyOptions<'static> {
+    let mut p = git2::ProxyOptions::new();
+    p.auto();
+    p
+}
+
+/// Trust the CAs git config names (`http.sslCAInfo`, `http.sslCAPath` of the repository at
+/// `dir`, layered over the global and system config) or the environment does
+/// (`GIT_SSL_CAINFO`, `GIT_SSL_CAPATH`, which win, as in git), in addition to the system's
+/// store. libgit2 keeps this in a global of OpenSSL's context: call once, before any thread
+/// starts (the front end does, next to `set_timeouts`).
+pub fn set_tls_trust(dir: &Path) -> Result<(), GitError> {
+    let cfg = Repository::discover(dir)
+        .and_then(|r| r.config())
+        .or_else(|_| git2::Config::open_default())
+        .ok();
+    let pick = |env: &str, key: &str| -> Option<PathBuf> {
+        std::env::var_os(env)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| cfg.as_ref().and_then(|c| c.get_path(key).ok()))
+    };
+    let file = pick("GIT_SSL_CAINFO", "http.sslCAInfo");
+    let path = pick("GIT_SSL_CAPATH", "http.sslCAPath");
+    // SAFETY: called from the front end's main thread before any other thread exists.
+    unsafe {
+        if let Some(f) = file {
+            git2::opts::set_ssl_cert_file(&f).map_err(|e| {
+                GitError::Setup(format!("http.sslCAInfo {}: {}", f.display(), e.message()))
+            })?;
+        }
+        if let Some(p) = path {
+            git2::opts::set_ssl_cert_dir(&p).map_err(|e| {
+                GitError::Setup(format!("http.sslCAPath {}: {}", p.display(), e.message()))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Report that `phase` starts against `remote`, and find it.
@@ -424,10 +522,21 @@ pub fn fetch(
     refuse_shallow(repo)?;
     let mut r = start(repo, remote, session, GitPhase::Fetch)?;
     let mut opts = FetchOptions::new();
+    opts.proxy_options(proxy());
     opts.remote_callbacks(session.callbacks(GitPhase::Fetch));
     let spec = format!("+refs/heads/{branch}:refs/remotes/{remote}/{branch}");
     r.fetch(&[&spec], Some(&mut opts), None)
         .map_err(|e| session.error("fetch", e))?;
+    // A branch the remote does not advertise is gone (or never was), whatever the stale
+    // remote-tracking ref still says (libgit2 does not prune it).
+    let wanted = format!("refs/heads/{branch}");
+    let advertised = r
+        .list()
+        .map(|heads| heads.iter().any(|h| h.name() == wanted))
+        .unwrap_or(true);
+    if !advertised {
+        return Ok(None);
+    }
     match repo.refname_to_id(&format!("refs/remotes/{remote}/{branch}")) {
         Ok(oid) => Ok(Some(oid)),
         Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
@@ -441,27 +550,55 @@ pub enum PushResult {
     Rejected(String),
 }
 
+/// Push local branch `branch` to the remote's `upstream`.
 pub fn push(
     repo: &Repository,
     remote: &str,
     branch: &str,
+    upstream: &str,
     session: &Session,
 ) -> Result<PushResult, GitError> {
     if let Some(base) = repo.workdir() {
-        if let Some(url) = repo
-            .find_remote(remote)
-            .ok()
-            .and_then(|r| r.url().ok().map(str::to_string))
-        {
+        if let Some(url) = repo.find_remote(remote).ok().and_then(|r| {
+            r.pushurl()
+                .ok()
+                .flatten()
+                .or(r.url().ok())
+                .map(str::to_string)
+        }) {
             refuse_local_hooks(&url, base)?;
+        }
+    }
+    // libgit2's local transport asks no push negotiation: a path remote is looked at directly.
+    if session.refuse_new_branch {
+        if let Some(path) = repo
+            .workdir()
+            .and_then(|base| local_path(&session.url.shown, base))
+        {
+            let gone = Repository::open_bare(&path)
+                .or_else(|_| Repository::open(&path))
+                .is_ok_and(|r| r.find_reference(&format!("refs/heads/{upstream}")).is_err());
+            if gone {
+                return Err(GitError::BranchDeleted {
+                    url: session.url.shown.clone(),
+                    branch: upstream.to_string(),
+                });
+            }
         }
     }
     let mut r = start(repo, remote, session, GitPhase::Push)?;
     let mut opts = PushOptions::new();
+    opts.proxy_options(proxy());
     opts.remote_callbacks(session.callbacks(GitPhase::Push));
-    let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    let spec = format!("refs/heads/{branch}:refs/heads/{upstream}");
     match r.push(&[&spec], Some(&mut opts)) {
         Ok(()) => {}
+        Err(_) if *session.new_branch_refused.borrow() => {
+            return Err(GitError::BranchDeleted {
+                url: session.url.shown.clone(),
+                branch: upstream.to_string(),
+            })
+        }
         Err(e) if e.code() == ErrorCode::NotFastForward => {
             return Ok(PushResult::Rejected(e.message().to_string()))
         }

@@ -1,0 +1,69 @@
+//! What goes out: every commit a push publishes besides fgd's own is said, and one that
+//! changes paths outside the fabric is refused unless --include-other-commits.
+
+use super::*;
+
+#[test]
+fn a_wip_commit_outside_the_fabric_is_listed_and_refused_unless_asked_for() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+    write(&a.join("notes.txt"), "half done\n");
+    git(&a, &["add", "notes.txt"]);
+    git(&a, &["commit", "-qm", "WIP: do not push"]);
+    let wip = git(&a, &["rev-parse", "--short=10", "HEAD"]);
+    write(&fa.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["ingest", s(&fa)], &[]), "ingest");
+    let remote = git(&bare, &["rev-parse", "main"]);
+    let r = w.fgd(&["push", s(&fa), "--dry-run"], &[]);
+    ok(&r, "dry run");
+    assert!(
+        r.stdout.contains(&format!(
+            "push would also publish: {} WIP: do not push (a <a@example.invalid>)",
+            wip.trim()
+        )) && r
+            .stdout
+            .contains("notes.txt; push refuses it unless --include-other-commits"),
+        "{}",
+        r.stdout
+    );
+    let r = w.fgd(&["push", s(&fa)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains(&format!(
+            "git push: also publishes {} WIP: do not push",
+            wip.trim()
+        )) && r.stderr.contains("WIP: do not push")
+            && r.stderr.contains("--include-other-commits"),
+        "{}\n{}",
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(git(&bare, &["rev-parse", "main"]), remote, "nothing pushed");
+    let r = w.fgd(&["push", s(&fa), "--include-other-commits", "--json"], &[]);
+    ok(&r, "push --include-other-commits");
+    assert_eq!(r.of("git-other-commit").len(), 1, "{}", r.stdout);
+    assert!(git(&bare, &["log", "--format=%s", "main"]).contains("WIP: do not push"));
+}
+
+#[test]
+fn a_commit_of_fabric_files_made_with_git_is_listed_and_goes_out() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+    write(&fa.join("raw/a.yaml"), VPC1);
+    git(&a, &["add", "-A"]);
+    git(&a, &["commit", "-qm", "drop vpc-1 the git way"]);
+    let r = w.fgd(&["sync", s(&fa)], &[]);
+    ok(&r, "sync");
+    assert!(
+        r.stdout.contains("git push: also publishes")
+            && r.stdout.contains("drop vpc-1 the git way")
+            && r.stdout.contains("fgd did not make it"),
+        "{}",
+        r.stdout
+    );
+    assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
+}
