@@ -124,8 +124,8 @@ fn demo_ingest_live_fix_drop_push_and_quit_restore_the_terminal() {
     tm.keys(&["y"]);
     let s = tm.wait_for("done: 40 managed, 0 unmanaged", WAIT);
     assert!(
-        s.contains("processed raw/"),
-        "per-file progress in the operations pane:\n{s}"
+        s.contains("batch: 6 files, 40 managed, 0 unmanaged"),
+        "the batch in the operations pane:\n{s}"
     );
     assert!(ws
         .join("dc1-leaf-spine/managed/vpcs/tenant-a.yaml")

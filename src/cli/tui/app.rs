@@ -1,19 +1,20 @@
-//! Dashboard state, updated only by messages (keys, engine events, scans). `update` returns
-//! effects for the runner to carry out (start a job, rescan), so the state machine runs the
-//! same in tests as on a terminal.
+//! Dashboard state, updated only by messages (keys, engine progress, scans). `update` returns
+//! effects for the runner to carry out (start a job, rescan, read a file), so the state
+//! machine runs the same in tests as on a terminal. What has the keyboard is `mode`: one enum
+//! (see `mode.rs`), each mode answering the actions of its own keymap.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use fgd::event::{Event, Fate, GitPhase, Phase, PlanAction};
-use ratatui_textarea::TextArea;
 
-use super::model::{self, Detail, FabricView, FileEntry};
-
+use super::editor::{Editor, EditorKey, Opened, SaveOutcome};
+pub use super::effects::Effect;
+use super::job::{Job, Note, Progress};
 pub use super::keymap::Action;
-use super::keymap::Keymap;
+use super::keymap::{Keymap, ModeKind};
+use super::mode::{Confirm, Mode, PlanView, Prompt, PromptFor};
+use super::model::{self, Detail, FabricView, FileEntry};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -27,8 +28,8 @@ pub enum Msg {
     Key(KeyEvent),
     /// The terminal's size, columns and rows: at the start and whenever it changes.
     Resize(u16, u16),
-    /// An engine event from the running job.
-    Engine(Event),
+    /// The running job's progress so far, and what it said since the last snapshot.
+    Progress(Box<Progress>, Vec<Note>),
     JobFinished(Result<String, String>),
     Scanned(usize, Box<FabricView>),
     /// The patch a push would commit, for the plan view (or why there is none).
@@ -77,411 +78,30 @@ pub struct JobSpec {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum Effect {
-    Run(JobSpec),
-    /// Rescan a fabric: at once when true, else after the quiet period.
-    Rescan(usize, bool),
-    /// Compute what a push of this fabric would commit.
-    Diff(PathBuf),
-    /// Validate the editor's text as of edit `seq`.
-    Validate {
-        seq: u64,
-        rel: String,
-        text: Vec<u8>,
-    },
-    /// Read a file for the editor (`Msg::Opened`).
-    Open {
-        root: PathBuf,
-        rel: String,
-    },
-    /// Write the editor's text as of edit `seq` (`Msg::Saved`), unless the disk no longer
-    /// holds `expected` (and is not `overwrite`, the change the operator was told about).
-    Save {
-        path: PathBuf,
-        seq: u64,
-        bytes: Vec<u8>,
-        expected: Vec<u8>,
-        overwrite: Option<Option<Vec<u8>>>,
-    },
-}
-
-/// A file read for the editor, with the validation of its own bytes.
-#[derive(Debug)]
-pub struct Opened {
-    pub path: PathBuf,
-    pub rel: String,
-    pub disk: Vec<u8>,
-    pub fates: Vec<String>,
-    pub marked: Vec<usize>,
-}
-
-/// Read `rel` for the editor: blocking, for the blocking pool. Only a regular file is opened.
-pub fn open_for_edit(root: &std::path::Path, rel: &str) -> Result<Box<Opened>, String> {
-    let path = root.join(rel);
-    let disk = model::read_regular(&path).map_err(|e| format!("cannot open {rel}: {e}"))?;
-    // An untouched buffer is the file's own bytes: validating them is validating the text.
-    let (fates, marked) = model::validate_text(rel, disk.clone());
-    Ok(Box::new(Opened {
-        path,
-        rel: rel.to_string(),
-        disk,
-        fates,
-        marked,
-    }))
-}
-
-/// What became of a save.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SaveOutcome {
-    Saved,
-    /// Not written: the disk holds this now (None: removed), not what the editor opened.
-    Changed(Option<Vec<u8>>),
-    Failed(String),
-}
-
-/// Write `bytes` to `path` atomically unless someone changed it since the editor read
-/// `expected` (a colleague, git pull, a sync): blocking, for the blocking pool. The read back
-/// opens only a regular file: one replaced by a FIFO or a symlink is not written over.
-pub fn save_file(
-    path: &std::path::Path,
-    bytes: &[u8],
-    expected: &[u8],
-    overwrite: &Option<Option<Vec<u8>>>,
-) -> SaveOutcome {
-    // (Between this read and the write below is a moment another writer could still slip
-    // into.)
-    let now = match model::read_regular(path) {
-        Ok(b) => Some(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return SaveOutcome::Failed(format!("cannot read it back to compare: {e}")),
-    };
-    if now.as_deref() != Some(expected) && overwrite.as_ref() != Some(&now) {
-        return SaveOutcome::Changed(now);
-    }
-    match fgd::store::write_atomic(path, bytes) {
-        Ok(()) => SaveOutcome::Saved,
-        Err(e) => SaveOutcome::Failed(e.to_string()),
-    }
-}
-
-/// Editing one file in place; validation re-runs on every change.
-pub struct Editor {
-    pub path: PathBuf,
-    pub rel: String,
-    pub area: TextArea<'static>,
-    pub fates: Vec<String>,
-    pub marked: Vec<usize>,
-    /// Edits made so far, and the edit the shown validation is of: validation runs in the
-    /// background, and a result older than the newest shown is dropped.
-    pub seq: u64,
-    pub checked: u64,
-    pub dirty: bool,
-    /// Esc, then Ctrl-C, was pressed once with unsaved changes: the next press of the same
-    /// key leaves without saving.
-    pub warned: bool,
-    pub quit_warned: bool,
-    pub status: String,
-    /// Why this file can be read here but not saved (not UTF-8, mixed line breaks): saving
-    /// would change bytes the operator never touched.
-    pub read_only: Option<String>,
-    /// The file's bytes when it was opened or last saved: a save goes ahead unasked only while
-    /// the disk still holds them.
-    disk: Vec<u8>,
-    /// The file's line break, and whether its last line ended with one: a save keeps both.
-    eol: &'static str,
-    final_newline: bool,
-    /// A save was refused because the file had changed on disk to this (None: removed); a
-    /// second Ctrl-S overwrites it, if that is still what is there.
-    overwrite: Option<Option<Vec<u8>>>,
-    /// A save is being written in the background.
-    pub saving: bool,
-}
-
-/// Above this, live validation waits for a save (it must not stall typing).
-const LIVE_VALIDATE_MAX: usize = 1 << 20;
-
-/// A file's text as editor lines, its line break and whether it ends with one; or why it
-/// cannot be edited without changing bytes nobody touched.
-fn split_lines(bytes: &[u8]) -> Result<(Vec<String>, &'static str, bool), String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let at = e.valid_up_to();
-        let before = &bytes[..at];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = at
-            - before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1)
-            + 1;
-        format!(
-            "not UTF-8 (byte 0x{:02X} at {line}:{column}): a save would change bytes you did \
-             not touch; convert it to UTF-8 first",
-            bytes[at]
-        )
-    })?;
-    let mut parts: Vec<&str> = text.split('\n').collect();
-    // The piece after the last line break: empty when the file ends with one.
-    let last = parts.pop().unwrap_or_default();
-    let crlf = parts.iter().filter(|l| l.ends_with('\r')).count();
-    if crlf > 0 && crlf < parts.len() {
-        return Err(format!(
-            "mixed line breaks ({crlf} CRLF, {} LF): a save would change lines you did not \
-             touch; make them one kind first (dos2unix or unix2dos)",
-            parts.len() - crlf
-        ));
-    }
-    let eol = if crlf > 0 { "\r\n" } else { "\n" };
-    let final_newline = !parts.is_empty() && last.is_empty();
-    let mut lines: Vec<String> = parts
-        .iter()
-        .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
-        .collect();
-    if !final_newline {
-        lines.push(last.to_string());
-    }
-    Ok((lines, eol, final_newline))
-}
-
-impl Editor {
-    /// The editor over a file `open_for_edit` read, its errors shown at once.
-    fn from_opened(o: Opened) -> Editor {
-        let Opened {
-            path,
-            rel,
-            disk,
-            fates,
-            marked,
-        } = o;
-        let (lines, eol, final_newline, read_only) = match split_lines(&disk) {
-            Ok((lines, eol, nl)) => (lines, eol, nl, None),
-            Err(why) => {
-                let text = String::from_utf8_lossy(&disk);
-                let text = text.strip_suffix('\n').unwrap_or(&text);
-                let lines = text.split('\n').map(str::to_string).collect();
-                (lines, "\n", false, Some(why))
-            }
-        };
-        let mut area = TextArea::new(lines);
-        area.set_line_number_style(
-            ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
-        );
-        let title = match read_only {
-            None => format!(" edit {rel}  Ctrl-S save  Esc leave "),
-            Some(_) => format!(" view {rel} (read-only)  Esc leave "),
-        };
-        area.set_block(
-            ratatui::widgets::Block::default()
-                .borders(ratatui::widgets::Borders::ALL)
-                .title(title),
-        );
-        Editor {
-            path,
-            rel,
-            area,
-            fates,
-            marked,
-            seq: 0,
-            checked: 0,
-            dirty: false,
-            warned: false,
-            quit_warned: false,
-            status: read_only
-                .as_ref()
-                .map(|why| format!("read-only: {why}"))
-                .unwrap_or_default(),
-            read_only,
-            disk,
-            eol,
-            final_newline,
-            overwrite: None,
-            saving: false,
-        }
-    }
-
-    /// The text as a save would write it: the file's own line break, and a final one only if
-    /// the file had it.
-    pub fn text(&self) -> String {
-        let mut t = self.area.lines().join(self.eol);
-        if self.final_newline {
-            t.push_str(self.eol);
-        }
-        t
-    }
-
-    /// A new edit: the validation to run for it in the background, if any.
-    fn request_validation(&mut self) -> Option<Effect> {
-        self.seq += 1;
-        let text = self.text();
-        if text.len() > LIVE_VALIDATE_MAX {
-            self.fates =
-                vec!["too large to validate while typing: save (Ctrl-S) to validate".into()];
-            self.checked = self.seq;
-            return None;
-        }
-        Some(Effect::Validate {
-            seq: self.seq,
-            rel: self.rel.clone(),
-            text: text.into_bytes(),
-        })
-    }
-
-    /// Ctrl-S: what to write, checked here (a managed file must stay what ingest would
-    /// write); the read back and the write happen in the background (`Effect::Save`).
-    fn save(&mut self) -> Result<Effect, String> {
-        if let Some(why) = &self.read_only {
-            return Err(format!("the file is read-only here: {why}"));
-        }
-        if self.saving {
-            return Err("a save is still being written; Ctrl-S again once it is done".into());
-        }
-        let bytes = self.text().into_bytes();
-        // managed/ holds only what an ingest would write at this path: Argo CD and Flux
-        // build every object through it, so one unreadable file stops the whole fabric.
-        if self.rel.starts_with(&format!("{}/", fgd::fabric::MANAGED)) {
-            if let Some((why, _)) = fgd::ingest::analyze::managed_problem(&self.rel, bytes.clone())
-            {
-                return Err(format!(
-                    "managed/ holds only what an ingest would write at this path: {why}. \
-                     Fix it, or Esc discards it"
-                ));
-            }
-        }
-        self.saving = true;
-        self.status = format!("saving {}...", self.rel);
-        Ok(Effect::Save {
-            path: self.path.clone(),
-            seq: self.seq,
-            bytes,
-            expected: self.disk.clone(),
-            overwrite: self.overwrite.clone(),
-        })
-    }
-
-    /// A save's outcome. Returns the line for the operations log, if any.
-    fn saved(&mut self, seq: u64, bytes: Vec<u8>, outcome: SaveOutcome) -> Option<String> {
-        self.saving = false;
-        match outcome {
-            SaveOutcome::Saved => {
-                self.disk = bytes;
-                self.overwrite = None;
-                // Edits typed while it was written are still unsaved.
-                if self.seq == seq {
-                    self.dirty = false;
-                }
-                self.status = format!("saved {}", self.rel);
-                Some(self.status.clone())
-            }
-            SaveOutcome::Changed(now) => {
-                let how = if now.is_some() { "changed" } else { "removed" };
-                self.overwrite = Some(now);
-                self.status = format!(
-                    "NOT saved: {how} on disk since you opened it: Esc twice and reopen to see it \
-                     (your edits are dropped), or Ctrl-S again to overwrite it with yours"
-                );
-                None
-            }
-            SaveOutcome::Failed(e) => {
-                self.status = format!("NOT saved: {e}");
-                None
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PromptFor {
-    Filter,
-    MoveReason,
-    /// The `:` line: the name of an action.
-    Command,
-}
-
-pub struct Prompt {
-    pub purpose: PromptFor,
-    pub input: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub action: &'static str,
-    pub fabric: String,
-    pub fabric_index: usize,
-    pub phase: String,
-    pub total: usize,
-    pub done: usize,
-    pub failed: usize,
-    pub current: String,
-    pub percent: Option<u8>,
-    /// Objects done and in all, in the current git phase.
-    pub objects: Option<(usize, usize)>,
-    pub started: Instant,
-    /// When the current phase began, and how long each earlier one took, for the log.
-    pub phase_started: Instant,
-    pub phases: Vec<(String, u128)>,
-}
-
-impl Job {
-    /// Enter `phase`, timing the one it ends.
-    fn enter(&mut self, phase: String) {
-        self.end_phase();
-        self.phase = phase;
-        self.phase_started = Instant::now();
-    }
-
-    fn end_phase(&mut self) {
-        if self.phase != "starting" {
-            let ms = self.phase_started.elapsed().as_millis();
-            self.phases.push((std::mem::take(&mut self.phase), ms));
-        }
-    }
-
-    /// One log line: every phase of the job and how long it took.
-    fn timings(&mut self) -> Option<String> {
-        self.end_phase();
-        let parts: Vec<String> = self
-            .phases
-            .iter()
-            .map(|(p, ms)| format!("{p} {ms} ms"))
-            .collect();
-        (!parts.is_empty())
-            .then(|| format!("{} {} took: {}", self.action, self.fabric, parts.join(", ")))
-    }
-}
-
 pub struct App {
     pub workspace: PathBuf,
     pub fabrics: Vec<FabricView>,
     pub fabric_sel: usize,
     pub tree_sel: usize,
     pub pane: Pane,
+    pub mode: Mode,
     pub job: Option<Job>,
     pub log: VecDeque<String>,
-    pub help: bool,
-    pub confirm: Option<(Action, String)>,
     pub read_only: bool,
     pub quit: bool,
     /// Set when a signal, not a key, ended it.
     pub stopped: Option<Stop>,
     pub detail: Option<Detail>,
     pub last_result: Option<String>,
-    pub editor: Option<Editor>,
-    pub prompt: Option<Prompt>,
     pub filter: String,
     /// Indexes into the selected fabric's files that pass the filter.
     pub visible: Vec<usize>,
-    pub plan: Option<Vec<String>>,
-    /// The first line of the plan view shown.
-    pub plan_scroll: usize,
     /// The terminal's size, for how much a page is.
     pub size: (u16, u16),
-    /// Shown under the plan: the patch a push would commit now.
-    pub diff: Option<Result<Vec<String>, String>>,
-    collecting_plan: bool,
-    pending_reason: Option<String>,
     pub keymap: Keymap,
     detail_seq: u64,
-    detail_wanted: Option<(u64, PathBuf, FileEntry)>,
+    /// Effects asked for while a message was handled, returned by `update`.
+    pending: Vec<Effect>,
     /// Log lines not yet written to the log file (the runner drains them).
     unlogged: Vec<String>,
 }
@@ -489,16 +109,6 @@ pub struct App {
 const LOG_LINES: usize = 200;
 
 const NO_FABRIC: &str = "no fabric in this workspace: `fgd init <dir>` makes one";
-
-/// A line of the plan view, by what it is (the view styles each kind).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlanLine {
-    Header,
-    Plan,
-    Diff,
-    /// Not a line of either: the plan or diff is still computed, or there is none.
-    Note,
-}
 
 impl App {
     pub fn new(workspace: PathBuf, fabrics: Vec<FabricView>, read_only: bool) -> App {
@@ -508,33 +118,30 @@ impl App {
             fabric_sel: 0,
             tree_sel: 0,
             pane: Pane::Tree,
+            mode: Mode::Browse,
             job: None,
             log: VecDeque::new(),
-            help: false,
-            confirm: None,
             read_only,
             quit: false,
             stopped: None,
             detail: None,
             last_result: None,
-            editor: None,
-            prompt: None,
             filter: String::new(),
             visible: Vec::new(),
-            plan: None,
-            plan_scroll: 0,
             // Until the runner says: the size the layout is made for.
             size: (super::view::MIN_WIDTH, super::view::MIN_HEIGHT),
-            diff: None,
-            collecting_plan: false,
-            pending_reason: None,
             keymap: Keymap::default(),
             detail_seq: 0,
-            detail_wanted: None,
+            pending: Vec::new(),
             unlogged: Vec::new(),
         };
         app.refilter();
         app
+    }
+
+    /// The effects asked for since the last `update` (the first detail request, for one).
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.pending)
     }
 
     /// Recompute which files show, then the detail of the selection.
@@ -563,6 +170,10 @@ impl App {
         self.fabric().and_then(|f| f.files.get(i))
     }
 
+    pub fn editor(&self) -> Option<&Editor> {
+        self.mode.editor()
+    }
+
     /// The selection's detail, always computed in the background: reading a file (a slow
     /// disk, a big file) must not hold up the next key, and nothing on the event loop opens
     /// one. The detail shown stays while the same file's is computed again (a rescan);
@@ -573,7 +184,6 @@ impl App {
             (Some(f), Some(e)) => (f.root.clone(), e.clone()),
             _ => {
                 self.detail = None;
-                self.detail_wanted = None;
                 return;
             }
         };
@@ -584,12 +194,13 @@ impl App {
                 ..Default::default()
             });
         }
-        self.detail_wanted = Some((self.detail_seq, root, entry));
-    }
-
-    /// The detail to compute in the background, if the selection asked for one.
-    pub fn take_detail_request(&mut self) -> Option<(u64, PathBuf, FileEntry)> {
-        self.detail_wanted.take()
+        // Only the newest request matters: an older one waiting is replaced.
+        self.pending.retain(|e| !matches!(e, Effect::Detail { .. }));
+        self.pending.push(Effect::Detail {
+            seq: self.detail_seq,
+            root,
+            entry,
+        });
     }
 
     pub fn note(&mut self, line: String) {
@@ -606,7 +217,7 @@ impl App {
     }
 
     /// The confirmation question for an action, naming what it will touch.
-    fn question(&self, a: Action) -> Option<String> {
+    fn question(&self, a: Action, reason: Option<&str>) -> Option<String> {
         let f = self.fabric()?;
         let raw = f.counts.raw_pending;
         let (ahead, dirty) = f
@@ -653,17 +264,51 @@ impl App {
             Action::Move => format!(
                 "Move {} to unmanaged/ because \"{}\"? [y/n]",
                 self.selected_file()?.rel,
-                self.pending_reason.as_deref().unwrap_or("")
+                reason.unwrap_or("")
             ),
             _ => return None,
         })
     }
 
+    fn ask(&mut self, action: Action, reason: Option<String>) {
+        if let Some(question) = self.question(action, reason.as_deref()) {
+            let confirm = Confirm {
+                action,
+                question,
+                reason,
+            };
+            self.cover(|under| Mode::Confirm { confirm, under });
+        }
+    }
+
+    fn prompt(&mut self, purpose: PromptFor, input: String) {
+        let prompt = Prompt::new(purpose, input);
+        self.cover(|under| Mode::Prompt { prompt, under });
+    }
+
+    /// Put an overlay over the current mode.
+    fn cover(&mut self, make: impl FnOnce(Box<Mode>) -> Mode) {
+        let mode = std::mem::replace(&mut self.mode, Mode::Browse);
+        self.mode = mode.cover(make);
+    }
+
+    /// Close the overlay or view on top.
+    fn close(&mut self) {
+        let mode = std::mem::replace(&mut self.mode, Mode::Browse);
+        self.mode = mode.close();
+    }
+
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut effects = self.handle(msg);
+        effects.append(&mut self.pending);
+        effects
+    }
+
+    fn handle(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(key) => return self.key(key),
             Msg::Signal(stop) => {
-                if let Some(ed) = self.editor.as_ref().filter(|e| e.dirty) {
+                if let Some(ed) = self.mode.editor().filter(|e| e.dirty) {
                     let line = format!(
                         "left with unsaved changes to {} (dropped: {stop:?})",
                         ed.rel
@@ -678,28 +323,8 @@ impl App {
                 self.scroll_plan(0);
             }
             Msg::Tick => {}
-            Msg::Engine(e) => self.engine(e),
-            Msg::JobFinished(result) => {
-                let text = match &result {
-                    Ok(s) => format!("done: {s}"),
-                    Err(e) => format!("FAILED: {e}"),
-                };
-                self.collecting_plan = false;
-                if let Some(mut job) = self.job.take() {
-                    if let Some(l) = job.timings() {
-                        self.note(l);
-                    }
-                    let line = format!(
-                        "{} {} {text} ({} ms)",
-                        job.action,
-                        job.fabric,
-                        job.started.elapsed().as_millis()
-                    );
-                    self.note(line.clone());
-                    self.last_result = Some(line);
-                    return vec![Effect::Rescan(job.fabric_index, true)];
-                }
-            }
+            Msg::Progress(p, notes) => self.progress(*p, notes),
+            Msg::JobFinished(result) => return self.job_finished(result),
             Msg::Scanned(i, view) => {
                 if let Some(slot) = self.fabrics.get_mut(i) {
                     let (watching, name) = (slot.watching, std::mem::take(&mut slot.name));
@@ -730,8 +355,9 @@ impl App {
             Msg::Opened(Ok(o)) => {
                 // A second `e` while the first file was read: the editor already open (maybe
                 // with edits) stays.
-                if self.editor.is_none() {
-                    self.editor = Some(Editor::from_opened(*o));
+                if self.mode.editor().is_none() {
+                    let ed = Editor::from_opened(*o);
+                    self.mode = Mode::Editor(Box::new(ed));
                 }
             }
             Msg::Saved {
@@ -739,7 +365,7 @@ impl App {
                 seq,
                 bytes,
                 outcome,
-            } => match self.editor.as_mut().filter(|e| e.path == path) {
+            } => match self.mode.editor_mut().filter(|e| e.path == path) {
                 Some(ed) => {
                     if let Some(line) = ed.saved(seq, bytes, outcome) {
                         self.note(line);
@@ -759,19 +385,67 @@ impl App {
                 }
             },
             Msg::Validated { seq, fates, marked } => {
-                if let Some(ed) = self.editor.as_mut() {
+                if let Some(ed) = self.mode.editor_mut() {
                     if seq > ed.checked && seq <= ed.seq {
                         (ed.fates, ed.marked, ed.checked) = (fates, marked, seq);
                     }
                 }
             }
             Msg::Diff(d) => {
-                if self.plan.is_some() {
-                    self.diff = Some(d);
+                if let Some(plan) = self.mode.plan_mut() {
+                    plan.diff = Some(d);
                 }
             }
         }
         Vec::new()
+    }
+
+    fn progress(&mut self, p: Progress, notes: Vec<Note>) {
+        let Some(job) = self.job.as_mut() else { return };
+        job.progress = p;
+        for n in notes {
+            match n {
+                Note::Log(line) => self.note(line),
+                Note::Planned(line) => {
+                    if let Some(plan) = self.mode.plan_mut() {
+                        plan.plan.push(line);
+                    }
+                }
+            }
+        }
+    }
+
+    fn job_finished(&mut self, result: Result<String, String>) -> Vec<Effect> {
+        let text = match &result {
+            Ok(s) => format!("done: {s}"),
+            Err(e) => format!("FAILED: {e}"),
+        };
+        if let Some(plan) = self.mode.plan_mut() {
+            plan.collecting = false;
+        }
+        // A question to quit under the job is moot once the job is over.
+        if self
+            .mode
+            .confirm()
+            .is_some_and(|c| c.action == Action::Quit)
+        {
+            self.close();
+        }
+        let Some(job) = self.job.take() else {
+            return Vec::new();
+        };
+        let label = job.action.name();
+        if let Some(t) = job.progress.timings() {
+            self.note(format!("{label} {} took: {t}", job.fabric));
+        }
+        let line = format!(
+            "{label} {} {text} ({} ms)",
+            job.fabric,
+            job.started.elapsed().as_millis()
+        );
+        self.note(line.clone());
+        self.last_result = Some(line);
+        vec![Effect::Rescan(job.fabric_index, true)]
     }
 
     fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -779,53 +453,37 @@ impl App {
             self.ctrl_c();
             return Vec::new();
         }
-        if let Some(ed) = self.editor.as_mut() {
+        if let Some(ed) = self.mode.editor_mut() {
             ed.quit_warned = false;
         }
-        if self.editor.is_some() {
-            return self.editor_key(key);
-        }
-        if self.prompt.is_some() {
-            return self.prompt_key(key);
-        }
-        if self.plan.is_some() {
-            let page = super::view::plan_rows(self.size.1).saturating_sub(1).max(1) as isize;
-            match self.keymap.lookup(&key) {
-                Some(Action::Down) => self.scroll_plan(1),
-                Some(Action::Up) => self.scroll_plan(-1),
-                Some(Action::PageDown) => self.scroll_plan(page),
-                Some(Action::PageUp) => self.scroll_plan(-page),
-                // Any other key closes it, even while it is computed: the plan job runs on
-                // and its lines are dropped.
-                _ => {
-                    self.plan = None;
-                    self.diff = None;
-                }
+        let kind = self.mode.kind();
+        let action = self.keymap.lookup(kind, &key);
+        match kind {
+            ModeKind::Browse => match action {
+                Some(a) => self.dispatch(a),
+                None => Vec::new(),
+            },
+            ModeKind::Zoom => self.zoom_key(action),
+            ModeKind::Plan => {
+                self.plan_key(action);
+                Vec::new()
             }
-            return Vec::new();
-        }
-        if let Some((action, _)) = self.confirm.take() {
-            if matches!(key.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
-                if action == Action::Quit {
-                    self.quit = true;
-                    return Vec::new();
-                }
-                return self.start(action);
+            ModeKind::Editor => self.editor_key(action, key),
+            ModeKind::Help => {
+                self.help_key(action);
+                Vec::new()
             }
-            self.note(format!("{} cancelled", action.name()));
-            return Vec::new();
+            ModeKind::Confirm => self.confirm_key(action),
+            ModeKind::Prompt => self.prompt_key(action, key),
         }
-        let Some(action) = self.keymap.lookup(&key) else {
-            return Vec::new();
-        };
-        self.dispatch(action)
     }
 
     /// Ctrl-C leaves from anywhere, whatever runs (a job's journal finishes it on the next
     /// run), without asking; only unsaved edits get one warning first, since they exist
     /// nowhere else.
     fn ctrl_c(&mut self) {
-        if let Some(ed) = self.editor.as_mut() {
+        let mut dropped = None;
+        if let Some(ed) = self.mode.editor_mut() {
             if ed.dirty && !ed.quit_warned {
                 ed.quit_warned = true;
                 ed.status =
@@ -833,49 +491,108 @@ impl App {
                 return;
             }
             if ed.dirty {
-                let line = format!("left with unsaved changes to {} (dropped)", ed.rel);
-                self.note(line);
+                dropped = Some(format!("left with unsaved changes to {} (dropped)", ed.rel));
             }
+        }
+        if let Some(line) = dropped {
+            self.note(line);
         }
         self.quit = true;
     }
 
-    /// Run a named action, reached by its key or by name on the `:` line.
+    fn help_key(&mut self, action: Option<Action>) {
+        let Mode::Help { scroll, .. } = &mut self.mode else {
+            return;
+        };
+        match action {
+            Some(Action::Close) => self.close(),
+            Some(Action::Down) => *scroll += 1,
+            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+            Some(Action::PageDown) => *scroll += 10,
+            Some(Action::PageUp) => *scroll = scroll.saturating_sub(10),
+            // Nothing acts under the help.
+            _ => {}
+        }
+    }
+
+    fn show_help(&mut self) {
+        self.cover(|under| Mode::Help { scroll: 0, under });
+    }
+
+    fn confirm_key(&mut self, action: Option<Action>) -> Vec<Effect> {
+        let Some(Confirm {
+            action: a, reason, ..
+        }) = self.mode.confirm().cloned()
+        else {
+            return Vec::new();
+        };
+        match action {
+            Some(Action::Yes) => {
+                self.close();
+                if a == Action::Quit {
+                    self.quit = true;
+                    return Vec::new();
+                }
+                self.start(a, reason)
+            }
+            Some(Action::No) => {
+                self.close();
+                self.note(format!("{} cancelled", a.name()));
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn zoom_key(&mut self, action: Option<Action>) -> Vec<Effect> {
+        match action {
+            Some(Action::Close) => self.close(),
+            Some(Action::Help) => self.show_help(),
+            Some(a @ (Action::Edit | Action::ExternalEdit)) => return self.dispatch(a),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Run a named action of the browse mode, reached by its key or by name on the `:` line.
     pub fn dispatch(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Quit => match &self.job {
                 // Asks first when it would cut a job short.
                 Some(job) => {
-                    let q = format!(
+                    let question = format!(
                         "{} of {} is running: quit now and its journal finishes it on the next run? [y/n]",
-                        job.action, job.fabric
+                        job.action.name(),
+                        job.fabric
                     );
-                    self.confirm = Some((Action::Quit, q));
+                    let confirm = Confirm {
+                        action: Action::Quit,
+                        question,
+                        reason: None,
+                    };
+                    self.cover(|under| Mode::Confirm { confirm, under });
                 }
                 _ => self.quit = true,
             },
-            Action::Help => self.help = !self.help,
-            Action::NextPane => {
-                self.pane = match self.pane {
-                    Pane::Fabrics => Pane::Tree,
-                    Pane::Tree => Pane::Detail,
-                    Pane::Detail => Pane::Fabrics,
+            Action::Help => self.show_help(),
+            Action::NextPane | Action::PrevPane => {
+                let order = [Pane::Fabrics, Pane::Tree, Pane::Detail];
+                let at = order.iter().position(|p| *p == self.pane).unwrap_or(0);
+                let step = if action == Action::NextPane { 1 } else { 2 };
+                self.pane = order[(at + step) % order.len()];
+            }
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => self.move_selection(action),
+            Action::Filter => self.prompt(PromptFor::Filter, self.filter.clone()),
+            Action::Command => self.prompt(PromptFor::Command, String::new()),
+            Action::Zoom => {
+                if self.selected_file().is_some() {
+                    self.mode = Mode::Zoom;
                 }
-            }
-            Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
-                self.move_selection(action)
-            }
-            Action::Filter => {
-                self.prompt = Some(Prompt {
-                    purpose: PromptFor::Filter,
-                    input: self.filter.clone(),
-                })
-            }
-            Action::Command => {
-                self.prompt = Some(Prompt {
-                    purpose: PromptFor::Command,
-                    input: String::new(),
-                })
             }
             a if self.read_only && a.mutating() => {
                 self.note(format!("{} is disabled: read-only mode", a.name()))
@@ -907,21 +624,18 @@ impl App {
             Action::Edit => return self.open_editor(),
             a if self.job.is_some() => self.note(format!("{} waits: a job is running", a.name())),
             Action::Plan => {
-                self.plan = Some(Vec::new());
-                self.plan_scroll = 0;
-                self.diff = None;
-                self.collecting_plan = true;
+                self.mode = Mode::Plan(PlanView {
+                    collecting: true,
+                    ..Default::default()
+                });
                 let root = self.fabric().map(|f| f.root.clone());
-                let mut effects = self.start(Action::Plan);
+                let mut effects = self.start(Action::Plan, None);
                 effects.extend(root.map(Effect::Diff));
                 return effects;
             }
             Action::Move => match self.selected_file().map(|f| f.tree) {
                 Some(model::Tree::Raw) | Some(model::Tree::Managed) => {
-                    self.prompt = Some(Prompt {
-                        purpose: PromptFor::MoveReason,
-                        input: String::new(),
-                    })
+                    self.prompt(PromptFor::MoveReason, String::new())
                 }
                 _ => self.note("move takes a file under raw/ or managed/".into()),
             },
@@ -930,48 +644,34 @@ impl App {
             {
                 self.note("adopt takes an item under unmanaged/".into())
             }
-            a => {
-                if let Some(q) = self.question(a) {
-                    self.confirm = Some((a, q));
-                }
-            }
+            a => self.ask(a, None),
         }
         Vec::new()
-    }
-
-    /// The plan view as lines: the ingest plan, then what a push would commit.
-    pub fn plan_document(&self) -> Vec<(PlanLine, String)> {
-        let Some(plan) = &self.plan else {
-            return Vec::new();
-        };
-        let mut doc = vec![(
-            PlanLine::Header,
-            "ingest would (nothing changes now):".to_string(),
-        )];
-        if plan.is_empty() {
-            let none = if self.collecting_plan {
-                "(computing the plan)"
-            } else {
-                "nothing to ingest"
-            };
-            doc.push((PlanLine::Note, none.into()));
-        }
-        doc.extend(plan.iter().map(|l| (PlanLine::Plan, l.clone())));
-        doc.push((PlanLine::Header, "push would commit:".into()));
-        match &self.diff {
-            None => doc.push((PlanLine::Note, "(computing the diff)".into())),
-            Some(Err(e)) => doc.push((PlanLine::Note, format!("no diff: {e}"))),
-            Some(Ok(d)) if d.len() <= 1 => doc.push((PlanLine::Plan, "nothing to commit".into())),
-            Some(Ok(d)) => doc.extend(d.iter().map(|l| (PlanLine::Diff, l.clone()))),
-        }
-        doc
     }
 
     /// Move the plan view by `by` lines, keeping a full page in view.
     fn scroll_plan(&mut self, by: isize) {
         let room = super::view::plan_rows(self.size.1);
-        let max = self.plan_document().len().saturating_sub(room);
-        self.plan_scroll = self.plan_scroll.saturating_add_signed(by).min(max);
+        if let Some(plan) = self.mode.plan_mut() {
+            let max = plan.document().len().saturating_sub(room);
+            plan.scroll = plan.scroll.saturating_add_signed(by).min(max);
+        }
+    }
+
+    fn plan_key(&mut self, action: Option<Action>) {
+        let page = super::view::plan_rows(self.size.1).saturating_sub(1).max(1) as isize;
+        match action {
+            Some(Action::Down) => self.scroll_plan(1),
+            Some(Action::Up) => self.scroll_plan(-1),
+            Some(Action::PageDown) => self.scroll_plan(page),
+            Some(Action::PageUp) => self.scroll_plan(-page),
+            Some(Action::Top) => self.scroll_plan(isize::MIN / 2),
+            Some(Action::Bottom) => self.scroll_plan(isize::MAX / 2),
+            Some(Action::Help) => self.show_help(),
+            // The plan job runs on and its lines are dropped.
+            Some(Action::Close) => self.mode = Mode::Browse,
+            _ => {}
+        }
     }
 
     /// The file is read in the background (`Msg::Opened` opens the editor).
@@ -985,100 +685,80 @@ impl App {
         }]
     }
 
-    fn editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let Some(ed) = self.editor.as_mut() else {
+    fn editor_key(&mut self, action: Option<Action>, key: KeyEvent) -> Vec<Effect> {
+        let Some(ed) = self.mode.editor_mut() else {
             return Vec::new();
         };
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('s') if ctrl => match ed.save() {
-                Ok(effect) => return vec![effect],
-                Err(e) => ed.status = format!("NOT saved: {e}"),
-            },
-            KeyCode::Esc if ed.dirty && !ed.warned => {
-                ed.warned = true;
-                ed.status = "unsaved changes: Ctrl-S saves, Esc again discards".into();
+        match ed.key(action, key) {
+            EditorKey::Effects(effects) => effects,
+            EditorKey::Leave => {
+                self.mode = Mode::Browse;
+                Vec::new()
             }
-            KeyCode::Esc => self.editor = None,
-            // Read-only: the cursor moves, the text does not change.
-            KeyCode::Up
-            | KeyCode::Down
-            | KeyCode::Left
-            | KeyCode::Right
-            | KeyCode::PageUp
-            | KeyCode::PageDown
-            | KeyCode::Home
-            | KeyCode::End
-                if ed.read_only.is_some() =>
-            {
-                ed.area.input(key);
+            EditorKey::Action(Action::Help) => {
+                self.show_help();
+                Vec::new()
             }
-            _ if ed.read_only.is_some() => {
-                let why = ed.read_only.clone().unwrap_or_default();
-                ed.status = format!("read-only: {why}");
-            }
-            _ => {
-                if ed.area.input(key) {
-                    ed.dirty = true;
-                    ed.warned = false;
-                    return ed.request_validation().into_iter().collect();
-                }
-            }
+            EditorKey::Action(_) => Vec::new(),
         }
-        Vec::new()
     }
 
-    fn prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let Some(p) = self.prompt.as_mut() else {
+    fn prompt_key(&mut self, action: Option<Action>, key: KeyEvent) -> Vec<Effect> {
+        let Mode::Prompt { prompt: p, .. } = &mut self.mode else {
             return Vec::new();
         };
-        match key.code {
-            KeyCode::Esc => self.prompt = None,
-            KeyCode::Backspace => {
-                p.input.pop();
-            }
-            KeyCode::Tab if p.purpose == PromptFor::Command => {
+        match action {
+            Some(Action::Close) => self.close(),
+            Some(Action::Complete) => {
                 // Completes a unique prefix to the action's name.
-                if let [only] = Action::completions(&p.input)[..] {
-                    p.input = only.to_string();
+                if p.purpose == PromptFor::Command {
+                    if let [only] = Action::completions(&p.input)[..] {
+                        p.input = only.to_string();
+                    }
                 }
             }
-            KeyCode::Char(c) => p.input.push(c),
-            KeyCode::Enter => {
+            Some(Action::Accept) => {
                 let (purpose, input) = (p.purpose, p.input.trim().to_string());
-                self.prompt = None;
-                match purpose {
-                    PromptFor::Filter => {
-                        self.filter = input;
-                        self.tree_sel = 0;
-                        self.refilter();
-                    }
-                    PromptFor::MoveReason if input.is_empty() => {
-                        self.note("move cancelled: a reason is required".into())
-                    }
-                    PromptFor::MoveReason => {
-                        self.pending_reason = Some(input);
-                        if let Some(q) = self.question(Action::Move) {
-                            self.confirm = Some((Action::Move, q));
-                        }
-                    }
-                    PromptFor::Command if input.is_empty() => {}
-                    PromptFor::Command => match Action::from_name(&input) {
-                        Some(Action::Command) => {}
-                        Some(a) => return self.dispatch(a),
-                        None => self.note(format!(
-                            "unknown action {input:?}: one of {}",
-                            Action::names().join(", ")
-                        )),
-                    },
-                }
+                self.close();
+                return self.accept(purpose, input);
             }
-            _ => {}
+            _ => match key.code {
+                KeyCode::Backspace => {
+                    p.input.pop();
+                }
+                KeyCode::Char(c) => p.input.push(c),
+                _ => {}
+            },
         }
         Vec::new()
     }
 
-    fn start(&mut self, action: Action) -> Vec<Effect> {
+    /// What was typed at a prompt, taken.
+    fn accept(&mut self, purpose: PromptFor, input: String) -> Vec<Effect> {
+        match purpose {
+            PromptFor::Filter => {
+                self.filter = input;
+                self.tree_sel = 0;
+                self.refilter();
+            }
+            PromptFor::MoveReason if input.is_empty() => {
+                self.note("move cancelled: a reason is required".into())
+            }
+            PromptFor::MoveReason => self.ask(Action::Move, Some(input)),
+            PromptFor::Command if input.is_empty() => {}
+            PromptFor::Command => match Action::from_name(&input) {
+                Some(Action::Command) => {}
+                Some(a) if a.in_mode(ModeKind::Browse) => return self.dispatch(a),
+                _ => self.note(format!(
+                    "unknown action {input:?}: one of {}",
+                    Action::names().join(", ")
+                )),
+            },
+        }
+        Vec::new()
+    }
+
+    fn start(&mut self, action: Action, reason: Option<String>) -> Vec<Effect> {
         let Some(f) = self.fabric() else {
             return Vec::new();
         };
@@ -1087,28 +767,8 @@ impl App {
             Action::Move | Action::Adopt => self.selected_file().map(|e| root.join(&e.rel)),
             _ => None,
         };
-        let reason = if action == Action::Move {
-            self.pending_reason.take()
-        } else {
-            None
-        };
-        let label = action.name();
-        self.job = Some(Job {
-            action: label,
-            fabric: name.clone(),
-            fabric_index: self.fabric_sel,
-            phase: "starting".into(),
-            total: 0,
-            done: 0,
-            failed: 0,
-            current: String::new(),
-            percent: None,
-            objects: None,
-            started: Instant::now(),
-            phase_started: Instant::now(),
-            phases: Vec::new(),
-        });
-        self.note(format!("{label} {name} started"));
+        self.job = Some(Job::new(action, name.clone(), self.fabric_sel));
+        self.note(format!("{} {name} started", action.name()));
         vec![Effect::Run(JobSpec {
             action,
             root,
@@ -1122,10 +782,14 @@ impl App {
             Action::Up => -1,
             Action::Down => 1,
             Action::PageUp => -10,
-            _ => 10,
+            Action::PageDown => 10,
+            Action::Top => isize::MIN / 2,
+            _ => isize::MAX / 2,
         };
         let bump = |v: usize, n: usize| {
-            (v as isize + step).clamp(0, n.saturating_sub(1) as isize) as usize
+            (v as isize)
+                .saturating_add(step)
+                .clamp(0, n.saturating_sub(1) as isize) as usize
         };
         match self.pane {
             Pane::Fabrics => {
@@ -1138,127 +802,6 @@ impl App {
                 self.tree_sel = bump(self.tree_sel, self.visible.len());
                 self.refresh_detail();
             }
-        }
-    }
-
-    fn engine(&mut self, e: Event) {
-        if let (Event::Planned { action }, Some(plan)) = (&e, self.plan.as_mut()) {
-            plan.push(match action {
-                PlanAction::Write { path } => format!("write   {path}"),
-                PlanAction::Replace { path } => format!("replace {path}"),
-                PlanAction::Unchanged { path } => format!("keep    {path}"),
-                PlanAction::Move { from, to } => format!("move    {from} -> {to}"),
-                PlanAction::Archive { from, to } => format!("archive {from} -> {to}"),
-                PlanAction::Remove { path } => format!("remove  {path}"),
-            });
-            return;
-        }
-        let Some(job) = self.job.as_mut() else { return };
-        let mut line = None;
-        match e {
-            Event::PhaseStarted { phase, total } => {
-                job.enter(format!("{phase:?}").to_lowercase());
-                if phase == Phase::Classify {
-                    job.total = total.unwrap_or(0);
-                }
-            }
-            Event::FileStarted { file, index, total } => {
-                job.current = file;
-                job.done = index;
-                job.total = total;
-            }
-            Event::FileFinished { file, .. } => {
-                job.done = (job.done + 1).min(job.total.max(job.done + 1));
-                line = Some(format!("processed {file}"));
-            }
-            Event::DocumentClassified {
-                file, fate, object, ..
-            } => match fate {
-                Fate::Managed { path, change } => {
-                    line = Some(
-                        format!(
-                            "{file}: {} -> {path} ({change:?})",
-                            object.unwrap_or_default()
-                        )
-                        .to_lowercase(),
-                    )
-                }
-                Fate::Unmanaged { code, path, .. } => {
-                    job.failed += 1;
-                    line = Some(format!(
-                        "{file}: unmanaged [{}] -> {}",
-                        code.as_str(),
-                        path.unwrap_or_default()
-                    ));
-                }
-                Fate::Empty => {}
-            },
-            Event::Error { file, message } => {
-                job.failed += 1;
-                line = Some(format!("error {}: {message}", file.unwrap_or_default()));
-            }
-            Event::BatchFinished { summary } => {
-                job.done = job.total;
-                line = Some(format!(
-                    "batch: {} files, {} managed, {} unmanaged in {} ms",
-                    summary.files,
-                    summary.managed(),
-                    summary.unmanaged,
-                    summary.millis
-                ));
-            }
-            Event::GitPhaseStarted { phase, detail } => {
-                job.enter(format!("git {}", format!("{phase:?}").to_lowercase()));
-                job.percent = None;
-                job.objects = None;
-                line = Some(format!(
-                    "git {}: {detail}",
-                    format!("{phase:?}").to_lowercase()
-                ));
-            }
-            Event::GitProgress {
-                phase, done, total, ..
-            } => {
-                job.phase = format!("git {}", format!("{phase:?}").to_lowercase());
-                let before = job.percent;
-                if let Some(p) = (done * 100).checked_div(total) {
-                    job.percent = Some(p.min(100) as u8);
-                    job.objects = Some((done, total));
-                }
-                if phase == GitPhase::Push && done == total && before != Some(100) {
-                    line = Some(format!("git push: {done}/{total} objects"));
-                }
-            }
-            Event::GitRemote { line: l } => line = Some(format!("remote: {l}")),
-            Event::GitCommitted {
-                commit, summary, ..
-            } => {
-                line = Some(format!(
-                    "commit {}: {summary}",
-                    &commit[..commit.len().min(10)]
-                ))
-            }
-            Event::GitPushed {
-                remote,
-                branch,
-                commit,
-                ..
-            } => {
-                line = Some(format!(
-                    "pushed {remote}/{branch} = {}",
-                    &commit[..commit.len().min(10)]
-                ))
-            }
-            Event::GitLeftOut { path, reason } => {
-                line = Some(format!("git commit: left out {path} ({reason})"))
-            }
-            Event::Recovering { batch, .. } => {
-                line = Some(format!("recovering interrupted batch {batch}"))
-            }
-            _ => {}
-        }
-        if let Some(l) = line {
-            self.note(l);
         }
     }
 }

@@ -7,8 +7,13 @@
 
 pub mod app;
 pub mod bench;
+pub mod editor;
+pub mod effects;
+pub mod job;
 pub mod keymap;
+pub mod mode;
 pub mod model;
+pub mod terminal;
 pub mod view;
 
 #[cfg(test)]
@@ -19,61 +24,16 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crossterm::event::{self as ct, Event as CtEvent};
-use crossterm::{cursor, execute, terminal};
+use crossterm::execute;
 use futures_util::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender as Sender};
 
-use app::{Action, App, Effect, JobSpec, Msg, Stop};
+use app::{App, Msg, Stop};
+use effects::{Effect, Runner};
 use fgd::error::{Error, Exit};
-use fgd::event::Event;
-
-/// Restores the terminal however the dashboard ends: normal exit, error, panic or signal.
-struct TerminalGuard;
-
-fn restore() {
-    let _ = terminal::disable_raw_mode();
-    let _ = execute!(
-        std::io::stdout(),
-        terminal::EndSynchronizedUpdate,
-        terminal::LeaveAlternateScreen,
-        cursor::Show
-    );
-}
-
-impl TerminalGuard {
-    fn enter() -> std::io::Result<TerminalGuard> {
-        terminal::enable_raw_mode()?;
-        let guard = TerminalGuard;
-        execute!(
-            std::io::stdout(),
-            terminal::EnterAlternateScreen,
-            cursor::Hide
-        )?;
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            restore();
-            previous(info);
-        }));
-        Ok(guard)
-    }
-}
-
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        restore();
-    }
-}
-
-/// False once the terminal is gone (hung-up pty, closed SSH session): reads then return at
-/// once forever, and a loop that trusted them would spin.
-fn terminal_alive() -> bool {
-    let mut t = std::mem::MaybeUninit::<libc::termios>::uninit();
-    // SAFETY: tcgetattr only writes into the buffer it is given.
-    unsafe { libc::tcgetattr(libc::STDIN_FILENO, t.as_mut_ptr()) == 0 }
-}
 
 /// A watcher on a fabric's raw/: a file renamed in whole is looked at at once; anything else
 /// waits for the quiet period so half-written files are not classified (see `fgd::watch`).
@@ -87,76 +47,13 @@ fn watch(i: usize, root: &Path, tx: &Sender<Msg>) -> Option<notify::RecommendedW
     .ok()
 }
 
-/// Carry out one job, reporting through `sink`: the runner's threads and the tests share it.
-pub fn perform(
-    spec: JobSpec,
-    opts: &fgd::git::GitOptions,
-    sink: &mut dyn fgd::event::Sink,
-) -> Result<String, String> {
-    let JobSpec {
-        action,
-        root,
-        file,
-        reason,
-    } = spec;
-    let mut sink = |e: Event| sink.emit(e);
-    let result = match action {
-        Action::Init => {
-            fgd::fabric::init(&root, None).map(|(_, r)| format!("{} created", r.created.len()))
-        }
-        Action::Ingest => fgd::ingest::run(&root, &Default::default(), &mut sink)
-            .map(|s| format!("{} managed, {} unmanaged", s.managed(), s.unmanaged)),
-        Action::Push => fgd::git::push_fabric(&root, opts, &mut sink)
-            .map(|r| format!("pushed {}", &r.pushed.commit[..10])),
-        Action::Sync => fgd::git::sync_fabric(&root, opts, &mut sink)
-            .map(|r| format!("{}; {} managed", r.integrated, r.ingest.managed())),
-        Action::Plan => fgd::ingest::run(
-            &root,
-            &fgd::ingest::Options {
-                dry_run: true,
-                ..Default::default()
-            },
-            &mut sink,
-        )
-        .map(|s| {
-            format!(
-                "plan: {} to write, {} to replace, {} unmanaged (nothing changed)",
-                s.created, s.updated, s.unmanaged
-            )
-        }),
-        Action::Move => fgd::ops::move_to_unmanaged(
-            &root,
-            &file.unwrap_or_default(),
-            reason.as_deref().unwrap_or(""),
-            &mut sink,
-        )
-        .map(|r| format!("{} -> {}", r.from, r.to)),
-        Action::Adopt => fgd::ops::adopt(&root, &file.unwrap_or_default(), &mut sink)
-            .map(|r| format!("{} -> {}", r.from, r.to)),
-        _ => Ok(String::new()),
-    };
-    result.map_err(|e| e.to_string())
-}
-
-/// What a push of the fabric would commit, as patch lines for the plan view.
-pub fn diff_of(root: PathBuf) -> Result<Vec<String>, String> {
-    fgd::git::pending_diff(&fgd::fabric::Fabric { root }, 2000).map_err(|e| e.to_string())
-}
-
-/// Work off the event loop whose whole answer is one message.
-fn in_background(tx: &Sender<Msg>, work: impl FnOnce() -> Msg + Send + 'static) {
-    let tx = tx.clone();
+/// Work off the event loop: the runner's answer comes back through the channel.
+fn in_background(runner: &Runner, tx: &Sender<Msg>, effect: Effect) {
+    let (runner, tx) = (runner.clone(), tx.clone());
     tokio::task::spawn_blocking(move || {
-        let _ = tx.send(work());
-    });
-}
-
-fn run_job(spec: JobSpec, git: fgd::git::GitOptions, tx: Sender<Msg>) {
-    tokio::task::spawn_blocking(move || {
-        let result = perform(spec, &git, &mut |e: Event| {
-            let _ = tx.send(Msg::Engine(e));
-        });
-        let _ = tx.send(Msg::JobFinished(result));
+        runner.work(effect, &mut |m| {
+            let _ = tx.send(m);
+        })
     });
 }
 
@@ -164,8 +61,6 @@ fn run_job(spec: JobSpec, git: fgd::git::GitOptions, tx: Sender<Msg>) {
 struct Scanner {
     in_flight: Vec<bool>,
     queued: Vec<Option<Instant>>,
-    /// Per fabric, the managed files already checked (one scan of a fabric runs at a time).
-    checks: Vec<std::sync::Arc<std::sync::Mutex<model::ManagedChecks>>>,
 }
 
 impl Scanner {
@@ -174,20 +69,39 @@ impl Scanner {
             *q = Some(at);
         }
     }
-    fn pump(&mut self, roots: &[PathBuf], quiet: Duration, tx: &Sender<Msg>) {
-        for (i, root) in roots.iter().enumerate() {
+    fn pump(&mut self, runner: &Runner, quiet: Duration, tx: &Sender<Msg>) {
+        for i in 0..self.queued.len() {
             let due = self.queued[i].is_some_and(|t| t.elapsed() >= quiet);
             if due && !self.in_flight[i] {
                 self.queued[i] = None;
                 self.in_flight[i] = true;
-                let root = root.clone();
-                let checks = self.checks[i].clone();
-                in_background(tx, move || {
-                    // A scan that panicked left the checks as they were: still usable.
-                    let mut checks = checks.lock().unwrap_or_else(|e| e.into_inner());
-                    Msg::Scanned(i, Box::new(model::scan_with(&root, &mut checks)))
-                });
+                in_background(runner, tx, Effect::Rescan(i, true));
             }
+        }
+    }
+}
+
+/// Work of which only the newest request matters (the editor's validation, the selection's
+/// detail): one runs at a time, and a newer request replaces the one waiting.
+#[derive(Default)]
+struct Latest {
+    running: bool,
+    waiting: Option<Effect>,
+}
+
+impl Latest {
+    fn request(&mut self, runner: &Runner, tx: &Sender<Msg>, effect: Effect) {
+        if self.running {
+            self.waiting = Some(effect);
+        } else {
+            self.running = true;
+            in_background(runner, tx, effect);
+        }
+    }
+    fn done(&mut self, runner: &Runner, tx: &Sender<Msg>) {
+        self.running = false;
+        if let Some(next) = self.waiting.take() {
+            self.request(runner, tx, next);
         }
     }
 }
@@ -297,8 +211,13 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
     result
 }
 
+/// How long one turn of the loop may spend on messages before it draws and looks at the keys
+/// again: a flood of them (a scan of 100,000 files, a job's last notes) never holds a key up.
+const DRAIN_BUDGET: Duration = Duration::from_millis(15);
+
 async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
     let roots = fabrics_of(workspace, &opts.extra_fabrics)?;
+    let runner = Runner::new(opts.git.clone(), roots.clone());
     // First frame at once: fabrics are listed empty and filled in by background scans.
     let mut app = App::new(workspace.to_path_buf(), empty_views(&roots), opts.read_only);
     app.keymap = opts.keymap.clone();
@@ -327,12 +246,13 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
     let (Ok(mut sigterm), Ok(mut sighup)) = signals else {
         return Err(Error::Refused("cannot watch for SIGTERM/SIGHUP".into()));
     };
-    let _guard = TerminalGuard::enter()
+    let _guard = terminal::TerminalGuard::enter()
         .map_err(|e| fgd::error::io("open terminal", Path::new("/dev/tty"), e))?;
     let mut term = Terminal::new(CrosstermBackend::new(std::io::stdout()))
         .map_err(|e| fgd::error::io("open terminal", Path::new("/dev/tty"), e))?;
+    let mut effects = app.take_effects();
     if let Ok(size) = term.size() {
-        app.update(Msg::Resize(size.width, size.height));
+        effects.extend(app.update(Msg::Resize(size.width, size.height)));
     }
     let mut keys = ct::EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -348,59 +268,82 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
     let mut scanner = Scanner {
         in_flight: vec![false; roots.len()],
         queued: vec![Some(Instant::now() - opts.quiet); roots.len()],
-        checks: roots.iter().map(|_| Default::default()).collect(),
     };
-    // One editor validation at a time; a newer edit replaces the one waiting.
-    let mut validating = false;
-    let mut queued_validation: Option<(u64, String, Vec<u8>)> = None;
-    let validate = |(seq, rel, text): (u64, String, Vec<u8>), tx: &Sender<Msg>| {
-        in_background(tx, move || {
-            let (fates, marked) = model::validate_text(&rel, text);
-            Msg::Validated { seq, fates, marked }
-        })
-    };
+    let (mut validation, mut detail) = (Latest::default(), Latest::default());
     let mut last_full = Instant::now();
     let mut last_draw = Instant::now() - Duration::from_secs(1);
     let mut dirty = true;
+    let mut queue: std::collections::VecDeque<Msg> = Default::default();
     while !app.quit {
-        scanner.pump(&roots, opts.quiet, &tx);
+        for effect in effects.drain(..) {
+            match effect {
+                Effect::Validate { .. } => validation.request(&runner, &tx, effect),
+                Effect::Detail { .. } => detail.request(&runner, &tx, effect),
+                Effect::Rescan(i, now) => scanner.request(
+                    i,
+                    if now {
+                        Instant::now() - opts.quiet
+                    } else {
+                        Instant::now()
+                    },
+                ),
+                other => in_background(&runner, &tx, other),
+            }
+        }
+        scanner.pump(&runner, opts.quiet, &tx);
+        if let Some(f) = log_file.as_mut() {
+            let stamp = fgd::store::now_rfc3339();
+            for line in app.take_unlogged() {
+                // A full disk must not stop the dashboard; the pane still shows the line.
+                let _ = writeln!(f, "{stamp} {line}");
+            }
+        }
         if dirty && last_draw.elapsed() >= Duration::from_millis(100) {
             let mut out = std::io::stdout();
-            let _ = execute!(out, terminal::BeginSynchronizedUpdate);
+            let _ = execute!(out, crossterm::terminal::BeginSynchronizedUpdate);
             if term.draw(|f| view::draw(f, &app, &theme)).is_err() {
                 // The terminal is gone: nothing to draw on, nobody to answer.
                 app.stopped.get_or_insert(Stop::HungUp);
                 break;
             }
-            let _ = execute!(out, terminal::EndSynchronizedUpdate);
+            let _ = execute!(out, crossterm::terminal::EndSynchronizedUpdate);
             let _ = out.flush();
             last_draw = Instant::now();
             dirty = false;
         }
-        // Wait for one message, then drain all that are pending before drawing once.
-        let first = tokio::select! {
-            m = rx.recv() => match m {
-                Some(m) => m,
+        // Keys and signals first: a busy channel, or a backlog left from the last turn, must
+        // not keep them waiting.
+        let busy = !queue.is_empty();
+        let next = tokio::select! {
+            biased;
+            _ = sigterm.recv() => Some(Msg::Signal(Stop::Terminated)),
+            _ = sighup.recv() => Some(Msg::Signal(Stop::HungUp)),
+            k = keys.next() => match k {
+                Some(Ok(CtEvent::Key(k))) if k.kind != ct::KeyEventKind::Release => Some(Msg::Key(k)),
+                Some(Ok(CtEvent::Resize(w, h))) => Some(Msg::Resize(w, h)),
+                Some(Ok(_)) => None,
+                // The terminal is gone or broken: nothing to read, nobody to answer.
+                Some(Err(_)) | None => Some(Msg::Signal(Stop::HungUp)),
+            },
+            // The tick also checks for a vanished terminal: a hung-up pty may stop producing
+            // events without reporting an error.
+            _ = tick.tick() => Some(if terminal::alive() { Msg::Tick } else { Msg::Signal(Stop::HungUp) }),
+            m = rx.recv(), if !busy => match m {
+                Some(m) => Some(m),
                 None => break,
             },
-            k = keys.next() => match k {
-                Some(Ok(CtEvent::Key(k))) if k.kind != ct::KeyEventKind::Release => Msg::Key(k),
-                Some(Ok(CtEvent::Resize(w, h))) => Msg::Resize(w, h),
-                Some(Ok(_)) => continue,
-                // The terminal is gone or broken: nothing to read, nobody to answer.
-                Some(Err(_)) | None => Msg::Signal(Stop::HungUp),
-            },
-            // The tick also checks for a vanished terminal: a hung-up pty may stop
-            // producing events without reporting an error.
-            _ = tick.tick() => if terminal_alive() { Msg::Tick } else { Msg::Signal(Stop::HungUp) },
-            _ = sigterm.recv() => Msg::Signal(Stop::Terminated),
-            _ = sighup.recv() => Msg::Signal(Stop::HungUp),
+            _ = std::future::ready(()), if busy => None,
         };
-        let mut batch = vec![first];
-        while let Ok(m) = rx.try_recv() {
-            batch.push(m);
+        match next {
+            Some(m @ (Msg::Key(_) | Msg::Signal(_) | Msg::Resize(..))) => queue.push_front(m),
+            Some(m) => queue.push_back(m),
+            None => {}
         }
-        for msg in batch {
+        while let Ok(m) = rx.try_recv() {
+            queue.push_back(m);
+        }
+        let turn = Instant::now();
+        while let Some(msg) = queue.pop_front() {
             let urgent = matches!(
                 msg,
                 Msg::Key(_)
@@ -411,6 +354,7 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                     | Msg::Detail(..)
                     | Msg::Opened(_)
                     | Msg::Saved { .. }
+                    | Msg::Signal(_)
             );
             let scanned = match &msg {
                 Msg::Scanned(i, _) => Some(*i),
@@ -419,53 +363,13 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
             if let Some(i) = scanned {
                 scanner.in_flight[i] = false;
             }
-            if let Msg::Validated { .. } = &msg {
-                validating = false;
-                if let Some(next) = queued_validation.take() {
-                    validating = true;
-                    validate(next, &tx);
-                }
+            match &msg {
+                Msg::Validated { .. } => validation.done(&runner, &tx),
+                Msg::Detail(..) => detail.done(&runner, &tx),
+                _ => {}
             }
             let is_tick = matches!(msg, Msg::Tick);
-            for effect in app.update(msg) {
-                match effect {
-                    Effect::Run(spec) => run_job(spec, opts.git.clone(), tx.clone()),
-                    Effect::Validate { seq, rel, text } if validating => {
-                        queued_validation = Some((seq, rel, text));
-                    }
-                    Effect::Validate { seq, rel, text } => {
-                        validating = true;
-                        validate((seq, rel, text), &tx);
-                    }
-                    Effect::Diff(root) => in_background(&tx, move || Msg::Diff(diff_of(root))),
-                    Effect::Open { root, rel } => {
-                        in_background(&tx, move || Msg::Opened(app::open_for_edit(&root, &rel)))
-                    }
-                    Effect::Save {
-                        path,
-                        seq,
-                        bytes,
-                        expected,
-                        overwrite,
-                    } => in_background(&tx, move || {
-                        let outcome = app::save_file(&path, &bytes, &expected, &overwrite);
-                        Msg::Saved {
-                            path,
-                            seq,
-                            bytes,
-                            outcome,
-                        }
-                    }),
-                    Effect::Rescan(i, now) => scanner.request(
-                        i,
-                        if now {
-                            Instant::now() - opts.quiet
-                        } else {
-                            Instant::now()
-                        },
-                    ),
-                }
-            }
+            effects.extend(app.update(msg));
             if let Some(i) = scanned {
                 // A gone fabric's watcher watches nothing (or, followed by inotify, the folder
                 // where it went); one that is back, or was not initialised, gets a new one.
@@ -481,17 +385,8 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                 last_draw = Instant::now() - Duration::from_secs(1);
             }
             dirty |= !is_tick || app.job.is_some();
-        }
-        if let Some((seq, root, entry)) = app.take_detail_request() {
-            in_background(&tx, move || {
-                Msg::Detail(seq, Box::new(model::detail(&root, &entry)))
-            });
-        }
-        if let Some(f) = log_file.as_mut() {
-            let stamp = fgd::store::now_rfc3339();
-            for line in app.take_unlogged() {
-                // A full disk must not stop the dashboard; the pane still shows the line.
-                let _ = writeln!(f, "{stamp} {line}");
+            if app.quit || turn.elapsed() >= DRAIN_BUDGET {
+                break;
             }
         }
         // A fabric folder moved away (or back) tells no watcher on its raw/: a look each
@@ -510,6 +405,12 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
                 scanner.request(i, Instant::now() - opts.quiet);
             }
             last_full = Instant::now();
+        }
+    }
+    if let Some(f) = log_file.as_mut() {
+        let stamp = fgd::store::now_rfc3339();
+        for line in app.take_unlogged() {
+            let _ = writeln!(f, "{stamp} {line}");
         }
     }
     // The terminal is restored (the guard drops) before the caller sees the code.

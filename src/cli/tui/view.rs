@@ -8,8 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::app::{App, Pane, PlanLine, PromptFor};
-use super::keymap::ACTIONS;
+use super::app::{App, Pane};
+use super::keymap::{Action, ModeKind};
+use super::mode::{Mode, PlanLine, PromptFor};
 use super::model::{FileState, Tree};
 
 /// Colours from the 16 ANSI ones (light and dark terminals alike), or none under NO_COLOR;
@@ -51,6 +52,21 @@ impl Default for Palette {
 }
 
 impl Palette {
+    /// For light backgrounds, where yellow, cyan and light green wash out: the dark ANSI
+    /// colours only.
+    pub fn light() -> Palette {
+        Palette {
+            valid: Color::Green,
+            invalid: Color::Red,
+            unknown: Color::DarkGray,
+            pending: Color::Blue,
+            conflict: Color::Magenta,
+            accent: Color::Blue,
+            warn: Color::Magenta,
+            dim: Color::DarkGray,
+        }
+    }
+
     pub const ROLES: &[&str] = &[
         "valid", "invalid", "unknown", "pending", "conflict", "accent", "warn", "dim",
     ];
@@ -171,7 +187,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
         })
         .split(rows[1]);
     fabrics(f, cols[0], app, theme);
-    if let Some(ed) = &app.editor {
+    if let Some(ed) = app.editor() {
         let body = Rect {
             x: cols[1].x,
             y: cols[1].y,
@@ -192,7 +208,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
     }
     job(f, rows[2], app, theme);
     log(f, rows[3], app, theme);
-    match &app.prompt {
+    match app.mode.prompt() {
         Some(p) => {
             let text = match p.purpose {
                 PromptFor::Filter => format!(
@@ -204,7 +220,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
                 }
                 PromptFor::Command => {
                     // The names that still match what was typed, as a completion hint.
-                    let hint = super::keymap::Action::completions(&p.input);
+                    let hint = Action::completions(&p.input);
                     format!(":{}_   {}", p.input, hint.join(" "))
                 }
             };
@@ -215,13 +231,13 @@ pub fn draw(f: &mut Frame, app: &App, theme: &Theme) {
         }
         None => footer(f, rows[4], app, theme),
     }
-    if app.plan.is_some() {
+    if app.mode.plan().is_some() {
         plan(f, area, app, theme);
     }
-    if app.help {
-        help(f, area, app, theme);
+    if let Mode::Help { under, .. } = &app.mode {
+        help(f, area, app, under.kind(), theme);
     }
-    if let Some((_, q)) = &app.confirm {
+    if let Some(q) = app.mode.confirm().map(|c| &c.question) {
         let w = (q.len() as u16 + 4).min(area.width - 4);
         let r = Rect {
             x: (area.width - w) / 2,
@@ -254,10 +270,11 @@ fn plan(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         width: w,
         height: h,
     };
-    let doc = app.plan_document();
+    let Some(view) = app.mode.plan() else { return };
+    let doc = view.document();
     let room = plan_rows(area.height);
     // A terminal that shrank after scrolling still shows a full page.
-    let start = app.plan_scroll.min(doc.len().saturating_sub(room));
+    let start = view.scroll.min(doc.len().saturating_sub(room));
     let lines: Vec<Line> = doc
         .iter()
         .skip(start)
@@ -278,7 +295,7 @@ fn plan(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         })
         .collect();
     let title = format!(
-        " plan and diff, lines {}-{} of {}: j/k PgUp/PgDn scroll, other keys close ",
+        " plan and diff, lines {}-{} of {}: j/k PgUp/PgDn scroll, Esc closes ",
         start + 1,
         (start + room).min(doc.len()),
         doc.len()
@@ -287,7 +304,7 @@ fn plan(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     f.render_widget(Paragraph::new(lines).block(theme.block(&title, true)), r);
 }
 
-fn editor(f: &mut Frame, r: Rect, ed: &super::app::Editor, theme: &Theme) {
+fn editor(f: &mut Frame, r: Rect, ed: &super::editor::Editor, theme: &Theme) {
     let cols = Layout::default()
         .direction(Direction::Horizontal)
         .constraints([Constraint::Percentage(62), Constraint::Min(20)])
@@ -505,25 +522,32 @@ fn detail(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
 fn job(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
     let text = match &app.job {
         Some(j) => {
-            let pct = j.percent.map(|p| format!(" {p}%")).unwrap_or_default();
-            let objects = j
-                .objects
-                .map(|(d, t)| format!(" ({d}/{t} objects)"))
+            let p = &j.progress;
+            let count = p
+                .count
+                .map(|c| format!(" {}/{} {}", c.done, c.total, p.stage.unit()))
                 .unwrap_or_default();
-            // File counts while files are counted; a git phase shows its own progress.
-            let files = if j.total > 0 && !j.phase.starts_with("git ") {
-                format!(
-                    "  {}/{} files, {} failed  {}",
-                    j.done, j.total, j.failed, j.current
-                )
+            let pct = p
+                .count
+                .map(|c| format!(" {:.0}%", c.ratio() * 100.0))
+                .unwrap_or_default();
+            let rate = match (p.rate(), p.eta()) {
+                (Some(r), Some(eta)) => {
+                    format!(" {r:.0} {}/s, {} s left", p.stage.unit(), eta.as_secs())
+                }
+                _ => String::new(),
+            };
+            let docs = if p.documents > 0 {
+                format!("  {} managed, {} unmanaged", p.managed, p.unmanaged)
             } else {
                 String::new()
             };
             format!(
-                "{} {}: {}{pct}{objects}{files}  ({:.1} s)",
-                j.action,
+                "{} {}: {}{pct}{count}{rate}{docs}  {}  ({:.1} s)",
+                j.action.name(),
                 j.fabric,
-                j.phase,
+                p.stage.name(),
+                p.current,
                 j.started.elapsed().as_secs_f32()
             )
         }
@@ -550,45 +574,54 @@ fn log(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
 }
 
 fn footer(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
-    // The actions that have a key, as bound now: the way out and to help first, so they fit
-    // at 80 columns; movement is in the help.
-    use super::keymap::Action as A;
-    let first = [A::Help, A::Quit, A::Command];
-    let moves = [A::NextPane, A::Up, A::Down, A::PageUp, A::PageDown];
-    let keys: Vec<String> = first
-        .iter()
-        .filter_map(|a| ACTIONS.iter().find(|i| i.action == *a))
-        .chain(
-            ACTIONS
-                .iter()
-                .filter(|i| !first.contains(&i.action) && !moves.contains(&i.action)),
-        )
-        .filter(|i| !(app.read_only && i.mutating))
-        .filter_map(|i| {
-            let k = app.keymap.keys_of(i.action);
-            k.first().map(|k| format!("{k} {}", i.name))
+    // The actions of the mode that have a key, as bound now: the way out and to help first,
+    // so they fit at 80 columns; movement is in the help.
+    let mode = app.mode.kind();
+    let moves = [
+        Action::NextPane,
+        Action::PrevPane,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+    ];
+    let keys: Vec<String> = Action::of_mode(mode)
+        .into_iter()
+        .filter(|a| !moves.contains(a))
+        .filter(|a| !(app.read_only && a.mutating()))
+        .filter_map(|a| {
+            let k = app.keymap.keys_of(mode, a);
+            k.first().map(|k| format!("{k} {}", a.name()))
         })
         .collect();
     let text = format!(" {}", keys.join("  "));
     f.render_widget(Paragraph::new(text).style(theme.fg(theme.palette.dim)), r);
 }
 
-fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let mut lines = vec![Line::from("Keys, as bound now:")];
-    for i in ACTIONS {
-        let off = if app.read_only && i.mutating {
+fn help(f: &mut Frame, area: Rect, app: &App, mode: ModeKind, theme: &Theme) {
+    let mut lines = vec![Line::from(format!(
+        "Keys of {}, as bound now:",
+        mode.name()
+    ))];
+    for a in Action::of_mode(mode) {
+        let off = if app.read_only && a.mutating() {
             "  (disabled: read-only)"
         } else {
             ""
         };
-        let keys = app.keymap.label(i.action);
+        let keys = app.keymap.label(mode, a);
         let keys = if keys.is_empty() { "-".into() } else { keys };
         lines.push(Line::from(format!(
-            " {keys:<7} {:<10} {}{off}",
-            i.name, i.help
+            " {keys:<9} {:<13} {}{off}",
+            a.name(),
+            a.info().help
         )));
     }
-    lines.push(Line::from(" Any action also runs by name on the : line."));
+    if mode == ModeKind::Browse {
+        lines.push(Line::from(" Any action also runs by name on the : line."));
+    }
     let states: Vec<String> = [
         (FileState::Valid, "valid"),
         (FileState::Invalid, "invalid"),
@@ -600,8 +633,17 @@ fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     .map(|(st, name)| format!("{} {name}", theme.state(*st).0))
     .collect();
     lines.push(Line::from(format!("States: {}", states.join("  "))));
+    let scroll = match &app.mode {
+        Mode::Help { scroll, .. } => *scroll,
+        _ => 0,
+    };
     let w = 76.min(area.width - 2);
     let h = (lines.len() as u16 + 2).min(area.height - 2);
+    let total = lines.len();
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .skip(scroll.min(total.saturating_sub(lines_room(h))))
+        .collect();
     let r = Rect {
         x: (area.width - w) / 2,
         y: (area.height - h) / 2,
@@ -610,4 +652,8 @@ fn help(f: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     f.render_widget(Clear, r);
     f.render_widget(Paragraph::new(lines).block(theme.block(" help ", true)), r);
+}
+
+fn lines_room(h: u16) -> usize {
+    h.saturating_sub(2) as usize
 }
