@@ -9,6 +9,7 @@ pub mod event;
 pub mod fabric;
 pub mod git;
 pub mod ingest;
+pub mod inspect;
 pub mod journal;
 pub mod ops;
 pub mod store;

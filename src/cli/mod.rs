@@ -22,6 +22,7 @@ use clap::{Parser, Subcommand};
 
 use fgd::error::{Error, Exit};
 use fgd::event::Summary;
+use fgd::ops::perform::{perform, Operation, Outcome};
 use fgd::{fabric, ingest, ops};
 
 use render::Renderer;
@@ -301,8 +302,15 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
                 git.check_for_commit(&fabric_dir)
                     .map_err(|e| (e.into(), json))?;
             }
-            let (fab, report) =
-                fabric::init(&fabric_dir, name.as_deref()).map_err(|e| (e, json))?;
+            let init = Operation::Init {
+                dir: fabric_dir.clone(),
+                name,
+            };
+            let Outcome::Initialised { report, .. } =
+                perform(init, &mut fgd::event::Discard).map_err(|e| (e, json))?
+            else {
+                return Ok(Exit::Success);
+            };
             if json {
                 outln!(
                     "{}",
@@ -322,7 +330,11 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             }
             if push {
                 let mut r = Renderer::new(json, "init");
-                fgd::git::publish_init(&fab, &git, &mut r).map_err(|e| (e, json))?;
+                let publish = Operation::Publish {
+                    dir: fabric_dir,
+                    git,
+                };
+                perform(publish, &mut r).map_err(|e| (e, json))?;
             }
             Ok(Exit::Success)
         }
@@ -346,8 +358,14 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
         }
         Command::Validate { paths, json } => {
             let mut r = Renderer::new(json, "validate");
-            let s = ops::validate(&paths, &Default::default(), &mut r).map_err(|e| (e, json))?;
-            Ok(summary_exit(&s))
+            let op = Operation::Validate {
+                paths,
+                limits: Default::default(),
+            };
+            match perform(op, &mut r).map_err(|e| (e, json))? {
+                Outcome::Validated(s) => Ok(summary_exit(&s)),
+                _ => Ok(Exit::Success),
+            }
         }
         Command::Ingest {
             fabric_dir,
@@ -357,12 +375,17 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
         } => {
             let mut r =
                 Renderer::new(json, if dry_run { "plan" } else { "ingest" }).per_file(verbose);
-            let opts = ingest::Options {
-                dry_run,
-                ..Default::default()
+            let op = Operation::Ingest {
+                dir: fabric_dir,
+                options: ingest::Options {
+                    dry_run,
+                    ..Default::default()
+                },
             };
-            let s = ingest::run(&fabric_dir, &opts, &mut r).map_err(|e| (e, json))?;
-            Ok(summary_exit(&s))
+            match perform(op, &mut r).map_err(|e| (e, json))? {
+                Outcome::Ingested(s) => Ok(summary_exit(&s)),
+                _ => Ok(Exit::Success),
+            }
         }
         Command::Move {
             fabric_dir,
@@ -371,9 +394,14 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             json,
         } => {
             let mut r = Renderer::new(json, "move");
-            let rep = ops::move_to_unmanaged(&fabric_dir, &file, &reason, &mut r)
-                .map_err(|e| (e, json))?;
-            r.moved(&rep);
+            let op = Operation::Move {
+                dir: fabric_dir,
+                file,
+                reason,
+            };
+            if let Outcome::Moved(rep) = perform(op, &mut r).map_err(|e| (e, json))? {
+                r.moved(&rep);
+            }
             Ok(Exit::Success)
         }
         Command::Adopt {
@@ -382,8 +410,13 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             json,
         } => {
             let mut r = Renderer::new(json, "adopt");
-            let rep = ops::adopt(&fabric_dir, &file, &mut r).map_err(|e| (e, json))?;
-            r.moved(&rep);
+            let op = Operation::Adopt {
+                dir: fabric_dir,
+                file,
+            };
+            if let Outcome::Moved(rep) = perform(op, &mut r).map_err(|e| (e, json))? {
+                r.moved(&rep);
+            }
             Ok(Exit::Success)
         }
         Command::Status { fabric_dir, json } => {
@@ -428,9 +461,13 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             json,
         } => {
             let mut r = Renderer::new(json, "push");
-            let rep = fgd::git::push_fabric(&fabric_dir, &git.options(message), &mut r)
-                .map_err(|e| (e, json))?;
-            r.done(&serde_json::json!({"event": "push-finished", "report": rep}));
+            let op = Operation::Push {
+                dir: fabric_dir,
+                git: git.options(message),
+            };
+            if let Outcome::Pushed(rep) = perform(op, &mut r).map_err(|e| (e, json))? {
+                r.done(&serde_json::json!({"event": "push-finished", "report": rep}));
+            }
             Ok(Exit::Success)
         }
         Command::Sync {
@@ -440,10 +477,17 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             verbose,
         } => {
             let mut r = Renderer::new(json, "sync").per_file(verbose);
-            let rep = fgd::git::sync_fabric(&fabric_dir, &git.options(None), &mut r)
-                .map_err(|e| (e, json))?;
-            r.done(&serde_json::json!({"event": "sync-finished", "report": rep}));
-            Ok(summary_exit(&rep.ingest))
+            let op = Operation::Sync {
+                dir: fabric_dir,
+                git: git.options(None),
+            };
+            match perform(op, &mut r).map_err(|e| (e, json))? {
+                Outcome::Synced(rep) => {
+                    r.done(&serde_json::json!({"event": "sync-finished", "report": rep}));
+                    Ok(summary_exit(&rep.ingest))
+                }
+                _ => Ok(Exit::Success),
+            }
         }
         Command::Demo {
             dir,

@@ -14,7 +14,7 @@ use super::job::{Job, Note, Progress};
 pub use super::keymap::Action;
 use super::keymap::{Keymap, ModeKind};
 use super::mode::{Confirm, Mode, PlanView, Prompt, PromptFor};
-use super::model::{self, Detail, FabricView, FileEntry};
+use fgd::inspect::{FabricState, FileEntry, FileReport, FileState, Tree};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -31,11 +31,11 @@ pub enum Msg {
     /// The running job's progress so far, and what it said since the last snapshot.
     Progress(Box<Progress>, Vec<Note>),
     JobFinished(Result<String, String>),
-    Scanned(usize, Box<FabricView>),
+    Scanned(usize, Box<FabricState>),
     /// The patch a push would commit, for the plan view (or why there is none).
     Diff(Result<Vec<String>, String>),
     /// The selection's detail, computed in the background for selection number `seq`.
-    Detail(u64, Box<Detail>),
+    Detail(u64, Box<FileReport>),
     /// A file read for the editor in the background (or why it cannot be edited).
     Opened(Result<Box<Opened>, String>),
     /// A save the editor asked for, done in the background: of the text as of edit `seq`.
@@ -45,11 +45,10 @@ pub enum Msg {
         bytes: Vec<u8>,
         outcome: SaveOutcome,
     },
-    /// The editor's text as of edit `seq`, validated: fate lines and the lines to mark.
+    /// The editor's text as of edit `seq`, validated.
     Validated {
         seq: u64,
-        fates: Vec<String>,
-        marked: Vec<usize>,
+        report: Box<FileReport>,
     },
     /// Something changed under a fabric's raw/; true when it arrived whole (a rename).
     Changed(usize, bool),
@@ -80,7 +79,9 @@ pub struct JobSpec {
 
 pub struct App {
     pub workspace: PathBuf,
-    pub fabrics: Vec<FabricView>,
+    pub fabrics: Vec<FabricState>,
+    /// Per fabric, whether its raw/ has a watcher now.
+    pub watching: Vec<bool>,
     pub fabric_sel: usize,
     pub tree_sel: usize,
     pub pane: Pane,
@@ -91,7 +92,7 @@ pub struct App {
     pub quit: bool,
     /// Set when a signal, not a key, ended it.
     pub stopped: Option<Stop>,
-    pub detail: Option<Detail>,
+    pub detail: Option<FileReport>,
     pub last_result: Option<String>,
     pub filter: String,
     /// Indexes into the selected fabric's files that pass the filter.
@@ -108,12 +109,16 @@ pub struct App {
 
 const LOG_LINES: usize = 200;
 
+/// What the detail pane says until the selection's report arrives.
+pub const READING: &str = "reading and validating...";
+
 const NO_FABRIC: &str = "no fabric in this workspace: `fgd init <dir>` makes one";
 
 impl App {
-    pub fn new(workspace: PathBuf, fabrics: Vec<FabricView>, read_only: bool) -> App {
+    pub fn new(workspace: PathBuf, fabrics: Vec<FabricState>, read_only: bool) -> App {
         let mut app = App {
             workspace,
+            watching: vec![false; fabrics.len()],
             fabrics,
             fabric_sel: 0,
             tree_sel: 0,
@@ -161,7 +166,7 @@ impl App {
         self.refresh_detail();
     }
 
-    pub fn fabric(&self) -> Option<&FabricView> {
+    pub fn fabric(&self) -> Option<&FabricState> {
         self.fabrics.get(self.fabric_sel)
     }
 
@@ -187,10 +192,10 @@ impl App {
                 return;
             }
         };
-        if self.detail.as_ref().map(|d| d.title.as_str()) != Some(entry.rel.as_str()) {
-            self.detail = Some(Detail {
-                title: entry.rel.clone(),
-                fates: vec!["reading and validating...".into()],
+        if self.detail.as_ref().map(|d| d.rel.as_str()) != Some(entry.rel.as_str()) {
+            self.detail = Some(FileReport {
+                rel: entry.rel.clone(),
+                notes: vec![READING.into()],
                 ..Default::default()
             });
         }
@@ -219,7 +224,7 @@ impl App {
     /// The confirmation question for an action, naming what it will touch.
     fn question(&self, a: Action, reason: Option<&str>) -> Option<String> {
         let f = self.fabric()?;
-        let raw = f.counts.raw_pending;
+        let raw = f.counts.trees.raw_pending;
         let (ahead, dirty) = f
             .git
             .as_ref()
@@ -234,8 +239,8 @@ impl App {
                 let bad = f
                     .files
                     .iter()
-                    .filter(|e| e.tree == model::Tree::Managed)
-                    .filter(|e| e.state == model::FileState::Invalid)
+                    .filter(|e| e.tree == Tree::Managed)
+                    .filter(|e| e.state == FileState::Invalid)
                     .count();
                 let mut warn = if bad > 0 {
                     format!(" {bad} managed file(s) fail validation (invalid in the tree)!")
@@ -327,13 +332,15 @@ impl App {
             Msg::JobFinished(result) => return self.job_finished(result),
             Msg::Scanned(i, view) => {
                 if let Some(slot) = self.fabrics.get_mut(i) {
-                    let (watching, name) = (slot.watching, std::mem::take(&mut slot.name));
+                    let name = std::mem::take(&mut slot.name);
                     *slot = *view;
                     // The runner drops a gone fabric's watcher, and sets one up again when it
                     // is back; a gone folder has no manifest to name it: it keeps its name.
-                    slot.watching = watching && !slot.gone;
                     if slot.gone {
                         slot.name = name;
+                        if let Some(w) = self.watching.get_mut(i) {
+                            *w = false;
+                        }
                     }
                 }
                 if i == self.fabric_sel {
@@ -342,8 +349,8 @@ impl App {
             }
             Msg::Changed(i, complete) => return vec![Effect::Rescan(i, complete)],
             Msg::Watching(i, on) => {
-                if let Some(f) = self.fabrics.get_mut(i) {
-                    f.watching = on;
+                if let Some(w) = self.watching.get_mut(i) {
+                    *w = on;
                 }
             }
             Msg::Detail(seq, d) => {
@@ -384,10 +391,10 @@ impl App {
                     self.note(line)
                 }
             },
-            Msg::Validated { seq, fates, marked } => {
+            Msg::Validated { seq, report } => {
                 if let Some(ed) = self.mode.editor_mut() {
                     if seq > ed.checked && seq <= ed.seq {
-                        (ed.fates, ed.marked, ed.checked) = (fates, marked, seq);
+                        (ed.report, ed.checked) = (*report, seq);
                     }
                 }
             }
@@ -612,7 +619,7 @@ impl App {
                 self.note(line.unwrap_or_default())
             }
             Action::Edit | Action::Move | Action::Adopt
-                if self.selected_file().is_some_and(|f| f.unnamable()) =>
+                if self.selected_file().is_some_and(|f| f.unnamable) =>
             {
                 let why = format!(
                     "{} cannot take this file: {}",
@@ -634,14 +641,12 @@ impl App {
                 return effects;
             }
             Action::Move => match self.selected_file().map(|f| f.tree) {
-                Some(model::Tree::Raw) | Some(model::Tree::Managed) => {
+                Some(Tree::Raw) | Some(Tree::Managed) => {
                     self.prompt(PromptFor::MoveReason, String::new())
                 }
                 _ => self.note("move takes a file under raw/ or managed/".into()),
             },
-            Action::Adopt
-                if self.selected_file().map(|f| f.tree) != Some(model::Tree::Unmanaged) =>
-            {
+            Action::Adopt if self.selected_file().map(|f| f.tree) != Some(Tree::Unmanaged) => {
                 self.note("adopt takes an item under unmanaged/".into())
             }
             a => self.ask(a, None),

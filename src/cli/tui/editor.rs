@@ -8,10 +8,9 @@ use std::path::PathBuf;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 
-use super::keymap::Action;
-
 use super::app::Effect;
-use super::model;
+use super::keymap::Action;
+use fgd::inspect::{self, FileReport};
 
 /// A file read for the editor, with the validation of its own bytes.
 #[derive(Debug)]
@@ -19,22 +18,20 @@ pub struct Opened {
     pub path: PathBuf,
     pub rel: String,
     pub disk: Vec<u8>,
-    pub fates: Vec<String>,
-    pub marked: Vec<usize>,
+    pub report: FileReport,
 }
 
 /// Read `rel` for the editor: blocking, for the blocking pool. Only a regular file is opened.
 pub fn open_for_edit(root: &std::path::Path, rel: &str) -> Result<Box<Opened>, String> {
     let path = root.join(rel);
-    let disk = model::read_regular(&path).map_err(|e| format!("cannot open {rel}: {e}"))?;
+    let disk = inspect::read_regular(&path).map_err(|e| format!("cannot open {rel}: {e}"))?;
     // An untouched buffer is the file's own bytes: validating them is validating the text.
-    let (fates, marked) = model::validate_text(rel, disk.clone());
+    let report = inspect::text_report(rel, disk.clone());
     Ok(Box::new(Opened {
         path,
         rel: rel.to_string(),
         disk,
-        fates,
-        marked,
+        report,
     }))
 }
 
@@ -58,7 +55,7 @@ pub fn save_file(
 ) -> SaveOutcome {
     // (Between this read and the write below is a moment another writer could still slip
     // into.)
-    let now = match model::read_regular(path) {
+    let now = match inspect::read_regular(path) {
         Ok(b) => Some(b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return SaveOutcome::Failed(format!("cannot read it back to compare: {e}")),
@@ -77,8 +74,8 @@ pub struct Editor {
     pub path: PathBuf,
     pub rel: String,
     pub area: TextArea<'static>,
-    pub fates: Vec<String>,
-    pub marked: Vec<usize>,
+    /// The validation of the text as of edit `checked`.
+    pub report: FileReport,
     /// Edits made so far, and the edit the shown validation is of: validation runs in the
     /// background, and a result older than the newest shown is dropped.
     pub seq: u64,
@@ -157,8 +154,7 @@ impl Editor {
             path,
             rel,
             disk,
-            fates,
-            marked,
+            report,
         } = o;
         let (lines, eol, final_newline, read_only) = match split_lines(&disk) {
             Ok((lines, eol, nl)) => (lines, eol, nl, None),
@@ -186,8 +182,7 @@ impl Editor {
             path,
             rel,
             area,
-            fates,
-            marked,
+            report,
             seq: 0,
             checked: 0,
             dirty: false,
@@ -221,8 +216,11 @@ impl Editor {
         self.seq += 1;
         let text = self.text();
         if text.len() > LIVE_VALIDATE_MAX {
-            self.fates =
-                vec!["too large to validate while typing: save (Ctrl-S) to validate".into()];
+            self.report = FileReport {
+                rel: self.rel.clone(),
+                notes: vec!["too large to validate while typing: save (Ctrl-S) to validate".into()],
+                ..Default::default()
+            };
             self.checked = self.seq;
             return None;
         }

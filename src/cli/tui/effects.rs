@@ -13,7 +13,7 @@ use super::app::{JobSpec, Msg};
 use super::editor::{self, SaveOutcome};
 use super::job::Coalescer;
 use super::keymap::Action;
-use super::model;
+use fgd::inspect;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Effect {
@@ -26,7 +26,7 @@ pub enum Effect {
     Detail {
         seq: u64,
         root: PathBuf,
-        entry: model::FileEntry,
+        entry: inspect::FileEntry,
     },
     /// Validate the editor's text as of edit `seq`.
     Validate {
@@ -56,7 +56,7 @@ pub struct Runner {
     pub git: fgd::git::GitOptions,
     pub roots: Arc<Vec<PathBuf>>,
     /// Per fabric, the managed files already checked (one scan of a fabric runs at a time).
-    checks: Arc<Vec<Mutex<model::ManagedChecks>>>,
+    checks: Arc<Vec<Mutex<inspect::ManagedChecks>>>,
     /// How often a running job's progress is sent: the loop's cost per tick.
     pub progress_every: Duration,
 }
@@ -94,17 +94,18 @@ impl Runner {
                 let mut checks = checks.lock().unwrap_or_else(|e| e.into_inner());
                 out(Msg::Scanned(
                     i,
-                    Box::new(model::scan_with(root, &mut checks)),
+                    Box::new(inspect::scan_with(root, &mut checks)),
                 ));
             }
             Effect::Diff(root) => out(Msg::Diff(diff_of(root))),
-            Effect::Detail { seq, root, entry } => {
-                out(Msg::Detail(seq, Box::new(model::detail(&root, &entry))))
-            }
-            Effect::Validate { seq, rel, text } => {
-                let (fates, marked) = model::validate_text(&rel, text);
-                out(Msg::Validated { seq, fates, marked })
-            }
+            Effect::Detail { seq, root, entry } => out(Msg::Detail(
+                seq,
+                Box::new(inspect::file_report(&root, &entry)),
+            )),
+            Effect::Validate { seq, rel, text } => out(Msg::Validated {
+                seq,
+                report: Box::new(inspect::text_report(&rel, text)),
+            }),
             Effect::Open { root, rel } => out(Msg::Opened(editor::open_for_edit(&root, &rel))),
             Effect::Save {
                 path,
@@ -125,58 +126,70 @@ impl Runner {
     }
 }
 
-/// Carry out one job, reporting through `sink`.
+/// Carry out one job through the engine's one entry point, as the commands do; the result
+/// in a few words for the job pane and the log.
 pub fn perform(
     spec: JobSpec,
-    opts: &fgd::git::GitOptions,
+    git: &fgd::git::GitOptions,
     sink: &mut dyn fgd::event::Sink,
 ) -> Result<String, String> {
+    use fgd::ops::perform::{Operation, Outcome};
     let JobSpec {
         action,
-        root,
+        root: dir,
         file,
         reason,
     } = spec;
-    let mut sink = |e: Event| sink.emit(e);
-    let result = match action {
-        Action::Init => {
-            fgd::fabric::init(&root, None).map(|(_, r)| format!("{} created", r.created.len()))
-        }
-        Action::Ingest => fgd::ingest::run(&root, &Default::default(), &mut sink)
-            .map(|s| format!("{} managed, {} unmanaged", s.managed(), s.unmanaged)),
-        Action::Push => fgd::git::push_fabric(&root, opts, &mut sink)
-            .map(|r| format!("pushed {}", &r.pushed.commit[..10])),
-        Action::Sync => fgd::git::sync_fabric(&root, opts, &mut sink)
-            .map(|r| format!("{}; {} managed", r.integrated, r.ingest.managed())),
-        Action::Plan => fgd::ingest::run(
-            &root,
-            &fgd::ingest::Options {
+    let git = git.clone();
+    let op = match action {
+        Action::Init => Operation::Init { dir, name: None },
+        Action::Ingest => Operation::Ingest {
+            dir,
+            options: Default::default(),
+        },
+        Action::Plan => Operation::Ingest {
+            dir,
+            options: fgd::ingest::Options {
                 dry_run: true,
                 ..Default::default()
             },
-            &mut sink,
-        )
-        .map(|s| {
-            format!(
-                "plan: {} to write, {} to replace, {} unmanaged (nothing changed)",
-                s.created, s.updated, s.unmanaged
-            )
-        }),
-        Action::Move => fgd::ops::move_to_unmanaged(
-            &root,
-            &file.unwrap_or_default(),
-            reason.as_deref().unwrap_or(""),
-            &mut sink,
-        )
-        .map(|r| format!("{} -> {}", r.from, r.to)),
-        Action::Adopt => fgd::ops::adopt(&root, &file.unwrap_or_default(), &mut sink)
-            .map(|r| format!("{} -> {}", r.from, r.to)),
-        _ => Ok(String::new()),
+        },
+        Action::Push => Operation::Push { dir, git },
+        Action::Sync => Operation::Sync { dir, git },
+        Action::Move => Operation::Move {
+            dir,
+            file: file.unwrap_or_default(),
+            reason: reason.unwrap_or_default(),
+        },
+        Action::Adopt => Operation::Adopt {
+            dir,
+            file: file.unwrap_or_default(),
+        },
+        other => return Err(format!("{} is not a job", other.name())),
     };
-    result.map_err(|e| e.to_string())
+    let dry = matches!(&op, Operation::Ingest { options, .. } if options.dry_run);
+    let outcome = fgd::ops::perform::perform(op, sink).map_err(|e| e.to_string())?;
+    Ok(match outcome {
+        Outcome::Initialised { report, .. } => format!("{} created", report.created.len()),
+        Outcome::Ingested(s) if dry => format!(
+            "plan: {} to write, {} to replace, {} unmanaged (nothing changed)",
+            s.created, s.updated, s.unmanaged
+        ),
+        Outcome::Ingested(s) | Outcome::Validated(s) => {
+            format!("{} managed, {} unmanaged", s.managed(), s.unmanaged)
+        }
+        Outcome::Moved(r) => format!("{} -> {}", r.from, r.to),
+        Outcome::Pushed(r) => format!(
+            "pushed {}",
+            &r.pushed.commit[..r.pushed.commit.len().min(10)]
+        ),
+        Outcome::Synced(r) => format!("{}; {} managed", r.integrated, r.ingest.managed()),
+        Outcome::Published => "published".into(),
+    })
 }
 
 /// What a push of the fabric would commit, as patch lines for the plan view.
 pub fn diff_of(root: PathBuf) -> Result<Vec<String>, String> {
-    fgd::git::pending_diff(&fgd::fabric::Fabric { root }, 2000).map_err(|e| e.to_string())
+    let fabric = fgd::fabric::Fabric::open(&root).map_err(|e| e.to_string())?;
+    fgd::inspect::repo::push_preview(&fabric, 2000)
 }

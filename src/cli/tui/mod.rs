@@ -12,7 +12,6 @@ pub mod effects;
 pub mod job;
 pub mod keymap;
 pub mod mode;
-pub mod model;
 pub mod terminal;
 pub mod view;
 
@@ -148,7 +147,7 @@ impl Options {
 pub fn fabrics_of(workspace: &Path, extra: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut roots = match crate::cli::config::workspace_fabrics(workspace) {
         Ok(Some(listed)) => listed,
-        Ok(None) => model::discover(workspace),
+        Ok(None) => fgd::inspect::discover_fabrics(workspace),
         Err(e) => return Err(Error::Usage(format!("workspace file {e}"))),
     };
     for f in extra {
@@ -180,22 +179,10 @@ fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// The runner's state before any scan: every fabric named, nothing counted yet.
-pub fn empty_views(roots: &[PathBuf]) -> Vec<model::FabricView> {
+pub fn empty_views(roots: &[PathBuf]) -> Vec<fgd::inspect::FabricState> {
     roots
         .iter()
-        .map(|r| model::FabricView {
-            name: r
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            root: r.clone(),
-            files: Vec::new(),
-            counts: Default::default(),
-            git: None,
-            lock: None,
-            watching: false,
-            gone: false,
-        })
+        .map(|r| fgd::inspect::FabricState::unscanned(r))
         .collect()
 }
 

@@ -9,7 +9,8 @@ use ratatui::Terminal;
 
 use super::app::{Action, App, Effect, Msg};
 use super::effects::Runner;
-use super::{model, view};
+use super::view;
+use fgd::inspect::{self, FileReport, FileState, Rule, Tree};
 
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
@@ -143,23 +144,25 @@ fn screen(app: &App, w: u16, h: u16) -> String {
 fn with_a_hundred_thousand_managed_files(app: &mut App) {
     let f = &mut app.fabrics[0];
     f.files = (0..100_000)
-        .map(|i| model::FileEntry {
-            tree: model::Tree::Managed,
+        .map(|i| inspect::FileEntry {
+            tree: Tree::Managed,
             rel: format!("managed/vpcs/v{i:06}.yaml"),
-            state: model::FileState::Valid,
+            state: FileState::Valid,
+            problems: Vec::new(),
             note: None,
+            unnamable: false,
         })
         .collect();
-    f.counts.managed = 100_000;
+    f.counts.trees.managed = 100_000;
     app.refilter();
 }
 
 fn demo() -> (tempfile::TempDir, App) {
     let t = tempfile::tempdir().unwrap();
     let (ws, _) = crate::cli::demo::create(Some(t.path().join("demo"))).unwrap();
-    let views = model::discover(&ws)
+    let views = inspect::discover_fabrics(&ws)
         .iter()
-        .map(|r| model::scan(r))
+        .map(|r| inspect::scan(r))
         .collect();
     let mut app = App::new(ws, views, false);
     detail_now(&mut app);
@@ -197,11 +200,13 @@ fn the_dashboard_walkthrough_screen_by_screen() {
     );
     let detail = app.detail.as_ref().unwrap();
     assert!(
-        detail.fates.iter().any(|f| f.contains("yaml-syntax")),
+        detail
+            .problems
+            .iter()
+            .any(|p| p.rule.as_str() == "yaml-syntax" && p.line == 22),
         "{:?}",
-        detail.fates
+        detail.problems
     );
-    assert!(!detail.marked.is_empty());
     insta::assert_snapshot!("broken_file_160x48", screen(&app, 160, 48));
 }
 
@@ -264,12 +269,9 @@ fn fixing_a_broken_file_in_the_editor_turns_it_valid_as_you_type_and_saves_atomi
     select(&mut app, 2, "raw/lab-vpcs.yaml");
     press(&mut app, key('e'));
     let ed = app.editor().expect("editor open");
-    assert!(
-        ed.fates.iter().any(|f| f.contains("yaml-syntax")),
-        "{:?}",
-        ed.fates
-    );
-    assert_eq!(ed.marked, [22]);
+    let lines: Vec<usize> = ed.report.problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [22], "{:?}", ed.report.problems);
+    assert_eq!(ed.report.problems[0].rule.as_str(), "yaml-syntax");
     insta::assert_snapshot!("editor_broken_160x48", screen(&app, 160, 48));
     // Line 22 is indented one space short: go there and add it.
     for _ in 0..21 {
@@ -280,9 +282,9 @@ fn fixing_a_broken_file_in_the_editor_turns_it_valid_as_you_type_and_saves_atomi
     let ed = app.editor().unwrap();
     assert!(ed.dirty);
     assert!(
-        ed.fates.iter().all(|f| f.contains("managed ->")),
+        ed.report.problems.is_empty() && ed.report.documents.len() == 3,
         "valid while typing: {:?}",
-        ed.fates
+        ed.report
     );
     insta::assert_snapshot!("editor_fixed_80x24", screen(&app, 80, 24));
     press(
@@ -305,10 +307,7 @@ fn fixing_a_broken_file_in_the_editor_turns_it_valid_as_you_type_and_saves_atomi
     press(&mut app, code(KeyCode::Esc));
     assert!(app.editor().is_none());
     press(&mut app, Msg::Changed(2, false));
-    assert_eq!(
-        app.selected_file().map(|f| f.state),
-        Some(model::FileState::Valid)
-    );
+    assert_eq!(app.selected_file().map(|f| f.state), Some(FileState::Valid));
 }
 
 #[test]
@@ -493,7 +492,7 @@ fn editor_validation_runs_off_the_key_path_and_a_stale_result_is_dropped() {
     let (_t, mut app) = demo();
     select(&mut app, 2, "raw/lab-vpcs.yaml");
     press(&mut app, key('e'));
-    let before = app.editor().unwrap().fates.clone();
+    let before = app.editor().unwrap().report.clone();
     // A key press asks for a validation instead of running one.
     let effects = app.update(key('#'));
     let [Effect::Validate { seq: first, .. }] = effects.as_slice() else {
@@ -507,19 +506,23 @@ fn editor_validation_runs_off_the_key_path_and_a_stale_result_is_dropped() {
     assert!(*second > first);
     assert!(screen(&app, 160, 48).contains("(checking...)"));
     // The newer result lands first; the older one, arriving late, is ignored.
+    let noted = |n: &str| {
+        Box::new(FileReport {
+            notes: vec![n.to_string()],
+            ..Default::default()
+        })
+    };
     app.update(Msg::Validated {
         seq: *second,
-        fates: vec!["newest".into()],
-        marked: vec![],
+        report: noted("newest"),
     });
     app.update(Msg::Validated {
         seq: first,
-        fates: vec!["stale".into()],
-        marked: vec![3],
+        report: noted("stale"),
     });
     let ed = app.editor().unwrap();
-    assert_eq!(ed.fates, ["newest"]);
-    assert_ne!(ed.fates, before);
+    assert_eq!(ed.report.notes, ["newest"]);
+    assert_ne!(ed.report, before);
     assert!(!screen(&app, 160, 48).contains("(checking...)"));
 }
 
@@ -544,18 +547,21 @@ fn every_file_s_detail_is_computed_off_the_key_path() {
     // The key only asks for the detail; a placeholder shows until it arrives.
     let mut effects = app.update(key('k'));
     let d = app.detail.clone().unwrap();
-    assert_eq!(d.title, "raw/big.yaml");
-    assert_eq!(d.fates, ["reading and validating..."]);
+    assert_eq!(d.rel, "raw/big.yaml");
+    assert_eq!(d.notes, [super::app::READING]);
     let Some(Effect::Detail { seq, root, entry }) = effects.pop() else {
         panic!("a background request")
     };
     // A result for an older selection is dropped; the current one lands.
     app.update(Msg::Detail(seq - 1, Box::default()));
-    assert!(app.detail.as_ref().unwrap().fates[0].starts_with("reading"));
-    app.update(Msg::Detail(seq, Box::new(model::detail(&root, &entry))));
+    assert_eq!(app.detail.as_ref().unwrap().notes, [super::app::READING]);
+    app.update(Msg::Detail(
+        seq,
+        Box::new(inspect::file_report(&root, &entry)),
+    ));
     let d = app.detail.clone().unwrap();
-    assert_eq!(d.fates.len(), 4000, "{:?}", &d.fates[..3]);
-    assert!(d.fates[0].contains("VPC/v0: managed"));
+    assert_eq!(d.documents.len(), 4000, "{:?}", &d.documents[..3]);
+    assert_eq!(d.documents[0].object.as_deref(), Some("VPC/v0"));
 }
 
 #[test]
@@ -568,20 +574,18 @@ fn an_unmanaged_item_shows_its_reason_file_with_problem_lines_marked() {
     let rel = app.fabrics[2]
         .files
         .iter()
-        .find(|f| f.tree == model::Tree::Unmanaged && f.rel.ends_with(".unmanaged"))
+        .find(|f| f.tree == Tree::Unmanaged && f.rel.ends_with(".unmanaged"))
         .map(|f| f.rel.clone())
         .expect("lab-broken leaves unmanaged items");
     select(&mut app, 2, &rel);
     let d = app.detail.clone().unwrap();
-    assert!(d.fates[0].starts_with('['), "{:?}", d.fates);
-    assert!(d.fates[1].starts_with("from raw/"), "{:?}", d.fates);
+    assert!(d.notes[0].starts_with("from raw/"), "{:?}", d.notes);
+    assert!(d.notes.last().unwrap().starts_with("reason file: "));
     assert!(
-        d.fates.iter().any(|f| f.starts_with("doc ")),
-        "{:?}",
-        d.fates
+        !d.problems.is_empty() && d.problems.iter().all(|p| p.line > 0),
+        "the problems, each at its line: {:?}",
+        d.problems
     );
-    assert!(d.fates.last().unwrap().starts_with("reason file: "));
-    assert!(!d.marked.is_empty(), "the problem lines are marked");
 }
 
 fn ctrl(c: char) -> Msg {
@@ -639,11 +643,12 @@ fn a_managed_file_that_would_not_be_managed_as_typed_is_not_saved_and_the_text_s
     press(&mut app, key('Z'));
     let ed = app.editor().unwrap();
     assert!(
-        ed.fates
+        ed.report
+            .problems
             .iter()
-            .any(|f| f.starts_with("cannot be saved here")),
+            .any(|p| p.rule == Rule::ManagedFile),
         "the live pane says so before Ctrl-S: {:?}",
-        ed.fates
+        ed.report.problems
     );
     press(&mut app, ctrl('s'));
     assert_eq!(
@@ -722,28 +727,28 @@ fn a_managed_file_broken_on_disk_shows_invalid_in_the_tree_and_its_detail() {
         app.fabrics[0]
             .files
             .iter()
-            .filter(|f| f.tree == model::Tree::Managed)
-            .all(|f| f.state == model::FileState::Valid),
+            .filter(|f| f.tree == Tree::Managed)
+            .all(|f| f.state == FileState::Valid),
         "{:?}",
         app.fabrics[0].files
     );
-    assert_eq!(app.fabrics[0].counts.invalid, 0);
+    assert_eq!(app.fabrics[0].counts.attention, 0);
     let path = app.fabrics[0].root.join(MCLAG);
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("Z{text}")).unwrap();
     press(&mut app, Msg::Changed(0, true));
     select(&mut app, 0, MCLAG);
     let entry = app.selected_file().unwrap();
-    assert_eq!(entry.state, model::FileState::Invalid);
-    assert!(entry.note.is_some());
-    assert_eq!(app.fabrics[0].counts.invalid, 1);
+    assert_eq!(entry.state, FileState::Invalid);
+    assert!(!entry.problems.is_empty());
+    assert_eq!(app.fabrics[0].counts.attention, 1);
     let d = app.detail.clone().unwrap();
-    assert!(
-        d.fates.iter().any(|f| f.contains("UNMANAGED")),
+    assert_eq!(
+        d.problems.first().map(|p| p.line),
+        Some(1),
         "{:?}",
-        d.fates
+        d.problems
     );
-    assert_eq!(d.marked.first(), Some(&1));
     // The push question says so too.
     press(&mut app, key('P'));
     let q = app
@@ -760,8 +765,8 @@ fn a_rescan_rereads_only_managed_files_that_changed_and_sees_every_change() {
     press(&mut app, key('i'));
     press(&mut app, key('y'));
     let root = app.fabrics[0].root.clone();
-    let mut checks = model::ManagedChecks::default();
-    let state = |v: &model::FabricView| {
+    let mut checks = inspect::ManagedChecks::default();
+    let state = |v: &inspect::FabricState| {
         v.files
             .iter()
             .find(|f| f.rel == MCLAG)
@@ -769,20 +774,20 @@ fn a_rescan_rereads_only_managed_files_that_changed_and_sees_every_change() {
             .unwrap()
     };
     assert_eq!(
-        state(&model::scan_with(&root, &mut checks)),
-        model::FileState::Valid
+        state(&inspect::scan_with(&root, &mut checks)),
+        FileState::Valid
     );
     let path = root.join(MCLAG);
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("kind: Connection", "kind: Connectio")).unwrap();
     assert_eq!(
-        state(&model::scan_with(&root, &mut checks)),
-        model::FileState::Invalid
+        state(&inspect::scan_with(&root, &mut checks)),
+        FileState::Invalid
     );
     std::fs::write(&path, &text).unwrap();
     assert_eq!(
-        state(&model::scan_with(&root, &mut checks)),
-        model::FileState::Valid
+        state(&inspect::scan_with(&root, &mut checks)),
+        FileState::Valid
     );
 }
 
@@ -828,9 +833,10 @@ fn an_edit_to_a_crlf_file_keeps_crlf_line_breaks_and_no_final_newline() {
     type_text(&mut app, "-2");
     let ed = app.editor().unwrap();
     assert!(
-        ed.fates.iter().any(|f| f.contains("VPC/crlf-2: managed")),
+        ed.report.documents[0].object.as_deref() == Some("VPC/crlf-2")
+            && ed.report.problems.is_empty(),
         "validated as it will be written: {:?}",
-        ed.fates
+        ed.report
     );
     press(&mut app, ctrl('s'));
     let want = String::from_utf8(VPC_CRLF.to_vec())
@@ -853,9 +859,12 @@ fn a_file_that_is_not_utf8_opens_read_only_naming_the_byte_and_is_never_rewritte
         "{why}"
     );
     assert!(
-        ed.fates.iter().any(|f| f.contains("[encoding]")),
+        ed.report
+            .problems
+            .iter()
+            .any(|p| p.rule.as_str() == "encoding"),
         "the same verdict as fgd validate: {:?}",
-        ed.fates
+        ed.report.problems
     );
     press(&mut app, key('x'));
     press(&mut app, code(KeyCode::Down));
@@ -1091,7 +1100,7 @@ fn a_fabric_folder_removed_while_the_dashboard_runs_shows_gone_and_refuses_actio
     std::fs::rename(&root, &away).unwrap();
     press(&mut app, Msg::Changed(0, false));
     let f = &app.fabrics[0];
-    assert!(f.gone && !f.watching);
+    assert!(f.gone && !app.watching[0]);
     assert_eq!(f.name, "dc1-leaf-spine", "still named as it was");
     let s = screen(&app, 80, 24);
     assert!(
@@ -1206,7 +1215,7 @@ fn keys_only_ask_for_file_reads_which_the_runner_does_off_the_event_loop() {
     // Moving to another file: a placeholder and a request, nothing read.
     let effects = app.update(key('j'));
     let d = app.detail.clone().unwrap();
-    assert_eq!(d.fates, ["reading and validating..."]);
+    assert_eq!(d.notes, [super::app::READING]);
     assert!(matches!(effects.as_slice(), [Effect::Detail { .. }]));
     // `e` asks for the file; the editor opens when it has been read.
     let effects = app.update(key('e'));
@@ -1244,11 +1253,11 @@ fn a_fifo_is_never_opened_by_the_detail_the_editor_or_a_save() {
         select(&mut app, 0, "raw/0-pipe.yaml");
         let d = app.detail.clone().unwrap();
         assert!(
-            d.fates
+            d.notes
                 .iter()
                 .any(|f| f.contains("a FIFO, not a regular file")),
             "{:?}",
-            d.fates
+            d.notes
         );
         press(&mut app, key('e'));
         assert!(app.editor().is_none());
@@ -1294,7 +1303,7 @@ fn a_file_whose_name_is_not_utf8_is_named_as_such_and_no_action_takes_its_lossy_
         press(&mut app, Msg::Changed(0, true));
         select(&mut app, 0, "raw/bad\u{FFFD}\u{FFFD}name.yaml");
         let d = app.detail.clone().unwrap();
-        assert_eq!(d.fates, vec![fgd::discover::NOT_UTF8.to_string()]);
+        assert_eq!(d.notes, vec![fgd::discover::NOT_UTF8.to_string()]);
         for (k, says) in [('e', "edit"), ('u', "move")] {
             press(&mut app, key(k));
             assert!(app.editor().is_none() && app.mode.prompt().is_none() && app.job.is_none());

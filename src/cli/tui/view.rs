@@ -11,7 +11,7 @@ use ratatui::Frame;
 use super::app::{App, Pane};
 use super::keymap::{Action, ModeKind};
 use super::mode::{Mode, PlanLine, PromptFor};
-use super::model::{FileState, Tree};
+use fgd::inspect::{DocOutcome, FileReport, FileState};
 
 /// Colours from the 16 ANSI ones (light and dark terminals alike), or none under NO_COLOR;
 /// ASCII symbols and borders when the locale is not UTF-8.
@@ -325,7 +325,7 @@ fn editor(f: &mut Frame, r: Rect, ed: &super::editor::Editor, theme: &Theme) {
         ));
     }
     lines.push(Line::from(""));
-    lines.extend(ed.fates.iter().map(|l| fate_line(theme, l)));
+    lines.extend(report_lines(theme, &ed.report));
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
@@ -334,14 +334,39 @@ fn editor(f: &mut Frame, r: Rect, ed: &super::editor::Editor, theme: &Theme) {
     );
 }
 
-/// A document's verdict: red when it would go to unmanaged, green when managed.
-fn fate_line(theme: &Theme, text: &str) -> Line<'static> {
-    let style = if text.contains("UNMANAGED") || text.starts_with("cannot be saved") {
-        theme.fg(theme.palette.invalid)
-    } else {
-        theme.fg(theme.palette.valid)
-    };
-    Line::styled(text.to_string(), style)
+/// A report as lines: its problems, then every document's outcome, then its notes.
+fn report_lines(theme: &Theme, r: &FileReport) -> Vec<Line<'static>> {
+    let bad = theme.fg(theme.palette.invalid);
+    let mut lines = Vec::new();
+    for p in &r.problems {
+        let doc = p.document.map(|d| format!("doc {d} ")).unwrap_or_default();
+        let obj = p.object.as_deref().unwrap_or("-");
+        lines.push(Line::styled(
+            format!(
+                "{doc}{}:{} {obj}: UNMANAGED [{}] {}",
+                p.line,
+                p.column,
+                p.rule.as_str(),
+                p.message
+            ),
+            bad,
+        ));
+    }
+    for d in &r.documents {
+        if let DocOutcome::Managed { path } = &d.outcome {
+            lines.push(Line::styled(
+                format!(
+                    "doc {} {}: {}: managed -> {path}",
+                    d.number,
+                    d.first_line,
+                    d.object.as_deref().unwrap_or("-")
+                ),
+                theme.fg(theme.palette.valid),
+            ));
+        }
+    }
+    lines.extend(r.notes.iter().map(|n| Line::from(n.clone())));
+    lines
 }
 
 fn header(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
@@ -365,16 +390,17 @@ fn fabrics(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
             fab.name.clone(),
             style.add_modifier(Modifier::BOLD),
         ));
-        let c = &fab.counts;
+        let c = &fab.counts.trees;
         lines.push(Line::from(format!(
             " raw {} man {}",
             c.raw_pending, c.managed
         )));
+        let bad = fab.counts.attention;
         lines.push(Line::from(vec![
             Span::raw(format!(" unm {} ", c.unmanaged)),
             Span::styled(
-                format!("bad {}", c.invalid),
-                if c.invalid > 0 {
+                format!("bad {bad}"),
+                if bad > 0 {
                     theme.fg(theme.palette.invalid)
                 } else {
                     Style::default()
@@ -396,7 +422,8 @@ fn fabrics(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
             None => " no git".into(),
         };
         lines.push(Line::from(git));
-        let state = match (&fab.lock, fab.watching) {
+        let watching = app.watching.get(i).copied().unwrap_or(false);
+        let state = match (&fab.lock, watching) {
             _ if fab.gone => " gone: folder missing".into(),
             (Some(o), _) => format!(" locked: {}", o.command),
             (None, true) => " watching".into(),
@@ -442,11 +469,7 @@ fn tree(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
             break;
         }
         if last_tree != Some(e.tree) {
-            let count = match e.tree {
-                Tree::Raw => fab.counts.raw_pending,
-                Tree::Managed => fab.counts.managed,
-                Tree::Unmanaged => fab.counts.unmanaged,
-            };
+            let count = fab.count(e.tree);
             lines.push(Line::styled(
                 format!("{}/ ({count})", e.tree.dir()),
                 Style::default().add_modifier(Modifier::BOLD),
@@ -494,14 +517,19 @@ fn detail(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
         );
         return;
     };
-    let mut lines: Vec<Line> = d.fates.iter().map(|l| fate_line(theme, l)).collect();
+    let mut lines: Vec<Line> = report_lines(theme, d);
     lines.push(Line::from(""));
     let room = (r.height as usize).saturating_sub(lines.len() + 2);
+    let marked: Vec<usize> = d.problems.iter().map(|p| p.line).collect();
     // Start the text near the first problem, so the highlighted line is in view.
-    let first = d.marked.first().map(|l| l.saturating_sub(3)).unwrap_or(0);
+    let first = marked
+        .iter()
+        .find(|l| **l > 0)
+        .map(|l| l.saturating_sub(3))
+        .unwrap_or(0);
     for (i, text) in d.lines.iter().enumerate().skip(first).take(room) {
         let n = i + 1;
-        let marked = d.marked.contains(&n);
+        let marked = marked.contains(&n);
         let style = if marked {
             theme
                 .fg(theme.palette.invalid)
@@ -512,7 +540,7 @@ fn detail(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
         let mark = if marked { ">" } else { " " };
         lines.push(Line::styled(format!("{mark}{n:>4} {text}"), style));
     }
-    let title = format!(" {} ", d.title);
+    let title = format!(" {} ", d.rel);
     f.render_widget(
         Paragraph::new(lines).block(theme.block(&title, app.pane == Pane::Detail)),
         r,
