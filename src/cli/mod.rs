@@ -160,16 +160,30 @@ enum Command {
         #[arg(long, env = "FGD_CONFIG")]
         config: Option<PathBuf>,
     },
-    /// Create demo fabrics from the embedded assets in a temporary directory and ingest them.
+    /// Copy three demo fabrics into a new private temporary folder and open the dashboard on
+    /// them (nothing is ingested until you press i).
+    #[command(
+        long_about = "Copy three demo fabrics (dc1-leaf-spine, healthy; edge-externals, healthy; \
+lab-broken, the usual mistakes) from fgd's embedded assets into a new private temporary folder \
+(or --dir), as a git working copy whose layout is committed and pushed to a local bare remote \
+beside it, and open the dashboard on them. Nothing is ingested until you press i; nothing \
+outside that folder is written, and the folder is kept when you quit. --tour adds a guided \
+walk: find a problem, fix it in the editor, ingest, read the plan, push, see what the remote \
+holds. --no-ui (or --json, or no terminal) ingests each fabric headless instead, printing \
+what happened and each fabric's status."
+    )]
     Demo {
-        /// Where to create the demo workspace (default: a new temporary directory).
+        /// Where to create the demo workspace (default: a new private temporary folder).
         #[arg(long)]
         dir: Option<PathBuf>,
         #[arg(long)]
         json: bool,
-        /// Ingest headlessly instead of opening the dashboard.
+        /// Ingest each fabric headless and print the outcome instead of opening the dashboard.
         #[arg(long)]
         no_ui: bool,
+        /// Open the dashboard with the guided tour.
+        #[arg(long, conflicts_with = "no_ui")]
+        tour: bool,
         /// A line for every document (default: a line per file, and one for each document that
         /// goes to unmanaged/).
         #[arg(short, long)]
@@ -269,6 +283,16 @@ pub fn main() -> Exit {
             e.exit()
         }
     }
+}
+
+/// A command's `--help`, as clap prints it.
+#[cfg(test)]
+pub(crate) fn help_of(command: &str) -> String {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    cli.find_subcommand_mut(command)
+        .map(|c| c.render_long_help().to_string())
+        .unwrap_or_default()
 }
 
 /// The operator's config, or a usage error naming the file, line and what is wrong.
@@ -493,11 +517,18 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             dir,
             json,
             no_ui,
+            tour,
             verbose,
             config,
         } => {
             let cfg = load_config(config.as_deref(), json)?;
-            demo::run(dir, json, no_ui, verbose, &cfg).map_err(|e| (e, json))
+            let show = demo::Show {
+                json,
+                no_ui,
+                verbose,
+                tour,
+            };
+            demo::run(dir, show, &cfg).map_err(|e| (e, json))
         }
         Command::Dash {
             workspace,

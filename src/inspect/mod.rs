@@ -301,19 +301,29 @@ pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// What the last scans found of the managed files they read, by path, with the size and
-/// modification time then: a file that has not changed since is not read again.
+/// What the last scans found of the files they read (managed files, unmanaged items), by
+/// path, with the size and modification time then: a file that has not changed since is not
+/// read again.
 #[derive(Debug, Default)]
-pub struct ManagedChecks(HashMap<String, (u64, SystemTime, Option<Problem>)>);
+pub struct ManagedChecks {
+    managed: HashMap<String, (u64, SystemTime, Option<Problem>)>,
+    /// Unmanaged items: whether the item's text now passes as it stands.
+    fixed: HashMap<String, (u64, SystemTime, bool)>,
+}
+
+/// A file's size and modification time, to know it has not changed.
+fn stamp(path: &Path) -> Option<(u64, SystemTime)> {
+    std::fs::symlink_metadata(path)
+        .and_then(|m| Ok((m.len(), m.modified()?)))
+        .ok()
+}
 
 impl ManagedChecks {
     /// The problem of the managed file `rel` as it is on disk, if it has one.
     fn check(&mut self, root: &Path, rel: &str) -> Option<Problem> {
         let path = root.join(rel);
-        let stamp = std::fs::symlink_metadata(&path)
-            .and_then(|m| Ok((m.len(), m.modified()?)))
-            .ok();
-        if let (Some((len, at)), Some((l, t, problem))) = (stamp, self.0.get(rel)) {
+        let stamp = stamp(&path);
+        if let (Some((len, at)), Some((l, t, problem))) = (stamp, self.managed.get(rel)) {
             if (len, at) == (*l, *t) {
                 return problem.clone();
             }
@@ -329,11 +339,39 @@ impl ManagedChecks {
             )),
         };
         if let Some((len, at)) = stamp {
-            self.0.insert(rel.to_string(), (len, at, problem.clone()));
+            self.managed
+                .insert(rel.to_string(), (len, at, problem.clone()));
         }
         problem
     }
+
+    /// Whether the unmanaged item `rel` now reads as a document ingest would manage: its
+    /// operator fixed it where it lies, and adopt would take it back.
+    fn fixed(&mut self, root: &Path, rel: &str) -> bool {
+        let path = root.join(rel);
+        let stamp = stamp(&path);
+        if let (Some((len, at)), Some((l, t, fixed))) = (stamp, self.fixed.get(rel)) {
+            if (len, at) == (*l, *t) {
+                return *fixed;
+            }
+        }
+        let fixed = read_regular(&path).is_ok_and(|b| {
+            let name = rel.strip_suffix(fabric::UNMANAGED_SUFFIX).unwrap_or(rel);
+            let r = report::text_report(name, b);
+            r.problems.is_empty()
+                && r.documents
+                    .iter()
+                    .any(|d| matches!(d.outcome, report::DocOutcome::Managed { .. }))
+        });
+        if let Some((len, at)) = stamp {
+            self.fixed.insert(rel.to_string(), (len, at, fixed));
+        }
+        fixed
+    }
 }
+
+/// Said of an unmanaged item whose text now passes.
+pub const FIXED: &str = "fixed where it lies: adopt sends it back to raw/ for the next ingest";
 
 fn strip<'a>(root: &Path, shown: &'a str) -> &'a str {
     let prefix = format!("{}/", root.display());
@@ -374,7 +412,7 @@ pub fn scan_with(root: &Path, checks: &mut ManagedChecks) -> FabricState {
             .iter()
             .filter(|f| f.tree == Tree::Managed)
             .count();
-        let items = unmanaged_files(fabric);
+        let items = unmanaged_files(fabric, checks);
         state.counts.trees.unmanaged = items.len();
         state.files.extend(items);
         state.git = crate::git::git_state(fabric);
@@ -515,7 +553,7 @@ fn unmanaged_items(fabric: &Fabric) -> Vec<PathBuf> {
     items
 }
 
-fn unmanaged_files(fabric: &Fabric) -> Vec<FileEntry> {
+fn unmanaged_files(fabric: &Fabric, checks: &mut ManagedChecks) -> Vec<FileEntry> {
     unmanaged_items(fabric)
         .into_iter()
         .map(|item| {
@@ -530,12 +568,22 @@ fn unmanaged_files(fabric: &Fabric) -> Vec<FileEntry> {
                     "no readable reason file beside it (fgd writes one for every item)".into(),
                 )),
             }
+            // A conflict is between definitions, and an operator's move a choice: neither is
+            // undone by the item's own text.
+            let standing = entry
+                .problems
+                .iter()
+                .any(|p| p.rule.is(ReasonCode::Conflict) || p.rule.is(ReasonCode::Operator));
             entry.state = if entry
                 .problems
                 .iter()
                 .any(|p| p.rule.is(ReasonCode::Conflict))
             {
                 FileState::Conflict
+            } else if !standing && checks.fixed(&fabric.root, &entry.rel) {
+                entry.problems.clear();
+                entry.note = Some(FIXED.into());
+                FileState::Valid
             } else {
                 FileState::Invalid
             };

@@ -238,6 +238,16 @@ pub fn file_report(root: &Path, entry: &FileEntry) -> FileReport {
             }
             r
         }
+        Tree::Unmanaged if entry.state == super::FileState::Valid => {
+            let name = entry
+                .rel
+                .strip_suffix(fabric::UNMANAGED_SUFFIX)
+                .unwrap_or(&entry.rel);
+            let mut r = text_report(name, bytes);
+            r.rel = entry.rel.clone();
+            r.notes.extend(entry.note.clone());
+            r
+        }
         Tree::Unmanaged => unmanaged_report(&path, entry, bytes),
     }
 }

@@ -1,20 +1,26 @@
-//! Dashboard state, updated only by messages (keys, engine progress, scans). `update` returns
-//! effects for the runner to carry out (start a job, rescan, read a file), so the state
-//! machine runs the same in tests as on a terminal. What has the keyboard is `mode`: one enum
-//! (see `mode.rs`), each mode answering the actions of its own keymap.
+//! Dashboard state, updated only by messages (keys, mouse, engine progress, scans). `update`
+//! returns effects for the runner to carry out (start a job, rescan, read a file), so the
+//! state machine runs the same in tests as on a terminal. What has the keyboard is `mode`:
+//! one enum (see `mode.rs`), each mode answering the actions of its own keymap (`keys.rs`).
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::rc::Rc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyEvent, MouseEvent};
+use fgd::inspect::repo::RemoteView;
+use fgd::inspect::{FabricState, FileReport, FileState, Tree};
 
-use super::editor::{Editor, EditorKey, Opened, SaveOutcome};
+use super::browse::{ListView, Row};
+use super::detail::{Doc, DocKey};
+use super::editor::{Editor, Opened, SaveOutcome};
 pub use super::effects::Effect;
 use super::job::{Job, Note, Progress};
 pub use super::keymap::Action;
-use super::keymap::{Keymap, ModeKind};
-use super::mode::{Confirm, Mode, PlanView, Prompt, PromptFor};
-use fgd::inspect::{FabricState, FileEntry, FileReport, FileState, Tree};
+use super::keymap::Keymap;
+use super::mode::{Confirm, Mode, Prompt, PromptFor};
+use super::tour::Tour;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -26,6 +32,7 @@ pub enum Pane {
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    Mouse(MouseEvent),
     /// The terminal's size, columns and rows: at the start and whenever it changes.
     Resize(u16, u16),
     /// The running job's progress so far, and what it said since the last snapshot.
@@ -50,6 +57,14 @@ pub enum Msg {
         seq: u64,
         report: Box<FileReport>,
     },
+    /// The operator's own editor, run on a file of fabric `fabric`, is done.
+    Edited {
+        fabric: usize,
+        rel: String,
+        result: Result<(), String>,
+    },
+    /// What the remote holds of a fabric, for the tour's last step.
+    Remote(Option<Box<RemoteView>>),
     /// Something changed under a fabric's raw/; true when it arrived whole (a rename).
     Changed(usize, bool),
     /// Whether a fabric's raw/ has a watcher now.
@@ -82,8 +97,16 @@ pub struct App {
     pub fabrics: Vec<FabricState>,
     /// Per fabric, whether its raw/ has a watcher now.
     pub watching: Vec<bool>,
+    /// Per fabric, how its list is looked at (filter, selection, scroll).
+    pub lists: Vec<ListView>,
     pub fabric_sel: usize,
-    pub tree_sel: usize,
+    /// The first fabric the fabrics pane shows.
+    pub fabric_offset: usize,
+    /// The selected fabric's rows, and the selected one.
+    pub rows: Vec<Row>,
+    pub sel_row: usize,
+    /// Which problem of the selected file `n`/`N` stand on.
+    pub problem: usize,
     pub pane: Pane,
     pub mode: Mode,
     pub job: Option<Job>,
@@ -92,17 +115,27 @@ pub struct App {
     pub quit: bool,
     /// Set when a signal, not a key, ended it.
     pub stopped: Option<Stop>,
+    /// The selection's report, the problem selected in it, and where its text is scrolled.
     pub detail: Option<FileReport>,
+    pub detail_problem: usize,
+    pub detail_scroll: usize,
+    /// Text searched for in the detail (`/` in the zoomed detail).
+    pub search: Option<String>,
+    /// Symbols and borders in UTF-8 (else ASCII): the detail's text is built for it.
+    pub unicode: bool,
     pub last_result: Option<String>,
-    pub filter: String,
-    /// Indexes into the selected fabric's files that pass the filter.
-    pub visible: Vec<usize>,
     /// The terminal's size, for how much a page is.
     pub size: (u16, u16),
     pub keymap: Keymap,
-    detail_seq: u64,
+    pub tour: Option<Tour>,
+    pub(super) detail_seq: u64,
+    /// Bumped whenever `detail` changes: the built text is cached until then.
+    pub(super) detail_version: u64,
+    /// The place of the problem `n` went to, to select in the report when it arrives.
+    pub(super) want_problem: Option<(usize, usize)>,
+    pub(super) doc_cache: RefCell<Option<(DocKey, Rc<Doc>)>>,
     /// Effects asked for while a message was handled, returned by `update`.
-    pending: Vec<Effect>,
+    pub(super) pending: Vec<Effect>,
     /// Log lines not yet written to the log file (the runner drains them).
     unlogged: Vec<String>,
 }
@@ -112,16 +145,21 @@ const LOG_LINES: usize = 200;
 /// What the detail pane says until the selection's report arrives.
 pub const READING: &str = "reading and validating...";
 
-const NO_FABRIC: &str = "no fabric in this workspace: `fgd init <dir>` makes one";
+pub(super) const NO_FABRIC: &str = "no fabric in this workspace: `fgd init <dir>` makes one";
 
 impl App {
     pub fn new(workspace: PathBuf, fabrics: Vec<FabricState>, read_only: bool) -> App {
+        let n = fabrics.len();
         let mut app = App {
             workspace,
-            watching: vec![false; fabrics.len()],
             fabrics,
+            watching: vec![false; n],
+            lists: vec![ListView::default(); n],
             fabric_sel: 0,
-            tree_sel: 0,
+            fabric_offset: 0,
+            rows: Vec::new(),
+            sel_row: 0,
+            problem: 0,
             pane: Pane::Tree,
             mode: Mode::Browse,
             job: None,
@@ -130,13 +168,19 @@ impl App {
             quit: false,
             stopped: None,
             detail: None,
+            detail_problem: 0,
+            detail_scroll: 0,
+            search: None,
+            unicode: true,
             last_result: None,
-            filter: String::new(),
-            visible: Vec::new(),
             // Until the runner says: the size the layout is made for.
             size: (super::view::MIN_WIDTH, super::view::MIN_HEIGHT),
             keymap: Keymap::default(),
+            tour: None,
             detail_seq: 0,
+            detail_version: 0,
+            want_problem: None,
+            doc_cache: RefCell::new(None),
             pending: Vec::new(),
             unlogged: Vec::new(),
         };
@@ -149,63 +193,13 @@ impl App {
         std::mem::take(&mut self.pending)
     }
 
-    /// Recompute which files show, then the detail of the selection.
-    pub fn refilter(&mut self) {
-        let f = self.filter.clone();
-        self.visible = match self.fabrics.get(self.fabric_sel) {
-            Some(fab) => fab
-                .files
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| f.is_empty() || e.rel.contains(&f))
-                .map(|(i, _)| i)
-                .collect(),
-            None => Vec::new(),
-        };
-        self.tree_sel = self.tree_sel.min(self.visible.len().saturating_sub(1));
-        self.refresh_detail();
-    }
-
     pub fn fabric(&self) -> Option<&FabricState> {
         self.fabrics.get(self.fabric_sel)
     }
 
-    pub fn selected_file(&self) -> Option<&FileEntry> {
-        let i = *self.visible.get(self.tree_sel)?;
-        self.fabric().and_then(|f| f.files.get(i))
-    }
-
+    #[cfg(test)]
     pub fn editor(&self) -> Option<&Editor> {
         self.mode.editor()
-    }
-
-    /// The selection's detail, always computed in the background: reading a file (a slow
-    /// disk, a big file) must not hold up the next key, and nothing on the event loop opens
-    /// one. The detail shown stays while the same file's is computed again (a rescan);
-    /// another file shows a placeholder until its own arrives.
-    fn refresh_detail(&mut self) {
-        self.detail_seq += 1;
-        let (root, entry) = match (self.fabric(), self.selected_file()) {
-            (Some(f), Some(e)) => (f.root.clone(), e.clone()),
-            _ => {
-                self.detail = None;
-                return;
-            }
-        };
-        if self.detail.as_ref().map(|d| d.rel.as_str()) != Some(entry.rel.as_str()) {
-            self.detail = Some(FileReport {
-                rel: entry.rel.clone(),
-                notes: vec![READING.into()],
-                ..Default::default()
-            });
-        }
-        // Only the newest request matters: an older one waiting is replaced.
-        self.pending.retain(|e| !matches!(e, Effect::Detail { .. }));
-        self.pending.push(Effect::Detail {
-            seq: self.detail_seq,
-            root,
-            entry,
-        });
     }
 
     pub fn note(&mut self, line: String) {
@@ -222,7 +216,7 @@ impl App {
     }
 
     /// The confirmation question for an action, naming what it will touch.
-    fn question(&self, a: Action, reason: Option<&str>) -> Option<String> {
+    pub(super) fn question(&self, a: Action, reason: Option<&str>) -> Option<String> {
         let f = self.fabric()?;
         let raw = f.counts.trees.raw_pending;
         let (ahead, dirty) = f
@@ -275,7 +269,7 @@ impl App {
         })
     }
 
-    fn ask(&mut self, action: Action, reason: Option<String>) {
+    pub(super) fn ask(&mut self, action: Action, reason: Option<String>) {
         if let Some(question) = self.question(action, reason.as_deref()) {
             let confirm = Confirm {
                 action,
@@ -286,19 +280,19 @@ impl App {
         }
     }
 
-    fn prompt(&mut self, purpose: PromptFor, input: String) {
+    pub(super) fn prompt(&mut self, purpose: PromptFor, input: String) {
         let prompt = Prompt::new(purpose, input);
         self.cover(|under| Mode::Prompt { prompt, under });
     }
 
     /// Put an overlay over the current mode.
-    fn cover(&mut self, make: impl FnOnce(Box<Mode>) -> Mode) {
+    pub(super) fn cover(&mut self, make: impl FnOnce(Box<Mode>) -> Mode) {
         let mode = std::mem::replace(&mut self.mode, Mode::Browse);
         self.mode = mode.cover(make);
     }
 
     /// Close the overlay or view on top.
-    fn close(&mut self) {
+    pub(super) fn close(&mut self) {
         let mode = std::mem::replace(&mut self.mode, Mode::Browse);
         self.mode = mode.close();
     }
@@ -306,12 +300,17 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let mut effects = self.handle(msg);
         effects.append(&mut self.pending);
+        if let Some(t) = self.tour.as_mut() {
+            t.observe_effects(&effects);
+        }
+        self.tour_step();
         effects
     }
 
     fn handle(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::Key(key) => return self.key(key),
+            Msg::Mouse(m) => self.mouse(m),
             Msg::Signal(stop) => {
                 if let Some(ed) = self.mode.editor().filter(|e| e.dirty) {
                     let line = format!(
@@ -326,6 +325,7 @@ impl App {
             Msg::Resize(w, h) => {
                 self.size = (w, h);
                 self.scroll_plan(0);
+                self.keep_visible();
             }
             Msg::Tick => {}
             Msg::Progress(p, notes) => self.progress(*p, notes),
@@ -355,7 +355,7 @@ impl App {
             }
             Msg::Detail(seq, d) => {
                 if seq == self.detail_seq {
-                    self.detail = Some(*d);
+                    self.set_detail(*d);
                 }
             }
             Msg::Opened(Err(e)) => self.note(e),
@@ -363,7 +363,10 @@ impl App {
                 // A second `e` while the first file was read: the editor already open (maybe
                 // with edits) stays.
                 if self.mode.editor().is_none() {
-                    let ed = Editor::from_opened(*o);
+                    let mut ed = Editor::from_opened(*o);
+                    if let Some(a) = super::view::areas(self.size.0, self.size.1) {
+                        ed.center(super::view::editor_text(a.body, ed.area.lines().len()));
+                    }
                     self.mode = Mode::Editor(Box::new(ed));
                 }
             }
@@ -396,6 +399,23 @@ impl App {
                     if seq > ed.checked && seq <= ed.seq {
                         (ed.report, ed.checked) = (*report, seq);
                     }
+                }
+            }
+            Msg::Edited {
+                fabric,
+                rel,
+                result,
+            } => {
+                match result {
+                    Ok(()) => self.note(format!("edited {rel}: validated again")),
+                    Err(e) => self.note(format!("editor for {rel}: {e}")),
+                }
+                // What the editor wrote is looked at now: the tree, then the detail.
+                return vec![Effect::Rescan(fabric, true)];
+            }
+            Msg::Remote(view) => {
+                if let Some(t) = self.tour.as_mut() {
+                    t.remote = view.map(|v| *v);
                 }
             }
             Msg::Diff(d) => {
@@ -452,318 +472,28 @@ impl App {
         );
         self.note(line.clone());
         self.last_result = Some(line);
-        vec![Effect::Rescan(job.fabric_index, true)]
+        if let Some(t) = self.tour.as_mut() {
+            t.job_done(job.action, job.fabric_index, result.is_ok());
+        }
+        let mut effects = vec![Effect::Rescan(job.fabric_index, true)];
+        if job.action == Action::Push && result.is_ok() && self.tour.is_some() {
+            if let Some(f) = self.fabrics.get(job.fabric_index) {
+                effects.push(Effect::Remote(f.root.clone()));
+            }
+        }
+        effects
     }
 
-    fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            self.ctrl_c();
-            return Vec::new();
-        }
-        if let Some(ed) = self.mode.editor_mut() {
-            ed.quit_warned = false;
-        }
-        let kind = self.mode.kind();
-        let action = self.keymap.lookup(kind, &key);
-        match kind {
-            ModeKind::Browse => match action {
-                Some(a) => self.dispatch(a),
-                None => Vec::new(),
-            },
-            ModeKind::Zoom => self.zoom_key(action),
-            ModeKind::Plan => {
-                self.plan_key(action);
-                Vec::new()
-            }
-            ModeKind::Editor => self.editor_key(action, key),
-            ModeKind::Help => {
-                self.help_key(action);
-                Vec::new()
-            }
-            ModeKind::Confirm => self.confirm_key(action),
-            ModeKind::Prompt => self.prompt_key(action, key),
-        }
-    }
-
-    /// Ctrl-C leaves from anywhere, whatever runs (a job's journal finishes it on the next
-    /// run), without asking; only unsaved edits get one warning first, since they exist
-    /// nowhere else.
-    fn ctrl_c(&mut self) {
-        let mut dropped = None;
-        if let Some(ed) = self.mode.editor_mut() {
-            if ed.dirty && !ed.quit_warned {
-                ed.quit_warned = true;
-                ed.status =
-                    "unsaved changes: Ctrl-S saves, Ctrl-C again leaves without saving".into();
-                return;
-            }
-            if ed.dirty {
-                dropped = Some(format!("left with unsaved changes to {} (dropped)", ed.rel));
-            }
-        }
-        if let Some(line) = dropped {
-            self.note(line);
-        }
-        self.quit = true;
-    }
-
-    fn help_key(&mut self, action: Option<Action>) {
-        let Mode::Help { scroll, .. } = &mut self.mode else {
+    /// Move the tour on when what its step asks for is done.
+    fn tour_step(&mut self) {
+        let Some(mut tour) = self.tour.take() else {
             return;
         };
-        match action {
-            Some(Action::Close) => self.close(),
-            Some(Action::Down) => *scroll += 1,
-            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
-            Some(Action::PageDown) => *scroll += 10,
-            Some(Action::PageUp) => *scroll = scroll.saturating_sub(10),
-            // Nothing acts under the help.
-            _ => {}
-        }
+        tour.advance(self);
+        self.tour = Some(tour);
     }
 
-    fn show_help(&mut self) {
-        self.cover(|under| Mode::Help { scroll: 0, under });
-    }
-
-    fn confirm_key(&mut self, action: Option<Action>) -> Vec<Effect> {
-        let Some(Confirm {
-            action: a, reason, ..
-        }) = self.mode.confirm().cloned()
-        else {
-            return Vec::new();
-        };
-        match action {
-            Some(Action::Yes) => {
-                self.close();
-                if a == Action::Quit {
-                    self.quit = true;
-                    return Vec::new();
-                }
-                self.start(a, reason)
-            }
-            Some(Action::No) => {
-                self.close();
-                self.note(format!("{} cancelled", a.name()));
-                Vec::new()
-            }
-            _ => Vec::new(),
-        }
-    }
-
-    fn zoom_key(&mut self, action: Option<Action>) -> Vec<Effect> {
-        match action {
-            Some(Action::Close) => self.close(),
-            Some(Action::Help) => self.show_help(),
-            Some(a @ (Action::Edit | Action::ExternalEdit)) => return self.dispatch(a),
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    /// Run a named action of the browse mode, reached by its key or by name on the `:` line.
-    pub fn dispatch(&mut self, action: Action) -> Vec<Effect> {
-        match action {
-            Action::Quit => match &self.job {
-                // Asks first when it would cut a job short.
-                Some(job) => {
-                    let question = format!(
-                        "{} of {} is running: quit now and its journal finishes it on the next run? [y/n]",
-                        job.action.name(),
-                        job.fabric
-                    );
-                    let confirm = Confirm {
-                        action: Action::Quit,
-                        question,
-                        reason: None,
-                    };
-                    self.cover(|under| Mode::Confirm { confirm, under });
-                }
-                _ => self.quit = true,
-            },
-            Action::Help => self.show_help(),
-            Action::NextPane | Action::PrevPane => {
-                let order = [Pane::Fabrics, Pane::Tree, Pane::Detail];
-                let at = order.iter().position(|p| *p == self.pane).unwrap_or(0);
-                let step = if action == Action::NextPane { 1 } else { 2 };
-                self.pane = order[(at + step) % order.len()];
-            }
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom => self.move_selection(action),
-            Action::Filter => self.prompt(PromptFor::Filter, self.filter.clone()),
-            Action::Command => self.prompt(PromptFor::Command, String::new()),
-            Action::Zoom => {
-                if self.selected_file().is_some() {
-                    self.mode = Mode::Zoom;
-                }
-            }
-            a if self.read_only && a.mutating() => {
-                self.note(format!("{} is disabled: read-only mode", a.name()))
-            }
-            a if (a.mutating() || a == Action::Plan) && self.fabric().is_none() => {
-                self.note(NO_FABRIC.into())
-            }
-            a if (a.mutating() || a == Action::Plan) && self.fabric().is_some_and(|f| f.gone) => {
-                let line = self.fabric().map(|f| {
-                    format!(
-                        "{} is gone: {} is not there any more (moved or removed); {} needs it back",
-                        f.name,
-                        f.root.display(),
-                        a.name()
-                    )
-                });
-                self.note(line.unwrap_or_default())
-            }
-            Action::Edit | Action::Move | Action::Adopt
-                if self.selected_file().is_some_and(|f| f.unnamable) =>
-            {
-                let why = format!(
-                    "{} cannot take this file: {}",
-                    action.name(),
-                    fgd::discover::NOT_UTF8
-                );
-                self.note(why)
-            }
-            Action::Edit => return self.open_editor(),
-            a if self.job.is_some() => self.note(format!("{} waits: a job is running", a.name())),
-            Action::Plan => {
-                self.mode = Mode::Plan(PlanView {
-                    collecting: true,
-                    ..Default::default()
-                });
-                let root = self.fabric().map(|f| f.root.clone());
-                let mut effects = self.start(Action::Plan, None);
-                effects.extend(root.map(Effect::Diff));
-                return effects;
-            }
-            Action::Move => match self.selected_file().map(|f| f.tree) {
-                Some(Tree::Raw) | Some(Tree::Managed) => {
-                    self.prompt(PromptFor::MoveReason, String::new())
-                }
-                _ => self.note("move takes a file under raw/ or managed/".into()),
-            },
-            Action::Adopt if self.selected_file().map(|f| f.tree) != Some(Tree::Unmanaged) => {
-                self.note("adopt takes an item under unmanaged/".into())
-            }
-            a => self.ask(a, None),
-        }
-        Vec::new()
-    }
-
-    /// Move the plan view by `by` lines, keeping a full page in view.
-    fn scroll_plan(&mut self, by: isize) {
-        let room = super::view::plan_rows(self.size.1);
-        if let Some(plan) = self.mode.plan_mut() {
-            let max = plan.document().len().saturating_sub(room);
-            plan.scroll = plan.scroll.saturating_add_signed(by).min(max);
-        }
-    }
-
-    fn plan_key(&mut self, action: Option<Action>) {
-        let page = super::view::plan_rows(self.size.1).saturating_sub(1).max(1) as isize;
-        match action {
-            Some(Action::Down) => self.scroll_plan(1),
-            Some(Action::Up) => self.scroll_plan(-1),
-            Some(Action::PageDown) => self.scroll_plan(page),
-            Some(Action::PageUp) => self.scroll_plan(-page),
-            Some(Action::Top) => self.scroll_plan(isize::MIN / 2),
-            Some(Action::Bottom) => self.scroll_plan(isize::MAX / 2),
-            Some(Action::Help) => self.show_help(),
-            // The plan job runs on and its lines are dropped.
-            Some(Action::Close) => self.mode = Mode::Browse,
-            _ => {}
-        }
-    }
-
-    /// The file is read in the background (`Msg::Opened` opens the editor).
-    fn open_editor(&mut self) -> Vec<Effect> {
-        let (Some(f), Some(e)) = (self.fabric(), self.selected_file()) else {
-            return Vec::new();
-        };
-        vec![Effect::Open {
-            root: f.root.clone(),
-            rel: e.rel.clone(),
-        }]
-    }
-
-    fn editor_key(&mut self, action: Option<Action>, key: KeyEvent) -> Vec<Effect> {
-        let Some(ed) = self.mode.editor_mut() else {
-            return Vec::new();
-        };
-        match ed.key(action, key) {
-            EditorKey::Effects(effects) => effects,
-            EditorKey::Leave => {
-                self.mode = Mode::Browse;
-                Vec::new()
-            }
-            EditorKey::Action(Action::Help) => {
-                self.show_help();
-                Vec::new()
-            }
-            EditorKey::Action(_) => Vec::new(),
-        }
-    }
-
-    fn prompt_key(&mut self, action: Option<Action>, key: KeyEvent) -> Vec<Effect> {
-        let Mode::Prompt { prompt: p, .. } = &mut self.mode else {
-            return Vec::new();
-        };
-        match action {
-            Some(Action::Close) => self.close(),
-            Some(Action::Complete) => {
-                // Completes a unique prefix to the action's name.
-                if p.purpose == PromptFor::Command {
-                    if let [only] = Action::completions(&p.input)[..] {
-                        p.input = only.to_string();
-                    }
-                }
-            }
-            Some(Action::Accept) => {
-                let (purpose, input) = (p.purpose, p.input.trim().to_string());
-                self.close();
-                return self.accept(purpose, input);
-            }
-            _ => match key.code {
-                KeyCode::Backspace => {
-                    p.input.pop();
-                }
-                KeyCode::Char(c) => p.input.push(c),
-                _ => {}
-            },
-        }
-        Vec::new()
-    }
-
-    /// What was typed at a prompt, taken.
-    fn accept(&mut self, purpose: PromptFor, input: String) -> Vec<Effect> {
-        match purpose {
-            PromptFor::Filter => {
-                self.filter = input;
-                self.tree_sel = 0;
-                self.refilter();
-            }
-            PromptFor::MoveReason if input.is_empty() => {
-                self.note("move cancelled: a reason is required".into())
-            }
-            PromptFor::MoveReason => self.ask(Action::Move, Some(input)),
-            PromptFor::Command if input.is_empty() => {}
-            PromptFor::Command => match Action::from_name(&input) {
-                Some(Action::Command) => {}
-                Some(a) if a.in_mode(ModeKind::Browse) => return self.dispatch(a),
-                _ => self.note(format!(
-                    "unknown action {input:?}: one of {}",
-                    Action::names().join(", ")
-                )),
-            },
-        }
-        Vec::new()
-    }
-
-    fn start(&mut self, action: Action, reason: Option<String>) -> Vec<Effect> {
+    pub fn start(&mut self, action: Action, reason: Option<String>) -> Vec<Effect> {
         let Some(f) = self.fabric() else {
             return Vec::new();
         };
@@ -780,33 +510,5 @@ impl App {
             file,
             reason,
         })]
-    }
-
-    fn move_selection(&mut self, a: Action) {
-        let step: isize = match a {
-            Action::Up => -1,
-            Action::Down => 1,
-            Action::PageUp => -10,
-            Action::PageDown => 10,
-            Action::Top => isize::MIN / 2,
-            _ => isize::MAX / 2,
-        };
-        let bump = |v: usize, n: usize| {
-            (v as isize)
-                .saturating_add(step)
-                .clamp(0, n.saturating_sub(1) as isize) as usize
-        };
-        match self.pane {
-            Pane::Fabrics => {
-                self.fabric_sel = bump(self.fabric_sel, self.fabrics.len());
-                self.tree_sel = 0;
-                self.refilter(); // another fabric: its own file list
-            }
-            Pane::Tree | Pane::Detail => {
-                // Moving within the list needs only the new selection's detail.
-                self.tree_sel = bump(self.tree_sel, self.visible.len());
-                self.refresh_detail();
-            }
-        }
     }
 }

@@ -19,10 +19,16 @@ pub struct Opened {
     pub rel: String,
     pub disk: Vec<u8>,
     pub report: FileReport,
+    /// Where to put the cursor: a problem's line and column, 1-based.
+    pub at: Option<(usize, usize)>,
 }
 
 /// Read `rel` for the editor: blocking, for the blocking pool. Only a regular file is opened.
-pub fn open_for_edit(root: &std::path::Path, rel: &str) -> Result<Box<Opened>, String> {
+pub fn open_for_edit(
+    root: &std::path::Path,
+    rel: &str,
+    at: Option<(usize, usize)>,
+) -> Result<Box<Opened>, String> {
     let path = root.join(rel);
     let disk = inspect::read_regular(&path).map_err(|e| format!("cannot open {rel}: {e}"))?;
     // An untouched buffer is the file's own bytes: validating them is validating the text.
@@ -32,6 +38,7 @@ pub fn open_for_edit(root: &std::path::Path, rel: &str) -> Result<Box<Opened>, S
         rel: rel.to_string(),
         disk,
         report,
+        at,
     }))
 }
 
@@ -100,6 +107,8 @@ pub struct Editor {
     overwrite: Option<Option<Vec<u8>>>,
     /// A save is being written in the background.
     pub saving: bool,
+    /// What was last searched for (Ctrl-F offers it again).
+    pub last_search: String,
 }
 
 /// Above this, live validation waits for a save (it must not stall typing).
@@ -155,6 +164,7 @@ impl Editor {
             rel,
             disk,
             report,
+            at,
         } = o;
         let (lines, eol, final_newline, read_only) = match split_lines(&disk) {
             Ok((lines, eol, nl)) => (lines, eol, nl, None),
@@ -165,20 +175,10 @@ impl Editor {
                 (lines, "\n", false, Some(why))
             }
         };
+        // The view draws the frame and a gutter of its own (line numbers with problem marks).
         let mut area = TextArea::new(lines);
-        area.set_line_number_style(
-            ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
-        );
-        let title = match read_only {
-            None => format!(" edit {rel}  Ctrl-S save  Esc leave "),
-            Some(_) => format!(" view {rel} (read-only)  Esc leave "),
-        };
-        area.set_block(
-            ratatui::widgets::Block::default()
-                .borders(ratatui::widgets::Borders::ALL)
-                .title(title),
-        );
-        Editor {
+        area.set_cursor_line_style(ratatui::style::Style::default());
+        let mut ed = Editor {
             path,
             rel,
             area,
@@ -198,6 +198,104 @@ impl Editor {
             final_newline,
             overwrite: None,
             saving: false,
+            last_search: String::new(),
+        };
+        if let Some((line, column)) = at {
+            ed.goto(line, column);
+        }
+        ed
+    }
+
+    /// Put the cursor at `line`, `column` (1-based; clamped to the text).
+    pub fn goto(&mut self, line: usize, column: usize) {
+        let row = line
+            .saturating_sub(1)
+            .min(self.area.lines().len().saturating_sub(1));
+        let col = column.saturating_sub(1);
+        self.area.move_cursor(ratatui_textarea::CursorMove::Jump(
+            row.min(u16::MAX as usize) as u16,
+            col.min(u16::MAX as usize) as u16,
+        ));
+    }
+
+    /// Scroll so the cursor's line is in the middle of a text area of `area`'s size (the
+    /// text area keeps its cursor in view, but only just: at the bottom edge).
+    pub fn center(&mut self, area: ratatui::layout::Rect) {
+        use ratatui::widgets::Widget;
+        if area.height == 0 || area.width == 0 {
+            return;
+        }
+        // Drawn once off screen, so the text area knows its size.
+        let mut scratch = ratatui::buffer::Buffer::empty(area);
+        (&self.area).render(area, &mut scratch);
+        let row = self.area.cursor().0;
+        let top = self.area.scroll_offset().0 as usize;
+        // Never past the end: a text that fits stays at its top.
+        let last_top = self.area.lines().len().saturating_sub(area.height as usize);
+        let want = row.saturating_sub(area.height as usize / 2).min(last_top);
+        if want > top {
+            let by = (want - top).min(i16::MAX as usize) as i16;
+            self.area.scroll((by, 0));
+        }
+    }
+
+    /// The cursor's line, 1-based.
+    pub fn cursor_line(&self) -> usize {
+        self.area.cursor().0 + 1
+    }
+
+    /// The next match of `text` (smart case) after the cursor, wrapping round the end.
+    pub fn search(&mut self, text: &str) {
+        self.last_search = text.to_string();
+        if text.is_empty() {
+            return;
+        }
+        let m = super::browse::Matcher::new(text);
+        let ratatui_textarea::DataCursor(row, col) = self.area.cursor();
+        let lines = self.area.lines();
+        let n = lines.len();
+        let hit = (0..=n).find_map(|k| {
+            let r = (row + k) % n.max(1);
+            let line = lines.get(r)?;
+            // On the cursor's own line, only after the cursor (the first time round).
+            let skip = if k == 0 {
+                line.char_indices()
+                    .nth(col + 1)
+                    .map_or(line.len(), |(i, _)| i)
+            } else {
+                0
+            };
+            let at = m.find(&line[skip..])?;
+            Some((r, line[..skip + at].chars().count()))
+        });
+        match hit {
+            Some((r, c)) => {
+                self.goto(r + 1, c + 1);
+                self.status = format!("found {text:?} at line {}", r + 1);
+            }
+            None => self.status = format!("{text:?} is not in the file"),
+        }
+    }
+
+    /// The next (or previous) problem from the cursor, wrapping round.
+    pub fn jump_problem(&mut self, forward: bool) {
+        let ratatui_textarea::DataCursor(row, col) = self.area.cursor();
+        let here = (row + 1, col + 1);
+        let places: Vec<(usize, usize)> = self
+            .report
+            .problems
+            .iter()
+            .filter(|p| p.line > 0)
+            .map(|p| (p.line, p.column.max(1)))
+            .collect();
+        let next = if forward {
+            places.iter().find(|p| **p > here).or(places.first())
+        } else {
+            places.iter().rev().find(|p| **p < here).or(places.last())
+        };
+        match next {
+            Some(&(line, column)) => self.goto(line, column),
+            None => self.status = "no problem in this file".into(),
         }
     }
 
@@ -305,6 +403,8 @@ impl Editor {
                 self.status = "unsaved changes: Ctrl-S saves, Esc again discards".into();
             }
             Some(Action::Close) => return EditorKey::Leave,
+            Some(Action::NextProblem) => self.jump_problem(true),
+            Some(Action::PrevProblem) => self.jump_problem(false),
             Some(other) => return EditorKey::Action(other),
             None => return self.text_key(key),
         }

@@ -34,11 +34,22 @@ pub enum Effect {
         rel: String,
         text: Vec<u8>,
     },
-    /// Read a file for the editor (`Msg::Opened`).
+    /// Read a file for the editor (`Msg::Opened`), to open at a line and column.
     Open {
         root: PathBuf,
         rel: String,
+        at: Option<(usize, usize)>,
     },
+    /// Run the operator's editor (`$VISUAL`, else `$EDITOR`, else vi) on a file at `line`,
+    /// on the terminal: the event loop hands the terminal over first (`Msg::Edited`).
+    External {
+        path: PathBuf,
+        line: usize,
+        fabric: usize,
+        rel: String,
+    },
+    /// Look at what the remote holds of a fabric (`Msg::Remote`).
+    Remote(PathBuf),
     /// Write the editor's text as of edit `seq` (`Msg::Saved`), unless the disk no longer
     /// holds `expected` (and is not `overwrite`, the change the operator was told about).
     Save {
@@ -106,7 +117,25 @@ impl Runner {
                 seq,
                 report: Box::new(inspect::text_report(&rel, text)),
             }),
-            Effect::Open { root, rel } => out(Msg::Opened(editor::open_for_edit(&root, &rel))),
+            Effect::Open { root, rel, at } => {
+                out(Msg::Opened(editor::open_for_edit(&root, &rel, at)))
+            }
+            Effect::External {
+                path,
+                line,
+                fabric,
+                rel,
+            } => out(Msg::Edited {
+                fabric,
+                rel,
+                result: run_editor(&path, line),
+            }),
+            Effect::Remote(root) => {
+                let view = fgd::fabric::Fabric::open(&root)
+                    .ok()
+                    .and_then(|f| inspect::repo::remote_view(&f, 5));
+                out(Msg::Remote(view.map(Box::new)))
+            }
             Effect::Save {
                 path,
                 seq,
@@ -186,6 +215,37 @@ pub fn perform(
         Outcome::Synced(r) => format!("{}; {} managed", r.integrated, r.ingest.managed()),
         Outcome::Published => "published".into(),
     })
+}
+
+/// The operator's editor, as the shell would name it: `$VISUAL`, else `$EDITOR`, else vi.
+pub fn editor_command() -> Vec<String> {
+    ["VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "vi".into())
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Run the operator's editor on `path` at `line` (`+LINE`, which vi, vim, nvim, nano, emacs
+/// and micro take) and wait for it. Blocking, on whatever terminal the process has.
+fn run_editor(path: &std::path::Path, line: usize) -> Result<(), String> {
+    let cmd = editor_command();
+    let Some((program, args)) = cmd.split_first() else {
+        return Err("no editor: set VISUAL or EDITOR".into());
+    };
+    let status = std::process::Command::new(program)
+        .args(args)
+        .arg(format!("+{line}"))
+        .arg(path)
+        .status()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{program} ended with {status}"))
+    }
 }
 
 /// What a push of the fabric would commit, as patch lines for the plan view.

@@ -135,6 +135,12 @@ pub enum PromptFor {
     MoveReason,
     /// The `:` line: the name of an action.
     Command,
+    /// Text to find in the detail.
+    Search,
+    /// Text to find in the editor.
+    EditorSearch,
+    /// A line number for the editor's cursor.
+    GotoLine,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

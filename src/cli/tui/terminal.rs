@@ -23,6 +23,7 @@ fn enter() -> std::io::Result<()> {
     execute!(
         std::io::stdout(),
         terminal::EnterAlternateScreen,
+        ct::EnableMouseCapture,
         cursor::Hide
     )
 }
@@ -37,6 +38,14 @@ impl TerminalGuard {
             previous(info);
         }));
         Ok(guard)
+    }
+
+    /// Hand the terminal to another program (an editor) as the shell left it, run `f`, then
+    /// take it back.
+    pub fn suspended(&self, f: &mut dyn FnMut()) -> std::io::Result<()> {
+        restore();
+        f();
+        enter()
     }
 }
 
