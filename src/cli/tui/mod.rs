@@ -129,11 +129,14 @@ pub fn run(workspace: &Path, opts: Options) -> Result<Exit, Error> {
         .enable_all()
         .build()
         .map_err(|e| fgd::error::io("start the event loop", workspace, e))?;
-    let result = rt.block_on(run_loop(workspace, opts));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(run_loop(workspace, opts))
+    }));
     // A job still running is abandoned with the process, as a kill would: its journal makes
-    // the next run finish it. Waiting here would hold a dead terminal open (and the lock).
+    // the next run finish it. Waiting here (as dropping the runtime would, a panic's unwinding
+    // included) would hold a dead terminal open, and the fabric's lock, until the job ended.
     rt.shutdown_background();
-    result
+    result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
@@ -196,8 +199,9 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
     };
     let mut suspended = |run: &mut dyn FnMut()| {
         if let Err(e) = guard.suspended(run) {
-            // Not back in the dashboard's screen: nothing more can be drawn.
-            eprintln!("fgd: cannot take the terminal back: {e}");
+            // Not back in the dashboard's screen: nothing more can be drawn. (Not eprintln!,
+            // which panics when the terminal is gone.)
+            let _ = writeln!(std::io::stderr(), "fgd: cannot take the terminal back: {e}");
         }
     };
     let mut io = event_loop::Io {
@@ -213,6 +217,12 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
         log_file,
     };
     event_loop::run(&mut app, &mut io, &roots, &runner, opts.quiet).await;
+    drop(io);
+    if app.stopped == Some(Stop::HungUp) {
+        // The terminal is gone: ratatui's drop would show the cursor and, failing, report it
+        // with eprintln!, which panics when stderr is the same dead terminal.
+        std::mem::forget(term);
+    }
     // The terminal is restored (the guard drops) before the caller sees the code.
     Ok(match app.stopped {
         None => Exit::Success,
