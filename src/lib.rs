@@ -10,6 +10,7 @@ pub mod event;
 pub mod fabric;
 pub mod git;
 pub mod ingest;
+pub mod inspect;
 pub mod journal;
 pub mod oplog;
 pub mod ops;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::tui::keymap::{Action, Key, Keymap};
+use super::tui::keymap::{Action, Key, Keymap, ModeKind, Override};
 use super::tui::view::Palette;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +133,83 @@ enum Keys {
     Many(Vec<String>),
 }
 
+/// An entry of `[keys]`: a browse action's keys, or a table of another mode's (`[keys.zoom]`).
+enum KeysEntry {
+    Keys(Keys),
+    Mode(BTreeMap<Spanned<String>, Spanned<Keys>>),
+}
+
+/// `theme = "light"`, or a `[theme]` table of roles (with `base = "light"` to start from the
+/// light palette).
+enum ThemeEntry {
+    Base(String),
+    Roles(BTreeMap<Spanned<String>, Spanned<String>>),
+}
+
+// By hand rather than `#[serde(untagged)]`: an untagged enum buffers its input, which loses
+// the positions `Spanned` needs for the errors of the entries inside a table.
+impl<'de> Deserialize<'de> for KeysEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<KeysEntry, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KeysEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key, a list of keys, or a table of a mode's actions")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeysEntry, E> {
+                Ok(KeysEntry::Keys(Keys::One(v.to_string())))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<KeysEntry, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = a.next_element::<String>()? {
+                    keys.push(k);
+                }
+                Ok(KeysEntry::Keys(Keys::Many(keys)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<KeysEntry, A::Error> {
+                let mut table = BTreeMap::new();
+                while let Some((k, v)) = a.next_entry::<Spanned<String>, Spanned<Keys>>()? {
+                    table.insert(k, v);
+                }
+                Ok(KeysEntry::Mode(table))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for ThemeEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ThemeEntry, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ThemeEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a theme's name or a table of roles and colours")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ThemeEntry, E> {
+                Ok(ThemeEntry::Base(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<ThemeEntry, A::Error> {
+                let mut table = BTreeMap::new();
+                while let Some((k, v)) = a.next_entry::<Spanned<String>, Spanned<String>>()? {
+                    table.insert(k, v);
+                }
+                Ok(ThemeEntry::Roles(table))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
@@ -143,9 +220,8 @@ struct ConfigFile {
     #[serde(default)]
     fabrics: Vec<String>,
     #[serde(default)]
-    keys: BTreeMap<Spanned<String>, Spanned<Keys>>,
-    #[serde(default)]
-    theme: BTreeMap<Spanned<String>, Spanned<String>>,
+    keys: BTreeMap<Spanned<String>, Spanned<KeysEntry>>,
+    theme: Option<Spanned<ThemeEntry>>,
 }
 
 /// The operator's settings, validated.
@@ -227,18 +303,29 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
     let src = Source { file, text };
     let raw: ConfigFile = src.parse()?;
     let base = file.parent().unwrap_or(Path::new("."));
-    let mut overrides: Vec<(Action, Vec<Key>)> = Vec::new();
-    let mut claimed: Vec<(Key, Action)> = Vec::new();
-    for (name, keys) in &raw.keys {
-        let Some(action) = Action::from_name(name.get_ref()) else {
-            return Err(src.error(
-                name.span(),
-                format!(
-                    "unknown action {:?} in [keys]; actions are: {}",
-                    name.get_ref(),
-                    Action::names().join(", ")
-                ),
-            ));
+    let mut overrides: Vec<Override> = Vec::new();
+    let mut claimed: Vec<(ModeKind, Key, Action)> = Vec::new();
+    let mut bind = |mode: ModeKind,
+                    name: &Spanned<String>,
+                    keys: &Spanned<Keys>,
+                    section: &str|
+     -> Result<(), ConfigError> {
+        let action = match Action::from_name(name.get_ref()) {
+            Some(a) if a.in_mode(mode) => a,
+            _ => {
+                let names: Vec<&str> = Action::of_mode(mode)
+                    .into_iter()
+                    .map(Action::name)
+                    .collect();
+                return Err(src.error(
+                    name.span(),
+                    format!(
+                        "unknown action {:?} in {section}; actions are: {}",
+                        name.get_ref(),
+                        names.join(", ")
+                    ),
+                ));
+            }
         };
         let list = match keys.get_ref() {
             Keys::One(k) if k.is_empty() || k == "none" => Vec::new(),
@@ -247,30 +334,79 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
         };
         let mut parsed = Vec::new();
         for k in &list {
-            let key = Key::parse(k)
-                .map_err(|m| src.error(keys.span(), format!("[keys] {}: {m}", name.get_ref())))?;
-            if let Some((_, other)) = claimed.iter().find(|(c, _)| *c == key) {
+            let key = Key::parse(k).map_err(|m| {
+                src.error(keys.span(), format!("{section} {}: {m}", name.get_ref()))
+            })?;
+            if let Some((_, _, other)) = claimed.iter().find(|(m, c, _)| *m == mode && *c == key) {
                 return Err(src.error(
                     keys.span(),
                     format!(
-                        "[keys] {}: key {key} is already bound to {}",
+                        "{section} {}: key {key} is already bound to {}",
                         name.get_ref(),
                         other.name()
                     ),
                 ));
             }
-            claimed.push((key, action));
+            claimed.push((mode, key, action));
             parsed.push(key);
         }
-        overrides.push((action, parsed));
+        overrides.push(Override {
+            mode,
+            action,
+            keys: parsed,
+        });
+        Ok(())
+    };
+    for (name, entry) in &raw.keys {
+        match entry.get_ref() {
+            KeysEntry::Keys(keys) => {
+                let keys = Spanned::new(entry.span(), keys_clone(keys));
+                bind(ModeKind::Browse, name, &keys, "[keys]")?
+            }
+            KeysEntry::Mode(table) => {
+                // `[keys.browse]` is `[keys]` itself, for an action named like a mode (`zoom`,
+                // `help`, `plan`) bound beside that mode's own table.
+                let Some(mode) = ModeKind::from_name(name.get_ref()) else {
+                    let modes: Vec<&str> = ModeKind::ALL.iter().map(|m| m.name()).collect();
+                    return Err(src.error(
+                        name.span(),
+                        format!(
+                            "unknown mode [keys.{}]; modes are: {} ([keys] itself is browse)",
+                            name.get_ref(),
+                            modes.join(", ")
+                        ),
+                    ));
+                };
+                let section = format!("[keys.{}]", mode.name());
+                for (action, keys) in table {
+                    bind(mode, action, keys, &section)?;
+                }
+            }
+        }
     }
     let mut palette = Palette::default();
-    for (role, colour) in &raw.theme {
+    let roles = match raw.theme.as_ref().map(|t| (t.span(), t.get_ref())) {
+        None => None,
+        Some((span, ThemeEntry::Base(base))) => {
+            palette = theme_base(&src, span, base)?;
+            None
+        }
+        Some((_, ThemeEntry::Roles(roles))) => Some(roles),
+    };
+    for (role, colour) in roles.into_iter().flatten() {
+        if role.get_ref() == "base" {
+            palette = theme_base(&src, colour.span(), colour.get_ref())?;
+        }
+    }
+    for (role, colour) in roles.into_iter().flatten() {
+        if role.get_ref() == "base" {
+            continue;
+        }
         let Some(slot) = palette.role_mut(role.get_ref()) else {
             return Err(src.error(
                 role.span(),
                 format!(
-                    "unknown theme role {:?}; roles are: {}",
+                    "unknown theme role {:?}; roles are: base, {}",
                     role.get_ref(),
                     Palette::ROLES.join(", ")
                 ),
@@ -301,6 +437,25 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
         keymap: Keymap::with(&overrides),
         palette,
     })
+}
+
+fn keys_clone(k: &Keys) -> Keys {
+    match k {
+        Keys::One(s) => Keys::One(s.clone()),
+        Keys::Many(v) => Keys::Many(v.clone()),
+    }
+}
+
+/// The palette a theme's name picks.
+fn theme_base(src: &Source, span: Range<usize>, name: &str) -> Result<Palette, ConfigError> {
+    match name {
+        "dark" | "default" => Ok(Palette::default()),
+        "light" => Ok(Palette::light()),
+        _ => Err(src.error(
+            span,
+            format!("unknown theme {name:?}; themes are: default (dark), light"),
+        )),
+    }
 }
 
 /// A workspace's `fgd.toml`.
@@ -380,11 +535,15 @@ log_file = "logs/dash.log"
 fabrics = ["/srv/gitops/dc1", "~/dc2"]
 
 [keys]
-ingest = "ctrl-i"
+ingest = "ctrl-r"
 sync = ["i", "f5"]
 push = ""
 
+[keys.editor]
+goto-line = "ctrl-l"
+
 [theme]
+base = "light"
 valid = "lightgreen"
 accent = "#3377ff"
 "##,
@@ -398,10 +557,18 @@ accent = "#3377ff"
             Some(Path::new("/home/op/.config/fgd/logs/dash.log"))
         );
         assert_eq!(c.fabrics[0], Path::new("/srv/gitops/dc1"));
-        assert_eq!(c.keymap.label(Action::Sync), "i/f5");
-        assert_eq!(c.keymap.label(Action::Ingest), "ctrl-i");
-        assert_eq!(c.keymap.label(Action::Push), "");
+        let b = ModeKind::Browse;
+        assert_eq!(c.keymap.label(b, Action::Sync), "i/f5");
+        assert_eq!(c.keymap.label(b, Action::Ingest), "ctrl-r");
+        assert_eq!(c.keymap.label(b, Action::Push), "");
+        assert_eq!(c.keymap.label(ModeKind::Editor, Action::GotoLine), "ctrl-l");
+        assert_eq!(c.keymap.label(ModeKind::Editor, Action::Save), "ctrl-s");
         assert_eq!(c.palette.valid, ratatui::style::Color::LightGreen);
+        assert_eq!(
+            c.palette.pending,
+            Palette::light().pending,
+            "the light base"
+        );
         assert_eq!(
             c.palette.accent,
             ratatui::style::Color::Rgb(0x33, 0x77, 0xff)
@@ -484,11 +651,45 @@ accent = "#3377ff"
         let e = err("[theme]\nvalid = \"chartreuse-ish\"\n");
         assert!(e.contains(":2:9: [theme] valid: unknown colour"), "{e}");
         let e = err("[theme]\nsparkle = \"red\"\n");
-        assert!(e.contains(":2:1: unknown theme role \"sparkle\""), "{e}");
+        assert!(
+            e.contains(":2:1: unknown theme role \"sparkle\"; roles are: base, "),
+            "{e}"
+        );
         let e = err("quiet_ms = \"soon\"\n");
         assert!(e.starts_with("/etc/fgd.toml:1:12: "), "{e}");
         let e = err("[keys\n");
         assert!(e.starts_with("/etc/fgd.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn a_key_the_terminal_cannot_send_and_an_action_of_another_mode_are_refused() {
+        let e = err("[keys]\ningest = \"ctrl-i\"\n");
+        assert!(
+            e.starts_with("/etc/fgd.toml:2:10: [keys] ingest: ctrl-i cannot be bound")
+                && e.contains("sends it as tab"),
+            "{e}"
+        );
+        let e = err("[keys.editor]\ningest = \"x\"\n");
+        assert!(
+            e.contains(":2:1: unknown action \"ingest\" in [keys.editor]; actions are: help, "),
+            "{e}"
+        );
+        let e = err("[keys.sidebar]\nup = \"x\"\n");
+        assert!(e.contains(":1:7: unknown mode [keys.sidebar]"), "{e}");
+        // One key may mean different things in different modes.
+        let c = parse(
+            Path::new("/c.toml"),
+            "[keys.browse]\nzoom = \"x\"\n[keys.zoom]\nclose = \"x\"\n",
+        );
+        assert!(c.is_ok(), "{c:?}");
+    }
+
+    #[test]
+    fn a_theme_by_name_picks_a_palette() {
+        let c = parse(Path::new("/c.toml"), "theme = \"light\"\n").unwrap();
+        assert_eq!(c.palette, Palette::light());
+        let e = err("theme = \"solarized\"\n");
+        assert!(e.contains(":1:9: unknown theme \"solarized\""), "{e}");
     }
 
     #[test]

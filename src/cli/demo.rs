@@ -1,6 +1,7 @@
-//! `fgd demo`: demo fabrics from the embedded assets in a new temporary directory, inside a git
-//! working copy with a local bare remote, then the dashboard on them (or, with --no-ui, a
-//! visible headless ingest). Nothing outside that directory is touched.
+//! `fgd demo`: demo fabrics from the embedded assets in a new private temporary directory,
+//! inside a git working copy with a local bare remote, then the dashboard on them (with
+//! `--tour`, a guided walk through it), or with `--no-ui` a visible headless ingest. Nothing
+//! outside that directory is touched.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,8 @@ use std::path::{Path, PathBuf};
 use include_dir::{include_dir, Dir};
 
 use fgd::error::{io, Error, Exit};
-use fgd::{fabric, ingest, ops};
+use fgd::ops::perform::{perform, Operation};
+use fgd::{fabric, ops};
 
 use super::render::{self, Renderer};
 
@@ -49,7 +51,14 @@ pub fn create(base: Option<PathBuf>) -> Result<(PathBuf, Vec<PathBuf>), Error> {
             }
             d
         }
-        None => std::env::temp_dir().join(format!("fgd-demo-{}", fgd::journal::new_batch_id())),
+        // A new folder of a name nobody can guess or take first, readable by its owner only
+        // (a shared /tmp); kept after the demo, to be looked at.
+        None => tempfile::Builder::new()
+            .prefix("fgd-demo-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir()
+            .map_err(|e| io("create demo folder", &std::env::temp_dir(), e))?
+            .keep(),
     };
     let ws = base.join("workspace");
     std::fs::create_dir_all(&ws).map_err(|e| io("create demo workspace", &ws, e))?;
@@ -88,17 +97,30 @@ pub fn create(base: Option<PathBuf>) -> Result<(PathBuf, Vec<PathBuf>), Error> {
     Ok((ws, fabrics))
 }
 
+/// How `fgd demo` shows itself.
+pub struct Show {
+    pub json: bool,
+    pub no_ui: bool,
+    pub verbose: bool,
+    pub tour: bool,
+}
+
 pub fn run(
     dir: Option<PathBuf>,
-    json: bool,
-    no_ui: bool,
-    verbose: bool,
+    show: Show,
     config: &super::config::Config,
 ) -> Result<Exit, Error> {
     use std::io::IsTerminal;
+    let Show {
+        json,
+        no_ui,
+        verbose,
+        tour,
+    } = show;
     let (ws, fabrics) = create(dir)?;
     if !no_ui && !json && std::io::stdout().is_terminal() {
         let mut opts = super::tui::Options::from_config(config);
+        opts.tour = tour;
         // The demo touches nothing outside its folder: its log lives beside the workspace.
         opts.log_file = ws.parent().map(|d| d.join("dash.log"));
         opts.extra_fabrics.clear();
@@ -115,7 +137,11 @@ pub fn run(
             outln!("\n== fgd ingest {}", f.display());
         }
         let mut r = Renderer::new(json, "ingest").per_file(verbose);
-        ingest::run(f, &Default::default(), &mut r)?;
+        let op = Operation::Ingest {
+            dir: f.clone(),
+            options: Default::default(),
+        };
+        perform(op, &mut r)?;
         drop(r);
         let fab = fabric::Fabric::open(f)?;
         render::status(

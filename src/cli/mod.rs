@@ -22,6 +22,7 @@ use clap::{Parser, Subcommand};
 
 use fgd::error::{Error, Exit};
 use fgd::event::Summary;
+use fgd::ops::perform::{perform, Operation, Outcome};
 use fgd::{fabric, ingest, ops};
 
 use render::Renderer;
@@ -171,16 +172,30 @@ enum Command {
         #[arg(long, env = "FGD_CONFIG")]
         config: Option<PathBuf>,
     },
-    /// Create demo fabrics from the embedded assets in a temporary directory and ingest them.
+    /// Copy three demo fabrics into a new private temporary folder and open the dashboard on
+    /// them (nothing is ingested until you press i).
+    #[command(
+        long_about = "Copy three demo fabrics (dc1-leaf-spine, healthy; edge-externals, healthy; \
+lab-broken, the usual mistakes) from fgd's embedded assets into a new private temporary folder \
+(or --dir), as a git working copy whose layout is committed and pushed to a local bare remote \
+beside it, and open the dashboard on them. Nothing is ingested until you press i; nothing \
+outside that folder is written, and the folder is kept when you quit. --tour adds a guided \
+walk: find a problem, fix it in the editor, ingest, read the plan, push, see what the remote \
+holds. --no-ui (or --json, or no terminal) ingests each fabric headless instead, printing \
+what happened and each fabric's status."
+    )]
     Demo {
-        /// Where to create the demo workspace (default: a new temporary directory).
+        /// Where to create the demo workspace (default: a new private temporary folder).
         #[arg(long)]
         dir: Option<PathBuf>,
         #[arg(long)]
         json: bool,
-        /// Ingest headlessly instead of opening the dashboard.
+        /// Ingest each fabric headless and print the outcome instead of opening the dashboard.
         #[arg(long)]
         no_ui: bool,
+        /// Open the dashboard with the guided tour.
+        #[arg(long, conflicts_with = "no_ui")]
+        tour: bool,
         /// A line for every document (default: a line per file, and one for each document that
         /// goes to unmanaged/).
         #[arg(short, long)]
@@ -311,6 +326,16 @@ pub fn main() -> Exit {
     }
 }
 
+/// A command's `--help`, as clap prints it.
+#[cfg(test)]
+pub(crate) fn help_of(command: &str) -> String {
+    use clap::CommandFactory;
+    let mut cli = Cli::command();
+    cli.find_subcommand_mut(command)
+        .map(|c| c.render_long_help().to_string())
+        .unwrap_or_default()
+}
+
 /// The operator's config, or a usage error naming the file, line and what is wrong.
 fn load_config(
     named: Option<&std::path::Path>,
@@ -342,8 +367,15 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
                 git.check_for_commit(&fabric_dir)
                     .map_err(|e| (e.into(), json))?;
             }
-            let (fab, report) =
-                fabric::init(&fabric_dir, name.as_deref()).map_err(|e| (e, json))?;
+            let init = Operation::Init {
+                dir: fabric_dir.clone(),
+                name,
+            };
+            let Outcome::Initialised { report, .. } =
+                perform(init, &mut fgd::event::Discard).map_err(|e| (e, json))?
+            else {
+                return Ok(Exit::Success);
+            };
             if json {
                 outln!(
                     "{}",
@@ -363,7 +395,11 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             }
             if push {
                 let mut r = Renderer::new(json, "init");
-                fgd::git::publish_init(&fab, &git, &mut r).map_err(|e| (e, json))?;
+                let publish = Operation::Publish {
+                    dir: fabric_dir,
+                    git,
+                };
+                perform(publish, &mut r).map_err(|e| (e, json))?;
             }
             Ok(Exit::Success)
         }
@@ -387,8 +423,14 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
         }
         Command::Validate { paths, json } => {
             let mut r = Renderer::new(json, "validate");
-            let s = ops::validate(&paths, &Default::default(), &mut r).map_err(|e| (e, json))?;
-            Ok(summary_exit(&s))
+            let op = Operation::Validate {
+                paths,
+                limits: Default::default(),
+            };
+            match perform(op, &mut r).map_err(|e| (e, json))? {
+                Outcome::Validated(s) => Ok(summary_exit(&s)),
+                _ => Ok(Exit::Success),
+            }
         }
         Command::Ingest {
             fabric_dir,
@@ -398,12 +440,17 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
         } => {
             let mut r =
                 Renderer::new(json, if dry_run { "plan" } else { "ingest" }).per_file(verbose);
-            let opts = ingest::Options {
-                dry_run,
-                ..Default::default()
+            let op = Operation::Ingest {
+                dir: fabric_dir,
+                options: ingest::Options {
+                    dry_run,
+                    ..Default::default()
+                },
             };
-            let s = ingest::run(&fabric_dir, &opts, &mut r).map_err(|e| (e, json))?;
-            Ok(summary_exit(&s))
+            match perform(op, &mut r).map_err(|e| (e, json))? {
+                Outcome::Ingested(s) => Ok(summary_exit(&s)),
+                _ => Ok(Exit::Success),
+            }
         }
         Command::Move {
             fabric_dir,
@@ -412,9 +459,14 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             json,
         } => {
             let mut r = Renderer::new(json, "move");
-            let rep = ops::move_to_unmanaged(&fabric_dir, &file, &reason, &mut r)
-                .map_err(|e| (e, json))?;
-            r.moved(&rep);
+            let op = Operation::Move {
+                dir: fabric_dir,
+                file,
+                reason,
+            };
+            if let Outcome::Moved(rep) = perform(op, &mut r).map_err(|e| (e, json))? {
+                r.moved(&rep);
+            }
             Ok(Exit::Success)
         }
         Command::Adopt {
@@ -423,8 +475,13 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             json,
         } => {
             let mut r = Renderer::new(json, "adopt");
-            let rep = ops::adopt(&fabric_dir, &file, &mut r).map_err(|e| (e, json))?;
-            r.moved(&rep);
+            let op = Operation::Adopt {
+                dir: fabric_dir,
+                file,
+            };
+            if let Outcome::Moved(rep) = perform(op, &mut r).map_err(|e| (e, json))? {
+                r.moved(&rep);
+            }
             Ok(Exit::Success)
         }
         Command::Status { fabric_dir, json } => {
@@ -469,9 +526,13 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             json,
         } => {
             let mut r = Renderer::new(json, "push");
-            let rep = fgd::git::push_fabric(&fabric_dir, &git.options(message), &mut r)
-                .map_err(|e| (e, json))?;
-            r.done(&serde_json::json!({"event": "push-finished", "report": rep}));
+            let op = Operation::Push {
+                dir: fabric_dir,
+                git: git.options(message),
+            };
+            if let Outcome::Pushed(rep) = perform(op, &mut r).map_err(|e| (e, json))? {
+                r.done(&serde_json::json!({"event": "push-finished", "report": rep}));
+            }
             Ok(Exit::Success)
         }
         Command::Sync {
@@ -481,10 +542,17 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             verbose,
         } => {
             let mut r = Renderer::new(json, "sync").per_file(verbose);
-            let rep = fgd::git::sync_fabric(&fabric_dir, &git.options(None), &mut r)
-                .map_err(|e| (e, json))?;
-            r.done(&serde_json::json!({"event": "sync-finished", "report": rep}));
-            Ok(summary_exit(&rep.ingest))
+            let op = Operation::Sync {
+                dir: fabric_dir,
+                git: git.options(None),
+            };
+            match perform(op, &mut r).map_err(|e| (e, json))? {
+                Outcome::Synced(rep) => {
+                    r.done(&serde_json::json!({"event": "sync-finished", "report": rep}));
+                    Ok(summary_exit(&rep.ingest))
+                }
+                _ => Ok(Exit::Success),
+            }
         }
         Command::Resolve {
             fabric_dir,
@@ -519,11 +587,18 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             dir,
             json,
             no_ui,
+            tour,
             verbose,
             config,
         } => {
             let cfg = load_config(config.as_deref(), json)?;
-            demo::run(dir, json, no_ui, verbose, &cfg).map_err(|e| (e, json))
+            let show = demo::Show {
+                json,
+                no_ui,
+                verbose,
+                tour,
+            };
+            demo::run(dir, show, &cfg).map_err(|e| (e, json))
         }
         Command::Dash {
             workspace,

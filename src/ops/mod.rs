@@ -1,6 +1,7 @@
 //! The other commands over the engine: validate (read-only), move and adopt (journaled like
 //! ingest), status (read-only).
 
+pub mod perform;
 pub mod status;
 
 use std::path::{Path, PathBuf};

@@ -4,9 +4,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::discover::{self, Found};
 use crate::error::Result;
-use crate::fabric::{self, kustomization, manifest::LastBatch, Fabric};
+use crate::fabric::{self, manifest::LastBatch, Fabric};
 use crate::journal;
 use crate::store::{FabricLock, LockOwner};
 
@@ -40,15 +39,8 @@ pub struct Unfinished {
 pub fn status(dir: &Path) -> Result<Status> {
     let fabric = Fabric::open(dir)?;
     let manifest = fabric.manifest()?;
-    let (mut raw_pending, mut raw_skipped) = (0, 0);
-    for f in discover::discover(&fabric.path(fabric::RAW), "raw/")? {
-        match f {
-            Found::File { .. } => raw_pending += 1,
-            Found::Skipped { .. } => raw_skipped += 1,
-        }
-    }
-    let managed = kustomization::object_files(&fabric)?.len();
-    let unmanaged = count_items(&fabric.path(fabric::UNMANAGED));
+    // The same counts the dashboard shows.
+    let counts = crate::inspect::tree_counts(&fabric)?;
     let unfinished = journal::load(&fabric)?.map(|j| Unfinished {
         steps: j.steps(),
         batch: j.batch,
@@ -59,36 +51,13 @@ pub fn status(dir: &Path) -> Result<Status> {
         fabric: manifest.fabric,
         path: fabric.root.display().to_string(),
         structure_version: manifest.structure_version,
-        raw_pending,
-        raw_skipped,
-        managed,
-        unmanaged,
+        raw_pending: counts.raw_pending,
+        raw_skipped: counts.raw_skipped,
+        managed: counts.managed,
+        unmanaged: counts.unmanaged,
         last_batch: crate::oplog::last_batch(&fabric),
         lock: FabricLock::holder(&fabric.path(fabric::LOCK))?,
         unfinished,
         asides: journal::find_asides(&fabric),
     })
-}
-
-fn count_items(dir: &Path) -> usize {
-    let mut n = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let Ok(t) = e.file_type() else { continue };
-            if t.is_dir() {
-                stack.push(e.path());
-            } else if t.is_file()
-                && e.file_name()
-                    .to_string_lossy()
-                    .ends_with(fabric::UNMANAGED_SUFFIX)
-            {
-                n += 1;
-            }
-        }
-    }
-    n
 }

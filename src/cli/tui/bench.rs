@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 use super::app::{App, Msg, Pane};
-use super::{model, view};
+use super::view;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -66,7 +66,7 @@ pub fn run(workspace: &Path, frames: usize) -> Result<serde_json::Value, String>
     let first = t0.elapsed();
     let t = Instant::now();
     for (i, root) in roots.iter().enumerate() {
-        app.update(Msg::Scanned(i, Box::new(model::scan(root))));
+        app.update(Msg::Scanned(i, Box::new(fgd::inspect::scan(root))));
     }
     let scan = t.elapsed();
     // The biggest fabric is the one that matters.
