@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod journal;
 pub mod ops;
 pub mod store;
+pub mod validate;
 pub mod watch;
 pub mod yaml;
 
