@@ -72,6 +72,9 @@ pub enum ReasonCode {
     NoDocuments,
     /// Put there by an operator with `fgd move`.
     Operator,
+    /// The cluster would refuse what the object says: its spec breaks the CRD schema or an
+    /// admission rule (the rule ids are in the reason file).
+    InvalidSpec,
 }
 
 impl ReasonCode {
@@ -102,6 +105,7 @@ impl ReasonCode {
             ReasonCode::NoDocuments => "no-documents",
             ReasonCode::KustomizeIncompatible => "kustomize-incompatible",
             ReasonCode::Operator => "operator",
+            ReasonCode::InvalidSpec => "invalid-spec",
         }
     }
 }

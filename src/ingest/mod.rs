@@ -19,6 +19,7 @@ use crate::event::{Change, Event, Fate, FileOutcome, Phase, PlanAction, Sink, Sk
 use crate::fabric::{self, kustomization, Fabric};
 use crate::journal::{self, Content, Journal, Remove, Source, Write};
 use crate::store::{self, failpoint};
+use crate::validate::Validator;
 use crate::yaml::{Limits, Pos};
 
 use analyze::{DocVerdict, FileAnalysis, FileVerdict};
@@ -27,6 +28,8 @@ use analyze::{DocVerdict, FileAnalysis, FileVerdict};
 pub struct Options {
     pub dry_run: bool,
     pub limits: Limits,
+    /// What validation checks (the caller has layered config, the fabric's file and flags).
+    pub validation: crate::validate::Settings,
 }
 
 /// Read and classify every input under `dir` (files prefixed `prefix` in reports).
@@ -36,11 +39,12 @@ pub fn read_inputs(
     dir: &Path,
     prefix: &str,
     limits: &Limits,
+    validator: &Validator,
     stager: Option<&stage::Stager>,
     summary: &mut Summary,
     sink: &mut dyn Sink,
 ) -> Result<Vec<FileAnalysis>> {
-    read_inputs_within(dir, prefix, limits, stager, None, summary, sink)
+    read_inputs_within(dir, prefix, limits, validator, stager, None, summary, sink)
 }
 
 /// The longest path the system takes (PATH_MAX, its NUL excluded).
@@ -87,10 +91,12 @@ fn too_deep(fabric: &Fabric, batch: &str, rel: &str) -> Option<String> {
 type Refuse<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// `read_inputs`, leaving out (as skipped) each file `refuse` names a reason for.
+#[allow(clippy::too_many_arguments)]
 fn read_inputs_within(
     dir: &Path,
     prefix: &str,
     limits: &Limits,
+    validator: &Validator,
     stager: Option<&stage::Stager>,
     refuse: Option<Refuse>,
     summary: &mut Summary,
@@ -150,7 +156,7 @@ fn read_inputs_within(
     if threads == 1 {
         let mut places = stage::Places::default();
         for (index, (path, rel, format)) in files.into_iter().enumerate() {
-            let read = read_one(&path, &rel, format, limits, stager, &mut places)?;
+            let read = read_one(&path, &rel, format, limits, validator, stager, &mut places)?;
             report(index, rel, read);
         }
         return Ok(out);
@@ -171,7 +177,7 @@ fn read_inputs_within(
                 if failed.load(Relaxed) {
                     return;
                 }
-                let read = read_one(path, rel, *format, limits, stager, &mut places);
+                let read = read_one(path, rel, *format, limits, validator, stager, &mut places);
                 if read.is_err() {
                     failed.store(true, Relaxed);
                 }
@@ -206,12 +212,13 @@ fn read_one(
     rel: &str,
     format: discover::Format,
     limits: &Limits,
+    validator: &Validator,
     stager: Option<&stage::Stager>,
     places: &mut stage::Places,
 ) -> Result<Read> {
     Ok(match discover::read_stable(path, limits.max_file_bytes)? {
         ReadOutcome::Bytes(bytes) => {
-            let mut analysis = analyze::analyze(rel, bytes, format, limits);
+            let mut analysis = analyze::analyze_with(rel, bytes, format, limits, validator);
             if let Some(stager) = stager {
                 stager.prepare(&mut analysis, places)?;
                 // Staged: the plan re-reads the rare file it needs again (see `Source`).
@@ -464,10 +471,13 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     // A file whose copies would not fit in a path is left alone; the rest goes on.
     let batch_id = journal.batch.clone();
     let refuse = |rel: &str| too_deep(fabric, &batch_id, rel);
+    let validator = Validator::new(opts.validation.clone())
+        .map_err(|e| crate::error::Error::Usage(e.to_string()))?;
     let files = read_inputs_within(
         &fabric.path(fabric::RAW),
         "raw/",
         &opts.limits,
+        &validator,
         stager.as_ref(),
         Some(&refuse),
         &mut summary,

@@ -33,6 +33,8 @@ pub struct Obj {
     /// Where the object's document starts.
     pub pos: Pos,
     pub source: Source,
+    /// Which document it is, for the caller: (file, document) indexes of its own choosing.
+    pub doc: (u32, u32),
     pub facts: Facts,
 }
 
@@ -102,6 +104,7 @@ pub struct Found {
     pub name: String,
     pub file: Arc<str>,
     pub source: Source,
+    pub doc: (u32, u32),
     pub problem: Problem,
 }
 
@@ -120,6 +123,7 @@ impl<'a> Cross<'a> {
             name: obj.name.clone(),
             file: obj.file.clone(),
             source: obj.source,
+            doc: obj.doc,
             problem,
         });
     }

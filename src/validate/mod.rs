@@ -9,11 +9,13 @@
 //! then by the kind's own rules. What needs other objects runs over the whole fabric
 //! (`fabric::check`), from a compact index of per-object facts.
 
+pub mod batch;
 pub mod fabric;
 pub mod net;
 pub mod problem;
 pub mod rules;
 pub mod schema;
+pub mod settings;
 pub mod tree;
 
 use std::collections::BTreeSet;
@@ -74,6 +76,8 @@ pub enum SetupError {
     Crds(#[from] schema::CrdError),
     #[error("{path}: {message}")]
     Fab { path: String, message: String },
+    #[error("{path}: {message}")]
+    Settings { path: String, message: String },
 }
 
 impl Settings {
@@ -125,6 +129,22 @@ impl DocCheck {
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(Problem::is_error)
     }
+
+    /// Where the first error is, and the reason an `invalid-spec` document carries: that
+    /// error, and how many more there are.
+    pub fn first_error(&self) -> Option<(Pos, String)> {
+        let mut errors = self.problems.iter().filter(|p| p.is_error());
+        let first = errors.next()?;
+        let more = errors.count();
+        let mut reason = first.summary();
+        if more > 0 {
+            reason.push_str(&format!(
+                " (and {more} more problem{})",
+                if more == 1 { "" } else { "s" }
+            ));
+        }
+        Some((first.pos, reason))
+    }
 }
 
 impl Validator {
@@ -163,6 +183,19 @@ impl Validator {
             crds: schema::Crds::default(),
             env: rules::Env::assumed(),
         }
+    }
+
+    /// A shared validator with the default settings (every rule, the shipped CRDs, the
+    /// installer's fabric config), for front ends with no settings of their own.
+    pub fn shared_default() -> &'static Validator {
+        static DEFAULT: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
+        DEFAULT.get_or_init(|| Validator::new(Settings::default()).unwrap_or_else(|_| Validator::envelope()))
+    }
+
+    /// A shared envelope-only validator, for callers that check no more.
+    pub fn envelope_only() -> &'static Validator {
+        static ENVELOPE: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
+        ENVELOPE.get_or_init(Validator::envelope)
     }
 
     pub fn crds_origin(&self) -> &str {

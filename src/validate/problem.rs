@@ -115,7 +115,7 @@ impl fmt::Display for Place {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// fgd's rule id, as in RULES.md and the README (`VPC-26`).
     pub rule: RuleId,

@@ -199,7 +199,12 @@ pub fn scan_with(root: &Path, checks: &mut ManagedChecks) -> FabricView {
 
     let mut sink = Collect::default();
     let raw = fabric.path(fabric::RAW);
-    let _ = fgd::ops::validate(&[raw], &Default::default(), &mut sink);
+    let _ = fgd::ops::validate(
+        &[raw],
+        &Default::default(),
+        fgd::validate::Validator::shared_default(),
+        &mut sink,
+    );
     let mut raw_files: Vec<FileEntry> = Vec::new();
     let entry_for = |shown: &str, files: &mut Vec<FileEntry>| -> usize {
         let rel = strip(root, shown).to_string();
@@ -492,7 +497,12 @@ pub fn detail(root: &Path, entry: &FileEntry) -> Detail {
     match entry.tree {
         Tree::Raw => {
             let mut sink = Collect::default();
-            let _ = fgd::ops::validate(std::slice::from_ref(&path), &Default::default(), &mut sink);
+            let _ = fgd::ops::validate(
+                std::slice::from_ref(&path),
+                &Default::default(),
+                fgd::validate::Validator::shared_default(),
+                &mut sink,
+            );
             for e in sink.0 {
                 match e {
                     Event::DocumentClassified {

@@ -70,6 +70,7 @@ pub fn fabric(docs: &[&str], whole_fabric: bool) -> Vec<(String, Problem)> {
                 file: Arc::from(file.as_str()),
                 pos: root.pos,
                 source: Source::Incoming,
+                doc: (i as u32, 0),
                 facts,
             });
         }
