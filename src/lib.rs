@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod journal;
 pub mod ops;
 pub mod store;
+pub mod validate_env;
 pub mod watch;
 pub mod yaml;
 
