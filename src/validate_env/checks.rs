@@ -570,9 +570,28 @@ pub fn allowed_ports(
 
 /// CONN-07: whether `port` (without the `<switch>/` prefix) is allowed. A sub-port of a port
 /// whose breakout mode the profile does not support is not.
+/// Decided by lookups, without building [`allowed_ports`]' set: it runs once per connection
+/// port of the fabric.
 pub fn port_allowed(profile: &Profile, breakouts: &BTreeMap<String, String>, port: &str) -> bool {
-    let (names, _) = profile.api_ports(breakouts);
-    names.contains(port)
+    let lanes = |name: &str, p| {
+        let b = profile.breakout_of(p)?;
+        let mode = breakouts.get(name).unwrap_or(&b.default);
+        Some(b.supported.get(mode).map_or(0, |m| m.offsets.len()))
+    };
+    if let Some(p) = profile.spec.ports.get(port) {
+        return p.management || lanes(port, p).is_none_or(|n| n > 0);
+    }
+    let Some((parent, sub)) = port.rsplit_once('/') else {
+        return false;
+    };
+    let Some(p) = profile.spec.ports.get(parent).filter(|p| !p.management) else {
+        return false;
+    };
+    // upstream formats sub-ports with %d: `E1/49/01` is not a name it knows
+    match (lanes(parent, p), sub.parse::<usize>()) {
+        (Some(n), Ok(i)) => i >= 1 && i <= n && i.to_string() == sub,
+        _ => false,
+    }
 }
 
 /// CONN-07 as a finding for the connection port `<switch>/<port>`: `None` when allowed.
@@ -584,20 +603,22 @@ pub fn check_connection_port(
     breakouts: &BTreeMap<String, String>,
     port: &str,
 ) -> Option<Finding> {
-    let (names, bad) = profile.api_ports(breakouts);
     let key = format!("{switch}/{port}");
+    let bad = profile
+        .breakout_modes(breakouts)
+        .find_map(|(_, lanes)| lanes.err());
     if let Some(BadBreakout {
         port: bp,
         mode,
         port_profile,
-    }) = bad.into_iter().next()
+    }) = bad
     {
         return Some(finding(RuleId::Conn07, SwitchField::ConnectionPort, Some(&key),
             Problem::BreakoutMappingFailed { switch: switch.to_string(), port: bp.clone(), mode: mode.clone(), port_profile: port_profile.clone() },
             format!("switch {switch} sets port {bp} to breakout {mode}, which switch profile {} does not support, so none of its ports can be used", profile.name),
             format!("failed to get NOS port mapping for switch {switch}: port {bp:?} has a breakout {mode:?} not supported by profile {port_profile:?}")));
     }
-    if names.contains(port) {
+    if port_allowed(profile, breakouts, port) {
         return None;
     }
     Some(finding(

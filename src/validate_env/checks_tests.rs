@@ -362,3 +362,42 @@ fn vpca11_vpc_modes() {
         assert_eq!(check_vpc_mode(profile("vs"), "v", mode), None);
     }
 }
+
+#[test]
+fn conn07_port_allowed_agrees_with_the_port_set() {
+    let probes = |name: &str| {
+        let mut v = vec![name.to_string(), format!("{name}/0"), format!("{name}/01")];
+        v.extend((1..=9).map(|i| format!("{name}/{i}")));
+        v
+    };
+    for p in Catalog::builtin().profiles.values() {
+        let mut settings = vec![BTreeMap::new()];
+        for (name, port) in &p.spec.ports {
+            if let Some(b) = p.breakout_of(port) {
+                for mode in b.supported.keys() {
+                    settings.push(map(&[(name.as_str(), mode.as_str())]));
+                }
+                settings.push(map(&[(name.as_str(), "3x33G")]));
+                break;
+            }
+        }
+        for breakouts in &settings {
+            let set = allowed_ports(p, breakouts);
+            for name in p
+                .spec
+                .ports
+                .keys()
+                .chain(["E9/9".to_string(), "x".to_string()].iter())
+            {
+                for probe in probes(name) {
+                    assert_eq!(
+                        port_allowed(p, breakouts, &probe),
+                        set.contains(&probe),
+                        "{} {breakouts:?} {probe}",
+                        p.name
+                    );
+                }
+            }
+        }
+    }
+}
