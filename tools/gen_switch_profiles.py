@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generate assets/switch-profiles/profiles.json from githedgehog/fabric's built-in SwitchProfiles.
 
-The built-in profiles are Go composite literals in pkg/ctrl/switchprofile/p_*.go, listed by
-catalog.go. No Go toolchain is needed: this script reads the files of one commit with `git show`,
+The built-in profiles are Go composite literals in pkg/ctrl/switchprofile (p_*.go at 78827de,
+profile_*.go in 2025 releases), listed by catalog.go. No Go toolchain is needed: this script reads the files of one commit with `git show`,
 parses the small subset of Go those files use (composite literals, string/int/bool literals,
 string concatenation, package constants, references to another profile's fields, and
 lo.OmitBy with a one-line predicate) and prints the profiles as JSON, with the field names of the
@@ -372,7 +372,9 @@ def catalog_lists(text):
     for name in CATALOG_LISTS:
         m = re.search(r"var\s+" + name + r"\s*=\s*\[\]wiringapi\.SwitchProfile\{(.*?)\n\}", text, re.DOTALL)
         if not m:
-            raise GoError(f"{PROFILE_DIR}/catalog.go: list {name} not found")
+            if CATALOG_LISTS[name] is None:
+                raise GoError(f"{PROFILE_DIR}/catalog.go: list {name} not found")
+            continue  # an older release without this gated list
         lists[name] = re.findall(r"([A-Za-z_]\w*)\s*,", m.group(1))
     return lists
 
@@ -397,8 +399,7 @@ def main():
     for path in list_files(args.repo, commit, PROFILE_DIR):
         text = show(path)
         consts[""].update(const_decls(text, path))
-        if path.rsplit("/", 1)[-1].startswith("p_"):
-            sources.update(var_decls(tokenize(text, path), path))
+        sources.update(var_decls(tokenize(text, path), path))
 
     tags = json_tags(show(TYPES_FILE))
     tags["Name"] = "name"  # kmetav1.ObjectMeta
