@@ -27,7 +27,9 @@ pub use checks::{
 pub use fabric_config::{
     ConfigError, ConfigSource, FabricConfig, FabricMode, FABRICATOR_API_VERSION,
 };
-pub use net::{Ipv4Prefix, PrefixError, VlanRange};
+pub use net::{
+    check_vlan_ranges_overlap, normalized_vlan_ranges, Ipv4Prefix, PrefixError, VlanRange,
+};
 pub use profiles::{
     Catalog, CatalogError, Feature, Lookup, Pipeline, Port, PortGroup, PortProfile, Profile,
     ProfileBreakout, ProfileBreakoutMode, ProfileConfig, ProfileFeatures, ProfileGate, ProfileSpec,
