@@ -550,12 +550,14 @@ pub fn validation_section() -> Result<Option<fgd::validate::settings::SettingsFi
         return Ok(None);
     };
     let file: fgd::validate::settings::SettingsFile =
-        section.try_into().map_err(|e: toml::de::Error| ConfigError {
-            file: path.clone(),
-            line: 0,
-            column: 0,
-            message: format!("[validation]: {e}"),
-        })?;
+        section
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError {
+                file: path.clone(),
+                line: 0,
+                column: 0,
+                message: format!("[validation]: {e}"),
+            })?;
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     Ok(Some(file.relative_to(dir)))
 }

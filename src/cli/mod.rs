@@ -257,8 +257,12 @@ impl ValidationArgs {
             .map_err(|e| Error::Usage(e.to_string()))
     }
 
-    fn validator(&self, fabric: Option<&std::path::Path>) -> Result<fgd::validate::Validator, Error> {
-        fgd::validate::Validator::new(self.settings(fabric)?).map_err(|e| Error::Usage(e.to_string()))
+    fn validator(
+        &self,
+        fabric: Option<&std::path::Path>,
+    ) -> Result<fgd::validate::Validator, Error> {
+        fgd::validate::Validator::new(self.settings(fabric)?)
+            .map_err(|e| Error::Usage(e.to_string()))
     }
 }
 

@@ -379,7 +379,11 @@ impl Sink for Renderer {
                 self.line(&s);
             }
             Event::PhaseStarted { .. } => {}
-            Event::ValidationSettings { rules, crds, config } => {
+            Event::ValidationSettings {
+                rules,
+                crds,
+                config,
+            } => {
                 self.line(&format!("{}: {rules}; {crds}; {config}", self.verb));
             }
             Event::Problem {

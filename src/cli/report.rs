@@ -171,7 +171,11 @@ pub fn junit(events: &[Event]) -> String {
                 );
             }
             for p in c.problems.iter().filter(|p| p.is_error()) {
-                if c.unmanaged.is_some() && c.unmanaged.as_ref().is_some_and(|(_, r)| r.starts_with(&p.summary())) {
+                if c.unmanaged.is_some()
+                    && c.unmanaged
+                        .as_ref()
+                        .is_some_and(|(_, r)| r.starts_with(&p.summary()))
+                {
                     continue;
                 }
                 let _ = writeln!(
@@ -187,10 +191,22 @@ pub fn junit(events: &[Event]) -> String {
                 .problems
                 .iter()
                 .filter(|p| !p.is_error())
-                .map(|p| format!("{file}:{}:{}: {}: {}", p.pos.line, p.pos.column, p.severity.as_str(), p.summary()))
+                .map(|p| {
+                    format!(
+                        "{file}:{}:{}: {}: {}",
+                        p.pos.line,
+                        p.pos.column,
+                        p.severity.as_str(),
+                        p.summary()
+                    )
+                })
                 .collect();
             if !warnings.is_empty() {
-                let _ = writeln!(s, "      <system-out>{}</system-out>", xml(&warnings.join("\n")));
+                let _ = writeln!(
+                    s,
+                    "      <system-out>{}</system-out>",
+                    xml(&warnings.join("\n"))
+                );
             }
             s.push_str("    </testcase>\n");
         }
@@ -259,9 +275,7 @@ pub fn sarif(events: &[Event]) -> String {
     }
     let rules: Vec<serde_json::Value> = used
         .into_iter()
-        .map(|(id, title)| {
-            serde_json::json!({ "id": id, "shortDescription": { "text": title } })
-        })
+        .map(|(id, title)| serde_json::json!({ "id": id, "shortDescription": { "text": title } }))
         .collect();
     let doc = serde_json::json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

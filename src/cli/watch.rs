@@ -96,7 +96,12 @@ pub fn run(
                             settle.touch(shown(path), complete, now)
                         }
                         RawChange::Rescan => {
-                            fgd::ops::validate(&[fabric.to_path_buf()], &limits, validator, &mut sink)?;
+                            fgd::ops::validate(
+                                &[fabric.to_path_buf()],
+                                &limits,
+                                validator,
+                                &mut sink,
+                            )?;
                         }
                     }
                 }
@@ -132,6 +137,8 @@ fn report(
         }
         Err(e) => Err(io("inspect", path, e)),
         Ok(_) if !worth_reporting(path) => Ok(()),
-        Ok(_) => fgd::ops::validate(std::slice::from_ref(path), limits, validator, sink).map(|_| ()),
+        Ok(_) => {
+            fgd::ops::validate(std::slice::from_ref(path), limits, validator, sink).map(|_| ())
+        }
     }
 }

@@ -349,11 +349,14 @@ fn analyze_bytes(
                             .map(|(pos, reason)| (pos, ReasonCode::BadName, reason)),
                     };
                     let refusal = refusal.or_else(|| {
-                        checked =
-                            validator.check_document(info, &text[chunk.range.clone()], chunk.start.line);
-                        checked.first_error().map(|(pos, reason)| {
-                            (pos, ReasonCode::InvalidSpec, reason)
-                        })
+                        checked = validator.check_document(
+                            info,
+                            &text[chunk.range.clone()],
+                            chunk.start.line,
+                        );
+                        checked
+                            .first_error()
+                            .map(|(pos, reason)| (pos, ReasonCode::InvalidSpec, reason))
                     });
                     match refusal {
                         Some((pos, code, reason)) => (

@@ -89,7 +89,10 @@ pub fn check(v: &Validator, incoming: &[FileAnalysis], managed: &[FileAnalysis])
         }
         // A refused object's problems stay reported; it leaves the fabric, and the managed
         // version it would have replaced comes back.
-        for f in found.iter().filter(|f| refused_now.contains(&(f.kind, f.name.clone()))) {
+        for f in found
+            .iter()
+            .filter(|f| refused_now.contains(&(f.kind, f.name.clone())))
+        {
             if f.source == Source::Incoming {
                 out.incoming
                     .entry((f.doc.0 as usize, f.doc.1 as usize))

@@ -10,6 +10,7 @@
 //! (`fabric::check`), from a compact index of per-object facts.
 
 pub mod batch;
+pub mod env;
 pub mod fabric;
 pub mod net;
 pub mod problem;
@@ -189,7 +190,9 @@ impl Validator {
     /// installer's fabric config), for front ends with no settings of their own.
     pub fn shared_default() -> &'static Validator {
         static DEFAULT: std::sync::OnceLock<Validator> = std::sync::OnceLock::new();
-        DEFAULT.get_or_init(|| Validator::new(Settings::default()).unwrap_or_else(|_| Validator::envelope()))
+        DEFAULT.get_or_init(|| {
+            Validator::new(Settings::default()).unwrap_or_else(|_| Validator::envelope())
+        })
     }
 
     /// A shared envelope-only validator, for callers that check no more.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::{Level, SetupError, Settings};
+use super::{Level, Settings, SetupError};
 
 /// The `[validation]` section of the config, and the whole of `.hnp/validation.toml`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]

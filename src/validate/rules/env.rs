@@ -1,54 +1,54 @@
-//! The fabric's environment: its config (fab.yaml, or the installer's defaults, "assumed").
+//! The fabric's environment as the rules read it: its config (a fab.yaml, or the installer's
+//! defaults, "assumed"; `validate::env::FabricConfig`) with the few values the rules compare
+//! often kept in the rules' own types.
 
 use super::vlanns::Range;
+use crate::validate::env::{ConfigSource, FabricConfig, Ipv4Prefix, VlanRange};
 use crate::validate::net::{parse_prefix, Prefix};
-
-/// The fabric config fields the rules read (RULES.md §8.1).
-#[derive(Debug, Clone)]
-pub struct FabricConfig {
-    pub reserved_subnets: Vec<Prefix>,
-    pub vpc_irb_vlans: Vec<Range>,
-    pub th5_workaround_vlans: Vec<Range>,
-}
 
 #[derive(Debug, Clone)]
 pub struct Env {
     pub config: FabricConfig,
     /// True when `config` is fgd's built-in default, not the operator's fab.yaml.
     pub assumed: bool,
+    /// `config.reserved_subnets`, as rules' prefixes.
+    pub reserved: Vec<Prefix>,
+    /// `config.vpc_irb_vlan_ranges` and `config.th5_workaround_vlan_ranges`.
+    pub irb_vlans: Vec<Range>,
+    pub th5_vlans: Vec<Range>,
+}
+
+fn prefix(p: &Ipv4Prefix) -> Option<Prefix> {
+    parse_prefix(&p.to_string()).ok()
+}
+
+fn ranges(r: &[VlanRange]) -> Vec<Range> {
+    r.iter()
+        .map(|r| Range {
+            from: r.from,
+            to: r.to,
+        })
+        .collect()
 }
 
 impl Env {
-    pub fn assumed() -> Env {
-        let reserved = [
-            "172.30.0.0/21",
-            "172.30.128.0/17",
-            "172.30.8.0/22",
-            "172.30.12.0/22",
-            "172.30.96.0/19",
-            "172.30.95.0/31",
-            "172.30.16.0/22",
-        ];
+    pub fn new(config: FabricConfig) -> Env {
         Env {
-            config: FabricConfig {
-                reserved_subnets: reserved
-                    .iter()
-                    .filter_map(|s| parse_prefix(s).ok())
-                    .collect(),
-                vpc_irb_vlans: vec![Range {
-                    from: 3000,
-                    to: 3899,
-                }],
-                th5_workaround_vlans: vec![Range {
-                    from: 3900,
-                    to: 3999,
-                }],
-            },
-            assumed: true,
+            assumed: config.source == ConfigSource::Assumed,
+            reserved: config.reserved_subnets.iter().filter_map(prefix).collect(),
+            irb_vlans: ranges(&config.vpc_irb_vlan_ranges),
+            th5_vlans: ranges(&config.th5_workaround_vlan_ranges),
+            config,
         }
     }
 
-    pub fn from_fab_yaml(_text: &str) -> Result<Env, String> {
-        Err("reading fab.yaml is not wired in yet".into())
+    pub fn assumed() -> Env {
+        Env::new(FabricConfig::assumed())
+    }
+
+    pub fn from_fab_yaml(text: &str) -> Result<Env, String> {
+        FabricConfig::from_fab_yaml(text)
+            .map(Env::new)
+            .map_err(|e| e.to_string())
     }
 }

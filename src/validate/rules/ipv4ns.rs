@@ -67,7 +67,7 @@ fn check(root: &Node, ctx: &mut Ctx) {
             }
         }
     }
-    let reserved = ctx.env.config.reserved_subnets.clone();
+    let reserved = ctx.env.reserved.clone();
     for (p, f) in &parsed {
         if let Some(r) = reserved.iter().find(|r| r.overlaps(p)) {
             ctx.config_error(

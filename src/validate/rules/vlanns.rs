@@ -84,15 +84,14 @@ fn check(root: &Node, ctx: &mut Ctx) {
         }
     };
     let own: Vec<Range> = parsed.iter().map(|(r, _)| *r).collect();
-    let cfg = &ctx.env.config;
     let reserved = [
         (
-            cfg_irb(cfg),
+            ctx.env.irb_vlans.clone(),
             "ranges overlap with Fabric reserved VLANs",
             "the fabric's VPC IRB VLANs",
         ),
         (
-            cfg_th5(cfg),
+            ctx.env.th5_vlans.clone(),
             "ranges overlap with VLANs reserved for the TH5 workaround",
             "the VLANs reserved for the TH5 workaround",
         ),
@@ -127,14 +126,6 @@ fn check(root: &Node, ctx: &mut Ctx) {
             break;
         }
     }
-}
-
-fn cfg_irb(cfg: &super::env::FabricConfig) -> Vec<Range> {
-    cfg.vpc_irb_vlans.clone()
-}
-
-fn cfg_th5(cfg: &super::env::FabricConfig) -> Vec<Range> {
-    cfg.th5_workaround_vlans.clone()
 }
 
 fn facts(root: &Node) -> Option<super::Facts> {

@@ -247,7 +247,7 @@ fn check_subnet<'a>(
         );
         return;
     }
-    for reserved in &ctx.env.config.reserved_subnets {
+    for reserved in &ctx.env.reserved {
         if reserved.overlaps(&prefix) {
             ctx.config_error(
                 "VPC-08",
