@@ -263,6 +263,8 @@ pub enum Event {
         rules: String,
         crds: String,
         config: String,
+        /// fgd's defaults (human output then says nothing).
+        default: bool,
     },
     /// A validation problem of one object: rule id, severity, the field's path and position,
     /// fgd's message, the cluster's own text, and the other place of a conflict.

@@ -421,7 +421,10 @@ pub fn classify(doc: &Value) -> Verdict {
                 info.plural, info.max_name_len
             )
         } else {
-            format!("{kind} names are at most {} (the fabric's webhook)", info.max_name_len)
+            format!(
+                "{kind} names are at most {} (the fabric's webhook)",
+                info.max_name_len
+            )
         };
         return reject(
             ReasonCode::NameTooLong,

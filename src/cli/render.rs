@@ -383,8 +383,11 @@ impl Sink for Renderer {
                 rules,
                 crds,
                 config,
+                default,
             } => {
-                self.line(&format!("{}: {rules}; {crds}; {config}", self.verb));
+                if !default {
+                    self.line(&format!("{}: {rules}; {crds}; {config}", self.verb));
+                }
             }
             Event::Problem {
                 file,

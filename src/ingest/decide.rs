@@ -52,13 +52,27 @@ struct Batchwide {
     conflict: HashMap<At, String>,
     /// A document whose object is also defined, with the same bytes, in an earlier file.
     duplicate: HashMap<At, usize>,
+    /// A document whose object the cluster would refuse for what other objects of the fabric
+    /// say (a cross-object validation error): why.
+    invalid: HashMap<At, String>,
 }
 
 /// Resolve conflicts across the batch and decide each file's fate. Pure. Whether several
 /// definitions of one object are the same bytes is asked of `claims` (what staging found) for
 /// a path staging saw, else of the files' bytes.
 pub fn decide(files: &[FileAnalysis], claims: &stage::Claims) -> Decision {
-    let batchwide = batchwide(files, claims);
+    decide_with(files, claims, HashMap::new())
+}
+
+/// `decide`, with the documents cross-object validation refused (by (file, document), with
+/// the reason).
+pub fn decide_with(
+    files: &[FileAnalysis],
+    claims: &stage::Claims,
+    invalid: HashMap<(usize, usize), String>,
+) -> Decision {
+    let mut batchwide = batchwide(files, claims);
+    batchwide.invalid = invalid;
     let out = files
         .iter()
         .enumerate()
@@ -149,15 +163,21 @@ fn conflict_reason(files: &[FileAnalysis], list: &[At], k: At) -> String {
 /// taking back what staging wrote for it) follows from the fate.
 fn doc_fate(at: At, d: &DocAnalysis, batchwide: &Batchwide) -> DocFate {
     match &d.verdict {
-        DocVerdict::Managed { .. } => match batchwide.conflict.get(&at) {
-            Some(reason) => DocFate::Unmanaged {
-                code: ReasonCode::Conflict,
-                reason: reason.clone(),
-            },
-            None => DocFate::Managed {
-                duplicate_of: batchwide.duplicate.get(&at).copied(),
-            },
-        },
+        DocVerdict::Managed { .. } => {
+            match (batchwide.conflict.get(&at), batchwide.invalid.get(&at)) {
+                (Some(reason), _) => DocFate::Unmanaged {
+                    code: ReasonCode::Conflict,
+                    reason: reason.clone(),
+                },
+                (None, Some(reason)) => DocFate::Unmanaged {
+                    code: ReasonCode::InvalidSpec,
+                    reason: reason.clone(),
+                },
+                (None, None) => DocFate::Managed {
+                    duplicate_of: batchwide.duplicate.get(&at).copied(),
+                },
+            }
+        }
         DocVerdict::Unmanaged { code, reason, .. } => DocFate::Unmanaged {
             code: *code,
             reason: reason.clone(),

@@ -24,7 +24,7 @@ use crate::store::{self, failpoint};
 use crate::validate::Validator;
 use crate::yaml::Limits;
 
-pub use decide::{decide, Decision, DocFate, FileDecision, WholeDoc};
+pub use decide::{decide, decide_with, Decision, DocFate, FileDecision, WholeDoc};
 pub use paths::{escape_folders, named_like_a_file, unescape_folders, with_suffix, FOLDER_ESCAPE};
 pub use read::read_inputs;
 
@@ -91,6 +91,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     let refuse = |rel: &str| read::too_deep(fabric, &batch_id, rel);
     let validator = Validator::new(opts.validation.clone())
         .map_err(|e| crate::error::Error::Usage(e.to_string()))?;
+    sink.emit(crate::ops::validation_settings(&validator));
     let files = read::read_inputs_within(
         &fabric.path(fabric::RAW),
         "raw/",
@@ -126,7 +127,23 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         }
         None => (None, stage::Claims::default()),
     };
-    let decision = decide(&files, &claims);
+    // Cross-object validation: the batch's objects over what managed/ holds.
+    let mut files = files;
+    let mut managed = Vec::new();
+    if validator.settings.level == crate::validate::Level::All && !files.is_empty() {
+        managed = read::read_inputs(
+            &fabric.path(fabric::MANAGED),
+            "managed/",
+            &opts.limits,
+            &validator,
+            None,
+            &mut Summary::default(),
+            &mut crate::event::Discard,
+        )?;
+    }
+    let outcome = crate::validate::batch::check(&validator, &files, &managed);
+    let refused = crate::validate::batch::apply(outcome, &mut files, &mut managed);
+    let decision = decide_with(&files, &claims, refused);
     // The disk writes back what is staged while the plan and the journal are made.
     let flush = batch.as_ref().and_then(store::Batch::start_flush);
     // The plan's own writes are staged as it goes, by the late writer, which holds the batch
@@ -146,6 +163,13 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     };
     plan::plan(inputs, &mut journal, files, &decision, &mut summary, sink)?;
     drop(decision);
+    // What managed/ already holds and the cluster would refuse: a push would publish it.
+    for f in &managed {
+        for doc in f.docs() {
+            crate::ops::emit_problems(&f.rel, doc, &mut summary, sink);
+        }
+    }
+    drop(managed);
     if journal.steps() == 0 && journal.log_file.is_some() {
         // Nothing to do, so no batch: its log spool goes.
         if let Ok(Some((dir, name))) = dirs.parent_of(&fabric.path(journal::LOG_SPOOL)) {

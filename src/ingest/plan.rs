@@ -254,6 +254,9 @@ impl<'a, 'j> Planner<'a, 'j> {
             .map(|(i, p, obj, c, r)| serde_json::json!({"document": i + 1, "line": p.line, "column": p.column, "object": obj, "code": c, "reason": r}))
             .collect();
         emit_whole(&f.rel, docs, Some(&item.path), self.summary, self.sink);
+        for doc in f.docs() {
+            crate::ops::emit_problems(&f.rel, doc, self.summary, self.sink);
+        }
         let reason_json = unmanaged::reason_record(
             &item,
             &f.rel,
@@ -344,6 +347,7 @@ impl<'a, 'j> Planner<'a, 'j> {
                 object,
                 fate: out_fate,
             });
+            crate::ops::emit_problems(&f.rel, doc, self.summary, self.sink);
         }
         self.sink.emit(Event::FileFinished {
             file: f.rel.clone(),

@@ -142,12 +142,12 @@ pub fn validate(
         }
     }
     let outcome = crate::validate::batch::check(validator, &files, &managed);
-    crate::validate::batch::apply(outcome, &mut files, &mut managed);
+    let refused = crate::validate::batch::apply(outcome, &mut files, &mut managed);
     sink.emit(Event::PhaseStarted {
         phase: Phase::Plan,
         total: Some(files.len()),
     });
-    let decision = ingest::decide(&files, &Default::default());
+    let decision = ingest::decide_with(&files, &Default::default(), refused);
     let mut planned = std::collections::HashSet::new();
     for (f, d) in files.iter().zip(&decision.files) {
         summary.files += 1;
@@ -157,6 +157,9 @@ pub fn validate(
             } => {
                 summary.files_unmanaged_whole += 1;
                 ingest::emit_whole(&f.rel, docs, None, &mut summary, sink);
+                for doc in f.docs() {
+                    emit_problems(&f.rel, doc, &mut summary, sink);
+                }
                 sink.emit(Event::FileFinished {
                     file: f.rel.clone(),
                     outcome: FileOutcome::WholeUnmanaged {
@@ -240,6 +243,7 @@ pub fn validation_settings(v: &Validator) -> Event {
         } else {
             "fabric config: from fab.yaml".into()
         },
+        default: v.settings.is_default(),
     }
 }
 

@@ -34,12 +34,25 @@ fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<Item = Obj> 
     files.iter().enumerate().flat_map(move |(fi, f)| {
         let file: Arc<str> = Arc::from(f.rel.as_str());
         f.docs().iter().enumerate().filter_map(move |(di, d)| {
-            let DocVerdict::Managed { info, .. } = &d.verdict else {
-                return None;
+            // What managed/ holds is in the fabric even when it has problems of its own; an
+            // incoming object joins it only if it would be managed.
+            let (kind, name) = match &d.verdict {
+                DocVerdict::Managed { info, .. } => (info.kind, d.verdict.name()?.to_string()),
+                DocVerdict::Unmanaged {
+                    code: crate::classify::ReasonCode::InvalidSpec,
+                    identity: Some(id),
+                    ..
+                } if source == Source::Managed => {
+                    let info = crate::classify::kinds::KINDS
+                        .iter()
+                        .find(|k| k.kind == id.kind)?;
+                    (info.kind, id.name.clone())
+                }
+                _ => return None,
             };
             Some(Obj {
-                kind: info.kind,
-                name: d.verdict.name()?.to_string(),
+                kind,
+                name,
                 file: file.clone(),
                 pos: d.pos,
                 source,
@@ -118,39 +131,40 @@ pub fn check(v: &Validator, incoming: &[FileAnalysis], managed: &[FileAnalysis])
     out
 }
 
-/// Carry `outcome` into the analyses: each document gets its cross-object problems, and each
-/// refused incoming document becomes `invalid-spec` (its first error is the reason).
-pub fn apply(outcome: Outcome, incoming: &mut [FileAnalysis], managed: &mut [FileAnalysis]) {
+/// Carry `outcome` into the analyses: each document gets its cross-object problems. Returns
+/// the refused incoming documents with their reason (the first error), for `decide_with`.
+pub fn apply(
+    outcome: Outcome,
+    incoming: &mut [FileAnalysis],
+    managed: &mut [FileAnalysis],
+) -> HashMap<(usize, usize), String> {
+    let mut refused = HashMap::new();
     for ((fi, di), problems) in outcome.incoming {
-        let refused = outcome.refused.contains(&(fi, di));
-        if let Some(doc) = incoming.get_mut(fi).and_then(|f| f.docs_mut().get_mut(di)) {
-            let mut all = std::mem::take(&mut doc.problems).into_vec();
-            all.extend(problems);
-            all.sort_by_key(|p| (p.pos, p.severity));
-            doc.problems = all.into_boxed_slice();
-            if refused {
-                let check = super::DocCheck {
-                    problems: doc.problems.to_vec(),
-                    facts: None,
-                };
-                if let Some((pos, reason)) = check.first_error() {
-                    let identity = doc.verdict.identity().map(Box::new);
-                    doc.verdict = DocVerdict::Unmanaged {
-                        code: crate::classify::ReasonCode::InvalidSpec,
-                        reason,
-                        identity,
-                    };
-                    doc.pos = pos;
-                }
+        let Some(doc) = incoming.get_mut(fi).and_then(|f| f.docs_mut().get_mut(di)) else {
+            continue;
+        };
+        add(doc, problems);
+        if outcome.refused.contains(&(fi, di)) {
+            let check = super::DocCheck {
+                problems: doc.problems.to_vec(),
+                facts: None,
+            };
+            if let Some((_, reason)) = check.first_error() {
+                refused.insert((fi, di), reason);
             }
         }
     }
     for ((fi, di), problems) in outcome.managed {
         if let Some(doc) = managed.get_mut(fi).and_then(|f| f.docs_mut().get_mut(di)) {
-            let mut all = std::mem::take(&mut doc.problems).into_vec();
-            all.extend(problems);
-            all.sort_by_key(|p| (p.pos, p.severity));
-            doc.problems = all.into_boxed_slice();
+            add(doc, problems);
         }
     }
+    refused
+}
+
+fn add(doc: &mut crate::ingest::analyze::DocAnalysis, problems: Vec<Problem>) {
+    let mut all = std::mem::take(&mut doc.problems).into_vec();
+    all.extend(problems);
+    all.sort_by_key(|p| (p.pos, p.severity));
+    doc.problems = all.into_boxed_slice();
 }

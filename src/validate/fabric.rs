@@ -181,6 +181,10 @@ impl<'a> Cross<'a> {
         name: &str,
         inner: &str,
     ) {
+        // The installer makes these in every fabric; outside git is where they usually are.
+        if !self.whole_fabric && INSTALLER_DEFAULTS.contains(&(kind, name)) {
+            return;
+        }
         if self.whole_fabric {
             self.error(
                 rule,
@@ -222,6 +226,14 @@ impl<'a> Cross<'a> {
         self.push(obj, problem);
     }
 }
+
+/// Objects hhfab creates in every fabric (RULES.md §11.2): in a partial fabric a reference to
+/// one of them is taken as met, instead of a warning on every VPC and Switch.
+pub const INSTALLER_DEFAULTS: [(&str, &str); 3] = [
+    ("IPv4Namespace", "default"),
+    ("VLANNamespace", "default"),
+    ("GatewayGroup", "default"),
+];
 
 /// Every cross-object rule over `index`.
 pub fn check(index: &Index, settings: &Settings, env: &Env) -> Vec<Found> {

@@ -82,6 +82,17 @@ pub enum SetupError {
 }
 
 impl Settings {
+    /// Whether anything differs from fgd's defaults (every rule, shipped CRDs, assumed config,
+    /// partial fabric, unknown fields are errors): human output names the settings then.
+    pub fn is_default(&self) -> bool {
+        self.level == Level::All
+            && self.skip.is_empty()
+            && !self.unknown_fields_warn
+            && !self.whole_fabric
+            && self.crds.is_none()
+            && self.fab.is_none()
+    }
+
     /// Add a `--skip-rule` id, refusing one the catalogue does not have.
     pub fn skip_rule(&mut self, id: &str) -> Result<(), SetupError> {
         let info = rules::lookup(id).ok_or_else(|| SetupError::UnknownRule(id.to_string()))?;
@@ -103,7 +114,7 @@ impl Settings {
             s.push_str(if self.whole_fabric {
                 ", whole fabric"
             } else {
-                ", partial fabric (references outside it are warnings)"
+                ", partial fabric (a reference to an object outside it is a warning; the installer's default namespaces are taken as present)"
             });
         }
         s
