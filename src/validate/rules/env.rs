@@ -9,6 +9,8 @@ pub struct FabricConfig {
     pub reserved_subnets: Vec<Prefix>,
     pub vpc_irb_vlans: Vec<Range>,
     pub th5_workaround_vlans: Vec<Range>,
+    /// `vpcPeeringDisabled`: the webhook refuses every VPCPeering (VPCP-01). Off by default.
+    pub vpc_peering_disabled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +45,7 @@ impl Env {
                     from: 3900,
                     to: 3999,
                 }],
+                vpc_peering_disabled: false,
             },
             assumed: true,
         }
