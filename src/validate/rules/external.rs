@@ -190,3 +190,124 @@ pub fn cross(cx: &mut Cross) {
     attachment::cross_with(cx, &wiring);
     peering::cross(cx);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_community;
+    use crate::validate::fabric::Cross;
+    use crate::validate::rules::testkit::{check, errors};
+    use crate::validate::rules::vpcattachment::wiring::testing::{
+        errors_of, fabric_with, real_schema_ok,
+    };
+    use crate::validate::rules::vpcattachment::wiring::Wiring;
+    use crate::validate::Problem;
+
+    pub(super) fn external(name: &str, spec: &str) -> String {
+        format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: External\nmetadata:\n  name: {name}\nspec:\n{spec}")
+    }
+
+    pub(super) const NS: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: IPv4Namespace\nmetadata:\n  name: default\nspec:\n  subnets: [10.0.0.0/16]\n";
+
+    fn cross(cx: &mut Cross, _: &Wiring) {
+        super::cross(cx)
+    }
+
+    #[test]
+    fn names_are_at_most_11_characters() {
+        assert_eq!(
+            errors(&external("abcdefghijk", "  ipv4Namespace: default\n")),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            errors(&external("abcdefghijkl", "  ipv4Namespace: default\n")),
+            ["EXT-01"]
+        );
+    }
+
+    #[test]
+    fn bgp_communities_are_n_colon_n() {
+        for good in ["65102:5000", "0:0", "65535:65535", "5:10"] {
+            assert!(is_community(good), "{good}");
+        }
+        for bad in [
+            "65536:1", "050:1", "1:2:3", "1:", ":1", "abc", "1:2 ", "+1:2",
+        ] {
+            assert!(!is_community(bad), "{bad}");
+        }
+        let e = |c: &str| {
+            external(
+                "e",
+                &format!("  inboundCommunity: \"{c}\"\n  outboundCommunity: 5000:65102\n"),
+            )
+        };
+        assert_eq!(errors(&e("65102:5000")), Vec::<&str>::new());
+        assert_eq!(errors(&e("65102:70000")), ["EXT-03"]);
+        let p = check(&external("e", "  outboundCommunity: \"01:2\"\n"));
+        assert_eq!(
+            p[0].upstream.as_deref(),
+            Some("error validating external: outboundCommunity 01:2 is not a valid community, example 50000:50001")
+        );
+    }
+
+    #[test]
+    fn static_externals_have_prefixes_and_no_communities() {
+        let s = |body: &str| external("e", &format!("  static:\n{body}"));
+        assert_eq!(
+            errors(&s("    prefixes: [0.0.0.0/0]\n")),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            errors(&s("    prefixes: [10.0.0.0/8, 192.168.0.0/16]\n")),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            errors(&external(
+                "e",
+                "  inboundCommunity: 1:1\n  static:\n    prefixes: [10.0.0.0/8]\n"
+            )),
+            ["EXT-04"]
+        );
+        assert_eq!(errors(&external("e", "  static: {}\n")), ["EXT-05"]);
+        assert_eq!(errors(&s("    prefixes: [10.0.0.0]\n")), ["EXT-05"]);
+        let p = check(&s("    prefixes: [10.0.0.0/8, 10.1.0.5/16]\n"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(
+            (p[0].rule.0, p[0].path.to_string()),
+            ("EXT-05", "spec.static.prefixes[1]".to_string())
+        );
+        assert_eq!(
+            p[0].upstream.as_deref(),
+            Some("error validating external: static prefixes 10.0.0.0/8 and 10.1.0.5/16 overlap with each other")
+        );
+        // A null static is no static: a BGP external.
+        assert_eq!(errors(&external("e", "  static:\n")), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn the_ipv4_namespace_exists_and_is_a_label_value() {
+        let e = external("e", "");
+        assert!(errors_of(&fabric_with(&[NS, &e], true, |_| {}, &[cross])).is_empty());
+        assert_eq!(
+            errors_of(&fabric_with(&[&e], true, |_| {}, &[cross])),
+            [("doc0.yaml".to_string(), "EXT-02")]
+        );
+        let partial = fabric_with(&[&e], false, |_| {}, &[cross]);
+        assert!(errors_of(&partial).is_empty());
+        let w = partial
+            .iter()
+            .find(|(_, p)| p.rule.0 == "EXT-02")
+            .expect("EXT-02");
+        assert!(w.1.message.contains("\"default\""), "{}", w.1.message);
+        assert_eq!(errors(&external("e", "  ipv4Namespace: ns_\n")), ["GEN-04"]);
+    }
+
+    #[test]
+    fn real_externals_pass() {
+        let docs = real_schema_ok(&["External"]);
+        assert!(docs.len() >= 4, "{}", docs.len());
+        for (file, _, problems) in docs {
+            let errors: Vec<&Problem> = problems.iter().filter(|p| p.is_error()).collect();
+            assert!(errors.is_empty(), "{file}: {errors:?}");
+        }
+    }
+}

@@ -369,3 +369,272 @@ fn vlan_reuse(cx: &mut Cross, attachments: &[(&Obj, &AttachmentFacts)]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::validate::rules::testkit::{check, errors};
+    use crate::validate::rules::vpcattachment::wiring::testing::{
+        errors_of, fabric_with, real_schema_ok,
+    };
+    use crate::validate::Problem;
+
+    fn attachment(name: &str, spec: &str) -> String {
+        format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: ExternalAttachment\nmetadata:\n  name: {name}\nspec:\n{spec}")
+    }
+
+    const BGP: &str = "  connection: border--ext\n  external: bgp\n  neighbor:\n    asn: 65102\n    ip: 100.100.0.6\n  switch:\n    ip: 100.100.0.1/24\n    vlan: 100\n";
+    const STATIC: &str = "  connection: border--ext\n  external: st\n  static:\n    remoteIP: 192.168.30.1\n    vlan: 35\n    ip: 192.168.30.5/24\n";
+
+    fn with_acl(statements: &str) -> String {
+        attachment(
+            "a",
+            &format!("{BGP}  inboundACL:\n    statements:\n{statements}"),
+        )
+    }
+
+    fn run(docs: &[&str], whole: bool) -> Vec<(String, Problem)> {
+        fabric_with(docs, whole, |_| {}, &[super::cross_with])
+    }
+
+    fn conn(name: &str, body: &str) -> String {
+        format!("apiVersion: wiring.githedgehog.com/v1beta1\nkind: Connection\nmetadata:\n  name: {name}\nspec:\n{body}")
+    }
+
+    const EXT_CONN: &str = "  external:\n    link:\n      switch: {port: border/E1/5}\n";
+    const BGP_EXT: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: External\nmetadata:\n  name: bgp\nspec:\n  inboundCommunity: 65102:5000\n";
+    const STATIC_EXT: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: External\nmetadata:\n  name: st\nspec:\n  static:\n    prefixes: [0.0.0.0/0]\n";
+
+    #[test]
+    fn external_and_connection_are_required() {
+        assert_eq!(errors(&attachment("a", BGP)), Vec::<&str>::new());
+        let no_ext = BGP.replace("  external: bgp\n", "");
+        assert_eq!(errors(&attachment("a", &no_ext)), ["EXTA-01"]);
+        let no_conn = BGP.replace("  connection: border--ext\n", "");
+        assert_eq!(errors(&attachment("a", &no_conn)), ["EXTA-01"]);
+        let long = BGP.replace("border--ext", &"c".repeat(64));
+        assert_eq!(errors(&attachment("a", &long)), ["GEN-04"]);
+    }
+
+    #[test]
+    fn bgp_attachments_have_a_switch_address_and_a_neighbor() {
+        let a = |from: &str, to: &str| errors(&attachment("a", &BGP.replace(from, to)));
+        assert_eq!(a("    ip: 100.100.0.1/24\n", ""), ["EXTA-02"]);
+        assert_eq!(a("100.100.0.1/24", "100.100.0.1"), ["EXTA-02"]);
+        // net.ParseCIDR reads a prefix length with leading zeros.
+        assert_eq!(a("100.100.0.1/24", "100.100.0.1/024"), Vec::<&str>::new());
+        assert_eq!(a("    asn: 65102\n", ""), ["EXTA-02"]);
+        assert_eq!(a("    ip: 100.100.0.6\n", ""), ["EXTA-02"]);
+        assert_eq!(a("100.100.0.6", "100.100.0.256"), ["EXTA-02"]);
+        // switch.vlan has no range check (Q13) beyond its type.
+        assert_eq!(a("vlan: 100", "vlan: 4095"), Vec::<&str>::new());
+        // No switch or neighbor at all: Default wrote them empty, the webhook finds them empty.
+        let bare = attachment("a", "  connection: c\n  external: e\n");
+        let p = check(&bare);
+        assert!(p.iter().all(|p| p.rule.0 == "EXTA-02"), "{p:?}");
+        assert_eq!(p.len(), 3, "{p:?}");
+    }
+
+    #[test]
+    fn static_attachments_need_no_switch_or_neighbor() {
+        // The docs' static attachment, without switch: and neighbor: (RULES.md C1, EXTA-09).
+        assert_eq!(errors(&attachment("a", STATIC)), Vec::<&str>::new());
+        let proxy = STATIC.replace("    ip: 192.168.30.5/24\n", "    proxy: true\n");
+        assert_eq!(errors(&attachment("a", &proxy)), Vec::<&str>::new());
+        let both = format!("{STATIC}    proxy: true\n");
+        assert_eq!(errors(&attachment("a", &both)), ["EXTA-03"]);
+        let neither = STATIC.replace("    ip: 192.168.30.5/24\n", "");
+        assert_eq!(errors(&attachment("a", &neither)), ["EXTA-03"]);
+        let sw = format!("{STATIC}  switch:\n    vlan: 35\n");
+        assert_eq!(errors(&attachment("a", &sw)), ["EXTA-03"]);
+        let zero = format!("{STATIC}  switch:\n    vlan: 0\n  neighbor: {{}}\n");
+        assert_eq!(errors(&attachment("a", &zero)), Vec::<&str>::new());
+        let nb = format!("{STATIC}  neighbor:\n    asn: 65102\n");
+        assert_eq!(errors(&attachment("a", &nb)), ["EXTA-03"]);
+        // remoteIP is required by the CRD too, but the webhook writes it empty first.
+        let no_remote = STATIC.replace("    remoteIP: 192.168.30.1\n", "");
+        assert_eq!(errors(&attachment("a", &no_remote)), ["EXTA-03"]);
+        let bad_remote = STATIC.replace("192.168.30.1", "192.168.30");
+        assert_eq!(errors(&attachment("a", &bad_remote)), ["EXTA-03"]);
+        let bad_ip = STATIC.replace("192.168.30.5/24", "192.168.30.5/33");
+        assert_eq!(errors(&attachment("a", &bad_ip)), ["EXTA-03"]);
+    }
+
+    #[test]
+    fn inbound_acl_statements() {
+        let stmt = |seq: u32, rest: &str| {
+            format!("    - seq: {seq}\n      action: permit\n      protocol: tcp\n      srcPrefix: any\n      dstPrefix: 10.0.0.0/8\n{rest}")
+        };
+        assert_eq!(errors(&with_acl(&stmt(10, ""))), Vec::<&str>::new());
+        let p = check(&with_acl(&stmt(5, "")));
+        assert_eq!(p.iter().map(|p| p.rule.0).collect::<Vec<_>>(), ["EXTA-04"]);
+        assert_eq!(
+            p[0].upstream.as_deref(),
+            Some("failed to validate external attachment: invalid inboundACL: sequence number 5 is reserved for security rules (user-defined rules must use seq >= 10)")
+        );
+        assert_eq!(p[0].path.to_string(), "spec.inboundACL.statements[0].seq");
+        assert_eq!(
+            errors(&with_acl(&format!("{}{}", stmt(10, ""), stmt(10, "")))),
+            ["EXTA-04"]
+        );
+        let one = |from: &str, to: &str| errors(&with_acl(&stmt(10, "").replace(from, to)));
+        assert_eq!(one("permit", "drop"), ["EXTA-04"]);
+        assert_eq!(one("tcp", "sctp"), ["EXTA-04"]);
+        assert_eq!(one("10.0.0.0/8", "10.0.0.0"), ["EXTA-04"]);
+        // Fields the CRD requires are written empty by the webhook: the webhook's message.
+        assert_eq!(one("      srcPrefix: any\n", ""), ["EXTA-04"]);
+        let no_seq = "    - action: permit\n      protocol: ip\n      srcPrefix: any\n      dstPrefix: any\n";
+        let p = check(&with_acl(no_seq));
+        assert_eq!(p.iter().map(|p| p.rule.0).collect::<Vec<_>>(), ["EXTA-04"]);
+        assert!(p[0]
+            .upstream
+            .as_deref()
+            .unwrap_or_default()
+            .contains("sequence number 0"));
+        let extra = |rest: &str| errors(&with_acl(&stmt(10, rest)));
+        assert_eq!(
+            extra("      tcpFilters: {syn: true, notAck: true}\n"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            extra("      tcpFilters: {established: true, syn: true}\n"),
+            ["EXTA-04"]
+        );
+        assert_eq!(
+            extra("      tcpFilters: {syn: true, notSyn: true}\n"),
+            ["EXTA-04"]
+        );
+        assert_eq!(extra("      icmpType: 0\n"), ["EXTA-04"]);
+        assert_eq!(
+            extra("      portRangeBegin: 80\n      portRangeEnd: 443\n"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(extra("      portRangeEnd: 80\n"), ["EXTA-04"]);
+        assert_eq!(
+            extra("      portRangeBegin: 90\n      portRangeEnd: 80\n"),
+            ["EXTA-04"]
+        );
+        let icmp = |rest: &str| {
+            errors(&with_acl(
+                &stmt(10, rest).replace("protocol: tcp", "protocol: icmp"),
+            ))
+        };
+        assert_eq!(
+            icmp("      icmpType: 0\n      icmpCode: 0\n"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(icmp("      tcpFilters: {}\n"), ["EXTA-04"]);
+        assert_eq!(
+            icmp("      portRangeBegin: 1\n      portRangeEnd: 1\n"),
+            ["EXTA-04"]
+        );
+    }
+
+    #[test]
+    fn the_external_exists_and_is_as_static_as_the_attachment() {
+        let c = conn("border--ext", EXT_CONN);
+        let a = attachment("a", BGP);
+        assert!(errors_of(&run(&[BGP_EXT, &c, &a], true)).is_empty());
+        assert_eq!(
+            errors_of(&run(&[&c, &a], true)),
+            [("doc1.yaml".to_string(), "EXTA-05")]
+        );
+        let partial = run(&[&c, &a], false);
+        assert!(
+            errors_of(&partial).is_empty() && partial.iter().any(|(_, p)| p.rule.0 == "EXTA-05")
+        );
+        let bgp_to_static = attachment("a", &BGP.replace("external: bgp", "external: st"));
+        assert_eq!(
+            errors_of(&run(&[STATIC_EXT, &c, &bgp_to_static], true)),
+            [("doc2.yaml".to_string(), "EXTA-06")]
+        );
+        let static_to_bgp = attachment("a", &STATIC.replace("external: st", "external: bgp"));
+        let found = run(&[BGP_EXT, &c, &static_to_bgp], true);
+        assert_eq!(errors_of(&found), [("doc2.yaml".to_string(), "EXTA-06")]);
+        let e = found
+            .iter()
+            .find(|(_, p)| p.rule.0 == "EXTA-06")
+            .expect("EXTA-06");
+        assert_eq!(e.1.path.to_string(), "spec.static");
+        assert_eq!(
+            e.1.see_also.as_ref().map(|s| s.object.as_str()),
+            Some("External/bgp")
+        );
+    }
+
+    #[test]
+    fn the_connection_exists_and_is_external() {
+        let a = attachment("a", BGP);
+        assert_eq!(
+            errors_of(&run(&[BGP_EXT, &a], true)),
+            [("doc1.yaml".to_string(), "EXTA-07")]
+        );
+        assert!(errors_of(&run(&[BGP_EXT, &a], false)).is_empty());
+        let unbundled = conn("border--ext", "  unbundled:\n    link:\n      server: {port: s/e1}\n      switch: {port: border/E1/5}\n");
+        assert_eq!(
+            errors_of(&run(&[BGP_EXT, &unbundled, &a], true)),
+            [("doc2.yaml".to_string(), "EXTA-07")]
+        );
+        // Static attachments go on `external` connections too.
+        let s = attachment("a", STATIC);
+        assert!(errors_of(&run(
+            &[STATIC_EXT, &conn("border--ext", EXT_CONN), &s],
+            true
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn one_vlan_per_connection() {
+        let c = conn("border--ext", EXT_CONN);
+        let a = attachment("a", BGP);
+        let b = attachment("b", &BGP.replace("100.100.0.1/24", "100.100.1.1/24"));
+        let found = run(&[BGP_EXT, &c, &a, &b], true);
+        assert_eq!(
+            errors_of(&found),
+            [
+                ("doc2.yaml".to_string(), "EXTA-08"),
+                ("doc3.yaml".to_string(), "EXTA-08")
+            ]
+        );
+        let e = found.iter().find(|(f, _)| f == "doc2.yaml").expect("doc2");
+        assert_eq!(e.1.path.to_string(), "spec.switch.vlan");
+        assert_eq!(
+            e.1.see_also
+                .as_ref()
+                .map(|s| (s.object.as_str(), s.pos.line)),
+            Some(("ExternalAttachment/b", 13))
+        );
+        let other_vlan = attachment("b", &BGP.replace("vlan: 100", "vlan: 101"));
+        assert!(errors_of(&run(&[BGP_EXT, &c, &a, &other_vlan], true)).is_empty());
+        // Without a VLAN both are VLAN 0: a clash too.
+        let s1 = attachment("s1", &STATIC.replace("    vlan: 35\n", ""));
+        let s2 = attachment(
+            "s2",
+            &STATIC
+                .replace("    vlan: 35\n", "")
+                .replace(".5/24", ".6/24"),
+        );
+        assert_eq!(errors_of(&run(&[STATIC_EXT, &c, &s1, &s2], true)).len(), 2);
+    }
+
+    /// The corpus index ran the CRD schema on the raw document and failed it (no `switch:`,
+    /// no `neighbor:`); the cluster defaults them first and accepts it (RULES.md C1).
+    #[test]
+    fn the_docs_static_attachment_is_valid_once_defaulted() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/corpus/real/docs__docs__user-guide__external.md__L422-L432.yaml");
+        let text = std::fs::read_to_string(file).expect("the corpus file");
+        assert!(!text.contains("switch:") && !text.contains("neighbor:"));
+        assert_eq!(errors(&text), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn real_attachments_pass() {
+        let docs = real_schema_ok(&["ExternalAttachment"]);
+        assert!(docs.len() >= 2, "{}", docs.len());
+        for (file, _, problems) in docs {
+            let errors: Vec<&Problem> = problems.iter().filter(|p| p.is_error()).collect();
+            assert!(errors.is_empty(), "{file}: {errors:?}");
+        }
+    }
+}

@@ -153,3 +153,111 @@ pub(super) fn cross(cx: &mut Cross) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::validate::fabric::Cross;
+    use crate::validate::rules::testkit::{check, errors};
+    use crate::validate::rules::vpcattachment::wiring::testing::{
+        errors_of, fabric_with, real_schema_ok,
+    };
+    use crate::validate::rules::vpcattachment::wiring::Wiring;
+    use crate::validate::Problem;
+
+    fn peering(permit: &str) -> String {
+        format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: ExternalPeering\nmetadata:\n  name: p\nspec:\n  permit:\n{permit}")
+    }
+
+    const OK: &str = "    vpc:\n      name: vpc-1\n      subnets: [default]\n    external:\n      name: bgp\n      prefixes:\n      - prefix: 0.0.0.0/0\n";
+    const VPC: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";
+    const EXT: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: External\nmetadata:\n  name: bgp\nspec: {}\n";
+
+    fn cross(cx: &mut Cross, _: &Wiring) {
+        super::cross(cx)
+    }
+
+    fn run(docs: &[&str], whole: bool) -> Vec<(String, Problem)> {
+        fabric_with(docs, whole, |_| {}, &[cross])
+    }
+
+    #[test]
+    fn names_and_prefixes_are_required() {
+        assert_eq!(errors(&peering(OK)), Vec::<&str>::new());
+        assert_eq!(
+            errors(&peering(&OK.replace("name: vpc-1", "name: \"\""))),
+            ["EXTP-01"]
+        );
+        let p = check(&peering(&OK.replace("      name: bgp\n", "")));
+        assert_eq!(p.iter().map(|p| p.rule.0).collect::<Vec<_>>(), ["EXTP-01"]);
+        assert_eq!(p[0].path.to_string(), "spec.permit.external.name");
+        assert_eq!(
+            errors(&peering(&OK.replace("prefix: 0.0.0.0/0", "prefix: \"\""))),
+            ["EXTP-02"]
+        );
+        // Prefixes are never parsed upstream (Q3).
+        assert_eq!(
+            errors(&peering(&OK.replace("0.0.0.0/0", "anything"))),
+            Vec::<&str>::new()
+        );
+        let long = OK.replace("name: bgp", &format!("name: {}", "e".repeat(64)));
+        assert_eq!(errors(&peering(&long)), ["GEN-04"]);
+    }
+
+    #[test]
+    fn the_vpc_and_external_exist_in_one_namespace_with_the_subnets() {
+        let p = peering(OK);
+        assert!(errors_of(&run(&[VPC, EXT, &p], true)).is_empty());
+        assert_eq!(
+            errors_of(&run(&[EXT, &p], true)),
+            [("doc1.yaml".to_string(), "EXTP-03")]
+        );
+        assert_eq!(
+            errors_of(&run(&[VPC, &p], true)),
+            [("doc1.yaml".to_string(), "EXTP-03")]
+        );
+        let partial = run(&[&p], false);
+        assert!(errors_of(&partial).is_empty());
+        assert_eq!(
+            partial
+                .iter()
+                .filter(|(_, p)| p.rule.0 == "EXTP-03")
+                .count(),
+            2
+        );
+        let other_ns = EXT.replace("spec: {}", "spec:\n  ipv4Namespace: other");
+        let found = run(&[VPC, &other_ns, &p], true);
+        assert_eq!(errors_of(&found), [("doc2.yaml".to_string(), "EXTP-04")]);
+        let e = &found
+            .iter()
+            .find(|(_, p)| p.rule.0 == "EXTP-04")
+            .expect("EXTP-04")
+            .1;
+        assert_eq!(
+            e.upstream.as_deref(),
+            Some("failed to validate external peering: vpc's IPv4 namespace default is different from the external's IPv4 namespace other")
+        );
+        let missing = peering(&OK.replace("[default]", "[default, db]"));
+        let found = run(&[VPC, EXT, &missing], true);
+        assert_eq!(errors_of(&found), [("doc2.yaml".to_string(), "EXTP-05")]);
+        let e = &found
+            .iter()
+            .find(|(_, p)| p.rule.0 == "EXTP-05")
+            .expect("EXTP-05")
+            .1;
+        assert_eq!(e.path.to_string(), "spec.permit.vpc.subnets[1]");
+    }
+
+    #[test]
+    fn real_peerings_pass() {
+        let docs = real_schema_ok(&["ExternalPeering"]);
+        assert!(docs.len() >= 9, "{}", docs.len());
+        for (file, _, problems) in docs {
+            // `kubectl get -o yaml` output keeps resourceVersion: GEN-07, not a rule of this kind.
+            let errors: Vec<&Problem> = problems
+                .iter()
+                .filter(|p| p.is_error() && p.rule.0 != "GEN-07")
+                .collect();
+            assert!(errors.is_empty(), "{file}: {errors:?}");
+        }
+    }
+}
