@@ -166,7 +166,8 @@ fn check(root: &Node, ctx: &mut Ctx) {
     }
 }
 
-/// VPCA-03: the p2p-link annotation, when present, is an IPv4 /31.
+/// VPCA-03: the p2p-link annotation, when present, is an IPv4 /31. RULES.md gives two
+/// messages; the code (:182-187) has a third for a value that is no prefix at all.
 fn check_p2p(ctx: &mut Ctx, obj: &F) {
     let annotations = obj.at(&["metadata", "annotations"]);
     // A null value is present too: Go reads it as "".
@@ -202,7 +203,8 @@ fn check_p2p(ctx: &mut Ctx, obj: &F) {
 }
 
 /// GEN-04: `value` (written by the operator as `what`) becomes the value of label `label`
-/// when Default runs; the API server then validates the labels of the defaulted object
+/// when Default runs (RULES.md's GEN-04 list misses some referrers the code has: VPCPeering's
+/// VPC names, External's IPv4Namespace, ExternalPeering's VPC and External names); the API server then validates the labels of the defaulted object
 /// (RULES.md §1, step 4) and refuses it when the value is not a valid label value.
 pub(super) fn label_value(ctx: &mut Ctx, at: &F, label: &str, what: &str, value: &str) {
     if bad_label_value(value).is_none() {
@@ -394,7 +396,8 @@ fn references<'i>(
         return;
     }
     if conn.switches.is_empty() {
-        // Attachable, but Endpoints() gives no switch: an MCLAG type set beside it (Q2).
+        // Attachable, but Endpoints() gives no switch: an MCLAG type set beside it (Q2). Not in
+        // RULES.md; the code's message (:233) is kept under VPCA-07.
         cx.error(
             "VPCA-07",
             obj,

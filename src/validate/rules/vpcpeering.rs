@@ -82,6 +82,8 @@ fn check(root: &Node, ctx: &mut Ctx) {
         );
     }
     let permit = spec.get("permit");
+    // RULES.md also cites :175 for VPCP-04; that check ("permit must have exactly 2 VPCs") is
+    // unreachable after `VPCs()` (:168) made the same test.
     let mut entries_ok = true;
     for (i, entry) in permit.items().enumerate() {
         if entry.len() != 2 {

@@ -104,7 +104,8 @@ fn check(root: &Node, ctx: &mut Ctx) {
     }
 }
 
-/// EXTA-02: a BGP attachment's switch side and neighbor.
+/// EXTA-02: a BGP attachment's switch side and neighbor. `switch.ip`, `static.ip` and the ACL
+/// prefixes go through `net.ParseCIDR`, not `netip.ParsePrefix` (`util::parse_cidr`).
 fn check_bgp(ctx: &mut Ctx, spec: &F) {
     let ip = spec.at(&["switch", "ip"]);
     if ip.str().is_empty() {
@@ -188,6 +189,7 @@ fn check_static(ctx: &mut Ctx, spec: &F, statik: &F) {
             "static.remoteIP is required for static external attachment",
         );
     } else if net::parse_ip(remote.str()).is_err() {
+        // Not in RULES.md's EXTA-03; the code parses it (:334).
         ctx.error(
             "EXTA-03",
             &remote,
