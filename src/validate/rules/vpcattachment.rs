@@ -846,6 +846,27 @@ mod tests {
         );
     }
 
+    /// Through `fabric::check`, as fgd runs it: the existence rules need only the index.
+    #[test]
+    fn references_are_checked_through_the_fabric_check() {
+        let a = plain("vpc-1/default", "c");
+        let found = crate::validate::rules::testkit::fabric_errors(&[&a], true);
+        assert_eq!(
+            found,
+            [
+                ("doc0.yaml".to_string(), "VPCA-04"),
+                ("doc0.yaml".to_string(), "VPCA-06")
+            ]
+        );
+        let found = crate::validate::rules::testkit::fabric(&[VPC1, &a], false);
+        let rules: Vec<(&str, bool)> = found
+            .iter()
+            .filter(|(f, _)| f == "doc1.yaml")
+            .map(|(_, p)| (p.rule.0, p.is_error()))
+            .collect();
+        assert_eq!(rules, [("VPCA-06", false)]);
+    }
+
     #[test]
     fn real_attachments_pass() {
         let docs = real_schema_ok(&["VPCAttachment"]);
