@@ -370,6 +370,25 @@ pub(crate) mod util {
         }
     }
 
+    /// Go's `net.ParseCIDR`, which some webhooks use instead of `netip.ParsePrefix`: the same
+    /// addresses, but a prefix length with leading zeros (`10.0.0.0/08`) is accepted.
+    pub fn parse_cidr(s: &str) -> Result<Prefix, String> {
+        let err = || format!("invalid CIDR address: {s}");
+        let (a, b) = s.split_once('/').ok_or_else(err)?;
+        let addr = net::parse_ip(a).map_err(|_| err())?;
+        if b.is_empty() || !b.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(err());
+        }
+        let bits: u32 = b.parse().map_err(|_| err())?;
+        if bits > if addr.is_ipv4() { 32 } else { 128 } {
+            return Err(err());
+        }
+        Ok(Prefix {
+            addr,
+            bits: bits as u8,
+        })
+    }
+
     /// The mapping at `path` of `root`, made (synthetic) where Go's non-omitempty struct
     /// fields would make it; None when something on the way is not a mapping.
     pub fn ensure_path<'n>(root: &'n mut Node, path: &[&str]) -> Option<&'n mut Node> {
