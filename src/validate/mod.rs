@@ -111,6 +111,15 @@ impl Settings {
             s.push_str(", unknown fields: warnings");
         }
         if self.level == Level::All {
+            let offline: Vec<&str> = rules::catalogue()
+                .iter()
+                .filter(|r| r.needs == rules::Need::Cluster)
+                .map(|r| r.id.0)
+                .collect();
+            s.push_str(&format!(
+                ", not checked offline: {} (they need the live cluster)",
+                offline.join(" ")
+            ));
             s.push_str(if self.whole_fabric {
                 ", whole fabric"
             } else {

@@ -291,13 +291,21 @@ mod tests {
             errors_of(&fabric_with(&[&e], true, |_| {}, &[cross])),
             [("doc0.yaml".to_string(), "EXT-02")]
         );
+        // A partial fabric takes the installer's `default` as present; another namespace
+        // must already exist in the cluster: a warning.
         let partial = fabric_with(&[&e], false, |_| {}, &[cross]);
+        assert!(
+            partial.iter().all(|(_, p)| p.rule.0 != "EXT-02"),
+            "{partial:?}"
+        );
+        let other = external("e", "  ipv4Namespace: tenants\n");
+        let partial = fabric_with(&[&other], false, |_| {}, &[cross]);
         assert!(errors_of(&partial).is_empty());
         let w = partial
             .iter()
             .find(|(_, p)| p.rule.0 == "EXT-02")
             .expect("EXT-02");
-        assert!(w.1.message.contains("\"default\""), "{}", w.1.message);
+        assert!(w.1.message.contains("\"tenants\""), "{}", w.1.message);
         assert_eq!(errors(&external("e", "  ipv4Namespace: ns_\n")), ["GEN-04"]);
     }
 

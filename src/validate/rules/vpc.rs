@@ -1176,12 +1176,19 @@ mod tests {
             fabric_errors(&[VNS, &v], true),
             [("doc1.yaml".to_string(), "VPC-21")]
         );
-        // A partial fabric: the namespace must exist in the cluster, a warning.
+        // A partial fabric: the namespace must exist in the cluster, a warning; the
+        // installer's `default` is taken as present.
         let found = fabric(&[VNS, &v], false);
         assert!(
-            found
-                .iter()
-                .any(|(_, p)| p.rule.0 == "VPC-21" && !p.is_error()),
+            !found.iter().any(|(_, p)| p.rule.0 == "VPC-21"),
+            "{found:?}"
+        );
+        let other = vpc("v", &format!("  ipv4Namespace: tenants\n{ONE}"));
+        let found = fabric(&[VNS, &other], false);
+        assert!(
+            found.iter().any(|(_, p)| p.rule.0 == "VPC-21"
+                && !p.is_error()
+                && p.message.contains("tenants")),
             "{found:?}"
         );
         let outside = vpc(

@@ -265,6 +265,7 @@ pub(crate) mod testing {
                     file: Arc::from(file.as_str()),
                     pos,
                     source: Source::Incoming,
+                    doc: (0, 0),
                     facts,
                 });
             }
