@@ -119,6 +119,9 @@ pub struct Summary {
     pub not_regular: usize,
     pub pending: usize,
     pub conflicts: usize,
+    /// Validation problems found (error and warning level), on every object checked.
+    pub errors: usize,
+    pub warnings: usize,
     pub dry_run: bool,
     pub millis: u128,
 }
@@ -261,6 +264,24 @@ pub enum Event {
         subject: String,
         author: String,
         why: String,
+    },
+    /// What validation checks in this run (`--rules`, skipped rules, whole fabric or not,
+    /// which CRDs and fabric config), so every result says what it rests on.
+    ValidationSettings {
+        rules: String,
+        crds: String,
+        config: String,
+        /// fgd's defaults (human output then says nothing).
+        default: bool,
+    },
+    /// A validation problem of one object: rule id, severity, the field's path and position,
+    /// fgd's message, the cluster's own text, and the other place of a conflict.
+    Problem {
+        file: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        object: Option<String>,
+        #[serde(flatten)]
+        problem: crate::validate::Problem,
     },
 }
 

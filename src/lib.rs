@@ -15,6 +15,7 @@ pub mod journal;
 pub mod oplog;
 pub mod ops;
 pub mod store;
+pub mod validate;
 pub mod watch;
 pub mod yaml;
 

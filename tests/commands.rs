@@ -6,6 +6,7 @@ use common::*;
 
 const VPC1: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";
 const VPC2: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-2\nspec:\n  subnets:\n    default:\n      subnet: 10.0.2.0/24\n      vlan: 1002\n";
+const VPC3: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-3\nspec:\n  subnets:\n    default:\n      subnet: 10.0.3.0/24\n      vlan: 1003\n";
 const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n";
 
 #[test]
@@ -110,7 +111,7 @@ fn human_ingest_output_is_a_line_per_file_plus_each_document_that_needs_the_oper
         &f.join("raw/tenants.yaml"),
         format!("{VPC1}---\n{CM}---\n{VPC2}"),
     );
-    write(&f.join("raw/one.yaml"), VPC1.replace("vpc-1", "vpc-3"));
+    write(&f.join("raw/one.yaml"), VPC3);
     let r = fgd(&["ingest", s(&f)]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();

@@ -11,6 +11,15 @@ use std::process::Command;
 use common::*;
 use serde_json::Value;
 
+/// A fabric that checks only the envelope: these tests are about the batch's mechanics, over
+/// fixtures and the generated corpus, which are not meant as valid fabrics (see
+/// `invalid_spec_refusals_survive_a_kill` for validation's own part in a batch).
+fn fabric() -> (tempfile::TempDir, PathBuf) {
+    let (t, f) = common::fabric();
+    envelope_only(&f);
+    (t, f)
+}
+
 struct Corpus {
     _dir: tempfile::TempDir,
     raw: PathBuf,
@@ -958,4 +967,101 @@ fn a_file_put_back_without_its_journal_never_replaces_one_saved_since() {
         VPC_V1_EDITED,
         "put back beside it, under a free name"
     );
+}
+
+/// VPCs for `invalid_spec_refusals_survive_a_kill`: `n` gets subnet 10.0.n.0/24 and VLAN
+/// 1000 + n, unless `subnet` overrides it.
+fn vpc(name: &str, n: u32, subnet: Option<&str>) -> String {
+    let subnet = subnet.map_or(format!("10.0.{n}.0/24"), str::to_string);
+    format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: {name}\nspec:\n  subnets:\n    default:\n      subnet: {subnet}\n      vlan: {}\n", 1000 + n)
+}
+
+#[test]
+fn invalid_spec_refusals_survive_a_kill() {
+    // Every rule on: two new VPCs that overlap each other are both refused (cross-object), one
+    // with a /31 is refused alone (per object), the rest are managed; a kill at any point of
+    // the batch loses and duplicates nothing, and the next run ends the same.
+    let files = [
+        (
+            "a.yaml",
+            format!(
+                "{}---\n{}",
+                vpc("ok-1", 1, None),
+                vpc("clash-1", 2, Some("10.9.0.0/16"))
+            ),
+        ),
+        ("b.yaml", vpc("clash-2", 3, Some("10.9.5.0/24"))),
+        (
+            "c.yaml",
+            format!(
+                "{}---\n{}",
+                vpc("ok-2", 4, None),
+                vpc("tiny", 5, Some("10.0.5.0/31"))
+            ),
+        ),
+    ];
+    let expect = |f: &Path| {
+        let managed: Vec<String> = tree(&f.join("managed/vpcs"));
+        assert_eq!(managed, ["ok-1.yaml", "ok-2.yaml"], "{managed:?}");
+        let reasons: Vec<Value> = tree(&f.join("unmanaged"))
+            .iter()
+            .filter(|p| p.ends_with(".reason.json"))
+            .map(|p| {
+                serde_json::from_str(&std::fs::read_to_string(f.join("unmanaged").join(p)).unwrap())
+                    .unwrap()
+            })
+            .collect();
+        let text = serde_json::to_string(&reasons).unwrap();
+        for name in ["clash-1", "clash-2", "tiny"] {
+            assert!(text.contains(name), "{name} has no reason: {text}");
+        }
+        assert_eq!(text.matches("invalid-spec").count() >= 3, true, "{text}");
+        let left: Vec<String> = tree(&f.join("raw"))
+            .into_iter()
+            .filter(|p| p.ends_with(".yaml"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        assert_managed_is_clean(f);
+    };
+    for point in [
+        "ingest.before-journal",
+        "ingest.after-journal",
+        "batch.mid-rename",
+        "journal.after-writes",
+        "journal.cleanup-aside",
+    ] {
+        let (_t, f) = common::fabric();
+        for (name, text) in &files {
+            write(&f.join("raw").join(name), text);
+        }
+        let r = fgd_env(&["ingest", s(&f)], &[("FGD_FAILPOINT", point)]);
+        assert!(killed_by_signal(&r), "{point} never reached: {}", r.stderr);
+        // Finished by the recovery (exit 0), or ingested again from raw/ (exit 1).
+        let r = fgd(&["ingest", s(&f), "--json"]);
+        assert!(
+            r.code == 0 || r.code == 1,
+            "{point}: {}\n{}",
+            r.stdout,
+            r.stderr
+        );
+        expect(&f);
+    }
+    let (_t, f) = common::fabric();
+    for (name, text) in &files {
+        write(&f.join("raw").join(name), text);
+    }
+    let r = fgd(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let problems = r.of("problem");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["rule"] == "VPC-26" && p["see_also"]["object"] == "VPC/clash-2"),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p["rule"] == "VPC-07"),
+        "{problems:?}"
+    );
+    expect(&f);
 }

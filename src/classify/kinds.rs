@@ -23,8 +23,12 @@ pub struct KindInfo {
     pub max_name_len: usize,
 }
 
-/// RFC 1123 names fit in 63; fgd keeps one character of headroom, as the fabric does.
-pub const MAX_NAME_LEN: usize = 62;
+/// Kubernetes takes names of up to 253 characters (RULES.md GEN-02); fgd files an object as
+/// `managed/<plural>/<name>.yaml`, and a file name has at most 255 bytes, so 250 is the most
+/// a managed object's name can have. Where a name also becomes a label value (a Switch named
+/// in a Connection's ports, ...), the 63-character limit is the referring object's problem
+/// (GEN-04, checked across the fabric).
+pub const MAX_NAME_LEN: usize = 250;
 const SHORT: usize = 11;
 
 const fn op(
@@ -207,7 +211,7 @@ mod tests {
             let expect = if ["VPC", "External", "IPv4Namespace"].contains(&k.kind) {
                 11
             } else {
-                62
+                250
             };
             assert_eq!(k.max_name_len, expect, "{}", k.kind);
         }

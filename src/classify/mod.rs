@@ -72,6 +72,9 @@ pub enum ReasonCode {
     NoDocuments,
     /// Put there by an operator with `fgd move`.
     Operator,
+    /// The cluster would refuse what the object says: its spec breaks the CRD schema or an
+    /// admission rule (the rule ids are in the reason file).
+    InvalidSpec,
 }
 
 impl ReasonCode {
@@ -102,6 +105,7 @@ impl ReasonCode {
             ReasonCode::NoDocuments => "no-documents",
             ReasonCode::KustomizeIncompatible => "kustomize-incompatible",
             ReasonCode::Operator => "operator",
+            ReasonCode::InvalidSpec => "invalid-spec",
         }
     }
 }
@@ -411,14 +415,21 @@ pub fn classify(doc: &Value) -> Verdict {
         );
     }
     if name.len() > info.max_name_len {
+        let why = if info.max_name_len == kinds::MAX_NAME_LEN {
+            format!(
+                "Kubernetes takes up to 253, but fgd files the object as {}/{name}.yaml and a file name holds at most 255 bytes, so {kind} names in a managed fabric are at most {}",
+                info.plural, info.max_name_len
+            )
+        } else {
+            format!(
+                "{kind} names are at most {} (the fabric's webhook)",
+                info.max_name_len
+            )
+        };
         return reject(
             ReasonCode::NameTooLong,
             Field::Name,
-            format!(
-                "metadata.name {name:?} is {} characters; {kind} names are at most {}",
-                name.len(),
-                info.max_name_len
-            ),
+            format!("metadata.name is {} characters; {why}", name.len()),
             id,
         );
     }
@@ -614,9 +625,9 @@ mod tests {
     }
 
     #[test]
-    fn switch_names_may_be_62_but_not_63_characters() {
-        let ok = "a".repeat(62);
-        let long = "a".repeat(63);
+    fn names_may_be_250_but_not_251_characters() {
+        let ok = "a".repeat(250);
+        let long = "a".repeat(251);
         let t = |n: &str| {
             doc(&format!("apiVersion: wiring.githedgehog.com/v1beta1\nkind: Switch\nmetadata: {{name: {n}}}\n"))
         };

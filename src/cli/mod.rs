@@ -13,6 +13,7 @@ macro_rules! outln {
 pub(crate) mod config;
 pub(crate) mod demo;
 mod render;
+mod report;
 pub(crate) mod tui;
 mod watch;
 
@@ -59,10 +60,22 @@ enum Command {
         #[command(flatten)]
         git: GitArgs,
     },
-    /// Say what ingest would do with each document, with file, line and column. Read-only.
+    /// Say what ingest would do with each document, and every problem the cluster would
+    /// refuse (schema and admission rules), with file, line and column. Read-only.
     Validate {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Newline-delimited JSON (the same as `--output json`).
+        #[arg(long)]
+        json: bool,
+        /// text (default), json (NDJSON events), junit or sarif (for CI and code scanning).
+        #[arg(long, value_enum)]
+        output: Option<report::Output>,
+        #[command(flatten)]
+        validation: ValidationArgs,
+    },
+    /// List the admission rules fgd checks, by id, with what each needs.
+    Rules {
         #[arg(long)]
         json: bool,
     },
@@ -77,6 +90,8 @@ enum Command {
         /// Stop after this many files have been reported (for scripts and benchmarks).
         #[arg(long)]
         count: Option<usize>,
+        #[command(flatten)]
+        validation: ValidationArgs,
     },
     /// Measure the dashboard's first frame and frame times over a workspace (benchmark harness).
     #[command(hide = true)]
@@ -97,6 +112,8 @@ enum Command {
         /// goes to unmanaged/).
         #[arg(short, long)]
         verbose: bool,
+        #[command(flatten)]
+        validation: ValidationArgs,
     },
     /// Stop managing a raw/ or managed/ file: move it to unmanaged/ with a reason.
     Move {
@@ -204,6 +221,76 @@ what happened and each fabric's status."
         #[arg(long, env = "FGD_CONFIG")]
         config: Option<PathBuf>,
     },
+}
+
+/// What validation checks; the fabric's `.hnp/validation.toml` and the config's
+/// `[validation]` section set the same, and these flags win.
+#[derive(clap::Args, Debug, Clone, Default)]
+struct ValidationArgs {
+    /// envelope (apiVersion, kind, metadata), schema (adds the CRD schema) or all (adds the
+    /// fabric's admission rules, per object and across the fabric; the default).
+    #[arg(long, value_enum)]
+    rules: Option<RulesArg>,
+    /// Do not run this rule (an id from `fgd rules`, e.g. VPCA-07); repeatable.
+    #[arg(long = "skip-rule", value_name = "ID")]
+    skip_rule: Vec<String>,
+    /// The directory holds the whole fabric: a reference to an object it does not define is
+    /// an error, not a warning that it must already exist in the cluster.
+    #[arg(long)]
+    whole_fabric: bool,
+    /// The fabric's fab.yaml, for the rules that need the fabric config (default: the
+    /// installer's defaults, and such problems say "assumed").
+    #[arg(long, value_name = "FILE")]
+    fab: Option<PathBuf>,
+    /// Validate against the CRDs in DIR (another fabric release) instead of fgd's own.
+    #[arg(long, value_name = "DIR")]
+    crds: Option<PathBuf>,
+    /// Unknown fields are warnings instead of errors.
+    #[arg(long)]
+    unknown_fields_warn: bool,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+enum RulesArg {
+    Envelope,
+    Schema,
+    All,
+}
+
+impl ValidationArgs {
+    /// These flags as a settings layer.
+    fn layer(&self) -> fgd::validate::settings::SettingsFile {
+        use fgd::validate::settings::{SettingsFile, UnknownFields};
+        use fgd::validate::Level;
+        SettingsFile {
+            rules: self.rules.map(|r| match r {
+                RulesArg::Envelope => Level::Envelope,
+                RulesArg::Schema => Level::Schema,
+                RulesArg::All => Level::All,
+            }),
+            skip_rules: self.skip_rule.clone(),
+            unknown_fields: self.unknown_fields_warn.then_some(UnknownFields::Warning),
+            whole_fabric: self.whole_fabric.then_some(true),
+            crds: self.crds.clone(),
+            fab: self.fab.clone(),
+        }
+    }
+
+    /// The settings of a run over `fabric` (its own file applies when it is a fabric).
+    fn settings(&self, fabric: Option<&std::path::Path>) -> Result<fgd::validate::Settings, Error> {
+        let fabric = fabric.filter(|f| f.join(fgd::fabric::MANIFEST).is_file());
+        let user = config::validation_section().map_err(|e| Error::Usage(format!("config {e}")))?;
+        fgd::validate::Settings::layered(user.as_ref(), fabric, &self.layer())
+            .map_err(|e| Error::Usage(e.to_string()))
+    }
+
+    fn validator(
+        &self,
+        fabric: Option<&std::path::Path>,
+    ) -> Result<fgd::validate::Validator, Error> {
+        fgd::validate::Validator::new(self.settings(fabric)?)
+            .map_err(|e| Error::Usage(e.to_string()))
+    }
 }
 
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -344,6 +431,16 @@ fn load_config(
     config::load(named).map_err(|e| (Error::Usage(format!("config {e}")), json))
 }
 
+/// validate: 1 also when a managed/ file has an error-level problem (what a push would
+/// publish), not only when input would go to unmanaged/.
+fn validate_exit(s: &Summary) -> Exit {
+    if s.errors > 0 {
+        Exit::Unmanaged
+    } else {
+        summary_exit(s)
+    }
+}
+
 fn summary_exit(s: &Summary) -> Exit {
     if ops::went_unmanaged(s) {
         Exit::Unmanaged
@@ -408,42 +505,90 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             json,
             quiet_ms,
             count,
-        } => watch::run(
-            &fabric_dir,
-            std::time::Duration::from_millis(quiet_ms),
-            json,
-            count,
-        )
-        .map_err(|e| (e, json)),
+            validation,
+        } => {
+            let v = validation
+                .validator(Some(&fabric_dir))
+                .map_err(|e| (e, json))?;
+            watch::run(
+                &fabric_dir,
+                std::time::Duration::from_millis(quiet_ms),
+                json,
+                count,
+                &v,
+            )
+            .map_err(|e| (e, json))
+        }
         Command::BenchRender { workspace, frames } => {
             let v = tui::bench::run(&workspace, frames)
                 .map_err(|e| (Error::Usage(format!("bench-render: {e}")), true))?;
             outln!("{v}");
             Ok(Exit::Success)
         }
-        Command::Validate { paths, json } => {
-            let mut r = Renderer::new(json, "validate");
+        Command::Validate {
+            paths,
+            json,
+            output,
+            validation,
+        } => {
+            let output = output.unwrap_or(if json {
+                report::Output::Json
+            } else {
+                report::Output::Text
+            });
+            let json = output != report::Output::Text;
+            // The fabric's own settings apply when one fabric is validated.
+            let fabric = match &paths[..] {
+                [one] => Some(one.as_path()),
+                _ => None,
+            };
+            let validation = validation.settings(fabric).map_err(|e| (e, json))?;
             let op = Operation::Validate {
                 paths,
                 limits: Default::default(),
+                validation,
             };
-            match perform(op, &mut r).map_err(|e| (e, json))? {
-                Outcome::Validated(s) => Ok(summary_exit(&s)),
+            let s = match output {
+                report::Output::Text | report::Output::Json => {
+                    let mut r = Renderer::new(json, "validate");
+                    perform(op, &mut r).map_err(|e| (e, json))?
+                }
+                report::Output::Junit | report::Output::Sarif => {
+                    let mut events = fgd::event::Collect::default();
+                    let s = perform(op, &mut events).map_err(|e| (e, json))?;
+                    let doc = match output {
+                        report::Output::Junit => report::junit(&events.0),
+                        _ => report::sarif(&events.0),
+                    };
+                    outln!("{doc}");
+                    s
+                }
+            };
+            match s {
+                Outcome::Validated(s) => Ok(validate_exit(&s)),
                 _ => Ok(Exit::Success),
             }
+        }
+        Command::Rules { json } => {
+            report::rules(json);
+            Ok(Exit::Success)
         }
         Command::Ingest {
             fabric_dir,
             dry_run,
             json,
             verbose,
+            validation,
         } => {
             let mut r =
                 Renderer::new(json, if dry_run { "plan" } else { "ingest" }).per_file(verbose);
             let op = Operation::Ingest {
-                dir: fabric_dir,
+                dir: fabric_dir.clone(),
                 options: ingest::Options {
                     dry_run,
+                    validation: validation
+                        .settings(Some(&fabric_dir))
+                        .map_err(|e| (e, json))?,
                     ..Default::default()
                 },
             };

@@ -165,6 +165,13 @@ impl Renderer {
         if s.conflicts > 0 {
             parts.push(format!("{} in conflict", s.conflicts));
         }
+        if s.errors + s.warnings > 0 {
+            parts.push(format!(
+                "{}, {}",
+                count(s.errors, "validation error"),
+                count(s.warnings, "warning")
+            ));
+        }
         if s.pending > 0 {
             parts.push(format!("{} pending", s.pending));
         }
@@ -372,6 +379,31 @@ impl Sink for Renderer {
                 self.line(&s);
             }
             Event::PhaseStarted { .. } => {}
+            Event::ValidationSettings {
+                rules,
+                crds,
+                config,
+                default,
+            } => {
+                if !default {
+                    self.line(&format!("{}: {rules}; {crds}; {config}", self.verb));
+                }
+            }
+            Event::Problem {
+                file,
+                object,
+                problem,
+            } => {
+                let at = At(&file, Some(problem.pos));
+                let obj = Obj(object.as_deref());
+                self.clear_bar();
+                let _ = writeln!(
+                    self.out,
+                    "{at}: {}: {obj}{}",
+                    problem.severity.as_str(),
+                    problem.summary()
+                );
+            }
             Event::Watching { dir, quiet_ms } => {
                 self.line(&format!(
                     "watching {dir} (a file written in place is classified after {quiet_ms} ms of quiet; Ctrl-C stops)"

@@ -45,6 +45,7 @@ pub fn run(
     quiet: Duration,
     json: bool,
     count: Option<usize>,
+    validator: &fgd::validate::Validator,
 ) -> Result<Exit, Error> {
     let raw = fabric.join(fgd::fabric::RAW);
     if !raw.is_dir() {
@@ -61,7 +62,7 @@ pub fn run(
         let _ = tx.send(c);
     })
     .map_err(|e| io("watch", &raw, std::io::Error::other(e.to_string())))?;
-    fgd::ops::validate(&[fabric.to_path_buf()], &limits, &mut out)?;
+    fgd::ops::validate(&[fabric.to_path_buf()], &limits, validator, &mut out)?;
     out.emit(Event::Watching {
         dir: raw.to_string_lossy().into_owned(),
         quiet_ms: quiet.as_millis() as u64,
@@ -95,7 +96,12 @@ pub fn run(
                             settle.touch(shown(path), complete, now)
                         }
                         RawChange::Rescan => {
-                            fgd::ops::validate(&[fabric.to_path_buf()], &limits, &mut sink)?;
+                            fgd::ops::validate(
+                                &[fabric.to_path_buf()],
+                                &limits,
+                                validator,
+                                &mut sink,
+                            )?;
                         }
                     }
                 }
@@ -109,12 +115,17 @@ pub fn run(
             }
         }
         for path in settle.take_due(Instant::now()) {
-            report(&path, &limits, &mut sink)?;
+            report(&path, &limits, validator, &mut sink)?;
         }
     }
 }
 
-fn report(path: &PathBuf, limits: &fgd::yaml::Limits, sink: &mut Counting) -> Result<(), Error> {
+fn report(
+    path: &PathBuf,
+    limits: &fgd::yaml::Limits,
+    validator: &fgd::validate::Validator,
+    sink: &mut Counting,
+) -> Result<(), Error> {
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if worth_reporting(path) {
@@ -126,6 +137,8 @@ fn report(path: &PathBuf, limits: &fgd::yaml::Limits, sink: &mut Counting) -> Re
         }
         Err(e) => Err(io("inspect", path, e)),
         Ok(_) if !worth_reporting(path) => Ok(()),
-        Ok(_) => fgd::ops::validate(std::slice::from_ref(path), limits, sink).map(|_| ()),
+        Ok(_) => {
+            fgd::ops::validate(std::slice::from_ref(path), limits, validator, sink).map(|_| ())
+        }
     }
 }

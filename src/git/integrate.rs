@@ -339,10 +339,12 @@ pub(crate) fn raw_overwrites(
         return Ok(Vec::new());
     }
     let mut summary = crate::event::Summary::default();
+    // Which objects raw/ defines: the envelope says it.
     let files = crate::ingest::read_inputs(
         &fabric.path(fabric::RAW),
         "raw/",
         &Default::default(),
+        crate::validate::Validator::envelope_only(),
         None,
         &mut summary,
         &mut crate::event::Discard,

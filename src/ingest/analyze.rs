@@ -7,6 +7,7 @@ use crate::digest::Digest;
 
 use crate::classify::{self, Identity, KindInfo, ReasonCode, Verdict};
 use crate::discover::Format;
+use crate::validate::{Facts, Problem, Validator};
 use crate::yaml::{self, Chunk, Limits, Parsed, Pos, YamlErrorKind};
 
 /// Kept for every document of every input until the plan: small, since a big ingest holds
@@ -38,6 +39,11 @@ pub struct DocAnalysis {
     /// A real ingest's claim on its `managed/` path (`stage::Claims`), noted by the stager so
     /// the plan finds it without hashing the path again.
     pub claim: Option<u32>,
+    /// What validation found in the object (errors made it `invalid-spec`; warnings never
+    /// change a fate). Empty for documents that are not Hedgehog objects.
+    pub problems: Box<[Problem]>,
+    /// What the cross-object rules need of the object, when validation got that far.
+    pub facts: Option<Box<Facts>>,
 }
 
 impl DocVerdict {
@@ -220,9 +226,22 @@ fn output_parts(text: &str, chunk: &Chunk) -> Vec<Range<usize>> {
     vec![r]
 }
 
+/// Envelope checks only (apiVersion, kind, metadata, YAML), as fgd did before spec validation.
 pub fn analyze(rel: &str, bytes: Vec<u8>, format: Format, limits: &Limits) -> FileAnalysis {
+    analyze_with(rel, bytes, format, limits, Validator::envelope_only())
+}
+
+/// Every check `validator` is set up for: a Hedgehog object whose spec the cluster would
+/// refuse goes to unmanaged/ as `invalid-spec`.
+pub fn analyze_with(
+    rel: &str,
+    bytes: Vec<u8>,
+    format: Format,
+    limits: &Limits,
+    validator: &Validator,
+) -> FileAnalysis {
     let sha256 = Digest::of(&bytes);
-    let verdict = analyze_bytes(&bytes, format, limits);
+    let verdict = analyze_bytes(&bytes, format, limits, validator);
     FileAnalysis {
         rel: rel.to_string(),
         len: bytes.len(),
@@ -252,7 +271,12 @@ pub fn too_large(rel: &str, len: u64, limits: &Limits) -> FileAnalysis {
     }
 }
 
-fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
+fn analyze_bytes(
+    bytes: &[u8],
+    format: Format,
+    limits: &Limits,
+    validator: &Validator,
+) -> FileVerdict {
     if bytes.len() > limits.max_file_bytes {
         return FileVerdict::Whole {
             code: ReasonCode::TooLarge,
@@ -304,6 +328,7 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
             .map(|r| r.start + off..r.end + off)
             .collect();
         let content_pos = chunk.content.unwrap_or(chunk.start);
+        let mut checked = crate::validate::DocCheck::default();
         let (pos, verdict) = match parsed {
             Ok(Parsed::Empty) => (content_pos, DocVerdict::Empty),
             Ok(Parsed::Document(value, unportable)) => match classify::classify(&value) {
@@ -314,6 +339,16 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
                         None => go_yaml_name_trap(text, chunk, &identity.name)
                             .map(|(pos, reason)| (pos, ReasonCode::BadName, reason)),
                     };
+                    let refusal = refusal.or_else(|| {
+                        checked = validator.check_document(
+                            info,
+                            &text[chunk.range.clone()],
+                            chunk.start.line,
+                        );
+                        checked
+                            .first_error()
+                            .map(|(pos, reason)| (pos, ReasonCode::InvalidSpec, reason))
+                    });
                     match refusal {
                         Some((pos, code, reason)) => (
                             pos,
@@ -364,6 +399,8 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
             parts,
             verdict,
             claim: None,
+            problems: checked.problems.into_boxed_slice(),
+            facts: checked.facts.map(Box::new),
         });
     }
     if docs.iter().all(|d| matches!(d.verdict, DocVerdict::Empty)) {

@@ -46,8 +46,10 @@ pub struct Claim {
 pub struct Claims {
     numbers: HashMap<u128, u32, KeyIsHash>,
     list: Vec<Claim>,
-    /// The paths defined with different bytes (their staged file is taken back by path).
-    conflicts: Vec<(u32, Box<str>)>,
+    /// The paths of objects the plan did not manage after all (a conflict, or any other
+    /// decision of the batch), noted by the plan: a staged file of theirs is taken back by
+    /// path.
+    dropped: Vec<(u32, Box<str>)>,
 }
 
 /// The map's keys are already SipHashes of the path: hashing them again would only cost time.
@@ -107,11 +109,22 @@ impl Claims {
         self.list.iter()
     }
 
-    /// Each path defined with different bytes, with its claim.
-    pub fn conflicts(&self) -> impl Iterator<Item = (&str, &Claim)> {
-        self.conflicts
-            .iter()
-            .filter_map(|(n, path)| Some((&**path, self.list.get(*n as usize)?)))
+    /// Note that the plan did not manage the object document `d` defines at `path` (under
+    /// managed/).
+    pub fn note_dropped(&mut self, d: &DocAnalysis, path: &str) {
+        if let Some(n) = d.claim {
+            self.dropped.push((n, path.into()));
+        }
+    }
+
+    /// Each path of an object the plan did not manage, once, with its claim.
+    pub fn dropped(&self) -> impl Iterator<Item = (&str, &Claim)> {
+        let mut seen = HashSet::new();
+        self.dropped.iter().filter_map(move |(n, path)| {
+            seen.insert(*n)
+                .then(|| Some((&**path, self.list.get(*n as usize)?)))
+                .flatten()
+        })
     }
 }
 
@@ -210,9 +223,8 @@ impl<'f> Stager<'f> {
                         continue;
                     };
                     // The same bytes twice are one object; different bytes, a conflict.
-                    if claim.sha256 != sha256 && !claim.clash {
+                    if claim.sha256 != sha256 {
                         claim.clash = true;
-                        claims.conflicts.push((n, path.clone()));
                     }
                     claim.defs += 1;
                     continue;

@@ -427,7 +427,12 @@ pub fn scan_with(root: &Path, checks: &mut ManagedChecks) -> FabricState {
 /// raw/'s files as validate judges them, with each document's problem.
 fn raw_files(root: &Path) -> Vec<FileEntry> {
     let mut sink = Collect::default();
-    let _ = crate::ops::validate(&[root.join(fabric::RAW)], &Default::default(), &mut sink);
+    let _ = crate::ops::validate(
+        &[root.join(fabric::RAW)],
+        &Default::default(),
+        crate::validate::Validator::shared_default(),
+        &mut sink,
+    );
     let mut files: Vec<FileEntry> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut entry_for = |shown: &str, files: &mut Vec<FileEntry>| -> usize {

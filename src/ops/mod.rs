@@ -15,18 +15,28 @@ use crate::ingest::{self, analyze, unmanaged, DocFate, FileDecision};
 use crate::journal::{self, Content, Journal, Remove, Source, Write};
 use crate::oplog;
 use crate::store::{self, failpoint};
+use crate::validate::Validator;
 use crate::yaml::Limits;
 
 /// Validate files or folders without writing anything. Returns the summary; `unmanaged > 0`
-/// means ingest would put something in unmanaged/.
-pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Result<Summary> {
+/// means ingest would put something in unmanaged/, `errors > 0` that a managed/ file the
+/// push would publish has a problem the cluster refuses.
+pub fn validate(
+    paths: &[PathBuf],
+    limits: &Limits,
+    validator: &Validator,
+    sink: &mut dyn Sink,
+) -> Result<Summary> {
     let started = std::time::Instant::now();
+    sink.emit(validation_settings(validator));
     let mut summary = Summary {
         dry_run: true,
         ..Default::default()
     };
     let mut files = Vec::new();
     let mut fabric_root: Option<Fabric> = None;
+    // How the fabric's managed/ files are named in reports, when a fabric was given.
+    let mut managed_shown: Option<String> = None;
     let mut targets = ingest::Targets::default();
     for p in paths {
         let meta = match std::fs::symlink_metadata(p) {
@@ -49,10 +59,14 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                 } else {
                     (p.clone(), format!("{shown}/"))
                 };
+            if fabric_root.is_some() {
+                managed_shown = Some(format!("{shown}/{}/", fabric::MANAGED));
+            }
             files.extend(ingest::read_inputs(
                 &dir,
                 &prefix,
                 limits,
+                validator,
                 None,
                 &mut summary,
                 sink,
@@ -85,7 +99,9 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                 }
             };
             match discover::read_stable(p, limits.max_file_bytes)? {
-                ReadOutcome::Bytes(b) => files.push(analyze::analyze(&shown, b, format, limits)),
+                ReadOutcome::Bytes(b) => {
+                    files.push(analyze::analyze_with(&shown, b, format, limits, validator))
+                }
                 ReadOutcome::TooLarge(len) => files.push(analyze::too_large(&shown, len, limits)),
                 ReadOutcome::Pending(detail) => {
                     summary.pending += 1;
@@ -112,11 +128,28 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
             });
         }
     }
+    // What managed/ holds is the fabric the incoming objects join.
+    let mut managed = Vec::new();
+    if let (Some(fab), Some(shown)) = (&fabric_root, &managed_shown) {
+        if validator.settings.level == crate::validate::Level::All {
+            managed = ingest::read_inputs(
+                &fab.path(fabric::MANAGED),
+                shown,
+                limits,
+                validator,
+                None,
+                &mut Summary::default(),
+                &mut crate::event::Discard,
+            )?;
+        }
+    }
+    let outcome = crate::validate::batch::check(validator, &files, &managed);
+    let refused = crate::validate::batch::apply(outcome, &mut files, &mut managed);
     sink.emit(Event::PhaseStarted {
         phase: Phase::Plan,
         total: Some(files.len()),
     });
-    let decision = ingest::decide(&files, &Default::default());
+    let decision = ingest::decide_with(&files, &Default::default(), refused);
     let mut planned = std::collections::HashSet::new();
     for (f, d) in files.iter().zip(&decision.files) {
         summary.files += 1;
@@ -126,6 +159,9 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
             } => {
                 summary.files_unmanaged_whole += 1;
                 ingest::emit_whole(&f.rel, docs, None, &mut summary, sink);
+                for doc in f.docs() {
+                    emit_problems(&f.rel, doc, &mut summary, sink);
+                }
                 sink.emit(Event::FileFinished {
                     file: f.rel.clone(),
                     outcome: FileOutcome::WholeUnmanaged {
@@ -173,6 +209,7 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                         object: doc.verdict.object(),
                         fate,
                     });
+                    emit_problems(&f.rel, doc, &mut summary, sink);
                 }
                 sink.emit(Event::FileFinished {
                     file: f.rel.clone(),
@@ -185,11 +222,52 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
             }
         }
     }
+    // Problems of what managed/ already holds: what a push would publish.
+    for f in &managed {
+        for doc in f.docs() {
+            emit_problems(&f.rel, doc, &mut summary, sink);
+        }
+    }
     summary.millis = started.elapsed().as_millis();
     sink.emit(Event::BatchFinished {
         summary: summary.clone(),
     });
     Ok(summary)
+}
+
+/// The event that says what this run's validation checks.
+pub fn validation_settings(v: &Validator) -> Event {
+    Event::ValidationSettings {
+        rules: v.settings.describe(),
+        crds: format!("CRDs: {}", v.crds_origin()),
+        config: if v.env.assumed {
+            "fabric config: assumed (the installer's defaults; --fab names yours)".into()
+        } else {
+            "fabric config: from fab.yaml".into()
+        },
+        default: v.settings.is_default(),
+    }
+}
+
+/// A document's validation problems, as events, counted.
+pub fn emit_problems(
+    file: &str,
+    doc: &analyze::DocAnalysis,
+    summary: &mut Summary,
+    sink: &mut dyn Sink,
+) {
+    for p in doc.problems.iter() {
+        match p.severity {
+            crate::validate::Severity::Error => summary.errors += 1,
+            crate::validate::Severity::Warning => summary.warnings += 1,
+            crate::validate::Severity::NotChecked => {}
+        }
+        sink.emit(Event::Problem {
+            file: file.to_string(),
+            object: doc.verdict.object(),
+            problem: p.clone(),
+        });
+    }
 }
 
 /// Resolve FILE given on the command line: relative to the current directory if it exists

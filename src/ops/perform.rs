@@ -20,7 +20,12 @@ pub enum Operation {
     /// Commit a fabric's layout and push it (`fgd init --push`).
     Publish { dir: PathBuf, git: GitOptions },
     /// Judge files or folders as ingest would, writing nothing.
-    Validate { paths: Vec<PathBuf>, limits: Limits },
+    Validate {
+        paths: Vec<PathBuf>,
+        limits: Limits,
+        /// What validation checks (already layered: config, the fabric's file, flags).
+        validation: crate::validate::Settings,
+    },
     /// Process raw/ (or, dry, only say what that would do).
     Ingest {
         dir: PathBuf,
@@ -81,8 +86,14 @@ pub fn perform(op: Operation, sink: &mut dyn Sink) -> Result<Outcome> {
             crate::git::publish_init(&fabric, &git, sink)?;
             Outcome::Published
         }
-        Operation::Validate { paths, limits } => {
-            Outcome::Validated(super::validate(&paths, &limits, sink)?)
+        Operation::Validate {
+            paths,
+            limits,
+            validation,
+        } => {
+            let v = crate::validate::Validator::new(validation)
+                .map_err(|e| crate::error::Error::Usage(e.to_string()))?;
+            Outcome::Validated(super::validate(&paths, &limits, &v, sink)?)
         }
         Operation::Ingest { dir, options } => Outcome::Ingested(ingest::run(&dir, &options, sink)?),
         Operation::Move { dir, file, reason } => {

@@ -91,6 +91,14 @@ pub fn fabric() -> (tempfile::TempDir, PathBuf) {
     (t, f)
 }
 
+/// Make the fabric at `f` check only the envelope (`.hnp/validation.toml`): for tests of the
+/// engine's mechanics over the generated corpus, whose fabrics are consistent for the envelope
+/// only (its manifest's verdicts), and over fixtures that are not meant as valid fabrics.
+#[allow(dead_code)]
+pub fn envelope_only(f: &Path) {
+    write(&f.join(".hnp/validation.toml"), "rules = \"envelope\"\n");
+}
+
 pub fn write(path: &Path, text: impl AsRef<[u8]>) {
     if let Some(p) = path.parent() {
         std::fs::create_dir_all(p).expect("mkdir");

@@ -274,7 +274,17 @@ impl Progress {
                 "git push: also publishes {} {subject:?} by {author} ({why})",
                 &commit[..commit.len().min(10)]
             ))),
-            Event::FileSkipped { .. } | Event::Watching { .. } | Event::FileVanished { .. } => None,
+            Event::Problem { file, problem, .. } if problem.is_error() => Some(Note::Log(format!(
+                "{file}:{}:{}: {}",
+                problem.pos.line,
+                problem.pos.column,
+                problem.summary()
+            ))),
+            Event::FileSkipped { .. }
+            | Event::Watching { .. }
+            | Event::FileVanished { .. }
+            | Event::ValidationSettings { .. }
+            | Event::Problem { .. } => None,
         }
     }
 

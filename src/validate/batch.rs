@@ -1,0 +1,170 @@
+//! Cross-object validation of a batch: the documents `raw/` brings, over what `managed/`
+//! already holds. The fabric after the batch is what `managed/` would hold: what is there,
+//! plus what raw/ brings, minus what it replaces (issue 14, item 2).
+//!
+//! Fates follow the webhook's first-come rule for what the cluster has: an incoming object
+//! with an error is refused and what managed/ holds stays; when both sides of a conflict are
+//! incoming, both are refused. Refusing one object can clear (or cause) another's problem, a
+//! missing reference for instance, so the check runs again over the fabric without the
+//! refused objects until nothing more is refused.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::fabric::{self, Found, Index, Obj, Source};
+use super::{Level, Problem, Validator};
+use crate::ingest::analyze::{DocVerdict, FileAnalysis};
+
+/// What the cross-object rules found, by (file, document) of each side.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Problems of incoming documents, refused ones included.
+    pub incoming: HashMap<(usize, usize), Vec<Problem>>,
+    /// Problems of documents already in managed/.
+    pub managed: HashMap<(usize, usize), Vec<Problem>>,
+    /// Incoming documents the cluster would refuse: they go to unmanaged/ as `invalid-spec`.
+    pub refused: HashSet<(usize, usize)>,
+}
+
+/// The most rounds of refusing and checking again; each round refuses at least one object,
+/// and in practice the second finds nothing new.
+const MAX_ROUNDS: usize = 8;
+
+fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<Item = Obj> + '_ {
+    files.iter().enumerate().flat_map(move |(fi, f)| {
+        let file: Arc<str> = Arc::from(f.rel.as_str());
+        f.docs().iter().enumerate().filter_map(move |(di, d)| {
+            // What managed/ holds is in the fabric even when it has problems of its own; an
+            // incoming object joins it only if it would be managed.
+            let (kind, name) = match &d.verdict {
+                DocVerdict::Managed { info, .. } => (info.kind, d.verdict.name()?.to_string()),
+                DocVerdict::Unmanaged {
+                    code: crate::classify::ReasonCode::InvalidSpec,
+                    identity: Some(id),
+                    ..
+                } if source == Source::Managed => {
+                    let info = crate::classify::kinds::KINDS
+                        .iter()
+                        .find(|k| k.kind == id.kind)?;
+                    (info.kind, id.name.clone())
+                }
+                _ => return None,
+            };
+            Some(Obj {
+                kind,
+                name,
+                file: file.clone(),
+                pos: d.pos,
+                source,
+                doc: (fi as u32, di as u32),
+                facts: (**d.facts.as_ref()?).clone(),
+            })
+        })
+    })
+}
+
+/// Check `incoming` over `managed` (both as analysed with `v`).
+pub fn check(v: &Validator, incoming: &[FileAnalysis], managed: &[FileAnalysis]) -> Outcome {
+    let mut out = Outcome::default();
+    if v.settings.level != Level::All {
+        return out;
+    }
+    let mut index = Index::default();
+    let mut replaced: HashMap<(&'static str, String), Obj> = HashMap::new();
+    for obj in objects(managed, Source::Managed) {
+        index.insert(obj);
+    }
+    for obj in objects(incoming, Source::Incoming) {
+        if let Some(old) = index.insert(obj) {
+            if old.source == Source::Managed {
+                replaced.insert((old.kind, old.name.clone()), old);
+            }
+        }
+    }
+    let mut found: Vec<Found> = Vec::new();
+    for round in 0..MAX_ROUNDS {
+        found = fabric::check(&index, &v.settings, &v.env);
+        if round + 1 == MAX_ROUNDS {
+            break;
+        }
+        let newly: Vec<&Found> = found
+            .iter()
+            .filter(|f| f.source == Source::Incoming && f.problem.is_error())
+            .collect();
+        if newly.is_empty() {
+            break;
+        }
+        let mut refused_now: HashSet<(&'static str, String)> = HashSet::new();
+        for f in newly {
+            let key = (f.doc.0 as usize, f.doc.1 as usize);
+            out.refused.insert(key);
+            refused_now.insert((f.kind, f.name.clone()));
+        }
+        // A refused object's problems stay reported; it leaves the fabric, and the managed
+        // version it would have replaced comes back.
+        for f in found
+            .iter()
+            .filter(|f| refused_now.contains(&(f.kind, f.name.clone())))
+        {
+            if f.source == Source::Incoming {
+                out.incoming
+                    .entry((f.doc.0 as usize, f.doc.1 as usize))
+                    .or_default()
+                    .push(f.problem.clone());
+            }
+        }
+        for (kind, name) in refused_now {
+            index.remove(kind, &name);
+            if let Some(old) = replaced.remove(&(kind, name)) {
+                index.insert(old);
+            }
+        }
+    }
+    for f in found {
+        let key = (f.doc.0 as usize, f.doc.1 as usize);
+        let side = match f.source {
+            Source::Incoming => &mut out.incoming,
+            Source::Managed => &mut out.managed,
+        };
+        side.entry(key).or_default().push(f.problem);
+    }
+    out
+}
+
+/// Carry `outcome` into the analyses: each document gets its cross-object problems. Returns
+/// the refused incoming documents with their reason (the first error), for `decide_with`.
+pub fn apply(
+    outcome: Outcome,
+    incoming: &mut [FileAnalysis],
+    managed: &mut [FileAnalysis],
+) -> HashMap<(usize, usize), String> {
+    let mut refused = HashMap::new();
+    for ((fi, di), problems) in outcome.incoming {
+        let Some(doc) = incoming.get_mut(fi).and_then(|f| f.docs_mut().get_mut(di)) else {
+            continue;
+        };
+        add(doc, problems);
+        if outcome.refused.contains(&(fi, di)) {
+            let check = super::DocCheck {
+                problems: doc.problems.to_vec(),
+                facts: None,
+            };
+            if let Some((_, reason)) = check.first_error() {
+                refused.insert((fi, di), reason);
+            }
+        }
+    }
+    for ((fi, di), problems) in outcome.managed {
+        if let Some(doc) = managed.get_mut(fi).and_then(|f| f.docs_mut().get_mut(di)) {
+            add(doc, problems);
+        }
+    }
+    refused
+}
+
+fn add(doc: &mut crate::ingest::analyze::DocAnalysis, problems: Vec<Problem>) {
+    let mut all = std::mem::take(&mut doc.problems).into_vec();
+    all.extend(problems);
+    all.sort_by_key(|p| (p.pos, p.severity));
+    doc.problems = all.into_boxed_slice();
+}

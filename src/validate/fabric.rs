@@ -1,0 +1,266 @@
+//! Rules across objects: references that must exist, sets that must not overlap, values that
+//! must be unique. They run over an index of every object's facts (kind and name to what the
+//! rules need of it), which callers update object by object as files change: the index is
+//! small (no trees), and a re-check is a pass over it.
+//!
+//! The webhook compares an incoming object with what the cluster already has, so of two
+//! conflicting objects the first applied wins (RULES.md §1, C3). fgd sees the fabric as one
+//! set: a conflict is reported on both objects, each pointing at the other.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::problem::{FieldPath, Place, Problem, RuleId, Severity};
+use super::rules::{self, Env, Facts};
+use super::{At, Settings};
+use crate::yaml::Pos;
+
+/// Where an object of the index comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// Already in `managed/` (what the cluster should have).
+    Managed,
+    /// In `raw/`, about to be ingested (or a file given to `validate`).
+    Incoming,
+}
+
+#[derive(Debug, Clone)]
+pub struct Obj {
+    pub kind: &'static str,
+    pub name: String,
+    /// As fgd prints file names (fabric-relative or as given).
+    pub file: Arc<str>,
+    /// Where the object's document starts.
+    pub pos: Pos,
+    pub source: Source,
+    /// Which document it is, for the caller: (file, document) indexes of its own choosing.
+    pub doc: (u32, u32),
+    pub facts: Facts,
+}
+
+impl Obj {
+    /// `Kind/name`.
+    pub fn object(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+
+    pub fn place(&self, at: &At) -> Place {
+        Place {
+            file: self.file.to_string(),
+            pos: at.pos,
+            object: self.object(),
+        }
+    }
+}
+
+/// Every object of the fabric by kind and name.
+#[derive(Debug, Default, Clone)]
+pub struct Index {
+    by_kind: HashMap<&'static str, BTreeMap<String, Obj>>,
+}
+
+impl Index {
+    /// Add or replace (by kind and name) an object; returns the one it replaced.
+    pub fn insert(&mut self, obj: Obj) -> Option<Obj> {
+        self.by_kind
+            .entry(obj.kind)
+            .or_default()
+            .insert(obj.name.clone(), obj)
+    }
+
+    pub fn remove(&mut self, kind: &str, name: &str) -> Option<Obj> {
+        self.by_kind.get_mut(kind).and_then(|m| m.remove(name))
+    }
+
+    /// Remove every object that came from `file` (a file changed or vanished).
+    pub fn remove_file(&mut self, file: &str) {
+        for m in self.by_kind.values_mut() {
+            m.retain(|_, o| &*o.file != file);
+        }
+    }
+
+    pub fn get(&self, kind: &str, name: &str) -> Option<&Obj> {
+        self.by_kind.get(kind).and_then(|m| m.get(name))
+    }
+
+    /// The objects of one kind, by name.
+    pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Obj> + 'a {
+        self.by_kind.get(kind).into_iter().flat_map(|m| m.values())
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_kind.values().map(BTreeMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A problem of one object of the index.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub kind: &'static str,
+    pub name: String,
+    pub file: Arc<str>,
+    pub source: Source,
+    pub doc: (u32, u32),
+    pub problem: Problem,
+}
+
+/// Where the cross-object rules write what they find.
+pub struct Cross<'a> {
+    pub index: &'a Index,
+    pub env: &'a Env,
+    pub whole_fabric: bool,
+    pub out: Vec<Found>,
+}
+
+impl<'a> Cross<'a> {
+    fn push(&mut self, obj: &Obj, problem: Problem) {
+        self.out.push(Found {
+            kind: obj.kind,
+            name: obj.name.clone(),
+            file: obj.file.clone(),
+            source: obj.source,
+            doc: obj.doc,
+            problem,
+        });
+    }
+
+    /// The cluster refuses `obj` (the webhook's `inner` text, the kind's prefix added);
+    /// `other` is the other side of a conflict.
+    pub fn error(
+        &mut self,
+        rule: &'static str,
+        obj: &Obj,
+        at: &At,
+        msg: impl Into<String>,
+        inner: &str,
+        other: Option<(&Obj, &At)>,
+    ) {
+        let problem = Problem {
+            rule: RuleId(rule),
+            severity: Severity::Error,
+            path: at.path.clone(),
+            pos: at.pos,
+            message: msg.into(),
+            upstream: (!inner.is_empty())
+                .then(|| format!("{}{inner}", rules::webhook_prefix(obj.kind))),
+            see_also: other.map(|(o, a)| o.place(a)),
+            assumed: false,
+        };
+        self.push(obj, problem);
+    }
+
+    /// An error that rests on the fabric config (marked assumed without a fab.yaml).
+    pub fn config_error(
+        &mut self,
+        rule: &'static str,
+        obj: &Obj,
+        at: &At,
+        msg: impl Into<String>,
+        inner: &str,
+        other: Option<(&Obj, &At)>,
+    ) {
+        self.error(rule, obj, at, msg, inner, other);
+        let assumed = self.env.assumed;
+        if let Some(f) = self.out.last_mut() {
+            f.problem.assumed = assumed;
+        }
+    }
+
+    /// `obj` names `kind/name`, which the fabric does not hold: an error when the directory
+    /// is the whole fabric, otherwise a warning that it must already exist in the cluster.
+    pub fn missing(
+        &mut self,
+        rule: &'static str,
+        obj: &Obj,
+        at: &At,
+        kind: &str,
+        name: &str,
+        inner: &str,
+    ) {
+        // The installer makes these in every fabric; outside git is where they usually are.
+        if !self.whole_fabric && INSTALLER_DEFAULTS.contains(&(kind, name)) {
+            return;
+        }
+        if self.whole_fabric {
+            self.error(
+                rule,
+                obj,
+                at,
+                format!("{kind} {name:?} is not defined in this fabric"),
+                inner,
+                None,
+            );
+        } else {
+            let problem = Problem {
+                rule: RuleId(rule),
+                severity: Severity::Warning,
+                path: at.path.clone(),
+                pos: at.pos,
+                message: format!(
+                    "{kind} {name:?} is not in this directory: it must already exist in the cluster (say `--whole-fabric` if this directory is the whole fabric)"
+                ),
+                upstream: (!inner.is_empty())
+                    .then(|| format!("{}{inner}", rules::webhook_prefix(obj.kind))),
+                see_also: None,
+                assumed: false,
+            };
+            self.push(obj, problem);
+        }
+    }
+
+    pub fn warn(&mut self, rule: &'static str, obj: &Obj, at: &At, msg: impl Into<String>) {
+        let problem = Problem {
+            rule: RuleId(rule),
+            severity: Severity::Warning,
+            path: at.path.clone(),
+            pos: at.pos,
+            message: msg.into(),
+            upstream: None,
+            see_also: None,
+            assumed: false,
+        };
+        self.push(obj, problem);
+    }
+}
+
+/// Objects hhfab creates in every fabric (RULES.md §11.2): in a partial fabric a reference to
+/// one of them is taken as met, instead of a warning on every VPC and Switch.
+pub const INSTALLER_DEFAULTS: [(&str, &str); 3] = [
+    ("IPv4Namespace", "default"),
+    ("VLANNamespace", "default"),
+    ("GatewayGroup", "default"),
+];
+
+/// Every cross-object rule over `index`.
+pub fn check(index: &Index, settings: &Settings, env: &Env) -> Vec<Found> {
+    let mut cx = Cross {
+        index,
+        env,
+        whole_fabric: settings.whole_fabric,
+        out: Vec::new(),
+    };
+    rules::vpc::cross(&mut cx);
+    rules::vpcattachment::cross(&mut cx);
+    rules::vpcpeering::cross(&mut cx);
+    rules::external::cross(&mut cx);
+    rules::switch::cross(&mut cx);
+    rules::connection::cross(&mut cx);
+    rules::gateway::cross(&mut cx);
+    let mut out = cx.out;
+    if !settings.skip.is_empty() {
+        out.retain(|f| !settings.skip.contains(&f.problem.rule));
+    }
+    out.sort_by(|a, b| {
+        (&a.file, a.problem.pos, a.problem.rule).cmp(&(&b.file, b.problem.pos, b.problem.rule))
+    });
+    out
+}
+
+/// A field path for messages built from facts.
+pub fn path(keys: &[&str]) -> FieldPath {
+    FieldPath::of(keys)
+}

@@ -1,0 +1,1263 @@
+//! VPC (`api/vpc/v1beta1/vpc_types.go`: `Default` :260, `Validate` :363).
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use super::util::{default_str, ensure_path};
+use super::{Ctx, KindRules, Spot, F};
+use crate::validate::fabric::{Cross, Obj};
+use crate::validate::net::{self, mac_string, parse_mac, Prefix};
+use crate::validate::tree::{Node, Value};
+
+pub static RULES: KindRules = KindRules {
+    before_default,
+    default,
+    check,
+    facts,
+};
+
+/// One subnet, as the cross-object rules see it.
+#[derive(Debug, Clone)]
+pub struct Subnet {
+    pub name: Spot<String>,
+    /// None when the CIDR does not parse (a per-object error already).
+    pub prefix: Option<Prefix>,
+    pub cidr: Spot<String>,
+    pub vlan: Spot<u16>,
+    pub host_bgp: bool,
+    pub relay_vpc: Option<Spot<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub ipv4_namespace: Spot<String>,
+    pub vlan_namespace: Spot<String>,
+    pub mode: String,
+    pub subnets: Vec<Subnet>,
+}
+
+pub const MODE_L3VNI: &str = "l3vni";
+const MODE_L3FLAT: &str = "l3flat";
+
+fn default(root: &mut Node) {
+    let Some(spec) = ensure_path(root, &["spec"]) else {
+        return;
+    };
+    default_str(spec, "ipv4Namespace", "default");
+    default_str(spec, "vlanNamespace", "default");
+    let Some(Node {
+        value: Value::Map(subnets),
+        ..
+    }) = spec.get_mut("subnets")
+    else {
+        return;
+    };
+    for e in subnets.iter_mut() {
+        default_subnet(&mut e.value);
+    }
+}
+
+fn default_subnet(sn: &mut Node) {
+    if !sn.is_map() {
+        return;
+    }
+    let Some(Ok(cidr)) = sn
+        .get("subnet")
+        .and_then(Node::as_str)
+        .map(net::parse_prefix)
+    else {
+        return;
+    };
+    let host_bgp = sn.get("hostBGP").and_then(Node::as_bool) == Some(true);
+    if !host_bgp {
+        default_str(sn, "gateway", &cidr.nth(1).to_string());
+    }
+    if cidr.bits > 30 {
+        return;
+    }
+    let Some(dhcp) = sn.ensure_map("dhcp") else {
+        return;
+    };
+    let enabled = dhcp.get("enable").and_then(Node::as_bool) == Some(true);
+    if !enabled {
+        // Dropped silently by the webhook: `check` warns about what was written (VPC-16).
+        dhcp.remove("range");
+        dhcp.remove("options");
+        return;
+    }
+    if let Some(range) = dhcp.ensure_map("range") {
+        default_str(range, "start", &cidr.nth(2).to_string());
+        default_str(range, "end", &cidr.broadcast().to_string());
+    }
+    let options_empty = match dhcp.get("options") {
+        None => false,
+        Some(o) if o.is_null() => false,
+        Some(o) => o.entries().iter().all(|e| is_zero(&e.value)),
+    };
+    if options_empty {
+        dhcp.remove("options");
+    } else if let Some(options) = dhcp.get_mut("options").filter(|o| o.is_map()) {
+        super::util::default_int(options, "interfaceMTU", 9036);
+        super::util::default_int(options, "leaseTimeSeconds", 3600);
+    }
+    // MACs normalised to Go's form: keyed by the normal form so duplicates show.
+    if let Some(Node {
+        value: Value::Map(statics),
+        ..
+    }) = dhcp.get_mut("static")
+    {
+        for e in statics.iter_mut() {
+            if let Some(mac) = parse_mac(&e.key) {
+                e.key = mac_string(&mac);
+            }
+        }
+    }
+}
+
+/// Go's zero value for a field of the options struct.
+fn is_zero(n: &Node) -> bool {
+    match &n.value {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Int(i) => *i == 0,
+        Value::Str(s) => s.is_empty(),
+        Value::Seq(_) | Value::Map(_) | Value::Float(_) => false,
+    }
+}
+
+fn check(root: &Node, ctx: &mut Ctx) {
+    let obj = F::root(root);
+    let name = ctx.name.clone();
+    let name_at = obj.at(&["metadata", "name"]);
+    if name.len() > 11 {
+        ctx.error(
+            "VPC-01",
+            &name_at,
+            format!(
+                "the VPC name {name:?} is {} characters long; VPC names are at most 11",
+                name.len()
+            ),
+            &format!("name {name} is too long, must be <= 11 characters"),
+        );
+    }
+    if name.starts_with("ext.") {
+        ctx.error(
+            "VPC-02",
+            &name_at,
+            "VPC names may not start with \"ext.\" (reserved for externals in gateway peerings)",
+            &format!("vpc name cannot start with 'ext.': {name}"),
+        );
+    }
+    let spec = obj.get("spec");
+    let subnets = spec.get("subnets");
+    if subnets.is_empty() {
+        ctx.error(
+            "VPC-04",
+            &subnets,
+            "a VPC needs at least one subnet",
+            "at least one subnet is required",
+        );
+    } else if subnets.len() > 20 {
+        ctx.error(
+            "VPC-04",
+            &subnets,
+            format!("a VPC has at most 20 subnets, this one {}", subnets.len()),
+            "too many subnets, max is 20",
+        );
+    }
+    let mode = spec.get("mode");
+    match mode.str() {
+        "" | MODE_L3VNI => {}
+        MODE_L3FLAT => ctx.error(
+            "VPC-05",
+            &mode,
+            "mode l3flat is not supported yet",
+            "L3Flat mode is not supported yet",
+        ),
+        other => ctx.error(
+            "VPC-05",
+            &mode,
+            format!("mode {other:?} is not a VPC mode: leave it out (l2vni) or write l3vni"),
+            &format!("invalid mode {other}, must be one of [ l3vni l3flat]"),
+        ),
+    }
+    let mut vlans: HashMap<i128, String> = HashMap::new();
+    let mut parsed: Vec<(String, Prefix, F)> = Vec::new();
+    for (sn_name, sn) in subnets.entries() {
+        check_subnet(ctx, sn_name, &sn, &mut vlans, &mut parsed);
+    }
+    for (i, (a, pa, _)) in parsed.iter().enumerate() {
+        for (b, pb, fb) in &parsed[i + 1..] {
+            if pa.overlaps(pb) {
+                ctx.error(
+                    "VPC-18",
+                    fb,
+                    format!("subnets {a} ({pa}) and {b} ({pb}) of this VPC overlap"),
+                    &format!("failed to verify no overlap subnets: subnets {pa} and {pb} overlap"),
+                );
+            }
+        }
+    }
+    check_permit(ctx, &spec, &subnets);
+    check_static_routes(ctx, &spec);
+}
+
+fn check_subnet<'a>(
+    ctx: &mut Ctx,
+    name: &str,
+    sn: &F<'a>,
+    vlans: &mut HashMap<i128, String>,
+    parsed: &mut Vec<(String, Prefix, F<'a>)>,
+) {
+    let cidr_f = sn.get("subnet");
+    let cidr_text = cidr_f.str();
+    if cidr_text.is_empty() {
+        ctx.error(
+            "VPC-06",
+            &cidr_f,
+            format!("subnet {name} has no subnet CIDR"),
+            &format!("subnet {name}: missing subnet"),
+        );
+        return;
+    }
+    let prefix = match net::parse_prefix(cidr_text) {
+        Ok(p) => p,
+        Err(e) => {
+            ctx.error(
+                "VPC-06",
+                &cidr_f,
+                format!("subnet {name}: {cidr_text:?} is not a CIDR prefix like 10.0.1.0/24"),
+                &format!("subnet {name}: failed to parse subnet {cidr_text}: {e}"),
+            );
+            return;
+        }
+    };
+    if prefix.bits > 30 {
+        ctx.error(
+            "VPC-07",
+            &cidr_f,
+            format!(
+                "subnet {name}: a /{} leaves no room for hosts; VPC subnets are /30 or larger",
+                prefix.bits
+            ),
+            &format!(
+                "subnet {name}: prefix length {} is too large, must be <= 30",
+                prefix.bits
+            ),
+        );
+        return;
+    }
+    for reserved in &ctx.env.reserved {
+        if reserved.overlaps(&prefix) {
+            ctx.config_error(
+                "VPC-08",
+                &cidr_f,
+                format!("subnet {name}: {prefix} overlaps the fabric's reserved subnet {reserved}"),
+                &format!("subnet {name}: subnet {cidr_text} is reserved"),
+            );
+            break;
+        }
+    }
+    let host_bgp = sn.get("hostBGP").bool();
+    let dhcp = sn.get("dhcp");
+    let enabled = dhcp.get("enable").bool();
+    let mut gateway: Option<IpAddr> = None;
+    if host_bgp {
+        if enabled {
+            ctx.error(
+                "VPC-11",
+                &dhcp.get("enable"),
+                format!("subnet {name}: hostBGP subnets cannot have the DHCP server enabled"),
+                &format!("subnet {name}: dhcp should not be enabled for hostBGP subnets"),
+            );
+        }
+    } else {
+        let gw = sn.get("gateway");
+        match gw.ip() {
+            None => ctx.error(
+                "VPC-09",
+                &gw,
+                format!("subnet {name}: gateway is required"),
+                &format!("subnet {name}: gateway is required"),
+            ),
+            Some(Err(_)) => ctx.error(
+                "VPC-09",
+                &gw,
+                format!("subnet {name}: gateway {:?} is not an IP address", gw.str()),
+                &format!(
+                    "subnet {name}: gateway {} is not a valid IP address",
+                    gw.str()
+                ),
+            ),
+            Some(Ok(ip)) if !prefix.contains(ip) => ctx.error(
+                "VPC-09",
+                &gw,
+                format!("subnet {name}: gateway {ip} is outside the subnet {prefix}"),
+                &format!("subnet {name}: gateway {} is not in the subnet", gw.str()),
+            ),
+            Some(Ok(ip)) => gateway = Some(ip),
+        }
+        let vlan = sn.get("vlan");
+        if vlan.int() == 0 {
+            ctx.error(
+                "VPC-10",
+                &vlan,
+                format!("subnet {name}: vlan is required (subnets that are not hostBGP need one)"),
+                &format!("subnet {name}: vlan is required"),
+            );
+        } else if let Some(first) = vlans.insert(vlan.int(), name.to_string()) {
+            ctx.error(
+                "VPC-17",
+                &vlan,
+                format!(
+                    "subnet {name} uses VLAN {}, as subnet {first} of this VPC does",
+                    vlan.int()
+                ),
+                "duplicate subnet VLANs",
+            );
+        }
+    }
+    parsed.push((name.to_string(), prefix, cidr_f.clone()));
+    let relay = dhcp.get("relay");
+    if !relay.str().is_empty() {
+        if enabled {
+            ctx.error(
+                "VPC-12",
+                &relay,
+                format!("subnet {name}: DHCP relay and the DHCP server cannot both be enabled"),
+                &format!(
+                    "subnet {name}: dhcp relay and dhcp server cannot be enabled at the same time"
+                ),
+            );
+        } else if let Err(e) = net::parse_prefix(relay.str()) {
+            ctx.error(
+                "VPC-12",
+                &relay,
+                format!(
+                    "subnet {name}: DHCP relay {:?} is not a prefix",
+                    relay.str()
+                ),
+                &format!(
+                    "subnet {name}: failed to parse dhcp relay {}: {e}",
+                    relay.str()
+                ),
+            );
+        }
+    } else if !dhcp.get("relayVPC").str().is_empty() {
+        ctx.error(
+            "VPC-12",
+            &dhcp.get("relayVPC"),
+            format!("subnet {name}: relayVPC needs dhcp.relay"),
+            &format!("subnet {name}: dhcp relay VPC specified but dhcp relay is not enabled"),
+        );
+    }
+    if enabled {
+        check_dhcp(ctx, name, &dhcp, &prefix, gateway, sn.get("gateway").str());
+    } else {
+        let statics = dhcp.get("static");
+        if !statics.is_empty() {
+            ctx.error(
+                "VPC-16",
+                &statics,
+                format!("subnet {name}: static leases need the DHCP server enabled"),
+                &format!("subnet {name}: static IPs are not supported when DHCP is disabled"),
+            );
+        }
+    }
+}
+
+fn check_dhcp(
+    ctx: &mut Ctx,
+    name: &str,
+    dhcp: &F,
+    prefix: &Prefix,
+    gateway: Option<IpAddr>,
+    gateway_text: &str,
+) {
+    let network = prefix.nth(0);
+    let range = dhcp.get("range");
+    let mut bounds = Vec::new();
+    for which in ["start", "end"] {
+        let f = range.get(which);
+        let text = f.str();
+        let fail = |why: String, inner: String, ctx: &mut Ctx| {
+            ctx.error(
+                "VPC-13",
+                &f,
+                format!("subnet {name}: DHCP range {which} {why}"),
+                &inner,
+            )
+        };
+        if text.is_empty() {
+            fail(
+                "is required".into(),
+                format!("subnet {name}: dhcp range {which} is required"),
+                ctx,
+            );
+            continue;
+        }
+        match net::parse_ip(text) {
+            Err(_) => fail(
+                format!("{text:?} is not an IP address"),
+                format!("subnet {name}: invalid dhcp range {which} {text}"),
+                ctx,
+            ),
+            Ok(ip) if ip == network => fail(
+                format!("{text} is the subnet's network address"),
+                format!("subnet {name}: dhcp range {which} {text} is equal to subnet"),
+                ctx,
+            ),
+            Ok(ip) if Some(ip) == gateway => fail(
+                format!("{text} is the gateway"),
+                format!("subnet {name}: dhcp range {which} {text} is equal to gateway"),
+                ctx,
+            ),
+            Ok(ip) if !prefix.contains(ip) => fail(
+                format!("{text} is outside the subnet {prefix}"),
+                format!("subnet {name}: dhcp range {which} {text} is not in the subnet"),
+                ctx,
+            ),
+            Ok(ip) => bounds.push(ip),
+        }
+    }
+    if let [start, end] = bounds[..] {
+        if net::ip_u128(start) >= net::ip_u128(end) {
+            ctx.error(
+                "VPC-13",
+                &range.get("start"),
+                format!("subnet {name}: DHCP range start {start} is not before its end {end}"),
+                &format!("subnet {name}: dhcp range start {start} does not come before dhcp range end {end}"),
+            );
+        }
+    }
+    let options = dhcp.get("options");
+    if options.present() {
+        check_options(ctx, name, &options, prefix);
+    }
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (mac, st) in dhcp.get("static").entries() {
+        let ip_f = st.get("ip");
+        let ip = ip_f.str();
+        let err = |ctx: &mut Ctx, at: &F, msg: String, inner: String| {
+            ctx.error("VPC-15", at, format!("subnet {name}: {msg}"), &inner)
+        };
+        if ip.is_empty() {
+            err(
+                ctx,
+                &st,
+                format!("the static lease for {mac} has no IP"),
+                format!("subnet {name}: empty static IP assigned to MAC {mac}"),
+            );
+            continue;
+        }
+        if parse_mac(mac).is_none() {
+            err(
+                ctx,
+                &st,
+                format!("{mac:?} is not a MAC address"),
+                format!("subnet {name}: invalid MAC {mac} for static IP {ip}"),
+            );
+            continue;
+        }
+        let Ok(addr) = net::parse_ip(ip) else {
+            err(
+                ctx,
+                &ip_f,
+                format!("static IP {ip:?} is not an IP address"),
+                format!("subnet {name}: invalid static IP {ip}"),
+            );
+            continue;
+        };
+        if !prefix.contains(addr) {
+            err(
+                ctx,
+                &ip_f,
+                format!("static IP {ip} is outside the subnet {prefix}"),
+                format!("subnet {name}: static IP {ip} is not in the subnet"),
+            );
+        } else if addr == network {
+            err(
+                ctx,
+                &ip_f,
+                format!("static IP {ip} is the network address"),
+                format!("subnet {name}: static IP {ip} is the same as the subnet IP"),
+            );
+        } else if ip == gateway_text {
+            err(
+                ctx,
+                &ip_f,
+                format!("static IP {ip} is the gateway"),
+                format!("subnet {name}: static IP {ip} is the same as the gateway IP"),
+            );
+        } else if addr == prefix.broadcast() {
+            err(
+                ctx,
+                &ip_f,
+                format!("static IP {ip} is the broadcast address"),
+                format!("subnet {name}: static IP {ip} is the same as the broadcast IP"),
+            );
+        } else if let Some(other) = seen.insert(ip.to_string(), mac.to_string()) {
+            err(
+                ctx,
+                &ip_f,
+                format!("static IP {ip} is already leased to {other}"),
+                format!("subnet {name}: static IP {ip} is already assigned to another MAC address"),
+            );
+        }
+    }
+}
+
+fn check_options(ctx: &mut Ctx, name: &str, options: &F, prefix: &Prefix) {
+    for (field, what) in [
+        ("dnsServers", "dns address"),
+        ("timeServers", "time server"),
+    ] {
+        for item in options.get(field).items() {
+            if net::parse_ip(item.str()).is_err() {
+                let inner = if field == "dnsServers" {
+                    format!(
+                        "subnet {name}: dns address {} is not a valid IP",
+                        item.str()
+                    )
+                } else {
+                    format!(
+                        "subnet {name}: time server {} address is not a valid IP",
+                        item.str()
+                    )
+                };
+                ctx.error(
+                    "VPC-14",
+                    &item,
+                    format!(
+                        "subnet {name}: {what} {:?} is not an IP address",
+                        item.str()
+                    ),
+                    &inner,
+                );
+            }
+        }
+    }
+    let mtu = options.get("interfaceMTU");
+    if mtu.int() < 96 {
+        ctx.error(
+            "VPC-14",
+            &mtu,
+            format!("subnet {name}: interfaceMTU {} is below 96", mtu.int()),
+            &format!("subnet {name}: MTU cannot be set smaller than 96"),
+        );
+    } else if mtu.int() > 9036 {
+        ctx.error(
+            "VPC-14",
+            &mtu,
+            format!("subnet {name}: interfaceMTU {} is above 9036", mtu.int()),
+            &format!("subnet {name}: MTU cannot be set greater than 9036"),
+        );
+    }
+    let lease = options.get("leaseTimeSeconds");
+    if lease.int() < 1 {
+        ctx.error(
+            "VPC-14",
+            &lease,
+            format!("subnet {name}: leaseTimeSeconds must be at least 1"),
+            &format!("subnet {name}: LeaseTimeSeconds cannot be set smaller than 1"),
+        );
+    }
+    for route in options.get("advertisedRoutes").items() {
+        let dest = route.get("destination");
+        let gw = route.get("gateway");
+        if dest.str().is_empty() {
+            ctx.error(
+                "VPC-14",
+                &dest,
+                format!("subnet {name}: an advertised route needs a destination"),
+                &format!("subnet {name}: advertised route destination is required"),
+            );
+            continue;
+        }
+        if gw.str().is_empty() {
+            ctx.error(
+                "VPC-14",
+                &gw,
+                format!("subnet {name}: an advertised route needs a gateway"),
+                &format!("subnet {name}: advertised route gateway is required"),
+            );
+            continue;
+        }
+        if let Err(e) = net::parse_prefix(dest.str()) {
+            ctx.error(
+                "VPC-14",
+                &dest,
+                format!(
+                    "subnet {name}: advertised route destination {:?} is not a prefix",
+                    dest.str()
+                ),
+                &format!(
+                    "subnet {name}: failed to parse advertised route destination {}: {e}",
+                    dest.str()
+                ),
+            );
+            continue;
+        }
+        match net::parse_ip(gw.str()) {
+            Err(_) => ctx.error(
+                "VPC-14",
+                &gw,
+                format!(
+                    "subnet {name}: advertised route gateway {:?} is not an IP address",
+                    gw.str()
+                ),
+                &format!(
+                    "subnet {name}: invalid advertised route gateway {}",
+                    gw.str()
+                ),
+            ),
+            Ok(ip) if !prefix.contains(ip) => ctx.error(
+                "VPC-14",
+                &gw,
+                format!(
+                    "subnet {name}: advertised route gateway {ip} is outside the subnet {prefix}"
+                ),
+                &format!(
+                    "subnet {name}: advertised route gateway {} is not in the subnet",
+                    gw.str()
+                ),
+            ),
+            Ok(_) => {}
+        }
+    }
+}
+
+fn check_permit(ctx: &mut Ctx, spec: &F, subnets: &F) {
+    for (i, permit) in spec.get("permit").items().enumerate() {
+        let names = permit.strs();
+        if names.len() < 2 {
+            ctx.error(
+                "VPC-19",
+                &permit,
+                "a permit list names at least 2 subnets",
+                "each permit policy must have at least 2 subnets in it",
+            );
+            continue;
+        }
+        let mut seen = HashSet::new();
+        for item in permit.items() {
+            let sn = item.str();
+            if !subnets.get(sn).present() {
+                ctx.error(
+                    "VPC-19",
+                    &item,
+                    format!("permit list #{i}: this VPC has no subnet {sn:?}"),
+                    &format!("permit policy #{i}: subnet {sn} not found"),
+                );
+            } else if !seen.insert(sn) {
+                ctx.error(
+                    "VPC-19",
+                    &item,
+                    format!("permit list #{i} names subnet {sn} twice"),
+                    &format!("permit policy #{i}: duplicate subnets"),
+                );
+            }
+        }
+    }
+}
+
+fn check_static_routes(ctx: &mut Ctx, spec: &F) {
+    for (i, route) in spec.get("staticRoutes").items().enumerate() {
+        let p = route.get("prefix");
+        if p.str().is_empty() {
+            ctx.error(
+                "VPC-20",
+                &p,
+                format!("static route #{i} needs a prefix"),
+                &format!("static route #{i}: prefix is required"),
+            );
+            continue;
+        }
+        match net::parse_prefix(p.str()) {
+            Err(e) => ctx.error(
+                "VPC-20",
+                &p,
+                format!("static route #{i}: {:?} is not a prefix", p.str()),
+                &format!("static route #{i}: failed to parse prefix {}: {e}", p.str()),
+            ),
+            Ok(px) if px.has_host_bits() => ctx.error(
+                "VPC-20",
+                &p,
+                format!(
+                    "static route #{i}: {px} has host bits set; write {}",
+                    px.masked()
+                ),
+                &format!(
+                    "static route #{i}: prefix {} is invalid: inconsistent IP address and mask",
+                    p.str()
+                ),
+            ),
+            Ok(_) => {}
+        }
+        if route.get("nextHops").is_empty() {
+            ctx.error(
+                "VPC-20",
+                &route,
+                format!("static route #{i} needs at least one next hop"),
+                &format!("static route #{i}: at least one next hop is required"),
+            );
+        }
+    }
+}
+
+/// What the webhook's Default() drops silently, said as warnings (VPC-16): leftovers of a
+/// disabled DHCP server, read before defaulting removes them.
+fn before_default(original: &Node, ctx: &mut Ctx) {
+    let subnets = F::root(original).at(&["spec", "subnets"]);
+    for (key, sn) in subnets.entries() {
+        let Some(value) = sn.node else {
+            continue;
+        };
+        let Some(dhcp) = value.get("dhcp") else {
+            continue;
+        };
+        let prefix_ok = value
+            .get("subnet")
+            .and_then(Node::as_str)
+            .and_then(|s| net::parse_prefix(s).ok())
+            .is_some_and(|p| p.bits <= 30);
+        if !prefix_ok || dhcp.get("enable").and_then(Node::as_bool) == Some(true) {
+            continue;
+        }
+        for k in ["range", "options"] {
+            let f = sn.at(&["dhcp", k]);
+            if f.present() {
+                ctx.warn(
+                    "VPC-16",
+                    &f,
+                    format!("subnet {key}: dhcp.{k} is set but DHCP is disabled: the cluster drops it silently"),
+                );
+            }
+        }
+    }
+}
+
+fn facts(root: &Node) -> Option<super::Facts> {
+    let spec = F::root(root).get("spec");
+    let subnets = spec
+        .get("subnets")
+        .entries()
+        .map(|(name, sn)| {
+            let cidr = sn.get("subnet");
+            let vlan = sn.get("vlan");
+            let relay = sn.at(&["dhcp", "relayVPC"]);
+            Subnet {
+                name: Spot::new(name.to_string(), &sn),
+                prefix: net::parse_prefix(cidr.str()).ok(),
+                cidr: Spot::new(cidr.str().to_string(), &cidr),
+                vlan: Spot::new(u16::try_from(vlan.int()).unwrap_or(0), &vlan),
+                host_bgp: sn.get("hostBGP").bool(),
+                relay_vpc: (!relay.str().is_empty())
+                    .then(|| Spot::new(relay.str().to_string(), &relay)),
+            }
+        })
+        .collect();
+    let ns = |k: &str| {
+        let f = spec.get(k);
+        Spot::new(f.str().to_string(), &f)
+    };
+    Some(super::Facts::Vpc(Facts {
+        ipv4_namespace: ns("ipv4Namespace"),
+        vlan_namespace: ns("vlanNamespace"),
+        mode: spec.get("mode").str().to_string(),
+        subnets,
+    }))
+}
+
+/// VPC-21..27: namespaces exist and contain the subnets and VLANs; relay VPCs exist; no
+/// subnet overlaps and no VLAN is reused across VPCs of one namespace.
+pub fn cross(cx: &mut Cross) {
+    let index = cx.index;
+    let vpcs: Vec<(&Obj, &Facts)> = index
+        .of_kind("VPC")
+        .filter_map(|o| match &o.facts {
+            super::Facts::Vpc(f) => Some((o, f)),
+            _ => None,
+        })
+        .collect();
+    for (obj, f) in &vpcs {
+        let ns_name = &f.ipv4_namespace.value;
+        match index.get("IPv4Namespace", ns_name).map(|o| &o.facts) {
+            None => cx.missing(
+                "VPC-21",
+                obj,
+                &f.ipv4_namespace.at,
+                "IPv4Namespace",
+                ns_name,
+                &format!("IPv4Namespace {ns_name} not found"),
+            ),
+            Some(super::Facts::Ipv4Namespace(ns)) => {
+                for sn in &f.subnets {
+                    let Some(p) = sn.prefix else { continue };
+                    if !ns.subnets.iter().any(|n| p.is_subset_of(&n.value)) {
+                        let listed: Vec<String> =
+                            ns.subnets.iter().map(|n| n.value.to_string()).collect();
+                        cx.error(
+                            "VPC-23",
+                            obj,
+                            &sn.cidr.at,
+                            format!(
+                                "subnet {} ({}) is not inside IPv4Namespace {ns_name} ({})",
+                                sn.name.value,
+                                sn.cidr.value,
+                                if listed.is_empty() {
+                                    "which has no subnets".into()
+                                } else {
+                                    listed.join(", ")
+                                }
+                            ),
+                            &format!(
+                                "vpc subnet {} ({}) doesn't belong to the IPv4Namespace {ns_name}",
+                                sn.name.value, sn.cidr.value
+                            ),
+                            None,
+                        );
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+        let vns_name = &f.vlan_namespace.value;
+        match index.get("VLANNamespace", vns_name).map(|o| &o.facts) {
+            None => cx.missing(
+                "VPC-22",
+                obj,
+                &f.vlan_namespace.at,
+                "VLANNamespace",
+                vns_name,
+                &format!("VLANNamespace {vns_name} not found"),
+            ),
+            Some(super::Facts::VlanNamespace(ns)) => {
+                for sn in f.subnets.iter().filter(|s| !s.host_bgp) {
+                    let v = sn.vlan.value;
+                    if !ns.ranges.iter().any(|r| r.value.contains(v)) {
+                        let listed: Vec<String> = ns
+                            .ranges
+                            .iter()
+                            .map(|r| format!("{}-{}", r.value.from, r.value.to))
+                            .collect();
+                        cx.error(
+                            "VPC-24",
+                            obj,
+                            &sn.vlan.at,
+                            format!(
+                                "subnet {}: VLAN {v} is outside VLANNamespace {vns_name} ({})",
+                                sn.name.value,
+                                if listed.is_empty() { "which has no ranges".into() } else { listed.join(", ") }
+                            ),
+                            &format!(
+                                "vpc subnet {} ({}) vlan {v} doesn't belong to the VLANNamespace {vns_name}",
+                                sn.name.value, sn.cidr.value
+                            ),
+                            None,
+                        );
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+        for sn in &f.subnets {
+            if let Some(relay) = &sn.relay_vpc {
+                if index.get("VPC", &relay.value).is_none() {
+                    cx.missing(
+                        "VPC-25",
+                        obj,
+                        &relay.at,
+                        "VPC",
+                        &relay.value,
+                        &format!(
+                            "subnet {}: dhcp relay VPC {} not found",
+                            sn.name.value, relay.value
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    overlaps(cx, &vpcs);
+    vlan_reuse(cx, &vpcs);
+}
+
+/// VPC-26: subnets of different VPCs in one IPv4Namespace overlap. A sweep over the subnets
+/// sorted by their first address: O(n log n) for n subnets.
+fn overlaps(cx: &mut Cross, vpcs: &[(&Obj, &Facts)]) {
+    let mut by_ns: HashMap<&str, Vec<(u128, u128, usize, usize)>> = HashMap::new();
+    for (vi, (_, f)) in vpcs.iter().enumerate() {
+        for (si, sn) in f.subnets.iter().enumerate() {
+            if let Some(p) = sn.prefix.filter(Prefix::is_v4) {
+                by_ns
+                    .entry(f.ipv4_namespace.value.as_str())
+                    .or_default()
+                    .push((p.network(), p.last(), vi, si));
+            }
+        }
+    }
+    for list in by_ns.values_mut() {
+        list.sort();
+        // Open intervals, by end: each new subnet is compared with those still open.
+        let mut open: Vec<(u128, usize, usize)> = Vec::new();
+        for &(start, end, vi, si) in list.iter() {
+            open.retain(|&(e, _, _)| e >= start);
+            for &(_, ovi, osi) in &open {
+                if ovi != vi {
+                    report_overlap(cx, vpcs, (vi, si), (ovi, osi));
+                    report_overlap(cx, vpcs, (ovi, osi), (vi, si));
+                }
+            }
+            open.push((end, vi, si));
+        }
+    }
+}
+
+fn report_overlap(
+    cx: &mut Cross,
+    vpcs: &[(&Obj, &Facts)],
+    at: (usize, usize),
+    other: (usize, usize),
+) {
+    let (obj, f) = vpcs[at.0];
+    let (oobj, of) = vpcs[other.0];
+    let sn = &f.subnets[at.1];
+    let osn = &of.subnets[other.1];
+    cx.error(
+        "VPC-26",
+        obj,
+        &sn.cidr.at,
+        format!(
+            "subnet {} ({}) overlaps subnet {} ({}) of VPC {} in IPv4Namespace {}",
+            sn.name.value,
+            sn.cidr.value,
+            osn.name.value,
+            osn.cidr.value,
+            oobj.name,
+            f.ipv4_namespace.value
+        ),
+        &format!(
+            "subnet {} overlaps with subnet {} of VPC {}",
+            sn.prefix.map(|p| p.to_string()).unwrap_or_default(),
+            osn.cidr.value,
+            oobj.name
+        ),
+        Some((oobj, &osn.cidr.at)),
+    );
+}
+
+/// VPC-27: a VLAN used by two VPCs of one VLANNamespace (hostBGP's VLAN 0 exempt).
+fn vlan_reuse(cx: &mut Cross, vpcs: &[(&Obj, &Facts)]) {
+    let mut users: HashMap<(&str, u16), Vec<(usize, usize)>> = HashMap::new();
+    for (vi, (_, f)) in vpcs.iter().enumerate() {
+        for (si, sn) in f.subnets.iter().enumerate() {
+            if sn.vlan.value == 0 && sn.host_bgp {
+                continue;
+            }
+            users
+                .entry((f.vlan_namespace.value.as_str(), sn.vlan.value))
+                .or_default()
+                .push((vi, si));
+        }
+    }
+    for ((ns, vlan), list) in users {
+        for &(vi, si) in &list {
+            let Some(&(ovi, osi)) = list.iter().find(|(o, _)| *o != vi) else {
+                continue;
+            };
+            let (obj, f) = vpcs[vi];
+            let (oobj, of) = vpcs[ovi];
+            cx.error(
+                "VPC-27",
+                obj,
+                &f.subnets[si].vlan.at,
+                format!(
+                    "VLAN {vlan} of subnet {} is also used by subnet {} of VPC {} (VLANNamespace {ns})",
+                    f.subnets[si].name.value, of.subnets[osi].name.value, oobj.name
+                ),
+                &format!("vlan {vlan} is already used by other VPC"),
+                Some((oobj, &of.subnets[osi].vlan.at)),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::validate::rules::testkit::{check, errors, fabric, fabric_errors};
+
+    fn vpc(name: &str, spec: &str) -> String {
+        format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: {name}\nspec:\n{spec}")
+    }
+
+    const ONE: &str = "  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";
+
+    #[test]
+    fn a_plain_vpc_is_valid() {
+        assert_eq!(errors(&vpc("vpc-1", ONE)), Vec::<&str>::new());
+        // hostBGP subnets need neither VLAN nor gateway; a /30 is the smallest subnet.
+        let spec = "  subnets:\n    a:\n      subnet: 10.0.1.0/30\n      vlan: 1001\n    b:\n      subnet: 10.0.2.0/24\n      hostBGP: true\n";
+        assert_eq!(errors(&vpc("vpc-1", spec)), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn names_are_at_most_11_characters_and_not_ext() {
+        assert_eq!(errors(&vpc("abcdefghijk", ONE)), Vec::<&str>::new());
+        assert_eq!(errors(&vpc("abcdefghijkl", ONE)), ["VPC-01"]);
+        assert_eq!(errors(&vpc("ext.a", ONE)), ["VPC-02"]);
+    }
+
+    #[test]
+    fn subnet_count_mode_and_prefixes() {
+        assert_eq!(errors(&vpc("v", "  subnets: {}\n")), ["VPC-04"]);
+        let many: String = (0..21)
+            .map(|i| {
+                format!(
+                    "    s{i}:\n      subnet: 10.0.{i}.0/24\n      vlan: {}\n",
+                    1000 + i
+                )
+            })
+            .collect();
+        assert_eq!(
+            errors(&vpc("v", &format!("  subnets:\n{many}"))),
+            ["VPC-04"]
+        );
+        assert_eq!(
+            errors(&vpc("v", &format!("  mode: l3flat\n{ONE}"))),
+            ["VPC-05"]
+        );
+        assert_eq!(errors(&vpc("v", &format!("  mode: l2\n{ONE}"))), ["VPC-05"]);
+        assert_eq!(
+            errors(&vpc("v", &format!("  mode: l3vni\n{ONE}"))),
+            Vec::<&str>::new()
+        );
+        let bad = |cidr: &str| {
+            vpc(
+                "v",
+                &format!("  subnets:\n    default:\n      subnet: {cidr}\n      vlan: 1001\n"),
+            )
+        };
+        assert_eq!(errors(&bad("10.0.1.0")), ["VPC-06"]);
+        assert_eq!(errors(&bad("10.0.1.0/31")), ["VPC-07"]);
+        assert_eq!(errors(&bad("172.30.8.0/24")), ["VPC-08"]);
+        // Host bits are accepted (RULES.md Q8).
+        assert_eq!(errors(&bad("10.0.1.5/24")), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn gateway_vlan_and_dhcp_rules() {
+        let sn = |body: &str| {
+            vpc(
+                "v",
+                &format!("  subnets:\n    default:\n      subnet: 10.0.1.0/24\n{body}"),
+            )
+        };
+        assert_eq!(
+            errors(&sn("      vlan: 1001\n      gateway: 10.0.2.1\n")),
+            ["VPC-09"]
+        );
+        assert_eq!(
+            errors(&sn("      vlan: 1001\n      gateway: x\n")),
+            ["VPC-09"]
+        );
+        assert_eq!(errors(&sn("      gateway: 10.0.1.1\n")), ["VPC-10"]);
+        assert_eq!(
+            errors(&sn(
+                "      hostBGP: true\n      dhcp:\n        enable: true\n"
+            )),
+            ["VPC-11"]
+        );
+        assert_eq!(
+            errors(&sn(
+                "      vlan: 1001\n      dhcp:\n        enable: true\n        relay: 10.0.0.1/32\n"
+            )),
+            ["VPC-12"]
+        );
+        assert_eq!(
+            errors(&sn(
+                "      vlan: 1001\n      dhcp:\n        relayVPC: other\n"
+            )),
+            ["VPC-12"]
+        );
+        // The range defaults to network+2 .. broadcast.
+        assert_eq!(
+            errors(&sn("      vlan: 1001\n      dhcp:\n        enable: true\n")),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            errors(&sn("      vlan: 1001\n      dhcp:\n        enable: true\n        range:\n          start: 10.0.1.1\n")),
+            ["VPC-13"]
+        );
+        assert_eq!(
+            errors(&sn("      vlan: 1001\n      dhcp:\n        enable: true\n        range:\n          start: 10.0.1.50\n          end: 10.0.1.10\n")),
+            ["VPC-13"]
+        );
+        assert_eq!(
+            errors(&sn("      vlan: 1001\n      dhcp:\n        enable: true\n        options:\n          interfaceMTU: 9037\n")),
+            ["VPC-14"]
+        );
+        // Options without interfaceMTU or leaseTimeSeconds: defaulted, then schema-valid (C1).
+        assert_eq!(
+            errors(&sn("      vlan: 1001\n      dhcp:\n        enable: true\n        options:\n          dnsServers: [1.1.1.1]\n")),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            errors(&sn("      vlan: 1001\n      dhcp:\n        enable: true\n        static:\n          AA-BB-CC-00-11-22:\n            ip: 10.0.1.255\n")),
+            ["VPC-15"]
+        );
+        assert_eq!(
+            errors(&sn("      vlan: 1001\n      dhcp:\n        static:\n          aa:bb:cc:00:11:22:\n            ip: 10.0.1.20\n")),
+            ["VPC-16"]
+        );
+        // A disabled DHCP with leftovers: dropped by the cluster, a warning.
+        let p = check(&sn(
+            "      vlan: 1001\n      dhcp:\n        range:\n          start: 10.0.1.10\n",
+        ));
+        assert!(
+            p.iter().any(|p| p.rule.0 == "VPC-16" && !p.is_error()),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn vlans_overlaps_permits_and_routes_inside_one_vpc() {
+        let two = |a: &str, b: &str| {
+            vpc("v", &format!("  subnets:\n    a:\n      subnet: {a}\n      vlan: 1001\n    b:\n      subnet: {b}\n      vlan: 1002\n"))
+        };
+        assert_eq!(errors(&two("10.0.0.0/16", "10.0.5.0/24")), ["VPC-18"]);
+        let dup = vpc("v", "  subnets:\n    a:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n    b:\n      subnet: 10.0.2.0/24\n      vlan: 1001\n");
+        assert_eq!(errors(&dup), ["VPC-17"]);
+        let permit = |p: &str| {
+            vpc("v", &format!("  subnets:\n    a:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n    b:\n      subnet: 10.0.2.0/24\n      vlan: 1002\n  permit:\n{p}"))
+        };
+        assert_eq!(errors(&permit("  - [a, b]\n")), Vec::<&str>::new());
+        assert_eq!(errors(&permit("  - [a]\n")), ["VPC-19"]);
+        assert_eq!(errors(&permit("  - [a, c]\n")), ["VPC-19"]);
+        assert_eq!(errors(&permit("  - [a, b, a]\n")), ["VPC-19"]);
+        let route = |r: &str| vpc("v", &format!("{ONE}  staticRoutes:\n{r}"));
+        assert_eq!(
+            errors(&route(
+                "  - prefix: 10.9.0.0/16\n    nextHops: [10.0.1.5]\n"
+            )),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            errors(&route(
+                "  - prefix: 10.9.0.1/16\n    nextHops: [10.0.1.5]\n"
+            )),
+            ["VPC-20"]
+        );
+        assert_eq!(errors(&route("  - prefix: 10.9.0.0/16\n")), ["VPC-20"]);
+    }
+
+    #[test]
+    fn types_and_unknown_fields_come_first() {
+        let p = check(&vpc(
+            "v",
+            "  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: \"1001\"\n",
+        ));
+        assert_eq!(p.iter().map(|p| p.rule.0).collect::<Vec<_>>(), ["GEN-06"]);
+        assert_eq!((p[0].pos.line, p[0].pos.column), (9, 13));
+        assert_eq!(p[0].path.to_string(), "spec.subnets.default.vlan");
+    }
+
+    const NS: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: IPv4Namespace\nmetadata:\n  name: default\nspec:\n  subnets: [10.0.0.0/16]\n";
+    const VNS: &str = "apiVersion: wiring.githedgehog.com/v1beta1\nkind: VLANNamespace\nmetadata:\n  name: default\nspec:\n  ranges:\n  - from: 1000\n    to: 2999\n";
+
+    #[test]
+    fn namespaces_must_exist_and_contain_subnets_and_vlans() {
+        let v = vpc("v", ONE);
+        assert_eq!(
+            fabric_errors(&[NS, VNS, &v], true),
+            Vec::<(String, &str)>::new()
+        );
+        assert_eq!(
+            fabric_errors(&[VNS, &v], true),
+            [("doc1.yaml".to_string(), "VPC-21")]
+        );
+        // A partial fabric: the namespace must exist in the cluster, a warning; the
+        // installer's `default` is taken as present.
+        let found = fabric(&[VNS, &v], false);
+        assert!(
+            !found.iter().any(|(_, p)| p.rule.0 == "VPC-21"),
+            "{found:?}"
+        );
+        let other = vpc("v", &format!("  ipv4Namespace: tenants\n{ONE}"));
+        let found = fabric(&[VNS, &other], false);
+        assert!(
+            found.iter().any(|(_, p)| p.rule.0 == "VPC-21"
+                && !p.is_error()
+                && p.message.contains("tenants")),
+            "{found:?}"
+        );
+        let outside = vpc(
+            "v",
+            "  subnets:\n    default:\n      subnet: 10.1.1.0/24\n      vlan: 3500\n",
+        );
+        let rules: Vec<&str> = fabric_errors(&[NS, VNS, &outside], true)
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        assert_eq!(rules, ["VPC-23", "VPC-24"]);
+        // Wider than the namespace's subnet: the network address inside is not enough.
+        let wide = vpc(
+            "v",
+            "  subnets:\n    default:\n      subnet: 10.0.0.0/8\n      vlan: 1001\n",
+        );
+        let rules: Vec<&str> = fabric_errors(&[NS, VNS, &wide], true)
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        assert_eq!(rules, ["VPC-23"]);
+    }
+
+    #[test]
+    fn overlaps_and_vlan_reuse_across_vpcs_are_reported_on_both() {
+        let a = vpc(
+            "a",
+            "  subnets:\n    one:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n",
+        );
+        let b = vpc(
+            "b",
+            "  subnets:\n    two:\n      subnet: 10.0.1.128/25\n      vlan: 1001\n",
+        );
+        let found = fabric(&[NS, VNS, &a, &b], true);
+        let got: Vec<(String, &str)> = found
+            .iter()
+            .filter(|(_, p)| p.is_error())
+            .map(|(f, p)| (f.clone(), p.rule.0))
+            .collect();
+        assert_eq!(got.len(), 4, "{got:?}");
+        for (f, r) in [
+            ("doc2.yaml", "VPC-26"),
+            ("doc3.yaml", "VPC-26"),
+            ("doc2.yaml", "VPC-27"),
+            ("doc3.yaml", "VPC-27"),
+        ] {
+            assert!(got.contains(&(f.to_string(), r)), "{got:?}");
+        }
+        let overlap = found
+            .iter()
+            .find(|(f, p)| f == "doc2.yaml" && p.rule.0 == "VPC-26")
+            .unwrap();
+        let see = overlap.1.see_also.as_ref().unwrap();
+        assert_eq!(
+            (see.file.as_str(), see.pos.line, see.object.as_str()),
+            ("doc3.yaml", 8, "VPC/b")
+        );
+        // hostBGP subnets share VLAN 0.
+        let h1 = vpc(
+            "a",
+            "  subnets:\n    one:\n      subnet: 10.0.1.0/24\n      hostBGP: true\n",
+        );
+        let h2 = vpc(
+            "b",
+            "  subnets:\n    two:\n      subnet: 10.0.2.0/24\n      hostBGP: true\n",
+        );
+        assert_eq!(
+            fabric_errors(&[NS, VNS, &h1, &h2], true),
+            Vec::<(String, &str)>::new()
+        );
+    }
+}

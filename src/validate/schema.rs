@@ -1,0 +1,701 @@
+//! The CRDs' `openAPIV3Schema`, checked as the API server checks a structural schema: types,
+//! formats and the Go integer widths behind them, enums, patterns, bounds, lengths, required
+//! fields and unknown fields, with the server's own message forms.
+//!
+//! Hand-written rather than a JSON-schema crate: the Hedgehog CRDs use a small structural
+//! subset (no `$ref`, `anyOf`, `oneOf`, CEL), the checks must run on fgd's positioned tree (a
+//! JSON-schema crate validates its own `Value`, so each document would be converted and each
+//! error's instance path mapped back to a line), and Kubernetes differs from JSON Schema where
+//! it matters here (nulls are pruned, unknown fields are an error only under strict decoding,
+//! integers are also bounded by the Go field's type). Measured cost: see the benchmark.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use include_dir::{include_dir, Dir};
+use regex::Regex;
+use serde_yaml::Value as Yaml;
+
+use super::problem::{FieldPath, Problem, RuleId, Severity};
+use super::tree::{Node, Value};
+
+static SHIPPED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/assets/crds");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    Object,
+    Array,
+    String,
+    Integer,
+    Number,
+    Boolean,
+    /// No `type`: anything goes.
+    Any,
+}
+
+#[derive(Debug, Default)]
+pub struct Schema {
+    pub ty: Option<Type>,
+    pub format: Option<String>,
+    pub enum_values: Vec<Yaml>,
+    pub pattern: Option<(String, Regex)>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub items: Option<Box<Schema>>,
+    pub properties: Vec<(String, Schema)>,
+    pub additional: Option<Box<Schema>>,
+    pub required: Vec<String>,
+    pub nullable: bool,
+    pub preserve_unknown: bool,
+    pub default: Option<Yaml>,
+}
+
+/// One CRD: the kind it defines and its schema.
+#[derive(Debug)]
+pub struct Crd {
+    pub group: String,
+    pub kind: String,
+    pub version: String,
+    pub schema: Schema,
+}
+
+/// The CRDs fgd validates against, by (group, kind).
+#[derive(Debug, Default)]
+pub struct Crds {
+    by_kind: HashMap<(String, String), Arc<Crd>>,
+    /// Where they came from, for messages: "fgd's shipped CRDs (githedgehog/fabric 78827de)"
+    /// or the folder given.
+    pub origin: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct CrdError {
+    pub file: String,
+    pub message: String,
+}
+
+impl Crds {
+    /// The CRDs compiled into fgd.
+    pub fn shipped() -> Result<Crds, CrdError> {
+        let mut crds = Crds {
+            origin: "fgd's shipped CRDs (githedgehog/fabric 78827de)".into(),
+            ..Default::default()
+        };
+        for f in SHIPPED.files() {
+            let name = f.path().display().to_string();
+            if !name.ends_with(".yaml") {
+                continue;
+            }
+            let text = f.contents_utf8().ok_or_else(|| CrdError {
+                file: name.clone(),
+                message: "not UTF-8".into(),
+            })?;
+            crds.add(&name, text)?;
+        }
+        Ok(crds)
+    }
+
+    /// Every `*.yaml`/`*.yml` CRD in `dir` (another fabric release's `config/crd/bases`).
+    pub fn from_dir(dir: &Path) -> Result<Crds, CrdError> {
+        let err = |message: String| CrdError {
+            file: dir.display().to_string(),
+            message,
+        };
+        let mut crds = Crds {
+            origin: format!("the CRDs in {}", dir.display()),
+            ..Default::default()
+        };
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| err(format!("cannot list the CRD folder: {e}")))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+        names.sort();
+        for p in names {
+            let text = std::fs::read_to_string(&p).map_err(|e| CrdError {
+                file: p.display().to_string(),
+                message: format!("cannot read: {e}"),
+            })?;
+            crds.add(&p.display().to_string(), &text)?;
+        }
+        if crds.by_kind.is_empty() {
+            return Err(err("holds no CustomResourceDefinition".into()));
+        }
+        Ok(crds)
+    }
+
+    fn add(&mut self, file: &str, text: &str) -> Result<(), CrdError> {
+        let err = |message: String| CrdError {
+            file: file.to_string(),
+            message,
+        };
+        for doc in serde_yaml::Deserializer::from_str(text) {
+            let y =
+                <Yaml as serde::Deserialize>::deserialize(doc).map_err(|e| err(e.to_string()))?;
+            if y.get("kind").and_then(Yaml::as_str) != Some("CustomResourceDefinition") {
+                continue;
+            }
+            let spec = y
+                .get("spec")
+                .ok_or_else(|| err("a CRD without spec".into()))?;
+            let group = spec.get("group").and_then(Yaml::as_str).unwrap_or_default();
+            let kind = spec
+                .get("names")
+                .and_then(|n| n.get("kind"))
+                .and_then(Yaml::as_str)
+                .unwrap_or_default();
+            let versions = spec.get("versions").and_then(Yaml::as_sequence);
+            // The served version (Hedgehog CRDs serve exactly one).
+            let Some(v) = versions.and_then(|vs| {
+                vs.iter()
+                    .find(|v| v.get("served").and_then(Yaml::as_bool) != Some(false))
+            }) else {
+                return Err(err(format!("{kind}: no served version")));
+            };
+            let raw = v
+                .get("schema")
+                .and_then(|s| s.get("openAPIV3Schema"))
+                .ok_or_else(|| err(format!("{kind}: no openAPIV3Schema")))?;
+            let schema = compile(raw).map_err(|m| err(format!("{kind}: {m}")))?;
+            self.by_kind.insert(
+                (group.to_string(), kind.to_string()),
+                Arc::new(Crd {
+                    group: group.to_string(),
+                    kind: kind.to_string(),
+                    version: v
+                        .get("name")
+                        .and_then(Yaml::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    schema,
+                }),
+            );
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, group: &str, kind: &str) -> Option<&Arc<Crd>> {
+        self.by_kind.get(&(group.to_string(), kind.to_string()))
+    }
+}
+
+fn compile(y: &Yaml) -> Result<Schema, String> {
+    let mut s = Schema {
+        ty: match y.get("type").and_then(Yaml::as_str) {
+            None => None,
+            Some("object") => Some(Type::Object),
+            Some("array") => Some(Type::Array),
+            Some("string") => Some(Type::String),
+            Some("integer") => Some(Type::Integer),
+            Some("number") => Some(Type::Number),
+            Some("boolean") => Some(Type::Boolean),
+            Some(other) => return Err(format!("unknown schema type {other}")),
+        },
+        format: y.get("format").and_then(Yaml::as_str).map(str::to_string),
+        enum_values: y
+            .get("enum")
+            .and_then(Yaml::as_sequence)
+            .cloned()
+            .unwrap_or_default(),
+        minimum: y.get("minimum").and_then(Yaml::as_f64),
+        maximum: y.get("maximum").and_then(Yaml::as_f64),
+        min_length: y.get("minLength").and_then(Yaml::as_u64),
+        max_length: y.get("maxLength").and_then(Yaml::as_u64),
+        min_items: y.get("minItems").and_then(Yaml::as_u64),
+        max_items: y.get("maxItems").and_then(Yaml::as_u64),
+        nullable: y.get("nullable").and_then(Yaml::as_bool) == Some(true),
+        preserve_unknown: y
+            .get("x-kubernetes-preserve-unknown-fields")
+            .and_then(Yaml::as_bool)
+            == Some(true),
+        default: y.get("default").cloned(),
+        ..Default::default()
+    };
+    if let Some(p) = y.get("pattern").and_then(Yaml::as_str) {
+        let re = Regex::new(p).map_err(|e| format!("pattern {p}: {e}"))?;
+        s.pattern = Some((p.to_string(), re));
+    }
+    if let Some(items) = y.get("items") {
+        s.items = Some(Box::new(compile(items)?));
+    }
+    if let Some(props) = y.get("properties").and_then(Yaml::as_mapping) {
+        for (k, v) in props {
+            let k = k.as_str().ok_or("a property name that is not a string")?;
+            s.properties.push((k.to_string(), compile(v)?));
+        }
+    }
+    match y.get("additionalProperties") {
+        Some(Yaml::Bool(true)) => s.additional = Some(Box::new(Schema::default())),
+        Some(a @ Yaml::Mapping(_)) => s.additional = Some(Box::new(compile(a)?)),
+        _ => {}
+    }
+    if let Some(req) = y.get("required").and_then(Yaml::as_sequence) {
+        s.required = req
+            .iter()
+            .filter_map(Yaml::as_str)
+            .map(str::to_string)
+            .collect();
+    }
+    Ok(s)
+}
+
+/// The Go integer type behind a field, when narrower than the schema says (the CRDs give
+/// `type: integer` with no bounds for Go's uint8/uint16/uint32): the mutating webhook's JSON
+/// decode refuses a value that does not fit. From the Go API types at the shipped commit.
+pub fn go_int_width(kind: &str, field: &str) -> Option<(&'static str, i128, i128)> {
+    const U8: (&str, i128, i128) = ("uint8", 0, u8::MAX as i128);
+    const U16: (&str, i128, i128) = ("uint16", 0, u16::MAX as i128);
+    const U32: (&str, i128, i128) = ("uint32", 0, u32::MAX as i128);
+    Some(match (kind, field) {
+        ("Gateway", "workers") => U8,
+        ("Gateway", "asn" | "burst" | "flowTableCapacity" | "mtu" | "priority")
+        | ("Gateway", "replenishPerSecond" | "vtepMTU") => U32,
+        ("ExternalAttachment", "asn") => U32,
+        ("ExternalAttachment", "icmpCode" | "icmpType") => U8,
+        ("ExternalAttachment", "portRangeBegin" | "portRangeEnd" | "seq" | "vlan") => U16,
+        ("VPC", "interfaceMTU" | "vlan") => U16,
+        ("VPC", "leaseTimeSeconds") => U32,
+        ("VLANNamespace", "from" | "to") => U16,
+        ("Switch", "from" | "to") => U16,
+        ("Connection", "mtu" | "vlan") => U16,
+        ("Switch", "asn" | "recoveryInterval" | "samplingInterval") => U32,
+        ("Switch", "flapThreshold") => U8,
+        _ => return None,
+    })
+}
+
+/// Fields of `metadata` (Go's ObjectMeta): strict decoding refuses any other.
+const OBJECT_META: [&str; 15] = [
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+/// Checks `root` (the defaulted object) against `crd`, adding what fails to `out`.
+/// `unknown` is the severity of an unknown field (an error unless the operator chose warnings).
+/// Returns whether Go could decode the object (no wrong type, no integer beyond its field's
+/// Go type): only then does the webhook's `Validate()` run.
+pub fn check(crd: &Crd, root: &Node, unknown: Severity, out: &mut Vec<Problem>) -> bool {
+    let mut walk = Walk {
+        kind: &crd.kind,
+        unknown,
+        out,
+        undecodable: false,
+    };
+    walk.node(&crd.schema, root, &FieldPath::root(), None);
+    !walk.undecodable
+}
+
+struct Walk<'a> {
+    kind: &'a str,
+    unknown: Severity,
+    out: &'a mut Vec<Problem>,
+    undecodable: bool,
+}
+
+const TYPES: RuleId = RuleId("GEN-06");
+const UNKNOWN: RuleId = RuleId("GEN-05");
+
+impl Walk<'_> {
+    /// `field`: the property name this node is the value of (for the Go width table).
+    fn node(&mut self, s: &Schema, n: &Node, path: &FieldPath, field: Option<&str>) {
+        if n.is_null() {
+            // The API server prunes a null in a field that is not nullable; Go then reads
+            // the zero value. Required-ness is checked by the parent.
+            return;
+        }
+        let shown = path.to_string();
+        if let Some(ty) = s.ty {
+            if !type_matches(ty, &n.value) {
+                let want = type_word(ty);
+                let got = n.value.type_name();
+                let msg = format!("{shown} must be {want}, not {got}{}", quoted_value(n));
+                let upstream = format!("{shown} in body must be of type {want}: \"{got}\"");
+                self.undecodable = true;
+                self.push_with(TYPES, path, n, msg, upstream);
+                return;
+            }
+        }
+        match &n.value {
+            Value::Map(entries) => self.object(s, n, entries, path),
+            Value::Seq(items) => {
+                if let Some(min) = s.min_items {
+                    if (items.len() as u64) < min {
+                        let m =
+                            format!("{shown} needs at least {min} item(s), has {}", items.len());
+                        let u = format!(
+                            "{shown}: Invalid value: {}: {shown} in body should have at least {min} items",
+                            items.len()
+                        );
+                        self.push_with(rule_for(self.kind, path, "minItems"), path, n, m, u);
+                    }
+                }
+                if let Some(max) = s.max_items {
+                    if items.len() as u64 > max {
+                        let m = format!("{shown} takes at most {max} item(s), has {}", items.len());
+                        let u = format!(
+                            "{shown}: Too many: {}: must have at most {max} items",
+                            items.len()
+                        );
+                        self.push_with(rule_for(self.kind, path, "maxItems"), path, n, m, u);
+                    }
+                }
+                if let Some(item) = &s.items {
+                    for (i, it) in items.iter().enumerate() {
+                        self.node(item, it, &path.index(i), None);
+                    }
+                }
+            }
+            Value::Str(text) => self.string(s, n, text, path),
+            Value::Int(i) => self.number(s, n, *i as f64, Some(*i), path, field),
+            Value::Float(f) => self.number(s, n, *f, None, path, field),
+            Value::Bool(_) | Value::Null => {}
+        }
+        if !s.enum_values.is_empty() && !s.enum_values.iter().any(|e| enum_eq(e, &n.value)) {
+            let allowed: Vec<String> = s.enum_values.iter().map(yaml_shown).collect();
+            let m = format!(
+                "{shown} is {}, which is not one of {}",
+                value_shown(&n.value),
+                allowed.join(", ")
+            );
+            let u = format!(
+                "{shown}: Unsupported value: {}: supported values: {}",
+                value_shown(&n.value),
+                allowed.join(", ")
+            );
+            self.push_with(rule_for(self.kind, path, "enum"), path, n, m, u);
+        }
+    }
+
+    fn push_with(&mut self, rule: RuleId, path: &FieldPath, n: &Node, msg: String, up: String) {
+        self.out.push(Problem {
+            rule,
+            severity: Severity::Error,
+            path: path.clone(),
+            pos: n.pos,
+            message: msg,
+            upstream: Some(up),
+            see_also: None,
+            assumed: false,
+        });
+    }
+
+    fn object(&mut self, s: &Schema, n: &Node, entries: &[super::tree::Entry], path: &FieldPath) {
+        let is_meta = path.0.len() == 1 && path.to_string() == "metadata";
+        for e in entries {
+            let child = path.key(&e.key);
+            if let Some((_, ps)) = s.properties.iter().find(|(k, _)| *k == e.key) {
+                self.node(ps, &e.value, &child, Some(&e.key));
+            } else if let Some(add) = &s.additional {
+                self.node(add, &e.value, &child, Some(&e.key));
+            } else if is_meta {
+                if !OBJECT_META.contains(&e.key.as_str()) {
+                    self.unknown_field(&child, e);
+                }
+            } else if !s.preserve_unknown && !s.properties.is_empty() || self.closed(s, path) {
+                self.unknown_field(&child, e);
+            }
+        }
+        for r in &s.required {
+            let present = entries.iter().any(|e| e.key == *r && !e.value.is_null())
+                || s.properties
+                    .iter()
+                    .any(|(k, p)| k == r && p.default.is_some());
+            if !present {
+                let child = path.key(r);
+                let m = format!("{} is required", child);
+                let u = format!("{}: Required value", child);
+                self.push_with(rule_for(self.kind, &child, "required"), path, n, m, u);
+            }
+        }
+    }
+
+    /// An object schema with neither properties nor additionalProperties is closed too
+    /// (SwitchGroup's empty `spec`): everything under it is unknown.
+    fn closed(&self, s: &Schema, path: &FieldPath) -> bool {
+        !path.is_root()
+            && s.ty == Some(Type::Object)
+            && s.properties.is_empty()
+            && s.additional.is_none()
+            && !s.preserve_unknown
+            && path.to_string() != "metadata"
+    }
+
+    fn unknown_field(&mut self, child: &FieldPath, e: &super::tree::Entry) {
+        let shown = child.to_string();
+        self.out.push(Problem {
+            rule: UNKNOWN,
+            severity: self.unknown,
+            path: child.clone(),
+            pos: e.key_pos,
+            message: format!(
+                "{shown} is not a field of {}: kubectl and Argo CD refuse it, and without strict validation the API server drops it silently",
+                self.kind
+            ),
+            upstream: Some(format!("strict decoding error: unknown field \"{shown}\"")),
+            see_also: None,
+            assumed: false,
+        });
+    }
+
+    fn string(&mut self, s: &Schema, n: &Node, text: &str, path: &FieldPath) {
+        let shown = path.to_string();
+        let len = text.chars().count() as u64;
+        if let Some(min) = s.min_length {
+            if len < min {
+                let m = format!("{shown} must be at least {min} characters long");
+                let u = format!("{shown} in body should be at least {min} chars long");
+                self.push_with(rule_for(self.kind, path, "minLength"), path, n, m, u);
+            }
+        }
+        if let Some(max) = s.max_length {
+            if len > max {
+                let m = format!("{shown} must be at most {max} characters long, is {len}");
+                let u = format!("{shown} in body should be at most {max} chars long");
+                self.push_with(rule_for(self.kind, path, "maxLength"), path, n, m, u);
+            }
+        }
+        if let Some((p, re)) = &s.pattern {
+            if !re.is_match(text) {
+                let m = format!("{shown} {text:?} does not have the required form ({p})");
+                let u = format!("{shown} in body should match '{p}'");
+                self.push_with(rule_for(self.kind, path, "pattern"), path, n, m, u);
+            }
+        }
+    }
+
+    fn number(
+        &mut self,
+        s: &Schema,
+        n: &Node,
+        v: f64,
+        int: Option<i128>,
+        path: &FieldPath,
+        field: Option<&str>,
+    ) {
+        let shown = path.to_string();
+        let by_format = match s.format.as_deref() {
+            Some("int32") => Some(("int32", i32::MIN as i128, i32::MAX as i128)),
+            Some("int64") => Some(("int64", i64::MIN as i128, i64::MAX as i128)),
+            _ => None,
+        };
+        let width = field.and_then(|f| go_int_width(self.kind, f)).or(by_format);
+        if let (Some((go, lo, hi)), Some(i)) = (width, int.or(integral(v))) {
+            if s.ty == Some(Type::Integer) && (i < lo || i > hi) {
+                let m = format!("{shown} is {i}, which does not fit {go} ({lo} to {hi})");
+                let u =
+                    format!("json: cannot unmarshal number {i} into Go struct field of type {go}");
+                self.undecodable = true;
+                self.push_with(TYPES, path, n, m, u);
+                return;
+            }
+        }
+        if let Some(min) = s.minimum {
+            if v < min {
+                let m = format!("{shown} is {}, below the minimum {min}", num(v));
+                let u = format!("{shown} in body should be greater than or equal to {min}");
+                self.push_with(rule_for(self.kind, path, "minimum"), path, n, m, u);
+            }
+        }
+        if let Some(max) = s.maximum {
+            if v > max {
+                let m = format!("{shown} is {}, above the maximum {max}", num(v));
+                let u = format!("{shown} in body should be less than or equal to {max}");
+                self.push_with(rule_for(self.kind, path, "maximum"), path, n, m, u);
+            }
+        }
+    }
+}
+
+/// Which catalogue rule a schema fact belongs to, where RULES.md names one (VLNS-01 is the
+/// VLANNamespace's `ranges` bounds, ...); GEN-06 otherwise.
+fn rule_for(kind: &str, path: &FieldPath, _what: &str) -> RuleId {
+    let p = path.to_string();
+    RuleId(match (kind, p.as_str()) {
+        ("VPCPeering", s) if s.starts_with("spec.permit") => "VPCP-03",
+        ("VLANNamespace", s) if s.starts_with("spec.ranges") => "VLNS-01",
+        ("IPv4Namespace", s) if s.starts_with("spec.subnets") => "IPNS-03",
+        ("Switch", "spec.role") => "SW-01",
+        ("Switch", s) if s.starts_with("spec.redundancy") => "SW-06",
+        ("Switch", s) if s.starts_with("spec.linkFlapErrDisable") => "SW-07",
+        ("SwitchGroup", _) => "SG-01",
+        ("ServerProfile", _) => "SRVP-01",
+        ("Connection", s) if s.starts_with("spec.eslag") => "CONN-12",
+        ("Connection", s) if s.starts_with("spec.fabric") => "CONN-14",
+        ("Connection", s) if s.starts_with("spec.mesh") => "CONN-16",
+        ("Connection", s) if s.starts_with("spec.gateway") => "CONN-17",
+        ("Connection", s) if s.starts_with("spec.vpcLoopback") => "CONN-18",
+        ("Connection", s) if s.starts_with("spec.staticExternal") => "CONN-20",
+        ("GatewayPeering", s) if s.contains(".nat") => "GWP-06",
+        ("GatewayPeering", s) if s.starts_with("spec.acl") => "GWP-08",
+        _ => "GEN-06",
+    })
+}
+
+fn integral(v: f64) -> Option<i128> {
+    (v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i128)
+}
+
+fn num(v: f64) -> String {
+    match integral(v) {
+        Some(i) => i.to_string(),
+        None => v.to_string(),
+    }
+}
+
+fn type_matches(ty: Type, v: &Value) -> bool {
+    match (ty, v) {
+        (Type::Any, _) => true,
+        (Type::Object, Value::Map(_)) => true,
+        (Type::Array, Value::Seq(_)) => true,
+        (Type::String, Value::Str(_)) => true,
+        (Type::Boolean, Value::Bool(_)) => true,
+        (Type::Integer, Value::Int(_)) => true,
+        // JSON has one number type: a YAML `1.0` reaches the server as `1`.
+        (Type::Integer, Value::Float(f)) => integral(*f).is_some(),
+        (Type::Number, Value::Int(_) | Value::Float(_)) => true,
+        _ => false,
+    }
+}
+
+fn type_word(ty: Type) -> &'static str {
+    match ty {
+        Type::Object => "object",
+        Type::Array => "array",
+        Type::String => "string",
+        Type::Integer => "integer",
+        Type::Number => "number",
+        Type::Boolean => "boolean",
+        Type::Any => "any",
+    }
+}
+
+fn quoted_value(n: &Node) -> String {
+    match &n.value {
+        Value::Str(s) => format!(" ({s:?}: remove the quotes if a number was meant)"),
+        Value::Bool(b) => {
+            format!(" ({b}: YAML 1.1 reads yes/no/on/off as booleans; quote it if text was meant)")
+        }
+        _ => String::new(),
+    }
+}
+
+fn value_shown(v: &Value) -> String {
+    match v {
+        Value::Str(s) => format!("{s:?}"),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => other.type_name().to_string(),
+    }
+}
+
+fn yaml_shown(y: &Yaml) -> String {
+    match y {
+        Yaml::String(s) => format!("{s:?}"),
+        other => serde_yaml::to_string(other)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default(),
+    }
+}
+
+fn enum_eq(e: &Yaml, v: &Value) -> bool {
+    match (e, v) {
+        (Yaml::String(a), Value::Str(b)) => a == b,
+        (Yaml::Bool(a), Value::Bool(b)) => a == b,
+        (Yaml::Number(a), Value::Int(b)) => a.as_i64().is_some_and(|a| a as i128 == *b),
+        (Yaml::Number(a), Value::Float(b)) => a.as_f64() == Some(*b),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::tree;
+
+    fn problems(kind: &str, group: &str, text: &str) -> Vec<Problem> {
+        let crds = Crds::shipped().unwrap();
+        let crd = crds.get(group, kind).unwrap();
+        let t = tree::parse(text).unwrap();
+        let mut out = Vec::new();
+        check(crd, &t, Severity::Error, &mut out);
+        out
+    }
+
+    #[test]
+    fn every_shipped_crd_compiles() {
+        let crds = Crds::shipped().unwrap();
+        assert_eq!(crds.by_kind.len(), 16);
+    }
+
+    #[test]
+    fn types_widths_enums_and_unknown_fields_are_found_where_they_are() {
+        let f = problems(
+            "VPC",
+            "vpc.githedgehog.com",
+            "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: v\n  labelz: {}\nspec:\n  subnets:\n    default:\n      subnet: 10.0.0.0/24\n      vlan: \"1001\"\n    two:\n      vlan: 70000\n      colour: red\n",
+        );
+        let got: Vec<(&str, usize, String)> = f
+            .iter()
+            .map(|f| (f.rule.0, f.pos.line, f.path.to_string()))
+            .collect();
+        assert!(
+            got.contains(&("GEN-05", 5, "metadata.labelz".into())),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("GEN-06", 10, "spec.subnets.default.vlan".into())),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("GEN-06", 12, "spec.subnets.two.vlan".into())),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&("GEN-05", 13, "spec.subnets.two.colour".into())),
+            "{got:?}"
+        );
+        assert_eq!(got.len(), 4, "{got:?}");
+    }
+
+    #[test]
+    fn enums_patterns_bounds_and_required_fields() {
+        let f = problems(
+            "Switch",
+            "wiring.githedgehog.com",
+            "apiVersion: wiring.githedgehog.com/v1beta1\nkind: Switch\nmetadata:\n  name: s\nspec:\n  role: leaf\n  linkFlapErrDisable:\n    flapThreshold: 51\n",
+        );
+        let rules: Vec<&str> = f.iter().map(|f| f.rule.0).collect();
+        assert!(rules.contains(&"SW-01"), "{f:?}");
+        assert!(rules.contains(&"SW-07"), "{f:?}");
+        let f = problems(
+            "Switch",
+            "wiring.githedgehog.com",
+            "apiVersion: wiring.githedgehog.com/v1beta1\nkind: Switch\nmetadata:\n  name: s\nspec:\n  profile: vs\n",
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.rule.0 == "SW-01" && f.message.contains("spec.role is required")),
+            "{f:?}"
+        );
+    }
+}

@@ -1,0 +1,679 @@
+//! A document as a tree of values that remember where they were written. Validation reports
+//! `file:line:col` of the offending field, and serde_yaml's `Value` keeps no marks, so this
+//! tree is built from libyaml's own events (the parser serde_yaml and go-yaml's ancestors run):
+//! every scalar, mapping and sequence carries the mark of its first character.
+//!
+//! Scalars are resolved as Kubernetes' clients read them (go-yaml v2 through sigs.k8s.io/yaml,
+//! YAML 1.1: `yes` is a boolean, `0755` a number, a timestamp stays a string), because the
+//! types the cluster checks are those of the JSON the client sends. Aliases are expanded (the
+//! node keeps the alias's position) and `<<` merge keys are applied, as go-yaml does.
+//!
+//! Only documents that already parsed through fgd's guards reach this code (sizes, depth and
+//! alias expansion are bounded there), so it trusts its input to be small and well formed,
+//! and simply stops at an event error.
+
+use std::collections::HashMap;
+use std::mem::MaybeUninit;
+
+use crate::yaml::{plain_reads_as, GoReader, Pos};
+
+/// One node and where it starts (1-based line and column, relative to the text given to
+/// [`parse`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub pos: Pos,
+    pub value: Value,
+    /// Not written by the operator: put there by defaulting (see `defaults`). Its position is
+    /// that of the mapping it was added to.
+    pub synthetic: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// Any integer go-yaml reads (within 64 bits, signed or unsigned).
+    Int(i128),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+/// A mapping entry: the key as text, where the key is, and the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_pos: Pos,
+    pub value: Node,
+}
+
+impl Value {
+    /// The JSON type name Kubernetes uses in its messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Int(_) => "integer",
+            Value::Float(_) => "number",
+            Value::Str(_) => "string",
+            Value::Seq(_) => "array",
+            Value::Map(_) => "object",
+        }
+    }
+}
+
+impl Node {
+    pub fn new(pos: Pos, value: Value) -> Node {
+        Node {
+            pos,
+            value,
+            synthetic: false,
+        }
+    }
+
+    /// A node defaulting adds, placed at `at` (its parent).
+    pub fn synthetic(at: Pos, value: Value) -> Node {
+        Node {
+            pos: at,
+            value,
+            synthetic: true,
+        }
+    }
+
+    /// The value of mapping key `key`.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        match &mut self.value {
+            Value::Map(entries) => entries
+                .iter_mut()
+                .find(|e| e.key == key)
+                .map(|e| &mut e.value),
+            _ => None,
+        }
+    }
+
+    /// Follow a path of mapping keys.
+    pub fn at(&self, path: &[&str]) -> Option<&Node> {
+        path.iter().try_fold(self, |n, k| n.get(k))
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        match &self.value {
+            Value::Map(e) => e,
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self) -> &[Node] {
+        match &self.value {
+            Value::Seq(v) => v,
+            _ => &[],
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A string field as Go's decoder leaves it: absent or null is "".
+    pub fn str_or_empty(&self) -> &str {
+        self.as_str().unwrap_or("")
+    }
+
+    pub fn as_int(&self) -> Option<i128> {
+        match self.value {
+            Value::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.value {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn is_map(&self) -> bool {
+        matches!(self.value, Value::Map(_))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// Set mapping key `key` to `value` (replacing it, or appending a synthetic entry).
+    pub fn set(&mut self, key: &str, value: Node) {
+        let at = self.pos;
+        if let Value::Map(entries) = &mut self.value {
+            match entries.iter_mut().find(|e| e.key == key) {
+                Some(e) => e.value = value,
+                None => entries.push(Entry {
+                    key: key.to_string(),
+                    key_pos: at,
+                    value,
+                }),
+            }
+        }
+    }
+
+    /// The value under `key`, made a mapping if absent or null (Go's zero struct).
+    pub fn ensure_map(&mut self, key: &str) -> Option<&mut Node> {
+        let at = self.pos;
+        let missing = self.get(key).is_none_or(|n| n.is_null());
+        if missing {
+            self.set(key, Node::synthetic(at, Value::Map(Vec::new())));
+        }
+        self.get_mut(key).filter(|n| n.is_map())
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        if let Value::Map(entries) = &mut self.value {
+            entries.retain(|e| e.key != key);
+        }
+    }
+
+    /// Shift every position by `lines` (a chunk's start line minus one) so positions are the
+    /// file's own.
+    pub fn offset_lines(&mut self, lines: usize) {
+        if lines == 0 {
+            return;
+        }
+        self.pos.line += lines;
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.offset_lines(lines)),
+            Value::Map(entries) => {
+                for e in entries {
+                    e.key_pos.line += lines;
+                    e.value.offset_lines(lines);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Parse one document's text into a tree. None when libyaml cannot read it (the callers only
+/// pass text that already parsed) or when it holds no node.
+pub fn parse(text: &str) -> Option<Node> {
+    let mut events = Events::new(text)?;
+    let mut builder = Builder::default();
+    loop {
+        match events.next()? {
+            Event::StreamEnd => break,
+            Event::DocumentEnd => break,
+            Event::Other => {}
+            ev => {
+                if let Some(done) = builder.push(ev) {
+                    return Some(done);
+                }
+            }
+        }
+    }
+    builder.root
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Open>,
+    anchors: HashMap<String, Node>,
+    root: Option<Node>,
+}
+
+enum Open {
+    Map {
+        node: Node,
+        anchor: Option<String>,
+        key: Option<(String, Pos)>,
+        merges: Vec<Node>,
+    },
+    Seq {
+        node: Node,
+        anchor: Option<String>,
+    },
+}
+
+impl Builder {
+    /// Feed one event; returns the root once the top node is complete.
+    fn push(&mut self, ev: Event) -> Option<Node> {
+        let node = match ev {
+            Event::Scalar(s) => {
+                let node = Node::new(s.pos, resolve(&s));
+                if let Some(a) = &s.anchor {
+                    self.anchors.insert(a.clone(), node.clone());
+                }
+                // A scalar in key position becomes the pending key.
+                if let Some(Open::Map { key, .. }) = self.stack.last_mut() {
+                    if key.is_none() {
+                        *key = Some((key_text(&s), s.pos));
+                        return None;
+                    }
+                }
+                node
+            }
+            Event::Alias(name, pos) => {
+                let mut node = self
+                    .anchors
+                    .get(&name)
+                    .cloned()
+                    .unwrap_or_else(|| Node::new(pos, Value::Null));
+                node.pos = pos;
+                if let Some(Open::Map { key, .. }) = self.stack.last_mut() {
+                    if key.is_none() {
+                        let text = match &node.value {
+                            Value::Str(s) => s.clone(),
+                            other => scalar_text(other),
+                        };
+                        *key = Some((text, pos));
+                        return None;
+                    }
+                }
+                node
+            }
+            Event::MapStart(anchor, pos) => {
+                self.stack.push(Open::Map {
+                    node: Node::new(pos, Value::Map(Vec::new())),
+                    anchor,
+                    key: None,
+                    merges: Vec::new(),
+                });
+                return None;
+            }
+            Event::SeqStart(anchor, pos) => {
+                self.stack.push(Open::Seq {
+                    node: Node::new(pos, Value::Seq(Vec::new())),
+                    anchor,
+                });
+                return None;
+            }
+            Event::End => {
+                let (node, anchor) = match self.stack.pop()? {
+                    Open::Map {
+                        mut node,
+                        anchor,
+                        merges,
+                        ..
+                    } => {
+                        apply_merges(&mut node, merges);
+                        (node, anchor)
+                    }
+                    Open::Seq { node, anchor } => (node, anchor),
+                };
+                if let Some(a) = anchor {
+                    self.anchors.insert(a, node.clone());
+                }
+                node
+            }
+            Event::StreamEnd | Event::DocumentEnd | Event::Other => return None,
+        };
+        self.attach(node)
+    }
+
+    /// Put a finished node where it belongs: the root, a sequence item or a mapping value.
+    fn attach(&mut self, node: Node) -> Option<Node> {
+        match self.stack.last_mut() {
+            None => {
+                self.root = Some(node.clone());
+                Some(node)
+            }
+            Some(Open::Seq { node: seq, .. }) => {
+                if let Value::Seq(items) = &mut seq.value {
+                    items.push(node);
+                }
+                None
+            }
+            Some(Open::Map {
+                node: map,
+                key,
+                merges,
+                ..
+            }) => {
+                match key.take() {
+                    // A complex key (a mapping or sequence as key): kept under a placeholder
+                    // name; such documents are refused before validation anyway.
+                    None => *key = Some(("?".into(), node.pos)),
+                    Some((k, key_pos)) if k == "<<" => {
+                        let _ = key_pos;
+                        merges.push(node);
+                    }
+                    Some((k, key_pos)) => {
+                        if let Value::Map(entries) = &mut map.value {
+                            entries.push(Entry {
+                                key: k,
+                                key_pos,
+                                value: node,
+                            });
+                        }
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+/// go-yaml's merge: keys of the merged mappings that the mapping does not define itself are
+/// added; of several merged mappings, the first that defines a key wins.
+fn apply_merges(node: &mut Node, merges: Vec<Node>) {
+    let Value::Map(entries) = &mut node.value else {
+        return;
+    };
+    for merged in merges {
+        let sources: Vec<Node> = match merged.value {
+            Value::Map(_) => vec![merged],
+            Value::Seq(items) => items,
+            _ => Vec::new(),
+        };
+        for source in sources {
+            if let Value::Map(more) = source.value {
+                for e in more {
+                    if !entries.iter().any(|have| have.key == e.key) {
+                        entries.push(e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+const TAG_PREFIX: &str = "tag:yaml.org,2002:";
+
+/// A mapping key's text: keys are strings in Kubernetes objects (fgd refuses other keys before
+/// validation), so the text as written is the key.
+fn key_text(s: &Scalar) -> String {
+    s.text.clone()
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Str(s) => s.clone(),
+        Value::Seq(_) | Value::Map(_) => "?".into(),
+    }
+}
+
+/// What the scalar is to Kubernetes' client (go-yaml v2 rules; see the module comment).
+fn resolve(s: &Scalar) -> Value {
+    let tag = s.tag.as_deref().and_then(|t| t.strip_prefix(TAG_PREFIX));
+    match tag {
+        Some("str") | Some("binary") | Some("timestamp") => return Value::Str(s.text.clone()),
+        Some("null") => return Value::Null,
+        Some("bool") => return resolve_plain(&s.text),
+        Some("int") => {
+            return go_int(&s.text)
+                .map(Value::Int)
+                .unwrap_or_else(|| Value::Str(s.text.clone()))
+        }
+        Some("float") => {
+            return go_float(&s.text)
+                .map(Value::Float)
+                .unwrap_or_else(|| Value::Str(s.text.clone()))
+        }
+        Some(_) => return Value::Str(s.text.clone()),
+        None if s.tag.is_some() || !s.plain => return Value::Str(s.text.clone()),
+        None => {}
+    }
+    resolve_plain(&s.text)
+}
+
+fn resolve_plain(text: &str) -> Value {
+    match plain_reads_as(text, GoReader::Any) {
+        Some("null") => Value::Null,
+        Some("a boolean") => Value::Bool(matches!(
+            text,
+            "true" | "True" | "TRUE" | "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON"
+        )),
+        Some("a number") => go_int(text)
+            .map(Value::Int)
+            .or_else(|| go_float(text).map(Value::Float))
+            .unwrap_or_else(|| Value::Str(text.to_string())),
+        // A timestamp decoded into an interface{} stays a string in go-yaml v2.
+        _ => Value::Str(text.to_string()),
+    }
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` / `ParseUint(s, 0, 64)` after go-yaml drops `_`.
+fn go_int(text: &str) -> Option<i128> {
+    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    let (negative, unsigned) = match plain.as_bytes().first()? {
+        b'-' => (true, &plain[1..]),
+        b'+' => (false, &plain[1..]),
+        _ => (false, plain.as_str()),
+    };
+    let lower = unsigned.get(..2).map(str::to_ascii_lowercase);
+    let (radix, digits) = match lower.as_deref() {
+        Some("0x") => (16, &unsigned[2..]),
+        Some("0o") => (8, &unsigned[2..]),
+        Some("0b") => (2, &unsigned[2..]),
+        _ if unsigned.len() > 1 && unsigned.starts_with('0') => (8, &unsigned[1..]),
+        _ => (10, unsigned),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = u64::from_str_radix(digits, radix).ok()? as i128;
+    match negative {
+        true if v <= 1 << 63 => Some(-v),
+        true => None,
+        false => Some(v),
+    }
+}
+
+fn go_float(text: &str) -> Option<f64> {
+    let t = text.trim_start_matches('+');
+    match t.to_ascii_lowercase().as_str() {
+        ".inf" => Some(f64::INFINITY),
+        "-.inf" => Some(f64::NEG_INFINITY),
+        ".nan" => Some(f64::NAN),
+        _ => t.parse().ok(),
+    }
+}
+
+/// A scalar event, copied out of libyaml's.
+struct Scalar {
+    text: String,
+    tag: Option<String>,
+    plain: bool,
+    anchor: Option<String>,
+    pos: Pos,
+}
+
+enum Event {
+    Scalar(Scalar),
+    Alias(String, Pos),
+    MapStart(Option<String>, Pos),
+    SeqStart(Option<String>, Pos),
+    End,
+    DocumentEnd,
+    StreamEnd,
+    Other,
+}
+
+/// libyaml's event parser over one text; the parser is freed on drop.
+struct Events<'t> {
+    parser: Box<MaybeUninit<unsafe_libyaml::yaml_parser_t>>,
+    _text: &'t str,
+}
+
+impl<'t> Events<'t> {
+    fn new(text: &'t str) -> Option<Events<'t>> {
+        let mut parser = Box::new(MaybeUninit::<unsafe_libyaml::yaml_parser_t>::uninit());
+        // SAFETY: initialize writes the whole parser; the input outlives it (`_text`), and the
+        // parser is deleted in `drop` once, only if initialised.
+        unsafe {
+            if !unsafe_libyaml::yaml_parser_initialize(parser.as_mut_ptr()).ok {
+                return None;
+            }
+            unsafe_libyaml::yaml_parser_set_encoding(
+                parser.as_mut_ptr(),
+                unsafe_libyaml::YAML_UTF8_ENCODING,
+            );
+            unsafe_libyaml::yaml_parser_set_input_string(
+                parser.as_mut_ptr(),
+                text.as_ptr(),
+                text.len() as u64,
+            );
+        }
+        Some(Events {
+            parser,
+            _text: text,
+        })
+    }
+
+    /// The next event; None at an error.
+    fn next(&mut self) -> Option<Event> {
+        let mut event = MaybeUninit::<unsafe_libyaml::yaml_event_t>::uninit();
+        // SAFETY: the parser is initialised; a successful parse fills `event`, which is read
+        // (its strings copied) and then deleted exactly once.
+        unsafe {
+            if !unsafe_libyaml::yaml_parser_parse(self.parser.as_mut_ptr(), event.as_mut_ptr()).ok {
+                return None;
+            }
+            let e = event.as_mut_ptr();
+            let mark = (*e).start_mark;
+            let pos = Pos {
+                line: mark.line as usize + 1,
+                column: mark.column as usize + 1,
+            };
+            let out = match (*e).type_ {
+                unsafe_libyaml::YAML_SCALAR_EVENT => {
+                    let s = (*e).data.scalar;
+                    let tag = c_string(s.tag);
+                    Event::Scalar(Scalar {
+                        text: bytes(s.value, s.length as usize),
+                        plain: s.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE && tag.is_none(),
+                        tag,
+                        anchor: c_string(s.anchor),
+                        pos,
+                    })
+                }
+                unsafe_libyaml::YAML_ALIAS_EVENT => {
+                    Event::Alias(c_string((*e).data.alias.anchor).unwrap_or_default(), pos)
+                }
+                unsafe_libyaml::YAML_MAPPING_START_EVENT => {
+                    Event::MapStart(c_string((*e).data.mapping_start.anchor), pos)
+                }
+                unsafe_libyaml::YAML_SEQUENCE_START_EVENT => {
+                    Event::SeqStart(c_string((*e).data.sequence_start.anchor), pos)
+                }
+                unsafe_libyaml::YAML_MAPPING_END_EVENT
+                | unsafe_libyaml::YAML_SEQUENCE_END_EVENT => Event::End,
+                unsafe_libyaml::YAML_DOCUMENT_END_EVENT => Event::DocumentEnd,
+                unsafe_libyaml::YAML_STREAM_END_EVENT => Event::StreamEnd,
+                _ => Event::Other,
+            };
+            unsafe_libyaml::yaml_event_delete(e);
+            Some(out)
+        }
+    }
+}
+
+impl Drop for Events<'_> {
+    fn drop(&mut self) {
+        // SAFETY: only ever built initialised (see `new`).
+        unsafe { unsafe_libyaml::yaml_parser_delete(self.parser.as_mut_ptr()) }
+    }
+}
+
+/// # Safety
+/// `p` is null or points to `len` readable bytes.
+unsafe fn bytes(p: *const u8, len: usize) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: as the caller promises.
+    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(p, len) }).into_owned()
+}
+
+/// # Safety
+/// `p` is null or a NUL-terminated string.
+unsafe fn c_string(p: *const u8) -> Option<String> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: as the caller promises.
+    let s = unsafe { std::ffi::CStr::from_ptr(p.cast()) };
+    Some(s.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(line: usize, column: usize) -> Pos {
+        Pos { line, column }
+    }
+
+    #[test]
+    fn every_node_knows_where_it_was_written() {
+        let t = parse("spec:\n  subnets:\n    default:\n      vlan: 1001\n  permit: [[a, b]]\n")
+            .unwrap();
+        let vlan = t.at(&["spec", "subnets", "default", "vlan"]).unwrap();
+        assert_eq!((vlan.pos, vlan.as_int()), (p(4, 13), Some(1001)));
+        let e = t
+            .at(&["spec", "subnets"])
+            .unwrap()
+            .entry("default")
+            .unwrap();
+        assert_eq!(e.key_pos, p(3, 5));
+        let permit = t.at(&["spec", "permit"]).unwrap();
+        assert_eq!(permit.items()[0].items()[1].pos, p(5, 16));
+    }
+
+    #[test]
+    fn scalars_resolve_as_kubectl_reads_them() {
+        let t = parse(
+            "a: yes\nb: '1001'\nc: 0x10\nd: 010\ne: 1_000\nf: 2024-01-01\ng: ~\nh: 1.5\ni: !!str 7\nj: -3\nk: |\n  x\n",
+        )
+        .unwrap();
+        let v = |k: &str| t.get(k).unwrap().value.clone();
+        assert_eq!(v("a"), Value::Bool(true));
+        assert_eq!(v("b"), Value::Str("1001".into()));
+        assert_eq!(v("c"), Value::Int(16));
+        assert_eq!(v("d"), Value::Int(8));
+        assert_eq!(v("e"), Value::Int(1000));
+        assert_eq!(v("f"), Value::Str("2024-01-01".into()));
+        assert_eq!(v("g"), Value::Null);
+        assert_eq!(v("h"), Value::Float(1.5));
+        assert_eq!(v("i"), Value::Str("7".into()));
+        assert_eq!(v("j"), Value::Int(-3));
+        assert_eq!(v("k"), Value::Str("x\n".into()));
+    }
+
+    #[test]
+    fn aliases_expand_at_their_own_place_and_merge_keys_apply() {
+        let t = parse("base: &b {vlan: 10, mtu: 9000}\nsub:\n  <<: *b\n  vlan: 20\nother: *b\n")
+            .unwrap();
+        let sub = t.get("sub").unwrap();
+        assert_eq!(sub.get("vlan").unwrap().as_int(), Some(20));
+        assert_eq!(sub.get("mtu").unwrap().as_int(), Some(9000));
+        assert!(sub.get("<<").is_none());
+        assert_eq!(t.get("other").unwrap().pos, p(5, 8));
+        assert_eq!(t.at(&["other", "mtu"]).unwrap().as_int(), Some(9000));
+    }
+
+    #[test]
+    fn flow_and_json_documents_have_positions_too() {
+        let t = parse("{\"spec\": {\"vlan\": \"x\"}}").unwrap();
+        let vlan = t.at(&["spec", "vlan"]).unwrap();
+        assert_eq!(vlan.pos, p(1, 19));
+        assert_eq!(vlan.as_str(), Some("x"));
+    }
+}
