@@ -124,16 +124,16 @@ mod tests {
         assert_eq!(failed().kind(), Kind::Io);
         assert_eq!(failed().exit(), Exit::Io);
         // A file a commit could not read is an I/O failure (4), not a refusal (3).
-        let Error::Store(store) = failed() else {
-            unreachable!()
-        };
-        let git = Error::Git(crate::git::GitError::Io(store));
+        let git = Error::Git(crate::git::GitError::Io {
+            op: "read",
+            path: path.into(),
+            source: std::io::Error::other("refuse"),
+        });
         assert_eq!((git.kind(), git.exit()), (Kind::Io, Exit::Io));
         let conflict = Error::Git(crate::git::GitError::Conflict {
-            commit: "c".into(),
+            fabric: "f".into(),
             url: "u".into(),
-            paths: vec!["managed/vpcs/a.yaml".into()],
-            objects: Vec::new(),
+            conflicts: Vec::new(),
         });
         assert_eq!(
             (conflict.kind(), conflict.exit()),

@@ -513,6 +513,45 @@ pub fn workspace_fabrics(workspace: &Path) -> Result<Option<Vec<PathBuf>>, Confi
     Ok(Some(out))
 }
 
+/// The `[validation]` section of the operator's config file (`$XDG_CONFIG_HOME/fgd/config.toml`
+/// or `FGD_CONFIG`), when there is one. Only that section is read here; the rest of the file
+/// is the dashboard's and is checked when the dashboard starts.
+pub fn validation_section() -> Result<Option<fgd::validate::settings::SettingsFile>, ConfigError> {
+    #[derive(Deserialize)]
+    struct Only {
+        validation: Option<toml::Value>,
+    }
+    let path = match std::env::var_os("FGD_CONFIG") {
+        Some(p) => PathBuf::from(p),
+        None => match default_path() {
+            Some(p) if p.is_file() => p,
+            _ => return Ok(None),
+        },
+    };
+    let bytes = std::fs::read(&path).map_err(|e| ConfigError::unreadable(&path, e))?;
+    let text = text_of(bytes, &path)?;
+    let only: Only = toml::from_str(&text).map_err(|e| ConfigError {
+        file: path.clone(),
+        line: 0,
+        column: 0,
+        message: e.to_string(),
+    })?;
+    let Some(section) = only.validation else {
+        return Ok(None);
+    };
+    let file: fgd::validate::settings::SettingsFile =
+        section
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError {
+                file: path.clone(),
+                line: 0,
+                column: 0,
+                message: format!("[validation]: {e}"),
+            })?;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    Ok(Some(file.relative_to(dir)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -722,43 +761,4 @@ accent = "#3377ff"
         let e = workspace_fabrics(t.path()).unwrap_err().to_string();
         assert!(e.contains("fgd.toml:2:1: unknown field `extra`"), "{e}");
     }
-}
-
-/// The `[validation]` section of the operator's config file (`$XDG_CONFIG_HOME/fgd/config.toml`
-/// or `FGD_CONFIG`), when there is one. Only that section is read here; the rest of the file
-/// is the dashboard's and is checked when the dashboard starts.
-pub fn validation_section() -> Result<Option<fgd::validate::settings::SettingsFile>, ConfigError> {
-    #[derive(Deserialize)]
-    struct Only {
-        validation: Option<toml::Value>,
-    }
-    let path = match std::env::var_os("FGD_CONFIG") {
-        Some(p) => PathBuf::from(p),
-        None => match default_path() {
-            Some(p) if p.is_file() => p,
-            _ => return Ok(None),
-        },
-    };
-    let bytes = std::fs::read(&path).map_err(|e| ConfigError::unreadable(&path, e))?;
-    let text = text_of(bytes, &path)?;
-    let only: Only = toml::from_str(&text).map_err(|e| ConfigError {
-        file: path.clone(),
-        line: 0,
-        column: 0,
-        message: e.to_string(),
-    })?;
-    let Some(section) = only.validation else {
-        return Ok(None);
-    };
-    let file: fgd::validate::settings::SettingsFile =
-        section
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError {
-                file: path.clone(),
-                line: 0,
-                column: 0,
-                message: format!("[validation]: {e}"),
-            })?;
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    Ok(Some(file.relative_to(dir)))
 }
