@@ -276,6 +276,16 @@ impl ValidationArgs {
         }
     }
 
+    /// The config's section and these flags, for a command on one fabric (the engine lays the
+    /// fabric's own file between them).
+    fn layers(&self) -> Result<fgd::validate::settings::Layers, Error> {
+        Ok(fgd::validate::settings::Layers {
+            config: config::validation_section()
+                .map_err(|e| Error::Usage(format!("config {e}")))?,
+            flags: self.layer(),
+        })
+    }
+
     /// The settings of a run over `fabric` (its own file applies when it is a fabric).
     fn settings(&self, fabric: Option<&std::path::Path>) -> Result<fgd::validate::Settings, Error> {
         let fabric = fabric.filter(|f| f.join(fgd::fabric::MANIFEST).is_file());
@@ -586,9 +596,7 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
                 dir: fabric_dir.clone(),
                 options: ingest::Options {
                     dry_run,
-                    validation: validation
-                        .settings(Some(&fabric_dir))
-                        .map_err(|e| (e, json))?,
+                    validation: validation.layers().map_err(|e| (e, json))?,
                     ..Default::default()
                 },
             };

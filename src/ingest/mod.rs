@@ -32,8 +32,8 @@ pub use read::read_inputs;
 pub struct Options {
     pub dry_run: bool,
     pub limits: Limits,
-    /// What validation checks (the caller has layered config, the fabric's file and flags).
-    pub validation: crate::validate::Settings,
+    /// What validation checks: the command's layers, with the fabric's own file between them.
+    pub validation: crate::validate::settings::Layers,
 }
 
 /// Run an ingest of `raw/`: open the fabric, take its lock (not for a dry run), ingest.
@@ -89,7 +89,10 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     // A file whose copies would not fit in a path is left alone; the rest goes on.
     let batch_id = journal.batch.clone();
     let refuse = |rel: &str| read::too_deep(fabric, &batch_id, rel);
-    let validator = Validator::new(opts.validation.clone())
+    let validator = opts
+        .validation
+        .for_fabric(&fabric.root)
+        .and_then(Validator::new)
         .map_err(|e| crate::error::Error::Usage(e.to_string()))?;
     sink.emit(crate::ops::validation_settings(&validator));
     let files = read::read_inputs_within(

@@ -65,6 +65,8 @@ pub enum Rule {
     ManagedFile,
     /// The code an unmanaged item's reason file records.
     Recorded(String),
+    /// A validation rule (`VPC-26`): the object's spec, alone or against the fabric.
+    Spec(crate::validate::RuleId),
 }
 
 impl Rule {
@@ -73,6 +75,7 @@ impl Rule {
             Rule::Reason(c) => c.as_str(),
             Rule::ManagedFile => "managed-file",
             Rule::Recorded(c) => c,
+            Rule::Spec(r) => r.0,
         }
     }
 
@@ -80,6 +83,7 @@ impl Rule {
         match self {
             Rule::Reason(c) => *c == code,
             Rule::Recorded(c) => c == code.as_str(),
+            Rule::Spec(_) => code == ReasonCode::InvalidSpec,
             Rule::ManagedFile => false,
         }
     }
@@ -424,13 +428,42 @@ pub fn scan_with(root: &Path, checks: &mut ManagedChecks) -> FabricState {
     state
 }
 
-/// raw/'s files as validate judges them, with each document's problem.
+/// The validator a fabric's own settings ask for (`.hnp/validation.toml`), kept per fabric
+/// while that file is unchanged: building one reads the CRDs.
+pub fn validator_for(root: &Path) -> std::sync::Arc<crate::validate::Validator> {
+    use crate::validate::{settings::SettingsFile, Settings, Validator};
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cache = HashMap<PathBuf, (Option<SystemTime>, Arc<Validator>)>;
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let stamp = std::fs::metadata(root.join(crate::validate::settings::FABRIC_SETTINGS))
+        .and_then(|m| m.modified())
+        .ok();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Ok(c) = cache.lock() {
+        if let Some((s, v)) = c.get(root) {
+            if *s == stamp {
+                return v.clone();
+            }
+        }
+    }
+    let v = Settings::layered(None, Some(root), &SettingsFile::default())
+        .and_then(Validator::new)
+        .map(Arc::new)
+        .unwrap_or_else(|_| Arc::new(Validator::envelope()));
+    if let Ok(mut c) = cache.lock() {
+        c.insert(root.to_path_buf(), (stamp, v.clone()));
+    }
+    v
+}
+
+/// raw/'s files as validate judges them, with each document's problems (its reason, and
+/// every validation problem of its object against the fabric).
 fn raw_files(root: &Path) -> Vec<FileEntry> {
     let mut sink = Collect::default();
     let _ = crate::ops::validate(
         &[root.join(fabric::RAW)],
         &Default::default(),
-        crate::validate::Validator::shared_default(),
+        &validator_for(root),
         &mut sink,
     );
     let mut files: Vec<FileEntry> = Vec::new();
@@ -460,6 +493,10 @@ fn raw_files(root: &Path) -> Vec<FileEntry> {
                         FileState::Invalid
                     };
                 }
+                // An invalid spec's problems come one by one, as `problem` events.
+                if code == ReasonCode::InvalidSpec {
+                    continue;
+                }
                 let (line, column) = pos.map_or((0, 0), |p| (p.line, p.column));
                 let mut p = Problem::error(line, column, Rule::Reason(code), reason);
                 p.document = Some(doc + 1);
@@ -468,6 +505,14 @@ fn raw_files(root: &Path) -> Vec<FileEntry> {
             }
             Event::DocumentClassified { file, .. } => {
                 entry_for(&file, &mut files);
+            }
+            Event::Problem {
+                file,
+                object,
+                problem,
+            } => {
+                let i = entry_for(&file, &mut files);
+                files[i].problems.push(spec_problem(problem, object));
             }
             Event::FileFinished {
                 file,
@@ -508,6 +553,29 @@ fn raw_files(root: &Path) -> Vec<FileEntry> {
     }
     files.sort_by(|a, b| a.rel.cmp(&b.rel));
     files
+}
+
+/// A validation problem as the front ends list it.
+pub fn spec_problem(p: crate::validate::Problem, object: Option<String>) -> Problem {
+    Problem {
+        severity: if p.is_error() {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        line: p.pos.line,
+        column: p.pos.column,
+        rule: Rule::Spec(p.rule),
+        message: p.summary(),
+        document: None,
+        object,
+        see_also: p.see_also.map(|s| Place {
+            file: s.file,
+            line: s.pos.line,
+            column: s.pos.column,
+        }),
+        hint: None,
+    }
 }
 
 /// managed/'s object files. Only those that differ from HEAD are checked, what a push would

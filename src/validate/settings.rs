@@ -34,6 +34,22 @@ pub enum UnknownFields {
     Warning,
 }
 
+/// The settings a command brings (the operator's config section and its flags); the fabric's
+/// own file is laid between them when the command runs on a fabric (`for_fabric`). The
+/// default (no config, no flags) is the fabric's file over fgd's defaults, what the dashboard
+/// and `sync`'s ingest use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layers {
+    pub config: Option<SettingsFile>,
+    pub flags: SettingsFile,
+}
+
+impl Layers {
+    pub fn for_fabric(&self, root: &Path) -> Result<Settings, SetupError> {
+        Settings::layered(self.config.as_ref(), Some(root), &self.flags)
+    }
+}
+
 /// The fabric's own settings file, relative to the fabric directory.
 pub const FABRIC_SETTINGS: &str = ".hnp/validation.toml";
 
