@@ -660,4 +660,6 @@ fn unique(cx: &mut Cross, list: &[(&Obj, &SwitchFacts)]) {
 }
 
 #[cfg(test)]
+mod corpus;
+#[cfg(test)]
 pub(crate) mod tests;
