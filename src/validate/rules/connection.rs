@@ -396,7 +396,8 @@ fn check(root: &Node, ctx: &mut Ctx) {
     {
         return;
     }
-    let cfg = ctx.env.config.clone();
+    let env = ctx.env;
+    let cfg = &env.config;
     let limit = cfg.fabric_mtu.wrapping_sub(cfg.server_facing_mtu_offset);
     for t in [ConnType::Unbundled, ConnType::Bundled]
         .into_iter()
@@ -579,7 +580,8 @@ fn check_static_external(ctx: &mut Ctx, se: &F) {
             }
         }
     }
-    let reserved = ctx.env.config.reserved_subnets.clone();
+    let env = ctx.env;
+    let reserved = &env.config.reserved_subnets;
     for (p, f) in &parsed {
         if let Some(r) = reserved.iter().find(|r| r.overlaps(p)) {
             ctx.config_error(

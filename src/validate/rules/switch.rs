@@ -308,7 +308,8 @@ fn check(root: &Node, ctx: &mut Ctx) {
 /// (uniqueness across switches is in `cross`). Upstream wraps them in "failed hydration
 /// validation: ". A field that is absent already failed SW-03/04, where Go stops.
 fn check_hydration(ctx: &mut Ctx, spec: &F, role: Role, name: &str) {
-    let cfg = ctx.env.config.clone();
+    let env = ctx.env;
+    let cfg = &env.config;
     let hv = |inner: String| format!("failed hydration validation: {inner}");
     let ip = spec.get("ip");
     if !ip.str().is_empty() {
@@ -556,7 +557,8 @@ pub fn cross(cx: &mut Cross) {
 }
 
 fn unique(cx: &mut Cross, list: &[(&Obj, &SwitchFacts)]) {
-    let cfg = cx.env.config.clone();
+    let env = cx.env;
+    let cfg = &env.config;
     let hv = |inner: String| format!("failed hydration validation: {inner}");
     let mut mgmt: HashMap<IpAddr, Vec<User>> = HashMap::new();
     let mut proto: HashMap<&str, Vec<User>> = HashMap::new();

@@ -315,3 +315,33 @@ fn gateways_share_protocol_and_vtep_ips_when_the_fabric_has_them() {
     let got: Vec<(String, &str)> = fabric_errors(&[VNS, gg, gw, &l], true);
     assert!(!got.iter().any(|(_, r)| *r == "SW-15"), "{got:?}");
 }
+
+#[test]
+fn server_switch_group_and_server_profile_have_only_their_schema() {
+    let doc = |kind: &str, spec: &str| {
+        format!("apiVersion: wiring.githedgehog.com/v1beta1\nkind: {kind}\nmetadata:\n  name: x\nspec:\n{spec}")
+    };
+    // SRV-01: metadata only; a profile naming no ServerProfile is not checked (Q9).
+    assert_eq!(errors(&doc("Server", "  profile: nowhere\n")), none());
+    assert_eq!(errors(&doc("Server", "  profile: 7\n")), ["GEN-06"]);
+    // SG-01: no webhook, and a spec with no properties: anything under it is unknown, which
+    // the schema reports under its own id (GEN-05), as it does types (GEN-06) for SRVP-01.
+    assert_eq!(errors(&doc("SwitchGroup", "  {}\n")), none());
+    assert_eq!(errors(&doc("SwitchGroup", "  type: mclag\n")), ["GEN-05"]);
+    // SRVP-01: nics[].{name, ports[].name}.
+    assert_eq!(
+        errors(&doc(
+            "ServerProfile",
+            "  nics:\n  - name: nic0\n    ports:\n    - name: p0\n"
+        )),
+        none()
+    );
+    assert_eq!(errors(&doc("ServerProfile", "  nics: nic0\n")), ["GEN-06"]);
+    assert_eq!(
+        errors(&doc(
+            "ServerProfile",
+            "  nics:\n  - name: nic0\n    speed: 25G\n"
+        )),
+        ["GEN-05"]
+    );
+}

@@ -1,6 +1,6 @@
 //! GatewayPeering rules across the fabric (GWP-09..14).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{PeeringFacts, EXT};
 use crate::validate::fabric::{Cross, Obj};
@@ -23,12 +23,10 @@ fn peerings<'a>(cx: &Cross<'a>) -> Vec<(&'a Obj, &'a PeeringFacts)> {
 /// subnets exist.
 pub(in crate::validate::rules::gateway) fn cross(cx: &mut Cross) {
     let list = peerings(cx);
-    let mut group_has_gateway: HashMap<&str, bool> = HashMap::new();
-    for (_, g) in gateways(cx) {
-        for name in &g.groups {
-            group_has_gateway.insert(&name.value, true);
-        }
-    }
+    let group_has_gateway: HashSet<&str> = gateways(cx)
+        .into_iter()
+        .flat_map(|(_, g)| g.groups.iter().map(|n| n.value.as_str()))
+        .collect();
     for (obj, f) in &list {
         let g = &f.gateway_group;
         if g.value.is_empty() {
@@ -44,7 +42,7 @@ pub(in crate::validate::rules::gateway) fn cross(cx: &mut Cross) {
                 &format!("gateway group {} not found", g.value),
             );
         }
-        if !group_has_gateway.contains_key(g.value.as_str()) {
+        if !group_has_gateway.contains(g.value.as_str()) {
             let inner = format!(
                 "building gateway agent: gateway not found for gateway group: {}",
                 g.value
@@ -186,16 +184,21 @@ fn overlaps(cx: &mut Cross, list: &[(&Obj, &PeeringFacts)]) {
         if ts.len() < 2 {
             continue;
         }
-        let empty: Vec<(usize, &Spot<String>)> = ts
+        // The first item without a cidr of each peering, and the first two peerings with one.
+        let empty: Vec<Option<&Spot<String>>> = ts
+            .iter()
+            .map(|t| t.cidrs.iter().find(|c| c.value.is_empty()))
+            .collect();
+        let with_empty: Vec<(usize, &Spot<String>)> = empty
             .iter()
             .enumerate()
-            .filter_map(|(i, t)| t.cidrs.iter().find(|c| c.value.is_empty()).map(|c| (i, c)))
+            .filter_map(|(i, c)| c.map(|c| (i, c)))
+            .take(2)
             .collect();
         for (i, t) in ts.iter().enumerate() {
-            let own = empty.iter().find(|(j, _)| *j == i);
-            let other = empty.iter().find(|(j, _)| *j != i);
-            let (at, inner, see) = match (own, other) {
-                (Some((_, c)), _) => {
+            let other = with_empty.iter().find(|(j, _)| *j != i);
+            let (at, inner, see) = match (empty[i], other) {
+                (Some(c), _) => {
                     let o = &ts[if i == 0 { 1 } else { 0 }];
                     (
                         &c.at,
