@@ -163,6 +163,12 @@ fn hydrated_values_sit_in_the_fabric_config_s_ranges() {
 #[test]
 fn namespaces_and_groups_must_exist_and_not_overlap() {
     let l = leaf("l", 65101, 10, "");
+    // SW-02: an empty list becomes [default], so "at least one VLAN namespace" never fires.
+    let empty = leaf("l", 65101, 10, "  vlanNamespaces: []\n");
+    assert_eq!(
+        fabric_errors(&[VNS, &empty], true),
+        Vec::<(String, &str)>::new()
+    );
     assert_eq!(
         fabric_errors(&[VNS, &l], true),
         Vec::<(String, &str)>::new()

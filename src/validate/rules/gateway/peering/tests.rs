@@ -66,6 +66,15 @@ fn a_plain_peering_is_valid_and_needs_two_entries() {
         )),
         ["GWP-03"]
     );
+    // The installer's default config has no gateways: every peering is refused, assumed.
+    let p = crate::validate::rules::testkit::check(&pair(
+        "p",
+        ("vpc-1", "10.0.1.0/24"),
+        ("vpc-2", "10.0.2.0/24"),
+        "",
+    ));
+    assert_eq!(p.iter().map(|p| p.rule.0).collect::<Vec<_>>(), ["GWP-01"]);
+    assert!(p[0].assumed);
     let bad_ns = pair("p", ("vpc-1", "10.0.1.0/24"), ("vpc-2", "10.0.2.0/24"), "")
         .replace("  name: p\n", "  name: p\n  namespace: fab\n");
     assert_eq!(errs(&bad_ns), ["GWP-01"]);
@@ -278,6 +287,16 @@ fn acl_subnets_exist_on_their_side() {
     // `to` implies from = vpc-1, whose subnet `default` exists.
     let ok = rule("      to: vpc-2\n      match:\n        src:\n        - vpcSubnet: default\n        dst:\n        - vpcSubnet: default\n");
     assert_eq!(cross_errs(&[&g, &gateway, &v1, &v2, &ok], true, "GWP"), []);
+    let ext = peering(
+        "p",
+        &format!("  peering:\n    ext.e1:\n      expose:\n      - ips:\n        - cidr: 0.0.0.0/0\n    vpc-2:\n      expose:\n{PLAIN}  acl:\n    rules:\n    - action: allow\n      to: vpc-2\n      match:\n        src:\n        - vpcSubnet: default\n"),
+    );
+    let e1 = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: External\nmetadata:\n  name: e1\nspec:\n  inboundCommunity: 65102:5000\n  outboundCommunity: 5000:65102\n";
+    // The source side is the external: it has no subnets.
+    assert_eq!(
+        cross_errs(&[&g, &gateway, &v2, e1, &ext], true, "GWP"),
+        [at("doc4.yaml", "GWP-13")]
+    );
     let bad = rule("      from: vpc-2\n      match:\n        dst:\n        - vpcSubnet: nope\n");
     assert_eq!(
         cross_errs(&[&g, &gateway, &v1, &v2, &bad], true, "GWP"),
