@@ -398,6 +398,26 @@ pub(crate) mod util {
         }
         Some(n)
     }
+
+    /// GEN-04: a label that `Default()` makes of a name the operator wrote (`what`, at `at`)
+    /// must pass the API server's label checks, or the object is refused after the mutating
+    /// webhook. `key: value` is the label as Default() writes it.
+    pub fn derived_label(ctx: &mut Ctx, at: &F, what: &str, key: &str, value: &str) {
+        let bad = common::bad_qualified_name(key)
+            .map(|why| (key, why))
+            .or_else(|| common::bad_label_value(value).map(|why| (value, why)));
+        if let Some((text, why)) = bad {
+            ctx.error(
+                "GEN-04",
+                at,
+                format!("the fabric makes {what} the label {key:?}: {value:?}, which Kubernetes refuses: {text:?} {why}"),
+                "",
+            );
+            if let Some(p) = ctx.out.last_mut() {
+                p.upstream = Some(format!("metadata.labels: Invalid value: {text:?}: {why}"));
+            }
+        }
+    }
 }
 
 /// A string with a position, kept in facts for cross-object messages.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::classify::kinds;
 use crate::validate::fabric::{self, Found, Index, Obj, Source};
+use crate::validate::rules::env::FabricConfig;
 use crate::validate::tree;
 use crate::validate::{DocCheck, Problem, Settings, Validator};
 
@@ -44,7 +45,24 @@ pub fn errors(text: &str) -> Vec<&'static str> {
 /// Documents `docs` as one fabric (file `docN.yaml` each): the per-document problems and the
 /// cross-object ones, as (file, problem).
 pub fn fabric(docs: &[&str], whole_fabric: bool) -> Vec<(String, Problem)> {
-    let v = validator(whole_fabric);
+    fabric_in(&validator(whole_fabric), docs)
+}
+
+/// A validator whose fabric config is the installer's defaults edited by `edit`, as a
+/// fab.yaml that differs from them would give.
+pub fn validator_with(whole_fabric: bool, edit: impl FnOnce(&mut FabricConfig)) -> Validator {
+    let mut v = validator(whole_fabric);
+    edit(&mut v.env.config);
+    v
+}
+
+/// `check`, by `v`.
+pub fn check_in(v: &Validator, text: &str) -> Vec<Problem> {
+    check_with(v, text).problems
+}
+
+/// `fabric`, by `v`.
+pub fn fabric_in(v: &Validator, docs: &[&str]) -> Vec<(String, Problem)> {
     let mut index = Index::default();
     let mut out = Vec::new();
     for (i, text) in docs.iter().enumerate() {
@@ -60,7 +78,7 @@ pub fn fabric(docs: &[&str], whole_fabric: bool) -> Vec<(String, Problem)> {
             .and_then(|n| n.as_str())
             .unwrap_or_default()
             .to_string();
-        let c = check_with(&v, text);
+        let c = check_with(v, text);
         out.extend(c.problems.into_iter().map(|p| (file.clone(), p)));
         if let Some(facts) = c.facts {
             let info = kinds::KINDS.iter().find(|k| k.kind == kind).expect("kind");

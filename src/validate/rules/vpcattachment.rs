@@ -571,8 +571,13 @@ mod tests {
         format!("apiVersion: wiring.githedgehog.com/v1beta1\nkind: Switch\nmetadata:\n  name: {name}\nspec:\n  role: server-leaf\n{spec}")
     }
 
+    /// The problems of the attachment rules: the wiring fixtures are minimal (un-hydrated
+    /// switches, servers left out), which the wiring's own rules refuse.
     fn run(docs: &[&str], whole: bool) -> Vec<(String, Problem)> {
         fabric_with(docs, whole, |_| {}, &[super::cross_with])
+            .into_iter()
+            .filter(|(_, p)| !p.rule.0.starts_with("SW-") && !p.rule.0.starts_with("CONN-"))
+            .collect()
     }
 
     fn run_errors(docs: &[&str]) -> Vec<(String, &'static str)> {

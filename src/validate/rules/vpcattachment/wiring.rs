@@ -203,13 +203,19 @@ impl Wiring {
 
 /// The adapter from a Connection's facts. `connection::Facts` does not carry a view yet; the
 /// lead wires it (a field set from `ConnView::of_tree` in `connection::facts`).
-fn conn_view(_facts: &Facts) -> Option<ConnView> {
-    None
+fn conn_view(facts: &Facts) -> Option<ConnView> {
+    match facts {
+        Facts::Connection(c) => Some(c.attach.clone()),
+        _ => None,
+    }
 }
 
 /// The adapter from a Switch's facts (as `conn_view`).
-fn switch_view(_facts: &Facts) -> Option<SwitchView> {
-    None
+fn switch_view(facts: &Facts) -> Option<SwitchView> {
+    match facts {
+        Facts::Switch(s) => Some(s.attach.clone()),
+        _ => None,
+    }
 }
 
 /// Test support: a fabric of documents checked one by one, indexed, and cross-checked by the
