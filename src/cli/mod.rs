@@ -99,6 +99,9 @@ enum Command {
         workspace: PathBuf,
         #[arg(long, default_value_t = 300)]
         frames: usize,
+        /// Ingest the biggest fabric (for real) and time keys through the event loop meanwhile.
+        #[arg(long)]
+        ingest: bool,
     },
     /// Process raw/: Hedgehog objects to managed/, the rest to unmanaged/ with reasons.
     Ingest {
@@ -529,9 +532,17 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             )
             .map_err(|e| (e, json))
         }
-        Command::BenchRender { workspace, frames } => {
-            let v = tui::bench::run(&workspace, frames)
-                .map_err(|e| (Error::Usage(format!("bench-render: {e}")), true))?;
+        Command::BenchRender {
+            workspace,
+            frames,
+            ingest,
+        } => {
+            let v = if ingest {
+                tui::bench::during_ingest(&workspace)
+            } else {
+                tui::bench::run(&workspace, frames)
+            }
+            .map_err(|e| (Error::Usage(format!("bench-render: {e}")), true))?;
             outln!("{v}");
             Ok(Exit::Success)
         }

@@ -210,6 +210,11 @@ impl App {
         self.log.push_back(line);
     }
 
+    /// A line for the log file only: diagnostics the pane has no room for.
+    pub fn note_file_only(&mut self, line: String) {
+        self.unlogged.push(line);
+    }
+
     /// The log lines added since the last call, for the log file.
     pub fn take_unlogged(&mut self) -> Vec<String> {
         std::mem::take(&mut self.unlogged)
@@ -463,7 +468,7 @@ impl App {
         };
         let label = job.action.name();
         if let Some(t) = job.progress.timings() {
-            self.note(format!("{label} {} took: {t}", job.fabric));
+            self.note_file_only(format!("{label} {} took: {t}", job.fabric));
         }
         let line = format!(
             "{label} {} {text} ({} ms)",

@@ -43,7 +43,7 @@ pub struct Io<'a, B: Backend> {
     /// Run the operator's editor with the terminal handed over.
     pub suspended: &'a mut dyn FnMut(&mut dyn FnMut()),
     /// Told after each frame (the benchmark times keys with it).
-    pub drawn: &'a mut dyn FnMut(),
+    pub drawn: &'a mut dyn FnMut(&App),
     pub theme: view::Theme,
     pub log_file: Option<std::fs::File>,
 }
@@ -207,7 +207,7 @@ pub async fn run<B: Backend>(
                 app.stopped.get_or_insert(Stop::HungUp);
                 break;
             }
-            (io.drawn)();
+            (io.drawn)(app);
             last_draw = Instant::now();
             dirty = false;
         }

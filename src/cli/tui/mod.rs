@@ -212,7 +212,7 @@ async fn run_loop(workspace: &Path, opts: Options) -> Result<Exit, Error> {
         begin_frame: &mut begin,
         end_frame: &mut end,
         suspended: &mut suspended,
-        drawn: &mut || {},
+        drawn: &mut |_| {},
         theme,
         log_file,
     };

@@ -185,10 +185,14 @@ fn verdicts(f: &mut Frame, r: Rect, ed: &Editor, theme: &Theme) {
         rest.extend(wrap(note, width).into_iter().map(Line::from));
     }
     let avail = room.saturating_sub(top.len() + 1);
-    // The document under the cursor stays in view.
-    let start = focus
-        .saturating_sub(avail / 2)
-        .min(rest.len().saturating_sub(avail));
+    // From the top while the document under the cursor is in view; else scrolled to it.
+    let start = if focus < avail {
+        0
+    } else {
+        focus
+            .saturating_sub(avail / 2)
+            .min(rest.len().saturating_sub(avail))
+    };
     let mut lines = top;
     lines.push(Line::from(""));
     lines.extend(rest.into_iter().skip(start).take(avail));

@@ -315,14 +315,19 @@ pub fn job(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
     );
 }
 
+/// The operations log: its last lines, each wrapped to the pane (a path is never cut off).
 pub fn log(f: &mut Frame, r: Rect, app: &App, theme: &Theme) {
     let room = r.height.saturating_sub(2) as usize;
-    let lines: Vec<Line> = app
-        .log
-        .iter()
-        .skip(app.log.len().saturating_sub(room))
-        .map(|l| Line::from(l.clone()))
-        .collect();
+    let width = r.width.saturating_sub(2) as usize;
+    let mut rows: Vec<Line> = Vec::new();
+    for l in app.log.iter().rev() {
+        if rows.len() >= room {
+            break;
+        }
+        let wrapped = super::super::detail::wrap(l, width);
+        rows.splice(0..0, wrapped.into_iter().map(Line::from));
+    }
+    let lines: Vec<Line> = rows.into_iter().rev().take(room).rev().collect();
     f.render_widget(
         Paragraph::new(lines).block(theme.block(" operations ", false)),
         r,
