@@ -374,6 +374,9 @@ impl<'s> Session<'s> {
             Some(secret) => e.message().replace(secret.as_str(), "***"),
             None => e.message().to_string(),
         };
+        // fgd's own decisions are typed (host_error, auth.exhausted); where libgit2 gives no
+        // code or class that tells a case apart (an OpenSSL verification failure, an HTTP
+        // status), its message text is the only source, so that is read here and nowhere else.
         let (message, refused) = if let Some(h) = self.host_error.borrow().clone() {
             (h, true)
         } else if e.code() == ErrorCode::Certificate
