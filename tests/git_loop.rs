@@ -22,6 +22,8 @@ mod in_progress;
 mod integrate;
 #[path = "git_loop/io.rs"]
 mod io;
+#[path = "git_loop/many.rs"]
+mod many;
 #[path = "git_loop/outgoing.rs"]
 mod outgoing;
 #[path = "git_loop/tip.rs"]

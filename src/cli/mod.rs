@@ -155,8 +155,13 @@ enum Command {
         json: bool,
     },
     /// Fetch, integrate (fast-forward or replay), ingest raw/, commit, push: one action.
+    /// With --all, every fabric of the workspace FABRIC_DIR names (default: the current
+    /// folder), sharing one working copy: one fetch, one commit per fabric, one push.
     Sync {
-        fabric_dir: PathBuf,
+        #[arg(required_unless_present = "all")]
+        fabric_dir: Option<PathBuf>,
+        #[arg(long)]
+        all: bool,
         #[command(flatten)]
         git: GitArgs,
         #[arg(long)]
@@ -397,9 +402,8 @@ pub fn main() -> Exit {
         // The CAs git config or the environment adds (http.sslCAInfo, GIT_SSL_CAINFO), read
         // from the repository the command names: libgit2 keeps them process-wide.
         let dir = match &cli.command {
-            Command::Push { fabric_dir, .. } | Command::Sync { fabric_dir, .. } => {
-                Some(fabric_dir.clone())
-            }
+            Command::Push { fabric_dir, .. } => Some(fabric_dir.clone()),
+            Command::Sync { fabric_dir, .. } => fabric_dir.clone(),
             Command::Init { fabric_dir, .. } => Some(fabric_dir.clone()),
             Command::Dash { workspace, .. } => workspace.clone(),
             _ => None,
@@ -701,10 +705,35 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
         }
         Command::Sync {
             fabric_dir,
+            all: true,
             git,
             json,
             verbose,
         } => {
+            let workspace = fabric_dir.unwrap_or_else(|| PathBuf::from("."));
+            let fabrics = tui::fabrics_of(&workspace, &[]).map_err(|e| (e, json))?;
+            let mut r = Renderer::new(json, "sync").per_file(verbose);
+            let rep =
+                fgd::git::sync_all(&fabrics, &git.options(None), &mut r).map_err(|e| (e, json))?;
+            r.done(&serde_json::json!({"event": "sync-finished", "report": rep}));
+            let unmanaged = rep
+                .fabrics
+                .iter()
+                .any(|f| summary_exit(&f.ingest) != Exit::Success);
+            Ok(if unmanaged {
+                Exit::Unmanaged
+            } else {
+                Exit::Success
+            })
+        }
+        Command::Sync {
+            fabric_dir,
+            all: false,
+            git,
+            json,
+            verbose,
+        } => {
+            let fabric_dir = fabric_dir.unwrap_or_else(|| PathBuf::from("."));
             let mut r = Renderer::new(json, "sync").per_file(verbose);
             let op = Operation::Sync {
                 dir: fabric_dir,

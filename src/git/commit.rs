@@ -51,6 +51,8 @@ pub fn commit_fabric(
     });
     let repo = &fr.repo;
     let mut index = repo.index().map_err(local("open index"))?;
+    // Read again if another handle (another fabric of the working copy) wrote it meanwhile.
+    index.read(false).map_err(local("read index"))?;
     let head = fr.head();
     let head_tree = match &head {
         Some(h) => Some(h.tree().map_err(local("read tree"))?),

@@ -17,6 +17,7 @@ mod hooks;
 mod ignore_rules;
 mod integrate;
 pub mod known_hosts;
+mod many;
 mod message;
 mod options;
 mod outgoing;
@@ -48,6 +49,7 @@ pub use diff::pending_diff;
 pub use error::GitError;
 use error::Result;
 pub use integrate::FABRIC_TRAILER;
+pub use many::{sync_all, SyncAllReport};
 pub use options::{set_timeouts, GitOptions};
 pub use outgoing::OtherCommit;
 pub use push::{LastPush, PushReport};
@@ -86,7 +88,7 @@ pub fn push_fabric(
     let (fabric, fr, _lock) = open_locked(dir, "push", opts, sink)?;
     let run = |sink: &mut dyn Sink| -> crate::Result<PushReport> {
         let committed = commit_fabric(&fr, &fabric, opts, "update", sink)?;
-        let pushed = push_with_retry(&fr, &fabric, opts, sink)?;
+        let pushed = push_with_retry(&fr, &fabric, &[], opts, sink)?;
         Ok(PushReport { committed, pushed })
     };
     settle(&fabric, run(sink))
@@ -150,13 +152,15 @@ pub fn sync_fabric(
         let summary = ingest::run_locked(&fabric, &lock, &Default::default(), sink)?;
         let local_commit = match local_commit {
             // Folded: that commit is no longer on the branch; the sync's commit holds it.
-            Some(record) if fold_record(&fr, &record, remote_tip)? => None,
+            Some(record) if fold_records(&fr, std::slice::from_ref(&record), remote_tip)? > 0 => {
+                None
+            }
             other => other,
         };
         let committed = commit_fabric(&fr, &fabric, opts, "sync", sink)?;
         let has_commit = fr.head().is_some();
         let pushed = if has_commit {
-            Some(push_with_retry(&fr, &fabric, opts, sink)?)
+            Some(push_with_retry(&fr, &fabric, &[], opts, sink)?)
         } else {
             None
         };
@@ -171,39 +175,58 @@ pub fn sync_fabric(
     settle(&fabric, run(sink))
 }
 
-/// One commit per sync: the record of local changes sync made first (so that integrating
-/// never overwrites anything) is folded into the sync's own commit when it is still HEAD
-/// (itself, or replayed onto the remote) and not on the remote: the branch goes back to its
-/// parent, and the sync's commit takes both from disk. A run killed between the two leaves
-/// the index and the disk holding the change against the parent: the next push commits it.
-fn fold_record(fr: &FabricRepo, record: &Committed, remote_tip: Option<git2::Oid>) -> Result<bool> {
-    let Some(head) = fr.head() else {
-        return Ok(false);
+/// One commit per sync: the records of local changes sync made first (so that integrating
+/// never overwrites anything) are folded into the sync's own commits when they are still the
+/// top of the branch (themselves, or replayed onto the remote) and not on the remote: the
+/// branch goes back to the commit below them, and the sync's commits take their changes from
+/// disk. A run killed between the two leaves the index and the disk holding the changes: the
+/// next push commits them. Returns how many were folded.
+pub(crate) fn fold_records(
+    fr: &FabricRepo,
+    records: &[Committed],
+    remote_tip: Option<git2::Oid>,
+) -> Result<usize> {
+    let made: Vec<git2::Commit> = records
+        .iter()
+        .filter_map(|r| git2::Oid::from_str(&r.commit).ok())
+        .filter_map(|id| fr.repo.find_commit(id).ok())
+        .collect();
+    let on_remote = |id: git2::Oid| {
+        remote_tip.is_some_and(|r| r == id || fr.repo.graph_descendant_of(r, id).unwrap_or(false))
     };
-    let Ok(made) = git2::Oid::from_str(&record.commit).and_then(|id| fr.repo.find_commit(id))
-    else {
-        return Ok(false);
+    // Replay keeps the message and the author's time: that is how a copy is known.
+    let is_record = |c: &git2::Commit| {
+        made.iter().any(|m| {
+            c.id() == m.id()
+                || (c.message_bytes() == m.message_bytes()
+                    && c.author().when() == m.author().when())
+        })
     };
-    // Replay keeps the message and the author's time: that is how its copy is known.
-    let same = head.id() == made.id()
-        || (head.message_bytes() == made.message_bytes()
-            && head.author().when() == made.author().when());
-    let on_remote = remote_tip.is_some_and(|r| {
-        r == head.id() || fr.repo.graph_descendant_of(r, head.id()).unwrap_or(false)
-    });
-    if !same || on_remote || head.parent_count() != 1 {
-        return Ok(false);
+    let mut top = fr.head();
+    let mut folded = 0;
+    while let Some(c) = top {
+        if folded == made.len() || on_remote(c.id()) || c.parent_count() != 1 || !is_record(&c) {
+            top = Some(c);
+            break;
+        }
+        folded += 1;
+        top = c.parent(0).ok();
     }
-    let parent = head.parent_id(0).map_err(error::local("read commit"))?;
+    if folded == 0 {
+        return Ok(0);
+    }
+    let Some(base) = top else {
+        return Ok(0);
+    };
     fr.repo
         .reference(
             &format!("refs/heads/{}", fr.branch),
-            parent,
+            base.id(),
             true,
             "fgd: fold the record of local changes into the sync's commit",
         )
         .map_err(error::local("move branch"))?;
-    Ok(true)
+    Ok(folded)
 }
 
 /// Commit and push a fresh layout (`fgd init --push`).
@@ -219,6 +242,6 @@ pub fn publish_init(
     fr.refuse_bypassed_hooks()?;
     let _lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "init --push")?;
     let committed = commit_fabric(&fr, fabric, opts, "initialise the fabric layout", sink)?;
-    let pushed = push_with_retry(&fr, fabric, opts, sink)?;
+    let pushed = push_with_retry(&fr, fabric, &[], opts, sink)?;
     Ok(PushReport { committed, pushed })
 }

@@ -43,9 +43,12 @@ fn backoff(n: u32) -> std::time::Duration {
     std::time::Duration::from_millis(base + seed % (base + 1))
 }
 
+/// Push the branch, fetching and replaying when the remote moved meanwhile. `also`: the other
+/// fabrics of the working copy this push publishes (`sync --all`), whose trees are checked too.
 pub(crate) fn push_with_retry(
     fr: &FabricRepo,
     fabric: &Fabric,
+    also: &[(&FabricRepo, &Fabric)],
     opts: &GitOptions,
     sink: &mut dyn Sink,
 ) -> Result<LastPush> {
@@ -78,6 +81,9 @@ pub(crate) fn push_with_retry(
         // What would be published is checked, not only what fgd committed: a merge the
         // operator made, a colleague's commit, a replayed tip.
         refuse_broken_tip(fr, fabric, head)?;
+        for (other, other_fabric) in also {
+            refuse_broken_tip(other, other_fabric, head)?;
+        }
         // Every commit that goes out besides fgd's own is said (once); one that changes paths
         // outside the fabric is refused unless asked for, where the remote branch exists (a
         // first push of a new branch publishes the repository's history as it is).

@@ -374,6 +374,9 @@ impl<'s> Session<'s> {
             Some(secret) => e.message().replace(secret.as_str(), "***"),
             None => e.message().to_string(),
         };
+        // fgd's own decisions are typed (host_error, auth.exhausted); where libgit2 gives no
+        // code or class that tells a case apart (an OpenSSL verification failure, an HTTP
+        // status), its message text is the only source, so that is read here and nowhere else.
         let (message, refused) = if let Some(h) = self.host_error.borrow().clone() {
             (h, true)
         } else if e.code() == ErrorCode::Certificate
@@ -544,6 +547,31 @@ pub fn fetch(
     }
 }
 
+/// An exclusive lock on a path remote for the time of one push (`flock` on a file in the
+/// repository: fgd's writers queue; git's own pushes go through receive-pack's ref locks).
+struct LocalPushLock {
+    /// Held open for the lock's lifetime; closing it releases the lock.
+    _held: std::fs::File,
+}
+
+impl LocalPushLock {
+    fn take(repo_path: &Path) -> Result<LocalPushLock, GitError> {
+        use std::os::unix::io::AsRawFd;
+        let lock = repo_path.join("fgd-push.lock");
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock)
+            .map_err(|e| GitError::io("lock", &lock, e))?;
+        // SAFETY: a valid descriptor, owned by `f` for the call.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(GitError::io("lock", &lock, std::io::Error::last_os_error()));
+        }
+        Ok(LocalPushLock { _held: f })
+    }
+}
+
 pub enum PushResult {
     Pushed,
     /// The server refused the ref (non-fast-forward, protected branch, hook): its words.
@@ -569,14 +597,22 @@ pub fn push(
             refuse_local_hooks(&url, base)?;
         }
     }
-    // libgit2's local transport asks no push negotiation: a path remote is looked at directly.
+    // A path remote is written by libgit2 itself: it checks that the push is a fast-forward,
+    // then moves the ref with no compare-and-swap, so two pushes at once can lose one (seen:
+    // four writers, one commit gone). fgd pushes to it one at a time, under a lock in the
+    // repository, and checks the ref afterwards. libgit2's local transport also asks no push
+    // negotiation: whether the branch is gone is looked at directly.
+    let local = repo
+        .workdir()
+        .and_then(|base| local_path(&session.url.shown, base));
+    let _serialized = match &local {
+        Some(path) => Some(LocalPushLock::take(path)?),
+        None => None,
+    };
     if session.refuse_new_branch {
-        if let Some(path) = repo
-            .workdir()
-            .and_then(|base| local_path(&session.url.shown, base))
-        {
-            let gone = Repository::open_bare(&path)
-                .or_else(|_| Repository::open(&path))
+        if let Some(path) = &local {
+            let gone = Repository::open_bare(path)
+                .or_else(|_| Repository::open(path))
                 .is_ok_and(|r| r.find_reference(&format!("refs/heads/{upstream}")).is_err());
             if gone {
                 return Err(GitError::BranchDeleted {
@@ -605,6 +641,21 @@ pub fn push(
         Err(e) => return Err(session.error("push", e)),
     }
     let rejected = session.take_rejections();
+    if rejected.is_empty() {
+        if let Some(path) = &local {
+            // Under the lock nothing else of fgd's moves it; a plain git push may have.
+            let pushed = repo.refname_to_id(&format!("refs/heads/{branch}")).ok();
+            let there = Repository::open_bare(path)
+                .or_else(|_| Repository::open(path))
+                .ok()
+                .and_then(|r| r.refname_to_id(&format!("refs/heads/{upstream}")).ok());
+            if there != pushed {
+                return Ok(PushResult::Rejected(format!(
+                    "refs/heads/{upstream} moved while it was pushed (another writer)"
+                )));
+            }
+        }
+    }
     match rejected.first() {
         None => Ok(PushResult::Pushed),
         Some((refname, status)) => Ok(PushResult::Rejected(format!("{refname}: {status}"))),

@@ -522,3 +522,51 @@ fn author_sets_the_author_only_the_committer_is_git_configs_identity() {
         "Alice Ops <alice@example.invalid>|a <a@example.invalid>"
     );
 }
+
+#[test]
+fn commits_are_openpgp_signed_with_gpg_as_git_does() {
+    let w = World::new();
+    let gnupg = w.t.path().join("gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&gnupg, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let gen = Command::new("gpg")
+        .env("GNUPGHOME", &gnupg)
+        .args([
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "a <a@example.invalid>",
+            "default",
+            "default",
+            "never",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        gen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gen.stderr)
+    );
+    let bare = w.bare("fab");
+    let (a, fa) = w.clone(&bare, "a", s(&bare));
+    git(&a, &["config", "commit.gpgsign", "true"]);
+    git(&a, &["config", "user.signingkey", "a@example.invalid"]);
+    let env = [("GNUPGHOME", s(&gnupg))];
+    write(&fa.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["init", s(&fa)], &env), "init");
+    ok(&w.fgd(&["sync", s(&fa)], &env), "sync");
+    let v = Command::new("git")
+        .arg("-C")
+        .arg(&a)
+        .args(["verify-commit", "HEAD"])
+        .env("GNUPGHOME", &gnupg)
+        .output()
+        .unwrap();
+    assert!(
+        v.status.success() && String::from_utf8_lossy(&v.stderr).contains("Good signature"),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+}

@@ -309,8 +309,17 @@ fn four_writers_syncing_at_once_all_land_and_none_is_refused() {
     }
     let fresh = w.fresh(&bare);
     for i in 0..4 {
-        assert!(fresh
-            .join(format!("managed/vpcs/vpc-{}.yaml", 10 + i))
-            .is_file());
+        assert!(
+            fresh
+                .join(format!("managed/vpcs/vpc-{}.yaml", 10 + i))
+                .is_file(),
+            "vpc-{} is missing upstream; log:\n{}\nruns:\n{}",
+            10 + i,
+            git(&bare, &["log", "--stat", "--format=%h %s", "main"]),
+            runs.iter()
+                .map(|r| format!("exit {}\n{}{}", r.code, r.stdout, r.stderr))
+                .collect::<Vec<_>>()
+                .join("\n---\n")
+        );
     }
 }
