@@ -11,6 +11,7 @@ pub mod env;
 pub mod external;
 pub mod gateway;
 pub mod ipv4ns;
+pub mod profiles;
 pub mod switch;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -1,10 +1,8 @@
 //! Switch (`api/wiring/v1beta1/switch_types.go`: `Default` :240, `HydrationValidation` :291,
 //! `Validate` :447).
 //!
-//! Not here: SW-10 (the profile exists), SW-11 (port speeds, breakouts, auto-negotiation and
-//! FEC name ports of the profile), SW-12 (RoCE, ECMP RoCE QPN and ESLAG need the profile's
-//! features) and SW-13 (the breakout-expanded port count): they need the switch profile
-//! catalog, and are wired with it. SW-01 and SW-07 are the CRD schema's (`schema::rule_for`),
+//! SW-10..13 (the profile exists; ports, speeds, breakouts, auto-negotiation and FEC; features;
+//! port counts) are in `profiles`, over the built-in switch profile catalog. SW-01 and SW-07 are the CRD schema's (`schema::rule_for`),
 //! as is SW-06's type enum.
 
 use std::collections::HashMap;
@@ -88,6 +86,8 @@ pub type Facts = Box<SwitchFacts>;
 /// A Switch after its Default(). Strings are "" when absent.
 #[derive(Debug, Clone)]
 pub struct SwitchFacts {
+    /// `portBreakouts` (port → mode): which sub-ports a connection may use (CONN-07).
+    pub port_breakouts: std::collections::BTreeMap<String, String>,
     /// What VPC attachments need of the switch.
     pub attach: super::vpcattachment::wiring::SwitchView,
     pub role: Role,
@@ -304,6 +304,7 @@ fn check(root: &Node, ctx: &mut Ctx) {
         profile.str(),
     );
     check_hydration(ctx, &spec, role, &name);
+    super::profiles::check_switch(root, ctx);
 }
 
 /// The parts of `HydrationValidation` that need only the switch and the fabric config
@@ -448,6 +449,7 @@ fn facts(root: &Node) -> Option<super::Facts> {
     let rtype = redundancy.get("type");
     let asn = spec.get("asn");
     Some(super::Facts::Switch(Box::new(SwitchFacts {
+        port_breakouts: super::profiles::breakouts(&spec),
         attach: super::vpcattachment::wiring::SwitchView::of_tree(root),
         role: Role::parse(spec.get("role").str()),
         profile: spot(spec.get("profile")),

@@ -439,8 +439,9 @@ fn references<'i>(
                 );
             }
         }
-        // VPCA-11 (the switch's profile supports the VPC's mode) needs the switch profile
-        // catalog: the lead wires it here.
+        if let Some((_, v)) = vpc {
+            super::profiles::check_vpc_mode(cx, obj, here, sw, &v.mode);
+        }
         if host_bgp && view.mclag_peer() {
             cx.error(
                 "VPCA-09",

@@ -69,6 +69,7 @@ pub fn cross(cx: &mut Cross) {
         if f.has(ConnType::Eslag) && all_switches {
             eslag_redundancy(cx, obj, e);
         }
+        super::super::profiles::check_connection_ports(cx, obj, &e.ports);
         for p in &e.ports {
             ports.entry(port_key(&p.value)).or_default().push((obj, p));
         }

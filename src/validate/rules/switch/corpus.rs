@@ -125,6 +125,19 @@ fn expected(root: &tree::Node, p: &Problem) -> Option<&'static str> {
         {
             Some("host bits in a static external subnet")
         }
+        // Older docs name a profile by its former short name (`ds4000`, now
+        // `celestica-ds4000`): unknown to this release's catalog.
+        "SW-10" if p.message.contains("\"ds") => Some("an older release's profile name"),
+        // The docs' device examples set portSpeeds / portAutoNegs on ports this release's
+        // dell-s5248f-on profile groups or breaks out: the webhook refuses them (SW-11).
+        "SW-11"
+            if p.upstream.as_deref().is_some_and(|u| {
+                u.contains("port profile  for port")
+                    || u.contains("does not support configuring auto negotiation")
+            }) =>
+        {
+            Some("port settings this release's profile does not take")
+        }
         // An older release's connection type (`management`): unknown here, so no type.
         "CONN-01" if root.at(&["spec", "management"]).is_some() => Some("an older release's type"),
         _ => None,

@@ -235,7 +235,11 @@ fn names_that_become_labels_are_at_most_63_characters() {
         "s",
         &format!("  role: spine\n  profile: {g64}\n  asn: 65100\n  ip: 172.30.0.2/21\n  protocolIP: 172.30.8.2/32\n"),
     ));
-    assert_eq!(p.iter().map(|p| p.rule.0).collect::<Vec<_>>(), ["GEN-04"]);
+    // A 64-character profile name is no built-in profile either (SW-10).
+    assert_eq!(
+        p.iter().map(|p| p.rule.0).collect::<Vec<_>>(),
+        ["GEN-04", "SW-10"]
+    );
     assert!(p[0]
         .upstream
         .as_deref()
