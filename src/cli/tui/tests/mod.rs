@@ -292,7 +292,8 @@ pub fn to_end_of_line(app: &mut App, n: usize) {
     press(app, code(KeyCode::End));
 }
 
-pub const MCLAG: &str = "managed/connections/leaf-01--mclag-domain--leaf-02.yaml";
+/// A managed connection of the demo's first fabric (the tests edit it).
+pub const MCLAG: &str = "managed/connections/server-03--unbundled--leaf-01.yaml";
 
 /// The demo with its first fabric ingested and one of its managed files open in the editor.
 pub fn editing_a_managed_file() -> (tempfile::TempDir, App, std::path::PathBuf, String) {

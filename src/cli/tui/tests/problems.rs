@@ -68,10 +68,10 @@ fn the_second_problem_of_a_file_is_selected_in_its_detail_with_its_source() {
     let doc = app.detail_doc();
     let text: Vec<String> = doc.lines.iter().map(|l| l.text()).collect();
     let head = &text[doc.anchors[1]];
-    assert!(head.starts_with("▶ ✗ error 60:1"), "{head}");
+    assert!(head.starts_with("▶ ✗ error 64:1"), "{head}");
     // The source around it follows the selected problem, not the first.
     let around = &text[doc.anchors[1]..doc.anchors[1] + 8].join("\n");
-    assert!(around.contains("✗ 60 │ apiVersion: v1"), "{around}");
+    assert!(around.contains("✗ 64 │ apiVersion: v1"), "{around}");
     assert!(!text[doc.anchors[0]..doc.anchors[1]]
         .iter()
         .any(|l| l.contains(" 6 │")));
