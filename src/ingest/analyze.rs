@@ -22,6 +22,8 @@ pub enum DocVerdict {
         code: ReasonCode,
         reason: String,
         identity: Option<Box<Identity>>,
+        /// For `KustomizeIncompatible`: the class of construct kustomize reads otherwise.
+        class: Option<yaml::Incompat>,
     },
     /// Only comments or blank lines.
     Empty,
@@ -319,17 +321,33 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
                 Verdict::Managed { identity, info } => {
                     // Only managed/ is built by kustomize: elsewhere such a document is fine.
                     let refusal = match unportable {
-                        Some(u) => Some((u.pos, ReasonCode::KustomizeIncompatible, u.message)),
+                        Some(u) => Some((
+                            u.pos,
+                            ReasonCode::KustomizeIncompatible,
+                            u.message,
+                            Some(u.class),
+                        )),
                         None => go_yaml_name_trap(text, chunk, &identity.name)
-                            .map(|(pos, reason)| (pos, ReasonCode::BadName, reason)),
+                            .map(|(pos, reason)| (pos, ReasonCode::BadName, reason, None))
+                            .or_else(|| {
+                                yaml::plain_in_head(text, chunk, &value).map(|u| {
+                                    (
+                                        u.pos,
+                                        ReasonCode::KustomizeIncompatible,
+                                        u.message,
+                                        Some(u.class),
+                                    )
+                                })
+                            }),
                     };
                     match refusal {
-                        Some((pos, code, reason)) => (
+                        Some((pos, code, reason, class)) => (
                             pos,
                             DocVerdict::Unmanaged {
                                 code,
                                 reason,
                                 identity: Some(Box::new(identity)),
+                                class,
                             },
                         ),
                         None => {
@@ -339,14 +357,16 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
                     }
                 }
                 Verdict::Unmanaged(r) => {
-                    let pos =
-                        yaml::line_of_key(text, chunk, r.field.key_path()).unwrap_or(content_pos);
+                    let pos = annotation_line(text, chunk, &value, r.class)
+                        .or_else(|| yaml::line_of_key(text, chunk, r.field.key_path()))
+                        .unwrap_or(content_pos);
                     (
                         pos,
                         DocVerdict::Unmanaged {
                             code: r.code,
                             reason: r.message,
                             identity: r.identity.map(Box::new),
+                            class: r.class,
                         },
                     )
                 }
@@ -363,6 +383,7 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
                         code: yaml_code(e.kind),
                         reason,
                         identity: None,
+                        class: None,
                     },
                 )
             }
@@ -383,6 +404,26 @@ fn analyze_bytes(bytes: &[u8], format: Format, limits: &Limits) -> FileVerdict {
         };
     }
     FileVerdict::Docs(docs)
+}
+
+/// The line of the label or annotation a document was refused for, when written in block
+/// style.
+fn annotation_line(
+    text: &str,
+    chunk: &Chunk,
+    doc: &serde_yaml::Value,
+    class: Option<yaml::Incompat>,
+) -> Option<Pos> {
+    let metadata = doc.get("metadata")?.as_mapping()?;
+    let (field, key) = match class? {
+        yaml::Incompat::ReservedAnnotation => (
+            "annotations",
+            classify::reserved_annotation(metadata)?.to_string(),
+        ),
+        yaml::Incompat::NotText => classify::not_text(metadata).map(|(f, k, _)| (f, k))?,
+        _ => return None,
+    };
+    yaml::line_of_key(text, chunk, &["metadata", field, &key])
 }
 
 /// A name serde_yaml reads as a string but Go's YAML readers, written plain, as something else
