@@ -284,8 +284,16 @@ impl Sink for Renderer {
                         Fate::Unmanaged { .. } => t.unmanaged += 1,
                         Fate::Empty => t.empty += 1,
                     }
-                    // What needs the operator still gets its own line, with line and column.
-                    if !matches!(fate, Fate::Unmanaged { .. }) {
+                    // What needs the operator still gets its own line, with line and column
+                    // (a replaced hand edit too).
+                    let hand_edit = matches!(
+                        fate,
+                        Fate::Managed {
+                            replaced_hand_edit: Some(_),
+                            ..
+                        }
+                    );
+                    if !matches!(fate, Fate::Unmanaged { .. }) && !hand_edit {
                         return;
                     }
                 }
@@ -293,13 +301,23 @@ impl Sink for Renderer {
                 let (at, obj) = (At(&file, p), Obj(object.as_deref()));
                 self.clear_bar();
                 let _ = match fate {
-                    Fate::Managed { path, change } => {
+                    Fate::Managed {
+                        path,
+                        change,
+                        replaced_hand_edit,
+                    } => {
                         let c = match change {
                             Change::Create => "new",
                             Change::Update => "updated",
                             Change::Unchanged => "unchanged",
                         };
-                        writeln!(self.out, "{at}: {obj}managed ({c}) -> {path}")
+                        match replaced_hand_edit {
+                            Some(kept) => writeln!(
+                                self.out,
+                                "{at}: {obj}managed ({c}) -> {path}, replacing a hand edit of it, kept as {kept}"
+                            ),
+                            None => writeln!(self.out, "{at}: {obj}managed ({c}) -> {path}"),
+                        }
                     }
                     Fate::Unmanaged { code, reason, path } => {
                         let (arrow, to) = match &path {

@@ -43,7 +43,12 @@ pub enum DocFate {
 }
 
 /// Where a document stands in the batch: (file, document) indexes into the analyses.
-type At = (usize, usize);
+pub type At = (usize, usize);
+
+/// Documents the batch must not manage although their own verdict says they can be, and why
+/// (their code and reason): what the fabric's past says (`history`), or any other check that
+/// needs more than the document itself.
+pub type Refusals = HashMap<At, (ReasonCode, String)>;
 
 /// What the batch as a whole decides about single documents of it.
 #[derive(Debug, Default)]
@@ -58,11 +63,20 @@ struct Batchwide {
 /// definitions of one object are the same bytes is asked of `claims` (what staging found) for
 /// a path staging saw, else of the files' bytes.
 pub fn decide(files: &[FileAnalysis], claims: &stage::Claims) -> Decision {
+    decide_with(files, claims, &Refusals::new())
+}
+
+/// `decide`, with some documents refused whatever their verdict (`Refusals`).
+pub fn decide_with(
+    files: &[FileAnalysis],
+    claims: &stage::Claims,
+    refusals: &Refusals,
+) -> Decision {
     let batchwide = batchwide(files, claims);
     let out = files
         .iter()
         .enumerate()
-        .map(|(fi, f)| file_decision(fi, f, &batchwide))
+        .map(|(fi, f)| file_decision(fi, f, &batchwide, refusals))
         .collect();
     Decision { files: out }
 }
@@ -144,10 +158,16 @@ fn conflict_reason(files: &[FileAnalysis], list: &[At], k: At) -> String {
 }
 
 /// One document's fate: its own verdict, unless the batch decides otherwise. A per-document
-/// refusal that needs the whole batch (a conflict here) belongs in `Batchwide` and is looked
-/// up here: everything after (the file kept whole when nothing in it is managed, the plan,
-/// taking back what staging wrote for it) follows from the fate.
-fn doc_fate(at: At, d: &DocAnalysis, batchwide: &Batchwide) -> DocFate {
+/// refusal that needs more than the document (`refusals`, then a conflict in `batchwide`) is
+/// looked up here: everything after (the file kept whole when nothing in it is managed, the
+/// plan, taking back what staging wrote for it) follows from the fate.
+fn doc_fate(at: At, d: &DocAnalysis, batchwide: &Batchwide, refusals: &Refusals) -> DocFate {
+    if let (DocVerdict::Managed { .. }, Some((code, reason))) = (&d.verdict, refusals.get(&at)) {
+        return DocFate::Unmanaged {
+            code: *code,
+            reason: reason.clone(),
+        };
+    }
     match &d.verdict {
         DocVerdict::Managed { .. } => match batchwide.conflict.get(&at) {
             Some(reason) => DocFate::Unmanaged {
@@ -167,7 +187,12 @@ fn doc_fate(at: At, d: &DocAnalysis, batchwide: &Batchwide) -> DocFate {
 }
 
 /// One file's decision: its documents' fates, or the file kept whole.
-fn file_decision(fi: usize, f: &FileAnalysis, batchwide: &Batchwide) -> FileDecision {
+fn file_decision(
+    fi: usize,
+    f: &FileAnalysis,
+    batchwide: &Batchwide,
+    refusals: &Refusals,
+) -> FileDecision {
     let docs = match &f.verdict {
         FileVerdict::Whole { code, reason, pos } => {
             return FileDecision::Whole {
@@ -182,7 +207,7 @@ fn file_decision(fi: usize, f: &FileAnalysis, batchwide: &Batchwide) -> FileDeci
     let fates: Vec<DocFate> = docs
         .iter()
         .enumerate()
-        .map(|(di, d)| doc_fate((fi, di), d, batchwide))
+        .map(|(di, d)| doc_fate((fi, di), d, batchwide, refusals))
         .collect();
     if fates.iter().any(|f| matches!(f, DocFate::Managed { .. })) {
         return FileDecision::Docs(fates);

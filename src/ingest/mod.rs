@@ -6,6 +6,7 @@
 
 pub mod analyze;
 mod decide;
+pub mod history;
 mod paths;
 mod plan;
 mod read;
@@ -23,7 +24,7 @@ use crate::journal::{self, Journal};
 use crate::store::{self, failpoint};
 use crate::yaml::Limits;
 
-pub use decide::{decide, Decision, DocFate, FileDecision, WholeDoc};
+pub use decide::{decide, decide_with, At, Decision, DocFate, FileDecision, Refusals, WholeDoc};
 pub use paths::{escape_folders, named_like_a_file, unescape_folders, with_suffix, FOLDER_ESCAPE};
 pub use read::read_inputs;
 
@@ -120,7 +121,9 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         }
         None => (None, stage::Claims::default()),
     };
-    let decision = decide(&files, &claims);
+    // What the fabric's past says: objects moved out by an operator, hand edits.
+    let review = history::review(fabric, &journal.batch, &files, &claims)?;
+    let decision = decide_with(&files, &claims, &review.refusals);
     // The disk writes back what is staged while the plan and the journal are made.
     let flush = batch.as_ref().and_then(store::Batch::start_flush);
     // The plan's own writes are staged as it goes, by the late writer, which holds the batch
@@ -137,9 +140,22 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         late: late.as_ref(),
         spool,
         dry_run: opts.dry_run,
+        hand_edits: &review.hand_edits,
     };
-    plan::plan(inputs, &mut journal, files, &decision, &mut summary, sink)?;
+    // What the plan reports is held until the batch is in force: a batch refused after the
+    // plan (an unsafe target, a source changed meanwhile) must not have said first that it
+    // managed anything.
+    let mut held = crate::event::Collect::default();
+    plan::plan(
+        inputs,
+        &mut journal,
+        files,
+        &decision,
+        &mut summary,
+        &mut held,
+    )?;
     drop(decision);
+    let mut held = Some(held);
     if journal.steps() == 0 && journal.log_file.is_some() {
         // Nothing to do, so no batch: its log spool goes.
         if let Ok(Some((dir, name))) = dirs.parent_of(&fabric.path(journal::LOG_SPOOL)) {
@@ -147,10 +163,12 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         }
     }
     if let (Some(late), true) = (late, journal.steps() > 0) {
-        sink.emit(Event::PhaseStarted {
-            phase: Phase::Journal,
-            total: Some(journal.steps()),
-        });
+        if let Some(held) = &mut held {
+            held.0.push(Event::PhaseStarted {
+                phase: Phase::Journal,
+                total: Some(journal.steps()),
+            });
+        }
         // An unsafe target is refused with its reason before anything more is written.
         journal::preflight(fabric, &journal)?;
         // Only temps so far, and nothing journaled: a kill here leaves nothing to finish.
@@ -174,6 +192,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         // in force only then, and the commit after it needs no sync of its own.
         batch.sync_with(&unpublished.files())?;
         unpublished.publish()?;
+        replay(&mut held, sink);
         failpoint("ingest.after-journal");
         sink.emit(Event::PhaseStarted {
             phase: Phase::Write,
@@ -182,11 +201,20 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         journal::finish(fabric, &journal, batch, journal::Index::Staged, &[], sink)?;
         summary.batch = Some(journal.batch.clone());
     }
+    // A dry run, or a batch with nothing to do.
+    replay(&mut held, sink);
     summary.millis = started.elapsed().as_millis();
     sink.emit(Event::BatchFinished {
         summary: summary.clone(),
     });
     Ok(summary)
+}
+
+/// Emit the events held back (once).
+fn replay(held: &mut Option<crate::event::Collect>, sink: &mut dyn Sink) {
+    for event in held.take().map(|h| h.0).unwrap_or_default() {
+        sink.emit(event);
+    }
 }
 
 /// A fabric path under managed/, relative to it.

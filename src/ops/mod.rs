@@ -148,7 +148,11 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                             } else {
                                 crate::event::Change::Unchanged
                             };
-                            Fate::Managed { path: rel, change }
+                            Fate::Managed {
+                                path: rel,
+                                change,
+                                replaced_hand_edit: None,
+                            }
                         }
                         DocFate::Unmanaged { code, reason } => {
                             u += 1;

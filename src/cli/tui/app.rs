@@ -1174,7 +1174,7 @@ impl App {
             Event::DocumentClassified {
                 file, fate, object, ..
             } => match fate {
-                Fate::Managed { path, change } => {
+                Fate::Managed { path, change, .. } => {
                     line = Some(
                         format!(
                             "{file}: {} -> {path} ({change:?})",
