@@ -221,3 +221,90 @@ fn an_ingest_refused_after_its_plan_has_printed_no_managed_line() {
     assert!(tree(&outside).is_empty());
     assert!(!f.join("managed/vpcs/a.yaml").exists());
 }
+
+#[test]
+fn what_is_in_managed_besides_fgds_objects_is_never_listed_and_is_reported() {
+    let (_t, f) = fabric();
+    write(&f.join("raw/x.yaml"), vpc("vpc-x", 1001));
+    write(&f.join("raw/y.yaml"), vpc("vpc-y", 1002));
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+    let vpcs = f.join("managed/vpcs");
+    // A backup copy, a planted symlink, a file in an unknown folder, an object renamed inside
+    // its file (whose new name then arrives in raw/).
+    std::fs::copy(vpcs.join("vpc-x.yaml"), vpcs.join("vpc-x-backup.yaml")).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", vpcs.join("planted.yaml")).unwrap();
+    write(&f.join("managed/extra/thing.yaml"), vpc("thing", 1));
+    let renamed = vpcs.join("vpc-y.yaml");
+    write(&renamed, vpc("vpc-z", 1002));
+    set_mtime(&renamed, 60);
+    write(&f.join("raw/z.yaml"), vpc("vpc-z", 1003));
+
+    let r = ingest_json(&f, false);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let reported: Vec<String> = r
+        .of("error")
+        .iter()
+        .map(|e| e["file"].as_str().unwrap().to_string())
+        .collect();
+    for path in [
+        "managed/extra",
+        "managed/vpcs/planted.yaml",
+        "managed/vpcs/vpc-x-backup.yaml",
+        "managed/vpcs/vpc-y.yaml",
+    ] {
+        assert!(
+            reported.iter().any(|p| p == path),
+            "{path} not reported: {}",
+            r.stdout
+        );
+    }
+    let backup = r
+        .of("error")
+        .into_iter()
+        .find(|e| e["file"] == "managed/vpcs/vpc-x-backup.yaml")
+        .unwrap();
+    assert!(
+        backup["message"].as_str().unwrap().contains("fgd move"),
+        "{backup}"
+    );
+    assert_eq!(
+        kustomization(&f),
+        ["vpcs/vpc-x.yaml", "vpcs/vpc-z.yaml"],
+        "only fgd's objects, one definition each"
+    );
+    // kubectl builds it, each object once.
+    assert_eq!(kustomize(&f).len(), 2);
+
+    // status and validate report them too.
+    let st = fgd(&["status", s(&f), "--json"]);
+    let status: serde_json::Value = serde_json::from_str(st.stdout.trim()).unwrap();
+    let strays: Vec<&str> = status["status"]["strays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        strays.contains(&"managed/vpcs/vpc-x-backup.yaml"),
+        "{}",
+        st.stdout
+    );
+    let v = fgd(&["validate", s(&f), "--json"]);
+    assert!(
+        v.of("error")
+            .iter()
+            .any(|e| e["file"] == "managed/vpcs/planted.yaml"),
+        "{}",
+        v.stdout
+    );
+    // Resolved by the move it names: the backup leaves managed/ for unmanaged/.
+    let m = fgd(&[
+        "move",
+        s(&f),
+        s(&vpcs.join("vpc-x-backup.yaml")),
+        "--reason",
+        "old backup",
+    ]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    assert_eq!(kustomization(&f), ["vpcs/vpc-x.yaml", "vpcs/vpc-z.yaml"]);
+}

@@ -549,4 +549,12 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
             st.asides.join(", ")
         );
     }
+    for s in &st.strays {
+        outln!(
+            "  NOT FGD'S: {}: {} (never listed in the kustomization); {}",
+            s.path,
+            s.why,
+            s.fix
+        );
+    }
 }

@@ -7,6 +7,7 @@
 pub mod analyze;
 mod decide;
 pub mod history;
+pub mod managed_check;
 mod paths;
 mod plan;
 mod read;
@@ -86,7 +87,13 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     let stager = (!opts.dry_run).then(|| stage::Stager::new(fabric, &journal.batch, dirs.clone()));
     // A file whose copies would not fit in a path is left alone; the rest goes on.
     let batch_id = journal.batch.clone();
-    let refuse = |rel: &str| read::too_deep(fabric, &batch_id, rel);
+    // Nor is a file of a fabric someone made inside raw/: fabrics do not nest.
+    let nested = read::NestedFabrics::default();
+    let refuse = |rel: &str| {
+        nested
+            .of(fabric, rel)
+            .or_else(|| read::too_deep(fabric, &batch_id, rel))
+    };
     let files = read::read_inputs_within(
         &fabric.path(fabric::RAW),
         "raw/",
@@ -156,6 +163,15 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     )?;
     drop(decision);
     let mut held = Some(held);
+    // managed/ holds only fgd's objects: anything else there is reported, and never listed.
+    let writing: HashSet<&str> = journal
+        .writes
+        .iter()
+        .filter_map(|w| under_managed(&w.path))
+        .collect();
+    let checked = managed_check::check(fabric, &writing)?;
+    drop(writing);
+    managed_check::report(fabric, &checked.strays, sink);
     if journal.steps() == 0 && journal.log_file.is_some() {
         // Nothing to do, so no batch: its log spool goes.
         if let Ok(Some((dir, name))) = dirs.parent_of(&fabric.path(journal::LOG_SPOOL)) {
@@ -177,7 +193,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         // unpublished, for the checks below.
         let unpublished = journal::write_unpublished(fabric, &journal, &dirs)?;
         let adding = journal.writes.iter().filter_map(|w| under_managed(&w.path));
-        let index = kustomization::predict(fabric, adding)?;
+        let index = kustomization::predict_from(fabric, checked.keep, adding, checked.touch)?;
         let (mut batch, late_staged) = late.finish()?;
         take_back_conflicts(fabric, &journal, &late_staged, &claims, &mut batch)?;
         drop(claims);

@@ -1,6 +1,7 @@
 //! The other commands over the engine: validate (read-only), move and adopt (journaled like
 //! ingest), status (read-only).
 
+pub mod adopt_existing;
 pub mod status;
 
 use std::path::{Path, PathBuf};
@@ -109,6 +110,11 @@ pub fn validate(paths: &[PathBuf], limits: &Limits, sink: &mut dyn Sink) -> Resu
                 },
             });
         }
+    }
+    // A fabric's managed/ is judged too: what in it is not fgd's.
+    if let Some(fabric) = &fabric_root {
+        let checked = ingest::managed_check::check(fabric, &Default::default())?;
+        ingest::managed_check::report(fabric, &checked.strays, sink);
     }
     sink.emit(Event::PhaseStarted {
         phase: Phase::Plan,

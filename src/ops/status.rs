@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::discover::{self, Found};
 use crate::error::Result;
-use crate::fabric::{self, kustomization, manifest::LastBatch, Fabric};
+use crate::fabric::{self, manifest::LastBatch, Fabric};
 use crate::journal;
 use crate::store::{FabricLock, LockOwner};
 
@@ -27,6 +27,17 @@ pub struct Status {
     /// Files a killed cleanup left taken aside (`journal::ASIDE_PREFIX`), hidden from ingest
     /// until the next mutating command puts them back (or its journal settles them).
     pub asides: Vec<String>,
+    /// What is in managed/ besides fgd's objects (never listed in the kustomization), with
+    /// what resolves each.
+    pub strays: Vec<StrayReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StrayReport {
+    /// Fabric-relative.
+    pub path: String,
+    pub why: String,
+    pub fix: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -47,7 +58,17 @@ pub fn status(dir: &Path) -> Result<Status> {
             Found::Skipped { .. } => raw_skipped += 1,
         }
     }
-    let managed = kustomization::object_files(&fabric)?.len();
+    let checked = crate::ingest::managed_check::check(&fabric, &Default::default())?;
+    let managed = checked.keep.len();
+    let strays = checked
+        .strays
+        .iter()
+        .map(|s| StrayReport {
+            path: format!("{}/{}", fabric::MANAGED, s.path),
+            why: s.why.clone(),
+            fix: s.fix(&fabric),
+        })
+        .collect();
     let unmanaged = count_items(&fabric.path(fabric::UNMANAGED));
     let unfinished = journal::load(&fabric)?.map(|j| Unfinished {
         steps: j.steps(),
@@ -67,6 +88,7 @@ pub fn status(dir: &Path) -> Result<Status> {
         lock: FabricLock::holder(&fabric.path(fabric::LOCK))?,
         unfinished,
         asides: journal::find_asides(&fabric),
+        strays,
     })
 }
 
