@@ -44,7 +44,14 @@ pub enum Change {
 #[serde(tag = "fate", rename_all = "kebab-case")]
 pub enum Fate {
     /// Written to `managed/<path>`.
-    Managed { path: String, change: Change },
+    Managed {
+        path: String,
+        change: Change,
+        /// The file it replaces had been edited by hand: that version is kept here (in the
+        /// batch's archive).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replaced_hand_edit: Option<String>,
+    },
     /// Kept in unmanaged/ (`path`, fabric-relative; None in read-only validation) with a reason.
     Unmanaged {
         code: ReasonCode,

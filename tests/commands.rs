@@ -646,7 +646,24 @@ fn init_never_replaces_an_operator_s_kustomization_and_says_what_it_did_with_fgd
             .contains(&"managed/kustomization.yaml".into()),
         "{report}"
     );
-    write(&f.join("managed/vpcs/vpc-1.yaml"), VPC1);
+    // A file put in managed/ by hand is not fgd's: never listed.
+    write(
+        &f.join("managed/vpcs/vpc-2.yaml"),
+        VPC1.replace("vpc-1", "vpc-2"),
+    );
+    let r = fgd(&["init", s(&f)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("kept     managed/kustomization.yaml"),
+        "{}",
+        r.stdout
+    );
+    std::fs::remove_file(f.join("managed/vpcs/vpc-2.yaml")).unwrap();
+    // A listed object deleted by hand: the kustomization is brought up to date.
+    write(&f.join("raw/a.yaml"), VPC1);
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+    assert_eq!(kustomization(&f), ["vpcs/vpc-1.yaml"]);
+    std::fs::remove_file(f.join("managed/vpcs/vpc-1.yaml")).unwrap();
     let r = fgd(&["init", s(&f)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
@@ -654,6 +671,9 @@ fn init_never_replaces_an_operator_s_kustomization_and_says_what_it_did_with_fgd
         "{}",
         r.stdout
     );
+    assert!(kustomization(&f).is_empty());
+    write(&f.join("raw/a.yaml"), VPC1);
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
     assert_eq!(kustomization(&f), ["vpcs/vpc-1.yaml"]);
 
     // A hand-written one put in an initialised fabric: no command replaces it.

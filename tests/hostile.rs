@@ -327,7 +327,7 @@ fn yaml_that_kustomize_cannot_read_never_reaches_managed() {
         ("raw/directive.yaml", "kustomize-incompatible"),
         ("raw/intkey.yaml", "kustomize-incompatible"),
         ("raw/labelkey.yaml", "kustomize-incompatible"),
-        ("raw/merge.yaml", "bad-field"),
+        ("raw/merge.yaml", "kustomize-incompatible"),
         ("raw/quoted.yaml", "managed"),
     ];
     assert_eq!(
@@ -1056,18 +1056,24 @@ fn a_name_quoted_on_its_own_line_or_through_an_alias_is_a_quoted_name() {
 }
 
 #[test]
-fn an_object_kustomize_would_leave_out_as_local_config_is_not_managed() {
+fn an_object_with_an_annotation_kustomize_keeps_for_itself_is_not_managed() {
     let (_t, f) = fabric();
     write(
         &f.join("raw/local.yaml"),
         "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: local\n  annotations:\n    config.kubernetes.io/local-config: \"true\"\n",
     );
+    // Whatever its value: the whole domain is kustomize's.
+    write(
+        &f.join("raw/false.yaml"),
+        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: false-one\n  annotations:\n    config.kubernetes.io/local-config: \"false\"\n",
+    );
     write(
         &f.join("raw/kept.yaml"),
-        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: kept\n  annotations:\n    config.kubernetes.io/local-config: \"false\"\n",
+        "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: kept\n  annotations:\n    example.com/owner: ops\n",
     );
     let r = ingest(&f);
     assert_eq!(verdict(&r, "raw/local.yaml").0, "kustomize-incompatible");
+    assert_eq!(verdict(&r, "raw/false.yaml").0, "kustomize-incompatible");
     assert_eq!(verdict(&r, "raw/kept.yaml").0, "managed");
     assert_eq!(kustomize(&f), [("VPC".to_string(), "kept".to_string())]);
 }

@@ -6,6 +6,8 @@ pub mod kinds;
 use serde::Serialize;
 use serde_yaml::Value;
 
+use crate::yaml::Incompat;
+
 pub use kinds::{KindInfo, Role};
 
 /// (group, kind, namespace, name): what makes two documents the same object.
@@ -142,6 +144,8 @@ pub struct Rejection {
     pub message: String,
     /// The identity, when the document got far enough to have one.
     pub identity: Option<Identity>,
+    /// For `KustomizeIncompatible`: which class of construct.
+    pub class: Option<Incompat>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +170,23 @@ fn reject(code: ReasonCode, field: Field, message: String, identity: Option<Iden
         field,
         message,
         identity,
+        class: None,
+    })
+}
+
+/// A document kustomize reads otherwise than fgd, by its class (`Incompat`).
+fn incompatible(
+    class: Incompat,
+    field: Field,
+    detail: &str,
+    identity: Option<Identity>,
+) -> Verdict {
+    Verdict::Unmanaged(Rejection {
+        code: ReasonCode::KustomizeIncompatible,
+        field,
+        message: class.message(detail),
+        identity,
+        class: Some(class),
     })
 }
 
@@ -229,13 +250,14 @@ pub fn classify(doc: &Value) -> Verdict {
             )
         }
     };
-    // kustomize applies `<<` merge keys, serde_yaml does not: a merged-in name or namespace
-    // would make the object fgd files differ from the one the cluster gets.
+    // kustomize applies `<<` merge keys, serde_yaml does not: a merged-in name, namespace or
+    // annotation would make the object fgd files differ from the one the cluster gets. Looked
+    // for in the values, so one brought in by an alias is found too.
     if map.contains_key("<<") {
-        return reject(
-            ReasonCode::BadField,
+        return incompatible(
+            Incompat::MergeKey,
             Field::Document,
-            "a `<<` merge key at the top level: kustomize merges it, fgd does not, so the two could disagree on what the object is; write apiVersion, kind and metadata out".into(),
+            "a `<<` merge key at the top level: kustomize merges it, fgd does not, so the two could disagree on what the object is; write apiVersion, kind and metadata out",
             None,
         );
     }
@@ -260,11 +282,11 @@ pub fn classify(doc: &Value) -> Verdict {
     // The name is read before the group checks so every rejection can name the object.
     let metadata = match map.get("metadata") {
         None | Some(Value::Null) => None,
-        Some(Value::Mapping(m)) if m.contains_key("<<") => {
-            return reject(
-                ReasonCode::BadField,
+        Some(Value::Mapping(m)) if holds_merge_key(m) => {
+            return incompatible(
+                Incompat::MergeKey,
                 Field::Metadata,
-                "a `<<` merge key in metadata: kustomize merges it, fgd does not, so the two could disagree on the object's name or namespace; write the fields out".into(),
+                "a `<<` merge key in metadata: kustomize merges it, fgd does not, so the two could disagree on the object's name, namespace or annotations; write the fields out",
                 None,
             )
         }
@@ -444,25 +466,74 @@ pub fn classify(doc: &Value) -> Verdict {
             id,
         );
     }
-    // kustomize leaves an object marked local-config out of what it builds (unless the value
-    // is exactly "false"): in managed/ it would never be applied.
-    let local_config = metadata
-        .and_then(|m| m.get("annotations"))
-        .and_then(|a| a.get(LOCAL_CONFIG))
-        .filter(|v| v.as_str() != Some("false"));
-    if local_config.is_some() {
-        return reject(
-            ReasonCode::KustomizeIncompatible,
+    if let Some((field, key, value)) = metadata.and_then(not_text) {
+        let map = field.trim_end_matches('s');
+        return incompatible(
+            Incompat::NotText,
             Field::Metadata,
-            format!("the annotation {LOCAL_CONFIG}: kustomize (Argo CD, Flux) leaves such an object out of what it builds, so it would never be applied; remove the annotation (or set it to \"false\")"),
+            &format!("the {map} {key} has {} for its value, not text: kustomize (Argo CD, Flux) writes annotation values back as text ({{a: 1}} as an empty one) and the cluster takes only text for labels and annotations, so the object would not be the one fgd filed; quote the value", type_name(value)),
+            id,
+        );
+    }
+    if let Some(key) = metadata.and_then(reserved_annotation) {
+        return incompatible(
+            Incompat::ReservedAnnotation,
+            Field::Metadata,
+            &format!("the annotation {key} is in a domain kustomize (Argo CD, Flux) keeps for itself ({}): kustomize acts on such annotations (it leaves out an object marked local-config, renames one marked needsHashSuffix, drops or panics on its internal ones), so what it builds would not be the object fgd filed; remove the annotation", RESERVED_DOMAINS.join(", ")),
             id,
         );
     }
     Verdict::Managed { identity, info }
 }
 
-/// kustomize's marker for a file that configures it rather than the cluster.
-const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
+/// The annotation domains kustomize and its kyaml library act on: `config.kubernetes.io`
+/// (`local-config`, `path`, `index`, ...), `internal.config.kubernetes.io` (`previousNames`,
+/// `needsHashSuffix`, ...), `config.k8s.io` (`id`) and `kustomize.config.k8s.io` (`behavior`,
+/// `needsHash`, ...), with any sub-domain: a whole class, not a list of today's keys.
+const RESERVED_DOMAINS: [&str; 2] = ["config.kubernetes.io", "config.k8s.io"];
+
+/// The first annotation key of `metadata` in a domain kustomize keeps for itself.
+pub fn reserved_annotation(metadata: &serde_yaml::Mapping) -> Option<&str> {
+    let Some(Value::Mapping(annotations)) = metadata.get("annotations") else {
+        return None;
+    };
+    annotations.keys().filter_map(Value::as_str).find(|key| {
+        let Some((domain, _)) = key.rsplit_once('/') else {
+            return false;
+        };
+        let domain = domain.to_ascii_lowercase();
+        RESERVED_DOMAINS
+            .iter()
+            .any(|d| domain == *d || domain.strip_suffix(d).is_some_and(|sub| sub.ends_with('.')))
+    })
+}
+
+/// The first label or annotation of `metadata` whose value is not a string: (its field,
+/// `labels` or `annotations`, its key, its value).
+pub fn not_text(metadata: &serde_yaml::Mapping) -> Option<(&'static str, String, &Value)> {
+    ["labels", "annotations"].into_iter().find_map(|field| {
+        let Some(Value::Mapping(m)) = metadata.get(field) else {
+            return None;
+        };
+        m.iter().find(|(_, v)| !v.is_string()).map(|(k, v)| {
+            let key = k.as_str().map_or_else(|| format!("{k:?}"), str::to_string);
+            (field, key, v)
+        })
+    })
+}
+
+/// Whether a `<<` key stands anywhere in `m` (at any depth).
+fn holds_merge_key(m: &serde_yaml::Mapping) -> bool {
+    fn holds(v: &Value) -> bool {
+        match v {
+            Value::Mapping(m) => holds_merge_key(m),
+            Value::Sequence(s) => s.iter().any(holds),
+            Value::Tagged(t) => holds(&t.value),
+            _ => false,
+        }
+    }
+    m.contains_key("<<") || m.values().any(holds)
+}
 
 /// Lowercase RFC 1123 subdomain: labels of [a-z0-9-] that start and end alphanumeric, joined by
 /// dots. This also guarantees the name cannot leave its folder (no `/`, no `..`, not hidden).
@@ -532,11 +603,69 @@ mod tests {
     fn merge_keys_in_the_head_are_refused_because_kustomize_would_apply_them() {
         let top = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata: {name: a}\n<<: {metadata: {name: b}}\n";
         let meta = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: a\n  <<: {namespace: kube-system}\n";
-        assert_eq!(code(top), ReasonCode::BadField);
-        assert_eq!(code(meta), ReasonCode::BadField);
+        // Deeper in metadata, and brought in by an alias, too.
+        let annotations = "a: &a {config.kubernetes.io/local-config: \"true\"}\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: a\n  annotations:\n    <<: *a\n";
+        let alias = "m: &m {name: a, labels: {<<: {x: y}}}\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata: *m\n";
+        for text in [top, meta, annotations, alias] {
+            match classify(&doc(text)) {
+                Verdict::Unmanaged(r) => {
+                    assert_eq!(r.code, ReasonCode::KustomizeIncompatible, "{text}");
+                    assert_eq!(r.class, Some(Incompat::MergeKey), "{text}");
+                    assert!(r.message.starts_with("merge-key: "), "{}", r.message);
+                }
+                v => panic!("{text}: {v:?}"),
+            }
+        }
         // In spec, a merge key is the object's own business.
         let spec = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata: {name: a}\nspec:\n  <<: {x: 1}\n";
         assert!(matches!(classify(&doc(spec)), Verdict::Managed { .. }));
+    }
+
+    #[test]
+    fn annotations_in_kustomizes_domains_are_refused_whatever_their_value() {
+        for key in [
+            "config.kubernetes.io/local-config",
+            "config.kubernetes.io/index",
+            "internal.config.kubernetes.io/previousNames",
+            "internal.config.kubernetes.io/needsHashSuffix",
+            "kustomize.config.k8s.io/behavior",
+            "config.k8s.io/id",
+            "Alpha.Config.Kubernetes.IO/x",
+        ] {
+            for value in ["\"true\"", "\"false\"", "\"\""] {
+                let text = format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: a\n  annotations:\n    {key}: {value}\n");
+                match classify(&doc(&text)) {
+                    Verdict::Unmanaged(r) => {
+                        assert_eq!(r.class, Some(Incompat::ReservedAnnotation), "{text}");
+                        assert!(r.message.contains(key), "{}", r.message);
+                    }
+                    v => panic!("{text}: {v:?}"),
+                }
+            }
+        }
+        for (field, value) in [
+            ("labels", "1"),
+            ("annotations", "true"),
+            ("annotations", "{a: 1}"),
+            ("labels", "~"),
+        ] {
+            let text = format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: a\n  {field}:\n    k: {value}\n");
+            match classify(&doc(&text)) {
+                Verdict::Unmanaged(r) => assert_eq!(r.class, Some(Incompat::NotText), "{text}"),
+                v => panic!("{text}: {v:?}"),
+            }
+        }
+        for key in [
+            "example.com/config.kubernetes.io",
+            "notconfig.kubernetes.io/x",
+            "owner",
+        ] {
+            let text = format!("apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: a\n  annotations:\n    {key}: x\n");
+            assert!(
+                matches!(classify(&doc(&text)), Verdict::Managed { .. }),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -59,6 +59,14 @@ enum Command {
         push: bool,
         #[command(flatten)]
         git: GitArgs,
+        /// Move the YAML found at the fabric's root into raw/ (originals archived), for the
+        /// next ingest to take.
+        #[arg(long)]
+        adopt_existing: bool,
+        /// With --adopt-existing: a folder of the fabric whose YAML moves into raw/ too
+        /// (repeatable).
+        #[arg(long = "adopt-folder", value_name = "DIR", requires = "adopt_existing")]
+        adopt_folders: Vec<PathBuf>,
     },
     /// Say what ingest would do with each document, and every problem the cluster would
     /// refuse (schema and admission rules), with file, line and column. Read-only.
@@ -474,6 +482,8 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             json,
             push,
             git,
+            adopt_existing,
+            adopt_folders,
         } => {
             let git = git.options(None);
             if push {
@@ -505,6 +515,50 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
                 }
                 for k in &report.kept {
                     outln!("  kept     {k}");
+                }
+                if !report.left.is_empty() && !adopt_existing {
+                    outln!(
+                        "  left at the fabric's root, where no ingest reads: {}",
+                        report.left.join(", ")
+                    );
+                    outln!(
+                        "  `fgd init {} --adopt-existing` moves them into raw/ (originals archived)",
+                        fabric_dir.display()
+                    );
+                }
+            }
+            if adopt_existing {
+                let adopted = fgd::ops::adopt_existing::adopt_existing(&fabric_dir, &adopt_folders)
+                    .map_err(|e| (e, json))?;
+                if json {
+                    outln!(
+                        "{}",
+                        serde_json::json!({"event": "adopted", "report": adopted})
+                    );
+                } else {
+                    for a in &adopted.adopted {
+                        outln!(
+                            "  adopted  {} -> {} (original kept as {})",
+                            a.from,
+                            a.to,
+                            a.archive
+                        );
+                    }
+                    for (path, why) in &adopted.left {
+                        outln!("  left     {path} ({why})");
+                    }
+                    let n = &adopted.next_ingest;
+                    outln!(
+                        "next ingest: {} files, {} documents: {} managed ({} new, {} updated, {} unchanged), {} unmanaged (`fgd ingest {} --dry-run` shows each)",
+                        n.files,
+                        n.documents,
+                        n.managed(),
+                        n.created,
+                        n.updated,
+                        n.unchanged,
+                        n.unmanaged,
+                        fabric_dir.display()
+                    );
                 }
             }
             if push {

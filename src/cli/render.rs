@@ -291,8 +291,16 @@ impl Sink for Renderer {
                         Fate::Unmanaged { .. } => t.unmanaged += 1,
                         Fate::Empty => t.empty += 1,
                     }
-                    // What needs the operator still gets its own line, with line and column.
-                    if !matches!(fate, Fate::Unmanaged { .. }) {
+                    // What needs the operator still gets its own line, with line and column
+                    // (a replaced hand edit too).
+                    let hand_edit = matches!(
+                        fate,
+                        Fate::Managed {
+                            replaced_hand_edit: Some(_),
+                            ..
+                        }
+                    );
+                    if !matches!(fate, Fate::Unmanaged { .. }) && !hand_edit {
                         return;
                     }
                 }
@@ -300,13 +308,23 @@ impl Sink for Renderer {
                 let (at, obj) = (At(&file, p), Obj(object.as_deref()));
                 self.clear_bar();
                 let _ = match fate {
-                    Fate::Managed { path, change } => {
+                    Fate::Managed {
+                        path,
+                        change,
+                        replaced_hand_edit,
+                    } => {
                         let c = match change {
                             Change::Create => "new",
                             Change::Update => "updated",
                             Change::Unchanged => "unchanged",
                         };
-                        writeln!(self.out, "{at}: {obj}managed ({c}) -> {path}")
+                        match replaced_hand_edit {
+                            Some(kept) => writeln!(
+                                self.out,
+                                "{at}: {obj}managed ({c}) -> {path}, replacing a hand edit of it, kept as {kept}"
+                            ),
+                            None => writeln!(self.out, "{at}: {obj}managed ({c}) -> {path}"),
+                        }
                     }
                     Fate::Unmanaged { code, reason, path } => {
                         let (arrow, to) = match &path {
@@ -570,6 +588,14 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
             "  ASIDE: {} file(s) a killed run took aside (hidden from ingest); the next ingest, move or adopt puts them back: {}",
             st.asides.len(),
             st.asides.join(", ")
+        );
+    }
+    for s in &st.strays {
+        outln!(
+            "  NOT FGD'S: {}: {} (never listed in the kustomization); {}",
+            s.path,
+            s.why,
+            s.fix
         );
     }
 }

@@ -89,6 +89,152 @@ pub fn object_files(fabric: &Fabric) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// What is in managed/ besides the kustomization, against what it lists.
+#[derive(Debug, Default, Clone)]
+pub struct ManagedState {
+    /// Object files on disk that the kustomization lists (all of them when there is none):
+    /// fgd's objects, sorted.
+    pub listed: Vec<String>,
+    /// Of `listed`, those changed since fgd last wrote the kustomization (newer than it): an
+    /// edit may have made one something else (another object, no object), so a batch reads
+    /// them before listing them again.
+    pub suspects: Vec<String>,
+    /// Everything else in managed/: never listed, and reported.
+    pub strays: Vec<Stray>,
+}
+
+/// A path in managed/ that is not one of fgd's objects (relative to managed/).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Stray {
+    pub path: String,
+    /// What it is and why it is not fgd's.
+    pub why: String,
+}
+
+impl Stray {
+    /// What resolves it: `fgd move` for a file (kept in unmanaged/ with the reason), `rm` for
+    /// anything else.
+    pub fn fix(&self, fabric: &Fabric) -> String {
+        let full = fabric.path(&format!("{MANAGED}/{}", self.path));
+        let meta = std::fs::symlink_metadata(&full);
+        if meta.as_ref().is_ok_and(|m| m.is_file()) {
+            format!(
+                "`fgd move {} {} --reason \"...\"` keeps it in unmanaged/, or `rm {}`",
+                fabric.root.display(),
+                full.display(),
+                full.display()
+            )
+        } else if meta.is_ok_and(|m| m.is_dir()) {
+            format!("`rm -r {}`", full.display())
+        } else {
+            format!("`rm {}`", full.display())
+        }
+    }
+}
+
+/// The resources the current kustomization lists, when fgd wrote it.
+fn listed_resources(fabric: &Fabric) -> Result<Option<std::collections::HashSet<String>>> {
+    let Some(bytes) = current_ours(fabric)? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(Some(
+        text.lines()
+            .filter_map(|l| l.strip_prefix("- "))
+            .map(str::to_string)
+            .collect(),
+    ))
+}
+
+/// Look at managed/: which object files the kustomization lists, which of those changed since
+/// it was written, and what else is there. Reads no object file: folders are listed, and only
+/// the listed files' times are looked at.
+pub fn inspect(fabric: &Fabric) -> Result<ManagedState> {
+    let mut state = ManagedState::default();
+    let listed = listed_resources(fabric)?;
+    let index_time = std::fs::symlink_metadata(fabric.path(KUSTOMIZATION))
+        .and_then(|m| m.modified())
+        .ok();
+    let managed = fabric.path(MANAGED);
+    let plurals: Vec<&str> = kinds::managed_plurals().collect();
+    let entries = match std::fs::read_dir(&managed) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(state),
+        Err(e) => return Err(io("list", &managed, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| io("list", &managed, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let kind = entry
+            .file_type()
+            .map_err(|e| io("inspect", &entry.path(), e))?;
+        if name == "kustomization.yaml" || name.starts_with(".fgd-") {
+            continue;
+        }
+        if !kind.is_dir() || !plurals.contains(&name.as_str()) {
+            let what = if kind.is_dir() {
+                "a folder of no kind fgd manages"
+            } else if kind.is_file() {
+                "a file beside the kind folders"
+            } else {
+                crate::discover::kind_of(&kind)
+            };
+            state.strays.push(Stray {
+                path: name,
+                why: format!(
+                    "{what}: managed/ holds only the kustomization and one folder per kind"
+                ),
+            });
+            continue;
+        }
+        let dir = entry.path();
+        for e in std::fs::read_dir(&dir).map_err(|e| io("list", &dir, e))? {
+            let e = e.map_err(|e| io("list", &dir, e))?;
+            let file = e.file_name().to_string_lossy().into_owned();
+            if file.starts_with(".fgd-") {
+                continue; // fgd's own temps and asides
+            }
+            let rel = format!("{name}/{file}");
+            let t = e.file_type().map_err(|err| io("inspect", &e.path(), err))?;
+            let stray = |why: String| Stray {
+                path: rel.clone(),
+                why,
+            };
+            if !t.is_file() {
+                let what = crate::discover::kind_of(&t);
+                state
+                    .strays
+                    .push(stray(format!("{what}, not an object file")));
+                continue;
+            }
+            if !is_object_file(&file) {
+                state
+                    .strays
+                    .push(stray("not an object file (`<name>.yaml`)".into()));
+                continue;
+            }
+            if listed.as_ref().is_some_and(|l| !l.contains(&rel)) {
+                state.strays.push(stray(
+                    "not written by fgd (the kustomization does not list it): a copy, a backup or a file put there by hand".into(),
+                ));
+                continue;
+            }
+            let changed = match (index_time, e.metadata().and_then(|m| m.modified())) {
+                (Some(index), Ok(mtime)) => mtime > index,
+                _ => true,
+            };
+            if changed {
+                state.suspects.push(rel.clone());
+            }
+            state.listed.push(rel);
+        }
+    }
+    state.listed.sort();
+    state.suspects.sort();
+    state.strays.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(state)
+}
+
 /// A name in a kind's folder that the kustomization lists: not hidden (fgd's temps are), and
 /// `.yaml`.
 fn is_object_file(name: &str) -> bool {
@@ -134,7 +280,18 @@ pub fn predict<'a>(
     fabric: &Fabric,
     adding: impl Iterator<Item = &'a str>,
 ) -> Result<Option<String>> {
-    let listed = object_files(fabric)?;
+    predict_from(fabric, inspect(fabric)?.listed, adding, false)
+}
+
+/// `predict` from the object files to keep listed (`ManagedState::listed` less what a check
+/// of its suspects refused); `touch`: written even when unchanged, so the files just checked
+/// are older than it and not read again.
+pub fn predict_from<'a>(
+    fabric: &Fabric,
+    listed: Vec<String>,
+    adding: impl Iterator<Item = &'a str>,
+    touch: bool,
+) -> Result<Option<String>> {
     let plurals: Vec<&str> = kinds::managed_plurals().collect();
     // Borrowed, not copied: a first ingest of 10^5 objects adds 10^5 paths.
     let mut files: Vec<&str> = listed.iter().map(String::as_str).collect();
@@ -154,7 +311,7 @@ pub fn predict<'a>(
     drop(files);
     drop(listed);
     let current = current_ours(fabric)?;
-    Ok((current.as_deref() != Some(text.as_bytes())).then_some(text))
+    Ok((touch || current.as_deref() != Some(text.as_bytes())).then_some(text))
 }
 
 /// Rewrite the kustomization if it differs from the files on disk. Returns whether it changed.
@@ -165,7 +322,7 @@ pub fn refresh(fabric: &Fabric) -> Result<bool> {
 /// As `refresh`, leaving out files about to be removed (`managed/`-relative): the index drops
 /// them before they go, so it never lists a missing file, even if the run dies in between.
 pub fn refresh_without(fabric: &Fabric, leaving: &[String]) -> Result<bool> {
-    let Some(text) = rendered_without(fabric, leaving)? else {
+    let Some(text) = rendered_without(fabric, leaving, &[])? else {
         return Ok(false);
     };
     store::write_atomic(&fabric.path(KUSTOMIZATION), text.as_bytes())?;
@@ -174,9 +331,15 @@ pub fn refresh_without(fabric: &Fabric, leaving: &[String]) -> Result<bool> {
 
 /// `refresh_without` for a batch: managed/ opened from the fabric's root among the batch's
 /// held folders (never through a symlink), and the file written in that very folder.
-pub fn refresh_without_in(fabric: &Fabric, leaving: &[String], dirs: &store::Dirs) -> Result<bool> {
+/// `adding`: the batch's own object files (relative to managed/), listed when they are there.
+pub fn refresh_without_in(
+    fabric: &Fabric,
+    leaving: &[String],
+    adding: &[&str],
+    dirs: &store::Dirs,
+) -> Result<bool> {
     let managed = dirs.existing(&fabric.path(MANAGED))?;
-    let Some(text) = rendered_without(fabric, leaving)? else {
+    let Some(text) = rendered_without(fabric, leaving, adding)? else {
         return Ok(false);
     };
     let name = std::ffi::OsStr::new("kustomization.yaml");
@@ -186,8 +349,22 @@ pub fn refresh_without_in(fabric: &Fabric, leaving: &[String], dirs: &store::Dir
 
 /// The kustomization for the object files on disk minus `leaving`; None when it says that
 /// already.
-fn rendered_without(fabric: &Fabric, leaving: &[String]) -> Result<Option<String>> {
-    let mut files = object_files(fabric)?;
+fn rendered_without(
+    fabric: &Fabric,
+    leaving: &[String],
+    adding: &[&str],
+) -> Result<Option<String>> {
+    // What it lists and is there, and the batch's own objects: a stray is never listed.
+    let mut files = inspect(fabric)?.listed;
+    for a in adding {
+        let there = std::fs::symlink_metadata(fabric.path(&format!("{MANAGED}/{a}")))
+            .is_ok_and(|m| m.is_file());
+        if there && is_object_path(a) {
+            files.push(a.to_string());
+        }
+    }
+    files.sort();
+    files.dedup();
     files.retain(|f| !leaving.contains(f));
     let text = render(&files);
     if current_ours(fabric)?.as_deref() == Some(text.as_bytes()) {

@@ -218,6 +218,50 @@ fn canonical_dir(dir: &Path) -> Result<PathBuf> {
     Ok(root)
 }
 
+/// Whether `dir` is a fabric's root (it holds fgd's manifest).
+pub fn is_fabric_root(dir: &Path) -> bool {
+    std::fs::symlink_metadata(dir.join(MANIFEST)).is_ok()
+}
+
+/// The nearest fabric that `dir` lies inside, not `dir` itself: looked for from the nearest
+/// folder of its path that exists, made absolute without following the rest.
+fn enclosing_fabric(dir: &Path) -> Option<PathBuf> {
+    let first = match std::fs::canonicalize(dir) {
+        Ok(root) => root.parent()?.to_path_buf(),
+        Err(_) => {
+            let existing = dir
+                .ancestors()
+                .skip(1)
+                .find(|a| a.as_os_str().is_empty() || a.is_dir())?;
+            let existing = if existing.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                existing
+            };
+            std::fs::canonicalize(existing).ok()?
+        }
+    };
+    first
+        .ancestors()
+        .find(|a| is_fabric_root(a))
+        .map(Path::to_path_buf)
+}
+
+/// A fabric inside `dir`, at any depth (symlinks not followed), if there is one.
+fn fabric_within(dir: &Path) -> Option<PathBuf> {
+    if is_fabric_root(dir) {
+        return Some(dir.to_path_buf());
+    }
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            if let Some(found) = fabric_within(&entry.path()) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
 const RAW_README: &str = "# raw/\n\n\
 Drop Kubernetes YAML for this fabric here (multi-document files and sub-folders are fine).\n\
 `fgd ingest` reads every *.yaml, *.yml and *.json file, writes each Hedgehog object to\n\
@@ -247,12 +291,26 @@ pub struct InitReport {
     /// fgd's own files brought up to date (the kustomization, listing the object files).
     pub updated: Vec<String>,
     pub kept: Vec<String>,
+    /// YAML files left at the fabric's root, which no ingest reads (`init --adopt-existing`
+    /// moves them into raw/).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left: Vec<String>,
 }
 
 /// Create or repair the layout. Idempotent: existing files are never overwritten, except the
 /// kustomization.yaml fgd generated when it is missing entries; one fgd did not write is
 /// refused, before anything is created.
 pub fn init(dir: &Path, name: Option<&str>) -> Result<(Fabric, InitReport)> {
+    // Fabrics do not nest: an outer fabric's ingest would read this one's files as its own.
+    // Asked before anything is made, of the folders that exist already.
+    if let Some(outer) = enclosing_fabric(dir) {
+        return Err(Error::Refused(format!(
+            "{} is inside the fabric {}: fabrics do not nest (the outer one would ingest this one's files); make it outside {}",
+            dir.display(),
+            outer.display(),
+            outer.display()
+        )));
+    }
     match std::fs::symlink_metadata(dir) {
         Ok(m) if m.file_type().is_symlink() || m.is_dir() => {}
         Ok(_) => {
@@ -269,6 +327,15 @@ pub fn init(dir: &Path, name: Option<&str>) -> Result<(Fabric, InitReport)> {
     let fabric = Fabric {
         root: canonical_dir(dir)?,
     };
+    if let Some(inner) = fabric_within(&fabric.path(RAW)) {
+        return Err(Error::Refused(format!(
+            "{}'s raw/ holds the fabric {}: fabrics do not nest (an ingest of {} would take that fabric's files); move {} out of raw/ first",
+            fabric.root.display(),
+            inner.display(),
+            fabric.root.display(),
+            inner.display()
+        )));
+    }
     fabric.check_layout()?;
     // An existing GitOps folder's own kustomization is never replaced: refused before
     // anything is created.
@@ -336,5 +403,29 @@ pub fn init(dir: &Path, name: Option<&str>) -> Result<(Fabric, InitReport)> {
         (true, true) => report.updated.push(KUSTOMIZATION.into()),
         (true, false) => report.kept.push(KUSTOMIZATION.into()),
     }
+    report.left = root_yaml(&fabric)?;
     Ok((fabric, report))
+}
+
+/// The files at the fabric's root that an ingest would read if they were in raw/ (`*.yaml`,
+/// `*.yml`, `*.json`, not hidden): an existing GitOps folder's objects, which fgd leaves where
+/// they are unless asked to adopt them. Sorted.
+pub fn root_yaml(fabric: &Fabric) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(&fabric.root).map_err(|e| io("list", &fabric.root, e))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io("list", &fabric.root, e))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file
+            && crate::discover::ignored_name(&name).is_none()
+            && crate::discover::format_of(&name).is_some()
+        {
+            out.push(name);
+        }
+    }
+    out.sort();
+    Ok(out)
 }

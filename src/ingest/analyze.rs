@@ -23,6 +23,8 @@ pub enum DocVerdict {
         code: ReasonCode,
         reason: String,
         identity: Option<Box<Identity>>,
+        /// For `KustomizeIncompatible`: the class of construct kustomize reads otherwise.
+        class: Option<yaml::Incompat>,
     },
     /// Only comments or blank lines.
     Empty,
@@ -335,9 +337,24 @@ fn analyze_bytes(
                 Verdict::Managed { identity, info } => {
                     // Only managed/ is built by kustomize: elsewhere such a document is fine.
                     let refusal = match unportable {
-                        Some(u) => Some((u.pos, ReasonCode::KustomizeIncompatible, u.message)),
+                        Some(u) => Some((
+                            u.pos,
+                            ReasonCode::KustomizeIncompatible,
+                            u.message,
+                            Some(u.class),
+                        )),
                         None => go_yaml_name_trap(text, chunk, &identity.name)
-                            .map(|(pos, reason)| (pos, ReasonCode::BadName, reason)),
+                            .map(|(pos, reason)| (pos, ReasonCode::BadName, reason, None))
+                            .or_else(|| {
+                                yaml::plain_in_head(text, chunk, &value).map(|u| {
+                                    (
+                                        u.pos,
+                                        ReasonCode::KustomizeIncompatible,
+                                        u.message,
+                                        Some(u.class),
+                                    )
+                                })
+                            }),
                     };
                     let refusal = refusal.or_else(|| {
                         checked = validator.check_document(
@@ -347,15 +364,16 @@ fn analyze_bytes(
                         );
                         checked
                             .first_error()
-                            .map(|(pos, reason)| (pos, ReasonCode::InvalidSpec, reason))
+                            .map(|(pos, reason)| (pos, ReasonCode::InvalidSpec, reason, None))
                     });
                     match refusal {
-                        Some((pos, code, reason)) => (
+                        Some((pos, code, reason, class)) => (
                             pos,
                             DocVerdict::Unmanaged {
                                 code,
                                 reason,
                                 identity: Some(Box::new(identity)),
+                                class,
                             },
                         ),
                         None => {
@@ -365,14 +383,16 @@ fn analyze_bytes(
                     }
                 }
                 Verdict::Unmanaged(r) => {
-                    let pos =
-                        yaml::line_of_key(text, chunk, r.field.key_path()).unwrap_or(content_pos);
+                    let pos = annotation_line(text, chunk, &value, r.class)
+                        .or_else(|| yaml::line_of_key(text, chunk, r.field.key_path()))
+                        .unwrap_or(content_pos);
                     (
                         pos,
                         DocVerdict::Unmanaged {
                             code: r.code,
                             reason: r.message,
                             identity: r.identity.map(Box::new),
+                            class: r.class,
                         },
                     )
                 }
@@ -389,6 +409,7 @@ fn analyze_bytes(
                         code: yaml_code(e.kind),
                         reason,
                         identity: None,
+                        class: None,
                     },
                 )
             }
@@ -411,6 +432,26 @@ fn analyze_bytes(
         };
     }
     FileVerdict::Docs(docs)
+}
+
+/// The line of the label or annotation a document was refused for, when written in block
+/// style.
+fn annotation_line(
+    text: &str,
+    chunk: &Chunk,
+    doc: &serde_yaml::Value,
+    class: Option<yaml::Incompat>,
+) -> Option<Pos> {
+    let metadata = doc.get("metadata")?.as_mapping()?;
+    let (field, key) = match class? {
+        yaml::Incompat::ReservedAnnotation => (
+            "annotations",
+            classify::reserved_annotation(metadata)?.to_string(),
+        ),
+        yaml::Incompat::NotText => classify::not_text(metadata).map(|(f, k, _)| (f, k))?,
+        _ => return None,
+    };
+    yaml::line_of_key(text, chunk, &["metadata", field, &key])
 }
 
 /// A name serde_yaml reads as a string but Go's YAML readers, written plain, as something else

@@ -43,7 +43,12 @@ pub enum DocFate {
 }
 
 /// Where a document stands in the batch: (file, document) indexes into the analyses.
-type At = (usize, usize);
+pub type At = (usize, usize);
+
+/// Documents the batch must not manage although their own verdict says they can be, and why
+/// (their code and reason): what the fabric's past says (`history`), or any other check that
+/// needs more than the document itself.
+pub type Refusals = HashMap<At, (ReasonCode, String)>;
 
 /// What the batch as a whole decides about single documents of it.
 #[derive(Debug, Default)]
@@ -52,31 +57,26 @@ struct Batchwide {
     conflict: HashMap<At, String>,
     /// A document whose object is also defined, with the same bytes, in an earlier file.
     duplicate: HashMap<At, usize>,
-    /// A document whose object the cluster would refuse for what other objects of the fabric
-    /// say (a cross-object validation error): why.
-    invalid: HashMap<At, String>,
 }
 
 /// Resolve conflicts across the batch and decide each file's fate. Pure. Whether several
 /// definitions of one object are the same bytes is asked of `claims` (what staging found) for
 /// a path staging saw, else of the files' bytes.
 pub fn decide(files: &[FileAnalysis], claims: &stage::Claims) -> Decision {
-    decide_with(files, claims, HashMap::new())
+    decide_with(files, claims, &Refusals::new())
 }
 
-/// `decide`, with the documents cross-object validation refused (by (file, document), with
-/// the reason).
+/// `decide`, with some documents refused whatever their verdict (`Refusals`).
 pub fn decide_with(
     files: &[FileAnalysis],
     claims: &stage::Claims,
-    invalid: HashMap<(usize, usize), String>,
+    refusals: &Refusals,
 ) -> Decision {
-    let mut batchwide = batchwide(files, claims);
-    batchwide.invalid = invalid;
+    let batchwide = batchwide(files, claims);
     let out = files
         .iter()
         .enumerate()
-        .map(|(fi, f)| file_decision(fi, f, &batchwide))
+        .map(|(fi, f)| file_decision(fi, f, &batchwide, refusals))
         .collect();
     Decision { files: out }
 }
@@ -158,26 +158,26 @@ fn conflict_reason(files: &[FileAnalysis], list: &[At], k: At) -> String {
 }
 
 /// One document's fate: its own verdict, unless the batch decides otherwise. A per-document
-/// refusal that needs the whole batch (a conflict here) belongs in `Batchwide` and is looked
-/// up here: everything after (the file kept whole when nothing in it is managed, the plan,
-/// taking back what staging wrote for it) follows from the fate.
-fn doc_fate(at: At, d: &DocAnalysis, batchwide: &Batchwide) -> DocFate {
+/// refusal that needs more than the document (`refusals`, then a conflict in `batchwide`) is
+/// looked up here: everything after (the file kept whole when nothing in it is managed, the
+/// plan, taking back what staging wrote for it) follows from the fate.
+fn doc_fate(at: At, d: &DocAnalysis, batchwide: &Batchwide, refusals: &Refusals) -> DocFate {
+    if let (DocVerdict::Managed { .. }, Some((code, reason))) = (&d.verdict, refusals.get(&at)) {
+        return DocFate::Unmanaged {
+            code: *code,
+            reason: reason.clone(),
+        };
+    }
     match &d.verdict {
-        DocVerdict::Managed { .. } => {
-            match (batchwide.conflict.get(&at), batchwide.invalid.get(&at)) {
-                (Some(reason), _) => DocFate::Unmanaged {
-                    code: ReasonCode::Conflict,
-                    reason: reason.clone(),
-                },
-                (None, Some(reason)) => DocFate::Unmanaged {
-                    code: ReasonCode::InvalidSpec,
-                    reason: reason.clone(),
-                },
-                (None, None) => DocFate::Managed {
-                    duplicate_of: batchwide.duplicate.get(&at).copied(),
-                },
-            }
-        }
+        DocVerdict::Managed { .. } => match batchwide.conflict.get(&at) {
+            Some(reason) => DocFate::Unmanaged {
+                code: ReasonCode::Conflict,
+                reason: reason.clone(),
+            },
+            None => DocFate::Managed {
+                duplicate_of: batchwide.duplicate.get(&at).copied(),
+            },
+        },
         DocVerdict::Unmanaged { code, reason, .. } => DocFate::Unmanaged {
             code: *code,
             reason: reason.clone(),
@@ -187,7 +187,12 @@ fn doc_fate(at: At, d: &DocAnalysis, batchwide: &Batchwide) -> DocFate {
 }
 
 /// One file's decision: its documents' fates, or the file kept whole.
-fn file_decision(fi: usize, f: &FileAnalysis, batchwide: &Batchwide) -> FileDecision {
+fn file_decision(
+    fi: usize,
+    f: &FileAnalysis,
+    batchwide: &Batchwide,
+    refusals: &Refusals,
+) -> FileDecision {
     let docs = match &f.verdict {
         FileVerdict::Whole { code, reason, pos } => {
             return FileDecision::Whole {
@@ -202,7 +207,7 @@ fn file_decision(fi: usize, f: &FileAnalysis, batchwide: &Batchwide) -> FileDeci
     let fates: Vec<DocFate> = docs
         .iter()
         .enumerate()
-        .map(|(di, d)| doc_fate((fi, di), d, batchwide))
+        .map(|(di, d)| doc_fate((fi, di), d, batchwide, refusals))
         .collect();
     if fates.iter().any(|f| matches!(f, DocFate::Managed { .. })) {
         return FileDecision::Docs(fates);

@@ -6,6 +6,8 @@
 
 pub mod analyze;
 mod decide;
+pub mod history;
+pub mod managed_check;
 mod paths;
 mod plan;
 mod read;
@@ -24,7 +26,7 @@ use crate::store::{self, failpoint};
 use crate::validate::Validator;
 use crate::yaml::Limits;
 
-pub use decide::{decide, decide_with, Decision, DocFate, FileDecision, WholeDoc};
+pub use decide::{decide, decide_with, At, Decision, DocFate, FileDecision, Refusals, WholeDoc};
 pub use paths::{escape_folders, named_like_a_file, unescape_folders, with_suffix, FOLDER_ESCAPE};
 pub use read::read_inputs;
 
@@ -88,7 +90,13 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     let stager = (!opts.dry_run).then(|| stage::Stager::new(fabric, &journal.batch, dirs.clone()));
     // A file whose copies would not fit in a path is left alone; the rest goes on.
     let batch_id = journal.batch.clone();
-    let refuse = |rel: &str| read::too_deep(fabric, &batch_id, rel);
+    // Nor is a file of a fabric someone made inside raw/: fabrics do not nest.
+    let nested = read::NestedFabrics::default();
+    let refuse = |rel: &str| {
+        nested
+            .of(fabric, rel)
+            .or_else(|| read::too_deep(fabric, &batch_id, rel))
+    };
     let validator = opts
         .validation
         .for_fabric(&fabric.root)
@@ -145,8 +153,16 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         )?;
     }
     let outcome = crate::validate::batch::check(&validator, &files, &managed);
-    let refused = crate::validate::batch::apply(outcome, &mut files, &mut managed);
-    let decision = decide_with(&files, &claims, refused);
+    let invalid = crate::validate::batch::apply(outcome, &mut files, &mut managed);
+    // What the fabric's past says: objects moved out by an operator, hand edits.
+    let review = history::review(fabric, &journal.batch, &files, &claims)?;
+    let mut refusals = review.refusals.clone();
+    for (at, reason) in invalid {
+        refusals
+            .entry(at)
+            .or_insert((crate::classify::ReasonCode::InvalidSpec, reason));
+    }
+    let decision = decide_with(&files, &claims, &refusals);
     // The disk writes back what is staged while the plan and the journal are made.
     let flush = batch.as_ref().and_then(store::Batch::start_flush);
     // The plan's own writes are staged as it goes, by the late writer, which holds the batch
@@ -163,9 +179,31 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         late: late.as_ref(),
         spool,
         dry_run: opts.dry_run,
+        hand_edits: &review.hand_edits,
     };
-    plan::plan(inputs, &mut journal, files, &decision, &mut summary, sink)?;
+    // What the plan reports is held until the batch is in force: a batch refused after the
+    // plan (an unsafe target, a source changed meanwhile) must not have said first that it
+    // managed anything.
+    let mut held = crate::event::Collect::default();
+    plan::plan(
+        inputs,
+        &mut journal,
+        files,
+        &decision,
+        &mut summary,
+        &mut held,
+    )?;
     drop(decision);
+    let mut held = Some(held);
+    // managed/ holds only fgd's objects: anything else there is reported, and never listed.
+    let writing: HashSet<&str> = journal
+        .writes
+        .iter()
+        .filter_map(|w| under_managed(&w.path))
+        .collect();
+    let checked = managed_check::check(fabric, &writing)?;
+    drop(writing);
+    managed_check::report(fabric, &checked.strays, sink);
     // What managed/ already holds and the cluster would refuse: a push would publish it.
     for f in &managed {
         for doc in f.docs() {
@@ -180,10 +218,12 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         }
     }
     if let (Some(late), true) = (late, journal.steps() > 0) {
-        sink.emit(Event::PhaseStarted {
-            phase: Phase::Journal,
-            total: Some(journal.steps()),
-        });
+        if let Some(held) = &mut held {
+            held.0.push(Event::PhaseStarted {
+                phase: Phase::Journal,
+                total: Some(journal.steps()),
+            });
+        }
         // An unsafe target is refused with its reason before anything more is written.
         journal::preflight(fabric, &journal)?;
         // Only temps so far, and nothing journaled: a kill here leaves nothing to finish.
@@ -192,7 +232,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         // unpublished, for the checks below.
         let unpublished = journal::write_unpublished(fabric, &journal, &dirs)?;
         let adding = journal.writes.iter().filter_map(|w| under_managed(&w.path));
-        let index = kustomization::predict(fabric, adding)?;
+        let index = kustomization::predict_from(fabric, checked.keep, adding, checked.touch)?;
         let (mut batch, late_staged) = late.finish()?;
         take_back_conflicts(fabric, &journal, &late_staged, &claims, &mut batch)?;
         drop(claims);
@@ -207,6 +247,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         // in force only then, and the commit after it needs no sync of its own.
         batch.sync_with(&unpublished.files())?;
         unpublished.publish()?;
+        replay(&mut held, sink);
         failpoint("ingest.after-journal");
         sink.emit(Event::PhaseStarted {
             phase: Phase::Write,
@@ -215,11 +256,20 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         journal::finish(fabric, &journal, batch, journal::Index::Staged, &[], sink)?;
         summary.batch = Some(journal.batch.clone());
     }
+    // A dry run, or a batch with nothing to do.
+    replay(&mut held, sink);
     summary.millis = started.elapsed().as_millis();
     sink.emit(Event::BatchFinished {
         summary: summary.clone(),
     });
     Ok(summary)
+}
+
+/// Emit the events held back (once).
+fn replay(held: &mut Option<crate::event::Collect>, sink: &mut dyn Sink) {
+    for event in held.take().map(|h| h.0).unwrap_or_default() {
+        sink.emit(event);
+    }
 }
 
 /// A fabric path under managed/, relative to it.

@@ -8,6 +8,7 @@ use std::io::Write as _;
 
 use super::analyze::{DocAnalysis, FileAnalysis};
 use super::decide::{Decision, DocFate, FileDecision, WholeDoc};
+use super::history::HandEdit;
 use super::{emit_whole, stage, under_managed, unmanaged, Targets};
 use crate::classify::ReasonCode;
 use crate::error::Result;
@@ -29,6 +30,8 @@ pub(super) struct PlanInputs<'a> {
     /// Takes the log record (a real run's log spool).
     pub spool: Option<std::fs::File>,
     pub dry_run: bool,
+    /// Managed files edited by hand that the batch replaces (`history::review`).
+    pub hand_edits: &'a HashMap<String, HandEdit>,
 }
 
 /// Turn decisions into the journal, emitting each document's fate and the planned actions.
@@ -73,6 +76,9 @@ struct Planner<'a, 'j> {
     outputs: &'a mut HashMap<String, Vec<u8>>,
     late: Option<&'a stage::LateWriter>,
     dry_run: bool,
+    hand_edits: &'a HashMap<String, HandEdit>,
+    /// The hand edits archived so far (one per path, however many documents define it).
+    archived_edits: HashSet<String>,
     j: &'j mut Journal,
     summary: &'j mut Summary,
     sink: &'j mut dyn Sink,
@@ -116,6 +122,8 @@ impl<'a, 'j> Planner<'a, 'j> {
             outputs: inputs.outputs,
             late: inputs.late,
             dry_run: inputs.dry_run,
+            hand_edits: inputs.hand_edits,
+            archived_edits: HashSet::new(),
             j,
             summary,
             sink,
@@ -325,10 +333,13 @@ impl<'a, 'j> Planner<'a, 'j> {
         let f = file.f;
         let (mut m, mut u, mut e) = (0, 0, 0);
         for (di, (doc, fate)) in f.docs().iter().zip(fates).enumerate() {
+            let mut sha256 = None;
             let out_fate = match fate {
                 DocFate::Managed { .. } => {
                     m += 1;
-                    self.managed(file, doc)?
+                    let (fate, sha) = self.managed(file, doc)?;
+                    sha256 = sha;
+                    fate
                 }
                 DocFate::Unmanaged { code, reason } => {
                     u += 1;
@@ -351,6 +362,7 @@ impl<'a, 'j> Planner<'a, 'j> {
                 line: doc.pos.line,
                 object: object.as_deref().map(Into::into),
                 fate: std::borrow::Cow::Borrowed(&out_fate),
+                sha256,
             });
             self.sink.emit(Event::DocumentClassified {
                 file: f.rel.clone(),
@@ -373,37 +385,50 @@ impl<'a, 'j> Planner<'a, 'j> {
     }
 
     /// A document whose object goes to its own path under managed/: written there unless an
-    /// earlier document of the batch wrote the same bytes, or the file already holds them.
-    fn managed(&mut self, file: &mut InFile<'_>, doc: &DocAnalysis) -> Result<Fate> {
+    /// earlier document of the batch wrote the same bytes, or the file already holds them. The
+    /// digest of its bytes goes to the log (what fgd last wrote there, for `history`).
+    fn managed(
+        &mut self,
+        file: &mut InFile<'_>,
+        doc: &DocAnalysis,
+    ) -> Result<(Fate, Option<journal::Digest>)> {
         let path = doc.managed_path().unwrap_or_default();
         let rel = format!("{}/{}", fabric::MANAGED, path);
         let claim = self.claims.of_mut(doc);
         let claimed = claim.is_some();
-        let unchanged = (journal::Digest([0; 32]), Change::Unchanged);
         let (sha, change) = if let Some(claim) = claim {
             if claim.planned {
-                unchanged
+                (Some(claim.sha256), Change::Unchanged)
             } else {
                 claim.planned = true;
-                (claim.sha256, claim.change)
+                (Some(claim.sha256), claim.change)
             }
         } else if self.written.contains(path) {
-            unchanged
+            (None, Change::Unchanged)
         } else {
             let bytes = doc.output(file.bytes.get()?);
             let change = self.targets.change(Some(self.fabric), &rel, &bytes);
-            (journal::Digest::of(&bytes), change)
+            (Some(journal::Digest::of(&bytes)), change)
         };
+        let logged = sha;
         if change == Change::Unchanged {
             self.act(|| PlanAction::Unchanged { path: rel.clone() });
-            return Ok(Fate::Managed { path: rel, change });
+            return Ok((
+                Fate::Managed {
+                    path: rel,
+                    change,
+                    replaced_hand_edit: None,
+                },
+                logged,
+            ));
         }
         if !claimed {
             self.written.insert(path.to_string());
         }
+        let replaced_hand_edit = self.keep_hand_edit(&rel);
         self.j.writes.push(Write {
             path: rel.clone(),
-            sha256: sha,
+            sha256: sha.unwrap_or(journal::Digest([0; 32])),
             content: Content::Source {
                 source: file.src,
                 parts: parts_of(doc),
@@ -416,7 +441,38 @@ impl<'a, 'j> Planner<'a, 'j> {
                 PlanAction::Replace { path: rel.clone() }
             }
         });
-        Ok(Fate::Managed { path: rel, change })
+        Ok((
+            Fate::Managed {
+                path: rel,
+                change,
+                replaced_hand_edit,
+            },
+            logged,
+        ))
+    }
+
+    /// Before a managed file edited by hand is replaced: its bytes go to the batch's archive
+    /// (as a source of the batch, so a recovery finds them there too). Where they went.
+    fn keep_hand_edit(&mut self, rel: &str) -> Option<String> {
+        let edit = self.hand_edits.get(rel)?;
+        if !self.archived_edits.insert(rel.to_string()) {
+            return Some(edit.archive.clone());
+        }
+        self.j.sources.push(Source {
+            path: rel.to_string(),
+            sha256: edit.sha256,
+            len: edit.bytes.len() as u64,
+            archive: Some(edit.archive.clone()),
+        });
+        if let (Some(late), false) = (self.late, self.dry_run) {
+            late.send(edit.archive.clone(), edit.bytes.clone());
+        }
+        self.act(|| PlanAction::Archive {
+            from: rel.to_string(),
+            to: edit.archive.clone(),
+        });
+        self.log_inputs.push(&serde_json::json!({"path": rel, "sha256": edit.sha256, "bytes": edit.bytes.len(), "archive": edit.archive, "hand_edit": true}));
+        Some(edit.archive.clone())
     }
 
     /// A document that goes to unmanaged/ on its own (document `di` of the file's analysis),

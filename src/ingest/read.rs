@@ -68,6 +68,45 @@ pub(super) fn too_deep(fabric: &Fabric, batch: &str, rel: &str) -> Option<String
     })
 }
 
+/// The fabrics found inside raw/ (`fgd init` run in a folder of it), whose files an ingest
+/// never takes: each folder of raw/ is looked at once.
+#[derive(Default)]
+pub(super) struct NestedFabrics {
+    /// Folder (fabric-relative) -> whether it is a fabric's root.
+    roots: std::cell::RefCell<std::collections::HashMap<String, bool>>,
+}
+
+impl NestedFabrics {
+    /// Why the raw file `rel` must be left alone, when a folder it is in (raw/ included) is a
+    /// fabric of its own.
+    pub fn of(&self, fabric: &Fabric, rel: &str) -> Option<String> {
+        let mut roots = self.roots.borrow_mut();
+        let mut folder = rel;
+        let mut found = None;
+        while let Some((parent, _)) = folder.rsplit_once('/') {
+            // Looked up without a new string: 10^5 files share a few folders.
+            let is_root = match roots.get(parent) {
+                Some(known) => *known,
+                None => {
+                    let is_root = fabric::is_fabric_root(&fabric.path(parent));
+                    roots.insert(parent.to_string(), is_root);
+                    is_root
+                }
+            };
+            if is_root {
+                found = Some(parent);
+            }
+            folder = parent;
+        }
+        found.map(|root| {
+            format!(
+                "inside {root}, which is a fabric of its own ({root}/{}): fabrics do not nest, so fgd never ingests another fabric's files; left in raw/: move {root} out of raw/",
+                fabric::MANIFEST
+            )
+        })
+    }
+}
+
 /// Why a raw file (by its fabric-relative path) must be left alone, if it must.
 pub(super) type Refuse<'a> = &'a dyn Fn(&str) -> Option<String>;
 

@@ -291,7 +291,12 @@ fn finish_in(
             .chain(journal.renames.iter().map(|r| &r.from))
             .filter_map(|p| p.strip_prefix("managed/").map(str::to_string))
             .collect();
-        kustomization::refresh_without_in(fabric, &leaving, &dirs)?;
+        let adding: Vec<&str> = journal
+            .writes
+            .iter()
+            .filter_map(|w| w.path.strip_prefix("managed/"))
+            .collect();
+        kustomization::refresh_without_in(fabric, &leaving, &adding, &dirs)?;
     }
     failpoint("journal.after-index");
 

@@ -110,6 +110,9 @@ pub enum Doc<'a> {
         #[serde(borrow)]
         object: Option<Cow<'a, str>>,
         fate: Cow<'a, Fate>,
+        /// For a managed document: the SHA-256 of its bytes, what fgd wrote (or found) there.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sha256: Option<crate::digest::Digest>,
     },
 }
 
@@ -182,6 +185,7 @@ mod tests {
             line: 1,
             object: Some("VPC/v".into()),
             fate: Cow::Borrowed(&fate),
+            sha256: None,
         };
         let text = serde_json::to_string(&one).unwrap();
         assert_eq!(

@@ -1,6 +1,7 @@
 //! The other commands over the engine: validate (read-only), move and adopt (journaled like
 //! ingest), status (read-only).
 
+pub mod adopt_existing;
 pub mod perform;
 pub mod status;
 
@@ -128,6 +129,11 @@ pub fn validate(
             });
         }
     }
+    // A fabric's managed/ is judged too: what in it is not fgd's.
+    if let Some(fabric) = &fabric_root {
+        let checked = ingest::managed_check::check(fabric, &Default::default())?;
+        ingest::managed_check::report(fabric, &checked.strays, sink);
+    }
     // What managed/ holds is the fabric the incoming objects join.
     let mut managed = Vec::new();
     if let (Some(fab), Some(shown)) = (&fabric_root, &managed_shown) {
@@ -149,7 +155,11 @@ pub fn validate(
         phase: Phase::Plan,
         total: Some(files.len()),
     });
-    let decision = ingest::decide_with(&files, &Default::default(), refused);
+    let refusals: ingest::Refusals = refused
+        .into_iter()
+        .map(|(at, reason)| (at, (ReasonCode::InvalidSpec, reason)))
+        .collect();
+    let decision = ingest::decide_with(&files, &Default::default(), &refusals);
     let mut planned = std::collections::HashSet::new();
     for (f, d) in files.iter().zip(&decision.files) {
         summary.files += 1;
@@ -186,7 +196,11 @@ pub fn validate(
                             } else {
                                 crate::event::Change::Unchanged
                             };
-                            Fate::Managed { path: rel, change }
+                            Fate::Managed {
+                                path: rel,
+                                change,
+                                replaced_hand_edit: None,
+                            }
                         }
                         DocFate::Unmanaged { code, reason } => {
                             u += 1;

@@ -26,6 +26,17 @@ pub struct Status {
     /// Files a killed cleanup left taken aside (`journal::ASIDE_PREFIX`), hidden from ingest
     /// until the next mutating command puts them back (or its journal settles them).
     pub asides: Vec<String>,
+    /// What is in managed/ besides fgd's objects (never listed in the kustomization), with
+    /// what resolves each.
+    pub strays: Vec<StrayReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StrayReport {
+    /// Fabric-relative.
+    pub path: String,
+    pub why: String,
+    pub fix: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,6 +52,16 @@ pub fn status(dir: &Path) -> Result<Status> {
     let manifest = fabric.manifest()?;
     // The same counts the dashboard shows.
     let counts = crate::inspect::tree_counts(&fabric)?;
+    let checked = crate::ingest::managed_check::check(&fabric, &Default::default())?;
+    let strays = checked
+        .strays
+        .iter()
+        .map(|s| StrayReport {
+            path: format!("{}/{}", fabric::MANAGED, s.path),
+            why: s.why.clone(),
+            fix: s.fix(&fabric),
+        })
+        .collect();
     let unfinished = journal::load(&fabric)?.map(|j| Unfinished {
         steps: j.steps(),
         batch: j.batch,
@@ -59,5 +80,6 @@ pub fn status(dir: &Path) -> Result<Status> {
         lock: FabricLock::holder(&fabric.path(fabric::LOCK))?,
         unfinished,
         asides: journal::find_asides(&fabric),
+        strays,
     })
 }

@@ -6,6 +6,7 @@
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::portable::{self, Unportable};
 use super::{Chunk, Limits, Pos};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -15,14 +16,6 @@ pub enum Parsed {
     /// The document's head: `apiVersion`, `kind` and `metadata` in full, every other top-level
     /// key with a null value (see `head.rs`); and what in it kustomize could not read.
     Document(serde_yaml::Value, Option<Unportable>),
-}
-
-/// Valid YAML that kustomize (and so Argo CD and Flux, which build `managed/` with it) cannot
-/// read: in `managed/` such a document would stop the build of every object of the fabric.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unportable {
-    pub message: String,
-    pub pos: Pos,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -51,6 +44,8 @@ struct Scan {
     /// whether only the quote-blind count did.
     too_deep_at: Option<(usize, usize, bool)>,
     has_alias: bool,
+    /// What could start a construct kustomize reads otherwise (see `portable`).
+    rare: portable::Rare,
 }
 
 fn token_start(prev: u8) -> bool {
@@ -64,7 +59,7 @@ fn token_start(prev: u8) -> bool {
 /// is passed over with one table lookup.
 const SCAN_STOPS: [bool; 256] = {
     let mut t = [false; 256];
-    let stops = b"[]{}\n#\"'*\\";
+    let stops = b"[]{}\n#\"'*\\!&<";
     let mut i = 0;
     while i < stops.len() {
         t[stops[i] as usize] = true;
@@ -157,6 +152,18 @@ impl Scanner {
             b']' | b'}' => self.blind = self.blind.saturating_sub(1),
             b'*' if token_start(prev) && b.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()) => {
                 self.out.has_alias = true
+            }
+            b'!' if token_start(prev) => self.out.rare.tag = true,
+            b'&' if token_start(prev) && b.get(i + 1).is_some_and(|n| !n.is_ascii_whitespace()) => {
+                self.out.rare.anchor = true
+            }
+            b'<' if b.get(i + 1) == Some(&b'<') => self.out.rare.merge = true,
+            b'\\'
+                if b.get(i + 1).is_some_and(|n| {
+                    matches!(n, b'/' | b'N' | b'L' | b'P' | b'x' | b'u' | b'U')
+                }) =>
+            {
+                self.out.rare.escape = true
             }
             _ => {}
         }
@@ -532,174 +539,8 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
             });
         }
     }
-    let unportable = unportable_lines(body, chunk).or_else(|| unportable_nodes(body, chunk, &keys));
+    let unportable = portable::unportable(body, chunk, &keys, &s.rare);
     Ok(Parsed::Document(first, unportable))
-}
-
-/// Lines kustomize cannot read as YAML does: a `%` directive (it reads none), and a line other
-/// than the first that starts with `---`. kustomize cuts a file at every such line that goes on
-/// with nothing but blanks or a comment (Go's `TrimSpace`, which also trims Unicode spaces), and
-/// refuses any other as an invalid separator; YAML ends a document only where `---` is followed
-/// by a blank, so `---#` or `---` and a no-break space inside a scalar would cut the object in
-/// two. A cut with nothing but comments before it (a comment block that travelled with its
-/// document) is harmless. Only line starts are looked at.
-fn unportable_lines(body: &str, chunk: &Chunk) -> Option<Unportable> {
-    let at = |i: usize| Pos {
-        line: chunk.start.line + body[..i].bytes().filter(|&b| b == b'\n').count(),
-        column: 1,
-    };
-    let directive = |i: usize| {
-        Unportable {
-        message: "a `%` directive (`%YAML`, `%TAG`): kustomize (Argo CD, Flux) reads no directives; remove the line".into(),
-        pos: at(i),
-    }
-    };
-    if body.starts_with('%') {
-        return Some(directive(0));
-    }
-    // One pass over the line starts (line feeds are found by memchr): this runs on every
-    // document of an ingest. A directive anywhere is named before a separator.
-    let mut cut = None;
-    // Where the document's first node line starts: a cut before it loses nothing.
-    let mut first_content: Option<usize> = None;
-    for (i, _) in body.match_indices('\n') {
-        let line = &body[i + 1..];
-        // A directive stands before the document's first node; a `%` line after it is the
-        // text of a multi-line scalar (or an error serde_yaml reported already).
-        if line.starts_with('%') {
-            if *first_content.get_or_insert_with(|| first_node_line(body)) > i {
-                return Some(directive(i + 1));
-            }
-            continue;
-        }
-        if cut.is_some() || !line.starts_with("---") {
-            continue;
-        }
-        // kustomize's separator is a whole line, its line feed included.
-        let Some(end) = line.find('\n') else {
-            continue;
-        };
-        let rest = line[3..end].trim();
-        if !rest.is_empty() && !rest.starts_with('#') {
-            cut = Some(Unportable {
-                message: format!(
-                    "`---` followed by `{}` on one line: kustomize (Argo CD, Flux) reads that only as a file's first line; put what follows `---` on the next line",
-                    rest.chars().take(40).collect::<String>()
-                ),
-                pos: at(i + 1),
-            });
-            continue;
-        }
-        let content = *first_content.get_or_insert_with(|| first_node_line(body));
-        if content < i {
-            cut = Some(Unportable {
-                message: format!(
-                    "the line `{}` inside the document: kustomize (Argo CD, Flux) cuts files at every line that starts with `---` and goes on with only blanks or a comment, so it would cut this object in two (YAML does not: `---` ends a document only when a space follows); indent the line or change it",
-                    line[..end].trim_end().chars().take(40).collect::<String>()
-                ),
-                pos: at(i + 1),
-            });
-        }
-    }
-    cut
-}
-
-/// The byte offset of the first line that is neither blank nor a comment (the text's length
-/// when there is none).
-fn first_node_line(body: &str) -> usize {
-    let mut start = 0;
-    for line in body.split_inclusive('\n') {
-        let t = line.trim_start_matches([' ', '\t']);
-        if !(t.trim_end().is_empty() || t.starts_with('#') || t.starts_with("---")) {
-            return start;
-        }
-        start += line.len();
-    }
-    body.len()
-}
-
-/// What the head walk found that kustomize cannot read (see `head::KeyFindings`), placed and
-/// named as written by the styles of the document's nodes (asked only when something was found).
-fn unportable_nodes(
-    body: &str,
-    chunk: &Chunk,
-    keys: &super::head::KeyFindings,
-) -> Option<Unportable> {
-    use super::styles::{scan, Want};
-    if keys.odd.is_none() && !keys.go_suspect && !keys.non_finite {
-        return None;
-    }
-    let found = scan(
-        body,
-        Want {
-            go_keys: keys.go_suspect,
-            odd_key: keys.odd.is_some(),
-            non_finite: keys.non_finite,
-            name: false,
-        },
-    );
-    let in_file = |p: Pos| Pos {
-        line: p.line + chunk.start.line - 1,
-        column: p.column,
-    };
-    let at = chunk.content.unwrap_or(chunk.start);
-    if let Some(k) = &keys.odd {
-        let (pos, text) = found
-            .odd_key
-            .map_or((at, key_text(k)), |(p, t)| (in_file(p), t));
-        return Some(Unportable {
-            message: format!(
-                "the mapping key {text} is {}, not a string; kustomize (Argo CD, Flux) reads only string keys: quote it",
-                key_type(k)
-            ),
-            pos,
-        });
-    }
-    if let Some((pos, key, what)) = found.go_key {
-        return Some(Unportable {
-            message: format!(
-                "the mapping key {key} is written plain, and kustomize (Argo CD, Flux) reads it, as YAML 1.1 does, as {what}, not a string, and then cannot build the fabric: quote it (\"{key}\")"
-            ),
-            pos: in_file(pos),
-        });
-    }
-    if !keys.non_finite {
-        return None;
-    }
-    let (pos, value) = found
-        .non_finite
-        .map_or((at, "`.inf` or `.nan`".to_string()), |(p, v)| {
-            (in_file(p), v)
-        });
-    Some(Unportable {
-        message: format!(
-            "the value {value} is not a finite number: kustomize (Argo CD, Flux) turns every object into JSON, which has no such numbers, and then cannot build the fabric; quote it if it is text"
-        ),
-        pos,
-    })
-}
-
-fn key_text(k: &serde_yaml::Value) -> String {
-    match k {
-        serde_yaml::Value::Null => "null".into(),
-        serde_yaml::Value::Bool(b) => b.to_string(),
-        serde_yaml::Value::Number(n) => n.to_string(),
-        serde_yaml::Value::String(s) => format!("{s:?}"),
-        serde_yaml::Value::Sequence(_) | serde_yaml::Value::Mapping(_) => "`? ...`".into(),
-        serde_yaml::Value::Tagged(t) => format!("{}", t.tag),
-    }
-}
-
-fn key_type(k: &serde_yaml::Value) -> &'static str {
-    match k {
-        serde_yaml::Value::Null => "null",
-        serde_yaml::Value::Bool(_) => "a boolean",
-        serde_yaml::Value::Number(_) => "a number",
-        serde_yaml::Value::String(_) => "a string",
-        serde_yaml::Value::Sequence(_) => "a sequence",
-        serde_yaml::Value::Mapping(_) => "a mapping",
-        serde_yaml::Value::Tagged(_) => "tagged",
-    }
 }
 
 /// Where a reader error's "at position N" (a byte offset into the chunk) is in the file.
@@ -776,7 +617,7 @@ mod tests {
 
     #[test]
     fn skipping_the_bytes_scan_does_not_act_on_changes_nothing() {
-        let alphabet = b"[]{}\"'#*\\ \t\n\r:,-?ab&!|>.";
+        let alphabet = b"[]{}\"'#*\\ \t\n\r:,-?ab&!|>.</";
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {
             state ^= state << 13;

@@ -5,15 +5,19 @@
 //! chunk's size, flow depth and alias expansion, and parses one chunk at a time.
 
 mod encoding;
+mod events;
+mod fidelity;
 mod goyaml;
 mod guard;
 mod head;
+mod portable;
 mod split;
 mod styles;
 
 pub use encoding::{decode, Decoded, EncodingError};
 pub use goyaml::{plain_reads_as, GoReader};
-pub use guard::{parse_chunk, Parsed, Unportable, YamlError, YamlErrorKind};
+pub use guard::{parse_chunk, Parsed, YamlError, YamlErrorKind};
+pub use portable::{plain_in_head, Incompat, Rare, Unportable};
 pub use split::{line_of_key, split, whole, Chunk};
 pub use styles::NameStyle;
 

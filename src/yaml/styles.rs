@@ -6,8 +6,8 @@
 //! so it sees exactly the nodes serde_yaml saw.
 
 use std::collections::HashMap;
-use std::mem::MaybeUninit;
 
+use super::events::{Event, Events, Scalar};
 use super::goyaml::{plain_reads_as, GoReader};
 use super::Pos;
 
@@ -48,14 +48,6 @@ pub struct NameStyle {
 const STR_TAG: &str = "tag:yaml.org,2002:str";
 const FLOAT_TAG: &str = "tag:yaml.org,2002:float";
 
-/// A node met in the event stream, as much as the checks need.
-struct Scalar {
-    text: String,
-    tag: Option<String>,
-    plain: bool,
-    pos: Pos,
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum MapRole {
     /// The document's own mapping.
@@ -74,125 +66,6 @@ enum Frame {
         anchor: Option<String>,
     },
     Seq,
-}
-
-/// One event, copied out of libyaml's.
-enum Event {
-    Scalar(Scalar, Option<String>),
-    Alias(String),
-    MapStart(Option<String>, Pos),
-    SeqStart(Pos),
-    End,
-    Other,
-    StreamEnd,
-}
-
-/// libyaml's event parser over one chunk's text. Owns the parser, which is freed on drop.
-struct Events<'t> {
-    parser: Box<MaybeUninit<unsafe_libyaml::yaml_parser_t>>,
-    _text: &'t str,
-}
-
-impl<'t> Events<'t> {
-    fn new(text: &'t str) -> Option<Events<'t>> {
-        let mut parser = Box::new(MaybeUninit::<unsafe_libyaml::yaml_parser_t>::uninit());
-        // SAFETY: initialize writes the whole parser; the input outlives it (`_text`), and
-        // the parser is deleted in `drop` once, only if initialised.
-        unsafe {
-            if !unsafe_libyaml::yaml_parser_initialize(parser.as_mut_ptr()).ok {
-                return None;
-            }
-            unsafe_libyaml::yaml_parser_set_encoding(
-                parser.as_mut_ptr(),
-                unsafe_libyaml::YAML_UTF8_ENCODING,
-            );
-            unsafe_libyaml::yaml_parser_set_input_string(
-                parser.as_mut_ptr(),
-                text.as_ptr(),
-                text.len() as u64,
-            );
-        }
-        Some(Events {
-            parser,
-            _text: text,
-        })
-    }
-
-    /// The next event; None at an error (the caller stops: serde_yaml reports errors).
-    fn next(&mut self) -> Option<Event> {
-        let mut event = MaybeUninit::<unsafe_libyaml::yaml_event_t>::uninit();
-        // SAFETY: the parser is initialised; a successful parse fills `event`, which is read
-        // (its strings copied) and then deleted exactly once.
-        unsafe {
-            if !unsafe_libyaml::yaml_parser_parse(self.parser.as_mut_ptr(), event.as_mut_ptr()).ok {
-                return None;
-            }
-            let e = event.as_mut_ptr();
-            let mark = (*e).start_mark;
-            let pos = Pos {
-                line: mark.line as usize + 1,
-                column: mark.column as usize + 1,
-            };
-            let out = match (*e).type_ {
-                unsafe_libyaml::YAML_SCALAR_EVENT => {
-                    let s = (*e).data.scalar;
-                    let text = bytes(s.value, s.length as usize);
-                    let tag = c_string(s.tag);
-                    let plain = s.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE && tag.is_none();
-                    Event::Scalar(
-                        Scalar {
-                            text,
-                            tag,
-                            plain,
-                            pos,
-                        },
-                        c_string(s.anchor),
-                    )
-                }
-                unsafe_libyaml::YAML_ALIAS_EVENT => {
-                    Event::Alias(c_string((*e).data.alias.anchor).unwrap_or_default())
-                }
-                unsafe_libyaml::YAML_MAPPING_START_EVENT => {
-                    Event::MapStart(c_string((*e).data.mapping_start.anchor), pos)
-                }
-                unsafe_libyaml::YAML_SEQUENCE_START_EVENT => Event::SeqStart(pos),
-                unsafe_libyaml::YAML_MAPPING_END_EVENT
-                | unsafe_libyaml::YAML_SEQUENCE_END_EVENT => Event::End,
-                unsafe_libyaml::YAML_STREAM_END_EVENT => Event::StreamEnd,
-                _ => Event::Other,
-            };
-            unsafe_libyaml::yaml_event_delete(e);
-            Some(out)
-        }
-    }
-}
-
-impl Drop for Events<'_> {
-    fn drop(&mut self) {
-        // SAFETY: only ever built initialised (see `new`).
-        unsafe { unsafe_libyaml::yaml_parser_delete(self.parser.as_mut_ptr()) }
-    }
-}
-
-/// # Safety
-/// `p` is null or points to `len` readable bytes.
-unsafe fn bytes(p: *const u8, len: usize) -> String {
-    if p.is_null() {
-        return String::new();
-    }
-    // SAFETY: as the caller promises.
-    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(p, len) }).into_owned()
-}
-
-/// # Safety
-/// `p` is null or a NUL-terminated string.
-unsafe fn c_string(p: *const u8) -> Option<String> {
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: as the caller promises.
-    let s = unsafe { std::ffi::CStr::from_ptr(p.cast()) };
-    Some(s.to_string_lossy().into_owned())
 }
 
 /// serde_yaml reads this key as something other than a string.
@@ -314,7 +187,7 @@ pub(super) fn scan(text: &str, want: Want) -> Found {
                 }
             }
             // An alias key is whatever it names, which was judged where it was written.
-            Event::Alias(anchor) => {
+            Event::Alias(anchor, _) => {
                 if is_name {
                     found.name = anchored_scalars.get(&anchor).copied();
                 } else if parent_role == Some(MapRole::Top)
@@ -323,7 +196,7 @@ pub(super) fn scan(text: &str, want: Want) -> Found {
                     found.name = anchored_names.get(&anchor).copied();
                 }
             }
-            Event::MapStart(anchor, pos) => {
+            Event::MapStart { anchor, pos, .. } => {
                 if is_key && want.odd_key && found.odd_key.is_none() {
                     found.odd_key = Some((pos, "`? {...}`".into()));
                 }
@@ -339,7 +212,7 @@ pub(super) fn scan(text: &str, want: Want) -> Found {
                     anchor,
                 });
             }
-            Event::SeqStart(pos) => {
+            Event::SeqStart { pos, .. } => {
                 if is_key && want.odd_key && found.odd_key.is_none() {
                     found.odd_key = Some((pos, "`? [...]`".into()));
                 }
