@@ -28,7 +28,7 @@ pub fn create_log_spool(fabric: &Fabric, dirs: &Dirs) -> Result<std::fs::File> {
     local
         .open_file(
             path.file_name().unwrap_or_default(),
-            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+            rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CREATE | rustix::fs::OFlags::TRUNC,
         )
         .map_err(|e| io("create", &path, e))
 }

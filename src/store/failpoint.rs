@@ -58,8 +58,8 @@ pub fn failpoint(name: &str) {
                 std::env::var("FGD_FAILPOINT_ACTION").is_ok_and(|a| a.trim() == "stop")
             });
             if stop {
-                // SAFETY: raise only sends a signal to this process.
-                unsafe { libc::raise(libc::SIGSTOP) };
+                let me = rustix::process::getpid();
+                let _ = rustix::process::kill_process(me, rustix::process::Signal::STOP);
             } else {
                 std::process::abort();
             }

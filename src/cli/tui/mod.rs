@@ -70,9 +70,7 @@ impl Drop for TerminalGuard {
 /// False once the terminal is gone (hung-up pty, closed SSH session): reads then return at
 /// once forever, and a loop that trusted them would spin.
 fn terminal_alive() -> bool {
-    let mut t = std::mem::MaybeUninit::<libc::termios>::uninit();
-    // SAFETY: tcgetattr only writes into the buffer it is given.
-    unsafe { libc::tcgetattr(libc::STDIN_FILENO, t.as_mut_ptr()) == 0 }
+    rustix::termios::tcgetattr(std::io::stdin()).is_ok()
 }
 
 /// A watcher on a fabric's raw/: a file renamed in whole is looked at at once; anything else

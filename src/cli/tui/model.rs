@@ -111,7 +111,7 @@ pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     use fgd::store::{ReadRegular, Regular};
     match ReadRegular::new().look_first().read(path) {
         Ok(Regular::Bytes(bytes, _)) => Ok(bytes),
-        Ok(Regular::Missing) => Err(std::io::Error::from_raw_os_error(libc::ENOENT)),
+        Ok(Regular::Missing) => Err(rustix::io::Errno::NOENT.into()),
         Ok(Regular::NotRegular(kind)) => Err(std::io::Error::other(format!(
             "{}, not a regular file: never opened",
             kind.describe()
