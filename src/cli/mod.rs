@@ -12,6 +12,7 @@ macro_rules! outln {
 
 pub(crate) mod config;
 pub(crate) mod demo;
+mod log;
 mod render;
 pub(crate) mod tui;
 mod watch;
@@ -231,6 +232,7 @@ fn git_timeouts() {
 }
 
 pub fn main() -> Exit {
+    let logging = log::init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -255,7 +257,17 @@ pub fn main() -> Exit {
     if uses_remote {
         git_timeouts();
     }
-    match run(cli.command) {
+    // The dashboard owns the terminal: a log it cannot write is not said there.
+    let dashboard = matches!(
+        cli.command,
+        Command::Dash { .. } | Command::Demo { no_ui: false, .. }
+    );
+    if let (log::Logging::Failed(why), false) = (&logging, dashboard) {
+        eprintln!("fgd: not logging: {why}");
+    }
+    let exit = run(cli.command);
+    tracing::info!(exit = ?exit.as_ref().map_err(|(e, _)| e.kind()), "fgd finished");
+    match exit {
         Ok(code) => code,
         Err((e, json)) => {
             if json {

@@ -155,6 +155,7 @@ pub(super) fn remove_originals(
             Taken::Gone => {}
             Taken::Removed => failpoint("journal.cleanup-removed"),
             Taken::Kept(at) => {
+                tracing::info!(path = %r.path, kept_as = ?at, "saved again since the batch read it: kept");
                 let message = if at == name {
                     "changed after the batch read it (saved again meanwhile): the batch used the version it read, and the new one stays here for the next run".to_string()
                 } else {

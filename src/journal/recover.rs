@@ -47,6 +47,7 @@ pub fn recover(fabric: &Fabric, sink: &mut dyn Sink) -> Result<Option<String>> {
         phase: Phase::Recover,
         total: Some(journal.steps()),
     });
+    tracing::info!(batch = %journal.batch, command = %journal.command, steps = journal.steps(), "finishing an interrupted batch");
     sink.emit(Event::Recovering {
         batch: journal.batch.clone(),
         command: journal.command.clone(),

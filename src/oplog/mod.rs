@@ -113,6 +113,11 @@ pub fn append_batch(
             store::append_line_in(&hnp, log_name, &parts, None)
         }
     }?;
+    tracing::debug!(
+        batch = batch.batch,
+        left_out = left_out.len(),
+        "log record appended"
+    );
     Ok(())
 }
 

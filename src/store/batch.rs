@@ -446,9 +446,13 @@ impl Batch {
                 fds.push((dev.unwrap_or(u64::MAX), f.as_fd()));
             }
         }
-        let synced = fds
-            .iter()
-            .all(|(_, fd)| sys::sync_filesystem(fd).unwrap_or(false));
+        let synced = fds.iter().all(|(_, fd)| match sys::sync_filesystem(fd) {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::warn!(error = %e, "syncfs failed: an fsync per file instead");
+                false
+            }
+        });
         if synced {
             return Ok(());
         }

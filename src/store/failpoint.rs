@@ -60,6 +60,7 @@ pub fn failpoint(name: &str) {
     });
     if let Some((want, nth)) = spec {
         if want == name && HITS.fetch_add(1, Ordering::SeqCst) + 1 == *nth {
+            tracing::warn!(point = name, hit = nth, "fail point");
             let stop = *STOP.get_or_init(|| {
                 std::env::var("FGD_FAILPOINT_ACTION").is_ok_and(|a| a.trim() == "stop")
             });

@@ -94,6 +94,7 @@ impl FabricLock {
             .map_err(|e| err("write lock", lock_path, e))?;
         file.sync_data()
             .map_err(|e| err("sync lock", lock_path, e))?;
+        tracing::debug!(lock = %lock_path.display(), command, folder_locked = dir_lock.is_some(), "lock taken");
         Ok(FabricLock {
             file,
             _dir: dir_lock,

@@ -21,7 +21,12 @@ pub fn portable_only() -> bool {
     static PORTABLE: OnceLock<bool> = OnceLock::new();
     !cfg!(target_os = "linux")
         || *PORTABLE.get_or_init(|| {
-            std::env::var("FGD_PORTABLE_SYSCALLS").is_ok_and(|v| !v.is_empty() && v != "0")
+            let on =
+                std::env::var("FGD_PORTABLE_SYSCALLS").is_ok_and(|v| !v.is_empty() && v != "0");
+            if on {
+                tracing::info!("FGD_PORTABLE_SYSCALLS: only the portable system calls");
+            }
+            on
         })
 }
 
