@@ -12,6 +12,7 @@ macro_rules! outln {
 
 pub(crate) mod config;
 pub(crate) mod demo;
+mod docs;
 mod log;
 mod render;
 pub(crate) mod tui;
@@ -19,7 +20,7 @@ mod watch;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use fgd::error::{Error, Exit};
 use fgd::event::Summary;
@@ -178,6 +179,10 @@ enum Command {
         #[arg(long, env = "FGD_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Print a shell completion script: `fgd completions bash > /etc/bash_completion.d/fgd`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff): `fgd man > fgd.1 && man ./fgd.1`.
+    Man,
 }
 
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -487,5 +492,7 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             }
             tui::run(&ws, opts).map_err(|e| (e, false))
         }
+        Command::Completions { shell } => Ok(docs::completions(shell, Cli::command())),
+        Command::Man => Ok(docs::man(Cli::command())),
     }
 }
