@@ -29,9 +29,20 @@ impl std::fmt::Display for Identity {
     }
 }
 
-/// Why a document is not managed. The codes are stable: scripts match on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// Why a document is not managed. The codes are stable: scripts match on them. Named once,
+/// by strum's attributes; serde writes and reads those names (`as_str`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum ReasonCode {
     /// The file is not UTF-8 text.
     Encoding,
@@ -44,7 +55,7 @@ pub enum ReasonCode {
     YamlSyntax,
     MultipleDocuments,
     NotAMapping,
-    #[serde(rename = "missing-apiVersion")]
+    #[strum(serialize = "missing-apiVersion")]
     MissingApiVersion,
     MissingKind,
     MissingName,
@@ -81,34 +92,21 @@ pub enum ReasonCode {
 
 impl ReasonCode {
     pub fn as_str(self) -> &'static str {
-        // Mirrors the serde names (a test keeps the two in step).
-        match self {
-            ReasonCode::Encoding => "encoding",
-            ReasonCode::TooLarge => "too-large",
-            ReasonCode::TooDeep => "too-deep",
-            ReasonCode::AliasExpansion => "alias-expansion",
-            ReasonCode::YamlSyntax => "yaml-syntax",
-            ReasonCode::MultipleDocuments => "multiple-documents",
-            ReasonCode::NotAMapping => "not-a-mapping",
-            ReasonCode::MissingApiVersion => "missing-apiVersion",
-            ReasonCode::MissingKind => "missing-kind",
-            ReasonCode::MissingName => "missing-name",
-            ReasonCode::BadField => "bad-field",
-            ReasonCode::ListObject => "list-object",
-            ReasonCode::NotHedgehog => "not-hedgehog",
-            ReasonCode::ForeignHedgehogGroup => "foreign-hedgehog-group",
-            ReasonCode::UnknownKind => "unknown-kind",
-            ReasonCode::UnservedVersion => "unserved-version",
-            ReasonCode::GeneratedKind => "generated-kind",
-            ReasonCode::BadName => "bad-name",
-            ReasonCode::NameTooLong => "name-too-long",
-            ReasonCode::Namespace => "namespace",
-            ReasonCode::Conflict => "conflict",
-            ReasonCode::NoDocuments => "no-documents",
-            ReasonCode::KustomizeIncompatible => "kustomize-incompatible",
-            ReasonCode::Operator => "operator",
-            ReasonCode::InvalidSpec => "invalid-spec",
-        }
+        self.into()
+    }
+}
+
+impl Serialize for ReasonCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReasonCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ReasonCode, D::Error> {
+        let name = std::borrow::Cow::<str>::deserialize(d)?;
+        name.parse()
+            .map_err(|_| serde::de::Error::custom(format!("{name:?} is not a reason code")))
     }
 }
 
@@ -584,19 +582,44 @@ mod tests {
     }
 
     #[test]
-    fn reason_code_strings_match_their_serde_names() {
-        for c in [
-            ReasonCode::Encoding,
-            ReasonCode::MissingApiVersion,
-            ReasonCode::ForeignHedgehogGroup,
-            ReasonCode::NoDocuments,
-            ReasonCode::KustomizeIncompatible,
-        ] {
-            assert_eq!(
-                serde_json::to_value(c).unwrap(),
-                serde_json::Value::String(c.as_str().into())
-            );
+    fn reason_codes_keep_the_names_scripts_match_on_in_text_and_in_json() {
+        use strum::IntoEnumIterator;
+        let names: Vec<&str> = ReasonCode::iter().map(ReasonCode::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "encoding",
+                "too-large",
+                "too-deep",
+                "alias-expansion",
+                "yaml-syntax",
+                "multiple-documents",
+                "not-a-mapping",
+                "missing-apiVersion",
+                "missing-kind",
+                "missing-name",
+                "bad-field",
+                "list-object",
+                "not-hedgehog",
+                "foreign-hedgehog-group",
+                "unknown-kind",
+                "unserved-version",
+                "generated-kind",
+                "bad-name",
+                "name-too-long",
+                "namespace",
+                "kustomize-incompatible",
+                "conflict",
+                "no-documents",
+                "operator",
+            ]
+        );
+        for c in ReasonCode::iter() {
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, format!("\"{}\"", c.as_str()));
+            assert_eq!(serde_json::from_str::<ReasonCode>(&json).unwrap(), c);
         }
+        assert!(serde_json::from_str::<ReasonCode>("\"missing-api-version\"").is_err());
     }
 
     #[test]

@@ -273,6 +273,11 @@ pub fn default_log_path() -> Option<PathBuf> {
     xdg("XDG_STATE_HOME", ".local/state", "dash.log")
 }
 
+/// `$XDG_STATE_HOME/fgd/<file>` (`~/.local/state/fgd/<file>`): fgd's machine-local state.
+pub fn default_state_path(file: &str) -> Option<PathBuf> {
+    xdg("XDG_STATE_HOME", ".local/state", file)
+}
+
 fn expand(p: &str, base: &Path) -> PathBuf {
     let p = match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
         (Some(rest), Some(home)) => PathBuf::from(home).join(rest),

@@ -12,6 +12,8 @@ macro_rules! outln {
 
 pub(crate) mod config;
 pub(crate) mod demo;
+mod docs;
+mod log;
 mod render;
 mod report;
 pub(crate) mod tui;
@@ -19,7 +21,7 @@ mod watch;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use fgd::error::{Error, Exit};
 use fgd::event::Summary;
@@ -237,6 +239,10 @@ what happened and each fabric's status."
         #[arg(long, env = "FGD_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Print a shell completion script: `fgd completions bash > /etc/bash_completion.d/fgd`.
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff): `fgd man > fgd.1 && man ./fgd.1`.
+    Man,
 }
 
 /// What validation checks; the fabric's `.hnp/validation.toml` and the config's
@@ -384,6 +390,7 @@ fn git_timeouts() {
 }
 
 pub fn main() -> Exit {
+    let logging = log::init();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -423,7 +430,17 @@ pub fn main() -> Exit {
             return Exit::Refused;
         }
     }
-    match run(cli.command) {
+    // The dashboard owns the terminal: a log it cannot write is not said there.
+    let dashboard = matches!(
+        cli.command,
+        Command::Dash { .. } | Command::Demo { no_ui: false, .. }
+    );
+    if let (log::Logging::Failed(why), false) = (&logging, dashboard) {
+        eprintln!("fgd: not logging: {why}");
+    }
+    let exit = run(cli.command);
+    tracing::info!(exit = ?exit.as_ref().map_err(|(e, _)| e.kind()), "fgd finished");
+    match exit {
         Ok(code) => code,
         Err((e, json)) => {
             if json {
@@ -867,5 +884,7 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             }
             tui::run(&ws, opts).map_err(|e| (e, false))
         }
+        Command::Completions { shell } => Ok(docs::completions(shell, Cli::command())),
+        Command::Man => Ok(docs::man(Cli::command())),
     }
 }

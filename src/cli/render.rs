@@ -1,6 +1,7 @@
 //! Rendering the engine's events: one line per event as NDJSON (`--json`), or human lines in
 //! the `file:line:col: message` form editors and CI logs link to, with a progress bar when
-//! stdout is a terminal.
+//! stdout is a terminal (indicatif: fitted to the terminal's width, redrawn at most ten times a
+//! second, taken off the screen while a line is printed above it).
 
 use std::io::{IsTerminal, Write};
 
@@ -12,7 +13,9 @@ pub struct Renderer {
     json: bool,
     verb: &'static str,
     tty: bool,
-    bar_shown: bool,
+    /// Shown from the first progress event on, on a terminal only. While it is, every line
+    /// goes out (flushed) under `ProgressBar::suspend`, so lines and bar never interleave.
+    bar: Option<indicatif::ProgressBar>,
     /// Per file, not per document: a line for each file (and one for each document that is not
     /// managed, which needs the operator), so 10^4 objects over a slow SSH link are not 10^4 lines.
     per_file: Option<FileTally>,
@@ -71,7 +74,7 @@ impl Renderer {
             json,
             verb,
             tty,
-            bar_shown: false,
+            bar: None,
             per_file: None,
             out: std::io::BufWriter::new(std::io::stdout()),
         }
@@ -86,49 +89,57 @@ impl Renderer {
     }
 
     fn line(&mut self, s: &str) {
-        self.clear_bar();
-        let _ = writeln!(self.out, "{s}");
+        self.line_fmt(format_args!("{s}"));
     }
 
-    /// Before a line: the progress bar, if shown, is wiped first.
-    fn clear_bar(&mut self) {
-        if self.bar_shown {
-            let _ = write!(self.out, "\r\x1b[2K");
-            self.bar_shown = false;
+    /// A line of output, printed above the progress bar when one is shown.
+    fn line_fmt(&mut self, args: std::fmt::Arguments) {
+        let out = &mut self.out;
+        let write = |out: &mut std::io::BufWriter<std::io::Stdout>| {
+            let _ = out.write_fmt(args);
+            let _ = out.write_all(b"\n");
+        };
+        match &self.bar {
+            Some(bar) => bar.suspend(|| {
+                write(out);
+                let _ = out.flush();
+            }),
+            None => write(out),
         }
     }
 
-    fn bar(&mut self, done: usize, total: usize, file: &str) {
+    /// The bar off the screen for good (the command's end).
+    fn clear_bar(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn bar(&mut self, done: usize, total: usize, what: &str) {
         if !self.tty || total == 0 {
             return;
         }
-        const W: usize = 24;
-        let filled = W * done / total;
-        let mut name = file.to_string();
-        if name.chars().count() > 40 {
-            name = format!(
-                "…{}",
-                name.chars()
-                    .rev()
-                    .take(39)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect::<String>()
-            );
-        }
-        let _ = write!(
-            self.out,
-            "\r\x1b[2K[{}{}] {done}/{total} {name}",
-            "#".repeat(filled),
-            " ".repeat(W - filled)
-        );
-        let _ = self.out.flush();
-        self.bar_shown = true;
+        let bar = self.bar.get_or_insert_with(|| {
+            // Whatever was printed before goes out before the bar is first drawn.
+            let _ = self.out.flush();
+            let style =
+                indicatif::ProgressStyle::with_template("[{bar:24}] {pos}/{len} {wide_msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("## ");
+            indicatif::ProgressBar::with_draw_target(
+                Some(total as u64),
+                indicatif::ProgressDrawTarget::stdout_with_hz(10),
+            )
+            .with_style(style)
+        });
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        bar.set_message(tail(what, 40));
     }
 
     /// The closing record of a command: a JSON line; for humans the events already said it.
     pub fn done(&mut self, v: &serde_json::Value) {
+        self.clear_bar();
         if self.json {
             self.line(&v.to_string());
         }
@@ -193,6 +204,23 @@ impl Renderer {
             parts.join(", "),
             s.millis
         ));
+    }
+}
+
+/// The end of `name` in at most `max` characters, `…` before it when cut: the end of a path
+/// says more than its start. (The bar's `wide_msg` then cuts only on a very narrow terminal.)
+fn tail(name: &str, max: usize) -> String {
+    let n = name.chars().count();
+    if n <= max {
+        return name.to_string();
+    }
+    let kept: String = name.chars().skip(n - (max - 1)).collect();
+    format!("…{kept}")
+}
+
+impl Drop for Renderer {
+    fn drop(&mut self) {
+        self.clear_bar();
     }
 }
 
@@ -306,8 +334,7 @@ impl Sink for Renderer {
                 }
                 // Written straight out, not built first: an ingest may print one per document.
                 let (at, obj) = (At(&file, p), Obj(object.as_deref()));
-                self.clear_bar();
-                let _ = match fate {
+                match fate {
                     Fate::Managed {
                         path,
                         change,
@@ -319,11 +346,10 @@ impl Sink for Renderer {
                             Change::Unchanged => "unchanged",
                         };
                         match replaced_hand_edit {
-                            Some(kept) => writeln!(
-                                self.out,
+                            Some(kept) => self.line_fmt(format_args!(
                                 "{at}: {obj}managed ({c}) -> {path}, replacing a hand edit of it, kept as {kept}"
-                            ),
-                            None => writeln!(self.out, "{at}: {obj}managed ({c}) -> {path}"),
+                            )),
+                            None => self.line_fmt(format_args!("{at}: {obj}managed ({c}) -> {path}")),
                         }
                     }
                     Fate::Unmanaged { code, reason, path } => {
@@ -331,19 +357,17 @@ impl Sink for Renderer {
                             Some(p) => (" -> ", p.as_str()),
                             None => ("", ""),
                         };
-                        writeln!(
-                            self.out,
+                        self.line_fmt(format_args!(
                             "{at}: document {}: {obj}unmanaged [{}] {reason}{arrow}{to}",
                             index + 1,
                             code.as_str()
-                        )
+                        ))
                     }
-                    Fate::Empty => writeln!(
-                        self.out,
+                    Fate::Empty => self.line_fmt(format_args!(
                         "{at}: document {}: only comments, nothing to manage",
                         index + 1
-                    ),
-                };
+                    )),
+                }
             }
             Event::FileFinished { file, outcome } => match outcome {
                 FileOutcome::WholeUnmanaged { code, reason, path } => {
@@ -386,6 +410,7 @@ impl Sink for Renderer {
                 }
             }
             Event::BatchFinished { summary } => {
+                self.clear_bar();
                 self.summary(&summary);
                 let _ = self.out.flush();
             }

@@ -12,6 +12,7 @@ use super::{Digest, Journal};
 use crate::error::{io, Error, Result};
 use crate::event::{Event, Sink};
 use crate::fabric::Fabric;
+use crate::store::sys::{self, Errno};
 use crate::store::{self, failpoint, Dir, Dirs, ReadRegular};
 
 /// Every name fgd takes a file aside under starts with this: the folder `ASIDE_PREFIX<batch>`
@@ -73,12 +74,12 @@ impl Cleaned {
 
 /// A failure to open an aside folder: refused when it is a symlink or not a folder.
 fn unsafe_aside(path: &Path, e: std::io::Error) -> Error {
-    match e.raw_os_error() {
-        Some(libc::ELOOP | libc::ENOTDIR) => Error::Unsafe {
-            path: path.to_path_buf(),
-            message: "is fgd's aside folder, but not a real folder; fgd never works through it: move it out of the way".into(),
-        },
-        _ => io("open folder", path, e),
+    if !sys::is_any(&e, &[Errno::LOOP, Errno::NOTDIR]) {
+        return io("open folder", path, e);
+    }
+    Error::Unsafe {
+        path: path.to_path_buf(),
+        message: "is fgd's aside folder, but not a real folder; fgd never works through it: move it out of the way".into(),
     }
 }
 
@@ -154,6 +155,7 @@ pub(super) fn remove_originals(
             Taken::Gone => {}
             Taken::Removed => failpoint("journal.cleanup-removed"),
             Taken::Kept(at) => {
+                tracing::info!(path = %r.path, kept_as = ?at, "saved again since the batch read it: kept");
                 let message = if at == name {
                     "changed after the batch read it (saved again meanwhile): the batch used the version it read, and the new one stays here for the next run".to_string()
                 } else {
@@ -177,11 +179,7 @@ pub(super) fn remove_originals(
                 Ok(()) => {}
                 // Emptied and removed by an earlier run; or not empty, if something was put
                 // there by hand: then left, and put back by a later run (`put_back_orphans`).
-                Err(e)
-                    if matches!(
-                        e.raw_os_error(),
-                        Some(libc::ENOENT | libc::ENOTEMPTY | libc::EEXIST)
-                    ) => {}
+                Err(e) if sys::is_any(&e, &[Errno::NOENT, Errno::NOTEMPTY, Errno::EXIST]) => {}
                 Err(e) => return Err(io("remove folder", &f.dir.join(&aside_name), e)),
             }
         }

@@ -153,7 +153,9 @@ pub fn begin(fabric: &Fabric, journal: &Journal) -> Result<()> {
     let dirs = Dirs::within(&fabric.root);
     let unpublished = write_unpublished(fabric, journal, &dirs)?;
     store::sync_files(&unpublished.files())?;
-    unpublished.publish()
+    unpublished.publish()?;
+    tracing::debug!(batch = %journal.batch, command = %journal.command, steps = journal.steps(), "journal in force");
+    Ok(())
 }
 
 /// A journal written out but not yet in force. `begin` syncs its files on their own; an ingest

@@ -8,6 +8,7 @@ use super::{load, Journal};
 use crate::error::{io, Error, Result};
 use crate::event::{Event, Phase, Sink};
 use crate::fabric::{self, Fabric};
+use crate::store::sys::{self, Errno};
 use crate::store::{self, Dirs};
 
 /// Finish whatever an interrupted run left. Call with the fabric lock held.
@@ -46,6 +47,7 @@ pub fn recover(fabric: &Fabric, sink: &mut dyn Sink) -> Result<Option<String>> {
         phase: Phase::Recover,
         total: Some(journal.steps()),
     });
+    tracing::info!(batch = %journal.batch, command = %journal.command, steps = journal.steps(), "finishing an interrupted batch");
     sink.emit(Event::Recovering {
         batch: journal.batch.clone(),
         command: journal.command.clone(),
@@ -80,7 +82,7 @@ fn put_back_orphans(
         };
         let aside = match dir.open_dir(name) {
             Ok(a) => a,
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTDIR | libc::ELOOP)) => {
+            Err(e) if sys::is_any(&e, &[Errno::NOTDIR, Errno::LOOP]) => {
                 let batch = tag.rsplit_once('-').map_or(tag, |(b, _)| b);
                 if !dir.is_file(name) {
                     sink.emit(Event::Error {
@@ -122,7 +124,7 @@ fn put_back_orphans(
         }
         match dir.rmdir(name) {
             Ok(()) => {}
-            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTEMPTY)) => {}
+            Err(e) if sys::is_any(&e, &[Errno::NOENT, Errno::NOTEMPTY]) => {}
             Err(e) => return Err(io("remove folder", p, e)),
         }
         dir.sync()?;

@@ -245,7 +245,8 @@ fn finish_in(
     sink: &mut dyn Sink,
 ) -> Result<()> {
     let dirs = batch.dirs();
-    batch.commit()?;
+    let stats = batch.commit()?;
+    tracing::debug!(batch = %journal.batch, ?stats, "writes in place");
     // Renames are idempotent by state: done when the source is gone and the target is there.
     // Their folders are made here, after the commit (folders the writes needed that did not
     // exist, the batch staged whole and renamed in at commit).

@@ -28,7 +28,7 @@ pub fn create_log_spool(fabric: &Fabric, dirs: &Dirs) -> Result<std::fs::File> {
     local
         .open_file(
             path.file_name().unwrap_or_default(),
-            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+            rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CREATE | rustix::fs::OFlags::TRUNC,
         )
         .map_err(|e| io("create", &path, e))
 }
@@ -113,6 +113,11 @@ pub fn append_batch(
             store::append_line_in(&hnp, log_name, &parts, None)
         }
     }?;
+    tracing::debug!(
+        batch = batch.batch,
+        left_out = left_out.len(),
+        "log record appended"
+    );
     Ok(())
 }
 

@@ -6,7 +6,10 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use rustix::fs::OFlags;
+
 use super::dir::Dir;
+use super::sys::{self, Errno};
 use super::write::{no_follow, parent_dir, sync_dir};
 use super::{err, Result};
 
@@ -54,9 +57,10 @@ pub fn append_line_in(
 ) -> Result<()> {
     let path = dir.join(name);
     let existed = dir.exists(name).map_err(|e| err("inspect", &path, e))?;
-    let f = match dir.open_file(name, libc::O_RDWR | libc::O_APPEND | libc::O_CREAT) {
+    let flags = OFlags::RDWR | OFlags::APPEND | OFlags::CREATE;
+    let f = match dir.open_file(name, flags) {
         Ok(f) => f,
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+        Err(e) if sys::is(&e, Errno::LOOP) => {
             return Err(super::refusal(
                 &path,
                 "is a symlink; fgd never writes its records through one",

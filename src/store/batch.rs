@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use super::dir::{Dir, Dirs, Kind};
 use super::failpoint::{
     failpoint, BATCH_AFTER_COMMIT, BATCH_AFTER_STAGE, BATCH_BEFORE_REMOVE, BATCH_MID_RENAME,
 };
+use super::sys::{self, Errno};
 use super::write::{
     create_in, file_name, next_temp_name, parent_dir, sync_files, write_atomic_in, write_temp_in,
 };
@@ -399,18 +400,18 @@ impl Batch {
     /// Start writing everything staged so far back to disk, on another thread, while the
     /// caller goes on (the plan, the journal): the syncfs at commit then finds little left.
     /// Only a head start: the commit still makes every staged file durable itself.
+    /// Where one call cannot sync a file system (`sys::sync_filesystem`), nothing is started.
     pub fn start_flush(&self) -> Option<std::thread::JoinHandle<()>> {
         let dirs: Vec<Arc<Dir>> = self.devices.iter().map(|(_, d)| d.clone()).collect();
-        if dirs.is_empty() {
+        if dirs.is_empty() || sys::portable_only() {
             return None;
         }
         std::thread::Builder::new()
             .name("fgd-flush".into())
             .spawn(move || {
                 for d in &dirs {
-                    // SAFETY: syncfs only reads the descriptor, which `d` keeps open. Its
-                    // result does not matter here: the commit's own syncfs reports errors.
-                    unsafe { libc::syncfs(d.fd()) };
+                    // Its result does not matter here: the commit's own sync reports errors.
+                    let _ = sys::sync_filesystem(&**d);
                 }
             })
             .ok()
@@ -434,21 +435,30 @@ impl Batch {
             return Ok(());
         }
         // One descriptor per file system: the batch's, then any `also` file elsewhere.
-        let mut fds: Vec<(u64, std::os::unix::io::RawFd)> =
-            self.devices.iter().map(|(d, dir)| (*d, dir.fd())).collect();
+        let mut fds: Vec<(u64, BorrowedFd)> = self
+            .devices
+            .iter()
+            .map(|(d, dir)| (*d, dir.as_fd()))
+            .collect();
         for (_, f) in also {
             let dev = f.metadata().map(|m| m.dev()).ok();
             if dev.is_none_or(|d| !fds.iter().any(|(known, _)| *known == d)) {
-                fds.push((dev.unwrap_or(u64::MAX), f.as_raw_fd()));
+                fds.push((dev.unwrap_or(u64::MAX), f.as_fd()));
             }
         }
-        // SAFETY: syncfs only reads the descriptor, which a Dir in `self` or `also` keeps open.
-        let syncfs_ok = fds.iter().all(|(_, fd)| unsafe { libc::syncfs(*fd) } == 0);
-        if syncfs_ok {
+        let synced = fds.iter().all(|(_, fd)| match sys::sync_filesystem(fd) {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::warn!(error = %e, "syncfs failed: an fsync per file instead");
+                false
+            }
+        });
+        if synced {
             return Ok(());
         }
         sync_files(also)?;
-        // syncfs unsupported or failed: one fdatasync per file still reports any write error.
+        // No syncfs here (or it failed): one fdatasync per file, which still reports any
+        // write error.
         let sync_file = |dir: &Dir, name: &OsStr| -> Result<()> {
             let f = dir
                 .open_read(name)
@@ -529,7 +539,7 @@ impl Batch {
             };
             match from_dir.rename(from_name, &to_dir, to_name) {
                 Ok(()) => {}
-                Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
+                Err(e) if sys::is(&e, Errno::XDEV) => {
                     move_across(&from_dir, from_name, &to_dir, to_name)?
                 }
                 Err(e) => return Err(err("rename", from, e)),

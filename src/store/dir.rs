@@ -21,29 +21,18 @@
 //! or remove one.
 
 use std::collections::HashMap;
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{OsStr, OsString};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::io::{AsRawFd, FromRawFd, RawFd};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
+
+use super::sys::{self, Errno};
 use super::{err, refusal, Result, StoreError};
-
-fn cstr(name: &OsStr) -> io::Result<CString> {
-    CString::new(name.as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a file name"))
-}
-
-/// `-1` to an `io::Error`.
-fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(rc)
-    }
-}
 
 /// A folder held open, with the path it was opened at (for messages and `verify`).
 #[derive(Debug)]
@@ -54,13 +43,20 @@ pub struct Dir {
     ino: u64,
 }
 
-const DIR_FLAGS: libc::c_int =
-    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::CLOEXEC);
+
+impl AsFd for Dir {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
 
 impl Dir {
-    fn from_fd(fd: RawFd, path: PathBuf) -> io::Result<Dir> {
-        // SAFETY: `fd` was just returned by open(2)/openat(2) and is owned by nobody else.
-        let file = unsafe { std::fs::File::from_raw_fd(fd) };
+    fn from_fd(fd: std::os::fd::OwnedFd, path: PathBuf) -> io::Result<Dir> {
+        let file = std::fs::File::from(fd);
         let m = file.metadata()?;
         Ok(Dir {
             dev: m.dev(),
@@ -72,26 +68,18 @@ impl Dir {
 
     /// Open the folder at `path`, its last component never followed.
     pub fn open_path(path: &Path) -> io::Result<Dir> {
-        let c = cstr(path.as_os_str())?;
-        // SAFETY: a NUL-terminated path that outlives the call.
-        let fd = check(unsafe { libc::open(c.as_ptr(), DIR_FLAGS) })?;
+        let fd = rustix::fs::open(path, DIR_FLAGS, Mode::empty())?;
         Dir::from_fd(fd, path.to_path_buf())
     }
 
     /// The folder `name` in this one, never followed.
     pub fn open_dir(&self, name: &OsStr) -> io::Result<Dir> {
-        let c = cstr(name)?;
-        // SAFETY: a valid descriptor and a NUL-terminated name that outlive the call.
-        let fd = check(unsafe { libc::openat(self.fd(), c.as_ptr(), DIR_FLAGS) })?;
+        let fd = rustix::fs::openat(self, name, DIR_FLAGS, Mode::empty())?;
         Dir::from_fd(fd, self.path.join(name))
     }
 
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    pub fn fd(&self) -> RawFd {
-        self.file.as_raw_fd()
     }
 
     pub fn dev(&self) -> u64 {
@@ -111,45 +99,35 @@ impl Dir {
     }
 
     /// Open `name` here with `flags` (always `O_NOFOLLOW | O_CLOEXEC`), created 0644.
-    pub fn open_file(&self, name: &OsStr, flags: libc::c_int) -> io::Result<std::fs::File> {
-        let c = cstr(name)?;
-        // SAFETY: a valid descriptor and a NUL-terminated name that outlive the call.
-        let fd = check(unsafe {
-            libc::openat(
-                self.fd(),
-                c.as_ptr(),
-                flags | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-                0o644 as libc::c_uint,
-            )
-        })?;
-        // SAFETY: a descriptor openat just returned, owned by nobody else.
-        Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+    pub fn open_file(&self, name: &OsStr, flags: OFlags) -> io::Result<std::fs::File> {
+        let fd = rustix::fs::openat(
+            self,
+            name,
+            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )?;
+        Ok(std::fs::File::from(fd))
     }
 
     /// A new file `name` here, for writing; fails if the name exists (a symlink included).
     pub fn create_new(&self, name: &OsStr) -> io::Result<std::fs::File> {
-        self.open_file(name, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL)
+        self.open_file(name, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL)
     }
 
     /// `name` here, for reading: never a symlink followed, never a FIFO waited on.
     pub fn open_read(&self, name: &OsStr) -> io::Result<std::fs::File> {
-        self.open_file(name, libc::O_RDONLY | libc::O_NONBLOCK)
+        self.open_file(name, OFlags::RDONLY | OFlags::NONBLOCK)
     }
 
     /// What is at `name` here, not following a symlink.
-    pub fn lstat(&self, name: &OsStr) -> io::Result<libc::stat> {
-        let c = cstr(name)?;
-        // SAFETY: zeroed is a valid `stat`; fstatat fills it.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        // SAFETY: a valid descriptor, a NUL-terminated name and an out-pointer, all alive.
-        check(unsafe { libc::fstatat(self.fd(), c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) })?;
-        Ok(st)
+    pub fn lstat(&self, name: &OsStr) -> io::Result<Stat> {
+        Ok(rustix::fs::statat(self, name, AtFlags::SYMLINK_NOFOLLOW)?)
     }
 
     /// Whether `name` here is a regular file (never following a symlink).
     pub fn is_file(&self, name: &OsStr) -> bool {
         self.lstat(name)
-            .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
+            .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile)
     }
 
     /// Whether anything (a dangling symlink included) is at `name` here.
@@ -164,118 +142,55 @@ impl Dir {
     /// rename(2) of `from` here to `to` in `to_dir`; replaces a file (or a symlink itself)
     /// at `to`, never what a symlink points to.
     pub fn rename(&self, from: &OsStr, to_dir: &Dir, to: &OsStr) -> io::Result<()> {
-        let (f, t) = (cstr(from)?, cstr(to)?);
-        // SAFETY: valid descriptors and NUL-terminated names that outlive the call.
-        check(unsafe { libc::renameat(self.fd(), f.as_ptr(), to_dir.fd(), t.as_ptr()) }).map(drop)
+        Ok(rustix::fs::renameat(self, from, to_dir, to)?)
     }
 
-    /// rename(2) that never replaces: `AlreadyExists` when `to` exists. renameat2's
-    /// RENAME_NOREPLACE does it in one step; where the kernel or the file system lacks it, a
-    /// hard link (which refuses an existing name too) and an unlink do the same.
+    /// rename(2) that never replaces: `AlreadyExists` when `to` exists (`sys::rename_noreplace`).
     pub fn rename_noreplace(&self, from: &OsStr, to_dir: &Dir, to: &OsStr) -> io::Result<()> {
-        let (f, t) = (cstr(from)?, cstr(to)?);
-        // SAFETY: valid descriptors and NUL-terminated names that outlive the call.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_renameat2,
-                self.fd(),
-                f.as_ptr(),
-                to_dir.fd(),
-                t.as_ptr(),
-                libc::RENAME_NOREPLACE,
-            )
-        };
-        if rc == 0 {
-            return Ok(());
-        }
-        let e = io::Error::last_os_error();
-        if !matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) {
-            return Err(e);
-        }
-        // SAFETY: as above.
-        check(unsafe { libc::linkat(self.fd(), f.as_ptr(), to_dir.fd(), t.as_ptr(), 0) })?;
-        self.unlink(from)
+        sys::rename_noreplace(self, from, to_dir, to)
     }
 
     /// unlink(2) of the file `name` here.
     pub fn unlink(&self, name: &OsStr) -> io::Result<()> {
-        let c = cstr(name)?;
-        // SAFETY: a valid descriptor and a NUL-terminated name that outlive the call.
-        check(unsafe { libc::unlinkat(self.fd(), c.as_ptr(), 0) }).map(drop)
+        Ok(rustix::fs::unlinkat(self, name, AtFlags::empty())?)
     }
 
     /// rmdir(2) of the empty folder `name` here.
     pub fn rmdir(&self, name: &OsStr) -> io::Result<()> {
-        let c = cstr(name)?;
-        // SAFETY: a valid descriptor and a NUL-terminated name that outlive the call.
-        check(unsafe { libc::unlinkat(self.fd(), c.as_ptr(), libc::AT_REMOVEDIR) }).map(drop)
+        Ok(rustix::fs::unlinkat(self, name, AtFlags::REMOVEDIR)?)
     }
 
     /// mkdir(2) of `name` here.
     pub fn mkdir(&self, name: &OsStr) -> io::Result<()> {
-        let c = cstr(name)?;
-        // SAFETY: a valid descriptor and a NUL-terminated name that outlive the call.
-        check(unsafe { libc::mkdirat(self.fd(), c.as_ptr(), 0o755) }).map(drop)
+        Ok(rustix::fs::mkdirat(self, name, Mode::from_raw_mode(0o755))?)
     }
 
     /// The names in this very folder (not `.` and `..`), each with what it is (never
     /// following a symlink), read from the held descriptor: whatever its path leads to now.
     pub fn entries(&self) -> io::Result<Vec<(OsString, Kind)>> {
-        let dot = CString::new(".").map_err(io::Error::other)?;
-        // A descriptor of its own for the stream: closedir closes it, not ours.
-        // SAFETY: a valid descriptor and a NUL-terminated name that outlive the call.
-        let fd = check(unsafe { libc::openat(self.fd(), dot.as_ptr(), DIR_FLAGS) })?;
-        // SAFETY: `fd` is an open folder descriptor; on success the stream owns it.
-        let stream = unsafe { libc::fdopendir(fd) };
-        if stream.is_null() {
-            let e = io::Error::last_os_error();
-            // SAFETY: fdopendir failed, so `fd` is still ours to close.
-            unsafe { libc::close(fd) };
-            return Err(e);
-        }
+        // A descriptor of its own for the listing (`read_from` opens "." here).
+        let listing = rustix::fs::Dir::read_from(self)?;
         let mut out = Vec::new();
-        let result = loop {
-            // SAFETY: errno is thread-local; cleared so a NULL from readdir can be told apart.
-            unsafe { *libc::__errno_location() = 0 };
-            // SAFETY: `stream` is a live stream from fdopendir, read on this thread only.
-            let ent = unsafe { libc::readdir(stream) };
-            if ent.is_null() {
-                let e = io::Error::last_os_error();
-                break if e.raw_os_error().unwrap_or(0) == 0 {
-                    Ok(())
-                } else {
-                    Err(e)
-                };
-            }
-            // SAFETY: readdir returned a valid entry, alive until the next readdir call.
-            let (name, d_type) = unsafe {
-                let ent = &*ent;
-                (
-                    std::ffi::CStr::from_ptr(ent.d_name.as_ptr())
-                        .to_bytes()
-                        .to_vec(),
-                    ent.d_type,
-                )
-            };
+        for entry in listing {
+            let entry = entry?;
+            let name = entry.file_name().to_bytes();
             if name == b"." || name == b".." {
                 continue;
             }
-            let name = <OsString as std::os::unix::ffi::OsStringExt>::from_vec(name);
-            let kind = match d_type {
-                libc::DT_DIR => Kind::Dir,
-                libc::DT_REG => Kind::File,
-                libc::DT_LNK => Kind::Symlink,
-                libc::DT_UNKNOWN => match self.lstat(&name) {
+            let name = OsString::from_vec(name.to_vec());
+            let kind = match entry.file_type() {
+                FileType::Directory => Kind::Dir,
+                FileType::RegularFile => Kind::File,
+                FileType::Symlink => Kind::Symlink,
+                FileType::Unknown => match self.lstat(&name) {
                     Ok(st) => Kind::of_mode(st.st_mode),
                     Err(_) => Kind::Other,
                 },
                 _ => Kind::Other,
             };
             out.push((name, kind));
-        };
-        // SAFETY: the stream is live and closed once, here.
-        unsafe { libc::closedir(stream) };
-        result.map(|()| out)
+        }
+        Ok(out)
     }
 
     /// Remove the folder `name` here with everything in it, each step relative to a folder
@@ -321,11 +236,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn of_mode(mode: libc::mode_t) -> Kind {
-        match mode & libc::S_IFMT {
-            libc::S_IFDIR => Kind::Dir,
-            libc::S_IFREG => Kind::File,
-            libc::S_IFLNK => Kind::Symlink,
+    fn of_mode(mode: rustix::fs::RawMode) -> Kind {
+        match FileType::from_raw_mode(mode) {
+            FileType::Directory => Kind::Dir,
+            FileType::RegularFile => Kind::File,
+            FileType::Symlink => Kind::Symlink,
             _ => Kind::Other,
         }
     }
@@ -475,7 +390,7 @@ impl Dirs {
 /// A failure to open a folder: a refusal when something on the way is a symlink or not a
 /// folder, an I/O error otherwise.
 fn unsafe_or(path: &Path, e: io::Error) -> StoreError {
-    if !matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) {
+    if !(sys::is(&e, Errno::LOOP) || sys::is(&e, Errno::NOTDIR)) {
         return err("open folder", path, e);
     }
     // O_NOFOLLOW | O_DIRECTORY on a symlink fails with ENOTDIR: say which it is.

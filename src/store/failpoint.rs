@@ -4,7 +4,9 @@
 //! on when sent SIGCONT: a test can then do what an operator might do at that very instant
 //! (save a file, delete the lock) and check what the run makes of it.
 
+#[cfg(any(test, feature = "failpoints"))]
 use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(any(test, feature = "failpoints"))]
 use std::sync::OnceLock;
 
 /// All temps written, before the one syncfs: nothing is durable yet.
@@ -39,13 +41,17 @@ pub fn parse_failpoint(spec: &str) -> Option<(String, u64)> {
     }
 }
 
+#[cfg(any(test, feature = "failpoints"))]
 static SPEC: OnceLock<Option<(String, u64)>> = OnceLock::new();
+#[cfg(any(test, feature = "failpoints"))]
 static HITS: AtomicU64 = AtomicU64::new(0);
+#[cfg(any(test, feature = "failpoints"))]
 static STOP: OnceLock<bool> = OnceLock::new();
 
 /// Abort (no destructors, no flush, like kill -9) when `FGD_FAILPOINT` names this point and
 /// this is its N-th hit; stop until SIGCONT instead with `FGD_FAILPOINT_ACTION=stop`. Only
 /// hits of the named point are counted.
+#[cfg(any(test, feature = "failpoints"))]
 pub fn failpoint(name: &str) {
     let spec = SPEC.get_or_init(|| {
         std::env::var("FGD_FAILPOINT")
@@ -54,18 +60,24 @@ pub fn failpoint(name: &str) {
     });
     if let Some((want, nth)) = spec {
         if want == name && HITS.fetch_add(1, Ordering::SeqCst) + 1 == *nth {
+            tracing::warn!(point = name, hit = nth, "fail point");
             let stop = *STOP.get_or_init(|| {
                 std::env::var("FGD_FAILPOINT_ACTION").is_ok_and(|a| a.trim() == "stop")
             });
             if stop {
-                // SAFETY: raise only sends a signal to this process.
-                unsafe { libc::raise(libc::SIGSTOP) };
+                let me = rustix::process::getpid();
+                let _ = rustix::process::kill_process(me, rustix::process::Signal::STOP);
             } else {
                 std::process::abort();
             }
         }
     }
 }
+
+/// Without the `failpoints` feature: nothing, compiled away.
+#[cfg(not(any(test, feature = "failpoints")))]
+#[inline(always)]
+pub fn failpoint(_name: &str) {}
 
 #[cfg(test)]
 mod tests {

@@ -4,11 +4,13 @@
 //! is only there to tell the next instance who holds it.
 
 use std::io::{Read, Seek, Write};
-use std::os::unix::io::AsRawFd;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use rustix::fs::{flock, FlockOperation, Mode, OFlags};
+
+use super::sys::{self, Errno};
 use super::{err, StoreError};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -48,14 +50,10 @@ pub struct FabricLock {
 }
 
 fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its whole length; gethostname writes at most that much.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return "unknown".into();
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn read_owner(file: &mut std::fs::File) -> Option<LockOwner> {
@@ -63,10 +61,6 @@ fn read_owner(file: &mut std::fs::File) -> Option<LockOwner> {
     file.rewind().ok()?;
     file.read_to_string(&mut s).ok()?;
     serde_json::from_str(&s).ok()
-}
-
-fn would_block(rc: i32) -> bool {
-    rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
 }
 
 /// Attempts at the lock before reporting it held: a `holder()` probe (status, the dashboard)
@@ -100,44 +94,38 @@ impl FabricLock {
             .map_err(|e| err("write lock", lock_path, e))?;
         file.sync_data()
             .map_err(|e| err("sync lock", lock_path, e))?;
+        tracing::debug!(lock = %lock_path.display(), command, folder_locked = dir_lock.is_some(), "lock taken");
         Ok(FabricLock {
             file,
             _dir: dir_lock,
         })
     }
 
-    /// Who holds the lock right now, if anyone, without waiting. /proc/locks answers without
-    /// touching the lock; when it shows no holder (or cannot be read, or names the device
-    /// differently, as on btrfs subvolumes) a LOCK_SH|LOCK_NB probe on a fresh descriptor,
-    /// released at once, decides. An owner record left by a killed process is ignored: the
-    /// kernel already dropped its lock.
+    /// Who holds the lock right now, if anyone, without waiting. The kernel's lock table
+    /// (Linux's /proc/locks, `sys::flock_holder`) answers without touching the lock; when it
+    /// shows no holder (or there is none, or it names the device differently, as on btrfs
+    /// subvolumes) a LOCK_SH|LOCK_NB probe on a fresh descriptor, released at once, decides.
+    /// An owner record left by a killed process is ignored: the kernel already dropped its
+    /// lock.
     pub fn holder(lock_path: &Path) -> Result<Option<LockOwner>, StoreError> {
+        use std::os::unix::fs::MetadataExt;
         let mut file = match super::no_follow().read(true).open(lock_path) {
             Ok(f) => f,
             // Deleted while held, perhaps: the folder's lock tells.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let table = std::fs::read_to_string("/proc/locks").ok();
-                return Ok(dir_holder(lock_path, table.as_deref()).map(unknown_owner));
+                return Ok(dir_holder(lock_path).map(unknown_owner));
             }
             Err(e) => return Err(err("open lock", lock_path, e)),
         };
-        let table = std::fs::read_to_string("/proc/locks").ok();
-        let listed = match &table {
-            Some(table) => {
-                use std::os::unix::fs::MetadataExt;
-                let m = file
-                    .metadata()
-                    .map_err(|e| err("inspect lock", lock_path, e))?;
-                flock_holder(table, m.dev(), m.ino())
-            }
-            None => None,
-        };
-        let held_by = match listed {
+        let m = file
+            .metadata()
+            .map_err(|e| err("inspect lock", lock_path, e))?;
+        let held_by = match sys::flock_holder(m.dev(), m.ino()) {
             Some(pid) => Some(pid),
             None => match probe(&file, lock_path)? {
                 Some(pid) => Some(pid),
                 // The file may be a new one, made after the holder's was deleted.
-                None => dir_holder(lock_path, table.as_deref()),
+                None => dir_holder(lock_path),
             },
         };
         Ok(held_by.map(|pid| {
@@ -159,39 +147,37 @@ fn unknown_owner(pid: u32) -> LockOwner {
 /// Whether someone holds `f` locked (Some(0): yes, pid unknown), by a LOCK_SH|LOCK_NB probe
 /// released at once.
 fn probe(f: &std::fs::File, path: &Path) -> Result<Option<u32>, StoreError> {
-    // SAFETY: flock only uses the descriptor, which `f` keeps open.
-    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
-    if rc == 0 {
-        // SAFETY: as above.
-        unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
-        Ok(None)
-    } else if would_block(rc) {
-        Ok(Some(0))
-    } else {
-        Err(err("probe lock", path, std::io::Error::last_os_error()))
+    match flock(f, FlockOperation::NonBlockingLockShared) {
+        Ok(()) => {
+            let _ = flock(f, FlockOperation::Unlock);
+            Ok(None)
+        }
+        Err(Errno::WOULDBLOCK) => Ok(Some(0)),
+        Err(e) => Err(err("probe lock", path, e.into())),
     }
 }
 
 /// The folder holding `lock_path`, opened for its lock (never through a symlink).
 fn open_dir(lock_path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
     let dir = lock_path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(dir)
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    Ok(std::fs::File::from(rustix::fs::open(
+        dir,
+        flags,
+        Mode::empty(),
+    )?))
 }
 
-/// Who holds the lock folder's lock, if anyone (see `FabricLock`), from `table` (/proc/locks)
-/// or else a probe. None too where the folder cannot be opened or locked.
-fn dir_holder(lock_path: &Path, table: Option<&str>) -> Option<u32> {
+/// Who holds the lock folder's lock, if anyone (see `FabricLock`), from the kernel's lock
+/// table or else a probe. None too where the folder cannot be opened or locked.
+fn dir_holder(lock_path: &Path) -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
     let dir = open_dir(lock_path).ok()?;
-    if let (Some(table), Ok(m)) = (table, dir.metadata()) {
-        if let Some(pid) = flock_holder(table, m.dev(), m.ino()) {
+    if let Ok(m) = dir.metadata() {
+        if let Some(pid) = sys::flock_holder(m.dev(), m.ino()) {
             return Some(pid);
         }
     }
@@ -203,13 +189,10 @@ fn dir_holder(lock_path: &Path, table: Option<&str>) -> Option<u32> {
 fn lock_now(f: &std::fs::File) -> std::io::Result<bool> {
     let mut tries = 0;
     loop {
-        // SAFETY: flock only uses the descriptor, which `f` keeps open.
-        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc == 0 {
-            return Ok(true);
-        }
-        if !would_block(rc) {
-            return Err(std::io::Error::last_os_error());
+        match flock(f, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(true),
+            Err(Errno::WOULDBLOCK) => {}
+            Err(e) => return Err(e.into()),
         }
         tries += 1;
         if tries >= ACQUIRE_TRIES {
@@ -233,10 +216,9 @@ fn lock_dir(dir: &Path, lock_path: &Path) -> Result<Option<std::fs::File>, LockE
                 .and_then(|mut l| read_owner(&mut l)),
         )),
         Err(e)
-            if matches!(
-                e.raw_os_error(),
-                Some(libc::EBADF | libc::EINVAL | libc::ENOLCK | libc::EOPNOTSUPP)
-            ) =>
+            if [Errno::BADF, Errno::INVAL, Errno::NOLCK, Errno::OPNOTSUPP]
+                .iter()
+                .any(|&n| sys::is(&e, n)) =>
         {
             Ok(None)
         }
@@ -276,22 +258,6 @@ fn lock_file(lock_path: &Path) -> Result<std::fs::File, LockError> {
         std::io::Error::other("the lock file keeps being replaced"),
     )
     .into())
-}
-
-/// The pid holding an exclusive flock on (dev, ino), from /proc/locks lines such as
-/// `1: FLOCK  ADVISORY  WRITE 1234 fd:01:123456 0 EOF` (device as hex major:minor).
-fn flock_holder(table: &str, dev: u64, ino: u64) -> Option<u32> {
-    let (major, minor) = (libc::major(dev), libc::minor(dev));
-    let want = format!("{major:02x}:{minor:02x}:{ino}");
-    table.lines().find_map(|line| {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        // Blocked waiters are listed with "->"; only the holder counts.
-        if f.len() >= 6 && f[1] == "FLOCK" && f[3] == "WRITE" && f[5] == want {
-            f[4].parse().ok()
-        } else {
-            None
-        }
-    })
 }
 
 impl Drop for FabricLock {
@@ -364,14 +330,6 @@ mod tests {
             }
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
         });
-    }
-
-    #[test]
-    fn proc_locks_lines_are_parsed() {
-        let dev = libc::makedev(0xfd, 1);
-        let table = "1: POSIX  ADVISORY  WRITE 99 fd:01:42 0 EOF\n2: FLOCK  ADVISORY  WRITE 1234 fd:01:42 0 EOF\n2: -> FLOCK  ADVISORY  WRITE 77 fd:01:42 0 EOF\n";
-        assert_eq!(flock_holder(table, dev, 42), Some(1234));
-        assert_eq!(flock_holder(table, dev, 43), None);
     }
 
     /// Waits for another process to take the lock: a loaded machine may take

@@ -9,6 +9,7 @@ mod lock;
 mod read;
 mod safe_path;
 mod sweep;
+pub mod sys;
 mod time;
 mod write;
 
@@ -111,12 +112,12 @@ pub(crate) fn temps(dir: &std::path::Path) -> usize {
 /// Make a FIFO at `path` (tests: what fgd must never open or wait on).
 #[cfg(test)]
 pub(crate) fn mkfifo(path: &std::path::Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
-    // SAFETY: a NUL-terminated path that outlives the call.
-    if unsafe { libc::mkfifo(c.as_ptr(), 0o644) } == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    use rustix::fs::{mknodat, FileType, Mode, CWD};
+    Ok(mknodat(
+        CWD,
+        path,
+        FileType::Fifo,
+        Mode::from_raw_mode(0o644),
+        0,
+    )?)
 }

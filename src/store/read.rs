@@ -5,12 +5,15 @@
 //! dashboard shows are all read through `ReadRegular`.
 
 use std::ffi::OsStr;
-use std::fs::{File, FileType, Metadata};
+use std::fs::{File, Metadata};
 use std::io::{ErrorKind, Read};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
+use rustix::fs::{FileType, Mode, OFlags, RawMode, Stat};
+
 use super::dir::Dir;
+use super::sys::{self, Errno};
 use super::{err, Result};
 
 /// What is at a path that is not a regular file.
@@ -25,7 +28,7 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    pub fn of(t: &FileType) -> FileKind {
+    pub fn of(t: &std::fs::FileType) -> FileKind {
         if t.is_symlink() {
             FileKind::Symlink
         } else if t.is_fifo() {
@@ -42,14 +45,14 @@ impl FileKind {
     }
 
     /// What `mode` (an lstat's `st_mode`) is; None for a regular file.
-    fn of_mode(mode: libc::mode_t) -> Option<FileKind> {
-        Some(match mode & libc::S_IFMT {
-            libc::S_IFREG => return None,
-            libc::S_IFLNK => FileKind::Symlink,
-            libc::S_IFIFO => FileKind::Fifo,
-            libc::S_IFSOCK => FileKind::Socket,
-            libc::S_IFBLK | libc::S_IFCHR => FileKind::Device,
-            libc::S_IFDIR => FileKind::Folder,
+    fn of_mode(mode: RawMode) -> Option<FileKind> {
+        Some(match FileType::from_raw_mode(mode) {
+            FileType::RegularFile => return None,
+            FileType::Symlink => FileKind::Symlink,
+            FileType::Fifo => FileKind::Fifo,
+            FileType::Socket => FileKind::Socket,
+            FileType::BlockDevice | FileType::CharacterDevice => FileKind::Device,
+            FileType::Directory => FileKind::Folder,
             _ => FileKind::Other,
         })
     }
@@ -175,11 +178,7 @@ impl ReadRegular {
         } else {
             None
         };
-        let opened = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-            .open(path);
-        self.read_opened(opened, path, before)
+        self.read_opened(open_nofollow(path), path, before)
     }
 
     /// `read` of `name` in the held folder `dir`.
@@ -226,13 +225,11 @@ impl ReadRegular {
                 return Ok(Regular::Unsettled(Unsettled::Vanished))
             }
             Err(e) if gone(&e) => return Ok(Regular::Missing),
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            Err(e) if sys::is(&e, Errno::LOOP) => {
                 return Ok(Regular::NotRegular(FileKind::Symlink))
             }
             // A socket cannot be opened.
-            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
-                return Ok(Regular::NotRegular(FileKind::Socket))
-            }
+            Err(e) if sys::is(&e, Errno::NXIO) => return Ok(Regular::NotRegular(FileKind::Socket)),
             Err(e) => return Err(err("open", path, e)),
         };
         let m = f.metadata().map_err(|e| err("inspect", path, e))?;
@@ -296,13 +293,16 @@ impl Look {
         }
     }
 
-    fn of_stat(st: &libc::stat) -> Look {
+    // The field types of `stat` differ between platforms; these are the conversions std's
+    // `MetadataExt` makes, so the two compare.
+    #[allow(clippy::unnecessary_cast)]
+    fn of_stat(st: &Stat) -> Look {
         Look {
-            not_regular: FileKind::of_mode(st.st_mode),
+            not_regular: FileKind::of_mode(st.st_mode as RawMode),
             len: st.st_size as u64,
-            dev: st.st_dev,
-            ino: st.st_ino,
-            mtime: (st.st_mtime, st.st_mtime_nsec),
+            dev: st.st_dev as u64,
+            ino: st.st_ino as u64,
+            mtime: (st.st_mtime as i64, st.st_mtime_nsec as i64),
         }
     }
 
@@ -315,13 +315,9 @@ impl Look {
 /// an fstat said of it; None when there is none there. Never through a symlink, never waiting
 /// on a FIFO.
 pub fn open_regular(path: &Path) -> Result<Option<(File, Metadata)>> {
-    let f = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-    {
+    let f = match open_nofollow(path) {
         Ok(f) => f,
-        Err(e) if gone(&e) || matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENXIO)) => {
+        Err(e) if gone(&e) || sys::is(&e, Errno::LOOP) || sys::is(&e, Errno::NXIO) => {
             return Ok(None)
         }
         Err(e) => return Err(err("open", path, e)),
@@ -330,9 +326,15 @@ pub fn open_regular(path: &Path) -> Result<Option<(File, Metadata)>> {
     Ok(m.is_file().then_some((f, m)))
 }
 
+/// `path` opened for reading, never through a symlink at its end, never waiting on a FIFO.
+fn open_nofollow(path: &Path) -> std::io::Result<File> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    Ok(File::from(rustix::fs::open(path, flags, Mode::empty())?))
+}
+
 /// Nothing there: the path or a folder on it does not exist, or a folder on it is not one.
 fn gone(e: &std::io::Error) -> bool {
-    e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
+    e.kind() == ErrorKind::NotFound || sys::is(e, Errno::NOTDIR)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::dir::{Dir, Kind};
+use super::sys::{self, Errno};
 use super::write::TEMP_PREFIX;
 use super::{err, Result};
 
@@ -23,9 +24,7 @@ pub fn sweep_temp_files_noting(dir: &Path, note: Option<&str>) -> Result<(usize,
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((0, noted)),
         // A symlink (or not a folder): left alone.
-        Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)) => {
-            return Ok((0, noted))
-        }
+        Err(e) if sys::is_any(&e, &[Errno::LOOP, Errno::NOTDIR]) => return Ok((0, noted)),
         Err(e) => return Err(err("open folder", dir, e)),
     };
     let mut n = 0;
@@ -55,11 +54,7 @@ pub fn sweep_temp_files_noting(dir: &Path, note: Option<&str>) -> Result<(usize,
                 match d.open_dir(&name) {
                     Ok(sub) => stack.push(sub),
                     // Gone, or swapped for something else since it was listed: not swept.
-                    Err(e)
-                        if matches!(
-                            e.raw_os_error(),
-                            Some(libc::ENOENT | libc::ELOOP | libc::ENOTDIR)
-                        ) => {}
+                    Err(e) if sys::is_any(&e, &[Errno::NOENT, Errno::LOOP, Errno::NOTDIR]) => {}
                     Err(e) => return Err(err("open folder", &d.join(&name), e)),
                 }
             } else if kind == Kind::File && temp_name {

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use rustix::fs::OFlags;
+
 use super::dir::{temp_name, Dir};
+use super::sys;
 use super::{err, Result};
 
 /// Every temporary file fgd creates starts with this, so a crashed run's leftovers are known.
@@ -25,7 +28,7 @@ pub(super) fn next_temp_name() -> OsString {
 pub fn no_follow() -> std::fs::OpenOptions {
     let mut o = std::fs::OpenOptions::new();
     o.mode(0o644)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+        .custom_flags(sys::custom(OFlags::NOFOLLOW | OFlags::CLOEXEC));
     o
 }
 
@@ -87,7 +90,7 @@ pub(super) fn write_temp_in(dir: &Dir, bytes: &[u8]) -> Result<(OsString, std::f
 pub fn sync_dir(path: &Path) -> Result<()> {
     let d = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .custom_flags(sys::custom(OFlags::DIRECTORY | OFlags::CLOEXEC))
         .open(path)
         .map_err(|e| err("open folder", path, e))?;
     d.sync_all().map_err(|e| err("sync folder", path, e))

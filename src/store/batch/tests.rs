@@ -229,7 +229,11 @@ fn a_crash_at_any_batch_fail_point_leaves_old_or_new_files() {
             .stderr(std::process::Stdio::null())
             .status()
             .unwrap();
-        assert_eq!(status.signal(), Some(libc::SIGABRT), "{point}");
+        assert_eq!(
+            status.signal(),
+            Some(rustix::process::Signal::ABORT.as_raw()),
+            "{point}"
+        );
         let new = (0..10)
             .filter(|i| std::fs::read(t.path().join(format!("f{i}"))).unwrap() == b"new")
             .count();
