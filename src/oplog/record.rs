@@ -178,6 +178,7 @@ mod tests {
         let fate = Fate::Managed {
             path: "managed/vpcs/v.yaml".into(),
             change: Change::Create,
+            replaced_hand_edit: None,
         };
         let one = Doc::One {
             source: "raw/a.yaml".into(),

@@ -421,6 +421,7 @@ mod tests {
             fate: Fate::Managed {
                 path: "vpcs/a.yaml".into(),
                 change: Change::Create,
+                replaced_hand_edit: None,
             },
         };
         assert_eq!(p.apply(managed), None);
