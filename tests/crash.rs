@@ -1023,6 +1023,8 @@ fn invalid_spec_refusals_survive_a_kill() {
         assert!(left.is_empty(), "{left:?}");
         assert_managed_is_clean(f);
     };
+    // Every rule, by the fabric's own settings (the tests' config checks only the envelope).
+    let all_rules = |f: &Path| write(&f.join(".hnp/validation.toml"), "rules = \"all\"\n");
     for point in [
         "ingest.before-journal",
         "ingest.after-journal",
@@ -1031,6 +1033,7 @@ fn invalid_spec_refusals_survive_a_kill() {
         "journal.cleanup-aside",
     ] {
         let (_t, f) = common::fabric();
+        all_rules(&f);
         for (name, text) in &files {
             write(&f.join("raw").join(name), text);
         }
@@ -1047,6 +1050,7 @@ fn invalid_spec_refusals_survive_a_kill() {
         expect(&f);
     }
     let (_t, f) = common::fabric();
+    all_rules(&f);
     for (name, text) in &files {
         write(&f.join("raw").join(name), text);
     }

@@ -166,6 +166,7 @@ impl World {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.home())
+            .env("FGD_CONFIG", common::envelope_config())
             .env("FGD_GIT_CONNECT_TIMEOUT_MS", "5000")
             .env("FGD_GIT_TIMEOUT_MS", "10000");
         for (k, v) in env {
@@ -1702,6 +1703,7 @@ impl World {
             .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("FGD_CONFIG", common::envelope_config())
             .env("HOME", self.home());
         for (k, v) in env {
             c.env(k, v);

@@ -57,7 +57,8 @@ fn the_progress_bar_fits_a_narrow_terminal_and_lines_above_it_come_out_whole() {
     let session = format!("bar-{}", std::process::id());
     let done = t.path().join("done");
     let cmd = format!(
-        "{} ingest {} ; echo $? > {}; sleep 60",
+        "FGD_CONFIG={} {} ingest {} ; echo $? > {}; sleep 60",
+        envelope_config(),
         fgd_bin(),
         s(&tty),
         s(&done)

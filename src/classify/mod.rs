@@ -612,6 +612,7 @@ mod tests {
                 "conflict",
                 "no-documents",
                 "operator",
+                "invalid-spec",
             ]
         );
         for c in ReasonCode::iter() {

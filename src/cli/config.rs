@@ -222,6 +222,9 @@ struct ConfigFile {
     #[serde(default)]
     keys: BTreeMap<Spanned<String>, Spanned<KeysEntry>>,
     theme: Option<Spanned<ThemeEntry>>,
+    /// Validation settings: read by `validation_section` for every command.
+    #[allow(dead_code)]
+    validation: Option<toml::Value>,
 }
 
 /// The operator's settings, validated.

@@ -180,6 +180,8 @@ enum Command {
         /// goes to unmanaged/).
         #[arg(short, long)]
         verbose: bool,
+        #[command(flatten)]
+        validation: ValidationArgs,
     },
     /// Settle the conflict the last push or sync stopped on, then run sync again: --ours keeps
     /// this fabric's version, --theirs the remote's (raw/ files that would have replaced it go
@@ -371,6 +373,11 @@ impl GitArgs {
             include_other_commits: self.include_other_commits,
             no_verify: self.no_verify,
             recreate_branch: self.recreate_branch,
+            // The config's section (a bad one is said by the commands that read it first).
+            validation: fgd::validate::settings::Layers {
+                config: config::validation_section().ok().flatten(),
+                flags: Default::default(),
+            },
         }
     }
 }
@@ -545,8 +552,16 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
                 }
             }
             if adopt_existing {
-                let adopted = fgd::ops::adopt_existing::adopt_existing(&fabric_dir, &adopt_folders)
-                    .map_err(|e| (e, json))?;
+                let adopted = fgd::ops::adopt_existing::adopt_existing(
+                    &fabric_dir,
+                    &adopt_folders,
+                    &fgd::validate::settings::Layers {
+                        config: config::validation_section()
+                            .map_err(|e| (Error::Usage(format!("config {e}")), json))?,
+                        flags: Default::default(),
+                    },
+                )
+                .map_err(|e| (e, json))?;
                 if json {
                     outln!(
                         "{}",
@@ -739,7 +754,13 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             json,
         } => {
             let fab = fabric::Fabric::open(&fabric_dir).map_err(|e| (e, json))?;
-            let lines = fgd::git::pending_diff(&fab, usize::MAX).map_err(|e| (e.into(), json))?;
+            let layers = fgd::validate::settings::Layers {
+                config: config::validation_section()
+                    .map_err(|e| (Error::Usage(format!("config {e}")), json))?,
+                flags: Default::default(),
+            };
+            let lines =
+                fgd::git::pending_diff(&fab, usize::MAX, &layers).map_err(|e| (e.into(), json))?;
             if json {
                 outln!(
                     "{}",
@@ -780,12 +801,14 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             git,
             json,
             verbose,
+            validation,
         } => {
             let workspace = fabric_dir.unwrap_or_else(|| PathBuf::from("."));
             let fabrics = tui::fabrics_of(&workspace, &[]).map_err(|e| (e, json))?;
             let mut r = Renderer::new(json, "sync").per_file(verbose);
-            let rep =
-                fgd::git::sync_all(&fabrics, &git.options(None), &mut r).map_err(|e| (e, json))?;
+            let mut opts = git.options(None);
+            opts.validation = validation.layers().map_err(|e| (e, json))?;
+            let rep = fgd::git::sync_all(&fabrics, &opts, &mut r).map_err(|e| (e, json))?;
             r.done(&serde_json::json!({"event": "sync-finished", "report": rep}));
             let unmanaged = rep
                 .fabrics
@@ -803,12 +826,15 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             git,
             json,
             verbose,
+            validation,
         } => {
             let fabric_dir = fabric_dir.unwrap_or_else(|| PathBuf::from("."));
             let mut r = Renderer::new(json, "sync").per_file(verbose);
+            let mut git = git.options(None);
+            git.validation = validation.layers().map_err(|e| (e, json))?;
             let op = Operation::Sync {
                 dir: fabric_dir,
-                git: git.options(None),
+                git,
             };
             match perform(op, &mut r).map_err(|e| (e, json))? {
                 Outcome::Synced(rep) => {

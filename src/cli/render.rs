@@ -428,7 +428,9 @@ impl Sink for Renderer {
                 config,
                 default,
             } => {
-                if !default {
+                // validate says what it checked when that is not fgd's default; an ingest's
+                // record says it in the JSON events and the log.
+                if !default && self.verb == "validate" {
                     self.line(&format!("{}: {rules}; {crds}; {config}", self.verb));
                 }
             }
@@ -540,6 +542,12 @@ pub fn status(st: &Status, git: Option<&fgd::git::GitState>, json: bool) {
     );
     outln!("  managed:   {} objects", st.managed);
     outln!("  unmanaged: {} items", st.unmanaged);
+    outln!(
+        "  validation: {} errors, {} warnings ({})",
+        st.validation.errors,
+        st.validation.warnings,
+        st.validation.rules
+    );
     match &st.last_batch {
         Some(b) => outln!(
             "  last batch: {} {} at {}: {} files, {} managed, {} unmanaged",

@@ -114,7 +114,11 @@ pub(crate) fn without_fabric(fr: &FabricRepo, tree: Option<&git2::Tree>) -> Resu
 /// At most `max_lines` lines of patch, then a line saying how many more there are. After the
 /// first line (the counts), a line for each thing that makes the push differ from the patch:
 /// an unfinished batch (push finishes it first), a path left out, a refusal.
-pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
+pub fn pending_diff(
+    fabric: &Fabric,
+    max_lines: usize,
+    layers: &crate::validate::settings::Layers,
+) -> Result<Vec<String>> {
     let (fr, _) = FabricRepo::inspect(fabric, &GitOptions::default())?;
     let repo = &fr.repo;
     let head = fr.head();
@@ -182,7 +186,7 @@ pub fn pending_diff(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>> {
         }
     }
     // The whole tree the push would publish, as the push checks it.
-    let extra = super::verify::tip_checks();
+    let extra = super::verify::tip_checks(fabric, layers);
     let verified = super::verify::verified_tree(&fr, fabric, &extra);
     for p in super::verify::check_tip(&fr, &tree, verified.as_ref(), &extra)? {
         let line = format!("push would refuse this commit: {p}");

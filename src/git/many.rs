@@ -130,7 +130,15 @@ fn run(
     }
     let mut summaries = Vec::new();
     for ((fabric, _), lock) in fabrics.iter().zip(locks) {
-        summaries.push(ingest::run_locked(fabric, lock, &Default::default(), sink)?);
+        summaries.push(ingest::run_locked(
+            fabric,
+            lock,
+            &ingest::Options {
+                validation: opts.validation.clone(),
+                ..Default::default()
+            },
+            sink,
+        )?);
     }
     fold_records(fr0, &records, remote_tip)?;
     let mut out = Vec::new();

@@ -27,6 +27,7 @@ mod resolve;
 mod scan;
 mod scope;
 mod sign;
+mod spec;
 mod state;
 pub mod transport;
 mod verify;
@@ -149,7 +150,15 @@ pub fn sync_fabric(
             }
             .into());
         }
-        let summary = ingest::run_locked(&fabric, &lock, &Default::default(), sink)?;
+        let summary = ingest::run_locked(
+            &fabric,
+            &lock,
+            &ingest::Options {
+                validation: opts.validation.clone(),
+                ..Default::default()
+            },
+            sink,
+        )?;
         let local_commit = match local_commit {
             // Folded: that commit is no longer on the branch; the sync's commit holds it.
             Some(record) if fold_records(&fr, std::slice::from_ref(&record), remote_tip)? > 0 => {

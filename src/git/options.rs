@@ -24,6 +24,9 @@ pub struct GitOptions {
     pub no_verify: bool,
     /// Push a branch the remote no longer has (someone deleted it): refused otherwise.
     pub recreate_branch: bool,
+    /// What a sync's ingest validates (the command's config section and flags; the fabric's
+    /// own `.hnp/validation.toml` goes between them).
+    pub validation: crate::validate::settings::Layers,
 }
 
 impl GitOptions {

@@ -216,10 +216,16 @@ pub trait TipCheck {
     fn check(&self, inner: &str, bytes: &[u8]) -> Vec<(Option<usize>, String)>;
 }
 
-/// The per-file checks every push runs beside fgd's own. Empty today: spec validation
-/// (`src/validate/`) plugs in here.
-pub fn tip_checks() -> Vec<Box<dyn TipCheck>> {
-    Vec::new()
+/// The per-file checks every push runs beside fgd's own: spec validation under the fabric's
+/// settings (`git::spec`).
+pub fn tip_checks(
+    fabric: &Fabric,
+    layers: &crate::validate::settings::Layers,
+) -> Vec<Box<dyn TipCheck>> {
+    super::spec::SpecCheck::for_fabric(fabric, layers)
+        .map(|c| Box::new(c) as Box<dyn TipCheck>)
+        .into_iter()
+        .collect()
 }
 
 /// The version of fgd's own tip rules, recorded with a verified tip (see `TipCheck::id`).
@@ -425,8 +431,13 @@ pub(crate) fn verified_tree<'r>(
 
 /// Refuse to publish `commit` (the branch's tip) when its tree fails `check_tip`; otherwise
 /// record it as verified.
-pub(crate) fn refuse_broken_tip(fr: &FabricRepo, fabric: &Fabric, commit: git2::Oid) -> Result<()> {
-    let extra = tip_checks();
+pub(crate) fn refuse_broken_tip(
+    fr: &FabricRepo,
+    fabric: &Fabric,
+    commit: git2::Oid,
+    layers: &crate::validate::settings::Layers,
+) -> Result<()> {
+    let extra = tip_checks(fabric, layers);
     let c = fr.repo.find_commit(commit).map_err(local("read commit"))?;
     let tree = c.tree().map_err(local("read tree"))?;
     let verified = verified_tree(fr, fabric, &extra);

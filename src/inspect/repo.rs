@@ -52,7 +52,7 @@ fn open(root: &Path) -> Option<(git2::Repository, String)> {
 
 /// What a push of the fabric would commit, as patch lines (at most `max_lines`).
 pub fn push_preview(fabric: &Fabric, max_lines: usize) -> Result<Vec<String>, String> {
-    crate::git::pending_diff(fabric, max_lines).map_err(|e| e.to_string())
+    crate::git::pending_diff(fabric, max_lines, &Default::default()).map_err(|e| e.to_string())
 }
 
 /// What the remote holds of the fabric, as this working copy last saw it (a push updates it):

@@ -93,7 +93,15 @@ pub fn text_report(rel: &str, bytes: Vec<u8>) -> FileReport {
         .map(str::to_string)
         .collect();
     let last = lines.len().max(1);
-    let analysis = analyze::analyze(rel, bytes, format, &Default::default());
+    // The object rules run as the operator types (the fabric's settings aside: the shipped
+    // CRDs, every rule, the installer's config); across objects after a save, by the scan.
+    let analysis = analyze::analyze_with(
+        rel,
+        bytes,
+        format,
+        &Default::default(),
+        crate::validate::Validator::shared_default(),
+    );
     let mut report = FileReport {
         rel: rel.to_string(),
         lines,
@@ -134,21 +142,31 @@ pub fn text_report(rel: &str, bytes: Vec<u8>) -> FileReport {
                         path: format!("{}/{path}", fabric::MANAGED),
                     },
                     DocVerdict::Unmanaged { code, reason, .. } => {
-                        let mut p = Problem::error(
-                            d.pos.line,
-                            d.pos.column,
-                            Rule::Reason(*code),
-                            reason.clone(),
-                        );
-                        p.document = Some(d.index + 1);
-                        p.object = d.verdict.object();
-                        report.problems.push(p);
+                        // An invalid spec is said by its problems, one by one, below.
+                        if !(*code == crate::classify::ReasonCode::InvalidSpec
+                            && !d.problems.is_empty())
+                        {
+                            let mut p = Problem::error(
+                                d.pos.line,
+                                d.pos.column,
+                                Rule::Reason(*code),
+                                reason.clone(),
+                            );
+                            p.document = Some(d.index + 1);
+                            p.object = d.verdict.object();
+                            report.problems.push(p);
+                        }
                         DocOutcome::Unmanaged {
                             rule: Rule::Reason(*code),
                         }
                     }
                     DocVerdict::Empty => DocOutcome::Empty,
                 };
+                for sp in d.problems.iter() {
+                    let mut p = super::spec_problem(sp.clone(), d.verdict.object());
+                    p.document = Some(d.index + 1);
+                    report.problems.push(p);
+                }
                 report.documents.push(DocReport {
                     number: d.index + 1,
                     first_line: first.min(d.pos.line),

@@ -39,7 +39,11 @@ pub struct AdoptReport {
 
 /// Move the root's YAML files, and every input file of `folders` (relative to the fabric, or
 /// paths inside it), into raw/ keeping their paths; then plan the next ingest.
-pub fn adopt_existing(fabric_dir: &Path, folders: &[PathBuf]) -> Result<AdoptReport> {
+pub fn adopt_existing(
+    fabric_dir: &Path,
+    folders: &[PathBuf],
+    validation: &crate::validate::settings::Layers,
+) -> Result<AdoptReport> {
     let fabric = Fabric::open(fabric_dir)?;
     let mut report = AdoptReport::default();
     let mut found: Vec<String> = fabric::root_yaml(&fabric)?;
@@ -114,6 +118,7 @@ pub fn adopt_existing(fabric_dir: &Path, folders: &[PathBuf]) -> Result<AdoptRep
         }
     }
     let dry_run = ingest::Options {
+        validation: validation.clone(),
         dry_run: true,
         ..Default::default()
     };

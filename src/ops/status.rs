@@ -29,6 +29,18 @@ pub struct Status {
     /// What is in managed/ besides fgd's objects (never listed in the kustomization), with
     /// what resolves each.
     pub strays: Vec<StrayReport>,
+    /// Validation problems of the fabric (raw/ over managed/, under its own settings): what
+    /// `fgd validate` on the fabric reports.
+    pub validation: ValidationCounts,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ValidationCounts {
+    /// Error-level problems: the cluster would refuse those objects.
+    pub errors: usize,
+    pub warnings: usize,
+    /// What was checked (`--rules`, skipped rules, whole fabric or not).
+    pub rules: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,5 +93,25 @@ pub fn status(dir: &Path) -> Result<Status> {
         unfinished,
         asides: journal::find_asides(&fabric),
         strays,
+        validation: validation_counts(&fabric),
     })
+}
+
+/// The fabric validated as `fgd validate FABRIC` does, counted.
+fn validation_counts(fabric: &Fabric) -> ValidationCounts {
+    let v = crate::inspect::validator_for(&fabric.root);
+    let mut counts = ValidationCounts {
+        rules: v.settings.describe(),
+        ..Default::default()
+    };
+    if let Ok(s) = super::validate(
+        std::slice::from_ref(&fabric.root),
+        &Default::default(),
+        &v,
+        &mut crate::event::Discard,
+    ) {
+        counts.errors = s.errors;
+        counts.warnings = s.warnings;
+    }
+    counts
 }

@@ -59,19 +59,49 @@ fn finish(out: Output) -> Run {
     }
 }
 
+/// The operator config the tests run fgd with: validation checks the envelope only
+/// (`[validation] rules = "envelope"`). Most tests exercise the engine's mechanics over
+/// fixtures and generated corpora that are consistent for the envelope only; validation's
+/// own tests run with every rule (`fgd_all_rules`, or a fabric's `.hnp/validation.toml`,
+/// which the config does not override).
+pub fn envelope_config() -> &'static str {
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("fgd-tests-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("test config folder");
+        let path = dir.join("config.toml");
+        std::fs::write(&path, "[validation]\nrules = \"envelope\"\n").expect("test config");
+        path.to_string_lossy().into_owned()
+    })
+}
+
+/// A command running fgd with the tests' envelope-only config.
+pub fn fgd_command() -> Command {
+    let mut c = Command::new(fgd_bin());
+    c.env_remove("FGD_FAILPOINT")
+        .env("FGD_CONFIG", envelope_config());
+    c
+}
+
 pub fn fgd(args: &[&str]) -> Run {
+    finish(fgd_command().args(args).output().expect("run fgd"))
+}
+
+/// fgd with every validation rule (no operator config).
+pub fn fgd_all_rules(args: &[&str]) -> Run {
     finish(
         Command::new(fgd_bin())
             .args(args)
             .env_remove("FGD_FAILPOINT")
+            .env_remove("FGD_CONFIG")
             .output()
             .expect("run fgd"),
     )
 }
 
 pub fn fgd_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut c = Command::new(fgd_bin());
-    c.args(args).env_remove("FGD_FAILPOINT");
+    let mut c = fgd_command();
+    c.args(args);
     for (k, v) in env {
         c.env(k, v);
     }

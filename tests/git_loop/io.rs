@@ -11,6 +11,7 @@ fn fgd_as_nobody(w: &World, args: &[&str]) -> Run {
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("FGD_CONFIG", crate::common::envelope_config())
         .env("HOME", w.home())
         .output()
         .expect("setpriv");
