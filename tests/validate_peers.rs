@@ -58,12 +58,12 @@ fn only_dead_required(msg: &str) -> bool {
 
 /// For each file: the objects fgd would not manage, and those with an error-level problem.
 fn fgd_refusals(files: &[PathBuf]) -> (HashMap<String, HashSet<String>>, HashMap<String, usize>) {
-    let mut args = vec![
-        "validate".to_string(),
-        "--json".into(),
-        "--rules".into(),
-        "schema".into(),
-    ];
+    // Every rule: what kubeconform refuses on the schema alone, fgd refuses too, on the schema
+    // or on an admission rule (a null the API server prunes, say, fails a webhook rule).
+    let mut args: Vec<String> = ["validate", "--json", "--rules", "all"]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
     args.extend(files.iter().map(|f| f.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let r = fgd(&args);
@@ -173,5 +173,6 @@ fn what_kubeconform_refuses_in_a_generated_corpus_fgd_refuses_at_a_line() {
     .expect("write");
     files.push(broken);
     let n = check(&files);
-    assert!(n >= 3, "kubeconform found only {n} invalid documents");
+    // kubeconform knows no Go integer widths: the 70000 VLAN passes it (not fgd).
+    assert!(n >= 2, "kubeconform found only {n} invalid documents");
 }

@@ -18,7 +18,7 @@ use crate::event::{Collect, Event, Fate, FileOutcome, Skip};
 use crate::fabric::{self, kustomization, Fabric};
 use crate::store::{FabricLock, LockOwner};
 
-pub use report::{file_report, text_report, DocOutcome, DocReport, FileReport};
+pub use report::{file_report, text_report, text_report_with, DocOutcome, DocReport, FileReport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tree {
@@ -361,7 +361,7 @@ impl ManagedChecks {
         }
         let fixed = read_regular(&path).is_ok_and(|b| {
             let name = rel.strip_suffix(fabric::UNMANAGED_SUFFIX).unwrap_or(rel);
-            let r = report::text_report(name, b);
+            let r = report::text_report_with(name, b, &validator_for(root));
             r.problems.is_empty()
                 && r.documents
                     .iter()

@@ -86,6 +86,16 @@ fn hint_for(lines: &[String], p: &Problem) -> Option<String> {
 /// (fabric-relative): under `managed/` it must also be the one object an ingest would write
 /// at that very path.
 pub fn text_report(rel: &str, bytes: Vec<u8>) -> FileReport {
+    text_report_with(rel, bytes, crate::validate::Validator::shared_default())
+}
+
+/// `text_report`, with the object rules as `validator` runs them (a fabric's own settings:
+/// `super::validator_for`).
+pub fn text_report_with(
+    rel: &str,
+    bytes: Vec<u8>,
+    validator: &crate::validate::Validator,
+) -> FileReport {
     let format = crate::discover::format_of(rel).unwrap_or(crate::discover::Format::Yaml);
     let starts = line_starts(&bytes);
     let lines: Vec<String> = String::from_utf8_lossy(&bytes)
@@ -93,15 +103,8 @@ pub fn text_report(rel: &str, bytes: Vec<u8>) -> FileReport {
         .map(str::to_string)
         .collect();
     let last = lines.len().max(1);
-    // The object rules run as the operator types (the fabric's settings aside: the shipped
-    // CRDs, every rule, the installer's config); across objects after a save, by the scan.
-    let analysis = analyze::analyze_with(
-        rel,
-        bytes,
-        format,
-        &Default::default(),
-        crate::validate::Validator::shared_default(),
-    );
+    // The object rules run as the operator types; across objects after a save, by the scan.
+    let analysis = analyze::analyze_with(rel, bytes, format, &Default::default(), validator);
     let mut report = FileReport {
         rel: rel.to_string(),
         lines,
@@ -143,8 +146,8 @@ pub fn text_report(rel: &str, bytes: Vec<u8>) -> FileReport {
                     },
                     DocVerdict::Unmanaged { code, reason, .. } => {
                         // An invalid spec is said by its problems, one by one, below.
-                        if !(*code == crate::classify::ReasonCode::InvalidSpec
-                            && !d.problems.is_empty())
+                        if *code != crate::classify::ReasonCode::InvalidSpec
+                            || d.problems.is_empty()
                         {
                             let mut p = Problem::error(
                                 d.pos.line,
@@ -228,7 +231,7 @@ pub fn file_report(root: &Path, entry: &FileEntry) -> FileReport {
     };
     match entry.tree {
         Tree::Raw => {
-            let mut r = text_report(&entry.rel, bytes);
+            let mut r = text_report_with(&entry.rel, bytes, &super::validator_for(root));
             // A conflict is between files: the scan of the whole raw/ knows it, this file
             // alone does not.
             for p in &entry.problems {
@@ -247,7 +250,7 @@ pub fn file_report(root: &Path, entry: &FileEntry) -> FileReport {
             r
         }
         Tree::Managed => {
-            let mut r = text_report(&entry.rel, bytes);
+            let mut r = text_report_with(&entry.rel, bytes, &super::validator_for(root));
             if r.problems.is_empty() {
                 r.notes.push(format!(
                     "managed object, listed in {}",
@@ -261,7 +264,7 @@ pub fn file_report(root: &Path, entry: &FileEntry) -> FileReport {
                 .rel
                 .strip_suffix(fabric::UNMANAGED_SUFFIX)
                 .unwrap_or(&entry.rel);
-            let mut r = text_report(name, bytes);
+            let mut r = text_report_with(name, bytes, &super::validator_for(root));
             r.rel = entry.rel.clone();
             r.notes.extend(entry.note.clone());
             r
@@ -373,7 +376,7 @@ pub fn severity_label(s: Severity) -> &'static str {
 mod tests {
     use super::*;
 
-    const VPCS: &str = "# a header\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: red\nspec: {}\n---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: Green\nspec: {}\n";
+    const VPCS: &str = "# a header\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: red\nspec: {subnets: {default: {subnet: 10.0.1.0/24, vlan: 1001}}}\n---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: Green\nspec: {subnets: {default: {subnet: 10.0.2.0/24, vlan: 1002}}}\n";
 
     #[test]
     fn documents_know_their_lines_and_problems_their_place() {

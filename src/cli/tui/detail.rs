@@ -485,7 +485,12 @@ mod tests {
         text.push_str(
             "---\napiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: Bad\n",
         );
-        let report = text_report("raw/many.yaml", text.into_bytes());
+        // The detail pane's layout is under test, not validation: the envelope only.
+        let report = fgd::inspect::text_report_with(
+            "raw/many.yaml",
+            text.into_bytes(),
+            fgd::validate::Validator::envelope_only(),
+        );
         let doc = build(&report, 60, 0, true, None);
         let lines: Vec<String> = doc.lines.iter().map(DocLine::text).collect();
         assert_eq!(lines[0], "1 problem");

@@ -32,7 +32,7 @@ pub fn open_for_edit(
     let path = root.join(rel);
     let disk = inspect::read_regular(&path).map_err(|e| format!("cannot open {rel}: {e}"))?;
     // An untouched buffer is the file's own bytes: validating them is validating the text.
-    let report = inspect::text_report(rel, disk.clone());
+    let report = inspect::text_report_with(rel, disk.clone(), &inspect::validator_for(root));
     Ok(Box::new(Opened {
         path,
         rel: rel.to_string(),
@@ -322,8 +322,13 @@ impl Editor {
             self.checked = self.seq;
             return None;
         }
+        // The fabric's folder: the file's path without its fabric-relative part.
+        let root = self.rel.split('/').fold(self.path.clone(), |p, _| {
+            p.parent().map(PathBuf::from).unwrap_or(p)
+        });
         Some(Effect::Validate {
             seq: self.seq,
+            root,
             rel: self.rel.clone(),
             text: text.into_bytes(),
         })

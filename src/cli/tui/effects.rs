@@ -31,6 +31,8 @@ pub enum Effect {
     /// Validate the editor's text as of edit `seq`.
     Validate {
         seq: u64,
+        /// The fabric's folder: its own validation settings apply.
+        root: PathBuf,
         rel: String,
         text: Vec<u8>,
     },
@@ -113,9 +115,18 @@ impl Runner {
                 seq,
                 Box::new(inspect::file_report(&root, &entry)),
             )),
-            Effect::Validate { seq, rel, text } => out(Msg::Validated {
+            Effect::Validate {
                 seq,
-                report: Box::new(inspect::text_report(&rel, text)),
+                root,
+                rel,
+                text,
+            } => out(Msg::Validated {
+                seq,
+                report: Box::new(inspect::text_report_with(
+                    &rel,
+                    text,
+                    &inspect::validator_for(&root),
+                )),
             }),
             Effect::Open { root, rel, at } => {
                 out(Msg::Opened(editor::open_for_edit(&root, &rel, at)))

@@ -325,7 +325,7 @@ pub fn edit_raw_file(bytes: &[u8], name: &str) -> (tempfile::TempDir, App, std::
 }
 
 pub const VPC_CRLF: &[u8] =
-    b"apiVersion: vpc.githedgehog.com/v1beta1\r\nkind: VPC\r\nmetadata:\r\n  name: crlf\r\nspec: {}";
+    b"apiVersion: vpc.githedgehog.com/v1beta1\r\nkind: VPC\r\nmetadata:\r\n  name: crlf\r\nspec: {subnets: {default: {subnet: 10.10.98.0/24, vlan: 1098}}}";
 
 pub fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
