@@ -460,12 +460,25 @@ pub fn validator_for(root: &Path) -> std::sync::Arc<crate::validate::Validator> 
 /// every validation problem of its object against the fabric).
 fn raw_files(root: &Path) -> Vec<FileEntry> {
     let mut sink = Collect::default();
+    // The fabric, not only its raw/: the objects raw/ brings are judged against what managed/
+    // holds (an overlap with a managed VPC, a reference to a managed Connection).
     let _ = crate::ops::validate(
-        &[root.join(fabric::RAW)],
+        &[root.to_path_buf()],
         &Default::default(),
         &validator_for(root),
         &mut sink,
     );
+    // managed/'s own problems are its files' (`managed_files`); stray reports are not files.
+    sink.0.retain(|e| {
+        let file = match e {
+            Event::DocumentClassified { file, .. }
+            | Event::Problem { file, .. }
+            | Event::FileFinished { file, .. }
+            | Event::FileSkipped { file, .. } => file,
+            _ => return true,
+        };
+        strip(root, file).starts_with(&format!("{}/", fabric::RAW))
+    });
     let mut files: Vec<FileEntry> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut entry_for = |shown: &str, files: &mut Vec<FileEntry>| -> usize {
