@@ -504,6 +504,42 @@ fn next_event(
 }
 
 #[test]
+fn watch_judges_a_changed_file_against_the_whole_fabric() {
+    // Every rule: the fabric says so itself (the tests' config checks only the envelope).
+    let (t, f) = fabric();
+    write(&f.join(".hnp/validation.toml"), "rules = \"all\"\n");
+    write(&f.join("raw/a.yaml"), VPC1);
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+    let mut child = fgd_command()
+        .args([
+            "watch",
+            s(&f),
+            "--json",
+            "--quiet-ms",
+            "200",
+            "--count",
+            "1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = json_lines(&mut child);
+    next_event(&rx, "watching", "raw");
+    // A VPC whose subnet overlaps the managed vpc-1's: judged against managed/, not alone.
+    write(
+        &t.path().join("staged.yaml"),
+        VPC2.replace("10.0.2.0/24", "10.0.1.128/25"),
+    );
+    std::fs::rename(t.path().join("staged.yaml"), f.join("raw/b.yaml")).unwrap();
+    let v = next_event(&rx, "problem", "raw/b.yaml");
+    assert_eq!(v["rule"], "VPC-26", "{v}");
+    assert_eq!(v["see_also"]["file"], "managed/vpcs/vpc-1.yaml", "{v}");
+    assert!(v["pos"]["line"].as_u64().unwrap_or(0) > 0, "{v}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
 fn watch_classifies_files_as_they_arrive_and_reports_them_gone() {
     let (t, f) = fabric();
     write(&f.join("raw/before.yaml"), VPC1);

@@ -10,6 +10,7 @@ macro_rules! outln {
     }};
 }
 
+mod bench_validate;
 pub(crate) mod config;
 pub(crate) mod demo;
 mod docs;
@@ -83,6 +84,14 @@ enum Command {
         output: Option<report::Output>,
         #[command(flatten)]
         validation: ValidationArgs,
+    },
+    /// Time the editor's per-document validation and the cross-object re-check after one
+    /// file changes (benchmark harness).
+    #[command(hide = true)]
+    BenchValidate {
+        fabric_dir: PathBuf,
+        #[arg(long, default_value_t = 11)]
+        reps: usize,
     },
     /// List the admission rules fgd checks, by id, with what each needs.
     Rules {
@@ -679,6 +688,12 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
                 Outcome::Validated(s) => Ok(validate_exit(&s)),
                 _ => Ok(Exit::Success),
             }
+        }
+        Command::BenchValidate { fabric_dir, reps } => {
+            let v = bench_validate::run(&fabric_dir, reps.max(1))
+                .map_err(|e| (Error::Usage(format!("bench-validate: {e}")), true))?;
+            outln!("{v}");
+            Ok(Exit::Success)
         }
         Command::Rules { json } => {
             report::rules(json);

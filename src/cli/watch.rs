@@ -63,6 +63,17 @@ pub fn run(
     })
     .map_err(|e| io("watch", &raw, std::io::Error::other(e.to_string())))?;
     fgd::ops::validate(&[fabric.to_path_buf()], &limits, validator, &mut out)?;
+    // The whole fabric kept validated: a changed file's objects are also judged against every
+    // other object (overlaps, references), with only that file read again.
+    let mut live = fgd::validate::Validator::new(validator.settings.clone())
+        .ok()
+        .and_then(|v| fgd::validate::live::Live::load(fabric, std::sync::Arc::new(v)).ok());
+    // A changed file alone is judged object by object; across objects, by `live`.
+    let alone = fgd::validate::Settings {
+        objects_alone: live.is_some(),
+        ..validator.settings.clone()
+    };
+    let alone = fgd::validate::Validator::new(alone).map_err(|e| Error::Usage(e.to_string()))?;
     out.emit(Event::Watching {
         dir: raw.to_string_lossy().into_owned(),
         quiet_ms: quiet.as_millis() as u64,
@@ -115,8 +126,33 @@ pub fn run(
             }
         }
         for path in settle.take_due(Instant::now()) {
-            report(&path, &limits, validator, &mut sink)?;
+            report(&path, &limits, &alone, &mut sink)?;
+            if let Some(live) = live.as_mut() {
+                across(live, fabric, &path, &mut sink);
+            }
         }
+    }
+}
+
+/// The changed file's problems across the fabric (its objects alone were said by its own
+/// report).
+fn across(live: &mut fgd::validate::live::Live, fabric: &Path, path: &Path, sink: &mut Counting) {
+    let Ok(inner) = path.strip_prefix(fabric) else {
+        return;
+    };
+    let rel = inner.to_string_lossy().into_owned();
+    let bytes = fgd::store::ReadRegular::new()
+        .read(path)
+        .ok()
+        .and_then(|r| r.bytes());
+    live.update(&rel, bytes);
+    let cross = live.cross();
+    for (object, problem) in cross.get(&rel).into_iter().flatten() {
+        sink.emit(Event::Problem {
+            file: path.to_string_lossy().into_owned(),
+            object: Some(object.clone()),
+            problem: problem.clone(),
+        });
     }
 }
 

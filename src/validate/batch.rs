@@ -66,7 +66,7 @@ fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<Item = Obj> 
 /// Check `incoming` over `managed` (both as analysed with `v`).
 pub fn check(v: &Validator, incoming: &[FileAnalysis], managed: &[FileAnalysis]) -> Outcome {
     let mut out = Outcome::default();
-    if v.settings.level != Level::All {
+    if v.settings.level != Level::All || v.settings.objects_alone {
         return out;
     }
     let mut index = Index::default();

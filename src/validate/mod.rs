@@ -12,6 +12,7 @@
 pub mod batch;
 pub mod env;
 pub mod fabric;
+pub mod live;
 pub mod net;
 pub mod problem;
 pub mod rules;
@@ -67,6 +68,9 @@ pub struct Settings {
     pub crds: Option<PathBuf>,
     /// The fabric's fab.yaml instead of the installer's defaults.
     pub fab: Option<PathBuf>,
+    /// Only the rules of each object alone: the caller runs the cross-object rules over a
+    /// fabric of its own (`live::Live`, for `fgd watch`).
+    pub objects_alone: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
