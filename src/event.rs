@@ -241,9 +241,12 @@ pub enum Event {
         total: usize,
         bytes: usize,
     },
-    /// A `remote:` line from the server.
+    /// A `remote:` line from the server; `progress` when the server redraws it in place (an
+    /// update of the phase it says, replaced by the next).
     GitRemote {
         line: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        progress: bool,
     },
     GitCommitted {
         commit: String,

@@ -99,12 +99,17 @@ impl Renderer {
             let _ = out.write_fmt(args);
             let _ = out.write_all(b"\n");
         };
+        // Every line goes out as it is made, to a terminal or a pipe alike: a CI log of a run
+        // ended by SIGTERM still has every line said before (the commit id among them).
         match &self.bar {
             Some(bar) => bar.suspend(|| {
                 write(out);
                 let _ = out.flush();
             }),
-            None => write(out),
+            None => {
+                write(out);
+                let _ = out.flush();
+            }
         }
     }
 
@@ -441,13 +446,11 @@ impl Sink for Renderer {
             } => {
                 let at = At(&file, Some(problem.pos));
                 let obj = Obj(object.as_deref());
-                self.clear_bar();
-                let _ = writeln!(
-                    self.out,
+                self.line_fmt(format_args!(
                     "{at}: {}: {obj}{}",
                     problem.severity.as_str(),
                     problem.summary()
-                );
+                ));
             }
             Event::Watching { dir, quiet_ms } => {
                 self.line(&format!(
@@ -481,7 +484,17 @@ impl Sink for Renderer {
                     );
                 }
             }
-            Event::GitRemote { line } => self.line(&format!("remote: {line}")),
+            // A phase's updates are redrawn in place on a terminal and left out of a log; its
+            // last line is said.
+            Event::GitRemote {
+                line,
+                progress: true,
+            } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message(format!("remote: {line}"));
+                }
+            }
+            Event::GitRemote { line, .. } => self.line(&format!("remote: {line}")),
             Event::GitCommitted {
                 commit,
                 summary,

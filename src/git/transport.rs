@@ -205,6 +205,9 @@ pub struct Session<'s> {
     /// deleted it), and whether that happened.
     refuse_new_branch: bool,
     new_branch_refused: RefCell<bool>,
+    /// The end of the last sideband packet that ended mid-line: a server's line can arrive in
+    /// two packets.
+    remote_tail: RefCell<String>,
 }
 
 impl<'s> Session<'s> {
@@ -228,6 +231,7 @@ impl<'s> Session<'s> {
             url: url_info(url),
             refuse_new_branch: false,
             new_branch_refused: RefCell::new(false),
+            remote_tail: RefCell::new(String::new()),
         }
     }
 
@@ -323,14 +327,23 @@ impl<'s> Session<'s> {
         });
         cb.certificate_check(move |cert, host| self.check_host_key(cert, host));
         cb.sideband_progress(move |bytes| {
-            for line in String::from_utf8_lossy(bytes).split(['\n', '\r']) {
-                let line = line.trim();
+            // A line ended by `\r` is a progress update the server redraws in place ("Counting
+            // objects: 45% (9/20)"); one ended by `\n` is said for good (that phase's last
+            // update, "... done."). A line cut between packets waits for its end.
+            let mut text = std::mem::take(&mut *self.remote_tail.borrow_mut());
+            text.push_str(&String::from_utf8_lossy(bytes));
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find(['\n', '\r']) {
+                let (line, end) = (rest[..i].trim(), rest.as_bytes()[i]);
                 if !line.is_empty() {
                     self.emit(Event::GitRemote {
                         line: line.to_string(),
+                        progress: end == b'\r',
                     });
                 }
+                rest = &rest[i + 1..];
             }
+            *self.remote_tail.borrow_mut() = rest.to_string();
             true
         });
         cb.transfer_progress(move |p| {

@@ -246,7 +246,11 @@ impl Progress {
                 (phase == GitPhase::Push && finished)
                     .then(|| Note::Log(format!("git push: {done}/{total} objects")))
             }
-            Event::GitRemote { line } => Some(Note::Log(format!("remote: {line}"))),
+            Event::GitRemote {
+                line,
+                progress: false,
+            } => Some(Note::Log(format!("remote: {line}"))),
+            Event::GitRemote { .. } => None,
             Event::GitCommitted {
                 commit, summary, ..
             } => Some(Note::Log(format!(
