@@ -321,8 +321,12 @@ def main():
                 f"p99 {p99:.1f} ms (target < 50: {'PASS' if p99 < 50 else 'MISS'}), max {keys['key_to_frame_max_ms']:.1f} ms"]
     text = "\n".join(out) + "\n"
     print(text)
+    # Newest first: every run is kept (docs/benchmarks.md reads the history from here).
+    before = open(a.out).read() if os.path.exists(a.out) else ""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     with open(a.out, "w") as f:
-        f.write(text)
+        f.write(f"## Run of {stamp}, code at {rev or 'unknown'}\n\n" + text + ("\n" + before if before else ""))
 
 
 if __name__ == "__main__":

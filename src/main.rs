@@ -4,7 +4,7 @@ mod cli;
 
 // An ingest is mostly small, short-lived allocations (parser events, scalars, keys) on every
 // core: mimalloc does them with a tenth less CPU than glibc's malloc, and, with the options set
-// in `main`, less memory too (figures in benches/ingest.py's notes in the README).
+// in `main`, less memory too (figures in docs/benchmarks.md).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -117,7 +117,7 @@ impl fmt::Display for Place {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
-    /// fgd's rule id, as in RULES.md and the README (`VPC-26`).
+    /// fgd's rule id, as in RULES.md and docs/validation.md (`VPC-26`).
     pub rule: RuleId,
     pub severity: Severity,
     /// The offending field; for a missing field, the mapping that should hold it.

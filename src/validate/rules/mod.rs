@@ -2,7 +2,7 @@
 //! object's tree: `default` (its `Default()`, RULES.md §6), `check` (its per-object rules) and
 //! `facts` (what the cross-object rules in `validate::fabric` need of it). The rule ids and
 //! texts follow RULES.md; where RULES.md and the upstream code differ, the code was followed
-//! (see the README's validation section).
+//! (see docs/validation.md).
 
 pub mod catalogue;
 mod common;
