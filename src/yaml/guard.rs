@@ -167,7 +167,10 @@ impl Scanner {
             }
             _ => {}
         }
+        // Noted now: a block scalar's line returns below before the quote-aware count, and
+        // at its line break the position would already be the next line's.
         if c != b'\n' {
+            self.note_depth(i, max_depth);
             if let Some(opener) = self.block {
                 let text = *self.block_line.get_or_insert_with(|| {
                     b[self.line_start..i]
@@ -234,13 +237,18 @@ impl Scanner {
                 _ => {}
             }
         }
+        self.note_depth(i, max_depth);
+        i + 1
+    }
+
+    /// Record where a count first crosses its limit, at byte `i` of the current line.
+    fn note_depth(&mut self, i: usize, max_depth: usize) {
         if self.out.too_deep_at.is_none()
             && (self.aware > max_depth || self.blind > max_depth.saturating_mul(BLIND_FACTOR))
         {
             let blind_only = self.aware <= max_depth;
             self.out.too_deep_at = Some((self.line, i - self.line_start, blind_only));
         }
-        i + 1
     }
 }
 
@@ -377,6 +385,7 @@ fn yaml_error(kind: YamlErrorKind, e: &serde_yaml::Error, body: &str, chunk: &Ch
             }),
         (None, None) => chunk.content.unwrap_or(chunk.start),
     };
+    let pos = within_document(pos, body, chunk);
     let full = rewrite_positions(&e.to_string(), offset);
     let full = match full.split_once(" at position ") {
         Some((head, tail)) if reader_pos.is_some() => {
@@ -541,6 +550,24 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
     }
     let unportable = portable::unportable(body, chunk, &keys, &s.rare);
     Ok(Parsed::Document(first, unportable))
+}
+
+/// libyaml marks an error found at the end of the stream (an unclosed `[`) just past it: on
+/// the line after the document, which is the next document's `---` or no line at all. Such a
+/// position is moved to the end of the document's last line that has text.
+fn within_document(pos: Pos, body: &str, chunk: &Chunk) -> Pos {
+    let last = body
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .last();
+    match last {
+        Some((i, text)) if pos.line > chunk.start.line + i => Pos {
+            line: chunk.start.line + i,
+            column: text.trim_end().chars().count() + 1,
+        },
+        _ => pos,
+    }
 }
 
 /// Where a reader error's "at position N" (a byte offset into the chunk) is in the file.
