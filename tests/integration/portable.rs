@@ -3,7 +3,7 @@
 //! (an fsync per file, a hard link and an unlink, a lock probe). Each test runs the real
 //! binary both ways and expects the same fabric.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -13,7 +13,7 @@
 //! kustomize runs twice for the whole corpus (managed/, and all the raw files of managed
 //! documents); only when a build fails is each file built alone, to name the culprits.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

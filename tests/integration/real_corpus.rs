@@ -2,7 +2,7 @@
 //! across unrelated files), checked document by document against real-index.json, then built
 //! with `kubectl kustomize`.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

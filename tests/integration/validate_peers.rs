@@ -4,7 +4,7 @@
 //! and the cluster accepts is named (RULES.md §1, C1): `required` markers the mutating webhook
 //! always satisfies, which fgd checks after defaulting, as the API server does.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! width, never torn by the lines printed above it, and gone at the end, the output the same
 //! as without a terminal.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

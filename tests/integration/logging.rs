@@ -1,7 +1,7 @@
 //! Diagnostics logging: `FGD_LOG` writes fgd's events and libgit2's traces to a file, never to
 //! the terminal; without it nothing is written anywhere.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -2,7 +2,7 @@
 //! panic (exit 101 with a backtrace). Each command runs with its stdout a pipe whose reading end
 //! is already closed, so every write fails with EPIPE.
 
-mod common;
+use crate::common;
 
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{Command, Stdio};

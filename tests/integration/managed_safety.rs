@@ -3,7 +3,7 @@
 //! `fgd move` is not managed again by a file dropped back, and an ingest refused after its plan
 //! has not said it managed anything.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};

@@ -2,7 +2,7 @@
 //! position, nothing is lost, nothing is written outside the fabric, and the good documents
 //! beside the bad ones still land.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -2,7 +2,7 @@
 //! path, git daemon, smart HTTP(S) with a token, and OpenSSH. Every result is checked in a fresh
 //! `git clone` of the remote, which is what Argo CD and Flux see.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,22 +11,14 @@ use std::time::Instant;
 
 use common::{fgd_bin, kustomization, kustomize, s, shared, write, Run};
 
-// Round-2 topics, one file each (in tests/git_loop/, compiled into this one binary).
-#[path = "git_loop/config.rs"]
+// One file per topic.
 mod config;
-#[path = "git_loop/errors.rs"]
 mod errors;
-#[path = "git_loop/in_progress.rs"]
 mod in_progress;
-#[path = "git_loop/integrate.rs"]
 mod integrate;
-#[path = "git_loop/io.rs"]
 mod io;
-#[path = "git_loop/many.rs"]
 mod many;
-#[path = "git_loop/outgoing.rs"]
 mod outgoing;
-#[path = "git_loop/tip.rs"]
 mod tip;
 
 const VPC1: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: vpc-1\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";

@@ -1,7 +1,7 @@
 //! The command line's generated documentation: shell completions that a real bash completes
 //! with, and a manual page that groff renders without a warning.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

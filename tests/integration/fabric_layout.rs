@@ -1,6 +1,6 @@
 //! Fabrics do not nest, and an existing GitOps folder is onboarded without losing a byte.
 
-mod common;
+use crate::common;
 
 use common::*;
 

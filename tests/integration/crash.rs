@@ -2,7 +2,7 @@
 //! that the next run finishes the batch with every document exactly once in managed/ or
 //! unmanaged/ (or its original still in raw/ or the archive), nothing duplicated, nothing stray.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! The headless commands end to end, through the real binary.
 
-mod common;
+use crate::common;
 
 use common::*;
 
