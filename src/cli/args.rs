@@ -344,6 +344,10 @@ pub(super) struct GitArgs {
     /// Push the branch even though the remote no longer has it (someone deleted it).
     #[arg(long)]
     pub(super) recreate_branch: bool,
+    /// End fgd's commit messages with a Signed-off-by line of the committer, as git commit -s
+    /// (for repositories that require a DCO sign-off).
+    #[arg(short = 's', long, env = "FGD_GIT_SIGNOFF", value_parser = clap::builder::BoolishValueParser::new())]
+    pub(super) signoff: bool,
 }
 
 impl GitArgs {
@@ -362,6 +366,7 @@ impl GitArgs {
             include_other_commits: self.include_other_commits,
             no_verify: self.no_verify,
             recreate_branch: self.recreate_branch,
+            signoff: self.signoff,
             // The config's section (a bad one is said by the commands that read it first).
             validation: fgd::validate::settings::Layers {
                 config: config::validation_section().ok().flatten(),

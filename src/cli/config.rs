@@ -217,6 +217,7 @@ struct ConfigFile {
     log_file: Option<String>,
     read_only: Option<bool>,
     git_author: Option<String>,
+    git_signoff: Option<bool>,
     #[serde(default)]
     fabrics: Vec<String>,
     #[serde(default)]
@@ -237,6 +238,8 @@ pub struct Config {
     pub read_only: bool,
     /// "Name <email>" for the dashboard's commits (else FGD_GIT_AUTHOR, else git config).
     pub git_author: Option<String>,
+    /// Sign the dashboard's commits off (`Signed-off-by:`, as git commit -s).
+    pub git_signoff: bool,
     pub fabrics: Vec<PathBuf>,
     pub keymap: Keymap,
     pub palette: Palette,
@@ -250,6 +253,7 @@ impl Default for Config {
             log_file: None,
             read_only: false,
             git_author: None,
+            git_signoff: false,
             fabrics: Vec::new(),
             keymap: Keymap::default(),
             palette: Palette::default(),
@@ -441,6 +445,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
         log_file: raw.log_file.map(|p| expand(&p, base)),
         read_only: raw.read_only.unwrap_or(false),
         git_author: raw.git_author,
+        git_signoff: raw.git_signoff.unwrap_or(false),
         fabrics: raw.fabrics.iter().map(|p| expand(p, base)).collect(),
         keymap: Keymap::with(&overrides),
         palette,
@@ -578,6 +583,7 @@ mod tests {
 quiet_ms = 500
 read_only = true
 git_author = "Ops Team <ops@example.com>"
+git_signoff = true
 log_file = "logs/dash.log"
 fabrics = ["/srv/gitops/dc1", "~/dc2"]
 
@@ -599,6 +605,7 @@ accent = "#3377ff"
         assert_eq!(c.quiet, Duration::from_millis(500));
         assert!(c.read_only);
         assert_eq!(c.git_author.as_deref(), Some("Ops Team <ops@example.com>"));
+        assert!(c.git_signoff);
         assert_eq!(
             c.log_file.as_deref(),
             Some(Path::new("/home/op/.config/fgd/logs/dash.log"))

@@ -129,11 +129,14 @@ pub fn commit_fabric(
             path: l[2..].to_string(),
         })
         .collect();
-    let message = compose(fr, fabric, what, &changes, opts.message.as_deref());
     let sig = signature(repo, opts)?;
     // As git commit --author: the author is who is named, the committer who commits (git
     // config's identity), or the author when git config has none.
     let committer = repo.signature().unwrap_or_else(|_| sig.clone());
+    let mut message = compose(fr, fabric, what, &changes, opts.message.as_deref());
+    if opts.signoff {
+        message = super::message::sign_off(&message, &committer);
+    }
     // Refused before the index is written: fgd never commits unsigned where git would sign.
     let signing = super::sign::signing(repo)?;
     let branch_ref = format!("refs/heads/{}", fr.branch);

@@ -273,3 +273,36 @@ pub(crate) fn compose(
         trailers.join("\n")
     )
 }
+
+/// `message` with `Signed-off-by:` the committer added to its trailers, as `git commit -s`:
+/// the last paragraph of a message fgd composed is its trailers; a sign-off already last there
+/// is not repeated.
+pub(crate) fn sign_off(message: &str, committer: &git2::Signature) -> String {
+    let line = format!(
+        "Signed-off-by: {} <{}>",
+        String::from_utf8_lossy(committer.name_bytes()),
+        String::from_utf8_lossy(committer.email_bytes())
+    );
+    let body = message.trim_end();
+    if body.lines().last() == Some(line.as_str()) {
+        return format!("{body}\n");
+    }
+    format!("{body}\n{line}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_off_joins_the_trailers_once() {
+        let who = git2::Signature::now("Ops Team", "ops@example.com").expect("signature");
+        let m = "dc1: add VPC web\n\nbody\n\nFgd-Batch: b1\nFgd-Fabric: fabrics/dc1\n";
+        let signed = sign_off(m, &who);
+        assert_eq!(
+            signed,
+            "dc1: add VPC web\n\nbody\n\nFgd-Batch: b1\nFgd-Fabric: fabrics/dc1\nSigned-off-by: Ops Team <ops@example.com>\n"
+        );
+        assert_eq!(sign_off(&signed, &who), signed);
+    }
+}

@@ -24,6 +24,8 @@ pub struct GitOptions {
     pub no_verify: bool,
     /// Push a branch the remote no longer has (someone deleted it): refused otherwise.
     pub recreate_branch: bool,
+    /// End each commit's message with `Signed-off-by:` the committer, as `git commit -s`.
+    pub signoff: bool,
     /// What a sync's ingest validates (the command's config section and flags; the fabric's
     /// own `.hnp/validation.toml` goes between them).
     pub validation: crate::validate::settings::Layers,
@@ -39,6 +41,12 @@ impl GitOptions {
             author: var("FGD_GIT_AUTHOR").map(|v| v.to_string_lossy().into_owned()),
             known_hosts: var("FGD_KNOWN_HOSTS").map(PathBuf::from),
             auth: Some(auth::AuthConfig::from_env()),
+            signoff: var("FGD_GIT_SIGNOFF").is_some_and(|v| {
+                matches!(
+                    v.to_string_lossy().to_ascii_lowercase().as_str(),
+                    "1" | "true" | "yes" | "on"
+                )
+            }),
             ..Default::default()
         }
     }

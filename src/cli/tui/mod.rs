@@ -73,6 +73,7 @@ impl Options {
                 if c.git_author.is_some() {
                     git.author = c.git_author.clone();
                 }
+                git.signoff |= c.git_signoff;
                 git
             },
             tour: false,

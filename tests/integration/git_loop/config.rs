@@ -524,6 +524,48 @@ fn author_sets_the_author_only_the_committer_is_git_configs_identity() {
 }
 
 #[test]
+fn signoff_ends_the_message_with_the_committer_as_git_commit_s() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+    write(&fa.join("raw/a.yaml"), VPC1);
+    ok(
+        &w.fgd(
+            &[
+                "sync",
+                s(&fa),
+                "--author",
+                "Alice Ops <alice@example.invalid>",
+                "-s",
+            ],
+            &[],
+        ),
+        "sync --signoff",
+    );
+    // git's own parser finds the sign-off among the trailers, after fgd's.
+    let trailers = git(&a, &["log", "-1", "--format=%(trailers:only,unfold)"]);
+    let lines: Vec<&str> = trailers.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines.last(),
+        Some(&"Signed-off-by: a <a@example.invalid>"),
+        "{trailers}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("Fgd-Fabric: ")),
+        "{trailers}"
+    );
+    // The environment variable does the same for the dashboard and scripts.
+    write(&fa.join("raw/b.yaml"), VPC2);
+    ok(
+        &w.fgd(&["sync", s(&fa)], &[("FGD_GIT_SIGNOFF", "1")]),
+        "sync FGD_GIT_SIGNOFF",
+    );
+    let body = git(&a, &["log", "-1", "--format=%B"]);
+    assert_eq!(body.matches("Signed-off-by:").count(), 1, "{body}");
+}
+
+#[test]
 fn commits_are_openpgp_signed_with_gpg_as_git_does() {
     let w = World::new();
     let gnupg = w.t.path().join("gnupg");
