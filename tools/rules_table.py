@@ -19,6 +19,8 @@ status = {
     "fabric config": "checked; assumed config without `--fab`",
     "switch profiles": "checked against the built-in profiles",
     "live cluster (not checked)": "**not checked** (needs the live cluster)",
+    "committed fabric": "checked against git HEAD (a push: the last push); not checked outside git",
+    "moot (kind refused)": "**moot**: fgd never manages a SwitchProfile (GEN-10)",
 }
 lines = ["| rule | needs | status | what |", "|---|---|---|---|"]
 for r in rows:

@@ -302,6 +302,8 @@ pub fn rules(json: bool) {
             rules::Need::Config => "fabric config",
             rules::Need::Profiles => "switch profiles",
             rules::Need::Cluster => "live cluster (not checked)",
+            rules::Need::Committed => "committed fabric",
+            rules::Need::RefusedKind => "moot (kind refused)",
         };
         if json {
             outln!(

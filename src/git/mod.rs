@@ -11,6 +11,7 @@
 
 pub mod auth;
 mod commit;
+mod committed;
 mod diff;
 mod error;
 mod hooks;
@@ -46,6 +47,7 @@ use push::push_with_retry;
 use transport::Session;
 
 pub use commit::{commit_fabric, Committed, FAILPOINT_BEFORE_COMMIT};
+pub use committed::{Baseline, BaselineRef, NoBaseline, Touched};
 pub use diff::pending_diff;
 pub use error::GitError;
 use error::Result;

@@ -7,21 +7,35 @@
 //! just recorded, or what the operator's merge left), and a changed file gets the problems of
 //! its objects: a conflict between a new object and an old one is reported on both, so the
 //! changed side is always named.
+//!
+//! Updates and deletes (`validate::change`) are judged against what was last pushed (the
+//! remote-tracking branch: what Argo CD or Flux applied), for the whole tree at once: a delete
+//! is reported on the objects that still reference the deleted one, whose files need not have
+//! changed since the last verified tip.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::committed::{Baseline, BaselineRef};
 use super::verify::TipCheck;
 use crate::fabric::{self, Fabric};
 use crate::ingest::analyze;
+use crate::validate::change::{self, Before};
 use crate::validate::{Level, Problem, Validator};
+
+/// The cross-object problems of managed/: by fabric-relative path, and the update and delete
+/// ones as (path, problem).
+type Cross = (HashMap<String, Vec<Problem>>, Vec<(String, Problem)>);
 
 pub(crate) struct SpecCheck {
     root: std::path::PathBuf,
     validator: Option<Validator>,
     id: &'static str,
-    /// Cross-object problems of managed/ by fabric-relative path, computed on first use.
-    cross: OnceLock<HashMap<String, Vec<Problem>>>,
+    /// Cross-object problems of managed/, computed on first use.
+    cross: OnceLock<Cross>,
+    /// What the last push holds of the managed/ files changed since (None: nothing to
+    /// compare with, or those rules are off), read on first use.
+    before: OnceLock<Option<Before>>,
 }
 
 impl SpecCheck {
@@ -47,14 +61,37 @@ impl SpecCheck {
             validator: Validator::new(settings).ok(),
             id,
             cross: OnceLock::new(),
+            before: OnceLock::new(),
         })
     }
 
-    fn cross(&self) -> &HashMap<String, Vec<Problem>> {
+    fn before(&self) -> Option<&Before> {
+        self.before
+            .get_or_init(|| {
+                let v = self.validator.as_ref()?;
+                if !change::wanted(&v.settings) {
+                    return None;
+                }
+                // Never pushed: the cluster has nothing of this branch to compare with.
+                let b = Baseline::open(&self.root, BaselineRef::Published).ok()?;
+                let shown = format!("{}/", fabric::MANAGED);
+                match b.before(&shown, &Default::default(), v) {
+                    Ok(before) => Some(before),
+                    Err(e) => {
+                        tracing::warn!("updates and deletes not checked: {e}");
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    fn cross(&self) -> &Cross {
         self.cross.get_or_init(|| {
             let mut out: HashMap<String, Vec<Problem>> = HashMap::new();
+            let mut changes = Vec::new();
             let Some(v) = &self.validator else {
-                return out;
+                return (out, changes);
             };
             let Ok(managed) = crate::ingest::read_inputs(
                 &self.root.join(fabric::MANAGED),
@@ -65,17 +102,35 @@ impl SpecCheck {
                 &mut Default::default(),
                 &mut crate::event::Discard,
             ) else {
-                return out;
+                return (out, changes);
             };
-            let outcome = crate::validate::batch::check(v, &[], &managed);
+            let before = self.before().filter(|b| !b.is_empty());
+            let outcome = crate::validate::batch::check_with(v, &[], &managed, before);
             for ((fi, _), problems) in outcome.managed {
                 if let Some(f) = managed.get(fi) {
-                    out.entry(f.rel.clone()).or_default().extend(problems);
+                    for p in problems {
+                        if change::RULES.contains(&p.rule.0) {
+                            changes.push((f.rel.clone(), p));
+                        } else {
+                            out.entry(f.rel.clone()).or_default().push(p);
+                        }
+                    }
                 }
             }
-            out
+            (out, changes)
         })
     }
+}
+
+/// How a push names a problem the cluster would refuse.
+fn line(p: &Problem) -> (Option<usize>, String) {
+    (
+        Some(p.pos.line),
+        format!(
+            "{}; the cluster refuses it: fix it, or fgd move it to unmanaged/",
+            p.summary()
+        ),
+    )
 }
 
 impl TipCheck for SpecCheck {
@@ -96,20 +151,32 @@ impl TipCheck for SpecCheck {
         let format = crate::discover::format_of(inner).unwrap_or(crate::discover::Format::Yaml);
         let a = analyze::analyze_with(inner, bytes.to_vec(), format, &Default::default(), v);
         let mut problems: Vec<&Problem> = a.docs().iter().flat_map(|d| d.problems.iter()).collect();
-        if let Some(more) = self.cross().get(inner) {
+        if let Some(more) = self.cross().0.get(inner) {
             problems.extend(more.iter());
         }
         let mut out: Vec<(Option<usize>, String)> = problems
             .into_iter()
             .filter(|p| p.is_error())
-            .map(|p| {
-                (
-                    Some(p.pos.line),
-                    format!(
-                        "{}; the cluster refuses it: fix it, or fgd move it to unmanaged/",
-                        p.summary()
-                    ),
-                )
+            .map(line)
+            .collect();
+        out.dedup();
+        out
+    }
+
+    fn whole(&self) -> Vec<(String, Option<usize>, String)> {
+        // Nothing of managed/ changed since the last push: no update or delete to judge, and
+        // managed/ is not read for it.
+        if self.before().is_none_or(Before::is_empty) {
+            return Vec::new();
+        }
+        let mut out: Vec<(String, Option<usize>, String)> = self
+            .cross()
+            .1
+            .iter()
+            .filter(|(_, p)| p.is_error())
+            .map(|(path, p)| {
+                let (l, m) = line(p);
+                (path.clone(), l, m)
             })
             .collect();
         out.dedup();

@@ -214,6 +214,12 @@ pub trait TipCheck {
     fn wants(&self, inner: &str) -> bool;
     /// The problems of `bytes`, the file at `inner`: (line, what is wrong and what to do).
     fn check(&self, inner: &str, bytes: &[u8]) -> Vec<(Option<usize>, String)>;
+    /// Problems of the tree as a whole, on files that need not have changed since the
+    /// verified tip (an object that still references one the tip deletes): (path, line,
+    /// message). Run on every check.
+    fn whole(&self) -> Vec<(String, Option<usize>, String)> {
+        Vec::new()
+    }
 }
 
 /// The per-file checks every push runs beside fgd's own: spec validation under the fabric's
@@ -364,6 +370,16 @@ pub fn check_tip(
             for (line, message) in check.check(&inner, bytes) {
                 add(line, TipProblemKind::Check(check.id()), message);
             }
+        }
+    }
+    for check in extra {
+        for (path, line, message) in check.whole() {
+            problems.push(TipProblem {
+                path,
+                line,
+                kind: TipProblemKind::Check(check.id()),
+                message,
+            });
         }
     }
     for p in kustomization_problems(fr, verified, tree)? {

@@ -102,7 +102,13 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         .for_fabric(&fabric.root)
         .and_then(Validator::new)
         .map_err(|e| crate::error::Error::Usage(e.to_string()))?;
-    sink.emit(crate::ops::validation_settings(&validator));
+    // Updates and deletes are judged against HEAD (opened here, cheaply; read only for a batch).
+    let baseline = crate::validate::change::wanted(&validator.settings)
+        .then(|| crate::git::Baseline::open(&fabric.root, crate::git::BaselineRef::Head));
+    sink.emit(crate::ops::validation_settings_with(
+        &validator,
+        baseline.as_ref().and_then(|b| b.as_ref().err()),
+    ));
     let files = read::read_inputs_within(
         &fabric.path(fabric::RAW),
         "raw/",
@@ -152,7 +158,14 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
             &mut crate::event::Discard,
         )?;
     }
-    let outcome = crate::validate::batch::check(&validator, &files, &managed);
+    let before = match &baseline {
+        Some(Ok(b)) if !files.is_empty() => {
+            let shown = format!("{}/", fabric::MANAGED);
+            crate::ops::before_or_say(b, &shown, &opts.limits, &validator, sink)
+        }
+        _ => None,
+    };
+    let outcome = crate::validate::batch::check_with(&validator, &files, &managed, before.as_ref());
     let invalid = crate::validate::batch::apply(outcome, &mut files, &mut managed);
     // What the fabric's past says: objects moved out by an operator, hand edits.
     let review = history::review(fabric, &journal.batch, &files, &claims)?;

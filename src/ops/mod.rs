@@ -29,7 +29,22 @@ pub fn validate(
     sink: &mut dyn Sink,
 ) -> Result<Summary> {
     let started = std::time::Instant::now();
-    sink.emit(validation_settings(validator));
+    // Updates and deletes are judged against the last fabric directory given (the one whose
+    // managed/ the incoming objects join), as its git HEAD holds it.
+    let baseline = paths
+        .iter()
+        .rev()
+        .find(|p| {
+            std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir())
+                && p.join(fabric::MANIFEST).is_file()
+                && p.join(fabric::RAW).is_dir()
+        })
+        .filter(|_| crate::validate::change::wanted(&validator.settings))
+        .map(|p| crate::git::Baseline::open(p, crate::git::BaselineRef::Head));
+    sink.emit(validation_settings_with(
+        validator,
+        baseline.as_ref().and_then(|b| b.as_ref().err()),
+    ));
     let mut summary = Summary {
         dry_run: true,
         ..Default::default()
@@ -149,7 +164,11 @@ pub fn validate(
             )?;
         }
     }
-    let outcome = crate::validate::batch::check(validator, &files, &managed);
+    let before = match (&baseline, &managed_shown) {
+        (Some(Ok(b)), Some(shown)) => before_or_say(b, shown, limits, validator, sink),
+        _ => None,
+    };
+    let outcome = crate::validate::batch::check_with(validator, &files, &managed, before.as_ref());
     let refused = crate::validate::batch::apply(outcome, &mut files, &mut managed);
     sink.emit(Event::PhaseStarted {
         phase: Phase::Plan,
@@ -251,15 +270,52 @@ pub fn validate(
 
 /// The event that says what this run's validation checks.
 pub fn validation_settings(v: &Validator) -> Event {
+    validation_settings_with(v, None)
+}
+
+/// `validation_settings`, saying that the update and delete rules were not checked and why
+/// (no commit to compare with): human output then names the settings.
+pub fn validation_settings_with(
+    v: &Validator,
+    not_checked: Option<&crate::git::NoBaseline>,
+) -> Event {
+    let mut rules = v.settings.describe();
+    if let Some(why) = not_checked {
+        rules.push_str(&format!(
+            ", {}: not checked, {why}",
+            crate::validate::change::NAMED
+        ));
+    }
     Event::ValidationSettings {
-        rules: v.settings.describe(),
+        rules,
         crds: format!("CRDs: {}", v.crds_origin()),
         config: if v.env.assumed {
             "fabric config: assumed (the installer's defaults; --fab names yours)".into()
         } else {
             "fabric config: from fab.yaml".into()
         },
-        default: v.settings.is_default(),
+        default: v.settings.is_default() && not_checked.is_none(),
+    }
+}
+
+/// The baseline's view for the update and delete rules; when git cannot be read, said as an
+/// error event and None (those rules are then not checked).
+pub fn before_or_say(
+    b: &crate::git::Baseline,
+    shown: &str,
+    limits: &Limits,
+    v: &Validator,
+    sink: &mut dyn Sink,
+) -> Option<crate::validate::change::Before> {
+    match b.before(shown, limits, v) {
+        Ok(before) => Some(before),
+        Err(e) => {
+            sink.emit(Event::Error {
+                file: None,
+                message: format!("{} not checked: {e}", crate::validate::change::NAMED),
+            });
+            None
+        }
     }
 }
 

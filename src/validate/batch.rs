@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use super::change::{self, Before, Then};
 use super::fabric::{self, Found, Index, Obj, Source};
 use super::{Level, Problem, Validator};
 use crate::ingest::analyze::{DocVerdict, FileAnalysis};
@@ -30,7 +31,7 @@ pub struct Outcome {
 /// and in practice the second finds nothing new.
 const MAX_ROUNDS: usize = 8;
 
-fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<Item = Obj> + '_ {
+pub(crate) fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<Item = Obj> + '_ {
     files.iter().enumerate().flat_map(move |(fi, f)| {
         let file: Arc<str> = Arc::from(f.rel.as_str());
         f.docs().iter().enumerate().filter_map(move |(di, d)| {
@@ -65,6 +66,19 @@ fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<Item = Obj> 
 
 /// Check `incoming` over `managed` (both as analysed with `v`).
 pub fn check(v: &Validator, incoming: &[FileAnalysis], managed: &[FileAnalysis]) -> Outcome {
+    check_with(v, incoming, managed, None)
+}
+
+/// `check`, and the update and delete rules against `before`, what a baseline commit holds
+/// (`change`): an incoming object whose update the cluster refuses is refused like any other
+/// with a cross-object error; a delete the cluster refuses is an error on each object that
+/// still references the deleted one, and refuses nothing (the referrer is not what is wrong).
+pub fn check_with(
+    v: &Validator,
+    incoming: &[FileAnalysis],
+    managed: &[FileAnalysis],
+    before: Option<&Before>,
+) -> Outcome {
     let mut out = Outcome::default();
     if v.settings.level != Level::All || v.settings.objects_alone {
         return out;
@@ -84,6 +98,14 @@ pub fn check(v: &Validator, incoming: &[FileAnalysis], managed: &[FileAnalysis])
     let mut found: Vec<Found> = Vec::new();
     for round in 0..MAX_ROUNDS {
         found = fabric::check(&index, &v.settings, &v.env);
+        if let Some(before) = before {
+            let then = Then {
+                before,
+                after: &index,
+                replaced: &replaced,
+            };
+            found.extend(change::updates(&then, &v.settings));
+        }
         if round + 1 == MAX_ROUNDS {
             break;
         }
@@ -119,6 +141,14 @@ pub fn check(v: &Validator, incoming: &[FileAnalysis], managed: &[FileAnalysis])
                 index.insert(old);
             }
         }
+    }
+    if let Some(before) = before {
+        let then = Then {
+            before,
+            after: &index,
+            replaced: &replaced,
+        };
+        found.extend(change::deletes(&then, &v.settings));
     }
     for f in found {
         let key = (f.doc.0 as usize, f.doc.1 as usize);

@@ -88,6 +88,11 @@ impl Index {
         self.by_kind.get(kind).into_iter().flat_map(|m| m.values())
     }
 
+    /// Every object, kind by kind.
+    pub fn all(&self) -> impl Iterator<Item = &Obj> + '_ {
+        self.by_kind.values().flat_map(|m| m.values())
+    }
+
     pub fn len(&self) -> usize {
         self.by_kind.values().map(BTreeMap::len).sum()
     }

@@ -10,6 +10,7 @@
 //! (`fabric::check`), from a compact index of per-object facts.
 
 pub mod batch;
+pub mod change;
 pub mod env;
 pub mod fabric;
 pub mod live;

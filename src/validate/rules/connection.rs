@@ -119,6 +119,12 @@ pub struct Facts {
     /// Which type `link_ips` are of.
     pub link_type: Option<ConnType>,
     pub within_vpc: Option<Spot<String>>,
+    /// Where the type is written (the first type key, MCLAG ones first; the spec when there is
+    /// none): where a change of type is reported (UPD-01).
+    pub type_at: super::At,
+    /// Where `spec.staticExternal` is, when the connection has one (UPD-02 compares
+    /// `withinVPC` only when both versions have it).
+    pub static_external: Option<super::At>,
 }
 
 impl Facts {
@@ -678,7 +684,13 @@ fn facts(root: &Node) -> Option<super::Facts> {
         }
     }
     let within = spec.at(&["staticExternal", "withinVPC"]);
+    let type_at = types
+        .first()
+        .map_or_else(|| (&spec).into(), |t| (&spec.get(t.key())).into());
+    let static_external = spec.get("staticExternal");
     Some(super::Facts::Connection(Facts {
+        type_at,
+        static_external: static_external.present().then(|| (&static_external).into()),
         attach: super::vpcattachment::wiring::ConnView::of_tree(root),
         types,
         endpoints,

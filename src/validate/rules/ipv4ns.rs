@@ -1,6 +1,6 @@
 //! IPv4Namespace (`api/vpc/v1beta1/ipv4namespace_types.go`: `Default` :103, `Validate` :117).
 
-use super::{no_check, Ctx, KindRules, Spot, F};
+use super::{no_check, At, Ctx, KindRules, Spot, F};
 use crate::validate::net::{self, Prefix};
 use crate::validate::tree::Node;
 
@@ -18,6 +18,9 @@ const MAX_SUBNETS: usize = 10;
 pub struct Facts {
     /// The namespace's subnets that parse, masked, with where each is written.
     pub subnets: Vec<Spot<Prefix>>,
+    /// Where `spec.subnets` is (the namespace's own mapping when absent): where a change to
+    /// the subnets is reported (UPD-04).
+    pub subnets_at: At,
 }
 
 fn check(root: &Node, ctx: &mut Ctx) {
@@ -81,8 +84,8 @@ fn check(root: &Node, ctx: &mut Ctx) {
 }
 
 fn facts(root: &Node) -> Option<super::Facts> {
-    let subnets = F::root(root)
-        .at(&["spec", "subnets"])
+    let list = F::root(root).at(&["spec", "subnets"]);
+    let subnets = list
         .items()
         .filter_map(|f| {
             net::parse_prefix(f.str())
@@ -90,5 +93,8 @@ fn facts(root: &Node) -> Option<super::Facts> {
                 .map(|p| Spot::new(p.masked(), &f))
         })
         .collect();
-    Some(super::Facts::Ipv4Namespace(Facts { subnets }))
+    Some(super::Facts::Ipv4Namespace(Facts {
+        subnets,
+        subnets_at: (&list).into(),
+    }))
 }

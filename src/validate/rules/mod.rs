@@ -42,6 +42,11 @@ pub enum Need {
     Profiles,
     /// State only the live cluster has: never checked offline.
     Cluster,
+    /// The fabric as last committed (git HEAD; for a push, what was last pushed): the update
+    /// and delete rules (`validate::change`).
+    Committed,
+    /// A rule of a kind fgd never manages (SwitchProfile, GEN-10): moot.
+    RefusedKind,
 }
 
 /// One rule of the catalogue.

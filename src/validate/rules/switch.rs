@@ -88,6 +88,11 @@ pub type Facts = Box<SwitchFacts>;
 pub struct SwitchFacts {
     /// `portBreakouts` (port → mode): which sub-ports a connection may use (CONN-07).
     pub port_breakouts: std::collections::BTreeMap<String, String>,
+    /// Where each `portBreakouts` entry is, and the mapping itself (the switch's spec when
+    /// absent): where a breakout change is reported (UPD-03).
+    pub port_breakouts_at: (At, std::collections::BTreeMap<String, At>),
+    /// `spec.roce`: port breakouts cannot change while it is on (UPD-03).
+    pub roce: Spot<bool>,
     /// What VPC attachments need of the switch.
     pub attach: super::vpcattachment::wiring::SwitchView,
     pub role: Role,
@@ -450,6 +455,18 @@ fn facts(root: &Node) -> Option<super::Facts> {
     let asn = spec.get("asn");
     Some(super::Facts::Switch(Box::new(SwitchFacts {
         port_breakouts: super::profiles::breakouts(&spec),
+        port_breakouts_at: {
+            let field = spec.get("portBreakouts");
+            let entries = field
+                .entries()
+                .map(|(k, v)| (k.to_string(), At::from(&v)))
+                .collect();
+            ((&field).into(), entries)
+        },
+        roce: {
+            let roce = spec.get("roce");
+            Spot::new(roce.bool(), &roce)
+        },
         attach: super::vpcattachment::wiring::SwitchView::of_tree(root),
         role: Role::parse(spec.get("role").str()),
         profile: spot(spec.get("profile")),

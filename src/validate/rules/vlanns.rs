@@ -1,7 +1,7 @@
 //! VLANNamespace (`api/wiring/v1beta1/vlannamespace_types.go`: `Default` :106, `Validate`
 //! :122; `api/meta/vlan.go`).
 
-use super::{no_check, Ctx, KindRules, Spot, F};
+use super::{no_check, At, Ctx, KindRules, Spot, F};
 use crate::validate::tree::Node;
 
 pub static RULES: KindRules = KindRules {
@@ -28,6 +28,9 @@ impl Range {
 pub struct Facts {
     /// Empty when the list is invalid: upstream's Default() then drops it (RULES.md Q1).
     pub ranges: Vec<Spot<Range>>,
+    /// Where `spec.ranges` is (the namespace's own mapping when absent): where a change to the
+    /// ranges is reported (UPD-05).
+    pub ranges_at: At,
 }
 
 /// The ranges of `f` as Go normalises them, or the first problem with its index.
@@ -138,5 +141,8 @@ fn facts(root: &Node) -> Option<super::Facts> {
             .collect(),
         Err(_) => Vec::new(),
     };
-    Some(super::Facts::VlanNamespace(Facts { ranges }))
+    Some(super::Facts::VlanNamespace(Facts {
+        ranges,
+        ranges_at: (&list).into(),
+    }))
 }
