@@ -19,4 +19,5 @@ mod portable;
 mod progress_tmux;
 mod properties;
 mod real_corpus;
+mod updates_deletes;
 mod validate_peers;

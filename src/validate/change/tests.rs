@@ -264,10 +264,10 @@ fn upd_01_a_connection_keeps_its_type() {
     );
     assert_eq!(p.upstream.as_deref(), Some("connection type is immutable"));
     assert_eq!(p.path.to_string(), "spec.bundled");
-    assert_eq!((p.pos.line, p.pos.column), (7, 5), "at the type's key");
+    assert_eq!((p.pos.line, p.pos.column), (6, 3), "at the type's key");
     let see = p.see_also.as_ref().expect("the old version");
     assert_eq!(see.file, "HEAD:managed/connections/c.yaml");
-    assert_eq!(see.pos.line, 7);
+    assert_eq!(see.pos.line, 6);
     // From raw/: refused, as any cross-object error of an incoming object.
     let found = run(&head, &head, &[("c.yaml", bundled("c", "leaf-1", "srv-1"))]);
     assert_eq!(found.rules(), [("raw/c.yaml", "UPD-01")]);

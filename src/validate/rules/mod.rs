@@ -252,8 +252,10 @@ impl<'a> F<'a> {
         F {
             node: entry.map(|e| &e.value).filter(|v| !v.is_null()),
             path: self.path.key(key),
+            // A value is shown where it is, but a block mapping or list where its key is: it
+            // starts on a later line, at its first entry, which names something else.
             pos: entry.map_or(self.pos, |e| {
-                if e.value.is_null() || e.value.synthetic {
+                if e.value.is_null() || e.value.synthetic || e.value.pos.line > e.key_pos.line {
                     e.key_pos
                 } else {
                     e.value.pos

@@ -61,7 +61,7 @@ fn finish(out: Output) -> Run {
 /// The operator config the tests run fgd with: validation checks the envelope only
 /// (`[validation] rules = "envelope"`). Most tests exercise the engine's mechanics over
 /// fixtures and generated corpora that are consistent for the envelope only; validation's
-/// own tests run with every rule (no `FGD_CONFIG`, or a fabric's `.hnp/validation.toml`,
+/// own tests run with every rule (`fgd_all_rules`, or a fabric's `.hnp/validation.toml`,
 /// which the config does not override).
 pub fn envelope_config() -> &'static str {
     static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -84,6 +84,18 @@ pub fn fgd_command() -> Command {
 
 pub fn fgd(args: &[&str]) -> Run {
     finish(fgd_command().args(args).output().expect("run fgd"))
+}
+
+/// fgd with every validation rule (no operator config).
+pub fn fgd_all_rules(args: &[&str]) -> Run {
+    finish(
+        Command::new(fgd_bin())
+            .args(args)
+            .env_remove("FGD_FAILPOINT")
+            .env_remove("FGD_CONFIG")
+            .output()
+            .expect("run fgd"),
+    )
 }
 
 pub fn fgd_env(args: &[&str], env: &[(&str, &str)]) -> Run {
