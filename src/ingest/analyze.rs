@@ -45,7 +45,7 @@ pub struct DocAnalysis {
     /// change a fate). Empty for documents that are not Hedgehog objects.
     pub problems: Box<[Problem]>,
     /// What the cross-object rules need of the object, when validation got that far.
-    pub facts: Option<Box<Facts>>,
+    pub facts: Option<std::sync::Arc<Facts>>,
 }
 
 impl DocVerdict {
@@ -421,7 +421,7 @@ fn analyze_bytes(
             verdict,
             claim: None,
             problems: checked.problems.into_boxed_slice(),
-            facts: checked.facts.map(Box::new),
+            facts: checked.facts.map(std::sync::Arc::new),
         });
     }
     if docs.iter().all(|d| matches!(d.verdict, DocVerdict::Empty)) {

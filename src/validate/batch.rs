@@ -58,7 +58,7 @@ pub(crate) fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<I
                 pos: d.pos,
                 source,
                 doc: (fi as u32, di as u32),
-                facts: (**d.facts.as_ref()?).clone(),
+                facts: d.facts.clone()?,
             })
         })
     })

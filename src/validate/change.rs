@@ -188,7 +188,7 @@ pub fn updates(then: &Then, settings: &Settings) -> Vec<Found> {
             if std::ptr::eq(old, new) {
                 continue;
             }
-            match (&old.facts, &new.facts) {
+            match (&*old.facts, &*new.facts) {
                 (Facts::Connection(o), Facts::Connection(n)) => {
                     connection_update(then, old, o, new, n, &mut out)
                 }
@@ -357,7 +357,7 @@ fn switch_update(
 /// still has the subnet, else where the baseline has it.
 fn subnet_place(then: &Then, old_vpc: &Obj, subnet: &vpc::Subnet) -> Place {
     if let Some(now) = then.after.get("VPC", &old_vpc.name) {
-        if let Facts::Vpc(f) = &now.facts {
+        if let Facts::Vpc(f) = &*now.facts {
             if let Some(sn) = f.subnets.iter().find(|s| s.name.value == subnet.name.value) {
                 return now.place(&sn.name.at);
             }
@@ -374,7 +374,7 @@ fn unchanged_subnet(
     subnet: &vpc::Subnet,
     same: impl Fn(&vpc::Facts, &vpc::Subnet) -> bool,
 ) -> bool {
-    match then.after.get("VPC", &old_vpc.name).map(|o| &o.facts) {
+    match then.after.get("VPC", &old_vpc.name).map(|o| &*o.facts) {
         Some(Facts::Vpc(f)) => f
             .subnets
             .iter()
@@ -390,7 +390,7 @@ const STALE_VPC: &str = "the VPC's own change in this push does not help: the cl
 fn ipv4_update(then: &Then, vpcs: &[&Obj], ns_obj: &Obj, ns: &ipv4ns::Facts, out: &mut Vec<Found>) {
     let listed: Vec<String> = ns.subnets.iter().map(|s| s.value.to_string()).collect();
     for old in vpcs {
-        let Facts::Vpc(v) = &old.facts else { continue };
+        let Facts::Vpc(v) = &*old.facts else { continue };
         if v.ipv4_namespace.value != ns_obj.name {
             continue;
         }
@@ -438,7 +438,7 @@ fn vlan_update(then: &Then, vpcs: &[&Obj], ns_obj: &Obj, ns: &vlanns::Facts, out
         .map(|r| format!("{}-{}", r.value.from, r.value.to))
         .collect();
     for old in vpcs {
-        let Facts::Vpc(v) = &old.facts else { continue };
+        let Facts::Vpc(v) = &*old.facts else { continue };
         if v.ipv4_namespace.value != ns_obj.name {
             continue;
         }
@@ -514,7 +514,7 @@ fn references(obj: &Obj) -> Vec<Ref<'_>> {
         upstream,
     };
     let mut out = Vec::new();
-    match &obj.facts {
+    match &*obj.facts {
         Facts::VpcAttachment(f) => {
             for (kind, name) in f.references() {
                 out.push(match kind {

@@ -35,7 +35,7 @@ pub struct Obj {
     pub source: Source,
     /// Which document it is, for the caller: (file, document) indexes of its own choosing.
     pub doc: (u32, u32),
-    pub facts: Facts,
+    pub facts: Arc<Facts>,
 }
 
 impl Obj {

@@ -92,7 +92,7 @@ impl Live {
                 pos: d.pos,
                 source,
                 doc: (n, di as u32),
-                facts: (**facts).clone(),
+                facts: facts.clone(),
             };
             match source {
                 Source::Managed => {

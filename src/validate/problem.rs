@@ -55,15 +55,19 @@ impl FieldPath {
     }
 
     pub fn key(&self, k: &str) -> FieldPath {
-        let mut p = self.clone();
-        p.0.push(Seg::Key(k.to_string()));
-        p
+        self.with(Seg::Key(k.to_string()))
     }
 
     pub fn index(&self, i: usize) -> FieldPath {
-        let mut p = self.clone();
-        p.0.push(Seg::Index(i));
-        p
+        self.with(Seg::Index(i))
+    }
+
+    /// This path and one more step, allocated once (the rules build a path per field read).
+    fn with(&self, seg: Seg) -> FieldPath {
+        let mut segs = Vec::with_capacity(self.0.len() + 1);
+        segs.extend_from_slice(&self.0);
+        segs.push(seg);
+        FieldPath(segs)
     }
 
     pub fn is_root(&self) -> bool {

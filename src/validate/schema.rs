@@ -17,7 +17,7 @@ use include_dir::{include_dir, Dir};
 use regex::Regex;
 use serde_yaml::Value as Yaml;
 
-use super::problem::{FieldPath, Problem, RuleId, Severity};
+use super::problem::{FieldPath, Problem, RuleId, Seg, Severity};
 use super::tree::{Node, Value};
 
 static SHIPPED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/assets/crds");
@@ -322,7 +322,8 @@ impl Walk<'_> {
             // the zero value. Required-ness is checked by the parent.
             return;
         }
-        let shown = path.to_string();
+        // Shown only in a problem's message: formatted there, not for every node.
+        let shown = path;
         if let Some(ty) = s.ty {
             if !type_matches(ty, &n.value) {
                 let want = type_word(ty);
@@ -399,7 +400,7 @@ impl Walk<'_> {
     }
 
     fn object(&mut self, s: &Schema, n: &Node, entries: &[super::tree::Entry], path: &FieldPath) {
-        let is_meta = path.0.len() == 1 && path.to_string() == "metadata";
+        let is_meta = is_metadata(path);
         for e in entries {
             let child = path.key(&e.key);
             if let Some((_, ps)) = s.properties.iter().find(|(k, _)| *k == e.key) {
@@ -436,7 +437,7 @@ impl Walk<'_> {
             && s.properties.is_empty()
             && s.additional.is_none()
             && !s.preserve_unknown
-            && path.to_string() != "metadata"
+            && !is_metadata(path)
     }
 
     fn unknown_field(&mut self, child: &FieldPath, e: &super::tree::Entry) {
@@ -457,7 +458,7 @@ impl Walk<'_> {
     }
 
     fn string(&mut self, s: &Schema, n: &Node, text: &str, path: &FieldPath) {
-        let shown = path.to_string();
+        let shown = path;
         let len = text.chars().count() as u64;
         if let Some(min) = s.min_length {
             if len < min {
@@ -491,7 +492,7 @@ impl Walk<'_> {
         path: &FieldPath,
         field: Option<&str>,
     ) {
-        let shown = path.to_string();
+        let shown = path;
         let by_format = match s.format.as_deref() {
             Some("int32") => Some(("int32", i32::MIN as i128, i32::MAX as i128)),
             Some("int64") => Some(("int64", i64::MIN as i128, i64::MAX as i128)),
@@ -523,6 +524,11 @@ impl Walk<'_> {
             }
         }
     }
+}
+
+/// Whether `path` is the object's `metadata` (checked against ObjectMeta's fields, not a schema).
+fn is_metadata(path: &FieldPath) -> bool {
+    matches!(path.0.as_slice(), [Seg::Key(k)] if k == "metadata")
 }
 
 /// Which catalogue rule a schema fact belongs to, where RULES.md names one (VLNS-01 is the

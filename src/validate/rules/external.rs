@@ -171,7 +171,7 @@ fn facts(root: &Node) -> Option<super::Facts> {
 pub fn cross(cx: &mut Cross) {
     let index = cx.index;
     for obj in index.of_kind("External") {
-        let super::Facts::External(f) = &obj.facts else {
+        let super::Facts::External(f) = &*obj.facts else {
             continue;
         };
         let ns = f.ipv4_namespace.value.as_str();

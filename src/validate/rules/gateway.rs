@@ -461,7 +461,7 @@ fn facts(root: &Node) -> Option<super::Facts> {
 pub(crate) fn gateways<'a>(cx: &Cross<'a>) -> Vec<(&'a Obj, &'a GatewayFacts)> {
     cx.index
         .of_kind("Gateway")
-        .filter_map(|o| match &o.facts {
+        .filter_map(|o| match &*o.facts {
             super::Facts::Gateway(f) => Some((o, &**f)),
             _ => None,
         })

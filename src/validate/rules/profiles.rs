@@ -112,7 +112,7 @@ fn profile_of<'a>(
     switch: &str,
 ) -> Option<(&'a env::Profile, &'a super::switch::SwitchFacts)> {
     let sw = cx.index.get("Switch", switch)?;
-    let super::Facts::Switch(facts) = &sw.facts else {
+    let super::Facts::Switch(facts) = &*sw.facts else {
         return None;
     };
     match Catalog::builtin().lookup(&facts.profile.value, &cx.env.full) {

@@ -485,7 +485,7 @@ fn facts(root: &Node) -> Option<super::Facts> {
 pub fn switches<'a>(cx: &Cross<'a>) -> Vec<(&'a Obj, &'a SwitchFacts)> {
     cx.index
         .of_kind("Switch")
-        .filter_map(|o| match &o.facts {
+        .filter_map(|o| match &*o.facts {
             super::Facts::Switch(f) => Some((o, &**f)),
             _ => None,
         })
@@ -527,7 +527,7 @@ pub fn cross(cx: &mut Cross) {
         let mut ranges: Vec<Range> = Vec::new();
         let mut all_found = true;
         for ns in &f.vlan_namespaces {
-            match index.get("VLANNamespace", &ns.value).map(|o| &o.facts) {
+            match index.get("VLANNamespace", &ns.value).map(|o| &*o.facts) {
                 None => {
                     all_found = false;
                     cx.missing(
@@ -624,7 +624,7 @@ fn unique(cx: &mut Cross, list: &[(&Obj, &SwitchFacts)]) {
     // then); their own check is GW-11.
     if cfg.enable_gateway {
         for o in cx.index.of_kind("Gateway") {
-            if let super::Facts::Gateway(g) = &o.facts {
+            if let super::Facts::Gateway(g) = &*o.facts {
                 for (map, spot) in [(&mut proto, &g.protocol_ip), (&mut vtep, &g.vtep_ip)] {
                     if !spot.value.is_empty() {
                         map.entry(spot.value.as_str()).or_default().push(User {

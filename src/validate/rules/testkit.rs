@@ -89,7 +89,7 @@ pub fn fabric_in(v: &Validator, docs: &[&str]) -> Vec<(String, Problem)> {
                 pos: root.pos,
                 source: Source::Incoming,
                 doc: (i as u32, 0),
-                facts,
+                facts: facts.into(),
             });
         }
     }

@@ -13,14 +13,14 @@ pub fn cross(cx: &mut Cross) {
     let index = cx.index;
     let vpcs: Vec<(&Obj, &Facts)> = index
         .of_kind("VPC")
-        .filter_map(|o| match &o.facts {
+        .filter_map(|o| match &*o.facts {
             super::super::Facts::Vpc(f) => Some((o, f)),
             _ => None,
         })
         .collect();
     for (obj, f) in &vpcs {
         let ns_name = &f.ipv4_namespace.value;
-        match index.get("IPv4Namespace", ns_name).map(|o| &o.facts) {
+        match index.get("IPv4Namespace", ns_name).map(|o| &*o.facts) {
             None => cx.missing(
                 "VPC-21",
                 obj,
@@ -61,7 +61,7 @@ pub fn cross(cx: &mut Cross) {
             Some(_) => {}
         }
         let vns_name = &f.vlan_namespace.value;
-        match index.get("VLANNamespace", vns_name).map(|o| &o.facts) {
+        match index.get("VLANNamespace", vns_name).map(|o| &*o.facts) {
             None => cx.missing(
                 "VPC-22",
                 obj,

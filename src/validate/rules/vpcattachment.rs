@@ -259,7 +259,7 @@ pub(crate) fn cross_with(cx: &mut Cross, wiring: &Wiring) {
     let index = cx.index;
     let attachments: Vec<(&Obj, &Facts)> = index
         .of_kind("VPCAttachment")
-        .filter_map(|o| match &o.facts {
+        .filter_map(|o| match &*o.facts {
             super::Facts::VpcAttachment(f) => Some((o, f)),
             _ => None,
         })
@@ -296,7 +296,7 @@ fn references<'i>(
             );
             None
         }
-        Some(o) => match &o.facts {
+        Some(o) => match &*o.facts {
             super::Facts::Vpc(v) => Some((o, v)),
             _ => None,
         },

@@ -187,7 +187,7 @@ fn facts(root: &Node) -> Option<super::Facts> {
 pub fn cross(cx: &mut Cross) {
     let index = cx.index;
     for obj in index.of_kind("VPCPeering") {
-        let super::Facts::VpcPeering(f) = &obj.facts else {
+        let super::Facts::VpcPeering(f) = &*obj.facts else {
             continue;
         };
         let Some(pair) = &f.vpcs else { continue };
@@ -204,7 +204,7 @@ pub fn cross(cx: &mut Cross) {
                     &format!("vpc {name} not found"),
                 ),
                 Some(o) => {
-                    if let super::Facts::Vpc(v) = &o.facts {
+                    if let super::Facts::Vpc(v) = &*o.facts {
                         found.insert(name, (o, v));
                     }
                 }

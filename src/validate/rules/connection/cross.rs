@@ -26,7 +26,7 @@ pub fn cross(cx: &mut Cross) {
     let index = cx.index;
     let conns: Vec<(&Obj, &Facts)> = index
         .of_kind("Connection")
-        .filter_map(|o| match &o.facts {
+        .filter_map(|o| match &*o.facts {
             AnyFacts::Connection(f) => Some((o, f)),
             _ => None,
         })
@@ -143,7 +143,7 @@ fn eslag_redundancy(cx: &mut Cross, obj: &Obj, e: &Endpoints) {
         let Some(sw_obj) = cx.index.get("Switch", &s.value) else {
             continue;
         };
-        let AnyFacts::Switch(sw) = &sw_obj.facts else {
+        let AnyFacts::Switch(sw) = &*sw_obj.facts else {
             continue;
         };
         for (seen, value, at, what) in [

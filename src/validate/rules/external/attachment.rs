@@ -251,7 +251,7 @@ pub(crate) fn cross_with(cx: &mut Cross, wiring: &Wiring) {
     let index = cx.index;
     let attachments: Vec<(&Obj, &AttachmentFacts)> = index
         .of_kind("ExternalAttachment")
-        .filter_map(|o| match &o.facts {
+        .filter_map(|o| match &*o.facts {
             super::super::Facts::ExternalAttachment(f) => Some((o, f)),
             _ => None,
         })
@@ -276,7 +276,7 @@ fn references(cx: &mut Cross, wiring: &Wiring, obj: &Obj, f: &AttachmentFacts) {
                 &format!("external {ext} not found"),
             ),
             Some(eobj) => {
-                if let super::super::Facts::External(e) = &eobj.facts {
+                if let super::super::Facts::External(e) = &*eobj.facts {
                     static_match(cx, obj, f, eobj, e);
                 }
             }

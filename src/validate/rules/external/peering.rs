@@ -85,7 +85,7 @@ fn facts(root: &Node) -> Option<super::super::Facts> {
 pub(super) fn cross(cx: &mut Cross) {
     let index = cx.index;
     for obj in index.of_kind("ExternalPeering") {
-        let super::super::Facts::ExternalPeering(f) = &obj.facts else {
+        let super::super::Facts::ExternalPeering(f) = &*obj.facts else {
             continue;
         };
         let (vpc_name, ext_name) = (f.vpc.value.as_str(), f.external.value.as_str());
@@ -102,7 +102,7 @@ pub(super) fn cross(cx: &mut Cross) {
                 );
                 None
             }
-            Some(o) => match &o.facts {
+            Some(o) => match &*o.facts {
                 super::super::Facts::Vpc(v) => Some((o, v)),
                 _ => None,
             },
@@ -120,7 +120,7 @@ pub(super) fn cross(cx: &mut Cross) {
                 );
                 None
             }
-            Some(o) => match &o.facts {
+            Some(o) => match &*o.facts {
                 super::super::Facts::External(e) => Some((o, e)),
                 _ => None,
             },

@@ -272,7 +272,7 @@ pub(crate) mod testing {
                     pos,
                     source: Source::Incoming,
                     doc: (0, 0),
-                    facts,
+                    facts: facts.into(),
                 });
             }
         }

@@ -11,7 +11,7 @@ use crate::validate::rules::{vpc, Facts, Spot};
 fn peerings<'a>(cx: &Cross<'a>) -> Vec<(&'a Obj, &'a PeeringFacts)> {
     cx.index
         .of_kind("GatewayPeering")
-        .filter_map(|o| match &o.facts {
+        .filter_map(|o| match &*o.facts {
             Facts::GatewayPeering(f) => Some((o, f)),
             _ => None,
         })
@@ -89,7 +89,7 @@ fn entries_exist(cx: &mut Cross, obj: &Obj, f: &PeeringFacts) {
             }
             continue;
         }
-        let Some(Facts::Vpc(vpc)) = index.get("VPC", name).map(|o| &o.facts) else {
+        let Some(Facts::Vpc(vpc)) = index.get("VPC", name).map(|o| &*o.facts) else {
             cx.missing(
                 "GWP-11",
                 obj,
