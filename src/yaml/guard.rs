@@ -270,7 +270,14 @@ fn scan(text: &str, max_depth: usize) -> Scan {
 
 /// Counts nodes as serde_yaml replays them (aliases included) without keeping any, and stops
 /// once the budget is spent: this bounds both time and memory before a Value is built.
-struct Budget<'a>(&'a mut usize);
+struct Budget<'a>(&'a mut Nodes);
+
+/// The nodes the walk may still replay, and whether it ran out: serde passes only a message
+/// back up, so the walk's own stop is told apart by this flag, never by that text.
+struct Nodes {
+    left: usize,
+    spent: bool,
+}
 
 impl<'de> DeserializeSeed<'de> for Budget<'_> {
     type Value = ();
@@ -281,10 +288,11 @@ impl<'de> DeserializeSeed<'de> for Budget<'_> {
 
 impl Budget<'_> {
     fn spend<E: serde::de::Error>(&mut self) -> Result<(), E> {
-        if *self.0 == 0 {
+        if self.0.left == 0 {
+            self.0.spent = true;
             return Err(E::custom(OVER_BUDGET));
         }
-        *self.0 -= 1;
+        self.0.left -= 1;
         Ok(())
     }
 }
@@ -513,11 +521,15 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
         return Err(e);
     }
     if s.has_alias {
-        let mut budget = limits.max_nodes;
+        let mut nodes = Nodes {
+            left: limits.max_nodes,
+            spent: false,
+        };
         if let Some(doc) = serde_yaml::Deserializer::from_str(body).next() {
-            if let Err(e) = Budget(&mut budget).deserialize(doc) {
-                let msg = e.to_string();
-                if msg.contains(OVER_BUDGET) || msg.contains("repetition limit exceeded") {
+            if let Err(e) = Budget(&mut nodes).deserialize(doc) {
+                // serde_yaml's own alias limit has a private error kind: its text is the only
+                // way to know it (as in `classify_error`).
+                if nodes.spent || e.to_string().contains("repetition limit exceeded") {
                     return Err(YamlError {
                         kind: YamlErrorKind::AliasExpansion,
                         message: format!(
@@ -614,6 +626,8 @@ fn stray_marks(body: &str, chunk: &Chunk) -> Option<YamlError> {
     })
 }
 
+/// serde_yaml's error kinds are private (its `ErrorImpl`): the depth and alias limits it
+/// stops at are known only by their fixed texts, read here and where the alias walk fails.
 fn classify_error(e: &serde_yaml::Error, body: &str, chunk: &Chunk) -> YamlError {
     let msg = e.to_string();
     let kind = if msg.contains("recursion limit exceeded") {
