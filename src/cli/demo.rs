@@ -30,10 +30,6 @@ fn extract(dir: &Dir<'_>, to: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-fn git_err(op: &'static str) -> impl FnOnce(git2::Error) -> Error {
-    move |e| Error::Git(fgd::git::GitError::local(op, e))
-}
-
 /// The demo workspace: `<base>/workspace` (a git working copy holding the fabrics, their layout
 /// committed and pushed) and `<base>/remote.git` (its bare remote).
 pub fn create(base: Option<PathBuf>) -> Result<(PathBuf, Vec<PathBuf>), Error> {
@@ -65,24 +61,14 @@ pub fn create(base: Option<PathBuf>) -> Result<(PathBuf, Vec<PathBuf>), Error> {
     let ws = std::fs::canonicalize(&ws).map_err(|e| io("resolve", &ws, e))?;
     extract(&DEMO, &ws)?;
     let remote = base.join("remote.git");
-    git2::Repository::init_opts(
-        &remote,
-        git2::RepositoryInitOptions::new()
-            .bare(true)
-            .initial_head("main"),
-    )
-    .map_err(git_err("init remote"))?;
-    let repo =
-        git2::Repository::init_opts(&ws, git2::RepositoryInitOptions::new().initial_head("main"))
-            .map_err(git_err("init workspace"))?;
-    repo.remote("origin", &remote.to_string_lossy())
-        .map_err(git_err("add remote"))?;
-    let mut cfg = repo.config().map_err(git_err("config"))?;
-    // Local to the demo repository only: never the operator's global config.
-    cfg.set_str("user.name", "fgd demo")
-        .map_err(git_err("config"))?;
-    cfg.set_str("user.email", "demo@fgd.invalid")
-        .map_err(git_err("config"))?;
+    fgd::git::init_repository(&remote, true, "main")?;
+    fgd::git::init_repository(&ws, false, "main")?;
+    fgd::git::set_origin_and_identity(
+        &ws,
+        &remote.to_string_lossy(),
+        "fgd demo",
+        "demo@fgd.invalid",
+    )?;
     let mut fabrics: Vec<PathBuf> = std::fs::read_dir(&ws)
         .map_err(|e| io("list", &ws, e))?
         .filter_map(|e| e.ok())

@@ -72,33 +72,13 @@ fn open(path: &Path) -> std::io::Result<std::fs::File> {
     fgd::store::no_follow().append(true).create(true).open(path)
 }
 
-/// Ask libgit2 for its traces up to `max`, as events of the target `libgit2`. (This starts
-/// libgit2 and OpenSSL, a cost only a logging run pays.)
+/// Ask libgit2 for its traces up to `max` (none when logging is off), as events of the target
+/// `libgit2`.
 fn libgit2_traces(max: LevelFilter) {
-    use git2::TraceLevel;
-    let level = match max.into_level() {
-        None => return,
-        Some(tracing::Level::ERROR) => TraceLevel::Error,
-        Some(tracing::Level::WARN) => TraceLevel::Warn,
-        Some(tracing::Level::INFO) => TraceLevel::Info,
-        Some(tracing::Level::DEBUG) => TraceLevel::Debug,
-        Some(tracing::Level::TRACE) => TraceLevel::Trace,
+    let Some(level) = max.into_level() else {
+        return;
     };
-    match git2::trace_set(level, libgit2_event) {
-        Ok(()) => tracing::debug!(?level, "libgit2 traces on"),
-        Err(e) => tracing::warn!(error = %e, "libgit2 traces unavailable"),
-    }
-}
-
-fn libgit2_event(level: git2::TraceLevel, message: &[u8]) {
-    use git2::TraceLevel;
-    let message = String::from_utf8_lossy(message);
-    match level {
-        TraceLevel::None => {}
-        TraceLevel::Fatal | TraceLevel::Error => tracing::error!(target: "libgit2", "{message}"),
-        TraceLevel::Warn => tracing::warn!(target: "libgit2", "{message}"),
-        TraceLevel::Info => tracing::info!(target: "libgit2", "{message}"),
-        TraceLevel::Debug => tracing::debug!(target: "libgit2", "{message}"),
-        TraceLevel::Trace => tracing::trace!(target: "libgit2", "{message}"),
+    if let Err(e) = fgd::git::trace_to_tracing(level) {
+        tracing::warn!(error = %e, "libgit2 traces unavailable");
     }
 }

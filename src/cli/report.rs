@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use fgd::classify::ReasonCode;
 use fgd::event::{Event, Fate, FileOutcome};
 use fgd::validate::{rules, Problem, Severity};
 use fgd::yaml::Pos;
@@ -29,7 +30,7 @@ struct Case {
     name: String,
     pos: Option<Pos>,
     /// Why it would not be managed (reason code, reason), when it would not.
-    unmanaged: Option<(String, String)>,
+    unmanaged: Option<(ReasonCode, String)>,
     problems: Vec<Problem>,
 }
 
@@ -59,9 +60,7 @@ fn cases(events: &[Event]) -> Vec<(String, Vec<Case>)> {
                         .unwrap_or_else(|| format!("document {}", index + 1)),
                     pos: *pos,
                     unmanaged: match fate {
-                        Fate::Unmanaged { code, reason, .. } => {
-                            Some((code.as_str().to_string(), reason.clone()))
-                        }
+                        Fate::Unmanaged { code, reason, .. } => Some((*code, reason.clone())),
                         _ => None,
                     },
                     problems: Vec::new(),
@@ -75,7 +74,7 @@ fn cases(events: &[Event]) -> Vec<(String, Vec<Case>)> {
                 files[fi].1.push(Case {
                     name: "whole file".into(),
                     pos: None,
-                    unmanaged: Some((code.as_str().to_string(), reason.clone())),
+                    unmanaged: Some((*code, reason.clone())),
                     problems: Vec::new(),
                 });
             }
@@ -162,6 +161,7 @@ pub fn junit(events: &[Event]) -> String {
             }
             s.push_str(">\n");
             if let Some((code, reason)) = &c.unmanaged {
+                let code = code.as_str();
                 let _ = writeln!(
                     s,
                     "      <failure type=\"{}\" message=\"{}\">{}</failure>",
@@ -240,7 +240,8 @@ pub fn sarif(events: &[Event]) -> String {
         for c in cases {
             if let Some((code, reason)) = &c.unmanaged {
                 // An invalid-spec document's problems are reported one by one below.
-                if code != "invalid-spec" {
+                if *code != ReasonCode::InvalidSpec {
+                    let code = code.as_str();
                     let id = format!("fgd/{code}");
                     used.entry(id.clone())
                         .or_insert_with(|| format!("the document would go to unmanaged/ ({code})"));

@@ -159,14 +159,19 @@ impl Fabric {
         // (`.hnp/.gitignore` is not one: fgd only ever creates it when it is missing.)
         for rel in [LOG, MANIFEST, JOURNAL, LOG_SPOOL] {
             let p = self.path(rel);
-            let what = match std::fs::symlink_metadata(&p) {
-                Ok(m) if m.file_type().is_symlink() => "a symlink",
-                Ok(m) if !m.is_file() => "not a regular file",
+            let symlink = match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.file_type().is_symlink() => true,
+                Ok(m) if !m.is_file() => false,
                 Ok(_) => continue,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(io("inspect", &p, e)),
             };
-            let fix = if what == "a symlink" {
+            let what = if symlink {
+                "a symlink"
+            } else {
+                "not a regular file"
+            };
+            let fix = if symlink {
                 format!(
                     "put the file itself in its place (`cp --remove-destination \"$(readlink -f {p})\" {p}`), then run fgd again",
                     p = p.display()

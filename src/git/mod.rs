@@ -16,6 +16,7 @@ mod diff;
 mod error;
 mod hooks;
 mod ignore_rules;
+mod init;
 mod integrate;
 pub mod known_hosts;
 mod many;
@@ -30,6 +31,7 @@ mod scope;
 mod sign;
 mod spec;
 mod state;
+mod trace;
 pub mod transport;
 mod verify;
 
@@ -51,6 +53,7 @@ pub use committed::{Baseline, BaselineRef, NoBaseline, Touched};
 pub use diff::pending_diff;
 pub use error::GitError;
 use error::Result;
+pub use init::{init_repository, set_origin_and_identity};
 pub use integrate::FABRIC_TRAILER;
 pub use many::{sync_all, SyncAllReport};
 pub use options::{set_timeouts, GitOptions};
@@ -59,6 +62,7 @@ pub use push::{LastPush, PushReport};
 pub use resolve::{resolve_fabric, ConflictRecord, Ours, PathConflict, ResolveReport, Side};
 pub use scope::{Checkout, FabricRepo};
 pub use state::{git_state, operation_in_progress, GitState, InProgress};
+pub use trace::trace_to_tracing;
 pub use verify::{
     check_tip, conflict_marker_line, tip_checks, TipCheck, TipProblem, TipProblemKind,
 };

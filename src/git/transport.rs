@@ -569,7 +569,6 @@ struct LocalPushLock {
 
 impl LocalPushLock {
     fn take(repo_path: &Path) -> Result<LocalPushLock, GitError> {
-        use std::os::unix::io::AsRawFd;
         let lock = repo_path.join("fgd-push.lock");
         let f = std::fs::OpenOptions::new()
             .create(true)
@@ -577,10 +576,8 @@ impl LocalPushLock {
             .write(true)
             .open(&lock)
             .map_err(|e| GitError::io("lock", &lock, e))?;
-        // SAFETY: a valid descriptor, owned by `f` for the call.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(GitError::io("lock", &lock, std::io::Error::last_os_error()));
-        }
+        rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| GitError::io("lock", &lock, e.into()))?;
         Ok(LocalPushLock { _held: f })
     }
 }

@@ -58,7 +58,5 @@ impl Drop for TerminalGuard {
 /// False once the terminal is gone (hung-up pty, closed SSH session): reads then return at
 /// once forever, and a loop that trusted them would spin.
 pub fn alive() -> bool {
-    let mut t = std::mem::MaybeUninit::<libc::termios>::uninit();
-    // SAFETY: tcgetattr only writes into the buffer it is given.
-    unsafe { libc::tcgetattr(libc::STDIN_FILENO, t.as_mut_ptr()) == 0 }
+    rustix::termios::tcgetattr(std::io::stdin()).is_ok()
 }
