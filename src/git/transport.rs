@@ -281,7 +281,19 @@ impl<'s> Session<'s> {
                     .iter()
                     .map(|b| format!("{b:02X}"))
                     .collect();
-                *self.tls_fingerprint.borrow_mut() = Some(hex.join(":"));
+                // The subject, so the operator can tell which certificate it was (a proxy's,
+                // a self-signed test server's) without fetching it; the fingerprint is exact.
+                let subject = x509_parser::parse_x509_certificate(x509.data())
+                    .ok()
+                    .map(|(_, c)| c.subject().to_string())
+                    .filter(|s| !s.is_empty());
+                let shown = match subject {
+                    Some(subject) => {
+                        format!("{subject:?} with SHA-256 fingerprint {}", hex.join(":"))
+                    }
+                    None => format!("with SHA-256 fingerprint {}", hex.join(":")),
+                };
+                *self.tls_fingerprint.borrow_mut() = Some(shown);
             }
             return Ok(CertificateCheckStatus::CertificatePassthrough);
         };
@@ -396,9 +408,7 @@ impl<'s> Session<'s> {
             || (e.class() == ErrorClass::Ssl && said.contains("certificate"))
         {
             let presented = match self.tls_fingerprint.borrow().as_deref() {
-                Some(fp) => {
-                    format!("the server presented a certificate with SHA-256 fingerprint {fp}, ")
-                }
+                Some(fp) => format!("the server presented a certificate {fp}, "),
                 None => String::new(),
             };
             let hint = format!("{presented}not signed by a CA trusted here: the system's CA store plus http.sslCAInfo / http.sslCAPath (git config) or GIT_SSL_CAINFO / GIT_SSL_CAPATH, which add to it; SSL_CERT_FILE replaces it");

@@ -447,11 +447,13 @@ fn https_through_a_proxy_with_the_ca_from_git_config_added_to_the_system_store()
     let (wc, fab) = w.clone(&bare, "wc", &url);
     write(&fab.join("raw/a.yaml"), VPC1);
     ok(&w.fgd(&["init", s(&fab)], &token), "init");
-    // Without the CA: refused, the presented certificate named by its fingerprint.
+    // Without the CA: refused, the presented certificate named by its subject and fingerprint.
     let r = w.fgd(&["sync", s(&fab)], &token);
     assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
     assert!(
-        r.stderr.contains("SHA-256 fingerprint") && r.stderr.contains("http.sslCAInfo"),
+        r.stderr
+            .contains("certificate \"CN=127.0.0.1\" with SHA-256 fingerprint")
+            && r.stderr.contains("http.sslCAInfo"),
         "{}",
         r.stderr
     );
