@@ -13,8 +13,8 @@
 //! and simply stops at an event error.
 
 use std::collections::HashMap;
-use std::mem::MaybeUninit;
 
+use crate::yaml::events::{Event, Events, Scalar};
 use crate::yaml::{plain_reads_as, GoReader, Pos};
 
 /// One node and where it starts (1-based line and column, relative to the text given to
@@ -251,9 +251,9 @@ impl Builder {
     /// Feed one event; returns the root once the top node is complete.
     fn push(&mut self, ev: Event) -> Option<Node> {
         let node = match ev {
-            Event::Scalar(s) => {
+            Event::Scalar(s, anchor) => {
                 let node = Node::new(s.pos, resolve(&s));
-                if let Some(a) = &s.anchor {
+                if let Some(a) = &anchor {
                     self.anchors.insert(a.clone(), node.clone());
                 }
                 // A scalar in key position becomes the pending key.
@@ -284,7 +284,7 @@ impl Builder {
                 }
                 node
             }
-            Event::MapStart(anchor, pos) => {
+            Event::MapStart { anchor, pos, .. } => {
                 self.stack.push(Open::Map {
                     node: Node::new(pos, Value::Map(Vec::new())),
                     anchor,
@@ -293,7 +293,7 @@ impl Builder {
                 });
                 return None;
             }
-            Event::SeqStart(anchor, pos) => {
+            Event::SeqStart { anchor, pos, .. } => {
                 self.stack.push(Open::Seq {
                     node: Node::new(pos, Value::Seq(Vec::new())),
                     anchor,
@@ -484,133 +484,6 @@ fn go_float(text: &str) -> Option<f64> {
         ".nan" => Some(f64::NAN),
         _ => t.parse().ok(),
     }
-}
-
-/// A scalar event, copied out of libyaml's.
-struct Scalar {
-    text: String,
-    tag: Option<String>,
-    plain: bool,
-    anchor: Option<String>,
-    pos: Pos,
-}
-
-enum Event {
-    Scalar(Scalar),
-    Alias(String, Pos),
-    MapStart(Option<String>, Pos),
-    SeqStart(Option<String>, Pos),
-    End,
-    DocumentEnd,
-    StreamEnd,
-    Other,
-}
-
-/// libyaml's event parser over one text; the parser is freed on drop.
-struct Events<'t> {
-    parser: Box<MaybeUninit<unsafe_libyaml::yaml_parser_t>>,
-    _text: &'t str,
-}
-
-impl<'t> Events<'t> {
-    fn new(text: &'t str) -> Option<Events<'t>> {
-        let mut parser = Box::new(MaybeUninit::<unsafe_libyaml::yaml_parser_t>::uninit());
-        // SAFETY: initialize writes the whole parser; the input outlives it (`_text`), and the
-        // parser is deleted in `drop` once, only if initialised.
-        unsafe {
-            if !unsafe_libyaml::yaml_parser_initialize(parser.as_mut_ptr()).ok {
-                return None;
-            }
-            unsafe_libyaml::yaml_parser_set_encoding(
-                parser.as_mut_ptr(),
-                unsafe_libyaml::YAML_UTF8_ENCODING,
-            );
-            unsafe_libyaml::yaml_parser_set_input_string(
-                parser.as_mut_ptr(),
-                text.as_ptr(),
-                text.len() as u64,
-            );
-        }
-        Some(Events {
-            parser,
-            _text: text,
-        })
-    }
-
-    /// The next event; None at an error.
-    fn next(&mut self) -> Option<Event> {
-        let mut event = MaybeUninit::<unsafe_libyaml::yaml_event_t>::uninit();
-        // SAFETY: the parser is initialised; a successful parse fills `event`, which is read
-        // (its strings copied) and then deleted exactly once.
-        unsafe {
-            if !unsafe_libyaml::yaml_parser_parse(self.parser.as_mut_ptr(), event.as_mut_ptr()).ok {
-                return None;
-            }
-            let e = event.as_mut_ptr();
-            let mark = (*e).start_mark;
-            let pos = Pos {
-                line: mark.line as usize + 1,
-                column: mark.column as usize + 1,
-            };
-            let out = match (*e).type_ {
-                unsafe_libyaml::YAML_SCALAR_EVENT => {
-                    let s = (*e).data.scalar;
-                    let tag = c_string(s.tag);
-                    Event::Scalar(Scalar {
-                        text: bytes(s.value, s.length as usize),
-                        plain: s.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE && tag.is_none(),
-                        tag,
-                        anchor: c_string(s.anchor),
-                        pos,
-                    })
-                }
-                unsafe_libyaml::YAML_ALIAS_EVENT => {
-                    Event::Alias(c_string((*e).data.alias.anchor).unwrap_or_default(), pos)
-                }
-                unsafe_libyaml::YAML_MAPPING_START_EVENT => {
-                    Event::MapStart(c_string((*e).data.mapping_start.anchor), pos)
-                }
-                unsafe_libyaml::YAML_SEQUENCE_START_EVENT => {
-                    Event::SeqStart(c_string((*e).data.sequence_start.anchor), pos)
-                }
-                unsafe_libyaml::YAML_MAPPING_END_EVENT
-                | unsafe_libyaml::YAML_SEQUENCE_END_EVENT => Event::End,
-                unsafe_libyaml::YAML_DOCUMENT_END_EVENT => Event::DocumentEnd,
-                unsafe_libyaml::YAML_STREAM_END_EVENT => Event::StreamEnd,
-                _ => Event::Other,
-            };
-            unsafe_libyaml::yaml_event_delete(e);
-            Some(out)
-        }
-    }
-}
-
-impl Drop for Events<'_> {
-    fn drop(&mut self) {
-        // SAFETY: only ever built initialised (see `new`).
-        unsafe { unsafe_libyaml::yaml_parser_delete(self.parser.as_mut_ptr()) }
-    }
-}
-
-/// # Safety
-/// `p` is null or points to `len` readable bytes.
-unsafe fn bytes(p: *const u8, len: usize) -> String {
-    if p.is_null() {
-        return String::new();
-    }
-    // SAFETY: as the caller promises.
-    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(p, len) }).into_owned()
-}
-
-/// # Safety
-/// `p` is null or a NUL-terminated string.
-unsafe fn c_string(p: *const u8) -> Option<String> {
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: as the caller promises.
-    let s = unsafe { std::ffi::CStr::from_ptr(p.cast()) };
-    Some(s.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! libyaml's own events over one chunk (the parser serde_yaml runs, and the one go-yaml, which
 //! kustomize reads with, is a port of): how each node is written (plain, quoted, tagged,
-//! anchored) and where, which serde_yaml's values forget. Asked only of the rare document whose
-//! cheaper passes found something that depends on it.
+//! anchored) and where, which serde_yaml's values forget. The fidelity checks ask it of the rare
+//! document whose cheaper passes found something that depends on it; validation builds its
+//! positioned tree from it (`validate::tree`). The one place fgd calls libyaml itself.
 
 use std::mem::MaybeUninit;
 
@@ -9,7 +10,7 @@ use super::Pos;
 
 /// How a scalar is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Style {
+pub(crate) enum Style {
     Plain,
     SingleQuoted,
     DoubleQuoted,
@@ -18,7 +19,7 @@ pub(super) enum Style {
 }
 
 /// A scalar node, as much as the checks need.
-pub(super) struct Scalar {
+pub(crate) struct Scalar {
     pub text: String,
     /// The tag as libyaml resolved its handle (`tag:yaml.org,2002:str` for `!!str`), only when
     /// one is written.
@@ -33,7 +34,7 @@ pub(super) struct Scalar {
 }
 
 /// One event, copied out of libyaml's.
-pub(super) enum Event {
+pub(crate) enum Event {
     /// The scalar and its anchor.
     Scalar(Scalar, Option<String>),
     /// An alias, by the anchor it names.
@@ -49,12 +50,13 @@ pub(super) enum Event {
         pos: Pos,
     },
     End,
+    DocumentEnd,
     Other,
     StreamEnd,
 }
 
 /// libyaml's event parser over one chunk's text. Owns the parser, which is freed on drop.
-pub(super) struct Events<'t> {
+pub(crate) struct Events<'t> {
     parser: Box<MaybeUninit<unsafe_libyaml::yaml_parser_t>>,
     _text: &'t str,
 }
@@ -145,6 +147,7 @@ impl<'t> Events<'t> {
                 }
                 unsafe_libyaml::YAML_MAPPING_END_EVENT
                 | unsafe_libyaml::YAML_SEQUENCE_END_EVENT => Event::End,
+                unsafe_libyaml::YAML_DOCUMENT_END_EVENT => Event::DocumentEnd,
                 unsafe_libyaml::YAML_STREAM_END_EVENT => Event::StreamEnd,
                 _ => Event::Other,
             };

@@ -105,7 +105,7 @@ impl Walk<'_> {
             Some(Frame::Map {
                 next_is_key,
                 merge_value,
-            }) if !matches!(event, Event::End | Event::Other) => {
+            }) if !matches!(event, Event::End | Event::Other | Event::DocumentEnd) => {
                 let is_key = *next_is_key;
                 *next_is_key = !is_key;
                 let value_of_merge = !is_key && std::mem::take(merge_value);
@@ -119,7 +119,7 @@ impl Walk<'_> {
                 self.stack.pop();
                 None
             }
-            Event::Other | Event::StreamEnd => None,
+            Event::Other | Event::DocumentEnd | Event::StreamEnd => None,
             Event::Scalar(s, anchor) => {
                 if let Some(found) = self.anchor(anchor, s.pos, Node::Scalar) {
                     return Some(found);
@@ -323,7 +323,13 @@ pub(super) fn plain_in_head(text: &str) -> Option<Found> {
     let mut typed: HashMap<String, &'static str> = HashMap::new();
     while let Some(event) = events.next() {
         let (is_key, role, key) = match stack.last_mut() {
-            Some(f) if f.map && !matches!(event, Event::End | Event::Other | Event::StreamEnd) => {
+            Some(f)
+                if f.map
+                    && !matches!(
+                        event,
+                        Event::End | Event::Other | Event::DocumentEnd | Event::StreamEnd
+                    ) =>
+            {
                 let is_key = f.next_is_key;
                 f.next_is_key = !is_key;
                 let key = if is_key { None } else { f.key.take() };
@@ -344,7 +350,7 @@ pub(super) fn plain_in_head(text: &str) -> Option<Found> {
         };
         match event {
             Event::StreamEnd => break,
-            Event::Other => {}
+            Event::Other | Event::DocumentEnd => {}
             Event::End => {
                 stack.pop();
             }

@@ -5,7 +5,7 @@
 //! chunk's size, flow depth and alias expansion, and parses one chunk at a time.
 
 mod encoding;
-mod events;
+pub(crate) mod events;
 mod fidelity;
 mod goyaml;
 mod guard;

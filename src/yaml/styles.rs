@@ -127,7 +127,11 @@ pub(super) fn scan(text: &str, want: Want) -> Found {
                 next_is_key,
                 key,
                 anchor,
-            }) if !matches!(event, Event::End | Event::Other | Event::StreamEnd) => {
+            }) if !matches!(
+                event,
+                Event::End | Event::Other | Event::DocumentEnd | Event::StreamEnd
+            ) =>
+            {
                 let is_key = *next_is_key;
                 *next_is_key = !is_key;
                 let parent_key = if is_key { None } else { key.take() };
@@ -139,7 +143,7 @@ pub(super) fn scan(text: &str, want: Want) -> Found {
             parent_role == Some(MapRole::Metadata) && parent_key.as_deref() == Some("name");
         match event {
             Event::StreamEnd => break,
-            Event::Other => {}
+            Event::Other | Event::DocumentEnd => {}
             Event::End => {
                 stack.pop();
             }
