@@ -160,7 +160,11 @@ pub fn junit(events: &[Event]) -> String {
                 continue;
             }
             s.push_str(">\n");
-            if let Some((code, reason)) = &c.unmanaged {
+            // An object refused for its spec fails on each of its error problems, which are its
+            // reason in full; any other fate is a failure of its own.
+            let spec_refused = matches!(&c.unmanaged, Some((ReasonCode::InvalidSpec, _)))
+                && c.problems.iter().any(|p| p.is_error());
+            if let Some((code, reason)) = c.unmanaged.as_ref().filter(|_| !spec_refused) {
                 let code = code.as_str();
                 let _ = writeln!(
                     s,
@@ -171,13 +175,6 @@ pub fn junit(events: &[Event]) -> String {
                 );
             }
             for p in c.problems.iter().filter(|p| p.is_error()) {
-                if c.unmanaged.is_some()
-                    && c.unmanaged
-                        .as_ref()
-                        .is_some_and(|(_, r)| r.starts_with(&p.summary()))
-                {
-                    continue;
-                }
                 let _ = writeln!(
                     s,
                     "      <failure type=\"{}\" message=\"{}\">{file}:{}:{}</failure>",

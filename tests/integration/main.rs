@@ -19,5 +19,6 @@ mod portable;
 mod progress_tmux;
 mod properties;
 mod real_corpus;
+mod reports;
 mod updates_deletes;
 mod validate_peers;
