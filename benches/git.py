@@ -43,6 +43,8 @@ SHARED = os.path.join(os.path.dirname(REPO), "shared", "bench")
 SIZES = {"1k": (1000, 10), "10k": (10000, 100), "100k": (100000, 1000)}
 BRANCH = "main"
 PROGRESS = ("progress", "git-progress")
+# Longer than "a moment": a pass this long should say how far it is.
+QUIET = 0.5
 # A VPC the default rules accept beside the generator's pod 0001 (its namespaces; a subnet and
 # VLAN none of the generated VPCs use), so the one-file sync manages it.
 NEW_VPC = """apiVersion: vpc.githedgehog.com/v1beta1
@@ -85,16 +87,44 @@ def run(cmd, cwd=None, warm_first=()):
     return took
 
 
+class Output:
+    """What the harness keeps of fgd's `--json` lines, read as they arrive: counts, progress
+    lines repeating the one before word for word, and every silence longer than QUIET with the
+    event it followed. Nothing per line is kept: this process must stay small (see run_fgd)."""
+
+    def __init__(self, t0):
+        self.t0, self.lines, self.progress, self.repeated = t0, 0, 0, 0
+        self.prev_at, self.after, self.prev_progress, self.silences = 0.0, "start", None, []
+
+    def stamp(self, at, event):
+        if at - self.prev_at > QUIET:
+            self.silences.append((at - self.prev_at, self.after))
+        self.prev_at = at
+        self.after = event
+
+    def read(self, stream):
+        for line in stream:
+            at = time.perf_counter() - self.t0
+            e = json.loads(line)
+            self.lines += 1
+            if e["event"] in PROGRESS:
+                self.progress += 1
+                self.repeated += line == self.prev_progress
+                self.prev_progress = line
+            self.stamp(at, e["event"] + (f" {e['phase']}" if "phase" in e else ""))
+            self.last = line
+
+
 def run_fgd(cmd, warm_first=()):
-    """Wall time, peak RSS (KiB) and the `--json` lines of one fgd run, each line stamped with
-    the time it arrived. This process stays small: a child spawned from it counts this
-    process's peak RSS in its own ru_maxrss."""
+    """Wall time, peak RSS (KiB) and a summary of the `--json` lines of one fgd run. This
+    process stays small: a child spawned from it counts this process's peak RSS in its own
+    ru_maxrss."""
     os.sync()
     warm(*warm_first)
-    lines = []
     t = time.perf_counter()
+    out = Output(t)
     p = subprocess.Popen(cmd + ["--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    reader = threading.Thread(target=lambda: lines.extend((time.perf_counter() - t, l) for l in p.stdout))
+    reader = threading.Thread(target=out.read, args=(p.stdout,))
     reader.start()
     err = []
     errs = threading.Thread(target=lambda: err.append(p.stderr.read()))
@@ -103,24 +133,12 @@ def run_fgd(cmd, warm_first=()):
     took = time.perf_counter() - t
     reader.join()
     errs.join()
+    out.stamp(took, "exit")
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
-        sys.exit(f"FAIL: {' '.join(cmd)} exited {code}: {err[0].decode()[-800:]}\n"
-                 + b"".join(l for _, l in lines[-5:]).decode())
-    events = [(at, json.loads(l)) for at, l in lines]
-    return {"s": took, "rss": usage.ru_maxrss, "events": events, "silence": silence(events, took)}
-
-
-def silence(events, took):
-    """The longest stretch without a line: (seconds, the event it followed), the start of the
-    process counting as `start` and its exit closing the last stretch."""
-    best, prev, after = 0.0, 0.0, "start"
-    for at, e in events + [(took, {"event": "exit"})]:
-        if at - prev > best:
-            best, where = at - prev, after
-        prev = at
-        after = e["event"] + (f" {e['phase']}" if "phase" in e else "")
-    return best, (where if best else "start")
+        sys.exit(f"FAIL: {' '.join(cmd)} exited {code}: {err[0].decode()[-800:]}\n{getattr(out, 'last', b'').decode()[:800]}")
+    return {"s": took, "rss": usage.ru_maxrss, "lines": out.lines, "progress": out.progress,
+            "repeated": out.repeated, "silences": sorted(out.silences, reverse=True)}
 
 
 def git(*args, cwd=None):
@@ -261,10 +279,11 @@ def bench(size, runs, fgd, scratch):
     for k in ("push", "noop", "one", "fetch"):
         m[k] = med(lambda r: r[k]["s"])
         m[k + "_rss"] = max(r[k]["rss"] for r in all_runs)
-        m[k + "_progress"] = med(lambda r: sum(e["event"] in PROGRESS for _, e in r[k]["events"]))
-        m[k + "_lines"] = med(lambda r: len(r[k]["events"]))
-        # The longest silence of the median run, and what preceded it.
-        m[k + "_silence"] = sorted((r[k]["silence"] for r in all_runs), key=lambda x: x[0])[len(all_runs) // 2]
+        for n in ("lines", "progress", "repeated"):
+            m[f"{k}_{n}"] = med(lambda r: r[k][n])
+        # The silences of the run whose longest is the median, longest first.
+        m[k + "_silences"] = sorted((r[k]["silences"] for r in all_runs),
+                                    key=lambda g: g[0][0] if g else 0)[len(all_runs) // 2]
     m["git_push"] = med(lambda r: r["git_push"])
     m["git_status"] = med(lambda r: r["git_status"])
     m["git_fetch"] = med(lambda r: r["git_fetch"])
@@ -276,7 +295,8 @@ def bench(size, runs, fgd, scratch):
 def table(rows, runs, scratch_fs):
     machine = f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') >> 30} GiB"
     out = [f"Machine: {machine}, {scratch_fs} for /tmp; remotes: bare repositories on the same disk, plain path "
-           f"URLs (no server); git {git('--version').split()[-1]}; medians of {runs} paired runs.", "",
+           f"URLs (no server); git {git('--version').split()[-1]}; medians of {runs} paired runs; each ratio is fgd's time "
+           f"over git's.", "",
            "| size | files in fab/ | fgd push s | git add+commit+push s | ratio | fgd no-op sync s | git status s | "
            "git fetch s | status+fetch s | ratio | fgd one-file sync s | ratio | fgd fetch-only sync s | "
            "git fetch+merge --ff-only s | ratio |",
@@ -286,15 +306,16 @@ def table(rows, runs, scratch_fs):
                    f"{m['noop']:.3f} | {m['git_status']:.3f} | {m['git_fetch']:.3f} | {m['base']:.3f} | "
                    f"{m['noop'] / m['base']:.2f}x | {m['one']:.3f} | {m['one'] / m['base']:.2f}x | {m['fetch']:.3f} | "
                    f"{m['git_ff']:.3f} | {m['fetch'] / m['git_ff']:.2f}x |")
-    out += ["", "fgd's output (`--json`, median run): lines, progress lines (`progress`, `git-progress`), the longest "
-                "silence and the event it followed, peak RSS:", "",
-            "| size | command | lines | progress lines | longest silence s | after | peak RSS MiB |",
+    out += ["", f"fgd's output (`--json`, medians): lines, progress lines (`progress`, `git-progress`) and those "
+                f"repeating the one before word for word; every silence longer than {QUIET} s (of the run whose longest "
+                f"is the median) with the event it followed: a pass that long without progress; peak RSS:", "",
+            "| size | command | lines | progress lines | repeated | silences > {QUIET} s (after) | peak RSS MiB |".replace("{QUIET}", str(QUIET)),
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for size, m in rows.items():
         for k, name in (("push", "push"), ("noop", "no-op sync"), ("one", "one-file sync"), ("fetch", "fetch-only sync")):
-            gap, after = m[k + "_silence"]
-            out.append(f"| {size} | {name} | {m[k + '_lines']:.0f} | {m[k + '_progress']:.0f} | {gap:.3f} | {after} | "
-                       f"{m[k + '_rss'] / 1024:.1f} |")
+            long = [f"{gap:.2f} ({after})" for gap, after in m[k + "_silences"]] or ["none"]
+            out.append(f"| {size} | {name} | {m[k + '_lines']:.0f} | {m[k + '_progress']:.0f} | {m[k + '_repeated']:.0f} | "
+                       f"{', '.join(long)} | {m[k + '_rss'] / 1024:.1f} |")
     for size, m in rows.items():
         targets = [
             ("first push no slower than git add+commit+push", m["push"] <= m["git_push"]),
