@@ -77,8 +77,20 @@ pub fn commit_fabric(
     let (scratch, tree_id) = fabric_tree(fr, head_tree.as_ref(), &scan)?;
     // The index's fabric part becomes the tree's (with the stat data just read), so git
     // status agrees with HEAD and the disk once the commit is made.
+    // Only the paths that went are removed, the others replaced in place: libgit2 removes an
+    // entry by shifting every entry after it, so clearing the whole fabric's part first was
+    // quadratic in its size (seconds at 10^5 files, even with nothing to commit).
     let before = fabric_entries(fr, &index);
-    fr.clear_fabric(&mut index).map_err(local("update index"))?;
+    let now: std::collections::HashSet<Vec<u8>> = scratch
+        .iter()
+        .filter(|e| fr.holds(&e.path))
+        .map(|e| e.path)
+        .collect();
+    for (path, _, _) in before.iter().filter(|(p, _, _)| !now.contains(p)) {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
+        index.remove_path(path).map_err(local("update index"))?;
+    }
     for e in scratch.iter() {
         if fr.holds(&e.path) {
             index.add(&e).map_err(local("update index"))?;

@@ -100,12 +100,7 @@ pub(crate) fn delta_path(d: &git2::DiffDelta) -> String {
 /// An in-memory index of `tree` (none: empty) without the fabric's part: what every tree fgd
 /// commits starts from, so nothing outside the fabric changes.
 pub(crate) fn without_fabric(fr: &FabricRepo, tree: Option<&git2::Tree>) -> Result<git2::Index> {
-    let mut scratch = git2::Index::new().map_err(local("build tree"))?;
-    if let Some(t) = tree {
-        scratch.read_tree(t).map_err(local("build tree"))?;
-    }
-    fr.clear_fabric(&mut scratch).map_err(local("build tree"))?;
-    Ok(scratch)
+    fr.tree_without_fabric(tree).map_err(local("build tree"))
 }
 
 /// What `push` would commit now, as a patch: HEAD's tree against the tree `commit_fabric`

@@ -192,19 +192,23 @@ impl FabricRepo {
         })
     }
 
-    /// Remove the fabric's own paths (and nothing else) from `index`.
-    pub(crate) fn clear_fabric(
+    /// An in-memory index of `tree` without the fabric's own paths (and nothing else). Built
+    /// by adding what stays, in order, rather than by removing the fabric's entries: libgit2
+    /// removes an index entry by shifting every entry after it, so removing a fabric of 10^5
+    /// files took seconds (quadratic), in every commit, diff and no-op sync.
+    pub(crate) fn tree_without_fabric(
         &self,
-        index: &mut git2::Index,
-    ) -> std::result::Result<(), git2::Error> {
-        for top in FABRIC_PATHS {
-            let rel = self.rel(top);
-            index.remove_dir(Path::new(&rel), 0)?;
-            if index.get_path(Path::new(&rel), 0).is_some() {
-                index.remove_path(Path::new(&rel))?;
+        tree: Option<&git2::Tree>,
+    ) -> std::result::Result<git2::Index, git2::Error> {
+        let mut kept = git2::Index::new()?;
+        if let Some(t) = tree {
+            let mut full = git2::Index::new()?;
+            full.read_tree(t)?;
+            for e in full.iter().filter(|e| !self.holds(&e.path)) {
+                kept.add(&e)?;
             }
         }
-        Ok(())
+        Ok(kept)
     }
 
     /// Before any work: the remote exists, and is not a local repository whose hooks a push

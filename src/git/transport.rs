@@ -199,6 +199,9 @@ pub struct Session<'s> {
     tls_fingerprint: RefCell<Option<String>>,
     rejected: RefCell<Vec<(String, String)>>,
     last_progress: RefCell<Instant>,
+    /// The last progress reported: libgit2's local push calls back once per object with the
+    /// same `done == total`, which would repeat one line thousands of times.
+    last_sent: RefCell<Option<(GitPhase, usize, usize, usize)>>,
     known_hosts: Vec<PathBuf>,
     url: UrlInfo,
     /// Stop a push that would create its branch on the remote (one fetched before: someone
@@ -227,6 +230,7 @@ impl<'s> Session<'s> {
             tls_fingerprint: RefCell::new(None),
             rejected: RefCell::new(Vec::new()),
             last_progress: RefCell::new(Instant::now() - Duration::from_secs(1)),
+            last_sent: RefCell::new(None),
             known_hosts: known_hosts::default_files(known_hosts_extra.as_deref()),
             url: url_info(url),
             refuse_new_branch: false,
@@ -256,8 +260,10 @@ impl<'s> Session<'s> {
     fn progress(&self, phase: GitPhase, done: usize, total: usize, bytes: usize) {
         let now = Instant::now();
         let due = now.duration_since(*self.last_progress.borrow()) >= Duration::from_millis(100);
-        if due || (total > 0 && done == total) {
+        let news = *self.last_sent.borrow() != Some((phase, done, total, bytes));
+        if news && (due || (total > 0 && done == total)) {
             *self.last_progress.borrow_mut() = now;
+            *self.last_sent.borrow_mut() = Some((phase, done, total, bytes));
             self.emit(Event::GitProgress {
                 phase,
                 done,

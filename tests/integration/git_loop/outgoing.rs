@@ -67,3 +67,37 @@ fn a_commit_of_fabric_files_made_with_git_is_listed_and_goes_out() {
     );
     assert!(w.fresh(&bare).join("managed/vpcs/vpc-1.yaml").is_file());
 }
+
+#[test]
+fn a_push_over_a_path_remote_reports_its_progress_without_repeating_a_line() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (_a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+    // Hundreds of objects: libgit2's local push calls back once per object, each time with
+    // the same `done == total` once packed; that is one line, not one per object.
+    let vpcs: Vec<String> = (0..300)
+        .map(|i| {
+            VPC1.replace("vpc-1", &format!("vpc-{i}"))
+                .replace("10.0.1.0", &format!("10.{}.{}.0", i / 250, i % 250))
+                .replace("1001", &format!("{}", 1001 + i))
+        })
+        .collect();
+    write(&fa.join("raw/many.yaml"), vpcs.join("---\n"));
+    ok(&w.fgd(&["ingest", s(&fa)], &[]), "ingest");
+    let r = w.fgd(&["push", s(&fa), "--json"], &[]);
+    ok(&r, "push");
+    let progress: Vec<_> = r
+        .of("git-progress")
+        .into_iter()
+        .filter(|e| e["phase"] == "push")
+        .collect();
+    let last = progress.last().expect("the push reports progress");
+    assert!(
+        last["done"] == last["total"] && last["total"].as_u64() > Some(300),
+        "{last}"
+    );
+    for pair in progress.windows(2) {
+        assert_ne!(pair[0], pair[1], "a progress line repeated:\n{}", r.stdout);
+    }
+}
