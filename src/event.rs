@@ -261,6 +261,14 @@ pub enum Event {
         commit: String,
         url: String,
     },
+    /// A sync found the remote already holding the branch's tip (just fetched): nothing to
+    /// publish, so no push was made (as git's "Everything up-to-date").
+    GitUpToDate {
+        remote: String,
+        branch: String,
+        commit: String,
+        url: String,
+    },
     /// A path under raw/ a commit leaves out (a symlink, FIFO, socket or device, or a name that
     /// is not UTF-8: ingest leaves it too); what HEAD holds there is kept.
     GitLeftOut {

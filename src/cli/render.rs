@@ -514,6 +514,15 @@ impl Sink for Renderer {
                 "git push: {remote}/{branch} is now {} ({url})",
                 &commit[..commit.len().min(10)]
             )),
+            Event::GitUpToDate {
+                remote,
+                branch,
+                commit,
+                url,
+            } => self.line(&format!(
+                "git push: {remote}/{branch} already holds {} ({url}): nothing to push",
+                &commit[..commit.len().min(10)]
+            )),
             Event::GitLeftOut { path, reason } => self.line(&format!(
                 "git commit: left out: {path} ({reason}: ingest leaves it in raw/ too)"
             )),

@@ -173,11 +173,22 @@ pub fn sync_fabric(
             other => other,
         };
         let committed = commit_fabric(&fr, &fabric, opts, "sync", sink)?;
-        let has_commit = fr.head().is_some();
-        let pushed = if has_commit {
-            Some(push_with_retry(&fr, &fabric, &[], opts, sink)?)
-        } else {
-            None
+        let head = fr.head().map(|c| c.id());
+        // The fetch above just read the remote's tip: when it is ours, there is nothing to
+        // publish (and nothing to check before publishing), as git says "Everything
+        // up-to-date" without a push.
+        let pushed = match head {
+            Some(tip) if Some(tip) == tracking_tip(&fr) => {
+                sink.emit(crate::event::Event::GitUpToDate {
+                    remote: fr.remote.clone(),
+                    branch: fr.upstream.clone(),
+                    commit: tip.to_string(),
+                    url: transport::url_info(&fr.push_url()?).shown,
+                });
+                None
+            }
+            Some(_) => Some(push_with_retry(&fr, &fabric, &[], opts, sink)?),
+            None => None,
         };
         Ok(SyncReport {
             local_commit,

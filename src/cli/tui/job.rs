@@ -266,6 +266,15 @@ impl Progress {
                 "pushed {remote}/{branch} = {}",
                 &commit[..commit.len().min(10)]
             ))),
+            Event::GitUpToDate {
+                remote,
+                branch,
+                commit,
+                ..
+            } => Some(Note::Log(format!(
+                "{remote}/{branch} already holds {}: nothing to push",
+                &commit[..commit.len().min(10)]
+            ))),
             Event::GitLeftOut { path, reason } => {
                 Some(Note::Log(format!("git commit: left out {path} ({reason})")))
             }

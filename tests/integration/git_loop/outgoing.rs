@@ -101,3 +101,29 @@ fn a_push_over_a_path_remote_reports_its_progress_without_repeating_a_line() {
         assert_ne!(pair[0], pair[1], "a progress line repeated:\n{}", r.stdout);
     }
 }
+
+#[test]
+fn a_sync_with_nothing_new_says_the_remote_is_up_to_date_and_does_not_push() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (a, fa) = w.clone(&bare, "a", s(&bare));
+    ok(&w.fgd(&["init", s(&fa), "--push"], &[]), "init --push");
+    write(&fa.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["sync", s(&fa)], &[]), "sync");
+    let tip = git(&a, &["rev-parse", "HEAD"]);
+    // A pre-push hook that fails would stop any push: a no-op sync must not reach it.
+    let hook = a.join(".git/hooks/pre-push");
+    write(&hook, "#!/bin/sh\necho pushed anyway >&2\nexit 1\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let r = w.fgd(&["sync", s(&fa), "--json"], &[]);
+    ok(&r, "no-op sync");
+    assert!(r.of("git-pushed").is_empty(), "{}", r.stdout);
+    let up = r.of("git-up-to-date");
+    assert_eq!(up.len(), 1, "{}", r.stdout);
+    assert_eq!(up[0]["commit"], tip.trim(), "{}", r.stdout);
+    assert_eq!(git(&bare, &["rev-parse", "main"]).trim(), tip.trim());
+    let human = w.fgd(&["sync", s(&fa)], &[]);
+    ok(&human, "no-op sync, human");
+    assert!(human.stdout.contains("nothing to push"), "{}", human.stdout);
+}
