@@ -26,7 +26,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use problem::{FieldPath, Place, Problem, RuleId, Seg, Severity};
+pub use problem::{FieldPath, Place, Problem, RuleId, Seg, SegRef, Severity};
 pub use rules::{Facts, RuleInfo};
 
 use crate::classify::KindInfo;

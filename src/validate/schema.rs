@@ -17,7 +17,7 @@ use include_dir::{include_dir, Dir};
 use regex::Regex;
 use serde_yaml::Value as Yaml;
 
-use super::problem::{FieldPath, Problem, RuleId, Seg, Severity};
+use super::problem::{FieldPath, Problem, RuleId, SegRef, Severity};
 use super::tree::{Node, Value};
 
 static SHIPPED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/assets/crds");
@@ -528,7 +528,11 @@ impl Walk<'_> {
 
 /// Whether `path` is the object's `metadata` (checked against ObjectMeta's fields, not a schema).
 fn is_metadata(path: &FieldPath) -> bool {
-    matches!(path.0.as_slice(), [Seg::Key(k)] if k == "metadata")
+    let mut segs = path.segs();
+    matches!(
+        (segs.next(), segs.next()),
+        (Some(SegRef::Key("metadata")), None)
+    )
 }
 
 /// Which catalogue rule a schema fact belongs to, where RULES.md names one (VLNS-01 is the

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use crate::classify::kinds;
-use crate::validate::{tree, Problem, Seg, Settings, Validator};
+use crate::validate::{tree, Problem, SegRef, Settings, Validator};
 use crate::yaml::split;
 
 const KINDS: [&str; 8] = [
@@ -94,11 +94,10 @@ fn mine(p: &Problem) -> bool {
 fn expected(root: &tree::Node, p: &Problem) -> Option<&'static str> {
     let keys: Vec<String> = p
         .path
-        .0
-        .iter()
+        .segs()
         .map(|s| match s {
-            Seg::Key(k) => k.clone(),
-            Seg::Index(i) => i.to_string(),
+            SegRef::Key(k) => k.to_string(),
+            SegRef::Index(i) => i.to_string(),
         })
         .collect();
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
