@@ -81,7 +81,7 @@ pub fn sync_all(
     match &result {
         Ok(_) => fabrics.iter().for_each(|(f, _)| resolve::clear(f)),
         Err(e) => {
-            if let crate::Error::Git(GitError::Conflict { fabric, .. }) = e {
+            if let Some(GitError::Conflict { fabric, .. }) = GitError::of(e) {
                 if let Some((f, _)) = fabrics.iter().find(|(_, fr)| fr.fabric_dir() == *fabric) {
                     resolve::note(f, e);
                 }

@@ -107,7 +107,7 @@ pub(crate) fn chosen(
 
 /// Keep the conflict a command stopped on, for `fgd resolve`; the error goes on as it was.
 pub(crate) fn note(fabric: &Fabric, e: &crate::Error) {
-    if let crate::Error::Git(GitError::Conflict { url, conflicts, .. }) = e {
+    if let Some(GitError::Conflict { url, conflicts, .. }) = GitError::of(e) {
         let _ = save(
             fabric,
             &ConflictRecord {
