@@ -4,7 +4,6 @@
 //! files), turn the decisions into the journal (`plan`), then carry it out. The plan and the
 //! journal are the same thing: a dry run prints the plan and stops before the journal.
 
-pub mod analyze;
 mod decide;
 pub mod history;
 pub mod managed_check;
@@ -13,6 +12,9 @@ mod plan;
 mod read;
 pub mod stage;
 pub mod unmanaged;
+
+/// One file's analysis, shared with validation (which owns it); here for the front ends' path.
+pub use crate::validate::analyze;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

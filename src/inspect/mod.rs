@@ -333,7 +333,7 @@ impl ManagedChecks {
             }
         }
         let problem = match read_regular(&path) {
-            Ok(b) => crate::ingest::analyze::managed_problem(rel, b)
+            Ok(b) => crate::validate::analyze::managed_problem(rel, b)
                 .map(|(why, line)| Problem::error(line.unwrap_or(0), 1, Rule::ManagedFile, why)),
             Err(e) => Some(Problem::error(
                 0,

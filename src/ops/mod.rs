@@ -12,11 +12,11 @@ use crate::discover::{self, ReadOutcome};
 use crate::error::{io, Error, Result};
 use crate::event::{Event, Fate, FileOutcome, Phase, Sink, Skip, Summary};
 use crate::fabric::{self, Fabric};
-use crate::ingest::{self, analyze, unmanaged, DocFate, FileDecision};
+use crate::ingest::{self, unmanaged, DocFate, FileDecision};
 use crate::journal::{self, Content, Journal, Remove, Source, Write};
 use crate::oplog;
 use crate::store::{self, failpoint};
-use crate::validate::Validator;
+use crate::validate::{analyze, Validator};
 use crate::yaml::Limits;
 
 /// Validate files or folders without writing anything. Returns the summary; `unmanaged > 0`

@@ -78,7 +78,7 @@ impl Before {
             let Some(bytes) = bytes else { continue };
             let format = crate::discover::format_of(under).unwrap_or(crate::discover::Format::Yaml);
             let name = format!("{}:{path}", before.rev);
-            let a = crate::ingest::analyze::analyze_with(&name, bytes, format, limits, v);
+            let a = super::analyze::analyze_with(&name, bytes, format, limits, v);
             for obj in batch::objects(std::slice::from_ref(&a), Source::Managed) {
                 before.touched.insert(obj);
             }
