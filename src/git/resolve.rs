@@ -159,7 +159,7 @@ pub fn resolve_fabric(dir: &Path, side: Side, sink: &mut dyn Sink) -> crate::Res
                     "fgd resolve --theirs: {} keeps {theirs}; this file would have replaced it",
                     c.object.as_deref().unwrap_or(&c.path)
                 );
-                crate::ops::move_to_unmanaged(dir, &fabric.path(f), &reason, sink)?;
+                crate::ingest::moves::move_to_unmanaged(dir, &fabric.path(f), &reason, sink)?;
                 moved.push(f.clone());
             }
         }
