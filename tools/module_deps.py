@@ -12,10 +12,12 @@ connected component of more than one module (Tarjan), the cycle's edges; exits 1
 An edge listed in tools/module_deps.allow ("A -> B  # why", one a line) is left out of the
 graph.
 
-Why a script and not a crate: cargo-modules and the like resolve the whole crate through
-rust-analyzer, which takes minutes and a toolchain component the CI does not install; the
-engine's convention (other top-level modules by `crate::` paths) makes a lexical scan exact
-enough, and this one runs in a fraction of a second.
+Why a script and not a tool: cargo plugins check module cycles (cargo-cycles; cargo-modules'
+`dependencies --acyclic`), but each is one more binary to install and build on every test
+machine, and they judge every module level with test code in; fgd's rule is about its
+top-level modules, test code out. The engine's convention (other top-level modules by `crate::`
+paths) makes a lexical scan enough, and this one runs in a fraction of a second with what the
+tests already need (python3).
 
 Usage: python3 tools/module_deps.py [--edges] [SRC_DIR]
 """
