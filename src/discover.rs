@@ -4,12 +4,23 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{io, Result};
-use crate::event::Skip;
 use crate::store::{FileKind, ReadRegular, Regular, Unsettled};
 
 /// Why a file whose name is not UTF-8 is skipped. fgd's records and reports are UTF-8, so such
 /// a name cannot be named back exactly; what shows it (the dashboard) has only its lossy form.
 pub const NOT_UTF8: &str = "the file name is not valid UTF-8 (shown with \u{FFFD} for the bad bytes), so fgd cannot name it back: rename it (in a shell: mv) and it is picked up";
+
+/// Why a file under raw/ was not read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "why", rename_all = "kebab-case")]
+pub enum Skip {
+    /// Hidden files, editor artefacts, non-YAML names: left alone.
+    Ignored { detail: String },
+    /// Symlink, FIFO, socket, device: never read, left alone.
+    NotRegular { detail: String },
+    /// Changed while it was read (still being written): left for the next run.
+    Pending { detail: String },
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

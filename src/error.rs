@@ -41,8 +41,54 @@ pub enum Error {
     Usage(String),
     #[error("journal {path}: {message}")]
     Journal { path: PathBuf, message: String },
+    /// The git loop failed (`git::GitError`, converted by its `From`, read back by
+    /// `GitError::of`): held here by the kind git decided on, so that this module, which every
+    /// other depends on, does not depend on `git`.
     #[error(transparent)]
-    Git(#[from] crate::git::GitError),
+    Git(Classified),
+}
+
+/// An error of a module above this one, with the [`Kind`] that module decided it is. Displays,
+/// debugs and chains as the error it holds.
+pub struct Classified {
+    kind: Kind,
+    error: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl Classified {
+    pub fn new(kind: Kind, error: impl std::error::Error + Send + Sync + 'static) -> Classified {
+        Classified {
+            kind,
+            error: Box::new(error),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The error held, if it is a `T`.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.error.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for Classified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.error, f)
+    }
+}
+
+impl std::fmt::Display for Classified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for Classified {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
 }
 
 /// What kind of failure an error is: what a front end decides on (the exit code, whether a
@@ -70,11 +116,7 @@ impl Error {
             Error::Store(StoreError::Refused { .. }) => Kind::Refused,
             Error::Store(StoreError::Io { .. }) | Error::Journal { .. } => Kind::Io,
             Error::Usage(_) => Kind::Usage,
-            Error::Git(crate::git::GitError::Conflict { .. }) => Kind::Conflict,
-            Error::Git(g) if g.is_usage() => Kind::Usage,
-            Error::Git(g) if g.is_busy() => Kind::Busy,
-            Error::Git(g) if g.is_refusal() => Kind::Refused,
-            Error::Git(_) => Kind::Io,
+            Error::Git(g) => g.kind(),
         }
     }
 
@@ -123,18 +165,7 @@ mod tests {
         assert_eq!(Error::Store(refused).kind(), Kind::Refused);
         assert_eq!(failed().kind(), Kind::Io);
         assert_eq!(failed().exit(), Exit::Io);
-        // A file a commit could not read is an I/O failure (4), not a refusal (3).
-        let git = Error::Git(crate::git::GitError::Io {
-            op: "read",
-            path: path.into(),
-            source: std::io::Error::other("refuse"),
-        });
-        assert_eq!((git.kind(), git.exit()), (Kind::Io, Exit::Io));
-        let conflict = Error::Git(crate::git::GitError::Conflict {
-            fabric: "f".into(),
-            url: "u".into(),
-            conflicts: Vec::new(),
-        });
+        let conflict = Error::Git(Classified::new(Kind::Conflict, std::io::Error::other("x")));
         assert_eq!(
             (conflict.kind(), conflict.exit()),
             (Kind::Conflict, Exit::Refused)

@@ -68,17 +68,8 @@ impl Fate {
     }
 }
 
-/// Why a file under raw/ was not read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "why", rename_all = "kebab-case")]
-pub enum Skip {
-    /// Hidden files, editor artefacts, non-YAML names: left alone.
-    Ignored { detail: String },
-    /// Symlink, FIFO, socket, device: never read, left alone.
-    NotRegular { detail: String },
-    /// Changed while it was read (still being written): left for the next run.
-    Pending { detail: String },
-}
+/// Why a file under raw/ was not read: discovery's decision, said in events.
+pub use crate::discover::Skip;
 
 /// What became of a whole input file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -166,6 +166,15 @@ impl Baseline {
         Ok(out)
     }
 
+    /// The baseline of the fabric at `root` as its HEAD holds it, for the update and delete
+    /// rules of modules that do not read git themselves (`validate::change::OpenBaseline`).
+    pub fn open_head(root: &Path) -> Result<Box<dyn crate::validate::change::Baseline>, String> {
+        match Baseline::open(root, BaselineRef::Head) {
+            Ok(b) => Ok(Box::new(b)),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// The update and delete rules' view of this baseline (`validate::change::Before`): the
     /// baseline's version of each managed/ file the change touched, analysed by `v`; `shown`
     /// is how the analysis of managed/ names its folder.
@@ -183,5 +192,16 @@ impl Baseline {
             limits,
             v,
         ))
+    }
+}
+
+impl crate::validate::change::Baseline for Baseline {
+    fn before(
+        &self,
+        shown: &str,
+        limits: &crate::yaml::Limits,
+        v: &crate::validate::Validator,
+    ) -> Result<crate::validate::change::Before, String> {
+        Baseline::before(self, shown, limits, v).map_err(|e| e.to_string())
     }
 }

@@ -1,5 +1,7 @@
 //! The git loop's errors, each a kind the exit code is decided on (never its text).
 
+use crate::error::{Classified, Kind};
+
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error("git {op}: {source}")]
@@ -131,6 +133,23 @@ impl GitError {
             source,
         }
     }
+    /// What kind of failure this is, which decides the exit code.
+    pub fn kind(&self) -> Kind {
+        match self {
+            GitError::Conflict { .. } => Kind::Conflict,
+            g if g.is_usage() => Kind::Usage,
+            g if g.is_busy() => Kind::Busy,
+            g if g.is_refusal() => Kind::Refused,
+            _ => Kind::Io,
+        }
+    }
+    /// The git error `e` is, if it is one.
+    pub fn of(e: &crate::Error) -> Option<&GitError> {
+        match e {
+            crate::Error::Git(g) => g.downcast_ref(),
+            _ => None,
+        }
+    }
     /// The remote kept moving: a retry later will do (exit 5).
     pub fn is_busy(&self) -> bool {
         matches!(self, GitError::RemoteBusy { .. })
@@ -160,8 +179,52 @@ impl GitError {
     }
 }
 
+impl From<GitError> for crate::Error {
+    fn from(e: GitError) -> crate::Error {
+        crate::Error::Git(Classified::new(e.kind(), e))
+    }
+}
+
 pub(crate) type Result<T> = std::result::Result<T, GitError>;
 
 pub(crate) fn local(op: &'static str) -> impl FnOnce(git2::Error) -> GitError {
     move |e| GitError::local(op, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Exit;
+
+    #[test]
+    fn the_exit_code_follows_the_kind_of_git_failure_never_its_message() {
+        let path = std::path::Path::new("/f/managed");
+        // A file a commit could not read is an I/O failure (4), not a refusal (3).
+        let git = crate::Error::from(GitError::Io {
+            op: "read",
+            path: path.into(),
+            source: std::io::Error::other("refuse"),
+        });
+        assert_eq!((git.kind(), git.exit()), (Kind::Io, Exit::Io));
+        let conflict = crate::Error::from(GitError::Conflict {
+            fabric: "f".into(),
+            url: "u".into(),
+            conflicts: Vec::new(),
+        });
+        assert_eq!(
+            (conflict.kind(), conflict.exit()),
+            (Kind::Conflict, Exit::Refused)
+        );
+        assert!(matches!(
+            GitError::of(&conflict),
+            Some(GitError::Conflict { .. })
+        ));
+        let busy = crate::Error::from(GitError::RemoteBusy {
+            url: "u".into(),
+            attempts: 3,
+        });
+        assert_eq!(busy.exit(), Exit::Busy);
+        let usage = crate::Error::from(GitError::Usage("x".into()));
+        assert_eq!(usage.exit(), Exit::Usage);
+    }
 }

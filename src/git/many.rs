@@ -13,7 +13,7 @@ use super::options::{signature, GitOptions};
 use super::push::{push_with_retry, LastPush};
 use super::scope::FabricRepo;
 use super::transport::{self, Session};
-use super::{auth, fold_records, resolve, sign};
+use super::{auth, fold_records, resolve, sign, Baseline};
 use crate::event::{Sink, Summary};
 use crate::fabric::{self, Fabric};
 use crate::{ingest, journal, store};
@@ -81,7 +81,7 @@ pub fn sync_all(
     match &result {
         Ok(_) => fabrics.iter().for_each(|(f, _)| resolve::clear(f)),
         Err(e) => {
-            if let crate::Error::Git(GitError::Conflict { fabric, .. }) = e {
+            if let Some(GitError::Conflict { fabric, .. }) = GitError::of(e) {
                 if let Some((f, _)) = fabrics.iter().find(|(_, fr)| fr.fabric_dir() == *fabric) {
                     resolve::note(f, e);
                 }
@@ -137,6 +137,7 @@ fn run(
                 validation: opts.validation.clone(),
                 ..Default::default()
             },
+            &Baseline::open_head,
             sink,
         )?);
     }

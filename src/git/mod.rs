@@ -163,6 +163,7 @@ pub fn sync_fabric(
                 validation: opts.validation.clone(),
                 ..Default::default()
             },
+            &Baseline::open_head,
             sink,
         )?;
         let local_commit = match local_commit {

@@ -107,7 +107,7 @@ pub(crate) fn chosen(
 
 /// Keep the conflict a command stopped on, for `fgd resolve`; the error goes on as it was.
 pub(crate) fn note(fabric: &Fabric, e: &crate::Error) {
-    if let crate::Error::Git(GitError::Conflict { url, conflicts, .. }) = e {
+    if let Some(GitError::Conflict { url, conflicts, .. }) = GitError::of(e) {
         let _ = save(
             fabric,
             &ConflictRecord {
@@ -159,7 +159,7 @@ pub fn resolve_fabric(dir: &Path, side: Side, sink: &mut dyn Sink) -> crate::Res
                     "fgd resolve --theirs: {} keeps {theirs}; this file would have replaced it",
                     c.object.as_deref().unwrap_or(&c.path)
                 );
-                crate::ops::move_to_unmanaged(dir, &fabric.path(f), &reason, sink)?;
+                crate::ingest::moves::move_to_unmanaged(dir, &fabric.path(f), &reason, sink)?;
                 moved.push(f.clone());
             }
         }

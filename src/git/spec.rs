@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use super::committed::{Baseline, BaselineRef};
 use super::verify::TipCheck;
 use crate::fabric::{self, Fabric};
-use crate::ingest::analyze;
+use crate::validate::analyze;
 use crate::validate::change::{self, Before};
 use crate::validate::{Level, Problem, Validator};
 

@@ -47,7 +47,7 @@ pub(crate) fn problems_of(
             .find_blob(d.new_file().id())
             .map_err(local("read blob"))?;
         if let Some((why, line)) =
-            crate::ingest::analyze::managed_problem(inner, blob.content().to_vec())
+            crate::validate::analyze::managed_problem(inner, blob.content().to_vec())
         {
             let at = line.map(|l| format!(":{l}")).unwrap_or_default();
             problems.push(format!(
@@ -328,7 +328,7 @@ pub fn check_tip(
             && fabric::kustomization::is_object_path(&inner["managed/".len()..])
         {
             if let Some((why, line)) =
-                crate::ingest::analyze::managed_problem(&inner, bytes.to_vec())
+                crate::validate::analyze::managed_problem(&inner, bytes.to_vec())
             {
                 add(
                     line,

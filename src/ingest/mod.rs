@@ -4,15 +4,19 @@
 //! files), turn the decisions into the journal (`plan`), then carry it out. The plan and the
 //! journal are the same thing: a dry run prints the plan and stops before the journal.
 
-pub mod analyze;
 mod decide;
 pub mod history;
 pub mod managed_check;
+pub mod moves;
 mod paths;
 mod plan;
 mod read;
 pub mod stage;
 pub mod unmanaged;
+mod validation;
+
+/// One file's analysis, shared with validation (which owns it); here for the front ends' path.
+pub use crate::validate::analyze;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -23,12 +27,14 @@ use crate::event::{Change, Event, Fate, Phase, Sink, Summary};
 use crate::fabric::{self, kustomization, Fabric};
 use crate::journal::{self, Journal};
 use crate::store::{self, failpoint};
+use crate::validate::change::OpenBaseline;
 use crate::validate::Validator;
 use crate::yaml::Limits;
 
 pub use decide::{decide, decide_with, At, Decision, DocFate, FileDecision, Refusals, WholeDoc};
 pub use paths::{escape_folders, named_like_a_file, unescape_folders, with_suffix, FOLDER_ESCAPE};
 pub use read::read_inputs;
+pub use validation::{before_or_say, emit_problems, validation_settings};
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -39,13 +45,15 @@ pub struct Options {
 }
 
 /// Run an ingest of `raw/`: open the fabric, take its lock (not for a dry run), ingest.
-pub fn run(dir: &Path, opts: &Options, sink: &mut dyn Sink) -> Result<Summary> {
+/// `head` opens the commit updates and deletes are judged against (`git::Baseline::open_head`:
+/// the ingest does not read git itself).
+pub fn run(dir: &Path, opts: &Options, head: OpenBaseline, sink: &mut dyn Sink) -> Result<Summary> {
     let fabric = Fabric::open(dir)?;
     if opts.dry_run {
-        return ingest(&fabric, opts, sink);
+        return ingest(&fabric, opts, head, sink);
     }
     let lock = store::FabricLock::acquire(&fabric.path(fabric::LOCK), "ingest")?;
-    run_locked(&fabric, &lock, opts, sink)
+    run_locked(&fabric, &lock, opts, head, sink)
 }
 
 /// Ingest with the fabric lock already held (by `sync`, or by `run`).
@@ -53,13 +61,19 @@ pub fn run_locked(
     fabric: &Fabric,
     _lock: &store::FabricLock,
     opts: &Options,
+    head: OpenBaseline,
     sink: &mut dyn Sink,
 ) -> Result<Summary> {
     journal::recover(fabric, sink)?;
-    ingest(fabric, opts, sink)
+    ingest(fabric, opts, head, sink)
 }
 
-fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summary> {
+fn ingest(
+    fabric: &Fabric,
+    opts: &Options,
+    head: OpenBaseline,
+    sink: &mut dyn Sink,
+) -> Result<Summary> {
     let started = Instant::now();
     if opts.dry_run {
         if let Some(j) = journal::load(fabric)? {
@@ -103,11 +117,13 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
         .and_then(Validator::new)
         .map_err(|e| crate::error::Error::Usage(e.to_string()))?;
     // Updates and deletes are judged against HEAD (opened here, cheaply; read only for a batch).
-    let baseline = crate::validate::change::wanted(&validator.settings)
-        .then(|| crate::git::Baseline::open(&fabric.root, crate::git::BaselineRef::Head));
-    sink.emit(crate::ops::validation_settings_with(
+    let baseline = crate::validate::change::wanted(&validator.settings).then(|| head(&fabric.root));
+    sink.emit(validation_settings(
         &validator,
-        baseline.as_ref().and_then(|b| b.as_ref().err()),
+        baseline
+            .as_ref()
+            .and_then(|b| b.as_ref().err())
+            .map(|e| e as &dyn std::fmt::Display),
     ));
     let files = read::read_inputs_within(
         &fabric.path(fabric::RAW),
@@ -161,7 +177,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     let before = match &baseline {
         Some(Ok(b)) if !files.is_empty() => {
             let shown = format!("{}/", fabric::MANAGED);
-            crate::ops::before_or_say(b, &shown, &opts.limits, &validator, sink)
+            before_or_say(b.as_ref(), &shown, &opts.limits, &validator, sink)
         }
         _ => None,
     };
@@ -220,7 +236,7 @@ fn ingest(fabric: &Fabric, opts: &Options, sink: &mut dyn Sink) -> Result<Summar
     // What managed/ already holds and the cluster would refuse: a push would publish it.
     for f in &managed {
         for doc in f.docs() {
-            crate::ops::emit_problems(&f.rel, doc, &mut summary, sink);
+            emit_problems(&f.rel, doc, &mut summary, sink);
         }
     }
     drop(managed);

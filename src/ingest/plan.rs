@@ -273,7 +273,7 @@ impl<'a, 'j> Planner<'a, 'j> {
             .collect();
         emit_whole(&f.rel, docs, Some(&item.path), self.summary, self.sink);
         for doc in f.docs() {
-            crate::ops::emit_problems(&f.rel, doc, self.summary, self.sink);
+            super::emit_problems(&f.rel, doc, self.summary, self.sink);
         }
         let reason_json = unmanaged::reason_record(
             &item,
@@ -371,7 +371,7 @@ impl<'a, 'j> Planner<'a, 'j> {
                 object,
                 fate: out_fate,
             });
-            crate::ops::emit_problems(&f.rel, doc, self.summary, self.sink);
+            super::emit_problems(&f.rel, doc, self.summary, self.sink);
         }
         self.sink.emit(Event::FileFinished {
             file: f.rel.clone(),

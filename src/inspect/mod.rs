@@ -4,6 +4,7 @@
 //! comes from the same `ops::validate` the commands run, so the dashboard and `fgd validate`
 //! never disagree.
 
+mod check;
 pub mod repo;
 pub mod report;
 
@@ -18,6 +19,7 @@ use crate::event::{Collect, Event, Fate, FileOutcome, Skip};
 use crate::fabric::{self, kustomization, Fabric};
 use crate::store::{FabricLock, LockOwner};
 
+pub use check::validate;
 pub use report::{file_report, text_report, text_report_with, DocOutcome, DocReport, FileReport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -333,7 +335,7 @@ impl ManagedChecks {
             }
         }
         let problem = match read_regular(&path) {
-            Ok(b) => crate::ingest::analyze::managed_problem(rel, b)
+            Ok(b) => crate::validate::analyze::managed_problem(rel, b)
                 .map(|(why, line)| Problem::error(line.unwrap_or(0), 1, Rule::ManagedFile, why)),
             Err(e) => Some(Problem::error(
                 0,
@@ -462,7 +464,7 @@ fn raw_files(root: &Path) -> Vec<FileEntry> {
     let mut sink = Collect::default();
     // The fabric, not only its raw/: the objects raw/ brings are judged against what managed/
     // holds (an overlap with a managed VPC, a reference to a managed Connection).
-    let _ = crate::ops::validate(
+    let _ = check::validate(
         &[root.to_path_buf()],
         &Default::default(),
         &validator_for(root),

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::fabric;
-use crate::ingest::analyze::{self, DocVerdict, FileVerdict};
+use crate::validate::analyze::{self, DocVerdict, FileVerdict};
 
 use super::{read_regular, FileEntry, Place, Problem, Rule, Severity, Tree};
 

@@ -122,7 +122,12 @@ pub fn adopt_existing(
         dry_run: true,
         ..Default::default()
     };
-    report.next_ingest = ingest::run(fabric_dir, &dry_run, &mut Collect::default())?;
+    report.next_ingest = ingest::run(
+        fabric_dir,
+        &dry_run,
+        &crate::git::Baseline::open_head,
+        &mut Collect::default(),
+    )?;
     Ok(report)
 }
 

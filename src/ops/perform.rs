@@ -95,7 +95,12 @@ pub fn perform(op: Operation, sink: &mut dyn Sink) -> Result<Outcome> {
                 .map_err(|e| crate::error::Error::Usage(e.to_string()))?;
             Outcome::Validated(super::validate(&paths, &limits, &v, sink)?)
         }
-        Operation::Ingest { dir, options } => Outcome::Ingested(ingest::run(&dir, &options, sink)?),
+        Operation::Ingest { dir, options } => Outcome::Ingested(ingest::run(
+            &dir,
+            &options,
+            &crate::git::Baseline::open_head,
+            sink,
+        )?),
         Operation::Move { dir, file, reason } => {
             Outcome::Moved(super::move_to_unmanaged(&dir, &file, &reason, sink)?)
         }

@@ -11,10 +11,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use super::analyze::{DocVerdict, FileAnalysis};
 use super::change::{self, Before, Then};
 use super::fabric::{self, Found, Index, Obj, Source};
 use super::{Level, Problem, Validator};
-use crate::ingest::analyze::{DocVerdict, FileAnalysis};
 
 /// What the cross-object rules found, by (file, document) of each side.
 #[derive(Debug, Default)]
@@ -192,7 +192,7 @@ pub fn apply(
     refused
 }
 
-fn add(doc: &mut crate::ingest::analyze::DocAnalysis, problems: Vec<Problem>) {
+fn add(doc: &mut super::analyze::DocAnalysis, problems: Vec<Problem>) {
     let mut all = std::mem::take(&mut doc.problems).into_vec();
     all.extend(problems);
     all.sort_by_key(|p| (p.pos, p.severity));

@@ -36,6 +36,19 @@ pub fn wanted(settings: &Settings) -> bool {
     settings.level == Level::All && RULES.iter().any(|r| !settings.skip.contains(&RuleId(r)))
 }
 
+/// The commit a change is judged against, as these rules read it. git reads it
+/// (`git::Baseline`); a module below git (the ingest) gets it from its caller, through
+/// `OpenBaseline`.
+pub trait Baseline {
+    /// The baseline's version of each managed/ file the change touched, analysed by `v`;
+    /// `shown` is how the analysis of managed/ names its folder. The error says why it could
+    /// not be read.
+    fn before(&self, shown: &str, limits: &Limits, v: &Validator) -> Result<Before, String>;
+}
+
+/// Opens the baseline of the fabric at a root (its HEAD), or says why there is none.
+pub type OpenBaseline<'a> = &'a dyn Fn(&std::path::Path) -> Result<Box<dyn Baseline>, String>;
+
 /// What the baseline holds of the files the change touched.
 #[derive(Debug, Default)]
 pub struct Before {
@@ -78,7 +91,7 @@ impl Before {
             let Some(bytes) = bytes else { continue };
             let format = crate::discover::format_of(under).unwrap_or(crate::discover::Format::Yaml);
             let name = format!("{}:{path}", before.rev);
-            let a = crate::ingest::analyze::analyze_with(&name, bytes, format, limits, v);
+            let a = super::analyze::analyze_with(&name, bytes, format, limits, v);
             for obj in batch::objects(std::slice::from_ref(&a), Source::Managed) {
                 before.touched.insert(obj);
             }

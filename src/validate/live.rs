@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::analyze::{self, DocVerdict, FileAnalysis};
 use super::fabric::{self, Found, Index, Obj, Source};
 use super::{Problem, Validator};
 use crate::discover::{self, Format};
 use crate::error::Result;
-use crate::ingest::analyze::{self, DocVerdict, FileAnalysis};
 
 pub struct Live {
     validator: Arc<Validator>,

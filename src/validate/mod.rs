@@ -9,6 +9,7 @@
 //! then by the kind's own rules. What needs other objects runs over the whole fabric
 //! (`fabric::check`), from a compact index of per-object facts.
 
+pub mod analyze;
 pub mod batch;
 pub mod change;
 pub mod env;

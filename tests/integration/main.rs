@@ -13,6 +13,7 @@ mod fabric_layout;
 mod git_loop;
 mod hostile;
 mod kustomize_diff;
+mod layers;
 mod logging;
 mod managed_safety;
 mod portable;

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::discover::Format;
-use crate::ingest::analyze::{analyze_with, FileAnalysis};
+use crate::validate::analyze::{analyze_with, FileAnalysis};
 use crate::validate::batch::check_with;
 use crate::validate::change::Before;
 use crate::validate::{Problem, Settings, Validator};
@@ -490,7 +490,7 @@ fn upd_06_and_del_07_are_moot_switch_profiles_are_never_managed() {
     assert!(
         !matches!(
             a[0].docs()[0].verdict,
-            crate::ingest::analyze::DocVerdict::Managed { .. }
+            crate::validate::analyze::DocVerdict::Managed { .. }
         ),
         "GEN-10 refuses a SwitchProfile"
     );
