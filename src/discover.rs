@@ -11,7 +11,7 @@ use crate::store::{FileKind, ReadRegular, Regular, Unsettled};
 pub const NOT_UTF8: &str = "the file name is not valid UTF-8 (shown with \u{FFFD} for the bad bytes), so fgd cannot name it back: rename it (in a shell: mv) and it is picked up";
 
 /// Why a file under raw/ was not read.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "why", rename_all = "kebab-case")]
 pub enum Skip {
     /// Hidden files, editor artefacts, non-YAML names: left alone.
@@ -22,7 +22,7 @@ pub enum Skip {
     Pending { detail: String },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     Yaml,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::classify::ReasonCode;
 use crate::yaml::Pos;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     Recover,
@@ -21,7 +21,7 @@ pub enum Phase {
 }
 
 /// Steps of the git loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GitPhase {
     Commit,
@@ -72,7 +72,7 @@ impl Fate {
 pub use crate::discover::Skip;
 
 /// What became of a whole input file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum FileOutcome {
     /// Its documents were distributed; `managed`/`unmanaged`/`empty` count them.
@@ -90,7 +90,7 @@ pub enum FileOutcome {
 }
 
 /// One planned filesystem action (the dry-run plan, and the journal's content in words).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum PlanAction {
     Write { path: String },
@@ -156,7 +156,7 @@ impl Summary {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
     PhaseStarted {

@@ -5,6 +5,7 @@
 //! journal are the same thing: a dry run prints the plan and stops before the journal.
 
 mod decide;
+mod held;
 pub mod history;
 pub mod managed_check;
 pub mod moves;
@@ -213,7 +214,13 @@ fn ingest(
     // What the plan reports is held until the batch is in force: a batch refused after the
     // plan (an unsafe target, a source changed meanwhile) must not have said first that it
     // managed anything.
-    let mut held = crate::event::Collect::default();
+    let spool_path = fabric.path(crate::oplog::LOG_SPOOL);
+    let mut held = held::Held::in_dir(
+        (!opts.dry_run)
+            .then(|| dirs.parent_of(&spool_path))
+            .and_then(|d| d.ok().flatten())
+            .map(|(dir, _)| dir),
+    );
     plan::plan(
         inputs,
         &mut journal,
@@ -248,7 +255,7 @@ fn ingest(
     }
     if let (Some(late), true) = (late, journal.steps() > 0) {
         if let Some(held) = &mut held {
-            held.0.push(Event::PhaseStarted {
+            held.emit(Event::PhaseStarted {
                 phase: Phase::Journal,
                 total: Some(journal.steps()),
             });
@@ -295,9 +302,9 @@ fn ingest(
 }
 
 /// Emit the events held back (once).
-fn replay(held: &mut Option<crate::event::Collect>, sink: &mut dyn Sink) {
-    for event in held.take().map(|h| h.0).unwrap_or_default() {
-        sink.emit(event);
+fn replay(held: &mut Option<held::Held>, sink: &mut dyn Sink) {
+    if let Some(held) = held.take() {
+        held.replay(sink);
     }
 }
 

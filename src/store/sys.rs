@@ -5,6 +5,8 @@
 //! - `renameat2(RENAME_NOREPLACE)`: a rename that never replaces; elsewhere a hard link
 //!   (which refuses an existing name too) and an unlink.
 //! - `/proc/locks`: who holds a lock, without touching it; elsewhere a non-blocking probe.
+//! - `O_TMPFILE`: a scratch file with no name, gone with the process; elsewhere none (the
+//!   caller keeps what it would have written in memory).
 //!
 //! `FGD_PORTABLE_SYSCALLS=1` makes a Linux build take the portable ways too, so the tests run
 //! both (a process reads it once, at its first use).
@@ -43,6 +45,25 @@ pub(crate) fn is_any(e: &io::Error, errnos: &[Errno]) -> bool {
 /// `flags` as std's `OpenOptionsExt::custom_flags` takes them.
 pub(crate) fn custom(flags: rustix::fs::OFlags) -> i32 {
     flags.bits() as i32
+}
+
+/// A scratch file with no name in the folder `dir` (`O_TMPFILE`): nothing to clean up after a
+/// crash, never reachable by a path. None where the system or the file system has none.
+pub(crate) fn unnamed_file_in(dir: impl AsFd) -> Option<std::fs::File> {
+    #[cfg(target_os = "linux")]
+    if !portable_only() {
+        use rustix::fs::{Mode, OFlags};
+        return rustix::fs::openat(
+            dir,
+            ".",
+            OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )
+        .ok()
+        .map(std::fs::File::from);
+    }
+    let _ = dir;
+    None
 }
 
 /// Make everything written to the file system holding `fd` durable: Ok(true) when one call
