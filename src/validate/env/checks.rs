@@ -291,19 +291,7 @@ pub fn check_switch_ports(profile: &Profile, sw: &SwitchSettings) -> Vec<Finding
     for (port, raw) in &sw.port_speeds {
         let speed = strip_speed(raw);
         let key = Some(port.as_str());
-        let Some(pt) = spec.ports.get(port) else {
-            out.push(port_not_found(p, field, port));
-            continue;
-        };
-        let pp_name = &pt.profile;
-        let Some(pp) = spec.port_profiles.get(pp_name) else {
-            out.push(port_profile_not_found(
-                p,
-                field,
-                port,
-                pt.group.as_str(),
-                pp_name,
-            ));
+        let Some((pp_name, pp)) = port_profile(profile, field, port, &mut out) else {
             continue;
         };
         let Some(speeds) = &pp.speed else {
@@ -336,19 +324,7 @@ pub fn check_switch_ports(profile: &Profile, sw: &SwitchSettings) -> Vec<Finding
     let mut refused = Vec::new();
     for (port, mode) in &sw.port_breakouts {
         let key = Some(port.as_str());
-        let Some(pt) = spec.ports.get(port) else {
-            out.push(port_not_found(p, field, port));
-            continue;
-        };
-        let pp_name = &pt.profile;
-        let Some(pp) = spec.port_profiles.get(pp_name) else {
-            out.push(port_profile_not_found(
-                p,
-                field,
-                port,
-                pt.group.as_str(),
-                pp_name,
-            ));
+        let Some((pp_name, pp)) = port_profile(profile, field, port, &mut out) else {
             continue;
         };
         let Some(b) = &pp.breakout else {
@@ -407,6 +383,33 @@ pub fn check_switch_ports(profile: &Profile, sw: &SwitchSettings) -> Vec<Finding
         }
     }
     out
+}
+
+/// The port profile of `port` (its name and itself), as upstream looks it up for a speed or a
+/// breakout; None, with the finding said in `out`, when the profile has no such port or the
+/// port no such port profile.
+fn port_profile<'p>(
+    profile: &'p Profile,
+    field: SwitchField,
+    port: &str,
+    out: &mut Vec<Finding>,
+) -> Option<(&'p String, &'p super::profiles::PortProfile)> {
+    let p = &profile.name;
+    let Some(pt) = profile.spec.ports.get(port) else {
+        out.push(port_not_found(p, field, port));
+        return None;
+    };
+    let Some(pp) = profile.spec.port_profiles.get(&pt.profile) else {
+        out.push(port_profile_not_found(
+            p,
+            field,
+            port,
+            pt.group.as_str(),
+            &pt.profile,
+        ));
+        return None;
+    };
+    Some((&pt.profile, pp))
 }
 
 fn port_not_found(p: &str, field: SwitchField, port: &str) -> Finding {
