@@ -307,8 +307,9 @@ fn analyze_bytes(
         Format::Json => yaml::whole(text),
     };
     let mut docs = Vec::with_capacity(chunks.len());
+    let tree = validator.reads_spec();
     for i in 0..chunks.len() {
-        let mut parsed = yaml::parse_chunk(text, &chunks[i], limits);
+        let mut parsed = yaml::parse_chunk(text, &chunks[i], limits, tree);
         // A comment block that travelled to the next document may have been the end of a
         // quoted scalar of this one: it goes back when this document parses only with it.
         if matches!(&parsed, Err(e) if e.kind == yaml::YamlErrorKind::Syntax) {
@@ -316,7 +317,7 @@ fn analyze_bytes(
                 .get(i + 1)
                 .and_then(|next| next.give_back(&chunks[i], text))
             {
-                let retried = yaml::parse_chunk(text, &longer, limits);
+                let retried = yaml::parse_chunk(text, &longer, limits, tree);
                 if retried.is_ok() {
                     parsed = retried;
                     chunks[i] = longer;
@@ -333,7 +334,7 @@ fn analyze_bytes(
         let mut checked = crate::validate::DocCheck::default();
         let (pos, verdict) = match parsed {
             Ok(Parsed::Empty) => (content_pos, DocVerdict::Empty),
-            Ok(Parsed::Document(value, unportable)) => match classify::classify(&value) {
+            Ok(Parsed::Document(value, unportable, tree)) => match classify::classify(&value) {
                 Verdict::Managed { identity, info } => {
                     // Only managed/ is built by kustomize: elsewhere such a document is fine.
                     let refusal = match unportable {
@@ -357,11 +358,7 @@ fn analyze_bytes(
                             }),
                     };
                     let refusal = refusal.or_else(|| {
-                        checked = validator.check_document(
-                            info,
-                            &text[chunk.range.clone()],
-                            chunk.start.line,
-                        );
+                        checked = validator.check_document(info, tree, chunk.start.line);
                         checked
                             .first_error()
                             .map(|(pos, reason)| (pos, ReasonCode::InvalidSpec, reason, None))

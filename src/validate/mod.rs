@@ -20,7 +20,7 @@ pub mod problem;
 pub mod rules;
 pub mod schema;
 pub mod settings;
-pub mod tree;
+pub use crate::yaml::tree;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -231,13 +231,23 @@ impl Validator {
         &self.crds.origin
     }
 
-    /// Check one managed candidate: `text` is its document's text, whose first line is line
-    /// `first_line` of the file.
-    pub fn check_document(&self, info: &KindInfo, text: &str, first_line: usize) -> DocCheck {
+    /// Whether the checks go past the envelope, and so need each document's tree.
+    pub fn reads_spec(&self) -> bool {
+        self.settings.level != Level::Envelope
+    }
+
+    /// Check one managed candidate: `root` is its document as a tree (as `yaml::parse_chunk`
+    /// gives it), whose first line is line `first_line` of the file.
+    pub fn check_document(
+        &self,
+        info: &KindInfo,
+        root: Option<tree::Node>,
+        first_line: usize,
+    ) -> DocCheck {
         if self.settings.level == Level::Envelope {
             return DocCheck::default();
         }
-        let Some(mut root) = tree::parse(text) else {
+        let Some(mut root) = root else {
             return DocCheck::default();
         };
         root.offset_lines(first_line.saturating_sub(1));

@@ -6,7 +6,10 @@
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use super::head::KeyFindings;
 use super::portable::{self, Unportable};
+use super::tree::{self, Node};
+use super::tree_head;
 use super::{Chunk, Limits, Pos};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -14,8 +17,10 @@ pub enum Parsed {
     /// Only comments or blank lines.
     Empty,
     /// The document's head: `apiVersion`, `kind` and `metadata` in full, every other top-level
-    /// key with a null value (see `head.rs`); and what in it kustomize could not read.
-    Document(serde_yaml::Value, Option<Unportable>),
+    /// key with a null value (see `head.rs`); what in it kustomize could not read; and the
+    /// whole document as a positioned tree, lines counted from the chunk's first (None only
+    /// past the tree's depth cap).
+    Document(serde_yaml::Value, Option<Unportable>, Option<Node>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -473,7 +478,15 @@ fn duplicate_key_line(message: &str, body: &str, line: usize, column: usize) -> 
     None
 }
 
-pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed, YamlError> {
+/// `tree`: whether the caller wants the positioned tree (validation beyond the envelope does);
+/// without it the document is only walked through serde_yaml, which is cheaper than building
+/// the tree.
+pub fn parse_chunk(
+    text: &str,
+    chunk: &Chunk,
+    limits: &Limits,
+    tree: bool,
+) -> Result<Parsed, YamlError> {
     let body = &text[chunk.range.clone()];
     let at = chunk.content.unwrap_or(chunk.start);
     if body.len() > limits.max_doc_bytes {
@@ -543,9 +556,37 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
             }
         }
     }
+    // The positioned tree validation reads; most often it also gives the head without a walk
+    // through serde_yaml (`tree_head`).
+    let mut seen = tree_head::Seen::default();
+    let tree = match tree {
+        true => tree::parse_watched(body, &mut |ev, key, depth| seen.watch(ev, key, depth)),
+        false => None,
+    };
+    let shortcut = tree
+        .as_ref()
+        .and_then(|(root, shape)| tree_head::from_tree(body, root, shape, seen));
+    let (first, keys) = match shortcut {
+        Some(head) => head,
+        None => match walk(body, chunk)? {
+            Some(head) => head,
+            None => return Ok(Parsed::Empty),
+        },
+    };
+    let unportable = portable::unportable(body, chunk, &keys, &s.rare);
+    Ok(Parsed::Document(first, unportable, tree.map(|(n, _)| n)))
+}
+
+/// The head of the chunk's document, walking all of it through serde_yaml; None when it holds
+/// no document.
+pub(super) fn walk(
+    body: &str,
+    chunk: &Chunk,
+) -> Result<Option<(serde_yaml::Value, KeyFindings)>, YamlError> {
+    let at = chunk.content.unwrap_or(chunk.start);
     let mut docs = serde_yaml::Deserializer::from_str(body);
     let (first, keys) = match docs.next() {
-        None => return Ok(Parsed::Empty),
+        None => return Ok(None),
         Some(d) => super::head::parse_head(d).map_err(|e| classify_error(&e, body, chunk))?,
     };
     // A second document inside one chunk (a `...` end marker followed by more): refuse rather
@@ -560,8 +601,7 @@ pub fn parse_chunk(text: &str, chunk: &Chunk, limits: &Limits) -> Result<Parsed,
             });
         }
     }
-    let unportable = portable::unportable(body, chunk, &keys, &s.rare);
-    Ok(Parsed::Document(first, unportable))
+    Ok(Some((first, keys)))
 }
 
 /// libyaml marks an error found at the end of the stream (an unclosed `[`) just past it: on

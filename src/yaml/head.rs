@@ -21,7 +21,7 @@ use serde_yaml::value::{Tag, TaggedValue};
 use serde_yaml::{Mapping, Value};
 
 /// Top-level keys whose values are kept whole.
-const KEPT: [&str; 3] = ["apiVersion", "kind", "metadata"];
+pub(super) const KEPT: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
 /// Past this many keys a mapping's duplicate check switches from a scan to a hash set, so a
 /// hostile mapping with 10^5 keys stays linear.
@@ -31,7 +31,7 @@ const SCAN_KEYS: usize = 16;
 const EXPECTING: &str = "any YAML value";
 
 /// What the walk found among a document's mapping keys that kustomize could not read.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(super) struct KeyFindings {
     /// The first key that is not a string: YAML allows `1: x`, but kustomize (and so Argo CD
     /// and Flux) cannot read such a document.

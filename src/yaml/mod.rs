@@ -13,6 +13,8 @@ mod head;
 mod portable;
 mod split;
 mod styles;
+pub mod tree;
+mod tree_head;
 
 pub use encoding::{decode, Decoded, EncodingError};
 pub use goyaml::{plain_reads_as, GoReader};

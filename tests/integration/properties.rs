@@ -243,9 +243,17 @@ mod prescan {
             let chunks = split(&text);
             for (i, c) in chunks.iter().enumerate() {
                 let end_line = chunks.get(i + 1).map_or(last_line, |n| n.start.line - 1);
-                let pos = match parse_chunk(&text, c, &limits(depth)) {
+                let parsed = parse_chunk(&text, c, &limits(depth), true);
+                // With its tree or without, a document reads the same (`yaml::tree_head`).
+                let without_tree = parse_chunk(&text, c, &limits(depth), false);
+                let treeless = match parsed.clone() {
+                    Ok(Parsed::Document(head, u, _)) => Ok(Parsed::Document(head, u, None)),
+                    other => other,
+                };
+                prop_assert_eq!(&treeless, &without_tree, "{:?} chunk {}", &text, i);
+                let pos = match parsed {
                     Err(e) => Some(e.pos),
-                    Ok(Parsed::Document(_, Some(u))) => Some(u.pos),
+                    Ok(Parsed::Document(_, Some(u), _)) => Some(u.pos),
                     Ok(_) => None,
                 };
                 if let Some(p) = pos {
@@ -261,7 +269,7 @@ mod prescan {
         fn flow_nesting_is_refused_exactly_past_the_limit(depth in 1usize..12, n in 0usize..16) {
             let text = format!("a: {}{}\n", "[".repeat(n), "]".repeat(n));
             let chunks = split(&text);
-            let r = parse_chunk(&text, &chunks[0], &limits(depth));
+            let r = parse_chunk(&text, &chunks[0], &limits(depth), true);
             match r {
                 Err(e) if e.kind == YamlErrorKind::TooDeep => {
                     prop_assert!(n > depth, "refused at {} within {}", n, depth);
@@ -313,7 +321,7 @@ mod prescan {
     ) -> Result<(), TestCaseError> {
         const BLIND_FACTOR: usize = 4;
         let chunks = split(text);
-        let r = parse_chunk(text, &chunks[0], &limits(depth));
+        let r = parse_chunk(text, &chunks[0], &limits(depth), true);
         if counted && n > depth * BLIND_FACTOR {
             let Err(e) = &r else {
                 return Err(TestCaseError::fail(format!("{text:?}: {r:?}")));
@@ -333,7 +341,7 @@ mod prescan {
         for n in [65, 1_000, 100_000] {
             let text = format!("a: {}{}\n", "[".repeat(n), "]".repeat(n));
             let chunks = split(&text);
-            let e = parse_chunk(&text, &chunks[0], &Limits::default()).unwrap_err();
+            let e = parse_chunk(&text, &chunks[0], &Limits::default(), true).unwrap_err();
             assert_eq!(e.kind, YamlErrorKind::TooDeep, "{n}");
         }
     }

@@ -363,7 +363,11 @@ pub fn check_switch_ports(profile: &Profile, sw: &SwitchSettings) -> Vec<Finding
     }
     let decidable = |key: &str| !refused.iter().any(|port| concerns(key, port));
 
-    let (autoneg, _) = profile.autoneg_ports(&sw.port_breakouts);
+    // The sets of ports that take a setting are built only for a switch that has settings.
+    let autoneg = match sw.port_auto_negs.is_empty() {
+        true => Default::default(),
+        false => profile.autoneg_ports(&sw.port_breakouts).0,
+    };
     for port in sw.port_auto_negs.keys() {
         if decidable(port) && !autoneg.contains(port) {
             out.push(finding(rule, SwitchField::PortAutoNegs, Some(port),
@@ -373,7 +377,10 @@ pub fn check_switch_ports(profile: &Profile, sw: &SwitchSettings) -> Vec<Finding
         }
     }
 
-    let (fec, _) = profile.fec_ports(&sw.port_breakouts);
+    let fec = match sw.port_fecs.is_empty() {
+        true => Default::default(),
+        false => profile.fec_ports(&sw.port_breakouts).0,
+    };
     for port in sw.port_fecs.keys() {
         if decidable(port) && !fec.contains(port) {
             out.push(finding(rule, SwitchField::PortFecs, Some(port),

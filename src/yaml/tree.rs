@@ -14,8 +14,8 @@
 
 use std::collections::HashMap;
 
-use crate::yaml::events::{Event, Events, Scalar};
-use crate::yaml::{plain_reads_as, GoReader, Pos};
+use super::events::{Event, Events, Scalar};
+use super::{plain_reads_as, GoReader, Pos};
 
 /// One node and where it starts (1-based line and column, relative to the text given to
 /// [`parse`]).
@@ -210,28 +210,70 @@ impl Node {
 /// Parse one document's text into a tree. None when libyaml cannot read it (the callers only
 /// pass text that already parsed) or when it holds no node.
 pub fn parse(text: &str) -> Option<Node> {
+    parse_watched(text, &mut |_: &Event, _: bool, _: usize| {}).map(|(node, _)| node)
+}
+
+/// Nesting deeper than this gives no tree. serde_yaml refuses documents nested deeper than 128
+/// levels, so every document it accepts still has one; the cap keeps a hostile document's tree
+/// (dropped recursively) off the stack.
+const MAX_DEPTH: usize = 192;
+
+/// Past this many entries a mapping's keys are no longer compared (see `Shape::repeated_key`).
+const COMPARED_KEYS: usize = 32;
+
+/// How a document is written, beyond the values the tree holds: what the guard needs to know
+/// whether serde_yaml would read it as the tree does (`yaml::head::from_tree`).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Shape {
+    /// A tag, an anchor or an alias somewhere.
+    pub decorated: bool,
+    /// A mapping or a sequence used as a mapping key.
+    pub complex_key: bool,
+    /// A key written twice in one mapping, or a mapping too wide to compare its keys cheaply.
+    pub repeated_key: bool,
+    /// The deepest nesting of mappings and sequences.
+    pub depth: usize,
+    /// Something after the end of the first document.
+    pub more_documents: bool,
+}
+
+/// [`parse`], also showing `watch` every event of the document's nodes (with whether it is a
+/// mapping key and how many mappings and sequences are open around it), and giving the
+/// document's [`Shape`].
+pub(crate) fn parse_watched(
+    text: &str,
+    watch: &mut dyn FnMut(&Event, bool, usize),
+) -> Option<(Node, Shape)> {
     let mut events = Events::new(text)?;
     let mut builder = Builder::default();
+    let mut root = None;
     loop {
         match events.next()? {
             Event::StreamEnd => break,
-            Event::DocumentEnd => break,
+            Event::DocumentEnd => {
+                builder.shape.more_documents = !matches!(events.next()?, Event::StreamEnd);
+                break;
+            }
             Event::Other => {}
             ev => {
+                watch(&ev, builder.key_pending(), builder.stack.len());
                 if let Some(done) = builder.push(ev) {
-                    return Some(done);
+                    root = Some(done);
+                }
+                if builder.stack.len() > MAX_DEPTH {
+                    return None;
                 }
             }
         }
     }
-    builder.root
+    Some((root?, builder.shape))
 }
 
 #[derive(Default)]
 struct Builder {
     stack: Vec<Open>,
     anchors: HashMap<String, Node>,
-    root: Option<Node>,
+    shape: Shape,
 }
 
 enum Open {
@@ -248,24 +290,35 @@ enum Open {
 }
 
 impl Builder {
+    /// Whether the next node is a mapping key.
+    fn key_pending(&self) -> bool {
+        matches!(self.stack.last(), Some(Open::Map { key: None, .. }))
+    }
+
     /// Feed one event; returns the root once the top node is complete.
     fn push(&mut self, ev: Event) -> Option<Node> {
         let node = match ev {
             Event::Scalar(s, anchor) => {
-                let node = Node::new(s.pos, resolve(&s));
-                if let Some(a) = &anchor {
-                    self.anchors.insert(a.clone(), node.clone());
+                self.shape.decorated |= anchor.is_some() || s.tag.is_some();
+                let pos = s.pos;
+                // A scalar in key position becomes the pending key (its text as written: keys
+                // are strings in Kubernetes objects, and fgd refuses others before validation).
+                let key_text = match (self.key_pending(), &anchor) {
+                    (false, _) => None,
+                    (true, None) => return self.set_key(s.text, pos),
+                    (true, Some(_)) => Some(s.text.clone()),
+                };
+                let node = Node::new(pos, resolve(s));
+                if let Some(a) = anchor {
+                    self.anchors.insert(a, node.clone());
                 }
-                // A scalar in key position becomes the pending key.
-                if let Some(Open::Map { key, .. }) = self.stack.last_mut() {
-                    if key.is_none() {
-                        *key = Some((key_text(&s), s.pos));
-                        return None;
-                    }
+                if let Some(text) = key_text {
+                    return self.set_key(text, pos);
                 }
                 node
             }
             Event::Alias(name, pos) => {
+                self.shape.decorated = true;
                 let mut node = self
                     .anchors
                     .get(&name)
@@ -284,7 +337,9 @@ impl Builder {
                 }
                 node
             }
-            Event::MapStart { anchor, pos, .. } => {
+            Event::MapStart { anchor, tag, pos } => {
+                self.shape.decorated |= anchor.is_some() || tag.is_some();
+                self.opened();
                 self.stack.push(Open::Map {
                     node: Node::new(pos, Value::Map(Vec::new())),
                     anchor,
@@ -293,7 +348,9 @@ impl Builder {
                 });
                 return None;
             }
-            Event::SeqStart { anchor, pos, .. } => {
+            Event::SeqStart { anchor, tag, pos } => {
+                self.shape.decorated |= anchor.is_some() || tag.is_some();
+                self.opened();
                 self.stack.push(Open::Seq {
                     node: Node::new(pos, Value::Seq(Vec::new())),
                     anchor,
@@ -323,13 +380,23 @@ impl Builder {
         self.attach(node)
     }
 
+    /// The pending key of the innermost mapping is `text`, written at `pos`.
+    fn set_key(&mut self, text: String, pos: Pos) -> Option<Node> {
+        if let Some(Open::Map { key, .. }) = self.stack.last_mut() {
+            *key = Some((text, pos));
+        }
+        None
+    }
+
+    /// A mapping or sequence opens: one level deeper.
+    fn opened(&mut self) {
+        self.shape.depth = self.shape.depth.max(self.stack.len() + 1);
+    }
+
     /// Put a finished node where it belongs: the root, a sequence item or a mapping value.
     fn attach(&mut self, node: Node) -> Option<Node> {
         match self.stack.last_mut() {
-            None => {
-                self.root = Some(node.clone());
-                Some(node)
-            }
+            None => Some(node),
             Some(Open::Seq { node: seq, .. }) => {
                 if let Value::Seq(items) = &mut seq.value {
                     items.push(node);
@@ -345,13 +412,18 @@ impl Builder {
                 match key.take() {
                     // A complex key (a mapping or sequence as key): kept under a placeholder
                     // name; such documents are refused before validation anyway.
-                    None => *key = Some(("?".into(), node.pos)),
+                    None => {
+                        self.shape.complex_key = true;
+                        *key = Some(("?".into(), node.pos));
+                    }
                     Some((k, key_pos)) if k == "<<" => {
                         let _ = key_pos;
                         merges.push(node);
                     }
                     Some((k, key_pos)) => {
                         if let Value::Map(entries) = &mut map.value {
+                            self.shape.repeated_key |= entries.len() >= COMPARED_KEYS
+                                || entries.iter().any(|e| e.key == k);
                             entries.push(Entry {
                                 key: k,
                                 key_pos,
@@ -392,12 +464,6 @@ fn apply_merges(node: &mut Node, merges: Vec<Node>) {
 
 const TAG_PREFIX: &str = "tag:yaml.org,2002:";
 
-/// A mapping key's text: keys are strings in Kubernetes objects (fgd refuses other keys before
-/// validation), so the text as written is the key.
-fn key_text(s: &Scalar) -> String {
-    s.text.clone()
-}
-
 fn scalar_text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
@@ -410,52 +476,59 @@ fn scalar_text(v: &Value) -> String {
 }
 
 /// What the scalar is to Kubernetes' client (go-yaml v2 rules; see the module comment).
-fn resolve(s: &Scalar) -> Value {
+fn resolve(s: Scalar) -> Value {
     let tag = s.tag.as_deref().and_then(|t| t.strip_prefix(TAG_PREFIX));
     match tag {
-        Some("str") | Some("binary") | Some("timestamp") => return Value::Str(s.text.clone()),
-        Some("null") => return Value::Null,
-        Some("bool") => return resolve_plain(&s.text),
-        Some("int") => {
-            return go_int(&s.text)
-                .map(Value::Int)
-                .unwrap_or_else(|| Value::Str(s.text.clone()))
-        }
-        Some("float") => {
-            return go_float(&s.text)
-                .map(Value::Float)
-                .unwrap_or_else(|| Value::Str(s.text.clone()))
-        }
-        Some(_) => return Value::Str(s.text.clone()),
-        None if s.tag.is_some() || !s.plain => return Value::Str(s.text.clone()),
-        None => {}
+        Some("str") | Some("binary") | Some("timestamp") => Value::Str(s.text),
+        Some("null") => Value::Null,
+        Some("bool") => resolve_plain(s.text),
+        Some("int") => match go_int(&s.text) {
+            Some(i) => Value::Int(i),
+            None => Value::Str(s.text),
+        },
+        Some("float") => match go_float(&s.text) {
+            Some(f) => Value::Float(f),
+            None => Value::Str(s.text),
+        },
+        Some(_) => Value::Str(s.text),
+        None if s.tag.is_some() || !s.plain => Value::Str(s.text),
+        None => resolve_plain(s.text),
     }
-    resolve_plain(&s.text)
 }
 
-fn resolve_plain(text: &str) -> Value {
-    match plain_reads_as(text, GoReader::Any) {
+fn resolve_plain(text: String) -> Value {
+    match plain_reads_as(&text, GoReader::Any) {
         Some("null") => Value::Null,
         Some("a boolean") => Value::Bool(matches!(
-            text,
+            text.as_str(),
             "true" | "True" | "TRUE" | "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON"
         )),
-        Some("a number") => go_int(text)
-            .map(Value::Int)
-            .or_else(|| go_float(text).map(Value::Float))
-            .unwrap_or_else(|| Value::Str(text.to_string())),
+        Some("a number") => match go_int(&text) {
+            Some(i) => Value::Int(i),
+            None => match go_float(&text) {
+                Some(f) => Value::Float(f),
+                None => Value::Str(text),
+            },
+        },
         // A timestamp decoded into an interface{} stays a string in go-yaml v2.
-        _ => Value::Str(text.to_string()),
+        _ => Value::Str(text),
     }
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)` / `ParseUint(s, 0, 64)` after go-yaml drops `_`.
 fn go_int(text: &str) -> Option<i128> {
-    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    let plain: std::borrow::Cow<str> = match text.contains('_') {
+        true => text
+            .chars()
+            .filter(|&c| c != '_')
+            .collect::<String>()
+            .into(),
+        false => text.into(),
+    };
     let (negative, unsigned) = match plain.as_bytes().first()? {
         b'-' => (true, &plain[1..]),
         b'+' => (false, &plain[1..]),
-        _ => (false, plain.as_str()),
+        _ => (false, &plain[..]),
     };
     let lower = unsigned.get(..2).map(str::to_ascii_lowercase);
     let (radix, digits) = match lower.as_deref() {
