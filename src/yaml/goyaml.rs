@@ -52,18 +52,19 @@ pub fn plain_reads_as(s: &str, reader: GoReader) -> Option<&'static str> {
                 return Some("a timestamp");
             }
             let plain: String = s.chars().filter(|&c| c != '_').collect();
-            (is_go_int(&plain) || is_yaml_style_float(&plain)).then_some("a number")
+            (go_int(&plain).is_some() || is_yaml_style_float(&plain)).then_some("a number")
         }
         _ => None,
     }
 }
 
-/// Go's `strconv.ParseInt(s, 0, 64)` or `ParseUint(s, 0, 64)` would succeed: an optional sign,
-/// then `0x`/`0o`/`0b` digits, a leading `0` (octal), or decimal digits, within 64 bits.
-fn is_go_int(s: &str) -> bool {
-    let (negative, unsigned) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
+/// The integer Go's `strconv.ParseInt(s, 0, 64)` or `ParseUint(s, 0, 64)` reads: an optional
+/// sign, then `0x`/`0o`/`0b` digits, a leading `0` (octal), or decimal digits, within 64 bits
+/// (ParseInt takes down to -2^63, ParseUint up to 2^64 - 1, unsigned only).
+pub(crate) fn go_int(s: &str) -> Option<i128> {
+    let (negative, unsigned) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
         _ => (false, s),
     };
     let lower = unsigned.get(..2).map(str::to_ascii_lowercase);
@@ -75,13 +76,13 @@ fn is_go_int(s: &str) -> bool {
         _ => (10, unsigned),
     };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return false;
+        return None;
     }
-    match u64::from_str_radix(digits, radix) {
-        // ParseInt takes down to -2^63, ParseUint up to 2^64 - 1 (unsigned only).
-        Ok(v) if negative => v <= 1 << 63,
-        Ok(_) => true,
-        Err(_) => false,
+    let v = u64::from_str_radix(digits, radix).ok()? as i128;
+    match negative {
+        true if v <= 1 << 63 => Some(-v),
+        true => None,
+        false => Some(v),
     }
 }
 

@@ -517,35 +517,9 @@ fn resolve_plain(text: String) -> Value {
 
 /// Go's `strconv.ParseInt(s, 0, 64)` / `ParseUint(s, 0, 64)` after go-yaml drops `_`.
 fn go_int(text: &str) -> Option<i128> {
-    let plain: std::borrow::Cow<str> = match text.contains('_') {
-        true => text
-            .chars()
-            .filter(|&c| c != '_')
-            .collect::<String>()
-            .into(),
-        false => text.into(),
-    };
-    let (negative, unsigned) = match plain.as_bytes().first()? {
-        b'-' => (true, &plain[1..]),
-        b'+' => (false, &plain[1..]),
-        _ => (false, &plain[..]),
-    };
-    let lower = unsigned.get(..2).map(str::to_ascii_lowercase);
-    let (radix, digits) = match lower.as_deref() {
-        Some("0x") => (16, &unsigned[2..]),
-        Some("0o") => (8, &unsigned[2..]),
-        Some("0b") => (2, &unsigned[2..]),
-        _ if unsigned.len() > 1 && unsigned.starts_with('0') => (8, &unsigned[1..]),
-        _ => (10, unsigned),
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let v = u64::from_str_radix(digits, radix).ok()? as i128;
-    match negative {
-        true if v <= 1 << 63 => Some(-v),
-        true => None,
-        false => Some(v),
+    match text.contains('_') {
+        true => super::goyaml::go_int(&text.replace('_', "")),
+        false => super::goyaml::go_int(text),
     }
 }
 
