@@ -17,7 +17,7 @@ use include_dir::{include_dir, Dir};
 use regex::Regex;
 use serde_yaml::Value as Yaml;
 
-use super::problem::{FieldPath, Problem, RuleId, SegRef, Severity};
+use super::problem::{FieldPath, Problem, RuleId, Severity};
 use super::tree::{Node, Value};
 
 static SHIPPED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/assets/crds");
@@ -312,8 +312,34 @@ pub fn check(crd: &Crd, root: &Node, unknown: Severity, out: &mut Vec<Problem>) 
         out,
         undecodable: false,
     };
-    walk.node(&crd.schema, root, &FieldPath::root(), None);
+    walk.node(&crd.schema, root, &Trail::Root, None);
     !walk.undecodable
+}
+
+/// Where the walk is: a chain of segments on the stack. The walk visits every node and nearly
+/// all have nothing to report, so the `FieldPath` (an allocation and a copy of its parent's
+/// bytes) is made only for a problem.
+#[derive(Clone, Copy)]
+enum Trail<'a> {
+    Root,
+    Key(&'a Trail<'a>, &'a str),
+    Index(&'a Trail<'a>, usize),
+}
+
+impl Trail<'_> {
+    fn path(&self) -> FieldPath {
+        match self {
+            Trail::Root => FieldPath::root(),
+            Trail::Key(up, k) => up.path().key(k),
+            Trail::Index(up, i) => up.path().index(*i),
+        }
+    }
+
+    /// Whether this is the object's `metadata` (checked against ObjectMeta's fields, not a
+    /// schema).
+    fn is_metadata(&self) -> bool {
+        matches!(self, Trail::Key(Trail::Root, "metadata"))
+    }
 }
 
 struct Walk<'a> {
@@ -328,16 +354,16 @@ const UNKNOWN: RuleId = RuleId("GEN-05");
 
 impl Walk<'_> {
     /// `field`: the property name this node is the value of (for the Go width table).
-    fn node(&mut self, s: &Schema, n: &Node, path: &FieldPath, field: Option<&str>) {
+    fn node(&mut self, s: &Schema, n: &Node, trail: &Trail, field: Option<&str>) {
         if n.is_null() {
             // The API server prunes a null in a field that is not nullable; Go then reads
             // the zero value. Required-ness is checked by the parent.
             return;
         }
-        // Shown only in a problem's message: formatted there, not for every node.
-        let shown = path;
         if let Some(ty) = s.ty {
             if !type_matches(ty, &n.value) {
+                let path = &trail.path();
+                let shown = path;
                 let want = type_word(ty);
                 let got = n.value.type_name();
                 let msg = format!("{shown} must be {want}, not {got}{}", quoted_value(n));
@@ -348,10 +374,12 @@ impl Walk<'_> {
             }
         }
         match &n.value {
-            Value::Map(entries) => self.object(s, n, entries, path),
+            Value::Map(entries) => self.object(s, n, entries, trail),
             Value::Seq(items) => {
                 if let Some(min) = s.min_items {
                     if (items.len() as u64) < min {
+                        let path = &trail.path();
+                        let shown = path;
                         let m =
                             format!("{shown} needs at least {min} item(s), has {}", items.len());
                         let u = format!(
@@ -363,6 +391,8 @@ impl Walk<'_> {
                 }
                 if let Some(max) = s.max_items {
                     if items.len() as u64 > max {
+                        let path = &trail.path();
+                        let shown = path;
                         let m = format!("{shown} takes at most {max} item(s), has {}", items.len());
                         let u = format!(
                             "{shown}: Too many: {}: must have at most {max} items",
@@ -373,16 +403,18 @@ impl Walk<'_> {
                 }
                 if let Some(item) = &s.items {
                     for (i, it) in items.iter().enumerate() {
-                        self.node(item, it, &path.index(i), None);
+                        self.node(item, it, &Trail::Index(trail, i), None);
                     }
                 }
             }
-            Value::Str(text) => self.string(s, n, text, path),
-            Value::Int(i) => self.number(s, n, *i as f64, Some(*i), path, field),
-            Value::Float(f) => self.number(s, n, *f, None, path, field),
+            Value::Str(text) => self.string(s, n, text, trail),
+            Value::Int(i) => self.number(s, n, *i as f64, Some(*i), trail, field),
+            Value::Float(f) => self.number(s, n, *f, None, trail, field),
             Value::Bool(_) | Value::Null => {}
         }
         if !s.enum_values.is_empty() && !s.enum_values.iter().any(|e| enum_eq(e, &n.value)) {
+            let path = &trail.path();
+            let shown = path;
             let allowed: Vec<String> = s.enum_values.iter().map(yaml_shown).collect();
             let m = format!(
                 "{shown} is {}, which is not one of {}",
@@ -411,20 +443,20 @@ impl Walk<'_> {
         });
     }
 
-    fn object(&mut self, s: &Schema, n: &Node, entries: &[super::tree::Entry], path: &FieldPath) {
-        let is_meta = is_metadata(path);
+    fn object(&mut self, s: &Schema, n: &Node, entries: &[super::tree::Entry], trail: &Trail) {
+        let is_meta = trail.is_metadata();
         for e in entries {
-            let child = path.key(&e.key);
+            let child = &Trail::Key(trail, &e.key);
             if let Some((_, ps)) = s.properties.iter().find(|(k, _)| *k == e.key) {
-                self.node(ps, &e.value, &child, Some(&e.key));
+                self.node(ps, &e.value, child, Some(&e.key));
             } else if let Some(add) = &s.additional {
-                self.node(add, &e.value, &child, Some(&e.key));
+                self.node(add, &e.value, child, Some(&e.key));
             } else if is_meta {
                 if !OBJECT_META.contains(&e.key.as_str()) {
-                    self.unknown_field(&child, e);
+                    self.unknown_field(&child.path(), e);
                 }
-            } else if !s.preserve_unknown && !s.properties.is_empty() || self.closed(s, path) {
-                self.unknown_field(&child, e);
+            } else if !s.preserve_unknown && !s.properties.is_empty() || self.closed(s, trail) {
+                self.unknown_field(&child.path(), e);
             }
         }
         for r in &s.required {
@@ -433,6 +465,7 @@ impl Walk<'_> {
                     .iter()
                     .any(|(k, p)| k == r && p.default.is_some());
             if !present {
+                let path = &trail.path();
                 let child = path.key(r);
                 let m = format!("{} is required", child);
                 let u = format!("{}: Required value", child);
@@ -443,13 +476,13 @@ impl Walk<'_> {
 
     /// An object schema with neither properties nor additionalProperties is closed too
     /// (SwitchGroup's empty `spec`): everything under it is unknown.
-    fn closed(&self, s: &Schema, path: &FieldPath) -> bool {
-        !path.is_root()
+    fn closed(&self, s: &Schema, trail: &Trail) -> bool {
+        !matches!(trail, Trail::Root)
             && s.ty == Some(Type::Object)
             && s.properties.is_empty()
             && s.additional.is_none()
             && !s.preserve_unknown
-            && !is_metadata(path)
+            && !trail.is_metadata()
     }
 
     fn unknown_field(&mut self, child: &FieldPath, e: &super::tree::Entry) {
@@ -469,11 +502,15 @@ impl Walk<'_> {
         });
     }
 
-    fn string(&mut self, s: &Schema, n: &Node, text: &str, path: &FieldPath) {
-        let shown = path;
-        let len = text.chars().count() as u64;
+    fn string(&mut self, s: &Schema, n: &Node, text: &str, trail: &Trail) {
+        let len = match (s.min_length, s.max_length) {
+            (None, None) => 0,
+            _ => text.chars().count() as u64,
+        };
         if let Some(min) = s.min_length {
             if len < min {
+                let path = &trail.path();
+                let shown = path;
                 let m = format!("{shown} must be at least {min} characters long");
                 let u = format!("{shown} in body should be at least {min} chars long");
                 self.push_with(rule_for(self.kind, path, "minLength"), path, n, m, u);
@@ -481,6 +518,8 @@ impl Walk<'_> {
         }
         if let Some(max) = s.max_length {
             if len > max {
+                let path = &trail.path();
+                let shown = path;
                 let m = format!("{shown} must be at most {max} characters long, is {len}");
                 let u = format!("{shown} in body should be at most {max} chars long");
                 self.push_with(rule_for(self.kind, path, "maxLength"), path, n, m, u);
@@ -488,6 +527,8 @@ impl Walk<'_> {
         }
         if let Some((p, re)) = &s.pattern {
             if !re.is_match(text) {
+                let path = &trail.path();
+                let shown = path;
                 let m = format!("{shown} {text:?} does not have the required form ({p})");
                 let u = format!("{shown} in body should match '{p}'");
                 self.push_with(rule_for(self.kind, path, "pattern"), path, n, m, u);
@@ -501,10 +542,9 @@ impl Walk<'_> {
         n: &Node,
         v: f64,
         int: Option<i128>,
-        path: &FieldPath,
+        trail: &Trail,
         field: Option<&str>,
     ) {
-        let shown = path;
         let by_format = match s.format.as_deref() {
             Some("int32") => Some(("int32", i32::MIN as i128, i32::MAX as i128)),
             Some("int64") => Some(("int64", i64::MIN as i128, i64::MAX as i128)),
@@ -513,6 +553,8 @@ impl Walk<'_> {
         let width = field.and_then(|f| go_int_width(self.kind, f)).or(by_format);
         if let (Some((go, lo, hi)), Some(i)) = (width, int.or(integral(v))) {
             if s.ty == Some(Type::Integer) && (i < lo || i > hi) {
+                let path = &trail.path();
+                let shown = path;
                 let m = format!("{shown} is {i}, which does not fit {go} ({lo} to {hi})");
                 let u =
                     format!("json: cannot unmarshal number {i} into Go struct field of type {go}");
@@ -523,6 +565,8 @@ impl Walk<'_> {
         }
         if let Some(min) = s.minimum {
             if v < min {
+                let path = &trail.path();
+                let shown = path;
                 let m = format!("{shown} is {}, below the minimum {min}", num(v));
                 let u = format!("{shown} in body should be greater than or equal to {min}");
                 self.push_with(rule_for(self.kind, path, "minimum"), path, n, m, u);
@@ -530,21 +574,14 @@ impl Walk<'_> {
         }
         if let Some(max) = s.maximum {
             if v > max {
+                let path = &trail.path();
+                let shown = path;
                 let m = format!("{shown} is {}, above the maximum {max}", num(v));
                 let u = format!("{shown} in body should be less than or equal to {max}");
                 self.push_with(rule_for(self.kind, path, "maximum"), path, n, m, u);
             }
         }
     }
-}
-
-/// Whether `path` is the object's `metadata` (checked against ObjectMeta's fields, not a schema).
-fn is_metadata(path: &FieldPath) -> bool {
-    let mut segs = path.segs();
-    matches!(
-        (segs.next(), segs.next()),
-        (Some(SegRef::Key("metadata")), None)
-    )
 }
 
 /// Which catalogue rule a schema fact belongs to, where RULES.md names one (VLNS-01 is the
