@@ -41,7 +41,7 @@ def warm(*paths):
 
 
 def run(cmd, warm_first=(), **kw):
-    """Wall time and peak RSS (KiB) of one child process. This process must stay small: a child
+    """Wall time and peak RSS (KiB) of one child process (its CPU time: `run_cpu`). This process must stay small: a child
     spawned from it counts this process's peak RSS in its own ru_maxrss. Every run starts with
     nothing dirty in the page cache: otherwise a durable writer (fgd's syncfs, the peer's
     fsyncs) pays for the write-back of whatever ran before it, and the order of the pairing
@@ -55,7 +55,16 @@ def run(cmd, warm_first=(), **kw):
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         sys.exit(f"FAIL: {' '.join(cmd)} exited {code}: {p.stderr.read().decode()[-500:]}")
+    run.cpu = (usage.ru_utime, usage.ru_stime)
     return took, usage.ru_maxrss
+
+
+def run_cpu(cmd, warm_first=()):
+    """`run`, and the child's user and system CPU seconds: the wall time of a run that creates
+    10^4-10^5 files depends on the state of the file system (ext4 slows at creating inodes
+    after many create/delete cycles: kernel time in `find_inode_bit`), the user time does not."""
+    took, rss = run(cmd, warm_first)
+    return took, rss, *run.cpu
 
 
 def fresh_fabric(fgd, scratch, raw, tag):
@@ -94,20 +103,25 @@ def bench(size, runs, fgd, scratch):
     corpus_bytes = sum(os.path.getsize(os.path.join(raw, n)) for n in os.listdir(raw))
     peer = os.path.join(SHARED, "reference_ingest.py")
     t = {"fgd": [], "rss": [], "atomic": [], "cloader": [], "cp": [], "cat": [], "validate": [],
-         "fgd_all": [], "rss_all": [], "validate_env": [], "kubeconform": []}
+         "fgd_all": [], "rss_all": [], "validate_env": [], "kubeconform": [],
+         "user": [], "sys": [], "user_all": [], "sys_all": []}
     kubeconform = os.path.join(SHARED, "peers", "kubeconform.sh")
     finished = None
     for i in range(runs):
         # The envelope, as the generator's manifest judges it (its fabrics are consistent for
         # the envelope only: bench/README.md), then every rule (other counts: see `rules`).
         d = fresh_fabric(fgd, scratch, raw, "fgd")
-        took, rss = run([fgd, "ingest", "--rules", "envelope", d], warm_first=[os.path.join(d, "raw")])
+        took, rss, user, system = run_cpu([fgd, "ingest", "--rules", "envelope", d], warm_first=[os.path.join(d, "raw")])
         t["fgd"].append(took)
         t["rss"].append(rss)
+        t["user"].append(user)
+        t["sys"].append(system)
         da = fresh_fabric(fgd, scratch, raw, "all")
-        took, rss = run([fgd, "ingest", da], warm_first=[os.path.join(da, "raw")])
+        took, rss, user, system = run_cpu([fgd, "ingest", da], warm_first=[os.path.join(da, "raw")])
         t["fgd_all"].append(took)
         t["rss_all"].append(rss)
+        t["user_all"].append(user)
+        t["sys_all"].append(system)
         if i == 0:
             # In a child: the manifest of 10^5 documents is about 80 MB of Python objects, and a
             # process spawned from a big parent inherits its peak RSS (Linux counts the image it
@@ -265,6 +279,12 @@ def main():
         top = ", ".join(f"{r} {n}" for r, n in by_rule[:6])
         out.append(f"| {size} | {m['fgd_all']:.3f} | {m['fgd_all'] / m['fgd']:.2f}x | {m['rss_all'] / 1024:.1f} | {m['validate']:.3f} | "
                    f"{m['validate_env']:.3f} | {m['kubeconform']:.3f} | {m['kubeconform'] / m['validate']:.1f}x | {invalid} | {top} |")
+    out += ["", "CPU of the two ingests (user + system s; system time is mostly the file system's, see `run_cpu`):", "",
+            "| size | envelope user s | envelope sys s | all rules user s | all rules sys s | all/envelope user |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for size, m in rows.items():
+        out.append(f"| {size} | {m['user']:.2f} | {m['sys']:.2f} | {m['user_all']:.2f} | {m['sys_all']:.2f} | "
+                   f"{m['user_all'] / m['user']:.2f}x |")
     for size, m in rows.items():
         lv = m["live"]
         out += ["", f"Live validation at {size} (`fgd bench-validate`, {lv['objects']} objects): per-document rules on "

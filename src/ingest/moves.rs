@@ -134,11 +134,7 @@ pub fn move_to_unmanaged(
     j.writes.push(Write {
         path: item.reason_path.clone(),
         sha256: journal::Digest::of(record.as_bytes()),
-        content: Content::Text {
-            text: record,
-            source: Some(0),
-            rename: None,
-        },
+        content: Content::text(record, Some(0), None),
     });
     j.removes.push(Remove {
         path: rel.clone(),

@@ -606,7 +606,7 @@ fn send_late(
             continue;
         }
         let bytes = match &w.content {
-            Content::Text { text, .. } => text.as_bytes().to_vec(),
+            Content::Text(t) => t.text.as_bytes().to_vec(),
             Content::Source { .. } => match outputs.remove(&w.path) {
                 Some(bytes) => bytes,
                 // Left unstaged, which `take_back_conflicts` reports.
@@ -711,11 +711,7 @@ fn push_text(j: &mut Journal, path: &str, text: String, owner: Owner) {
     j.writes.push(Write {
         path: path.to_string(),
         sha256: journal::Digest::of(text.as_bytes()),
-        content: Content::Text {
-            text,
-            source,
-            rename,
-        },
+        content: Content::text(text, source, rename),
     });
 }
 

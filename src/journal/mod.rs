@@ -79,16 +79,32 @@ pub enum Content {
         source: usize,
         parts: Box<[[usize; 2]]>,
     },
-    Text {
-        text: String,
-        /// The source whose part of the batch this is (an unmanaged item's reason): not
-        /// written when that source is skipped.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        source: Option<usize>,
-        /// The rename whose item this describes: not written when that rename cannot happen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        rename: Option<usize>,
-    },
+    /// Boxed: a text (an unmanaged item's reason) is rare beside the 10^5 writes of objects a
+    /// big batch holds until it is done, which would each be as large as a text otherwise.
+    Text(Box<Text>),
+}
+
+/// A write's own text, in the journal as the fields of its `Content`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Text {
+    pub text: String,
+    /// The source whose part of the batch this is (an unmanaged item's reason): not
+    /// written when that source is skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<usize>,
+    /// The rename whose item this describes: not written when that rename cannot happen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rename: Option<usize>,
+}
+
+impl Content {
+    pub fn text(text: String, source: Option<usize>, rename: Option<usize>) -> Content {
+        Content::Text(Box::new(Text {
+            text,
+            source,
+            rename,
+        }))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -249,5 +265,24 @@ mod tests {
         };
         assert_eq!(&parts[..], &[[0, 5], [9, 12]]);
         assert_eq!(serde_json::to_string(&w).unwrap(), text);
+    }
+
+    #[test]
+    fn a_text_write_keeps_its_journal_format() {
+        let text = format!(
+            r#"{{"path":"unmanaged/a.reason.json","sha256":"{}","content":{{"from":"text","text":"why","source":3}}}}"#,
+            Digest::of(b"why")
+        );
+        let w: Write = serde_json::from_str(&text).unwrap();
+        let Content::Text(t) = &w.content else {
+            panic!("a text write")
+        };
+        assert_eq!(
+            (t.text.as_str(), t.source, t.rename),
+            ("why", Some(3), None)
+        );
+        assert_eq!(serde_json::to_string(&w).unwrap(), text);
+        // A write of an object stays small: 10^5 of them wait in a big batch's journal.
+        assert!(std::mem::size_of::<Write>() <= 80);
     }
 }

@@ -138,11 +138,7 @@ mod tests {
             j.writes.push(Write {
                 path: path.into(),
                 sha256: Digest::of(b""),
-                content: Content::Text {
-                    text: String::new(),
-                    source: None,
-                    rename: None,
-                },
+                content: Content::text(String::new(), None, None),
             });
             j
         };

@@ -156,20 +156,16 @@ fn run_in(fabric: &Fabric, journal: &Journal, resumed: bool, sink: &mut dyn Sink
     let mut pending: Vec<(std::path::PathBuf, std::borrow::Cow<[u8]>)> = Vec::with_capacity(CHUNK);
     for (i, w) in journal.writes.iter().enumerate() {
         let bytes: std::borrow::Cow<[u8]> = match &w.content {
-            Content::Text {
-                text,
-                source,
-                rename,
-            } => {
-                if source.is_some_and(|i| skipped.get(i) == Some(&true)) {
+            Content::Text(t) => {
+                if t.source.is_some_and(|i| skipped.get(i) == Some(&true)) {
                     continue;
                 }
-                if let Some(r) = rename.and_then(|k| journal.renames.get(k)) {
+                if let Some(r) = t.rename.and_then(|k| journal.renames.get(k)) {
                     if !rename_can_happen(fabric, r)? {
                         continue;
                     }
                 }
-                text.as_bytes().into()
+                t.text.as_bytes().into()
             }
             Content::Source { source, parts } => {
                 let Some(Some(src)) = sources.get(*source) else {

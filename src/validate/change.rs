@@ -174,10 +174,10 @@ fn found(
             severity: Severity::Error,
             path: at.path.clone(),
             pos: at.pos,
-            message,
+            message: message.into(),
             // The webhooks return these errors unwrapped: no kind prefix.
-            upstream: Some(upstream.to_string()),
-            see_also: see,
+            upstream: Some(upstream.into()),
+            see_also: see.map(Box::new),
             assumed: false,
         },
     }

@@ -149,10 +149,10 @@ impl<'a> Cross<'a> {
             severity: Severity::Error,
             path: at.path.clone(),
             pos: at.pos,
-            message: msg.into(),
+            message: msg.into().into_boxed_str(),
             upstream: (!inner.is_empty())
-                .then(|| format!("{}{inner}", rules::webhook_prefix(obj.kind))),
-            see_also: other.map(|(o, a)| o.place(a)),
+                .then(|| format!("{}{inner}", rules::webhook_prefix(obj.kind)).into()),
+            see_also: other.map(|(o, a)| Box::new(o.place(a))),
             assumed: false,
         };
         self.push(obj, problem);
@@ -207,9 +207,10 @@ impl<'a> Cross<'a> {
                 pos: at.pos,
                 message: format!(
                     "{kind} {name:?} is not in this directory: it must already exist in the cluster (say `--whole-fabric` if this directory is the whole fabric)"
-                ),
+                )
+                .into(),
                 upstream: (!inner.is_empty())
-                    .then(|| format!("{}{inner}", rules::webhook_prefix(obj.kind))),
+                    .then(|| format!("{}{inner}", rules::webhook_prefix(obj.kind)).into()),
                 see_also: None,
                 assumed: false,
             };
@@ -223,7 +224,7 @@ impl<'a> Cross<'a> {
             severity: Severity::Warning,
             path: at.path.clone(),
             pos: at.pos,
-            message: msg.into(),
+            message: msg.into().into_boxed_str(),
             upstream: None,
             see_also: None,
             assumed: false,

@@ -436,8 +436,8 @@ impl Walk<'_> {
             severity: Severity::Error,
             path: path.clone(),
             pos: n.pos,
-            message: msg,
-            upstream: Some(up),
+            message: msg.into(),
+            upstream: Some(up.into()),
             see_also: None,
             assumed: false,
         });
@@ -495,8 +495,9 @@ impl Walk<'_> {
             message: format!(
                 "{shown} is not a field of {}: kubectl and Argo CD refuse it, and without strict validation the API server drops it silently",
                 self.kind
-            ),
-            upstream: Some(format!("strict decoding error: unknown field \"{shown}\"")),
+            )
+            .into(),
+            upstream: Some(format!("strict decoding error: unknown field \"{shown}\"").into()),
             see_also: None,
             assumed: false,
         });

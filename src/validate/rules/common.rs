@@ -89,7 +89,7 @@ pub(crate) fn check_common(root: &Node, ctx: &mut Ctx) {
 
 fn set_upstream(ctx: &mut Ctx, text: String) {
     if let Some(p) = ctx.out.last_mut() {
-        p.upstream = Some(text);
+        p.upstream = Some(text.into());
     }
 }
 

@@ -432,9 +432,8 @@ fn check(root: &Node, ctx: &mut Ctx) {
         // Default() labels it with the type "<invalid>", which the API server refuses first.
         let why = bad_label_value("<invalid>").unwrap_or_default();
         if let Some(p) = ctx.out.last_mut() {
-            p.upstream = Some(format!(
-                "metadata.labels: Invalid value: \"<invalid>\": {why}"
-            ));
+            p.upstream =
+                Some(format!("metadata.labels: Invalid value: \"<invalid>\": {why}").into());
         }
         return;
     };

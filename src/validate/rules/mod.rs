@@ -184,13 +184,14 @@ impl<'a> Ctx<'a> {
     }
 
     fn push(&mut self, rule: &'static str, sev: Severity, at: &F, msg: String, inner: &str) {
-        let upstream = (!inner.is_empty()).then(|| format!("{}{inner}", webhook_prefix(self.kind)));
+        let upstream =
+            (!inner.is_empty()).then(|| format!("{}{inner}", webhook_prefix(self.kind)).into());
         self.out.push(Problem {
             rule: RuleId(rule),
             severity: sev,
             path: at.path.clone(),
             pos: at.pos,
-            message: msg,
+            message: msg.into(),
             upstream,
             see_also: None,
             assumed: false,
@@ -422,7 +423,8 @@ pub(crate) mod util {
                 "",
             );
             if let Some(p) = ctx.out.last_mut() {
-                p.upstream = Some(format!("metadata.labels: Invalid value: {text:?}: {why}"));
+                p.upstream =
+                    Some(format!("metadata.labels: Invalid value: {text:?}: {why}").into());
             }
         }
     }

@@ -222,7 +222,7 @@ pub(super) fn label_value(ctx: &mut Ctx, at: &F, label: &str, what: &str, value:
         "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')".to_string()
     };
     if let Some(p) = ctx.out.last_mut() {
-        p.upstream = Some(format!("metadata.labels: Invalid value: {value:?}: {k8s}"));
+        p.upstream = Some(format!("metadata.labels: Invalid value: {value:?}: {k8s}").into());
     }
 }
 
@@ -483,7 +483,7 @@ fn vpc28<'i>(
         format!("subnet name {name:?} is not a valid label value (at most 63 letters, digits, '-', '_' or '.'), and attachments carry it as label fabric.githedgehog.com/subnet: the cluster refuses every VPCAttachment to it"),
     );
     if let Some(found) = cx.out.last_mut() {
-        found.problem.see_also = Some(obj.place(&f.vpc.at));
+        found.problem.see_also = Some(obj.place(&f.vpc.at).into());
     }
 }
 

@@ -146,10 +146,13 @@ fn check(root: &Node, ctx: &mut Ctx) {
                 "",
             );
             if let Some(p) = ctx.out.last_mut() {
-                p.upstream = Some(format!(
-                    "metadata.labels: Invalid value: {key:?}: {}",
-                    k8s_name_part(vpc)
-                ));
+                p.upstream = Some(
+                    format!(
+                        "metadata.labels: Invalid value: {key:?}: {}",
+                        k8s_name_part(vpc)
+                    )
+                    .into(),
+                );
             }
         }
     }

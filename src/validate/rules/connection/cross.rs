@@ -42,7 +42,7 @@ pub fn cross(cx: &mut Cross) {
                 cx.missing("CONN-22", obj, &vpc.at, "VPC", &vpc.value, "");
                 // This one is the webhook's own, outside Validate(): no prefix.
                 if let Some(found) = cx.out.last_mut() {
-                    found.problem.upstream = Some(format!("vpc {} not found", vpc.value));
+                    found.problem.upstream = Some(format!("vpc {} not found", vpc.value).into());
                 }
             }
         }
