@@ -264,14 +264,16 @@ fn ingest(
         journal::preflight(fabric, &journal)?;
         // Only temps so far, and nothing journaled: a kill here leaves nothing to finish.
         failpoint("ingest.before-journal");
-        // The journal and the index are made while the late writer catches up; both wait,
-        // unpublished, for the checks below.
+        // The journal is made while the late writer catches up; it waits, unpublished, for
+        // the checks below.
         let unpublished = journal::write_unpublished(fabric, &journal, &dirs)?;
-        let adding = journal.writes.iter().filter_map(|w| under_managed(&w.path));
-        let index = kustomization::predict_from(fabric, checked.keep, adding, checked.touch)?;
         let (mut batch, late_staged) = late.finish()?;
         take_back_conflicts(fabric, &journal, &late_staged, &claims, &mut batch)?;
         drop(claims);
+        // The index is made only now, the claims gone: at 10^5 objects its text is 4 MB,
+        // which beside them was the top of the ingest's peak memory.
+        let adding = journal.writes.iter().filter_map(|w| under_managed(&w.path));
+        let index = kustomization::predict_from(fabric, checked.keep, adding, checked.touch)?;
         // The index goes in last, with the same sync.
         if let Some(index) = index {
             batch.stage_write_last(&fabric.path(fabric::KUSTOMIZATION), index.as_bytes())?;
