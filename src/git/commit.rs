@@ -3,13 +3,15 @@
 use git2::Oid;
 use serde::Serialize;
 
-use super::diff::{delta_path, fabric_tree};
+use std::collections::{HashMap, HashSet};
+
+use super::diff::{delta_path, fabric_tree, keep_from_head};
 use super::error::{local, GitError, Result};
 use super::integrate::{trailer_value, FABRIC_TRAILER};
 use super::message::{compose, Change};
 use super::options::{signature, GitOptions};
-use super::scan::scan_fabric;
-use super::scope::{tracked_fabric_paths, FabricRepo};
+use super::scan::{scan_fabric, Scanned};
+use super::scope::{head_fabric_entries, FabricRepo, Tracked};
 use super::verify::problems_of;
 use super::GitPhase;
 use crate::event::{Event, Sink};
@@ -36,6 +38,100 @@ pub(crate) fn fabric_entries(fr: &FabricRepo, index: &git2::Index) -> Vec<(Vec<u
     v
 }
 
+/// The fabric's entries of `index` whole (with their stat data), sorted by path: what the
+/// scan's stat shortcut and its "tracked" test look paths up in.
+pub(crate) fn index_fabric(fr: &FabricRepo, index: &git2::Index) -> Vec<git2::IndexEntry> {
+    let mut v: Vec<_> = index.iter().filter(|e| fr.holds(&e.path)).collect();
+    v.sort_by(|a, b| (&a.path, a.mode, a.id).cmp(&(&b.path, b.mode, b.id)));
+    v
+}
+
+/// Whether two index entries say the same (stat data included).
+fn same_entry(a: &git2::IndexEntry, b: &git2::IndexEntry) -> bool {
+    a.path == b.path
+        && a.mode == b.mode
+        && a.id == b.id
+        && a.file_size == b.file_size
+        && a.mtime == b.mtime
+        && a.ctime == b.ctime
+        && a.ino == b.ino
+        && a.dev == b.dev
+        && a.uid == b.uid
+        && a.gid == b.gid
+}
+
+/// The tree of a commit of `scan` made from HEAD's by the fabric paths that changed (git's
+/// tree update: only the trees above a changed path are written), with the fabric's entries
+/// it holds; None where that does not apply: no HEAD, a mode git's trees cannot say, or a
+/// path that turned from a file into a folder or back (left to the whole build).
+fn updated_tree(
+    fr: &FabricRepo,
+    head_tree: Option<&git2::Tree>,
+    head_entries: &[(Vec<u8>, u32, Oid)],
+    scan: &Scanned,
+) -> Result<Option<(Oid, Vec<git2::IndexEntry>)>> {
+    let Some(base) = head_tree else {
+        return Ok(None);
+    };
+    // What the commit keeps of HEAD for the paths it leaves out, as the whole build keeps it.
+    let mut kept = git2::Index::new().map_err(local("build tree"))?;
+    for o in scan.kept() {
+        keep_from_head(&fr.repo, head_tree, &o.path, &mut kept)?;
+    }
+    let mut now: Vec<git2::IndexEntry> = kept.iter().collect();
+    now.extend(scan.entries.iter().map(|e| git2::IndexEntry {
+        path: e.path.clone(),
+        ..*e
+    }));
+    let head: HashMap<&[u8], (u32, Oid)> = head_entries
+        .iter()
+        .map(|(p, m, id)| (p.as_slice(), (*m, *id)))
+        .collect();
+    let wanted: HashMap<&[u8], (u32, Oid)> = now
+        .iter()
+        .map(|e| (e.path.as_slice(), (e.mode, e.id)))
+        .collect();
+    // A folder of one side that is a file of the other.
+    let clash = |path: &[u8], other: &HashMap<&[u8], (u32, Oid)>| {
+        path.iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'/' && other.contains_key(&path[..i]))
+    };
+    let mut update = git2::build::TreeUpdateBuilder::new();
+    let mut changes = 0usize;
+    for (path, (mode, id)) in &wanted {
+        if head.get(path) == Some(&(*mode, *id)) {
+            continue;
+        }
+        let mode = match *mode {
+            0o100644 => git2::FileMode::Blob,
+            0o100755 => git2::FileMode::BlobExecutable,
+            0o120000 => git2::FileMode::Link,
+            _ => return Ok(None),
+        };
+        if clash(path, &head) {
+            return Ok(None);
+        }
+        update.upsert(path.to_vec(), *id, mode);
+        changes += 1;
+    }
+    for path in head.keys().filter(|p| !wanted.contains_key(*p)) {
+        if clash(path, &wanted) {
+            return Ok(None);
+        }
+        update.remove(path.to_vec());
+        changes += 1;
+    }
+    let id = if changes == 0 {
+        base.id()
+    } else {
+        update
+            .create_updated(&fr.repo, base)
+            .map_err(local("write tree"))?
+    };
+    Ok(Some((id, now)))
+}
+
 /// Commit the fabric directory as it is on disk. None when nothing changed.
 pub fn commit_fabric(
     fr: &FabricRepo,
@@ -58,8 +154,17 @@ pub fn commit_fabric(
         Some(h) => Some(h.tree().map_err(local("read tree"))?),
         None => None,
     };
-    let tracked = tracked_fabric_paths(fr, head_tree.as_ref(), &index);
-    let scan = scan_fabric(fr, fabric, head_tree.as_ref(), &tracked, &index, sink)?;
+    let head_entries = head_fabric_entries(fr, head_tree.as_ref());
+    let index_entries = index_fabric(fr, &index);
+    let tracked = Tracked::new(&head_entries, &index_entries);
+    let scan = scan_fabric(
+        fr,
+        fabric,
+        head_tree.as_ref(),
+        &tracked,
+        &index_entries,
+        sink,
+    )?;
     for o in &scan.left_out {
         sink.emit(Event::GitLeftOut {
             path: o.shown.clone(),
@@ -73,27 +178,56 @@ pub fn commit_fabric(
             problems: scan.refusals(),
         });
     }
-    // HEAD's tree with the fabric's part replaced: nothing else of the index goes in.
-    let (scratch, tree_id) = fabric_tree(fr, head_tree.as_ref(), &scan)?;
+    let before: Vec<(Vec<u8>, u32, Oid)> = index_entries
+        .iter()
+        .map(|e| (e.path.clone(), e.mode, e.id))
+        .collect();
+    // Nothing changed: the disk is what the index holds, and the index's fabric part is HEAD's
+    // (with no path kept from HEAD by hand). The tree below would be HEAD's and the index
+    // would not be written, so neither is built (at 10^5 files that is most of a no-op sync).
+    let same_as = |a: &[(Vec<u8>, u32, Oid)]| {
+        a.len() == scan.entries.len()
+            && a.iter()
+                .zip(&scan.entries)
+                .all(|((p, m, id), e)| *p == e.path && *m == e.mode && *id == e.id)
+    };
+    if head.is_some() && scan.left_out.is_empty() && before == head_entries && same_as(&before) {
+        return Ok(None);
+    }
+    // HEAD's tree with the fabric's part replaced: nothing else of the index goes in. Made
+    // from HEAD's tree by the paths that changed where that can be done (a few trees
+    // rewritten, not every one of the fabric's), else whole.
+    let (tree_id, fabric_now) = match updated_tree(fr, head_tree.as_ref(), &head_entries, &scan)? {
+        Some(done) => done,
+        None => {
+            let (scratch, id) = fabric_tree(fr, head_tree.as_ref(), &scan)?;
+            (id, scratch.iter().filter(|e| fr.holds(&e.path)).collect())
+        }
+    };
     // The index's fabric part becomes the tree's (with the stat data just read), so git
     // status agrees with HEAD and the disk once the commit is made.
-    // Only the paths that went are removed, the others replaced in place: libgit2 removes an
-    // entry by shifting every entry after it, so clearing the whole fabric's part first was
-    // quadratic in its size (seconds at 10^5 files, even with nothing to commit).
-    let before = fabric_entries(fr, &index);
-    let now: std::collections::HashSet<Vec<u8>> = scratch
+    // Only the paths that went are removed, and only the entries that differ replaced: libgit2
+    // removes an entry by shifting every entry after it, so clearing the whole fabric's part
+    // first was quadratic in its size (seconds at 10^5 files, even with nothing to commit).
+    let now: HashSet<&[u8]> = fabric_now.iter().map(|e| e.path.as_slice()).collect();
+    let had: HashMap<&[u8], &git2::IndexEntry> = index_entries
         .iter()
-        .filter(|e| fr.holds(&e.path))
-        .map(|e| e.path)
+        .map(|e| (e.path.as_slice(), e))
         .collect();
-    for (path, _, _) in before.iter().filter(|(p, _, _)| !now.contains(p)) {
+    for (path, _, _) in before
+        .iter()
+        .filter(|(p, _, _)| !now.contains(p.as_slice()))
+    {
         use std::os::unix::ffi::OsStrExt;
         let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
         index.remove_path(path).map_err(local("update index"))?;
     }
-    for e in scratch.iter() {
-        if fr.holds(&e.path) {
-            index.add(&e).map_err(local("update index"))?;
+    for e in &fabric_now {
+        if had
+            .get(e.path.as_slice())
+            .is_none_or(|old| !same_entry(old, e))
+        {
+            index.add(e).map_err(local("update index"))?;
         }
     }
     if head.as_ref().map(|h| h.tree_id()) == Some(tree_id) {
