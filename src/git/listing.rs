@@ -191,3 +191,71 @@ fn list_one<T>(
     }
     (found, None)
 }
+
+/// `f` of every item, in order, on a few threads (items taken one at a time, so a slow file
+/// does not hold up a whole share); `progress` is called on the calling thread a few times a
+/// second with how many are done. Below a few dozen items, on this thread alone.
+pub(crate) fn map_parallel<I: Sync, O: Send>(
+    items: &[I],
+    f: &(dyn Fn(&I) -> O + Sync),
+    progress: &mut dyn FnMut(usize),
+) -> Vec<O> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    if threads == 1 || items.len() < 64 {
+        let mut last = std::time::Instant::now();
+        return items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                if last.elapsed() >= Duration::from_millis(200) {
+                    last = std::time::Instant::now();
+                    progress(i);
+                }
+                f(item)
+            })
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<(usize, O)>>();
+    let mut slots: Vec<Option<O>> = Vec::with_capacity(items.len());
+    slots.resize_with(items.len(), || None);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, done) = (&next, &done);
+            s.spawn(move || {
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    mine.push((i, f(item)));
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                let _ = tx.send(mine);
+            });
+        }
+        drop(tx);
+        let mut open = threads;
+        while open > 0 {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(part) => {
+                    for (i, o) in part {
+                        slots[i] = Some(o);
+                    }
+                    open -= 1;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    progress(done.load(Ordering::Relaxed))
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+    });
+    // Every index was taken by exactly one worker (a worker that panicked takes the process
+    // down with the scope), so every slot is filled.
+    slots.into_iter().flatten().collect()
+}

@@ -173,7 +173,6 @@ fn file_mode(m: &std::fs::Metadata) -> u32 {
 /// filter or line-ending conversion: managed objects and archived originals stay
 /// byte-identical in git.
 pub(crate) fn hash_regular(
-    repo: &Repository,
     odb: &git2::Odb,
     cache: &StatCache,
     abs: &Path,
@@ -226,7 +225,8 @@ pub(crate) fn hash_regular(
         .map_err(|e| GitError::io("read", abs, e))?;
     let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).map_err(local("hash file"))?;
     if !odb.exists(id) {
-        repo.blob(&bytes).map_err(local("write object"))?;
+        odb.write(git2::ObjectType::Blob, &bytes)
+            .map_err(local("write object"))?;
     }
     Ok(Ok(Some(git2::IndexEntry {
         ctime: git2::IndexTime::new(m.ctime() as i32, m.ctime_nsec() as u32),
@@ -415,31 +415,29 @@ pub(crate) fn scan_fabric(
         }
     }
     let odb = fr.repo.odb().map_err(local("open object store"))?;
+    // Read, hashed and (when new) written on a few threads: a first commit of 10^5 files
+    // takes seconds here. libgit2's object store is safe to share; the repository is not.
     let total = files.len();
-    let mut last = std::time::Instant::now();
-    for (i, (abs, inner, listed)) in files.into_iter().enumerate() {
-        // A big fabric takes seconds here the first time: say how far it is, a few times a
-        // second at most.
-        if last.elapsed() >= std::time::Duration::from_millis(200) {
-            last = std::time::Instant::now();
+    let hashed = super::listing::map_parallel(
+        &files,
+        &|(abs, inner, listed): &(PathBuf, Vec<u8>, Option<std::fs::Metadata>)| {
+            hash_regular(&odb, &cache, abs, rel_of(inner), listed.as_ref())
+        },
+        &mut |done| {
+            // A big fabric takes seconds here the first time: say how far it is.
             sink.emit(Event::GitProgress {
                 phase: GitPhase::Commit,
-                done: i,
+                done,
                 total,
                 bytes: 0,
-            });
-        }
-        match hash_regular(
-            &fr.repo,
-            &odb,
-            &cache,
-            &abs,
-            rel_of(&inner),
-            listed.as_ref(),
-        )? {
+            })
+        },
+    );
+    for ((abs, inner, _), result) in files.iter().zip(hashed) {
+        match result? {
             Ok(Some(entry)) => scan.entries.push(entry),
             Ok(None) => {} // gone since it was listed: as if deleted
-            Err(what) => odd(&mut scan, &inner, what, &abs),
+            Err(what) => odd(&mut scan, inner, what, abs),
         }
     }
     scan.entries.sort_by(|a, b| a.path.cmp(&b.path));
