@@ -3,8 +3,6 @@
 use git2::Oid;
 use serde::Serialize;
 
-use std::collections::{HashMap, HashSet};
-
 use super::diff::{delta_path, fabric_tree, keep_from_head};
 use super::error::{local, GitError, Result};
 use super::integrate::{trailer_value, FABRIC_TRAILER};
@@ -62,14 +60,14 @@ fn same_entry(a: &git2::IndexEntry, b: &git2::IndexEntry) -> bool {
 
 /// The tree of a commit of `scan` made from HEAD's by the fabric paths that changed (git's
 /// tree update: only the trees above a changed path are written), with the fabric's entries
-/// it holds; None where that does not apply: no HEAD, a mode git's trees cannot say, or a
+/// it holds and the paths that differ from HEAD's; None where that does not apply: no HEAD, a mode git's trees cannot say, or a
 /// path that turned from a file into a folder or back (left to the whole build).
 fn updated_tree(
     fr: &FabricRepo,
     head_tree: Option<&git2::Tree>,
     head_entries: &[(Vec<u8>, u32, Oid)],
     scan: &Scanned,
-) -> Result<Option<(Oid, Vec<git2::IndexEntry>)>> {
+) -> Result<Option<Updated>> {
     let Some(base) = head_tree else {
         return Ok(None);
     };
@@ -78,58 +76,131 @@ fn updated_tree(
     for o in scan.kept() {
         keep_from_head(&fr.repo, head_tree, &o.path, &mut kept)?;
     }
-    let mut now: Vec<git2::IndexEntry> = kept.iter().collect();
-    now.extend(scan.entries.iter().map(|e| git2::IndexEntry {
-        path: e.path.clone(),
-        ..*e
-    }));
-    let head: HashMap<&[u8], (u32, Oid)> = head_entries
+    if !kept.is_empty() {
+        // Rare (a symlink or a name git cannot carry): the whole build keeps those.
+        return Ok(None);
+    }
+    // Both sorted by path, as the index sorts them.
+    let now: Vec<git2::IndexEntry> = scan
+        .entries
         .iter()
-        .map(|(p, m, id)| (p.as_slice(), (*m, *id)))
+        .map(|e| git2::IndexEntry {
+            path: e.path.clone(),
+            ..*e
+        })
         .collect();
-    let wanted: HashMap<&[u8], (u32, Oid)> = now
-        .iter()
-        .map(|e| (e.path.as_slice(), (e.mode, e.id)))
-        .collect();
-    // A folder of one side that is a file of the other.
-    let clash = |path: &[u8], other: &HashMap<&[u8], (u32, Oid)>| {
+    let mut upserts: Vec<(&[u8], Oid, u32)> = Vec::new();
+    let mut removals: Vec<&[u8]> = Vec::new();
+    merge_by_path(
+        head_entries,
+        |h| h.0.as_slice(),
+        &now,
+        |e| e.path.as_slice(),
+        |h, e| {
+            match (h, e) {
+                (Some(h), Some(e)) if (h.1, h.2) == (e.mode, e.id) => {}
+                (_, Some(e)) => upserts.push((e.path.as_slice(), e.id, e.mode)),
+                (Some(h), None) => removals.push(h.0.as_slice()),
+                (None, None) => {}
+            }
+            Ok(())
+        },
+    )?;
+    // A folder of one side that is a file of the other (few paths change: a search each).
+    let in_head = |p: &[u8]| {
+        head_entries
+            .binary_search_by(|h| h.0.as_slice().cmp(p))
+            .is_ok()
+    };
+    let in_now = |p: &[u8]| now.binary_search_by(|e| e.path.as_slice().cmp(p)).is_ok();
+    let clash = |path: &[u8], other: &dyn Fn(&[u8]) -> bool| {
         path.iter()
             .enumerate()
-            .any(|(i, &b)| b == b'/' && other.contains_key(&path[..i]))
+            .any(|(i, &b)| b == b'/' && other(&path[..i]))
     };
     let mut update = git2::build::TreeUpdateBuilder::new();
-    let mut changes = 0usize;
-    for (path, (mode, id)) in &wanted {
-        if head.get(path) == Some(&(*mode, *id)) {
-            continue;
-        }
-        let mode = match *mode {
+    let mut changed: Vec<Vec<u8>> = Vec::with_capacity(upserts.len() + removals.len());
+    for (path, id, mode) in upserts {
+        let mode = match mode {
             0o100644 => git2::FileMode::Blob,
             0o100755 => git2::FileMode::BlobExecutable,
             0o120000 => git2::FileMode::Link,
             _ => return Ok(None),
         };
-        if clash(path, &head) {
+        if clash(path, &in_head) {
             return Ok(None);
         }
-        update.upsert(path.to_vec(), *id, mode);
-        changes += 1;
+        update.upsert(path, id, mode);
+        changed.push(path.to_vec());
     }
-    for path in head.keys().filter(|p| !wanted.contains_key(*p)) {
-        if clash(path, &wanted) {
+    for path in removals {
+        if clash(path, &in_now) {
             return Ok(None);
         }
-        update.remove(path.to_vec());
-        changes += 1;
+        update.remove(path);
+        changed.push(path.to_vec());
     }
-    let id = if changes == 0 {
+    let id = if changed.is_empty() {
         base.id()
     } else {
         update
             .create_updated(&fr.repo, base)
             .map_err(local("write tree"))?
     };
-    Ok(Some((id, now)))
+    Ok(Some(Updated {
+        tree: id,
+        entries: now,
+        changed,
+    }))
+}
+
+/// Walk two lists sorted by path together, calling `f` once per path with what each holds
+/// there: linear, where maps of 10^5 paths cost more than the rest of a commit.
+fn merge_by_path<'a, A, B>(
+    a: &'a [A],
+    path_a: impl Fn(&A) -> &[u8],
+    b: &'a [B],
+    path_b: impl Fn(&B) -> &[u8],
+    mut f: impl FnMut(Option<&'a A>, Option<&'a B>) -> Result<()>,
+) -> Result<()> {
+    let (mut i, mut j) = (0, 0);
+    loop {
+        match (a.get(i), b.get(j)) {
+            (None, None) => return Ok(()),
+            (Some(x), Some(y)) => match path_a(x).cmp(path_b(y)) {
+                std::cmp::Ordering::Equal => {
+                    f(Some(x), Some(y))?;
+                    i += 1;
+                    j += 1;
+                }
+                std::cmp::Ordering::Less => {
+                    f(Some(x), None)?;
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    f(None, Some(y))?;
+                    j += 1;
+                }
+            },
+            (Some(x), None) => {
+                f(Some(x), None)?;
+                i += 1;
+            }
+            (None, Some(y)) => {
+                f(None, Some(y))?;
+                j += 1;
+            }
+        }
+    }
+}
+
+/// A commit's tree made from HEAD's by the paths that changed (`updated_tree`).
+struct Updated {
+    tree: Oid,
+    /// The fabric's entries it holds, as the index is to hold them.
+    entries: Vec<git2::IndexEntry>,
+    /// The paths that differ from HEAD's tree: all that a diff of the two can name.
+    changed: Vec<Vec<u8>>,
 }
 
 /// Commit the fabric directory as it is on disk. None when nothing changed.
@@ -197,38 +268,44 @@ pub fn commit_fabric(
     // HEAD's tree with the fabric's part replaced: nothing else of the index goes in. Made
     // from HEAD's tree by the paths that changed where that can be done (a few trees
     // rewritten, not every one of the fabric's), else whole.
-    let (tree_id, fabric_now) = match updated_tree(fr, head_tree.as_ref(), &head_entries, &scan)? {
-        Some(done) => done,
-        None => {
-            let (scratch, id) = fabric_tree(fr, head_tree.as_ref(), &scan)?;
-            (id, scratch.iter().filter(|e| fr.holds(&e.path)).collect())
-        }
-    };
+    let (tree_id, fabric_now, changed) =
+        match updated_tree(fr, head_tree.as_ref(), &head_entries, &scan)? {
+            Some(u) => (u.tree, u.entries, Some(u.changed)),
+            None => {
+                let (scratch, id) = fabric_tree(fr, head_tree.as_ref(), &scan)?;
+                let entries = scratch.iter().filter(|e| fr.holds(&e.path)).collect();
+                (id, entries, None)
+            }
+        };
     // The index's fabric part becomes the tree's (with the stat data just read), so git
     // status agrees with HEAD and the disk once the commit is made.
     // Only the paths that went are removed, and only the entries that differ replaced: libgit2
     // removes an entry by shifting every entry after it, so clearing the whole fabric's part
     // first was quadratic in its size (seconds at 10^5 files, even with nothing to commit).
-    let now: HashSet<&[u8]> = fabric_now.iter().map(|e| e.path.as_slice()).collect();
-    let had: HashMap<&[u8], &git2::IndexEntry> = index_entries
-        .iter()
-        .map(|e| (e.path.as_slice(), e))
-        .collect();
-    for (path, _, _) in before
-        .iter()
-        .filter(|(p, _, _)| !now.contains(p.as_slice()))
-    {
+    let mut gone: Vec<&[u8]> = Vec::new();
+    let mut replaced: Vec<&git2::IndexEntry> = Vec::new();
+    merge_by_path(
+        &index_entries,
+        |e| e.path.as_slice(),
+        &fabric_now,
+        |e| e.path.as_slice(),
+        |old, new| {
+            match (old, new) {
+                (Some(old), None) => gone.push(old.path.as_slice()),
+                (Some(old), Some(new)) if same_entry(old, new) => {}
+                (_, Some(new)) => replaced.push(new),
+                (None, None) => {}
+            }
+            Ok(())
+        },
+    )?;
+    for path in gone {
         use std::os::unix::ffi::OsStrExt;
         let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
         index.remove_path(path).map_err(local("update index"))?;
     }
-    for e in &fabric_now {
-        if had
-            .get(e.path.as_slice())
-            .is_none_or(|old| !same_entry(old, e))
-        {
-            index.add(e).map_err(local("update index"))?;
-        }
+    for e in replaced {
+        index.add(e).map_err(local("update index"))?;
     }
     if head.as_ref().map(|h| h.tree_id()) == Some(tree_id) {
         // Nothing to commit; but an index a run killed before writing it left behind (HEAD
@@ -243,8 +320,21 @@ pub fn commit_fabric(
     let old_tree = head.as_ref().and_then(|h| h.tree().ok());
     let mut counts = Committed::default();
     let mut lines = Vec::new();
+    // libgit2 walks both trees whole for a diff: where the paths that differ are known (and
+    // few), the diff is asked for those alone, which names exactly the same deltas.
+    let mut only = git2::DiffOptions::new();
+    let narrowed = match &changed {
+        Some(paths) if paths.len() <= 10_000 => {
+            for p in paths {
+                only.pathspec(p.as_slice());
+            }
+            only.disable_pathspec_match(true);
+            Some(&mut only)
+        }
+        _ => None,
+    };
     let diff = repo
-        .diff_tree_to_tree(old_tree.as_ref(), Some(&tree), None)
+        .diff_tree_to_tree(old_tree.as_ref(), Some(&tree), narrowed)
         .map_err(local("diff"))?;
     for d in diff.deltas() {
         let path = delta_path(&d);
