@@ -28,6 +28,12 @@ pub enum GitPhase {
     Fetch,
     Rebase,
     Push,
+    /// Building the pack a push sends (counting objects, then looking for deltas): seconds at
+    /// 10^5 new objects, before the first object goes out.
+    Pack,
+    /// Checking the tree a push would publish (`fgd`'s own tip check): with spec validation,
+    /// every object of managed/ is read for the rules across objects.
+    Check,
 }
 
 /// What happens to a managed object file.

@@ -8,7 +8,7 @@ use git2::{Oid, Repository};
 use super::error::{local, Result};
 use super::options::GitOptions;
 use super::scan::{scan_fabric, Scanned};
-use super::scope::{tracked_fabric_paths, FabricRepo};
+use super::scope::{head_fabric_entries, FabricRepo, Tracked};
 use super::verify::problems_of;
 use crate::fabric::Fabric;
 use crate::journal;
@@ -119,13 +119,15 @@ pub fn pending_diff(
     let head = fr.head();
     let old_tree = head.as_ref().and_then(|h| h.tree().ok());
     let index = repo.index().map_err(local("open index"))?;
-    let tracked = tracked_fabric_paths(&fr, old_tree.as_ref(), &index);
+    let head_entries = head_fabric_entries(&fr, old_tree.as_ref());
+    let index_entries = super::commit::index_fabric(&fr, &index);
+    let tracked = Tracked::new(&head_entries, &index_entries);
     let scan = scan_fabric(
         &fr,
         fabric,
         old_tree.as_ref(),
         &tracked,
-        &index,
+        &index_entries,
         &mut crate::event::Discard,
     )?;
     let (_, tree_id) = fabric_tree(&fr, old_tree.as_ref(), &scan)?;
@@ -183,7 +185,13 @@ pub fn pending_diff(
     // The whole tree the push would publish, as the push checks it.
     let extra = super::verify::tip_checks(fabric, layers);
     let verified = super::verify::verified_tree(&fr, fabric, &extra);
-    for p in super::verify::check_tip(&fr, &tree, verified.as_ref(), &extra)? {
+    for p in super::verify::check_tip(
+        &fr,
+        &tree,
+        verified.as_ref(),
+        &extra,
+        &mut crate::event::Discard,
+    )? {
         let line = format!("push would refuse this commit: {p}");
         if !out.contains(&line) {
             out.push(line);

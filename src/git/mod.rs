@@ -19,6 +19,7 @@ mod ignore_rules;
 mod init;
 mod integrate;
 pub mod known_hosts;
+mod listing;
 mod many;
 mod message;
 mod options;
@@ -133,6 +134,7 @@ pub fn sync_fabric(
         // Record local edits first, so integrating never has to overwrite or stash anything.
         let local_commit =
             commit_fabric(&fr, &fabric, opts, "record local changes before sync", sink)?;
+        let recorded = fr.head().map(|c| c.id());
         let url = fr.remote_url()?;
         let shown = transport::url_info(&url).shown;
         let auth_cfg = opts.auth.clone().unwrap_or_else(auth::AuthConfig::from_env);
@@ -156,7 +158,8 @@ pub fn sync_fabric(
             }
             .into());
         }
-        let summary = ingest::run_locked(
+        // The lock has been held since open_locked finished any interrupted batch.
+        let summary = ingest::run_recovered(
             &fabric,
             &lock,
             &ingest::Options {
@@ -173,7 +176,17 @@ pub fn sync_fabric(
             }
             other => other,
         };
-        let committed = commit_fabric(&fr, &fabric, opts, "sync", sink)?;
+        // Nothing recorded, integrated or ingested: the fabric is as the commit pass above just
+        // found it (under the lock; an edit made since is the next run's, as one made just after
+        // the sync would be), so a second pass over every file would find nothing either.
+        let untouched = local_commit.is_none()
+            && summary.batch.is_none()
+            && fr.head().map(|c| c.id()) == recorded;
+        let committed = if untouched {
+            None
+        } else {
+            commit_fabric(&fr, &fabric, opts, "sync", sink)?
+        };
         let head = fr.head().map(|c| c.id());
         // The fetch above just read the remote's tip: when it is ours, there is nothing to
         // publish (and nothing to check before publishing), as git says "Everything

@@ -80,9 +80,9 @@ pub(crate) fn push_with_retry(
         }
         // What would be published is checked, not only what fgd committed: a merge the
         // operator made, a colleague's commit, a replayed tip.
-        refuse_broken_tip(fr, fabric, head, &opts.validation)?;
+        refuse_broken_tip(fr, fabric, head, &opts.validation, sink)?;
         for (other, other_fabric) in also {
-            refuse_broken_tip(other, other_fabric, head, &opts.validation)?;
+            refuse_broken_tip(other, other_fabric, head, &opts.validation, sink)?;
         }
         // Every commit that goes out besides fgd's own is said (once); one that changes paths
         // outside the fabric is refused unless asked for, where the remote branch exists (a

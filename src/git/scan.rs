@@ -103,30 +103,32 @@ impl Scanned {
 /// "racily clean" entries: a file changed in the same instant the index was written may look
 /// unchanged).
 pub(crate) struct StatCache<'i> {
-    index: &'i git2::Index,
+    /// The index's fabric entries (`commit::index_fabric`), by path.
+    entries: std::collections::HashMap<&'i [u8], &'i git2::IndexEntry>,
     index_mtime: Option<(i64, i64)>,
 }
 
 impl<'i> StatCache<'i> {
-    pub(crate) fn new(repo: &Repository, index: &'i git2::Index) -> StatCache<'i> {
+    pub(crate) fn new(repo: &Repository, entries: &'i [git2::IndexEntry]) -> StatCache<'i> {
         use std::os::unix::fs::MetadataExt;
         let index_mtime = std::fs::metadata(repo.path().join("index"))
             .ok()
             .map(|m| (m.mtime(), m.mtime_nsec()));
-        StatCache { index, index_mtime }
+        StatCache {
+            entries: entries.iter().map(|e| (e.path.as_slice(), e)).collect(),
+            index_mtime,
+        }
     }
 
     /// The index's entry for `rel` if `m` (an lstat of the file) says it has not changed.
     fn clean(&self, rel: &[u8], m: &std::fs::Metadata) -> Option<git2::IndexEntry> {
-        use std::os::unix::ffi::OsStrExt;
         use std::os::unix::fs::MetadataExt;
         let (index_s, index_ns) = self.index_mtime?;
         if (m.mtime(), m.mtime_nsec()) >= (index_s, index_ns) {
             return None;
         }
-        let e = self
-            .index
-            .get_path(Path::new(std::ffi::OsStr::from_bytes(rel)), 0)?;
+        // Looked up here rather than through libgit2 (a C string and a copy per lookup).
+        let e = self.entries.get(rel)?;
         let same = e.file_size == m.len() as u32
             && e.mtime.seconds() == m.mtime() as i32
             && e.mtime.nanoseconds() == m.mtime_nsec() as u32
@@ -136,7 +138,21 @@ impl<'i> StatCache<'i> {
             && e.uid == m.uid()
             && e.gid == m.gid()
             && e.mode == file_mode(m);
-        same.then_some(e)
+        // git2's IndexEntry is not Clone.
+        same.then(|| git2::IndexEntry {
+            ctime: e.ctime,
+            mtime: e.mtime,
+            dev: e.dev,
+            ino: e.ino,
+            mode: e.mode,
+            uid: e.uid,
+            gid: e.gid,
+            file_size: e.file_size,
+            id: e.id,
+            flags: e.flags,
+            flags_extended: e.flags_extended,
+            path: e.path.clone(),
+        })
     }
 }
 
@@ -157,14 +173,21 @@ fn file_mode(m: &std::fs::Metadata) -> u32 {
 /// filter or line-ending conversion: managed objects and archived originals stay
 /// byte-identical in git.
 pub(crate) fn hash_regular(
-    repo: &Repository,
     odb: &git2::Odb,
     cache: &StatCache,
     abs: &Path,
     rel: Vec<u8>,
+    listed: Option<&std::fs::Metadata>,
 ) -> Result<std::result::Result<Option<git2::IndexEntry>, OddKind>> {
     use std::io::Read;
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    // The lstat the listing already made (relative to the open folder, no path walk): a file
+    // it shows unchanged needs nothing more; any other answer is looked at again below.
+    if let Some(m) = listed.filter(|m| m.is_file()) {
+        if let Some(e) = cache.clean(&rel, m) {
+            return Ok(Ok(Some(e)));
+        }
+    }
     match std::fs::symlink_metadata(abs) {
         Ok(m) if m.is_file() => {
             if let Some(e) = cache.clean(&rel, &m) {
@@ -202,7 +225,8 @@ pub(crate) fn hash_regular(
         .map_err(|e| GitError::io("read", abs, e))?;
     let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).map_err(local("hash file"))?;
     if !odb.exists(id) {
-        repo.blob(&bytes).map_err(local("write object"))?;
+        odb.write(git2::ObjectType::Blob, &bytes)
+            .map_err(local("write object"))?;
     }
     Ok(Ok(Some(git2::IndexEntry {
         ctime: git2::IndexTime::new(m.ctime() as i32, m.ctime_nsec() as u32),
@@ -250,19 +274,36 @@ pub(crate) fn scan_fabric(
     fr: &FabricRepo,
     fabric: &Fabric,
     head_tree: Option<&git2::Tree>,
-    tracked: &std::collections::HashSet<String>,
-    index: &git2::Index,
+    tracked: &super::scope::Tracked,
+    index_entries: &[git2::IndexEntry],
     sink: &mut dyn Sink,
 ) -> Result<Scanned> {
     use std::os::unix::ffi::OsStrExt;
     let hnp_ignore = HnpIgnore::load(fabric);
     let in_raw = |inner: &[u8]| inner == fabric::RAW.as_bytes() || inner.starts_with(b"raw/");
+    // What can be told of a path without git's ignore rules (so on any thread): fgd's
+    // volatile files are never taken, tracked ones always.
+    let known = |inner: &[u8], rel: &[u8]| -> Option<bool> {
+        if volatile(&String::from_utf8_lossy(inner)) {
+            return Some(false);
+        }
+        (std::str::from_utf8(rel).is_ok() && tracked.contains(rel)).then_some(true)
+    };
+    let ignored = |inner: &[u8], rel: &[u8]| {
+        if in_raw(inner) {
+            fr.repo
+                .is_path_ignored(Path::new(std::ffi::OsStr::from_bytes(rel)))
+                .unwrap_or(false)
+        } else {
+            hnp_ignore.ignores(&String::from_utf8_lossy(inner))
+        }
+    };
     let wanted = |inner: &[u8], rel: &[u8]| {
         let text = String::from_utf8_lossy(inner);
         if volatile(&text) {
             return false;
         }
-        if std::str::from_utf8(rel).is_ok_and(|r| tracked.contains(r)) {
+        if std::str::from_utf8(rel).is_ok() && tracked.contains(rel) {
             return true;
         }
         if in_raw(inner) {
@@ -273,11 +314,14 @@ pub(crate) fn scan_fabric(
             !hnp_ignore.ignores(&text)
         }
     };
+    // Only the prefix is borrowed: this runs on the listing threads too.
+    let prefix = fr.prefix.as_bytes();
     let rel_of = |inner: &[u8]| -> Vec<u8> {
-        if fr.prefix.is_empty() {
+        if prefix.is_empty() {
             inner.to_vec()
         } else {
-            let mut r = fr.prefix.as_bytes().to_vec();
+            let mut r = Vec::with_capacity(prefix.len() + 1 + inner.len());
+            r.extend_from_slice(prefix);
             r.push(b'/');
             r.extend_from_slice(inner);
             r
@@ -300,15 +344,16 @@ pub(crate) fn scan_fabric(
             scan.refused.push(o);
         }
     };
-    // (path on disk, path inside the fabric)
+    // Folders to list: (path on disk, path inside the fabric)
     let mut stack: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    // (path on disk, path inside the fabric, the listing's lstat)
+    let mut files: Vec<(PathBuf, Vec<u8>, Option<std::fs::Metadata>)> = Vec::new();
     for top in FABRIC_PATHS {
         let path = fabric.path(top);
         let inner = top.as_bytes().to_vec();
         match std::fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => stack.push((path, inner)),
-            Ok(m) if m.is_file() => files.push((path, inner)),
+            Ok(m) if m.is_file() => files.push((path, inner, Some(m))),
             Ok(m) => {
                 if wanted(&inner, &rel_of(&inner)) {
                     odd(
@@ -323,64 +368,76 @@ pub(crate) fn scan_fabric(
             Err(e) => return Err(GitError::io("inspect", &path, e)),
         }
     }
-    while let Some((dir, dir_inner)) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| GitError::io("list", &dir, e))?;
-        for e in entries.flatten() {
-            let name = e.file_name();
-            let mut inner = dir_inner.clone();
-            inner.push(b'/');
-            inner.extend_from_slice(name.as_bytes());
-            let Ok(t) = e.file_type() else { continue };
-            let utf8 = std::str::from_utf8(name.as_bytes()).is_ok();
-            if t.is_dir() && utf8 {
-                // Always looked into (a file git tracks is in even under an ignored folder).
-                if name != ".git" {
-                    stack.push((e.path(), inner));
-                }
-                continue;
-            }
-            if !wanted(&inner, &rel_of(&inner)) {
-                continue;
-            }
-            if !utf8 {
-                let what = if t.is_dir() {
-                    OddKind::NonUtf8Folder
-                } else {
-                    OddKind::NonUtf8Name
-                };
-                odd(&mut scan, &inner, what, &e.path());
-            } else if t.is_file() {
-                files.push((e.path(), inner));
+    let cache = StatCache::new(&fr.repo, index_entries);
+    // Per path, on the listing threads: its path in the repository, whether it is taken
+    // (when that needs no ignore rule), and its index entry when its stat data is unchanged.
+    let look = |inner: &[u8], kind: &std::fs::FileType, m: Option<&std::fs::Metadata>| {
+        let rel = rel_of(inner);
+        let taken = known(inner, &rel);
+        let clean = match m {
+            Some(m) if kind.is_file() && taken != Some(false) => cache.clean(&rel, m),
+            _ => None,
+        };
+        (rel, taken, clean)
+    };
+    let listed = super::listing::list(stack, &look, &mut |n| {
+        sink.emit(Event::GitProgress {
+            phase: GitPhase::Commit,
+            done: n,
+            total: 0,
+            bytes: 0,
+        })
+    })?;
+    // In the threads' order: what is decided per path is sorted below.
+    for l in listed {
+        let (rel, taken, clean) = l.seen;
+        if !taken.unwrap_or_else(|| !ignored(&l.inner, &rel)) {
+            continue;
+        }
+        if !l.utf8 {
+            let what = if l.kind.is_dir() {
+                OddKind::NonUtf8Folder
             } else {
-                odd(
-                    &mut scan,
-                    &inner,
-                    OddKind::NotRegular(crate::discover::kind_of(&t)),
-                    &e.path(),
-                );
-            }
+                OddKind::NonUtf8Name
+            };
+            odd(&mut scan, &l.inner, what, &l.abs);
+        } else if let Some(entry) = clean {
+            scan.entries.push(entry);
+        } else if l.kind.is_file() {
+            files.push((l.abs, l.inner, l.meta));
+        } else {
+            odd(
+                &mut scan,
+                &l.inner,
+                OddKind::NotRegular(crate::discover::kind_of(&l.kind)),
+                &l.abs,
+            );
         }
     }
     let odb = fr.repo.odb().map_err(local("open object store"))?;
-    let cache = StatCache::new(&fr.repo, index);
+    // Read, hashed and (when new) written on a few threads: a first commit of 10^5 files
+    // takes seconds here. libgit2's object store is safe to share; the repository is not.
     let total = files.len();
-    let mut last = std::time::Instant::now();
-    for (i, (abs, inner)) in files.into_iter().enumerate() {
-        // A big fabric takes seconds here the first time: say how far it is, a few times a
-        // second at most.
-        if last.elapsed() >= std::time::Duration::from_millis(200) {
-            last = std::time::Instant::now();
+    let hashed = super::listing::map_parallel(
+        &files,
+        &|(abs, inner, listed): &(PathBuf, Vec<u8>, Option<std::fs::Metadata>)| {
+            hash_regular(&odb, &cache, abs, rel_of(inner), listed.as_ref())
+        },
+        &mut |done| {
+            // A big fabric takes seconds here the first time: say how far it is.
             sink.emit(Event::GitProgress {
                 phase: GitPhase::Commit,
-                done: i,
+                done,
                 total,
                 bytes: 0,
-            });
-        }
-        match hash_regular(&fr.repo, &odb, &cache, &abs, rel_of(&inner))? {
+            })
+        },
+    );
+    for ((abs, inner, _), result) in files.iter().zip(hashed) {
+        match result? {
             Ok(Some(entry)) => scan.entries.push(entry),
             Ok(None) => {} // gone since it was listed: as if deleted
-            Err(what) => odd(&mut scan, &inner, what, &abs),
+            Err(what) => odd(&mut scan, inner, what, abs),
         }
     }
     scan.entries.sort_by(|a, b| a.path.cmp(&b.path));

@@ -329,45 +329,62 @@ pub(crate) fn volatile(inner: &str) -> bool {
             .any(|part| part.starts_with(crate::journal::ASIDE_PREFIX))
 }
 
-/// The fabric's paths git already tracks (in HEAD's tree or the index): these stay tracked
-/// whatever a .gitignore says, as with git itself.
-pub(crate) fn tracked_fabric_paths(
+/// HEAD's entries under the fabric's own paths (path relative to the working copy, mode,
+/// blob), sorted by path bytes as the index sorts them: one walk of HEAD's tree, shared by
+/// the scan's "tracked" test and the commit's "nothing changed" test.
+pub(crate) fn head_fabric_entries(
     fr: &FabricRepo,
     head_tree: Option<&git2::Tree>,
-    index: &git2::Index,
-) -> std::collections::HashSet<String> {
-    let mut out = std::collections::HashSet::new();
-    if let Some(tree) = head_tree {
-        for top in FABRIC_PATHS {
-            let rel = fr.rel(top);
-            let Ok(entry) = tree.get_path(Path::new(&rel)) else {
-                continue;
-            };
-            match entry.kind() {
-                Some(git2::ObjectType::Tree) => {
-                    if let Ok(sub) = fr.repo.find_tree(entry.id()) {
-                        let _ = sub.walk(git2::TreeWalkMode::PreOrder, |root, e| {
-                            if e.kind() != Some(git2::ObjectType::Tree) {
-                                if let Ok(name) = e.name() {
-                                    out.insert(format!("{rel}/{root}{name}"));
-                                }
-                            }
-                            git2::TreeWalkResult::Ok
-                        });
-                    }
-                }
-                _ => {
-                    out.insert(rel);
+) -> Vec<(Vec<u8>, u32, Oid)> {
+    let mut out = Vec::new();
+    let Some(tree) = head_tree else {
+        return out;
+    };
+    for top in FABRIC_PATHS {
+        let rel = fr.rel(top);
+        let Ok(entry) = tree.get_path(Path::new(&rel)) else {
+            continue;
+        };
+        match entry.kind() {
+            Some(git2::ObjectType::Tree) => {
+                if let Ok(sub) = fr.repo.find_tree(entry.id()) {
+                    let _ = sub.walk(git2::TreeWalkMode::PreOrder, |root, e| {
+                        if e.kind() != Some(git2::ObjectType::Tree) {
+                            let mut p = Vec::with_capacity(rel.len() + root.len() + 32);
+                            p.extend_from_slice(rel.as_bytes());
+                            p.push(b'/');
+                            p.extend_from_slice(root.as_bytes());
+                            p.extend_from_slice(e.name_bytes());
+                            out.push((p, e.filemode() as u32, e.id()));
+                        }
+                        git2::TreeWalkResult::Ok
+                    });
                 }
             }
+            _ => out.push((rel.into_bytes(), entry.filemode() as u32, entry.id())),
         }
     }
-    for e in index.iter() {
-        if fr.is_fabric_path(&e.path) {
-            if let Ok(p) = String::from_utf8(e.path) {
-                out.insert(p);
-            }
-        }
-    }
+    out.sort();
     out
+}
+
+/// The fabric's paths git already tracks (in HEAD's tree, as `head_fabric_entries` lists
+/// them, or in the index, as `commit::index_fabric` does): these stay tracked whatever a
+/// .gitignore says, as with git itself. Borrowed from those lists: nothing is copied per path.
+pub(crate) struct Tracked<'a> {
+    paths: std::collections::HashSet<&'a [u8]>,
+}
+
+impl<'a> Tracked<'a> {
+    pub(crate) fn new(head: &'a [(Vec<u8>, u32, Oid)], index: &'a [git2::IndexEntry]) -> Self {
+        let mut paths = std::collections::HashSet::with_capacity(head.len().max(index.len()));
+        paths.extend(head.iter().map(|(p, _, _)| p.as_slice()));
+        paths.extend(index.iter().map(|e| e.path.as_slice()));
+        Tracked { paths }
+    }
+
+    /// Whether `rel` (relative to the working copy) is tracked.
+    pub(crate) fn contains(&self, rel: &[u8]) -> bool {
+        self.paths.contains(rel)
+    }
 }

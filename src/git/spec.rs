@@ -87,6 +87,12 @@ impl SpecCheck {
     }
 
     fn cross(&self) -> &Cross {
+        self.cross_with(&mut crate::event::Discard)
+    }
+
+    /// `cross`, saying how far the read of managed/ is (as `GitPhase::Check`) when it is
+    /// made now.
+    fn cross_with(&self, sink: &mut dyn crate::event::Sink) -> &Cross {
         self.cross.get_or_init(|| {
             let mut out: HashMap<String, Vec<Problem>> = HashMap::new();
             let mut changes = Vec::new();
@@ -100,7 +106,7 @@ impl SpecCheck {
                 v,
                 None,
                 &mut Default::default(),
-                &mut crate::event::Discard,
+                &mut progress_of_files(sink),
             ) else {
                 return (out, changes);
             };
@@ -119,6 +125,26 @@ impl SpecCheck {
             }
             (out, changes)
         })
+    }
+}
+
+/// A sink that turns the file events of a read into `GitPhase::Check` progress, a few times
+/// a second, and drops the rest.
+fn progress_of_files(sink: &mut dyn crate::event::Sink) -> impl crate::event::Sink + '_ {
+    use crate::event::Event;
+    let mut last = std::time::Instant::now();
+    move |e: Event| {
+        if let Event::FileStarted { index, total, .. } = e {
+            if last.elapsed() >= std::time::Duration::from_millis(200) {
+                last = std::time::Instant::now();
+                sink.emit(Event::GitProgress {
+                    phase: crate::git::GitPhase::Check,
+                    done: index,
+                    total,
+                    bytes: 0,
+                });
+            }
+        }
     }
 }
 
@@ -142,6 +168,10 @@ impl TipCheck for SpecCheck {
         inner.starts_with("managed/")
             && inner != fabric::KUSTOMIZATION
             && fabric::kustomization::is_object_path(&inner["managed/".len()..])
+    }
+
+    fn prepare(&self, sink: &mut dyn crate::event::Sink) {
+        self.cross_with(sink);
     }
 
     fn check(&self, inner: &str, bytes: &[u8]) -> Vec<(Option<usize>, String)> {

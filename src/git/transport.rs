@@ -373,6 +373,9 @@ impl<'s> Session<'s> {
             );
             true
         });
+        // The pack a push sends is built first (objects counted, then deltas looked for):
+        // with 10^5 new objects that takes seconds before the first object goes out.
+        cb.pack_progress(move |_stage, done, total| self.progress(GitPhase::Pack, done, total, 0));
         cb.push_transfer_progress(move |done, total, bytes| {
             self.progress(GitPhase::Push, done, total, bytes)
         });
@@ -652,6 +655,9 @@ pub fn push(
     let mut opts = PushOptions::new();
     opts.proxy_options(proxy());
     opts.remote_callbacks(session.callbacks(GitPhase::Push));
+    // The pack's delta search on every core (libgit2's default is one thread), as git's
+    // pack-objects does.
+    opts.packbuilder_parallelism(0);
     let spec = format!("refs/heads/{branch}:refs/heads/{upstream}");
     match r.push(&[&spec], Some(&mut opts)) {
         Ok(()) => {}

@@ -8,6 +8,7 @@ use super::diff::delta_path;
 use super::error::{local, GitError, Result};
 use super::scan::Scanned;
 use super::scope::{FabricRepo, FABRIC_PATHS};
+use crate::event::Sink;
 use crate::fabric::{self, Fabric};
 use crate::store;
 
@@ -214,6 +215,9 @@ pub trait TipCheck {
     fn wants(&self, inner: &str) -> bool;
     /// The problems of `bytes`, the file at `inner`: (line, what is wrong and what to do).
     fn check(&self, inner: &str, bytes: &[u8]) -> Vec<(Option<usize>, String)>;
+    /// Work every file's check shares, done once before the first file is handed over, with
+    /// progress as `GitPhase::Check` to `sink` (it may take seconds).
+    fn prepare(&self, _sink: &mut dyn Sink) {}
     /// Problems of the tree as a whole, on files that need not have changed since the
     /// verified tip (an object that still references one the tip deletes): (path, line,
     /// message). Run on every check.
@@ -274,7 +278,9 @@ pub fn check_tip(
     tree: &git2::Tree,
     verified: Option<&git2::Tree>,
     extra: &[Box<dyn TipCheck>],
+    sink: &mut dyn Sink,
 ) -> Result<Vec<TipProblem>> {
+    let mut prepared = vec![false; extra.len()];
     let mut problems = Vec::new();
     let mut diff_opts = git2::DiffOptions::new();
     for top in FABRIC_PATHS {
@@ -285,7 +291,19 @@ pub fn check_tip(
         .repo
         .diff_tree_to_tree(verified, Some(tree), Some(&mut diff_opts))
         .map_err(local("diff"))?;
-    for d in diff.deltas() {
+    let total = diff.deltas().len();
+    let mut last = std::time::Instant::now();
+    for (i, d) in diff.deltas().enumerate() {
+        // A first push checks every file: say how far it is, a few times a second.
+        if last.elapsed() >= std::time::Duration::from_millis(200) {
+            last = std::time::Instant::now();
+            sink.emit(crate::event::Event::GitProgress {
+                phase: super::GitPhase::Check,
+                done: i,
+                total,
+                bytes: 0,
+            });
+        }
         if matches!(d.status(), git2::Delta::Deleted) {
             continue;
         }
@@ -366,7 +384,11 @@ pub fn check_tip(
                 );
             }
         }
-        for check in extra.iter().filter(|c| c.wants(&inner)) {
+        for (i, check) in extra.iter().enumerate().filter(|(_, c)| c.wants(&inner)) {
+            if !prepared[i] {
+                prepared[i] = true;
+                check.prepare(sink);
+            }
             for (line, message) in check.check(&inner, bytes) {
                 add(line, TipProblemKind::Check(check.id()), message);
             }
@@ -452,12 +474,13 @@ pub(crate) fn refuse_broken_tip(
     fabric: &Fabric,
     commit: git2::Oid,
     layers: &crate::validate::settings::Layers,
+    sink: &mut dyn Sink,
 ) -> Result<()> {
     let extra = tip_checks(fabric, layers);
     let c = fr.repo.find_commit(commit).map_err(local("read commit"))?;
     let tree = c.tree().map_err(local("read tree"))?;
     let verified = verified_tree(fr, fabric, &extra);
-    let problems = check_tip(fr, &tree, verified.as_ref(), &extra)?;
+    let problems = check_tip(fr, &tree, verified.as_ref(), &extra, sink)?;
     if !problems.is_empty() {
         return Err(GitError::BrokenTip {
             commit: commit.to_string(),

@@ -38,6 +38,8 @@ impl Stage {
                 GitPhase::Fetch => "git fetch",
                 GitPhase::Rebase => "git rebase",
                 GitPhase::Push => "git push",
+                GitPhase::Pack => "git pack",
+                GitPhase::Check => "check the tip",
             },
         }
     }
