@@ -11,6 +11,9 @@ use std::time::Duration;
 
 use super::error::{GitError, Result};
 
+/// How often a pass says how far it got.
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+
 /// One entry of a listed folder that is not a folder to descend into, with what the caller's
 /// `look` made of it on the listing thread.
 pub(crate) struct Listed<T> {
@@ -92,10 +95,7 @@ pub(crate) fn list<T: Send>(
     look: &Look<'_, T>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Vec<Listed<T>>> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 4);
+    let threads = threads();
     let queue = Queue {
         state: Mutex::new(State {
             waiting: roots,
@@ -123,19 +123,7 @@ pub(crate) fn list<T: Send>(
             });
         }
         drop(tx);
-        let mut open = threads;
-        while open > 0 {
-            match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(part) => {
-                    out.extend(part);
-                    open -= 1;
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    progress(count.load(Ordering::Relaxed))
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-        }
+        gather(&rx, threads, &count, progress, |part| out.extend(part));
     });
     let failed = queue.lock().failed.take();
     match failed {
@@ -200,17 +188,14 @@ pub(crate) fn map_parallel<I: Sync, O: Send>(
     f: &(dyn Fn(&I) -> O + Sync),
     progress: &mut dyn FnMut(usize),
 ) -> Vec<O> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 4);
+    let threads = threads();
     if threads == 1 || items.len() < 64 {
         let mut last = std::time::Instant::now();
         return items
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                if last.elapsed() >= Duration::from_millis(200) {
+                if last.elapsed() >= PROGRESS_EVERY {
                     last = std::time::Instant::now();
                     progress(i);
                 }
@@ -239,23 +224,45 @@ pub(crate) fn map_parallel<I: Sync, O: Send>(
             });
         }
         drop(tx);
-        let mut open = threads;
-        while open > 0 {
-            match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(part) => {
-                    for (i, o) in part {
-                        slots[i] = Some(o);
-                    }
-                    open -= 1;
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    progress(done.load(Ordering::Relaxed))
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        gather(&rx, threads, &done, progress, |part| {
+            for (i, o) in part {
+                slots[i] = Some(o);
             }
-        }
+        });
     });
     // Every index was taken by exactly one worker (a worker that panicked takes the process
     // down with the scope), so every slot is filled.
     slots.into_iter().flatten().collect()
+}
+
+/// Threads for a pass over the fabric's files: one per core, at most four.
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4)
+}
+
+/// Takes each of the `threads` workers' parts as it arrives, telling `progress` how many items
+/// `count` says are done at every pause of `PROGRESS_EVERY` meanwhile.
+fn gather<P>(
+    rx: &std::sync::mpsc::Receiver<P>,
+    threads: usize,
+    count: &AtomicUsize,
+    progress: &mut dyn FnMut(usize),
+    mut take: impl FnMut(P),
+) {
+    let mut open = threads;
+    while open > 0 {
+        match rx.recv_timeout(PROGRESS_EVERY) {
+            Ok(part) => {
+                take(part);
+                open -= 1;
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                progress(count.load(Ordering::Relaxed))
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
 }

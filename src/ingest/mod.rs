@@ -66,7 +66,7 @@ pub fn run_locked(
     sink: &mut dyn Sink,
 ) -> Result<Summary> {
     journal::recover(fabric, sink)?;
-    ingest(fabric, opts, head, sink)
+    run_recovered(fabric, _lock, opts, head, sink)
 }
 
 /// Ingest with the fabric lock held since an interrupted batch was finished under it
