@@ -6,7 +6,7 @@ pub mod kinds;
 use serde::Serialize;
 use serde_yaml::Value;
 
-use crate::yaml::Incompat;
+use crate::yaml::{self, Incompat};
 
 pub use kinds::{KindInfo, Role};
 
@@ -208,7 +208,7 @@ fn required_str<'v>(
     field: Field,
     what: &str,
 ) -> Result<&'v str, Box<Verdict>> {
-    match map.get(key) {
+    match yaml::field(map, key) {
         None | Some(Value::Null) => Err(Box::new(reject(
             missing,
             field,
@@ -278,7 +278,7 @@ pub fn classify(doc: &Value) -> Verdict {
         None => ("", api_version),
     };
     // The name is read before the group checks so every rejection can name the object.
-    let metadata = match map.get("metadata") {
+    let metadata = match yaml::field(map, "metadata") {
         None | Some(Value::Null) => None,
         Some(Value::Mapping(m)) if holds_merge_key(m) => {
             return incompatible(
@@ -299,7 +299,7 @@ pub fn classify(doc: &Value) -> Verdict {
         }
     };
     // A List (`kubectl get -o yaml` output) seldom has a name: say what it is, not that.
-    let named = metadata.is_some_and(|m| matches!(m.get("name"), Some(Value::String(_))));
+    let named = metadata.is_some_and(|m| matches!(yaml::field(m, "name"), Some(Value::String(_))));
     if !named && kind.ends_with("List") && map.contains_key("items") {
         return reject(
             ReasonCode::ListObject,
@@ -328,7 +328,7 @@ pub fn classify(doc: &Value) -> Verdict {
         Some(Err(v)) => return *v,
         Some(Ok(n)) => n,
     };
-    let namespace = match metadata.and_then(|m| m.get("namespace")) {
+    let namespace = match metadata.and_then(|m| yaml::field(m, "namespace")) {
         None | Some(Value::Null) => "default",
         Some(Value::String(s)) => s.as_str(),
         Some(other) => {
@@ -492,7 +492,7 @@ const RESERVED_DOMAINS: [&str; 2] = ["config.kubernetes.io", "config.k8s.io"];
 
 /// The first annotation key of `metadata` in a domain kustomize keeps for itself.
 pub fn reserved_annotation(metadata: &serde_yaml::Mapping) -> Option<&str> {
-    let Some(Value::Mapping(annotations)) = metadata.get("annotations") else {
+    let Some(Value::Mapping(annotations)) = yaml::field(metadata, "annotations") else {
         return None;
     };
     annotations.keys().filter_map(Value::as_str).find(|key| {
@@ -510,7 +510,7 @@ pub fn reserved_annotation(metadata: &serde_yaml::Mapping) -> Option<&str> {
 /// `labels` or `annotations`, its key, its value).
 pub fn not_text(metadata: &serde_yaml::Mapping) -> Option<(&'static str, String, &Value)> {
     ["labels", "annotations"].into_iter().find_map(|field| {
-        let Some(Value::Mapping(m)) = metadata.get(field) else {
+        let Some(Value::Mapping(m)) = yaml::field(metadata, field) else {
             return None;
         };
         m.iter().find(|(_, v)| !v.is_string()).map(|(k, v)| {

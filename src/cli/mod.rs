@@ -313,7 +313,8 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
             let s = match output {
                 report::Output::Text | report::Output::Json => {
                     let mut r = Renderer::new(json, "validate");
-                    perform(op, &mut r).map_err(|e| (e, json))?
+                    render::threaded::run(&mut r, |sink| perform(op, sink))
+                        .map_err(|e| (e, json))?
                 }
                 report::Output::Junit | report::Output::Sarif => {
                     let mut events = fgd::event::Collect::default();
@@ -358,7 +359,7 @@ fn run(cmd: Command) -> Result<Exit, (Error, bool)> {
                     ..Default::default()
                 },
             };
-            match perform(op, &mut r).map_err(|e| (e, json))? {
+            match render::threaded::run(&mut r, |sink| perform(op, sink)).map_err(|e| (e, json))? {
                 Outcome::Ingested(s) => Ok(summary_exit(&s)),
                 _ => Ok(Exit::Success),
             }

@@ -3,6 +3,8 @@
 //! stdout is a terminal (indicatif: fitted to the terminal's width, redrawn at most ten times a
 //! second, taken off the screen while a line is printed above it).
 
+pub mod threaded;
+
 use std::io::{IsTerminal, Write};
 
 use fgd::event::{Change, Event, Fate, FileOutcome, PlanAction, Sink, Skip, Summary};
@@ -449,7 +451,7 @@ impl Sink for Renderer {
                 self.line_fmt(format_args!(
                     "{at}: {}: {obj}{}",
                     problem.severity.as_str(),
-                    problem.summary()
+                    problem.one_line()
                 ));
             }
             Event::Watching { dir, quiet_ms } => {

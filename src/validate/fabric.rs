@@ -241,22 +241,52 @@ pub const INSTALLER_DEFAULTS: [(&str, &str); 3] = [
     ("GatewayGroup", "default"),
 ];
 
+/// The cross-object rules, in the order their findings are listed, in two halves of about
+/// equal work (measured on generated fabrics): with a second core, the first half runs on a
+/// thread of its own while this one runs the second.
+const FIRST_HALF: &[fn(&mut Cross)] = &[rules::vpc::cross, rules::vpcattachment::cross];
+const SECOND_HALF: &[fn(&mut Cross)] = &[
+    rules::vpcpeering::cross,
+    rules::external::cross,
+    rules::switch::cross,
+    rules::connection::cross,
+    rules::gateway::cross,
+];
+
+/// Below this many objects a second thread costs more than it saves.
+const PARALLEL_FROM: usize = 2048;
+
 /// Every cross-object rule over `index`.
 pub fn check(index: &Index, settings: &Settings, env: &Env) -> Vec<Found> {
-    let mut cx = Cross {
-        index,
-        env,
-        whole_fabric: settings.whole_fabric,
-        out: Vec::new(),
+    let run = |rules: &[fn(&mut Cross)]| {
+        let mut cx = Cross {
+            index,
+            env,
+            whole_fabric: settings.whole_fabric,
+            out: Vec::new(),
+        };
+        for rule in rules {
+            rule(&mut cx);
+        }
+        cx.out
     };
-    rules::vpc::cross(&mut cx);
-    rules::vpcattachment::cross(&mut cx);
-    rules::vpcpeering::cross(&mut cx);
-    rules::external::cross(&mut cx);
-    rules::switch::cross(&mut cx);
-    rules::connection::cross(&mut cx);
-    rules::gateway::cross(&mut cx);
-    let mut out = cx.out;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out = if cores > 1 && index.len() >= PARALLEL_FROM {
+        std::thread::scope(|scope| {
+            let first = scope.spawn(|| run(FIRST_HALF));
+            let second = run(SECOND_HALF);
+            // A panic in a rule is a bug; it surfaces here as it would have without the thread.
+            let mut out = first
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            out.extend(second);
+            out
+        })
+    } else {
+        let mut out = run(FIRST_HALF);
+        out.extend(run(SECOND_HALF));
+        out
+    };
     if !settings.skip.is_empty() {
         out.retain(|f| !settings.skip.contains(&f.problem.rule));
     }

@@ -207,21 +207,37 @@ impl Problem {
 
     /// `[VPC-26] message` plus what the cluster says, on one line.
     pub fn summary(&self) -> String {
-        let mut s = format!("[{}] ", self.rule);
-        if !self.path.is_root() {
-            s.push_str(&format!("{}: ", self.path));
+        self.one_line().to_string()
+    }
+
+    /// The summary, written where it is wanted without a string of its own (a validate prints
+    /// one per problem).
+    pub fn one_line(&self) -> OneLine<'_> {
+        OneLine(self)
+    }
+}
+
+/// A problem as `summary` says it, for `format_args!` and `write!`.
+pub struct OneLine<'a>(&'a Problem);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.0;
+        write!(f, "[{}] ", p.rule)?;
+        if !p.path.is_root() {
+            write!(f, "{}: ", p.path)?;
         }
-        s.push_str(&self.message);
-        if self.assumed {
-            s.push_str(" (assumed: fgd's default fabric config; point fgd at your fab.yaml)");
+        f.write_str(&p.message)?;
+        if p.assumed {
+            f.write_str(" (assumed: fgd's default fabric config; point fgd at your fab.yaml)")?;
         }
-        if let Some(u) = &self.upstream {
-            s.push_str(&format!("; the cluster says: {u}"));
+        if let Some(u) = &p.upstream {
+            write!(f, "; the cluster says: {u}")?;
         }
-        if let Some(p) = &self.see_also {
-            s.push_str(&format!("; see also {p}"));
+        if let Some(at) = &p.see_also {
+            write!(f, "; see also {at}")?;
         }
-        s
+        Ok(())
     }
 }
 

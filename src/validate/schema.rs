@@ -9,7 +9,6 @@
 //! it matters here (nulls are pruned, unknown fields are an error only under strict decoding,
 //! integers are also bounded by the Go field's type). Measured cost: see the benchmark.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -67,7 +66,9 @@ pub struct Crd {
 /// The CRDs fgd validates against, by (group, kind).
 #[derive(Debug, Default)]
 pub struct Crds {
-    by_kind: HashMap<(String, String), Arc<Crd>>,
+    /// A list, not a map: there are a few dozen, and a lookup per document compares two short
+    /// strings instead of building a key.
+    by_kind: Vec<Arc<Crd>>,
     /// Where they came from, for messages: "fgd's shipped CRDs (githedgehog/fabric 78827de)"
     /// or the folder given.
     pub origin: String,
@@ -84,6 +85,7 @@ impl Crds {
     /// The CRDs compiled into fgd.
     pub fn shipped() -> Result<Crds, CrdError> {
         let mut crds = Crds::shipped_unread();
+        let mut texts = Vec::new();
         for f in SHIPPED.files() {
             let name = f.path().display().to_string();
             if !name.ends_with(".yaml") {
@@ -93,8 +95,9 @@ impl Crds {
                 file: name.clone(),
                 message: "not UTF-8".into(),
             })?;
-            crds.add(&name, text)?;
+            texts.push((name, text.to_string()));
         }
+        crds.add_all(texts)?;
         Ok(crds)
     }
 
@@ -122,72 +125,123 @@ impl Crds {
             .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
             .collect();
         names.sort();
+        let mut texts = Vec::new();
         for p in names {
             let text = std::fs::read_to_string(&p).map_err(|e| CrdError {
                 file: p.display().to_string(),
                 message: format!("cannot read: {e}"),
             })?;
-            crds.add(&p.display().to_string(), &text)?;
+            texts.push((p.display().to_string(), text));
         }
+        crds.add_all(texts)?;
         if crds.by_kind.is_empty() {
             return Err(err("holds no CustomResourceDefinition".into()));
         }
         Ok(crds)
     }
 
-    fn add(&mut self, file: &str, text: &str) -> Result<(), CrdError> {
-        let err = |message: String| CrdError {
-            file: file.to_string(),
-            message,
-        };
-        for doc in serde_yaml::Deserializer::from_str(text) {
-            let y =
-                <Yaml as serde::Deserialize>::deserialize(doc).map_err(|e| err(e.to_string()))?;
-            if y.get("kind").and_then(Yaml::as_str) != Some("CustomResourceDefinition") {
-                continue;
+    /// Read CRD files (name, text), in order: a later definition of a kind replaces an
+    /// earlier one. Every command that validates specs waits for this before reading a file,
+    /// so the files are parsed on two threads when there are two cores.
+    fn add_all(&mut self, texts: Vec<(String, String)>) -> Result<(), CrdError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let read_all = |texts: &[(String, String)]| -> Result<Vec<Crd>, CrdError> {
+            let mut out = Vec::new();
+            for (file, text) in texts {
+                out.extend(read(file, text)?);
             }
-            let spec = y
-                .get("spec")
-                .ok_or_else(|| err("a CRD without spec".into()))?;
-            let group = spec.get("group").and_then(Yaml::as_str).unwrap_or_default();
-            let kind = spec
-                .get("names")
-                .and_then(|n| n.get("kind"))
-                .and_then(Yaml::as_str)
-                .unwrap_or_default();
-            let versions = spec.get("versions").and_then(Yaml::as_sequence);
-            // The served version (Hedgehog CRDs serve exactly one).
-            let Some(v) = versions.and_then(|vs| {
-                vs.iter()
-                    .find(|v| v.get("served").and_then(Yaml::as_bool) != Some(false))
-            }) else {
-                return Err(err(format!("{kind}: no served version")));
-            };
-            let raw = v
-                .get("schema")
-                .and_then(|s| s.get("openAPIV3Schema"))
-                .ok_or_else(|| err(format!("{kind}: no openAPIV3Schema")))?;
-            let schema = compile(raw).map_err(|m| err(format!("{kind}: {m}")))?;
-            self.by_kind.insert(
-                (group.to_string(), kind.to_string()),
-                Arc::new(Crd {
-                    group: group.to_string(),
-                    kind: kind.to_string(),
-                    version: v
-                        .get("name")
-                        .and_then(Yaml::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                    schema,
-                }),
-            );
+            Ok(out)
+        };
+        let crds = if cores > 1 && texts.len() > 1 {
+            // Halves of about equal size, so the two threads finish together.
+            let total: usize = texts.iter().map(|(_, t)| t.len()).sum();
+            let mut sum = 0;
+            let split = texts
+                .iter()
+                .position(|(_, t)| {
+                    sum += t.len();
+                    sum * 2 >= total
+                })
+                .map_or(texts.len(), |i| i + 1);
+            let (first, second) = texts.split_at(split);
+            std::thread::scope(|scope| {
+                let first = scope.spawn(|| read_all(first));
+                let second = read_all(second);
+                let mut first = first
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+                first.extend(second?);
+                Ok::<_, CrdError>(first)
+            })?
+        } else {
+            read_all(&texts)?
+        };
+        for crd in crds {
+            match self
+                .by_kind
+                .iter_mut()
+                .find(|c| c.group == crd.group && c.kind == crd.kind)
+            {
+                Some(known) => *known = Arc::new(crd),
+                None => self.by_kind.push(Arc::new(crd)),
+            }
         }
         Ok(())
     }
 
     pub fn get(&self, group: &str, kind: &str) -> Option<&Arc<Crd>> {
-        self.by_kind.get(&(group.to_string(), kind.to_string()))
+        self.by_kind
+            .iter()
+            .find(|c| c.kind == kind && c.group == group)
     }
+}
+
+/// The CRDs one file defines.
+fn read(file: &str, text: &str) -> Result<Vec<Crd>, CrdError> {
+    let mut out = Vec::new();
+    let err = |message: String| CrdError {
+        file: file.to_string(),
+        message,
+    };
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        let y = <Yaml as serde::Deserialize>::deserialize(doc).map_err(|e| err(e.to_string()))?;
+        if y.get("kind").and_then(Yaml::as_str) != Some("CustomResourceDefinition") {
+            continue;
+        }
+        let spec = y
+            .get("spec")
+            .ok_or_else(|| err("a CRD without spec".into()))?;
+        let group = spec.get("group").and_then(Yaml::as_str).unwrap_or_default();
+        let kind = spec
+            .get("names")
+            .and_then(|n| n.get("kind"))
+            .and_then(Yaml::as_str)
+            .unwrap_or_default();
+        let versions = spec.get("versions").and_then(Yaml::as_sequence);
+        // The served version (Hedgehog CRDs serve exactly one).
+        let Some(v) = versions.and_then(|vs| {
+            vs.iter()
+                .find(|v| v.get("served").and_then(Yaml::as_bool) != Some(false))
+        }) else {
+            return Err(err(format!("{kind}: no served version")));
+        };
+        let raw = v
+            .get("schema")
+            .and_then(|s| s.get("openAPIV3Schema"))
+            .ok_or_else(|| err(format!("{kind}: no openAPIV3Schema")))?;
+        let schema = compile(raw).map_err(|m| err(format!("{kind}: {m}")))?;
+        out.push(Crd {
+            group: group.to_string(),
+            kind: kind.to_string(),
+            version: v
+                .get("name")
+                .and_then(Yaml::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            schema,
+        });
+    }
+    Ok(out)
 }
 
 /// A CRD's pattern as the API server reads it: Go's RE2, whose `\d`, `\w`, `\s` and `\b` are

@@ -23,6 +23,18 @@ pub use portable::{plain_in_head, Incompat, Rare, Unportable};
 pub use split::{line_of_key, split, whole, Chunk};
 pub use styles::NameStyle;
 
+/// The value of `key` in `map`, as `map.get(key)` finds it (a plain string key, untagged),
+/// without hashing: the maps looked up per document (a head, its metadata) hold a handful of
+/// keys, where comparing them is cheaper than hashing the key with serde_yaml's SipHash.
+pub fn field<'v>(map: &'v serde_yaml::Mapping, key: &str) -> Option<&'v serde_yaml::Value> {
+    if map.len() > 16 {
+        return map.get(key);
+    }
+    map.iter()
+        .find(|(k, _)| matches!(k, serde_yaml::Value::String(s) if s == key))
+        .map(|(_, v)| v)
+}
+
 /// How `metadata.name` is written in `chunk` of `text` (position in the file), when it is
 /// there: whether Go's readers resolve it depends on it (see `goyaml`).
 pub fn name_style(text: &str, chunk: &Chunk) -> Option<NameStyle> {

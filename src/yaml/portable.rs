@@ -145,7 +145,7 @@ pub fn plain_in_head(text: &str, chunk: &Chunk, doc: &serde_yaml::Value) -> Opti
         }
     }
     let m = doc.as_mapping()?;
-    let metadata_suspect = match m.get("metadata") {
+    let metadata_suspect = match super::field(m, "metadata") {
         Some(serde_yaml::Value::Mapping(meta)) => meta
             .iter()
             .any(|(k, v)| k.as_str() != Some("name") && suspect(v)),
@@ -153,7 +153,7 @@ pub fn plain_in_head(text: &str, chunk: &Chunk, doc: &serde_yaml::Value) -> Opti
     };
     let head_suspect = ["apiVersion", "kind"]
         .iter()
-        .any(|k| m.get(*k).is_some_and(suspect));
+        .any(|k| super::field(m, k).is_some_and(suspect));
     if !metadata_suspect && !head_suspect {
         return None;
     }
