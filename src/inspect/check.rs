@@ -261,5 +261,14 @@ pub fn validate(
     sink.emit(Event::BatchFinished {
         summary: summary.clone(),
     });
+    // Freeing 10^4-10^5 analyses takes a while and the answer does not wait for it: the command
+    // prints its last lines meanwhile (and may exit before it is done).
+    let analyses = (files, managed);
+    if let Err(e) = std::thread::Builder::new()
+        .name("fgd-free".into())
+        .spawn(move || drop(analyses))
+    {
+        tracing::debug!("freeing the analyses on this thread: {e}");
+    }
     Ok(summary)
 }
