@@ -303,6 +303,14 @@ pub enum Event {
 /// Where events go. Closures, channels and collectors all fit.
 pub trait Sink {
     fn emit(&mut self, event: Event);
+
+    /// An event as the JSON line its serialization gives (events held back in a spool and read
+    /// back): a sink that prints JSON lines takes it as it is, one that prints on another
+    /// thread reads it there.
+    fn emit_line(&mut self, line: String) -> Result<(), serde_json::Error> {
+        self.emit(serde_json::from_str(&line)?);
+        Ok(())
+    }
 }
 
 impl<F: FnMut(Event)> Sink for F {

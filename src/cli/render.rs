@@ -273,6 +273,15 @@ impl Renderer {
 }
 
 impl Sink for Renderer {
+    fn emit_line(&mut self, line: String) -> Result<(), serde_json::Error> {
+        if self.json {
+            self.line(&line);
+            return Ok(());
+        }
+        self.emit(serde_json::from_str(&line)?);
+        Ok(())
+    }
+
     fn emit(&mut self, event: Event) {
         if self.json {
             if let Ok(s) = serde_json::to_string(&event) {

@@ -25,9 +25,16 @@ const MOST: usize = 8192;
 /// How long a lone event may wait for the output thread.
 const LOOK_EVERY: Duration = Duration::from_millis(15);
 
+/// An event, or one held back as its JSON line: read (when it must be) on the output thread,
+/// beside what the engine does after handing it over.
+enum Item {
+    Event(Event),
+    Line(String),
+}
+
 #[derive(Default)]
 struct Waiting {
-    events: Vec<Event>,
+    events: Vec<Item>,
     /// The engine is done: print what is left and stop.
     done: bool,
     /// The output thread stopped (it panicked): nobody takes events any more.
@@ -58,8 +65,8 @@ impl Handover {
 /// The events the engine emits, handed to the output thread in order.
 struct Queue<'a>(&'a Handover);
 
-impl Sink for Queue<'_> {
-    fn emit(&mut self, event: Event) {
+impl Queue<'_> {
+    fn push(&mut self, item: Item) {
         let mut waiting = self.0.lock();
         if waiting.gone {
             return;
@@ -71,10 +78,21 @@ impl Sink for Queue<'_> {
                 .wait(waiting)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        waiting.events.push(event);
+        waiting.events.push(item);
         if waiting.events.len() == BATCH {
             self.0.ready.notify_one();
         }
+    }
+}
+
+impl Sink for Queue<'_> {
+    fn emit(&mut self, event: Event) {
+        self.push(Item::Event(event));
+    }
+
+    fn emit_line(&mut self, line: String) -> Result<(), serde_json::Error> {
+        self.push(Item::Line(line));
+        Ok(())
     }
 }
 
@@ -130,8 +148,18 @@ fn print(handover: &Handover, renderer: &mut Renderer) {
             (std::mem::take(&mut waiting.events), waiting.done)
         };
         handover.room.notify_one();
-        for event in batch {
-            renderer.emit(event);
+        for item in batch {
+            match item {
+                Item::Event(event) => renderer.emit(event),
+                Item::Line(line) => {
+                    if let Err(e) = renderer.emit_line(line) {
+                        renderer.emit(Event::Error {
+                            file: None,
+                            message: format!("a line held back could not be shown: {e}"),
+                        });
+                    }
+                }
+            }
         }
         if done && handover.lock().events.is_empty() {
             return;
