@@ -53,6 +53,11 @@ pub fn before_or_say(
 
 /// A document's validation problems, as events, counted.
 pub fn emit_problems(file: &str, doc: &DocAnalysis, summary: &mut Summary, sink: &mut dyn Sink) {
+    if doc.problems.is_empty() {
+        return;
+    }
+    // Formatted once per document, not once per problem.
+    let object = doc.verdict.object();
     for p in doc.problems.iter() {
         match p.severity {
             Severity::Error => summary.errors += 1,
@@ -61,7 +66,7 @@ pub fn emit_problems(file: &str, doc: &DocAnalysis, summary: &mut Summary, sink:
         }
         sink.emit(Event::Problem {
             file: file.to_string(),
-            object: doc.verdict.object(),
+            object: object.clone(),
             problem: p.clone(),
         });
     }
