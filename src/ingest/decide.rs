@@ -72,13 +72,36 @@ pub fn decide_with(
     claims: &stage::Claims,
     refusals: &Refusals,
 ) -> Decision {
-    let batchwide = batchwide(files, claims);
+    let decider = Decider::new(files, claims, refusals);
     let out = files
         .iter()
         .enumerate()
-        .map(|(fi, f)| file_decision(fi, f, &batchwide, refusals))
+        .map(|(fi, f)| decider.file(fi, f))
         .collect();
     Decision { files: out }
+}
+
+/// The batch's decisions made one file at a time: what needs the whole batch (conflicts,
+/// duplicates) is found first, and each file's fates when the plan reaches the file, so a big
+/// batch never holds them all (10^5 of them were 3 MB at the top of an ingest's memory).
+#[derive(Debug)]
+pub struct Decider<'r> {
+    batchwide: Batchwide,
+    refusals: &'r Refusals,
+}
+
+impl<'r> Decider<'r> {
+    pub fn new(files: &[FileAnalysis], claims: &stage::Claims, refusals: &'r Refusals) -> Self {
+        Decider {
+            batchwide: batchwide(files, claims),
+            refusals,
+        }
+    }
+
+    /// The decision for file `fi` of the batch, `f`.
+    pub fn file(&self, fi: usize, f: &FileAnalysis) -> FileDecision {
+        file_decision(fi, f, &self.batchwide, self.refusals)
+    }
 }
 
 /// Every managed path (one per object) defined more than once, with the (file, document)

@@ -32,6 +32,7 @@ use crate::validate::change::OpenBaseline;
 use crate::validate::Validator;
 use crate::yaml::Limits;
 
+use decide::Decider;
 pub use decide::{decide, decide_with, At, Decision, DocFate, FileDecision, Refusals, WholeDoc};
 pub use paths::{escape_folders, named_like_a_file, unescape_folders, with_suffix, FOLDER_ESCAPE};
 pub use read::read_inputs;
@@ -205,7 +206,7 @@ fn ingest(
             .entry(at)
             .or_insert((crate::classify::ReasonCode::InvalidSpec, reason));
     }
-    let decision = decide_with(&files, &claims, &refusals);
+    let decider = Decider::new(&files, &claims, &refusals);
     // The disk writes back what is staged while the plan and the journal are made.
     let flush = batch.as_ref().and_then(store::Batch::start_flush);
     // The plan's own writes are staged as it goes, by the late writer, which holds the batch
@@ -238,20 +239,15 @@ fn ingest(
         inputs,
         &mut journal,
         files,
-        &decision,
+        &decider,
         &mut summary,
         &mut held,
     )?;
-    drop(decision);
+    drop(decider);
     let mut held = Some(held);
     // managed/ holds only fgd's objects: anything else there is reported, and never listed.
-    let writing: HashSet<&str> = journal
-        .writes
-        .iter()
-        .filter_map(|w| under_managed(&w.path))
-        .collect();
-    let checked = managed_check::check(fabric, &writing)?;
-    drop(writing);
+    let writing = journal.writes.iter().filter_map(|w| under_managed(&w.path));
+    let checked = managed_check::check_writing(fabric, writing)?;
     managed_check::report(fabric, &checked.strays, sink);
     // What managed/ already holds and the cluster would refuse: a push would publish it.
     for f in &managed {

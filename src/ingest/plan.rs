@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 
 use super::analyze::{DocAnalysis, FileAnalysis};
-use super::decide::{Decision, DocFate, FileDecision, WholeDoc};
+use super::decide::{Decider, DocFate, FileDecision, WholeDoc};
 use super::history::HandEdit;
 use super::{emit_whole, stage, under_managed, unmanaged, Targets};
 use crate::classify::ReasonCode;
@@ -39,15 +39,16 @@ pub(super) fn plan(
     inputs: PlanInputs<'_>,
     j: &mut Journal,
     files: Vec<FileAnalysis>,
-    decision: &Decision,
+    decider: &Decider<'_>,
     summary: &mut Summary,
     sink: &mut dyn Sink,
 ) -> Result<()> {
     reserve(j, &files);
     let mut p = Planner::new(inputs, j, summary, sink)?;
-    // Each input's analysis is dropped once planned, as the journal grows.
-    for (f, d) in files.into_iter().zip(&decision.files) {
-        p.file(&f, d)?;
+    // Each input's analysis (and its decision, made only now) is dropped once planned, as the
+    // journal grows.
+    for (i, f) in files.into_iter().enumerate() {
+        p.file(&f, &decider.file(i, &f))?;
     }
     p.finish()
 }
