@@ -209,10 +209,14 @@ pub(super) fn read_inputs_within(
         drop(tx);
         let mut early: BTreeMap<usize, Read> = BTreeMap::new();
         let mut due = 0;
+        // Only an ingest keeps the analyses through a plan; `fgd validate` is done with them
+        // soon after, and the copy would take a core from the reading threads.
+        let settle = stager.is_some();
         for (i, read) in rx {
             early.insert(i, read?);
             while let Some(read) = early.remove(&due) {
-                report(due, files[due].1.clone(), read.settled());
+                let read = if settle { read.settled() } else { read };
+                report(due, files[due].1.clone(), read);
                 due += 1;
             }
         }
