@@ -21,7 +21,7 @@ use super::Renderer;
 const BATCH: usize = 256;
 /// How many events may wait: a slow terminal holds back the engine instead of piling up a
 /// fabric's worth of events.
-const MOST: usize = 8192;
+const MOST: usize = 1024;
 /// How long a lone event may wait for the output thread.
 const LOOK_EVERY: Duration = Duration::from_millis(15);
 
