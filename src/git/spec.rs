@@ -99,15 +99,26 @@ impl SpecCheck {
             let Some(v) = &self.validator else {
                 return (out, changes);
             };
-            let Ok(managed) = crate::ingest::read_inputs(
-                &self.root.join(fabric::MANAGED),
-                "managed/",
-                &Default::default(),
-                v,
-                None,
-                &mut Default::default(),
-                &mut progress_of_files(sink),
-            ) else {
+            // Unchanged files from the cache of verdicts (`verdicts`), the rest read.
+            let managed = match git2::Repository::discover(&self.root) {
+                Ok(repo) => super::verdicts::managed_analyses(
+                    &repo,
+                    &self.root,
+                    v,
+                    &Default::default(),
+                    &mut progress_of(sink),
+                ),
+                Err(_) => crate::ingest::read_inputs(
+                    &self.root.join(fabric::MANAGED),
+                    "managed/",
+                    &Default::default(),
+                    v,
+                    None,
+                    &mut Default::default(),
+                    &mut progress_of_files(sink),
+                ),
+            };
+            let Ok(managed) = managed else {
                 return (out, changes);
             };
             let before = self.before().filter(|b| !b.is_empty());
@@ -145,6 +156,18 @@ fn progress_of_files(sink: &mut dyn crate::event::Sink) -> impl crate::event::Si
                 });
             }
         }
+    }
+}
+
+/// `GitPhase::Check` progress of a read of managed/, as (done, total).
+fn progress_of(sink: &mut dyn crate::event::Sink) -> impl FnMut(usize, usize) + '_ {
+    move |done, total| {
+        sink.emit(crate::event::Event::GitProgress {
+            phase: crate::git::GitPhase::Check,
+            done,
+            total,
+            bytes: 0,
+        })
     }
 }
 
