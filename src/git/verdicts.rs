@@ -480,6 +480,19 @@ pub(crate) fn managed_analyses(
     limits: &Limits,
     progress: &mut dyn FnMut(usize, usize),
 ) -> crate::Result<Vec<FileAnalysis>> {
+    let read = managed_analyses_by_blob(repo, fabric_root, v, limits, progress)?;
+    Ok(read.into_iter().map(|(_, a)| a).collect())
+}
+
+/// `managed_analyses`, each with the file's blob id when known (a file over the size cap is
+/// not read, nor hashed).
+pub(crate) fn managed_analyses_by_blob(
+    repo: &git2::Repository,
+    fabric_root: &Path,
+    v: &Validator,
+    limits: &Limits,
+    progress: &mut dyn FnMut(usize, usize),
+) -> crate::Result<Vec<(Option<Oid>, FileAnalysis)>> {
     // Opened (read, checked, indexed: tens of milliseconds at 10^5 files) by each pass, and
     // dropped after it: kept for the next pass of the same run, the parsed analyses doubled a
     // sync's peak memory to save it half a second of parsing.
@@ -543,8 +556,8 @@ pub(crate) fn managed_analyses(
     Ok(out)
 }
 
-/// One managed file: from the cache when the index says it is unchanged and the cache knows
-/// its blob, else read, analysed and remembered. None when it is skipped.
+/// One managed file, with its blob id: from the cache when the index says it is unchanged and
+/// the cache knows its blob, else read, analysed and remembered. None when it is skipped.
 #[allow(clippy::too_many_arguments)]
 fn one(
     cache: &Verdicts,
@@ -555,12 +568,12 @@ fn one(
     format: Format,
     limits: &Limits,
     v: &Validator,
-) -> crate::Result<Option<FileAnalysis>> {
+) -> crate::Result<Option<(Option<Oid>, FileAnalysis)>> {
     let json = format == Format::Json;
     if let Ok(m) = std::fs::symlink_metadata(path) {
         if let Some(e) = stat.clean(in_repo.as_bytes(), &m) {
             if let Some(a) = cache.get(e.id, json, rel) {
-                return Ok(Some(a));
+                return Ok(Some((Some(e.id), a)));
             }
         }
     }
@@ -571,9 +584,9 @@ fn one(
             if let Some(oid) = oid {
                 cache.put(oid, json, &a);
             }
-            Some(a)
+            Some((oid, a))
         }
-        ReadOutcome::TooLarge(len) => Some(analyze::too_large(rel, len, limits)),
+        ReadOutcome::TooLarge(len) => Some((None, analyze::too_large(rel, len, limits))),
         ReadOutcome::Pending(_) | ReadOutcome::NotRegular(_) => None,
     })
 }

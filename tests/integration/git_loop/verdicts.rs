@@ -109,4 +109,37 @@ fn verdicts_from_the_cache_are_those_a_full_check_gives() {
     assert!(w.fresh(&bare).join("managed/vpcs/web.yaml").is_file());
     let after = std::fs::read_to_string(&cache).unwrap();
     assert_eq!(after.lines().count() - 1, yaml_files(&fab));
+
+    // A hand edit the cluster would refuse, committed with git: the push names it, from the
+    // errors the check across objects found in those very bytes, as without any cache.
+    let web = fab.join("managed/vpcs/web.yaml");
+    let edited = std::fs::read_to_string(&web)
+        .unwrap()
+        .replace("vlan: 1079", "vlan: 5000");
+    write(&web, edited);
+    git(&wc, &["commit", "-qam", "web on VLAN 5000"]);
+    // push has no --rules: every rule, through a config of its own.
+    let config = w.state().join("all-rules.toml");
+    write(&config, "[validation]\nrules = \"all\"\n");
+    let push = || w.fgd(&["push", s(&fab)], &[("FGD_CONFIG", s(&config))]);
+    let named = |r: &Run| -> Vec<String> {
+        r.stderr
+            .lines()
+            .filter(|l| l.contains("managed/vpcs/web.yaml:"))
+            .map(str::to_string)
+            .collect()
+    };
+    let r = push();
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        named(&r)
+            .iter()
+            .any(|l| l.contains("5000") && l.contains("the cluster refuses it")),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(&cache).unwrap();
+    let again = push();
+    assert_eq!(again.code, 3, "{}", again.stderr);
+    assert_eq!(named(&again), named(&r));
 }
