@@ -37,6 +37,8 @@ pub(crate) struct SpecCheck {
     root: std::path::PathBuf,
     validator: Option<Validator>,
     id: &'static str,
+    /// Whether reading managed/ writes the cache of verdicts (not for a dry run).
+    cache: super::CacheMode,
     /// Cross-object problems of managed/, computed on first use.
     cross: OnceLock<Cross>,
     /// What the last push holds of the managed/ files changed since (None: nothing to
@@ -51,6 +53,7 @@ impl SpecCheck {
     pub(crate) fn for_fabric(
         fabric: &Fabric,
         layers: &crate::validate::settings::Layers,
+        cache: super::CacheMode,
     ) -> Option<SpecCheck> {
         let settings = layers.for_fabric(&fabric.root).ok()?;
         if settings.level == Level::Envelope {
@@ -66,6 +69,7 @@ impl SpecCheck {
             root: fabric.root.clone(),
             validator: Validator::new(settings).ok(),
             id,
+            cache,
             cross: OnceLock::new(),
             before: OnceLock::new(),
         })
@@ -113,6 +117,7 @@ impl SpecCheck {
                     &self.root,
                     v,
                     &Default::default(),
+                    self.cache,
                     &mut progress_of(sink),
                 )
                 .map(|read| {

@@ -223,9 +223,18 @@ impl DocRec {
     }
 }
 
+/// Whether a pass writes what it learns back to the cache. A dry run (`fgd ingest --dry-run`,
+/// `fgd push --dry-run`) changes nothing (issue 15): it reads the cache, never writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    ReadWrite,
+    ReadOnly,
+}
+
 /// The cache of one clone under one key, as loaded, and what this run adds to it.
 pub(crate) struct Verdicts {
     path: PathBuf,
+    mode: CacheMode,
     /// Names everything an analysis depends on (see the module's comment).
     key: String,
     /// The loaded file, held open: an entry is read from it when used, so its body (tens of
@@ -248,9 +257,15 @@ pub(crate) struct Verdicts {
 impl Verdicts {
     /// The cache of the repository whose git directory is `git_dir`, for analyses made with
     /// `v` under `limits`: empty when there is none, or when it cannot be trusted.
-    pub(crate) fn open(git_dir: &Path, v: &Validator, limits: &Limits) -> Verdicts {
+    pub(crate) fn open(
+        git_dir: &Path,
+        v: &Validator,
+        limits: &Limits,
+        mode: CacheMode,
+    ) -> Verdicts {
         let mut c = Verdicts {
             path: git_dir.join(FILE),
+            mode,
             key: key(v, limits),
             file: None,
             loaded: HashMap::new(),
@@ -288,6 +303,9 @@ impl Verdicts {
 
     /// Keep `a`, the analysis of the blob `oid`.
     fn put(&self, oid: Oid, json: bool, a: &FileAnalysis) {
+        if self.mode == CacheMode::ReadOnly {
+            return;
+        }
         let Some(rec) = FileRec::of(a) else { return };
         if let Ok(bytes) = serde_json::to_vec(&rec) {
             lock(&self.kept).insert((oid, json), Kept::New(bytes));
@@ -300,6 +318,9 @@ impl Verdicts {
     /// Write the entries this pass used or made, when that is not what the file holds. Only a
     /// shortcut: failing to write costs the next run a full analysis, nothing more.
     pub(crate) fn save(&self) {
+        if self.mode == CacheMode::ReadOnly {
+            return;
+        }
         let kept = lock(&self.kept);
         let used = lock(&self.used);
         let mut written = lock(&self.written);
@@ -482,9 +503,10 @@ pub(crate) fn managed_analyses(
     fabric_root: &Path,
     v: &Validator,
     limits: &Limits,
+    mode: CacheMode,
     progress: &mut dyn FnMut(usize, usize),
 ) -> crate::Result<Vec<FileAnalysis>> {
-    let read = managed_analyses_by_blob(repo, fabric_root, v, limits, progress)?;
+    let read = managed_analyses_by_blob(repo, fabric_root, v, limits, mode, progress)?;
     Ok(read.into_iter().map(|(_, a)| a).collect())
 }
 
@@ -495,12 +517,13 @@ pub(crate) fn managed_analyses_by_blob(
     fabric_root: &Path,
     v: &Validator,
     limits: &Limits,
+    mode: CacheMode,
     progress: &mut dyn FnMut(usize, usize),
 ) -> crate::Result<Vec<(Option<Oid>, FileAnalysis)>> {
     // Opened (read, checked, indexed: tens of milliseconds at 10^5 files) by each pass, and
     // dropped after it: kept for the next pass of the same run, the parsed analyses doubled a
     // sync's peak memory to save it half a second of parsing.
-    let cache = Verdicts::open(repo.path(), v, limits);
+    let cache = Verdicts::open(repo.path(), v, limits, mode);
     let dir = fabric_root.join(crate::fabric::MANAGED);
     let files: Vec<(PathBuf, String, Format)> = match discover::discover(&dir, "managed/") {
         Ok(found) => found
@@ -596,16 +619,16 @@ fn one(
 }
 
 /// The reader of managed/ an ingest of the fabric at `root` uses in place of its own
-/// (`ingest::Options::managed`): `managed_analyses`, in the fabric's repository. None outside a
-/// git working copy.
-pub fn managed_reader(root: &Path) -> Option<crate::ingest::ManagedReader> {
+/// (`ingest::Options::managed`): `managed_analyses`, in the fabric's repository, writing the
+/// cache or not by `mode`. None outside a git working copy.
+pub fn managed_reader(root: &Path, mode: CacheMode) -> Option<crate::ingest::ManagedReader> {
     let repo = git2::Repository::discover(root).ok()?;
     repo.workdir()?;
     let root = root.to_path_buf();
     Some(crate::ingest::ManagedReader(std::sync::Arc::new(
         move |v: &Validator, limits: &Limits| {
             let repo = git2::Repository::discover(&root).ok()?;
-            managed_analyses(&repo, &root, v, limits, &mut |_, _| {}).ok()
+            managed_analyses(&repo, &root, v, limits, mode, &mut |_, _| {}).ok()
         },
     )))
 }
@@ -668,6 +691,35 @@ mod tests {
     }
 
     #[test]
+    fn a_read_only_cache_is_read_and_never_written() {
+        let t = tempfile::tempdir().unwrap();
+        let v = Validator::shared_default();
+        let limits = Limits::default();
+        let mut files = real_corpus().into_iter();
+        let mut kept = |mode| {
+            let (name, bytes) = files.next().unwrap();
+            let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes).unwrap();
+            let a = analyze::analyze_with(&name, bytes, Format::Yaml, &limits, v);
+            let c = Verdicts::open(t.path(), v, &limits, mode);
+            c.put(oid, false, &a);
+            c.save();
+            (oid, name, a)
+        };
+        let file = t.path().join(FILE);
+        kept(CacheMode::ReadOnly);
+        assert!(!file.exists());
+        let (oid, name, a) = kept(CacheMode::ReadWrite);
+        let written = std::fs::read(&file).unwrap();
+        // Read-only: what it holds is used; what is new is not kept, nor the file rewritten.
+        let (new, ..) = kept(CacheMode::ReadOnly);
+        let c = Verdicts::open(t.path(), v, &limits, CacheMode::ReadOnly);
+        assert_eq!(said(&c.get(oid, false, &name).unwrap()), said(&a));
+        assert!(c.get(new, false, &name).is_none());
+        c.save();
+        assert_eq!(std::fs::read(&file).unwrap(), written);
+    }
+
+    #[test]
     fn a_cache_file_is_trusted_only_whole_and_under_its_own_key() {
         let t = tempfile::tempdir().unwrap();
         let v = Validator::shared_default();
@@ -675,13 +727,13 @@ mod tests {
         let (name, bytes) = real_corpus().into_iter().next().unwrap();
         let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes).unwrap();
         let a = analyze::analyze_with(&name, bytes, Format::Yaml, &limits, v);
-        let c = Verdicts::open(t.path(), v, &limits);
+        let c = Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite);
         assert!(c.get(oid, false, &name).is_none());
         c.put(oid, false, &a);
         c.save();
         let file = t.path().join(FILE);
         let good = std::fs::read(&file).unwrap();
-        let c = Verdicts::open(t.path(), v, &limits);
+        let c = Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite);
         assert_eq!(said(&c.get(oid, false, &name).unwrap()), said(&a));
         // Another format of the same blob is another analysis.
         assert!(c.get(oid, true, &name).is_none());
@@ -692,7 +744,7 @@ mod tests {
         edited[last] ^= 1;
         for bad in [&good[..good.len() - 10], &edited[..], &good[..nl]] {
             std::fs::write(&file, bad).unwrap();
-            assert!(Verdicts::open(t.path(), v, &limits)
+            assert!(Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite)
                 .get(oid, false, &name)
                 .is_none());
         }
@@ -702,12 +754,14 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert!(Verdicts::open(t.path(), &other, &limits)
-            .get(oid, false, &name)
-            .is_none());
+        assert!(
+            Verdicts::open(t.path(), &other, &limits, CacheMode::ReadWrite)
+                .get(oid, false, &name)
+                .is_none()
+        );
         // A file that is not a cache at all.
         std::fs::write(&file, b"\x00\xffnot a cache").unwrap();
-        assert!(Verdicts::open(t.path(), v, &limits)
+        assert!(Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite)
             .get(oid, false, &name)
             .is_none());
     }

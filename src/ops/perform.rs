@@ -99,7 +99,13 @@ pub fn perform(op: Operation, sink: &mut dyn Sink) -> Result<Outcome> {
             &dir,
             &{
                 if options.managed.is_none() {
-                    options.managed = crate::git::managed_reader(&dir);
+                    // A dry run reads the cache of verdicts, never writes it.
+                    let mode = if options.dry_run {
+                        crate::git::CacheMode::ReadOnly
+                    } else {
+                        crate::git::CacheMode::ReadWrite
+                    };
+                    options.managed = crate::git::managed_reader(&dir, mode);
                 }
                 options
             },

@@ -81,11 +81,8 @@ fn verdicts_from_the_cache_are_those_a_full_check_gives() {
     assert_eq!(problems(&warm), problems(&cold));
     assert!(problems(&cold).len() > 100, "{}", cold.stdout);
     assert_eq!(warm.stdout.lines().count(), cold.stdout.lines().count());
-    assert_eq!(
-        std::fs::read_to_string(&cache).unwrap(),
-        text,
-        "the same entries again"
-    );
+    // A dry run changes nothing: it read every file, and kept none of it (issue 15).
+    assert!(!cache.exists(), "a dry run wrote the cache");
 
     // Tampered with: a warning made an error in one entry, or the file cut short. Ignored.
     let tampered = text.replacen("\"severity\":\"warning\"", "\"severity\":\"error\"", 1);
@@ -99,10 +96,15 @@ fn verdicts_from_the_cache_are_those_a_full_check_gives() {
         let r = dry();
         assert_eq!(r.code, cold.code, "{}", r.stderr);
         assert_eq!(problems(&r), problems(&cold));
+        assert_eq!(
+            std::fs::read_to_string(&cache).unwrap(),
+            bad,
+            "left as it was"
+        );
     }
 
-    // The sync itself, from the cache the last dry run wrote again: the same problems, and
-    // the new object published.
+    // The sync itself, past the last bad file: the same problems, the new object published,
+    // and the cache written afresh.
     let r = sync(&all);
     assert!(r.code <= 1, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(problems(&r), problems(&cold));
@@ -139,6 +141,19 @@ fn verdicts_from_the_cache_are_those_a_full_check_gives() {
         r.stderr
     );
     std::fs::remove_file(&cache).unwrap();
+    // The plan of that push reads every managed file for the same check, and, a dry run,
+    // keeps nothing of it.
+    let plan = w.fgd(
+        &["push", s(&fab), "--dry-run", "--json"],
+        &[("FGD_CONFIG", s(&config))],
+    );
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout.contains("push would refuse this commit") && plan.stdout.contains("5000"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!cache.exists(), "push --dry-run wrote the cache");
     let again = push();
     assert_eq!(again.code, 3, "{}", again.stderr);
     assert_eq!(named(&again), named(&r));
