@@ -183,7 +183,8 @@ pub fn pending_diff(
         }
     }
     // The whole tree the push would publish, as the push checks it.
-    let extra = super::verify::tip_checks(fabric, layers);
+    // Read-only, the cache of verdicts included.
+    let extra = super::verify::tip_checks_with(fabric, layers, super::CacheMode::ReadOnly);
     let verified = super::verify::verified_tree(&fr, fabric, &extra);
     for p in super::verify::check_tip(
         &fr,

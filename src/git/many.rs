@@ -135,6 +135,7 @@ fn run(
             lock,
             &ingest::Options {
                 validation: opts.validation.clone(),
+                managed: super::verdicts::managed_reader(&fabric.root, super::CacheMode::ReadWrite),
                 ..Default::default()
             },
             &Baseline::open_head,

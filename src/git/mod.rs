@@ -34,6 +34,7 @@ mod spec;
 mod state;
 mod trace;
 pub mod transport;
+mod verdicts;
 mod verify;
 
 use std::path::Path;
@@ -64,6 +65,7 @@ pub use resolve::{resolve_fabric, ConflictRecord, Ours, PathConflict, ResolveRep
 pub use scope::{Checkout, FabricRepo};
 pub use state::{git_state, operation_in_progress, GitState, InProgress};
 pub use trace::trace_to_tracing;
+pub use verdicts::{managed_reader, CacheMode};
 pub use verify::{
     check_tip, conflict_marker_line, tip_checks, TipCheck, TipProblem, TipProblemKind,
 };
@@ -164,6 +166,7 @@ pub fn sync_fabric(
             &lock,
             &ingest::Options {
                 validation: opts.validation.clone(),
+                managed: verdicts::managed_reader(&fabric.root, CacheMode::ReadWrite),
                 ..Default::default()
             },
             &Baseline::open_head,

@@ -121,7 +121,7 @@ impl<'i> StatCache<'i> {
     }
 
     /// The index's entry for `rel` if `m` (an lstat of the file) says it has not changed.
-    fn clean(&self, rel: &[u8], m: &std::fs::Metadata) -> Option<git2::IndexEntry> {
+    pub(crate) fn clean(&self, rel: &[u8], m: &std::fs::Metadata) -> Option<git2::IndexEntry> {
         use std::os::unix::fs::MetadataExt;
         let (index_s, index_ns) = self.index_mtime?;
         if (m.mtime(), m.mtime_nsec()) >= (index_s, index_ns) {

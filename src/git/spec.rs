@@ -24,13 +24,21 @@ use crate::validate::change::{self, Before};
 use crate::validate::{Level, Problem, Validator};
 
 /// The cross-object problems of managed/: by fabric-relative path, and the update and delete
-/// ones as (path, problem).
-type Cross = (HashMap<String, Vec<Problem>>, Vec<(String, Problem)>);
+/// ones as (path, problem); and the errors of each file's objects alone, by (blob, JSON or
+/// not), as read for that check: a file handed to `check` with those bytes is not analysed
+/// again (a first push hands every file over).
+type Cross = (
+    HashMap<String, Vec<Problem>>,
+    Vec<(String, Problem)>,
+    HashMap<(git2::Oid, bool), Vec<Problem>>,
+);
 
 pub(crate) struct SpecCheck {
     root: std::path::PathBuf,
     validator: Option<Validator>,
     id: &'static str,
+    /// Whether reading managed/ writes the cache of verdicts (not for a dry run).
+    cache: super::CacheMode,
     /// Cross-object problems of managed/, computed on first use.
     cross: OnceLock<Cross>,
     /// What the last push holds of the managed/ files changed since (None: nothing to
@@ -45,6 +53,7 @@ impl SpecCheck {
     pub(crate) fn for_fabric(
         fabric: &Fabric,
         layers: &crate::validate::settings::Layers,
+        cache: super::CacheMode,
     ) -> Option<SpecCheck> {
         let settings = layers.for_fabric(&fabric.root).ok()?;
         if settings.level == Level::Envelope {
@@ -60,6 +69,7 @@ impl SpecCheck {
             root: fabric.root.clone(),
             validator: Validator::new(settings).ok(),
             id,
+            cache,
             cross: OnceLock::new(),
             before: OnceLock::new(),
         })
@@ -96,19 +106,46 @@ impl SpecCheck {
         self.cross.get_or_init(|| {
             let mut out: HashMap<String, Vec<Problem>> = HashMap::new();
             let mut changes = Vec::new();
+            let mut own = HashMap::new();
             let Some(v) = &self.validator else {
-                return (out, changes);
+                return (out, changes, own);
             };
-            let Ok(managed) = crate::ingest::read_inputs(
-                &self.root.join(fabric::MANAGED),
-                "managed/",
-                &Default::default(),
-                v,
-                None,
-                &mut Default::default(),
-                &mut progress_of_files(sink),
-            ) else {
-                return (out, changes);
+            // Unchanged files from the cache of verdicts (`verdicts`), the rest read.
+            let managed = match git2::Repository::discover(&self.root) {
+                Ok(repo) => super::verdicts::managed_analyses_by_blob(
+                    &repo,
+                    &self.root,
+                    v,
+                    &Default::default(),
+                    self.cache,
+                    &mut progress_of(sink),
+                )
+                .map(|read| {
+                    read.into_iter()
+                        .map(|(oid, a)| {
+                            if let Some(oid) = oid {
+                                let json = crate::discover::format_of(&a.rel)
+                                    == Some(crate::discover::Format::Json);
+                                let errors = a.docs().iter().flat_map(|d| d.problems.iter());
+                                let errors = errors.filter(|p| p.is_error()).cloned().collect();
+                                own.insert((oid, json), errors);
+                            }
+                            a
+                        })
+                        .collect::<Vec<_>>()
+                }),
+                Err(_) => crate::ingest::read_inputs(
+                    &self.root.join(fabric::MANAGED),
+                    "managed/",
+                    &Default::default(),
+                    v,
+                    None,
+                    &mut Default::default(),
+                    &mut progress_of_files(sink),
+                ),
+            };
+            let Ok(managed) = managed else {
+                return (out, changes, own);
             };
             let before = self.before().filter(|b| !b.is_empty());
             let outcome = crate::validate::batch::check_with(v, &[], &managed, before);
@@ -123,7 +160,7 @@ impl SpecCheck {
                     }
                 }
             }
-            (out, changes)
+            (out, changes, own)
         })
     }
 }
@@ -145,6 +182,18 @@ fn progress_of_files(sink: &mut dyn crate::event::Sink) -> impl crate::event::Si
                 });
             }
         }
+    }
+}
+
+/// `GitPhase::Check` progress of a read of managed/, as (done, total).
+fn progress_of(sink: &mut dyn crate::event::Sink) -> impl FnMut(usize, usize) + '_ {
+    move |done, total| {
+        sink.emit(crate::event::Event::GitProgress {
+            phase: crate::git::GitPhase::Check,
+            done,
+            total,
+            bytes: 0,
+        })
     }
 }
 
@@ -179,8 +228,20 @@ impl TipCheck for SpecCheck {
             return Vec::new();
         };
         let format = crate::discover::format_of(inner).unwrap_or(crate::discover::Format::Yaml);
-        let a = analyze::analyze_with(inner, bytes.to_vec(), format, &Default::default(), v);
-        let mut problems: Vec<&Problem> = a.docs().iter().flat_map(|d| d.problems.iter()).collect();
+        let json = format == crate::discover::Format::Json;
+        // The file as the check across objects read it (same bytes, same format): its errors
+        // are known.
+        let known = git2::Oid::hash_object(git2::ObjectType::Blob, bytes)
+            .ok()
+            .and_then(|oid| self.cross().2.get(&(oid, json)));
+        let a;
+        let mut problems: Vec<&Problem> = match known {
+            Some(errors) => errors.iter().collect(),
+            None => {
+                a = analyze::analyze_with(inner, bytes.to_vec(), format, &Default::default(), v);
+                a.docs().iter().flat_map(|d| d.problems.iter()).collect()
+            }
+        };
         if let Some(more) = self.cross().0.get(inner) {
             problems.extend(more.iter());
         }

@@ -232,7 +232,16 @@ pub fn tip_checks(
     fabric: &Fabric,
     layers: &crate::validate::settings::Layers,
 ) -> Vec<Box<dyn TipCheck>> {
-    super::spec::SpecCheck::for_fabric(fabric, layers)
+    tip_checks_with(fabric, layers, super::CacheMode::ReadWrite)
+}
+
+/// `tip_checks`, writing the cache of verdicts or not (a dry run only reads it) by `cache`.
+pub(crate) fn tip_checks_with(
+    fabric: &Fabric,
+    layers: &crate::validate::settings::Layers,
+    cache: super::CacheMode,
+) -> Vec<Box<dyn TipCheck>> {
+    super::spec::SpecCheck::for_fabric(fabric, layers, cache)
         .map(|c| Box::new(c) as Box<dyn TipCheck>)
         .into_iter()
         .collect()

@@ -44,6 +44,26 @@ pub struct Options {
     pub limits: Limits,
     /// What validation checks: the command's layers, with the fabric's own file between them.
     pub validation: crate::validate::settings::Layers,
+    /// Reads managed/ for the cross-object check in place of `read_inputs` (git's reader takes
+    /// unchanged files from its cache of verdicts: `git::managed_reader`); None, or a reader
+    /// that answers None, and managed/ is read here.
+    pub managed: Option<ManagedReader>,
+}
+
+/// What reads managed/ for `Options::managed`: every file's analysis by the validator, as
+/// `read_inputs` would make it under the limits given, or None.
+#[derive(Clone)]
+#[allow(clippy::type_complexity)]
+pub struct ManagedReader(
+    pub  std::sync::Arc<
+        dyn Fn(&Validator, &Limits) -> Option<Vec<analyze::FileAnalysis>> + Send + Sync,
+    >,
+);
+
+impl std::fmt::Debug for ManagedReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ManagedReader")
+    }
 }
 
 /// Run an ingest of `raw/`: open the fabric, take its lock (not for a dry run), ingest.
@@ -179,15 +199,22 @@ fn ingest(
     let mut files = files;
     let mut managed = Vec::new();
     if validator.settings.level == crate::validate::Level::All && !files.is_empty() {
-        managed = read::read_inputs(
-            &fabric.path(fabric::MANAGED),
-            "managed/",
-            &opts.limits,
-            &validator,
-            None,
-            &mut Summary::default(),
-            &mut crate::event::Discard,
-        )?;
+        let given = opts
+            .managed
+            .as_ref()
+            .and_then(|r| (r.0)(&validator, &opts.limits));
+        managed = match given {
+            Some(m) => m,
+            None => read::read_inputs(
+                &fabric.path(fabric::MANAGED),
+                "managed/",
+                &opts.limits,
+                &validator,
+                None,
+                &mut Summary::default(),
+                &mut crate::event::Discard,
+            )?,
+        };
     }
     let before = match &baseline {
         Some(Ok(b)) if !files.is_empty() => {

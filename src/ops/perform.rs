@@ -95,9 +95,20 @@ pub fn perform(op: Operation, sink: &mut dyn Sink) -> Result<Outcome> {
                 .map_err(|e| crate::error::Error::Usage(e.to_string()))?;
             Outcome::Validated(super::validate(&paths, &limits, &v, sink)?)
         }
-        Operation::Ingest { dir, options } => Outcome::Ingested(ingest::run(
+        Operation::Ingest { dir, mut options } => Outcome::Ingested(ingest::run(
             &dir,
-            &options,
+            &{
+                if options.managed.is_none() {
+                    // A dry run reads the cache of verdicts, never writes it.
+                    let mode = if options.dry_run {
+                        crate::git::CacheMode::ReadOnly
+                    } else {
+                        crate::git::CacheMode::ReadWrite
+                    };
+                    options.managed = crate::git::managed_reader(&dir, mode);
+                }
+                options
+            },
             &crate::git::Baseline::open_head,
             sink,
         )?),

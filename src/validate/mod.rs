@@ -308,7 +308,7 @@ impl Validator {
 
 /// A position inside an object, for rules: the field's path and where it (or, when absent,
 /// the nearest mapping that should hold it) was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct At {
     pub path: FieldPath,
     pub pos: Pos,

@@ -25,7 +25,7 @@ pub static RULES: KindRules = KindRules {
 };
 
 /// A connection type, by its key in `spec`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ConnType {
     Unbundled,
     Bundled,
@@ -85,7 +85,7 @@ impl ConnType {
 }
 
 /// What `Endpoints()` gives: the devices and ports, each placed at the first port naming it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Endpoints {
     pub switches: Vec<Spot<String>>,
     pub servers: Vec<Spot<String>>,
@@ -93,18 +93,19 @@ pub struct Endpoints {
 }
 
 /// One IP of a fabric, mesh or gateway link.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LinkIp {
     pub link: usize,
     /// `spine`, `leaf`, `leaf1`, `leaf2`, `switch` or `gateway`.
-    pub side: &'static str,
+    #[serde(deserialize_with = "side_of")]
+    pub side: Side,
     pub ip: Spot<String>,
     pub addr: IpAddr,
     /// Both IPs of the link are set: only then does the connection's own check look at it.
     pub checked: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     /// What VPC and external attachments need of the connection (their webhooks read the
     /// connection their own way).
@@ -600,6 +601,18 @@ fn check_static_external(ctx: &mut Ctx, se: &F) {
             );
         }
     }
+}
+
+/// A link side's name (serde would borrow a `&'static str` field from its input).
+pub type Side = &'static str;
+
+/// A `LinkIp::side` read back (facts kept by `git::verdicts`): one of `ip_sides`' names.
+fn side_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    let s = <std::borrow::Cow<str> as serde::Deserialize>::deserialize(d)?;
+    ["spine", "leaf", "leaf1", "leaf2", "switch", "gateway"]
+        .into_iter()
+        .find(|k| *k == s)
+        .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a link side")))
 }
 
 /// The link sides that carry IPs, for the first of fabric, mesh and gateway.

@@ -25,7 +25,7 @@ pub static RULES: KindRules = KindRules {
     facts,
 };
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     /// After Default: `default` when not written.
     pub ipv4_namespace: Spot<String>,

@@ -38,7 +38,7 @@ pub static GROUP_RULES: KindRules = KindRules {
 pub type Facts = Box<GatewayFacts>;
 
 /// A Gateway after its Default(). Strings are "" when absent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GatewayFacts {
     /// As written (a /32 prefix).
     pub protocol_ip: Spot<String>,

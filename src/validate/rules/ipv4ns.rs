@@ -14,7 +14,7 @@ pub static RULES: KindRules = KindRules {
 /// The webhook's cap (the CRD allows 20: RULES.md Q4).
 const MAX_SUBNETS: usize = 10;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     /// The namespace's subnets that parse, masked, with where each is written.
     pub subnets: Vec<Spot<Prefix>>,

@@ -68,7 +68,7 @@ pub fn lookup(id: &str) -> Option<&'static RuleInfo> {
 }
 
 /// What cross-object rules need of one object.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Facts {
     Vpc(vpc::Facts),
     VpcAttachment(vpcattachment::Facts),
@@ -431,7 +431,7 @@ pub(crate) mod util {
 }
 
 /// A string with a position, kept in facts for cross-object messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Spot<T> {
     pub value: T,
     pub at: At,

@@ -24,7 +24,7 @@ pub static RULES: KindRules = KindRules {
 };
 
 /// `spec.role` as Go reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Role {
     Spine,
     ServerLeaf,
@@ -58,7 +58,7 @@ impl Role {
 }
 
 /// `spec.redundancy.type` (`meta.RedundancyType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Redundancy {
     None,
     /// Deprecated, admitted with a warning.
@@ -84,7 +84,7 @@ impl Redundancy {
 pub type Facts = Box<SwitchFacts>;
 
 /// A Switch after its Default(). Strings are "" when absent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SwitchFacts {
     /// `portBreakouts` (port → mode): which sub-ports a connection may use (CONN-07).
     pub port_breakouts: std::collections::BTreeMap<String, String>,

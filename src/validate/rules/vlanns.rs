@@ -12,7 +12,9 @@ pub static RULES: KindRules = KindRules {
 };
 
 /// A VLAN range as the webhook normalises it (`to: 0` means `to = from`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Range {
     pub from: u16,
     pub to: u16,
@@ -24,7 +26,7 @@ impl Range {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     /// Empty when the list is invalid: upstream's Default() then drops it (RULES.md Q1).
     pub ranges: Vec<Spot<Range>>,

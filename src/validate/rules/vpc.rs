@@ -16,7 +16,7 @@ pub static RULES: KindRules = KindRules {
 };
 
 /// One subnet, as the cross-object rules see it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Subnet {
     pub name: Spot<String>,
     /// None when the CIDR does not parse (a per-object error already).
@@ -27,7 +27,7 @@ pub struct Subnet {
     pub relay_vpc: Option<Spot<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     pub ipv4_namespace: Spot<String>,
     pub vlan_namespace: Spot<String>,

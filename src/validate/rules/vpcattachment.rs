@@ -26,7 +26,7 @@ pub static RULES: KindRules = KindRules {
 
 const P2P_ANNOTATION: &str = "fabric.githedgehog.com/p2p-link";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     /// The VPC part of `spec.subnet` ("" when there is none: VPCA-01 says so).
     pub vpc: Spot<String>,

@@ -18,7 +18,7 @@ pub static RULES: KindRules = KindRules {
     facts,
 };
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Facts {
     /// The two VPCs, sorted by name as `VPCs()` returns them, each where it is first written;
     /// None when the permit entries do not name exactly two (VPCP-04).

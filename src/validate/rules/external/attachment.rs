@@ -24,7 +24,7 @@ pub static ATTACHMENT_RULES: KindRules = KindRules {
     facts,
 };
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AttachmentFacts {
     pub external: Spot<String>,
     pub connection: Spot<String>,

@@ -16,7 +16,7 @@ pub static PEERING_RULES: KindRules = KindRules {
     facts,
 };
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PeeringFacts {
     pub vpc: Spot<String>,
     pub external: Spot<String>,

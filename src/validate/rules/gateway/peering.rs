@@ -25,14 +25,14 @@ pub static PEERING_RULES: KindRules = KindRules {
 };
 
 /// An entry's exposed address, for the cross-peering rules.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Exposed {
     /// `cidr` (None when the IP names a `not` or a `vpcSubnet` instead).
     pub cidr: Option<Spot<String>>,
     pub vpc_subnet: Option<Spot<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PeeringEntry {
     /// A VPC, or `ext.<name>` for an External.
     pub name: Spot<String>,
@@ -44,7 +44,7 @@ pub struct PeeringEntry {
 }
 
 /// An ACL rule's `vpcSubnet` match, with the VPC its side resolves to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AclSubnet {
     pub rule: usize,
     pub source: bool,
@@ -53,7 +53,7 @@ pub struct AclSubnet {
     pub subnet: Spot<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PeeringFacts {
     /// After Default(): `default` when absent and there are exactly 2 entries.
     pub gateway_group: Spot<String>,

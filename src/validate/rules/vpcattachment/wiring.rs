@@ -18,7 +18,7 @@ use crate::validate::tree::Node;
 
 /// A connection type, by its key under `spec` (`api/wiring/v1beta1/connection_types.go`
 /// `ConnectionSpec`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ConnType {
     Unbundled,
     Bundled,
@@ -57,7 +57,7 @@ impl ConnType {
 }
 
 /// What the attachment rules need of one Connection.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConnView {
     /// Every type the connection sets. A connection may set several (RULES.md Q2), and the
     /// attachment webhooks test each pointer on its own (`conn.Spec.ESLAG != nil`, ...).
@@ -120,7 +120,7 @@ impl ConnView {
 }
 
 /// What the attachment rules need of one Switch, after its `Default()`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SwitchView {
     /// `spec.vlanNamespaces`; Default makes an empty list `[default]`.
     pub vlan_namespaces: Vec<String>,

@@ -1,0 +1,803 @@
+//! What validation said of each managed/ file, kept per clone by git blob id, so a sync does not
+//! read, parse and check again the 10^5 managed files that did not change (issue 15, item 6).
+//!
+//! Both passes that need every managed object (the ingest's cross-object check, and the check
+//! of the tip before a push) go through `managed_analyses`: a file whose stat data is what the
+//! git index recorded (git's own shortcut, `scan::StatCache`) is known by its blob id without
+//! being read, and a file known by its blob id is taken from the cache instead of analysed.
+//! Everything else is read and analysed as `ingest::read_inputs` does, and remembered.
+//!
+//! An analysis is a pure function of the bytes, the format (by the file's extension) and the
+//! validator (settings, CRDs, fabric config, limits), and of fgd's own code: the cache's key
+//! names all of them (the running executable included), and any change starts an empty cache.
+//! The file lives in the repository's git directory (`.git/fgd/`, as git-lfs keeps
+//! `.git/lfs/`): never in the fabric, never committed. It is written whole, under a temporary
+//! name renamed in, with a digest of its body in its first line: a file that is truncated,
+//! corrupt, edited or from another key is ignored (an empty cache), never trusted and never an
+//! error.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+use crate::classify::{Identity, ReasonCode};
+use crate::discover::{self, Format, Found, ReadOutcome};
+use crate::validate::analyze::{self, DocAnalysis, DocVerdict, FileAnalysis, FileVerdict};
+use crate::validate::{Facts, Problem, Validator};
+use crate::yaml::{Limits, Pos};
+
+/// The cache file, under the repository's git directory.
+const FILE: &str = "fgd/verdicts";
+/// The first word of the file and its format's version.
+const MAGIC: &str = "fgd-verdicts-1";
+
+/// One file's analysis without its bytes: what the cache keeps.
+#[derive(Serialize, Deserialize)]
+struct FileRec {
+    len: usize,
+    sha256: crate::digest::Digest,
+    whole: Option<WholeRec>,
+    docs: Vec<DocRec>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WholeRec {
+    code: ReasonCode,
+    reason: String,
+    pos: Option<Pos>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DocRec {
+    index: usize,
+    pos: Pos,
+    parts: Vec<(usize, usize)>,
+    verdict: VerdictRec,
+    problems: Vec<Problem>,
+    facts: Option<Facts>,
+}
+
+#[derive(Serialize, Deserialize)]
+enum VerdictRec {
+    Managed {
+        group: String,
+        kind: String,
+        path: String,
+    },
+    Unmanaged {
+        code: ReasonCode,
+        reason: String,
+        /// group, kind, namespace, name.
+        identity: Option<[String; 4]>,
+    },
+    Empty,
+}
+
+impl FileRec {
+    /// None for what the cache does not keep: a file over the size cap, a document refused
+    /// for a kustomize incompatibility (its class has no reader), a staged claim.
+    fn of(a: &FileAnalysis) -> Option<FileRec> {
+        if a.too_large.is_some() || !a.kept.is_empty() {
+            return None;
+        }
+        let (whole, docs) = match &a.verdict {
+            FileVerdict::Whole { code, reason, pos } => (
+                Some(WholeRec {
+                    code: *code,
+                    reason: reason.clone(),
+                    pos: *pos,
+                }),
+                Vec::new(),
+            ),
+            FileVerdict::Docs(docs) => (
+                None,
+                docs.iter().map(DocRec::of).collect::<Option<Vec<_>>>()?,
+            ),
+        };
+        Some(FileRec {
+            len: a.len,
+            sha256: a.sha256,
+            whole,
+            docs,
+        })
+    }
+
+    fn analysis(self, rel: &str) -> Option<FileAnalysis> {
+        let verdict = match self.whole {
+            Some(w) => FileVerdict::Whole {
+                code: w.code,
+                reason: w.reason,
+                pos: w.pos,
+            },
+            None => {
+                // Made at its exact size, not collected from `self.docs`: a collect would reuse
+                // that allocation (serde grew it to 4 entries for one, each entry larger than
+                // a DocAnalysis), ~1.4 KB more per file held for the whole sync.
+                let mut docs = Vec::with_capacity(self.docs.len());
+                for d in self.docs {
+                    docs.push(d.analysis()?);
+                }
+                FileVerdict::Docs(docs)
+            }
+        };
+        Some(FileAnalysis {
+            rel: rel.to_string(),
+            // Not read: what uses these analyses (the cross-object check, problem reports)
+            // needs no bytes, as after `FileAnalysis::release`.
+            bytes: Vec::new(),
+            len: self.len,
+            kept: Vec::new(),
+            sha256: self.sha256,
+            verdict,
+            too_large: None,
+        })
+    }
+}
+
+impl DocRec {
+    fn of(d: &DocAnalysis) -> Option<DocRec> {
+        if d.claim.is_some() {
+            return None;
+        }
+        let verdict = match &d.verdict {
+            DocVerdict::Managed { info, path } => VerdictRec::Managed {
+                group: info.group.into(),
+                kind: info.kind.into(),
+                path: path.to_string(),
+            },
+            DocVerdict::Unmanaged {
+                code,
+                reason,
+                identity,
+                class,
+            } => {
+                if class.is_some() {
+                    return None;
+                }
+                VerdictRec::Unmanaged {
+                    code: *code,
+                    reason: reason.clone(),
+                    identity: identity.as_ref().map(|i| {
+                        [
+                            i.group.clone(),
+                            i.kind.clone(),
+                            i.namespace.clone(),
+                            i.name.clone(),
+                        ]
+                    }),
+                }
+            }
+            DocVerdict::Empty => VerdictRec::Empty,
+        };
+        Some(DocRec {
+            index: d.index,
+            pos: d.pos,
+            parts: d.parts.iter().map(|r| (r.start, r.end)).collect(),
+            verdict,
+            problems: d.problems.to_vec(),
+            facts: d.facts.as_deref().cloned(),
+        })
+    }
+
+    fn analysis(self) -> Option<DocAnalysis> {
+        let verdict = match self.verdict {
+            VerdictRec::Managed { group, kind, path } => DocVerdict::Managed {
+                info: crate::classify::kinds::KINDS
+                    .iter()
+                    .find(|k| k.group == group && k.kind == kind)?,
+                path: path.into_boxed_str(),
+            },
+            VerdictRec::Unmanaged {
+                code,
+                reason,
+                identity,
+            } => DocVerdict::Unmanaged {
+                code,
+                reason,
+                identity: identity.map(|[group, kind, namespace, name]| {
+                    Box::new(Identity {
+                        group,
+                        kind,
+                        namespace,
+                        name,
+                    })
+                }),
+                class: None,
+            },
+            VerdictRec::Empty => DocVerdict::Empty,
+        };
+        Some(DocAnalysis {
+            index: self.index,
+            pos: self.pos,
+            parts: self.parts.into_iter().map(|(a, b)| a..b).collect(),
+            verdict,
+            claim: None,
+            problems: self.problems.into_boxed_slice(),
+            facts: self.facts.map(std::sync::Arc::new),
+        })
+    }
+}
+
+/// Whether a pass writes what it learns back to the cache. A dry run (`fgd ingest --dry-run`,
+/// `fgd push --dry-run`) changes nothing (issue 15): it reads the cache, never writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheMode {
+    ReadWrite,
+    ReadOnly,
+}
+
+/// The cache of one clone under one key, as loaded, and what this run adds to it.
+pub(crate) struct Verdicts {
+    path: PathBuf,
+    mode: CacheMode,
+    /// Names everything an analysis depends on (see the module's comment).
+    key: String,
+    /// The loaded file, held open: an entry is read from it when used, so its body (tens of
+    /// megabytes at 10^5 files) is never held in memory. A file renamed over it meanwhile
+    /// does not change what this handle reads.
+    file: Option<std::fs::File>,
+    /// Each entry's record in that file by (blob, format): where it is.
+    loaded: Entries,
+    /// Every entry this process used or made.
+    kept: Mutex<HashMap<(Oid, bool), Kept>>,
+    /// The records this process made, written as they are made to an unnamed temporary file
+    /// beside the cache, and its length: held in memory, a cold cache's (80 MB at 10^5 files)
+    /// put a first sync's peak memory 60 MB over a sync without any cache.
+    spill: Mutex<Option<(std::fs::File, u64)>>,
+    /// Whether `save` has anything new to write.
+    changed: std::sync::atomic::AtomicBool,
+    /// The entries the current pass used or made: what `save` writes (entries of files
+    /// managed/ no longer holds go).
+    used: Mutex<std::collections::HashSet<(Oid, bool)>>,
+    /// The entries the file holds now.
+    written: Mutex<std::collections::HashSet<(Oid, bool)>>,
+}
+
+impl Verdicts {
+    /// The cache of the repository whose git directory is `git_dir`, for analyses made with
+    /// `v` under `limits`: empty when there is none, or when it cannot be trusted.
+    pub(crate) fn open(
+        git_dir: &Path,
+        v: &Validator,
+        limits: &Limits,
+        mode: CacheMode,
+    ) -> Verdicts {
+        let mut c = Verdicts {
+            path: git_dir.join(FILE),
+            mode,
+            key: key(v, limits),
+            file: None,
+            loaded: HashMap::new(),
+            kept: Mutex::new(HashMap::new()),
+            spill: Mutex::new(None),
+            changed: Default::default(),
+            used: Default::default(),
+            written: Default::default(),
+        };
+        if let Some((file, loaded)) = load(&c.path, &c.key) {
+            c.file = Some(file);
+            *lock(&c.written) = loaded.keys().copied().collect();
+            c.loaded = loaded;
+        }
+        c
+    }
+
+    /// The record at `at` of the loaded file.
+    fn record(&self, at: &std::ops::Range<u64>) -> Option<Vec<u8>> {
+        read_at(self.file.as_ref()?, at)
+    }
+
+    /// Add `rec` to the records made by this process; where it is.
+    fn spill(&self, rec: &[u8]) -> Option<std::ops::Range<u64>> {
+        use std::os::unix::fs::FileExt;
+        let mut spill = lock(&self.spill);
+        if spill.is_none() {
+            let dir = self.path.parent()?;
+            std::fs::create_dir_all(dir).ok()?;
+            *spill = Some((tempfile::tempfile_in(dir).ok()?, 0));
+        }
+        let (file, len) = spill.as_mut()?;
+        file.write_all_at(rec, *len).ok()?;
+        let at = *len..*len + rec.len() as u64;
+        *len = at.end;
+        Some(at)
+    }
+
+    /// The record at `at` of those made by this process.
+    fn spilled(&self, at: &std::ops::Range<u64>) -> Option<Vec<u8>> {
+        read_at(&lock(&self.spill).as_ref()?.0, at)
+    }
+
+    /// The analysis of the blob `oid` as the file `rel` (of format `json` or YAML), if kept.
+    fn get(&self, oid: Oid, json: bool, rel: &str) -> Option<FileAnalysis> {
+        let at = self.loaded.get(&(oid, json))?;
+        let a = serde_json::from_slice::<FileRec>(&self.record(at)?)
+            .ok()?
+            .analysis(rel)?;
+        lock(&self.kept).insert((oid, json), Kept::Loaded(at.clone()));
+        lock(&self.used).insert((oid, json));
+        Some(a)
+    }
+
+    /// Keep `a`, the analysis of the blob `oid`.
+    fn put(&self, oid: Oid, json: bool, a: &FileAnalysis) {
+        if self.mode == CacheMode::ReadOnly {
+            return;
+        }
+        let Some(rec) = FileRec::of(a) else { return };
+        if let Some(at) = serde_json::to_vec(&rec).ok().and_then(|b| self.spill(&b)) {
+            lock(&self.kept).insert((oid, json), Kept::New(at));
+            lock(&self.used).insert((oid, json));
+            self.changed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Write the entries this pass used or made, when that is not what the file holds. Only a
+    /// shortcut: failing to write costs the next run a full analysis, nothing more.
+    pub(crate) fn save(&self) {
+        if self.mode == CacheMode::ReadOnly {
+            return;
+        }
+        let kept = lock(&self.kept);
+        let used = lock(&self.used);
+        let mut written = lock(&self.written);
+        if !self.changed.load(std::sync::atomic::Ordering::Relaxed) && *used == *written {
+            return;
+        }
+        let mut entries: Vec<_> = kept.iter().filter(|(k, _)| used.contains(k)).collect();
+        entries.sort_by_key(|(k, _)| **k);
+        let ok = write(&self.path, &self.key, |out| {
+            for ((oid, json), k) in entries {
+                let rec = match k {
+                    Kept::Loaded(at) => self.record(at),
+                    Kept::New(at) => self.spilled(at),
+                };
+                let rec = rec.ok_or(std::io::ErrorKind::InvalidData)?;
+                out(format!("{oid} {} ", if *json { 'j' } else { 'y' }).as_bytes())?;
+                out(&rec)?;
+                out(b"\n")?;
+            }
+            Ok(())
+        });
+        if ok.is_ok() {
+            self.changed
+                .store(false, std::sync::atomic::Ordering::Relaxed);
+            *written = used.clone();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A thread that panicked holding it leaves the map itself intact.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// An entry to write back: where its record is, in the loaded file or in those this process
+/// made (`Verdicts::spill`).
+enum Kept {
+    Loaded(std::ops::Range<u64>),
+    New(std::ops::Range<u64>),
+}
+
+/// The bytes at `at` of `file`.
+fn read_at(file: &std::fs::File, at: &std::ops::Range<u64>) -> Option<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0; usize::try_from(at.end - at.start).ok()?];
+    file.read_exact_at(&mut buf, at.start).ok()?;
+    Some(buf)
+}
+
+/// Everything an analysis depends on besides the bytes: fgd's build, the settings, the CRDs
+/// and the fabric config (their contents, when files name them), the limits.
+fn key(v: &Validator, limits: &Limits) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let exe = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| format!("{}:{}:{}.{}", m.len(), m.ino(), m.mtime(), m.mtime_nsec()))
+        .unwrap_or_default();
+    let s = &v.settings;
+    let mut h = sha2::Sha256::new();
+    if let Some(dir) = &s.crds {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        for f in files {
+            h.update(f.as_os_str().as_encoded_bytes());
+            h.update(std::fs::read(&f).unwrap_or_default());
+        }
+    }
+    h.update(b"\0fab\0");
+    if let Some(fab) = &s.fab {
+        h.update(std::fs::read(fab).unwrap_or_default());
+    }
+    let inputs = crate::digest::Digest(h.finalize().into());
+    format!(
+        "fgd {} exe {exe} level {} skip {:?} unknown-warn {} whole {} alone {} crds {:?} {} fab {:?} assumed {} inputs {inputs} limits {limits:?}",
+        env!("CARGO_PKG_VERSION"),
+        s.level.as_str(),
+        s.skip,
+        s.unknown_fields_warn,
+        s.whole_fabric,
+        s.objects_alone,
+        s.crds,
+        v.crds_origin(),
+        s.fab,
+        v.env.assumed,
+    )
+}
+
+/// The header line: the format, the key's digest, the body's digest (all of fixed length, so
+/// `write` can put it in place once the body is written).
+fn header(key: &str, body: &crate::digest::Digest) -> String {
+    format!(
+        "{MAGIC} {} {body}\n",
+        crate::digest::Digest::of(key.as_bytes())
+    )
+}
+
+type Entries = HashMap<(Oid, bool), std::ops::Range<u64>>;
+
+/// The file, open, and where its entries are, when it is whole and made under `key`: read
+/// once through, its digest checked, nothing of it kept but the places.
+fn load(path: &Path, key: &str) -> Option<(std::fs::File, Entries)> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).ok()?;
+    let mut r = std::io::BufReader::with_capacity(1 << 16, &file);
+    let mut head = Vec::new();
+    r.read_until(b'\n', &mut head).ok()?;
+    let recorded = std::str::from_utf8(&head)
+        .ok()?
+        .rsplit_once(' ')?
+        .1
+        .trim_end();
+    let recorded = crate::digest::Digest::from_hex(recorded)?;
+    if head != header(key, &recorded).as_bytes() {
+        return None;
+    }
+    let mut h = sha2::Sha256::new();
+    let mut entries = HashMap::new();
+    let mut at = head.len() as u64;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = r.read_until(b'\n', &mut line).ok()?;
+        if n == 0 {
+            break;
+        }
+        h.update(&line);
+        let start = at;
+        at += n as u64;
+        // A last line cut short: the file is not whole.
+        let line = line.strip_suffix(b"\n")?;
+        if line.is_empty() {
+            continue;
+        }
+        // `<40 hex> <y|j> <json>`
+        let oid = Oid::from_str(std::str::from_utf8(line.get(..40)?).ok()?).ok()?;
+        let json = match line.get(40..43)? {
+            b" y " => false,
+            b" j " => true,
+            _ => return None,
+        };
+        entries.insert((oid, json), start + 43..start + line.len() as u64);
+    }
+    (crate::digest::Digest(h.finalize().into()) == recorded).then_some((file, entries))
+}
+
+/// Write the cache file whole under a temporary name, its body given piece by piece by `body`
+/// (streamed: never all in memory), then rename it in.
+fn write(
+    path: &Path,
+    key: &str,
+    body: impl FnOnce(&mut dyn FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let placeholder = header(key, &crate::digest::Digest([0; 32]));
+    let mut h = sha2::Sha256::new();
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
+        w.write_all(placeholder.as_bytes())?;
+        body(&mut |piece: &[u8]| {
+            h.update(piece);
+            w.write_all(piece)
+        })?;
+        w.flush()?;
+    }
+    let digest = crate::digest::Digest(h.finalize().into());
+    tmp.as_file()
+        .write_all_at(header(key, &digest).as_bytes(), 0)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Every file of the fabric's managed/ (`fabric_root` inside the working copy of `repo`),
+/// analysed by `v` as `ingest::read_inputs` analyses it (same files, same order, same
+/// verdicts), each unchanged file taken from the cache instead of read. Skipped files (not
+/// regular, still being written) are left out, as that read leaves them out. `progress` is
+/// told how many files are done, a few times a second.
+pub(crate) fn managed_analyses(
+    repo: &git2::Repository,
+    fabric_root: &Path,
+    v: &Validator,
+    limits: &Limits,
+    mode: CacheMode,
+    progress: &mut dyn FnMut(usize, usize),
+) -> crate::Result<Vec<FileAnalysis>> {
+    let read = managed_analyses_by_blob(repo, fabric_root, v, limits, mode, progress)?;
+    Ok(read.into_iter().map(|(_, a)| a).collect())
+}
+
+/// `managed_analyses`, each with the file's blob id when known (a file over the size cap is
+/// not read, nor hashed).
+pub(crate) fn managed_analyses_by_blob(
+    repo: &git2::Repository,
+    fabric_root: &Path,
+    v: &Validator,
+    limits: &Limits,
+    mode: CacheMode,
+    progress: &mut dyn FnMut(usize, usize),
+) -> crate::Result<Vec<(Option<Oid>, FileAnalysis)>> {
+    // Opened (read, checked, indexed: tens of milliseconds at 10^5 files) by each pass, and
+    // dropped after it: kept for the next pass of the same run, the parsed analyses doubled a
+    // sync's peak memory to save it half a second of parsing.
+    let cache = Verdicts::open(repo.path(), v, limits, mode);
+    let dir = fabric_root.join(crate::fabric::MANAGED);
+    let files: Vec<(PathBuf, String, Format)> = match discover::discover(&dir, "managed/") {
+        Ok(found) => found
+            .into_iter()
+            .filter_map(|f| match f {
+                Found::File { path, rel, format } => Some((path, rel, format)),
+                Found::Skipped { .. } => None,
+            })
+            .collect(),
+        Err(e) => return Err(e),
+    };
+    // The index's entries for these files, by path inside the working copy.
+    let prefix = repo
+        .workdir()
+        .and_then(|w| {
+            fabric_root
+                .strip_prefix(std::fs::canonicalize(w).ok()?)
+                .ok()
+        })
+        .map(|p| p.to_string_lossy().replace('\\', "/"));
+    let index = repo.index().ok();
+    let entries: Vec<git2::IndexEntry> = match (&index, &prefix) {
+        (Some(index), Some(prefix)) => {
+            let under = if prefix.is_empty() {
+                "managed/".to_string()
+            } else {
+                format!("{prefix}/managed/")
+            };
+            index
+                .iter()
+                .filter(|e| e.path.starts_with(under.as_bytes()))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let stat = super::scan::StatCache::new(repo, &entries);
+    let in_repo = |rel: &str| match prefix.as_deref() {
+        Some("") => rel.to_string(),
+        Some(p) => format!("{p}/{rel}"),
+        None => String::new(),
+    };
+    let total = files.len();
+    let read = super::listing::map_parallel(
+        &files,
+        &|(path, rel, format): &(PathBuf, String, Format)| {
+            one(&cache, &stat, &in_repo(rel), path, rel, *format, limits, v)
+        },
+        &mut |done| progress(done, total),
+    );
+    let mut out = Vec::with_capacity(total);
+    for r in read {
+        if let Some(a) = r? {
+            out.push(a);
+        }
+    }
+    cache.save();
+    Ok(out)
+}
+
+/// One managed file, with its blob id: from the cache when the index says it is unchanged and
+/// the cache knows its blob, else read, analysed and remembered. None when it is skipped.
+#[allow(clippy::too_many_arguments)]
+fn one(
+    cache: &Verdicts,
+    stat: &super::scan::StatCache,
+    in_repo: &str,
+    path: &Path,
+    rel: &str,
+    format: Format,
+    limits: &Limits,
+    v: &Validator,
+) -> crate::Result<Option<(Option<Oid>, FileAnalysis)>> {
+    let json = format == Format::Json;
+    if let Ok(m) = std::fs::symlink_metadata(path) {
+        if let Some(e) = stat.clean(in_repo.as_bytes(), &m) {
+            if let Some(a) = cache.get(e.id, json, rel) {
+                return Ok(Some((Some(e.id), a)));
+            }
+        }
+    }
+    Ok(match discover::read_stable(path, limits.max_file_bytes)? {
+        ReadOutcome::Bytes(bytes) => {
+            let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes).ok();
+            let a = analyze::analyze_with(rel, bytes, format, limits, v);
+            if let Some(oid) = oid {
+                cache.put(oid, json, &a);
+            }
+            Some((oid, a))
+        }
+        ReadOutcome::TooLarge(len) => Some((None, analyze::too_large(rel, len, limits))),
+        ReadOutcome::Pending(_) | ReadOutcome::NotRegular(_) => None,
+    })
+}
+
+/// The reader of managed/ an ingest of the fabric at `root` uses in place of its own
+/// (`ingest::Options::managed`): `managed_analyses`, in the fabric's repository, writing the
+/// cache or not by `mode`. None outside a git working copy.
+pub fn managed_reader(root: &Path, mode: CacheMode) -> Option<crate::ingest::ManagedReader> {
+    let repo = git2::Repository::discover(root).ok()?;
+    repo.workdir()?;
+    let root = root.to_path_buf();
+    Some(crate::ingest::ManagedReader(std::sync::Arc::new(
+        move |v: &Validator, limits: &Limits| {
+            let repo = git2::Repository::discover(&root).ok()?;
+            managed_analyses(&repo, &root, v, limits, mode, &mut |_, _| {}).ok()
+        },
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What an analysis says, bytes aside (the cache keeps no bytes).
+    fn said(a: &FileAnalysis) -> String {
+        format!(
+            "{} {} {} {:?} {:?}",
+            a.rel, a.len, a.sha256, a.verdict, a.too_large
+        )
+    }
+
+    fn real_corpus() -> Vec<(String, Vec<u8>)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| discover::format_of(&p.to_string_lossy()).is_some())
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_kept_analysis_reads_back_as_the_analysis_itself() {
+        let v = Validator::shared_default();
+        let limits = Limits::default();
+        let (mut kept, mut facts, mut problems) = (0, std::collections::BTreeSet::new(), 0);
+        for (name, bytes) in real_corpus() {
+            let format = discover::format_of(&name).unwrap();
+            let a = analyze::analyze_with(&name, bytes, format, &limits, v);
+            let Some(rec) = FileRec::of(&a) else { continue };
+            let json = serde_json::to_vec(&rec).unwrap();
+            let back = serde_json::from_slice::<FileRec>(&json)
+                .unwrap()
+                .analysis(&name)
+                .unwrap();
+            assert_eq!(said(&back), said(&a), "{name}");
+            kept += 1;
+            for f in a.docs().iter().filter_map(|d| d.facts.as_deref()) {
+                facts.insert(format!("{f:?}").split('(').next().unwrap_or("").to_string());
+            }
+            problems += a.docs().iter().map(|d| d.problems.len()).sum::<usize>();
+        }
+        // The corpus has facts of most kinds, and problems of many rules.
+        assert!(
+            kept > 200 && facts.len() >= 8 && problems > 100,
+            "{kept} {facts:?} {problems}"
+        );
+    }
+
+    #[test]
+    fn a_read_only_cache_is_read_and_never_written() {
+        let t = tempfile::tempdir().unwrap();
+        let v = Validator::shared_default();
+        let limits = Limits::default();
+        let mut files = real_corpus().into_iter();
+        let mut kept = |mode| {
+            let (name, bytes) = files.next().unwrap();
+            let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes).unwrap();
+            let a = analyze::analyze_with(&name, bytes, Format::Yaml, &limits, v);
+            let c = Verdicts::open(t.path(), v, &limits, mode);
+            c.put(oid, false, &a);
+            c.save();
+            (oid, name, a)
+        };
+        let file = t.path().join(FILE);
+        kept(CacheMode::ReadOnly);
+        assert!(!file.exists());
+        let (oid, name, a) = kept(CacheMode::ReadWrite);
+        let written = std::fs::read(&file).unwrap();
+        // Read-only: what it holds is used; what is new is not kept, nor the file rewritten.
+        let (new, ..) = kept(CacheMode::ReadOnly);
+        let c = Verdicts::open(t.path(), v, &limits, CacheMode::ReadOnly);
+        assert_eq!(said(&c.get(oid, false, &name).unwrap()), said(&a));
+        assert!(c.get(new, false, &name).is_none());
+        c.save();
+        assert_eq!(std::fs::read(&file).unwrap(), written);
+    }
+
+    #[test]
+    fn a_cache_file_is_trusted_only_whole_and_under_its_own_key() {
+        let t = tempfile::tempdir().unwrap();
+        let v = Validator::shared_default();
+        let limits = Limits::default();
+        let (name, bytes) = real_corpus().into_iter().next().unwrap();
+        let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes).unwrap();
+        let a = analyze::analyze_with(&name, bytes, Format::Yaml, &limits, v);
+        let c = Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite);
+        assert!(c.get(oid, false, &name).is_none());
+        c.put(oid, false, &a);
+        c.save();
+        let file = t.path().join(FILE);
+        // The records made meanwhile went through an unnamed file: nothing else is left.
+        let left: Vec<_> = std::fs::read_dir(file.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, [std::ffi::OsString::from("verdicts")]);
+        let good = std::fs::read(&file).unwrap();
+        let c = Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite);
+        assert_eq!(said(&c.get(oid, false, &name).unwrap()), said(&a));
+        // Another format of the same blob is another analysis.
+        assert!(c.get(oid, true, &name).is_none());
+        // Truncated, edited (a byte of the body), or made under other settings: ignored.
+        let nl = good.iter().position(|&b| b == b'\n').unwrap();
+        let mut edited = good.clone();
+        let last = edited.len() - 3;
+        edited[last] ^= 1;
+        for bad in [&good[..good.len() - 10], &edited[..], &good[..nl]] {
+            std::fs::write(&file, bad).unwrap();
+            assert!(Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite)
+                .get(oid, false, &name)
+                .is_none());
+        }
+        std::fs::write(&file, &good).unwrap();
+        let other = Validator::new(crate::validate::Settings {
+            whole_fabric: true,
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(
+            Verdicts::open(t.path(), &other, &limits, CacheMode::ReadWrite)
+                .get(oid, false, &name)
+                .is_none()
+        );
+        // A file that is not a cache at all.
+        std::fs::write(&file, b"\x00\xffnot a cache").unwrap();
+        assert!(Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite)
+            .get(oid, false, &name)
+            .is_none());
+    }
+}
