@@ -651,12 +651,14 @@ fn one(
 /// (`ingest::Options::managed`): `managed_analyses`, in the fabric's repository, writing the
 /// cache or not by `mode`. None outside a git working copy.
 pub fn managed_reader(root: &Path, mode: CacheMode) -> Option<crate::ingest::ManagedReader> {
-    let repo = git2::Repository::discover(root).ok()?;
-    repo.workdir()?;
+    // The repository is looked for only when the reader is used: opening one starts libgit2
+    // and OpenSSL's certificate store (milliseconds and megabytes), which an ingest that checks
+    // no spec, or brings nothing, never needs.
     let root = root.to_path_buf();
     Some(crate::ingest::ManagedReader(std::sync::Arc::new(
         move |v: &Validator, limits: &Limits| {
             let repo = git2::Repository::discover(&root).ok()?;
+            repo.workdir()?;
             managed_analyses(&repo, &root, v, limits, mode, &mut |_, _| {}).ok()
         },
     )))
