@@ -270,23 +270,12 @@ pub fn check(index: &Index, settings: &Settings, env: &Env) -> Vec<Found> {
         }
         cx.out
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut out = if cores > 1 && index.len() >= PARALLEL_FROM {
-        std::thread::scope(|scope| {
-            let first = scope.spawn(|| run(FIRST_HALF));
-            let second = run(SECOND_HALF);
-            // A panic in a rule is a bug; it surfaces here as it would have without the thread.
-            let mut out = first
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            out.extend(second);
-            out
-        })
-    } else {
-        let mut out = run(FIRST_HALF);
-        out.extend(run(SECOND_HALF));
-        out
-    };
+    let (mut out, second) = super::join(
+        index.len() >= PARALLEL_FROM,
+        || run(FIRST_HALF),
+        || run(SECOND_HALF),
+    );
+    out.extend(second);
     if !settings.skip.is_empty() {
         out.retain(|f| !settings.skip.contains(&f.problem.rule));
     }

@@ -313,3 +313,25 @@ pub struct At {
     pub path: FieldPath,
     pub pos: Pos,
 }
+
+/// `first()` and `second()`, with `first` on a thread of its own while this one runs
+/// `second`, when `worth_it` and there is a second core; else one after the other. A panic in
+/// either surfaces here, as it would have without the thread.
+pub(crate) fn join<A: Send, B>(
+    worth_it: bool,
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B,
+) -> (A, B) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if !worth_it || cores < 2 {
+        return (first(), second());
+    }
+    std::thread::scope(|scope| {
+        let first = scope.spawn(first);
+        let second = second();
+        let first = first
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
+}

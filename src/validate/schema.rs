@@ -95,9 +95,9 @@ impl Crds {
                 file: name.clone(),
                 message: "not UTF-8".into(),
             })?;
-            texts.push((name, text.to_string()));
+            texts.push((name, text));
         }
-        crds.add_all(texts)?;
+        crds.add_all(&texts)?;
         Ok(crds)
     }
 
@@ -133,7 +133,7 @@ impl Crds {
             })?;
             texts.push((p.display().to_string(), text));
         }
-        crds.add_all(texts)?;
+        crds.add_all(&texts)?;
         if crds.by_kind.is_empty() {
             return Err(err("holds no CustomResourceDefinition".into()));
         }
@@ -143,39 +143,29 @@ impl Crds {
     /// Read CRD files (name, text), in order: a later definition of a kind replaces an
     /// earlier one. Every command that validates specs waits for this before reading a file,
     /// so the files are parsed on two threads when there are two cores.
-    fn add_all(&mut self, texts: Vec<(String, String)>) -> Result<(), CrdError> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let read_all = |texts: &[(String, String)]| -> Result<Vec<Crd>, CrdError> {
+    fn add_all<T: AsRef<str> + Sync>(&mut self, texts: &[(String, T)]) -> Result<(), CrdError> {
+        let read_all = |texts: &[(String, T)]| -> Result<Vec<Crd>, CrdError> {
             let mut out = Vec::new();
             for (file, text) in texts {
-                out.extend(read(file, text)?);
+                out.extend(read(file, text.as_ref())?);
             }
             Ok(out)
         };
-        let crds = if cores > 1 && texts.len() > 1 {
-            // Halves of about equal size, so the two threads finish together.
-            let total: usize = texts.iter().map(|(_, t)| t.len()).sum();
-            let mut sum = 0;
-            let split = texts
-                .iter()
-                .position(|(_, t)| {
-                    sum += t.len();
-                    sum * 2 >= total
-                })
-                .map_or(texts.len(), |i| i + 1);
-            let (first, second) = texts.split_at(split);
-            std::thread::scope(|scope| {
-                let first = scope.spawn(|| read_all(first));
-                let second = read_all(second);
-                let mut first = first
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-                first.extend(second?);
-                Ok::<_, CrdError>(first)
-            })?
-        } else {
-            read_all(&texts)?
-        };
+        // Halves of about equal size, so the two threads finish together.
+        let total: usize = texts.iter().map(|(_, t)| t.as_ref().len()).sum();
+        let mut sum = 0;
+        let split = texts
+            .iter()
+            .position(|(_, t)| {
+                sum += t.as_ref().len();
+                sum * 2 >= total
+            })
+            .map_or(texts.len(), |i| i + 1);
+        let (first, second) = texts.split_at(split);
+        let (first, second) =
+            super::join(!second.is_empty(), || read_all(first), || read_all(second));
+        let mut crds = first?;
+        crds.extend(second?);
         for crd in crds {
             match self
                 .by_kind
