@@ -63,10 +63,13 @@ fn read_owner(file: &mut std::fs::File) -> Option<LockOwner> {
     serde_json::from_str(&s).ok()
 }
 
-/// Attempts at the lock before reporting it held: a `holder()` probe (status, the dashboard)
-/// may hold it shared for a few microseconds, which must not make a real command fail.
+/// Attempts at the lock before reporting it held, the pause doubling from the first: a
+/// `holder()` probe (status, the dashboard) may hold it shared for a few microseconds, and a
+/// child this process forks holds a lock just dropped until it execs (it shares the open
+/// files), which on a loaded machine can last a few scheduler ticks. Neither must make a real
+/// command fail; a lock really held is reported after about 30 ms.
 const ACQUIRE_TRIES: u32 = 5;
-const ACQUIRE_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
+const ACQUIRE_FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
 impl FabricLock {
     /// Take the lock now or fail at once with the holder: fgd never waits on another fgd
@@ -184,8 +187,8 @@ fn dir_holder(lock_path: &Path) -> Option<u32> {
     probe(&dir, lock_path).ok().flatten()
 }
 
-/// flock(LOCK_EX|LOCK_NB) on `f`, riding out a `holder()` probe: Ok(true) when taken,
-/// Ok(false) when someone else holds it.
+/// flock(LOCK_EX|LOCK_NB) on `f`, riding out a probe or a fork (`ACQUIRE_TRIES`): Ok(true)
+/// when taken, Ok(false) when someone else holds it.
 fn lock_now(f: &std::fs::File) -> std::io::Result<bool> {
     let mut tries = 0;
     loop {
@@ -198,7 +201,7 @@ fn lock_now(f: &std::fs::File) -> std::io::Result<bool> {
         if tries >= ACQUIRE_TRIES {
             return Ok(false);
         }
-        std::thread::sleep(ACQUIRE_PAUSE);
+        std::thread::sleep(ACQUIRE_FIRST_PAUSE * (1 << (tries - 1)));
     }
 }
 
