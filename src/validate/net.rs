@@ -126,10 +126,23 @@ pub fn ip_u128(a: IpAddr) -> u128 {
     Prefix::as_u128(a)
 }
 
-/// Go's `netip.ParseAddr`: no leading zeros in IPv4 octets, no zone for our purposes.
+/// Go's `netip.ParseAddr` without zones (no leading zeros in IPv4 octets): what the fields
+/// whose address is later compared or contained accept, and `net.ParseIP`.
 pub fn parse_ip(s: &str) -> Result<IpAddr, String> {
     s.parse::<IpAddr>()
         .map_err(|_| format!("ParseAddr({s:?}): unable to parse IP"))
+}
+
+/// Go's `netip.ParseAddr` in full: an IPv6 address may carry a zone (`fe80::1%eth0`, the zone
+/// any non-empty text), which the fields checked only by `ParseAddr` accept.
+pub fn parse_addr(s: &str) -> Result<IpAddr, String> {
+    match s.split_once('%') {
+        Some((addr, zone)) if !zone.is_empty() => addr
+            .parse::<std::net::Ipv6Addr>()
+            .map(IpAddr::V6)
+            .map_err(|_| format!("ParseAddr({s:?}): unable to parse IP")),
+        _ => parse_ip(s),
+    }
 }
 
 /// Go's `netip.ParsePrefix` (also what `net.ParseCIDR` accepts, for IPv4).
@@ -163,25 +176,47 @@ pub fn parse_v4_prefix(s: &str) -> Result<Prefix, String> {
     Ok(p)
 }
 
-/// Go's `net.ParseMAC`: 6, 8 or 20 bytes as `aa:bb:..`, `aa-bb-..` or `aabb.ccdd.eeff`.
+/// Go's `net.ParseMAC`: 6, 8 or 20 bytes as `aa:bb:..`, `aa-bb-..` or `aabb.ccdd.eeff`, hex
+/// digits only (no sign), one separator throughout. Read byte by byte as Go reads it: a value
+/// may hold any UTF-8, and a slice of it by character would not say what Go says.
 pub fn parse_mac(s: &str) -> Option<Vec<u8>> {
-    let hex = |t: &str| u8::from_str_radix(t, 16).ok().filter(|_| t.len() == 2);
-    let bytes: Option<Vec<u8>> = if s.contains(':') || s.contains('-') {
-        let sep = if s.contains(':') { ':' } else { '-' };
-        s.split(sep).map(hex).collect()
-    } else if s.contains('.') {
-        let groups: Vec<&str> = s.split('.').collect();
-        if groups.iter().any(|g| g.len() != 4) {
-            return None;
+    let s = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    // Two hex digits at `at`, followed by `sep` unless they end the text (Go's `xtoi2`).
+    let pair = |at: usize, sep: u8| -> Option<u8> {
+        let (hi, lo) = (hex(*s.get(at)?)?, hex(*s.get(at + 1)?)?);
+        match s.get(at + 2) {
+            Some(&c) if c != sep => None,
+            _ => Some(hi << 4 | lo),
         }
-        groups
-            .iter()
-            .flat_map(|g| [hex(&g[..2]), hex(&g[2..])])
-            .collect()
-    } else {
-        None
     };
-    bytes.filter(|b| matches!(b.len(), 6 | 8 | 20))
+    if s.len() < 14 {
+        return None;
+    }
+    let (step, per_step, sep) = match (s[2], s[4]) {
+        (b':' | b'-', _) => (3, 1, s[2]),
+        (_, b'.') => (5, 2, b'.'),
+        _ => return None,
+    };
+    if (s.len() + 1) % step != 0 {
+        return None;
+    }
+    let n = per_step * (s.len() + 1) / step;
+    if !matches!(n, 6 | 8 | 20) {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(n);
+    for group in 0..(s.len() + 1) / step {
+        let at = group * step;
+        if per_step == 1 {
+            bytes.push(pair(at, sep)?);
+        } else {
+            // `aabb.`: the first pair runs straight into the second.
+            let first = pair(at, *s.get(at + 2)?)?;
+            bytes.extend([first, pair(at + 2, sep)?]);
+        }
+    }
+    Some(bytes)
 }
 
 /// Go's `net.HardwareAddr.String()`: lowercase, colon-separated.
@@ -228,6 +263,18 @@ mod tests {
     }
 
     #[test]
+    fn only_ipv6_addresses_carry_a_zone() {
+        assert!(parse_addr("fe80::1%eth0").is_ok());
+        assert!(parse_addr("::ffff:10.0.0.1%x").is_ok());
+        assert!(parse_addr("10.0.0.1").is_ok());
+        for bad in ["fe80::1%", "10.0.0.1%eth0", "%eth0", "fe80::g%eth0"] {
+            assert!(parse_addr(bad).is_err(), "{bad}");
+        }
+        // The fields that compare addresses keep refusing zones, as net.ParseIP does.
+        assert!(parse_ip("fe80::1%eth0").is_err());
+    }
+
+    #[test]
     fn macs_in_every_go_form() {
         assert_eq!(
             parse_mac("AA-BB-CC-00-11-22").map(|b| mac_string(&b)),
@@ -236,5 +283,28 @@ mod tests {
         assert!(parse_mac("aabb.cc00.1122").is_some());
         assert!(parse_mac("aa:bb:cc").is_none());
         assert!(parse_mac("zz:bb:cc:00:11:22").is_none());
+        assert_eq!(
+            parse_mac("00:00:00:00:fe:80:00:00:00:00:00:00:02:00:5e:10:00:00:00:01")
+                .map(|b| b.len()),
+            Some(20)
+        );
+        assert_eq!(parse_mac("0000.5e00.5301.0203").map(|b| b.len()), Some(8));
+        for bad in [
+            // Go's hex digits have no sign.
+            "+a:bb:cc:dd:ee:ff",
+            "aa:bb:cc:dd:ee:+f",
+            // One separator throughout.
+            "aa:bb-cc:dd:ee:ff",
+            "aabb.ccdd-eeff",
+            "aa:bb:cc:dd:ee:ff:",
+            "aabb.ccdd.eeff.",
+            "aab.bccdd.eeff",
+            // Not ASCII: refused, never a panic inside a character.
+            "a\u{e9}b.ccdd.eeff",
+            "0\u{2013}20.12ff.0000",
+            "aa:bb:cc:dd:ee:\u{e9}",
+        ] {
+            assert!(parse_mac(bad).is_none(), "{bad}");
+        }
     }
 }

@@ -415,7 +415,7 @@ impl Walk<'_> {
                 let shown = path;
                 let want = type_word(ty);
                 let got = n.value.type_name();
-                let msg = format!("{shown} must be {want}, not {got}{}", quoted_value(n));
+                let msg = format!("{shown} must be {want}, not {got}{}", type_hint(n, ty));
                 let upstream = format!("{shown} in body must be of type {want}: \"{got}\"");
                 self.undecodable = true;
                 self.push_with(TYPES, path, n, msg, upstream);
@@ -697,10 +697,19 @@ fn type_word(ty: Type) -> &'static str {
     }
 }
 
-fn quoted_value(n: &Node) -> String {
-    match &n.value {
-        Value::Str(s) => format!(" ({s:?}: remove the quotes if a number was meant)"),
-        Value::Bool(b) => {
+/// A hint where only quotes or YAML 1.1 made a value the wrong type. A string that would read
+/// as the wanted type without quotes was quoted (plain, it would have read so); a boolean
+/// where text is wanted may be YAML 1.1's `yes`/`no`/`on`/`off`.
+fn type_hint(n: &Node, ty: Type) -> String {
+    let unquoted = |s: &str| crate::yaml::plain_reads_as(s, crate::yaml::GoReader::Any);
+    match (&n.value, ty) {
+        (Value::Str(s), Type::Integer | Type::Number) if unquoted(s) == Some("a number") => {
+            format!(" ({s:?}: remove the quotes if a number was meant)")
+        }
+        (Value::Str(s), Type::Boolean) if unquoted(s) == Some("a boolean") => {
+            format!(" ({s:?}: remove the quotes if a boolean was meant)")
+        }
+        (Value::Bool(b), Type::String) => {
             format!(" ({b}: YAML 1.1 reads yes/no/on/off as booleans; quote it if text was meant)")
         }
         _ => String::new(),

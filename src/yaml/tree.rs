@@ -523,7 +523,16 @@ fn go_int(text: &str) -> Option<i128> {
     }
 }
 
+/// Go's `strconv.ParseFloat(s, 64)` after go-yaml drops `_` (as for `go_int`).
 fn go_float(text: &str) -> Option<f64> {
+    let plain;
+    let text = match text.contains('_') {
+        true => {
+            plain = text.replace('_', "");
+            plain.as_str()
+        }
+        false => text,
+    };
     let t = text.trim_start_matches('+');
     match t.to_ascii_lowercase().as_str() {
         ".inf" => Some(f64::INFINITY),
@@ -560,7 +569,7 @@ mod tests {
     #[test]
     fn scalars_resolve_as_kubectl_reads_them() {
         let t = parse(
-            "a: yes\nb: '1001'\nc: 0x10\nd: 010\ne: 1_000\nf: 2024-01-01\ng: ~\nh: 1.5\ni: !!str 7\nj: -3\nk: |\n  x\n",
+            "a: yes\nb: '1001'\nc: 0x10\nd: 010\ne: 1_000\nf: 2024-01-01\ng: ~\nh: 1.5\ni: !!str 7\nj: -3\nk: |\n  x\nl: 1_009.0\n",
         )
         .unwrap();
         let v = |k: &str| t.get(k).unwrap().value.clone();
@@ -575,6 +584,7 @@ mod tests {
         assert_eq!(v("i"), Value::Str("7".into()));
         assert_eq!(v("j"), Value::Int(-3));
         assert_eq!(v("k"), Value::Str("x\n".into()));
+        assert_eq!(v("l"), Value::Float(1009.0));
     }
 
     #[test]

@@ -512,7 +512,7 @@ fn check_options(ctx: &mut Ctx, name: &str, options: &F, prefix: &Prefix) {
         ("timeServers", "time server"),
     ] {
         for item in options.get(field).items() {
-            if net::parse_ip(item.str()).is_err() {
+            if net::parse_addr(item.str()).is_err() {
                 let inner = if field == "dnsServers" {
                     format!(
                         "subnet {name}: dns address {} is not a valid IP",

@@ -121,6 +121,23 @@ fn gateway_vlan_and_dhcp_rules() {
         errors(&sn("      vlan: 1001\n      dhcp:\n        enable: true\n        static:\n          AA-BB-CC-00-11-22:\n            ip: 10.0.1.255\n")),
         ["VPC-15"]
     );
+    // ParseAddr takes an IPv6 zone; an IPv4 address has none.
+    assert_eq!(
+        errors(&sn("      vlan: 1001\n      dhcp:\n        enable: true\n        options:\n          dnsServers: [\"fe80::53%eth0\"]\n          timeServers: [\"fe80::123%eth0\"]\n")),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        errors(&sn("      vlan: 1001\n      dhcp:\n        enable: true\n        options:\n          dnsServers: [\"1.1.1.1%eth0\"]\n")),
+        ["VPC-14"]
+    );
+    // Go's ParseMAC: hex digits without a sign, never a panic inside a character.
+    for key in ["\"+a:bb:cc:00:11:22\"", "\"a\u{e9}b.cc00.1122\""] {
+        assert_eq!(
+            errors(&sn(&format!("      vlan: 1001\n      dhcp:\n        enable: true\n        static:\n          {key}:\n            ip: 10.0.1.20\n"))),
+            ["VPC-15"],
+            "{key}"
+        );
+    }
     assert_eq!(
         errors(&sn("      vlan: 1001\n      dhcp:\n        static:\n          aa:bb:cc:00:11:22:\n            ip: 10.0.1.20\n")),
         ["VPC-16"]
@@ -175,6 +192,33 @@ fn types_and_unknown_fields_come_first() {
     assert_eq!(p.iter().map(|p| p.rule.0).collect::<Vec<_>>(), ["GEN-06"]);
     assert_eq!((p[0].pos.line, p[0].pos.column), (9, 13));
     assert_eq!(p[0].path.to_string(), "spec.subnets.default.vlan");
+    assert!(
+        p[0].message.contains("remove the quotes if a number"),
+        "{p:?}"
+    );
+    // Only a text that reads as the wanted type unquoted gets the quotes hint.
+    let hint = |body: &str| {
+        let p = check(&vpc(
+            "v",
+            &format!(
+                "  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n{body}"
+            ),
+        ));
+        assert_eq!(
+            p.iter().map(|p| p.rule.0).collect::<Vec<_>>(),
+            ["GEN-06"],
+            "{body}"
+        );
+        p[0].message.to_string()
+    };
+    assert!(
+        hint("      dhcp:\n        enable: \"true\"\n").contains("remove the quotes if a boolean")
+    );
+    assert!(!hint("      dhcp:\n        enable: \"1001\"\n").contains("remove the quotes"));
+    assert!(!hint(
+        "      dhcp:\n        enable: true\n        options:\n          interfaceMTU: abc\n"
+    )
+    .contains("remove the quotes"));
 }
 
 const NS: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: IPv4Namespace\nmetadata:\n  name: default\nspec:\n  subnets: [10.0.0.0/16]\n";

@@ -188,7 +188,7 @@ fn check_static(ctx: &mut Ctx, spec: &F, statik: &F) {
             "static.remoteIP is required: the external's address, the next hop of its prefixes",
             "static.remoteIP is required for static external attachment",
         );
-    } else if net::parse_ip(remote.str()).is_err() {
+    } else if net::parse_addr(remote.str()).is_err() {
         // Not in RULES.md's EXTA-03; the code parses it (:334).
         ctx.error(
             "EXTA-03",
