@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use super::analyze::{DocVerdict, FileAnalysis};
 use super::change::{self, Before, Then};
-use super::fabric::{self, Found, Index, Obj, Source};
+use super::fabric::{self, Found, Index, Obj, Refused, Source};
+use super::problem::Place;
 use super::{Level, Problem, Validator};
 
 /// What the cross-object rules found, by (file, document) of each side.
@@ -64,6 +65,35 @@ pub(crate) fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<I
     })
 }
 
+/// The incoming documents that define a Hedgehog object and will not be managed whatever the
+/// cross-object rules say (refused alone, or not fit for managed/ at all): a reference to one
+/// of them is broken (`Index::refuse`).
+fn refused_alone(files: &[FileAnalysis]) -> impl Iterator<Item = (&'static str, &str, Refused)> {
+    files.iter().flat_map(|f| {
+        f.docs().iter().filter_map(move |d| {
+            let DocVerdict::Unmanaged {
+                identity: Some(id), ..
+            } = &d.verdict
+            else {
+                return None;
+            };
+            let info = crate::classify::kinds::KINDS
+                .iter()
+                .find(|k| k.kind == id.kind)?;
+            let first = d.problems.iter().find(|p| p.is_error());
+            let why = Refused {
+                place: Place {
+                    file: f.rel.clone(),
+                    pos: first.map_or(d.pos, |p| p.pos),
+                    object: format!("{}/{}", info.kind, id.name),
+                },
+                rule: first.map(|p| p.rule),
+            };
+            Some((info.kind, id.name.as_str(), why))
+        })
+    })
+}
+
 /// Check `incoming` over `managed` (both as analysed with `v`).
 pub fn check(v: &Validator, incoming: &[FileAnalysis], managed: &[FileAnalysis]) -> Outcome {
     check_with(v, incoming, managed, None)
@@ -95,6 +125,14 @@ pub fn check_with(
             }
         }
     }
+    // What the baseline holds stays in the cluster until a delete goes through, which the
+    // delete rules judge: only an object new to the fabric is gone when it is refused.
+    let new_to_the_fabric = |kind: &str, name: &str| !before.is_some_and(|b| b.holds(kind, name));
+    for (kind, name, why) in refused_alone(incoming) {
+        if new_to_the_fabric(kind, name) {
+            index.refuse(kind, name, why);
+        }
+    }
     let mut found: Vec<Found> = Vec::new();
     for round in 0..MAX_ROUNDS {
         // The last round's findings go before the next round's are made: held together, the
@@ -120,10 +158,23 @@ pub fn check_with(
             break;
         }
         let mut refused_now: HashSet<(&'static str, String)> = HashSet::new();
+        let mut why_refused: Vec<(&'static str, String, Refused)> = Vec::new();
         for f in newly {
             let key = (f.doc.0 as usize, f.doc.1 as usize);
             out.refused.insert(key);
-            refused_now.insert((f.kind, f.name.clone()));
+            if refused_now.insert((f.kind, f.name.clone())) {
+                // Its first error, as found (findings come sorted by place).
+                let place = Place {
+                    file: f.file.to_string(),
+                    pos: f.problem.pos,
+                    object: format!("{}/{}", f.kind, f.name),
+                };
+                let why = Refused {
+                    place,
+                    rule: Some(f.problem.rule),
+                };
+                why_refused.push((f.kind, f.name.clone(), why));
+            }
         }
         // A refused object's problems stay reported; it leaves the fabric, and the managed
         // version it would have replaced comes back.
@@ -139,6 +190,11 @@ pub fn check_with(
             index.remove(kind, &name);
             if let Some(old) = replaced.remove(&(kind, name)) {
                 index.insert(old);
+            }
+        }
+        for (kind, name, why) in why_refused {
+            if new_to_the_fabric(kind, &name) {
+                index.refuse(kind, &name, why);
             }
         }
     }
@@ -217,3 +273,7 @@ fn add(doc: &mut super::analyze::DocAnalysis, problems: Vec<Problem>) {
     all.sort_by_key(|p| (p.pos, p.severity));
     doc.problems = all.into_boxed_slice();
 }
+
+#[cfg(test)]
+#[path = "batch_tests.rs"]
+mod tests;

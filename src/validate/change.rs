@@ -62,6 +62,12 @@ pub struct Before {
 }
 
 impl Before {
+    /// Whether the baseline holds `kind/name` in a file the change touched (one it does not
+    /// touch is still in managed/).
+    pub fn holds(&self, kind: &str, name: &str) -> bool {
+        self.touched.get(kind, name).is_some()
+    }
+
     /// `files`: each file of the fabric the change touched (`managed/vpcs/web.yaml`) with the
     /// baseline's bytes (None: the baseline has no such file); `shown`: how the analysis of
     /// managed/ names its folder (`managed/`, or with the fabric's path in front). Objects are

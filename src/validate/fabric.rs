@@ -57,6 +57,19 @@ impl Obj {
 #[derive(Debug, Default, Clone)]
 pub struct Index {
     by_kind: HashMap<&'static str, BTreeMap<String, Obj>>,
+    /// Objects this run defines but will not manage (refused, alone or across objects): a
+    /// reference to one is an error even where a missing object would only be a warning, and
+    /// says why the object is not there.
+    refused: HashMap<&'static str, HashMap<Arc<str>, Refused>>,
+}
+
+/// Why an object the run defines is not in the fabric after it.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    /// Where the refused definition is, for the referrer's see-also.
+    pub place: Place,
+    /// The first error that refused it, if a rule did (a rule's id, as `[VPC-09]`).
+    pub rule: Option<RuleId>,
 }
 
 impl Index {
@@ -81,6 +94,19 @@ impl Index {
 
     pub fn get(&self, kind: &str, name: &str) -> Option<&Obj> {
         self.by_kind.get(kind).and_then(|m| m.get(name))
+    }
+
+    /// Note that the run defines `kind/name` and will not manage it.
+    pub fn refuse(&mut self, kind: &'static str, name: &str, why: Refused) {
+        self.refused
+            .entry(kind)
+            .or_default()
+            .insert(Arc::from(name), why);
+    }
+
+    /// Why `kind/name`, absent from the index, is refused in this run, if it is.
+    pub fn refused(&self, kind: &str, name: &str) -> Option<&Refused> {
+        self.refused.get(kind).and_then(|m| m.get(name))
     }
 
     /// The objects of one kind, by name.
@@ -188,6 +214,31 @@ impl<'a> Cross<'a> {
     ) {
         // The installer makes these in every fabric; outside git is where they usually are.
         if !self.whole_fabric && INSTALLER_DEFAULTS.contains(&(kind, name)) {
+            return;
+        }
+        // Defined here but refused: whatever the cluster held before, this run does not give
+        // it the object, so the reference is as broken as the definition.
+        if let Some(why) = self.index.refused(kind, name) {
+            let (file, line, column) = (&why.place.file, why.place.pos.line, why.place.pos.column);
+            let because = match &why.rule {
+                Some(rule) => format!(" ([{}] at {file}:{line}:{column})", rule.0),
+                None => format!(" (at {file}:{line}:{column})"),
+            };
+            let problem = Problem {
+                rule: RuleId(rule),
+                severity: Severity::Error,
+                path: at.path.clone(),
+                pos: at.pos,
+                message: format!(
+                    "{kind} {name:?} is refused in this run{because}, so the cluster will not have it: fix it first"
+                )
+                .into(),
+                upstream: (!inner.is_empty())
+                    .then(|| format!("{}{inner}", rules::webhook_prefix(obj.kind)).into()),
+                see_also: Some(Box::new(why.place.clone())),
+                assumed: false,
+            };
+            self.push(obj, problem);
             return;
         }
         if self.whole_fabric {

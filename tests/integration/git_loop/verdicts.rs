@@ -60,7 +60,9 @@ fn verdicts_from_the_cache_are_those_a_full_check_gives() {
     let text = std::fs::read_to_string(&cache).expect("the sync keeps its verdicts");
     // One entry per file, after a header line.
     assert_eq!(text.lines().count() - 1, yaml_files(&fab));
-    assert!(yaml_files(&fab) > 200);
+    // 168 objects: the generator's switches break the default fab config's rules, and their
+    // connections and attachments go with them.
+    assert!(yaml_files(&fab) > 150);
 
     // One more object: the dry run checks it over managed/, with the cache and without.
     write(
@@ -79,7 +81,7 @@ fn verdicts_from_the_cache_are_those_a_full_check_gives() {
     std::fs::remove_file(&cache).unwrap();
     let cold = dry();
     assert_eq!(problems(&warm), problems(&cold));
-    assert!(problems(&cold).len() > 100, "{}", cold.stdout);
+    assert!(problems(&cold).len() > 20, "{}", cold.stdout);
     assert_eq!(warm.stdout.lines().count(), cold.stdout.lines().count());
     // A dry run changes nothing: it read every file, and kept none of it (issue 15).
     assert!(!cache.exists(), "a dry run wrote the cache");
