@@ -81,6 +81,12 @@ pub fn decide_with(
     Decision { files: out }
 }
 
+/// The documents whose object the batch defines more than once, differently: none of them is
+/// applied, so the check across objects must not count any of them in the fabric.
+pub fn conflicted(files: &[FileAnalysis], claims: &stage::Claims) -> std::collections::HashSet<At> {
+    batchwide(files, claims).conflict.into_keys().collect()
+}
+
 /// The batch's decisions made one file at a time: what needs the whole batch (conflicts,
 /// duplicates) is found first, and each file's fates when the plan reaches the file, so a big
 /// batch never holds them all (10^5 of them were 3 MB at the top of an ingest's memory).

@@ -33,7 +33,9 @@ use crate::validate::Validator;
 use crate::yaml::Limits;
 
 use decide::Decider;
-pub use decide::{decide, decide_with, At, Decision, DocFate, FileDecision, Refusals, WholeDoc};
+pub use decide::{
+    conflicted, decide, decide_with, At, Decision, DocFate, FileDecision, Refusals, WholeDoc,
+};
 pub use paths::{escape_folders, named_like_a_file, unescape_folders, with_suffix, FOLDER_ESCAPE};
 pub use read::read_inputs;
 pub use validation::{before_or_say, emit_problems, validation_settings};
@@ -223,7 +225,15 @@ fn ingest(
         }
         _ => None,
     };
-    let outcome = crate::validate::batch::check_with(&validator, &files, &managed, before.as_ref());
+    let conflicted = decide::conflicted(&files, &claims);
+    let outcome = crate::validate::batch::check_batch(
+        &validator,
+        &files,
+        &managed,
+        before.as_ref(),
+        &conflicted,
+    );
+    drop(conflicted);
     let invalid = crate::validate::batch::apply(outcome, &mut files, &mut managed);
     // What the fabric's past says: objects moved out by an operator, hand edits.
     let review = history::review(fabric, &journal.batch, &files, &claims)?;

@@ -164,7 +164,14 @@ pub fn validate(
         (Some(Ok(b)), Some(shown)) => ingest::before_or_say(b, shown, limits, validator, sink),
         _ => None,
     };
-    let outcome = crate::validate::batch::check_with(validator, &files, &managed, before.as_ref());
+    let conflicted = ingest::conflicted(&files, &Default::default());
+    let outcome = crate::validate::batch::check_batch(
+        validator,
+        &files,
+        &managed,
+        before.as_ref(),
+        &conflicted,
+    );
     let refused = crate::validate::batch::apply(outcome, &mut files, &mut managed);
     sink.emit(Event::PhaseStarted {
         phase: Phase::Plan,

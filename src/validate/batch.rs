@@ -28,6 +28,10 @@ pub struct Outcome {
     pub refused: HashSet<(usize, usize)>,
 }
 
+/// One definition per object across the directory (RULES.md GEN-08): what a batch's
+/// conflicting definitions break.
+const CONFLICT: super::problem::RuleId = super::problem::RuleId("GEN-08");
+
 /// The most rounds of refusing and checking again; each round refuses at least one object,
 /// and in practice the second finds nothing new.
 const MAX_ROUNDS: usize = 8;
@@ -109,6 +113,20 @@ pub fn check_with(
     managed: &[FileAnalysis],
     before: Option<&Before>,
 ) -> Outcome {
+    check_batch(v, incoming, managed, before, &HashSet::new())
+}
+
+/// `check_with`, where the incoming documents `conflicted` (file, document) define objects
+/// the batch defines more than once, differently (`ingest::conflicted`): none is applied, so
+/// none joins the fabric, and a reference to such an object is refused like one to any other
+/// refused object (GEN-08).
+pub fn check_batch(
+    v: &Validator,
+    incoming: &[FileAnalysis],
+    managed: &[FileAnalysis],
+    before: Option<&Before>,
+    conflicted: &HashSet<(usize, usize)>,
+) -> Outcome {
     let mut out = Outcome::default();
     if v.settings.level != Level::All || v.settings.objects_alone {
         return out;
@@ -118,7 +136,12 @@ pub fn check_with(
     for obj in objects(managed, Source::Managed) {
         index.insert(obj);
     }
+    let mut in_conflict = Vec::new();
     for obj in objects(incoming, Source::Incoming) {
+        if conflicted.contains(&(obj.doc.0 as usize, obj.doc.1 as usize)) {
+            in_conflict.push(obj);
+            continue;
+        }
         if let Some(old) = index.insert(obj) {
             if old.source == Source::Managed {
                 replaced.insert((old.kind, old.name.clone()), old);
@@ -131,6 +154,20 @@ pub fn check_with(
     for (kind, name, why) in refused_alone(incoming) {
         if new_to_the_fabric(kind, name) {
             index.refuse(kind, name, why);
+        }
+    }
+    for obj in in_conflict {
+        // The first definition, in file order, stands for them all.
+        if index.refused(obj.kind, &obj.name).is_none() && new_to_the_fabric(obj.kind, &obj.name) {
+            let why = Refused {
+                place: Place {
+                    file: obj.file.to_string(),
+                    pos: obj.pos,
+                    object: obj.object(),
+                },
+                rule: Some(CONFLICT),
+            };
+            index.refuse(obj.kind, &obj.name, why);
         }
     }
     let mut found: Vec<Found> = Vec::new();

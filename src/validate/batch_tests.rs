@@ -125,3 +125,30 @@ fn a_reference_to_an_object_simply_absent_stays_a_warning_in_a_partial_fabric() 
         "{p:?}"
     );
 }
+
+#[test]
+fn a_reference_to_an_object_defined_twice_differently_refuses_the_referrer() {
+    let v = validator(false);
+    let files = [
+        ("web.yaml", vpc("web", "10.0.1.0/24", 1001)),
+        ("a.yaml", attachment("a", "web/default")),
+        ("web2.yaml", vpc("web", "10.0.2.0/24", 1002)),
+    ];
+    let incoming = analyse(&v, &files);
+    // As `ingest::conflicted` finds them: neither definition is applied.
+    let conflicted = HashSet::from([(0, 0), (2, 0)]);
+    let mut out = check_batch(&v, &incoming, &[], None, &conflicted);
+    let problems = out.incoming.remove(&(1, 0)).unwrap_or_default();
+    let p = problems
+        .iter()
+        .find(|p| p.rule.0 == "VPCA-04")
+        .unwrap_or_else(|| panic!("{problems:#?}"));
+    assert!(p.is_error() && out.refused.contains(&(1, 0)), "{p:?}");
+    assert!(
+        p.message.contains("([GEN-08] at raw/web.yaml:1:1)"),
+        "{p:?}"
+    );
+    // Without the conflict the first definition stands, and the attachment is fine.
+    let out = check_batch(&v, &incoming, &[], None, &HashSet::new());
+    assert!(!out.refused.contains(&(1, 0)));
+}

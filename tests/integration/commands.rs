@@ -208,6 +208,30 @@ fn two_definitions_in_one_batch_conflict_and_managed_is_untouched() {
 }
 
 #[test]
+fn what_names_an_object_defined_twice_differently_waits_with_it() {
+    // Neither definition of vpc-1 is applied, so the cluster would not have it: its
+    // attachment is refused too, naming the conflict, and nothing of it reaches managed/.
+    let (_t, f) = fabric();
+    write(&f.join("raw/x.yaml"), VPC1);
+    write(&f.join("raw/y.yaml"), VPC1.replace("1001", "2001"));
+    let attachment = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPCAttachment\nmetadata:\n  name: vpc-1--srv\nspec:\n  subnet: vpc-1/default\n  connection: srv--unbundled--leaf-1\n";
+    write(&f.join("raw/z.yaml"), attachment);
+    let r = fgd_all_rules(&["ingest", s(&f), "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.summary()["conflicts"], 2);
+    let everything = tree(&f);
+    assert!(
+        !everything.iter().any(|p| p.starts_with("managed/vpc")),
+        "{everything:?}"
+    );
+    let reason = std::fs::read_to_string(f.join("unmanaged/z.yaml.unmanaged.reason.json")).unwrap();
+    assert!(
+        reason.contains("GEN-08") && reason.contains("raw/x.yaml"),
+        "{reason}"
+    );
+}
+
+#[test]
 fn a_first_ingest_takes_back_both_sides_of_a_conflict_and_writes_a_duplicate_once() {
     // No managed/vpcs yet: the objects are written while the inputs are read, so the
     // conflicting one must be taken back out of the new folder before it appears.
