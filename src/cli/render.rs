@@ -21,6 +21,9 @@ pub struct Renderer {
     /// Per file, not per document: a line for each file (and one for each document that is not
     /// managed, which needs the operator), so 10^4 objects over a slow SSH link are not 10^4 lines.
     per_file: Option<FileTally>,
+    /// The file and reason of the last document reported unmanaged: a file kept whole for
+    /// that very reason (its only document) is not told a third time.
+    last_unmanaged: Option<(String, String)>,
     out: std::io::BufWriter<std::io::Stdout>,
 }
 
@@ -78,6 +81,7 @@ impl Renderer {
             tty,
             bar: None,
             per_file: None,
+            last_unmanaged: None,
             out: std::io::BufWriter::new(std::io::stdout()),
         }
     }
@@ -377,7 +381,8 @@ impl Sink for Renderer {
                             "{at}: document {}: {obj}unmanaged [{}] {reason}{arrow}{to}",
                             index + 1,
                             code.as_str()
-                        ))
+                        ));
+                        self.last_unmanaged = Some((file, reason));
                     }
                     Fate::Empty => self.line_fmt(format_args!(
                         "{at}: document {}: only comments, nothing to manage",
@@ -388,6 +393,11 @@ impl Sink for Renderer {
             Event::FileFinished { file, outcome } => match outcome {
                 FileOutcome::WholeUnmanaged { code, reason, path } => {
                     let to = path.map(|p| format!(" -> {p}")).unwrap_or_default();
+                    let said = self.last_unmanaged.take();
+                    let reason = match said {
+                        Some((f, r)) if f == file && r == reason => "(its only document, above)",
+                        _ => reason.as_str(),
+                    };
                     self.line(&format!(
                         "{file}: whole file unmanaged [{}] {reason}{to}",
                         code.as_str()

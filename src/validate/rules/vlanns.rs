@@ -83,7 +83,9 @@ fn check(root: &Node, ctx: &mut Ctx) {
                 "VLNS-02",
                 &item,
                 format!("VLAN range #{i}: {why} (VLANs are 1-4094; the cluster would silently drop every range of this namespace, so no VPC could use it)"),
-                &format!("invalid ranges: invalid range {i}: {why}"),
+                // No words of the cluster's: its defaulting drops the ranges and admits the
+                // namespace (RULES.md Q1); refusing it is fgd's own call.
+                "",
             );
             return;
         }
@@ -147,4 +149,26 @@ fn facts(root: &Node) -> Option<super::Facts> {
         ranges,
         ranges_at: (&list).into(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::check;
+
+    fn ns(ranges: &str) -> String {
+        format!("apiVersion: wiring.githedgehog.com/v1beta1\nkind: VLANNamespace\nmetadata:\n  name: default\nspec:\n  ranges:\n{ranges}")
+    }
+
+    #[test]
+    fn a_range_past_4094_is_refused_in_fgd_s_words_only() {
+        assert!(check(&ns("  - from: 1000\n    to: 2999\n")).is_empty());
+        let p = check(&ns(
+            "  - from: 1000\n    to: 2999\n  - from: 4000\n    to: 4095\n",
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].rule.0, p[0].pos.line), ("VLNS-02", 9));
+        assert!(p[0].is_error() && p[0].message.contains("silently drop"));
+        // The cluster admits the namespace, its ranges dropped: it says nothing to quote.
+        assert_eq!(p[0].upstream, None);
+    }
 }
