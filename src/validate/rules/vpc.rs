@@ -99,18 +99,65 @@ fn default_subnet(sn: &mut Node) {
         super::util::default_int(options, "interfaceMTU", 9036);
         super::util::default_int(options, "leaseTimeSeconds", 3600);
     }
-    // MACs normalised to Go's form: keyed by the normal form so duplicates show.
     if let Some(Node {
         value: Value::Map(statics),
         ..
     }) = dhcp.get_mut("static")
     {
         for e in statics.iter_mut() {
-            if let Some(mac) = parse_mac(&e.key) {
-                e.key = mac_string(&mac);
+            // `VPCDHCPStatic.IP` has no omitempty: the webhook's patch writes `ip: ""`.
+            if e.value.is_null() {
+                e.value = Node::synthetic(e.value.pos, Value::Map(Vec::new()));
             }
+            default_str(&mut e.value, "ip", "");
+        }
+        normalise_macs(statics);
+    }
+}
+
+/// `Default` rewrites each lease's MAC to Go's form in place (`delete`, then assign under
+/// the normal form), so a lease written in another spelling replaces the one written in Go's:
+/// that one is dropped here too (`before_default` warns). Where two other spellings of one
+/// MAC meet, which lease wins depends on Go's map order: both stay, under the normal form,
+/// and the check refuses them (VPC-15).
+fn normalise_macs(statics: &mut Vec<crate::validate::tree::Entry>) {
+    let spellings = mac_spellings(statics.iter().map(|e| e.key.as_str()));
+    statics.retain(|e| {
+        let replaced = spellings
+            .get(&e.key)
+            .is_some_and(|s| s.normal && s.others == 1);
+        !replaced
+    });
+    for e in statics.iter_mut() {
+        if let Some(mac) = parse_mac(&e.key) {
+            e.key = mac_string(&mac);
         }
     }
+}
+
+/// How a MAC is written among a subnet's leases: in Go's form or not, and how often not.
+#[derive(Default)]
+struct Spellings {
+    normal: bool,
+    others: usize,
+}
+
+/// The spellings of each MAC among `keys`, by its normal form.
+fn mac_spellings<'k>(keys: impl Iterator<Item = &'k str>) -> HashMap<String, Spellings> {
+    let mut out: HashMap<String, Spellings> = HashMap::new();
+    for key in keys {
+        let Some(mac) = parse_mac(key) else {
+            continue;
+        };
+        let normal = mac_string(&mac);
+        let s = out.entry(normal.clone()).or_default();
+        if key == normal {
+            s.normal = true;
+        } else {
+            s.others += 1;
+        }
+    }
+    out
 }
 
 /// Go's zero value for a field of the options struct.
@@ -434,7 +481,17 @@ fn check_dhcp(
         check_options(ctx, name, &options, prefix);
     }
     let mut seen: HashMap<String, String> = HashMap::new();
+    let mut macs: HashSet<&str> = HashSet::new();
     for (mac, st) in dhcp.get("static").entries() {
+        if !macs.insert(mac) {
+            ctx.error(
+                "VPC-15",
+                &st,
+                format!("subnet {name}: MAC {mac} has several leases, written in different spellings: the cluster keeps one of them, chosen at random; write it once"),
+                "",
+            );
+            continue;
+        }
         let ip_f = st.get("ip");
         let ip = ip_f.str();
         let err = |ctx: &mut Ctx, at: &F, msg: String, inner: String| {
@@ -709,6 +766,7 @@ fn check_static_routes(ctx: &mut Ctx, spec: &F) {
 fn before_default(original: &Node, ctx: &mut Ctx) {
     let subnets = F::root(original).at(&["spec", "subnets"]);
     for (key, sn) in subnets.entries() {
+        warn_replaced_leases(ctx, key, &sn.at(&["dhcp", "static"]));
         let Some(value) = sn.node else {
             continue;
         };
@@ -733,6 +791,30 @@ fn before_default(original: &Node, ctx: &mut Ctx) {
                 );
             }
         }
+    }
+}
+
+/// A lease written under Go's form of a MAC and again under one other spelling: the cluster
+/// keeps the other spelling's (`normalise_macs`) and drops this one without a word.
+fn warn_replaced_leases(ctx: &mut Ctx, subnet: &str, statics: &F) {
+    let spellings = mac_spellings(statics.entries().map(|(k, _)| k));
+    for (mac, lease) in statics.entries() {
+        if !spellings
+            .get(mac)
+            .is_some_and(|s| s.normal && s.others == 1)
+        {
+            continue;
+        }
+        let Some((other, _)) = statics.entries().find(|(k, _)| {
+            *k != mac && parse_mac(k).map(|m| mac_string(&m)).as_deref() == Some(mac)
+        }) else {
+            continue;
+        };
+        ctx.warn(
+            "VPC-15",
+            &lease,
+            format!("subnet {subnet}: the lease for {mac} is also written as {other}: the cluster keeps only that one's IP and drops this lease"),
+        );
     }
 }
 

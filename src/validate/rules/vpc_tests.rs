@@ -130,6 +130,37 @@ fn gateway_vlan_and_dhcp_rules() {
         errors(&sn("      vlan: 1001\n      dhcp:\n        enable: true\n        options:\n          dnsServers: [\"1.1.1.1%eth0\"]\n")),
         ["VPC-14"]
     );
+    // A lease without an IP: the webhook writes `ip: ""` (no omitempty), so only VPC-15.
+    assert_eq!(
+        errors(&sn("      vlan: 1001\n      dhcp:\n        enable: true\n        static:\n          aa:bb:cc:00:11:22: {}\n")),
+        ["VPC-15"]
+    );
+    // Go's spelling and one other: Default's in-place rewrite keeps the other's lease, so a
+    // bad or repeated IP under Go's spelling is gone, and a warning says so.
+    let leases = |body: &str| {
+        check(&sn(&format!(
+            "      vlan: 1001\n      dhcp:\n        enable: true\n        static:\n{body}"
+        )))
+    };
+    for first_ip in ["10.0.1.20", "10.0.9.50"] {
+        let p = leases(&format!("          aa:bb:cc:00:11:22:\n            ip: {first_ip}\n          AA-BB-CC-00-11-22:\n            ip: 10.0.1.20\n"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].rule.0 == "VPC-15" && !p[0].is_error() && p[0].pos.line == 13,
+            "{p:?}"
+        );
+    }
+    // Two other spellings: which lease the cluster keeps depends on Go's map order.
+    let p = leases("          AA:BB:CC:00:11:22:\n            ip: 10.0.1.20\n          AA-BB-CC-00-11-22:\n            ip: 10.0.1.21\n");
+    assert_eq!(
+        p.iter()
+            .filter(|p| p.is_error())
+            .map(|p| p.rule.0)
+            .collect::<Vec<_>>(),
+        ["VPC-15"],
+        "{p:?}"
+    );
+    assert!(p[0].message.contains("chosen at random"), "{p:?}");
     // Go's ParseMAC: hex digits without a sign, never a panic inside a character.
     for key in ["\"+a:bb:cc:00:11:22\"", "\"a\u{e9}b.cc00.1122\""] {
         assert_eq!(
