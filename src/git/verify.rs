@@ -178,8 +178,8 @@ pub enum TipProblemKind {
     NotIngestOutput,
     /// The kustomization does not list exactly managed/'s object files.
     Kustomization,
-    /// One of fgd's records (`.hnp/manifest.json`, `.hnp/log.jsonl`, a `.reason.json`) does not
-    /// parse.
+    /// One of fgd's records (`.hnp/manifest.json`, `.hnp/log.jsonl`, `.hnp/records/*.json`, a
+    /// `.reason.json`) does not parse.
     Record,
     /// A check plugged in through `TipCheck`, by its id.
     Check(&'static str),
@@ -380,6 +380,17 @@ pub fn check_tip(
                     Some(line),
                     TipProblemKind::Record,
                     "a line of fgd's operation log is not a JSON record (a merge's leftovers?): keep both sides' records, one per line, and drop the rest".into(),
+                );
+            }
+        } else if inner
+            .strip_prefix(crate::oplog::RECORDS)
+            .is_some_and(|r| r.starts_with('/') && r.ends_with(".json"))
+        {
+            if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                add(
+                    Some(e.line()),
+                    TipProblemKind::Record,
+                    format!("a record of fgd's operation log does not parse ({e}): restore it from a good commit"),
                 );
             }
         } else if inner.starts_with("unmanaged/") && inner.ends_with(fabric::REASON_SUFFIX) {
