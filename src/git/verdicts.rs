@@ -612,6 +612,123 @@ pub(crate) fn managed_analyses_by_blob(
     Ok(out)
 }
 
+/// `managed_analyses_by_blob` of the managed/ files `tree` holds (the fabric at `prefix` inside
+/// it, `""` at the root) rather than of the working copy: the files `discover` would find there
+/// (the same names skipped, the same order), each known by its blob id with no lstat and no
+/// index read, from the cache or else read from the object store and analysed. What a push
+/// publishes is the tree, so that is what its check reads.
+pub(crate) fn tree_analyses_by_blob(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    prefix: &str,
+    v: &Validator,
+    limits: &Limits,
+    mode: CacheMode,
+    progress: &mut dyn FnMut(usize, usize),
+) -> crate::Result<Vec<(Option<Oid>, FileAnalysis)>> {
+    let unreadable = |e: git2::Error| crate::Error::from(super::error::local("read tree")(e));
+    let managed = match prefix {
+        "" => crate::fabric::MANAGED.to_string(),
+        p => format!("{p}/{}", crate::fabric::MANAGED),
+    };
+    let mut files = Vec::new();
+    if let Ok(entry) = tree.get_path(Path::new(&managed)) {
+        let sub = repo.find_tree(entry.id()).map_err(unreadable)?;
+        tree_files(repo, &sub, "managed/", &mut files).map_err(unreadable)?;
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let cache = Verdicts::open(repo.path(), v, limits, mode);
+    let total = files.len();
+    let mut out = Vec::with_capacity(total);
+    // A chunk at a time: the blobs the cache does not know are read on this thread (libgit2's
+    // repository is not shared between threads), then analysed on a few, and only a chunk of
+    // their bytes is held at once (a first push knows none of 10^5 files).
+    for (c, chunk) in files.chunks(4096).enumerate() {
+        let base = c * 4096;
+        let known = super::listing::map_parallel(
+            chunk,
+            &|(rel, oid, format): &(String, Oid, Format)| {
+                cache.get(*oid, *format == Format::Json, rel)
+            },
+            &mut |done| progress(base + done / 2, total),
+        );
+        let mut missing = Vec::new();
+        for ((rel, oid, format), k) in chunk.iter().zip(&known) {
+            if k.is_some() {
+                continue;
+            }
+            let size = repo
+                .odb()
+                .and_then(|o| o.read_header(*oid))
+                .map_err(unreadable)?
+                .0;
+            let bytes = if size > limits.max_file_bytes {
+                None
+            } else {
+                Some(repo.find_blob(*oid).map_err(unreadable)?.content().to_vec())
+            };
+            missing.push((rel.as_str(), *oid, *format, size, bytes));
+        }
+        let mut made = super::listing::map_parallel(
+            &missing,
+            &|(rel, oid, format, size, bytes): &(&str, Oid, Format, usize, Option<Vec<u8>>)| {
+                match bytes {
+                    Some(b) => {
+                        let a = analyze::analyze_with(rel, b.clone(), *format, limits, v);
+                        cache.put(*oid, *format == Format::Json, &a);
+                        a
+                    }
+                    None => analyze::too_large(rel, *size as u64, limits),
+                }
+            },
+            &mut |done| progress(base + (chunk.len() + done) / 2, total),
+        )
+        .into_iter();
+        for ((_, oid, _), k) in chunk.iter().zip(known) {
+            match k.or_else(|| made.next()) {
+                Some(a) => out.push((Some(*oid), a)),
+                None => break,
+            }
+        }
+    }
+    cache.save();
+    Ok(out)
+}
+
+/// The files of `tree` (managed/ or a folder of it, named `sub`) that `discover` would find on
+/// disk: regular files with a YAML or JSON name, outside names it skips (hidden, editor files);
+/// as (fabric-relative path, blob, format).
+fn tree_files(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    sub: &str,
+    out: &mut Vec<(String, Oid, Format)>,
+) -> std::result::Result<(), git2::Error> {
+    for e in tree.iter() {
+        // A name that is not UTF-8 is skipped, as discover skips it.
+        let Ok(name) = std::str::from_utf8(e.name_bytes()) else {
+            continue;
+        };
+        if discover::ignored_name(name).is_some() {
+            continue;
+        }
+        match e.kind() {
+            Some(git2::ObjectType::Tree) => {
+                let t = repo.find_tree(e.id())?;
+                tree_files(repo, &t, &format!("{sub}{name}/"), out)?;
+            }
+            // Not a symlink (its blob is a target), nor another repository.
+            Some(git2::ObjectType::Blob) if matches!(e.filemode(), 0o100644 | 0o100755) => {
+                if let Some(format) = discover::format_of(name) {
+                    out.push((format!("{sub}{name}"), e.id(), format));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// One managed file, with its blob id: from the cache when the index says it is unchanged and
 /// the cache knows its blob, else read, analysed and remembered. None when it is skipped.
 #[allow(clippy::too_many_arguments)]

@@ -215,6 +215,9 @@ pub trait TipCheck {
     fn wants(&self, inner: &str) -> bool;
     /// The problems of `bytes`, the file at `inner`: (line, what is wrong and what to do).
     fn check(&self, inner: &str, bytes: &[u8]) -> Vec<(Option<usize>, String)>;
+    /// The tree being checked (`check_tip`'s), told before anything else: what a check across
+    /// files reads, rather than the working copy.
+    fn on_tree(&self, _tree: git2::Oid) {}
     /// Work every file's check shares, done once before the first file is handed over, with
     /// progress as `GitPhase::Check` to `sink` (it may take seconds).
     fn prepare(&self, _sink: &mut dyn Sink) {}
@@ -289,6 +292,9 @@ pub fn check_tip(
     extra: &[Box<dyn TipCheck>],
     sink: &mut dyn Sink,
 ) -> Result<Vec<TipProblem>> {
+    for check in extra {
+        check.on_tree(tree.id());
+    }
     let mut prepared = vec![false; extra.len()];
     let mut problems = Vec::new();
     let mut diff_opts = git2::DiffOptions::new();
