@@ -14,7 +14,9 @@
 //! `.git/lfs/`): never in the fabric, never committed. It is written whole, under a temporary
 //! name renamed in, with a digest of its body in its first line: a file that is truncated,
 //! corrupt, edited or from another key is ignored (an empty cache), never trusted and never an
-//! error.
+//! error. The records a later run makes are appended after that body, each line with its own
+//! check (a torn or edited one is passed over), until a quarter of the file is records no pass
+//! uses any more: it is then written whole again.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -34,7 +36,7 @@ use crate::yaml::{Limits, Pos};
 /// The cache file, under the repository's git directory.
 const FILE: &str = "fgd/verdicts";
 /// The first word of the file and its format's version.
-const MAGIC: &str = "fgd-verdicts-1";
+const MAGIC: &str = "fgd-verdicts-2";
 
 /// One file's analysis without its bytes: what the cache keeps.
 #[derive(Serialize, Deserialize)]
@@ -249,8 +251,6 @@ pub(crate) struct Verdicts {
     /// beside the cache, and its length: held in memory, a cold cache's (80 MB at 10^5 files)
     /// put a first sync's peak memory 60 MB over a sync without any cache.
     spill: Mutex<Option<(std::fs::File, u64)>>,
-    /// Whether `save` has anything new to write.
-    changed: std::sync::atomic::AtomicBool,
     /// The entries the current pass used or made: what `save` writes (entries of files
     /// managed/ no longer holds go).
     used: Mutex<std::collections::HashSet<(Oid, bool)>>,
@@ -275,7 +275,6 @@ impl Verdicts {
             loaded: HashMap::new(),
             kept: Mutex::new(HashMap::new()),
             spill: Mutex::new(None),
-            changed: Default::default(),
             used: Default::default(),
             written: Default::default(),
         };
@@ -333,13 +332,14 @@ impl Verdicts {
         if let Some(at) = serde_json::to_vec(&rec).ok().and_then(|b| self.spill(&b)) {
             lock(&self.kept).insert((oid, json), Kept::New(at));
             lock(&self.used).insert((oid, json));
-            self.changed
-                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
 
-    /// Write the entries this pass used or made, when that is not what the file holds. Only a
-    /// shortcut: failing to write costs the next run a full analysis, nothing more.
+    /// Keep the entries this pass made: appended to the loaded file when it holds little else
+    /// (at 10^5 files, a rewrite is tens of megabytes for one new record), else the file
+    /// written afresh with the entries this pass used or made (those of files managed/ no
+    /// longer holds go). Only a shortcut: failing to write costs the next run a full analysis,
+    /// nothing more.
     pub(crate) fn save(&self) {
         if self.mode == CacheMode::ReadOnly {
             return;
@@ -347,7 +347,19 @@ impl Verdicts {
         let kept = lock(&self.kept);
         let used = lock(&self.used);
         let mut written = lock(&self.written);
-        if !self.changed.load(std::sync::atomic::Ordering::Relaxed) && *used == *written {
+        let unused = written.difference(&used).count();
+        // A quarter of the file unused: rewritten, so it does not grow without end.
+        let tidy = unused * 4 <= written.len();
+        let mut new: Vec<_> = kept
+            .iter()
+            .filter(|(k, at)| matches!(at, Kept::New(_)) && used.contains(k))
+            .collect();
+        if new.is_empty() && tidy {
+            return;
+        }
+        new.sort_by_key(|(k, _)| **k);
+        if tidy && self.append(&new).is_ok() {
+            written.extend(new.iter().map(|(k, _)| **k));
             return;
         }
         let mut entries: Vec<_> = kept.iter().filter(|(k, _)| used.contains(k)).collect();
@@ -366,11 +378,45 @@ impl Verdicts {
             Ok(())
         });
         if ok.is_ok() {
-            self.changed
-                .store(false, std::sync::atomic::Ordering::Relaxed);
             *written = used.clone();
         }
     }
+
+    /// Append `new` to the file this process loaded, each line with its own check (`appended`),
+    /// in one write. Never to another file renamed in since (made under another key, maybe).
+    fn append(&self, new: &[(&(Oid, bool), &Kept)]) -> std::io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let loaded = self.file.as_ref().ok_or(std::io::ErrorKind::NotFound)?;
+        let f = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+        let (a, b) = (f.metadata()?, loaded.metadata()?);
+        if (a.dev(), a.ino()) != (b.dev(), b.ino()) {
+            return Err(std::io::ErrorKind::NotFound.into());
+        }
+        let key = crate::digest::Digest::of(self.key.as_bytes()).to_string();
+        let mut buf = Vec::new();
+        for ((oid, json), k) in new {
+            let Kept::New(at) = k else { continue };
+            let rec = self.spilled(at).ok_or(std::io::ErrorKind::InvalidData)?;
+            let mut line = format!("{oid} {} ", if *json { 'j' } else { 'y' }).into_bytes();
+            line.extend_from_slice(&rec);
+            let check = line_check(&key, &line);
+            buf.extend_from_slice(&line);
+            buf.extend_from_slice(format!(" {check}\n").as_bytes());
+        }
+        (&f).write_all(&buf)
+    }
+}
+
+/// The check of an appended line (`line`: without it), under the key whose digest is `key`:
+/// the first 8 bytes of a SHA-256, in hex.
+fn line_check(key: &str, line: &[u8]) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(key.as_bytes());
+    h.update(line);
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -435,62 +481,109 @@ fn key(v: &Validator, limits: &Limits) -> String {
     )
 }
 
-/// The header line: the format, the key's digest, the body's digest (all of fixed length, so
-/// `write` can put it in place once the body is written).
-fn header(key: &str, body: &crate::digest::Digest) -> String {
+/// The header line: the format, the key's digest, the body's digest and length (all of fixed
+/// length, so `write` can put it in place once the body is written). Lines appended after the
+/// body (`Verdicts::append`) each carry their own check.
+fn header(key: &str, body: &crate::digest::Digest, len: u64) -> String {
     format!(
-        "{MAGIC} {} {body}\n",
+        "{MAGIC} {} {body} {len:016x}\n",
         crate::digest::Digest::of(key.as_bytes())
     )
 }
 
 type Entries = HashMap<(Oid, bool), std::ops::Range<u64>>;
 
-/// The file, open, and where its entries are, when it is whole and made under `key`: read
-/// once through, its digest checked, nothing of it kept but the places.
+/// The file, open, and where its entries are, when its body is whole and made under `key`:
+/// read once through, its digest checked, nothing of it kept but the places. A line appended
+/// after the body counts only with its check right (a torn or edited one is passed over).
 fn load(path: &Path, key: &str) -> Option<(std::fs::File, Entries)> {
     use std::io::BufRead;
     let file = std::fs::File::open(path).ok()?;
     let mut r = std::io::BufReader::with_capacity(1 << 16, &file);
     let mut head = Vec::new();
     r.read_until(b'\n', &mut head).ok()?;
-    let recorded = std::str::from_utf8(&head)
-        .ok()?
-        .rsplit_once(' ')?
-        .1
-        .trim_end();
-    let recorded = crate::digest::Digest::from_hex(recorded)?;
-    if head != header(key, &recorded).as_bytes() {
+    let text = std::str::from_utf8(&head).ok()?.trim_end();
+    let mut words = text.rsplitn(3, ' ');
+    let len = u64::from_str_radix(words.next()?, 16).ok()?;
+    let recorded = crate::digest::Digest::from_hex(words.next()?)?;
+    if head != header(key, &recorded, len).as_bytes() {
         return None;
     }
-    let mut h = sha2::Sha256::new();
+    let key_digest = crate::digest::Digest::of(key.as_bytes()).to_string();
+    let mut h = Some(sha2::Sha256::new());
     let mut entries = HashMap::new();
+    let body_end = head.len() as u64 + len;
     let mut at = head.len() as u64;
     let mut line = Vec::new();
     loop {
+        if at == body_end {
+            let digest = crate::digest::Digest(h.take()?.finalize().into());
+            if digest != recorded {
+                return None;
+            }
+        }
         line.clear();
         let n = r.read_until(b'\n', &mut line).ok()?;
         if n == 0 {
             break;
         }
-        h.update(&line);
         let start = at;
         at += n as u64;
-        // A last line cut short: the file is not whole.
-        let line = line.strip_suffix(b"\n")?;
-        if line.is_empty() {
+        let appended = h.is_none();
+        if let Some(h) = h.as_mut() {
+            h.update(&line);
+            // The body ends inside a line: not this file's.
+            if at > body_end {
+                return None;
+            }
+        }
+        // A last line cut short: a body that is not whole, or a torn append (passed over).
+        let Some(mut content) = line.strip_suffix(b"\n") else {
+            if appended {
+                break;
+            }
+            return None;
+        };
+        if appended {
+            let Some((rest, check)) = content.len().checked_sub(17).map(|i| content.split_at(i))
+            else {
+                continue;
+            };
+            if check.first() != Some(&b' ')
+                || line_check(&key_digest, rest).as_bytes() != &check[1..]
+            {
+                continue;
+            }
+            content = rest;
+        }
+        if content.is_empty() {
             continue;
         }
         // `<40 hex> <y|j> <json>`
-        let oid = Oid::from_str(std::str::from_utf8(line.get(..40)?).ok()?).ok()?;
-        let json = match line.get(40..43)? {
-            b" y " => false,
-            b" j " => true,
-            _ => return None,
+        let Some(entry) = entry_of(content) else {
+            if appended {
+                continue;
+            }
+            return None;
         };
-        entries.insert((oid, json), start + 43..start + line.len() as u64);
+        entries.insert(entry, start + 43..start + content.len() as u64);
     }
-    (crate::digest::Digest(h.finalize().into()) == recorded).then_some((file, entries))
+    // A file shorter than its body.
+    if h.is_some() {
+        return None;
+    }
+    Some((file, entries))
+}
+
+/// The blob and format a record line starts with (`<40 hex> <y|j> `).
+fn entry_of(line: &[u8]) -> Option<(Oid, bool)> {
+    let oid = Oid::from_str(std::str::from_utf8(line.get(..40)?).ok()?).ok()?;
+    let json = match line.get(40..43)? {
+        b" y " => false,
+        b" j " => true,
+        _ => return None,
+    };
+    Some((oid, json))
 }
 
 /// Write the cache file whole under a temporary name, its body given piece by piece by `body`
@@ -504,20 +597,22 @@ fn write(
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let placeholder = header(key, &crate::digest::Digest([0; 32]));
+    let placeholder = header(key, &crate::digest::Digest([0; 32]), 0);
     let mut h = sha2::Sha256::new();
+    let mut len = 0u64;
     {
         let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
         w.write_all(placeholder.as_bytes())?;
         body(&mut |piece: &[u8]| {
             h.update(piece);
+            len += piece.len() as u64;
             w.write_all(piece)
         })?;
         w.flush()?;
     }
     let digest = crate::digest::Digest(h.finalize().into());
     tmp.as_file()
-        .write_all_at(header(key, &digest).as_bytes(), 0)?;
+        .write_all_at(header(key, &digest, len).as_bytes(), 0)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -918,5 +1013,57 @@ mod tests {
         assert!(Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite)
             .get(oid, false, &name)
             .is_none());
+    }
+
+    #[test]
+    fn a_new_record_is_appended_and_an_appended_line_counts_only_whole() {
+        let t = tempfile::tempdir().unwrap();
+        let v = Validator::shared_default();
+        let limits = Limits::default();
+        let mut made = real_corpus().into_iter().take(3).map(|(name, bytes)| {
+            let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes).unwrap();
+            let a = analyze::analyze_with(&name, bytes, Format::Yaml, &limits, v);
+            (oid, name, a)
+        });
+        let ((o1, n1, a1), (o2, n2, a2), (o3, n3, a3)) = (
+            made.next().unwrap(),
+            made.next().unwrap(),
+            made.next().unwrap(),
+        );
+        let open = || Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite);
+        let file = t.path().join(FILE);
+        let c = open();
+        c.put(o1, false, &a1);
+        c.save();
+        let whole = std::fs::read(&file).unwrap();
+        // A pass that uses what the file holds and makes one more: appended, not rewritten.
+        let c = open();
+        assert!(c.get(o1, false, &n1).is_some());
+        c.put(o2, false, &a2);
+        c.save();
+        let after = std::fs::read(&file).unwrap();
+        assert!(after.starts_with(&whole) && after.len() > whole.len());
+        let c = open();
+        assert_eq!(said(&c.get(o1, false, &n1).unwrap()), said(&a1));
+        assert_eq!(said(&c.get(o2, false, &n2).unwrap()), said(&a2));
+        // An appended line edited or torn is passed over; the body is still trusted.
+        let mut edited = after.clone();
+        let inside = after.len() - 30;
+        edited[inside] ^= 1;
+        for bad in [&edited[..], &after[..whole.len() + 20]] {
+            std::fs::write(&file, bad).unwrap();
+            let c = open();
+            assert!(c.get(o1, false, &n1).is_some());
+            assert!(c.get(o2, false, &n2).is_none());
+        }
+        // A pass that no longer uses most of what the file holds writes it afresh.
+        std::fs::write(&file, &after).unwrap();
+        let c = open();
+        c.put(o3, false, &a3);
+        c.save();
+        assert!(!std::fs::read(&file).unwrap().starts_with(&whole[..100]));
+        let c = open();
+        assert_eq!(said(&c.get(o3, false, &n3).unwrap()), said(&a3));
+        assert!(c.get(o1, false, &n1).is_none());
     }
 }
