@@ -20,6 +20,7 @@ mod init;
 mod integrate;
 pub mod known_hosts;
 mod listing;
+mod managed_read;
 mod many;
 mod message;
 mod options;
@@ -57,6 +58,7 @@ pub use error::GitError;
 use error::Result;
 pub use init::{init_repository, set_origin_and_identity};
 pub use integrate::FABRIC_TRAILER;
+pub use managed_read::managed_reader;
 pub use many::{sync_all, SyncAllReport};
 pub use options::{set_timeouts, GitOptions};
 pub use outgoing::OtherCommit;
@@ -65,7 +67,7 @@ pub use resolve::{resolve_fabric, ConflictRecord, Ours, PathConflict, ResolveRep
 pub use scope::{Checkout, FabricRepo};
 pub use state::{git_state, operation_in_progress, GitState, InProgress};
 pub use trace::trace_to_tracing;
-pub use verdicts::{managed_reader, CacheMode};
+pub use verdicts::CacheMode;
 pub use verify::{
     check_tip, conflict_marker_line, tip_checks, TipCheck, TipProblem, TipProblemKind,
 };
@@ -172,7 +174,7 @@ pub fn sync_fabric(
             &lock,
             &ingest::Options {
                 validation: opts.validation.clone(),
-                managed: verdicts::managed_reader(&fabric.root, CacheMode::ReadWrite),
+                managed: managed_read::managed_reader(&fabric.root, CacheMode::ReadWrite),
                 ..Default::default()
             },
             &Baseline::open_head,

@@ -118,7 +118,7 @@ impl SpecCheck {
             // tree's files when the check was told its tree, else the working copy's.
             let managed = match git2::Repository::discover(&self.root) {
                 Ok(repo) => match self.tree_in(&repo) {
-                    Some((tree, prefix)) => super::verdicts::tree_analyses_by_blob(
+                    Some((tree, prefix)) => super::managed_read::tree_analyses_by_blob(
                         &repo,
                         &tree,
                         &prefix,
@@ -127,7 +127,7 @@ impl SpecCheck {
                         self.cache,
                         &mut progress_of(sink),
                     ),
-                    None => super::verdicts::managed_analyses_by_blob(
+                    None => super::managed_read::managed_analyses_by_blob(
                         &repo,
                         &self.root,
                         v,
