@@ -38,6 +38,20 @@ pub(crate) fn tracking_tip(fr: &FabricRepo) -> Option<Oid> {
         .ok()
 }
 
+/// Whether `integrate` leaves the branch and the working copy as they are: the remote branch
+/// is where it was when fetched before, and the local branch holds it.
+pub(crate) fn nothing_to_integrate(
+    fr: &FabricRepo,
+    last_fetched: Option<Oid>,
+    remote_tip: Option<Oid>,
+) -> bool {
+    let (Some(new), Some(local)) = (remote_tip, fr.head().map(|c| c.id())) else {
+        return false;
+    };
+    last_fetched == Some(new)
+        && (local == new || fr.repo.graph_descendant_of(local, new).unwrap_or(false))
+}
+
 fn tracking_ref(fr: &FabricRepo) -> String {
     format!("refs/remotes/{}/{}", fr.remote, fr.upstream)
 }

@@ -135,7 +135,10 @@ fn run(
             lock,
             &ingest::Options {
                 validation: opts.validation.clone(),
-                managed: super::verdicts::managed_reader(&fabric.root, super::CacheMode::ReadWrite),
+                managed: super::managed_read::managed_reader(
+                    &fabric.root,
+                    super::CacheMode::ReadWrite,
+                ),
                 ..Default::default()
             },
             &Baseline::open_head,

@@ -3,8 +3,8 @@
 //! the commit, with the problem's rule, line and message.
 //!
 //! Per object, the file handed over is checked as it is in the tree. Across objects, the rules
-//! run once over the fabric's managed/ as the working copy holds it (what fgd's own commit
-//! just recorded, or what the operator's merge left), and a changed file gets the problems of
+//! run once over the tree's managed/ (what the push publishes; each file known by its blob id,
+//! so the cache of verdicts answers without an lstat), and a changed file gets the problems of
 //! its objects: a conflict between a new object and an old one is reported on both, so the
 //! changed side is always named.
 //!
@@ -41,6 +41,9 @@ pub(crate) struct SpecCheck {
     cache: super::CacheMode,
     /// Cross-object problems of managed/, computed on first use.
     cross: OnceLock<Cross>,
+    /// The tree checked (`TipCheck::on_tree`): its managed/ is what the check across objects
+    /// reads; the working copy's without one.
+    tree: OnceLock<git2::Oid>,
     /// What the last push holds of the managed/ files changed since (None: nothing to
     /// compare with, or those rules are off), read on first use.
     before: OnceLock<Option<Before>>,
@@ -71,6 +74,7 @@ impl SpecCheck {
             id,
             cache,
             cross: OnceLock::new(),
+            tree: OnceLock::new(),
             before: OnceLock::new(),
         })
     }
@@ -110,16 +114,28 @@ impl SpecCheck {
             let Some(v) = &self.validator else {
                 return (out, changes, own);
             };
-            // Unchanged files from the cache of verdicts (`verdicts`), the rest read.
+            // Unchanged files from the cache of verdicts (`verdicts`), the rest read: the
+            // tree's files when the check was told its tree, else the working copy's.
             let managed = match git2::Repository::discover(&self.root) {
-                Ok(repo) => super::verdicts::managed_analyses_by_blob(
-                    &repo,
-                    &self.root,
-                    v,
-                    &Default::default(),
-                    self.cache,
-                    &mut progress_of(sink),
-                )
+                Ok(repo) => match self.tree_in(&repo) {
+                    Some((tree, prefix)) => super::managed_read::tree_analyses_by_blob(
+                        &repo,
+                        &tree,
+                        &prefix,
+                        v,
+                        &Default::default(),
+                        self.cache,
+                        &mut progress_of(sink),
+                    ),
+                    None => super::managed_read::managed_analyses_by_blob(
+                        &repo,
+                        &self.root,
+                        v,
+                        &Default::default(),
+                        self.cache,
+                        &mut progress_of(sink),
+                    ),
+                }
                 .map(|read| {
                     read.into_iter()
                         .map(|(oid, a)| {
@@ -162,6 +178,17 @@ impl SpecCheck {
             }
             (out, changes, own)
         })
+    }
+}
+
+impl SpecCheck {
+    /// The tree told by `on_tree`, and where the fabric is inside it (`""` at the root).
+    fn tree_in<'r>(&self, repo: &'r git2::Repository) -> Option<(git2::Tree<'r>, String)> {
+        let tree = repo.find_tree(*self.tree.get()?).ok()?;
+        let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
+        let root = std::fs::canonicalize(&self.root).ok()?;
+        let prefix = root.strip_prefix(workdir).ok()?;
+        Some((tree, prefix.to_str()?.replace('\\', "/")))
     }
 }
 
@@ -217,6 +244,10 @@ impl TipCheck for SpecCheck {
         inner.starts_with("managed/")
             && inner != fabric::KUSTOMIZATION
             && fabric::kustomization::is_object_path(&inner["managed/".len()..])
+    }
+
+    fn on_tree(&self, tree: git2::Oid) {
+        let _ = self.tree.set(tree);
     }
 
     fn prepare(&self, sink: &mut dyn crate::event::Sink) {

@@ -2,10 +2,10 @@
 //! read, parse and check again the 10^5 managed files that did not change (issue 15, item 6).
 //!
 //! Both passes that need every managed object (the ingest's cross-object check, and the check
-//! of the tip before a push) go through `managed_analyses`: a file whose stat data is what the
-//! git index recorded (git's own shortcut, `scan::StatCache`) is known by its blob id without
-//! being read, and a file known by its blob id is taken from the cache instead of analysed.
-//! Everything else is read and analysed as `ingest::read_inputs` does, and remembered.
+//! of the tip before a push) read managed/ through `managed_read`: a file known by its blob id
+//! (from the git index's stat data, or from the tree checked) is taken from the cache instead
+//! of analysed. Everything else is read and analysed as `ingest::read_inputs` does, and
+//! remembered.
 //!
 //! An analysis is a pure function of the bytes, the format (by the file's extension) and the
 //! validator (settings, CRDs, fabric config, limits), and of fgd's own code: the cache's key
@@ -14,7 +14,9 @@
 //! `.git/lfs/`): never in the fabric, never committed. It is written whole, under a temporary
 //! name renamed in, with a digest of its body in its first line: a file that is truncated,
 //! corrupt, edited or from another key is ignored (an empty cache), never trusted and never an
-//! error.
+//! error. The records a later run makes are appended after that body, each line with its own
+//! check (a torn or edited one is passed over), until a quarter of the file is records no pass
+//! uses any more: it is then written whole again.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -26,15 +28,14 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
 use crate::classify::{Identity, ReasonCode};
-use crate::discover::{self, Format, Found, ReadOutcome};
-use crate::validate::analyze::{self, DocAnalysis, DocVerdict, FileAnalysis, FileVerdict};
+use crate::validate::analyze::{DocAnalysis, DocVerdict, FileAnalysis, FileVerdict};
 use crate::validate::{Facts, Problem, Validator};
 use crate::yaml::{Limits, Pos};
 
 /// The cache file, under the repository's git directory.
 const FILE: &str = "fgd/verdicts";
 /// The first word of the file and its format's version.
-const MAGIC: &str = "fgd-verdicts-1";
+const MAGIC: &str = "fgd-verdicts-2";
 
 /// One file's analysis without its bytes: what the cache keeps.
 #[derive(Serialize, Deserialize)]
@@ -249,8 +250,6 @@ pub(crate) struct Verdicts {
     /// beside the cache, and its length: held in memory, a cold cache's (80 MB at 10^5 files)
     /// put a first sync's peak memory 60 MB over a sync without any cache.
     spill: Mutex<Option<(std::fs::File, u64)>>,
-    /// Whether `save` has anything new to write.
-    changed: std::sync::atomic::AtomicBool,
     /// The entries the current pass used or made: what `save` writes (entries of files
     /// managed/ no longer holds go).
     used: Mutex<std::collections::HashSet<(Oid, bool)>>,
@@ -275,7 +274,6 @@ impl Verdicts {
             loaded: HashMap::new(),
             kept: Mutex::new(HashMap::new()),
             spill: Mutex::new(None),
-            changed: Default::default(),
             used: Default::default(),
             written: Default::default(),
         };
@@ -314,7 +312,7 @@ impl Verdicts {
     }
 
     /// The analysis of the blob `oid` as the file `rel` (of format `json` or YAML), if kept.
-    fn get(&self, oid: Oid, json: bool, rel: &str) -> Option<FileAnalysis> {
+    pub(super) fn get(&self, oid: Oid, json: bool, rel: &str) -> Option<FileAnalysis> {
         let at = self.loaded.get(&(oid, json))?;
         let a = serde_json::from_slice::<FileRec>(&self.record(at)?)
             .ok()?
@@ -325,7 +323,7 @@ impl Verdicts {
     }
 
     /// Keep `a`, the analysis of the blob `oid`.
-    fn put(&self, oid: Oid, json: bool, a: &FileAnalysis) {
+    pub(super) fn put(&self, oid: Oid, json: bool, a: &FileAnalysis) {
         if self.mode == CacheMode::ReadOnly {
             return;
         }
@@ -333,13 +331,14 @@ impl Verdicts {
         if let Some(at) = serde_json::to_vec(&rec).ok().and_then(|b| self.spill(&b)) {
             lock(&self.kept).insert((oid, json), Kept::New(at));
             lock(&self.used).insert((oid, json));
-            self.changed
-                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
 
-    /// Write the entries this pass used or made, when that is not what the file holds. Only a
-    /// shortcut: failing to write costs the next run a full analysis, nothing more.
+    /// Keep the entries this pass made: appended to the loaded file when it holds little else
+    /// (at 10^5 files, a rewrite is tens of megabytes for one new record), else the file
+    /// written afresh with the entries this pass used or made (those of files managed/ no
+    /// longer holds go). Only a shortcut: failing to write costs the next run a full analysis,
+    /// nothing more.
     pub(crate) fn save(&self) {
         if self.mode == CacheMode::ReadOnly {
             return;
@@ -347,7 +346,19 @@ impl Verdicts {
         let kept = lock(&self.kept);
         let used = lock(&self.used);
         let mut written = lock(&self.written);
-        if !self.changed.load(std::sync::atomic::Ordering::Relaxed) && *used == *written {
+        let unused = written.difference(&used).count();
+        // A quarter of the file unused: rewritten, so it does not grow without end.
+        let tidy = unused * 4 <= written.len();
+        let mut new: Vec<_> = kept
+            .iter()
+            .filter(|(k, at)| matches!(at, Kept::New(_)) && used.contains(k))
+            .collect();
+        if new.is_empty() && tidy {
+            return;
+        }
+        new.sort_by_key(|(k, _)| **k);
+        if tidy && self.append(&new).is_ok() {
+            written.extend(new.iter().map(|(k, _)| **k));
             return;
         }
         let mut entries: Vec<_> = kept.iter().filter(|(k, _)| used.contains(k)).collect();
@@ -366,11 +377,45 @@ impl Verdicts {
             Ok(())
         });
         if ok.is_ok() {
-            self.changed
-                .store(false, std::sync::atomic::Ordering::Relaxed);
             *written = used.clone();
         }
     }
+
+    /// Append `new` to the file this process loaded, each line with its own check (`appended`),
+    /// in one write. Never to another file renamed in since (made under another key, maybe).
+    fn append(&self, new: &[(&(Oid, bool), &Kept)]) -> std::io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let loaded = self.file.as_ref().ok_or(std::io::ErrorKind::NotFound)?;
+        let f = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+        let (a, b) = (f.metadata()?, loaded.metadata()?);
+        if (a.dev(), a.ino()) != (b.dev(), b.ino()) {
+            return Err(std::io::ErrorKind::NotFound.into());
+        }
+        let key = crate::digest::Digest::of(self.key.as_bytes()).to_string();
+        let mut buf = Vec::new();
+        for ((oid, json), k) in new {
+            let Kept::New(at) = k else { continue };
+            let rec = self.spilled(at).ok_or(std::io::ErrorKind::InvalidData)?;
+            let mut line = format!("{oid} {} ", if *json { 'j' } else { 'y' }).into_bytes();
+            line.extend_from_slice(&rec);
+            let check = line_check(&key, &line);
+            buf.extend_from_slice(&line);
+            buf.extend_from_slice(format!(" {check}\n").as_bytes());
+        }
+        (&f).write_all(&buf)
+    }
+}
+
+/// The check of an appended line (`line`: without it), under the key whose digest is `key`:
+/// the first 8 bytes of a SHA-256, in hex.
+fn line_check(key: &str, line: &[u8]) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(key.as_bytes());
+    h.update(line);
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -435,62 +480,109 @@ fn key(v: &Validator, limits: &Limits) -> String {
     )
 }
 
-/// The header line: the format, the key's digest, the body's digest (all of fixed length, so
-/// `write` can put it in place once the body is written).
-fn header(key: &str, body: &crate::digest::Digest) -> String {
+/// The header line: the format, the key's digest, the body's digest and length (all of fixed
+/// length, so `write` can put it in place once the body is written). Lines appended after the
+/// body (`Verdicts::append`) each carry their own check.
+fn header(key: &str, body: &crate::digest::Digest, len: u64) -> String {
     format!(
-        "{MAGIC} {} {body}\n",
+        "{MAGIC} {} {body} {len:016x}\n",
         crate::digest::Digest::of(key.as_bytes())
     )
 }
 
 type Entries = HashMap<(Oid, bool), std::ops::Range<u64>>;
 
-/// The file, open, and where its entries are, when it is whole and made under `key`: read
-/// once through, its digest checked, nothing of it kept but the places.
+/// The file, open, and where its entries are, when its body is whole and made under `key`:
+/// read once through, its digest checked, nothing of it kept but the places. A line appended
+/// after the body counts only with its check right (a torn or edited one is passed over).
 fn load(path: &Path, key: &str) -> Option<(std::fs::File, Entries)> {
     use std::io::BufRead;
     let file = std::fs::File::open(path).ok()?;
     let mut r = std::io::BufReader::with_capacity(1 << 16, &file);
     let mut head = Vec::new();
     r.read_until(b'\n', &mut head).ok()?;
-    let recorded = std::str::from_utf8(&head)
-        .ok()?
-        .rsplit_once(' ')?
-        .1
-        .trim_end();
-    let recorded = crate::digest::Digest::from_hex(recorded)?;
-    if head != header(key, &recorded).as_bytes() {
+    let text = std::str::from_utf8(&head).ok()?.trim_end();
+    let mut words = text.rsplitn(3, ' ');
+    let len = u64::from_str_radix(words.next()?, 16).ok()?;
+    let recorded = crate::digest::Digest::from_hex(words.next()?)?;
+    if head != header(key, &recorded, len).as_bytes() {
         return None;
     }
-    let mut h = sha2::Sha256::new();
+    let key_digest = crate::digest::Digest::of(key.as_bytes()).to_string();
+    let mut h = Some(sha2::Sha256::new());
     let mut entries = HashMap::new();
+    let body_end = head.len() as u64 + len;
     let mut at = head.len() as u64;
     let mut line = Vec::new();
     loop {
+        if at == body_end {
+            let digest = crate::digest::Digest(h.take()?.finalize().into());
+            if digest != recorded {
+                return None;
+            }
+        }
         line.clear();
         let n = r.read_until(b'\n', &mut line).ok()?;
         if n == 0 {
             break;
         }
-        h.update(&line);
         let start = at;
         at += n as u64;
-        // A last line cut short: the file is not whole.
-        let line = line.strip_suffix(b"\n")?;
-        if line.is_empty() {
+        let appended = h.is_none();
+        if let Some(h) = h.as_mut() {
+            h.update(&line);
+            // The body ends inside a line: not this file's.
+            if at > body_end {
+                return None;
+            }
+        }
+        // A last line cut short: a body that is not whole, or a torn append (passed over).
+        let Some(mut content) = line.strip_suffix(b"\n") else {
+            if appended {
+                break;
+            }
+            return None;
+        };
+        if appended {
+            let Some((rest, check)) = content.len().checked_sub(17).map(|i| content.split_at(i))
+            else {
+                continue;
+            };
+            if check.first() != Some(&b' ')
+                || line_check(&key_digest, rest).as_bytes() != &check[1..]
+            {
+                continue;
+            }
+            content = rest;
+        }
+        if content.is_empty() {
             continue;
         }
         // `<40 hex> <y|j> <json>`
-        let oid = Oid::from_str(std::str::from_utf8(line.get(..40)?).ok()?).ok()?;
-        let json = match line.get(40..43)? {
-            b" y " => false,
-            b" j " => true,
-            _ => return None,
+        let Some(entry) = entry_of(content) else {
+            if appended {
+                continue;
+            }
+            return None;
         };
-        entries.insert((oid, json), start + 43..start + line.len() as u64);
+        entries.insert(entry, start + 43..start + content.len() as u64);
     }
-    (crate::digest::Digest(h.finalize().into()) == recorded).then_some((file, entries))
+    // A file shorter than its body.
+    if h.is_some() {
+        return None;
+    }
+    Some((file, entries))
+}
+
+/// The blob and format a record line starts with (`<40 hex> <y|j> `).
+fn entry_of(line: &[u8]) -> Option<(Oid, bool)> {
+    let oid = Oid::from_str(std::str::from_utf8(line.get(..40)?).ok()?).ok()?;
+    let json = match line.get(40..43)? {
+        b" y " => false,
+        b" j " => true,
+        _ => return None,
+    };
+    Some((oid, json))
 }
 
 /// Write the cache file whole under a temporary name, its body given piece by piece by `body`
@@ -504,169 +596,31 @@ fn write(
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let placeholder = header(key, &crate::digest::Digest([0; 32]));
+    let placeholder = header(key, &crate::digest::Digest([0; 32]), 0);
     let mut h = sha2::Sha256::new();
+    let mut len = 0u64;
     {
         let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
         w.write_all(placeholder.as_bytes())?;
         body(&mut |piece: &[u8]| {
             h.update(piece);
+            len += piece.len() as u64;
             w.write_all(piece)
         })?;
         w.flush()?;
     }
     let digest = crate::digest::Digest(h.finalize().into());
     tmp.as_file()
-        .write_all_at(header(key, &digest).as_bytes(), 0)?;
+        .write_all_at(header(key, &digest, len).as_bytes(), 0)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
-}
-
-/// Every file of the fabric's managed/ (`fabric_root` inside the working copy of `repo`),
-/// analysed by `v` as `ingest::read_inputs` analyses it (same files, same order, same
-/// verdicts), each unchanged file taken from the cache instead of read. Skipped files (not
-/// regular, still being written) are left out, as that read leaves them out. `progress` is
-/// told how many files are done, a few times a second.
-pub(crate) fn managed_analyses(
-    repo: &git2::Repository,
-    fabric_root: &Path,
-    v: &Validator,
-    limits: &Limits,
-    mode: CacheMode,
-    progress: &mut dyn FnMut(usize, usize),
-) -> crate::Result<Vec<FileAnalysis>> {
-    let read = managed_analyses_by_blob(repo, fabric_root, v, limits, mode, progress)?;
-    Ok(read.into_iter().map(|(_, a)| a).collect())
-}
-
-/// `managed_analyses`, each with the file's blob id when known (a file over the size cap is
-/// not read, nor hashed).
-pub(crate) fn managed_analyses_by_blob(
-    repo: &git2::Repository,
-    fabric_root: &Path,
-    v: &Validator,
-    limits: &Limits,
-    mode: CacheMode,
-    progress: &mut dyn FnMut(usize, usize),
-) -> crate::Result<Vec<(Option<Oid>, FileAnalysis)>> {
-    // Opened (read, checked, indexed: tens of milliseconds at 10^5 files) by each pass, and
-    // dropped after it: kept for the next pass of the same run, the parsed analyses doubled a
-    // sync's peak memory to save it half a second of parsing.
-    let cache = Verdicts::open(repo.path(), v, limits, mode);
-    let dir = fabric_root.join(crate::fabric::MANAGED);
-    let files: Vec<(PathBuf, String, Format)> = match discover::discover(&dir, "managed/") {
-        Ok(found) => found
-            .into_iter()
-            .filter_map(|f| match f {
-                Found::File { path, rel, format } => Some((path, rel, format)),
-                Found::Skipped { .. } => None,
-            })
-            .collect(),
-        Err(e) => return Err(e),
-    };
-    // The index's entries for these files, by path inside the working copy.
-    let prefix = repo
-        .workdir()
-        .and_then(|w| {
-            fabric_root
-                .strip_prefix(std::fs::canonicalize(w).ok()?)
-                .ok()
-        })
-        .map(|p| p.to_string_lossy().replace('\\', "/"));
-    let index = repo.index().ok();
-    let entries: Vec<git2::IndexEntry> = match (&index, &prefix) {
-        (Some(index), Some(prefix)) => {
-            let under = if prefix.is_empty() {
-                "managed/".to_string()
-            } else {
-                format!("{prefix}/managed/")
-            };
-            index
-                .iter()
-                .filter(|e| e.path.starts_with(under.as_bytes()))
-                .collect()
-        }
-        _ => Vec::new(),
-    };
-    let stat = super::scan::StatCache::new(repo, &entries);
-    let in_repo = |rel: &str| match prefix.as_deref() {
-        Some("") => rel.to_string(),
-        Some(p) => format!("{p}/{rel}"),
-        None => String::new(),
-    };
-    let total = files.len();
-    let read = super::listing::map_parallel(
-        &files,
-        &|(path, rel, format): &(PathBuf, String, Format)| {
-            one(&cache, &stat, &in_repo(rel), path, rel, *format, limits, v)
-        },
-        &mut |done| progress(done, total),
-    );
-    let mut out = Vec::with_capacity(total);
-    for r in read {
-        if let Some(a) = r? {
-            out.push(a);
-        }
-    }
-    cache.save();
-    Ok(out)
-}
-
-/// One managed file, with its blob id: from the cache when the index says it is unchanged and
-/// the cache knows its blob, else read, analysed and remembered. None when it is skipped.
-#[allow(clippy::too_many_arguments)]
-fn one(
-    cache: &Verdicts,
-    stat: &super::scan::StatCache,
-    in_repo: &str,
-    path: &Path,
-    rel: &str,
-    format: Format,
-    limits: &Limits,
-    v: &Validator,
-) -> crate::Result<Option<(Option<Oid>, FileAnalysis)>> {
-    let json = format == Format::Json;
-    if let Ok(m) = std::fs::symlink_metadata(path) {
-        if let Some(e) = stat.clean(in_repo.as_bytes(), &m) {
-            if let Some(a) = cache.get(e.id, json, rel) {
-                return Ok(Some((Some(e.id), a)));
-            }
-        }
-    }
-    Ok(match discover::read_stable(path, limits.max_file_bytes)? {
-        ReadOutcome::Bytes(bytes) => {
-            let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes).ok();
-            let a = analyze::analyze_with(rel, bytes, format, limits, v);
-            if let Some(oid) = oid {
-                cache.put(oid, json, &a);
-            }
-            Some((oid, a))
-        }
-        ReadOutcome::TooLarge(len) => Some((None, analyze::too_large(rel, len, limits))),
-        ReadOutcome::Pending(_) | ReadOutcome::NotRegular(_) => None,
-    })
-}
-
-/// The reader of managed/ an ingest of the fabric at `root` uses in place of its own
-/// (`ingest::Options::managed`): `managed_analyses`, in the fabric's repository, writing the
-/// cache or not by `mode`. None outside a git working copy.
-pub fn managed_reader(root: &Path, mode: CacheMode) -> Option<crate::ingest::ManagedReader> {
-    // The repository is looked for only when the reader is used: opening one starts libgit2
-    // and OpenSSL's certificate store (milliseconds and megabytes), which an ingest that checks
-    // no spec, or brings nothing, never needs.
-    let root = root.to_path_buf();
-    Some(crate::ingest::ManagedReader(std::sync::Arc::new(
-        move |v: &Validator, limits: &Limits| {
-            let repo = git2::Repository::discover(&root).ok()?;
-            repo.workdir()?;
-            managed_analyses(&repo, &root, v, limits, mode, &mut |_, _| {}).ok()
-        },
-    )))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::discover::{self, Format};
+    use crate::validate::analyze;
 
     /// What an analysis says, bytes aside (the cache keeps no bytes).
     fn said(a: &FileAnalysis) -> String {
@@ -801,5 +755,57 @@ mod tests {
         assert!(Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite)
             .get(oid, false, &name)
             .is_none());
+    }
+
+    #[test]
+    fn a_new_record_is_appended_and_an_appended_line_counts_only_whole() {
+        let t = tempfile::tempdir().unwrap();
+        let v = Validator::shared_default();
+        let limits = Limits::default();
+        let mut made = real_corpus().into_iter().take(3).map(|(name, bytes)| {
+            let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes).unwrap();
+            let a = analyze::analyze_with(&name, bytes, Format::Yaml, &limits, v);
+            (oid, name, a)
+        });
+        let ((o1, n1, a1), (o2, n2, a2), (o3, n3, a3)) = (
+            made.next().unwrap(),
+            made.next().unwrap(),
+            made.next().unwrap(),
+        );
+        let open = || Verdicts::open(t.path(), v, &limits, CacheMode::ReadWrite);
+        let file = t.path().join(FILE);
+        let c = open();
+        c.put(o1, false, &a1);
+        c.save();
+        let whole = std::fs::read(&file).unwrap();
+        // A pass that uses what the file holds and makes one more: appended, not rewritten.
+        let c = open();
+        assert!(c.get(o1, false, &n1).is_some());
+        c.put(o2, false, &a2);
+        c.save();
+        let after = std::fs::read(&file).unwrap();
+        assert!(after.starts_with(&whole) && after.len() > whole.len());
+        let c = open();
+        assert_eq!(said(&c.get(o1, false, &n1).unwrap()), said(&a1));
+        assert_eq!(said(&c.get(o2, false, &n2).unwrap()), said(&a2));
+        // An appended line edited or torn is passed over; the body is still trusted.
+        let mut edited = after.clone();
+        let inside = after.len() - 30;
+        edited[inside] ^= 1;
+        for bad in [&edited[..], &after[..whole.len() + 20]] {
+            std::fs::write(&file, bad).unwrap();
+            let c = open();
+            assert!(c.get(o1, false, &n1).is_some());
+            assert!(c.get(o2, false, &n2).is_none());
+        }
+        // A pass that no longer uses most of what the file holds writes it afresh.
+        std::fs::write(&file, &after).unwrap();
+        let c = open();
+        c.put(o3, false, &a3);
+        c.save();
+        assert!(!std::fs::read(&file).unwrap().starts_with(&whole[..100]));
+        let c = open();
+        assert_eq!(said(&c.get(o3, false, &n3).unwrap()), said(&a3));
+        assert!(c.get(o1, false, &n1).is_none());
     }
 }

@@ -178,8 +178,8 @@ pub enum TipProblemKind {
     NotIngestOutput,
     /// The kustomization does not list exactly managed/'s object files.
     Kustomization,
-    /// One of fgd's records (`.hnp/manifest.json`, `.hnp/log.jsonl`, a `.reason.json`) does not
-    /// parse.
+    /// One of fgd's records (`.hnp/manifest.json`, `.hnp/log.jsonl`, `.hnp/records/*.json`, a
+    /// `.reason.json`) does not parse.
     Record,
     /// A check plugged in through `TipCheck`, by its id.
     Check(&'static str),
@@ -215,6 +215,9 @@ pub trait TipCheck {
     fn wants(&self, inner: &str) -> bool;
     /// The problems of `bytes`, the file at `inner`: (line, what is wrong and what to do).
     fn check(&self, inner: &str, bytes: &[u8]) -> Vec<(Option<usize>, String)>;
+    /// The tree being checked (`check_tip`'s), told before anything else: what a check across
+    /// files reads, rather than the working copy.
+    fn on_tree(&self, _tree: git2::Oid) {}
     /// Work every file's check shares, done once before the first file is handed over, with
     /// progress as `GitPhase::Check` to `sink` (it may take seconds).
     fn prepare(&self, _sink: &mut dyn Sink) {}
@@ -289,6 +292,9 @@ pub fn check_tip(
     extra: &[Box<dyn TipCheck>],
     sink: &mut dyn Sink,
 ) -> Result<Vec<TipProblem>> {
+    for check in extra {
+        check.on_tree(tree.id());
+    }
     let mut prepared = vec![false; extra.len()];
     let mut problems = Vec::new();
     let mut diff_opts = git2::DiffOptions::new();
@@ -380,6 +386,17 @@ pub fn check_tip(
                     Some(line),
                     TipProblemKind::Record,
                     "a line of fgd's operation log is not a JSON record (a merge's leftovers?): keep both sides' records, one per line, and drop the rest".into(),
+                );
+            }
+        } else if inner
+            .strip_prefix(crate::oplog::RECORDS)
+            .is_some_and(|r| r.starts_with('/') && r.ends_with(".json"))
+        {
+            if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                add(
+                    Some(e.line()),
+                    TipProblemKind::Record,
+                    format!("a record of fgd's operation log does not parse ({e}): restore it from a good commit"),
                 );
             }
         } else if inner.starts_with("unmanaged/") && inner.ends_with(fabric::REASON_SUFFIX) {

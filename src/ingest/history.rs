@@ -240,9 +240,17 @@ fn last_written(fabric: &Fabric, wanted: &HashSet<String>) -> Result<HashMap<Str
             break;
         }
         // Only an ingest's record lists documents; others (moves, pushes) are passed over.
-        let Ok(record) = serde_json::from_slice::<Record>(line) else {
+        let Ok(mut record) = serde_json::from_slice::<Record>(line) else {
             continue;
         };
+        // A big batch's documents are in its own file (`oplog::RECORDS`).
+        let detail = match record.documents.is_empty() {
+            true => crate::oplog::detail_of(fabric, line)?,
+            false => None,
+        };
+        if let Some(Ok(d)) = detail.as_deref().map(serde_json::from_slice::<Record>) {
+            record = d;
+        }
         for d in record.documents {
             let Some(Fate {
                 fate,

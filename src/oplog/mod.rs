@@ -96,6 +96,11 @@ pub fn append_batch(
         _ => None,
     };
     match spooled {
+        Some(mut rest) if spool_len(&batch.body) > DETAIL_BYTES => {
+            let at = write_detail(fabric, dirs, batch.batch, &mut rest)?;
+            let pointer = format!(",\"{DETAIL_FIELD}\":{}}}", serde_json::json!(at));
+            store::append_line_in(&hnp, log_name, &[line.as_bytes(), pointer.as_bytes()], None)
+        }
         Some(mut rest) => {
             store::append_line_in(&hnp, log_name, &[line.as_bytes(), b","], Some(&mut rest))
         }
@@ -119,6 +124,91 @@ pub fn append_batch(
         "log record appended"
     );
     Ok(())
+}
+
+/// Where a record too big for the log line goes: `.hnp/records/<batch>.json`, the record's own
+/// fields (an ingest's `documents` and `inputs`) as one JSON object, written once and never
+/// changed. The log keeps one short line per batch (the head, and `record` naming that file),
+/// so a commit after a 10^5-document ingest does not hash, compress and push the whole log
+/// again for each later batch's line; and, one file per batch, two clones never write the
+/// same one (the log itself is merged line by line).
+pub const RECORDS: &str = ".hnp/records";
+
+/// The field of a log line that names its record's file (`RECORDS`).
+pub const DETAIL_FIELD: &str = "record";
+
+/// A spooled record over this many bytes goes to its own file (`RECORDS`).
+const DETAIL_BYTES: u64 = 1 << 20;
+
+fn spool_len(body: &Body) -> u64 {
+    match body {
+        Body::Spooled(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
+        Body::Inline(_) => 0,
+    }
+}
+
+/// Write the record's own fields (`rest`: after its opening brace) to `RECORDS/<batch>.json`,
+/// under a temporary name made durable and renamed in (a re-run after a crash writes it
+/// again); its path relative to the fabric.
+fn write_detail(
+    fabric: &Fabric,
+    dirs: &Dirs,
+    batch: &str,
+    rest: &mut dyn std::io::Read,
+) -> Result<String> {
+    use std::io::Write as _;
+    let rel = format!("{RECORDS}/{batch}.json");
+    let path = fabric.path(&rel);
+    let dir = dirs.create_all(&fabric.path(RECORDS))?;
+    let name = format!("{batch}.json");
+    let tmp = std::ffi::OsString::from(format!("{}{name}", store::TEMP_PREFIX));
+    let _ = dir.unlink(&tmp);
+    let f = dir.create_new(&tmp).map_err(|e| io("create", &path, e))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+    w.write_all(b"{")
+        .and_then(|()| std::io::copy(rest, &mut w).map(|_| ()))
+        .and_then(|()| w.flush())
+        .map_err(|e| io("write", &path, e))?;
+    let f = w
+        .into_inner()
+        .map_err(|e| io("write", &path, e.into_error()))?;
+    f.sync_all().map_err(|e| io("sync", &path, e))?;
+    dir.rename(&tmp, &dir, OsStr::new(&name))
+        .map_err(|e| io("rename", &path, e))?;
+    dir.sync()?;
+    Ok(rel)
+}
+
+/// The record's own fields of a log `line` that names its file (`DETAIL_FIELD`): that file's
+/// bytes. None when the line names none, or a file that is not there.
+pub fn detail_of(fabric: &Fabric, line: &[u8]) -> Result<Option<Vec<u8>>> {
+    #[derive(serde::Deserialize)]
+    struct Pointer {
+        #[serde(default)]
+        record: Option<String>,
+    }
+    let Some(rel) = serde_json::from_slice::<Pointer>(line)
+        .ok()
+        .and_then(|p| p.record)
+    else {
+        return Ok(None);
+    };
+    // Only a file of `RECORDS` itself: a line edited to name another is not followed.
+    let name = rel.strip_prefix(RECORDS).and_then(|r| r.strip_prefix('/'));
+    let Some(name) = name.filter(|n| {
+        !n.is_empty() && !n.contains('/') && !n.starts_with('.') && n.ends_with(".json")
+    }) else {
+        return Ok(None);
+    };
+    let path = fabric.path(&format!("{RECORDS}/{name}"));
+    // Gone (deleted by hand): what the batch wrote is not known, so a file it wrote is taken
+    // for a hand edit and archived before it is replaced (nothing is lost).
+    let Some((mut f, _)) = store::open_regular(&path)? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut f, &mut bytes).map_err(|e| io("read", &path, e))?;
+    Ok(Some(bytes))
 }
 
 /// Why a source left out of a record was.
@@ -371,5 +461,46 @@ mod tests {
         );
         std::fs::write(&log, "{\"batch\":\"b1\"}\n\n").unwrap();
         assert_eq!(last_log_line(&log).unwrap().as_deref(), Some(&b""[..]));
+    }
+
+    #[test]
+    fn a_record_file_is_followed_only_inside_the_records_folder() {
+        let t = tempfile::tempdir().unwrap();
+        let fabric = Fabric {
+            root: t.path().to_path_buf(),
+        };
+        std::fs::create_dir_all(t.path().join(RECORDS)).unwrap();
+        std::fs::write(
+            t.path().join(RECORDS).join("b1.json"),
+            b"{\"documents\":[]}",
+        )
+        .unwrap();
+        std::fs::write(t.path().join(".hnp/secret.json"), b"{}").unwrap();
+        let line =
+            |rel: &str| format!("{{\"batch\":\"b1\",\"record\":{}}}", serde_json::json!(rel));
+        assert_eq!(
+            detail_of(&fabric, line(".hnp/records/b1.json").as_bytes()).unwrap(),
+            Some(b"{\"documents\":[]}".to_vec())
+        );
+        for elsewhere in [
+            ".hnp/records/../secret.json",
+            ".hnp/secret.json",
+            ".hnp/records/.x.json",
+            "/etc/passwd",
+        ] {
+            assert_eq!(
+                detail_of(&fabric, line(elsewhere).as_bytes()).unwrap(),
+                None,
+                "{elsewhere}"
+            );
+        }
+        assert_eq!(
+            detail_of(&fabric, b"{\"batch\":\"b1\",\"documents\":[]}").unwrap(),
+            None
+        );
+        assert_eq!(
+            detail_of(&fabric, line(".hnp/records/b2.json").as_bytes()).unwrap(),
+            None
+        );
     }
 }

@@ -124,11 +124,56 @@ impl Serialize for FieldPath {
 
 impl<'de> Deserialize<'de> for FieldPath {
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        let segs = Vec::<Seg>::deserialize(de)?;
-        Ok(segs.iter().fold(FieldPath::root(), |p, s| match s {
-            Seg::Key(k) => p.key(k),
-            Seg::Index(i) => p.index(*i),
-        }))
+        // Each step straight into the packed buffer, as `Seg` reads it (a string is a key, a
+        // number an index), but not buffered as an untagged enum first nor the path copied per
+        // step: the cache of verdicts reads hundreds of thousands of paths per sync.
+        struct Steps;
+        impl<'de> serde::de::Visitor<'de> for Steps {
+            type Value = FieldPath;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of keys and indexes")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<FieldPath, A::Error> {
+                let mut b = Vec::new();
+                while seq.next_element_seed(Step(&mut b))?.is_some() {}
+                Ok(FieldPath(b.into_boxed_slice()))
+            }
+        }
+        struct Step<'b>(&'b mut Vec<u8>);
+        impl<'de> serde::de::DeserializeSeed<'de> for Step<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+                de.deserialize_any(self)
+            }
+        }
+        impl<'de> serde::de::Visitor<'de> for Step<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key or an index")
+            }
+            fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<(), E> {
+                self.0.push(KEY);
+                self.0.extend_from_slice(&(k.len() as u64).to_le_bytes());
+                self.0.extend_from_slice(k.as_bytes());
+                Ok(())
+            }
+            fn visit_u64<E: serde::de::Error>(self, i: u64) -> Result<(), E> {
+                let i = usize::try_from(i).map_err(E::custom)?;
+                self.0.push(INDEX);
+                self.0.extend_from_slice(&(i as u64).to_le_bytes());
+                Ok(())
+            }
+            fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<(), E> {
+                match u64::try_from(i) {
+                    Ok(i) => self.visit_u64(i),
+                    Err(_) => Err(E::invalid_value(serde::de::Unexpected::Signed(i), &self)),
+                }
+            }
+        }
+        de.deserialize_seq(Steps)
     }
 }
 
@@ -291,5 +336,15 @@ mod tests {
         assert_eq!(back, p);
         assert!(FieldPath::root().is_root() && !p.is_root());
         assert_eq!(FieldPath::root().to_string(), "");
+        // Escaped keys read back whole; what is neither a key nor an index is refused.
+        let escaped: FieldPath = serde_json::from_str(r#"["a\"b", 0]"#).expect("escaped");
+        assert_eq!(escaped, FieldPath::root().key("a\"b").index(0));
+        assert_eq!(
+            serde_json::from_str::<FieldPath>("[]").unwrap(),
+            FieldPath::root()
+        );
+        for bad in ["[-1]", "[1.5]", "[true]", "[null]", r#""spec""#] {
+            assert!(serde_json::from_str::<FieldPath>(bad).is_err(), "{bad}");
+        }
     }
 }

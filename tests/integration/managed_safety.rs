@@ -308,3 +308,43 @@ fn what_is_in_managed_besides_fgds_objects_is_never_listed_and_is_reported() {
     assert_eq!(m.code, 0, "{}", m.stderr);
     assert_eq!(kustomization(&f), ["vpcs/vpc-x.yaml", "vpcs/vpc-z.yaml"]);
 }
+
+#[test]
+fn a_big_batch_keeps_its_record_in_its_own_file_and_what_it_wrote_is_still_known() {
+    let (_t, f) = fabric();
+    // 15,000 documents of only a comment: a record of over a megabyte, no file to write each.
+    write(
+        &f.join("raw/a.yaml"),
+        vpc("a", 1001) + &"---\n# filler\n".repeat(15_000),
+    );
+    assert_eq!(fgd(&["ingest", s(&f)]).code, 0);
+    let log = std::fs::read_to_string(f.join(".hnp/log.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 1);
+    let line: serde_json::Value = serde_json::from_str(log.trim_end()).unwrap();
+    assert!(log.len() < 2048, "the log keeps a short line: {log}");
+    assert_eq!(line["summary"]["documents"], 15_001);
+    let rel = line["record"].as_str().expect("names its record's file");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.join(rel)).unwrap()).unwrap();
+    assert_eq!(record["documents"].as_array().unwrap().len(), 15_001);
+    assert_eq!(record["inputs"][0]["path"], "raw/a.yaml");
+
+    // What fgd wrote at managed/vpcs/a.yaml is read from that file: replacing the file as
+    // fgd wrote it is no hand edit (a record not found would take it for one).
+    write(&f.join("raw/a.yaml"), vpc("a", 1003));
+    let r = ingest_json(&f, false);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let doc = r.of("document-classified").remove(0);
+    assert_eq!(doc["change"], "update");
+    assert!(
+        doc.get("replaced_hand_edit").is_none_or(|v| v.is_null()),
+        "{doc}"
+    );
+    // A small batch's record stays in the log line.
+    let log = std::fs::read_to_string(f.join(".hnp/log.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert!(
+        last.get("record").is_none() && last["documents"].is_array(),
+        "{last}"
+    );
+}

@@ -111,3 +111,34 @@ fn whoever_made_the_commit_a_broken_tree_is_not_published_on_top() {
         "nothing was pushed on top"
     );
 }
+
+#[test]
+fn a_big_batch_record_that_does_not_parse_is_never_pushed() {
+    let w = World::new();
+    let bare = w.bare("fab");
+    let (_a, fa) = w.clone(&bare, "a", s(&bare));
+    write(&fa.join("raw/a.yaml"), VPC1);
+    ok(&w.fgd(&["init", s(&fa)], &[]), "init");
+    ok(&w.fgd(&["sync", s(&fa)], &[]), "first sync");
+    // A colleague's commit cuts a big batch's record file short (`oplog::RECORDS`).
+    let (other, fo) = w.clone(&bare, "other", s(&bare));
+    write(
+        &fo.join(".hnp/records/20260101T000000000Z-1-0.json"),
+        "{\"documents\":[{\"source\":\"raw/a.yaml\"",
+    );
+    git(&other, &["add", "-A"]);
+    git(&other, &["commit", "-qm", "cut short"]);
+    git(&other, &["push", "-q", "origin", "HEAD"]);
+    let remote = git(&other, &["rev-parse", "HEAD"]);
+    write(&fa.join("raw/b.yaml"), VPC2);
+    let r = w.fgd(&["sync", s(&fa)], &[]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(
+            ".hnp/records/20260101T000000000Z-1-0.json:1: a record of fgd's operation log does not parse"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(git(&bare, &["rev-parse", "main"]), remote, "nothing pushed");
+}

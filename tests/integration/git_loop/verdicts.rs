@@ -106,13 +106,20 @@ fn verdicts_from_the_cache_are_those_a_full_check_gives() {
     }
 
     // The sync itself, past the last bad file: the same problems, the new object published,
-    // and the cache written afresh.
+    // and the cache written afresh (its ingest), then what the check of the tip made appended
+    // (the new kustomization's record; the old one's is no longer used, and stays until a
+    // quarter of the file is such).
     let r = sync(&all);
     assert!(r.code <= 1, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(problems(&r), problems(&cold));
     assert!(w.fresh(&bare).join("managed/vpcs/web.yaml").is_file());
     let after = std::fs::read_to_string(&cache).unwrap();
-    assert_eq!(after.lines().count() - 1, yaml_files(&fab));
+    let records = after.lines().count() - 1;
+    assert!(
+        (yaml_files(&fab)..=yaml_files(&fab) * 5 / 4).contains(&records),
+        "{records} records for {} files",
+        yaml_files(&fab)
+    );
 
     // A hand edit the cluster would refuse, committed with git: the push names it, from the
     // errors the check across objects found in those very bytes, as without any cache.

@@ -1,0 +1,273 @@
+//! The readers of managed/ that go through the cache of verdicts (`verdicts`): the working
+//! copy's, for the ingest's check across objects, and a tree's, for the check of the tip before
+//! a push. Each file is known by its blob id (from the git index's stat data, or from the tree)
+//! and taken from the cache when it knows that blob; the rest is read, analysed and remembered.
+
+use std::path::{Path, PathBuf};
+
+use git2::Oid;
+
+use super::verdicts::{CacheMode, Verdicts};
+use crate::discover::{self, Format, Found, ReadOutcome};
+use crate::validate::analyze::{self, FileAnalysis};
+use crate::validate::Validator;
+use crate::yaml::Limits;
+
+/// Every file of the fabric's managed/ (`fabric_root` inside the working copy of `repo`),
+/// analysed by `v` as `ingest::read_inputs` analyses it (same files, same order, same
+/// verdicts), each unchanged file taken from the cache instead of read. Skipped files (not
+/// regular, still being written) are left out, as that read leaves them out. `progress` is
+/// told how many files are done, a few times a second.
+pub(crate) fn managed_analyses(
+    repo: &git2::Repository,
+    fabric_root: &Path,
+    v: &Validator,
+    limits: &Limits,
+    mode: CacheMode,
+    progress: &mut dyn FnMut(usize, usize),
+) -> crate::Result<Vec<FileAnalysis>> {
+    let read = managed_analyses_by_blob(repo, fabric_root, v, limits, mode, progress)?;
+    Ok(read.into_iter().map(|(_, a)| a).collect())
+}
+
+/// `managed_analyses`, each with the file's blob id when known (a file over the size cap is
+/// not read, nor hashed).
+pub(crate) fn managed_analyses_by_blob(
+    repo: &git2::Repository,
+    fabric_root: &Path,
+    v: &Validator,
+    limits: &Limits,
+    mode: CacheMode,
+    progress: &mut dyn FnMut(usize, usize),
+) -> crate::Result<Vec<(Option<Oid>, FileAnalysis)>> {
+    // Opened (read, checked, indexed: tens of milliseconds at 10^5 files) by each pass, and
+    // dropped after it: kept for the next pass of the same run, the parsed analyses doubled a
+    // sync's peak memory to save it half a second of parsing.
+    let cache = Verdicts::open(repo.path(), v, limits, mode);
+    let dir = fabric_root.join(crate::fabric::MANAGED);
+    let files: Vec<(PathBuf, String, Format)> = match discover::discover(&dir, "managed/") {
+        Ok(found) => found
+            .into_iter()
+            .filter_map(|f| match f {
+                Found::File { path, rel, format } => Some((path, rel, format)),
+                Found::Skipped { .. } => None,
+            })
+            .collect(),
+        Err(e) => return Err(e),
+    };
+    // The index's entries for these files, by path inside the working copy.
+    let prefix = repo
+        .workdir()
+        .and_then(|w| {
+            fabric_root
+                .strip_prefix(std::fs::canonicalize(w).ok()?)
+                .ok()
+        })
+        .map(|p| p.to_string_lossy().replace('\\', "/"));
+    let index = repo.index().ok();
+    let entries: Vec<git2::IndexEntry> = match (&index, &prefix) {
+        (Some(index), Some(prefix)) => {
+            let under = if prefix.is_empty() {
+                "managed/".to_string()
+            } else {
+                format!("{prefix}/managed/")
+            };
+            index
+                .iter()
+                .filter(|e| e.path.starts_with(under.as_bytes()))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let stat = super::scan::StatCache::new(repo, &entries);
+    let in_repo = |rel: &str| match prefix.as_deref() {
+        Some("") => rel.to_string(),
+        Some(p) => format!("{p}/{rel}"),
+        None => String::new(),
+    };
+    let total = files.len();
+    let read = super::listing::map_parallel(
+        &files,
+        &|(path, rel, format): &(PathBuf, String, Format)| {
+            one(&cache, &stat, &in_repo(rel), path, rel, *format, limits, v)
+        },
+        &mut |done| progress(done, total),
+    );
+    let mut out = Vec::with_capacity(total);
+    for r in read {
+        if let Some(a) = r? {
+            out.push(a);
+        }
+    }
+    cache.save();
+    Ok(out)
+}
+
+/// `managed_analyses_by_blob` of the managed/ files `tree` holds (the fabric at `prefix` inside
+/// it, `""` at the root) rather than of the working copy: the files `discover` would find there
+/// (the same names skipped, the same order), each known by its blob id with no lstat and no
+/// index read, from the cache or else read from the object store and analysed. What a push
+/// publishes is the tree, so that is what its check reads.
+pub(crate) fn tree_analyses_by_blob(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    prefix: &str,
+    v: &Validator,
+    limits: &Limits,
+    mode: CacheMode,
+    progress: &mut dyn FnMut(usize, usize),
+) -> crate::Result<Vec<(Option<Oid>, FileAnalysis)>> {
+    let unreadable = |e: git2::Error| crate::Error::from(super::error::local("read tree")(e));
+    let managed = match prefix {
+        "" => crate::fabric::MANAGED.to_string(),
+        p => format!("{p}/{}", crate::fabric::MANAGED),
+    };
+    let mut files = Vec::new();
+    if let Ok(entry) = tree.get_path(Path::new(&managed)) {
+        let sub = repo.find_tree(entry.id()).map_err(unreadable)?;
+        tree_files(repo, &sub, "managed/", &mut files).map_err(unreadable)?;
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let cache = Verdicts::open(repo.path(), v, limits, mode);
+    let total = files.len();
+    let mut out = Vec::with_capacity(total);
+    // A chunk at a time: the blobs the cache does not know are read on this thread (libgit2's
+    // repository is not shared between threads), then analysed on a few, and only a chunk of
+    // their bytes is held at once (a first push knows none of 10^5 files).
+    for (c, chunk) in files.chunks(4096).enumerate() {
+        let base = c * 4096;
+        let known = super::listing::map_parallel(
+            chunk,
+            &|(rel, oid, format): &(String, Oid, Format)| {
+                cache.get(*oid, *format == Format::Json, rel)
+            },
+            &mut |done| progress(base + done / 2, total),
+        );
+        let mut missing = Vec::new();
+        for ((rel, oid, format), k) in chunk.iter().zip(&known) {
+            if k.is_some() {
+                continue;
+            }
+            let size = repo
+                .odb()
+                .and_then(|o| o.read_header(*oid))
+                .map_err(unreadable)?
+                .0;
+            let bytes = if size > limits.max_file_bytes {
+                None
+            } else {
+                Some(repo.find_blob(*oid).map_err(unreadable)?.content().to_vec())
+            };
+            missing.push((rel.as_str(), *oid, *format, size, bytes));
+        }
+        let mut made = super::listing::map_parallel(
+            &missing,
+            &|(rel, oid, format, size, bytes): &(&str, Oid, Format, usize, Option<Vec<u8>>)| {
+                match bytes {
+                    Some(b) => {
+                        let a = analyze::analyze_with(rel, b.clone(), *format, limits, v);
+                        cache.put(*oid, *format == Format::Json, &a);
+                        a
+                    }
+                    None => analyze::too_large(rel, *size as u64, limits),
+                }
+            },
+            &mut |done| progress(base + (chunk.len() + done) / 2, total),
+        )
+        .into_iter();
+        for ((_, oid, _), k) in chunk.iter().zip(known) {
+            match k.or_else(|| made.next()) {
+                Some(a) => out.push((Some(*oid), a)),
+                None => break,
+            }
+        }
+    }
+    cache.save();
+    Ok(out)
+}
+
+/// The files of `tree` (managed/ or a folder of it, named `sub`) that `discover` would find on
+/// disk: regular files with a YAML or JSON name, outside names it skips (hidden, editor files);
+/// as (fabric-relative path, blob, format).
+fn tree_files(
+    repo: &git2::Repository,
+    tree: &git2::Tree,
+    sub: &str,
+    out: &mut Vec<(String, Oid, Format)>,
+) -> std::result::Result<(), git2::Error> {
+    for e in tree.iter() {
+        // A name that is not UTF-8 is skipped, as discover skips it.
+        let Ok(name) = std::str::from_utf8(e.name_bytes()) else {
+            continue;
+        };
+        if discover::ignored_name(name).is_some() {
+            continue;
+        }
+        match e.kind() {
+            Some(git2::ObjectType::Tree) => {
+                let t = repo.find_tree(e.id())?;
+                tree_files(repo, &t, &format!("{sub}{name}/"), out)?;
+            }
+            // Not a symlink (its blob is a target), nor another repository.
+            Some(git2::ObjectType::Blob) if matches!(e.filemode(), 0o100644 | 0o100755) => {
+                if let Some(format) = discover::format_of(name) {
+                    out.push((format!("{sub}{name}"), e.id(), format));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// One managed file, with its blob id: from the cache when the index says it is unchanged and
+/// the cache knows its blob, else read, analysed and remembered. None when it is skipped.
+#[allow(clippy::too_many_arguments)]
+fn one(
+    cache: &Verdicts,
+    stat: &super::scan::StatCache,
+    in_repo: &str,
+    path: &Path,
+    rel: &str,
+    format: Format,
+    limits: &Limits,
+    v: &Validator,
+) -> crate::Result<Option<(Option<Oid>, FileAnalysis)>> {
+    let json = format == Format::Json;
+    if let Ok(m) = std::fs::symlink_metadata(path) {
+        if let Some(e) = stat.clean(in_repo.as_bytes(), &m) {
+            if let Some(a) = cache.get(e.id, json, rel) {
+                return Ok(Some((Some(e.id), a)));
+            }
+        }
+    }
+    Ok(match discover::read_stable(path, limits.max_file_bytes)? {
+        ReadOutcome::Bytes(bytes) => {
+            let oid = Oid::hash_object(git2::ObjectType::Blob, &bytes).ok();
+            let a = analyze::analyze_with(rel, bytes, format, limits, v);
+            if let Some(oid) = oid {
+                cache.put(oid, json, &a);
+            }
+            Some((oid, a))
+        }
+        ReadOutcome::TooLarge(len) => Some((None, analyze::too_large(rel, len, limits))),
+        ReadOutcome::Pending(_) | ReadOutcome::NotRegular(_) => None,
+    })
+}
+
+/// The reader of managed/ an ingest of the fabric at `root` uses in place of its own
+/// (`ingest::Options::managed`): `managed_analyses`, in the fabric's repository, writing the
+/// cache or not by `mode`. None outside a git working copy.
+pub fn managed_reader(root: &Path, mode: CacheMode) -> Option<crate::ingest::ManagedReader> {
+    // The repository is looked for only when the reader is used: opening one starts libgit2
+    // and OpenSSL's certificate store (milliseconds and megabytes), which an ingest that checks
+    // no spec, or brings nothing, never needs.
+    let root = root.to_path_buf();
+    Some(crate::ingest::ManagedReader(std::sync::Arc::new(
+        move |v: &Validator, limits: &Limits| {
+            let repo = git2::Repository::discover(&root).ok()?;
+            repo.workdir()?;
+            managed_analyses(&repo, &root, v, limits, mode, &mut |_, _| {}).ok()
+        },
+    )))
+}
