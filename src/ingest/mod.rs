@@ -289,7 +289,7 @@ fn ingest(
     // What managed/ already holds and the cluster would refuse: a push would publish it.
     for f in &managed {
         for doc in f.docs() {
-            emit_problems(&f.rel, doc, &mut summary, sink);
+            validation::emit_errors(&f.rel, doc, &mut summary, sink);
         }
     }
     drop(managed);
