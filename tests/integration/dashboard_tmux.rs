@@ -143,6 +143,9 @@ fn demo_ingest_live_fix_drop_push_and_quit_restore_the_terminal() {
     tm.wait_for("lab-broken files 1/1", WAIT);
     // The editor opens on the problem's line: the name.
     tm.keys(&["e"]);
+    // The editor's own title, not the name (the preview shows it too): keys sent before the
+    // editor is open would go to the tree, as they did on a loaded machine.
+    tm.wait_for(" edit raw/tenant-blue.yaml", WAIT);
     tm.wait_for("bad-name", WAIT);
     let broken = ws.join("lab-broken/raw/tenant-blue.yaml");
     tm.keys(&[
