@@ -47,17 +47,43 @@ pub enum SegRef<'p> {
     Index(usize),
 }
 
-const KEY: u8 = 0;
-const INDEX: u8 = 1;
-
 /// A field's path from the object's root, e.g. `spec.subnets["10.0.1.0"].vlan`.
 ///
-/// The steps are packed in one buffer (a tag byte, then a key's length and bytes or an index):
-/// the rules make a path for every field they read and keep one in every fact and problem, and
-/// a vector of strings cost an allocation per step and most of validation's memory at 100,000
-/// documents. In JSON it is the list of steps.
+/// The steps are packed in one buffer, each a LEB128 number (a key's length or an index,
+/// shifted left once, its low bit saying which) followed by a key's bytes: the rules make a
+/// path for every field they read and keep one in every fact and problem, and a vector of
+/// strings cost an allocation per step and most of validation's memory at 100,000 documents;
+/// with a fixed 9-byte header per step, the headers were still half of a typical path
+/// (`spec.unbundled.link.server.port`: 72 bytes, 32 now). In JSON it is the list of steps.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct FieldPath(Box<[u8]>);
+
+/// The low bit of a step's number: set for an index, clear for a key.
+const INDEX: u64 = 1;
+
+/// Append `n` as LEB128: seven bits a byte, the high bit set on every byte but the last.
+fn put_varint(b: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        b.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    b.push(n as u8);
+}
+
+/// Read a LEB128 number off the front of `b`: the number and the rest.
+fn take_varint(b: &[u8]) -> Option<(u64, &[u8])> {
+    let mut n = 0u64;
+    for (i, &byte) in b.iter().enumerate().take(10) {
+        n |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((n, &b[i + 1..]));
+        }
+    }
+    None
+}
+
+/// The most bytes a step's number takes (a `u64` in LEB128).
+const MAX_VARINT: usize = 10;
 
 impl FieldPath {
     pub fn root() -> FieldPath {
@@ -69,19 +95,17 @@ impl FieldPath {
     }
 
     pub fn key(&self, k: &str) -> FieldPath {
-        let mut b = Vec::with_capacity(self.0.len() + 9 + k.len());
+        let mut b = Vec::with_capacity(self.0.len() + MAX_VARINT + k.len());
         b.extend_from_slice(&self.0);
-        b.push(KEY);
-        b.extend_from_slice(&(k.len() as u64).to_le_bytes());
+        put_varint(&mut b, (k.len() as u64) << 1);
         b.extend_from_slice(k.as_bytes());
         FieldPath(b.into_boxed_slice())
     }
 
     pub fn index(&self, i: usize) -> FieldPath {
-        let mut b = Vec::with_capacity(self.0.len() + 9);
+        let mut b = Vec::with_capacity(self.0.len() + MAX_VARINT);
         b.extend_from_slice(&self.0);
-        b.push(INDEX);
-        b.extend_from_slice(&(i as u64).to_le_bytes());
+        put_varint(&mut b, ((i as u64) << 1) | INDEX);
         FieldPath(b.into_boxed_slice())
     }
 
@@ -93,14 +117,12 @@ impl FieldPath {
     pub fn segs(&self) -> impl Iterator<Item = SegRef<'_>> + '_ {
         let mut rest: &[u8] = &self.0;
         std::iter::from_fn(move || {
-            let (&tag, tail) = rest.split_first()?;
-            let (n, tail) = tail.split_first_chunk::<8>()?;
-            let n = u64::from_le_bytes(*n) as usize;
-            if tag == INDEX {
+            let (n, tail) = take_varint(rest)?;
+            if n & INDEX == INDEX {
                 rest = tail;
-                return Some(SegRef::Index(n));
+                return Some(SegRef::Index((n >> 1) as usize));
             }
-            let (key, tail) = tail.split_at_checked(n)?;
+            let (key, tail) = tail.split_at_checked((n >> 1) as usize)?;
             rest = tail;
             // Built from `&str`s only, so always UTF-8.
             Some(SegRef::Key(std::str::from_utf8(key).unwrap_or_default()))
@@ -291,5 +313,28 @@ mod tests {
         assert_eq!(back, p);
         assert!(FieldPath::root().is_root() && !p.is_root());
         assert_eq!(FieldPath::root().to_string(), "");
+    }
+
+    #[test]
+    fn a_long_key_and_a_big_index_take_several_bytes_and_read_back() {
+        let long = "k".repeat(300);
+        let p = FieldPath::root()
+            .index(63)
+            .index(64)
+            .key(&long)
+            .index(usize::MAX >> 1)
+            .key("é");
+        assert_eq!(
+            p.segs().collect::<Vec<_>>(),
+            [
+                SegRef::Index(63),
+                SegRef::Index(64),
+                SegRef::Key(&long),
+                SegRef::Index(usize::MAX >> 1),
+                SegRef::Key("é"),
+            ]
+        );
+        // One byte a step for short keys and small indexes.
+        assert_eq!(FieldPath::of(&["spec", "asn"]).0.len(), 2 + 4 + 3);
     }
 }
