@@ -68,23 +68,26 @@ pub fn lookup(id: &str) -> Option<&'static RuleInfo> {
 }
 
 /// What cross-object rules need of one object.
+///
+/// Each kind's facts are boxed: an enum is as big as its largest variant, and the index holds
+/// one per object (10^5 in a big ingest), most of them a Server (no facts) or a kind with few.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Facts {
-    Vpc(vpc::Facts),
-    VpcAttachment(vpcattachment::Facts),
-    VpcPeering(vpcpeering::Facts),
-    Ipv4Namespace(ipv4ns::Facts),
-    VlanNamespace(vlanns::Facts),
-    External(external::Facts),
-    ExternalAttachment(external::AttachmentFacts),
-    ExternalPeering(external::PeeringFacts),
+    Vpc(Box<vpc::Facts>),
+    VpcAttachment(Box<vpcattachment::Facts>),
+    VpcPeering(Box<vpcpeering::Facts>),
+    Ipv4Namespace(Box<ipv4ns::Facts>),
+    VlanNamespace(Box<vlanns::Facts>),
+    External(Box<external::Facts>),
+    ExternalAttachment(Box<external::AttachmentFacts>),
+    ExternalPeering(Box<external::PeeringFacts>),
     Switch(switch::Facts),
     SwitchGroup,
     Server,
-    Connection(connection::Facts),
+    Connection(Box<connection::Facts>),
     Gateway(gateway::Facts),
     GatewayGroup,
-    GatewayPeering(gateway::PeeringFacts),
+    GatewayPeering(Box<gateway::PeeringFacts>),
 }
 
 /// A kind's rules.

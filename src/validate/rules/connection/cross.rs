@@ -27,7 +27,7 @@ pub fn cross(cx: &mut Cross) {
     let conns: Vec<(&Obj, &Facts)> = index
         .of_kind("Connection")
         .filter_map(|o| match &*o.facts {
-            AnyFacts::Connection(f) => Some((o, f)),
+            AnyFacts::Connection(f) => Some((o, &**f)),
             _ => None,
         })
         .collect();
