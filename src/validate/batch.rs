@@ -38,7 +38,7 @@ pub(crate) fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<I
             // What managed/ holds is in the fabric even when it has problems of its own; an
             // incoming object joins it only if it would be managed.
             let (kind, name) = match &d.verdict {
-                DocVerdict::Managed { info, .. } => (info.kind, d.verdict.name()?.to_string()),
+                DocVerdict::Managed { info, .. } => (info.kind, Arc::from(d.verdict.name()?)),
                 DocVerdict::Unmanaged {
                     code: crate::classify::ReasonCode::InvalidSpec,
                     identity: Some(id),
@@ -47,7 +47,7 @@ pub(crate) fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<I
                     let info = crate::classify::kinds::KINDS
                         .iter()
                         .find(|k| k.kind == id.kind)?;
-                    (info.kind, id.name.clone())
+                    (info.kind, Arc::from(id.name.as_str()))
                 }
                 _ => return None,
             };
@@ -84,7 +84,7 @@ pub fn check_with(
         return out;
     }
     let mut index = Index::default();
-    let mut replaced: HashMap<(&'static str, String), Obj> = HashMap::new();
+    let mut replaced: HashMap<(&'static str, Arc<str>), Obj> = HashMap::new();
     for obj in objects(managed, Source::Managed) {
         index.insert(obj);
     }
@@ -119,7 +119,7 @@ pub fn check_with(
         if newly.is_empty() {
             break;
         }
-        let mut refused_now: HashSet<(&'static str, String)> = HashSet::new();
+        let mut refused_now: HashSet<(&'static str, Arc<str>)> = HashSet::new();
         for f in newly {
             let key = (f.doc.0 as usize, f.doc.1 as usize);
             out.refused.insert(key);

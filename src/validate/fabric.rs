@@ -27,7 +27,8 @@ pub enum Source {
 #[derive(Debug, Clone)]
 pub struct Obj {
     pub kind: &'static str,
-    pub name: String,
+    /// Shared with the index's key and with every finding about the object.
+    pub name: Arc<str>,
     /// As fgd prints file names (fabric-relative or as given).
     pub file: Arc<str>,
     /// Where the object's document starts.
@@ -56,7 +57,7 @@ impl Obj {
 /// Every object of the fabric by kind and name.
 #[derive(Debug, Default, Clone)]
 pub struct Index {
-    by_kind: HashMap<&'static str, BTreeMap<String, Obj>>,
+    by_kind: HashMap<&'static str, BTreeMap<Arc<str>, Obj>>,
 }
 
 impl Index {
@@ -106,7 +107,7 @@ impl Index {
 #[derive(Debug, Clone)]
 pub struct Found {
     pub kind: &'static str,
-    pub name: String,
+    pub name: Arc<str>,
     pub file: Arc<str>,
     pub source: Source,
     pub doc: (u32, u32),

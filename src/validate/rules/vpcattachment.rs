@@ -473,7 +473,7 @@ fn vpc28<'i>(
     seen: &mut HashSet<(&'i str, &'i str)>,
 ) {
     let name = sn.name.value.as_str();
-    if bad_label_value(name).is_none() || !seen.insert((vobj.name.as_str(), name)) {
+    if bad_label_value(name).is_none() || !seen.insert((&*vobj.name, name)) {
         return;
     }
     cx.warn(

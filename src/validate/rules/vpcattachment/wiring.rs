@@ -167,12 +167,12 @@ impl Wiring {
         let mut w = Wiring::default();
         for o in index.of_kind("Connection") {
             if let Some(v) = conn_view(&o.facts) {
-                w.conns.insert(o.name.clone(), v);
+                w.conns.insert(o.name.to_string(), v);
             }
         }
         for o in index.of_kind("Switch") {
             if let Some(v) = switch_view(&o.facts) {
-                w.switches.insert(o.name.clone(), v);
+                w.switches.insert(o.name.to_string(), v);
             }
         }
         w
@@ -267,7 +267,7 @@ pub(crate) mod testing {
             if let Some(facts) = c.facts {
                 index.insert(Obj {
                     kind: info.kind,
-                    name,
+                    name: name.into(),
                     file: Arc::from(file.as_str()),
                     pos,
                     source: Source::Incoming,
