@@ -62,9 +62,16 @@ pub fn catalogue() -> &'static [RuleInfo] {
 }
 
 pub fn lookup(id: &str) -> Option<&'static RuleInfo> {
-    catalogue::RULES
-        .iter()
-        .find(|r| r.id.0.eq_ignore_ascii_case(id))
+    // Every problem read back from JSON (the held events of an ingest, the verdict cache)
+    // names its rule as written: a map answers those, the scan only other spellings.
+    static BY_ID: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static RuleInfo>> =
+        std::sync::OnceLock::new();
+    let by_id = BY_ID.get_or_init(|| catalogue::RULES.iter().map(|r| (r.id.0, r)).collect());
+    by_id.get(id).copied().or_else(|| {
+        catalogue::RULES
+            .iter()
+            .find(|r| r.id.0.eq_ignore_ascii_case(id))
+    })
 }
 
 /// What cross-object rules need of one object.
