@@ -82,8 +82,11 @@ fn take_varint(b: &[u8]) -> Option<(u64, &[u8])> {
     None
 }
 
-/// The most bytes a step's number takes (a `u64` in LEB128).
-const MAX_VARINT: usize = 10;
+/// How many bytes `n` takes in LEB128: the buffer is made to its exact size, so that boxing
+/// it does not reallocate.
+fn varint_len(n: u64) -> usize {
+    (64 - (n | 1).leading_zeros() as usize).div_ceil(7)
+}
 
 impl FieldPath {
     pub fn root() -> FieldPath {
@@ -95,17 +98,19 @@ impl FieldPath {
     }
 
     pub fn key(&self, k: &str) -> FieldPath {
-        let mut b = Vec::with_capacity(self.0.len() + MAX_VARINT + k.len());
+        let n = (k.len() as u64) << 1;
+        let mut b = Vec::with_capacity(self.0.len() + varint_len(n) + k.len());
         b.extend_from_slice(&self.0);
-        put_varint(&mut b, (k.len() as u64) << 1);
+        put_varint(&mut b, n);
         b.extend_from_slice(k.as_bytes());
         FieldPath(b.into_boxed_slice())
     }
 
     pub fn index(&self, i: usize) -> FieldPath {
-        let mut b = Vec::with_capacity(self.0.len() + MAX_VARINT);
+        let n = ((i as u64) << 1) | INDEX;
+        let mut b = Vec::with_capacity(self.0.len() + varint_len(n));
         b.extend_from_slice(&self.0);
-        put_varint(&mut b, ((i as u64) << 1) | INDEX);
+        put_varint(&mut b, n);
         FieldPath(b.into_boxed_slice())
     }
 
@@ -401,6 +406,12 @@ mod tests {
         assert_eq!(escaped, FieldPath::of(&["a\"b"]).index(0));
         for bad in [r#"[-1]"#, r#"[1.5]"#, r#"[null]"#, r#""spec""#] {
             assert!(serde_json::from_str::<FieldPath>(bad).is_err(), "{bad}");
+        }
+        for n in [0, 1, 127, 128, 16383, 16384, u64::MAX] {
+            let mut b = Vec::new();
+            put_varint(&mut b, n);
+            assert_eq!(b.len(), varint_len(n), "{n}");
+            assert_eq!(take_varint(&b), Some((n, &[][..])));
         }
         // One byte a step for short keys and small indexes.
         assert_eq!(FieldPath::of(&["spec", "asn"]).0.len(), 2 + 4 + 3);
