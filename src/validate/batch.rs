@@ -83,16 +83,16 @@ pub fn check_with(
     if v.settings.level != Level::All || v.settings.objects_alone {
         return out;
     }
-    let mut index = Index::default();
+    // What managed/ holds, then what raw/ brings over it.
+    let (mut index, displaced) = Index::build(
+        objects(managed, Source::Managed)
+            .chain(objects(incoming, Source::Incoming))
+            .collect(),
+    );
     let mut replaced: HashMap<(&'static str, Arc<str>), Obj> = HashMap::new();
-    for obj in objects(managed, Source::Managed) {
-        index.insert(obj);
-    }
-    for obj in objects(incoming, Source::Incoming) {
-        if let Some(old) = index.insert(obj) {
-            if old.source == Source::Managed {
-                replaced.insert((old.kind, old.name.clone()), old);
-            }
+    for old in displaced {
+        if old.source == Source::Managed {
+            replaced.insert((old.kind, old.name.clone()), old);
         }
     }
     let mut found: Vec<Found> = Vec::new();
