@@ -267,6 +267,7 @@ fn read_one(
         ReadOutcome::Bytes(bytes) => {
             let mut analysis = analyze::analyze_with(rel, bytes, format, limits, validator);
             if let Some(stager) = stager {
+                analysis.keep_facts_of_managed_only();
                 stager.prepare(&mut analysis, places)?;
                 // Staged: the plan re-reads the rare file it needs again (see `Source`).
                 analysis.release();

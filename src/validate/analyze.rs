@@ -157,6 +157,19 @@ impl FileAnalysis {
         self.bytes = Vec::new();
     }
 
+    /// Forget the facts of every document that is not to be managed. Of what raw/ brings, only
+    /// an object that would be managed joins the cross-object index (`batch::objects`); an
+    /// object refused on its own (at 10^5 generated documents, a quarter of them, the fabric
+    /// connections with the most links among them) needs no facts. What managed/ holds keeps
+    /// them all: a refused object there is still in the fabric.
+    pub fn keep_facts_of_managed_only(&mut self) {
+        for d in self.docs_mut() {
+            if !matches!(d.verdict, DocVerdict::Managed { .. }) {
+                d.facts = None;
+            }
+        }
+    }
+
     /// The output of document `i` of `docs()` if `release` kept it.
     pub fn kept_output(&self, i: usize) -> Option<&[u8]> {
         self.kept

@@ -43,7 +43,7 @@ pub(crate) fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<I
             // What managed/ holds is in the fabric even when it has problems of its own; an
             // incoming object joins it only if it would be managed.
             let (kind, name) = match &d.verdict {
-                DocVerdict::Managed { info, .. } => (info.kind, d.verdict.name()?.to_string()),
+                DocVerdict::Managed { info, .. } => (info.kind, Arc::from(d.verdict.name()?)),
                 DocVerdict::Unmanaged {
                     code: crate::classify::ReasonCode::InvalidSpec,
                     identity: Some(id),
@@ -52,7 +52,7 @@ pub(crate) fn objects(files: &[FileAnalysis], source: Source) -> impl Iterator<I
                     let info = crate::classify::kinds::KINDS
                         .iter()
                         .find(|k| k.kind == id.kind)?;
-                    (info.kind, id.name.clone())
+                    (info.kind, Arc::from(id.name.as_str()))
                 }
                 _ => return None,
             };
@@ -131,21 +131,24 @@ pub fn check_batch(
     if v.settings.level != Level::All || v.settings.objects_alone {
         return out;
     }
-    let mut index = Index::default();
-    let mut replaced: HashMap<(&'static str, String), Obj> = HashMap::new();
-    for obj in objects(managed, Source::Managed) {
-        index.insert(obj);
-    }
+    // What managed/ holds, then what raw/ brings over it (but no definition in conflict).
     let mut in_conflict = Vec::new();
-    for obj in objects(incoming, Source::Incoming) {
-        if conflicted.contains(&(obj.doc.0 as usize, obj.doc.1 as usize)) {
-            in_conflict.push(obj);
-            continue;
+    let incoming_objs = objects(incoming, Source::Incoming).filter_map(|o| {
+        if conflicted.contains(&(o.doc.0 as usize, o.doc.1 as usize)) {
+            in_conflict.push(o);
+            return None;
         }
-        if let Some(old) = index.insert(obj) {
-            if old.source == Source::Managed {
-                replaced.insert((old.kind, old.name.clone()), old);
-            }
+        Some(o)
+    });
+    let (mut index, displaced) = Index::build(
+        objects(managed, Source::Managed)
+            .chain(incoming_objs)
+            .collect(),
+    );
+    let mut replaced: HashMap<(&'static str, Arc<str>), Obj> = HashMap::new();
+    for old in displaced {
+        if old.source == Source::Managed {
+            replaced.insert((old.kind, old.name.clone()), old);
         }
     }
     // What the baseline holds stays in the cluster until a delete goes through, which the
@@ -194,8 +197,8 @@ pub fn check_batch(
         if newly.is_empty() {
             break;
         }
-        let mut refused_now: HashSet<(&'static str, String)> = HashSet::new();
-        let mut why_refused: Vec<(&'static str, String, Refused)> = Vec::new();
+        let mut refused_now: HashSet<(&'static str, Arc<str>)> = HashSet::new();
+        let mut why_refused: Vec<(&'static str, Arc<str>, Refused)> = Vec::new();
         for f in newly {
             let key = (f.doc.0 as usize, f.doc.1 as usize);
             out.refused.insert(key);

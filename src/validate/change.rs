@@ -127,7 +127,7 @@ pub struct Then<'a> {
     pub before: &'a Before,
     pub after: &'a Index,
     /// managed/ objects that incoming ones replace in `after`, by kind and name.
-    pub replaced: &'a HashMap<(&'static str, String), Obj>,
+    pub replaced: &'a HashMap<(&'static str, std::sync::Arc<str>), Obj>,
 }
 
 impl<'a> Then<'a> {
@@ -410,7 +410,7 @@ fn ipv4_update(then: &Then, vpcs: &[&Obj], ns_obj: &Obj, ns: &ipv4ns::Facts, out
     let listed: Vec<String> = ns.subnets.iter().map(|s| s.value.to_string()).collect();
     for old in vpcs {
         let Facts::Vpc(v) = &*old.facts else { continue };
-        if v.ipv4_namespace.value != ns_obj.name {
+        if v.ipv4_namespace.value != *ns_obj.name {
             continue;
         }
         let outside = v.subnets.iter().find(|sn| {
@@ -419,7 +419,7 @@ fn ipv4_update(then: &Then, vpcs: &[&Obj], ns_obj: &Obj, ns: &ipv4ns::Facts, out
         });
         let Some(sn) = outside else { continue };
         let both = unchanged_subnet(then, old, sn, |f, s| {
-            f.ipv4_namespace.value == ns_obj.name && s.cidr.value == sn.cidr.value
+            f.ipv4_namespace.value == *ns_obj.name && s.cidr.value == sn.cidr.value
         });
         let tail = if both {
             "(VPC-23 reports the VPC's side)".to_string()
@@ -458,7 +458,7 @@ fn vlan_update(then: &Then, vpcs: &[&Obj], ns_obj: &Obj, ns: &vlanns::Facts, out
         .collect();
     for old in vpcs {
         let Facts::Vpc(v) = &*old.facts else { continue };
-        if v.ipv4_namespace.value != ns_obj.name {
+        if v.ipv4_namespace.value != *ns_obj.name {
             continue;
         }
         let Some(sn) = v
@@ -469,7 +469,7 @@ fn vlan_update(then: &Then, vpcs: &[&Obj], ns_obj: &Obj, ns: &vlanns::Facts, out
             continue;
         };
         let mut why = Vec::new();
-        if v.vlan_namespace.value != ns_obj.name {
+        if v.vlan_namespace.value != *ns_obj.name {
             why.push(format!(
                 "the webhook picks the VPCs by their IPv4Namespace's name (RULES.md Q5): VPC {} takes its VLANs from VLANNamespace {}, but its IPv4Namespace is named {} too",
                 old.name, v.vlan_namespace.value, ns_obj.name
@@ -480,7 +480,7 @@ fn vlan_update(then: &Then, vpcs: &[&Obj], ns_obj: &Obj, ns: &vlanns::Facts, out
         }
         let both = why.is_empty()
             && unchanged_subnet(then, old, sn, |f, s| {
-                f.vlan_namespace.value == ns_obj.name
+                f.vlan_namespace.value == *ns_obj.name
                     && s.vlan.value == sn.vlan.value
                     && !s.host_bgp
             });
@@ -683,7 +683,7 @@ pub fn deletes(then: &Then, settings: &Settings) -> Vec<Found> {
         .touched
         .all()
         .filter(|o| then.after.get(o.kind, &o.name).is_none())
-        .map(|o| ((o.kind, o.name.as_str()), o))
+        .map(|o| ((o.kind, &*o.name), o))
         .collect();
     let mut out = Vec::new();
     if gone.is_empty() {

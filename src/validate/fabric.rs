@@ -27,7 +27,8 @@ pub enum Source {
 #[derive(Debug, Clone)]
 pub struct Obj {
     pub kind: &'static str,
-    pub name: String,
+    /// Shared with the index's key and with every finding about the object.
+    pub name: Arc<str>,
     /// As fgd prints file names (fabric-relative or as given).
     pub file: Arc<str>,
     /// Where the object's document starts.
@@ -56,7 +57,7 @@ impl Obj {
 /// Every object of the fabric by kind and name.
 #[derive(Debug, Default, Clone)]
 pub struct Index {
-    by_kind: HashMap<&'static str, BTreeMap<String, Obj>>,
+    by_kind: HashMap<&'static str, BTreeMap<Arc<str>, Obj>>,
     /// Objects this run defines but will not manage (refused, alone or across objects): a
     /// reference to one is an error even where a missing object would only be a warning, and
     /// says why the object is not there.
@@ -79,6 +80,38 @@ impl Index {
             .entry(obj.kind)
             .or_default()
             .insert(obj.name.clone(), obj)
+    }
+
+    /// An index of `objs`, made at once: of two objects of one kind and name the later one
+    /// stays, as if inserted in order, and the others are returned, in order. One by one, a
+    /// map's nodes were left about half full (names mostly come in order); built from the
+    /// sorted objects, they are full: at 10^5 objects the index took 14 MB.
+    pub fn build(objs: Vec<Obj>) -> (Index, Vec<Obj>) {
+        // Each object with its place in `objs`.
+        let mut by_kind: HashMap<&'static str, Vec<(usize, Obj)>> = HashMap::new();
+        for (at, obj) in objs.into_iter().enumerate() {
+            by_kind.entry(obj.kind).or_default().push((at, obj));
+        }
+        // Each displaced object with the place of the one that displaced it.
+        let mut displaced: Vec<(usize, Obj)> = Vec::new();
+        let mut index = Index::default();
+        for (kind, mut list) in by_kind {
+            list.sort_by(|(a, x), (b, y)| x.name.cmp(&y.name).then(a.cmp(b)));
+            let mut kept: Vec<(Arc<str>, Obj)> = Vec::with_capacity(list.len());
+            for (at, obj) in list {
+                if kept.last().is_some_and(|(name, _)| *name == obj.name) {
+                    if let Some((_, earlier)) = kept.pop() {
+                        displaced.push((at, earlier));
+                    }
+                }
+                kept.push((obj.name.clone(), obj));
+            }
+            // Sorted and unique: the map is built with full nodes.
+            index.by_kind.insert(kind, kept.into_iter().collect());
+        }
+        // As inserting the objects one by one would have returned them.
+        displaced.sort_by_key(|(at, _)| *at);
+        (index, displaced.into_iter().map(|(_, o)| o).collect())
     }
 
     pub fn remove(&mut self, kind: &str, name: &str) -> Option<Obj> {
@@ -132,7 +165,7 @@ impl Index {
 #[derive(Debug, Clone)]
 pub struct Found {
     pub kind: &'static str,
-    pub name: String,
+    pub name: Arc<str>,
     pub file: Arc<str>,
     pub source: Source,
     pub doc: (u32, u32),
@@ -326,6 +359,9 @@ pub fn check(index: &Index, settings: &Settings, env: &Env) -> Vec<Found> {
         || run(FIRST_HALF),
         || run(SECOND_HALF),
     );
+    // Exactly: grown by doubling, the list of 10^5 objects' findings took twice its room at
+    // the top of the check's memory.
+    out.reserve_exact(second.len());
     out.extend(second);
     if !settings.skip.is_empty() {
         out.retain(|f| !settings.skip.contains(&f.problem.rule));
@@ -339,4 +375,62 @@ pub fn check(index: &Index, settings: &Settings, env: &Env) -> Vec<Found> {
 /// A field path for messages built from facts.
 pub fn path(keys: &[&str]) -> FieldPath {
     FieldPath::of(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(kind: &'static str, name: &str, source: Source, doc: u32) -> Obj {
+        Obj {
+            kind,
+            name: name.into(),
+            file: Arc::from(format!("f{doc}.yaml").as_str()),
+            pos: Pos { line: 1, column: 1 },
+            source,
+            doc: (doc, 0),
+            facts: Arc::new(Facts::Server),
+        }
+    }
+
+    /// Objects as `Kind/name` and the file they came from.
+    type Named = Vec<(String, u32)>;
+
+    /// Which object each kind and name holds, and what was displaced.
+    fn seen(index: &Index, displaced: &[Obj]) -> (Named, Named) {
+        let mut held: Vec<(String, u32)> = index.all().map(|o| (o.object(), o.doc.0)).collect();
+        held.sort();
+        let gone = displaced.iter().map(|o| (o.object(), o.doc.0)).collect();
+        (held, gone)
+    }
+
+    #[test]
+    fn an_index_built_at_once_holds_what_inserting_in_order_would() {
+        use Source::{Incoming, Managed};
+        let objs = vec![
+            obj("Server", "b", Managed, 0),
+            obj("Server", "a", Managed, 1),
+            obj("Switch", "a", Managed, 2),
+            obj("Server", "c", Managed, 3),
+            obj("Server", "a", Incoming, 0),
+            obj("Server", "d", Incoming, 1),
+            obj("Server", "a", Incoming, 2),
+            obj("Switch", "a", Incoming, 3),
+        ];
+        let mut one_by_one = Index::default();
+        let mut displaced = Vec::new();
+        for o in objs.clone() {
+            displaced.extend(one_by_one.insert(o));
+        }
+        let (built, built_displaced) = Index::build(objs);
+        assert_eq!(
+            seen(&built, &built_displaced),
+            seen(&one_by_one, &displaced)
+        );
+        assert_eq!(built.len(), 5);
+        let names: Vec<&str> = built.of_kind("Server").map(|o| &*o.name).collect();
+        assert_eq!(names, ["a", "b", "c", "d"]);
+        let a = built.get("Server", "a").expect("a");
+        assert_eq!((a.source, a.doc.0), (Incoming, 2));
+    }
 }

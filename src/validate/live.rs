@@ -87,7 +87,7 @@ impl Live {
             };
             let obj = Obj {
                 kind: info.kind,
-                name: name.to_string(),
+                name: name.into(),
                 file: file.clone(),
                 pos: d.pos,
                 source,

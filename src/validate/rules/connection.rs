@@ -700,7 +700,7 @@ fn facts(root: &Node) -> Option<super::Facts> {
         .first()
         .map_or_else(|| (&spec).into(), |t| (&spec.get(t.key())).into());
     let static_external = spec.get("staticExternal");
-    Some(super::Facts::Connection(Facts {
+    Some(super::Facts::Connection(Box::new(Facts {
         type_at,
         static_external: static_external.present().then(|| (&static_external).into()),
         attach: super::vpcattachment::wiring::ConnView::of_tree(root),
@@ -710,7 +710,7 @@ fn facts(root: &Node) -> Option<super::Facts> {
         link_type,
         within_vpc: (!within.str().is_empty())
             .then(|| Spot::new(within.str().to_string(), &within)),
-    }))
+    })))
 }
 
 mod cross;

@@ -161,10 +161,10 @@ fn facts(root: &Node) -> Option<super::Facts> {
     let spec = F::root(root).get("spec");
     let ns = spec.get("ipv4Namespace");
     let statik = spec.get("static");
-    Some(super::Facts::External(Facts {
+    Some(super::Facts::External(Box::new(Facts {
         ipv4_namespace: Spot::new(ns.str().to_string(), &ns),
         static_at: statik.present().then(|| At::from(&statik)),
-    }))
+    })))
 }
 
 /// EXT-02, and the cross-object rules of ExternalAttachment and ExternalPeering.

@@ -93,8 +93,8 @@ fn facts(root: &Node) -> Option<super::Facts> {
                 .map(|p| Spot::new(p.masked(), &f))
         })
         .collect();
-    Some(super::Facts::Ipv4Namespace(Facts {
+    Some(super::Facts::Ipv4Namespace(Box::new(Facts {
         subnets,
         subnets_at: (&list).into(),
-    }))
+    })))
 }

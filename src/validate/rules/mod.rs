@@ -62,29 +62,39 @@ pub fn catalogue() -> &'static [RuleInfo] {
 }
 
 pub fn lookup(id: &str) -> Option<&'static RuleInfo> {
-    catalogue::RULES
-        .iter()
-        .find(|r| r.id.0.eq_ignore_ascii_case(id))
+    // Every problem read back from JSON (the held events of an ingest, the verdict cache)
+    // names its rule as written: a map answers those, the scan only other spellings.
+    static BY_ID: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static RuleInfo>> =
+        std::sync::OnceLock::new();
+    let by_id = BY_ID.get_or_init(|| catalogue::RULES.iter().map(|r| (r.id.0, r)).collect());
+    by_id.get(id).copied().or_else(|| {
+        catalogue::RULES
+            .iter()
+            .find(|r| r.id.0.eq_ignore_ascii_case(id))
+    })
 }
 
 /// What cross-object rules need of one object.
+///
+/// Each kind's facts are boxed: an enum is as big as its largest variant, and the index holds
+/// one per object (10^5 in a big ingest), most of them a Server (no facts) or a kind with few.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Facts {
-    Vpc(vpc::Facts),
-    VpcAttachment(vpcattachment::Facts),
-    VpcPeering(vpcpeering::Facts),
-    Ipv4Namespace(ipv4ns::Facts),
-    VlanNamespace(vlanns::Facts),
-    External(external::Facts),
-    ExternalAttachment(external::AttachmentFacts),
-    ExternalPeering(external::PeeringFacts),
+    Vpc(Box<vpc::Facts>),
+    VpcAttachment(Box<vpcattachment::Facts>),
+    VpcPeering(Box<vpcpeering::Facts>),
+    Ipv4Namespace(Box<ipv4ns::Facts>),
+    VlanNamespace(Box<vlanns::Facts>),
+    External(Box<external::Facts>),
+    ExternalAttachment(Box<external::AttachmentFacts>),
+    ExternalPeering(Box<external::PeeringFacts>),
     Switch(switch::Facts),
     SwitchGroup,
     Server,
-    Connection(connection::Facts),
+    Connection(Box<connection::Facts>),
     Gateway(gateway::Facts),
     GatewayGroup,
-    GatewayPeering(gateway::PeeringFacts),
+    GatewayPeering(Box<gateway::PeeringFacts>),
 }
 
 /// A kind's rules.

@@ -84,7 +84,7 @@ pub fn fabric_in(v: &Validator, docs: &[&str]) -> Vec<(String, Problem)> {
             let info = kinds::KINDS.iter().find(|k| k.kind == kind).expect("kind");
             index.insert(Obj {
                 kind: info.kind,
-                name,
+                name: name.into(),
                 file: Arc::from(file.as_str()),
                 pos: root.pos,
                 source: Source::Incoming,

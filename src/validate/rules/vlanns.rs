@@ -145,10 +145,10 @@ fn facts(root: &Node) -> Option<super::Facts> {
             .collect(),
         Err(_) => Vec::new(),
     };
-    Some(super::Facts::VlanNamespace(Facts {
+    Some(super::Facts::VlanNamespace(Box::new(Facts {
         ranges,
         ranges_at: (&list).into(),
-    }))
+    })))
 }
 
 #[cfg(test)]

@@ -842,12 +842,12 @@ fn facts(root: &Node) -> Option<super::Facts> {
         let f = spec.get(k);
         Spot::new(f.str().to_string(), &f)
     };
-    Some(super::Facts::Vpc(Facts {
+    Some(super::Facts::Vpc(Box::new(Facts {
         ipv4_namespace: ns("ipv4Namespace"),
         vlan_namespace: ns("vlanNamespace"),
         mode: spec.get("mode").str().to_string(),
         subnets,
-    }))
+    })))
 }
 
 #[path = "vpc_cross.rs"]

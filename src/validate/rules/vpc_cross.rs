@@ -14,7 +14,7 @@ pub fn cross(cx: &mut Cross) {
     let vpcs: Vec<(&Obj, &Facts)> = index
         .of_kind("VPC")
         .filter_map(|o| match &*o.facts {
-            super::super::Facts::Vpc(f) => Some((o, f)),
+            super::super::Facts::Vpc(f) => Some((o, &**f)),
             _ => None,
         })
         .collect();

@@ -232,13 +232,13 @@ fn facts(root: &Node) -> Option<super::Facts> {
     let (vpc, sn) = split_subnet(subnet.str());
     let connection = spec.get("connection");
     let native = spec.get("nativeVLAN");
-    Some(super::Facts::VpcAttachment(Facts {
+    Some(super::Facts::VpcAttachment(Box::new(Facts {
         vpc: Spot::new(vpc.to_string(), &subnet),
         subnet: sn.unwrap_or_default().to_string(),
         defaulted: subnet.node.is_some_and(|n| n.synthetic),
         connection: Spot::new(connection.str().to_string(), &connection),
         native_vlan: Spot::new(native.bool(), &native),
-    }))
+    })))
 }
 
 /// The object as a whole, for a "see also" that names it.
@@ -260,7 +260,7 @@ pub(crate) fn cross_with(cx: &mut Cross, wiring: &Wiring) {
     let attachments: Vec<(&Obj, &Facts)> = index
         .of_kind("VPCAttachment")
         .filter_map(|o| match &*o.facts {
-            super::Facts::VpcAttachment(f) => Some((o, f)),
+            super::Facts::VpcAttachment(f) => Some((o, &**f)),
             _ => None,
         })
         .collect();
@@ -473,7 +473,7 @@ fn vpc28<'i>(
     seen: &mut HashSet<(&'i str, &'i str)>,
 ) {
     let name = sn.name.value.as_str();
-    if bad_label_value(name).is_none() || !seen.insert((vobj.name.as_str(), name)) {
+    if bad_label_value(name).is_none() || !seen.insert((&*vobj.name, name)) {
         return;
     }
     cx.warn(

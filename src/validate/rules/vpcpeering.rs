@@ -183,7 +183,7 @@ fn facts(root: &Node) -> Option<super::Facts> {
                 .collect::<Vec<_>>()
         })
         .collect();
-    Some(super::Facts::VpcPeering(Facts { vpcs, subnets }))
+    Some(super::Facts::VpcPeering(Box::new(Facts { vpcs, subnets })))
 }
 
 /// VPCP-05..07: both VPCs exist, share their namespaces, and have the listed subnets.

@@ -238,12 +238,14 @@ fn facts(root: &Node) -> Option<super::super::Facts> {
         let f = spec.get(k);
         Spot::new(f.str().to_string(), &f)
     };
-    Some(super::super::Facts::ExternalAttachment(AttachmentFacts {
-        external: text("external"),
-        connection: text("connection"),
-        static_at: statik.present().then(|| At::from(&statik)),
-        vlan: Spot::new(u16::try_from(vlan.int()).unwrap_or(0), &vlan),
-    }))
+    Some(super::super::Facts::ExternalAttachment(Box::new(
+        AttachmentFacts {
+            external: text("external"),
+            connection: text("connection"),
+            static_at: statik.present().then(|| At::from(&statik)),
+            vlan: Spot::new(u16::try_from(vlan.int()).unwrap_or(0), &vlan),
+        },
+    )))
 }
 
 /// EXTA-05..08 over the fabric.
@@ -252,7 +254,7 @@ pub(crate) fn cross_with(cx: &mut Cross, wiring: &Wiring) {
     let attachments: Vec<(&Obj, &AttachmentFacts)> = index
         .of_kind("ExternalAttachment")
         .filter_map(|o| match &*o.facts {
-            super::super::Facts::ExternalAttachment(f) => Some((o, f)),
+            super::super::Facts::ExternalAttachment(f) => Some((o, &**f)),
             _ => None,
         })
         .collect();

@@ -69,15 +69,17 @@ fn facts(root: &Node) -> Option<super::super::Facts> {
         let f = permit.at(&[side, "name"]);
         Spot::new(f.str().to_string(), &f)
     };
-    Some(super::super::Facts::ExternalPeering(PeeringFacts {
-        vpc: name("vpc"),
-        external: name("external"),
-        subnets: permit
-            .at(&["vpc", "subnets"])
-            .items()
-            .map(|s| Spot::new(s.str().to_string(), &s))
-            .collect(),
-    }))
+    Some(super::super::Facts::ExternalPeering(Box::new(
+        PeeringFacts {
+            vpc: name("vpc"),
+            external: name("external"),
+            subnets: permit
+                .at(&["vpc", "subnets"])
+                .items()
+                .map(|s| Spot::new(s.str().to_string(), &s))
+                .collect(),
+        },
+    )))
 }
 
 /// EXTP-03..05: the VPC and the External exist, share their IPv4Namespace, and the VPC has

@@ -575,13 +575,13 @@ fn facts(root: &Node) -> Option<crate::validate::rules::Facts> {
             }
         }
     }
-    Some(crate::validate::rules::Facts::GatewayPeering(
+    Some(crate::validate::rules::Facts::GatewayPeering(Box::new(
         PeeringFacts {
             gateway_group: spot(&spec.get("gatewayGroup")),
             entries,
             acl_subnets,
         },
-    ))
+    )))
 }
 
 mod cross;

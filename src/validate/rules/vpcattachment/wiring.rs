@@ -10,6 +10,7 @@
 //! pass or fail by guess. The existence rules (VPCA-06, EXTA-07's "not found") use the index
 //! alone and always run.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::validate::fabric::Index;
@@ -154,25 +155,27 @@ impl SwitchView {
     }
 }
 
-/// The views of the fabric's connections and switches, by name.
+/// The views of the fabric's connections and switches, by name: borrowed from the index's
+/// facts (the cross-object check makes one for the attachments and one for the externals,
+/// side by side), owned when made from trees.
 #[derive(Debug, Default)]
-pub struct Wiring {
-    conns: HashMap<String, ConnView>,
-    switches: HashMap<String, SwitchView>,
+pub struct Wiring<'a> {
+    conns: HashMap<Cow<'a, str>, Cow<'a, ConnView>>,
+    switches: HashMap<Cow<'a, str>, Cow<'a, SwitchView>>,
 }
 
-impl Wiring {
+impl<'a> Wiring<'a> {
     /// From the index, through the adapters.
-    pub fn of_index(index: &Index) -> Wiring {
+    pub fn of_index(index: &'a Index) -> Wiring<'a> {
         let mut w = Wiring::default();
         for o in index.of_kind("Connection") {
             if let Some(v) = conn_view(&o.facts) {
-                w.conns.insert(o.name.clone(), v);
+                w.conns.insert(Cow::Borrowed(&*o.name), Cow::Borrowed(v));
             }
         }
         for o in index.of_kind("Switch") {
             if let Some(v) = switch_view(&o.facts) {
-                w.switches.insert(o.name.clone(), v);
+                w.switches.insert(Cow::Borrowed(&*o.name), Cow::Borrowed(v));
             }
         }
         w
@@ -180,40 +183,40 @@ impl Wiring {
 
     /// Add a view of a Connection or Switch document (a tree as `tree::parse` gives it).
     pub fn add_tree(&mut self, kind: &str, name: &str, root: &Node) {
+        let name = Cow::Owned(name.to_string());
         match kind {
             "Connection" => {
-                self.conns.insert(name.to_string(), ConnView::of_tree(root));
+                self.conns.insert(name, Cow::Owned(ConnView::of_tree(root)));
             }
             "Switch" => {
                 self.switches
-                    .insert(name.to_string(), SwitchView::of_tree(root));
+                    .insert(name, Cow::Owned(SwitchView::of_tree(root)));
             }
             _ => {}
         }
     }
 
     pub fn connection(&self, name: &str) -> Option<&ConnView> {
-        self.conns.get(name)
+        self.conns.get(name).map(|v| &**v)
     }
 
     pub fn switch(&self, name: &str) -> Option<&SwitchView> {
-        self.switches.get(name)
+        self.switches.get(name).map(|v| &**v)
     }
 }
 
-/// The adapter from a Connection's facts. `connection::Facts` does not carry a view yet; the
-/// lead wires it (a field set from `ConnView::of_tree` in `connection::facts`).
-fn conn_view(facts: &Facts) -> Option<ConnView> {
+/// The adapter from a Connection's facts.
+fn conn_view(facts: &Facts) -> Option<&ConnView> {
     match facts {
-        Facts::Connection(c) => Some(c.attach.clone()),
+        Facts::Connection(c) => Some(&c.attach),
         _ => None,
     }
 }
 
 /// The adapter from a Switch's facts (as `conn_view`).
-fn switch_view(facts: &Facts) -> Option<SwitchView> {
+fn switch_view(facts: &Facts) -> Option<&SwitchView> {
     match facts {
-        Facts::Switch(s) => Some(s.attach.clone()),
+        Facts::Switch(s) => Some(&s.attach),
         _ => None,
     }
 }
@@ -267,7 +270,7 @@ pub(crate) mod testing {
             if let Some(facts) = c.facts {
                 index.insert(Obj {
                     kind: info.kind,
-                    name,
+                    name: name.into(),
                     file: Arc::from(file.as_str()),
                     pos,
                     source: Source::Incoming,

@@ -12,7 +12,7 @@ fn peerings<'a>(cx: &Cross<'a>) -> Vec<(&'a Obj, &'a PeeringFacts)> {
     cx.index
         .of_kind("GatewayPeering")
         .filter_map(|o| match &*o.facts {
-            Facts::GatewayPeering(f) => Some((o, f)),
+            Facts::GatewayPeering(f) => Some((o, &**f)),
             _ => None,
         })
         .collect()
