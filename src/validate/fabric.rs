@@ -249,57 +249,43 @@ impl<'a> Cross<'a> {
         if !self.whole_fabric && INSTALLER_DEFAULTS.contains(&(kind, name)) {
             return;
         }
-        // Defined here but refused: whatever the cluster held before, this run does not give
-        // it the object, so the reference is as broken as the definition.
-        if let Some(why) = self.index.refused(kind, name) {
-            let (file, line, column) = (&why.place.file, why.place.pos.line, why.place.pos.column);
-            let because = match &why.rule {
-                Some(rule) => format!(" ([{}] at {file}:{line}:{column})", rule.0),
-                None => format!(" (at {file}:{line}:{column})"),
-            };
-            let problem = Problem {
-                rule: RuleId(rule),
-                severity: Severity::Error,
-                path: at.path.clone(),
-                pos: at.pos,
-                message: format!(
+        let (severity, message, see_also) = match self.index.refused(kind, name) {
+            // Defined here but refused: whatever the cluster held before, this run does not
+            // give it the object, so the reference is as broken as the definition.
+            Some(why) => {
+                let (file, line, column) = (&why.place.file, why.place.pos.line, why.place.pos.column);
+                let because = match &why.rule {
+                    Some(rule) => format!(" ([{}] at {file}:{line}:{column})", rule.0),
+                    None => format!(" (at {file}:{line}:{column})"),
+                };
+                let message = format!(
                     "{kind} {name:?} is refused in this run{because}, so the cluster will not have it: fix it first"
-                )
-                .into(),
-                upstream: (!inner.is_empty())
-                    .then(|| format!("{}{inner}", rules::webhook_prefix(obj.kind)).into()),
-                see_also: Some(Box::new(why.place.clone())),
-                assumed: false,
-            };
-            self.push(obj, problem);
-            return;
-        }
-        if self.whole_fabric {
-            self.error(
-                rule,
-                obj,
-                at,
+                );
+                (Severity::Error, message, Some(Box::new(why.place.clone())))
+            }
+            None if self.whole_fabric => (
+                Severity::Error,
                 format!("{kind} {name:?} is not defined in this fabric"),
-                inner,
                 None,
-            );
-        } else {
-            let problem = Problem {
-                rule: RuleId(rule),
-                severity: Severity::Warning,
-                path: at.path.clone(),
-                pos: at.pos,
-                message: format!(
-                    "{kind} {name:?} is not in this directory: it must already exist in the cluster (say `--whole-fabric` if this directory is the whole fabric)"
-                )
-                .into(),
-                upstream: (!inner.is_empty())
-                    .then(|| format!("{}{inner}", rules::webhook_prefix(obj.kind)).into()),
-                see_also: None,
-                assumed: false,
-            };
-            self.push(obj, problem);
-        }
+            ),
+            None => (
+                Severity::Warning,
+                format!("{kind} {name:?} is not in this directory: it must already exist in the cluster (say `--whole-fabric` if this directory is the whole fabric)"),
+                None,
+            ),
+        };
+        let problem = Problem {
+            rule: RuleId(rule),
+            severity,
+            path: at.path.clone(),
+            pos: at.pos,
+            message: message.into(),
+            upstream: (!inner.is_empty())
+                .then(|| format!("{}{inner}", rules::webhook_prefix(obj.kind)).into()),
+            see_also,
+            assumed: false,
+        };
+        self.push(obj, problem);
     }
 
     pub fn warn(&mut self, rule: &'static str, obj: &Obj, at: &At, msg: impl Into<String>) {
