@@ -50,9 +50,10 @@ pub type At = (usize, usize);
 /// needs more than the document itself.
 pub type Refusals = HashMap<At, (ReasonCode, String)>;
 
-/// What the batch as a whole decides about single documents of it.
+/// What the batch as a whole decides about single documents of it: found once, before the
+/// check across objects (which needs the conflicts), and kept for the plan (`Decider`).
 #[derive(Debug, Default)]
-struct Batchwide {
+pub struct Batchwide {
     /// A document whose object is also defined, differently, elsewhere: why.
     conflict: HashMap<At, String>,
     /// A document whose object is also defined, with the same bytes, in an earlier file.
@@ -72,7 +73,12 @@ pub fn decide_with(
     claims: &stage::Claims,
     refusals: &Refusals,
 ) -> Decision {
-    let decider = Decider::new(files, claims, refusals);
+    decide_from(files, batchwide(files, claims), refusals)
+}
+
+/// `decide_with`, the batch's conflicts and duplicates already found (`batchwide`).
+pub fn decide_from(files: &[FileAnalysis], batchwide: Batchwide, refusals: &Refusals) -> Decision {
+    let decider = Decider::new(batchwide, refusals);
     let out = files
         .iter()
         .enumerate()
@@ -81,10 +87,12 @@ pub fn decide_with(
     Decision { files: out }
 }
 
-/// The documents whose object the batch defines more than once, differently: none of them is
-/// applied, so the check across objects must not count any of them in the fabric.
-pub fn conflicted(files: &[FileAnalysis], claims: &stage::Claims) -> std::collections::HashSet<At> {
-    batchwide(files, claims).conflict.into_keys().collect()
+impl Batchwide {
+    /// The documents whose object the batch defines more than once, differently: none of them
+    /// is applied, so the check across objects must not count any of them in the fabric.
+    pub fn conflicted(&self) -> std::collections::HashSet<At> {
+        self.conflict.keys().copied().collect()
+    }
 }
 
 /// The batch's decisions made one file at a time: what needs the whole batch (conflicts,
@@ -97,9 +105,9 @@ pub struct Decider<'r> {
 }
 
 impl<'r> Decider<'r> {
-    pub fn new(files: &[FileAnalysis], claims: &stage::Claims, refusals: &'r Refusals) -> Self {
+    pub fn new(batchwide: Batchwide, refusals: &'r Refusals) -> Self {
         Decider {
-            batchwide: batchwide(files, claims),
+            batchwide,
             refusals,
         }
     }
@@ -133,8 +141,8 @@ fn definitions<'f>(
     defs
 }
 
-/// The conflicts and duplicates among the batch's definitions of one object.
-fn batchwide(files: &[FileAnalysis], claims: &stage::Claims) -> Batchwide {
+/// The conflicts and duplicates among the batch's definitions of each object.
+pub fn batchwide(files: &[FileAnalysis], claims: &stage::Claims) -> Batchwide {
     let mut out = Batchwide::default();
     for list in definitions(files, claims).values() {
         let bytes = |&(fi, di): &At| files[fi].docs()[di].output(&files[fi].bytes);

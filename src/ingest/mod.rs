@@ -34,7 +34,8 @@ use crate::yaml::Limits;
 
 use decide::Decider;
 pub use decide::{
-    conflicted, decide, decide_with, At, Decision, DocFate, FileDecision, Refusals, WholeDoc,
+    batchwide, decide, decide_from, decide_with, At, Batchwide, Decision, DocFate, FileDecision,
+    Refusals, WholeDoc,
 };
 pub use paths::{escape_folders, named_like_a_file, unescape_folders, with_suffix, FOLDER_ESCAPE};
 pub use read::read_inputs;
@@ -225,7 +226,8 @@ fn ingest(
         }
         _ => None,
     };
-    let conflicted = decide::conflicted(&files, &claims);
+    let batchwide = decide::batchwide(&files, &claims);
+    let conflicted = batchwide.conflicted();
     let outcome = crate::validate::batch::check_batch(
         &validator,
         &files,
@@ -243,7 +245,7 @@ fn ingest(
             .entry(at)
             .or_insert((crate::classify::ReasonCode::InvalidSpec, reason));
     }
-    let decider = Decider::new(&files, &claims, &refusals);
+    let decider = Decider::new(batchwide, &refusals);
     // The disk writes back what is staged while the plan and the journal are made.
     let flush = batch.as_ref().and_then(store::Batch::start_flush);
     // The plan's own writes are staged as it goes, by the late writer, which holds the batch

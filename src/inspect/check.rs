@@ -164,7 +164,8 @@ pub fn validate(
         (Some(Ok(b)), Some(shown)) => ingest::before_or_say(b, shown, limits, validator, sink),
         _ => None,
     };
-    let conflicted = ingest::conflicted(&files, &Default::default());
+    let batchwide = ingest::batchwide(&files, &Default::default());
+    let conflicted = batchwide.conflicted();
     let outcome = crate::validate::batch::check_batch(
         validator,
         &files,
@@ -181,7 +182,7 @@ pub fn validate(
         .into_iter()
         .map(|(at, reason)| (at, (ReasonCode::InvalidSpec, reason)))
         .collect();
-    let decision = ingest::decide_with(&files, &Default::default(), &refusals);
+    let decision = ingest::decide_from(&files, batchwide, &refusals);
     let mut planned = std::collections::HashSet::new();
     for (f, d) in files.iter().zip(&decision.files) {
         summary.files += 1;
