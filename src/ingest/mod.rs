@@ -7,6 +7,7 @@
 mod decide;
 mod held;
 pub mod history;
+mod late;
 pub mod managed_check;
 pub mod moves;
 mod paths;
@@ -251,7 +252,7 @@ fn ingest(
     // The plan's own writes are staged as it goes, by the late writer, which holds the batch
     // until the plan ends.
     let late = batch
-        .map(|b| stage::LateWriter::start(fabric, b))
+        .map(|b| late::LateWriter::start(fabric, b))
         .transpose()?;
     let mut outputs = HashMap::new();
     let mut claims = claims;
@@ -374,13 +375,13 @@ fn take_back_conflicts(
     claims: &stage::Claims,
     batch: &mut store::Batch,
 ) -> Result<()> {
-    let mut taken_back = 0;
-    for (path, claim) in claims.dropped() {
-        if claim.staged && !claim.planned {
-            batch.unstage(&fabric.path(&format!("{}/{path}", fabric::MANAGED)))?;
-            taken_back += 1;
-        }
-    }
+    let taking_back: Vec<std::path::PathBuf> = claims
+        .dropped()
+        .filter(|(_, claim)| claim.staged && !claim.planned)
+        .map(|(path, _)| fabric.path(&format!("{}/{path}", fabric::MANAGED)))
+        .collect();
+    let taken_back = taking_back.len();
+    batch.unstage_all(taking_back.iter().map(|p| p.as_path()))?;
     // Only an object the plan dropped is staged and not planned.
     let dropped = claims.values().filter(|c| c.staged && !c.planned).count();
     if dropped != taken_back {

@@ -26,7 +26,7 @@ pub(super) struct PlanInputs<'a> {
     /// For a real run: gets the bytes of every planned write staging has not made.
     pub outputs: &'a mut HashMap<String, Vec<u8>>,
     /// Stages unmanaged items and reasons as they are planned.
-    pub late: Option<&'a stage::LateWriter>,
+    pub late: Option<&'a super::late::LateWriter>,
     /// Takes the log record (a real run's log spool).
     pub spool: Option<std::fs::File>,
     pub dry_run: bool,
@@ -75,7 +75,7 @@ struct Planner<'a, 'j> {
     fabric: &'a Fabric,
     claims: &'a mut stage::Claims,
     outputs: &'a mut HashMap<String, Vec<u8>>,
-    late: Option<&'a stage::LateWriter>,
+    late: Option<&'a super::late::LateWriter>,
     dry_run: bool,
     hand_edits: &'a HashMap<String, HandEdit>,
     /// The hand edits archived so far (one per path, however many documents define it).
@@ -597,7 +597,7 @@ fn send_late(
     j: &Journal,
     sent: &mut usize,
     outputs: &mut HashMap<String, Vec<u8>>,
-    late: Option<&stage::LateWriter>,
+    late: Option<&super::late::LateWriter>,
 ) {
     let Some(late) = late else {
         return;

@@ -8,9 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Mutex, MutexGuard};
-use std::thread::JoinHandle;
 
 use super::analyze::{DocAnalysis, DocVerdict, FileAnalysis};
 use super::Targets;
@@ -147,11 +145,16 @@ pub struct Places(HashMap<String, store::Place>);
 /// Folders whose chain was checked for symlinks (nothing is written through one), each
 /// inspected once however many files go into it.
 #[derive(Default)]
-struct CheckedFolders(HashSet<PathBuf>);
+pub(super) struct CheckedFolders(HashSet<PathBuf>);
 
 impl CheckedFolders {
     /// Refuse `target`, at the fabric path `rel`, when a folder of its chain is unsafe.
-    fn check(&mut self, fabric: &Fabric, rel: &str, target: &std::path::Path) -> Result<()> {
+    pub(super) fn check(
+        &mut self,
+        fabric: &Fabric,
+        rel: &str,
+        target: &std::path::Path,
+    ) -> Result<()> {
         if let Some(parent) = std::path::Path::new(rel).parent() {
             if !self.0.contains(parent) {
                 crate::journal::check_folders_of(fabric, parent, target)?;
@@ -295,86 +298,5 @@ impl<'f> Stager<'f> {
         // Only reading finds claims by path; the plan goes by the numbers the documents noted.
         claims.numbers = HashMap::default();
         (batch, claims)
-    }
-}
-
-/// Stages, on a thread of its own while the plan runs, the writes the plan adds (unmanaged
-/// items and their reasons): staged after the plan, they were the longest step between the
-/// plan and the commit. It holds the batch until `finish`.
-pub struct LateWriter {
-    queue: Option<SyncSender<(String, Vec<u8>)>>,
-    thread: Option<JoinHandle<LateOutcome>>,
-}
-
-/// The batch back, the fabric paths staged, and the first failure (nothing is written after it).
-type LateOutcome = (Batch, HashSet<String>, Option<crate::error::Error>);
-
-impl LateWriter {
-    pub fn start(fabric: &Fabric, mut batch: Batch) -> Result<LateWriter> {
-        // Room for every late write of a batch with 10^4 unmanaged documents, so the plan
-        // does not wait for the writer (the journal is written meanwhile); bounded, so a
-        // batch of 10^5 bad documents does not hold them all.
-        let (queue, jobs) = sync_channel::<(String, Vec<u8>)>(16 * 1024);
-        let root = fabric.clone();
-        let thread = std::thread::Builder::new()
-            .name("fgd-late-writer".into())
-            .spawn(move || {
-                let mut staged = HashSet::new();
-                let mut checked = CheckedFolders::default();
-                let mut failed = None;
-                for (rel, bytes) in jobs {
-                    if failed.is_some() {
-                        continue;
-                    }
-                    let target = root.path(&rel);
-                    let written = checked
-                        .check(&root, &rel, &target)
-                        .and_then(|()| Ok(batch.stage_write(&target, &bytes)?));
-                    match written {
-                        Ok(()) => {
-                            staged.insert(rel);
-                        }
-                        Err(e) => failed = Some(e),
-                    }
-                }
-                (batch, staged, failed)
-            })
-            .map_err(|e| crate::error::io("start a thread for", &fabric.root, e))?;
-        Ok(LateWriter {
-            queue: Some(queue),
-            thread: Some(thread),
-        })
-    }
-
-    /// Stage `bytes` at the fabric path `rel`. A writer that died is reported by `finish`.
-    pub fn send(&self, rel: String, bytes: Vec<u8>) {
-        if let Some(q) = &self.queue {
-            let _ = q.send((rel, bytes));
-        }
-    }
-
-    /// Wait for the last write: the batch, and which paths it staged.
-    pub fn finish(mut self) -> Result<(Batch, HashSet<String>)> {
-        self.queue = None;
-        let Some(thread) = self.thread.take() else {
-            return Err(crate::error::Error::Refused(
-                "the late writer finished twice (a bug in fgd); nothing was written".into(),
-            ));
-        };
-        match thread.join() {
-            Ok((_, _, Some(e))) => Err(e),
-            Ok((batch, staged, None)) => Ok((batch, staged)),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    }
-}
-
-impl Drop for LateWriter {
-    /// A plan that failed: the writer stops, and its batch's drop removes what it staged.
-    fn drop(&mut self) {
-        self.queue = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }

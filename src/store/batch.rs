@@ -2,7 +2,7 @@
 //! renames, then one fsync per folder, as git's `core.fsyncMethod=batch` does; a per-file fsync
 //! costs more than a whole ingest.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::MetadataExt;
@@ -280,22 +280,50 @@ impl Batch {
 
     /// Take back a staged write before the commit: the target is left as it is.
     pub fn unstage(&mut self, target: &Path) -> Result<()> {
-        let name = file_name(target)?;
-        if let Some(place) = self.places.get(parent_dir(target)).filter(|p| p.staged) {
-            match place.dir.unlink(name) {
-                Ok(()) => self.staged_files = self.staged_files.saturating_sub(1),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(err("remove", &place.dir.join(name), e)),
+        self.unstage_all([target])
+    }
+
+    /// `unstage` of each target, in one pass over the batch's writes however many there are
+    /// (an ingest may take back 10^4 objects its check across objects refused).
+    pub fn unstage_all<'p>(&mut self, targets: impl IntoIterator<Item = &'p Path>) -> Result<()> {
+        let mut elsewhere: HashMap<&Path, usize> = HashMap::new();
+        for target in targets {
+            let name = file_name(target)?;
+            if let Some(place) = self.places.get(parent_dir(target)).filter(|p| p.staged) {
+                match place.dir.unlink(name) {
+                    Ok(()) => self.staged_files = self.staged_files.saturating_sub(1),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(err("remove", &place.dir.join(name), e)),
+                }
+            } else {
+                *elsewhere.entry(target).or_default() += 1;
             }
+        }
+        if elsewhere.is_empty() {
             return Ok(());
         }
-        if let Some(i) = self.writes.iter().rposition(|w| w.target == target) {
-            let w = self.writes.remove(i);
-            w.dir
-                .unlink(&w.tmp)
-                .map_err(|e| err("remove", &w.dir.join(&w.tmp), e))?;
+        // The last write of each target goes, as often as it was named.
+        let mut taken = vec![false; self.writes.len()];
+        for (i, w) in self.writes.iter().enumerate().rev() {
+            if let Some(left) = elsewhere.get_mut(w.target.as_path()).filter(|n| **n > 0) {
+                *left -= 1;
+                taken[i] = true;
+            }
         }
-        Ok(())
+        let mut result = Ok(());
+        let mut i = 0;
+        self.writes.retain(|w| {
+            let keep = !taken[i];
+            i += 1;
+            if !keep && result.is_ok() {
+                result = w
+                    .dir
+                    .unlink(&w.tmp)
+                    .map_err(|e| err("remove", &w.dir.join(&w.tmp), e));
+            }
+            keep
+        });
+        result
     }
 
     /// Many writes at once, spread over the cores by folder: creating a file is mostly kernel

@@ -288,3 +288,61 @@ fn batched_vs_single_writes_10k() {
     let single = start.elapsed();
     println!("{n} files: batched {batched:?}, write_atomic each {single:?}");
 }
+
+#[test]
+fn writes_taken_back_leave_their_targets_as_they_were_and_the_rest_lands() {
+    let t = tempfile::tempdir().unwrap();
+    // One folder that exists (temps beside their targets), one new (a staged folder).
+    let old = t.path().join("old");
+    std::fs::create_dir(&old).unwrap();
+    std::fs::write(old.join("kept.yaml"), b"before\n").unwrap();
+    let new = t.path().join("new");
+    let mut b = Batch::new();
+    for i in 0..6 {
+        b.stage_write(&old.join(format!("o{i}.yaml")), b"o")
+            .unwrap();
+        b.stage_write(&new.join(format!("n{i}.yaml")), b"n")
+            .unwrap();
+    }
+    b.stage_write(&old.join("kept.yaml"), b"first\n").unwrap();
+    b.stage_write(&old.join("kept.yaml"), b"second\n").unwrap();
+    let back: Vec<PathBuf> = [
+        old.join("o1.yaml"),
+        old.join("o4.yaml"),
+        new.join("n2.yaml"),
+        // Named once, written twice: only the later write goes.
+        old.join("kept.yaml"),
+        // Never staged: nothing to take back.
+        old.join("absent.yaml"),
+    ]
+    .into();
+    b.unstage_all(back.iter().map(|p| p.as_path())).unwrap();
+    b.commit().unwrap();
+    let mut landed: Vec<String> = ["old", "new"]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(t.path().join(d))
+                .unwrap()
+                .map(move |e| format!("{d}/{}", e.unwrap().file_name().to_string_lossy()))
+        })
+        .collect();
+    landed.sort();
+    let expected: Vec<String> = [
+        "new/n0.yaml",
+        "new/n1.yaml",
+        "new/n3.yaml",
+        "new/n4.yaml",
+        "new/n5.yaml",
+        "old/kept.yaml",
+        "old/o0.yaml",
+        "old/o2.yaml",
+        "old/o3.yaml",
+        "old/o5.yaml",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(landed, expected);
+    assert_eq!(std::fs::read(old.join("kept.yaml")).unwrap(), b"first\n");
+    assert_eq!(temps(t.path()), 0, "no temp left behind");
+}

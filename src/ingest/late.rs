@@ -1,0 +1,186 @@
+//! The late writer: stages the writes the plan adds (unmanaged items and their reasons) on
+//! threads of their own while the plan runs. Staged after the plan, they were the longest step
+//! between the plan and the commit; on one thread, a batch that refuses half its documents (two
+//! files each) still waited for them long after the plan. Creating small files is kernel work
+//! that only partly serialises on the folder (the entry is made under its lock; the inode, the
+//! data and the close are not), so a few writers finish sooner than one.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use super::stage::CheckedFolders;
+use crate::error::{Error, Result};
+use crate::fabric::Fabric;
+use crate::store::{self, Batch};
+
+/// A fabric path and the bytes to stage there.
+type Job = (String, Vec<u8>);
+
+/// What one writer staged (fabric paths), and its first failure.
+type Outcome = (HashSet<String>, Option<Error>);
+
+/// What the writers share: the batch (held only to place a folder and to record a write, never
+/// while writing) and whether one of them failed (then nobody writes any more).
+struct Shared {
+    batch: Mutex<Batch>,
+    failed: AtomicBool,
+}
+
+/// Holds the batch until `finish`.
+pub struct LateWriter {
+    queue: Option<SyncSender<Job>>,
+    threads: Vec<JoinHandle<Outcome>>,
+    shared: Option<Arc<Shared>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking writer fails the whole ingest anyway (`finish` resumes the panic).
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How many writers: more than the cores gains nothing, as most of the work is the kernel's.
+fn writers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
+}
+
+impl LateWriter {
+    pub fn start(fabric: &Fabric, batch: Batch) -> Result<LateWriter> {
+        // Room for every late write of a batch with 10^4 unmanaged documents, so the plan
+        // does not wait for the writers (the journal is written meanwhile); bounded, so a
+        // batch of 10^5 bad documents does not hold them all.
+        let (queue, jobs) = sync_channel::<Job>(16 * 1024);
+        let jobs = Arc::new(Mutex::new(jobs));
+        let shared = Arc::new(Shared {
+            batch: Mutex::new(batch),
+            failed: AtomicBool::new(false),
+        });
+        let mut threads = Vec::new();
+        for _ in 0..writers() {
+            let (jobs, shared, root) = (jobs.clone(), shared.clone(), fabric.clone());
+            let spawned = std::thread::Builder::new()
+                .name("fgd-late-writer".into())
+                .spawn(move || write_jobs(&root, &jobs, &shared));
+            match spawned {
+                Ok(t) => threads.push(t),
+                // Fewer writers only take longer.
+                Err(_) if !threads.is_empty() => break,
+                Err(e) => return Err(crate::error::io("start a thread for", &fabric.root, e)),
+            }
+        }
+        Ok(LateWriter {
+            queue: Some(queue),
+            threads,
+            shared: Some(shared),
+        })
+    }
+
+    /// Stage `bytes` at the fabric path `rel`. A writer that failed is reported by `finish`.
+    pub fn send(&self, rel: String, bytes: Vec<u8>) {
+        if let Some(q) = &self.queue {
+            let _ = q.send((rel, bytes));
+        }
+    }
+
+    /// Wait for the last write: the batch, and which paths it staged.
+    pub fn finish(mut self) -> Result<(Batch, HashSet<String>)> {
+        self.queue = None;
+        let mut staged = HashSet::new();
+        let mut failure = None;
+        for thread in std::mem::take(&mut self.threads) {
+            match thread.join() {
+                Ok((paths, failed)) => {
+                    staged.extend(paths);
+                    failure = failure.or(failed);
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        match self.shared.take().map(Arc::try_unwrap) {
+            Some(Ok(shared)) => Ok((
+                shared.batch.into_inner().unwrap_or_else(|e| e.into_inner()),
+                staged,
+            )),
+            _ => Err(Error::Refused(
+                "a late writer still held the batch (a bug in fgd); nothing was written".into(),
+            )),
+        }
+    }
+}
+
+impl Drop for LateWriter {
+    /// A plan that failed: the writers stop, and the batch's drop removes what they staged.
+    fn drop(&mut self) {
+        self.queue = None;
+        for thread in std::mem::take(&mut self.threads) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// One writer: stage jobs until the queue closes. After a failure (its own or another's) it
+/// only drains the queue, so the plan never blocks on it.
+fn write_jobs(root: &Fabric, jobs: &Mutex<Receiver<Job>>, shared: &Shared) -> Outcome {
+    let mut staged = HashSet::new();
+    let mut failure = None;
+    let mut checked = CheckedFolders::default();
+    // Folder -> where its files wait, asked of the batch once per folder and writer.
+    let mut places: HashMap<PathBuf, store::Place> = HashMap::new();
+    loop {
+        let job = lock(jobs).recv();
+        let Ok((rel, bytes)) = job else {
+            break;
+        };
+        if shared.failed.load(Ordering::Relaxed) {
+            continue;
+        }
+        let target = root.path(&rel);
+        match stage_one(
+            root,
+            shared,
+            &mut checked,
+            &mut places,
+            &rel,
+            &target,
+            &bytes,
+        ) {
+            Ok(()) => {
+                staged.insert(rel);
+            }
+            Err(e) => {
+                shared.failed.store(true, Ordering::Relaxed);
+                failure = Some(e);
+            }
+        }
+    }
+    (staged, failure)
+}
+
+fn stage_one(
+    root: &Fabric,
+    shared: &Shared,
+    checked: &mut CheckedFolders,
+    places: &mut HashMap<PathBuf, store::Place>,
+    rel: &str,
+    target: &Path,
+    bytes: &[u8],
+) -> Result<()> {
+    checked.check(root, rel, target)?;
+    let folder = target.parent().unwrap_or(&root.root);
+    let place = match places.get(folder) {
+        Some(place) => place,
+        None => {
+            let place = lock(&shared.batch).folder_destination(folder)?;
+            places.entry(folder.to_path_buf()).or_insert(place)
+        }
+    };
+    let placed = store::write_placed(target, place, bytes)?;
+    lock(&shared.batch).record(target, placed);
+    Ok(())
+}
