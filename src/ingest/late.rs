@@ -17,11 +17,17 @@ use crate::error::{Error, Result};
 use crate::fabric::Fabric;
 use crate::store::{self, Batch};
 
-/// A fabric path and the bytes to stage there.
-type Job = (String, Vec<u8>);
+/// A fabric path, the bytes to stage there, and where the batch may already hold them
+/// (another fabric path, whose staged write then moves here instead).
+struct Job {
+    rel: String,
+    bytes: Vec<u8>,
+    staged_at: Option<String>,
+}
 
-/// What one writer staged (fabric paths), and its first failure.
-type Outcome = (HashSet<String>, Option<Error>);
+/// What one writer staged (fabric paths), the staged writes it could not move and which must
+/// be taken back (targets), and its first failure.
+type Outcome = (HashSet<String>, Vec<PathBuf>, Option<Error>);
 
 /// What the writers share: the batch (held only to place a folder and to record a write, never
 /// while writing) and whether one of them failed (then nobody writes any more).
@@ -80,8 +86,26 @@ impl LateWriter {
 
     /// Stage `bytes` at the fabric path `rel`. A writer that failed is reported by `finish`.
     pub fn send(&self, rel: String, bytes: Vec<u8>) {
+        self.queue_job(Job {
+            rel,
+            bytes,
+            staged_at: None,
+        });
+    }
+
+    /// Stage at `rel` the bytes the batch staged at the fabric path `staged_at`, which is taken
+    /// back: moved when it can be, else written again (`bytes`).
+    pub fn send_staged(&self, rel: String, bytes: Vec<u8>, staged_at: String) {
+        self.queue_job(Job {
+            rel,
+            bytes,
+            staged_at: Some(staged_at),
+        });
+    }
+
+    fn queue_job(&self, job: Job) {
         if let Some(q) = &self.queue {
-            let _ = q.send((rel, bytes));
+            let _ = q.send(job);
         }
     }
 
@@ -89,11 +113,13 @@ impl LateWriter {
     pub fn finish(mut self) -> Result<(Batch, HashSet<String>)> {
         self.queue = None;
         let mut staged = HashSet::new();
+        let mut take_back = Vec::new();
         let mut failure = None;
         for thread in std::mem::take(&mut self.threads) {
             match thread.join() {
-                Ok((paths, failed)) => {
+                Ok((paths, back, failed)) => {
                     staged.extend(paths);
+                    take_back.extend(back);
                     failure = failure.or(failed);
                 }
                 Err(panic) => std::panic::resume_unwind(panic),
@@ -103,10 +129,11 @@ impl LateWriter {
             return Err(e);
         }
         match self.shared.take().map(Arc::try_unwrap) {
-            Some(Ok(shared)) => Ok((
-                shared.batch.into_inner().unwrap_or_else(|e| e.into_inner()),
-                staged,
-            )),
+            Some(Ok(shared)) => {
+                let mut batch = shared.batch.into_inner().unwrap_or_else(|e| e.into_inner());
+                batch.unstage_all(take_back.iter().map(|p| p.as_path()))?;
+                Ok((batch, staged))
+            }
             _ => Err(Error::Refused(
                 "a late writer still held the batch (a bug in fgd); nothing was written".into(),
             )),
@@ -128,30 +155,45 @@ impl Drop for LateWriter {
 /// only drains the queue, so the plan never blocks on it.
 fn write_jobs(root: &Fabric, jobs: &Mutex<Receiver<Job>>, shared: &Shared) -> Outcome {
     let mut staged = HashSet::new();
+    let mut take_back = Vec::new();
     let mut failure = None;
     let mut checked = CheckedFolders::default();
     // Folder -> where its files wait, asked of the batch once per folder and writer.
     let mut places: HashMap<PathBuf, store::Place> = HashMap::new();
     loop {
         let job = lock(jobs).recv();
-        let Ok((rel, bytes)) = job else {
+        let Ok(job) = job else {
             break;
         };
         if shared.failed.load(Ordering::Relaxed) {
             continue;
         }
-        let target = root.path(&rel);
-        match stage_one(
-            root,
-            shared,
-            &mut checked,
-            &mut places,
-            &rel,
-            &target,
-            &bytes,
-        ) {
+        let target = root.path(&job.rel);
+        let moved = match &job.staged_at {
+            Some(from) => lock(&shared.batch)
+                .restage(&root.path(from), &target)
+                .map_err(Error::from),
+            None => Ok(false),
+        };
+        let staged_here = moved.and_then(|moved| {
+            if !moved {
+                let rel = job.rel.as_str();
+                stage_one(
+                    root,
+                    shared,
+                    &mut checked,
+                    &mut places,
+                    rel,
+                    &target,
+                    &job.bytes,
+                )?;
+                take_back.extend(job.staged_at.as_deref().map(|from| root.path(from)));
+            }
+            Ok(())
+        });
+        match staged_here {
             Ok(()) => {
-                staged.insert(rel);
+                staged.insert(job.rel);
             }
             Err(e) => {
                 shared.failed.store(true, Ordering::Relaxed);
@@ -159,7 +201,7 @@ fn write_jobs(root: &Fabric, jobs: &Mutex<Receiver<Job>>, shared: &Shared) -> Ou
             }
         }
     }
-    (staged, failure)
+    (staged, take_back, failure)
 }
 
 fn stage_one(

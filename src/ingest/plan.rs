@@ -75,6 +75,9 @@ struct Planner<'a, 'j> {
     fabric: &'a Fabric,
     claims: &'a mut stage::Claims,
     outputs: &'a mut HashMap<String, Vec<u8>>,
+    /// Unmanaged items whose bytes the batch already staged as the refused object's file under
+    /// managed/ (fabric path of the item -> that file's): moved, not written again.
+    staged_as: HashMap<String, String>,
     late: Option<&'a super::late::LateWriter>,
     dry_run: bool,
     hand_edits: &'a HashMap<String, HandEdit>,
@@ -121,6 +124,7 @@ impl<'a, 'j> Planner<'a, 'j> {
             fabric,
             claims: inputs.claims,
             outputs: inputs.outputs,
+            staged_as: HashMap::new(),
             late: inputs.late,
             dry_run: inputs.dry_run,
             hand_edits: inputs.hand_edits,
@@ -147,7 +151,13 @@ impl<'a, 'j> Planner<'a, 'j> {
 
     /// Plan one input file by its decision.
     fn file(&mut self, f: &FileAnalysis, d: &FileDecision) -> Result<()> {
-        send_late(self.j, &mut self.sent, self.outputs, self.late);
+        send_late(
+            self.j,
+            &mut self.sent,
+            self.outputs,
+            &mut self.staged_as,
+            self.late,
+        );
         self.summary.files += 1;
         let inner = f.rel.strip_prefix("raw/").unwrap_or(&f.rel);
         if let Some(len) = f.too_large {
@@ -493,15 +503,25 @@ impl<'a, 'j> Planner<'a, 'j> {
         };
         let item = self.names.item(file.inner, Some(doc.index), &bytes)?;
         if item.fresh {
+            let sha256 = journal::Digest::of(&bytes);
             self.j.writes.push(Write {
                 path: item.path.clone(),
-                sha256: journal::Digest::of(&bytes),
+                sha256,
                 content: Content::Source {
                     source: file.src,
                     parts: parts_of(doc),
                 },
             });
             if !self.dry_run {
+                // The object's own file, staged while reading and refused since, holds these
+                // bytes when no other document defines it: it moves here.
+                if let (Some(claim), Some(path)) = (self.claims.of_mut(doc), doc.managed_path()) {
+                    if claim.staged && !claim.planned && claim.defs == 1 && claim.sha256 == sha256 {
+                        claim.staged = false;
+                        let staged_at = format!("{}/{path}", fabric::MANAGED);
+                        self.staged_as.insert(item.path.clone(), staged_at);
+                    }
+                }
                 self.outputs.insert(item.path.clone(), bytes);
             }
         }
@@ -540,7 +560,13 @@ impl<'a, 'j> Planner<'a, 'j> {
 
     /// The last late writes, the summary and the log record's end.
     fn finish(mut self) -> Result<()> {
-        send_late(self.j, &mut self.sent, self.outputs, self.late);
+        send_late(
+            self.j,
+            &mut self.sent,
+            self.outputs,
+            &mut self.staged_as,
+            self.late,
+        );
         self.j.summary = self.summary.clone();
         self.j.summary.dry_run = false;
         let fabric = self.fabric;
@@ -597,6 +623,7 @@ fn send_late(
     j: &Journal,
     sent: &mut usize,
     outputs: &mut HashMap<String, Vec<u8>>,
+    staged_as: &mut HashMap<String, String>,
     late: Option<&super::late::LateWriter>,
 ) {
     let Some(late) = late else {
@@ -614,7 +641,10 @@ fn send_late(
                 None => continue,
             },
         };
-        late.send(w.path.clone(), bytes);
+        match staged_as.remove(&w.path) {
+            Some(staged_at) => late.send_staged(w.path.clone(), bytes, staged_at),
+            None => late.send(w.path.clone(), bytes),
+        }
     }
     *sent = j.writes.len();
 }

@@ -326,6 +326,39 @@ impl Batch {
         result
     }
 
+    /// Move the write staged for `from` to the target `to`, its bytes unchanged: `unstage`
+    /// of `from` and `stage_write` of `to` without writing the bytes again (an object the
+    /// check across objects refused becomes its unmanaged item). Only a write in a staged
+    /// folder moves; false, and nothing done, for any other.
+    pub fn restage(&mut self, from: &Path, to: &Path) -> Result<bool> {
+        let Some(source) = self.places.get(parent_dir(from)).filter(|p| p.staged) else {
+            return Ok(false);
+        };
+        let source = source.dir.clone();
+        let from_name = file_name(from)?;
+        let place = self.folder_destination(parent_dir(to))?;
+        let name = file_name(to)?;
+        if place.staged {
+            source
+                .rename_noreplace(from_name, &place.dir, name)
+                .map_err(|e| err("rename", to, e))?;
+        } else {
+            let tmp = next_temp_name();
+            source
+                .rename_noreplace(from_name, &place.dir, &tmp)
+                .map_err(|e| err("rename", &place.dir.join(&tmp), e))?;
+            self.staged_files = self.staged_files.saturating_sub(1);
+            self.writes.push(Pending {
+                dir: place.dir,
+                tmp,
+                name: name.to_os_string(),
+                target: to.to_path_buf(),
+            });
+        }
+        self.recorded += 1;
+        Ok(true)
+    }
+
     /// Many writes at once, spread over the cores by folder: creating a file is mostly kernel
     /// time, and creations in different folders do not wait for each other. The same outcome
     /// as `stage_write` on each, in order.

@@ -346,3 +346,48 @@ fn writes_taken_back_leave_their_targets_as_they_were_and_the_rest_lands() {
     assert_eq!(std::fs::read(old.join("kept.yaml")).unwrap(), b"first\n");
     assert_eq!(temps(t.path()), 0, "no temp left behind");
 }
+
+#[test]
+fn a_write_moved_to_another_target_lands_there_with_its_bytes() {
+    let t = tempfile::tempdir().unwrap();
+    let kept = t.path().join("kept");
+    std::fs::create_dir(&kept).unwrap();
+    std::fs::write(kept.join("old.yaml"), b"before\n").unwrap();
+    let staged = t.path().join("managed/vpcs");
+    let mut b = Batch::new();
+    b.stage_write(&staged.join("a.yaml"), b"a\n").unwrap();
+    b.stage_write(&staged.join("b.yaml"), b"b\n").unwrap();
+    b.stage_write(&kept.join("old.yaml"), b"after\n").unwrap();
+    // From a staged folder into a folder that exists, and into another new one.
+    assert!(b
+        .restage(&staged.join("a.yaml"), &kept.join("a.unmanaged"))
+        .unwrap());
+    assert!(b
+        .restage(&staged.join("b.yaml"), &t.path().join("un/b.unmanaged"))
+        .unwrap());
+    // A write beside its target in a folder that exists does not move.
+    assert!(!b.restage(&kept.join("old.yaml"), &kept.join("x")).unwrap());
+    assert!(
+        !kept.join("a.unmanaged").exists(),
+        "nothing visible before the commit"
+    );
+    b.commit().unwrap();
+    assert_eq!(std::fs::read(kept.join("a.unmanaged")).unwrap(), b"a\n");
+    assert_eq!(
+        std::fs::read(t.path().join("un/b.unmanaged")).unwrap(),
+        b"b\n"
+    );
+    assert_eq!(std::fs::read(kept.join("old.yaml")).unwrap(), b"after\n");
+    assert!(!kept.join("x").exists());
+    assert_eq!(std::fs::read_dir(&staged).unwrap().count(), 0, "moved out");
+    assert_eq!(temps(t.path()), 0);
+    // Dropped before its commit, a moved write leaves nothing.
+    let mut b = Batch::new();
+    b.stage_write(&t.path().join("n/c.yaml"), b"c\n").unwrap();
+    assert!(b
+        .restage(&t.path().join("n/c.yaml"), &kept.join("c.unmanaged"))
+        .unwrap());
+    drop(b);
+    assert!(!kept.join("c.unmanaged").exists());
+    assert_eq!(temps(t.path()), 0);
+}
