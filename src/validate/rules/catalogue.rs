@@ -53,7 +53,7 @@ pub static RULES: &[RuleInfo] = &[
     rule!("VPC-25", Need::Fabric, "dhcp.relayVPC names an existing VPC"),
     rule!("VPC-26", Need::Fabric, "no subnet overlaps a subnet of another VPC in the same IPv4Namespace"),
     rule!("VPC-27", Need::Fabric, "no VLAN reused by another VPC in the same VLANNamespace"),
-    rule!("VPC-28", Need::Fabric, "subnet names (map keys, otherwise unchecked) become the fabric.githedgehog.com/subnet label value of VPCAttachments (GEN-04)"),
+    rule!("VPC-28", Need::Fabric, "subnet names (map keys, otherwise unchecked) become the fabric.githedgehog.com/subnet label value of VPCAttachments (GEN-04); with the DHCP server on, the DHCPSubnet <vpc>--<subnet> the controller makes needs a DNS-1123 name: a warning (admission accepts the VPC)"),
     rule!("VPCA-01", Need::Object, "subnet required in the form <vpc>/<subnet>. D: vpc-1 (no slash) becomes vpc-1/default. vpc-1/ survives Default and later fails VPCA-05 with an ..."),
     rule!("VPCA-02", Need::Object, "connection required"),
     rule!("VPCA-03", Need::Object, "annotation fabric.githedgehog.com/p2p-link, if present, is an IPv4 /31"),

@@ -350,3 +350,40 @@ fn overlaps_and_vlan_reuse_across_vpcs_are_reported_on_both() {
         Vec::<(String, &str)>::new()
     );
 }
+
+/// VPC-28's DHCP part: the controller's DHCPSubnet `<vpc>--<subnet>` needs a DNS-1123 name
+/// and the subnet name as a label value; admission accepts the VPC, so a warning at the key.
+#[test]
+fn a_dhcp_subnet_name_the_controller_cannot_create_is_a_warning() {
+    let sub = |name: &str, dhcp: &str| {
+        vpc(
+            "vpc-1",
+            &format!(
+                "  subnets:\n    {name}:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n{dhcp}"
+            ),
+        )
+    };
+    let on = "      dhcp:\n        enable: true\n";
+    let warned = |text: &str| -> Vec<(usize, usize)> {
+        check(text)
+            .iter()
+            .filter(|p| p.rule.0 == "VPC-28" && !p.is_error())
+            .map(|p| (p.pos.line, p.pos.column))
+            .collect()
+    };
+    // Uppercase, '_' and a name too long for a label value: warned, at the subnet's key.
+    for bad in ["Web", "web_1", &"s".repeat(64), "a..b"] {
+        let text = sub(bad, on);
+        assert_eq!(errors(&text), Vec::<&str>::new(), "{bad}");
+        assert_eq!(warned(&text), [(7, 5)], "{bad}");
+    }
+    // Good names, the longest label value, and the same bad names without a DHCP server.
+    for good in ["web", "web-1.a", &"s".repeat(63)] {
+        assert_eq!(warned(&sub(good, on)), [], "{good}");
+    }
+    assert_eq!(warned(&sub("Web", "")), []);
+    assert_eq!(
+        warned(&sub("Web", "      dhcp:\n        enable: false\n")),
+        []
+    );
+}
