@@ -387,3 +387,26 @@ fn a_dhcp_subnet_name_the_controller_cannot_create_is_a_warning() {
         []
     );
 }
+
+/// A field that comes through a merge key or an alias is reported where the subnet takes it
+/// (the `*anchor`), not in the subnet that defines the anchor.
+#[test]
+fn a_merged_field_is_reported_where_it_is_merged() {
+    let spec = "  subnets:\n    s1: &base\n      subnet: 10.0.1.0/24\n      vlan: 1001\n    s2:\n      <<: *base\n      subnet: 10.0.2.0/24\n    s3: *base\n";
+    let found: Vec<(String, (usize, usize))> = check(&vpc("vpc-1", spec))
+        .iter()
+        .map(|p| (p.path.to_string(), (p.pos.line, p.pos.column)))
+        .collect();
+    assert!(
+        found.contains(&("spec.subnets.s2.vlan".into(), (11, 11))),
+        "{found:?}"
+    );
+    // s3 is s1 again: its subnet overlaps s1's, shown at s3's alias.
+    assert!(
+        found
+            .iter()
+            .any(|(path, pos)| path.starts_with("spec.subnets.s3") && *pos == (13, 9)),
+        "{found:?}"
+    );
+    assert!(found.iter().all(|(_, pos)| pos.0 >= 11), "{found:?}");
+}
