@@ -60,6 +60,15 @@ fn analyse(v: &Validator, prefix: &str, files: &[(&str, String)]) -> Vec<FileAna
 /// `head`: managed/ as committed; `now`: managed/ in the working copy; `raw`: raw/ files.
 /// Paths are relative to managed/ (or raw/).
 fn run(head: &[(&str, String)], now: &[(&str, String)], raw: &[(&str, String)]) -> Found {
+    let mut found = run_all(head, now, raw);
+    found
+        .problems
+        .retain(|(_, p)| p.rule.0.starts_with("UPD") || p.rule.0.starts_with("DEL"));
+    found
+}
+
+/// `run`, with every problem of the batch check (not only UPD and DEL).
+fn run_all(head: &[(&str, String)], now: &[(&str, String)], raw: &[(&str, String)]) -> Found {
     let v = validator();
     let h: BTreeMap<&str, &String> = head.iter().map(|(p, t)| (*p, t)).collect();
     let n: BTreeMap<&str, &String> = now.iter().map(|(p, t)| (*p, t)).collect();
@@ -92,7 +101,6 @@ fn run(head: &[(&str, String)], now: &[(&str, String)], raw: &[(&str, String)]) 
             problems.push((name(&managed, *fi), p.clone()));
         }
     }
-    problems.retain(|(_, p)| p.rule.0.starts_with("UPD") || p.rule.0.starts_with("DEL"));
     let refused = outcome
         .refused
         .iter()
@@ -706,4 +714,48 @@ fn a_delete_by_refusal_counts_and_never_refuses_the_referrer() {
         ]
     );
     assert!(!found.refused.contains("raw/b.yaml"), "{:?}", found.refused);
+}
+
+/// A refused delete is one answer on the referrer: DEL-01, and no "must already exist" about
+/// the same reference (the cluster keeps the VPC). A delete nothing refuses leaves a reference
+/// to nothing, said as such.
+#[test]
+fn a_refused_delete_is_not_also_a_missing_reference() {
+    let head = same(&[
+        ("vpcs/web.yaml", vpc("web", "10.0.1.0/24", 1001)),
+        ("vpcs/db.yaml", vpc("db", "10.0.2.0/24", 1002)),
+        ("vpcattachments/a.yaml", attachment("a", "web/default", "c")),
+        ("connections/c.yaml", unbundled("c", "leaf-1", "srv-1")),
+        ("switches/leaf-1.yaml", leaf("")),
+        ("servers/srv-1.yaml", server("srv-1")),
+    ]);
+    let found = run_all(&head, &without(&head, &["vpcs/web.yaml"]), &[]);
+    let on_a: Vec<&str> = found
+        .problems
+        .iter()
+        .filter(|(f, _)| f == "managed/vpcattachments/a.yaml")
+        .map(|(_, p)| p.rule.0)
+        .collect();
+    assert_eq!(on_a, ["DEL-01"], "{:#?}", found.problems);
+    // The attachment goes too: the VPC's delete goes through, and nothing else names it.
+    let found = run_all(
+        &head,
+        &without(&head, &["vpcs/web.yaml", "vpcattachments/a.yaml"]),
+        &[],
+    );
+    assert!(found.problems.is_empty(), "{:#?}", found.problems);
+    // db is deleted while an attachment raw/ brings names it: that refuses the delete too,
+    // and the new attachment hears it once.
+    let found = run_all(
+        &head,
+        &without(&head, &["vpcs/db.yaml"]),
+        &[("b.yaml", attachment("b", "db/default", "c"))],
+    );
+    let b: Vec<(&str, bool, bool)> = found
+        .problems
+        .iter()
+        .filter(|(f, _)| f == "raw/b.yaml")
+        .map(|(_, p)| (p.rule.0, p.is_error(), p.see_also.is_some()))
+        .collect();
+    assert_eq!(b, [("DEL-01", true, true)], "{:#?}", found.problems);
 }
