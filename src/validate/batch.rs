@@ -185,7 +185,7 @@ pub fn check_batch(
                     after: &index,
                     replaced: &replaced,
                 };
-                let deleted = change::deleted(&then);
+                let deleted = change::deleted(&then, &v.settings);
                 found = fabric::check_with(&index, &v.settings, &v.env, &deleted);
                 found.extend(change::updates(&then, &v.settings));
             }

@@ -686,8 +686,9 @@ fn gone<'a>(then: &Then<'a>) -> HashMap<(&'a str, &'a str), &'a Obj> {
 }
 
 /// What the change deletes, and which of those deletes a webhook refuses (the cross-object
-/// rules judge a reference to a deleted object by it).
-pub fn deleted(then: &Then) -> Deleted {
+/// rules judge a reference to a deleted object by it). A refusal whose DEL rule is skipped
+/// counts as none: nothing would then say why the reference is not reported.
+pub fn deleted(then: &Then, settings: &Settings) -> Deleted {
     let gone = gone(then);
     if gone.is_empty() {
         return Deleted::new();
@@ -696,7 +697,7 @@ pub fn deleted(then: &Then) -> Deleted {
     for obj in then.after.all() {
         for r in references(obj) {
             let key = (r.kind, r.name.value.as_str());
-            if gone.contains_key(&key) {
+            if gone.contains_key(&key) && !settings.skip.contains(&RuleId(r.rule)) {
                 refused.insert(key);
             }
         }

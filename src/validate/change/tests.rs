@@ -69,7 +69,16 @@ fn run(head: &[(&str, String)], now: &[(&str, String)], raw: &[(&str, String)]) 
 
 /// `run`, with every problem of the batch check (not only UPD and DEL).
 fn run_all(head: &[(&str, String)], now: &[(&str, String)], raw: &[(&str, String)]) -> Found {
-    let v = validator();
+    run_in(&validator(), head, now, raw)
+}
+
+/// `run_all` with validator `v` (its settings).
+fn run_in(
+    v: &Validator,
+    head: &[(&str, String)],
+    now: &[(&str, String)],
+    raw: &[(&str, String)],
+) -> Found {
     let h: BTreeMap<&str, &String> = head.iter().map(|(p, t)| (*p, t)).collect();
     let n: BTreeMap<&str, &String> = now.iter().map(|(p, t)| (*p, t)).collect();
     let touched: Vec<(String, Option<Vec<u8>>)> = h
@@ -85,10 +94,10 @@ fn run_all(head: &[(&str, String)], now: &[(&str, String)], raw: &[(&str, String
             )
         })
         .collect();
-    let before = Before::new("HEAD".into(), touched, "managed/", &Default::default(), &v);
-    let managed = analyse(&v, "managed/", now);
-    let incoming = analyse(&v, "raw/", raw);
-    let outcome = check_with(&v, &incoming, &managed, Some(&before));
+    let before = Before::new("HEAD".into(), touched, "managed/", &Default::default(), v);
+    let managed = analyse(v, "managed/", now);
+    let incoming = analyse(v, "raw/", raw);
+    let outcome = check_with(v, &incoming, &managed, Some(&before));
     let name = |side: &[FileAnalysis], fi: usize| side[fi].rel.clone();
     let mut problems = Vec::new();
     for ((fi, _), ps) in &outcome.incoming {
@@ -737,6 +746,19 @@ fn a_refused_delete_is_not_also_a_missing_reference() {
         .map(|(_, p)| p.rule.0)
         .collect();
     assert_eq!(on_a, ["DEL-01"], "{:#?}", found.problems);
+    // With DEL-01 skipped, nothing says the delete is refused: the reference is reported as
+    // any missing one is.
+    let mut settings = Settings::default();
+    settings.skip.insert(crate::validate::RuleId("DEL-01"));
+    let v = Validator::new(settings).expect("shipped CRDs load");
+    let found = run_in(&v, &head, &without(&head, &["vpcs/web.yaml"]), &[]);
+    let on_a: Vec<(&str, bool)> = found
+        .problems
+        .iter()
+        .filter(|(f, _)| f == "managed/vpcattachments/a.yaml")
+        .map(|(_, p)| (p.rule.0, p.is_error()))
+        .collect();
+    assert_eq!(on_a, [("VPCA-04", false)], "{:#?}", found.problems);
     // The attachment goes too: the VPC's delete goes through, and nothing else names it.
     let found = run_all(
         &head,
