@@ -178,14 +178,18 @@ pub fn check_batch(
         // The last round's findings go before the next round's are made: held together, the
         // two were the peak of a 100,000-document ingest.
         drop(std::mem::take(&mut found));
-        found = fabric::check(&index, &v.settings, &v.env);
-        if let Some(before) = before {
-            let then = Then {
-                before,
-                after: &index,
-                replaced: &replaced,
-            };
-            found.extend(change::updates(&then, &v.settings));
+        match before {
+            Some(before) => {
+                let then = Then {
+                    before,
+                    after: &index,
+                    replaced: &replaced,
+                };
+                let deleted = change::deleted(&then, &v.settings);
+                found = fabric::check_with(&index, &v.settings, &v.env, &deleted);
+                found.extend(change::updates(&then, &v.settings));
+            }
+            None => found = fabric::check(&index, &v.settings, &v.env),
         }
         if round + 1 == MAX_ROUNDS {
             break;

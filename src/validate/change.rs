@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::batch;
-use super::fabric::{Found, Index, Obj, Source};
+use super::fabric::{Deleted, Found, Gone, Index, Obj, Source};
 use super::problem::{FieldPath, Place, Problem, RuleId, Severity};
 use super::rules::connection;
 use super::rules::{ipv4ns, switch, vlanns, vpc, Facts, Spot};
@@ -674,17 +674,53 @@ fn references(obj: &Obj) -> Vec<Ref<'_>> {
     out
 }
 
-/// DEL-01..06: objects the baseline has in the files the change touched, which the fabric
-/// after the change no longer has, while objects of it still reference them.
-pub fn deletes(then: &Then, settings: &Settings) -> Vec<Found> {
-    // Objects in untouched files are in the fabric still: only touched ones can be gone.
-    let gone: HashMap<(&str, &str), &Obj> = then
-        .before
+/// Objects the baseline has in the files the change touched, which the fabric after the
+/// change no longer has (objects in untouched files are in the fabric still).
+fn gone<'a>(then: &Then<'a>) -> HashMap<(&'a str, &'a str), &'a Obj> {
+    then.before
         .touched
         .all()
         .filter(|o| then.after.get(o.kind, &o.name).is_none())
         .map(|o| ((o.kind, &*o.name), o))
-        .collect();
+        .collect()
+}
+
+/// What the change deletes, and which of those deletes a webhook refuses (the cross-object
+/// rules judge a reference to a deleted object by it). A refusal whose DEL rule is skipped
+/// counts as none: nothing would then say why the reference is not reported.
+pub fn deleted(then: &Then, settings: &Settings) -> Deleted {
+    let gone = gone(then);
+    if gone.is_empty() {
+        return Deleted::new();
+    }
+    let mut refused: HashSet<(&str, &str)> = HashSet::new();
+    for obj in then.after.all() {
+        for r in references(obj) {
+            let key = (r.kind, r.name.value.as_str());
+            if gone.contains_key(&key) && !settings.skip.contains(&RuleId(r.rule)) {
+                refused.insert(key);
+            }
+        }
+    }
+    gone.iter()
+        .map(|(key, o)| {
+            let at = At {
+                path: FieldPath::root(),
+                pos: o.pos,
+            };
+            let g = Gone {
+                place: o.place(&at),
+                refused: refused.contains(key),
+            };
+            ((o.kind, o.name.clone()), g)
+        })
+        .collect()
+}
+
+/// DEL-01..06: objects the baseline has in the files the change touched, which the fabric
+/// after the change no longer has, while objects of it still reference them.
+pub fn deletes(then: &Then, settings: &Settings) -> Vec<Found> {
+    let gone = gone(then);
     let mut out = Vec::new();
     if gone.is_empty() {
         return out;

@@ -177,7 +177,28 @@ pub struct Cross<'a> {
     pub index: &'a Index,
     pub env: &'a Env,
     pub whole_fabric: bool,
+    /// What the change deletes (against a baseline; empty without one).
+    pub deleted: &'a Deleted,
     pub out: Vec<Found>,
+}
+
+/// An object the baseline has and the fabric after the change does not (`change::deleted`).
+#[derive(Debug, Clone)]
+pub struct Gone {
+    /// Where the baseline has it.
+    pub place: Place,
+    /// A delete webhook refuses the delete: an object of the fabric after the change still
+    /// references it (the delete rules, DEL-01..06, say so on each), so the cluster keeps it.
+    pub refused: bool,
+}
+
+/// The objects a change deletes, by kind and name.
+pub type Deleted = HashMap<(&'static str, Arc<str>), Gone>;
+
+/// No deletes: the fabric seen without a baseline.
+pub fn no_deletes() -> &'static Deleted {
+    static NONE: std::sync::OnceLock<Deleted> = std::sync::OnceLock::new();
+    NONE.get_or_init(HashMap::new)
 }
 
 impl<'a> Cross<'a> {
@@ -249,6 +270,12 @@ impl<'a> Cross<'a> {
         if !self.whole_fabric && INSTALLER_DEFAULTS.contains(&(kind, name)) {
             return;
         }
+        let gone = self.deleted.get(&(kind, Arc::from(name)));
+        // The cluster refuses the delete, and a DEL rule says so on the referrer: the object
+        // stays, and "must already exist" beside "cannot be deleted" would say two things.
+        if gone.is_some_and(|g| g.refused) {
+            return;
+        }
         let (severity, message, see_also) = match self.index.refused(kind, name) {
             // Defined here but refused: whatever the cluster held before, this run does not
             // give it the object, so the reference is as broken as the definition.
@@ -262,6 +289,19 @@ impl<'a> Cross<'a> {
                     "{kind} {name:?} is refused in this run{because}, so the cluster will not have it: fix it first"
                 );
                 (Severity::Error, message, Some(Box::new(why.place.clone())))
+            }
+            None if gone.is_some() => {
+                let place = gone.map(|g| g.place.clone());
+                let file = place.as_ref().map_or("", |p| p.file.as_str());
+                (
+                    if self.whole_fabric {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
+                    format!("{kind} {name:?} is deleted by this change ({file} has it), and no webhook stops the delete: the cluster will not have it, and this reference will name nothing; keep it, or change this reference in the same change"),
+                    place.map(Box::new),
+                )
             }
             None if self.whole_fabric => (
                 Severity::Error,
@@ -328,11 +368,18 @@ const PARALLEL_FROM: usize = 2048;
 
 /// Every cross-object rule over `index`.
 pub fn check(index: &Index, settings: &Settings, env: &Env) -> Vec<Found> {
+    check_with(index, settings, env, no_deletes())
+}
+
+/// `check`, knowing what the change deletes (a reference to a deleted object is judged by
+/// whether the delete goes through).
+pub fn check_with(index: &Index, settings: &Settings, env: &Env, deleted: &Deleted) -> Vec<Found> {
     let run = |rules: &[fn(&mut Cross)]| {
         let mut cx = Cross {
             index,
             env,
             whole_fabric: settings.whole_fabric,
+            deleted,
             out: Vec::new(),
         };
         for rule in rules {

@@ -324,7 +324,7 @@ impl Builder {
                     .get(&name)
                     .cloned()
                     .unwrap_or_else(|| Node::new(pos, Value::Null));
-                node.pos = pos;
+                relocate(&mut node, pos);
                 if let Some(Open::Map { key, .. }) = self.stack.last_mut() {
                     if key.is_none() {
                         let text = match &node.value {
@@ -435,6 +435,26 @@ impl Builder {
                 None
             }
         }
+    }
+}
+
+/// Every node of an alias's copy is placed at the alias. A problem in a field that came
+/// through an alias (or a `<<: *anchor` merge, whose entries are the alias's) is one of the
+/// object or subnet that uses it: its path names the field there, and the place to fix it is
+/// where that object takes the value (override the key beside the `<<`, or write the value
+/// out instead of `*anchor`). The anchor's own fields keep their places, so a problem of the
+/// object that defines the anchor is shown there.
+fn relocate(node: &mut Node, pos: Pos) {
+    node.pos = pos;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| relocate(n, pos)),
+        Value::Map(entries) => {
+            for e in entries {
+                e.key_pos = pos;
+                relocate(&mut e.value, pos);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -597,6 +617,13 @@ mod tests {
         assert!(sub.get("<<").is_none());
         assert_eq!(t.get("other").unwrap().pos, p(5, 8));
         assert_eq!(t.at(&["other", "mtu"]).unwrap().as_int(), Some(9000));
+        // Fields through an alias or a merge are where the object takes them; the anchor's
+        // own stay where they are written, and so do the merging mapping's own keys.
+        assert_eq!(t.at(&["other", "mtu"]).unwrap().pos, p(5, 8));
+        assert_eq!(sub.get("mtu").unwrap().pos, p(3, 7));
+        assert_eq!(sub.entry("mtu").unwrap().key_pos, p(3, 7));
+        assert_eq!(sub.get("vlan").unwrap().pos, p(4, 9));
+        assert_eq!(t.at(&["base", "mtu"]).unwrap().pos, p(1, 26));
     }
 
     #[test]

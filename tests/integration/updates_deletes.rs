@@ -116,6 +116,12 @@ fn validate_reports_a_deleted_vpc_on_the_attachment_that_still_names_it() {
     assert_eq!(p["upstream"], "VPC has attachments");
     assert_eq!(p["see_also"]["file"], "HEAD:managed/vpcs/web.yaml");
     assert_eq!(p["see_also"]["object"], "VPC/web");
+    // One answer: the cluster keeps the VPC, so no "must already exist" (or, with the whole
+    // fabric, "not defined") about the same reference beside the refused delete.
+    assert!(problems(&r, "VPCA-04").is_empty(), "{}", r.stdout);
+    let w = fgd_all_rules(&["validate", s(&fab), "--json", "--whole-fabric"]);
+    assert_eq!(problems(&w, "DEL-01").len(), 1, "{}", w.stdout);
+    assert!(problems(&w, "VPCA-04").is_empty(), "{}", w.stdout);
     // In text: the file, line and rule, and where HEAD has the VPC.
     let h = fgd_all_rules(&["validate", s(&fab)]);
     assert!(

@@ -60,7 +60,25 @@ fn analyse(v: &Validator, prefix: &str, files: &[(&str, String)]) -> Vec<FileAna
 /// `head`: managed/ as committed; `now`: managed/ in the working copy; `raw`: raw/ files.
 /// Paths are relative to managed/ (or raw/).
 fn run(head: &[(&str, String)], now: &[(&str, String)], raw: &[(&str, String)]) -> Found {
-    let v = validator();
+    let mut found = run_all(head, now, raw);
+    found
+        .problems
+        .retain(|(_, p)| p.rule.0.starts_with("UPD") || p.rule.0.starts_with("DEL"));
+    found
+}
+
+/// `run`, with every problem of the batch check (not only UPD and DEL).
+fn run_all(head: &[(&str, String)], now: &[(&str, String)], raw: &[(&str, String)]) -> Found {
+    run_in(&validator(), head, now, raw)
+}
+
+/// `run_all` with validator `v` (its settings).
+fn run_in(
+    v: &Validator,
+    head: &[(&str, String)],
+    now: &[(&str, String)],
+    raw: &[(&str, String)],
+) -> Found {
     let h: BTreeMap<&str, &String> = head.iter().map(|(p, t)| (*p, t)).collect();
     let n: BTreeMap<&str, &String> = now.iter().map(|(p, t)| (*p, t)).collect();
     let touched: Vec<(String, Option<Vec<u8>>)> = h
@@ -76,10 +94,10 @@ fn run(head: &[(&str, String)], now: &[(&str, String)], raw: &[(&str, String)]) 
             )
         })
         .collect();
-    let before = Before::new("HEAD".into(), touched, "managed/", &Default::default(), &v);
-    let managed = analyse(&v, "managed/", now);
-    let incoming = analyse(&v, "raw/", raw);
-    let outcome = check_with(&v, &incoming, &managed, Some(&before));
+    let before = Before::new("HEAD".into(), touched, "managed/", &Default::default(), v);
+    let managed = analyse(v, "managed/", now);
+    let incoming = analyse(v, "raw/", raw);
+    let outcome = check_with(v, &incoming, &managed, Some(&before));
     let name = |side: &[FileAnalysis], fi: usize| side[fi].rel.clone();
     let mut problems = Vec::new();
     for ((fi, _), ps) in &outcome.incoming {
@@ -92,7 +110,6 @@ fn run(head: &[(&str, String)], now: &[(&str, String)], raw: &[(&str, String)]) 
             problems.push((name(&managed, *fi), p.clone()));
         }
     }
-    problems.retain(|(_, p)| p.rule.0.starts_with("UPD") || p.rule.0.starts_with("DEL"));
     let refused = outcome
         .refused
         .iter()
@@ -706,4 +723,61 @@ fn a_delete_by_refusal_counts_and_never_refuses_the_referrer() {
         ]
     );
     assert!(!found.refused.contains("raw/b.yaml"), "{:?}", found.refused);
+}
+
+/// A refused delete is one answer on the referrer: DEL-01, and no "must already exist" about
+/// the same reference (the cluster keeps the VPC). A delete nothing refuses leaves a reference
+/// to nothing, said as such.
+#[test]
+fn a_refused_delete_is_not_also_a_missing_reference() {
+    let head = same(&[
+        ("vpcs/web.yaml", vpc("web", "10.0.1.0/24", 1001)),
+        ("vpcs/db.yaml", vpc("db", "10.0.2.0/24", 1002)),
+        ("vpcattachments/a.yaml", attachment("a", "web/default", "c")),
+        ("connections/c.yaml", unbundled("c", "leaf-1", "srv-1")),
+        ("switches/leaf-1.yaml", leaf("")),
+        ("servers/srv-1.yaml", server("srv-1")),
+    ]);
+    let found = run_all(&head, &without(&head, &["vpcs/web.yaml"]), &[]);
+    let on_a: Vec<&str> = found
+        .problems
+        .iter()
+        .filter(|(f, _)| f == "managed/vpcattachments/a.yaml")
+        .map(|(_, p)| p.rule.0)
+        .collect();
+    assert_eq!(on_a, ["DEL-01"], "{:#?}", found.problems);
+    // With DEL-01 skipped, nothing says the delete is refused: the reference is reported as
+    // any missing one is.
+    let mut settings = Settings::default();
+    settings.skip.insert(crate::validate::RuleId("DEL-01"));
+    let v = Validator::new(settings).expect("shipped CRDs load");
+    let found = run_in(&v, &head, &without(&head, &["vpcs/web.yaml"]), &[]);
+    let on_a: Vec<(&str, bool)> = found
+        .problems
+        .iter()
+        .filter(|(f, _)| f == "managed/vpcattachments/a.yaml")
+        .map(|(_, p)| (p.rule.0, p.is_error()))
+        .collect();
+    assert_eq!(on_a, [("VPCA-04", false)], "{:#?}", found.problems);
+    // The attachment goes too: the VPC's delete goes through, and nothing else names it.
+    let found = run_all(
+        &head,
+        &without(&head, &["vpcs/web.yaml", "vpcattachments/a.yaml"]),
+        &[],
+    );
+    assert!(found.problems.is_empty(), "{:#?}", found.problems);
+    // db is deleted while an attachment raw/ brings names it: that refuses the delete too,
+    // and the new attachment hears it once.
+    let found = run_all(
+        &head,
+        &without(&head, &["vpcs/db.yaml"]),
+        &[("b.yaml", attachment("b", "db/default", "c"))],
+    );
+    let b: Vec<(&str, bool, bool)> = found
+        .problems
+        .iter()
+        .filter(|(f, _)| f == "raw/b.yaml")
+        .map(|(_, p)| (p.rule.0, p.is_error(), p.see_also.is_some()))
+        .collect();
+    assert_eq!(b, [("DEL-01", true, true)], "{:#?}", found.problems);
 }

@@ -354,6 +354,9 @@ fn check_subnet<'a>(
     }
     if enabled {
         check_dhcp(ctx, name, &dhcp, &prefix, gateway, sn.get("gateway").str());
+        if !host_bgp && sn.get("vlan").int() != 0 {
+            dhcp_subnet_name(ctx, name, sn);
+        }
     } else {
         let statics = dhcp.get("static");
         if !statics.is_empty() {
@@ -364,6 +367,34 @@ fn check_subnet<'a>(
                 &format!("subnet {name}: static IPs are not supported when DHCP is disabled"),
             );
         }
+    }
+}
+
+/// VPC-28 (DHCP part): for a subnet with the DHCP server on (and a VLAN), the VPC controller
+/// creates a DHCPSubnet named `<vpc>--<subnet>` and labels it with the subnet's name
+/// (`pkg/ctrl/vpc_ctrl.go` `updateDHCPSubnets`). Admission never reads subnet names, so the
+/// VPC is accepted; the controller then fails to create the DHCPSubnet on every reconcile, and
+/// the subnet gets no DHCP server. A warning at the subnet's name, which is what to change.
+fn dhcp_subnet_name(ctx: &mut Ctx, name: &str, sn: &F) {
+    let object = format!("{}--{name}", ctx.name);
+    let why = if object.len() > 253 {
+        Some(format!(
+            "is {} characters long, and object names are at most 253",
+            object.len()
+        ))
+    } else if !super::common::is_dns_subdomain(&object) {
+        Some("is not a lowercase DNS-1123 subdomain (lowercase letters, digits, '-' and '.', each dot-separated part starting and ending with a letter or digit)".to_string())
+    } else {
+        super::common::bad_label_value(name).map(|e| {
+            format!("is fine, but the subnet name, its label fabric.githedgehog.com/subnet, {e}")
+        })
+    };
+    if let Some(why) = why {
+        ctx.warn(
+            "VPC-28",
+            sn,
+            format!("subnet {name:?} has the DHCP server on, and the controller names its DHCPSubnet {object:?}, which {why}: the cluster accepts the VPC, but the controller fails to create the DHCPSubnet, so the subnet gets no DHCP server; rename the subnet"),
+        );
     }
 }
 

@@ -350,3 +350,63 @@ fn overlaps_and_vlan_reuse_across_vpcs_are_reported_on_both() {
         Vec::<(String, &str)>::new()
     );
 }
+
+/// VPC-28's DHCP part: the controller's DHCPSubnet `<vpc>--<subnet>` needs a DNS-1123 name
+/// and the subnet name as a label value; admission accepts the VPC, so a warning at the key.
+#[test]
+fn a_dhcp_subnet_name_the_controller_cannot_create_is_a_warning() {
+    let sub = |name: &str, dhcp: &str| {
+        vpc(
+            "vpc-1",
+            &format!(
+                "  subnets:\n    {name}:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n{dhcp}"
+            ),
+        )
+    };
+    let on = "      dhcp:\n        enable: true\n";
+    let warned = |text: &str| -> Vec<(usize, usize)> {
+        check(text)
+            .iter()
+            .filter(|p| p.rule.0 == "VPC-28" && !p.is_error())
+            .map(|p| (p.pos.line, p.pos.column))
+            .collect()
+    };
+    // Uppercase, '_' and a name too long for a label value: warned, at the subnet's key.
+    for bad in ["Web", "web_1", &"s".repeat(64), "a..b"] {
+        let text = sub(bad, on);
+        assert_eq!(errors(&text), Vec::<&str>::new(), "{bad}");
+        assert_eq!(warned(&text), [(7, 5)], "{bad}");
+    }
+    // Good names, the longest label value, and the same bad names without a DHCP server.
+    for good in ["web", "web-1.a", &"s".repeat(63)] {
+        assert_eq!(warned(&sub(good, on)), [], "{good}");
+    }
+    assert_eq!(warned(&sub("Web", "")), []);
+    assert_eq!(
+        warned(&sub("Web", "      dhcp:\n        enable: false\n")),
+        []
+    );
+}
+
+/// A field that comes through a merge key or an alias is reported where the subnet takes it
+/// (the `*anchor`), not in the subnet that defines the anchor.
+#[test]
+fn a_merged_field_is_reported_where_it_is_merged() {
+    let spec = "  subnets:\n    s1: &base\n      subnet: 10.0.1.0/24\n      vlan: 1001\n    s2:\n      <<: *base\n      subnet: 10.0.2.0/24\n    s3: *base\n";
+    let found: Vec<(String, (usize, usize))> = check(&vpc("vpc-1", spec))
+        .iter()
+        .map(|p| (p.path.to_string(), (p.pos.line, p.pos.column)))
+        .collect();
+    assert!(
+        found.contains(&("spec.subnets.s2.vlan".into(), (11, 11))),
+        "{found:?}"
+    );
+    // s3 is s1 again: its subnet overlaps s1's, shown at s3's alias.
+    assert!(
+        found
+            .iter()
+            .any(|(path, pos)| path.starts_with("spec.subnets.s3") && *pos == (13, 9)),
+        "{found:?}"
+    );
+    assert!(found.iter().all(|(_, pos)| pos.0 >= 11), "{found:?}");
+}

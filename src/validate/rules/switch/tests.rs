@@ -334,6 +334,12 @@ fn server_switch_group_and_server_profile_have_only_their_schema() {
     // SRV-01: metadata only; a profile naming no ServerProfile is not checked (Q9).
     assert_eq!(errors(&doc("Server", "  profile: nowhere\n")), none());
     assert_eq!(errors(&doc("Server", "  profile: 7\n")), ["GEN-06"]);
+    // Nor across the fabric: Server's webhook reads only metadata, and the field is "currently
+    // not used by the Fabric" (server_types.go), so no problem of any severity, whole or not.
+    for whole in [true, false] {
+        let found = fabric(&[&doc("Server", "  profile: nowhere\n")], whole);
+        assert!(found.is_empty(), "{found:?}");
+    }
     // SG-01: no webhook, and a spec with no properties: anything under it is unknown, which
     // the schema reports under its own id (GEN-05), as it does types (GEN-06) for SRVP-01.
     assert_eq!(errors(&doc("SwitchGroup", "  {}\n")), none());

@@ -283,6 +283,7 @@ pub(crate) mod testing {
             index: &index,
             env: &v.env,
             whole_fabric,
+            deleted: crate::validate::fabric::no_deletes(),
             out: Vec::new(),
         };
         for f in cross {
