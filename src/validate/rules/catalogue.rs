@@ -80,7 +80,7 @@ pub static RULES: &[RuleInfo] = &[
     rule!("IPNS-04", Need::Object, "its subnets do not overlap each other"),
     rule!("IPNS-05", Need::Config, "no overlap with the fabric-reserved subnets"),
     rule!("VLNS-01", Need::Object, "ranges 1–20 items"),
-    rule!("VLNS-02", Need::Object, "1 ≤ from ≤ to ≤ 4094; an omitted to means to = from (one VLAN). A warning: upstream's Default() drops an invalid list and admits the namespace (RULES.md Q1)"),
+    rule!("VLNS-02", Need::Object, "1 ≤ from ≤ to ≤ 4094; an omitted to means to = from (one VLAN)"),
     rule!("VLNS-03", Need::Config, "no overlap with the fabric's VPC IRB VLAN ranges or its TH5 workaround range"),
     rule!("EXT-01", Need::Object, "name ≤ 11"),
     rule!("EXT-02", Need::Fabric, "the IPv4Namespace (D: default) exists. \"IPv4Namespace is required\" (140) is unreachable after D"),

@@ -79,14 +79,13 @@ fn check(root: &Node, ctx: &mut Ctx) {
         Ok(r) => r,
         Err((i, why)) => {
             let item = list.items().nth(i).unwrap_or_else(|| list.clone());
-            // The cluster admits the namespace: its Default() replaces an invalid list by
-            // nil (it assigns the normalised ranges only when normalising fails, RULES.md
-            // Q1) and Validate() then passes. So a warning, as the cluster's verdict is; the
-            // namespace's facts hold no ranges, and every VPC in it fails VPC-24.
-            ctx.warn(
+            ctx.error(
                 "VLNS-02",
                 &item,
-                format!("VLAN range #{i}: {why} (VLANs are 1-4094): the cluster admits this namespace but silently drops every range of it, so no VPC can use it"),
+                format!("VLAN range #{i}: {why} (VLANs are 1-4094; the cluster would silently drop every range of this namespace, so no VPC could use it)"),
+                // No words of the cluster's: its defaulting drops the ranges and admits the
+                // namespace (RULES.md Q1); refusing it is fgd's own call.
+                "",
             );
             return;
         }
@@ -161,31 +160,15 @@ mod tests {
     }
 
     #[test]
-    fn a_range_past_4094_is_a_warning_as_the_cluster_admits_it() {
+    fn a_range_past_4094_is_refused_in_fgd_s_words_only() {
         assert!(check(&ns("  - from: 1000\n    to: 2999\n")).is_empty());
         let p = check(&ns(
             "  - from: 1000\n    to: 2999\n  - from: 4000\n    to: 4095\n",
         ));
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!((p[0].rule.0, p[0].pos.line), ("VLNS-02", 9));
-        assert!(!p[0].is_error() && p[0].message.contains("silently drops"));
-        for bad in ["  - from: 20\n    to: 10\n", "  - from: 0\n    to: 10\n"] {
-            let p = check(&ns(bad));
-            let rules: Vec<(&str, bool)> = p.iter().map(|p| (p.rule.0, p.is_error())).collect();
-            assert_eq!(rules, [("VLNS-02", false)], "{bad}");
-        }
+        assert!(p[0].is_error() && p[0].message.contains("silently drop"));
         // The cluster admits the namespace, its ranges dropped: it says nothing to quote.
         assert_eq!(p[0].upstream, None);
-    }
-
-    /// The namespace is admitted without ranges: a VPC that takes its VLANs from it is not.
-    #[test]
-    fn a_vpc_in_a_namespace_with_a_dropped_range_list_is_refused() {
-        let vpc = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: v\nspec:\n  subnets:\n    default:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";
-        let bad = ns("  - from: 1000\n    to: 2999\n  - from: 4000\n    to: 4095\n");
-        let found = super::super::testkit::fabric_errors(&[vpc, &bad], false);
-        assert_eq!(found, [("doc0.yaml".to_string(), "VPC-24")]);
-        let good = ns("  - from: 1000\n    to: 2999\n");
-        assert!(super::super::testkit::fabric_errors(&[vpc, &good], false).is_empty());
     }
 }
