@@ -108,12 +108,24 @@ pub(crate) struct StatCache<'i> {
     index_mtime: Option<(i64, i64)>,
 }
 
+/// The mtime of `repo`'s index file, seconds and nanoseconds.
+pub(crate) fn index_mtime(repo: &Repository) -> Option<(i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(repo.path().join("index"))
+        .ok()
+        .map(|m| (m.mtime(), m.mtime_nsec()))
+}
+
 impl<'i> StatCache<'i> {
     pub(crate) fn new(repo: &Repository, entries: &'i [git2::IndexEntry]) -> StatCache<'i> {
-        use std::os::unix::fs::MetadataExt;
-        let index_mtime = std::fs::metadata(repo.path().join("index"))
-            .ok()
-            .map(|m| (m.mtime(), m.mtime_nsec()));
+        StatCache::with_mtime(entries, index_mtime(repo))
+    }
+
+    /// Of `entries`, taken from an index whose file had the mtime `index_mtime` when read.
+    pub(crate) fn with_mtime(
+        entries: &'i [git2::IndexEntry],
+        index_mtime: Option<(i64, i64)>,
+    ) -> StatCache<'i> {
         StatCache {
             entries: entries.iter().map(|e| (e.path.as_slice(), e)).collect(),
             index_mtime,
