@@ -236,7 +236,10 @@ pub(crate) fn hash_regular(
     f.read_to_end(&mut bytes)
         .map_err(|e| GitError::io("read", abs, e))?;
     let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).map_err(local("hash file"))?;
-    if !odb.exists(id) {
+    // Without a refresh on a miss: libgit2 otherwise lists objects/pack/ again for every
+    // blob it lacks (a first push's 10^5), and the write below refreshes once more itself
+    // (finding a pack some other process just wrote, it writes nothing).
+    if !odb.exists_ext(id, git2::OdbLookupFlags::NO_REFRESH) {
         odb.write(git2::ObjectType::Blob, &bytes)
             .map_err(local("write object"))?;
     }
