@@ -344,3 +344,80 @@ fn reader(
         },
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VPC: &str = "apiVersion: vpc.githedgehog.com/v1beta1\nkind: VPC\nmetadata:\n  name: NAME\n  namespace: default\nspec:\n  subnets:\n    subnet-1:\n      subnet: 10.0.1.0/24\n      vlan: 1001\n";
+
+    fn said(read: &[(Option<Oid>, FileAnalysis)]) -> Vec<String> {
+        read.iter()
+            .map(|(o, a)| format!("{o:?} {} {:?}", a.rel, a.verdict))
+            .collect()
+    }
+
+    #[test]
+    fn entries_taken_from_an_index_already_read_are_the_fabrics_managed_ones_and_read_alike() {
+        let t = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(t.path()).unwrap();
+        let repo = git2::Repository::init(&root).unwrap();
+        let fab = root.join("fab");
+        let files = [
+            "fab/managed/vpcs/a.yaml",
+            "fab/managed/vpcs/b.yaml",
+            // Beside managed/, under a name it starts, and another fabric's managed/.
+            "fab/managed-old/vpcs/c.yaml",
+            "fab/raw/d.yaml",
+            "other/managed/vpcs/e.yaml",
+        ];
+        let mut index = repo.index().unwrap();
+        for rel in files {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let name = Path::new(rel).file_stem().unwrap().to_string_lossy();
+            std::fs::write(&path, VPC.replace("NAME", &name)).unwrap();
+            index.add_path(Path::new(rel)).unwrap();
+        }
+        index.write().unwrap();
+
+        let mut index = repo.index().unwrap();
+        let taken = ManagedIndex::of(&repo, &mut index, &fab);
+        let paths: Vec<_> = taken
+            .entries
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+            .collect();
+        assert_eq!(
+            paths,
+            ["fab/managed/vpcs/a.yaml", "fab/managed/vpcs/b.yaml"]
+        );
+        assert_eq!(taken.mtime, super::super::scan::index_mtime(&repo));
+
+        let (v, limits) = (Validator::shared_default(), Limits::default());
+        let read = |index: Option<&ManagedIndex>| {
+            managed_analyses_by_blob(
+                &repo,
+                &fab,
+                index,
+                v,
+                &limits,
+                CacheMode::ReadOnly,
+                &mut |_, _| {},
+            )
+            .unwrap()
+        };
+        let given = read(Some(&taken));
+        assert_eq!(said(&given), said(&read(None)));
+        assert_eq!(given.len(), 2);
+        let blob = |text: &str| Oid::hash_object(git2::ObjectType::Blob, text.as_bytes()).unwrap();
+        assert_eq!(given[0].0, Some(blob(&VPC.replace("NAME", "a"))));
+
+        // A file changed since the entries were taken is read again, not taken by its entry.
+        let changed = VPC.replace("NAME", "a").replace("1001", "1002");
+        std::fs::write(fab.join("managed/vpcs/a.yaml"), &changed).unwrap();
+        let again = read(Some(&taken));
+        assert_eq!(again[0].0, Some(blob(&changed)));
+        assert_eq!(said(&again), said(&read(None)));
+    }
+}
