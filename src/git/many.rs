@@ -129,13 +129,14 @@ fn run(
         }
     }
     let mut summaries = Vec::new();
-    for ((fabric, _), lock) in fabrics.iter().zip(locks) {
+    for ((fabric, fr), lock) in fabrics.iter().zip(locks) {
         summaries.push(ingest::run_locked(
             fabric,
             lock,
             &ingest::Options {
                 validation: opts.validation.clone(),
-                managed: super::managed_read::managed_reader(
+                managed: super::managed_read::managed_reader_in(
+                    fr,
                     &fabric.root,
                     super::CacheMode::ReadWrite,
                 ),

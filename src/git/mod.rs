@@ -174,7 +174,7 @@ pub fn sync_fabric(
             &lock,
             &ingest::Options {
                 validation: opts.validation.clone(),
-                managed: managed_read::managed_reader(&fabric.root, CacheMode::ReadWrite),
+                managed: managed_read::managed_reader_in(&fr, &fabric.root, CacheMode::ReadWrite),
                 ..Default::default()
             },
             &Baseline::open_head,

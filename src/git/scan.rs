@@ -108,12 +108,24 @@ pub(crate) struct StatCache<'i> {
     index_mtime: Option<(i64, i64)>,
 }
 
+/// The mtime of `repo`'s index file, seconds and nanoseconds.
+pub(crate) fn index_mtime(repo: &Repository) -> Option<(i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(repo.path().join("index"))
+        .ok()
+        .map(|m| (m.mtime(), m.mtime_nsec()))
+}
+
 impl<'i> StatCache<'i> {
     pub(crate) fn new(repo: &Repository, entries: &'i [git2::IndexEntry]) -> StatCache<'i> {
-        use std::os::unix::fs::MetadataExt;
-        let index_mtime = std::fs::metadata(repo.path().join("index"))
-            .ok()
-            .map(|m| (m.mtime(), m.mtime_nsec()));
+        StatCache::with_mtime(entries, index_mtime(repo))
+    }
+
+    /// Of `entries`, taken from an index whose file had the mtime `index_mtime` when read.
+    pub(crate) fn with_mtime(
+        entries: &'i [git2::IndexEntry],
+        index_mtime: Option<(i64, i64)>,
+    ) -> StatCache<'i> {
         StatCache {
             entries: entries.iter().map(|e| (e.path.as_slice(), e)).collect(),
             index_mtime,
@@ -224,7 +236,10 @@ pub(crate) fn hash_regular(
     f.read_to_end(&mut bytes)
         .map_err(|e| GitError::io("read", abs, e))?;
     let id = git2::Oid::hash_object(git2::ObjectType::Blob, &bytes).map_err(local("hash file"))?;
-    if !odb.exists(id) {
+    // Without a refresh on a miss: libgit2 otherwise lists objects/pack/ again for every
+    // blob it lacks (a first push's 10^5), and the write below refreshes once more itself
+    // (finding a pack some other process just wrote, it writes nothing).
+    if !odb.exists_ext(id, git2::OdbLookupFlags::NO_REFRESH) {
         odb.write(git2::ObjectType::Blob, &bytes)
             .map_err(local("write object"))?;
     }

@@ -130,6 +130,7 @@ impl SpecCheck {
                     None => super::managed_read::managed_analyses_by_blob(
                         &repo,
                         &self.root,
+                        None,
                         v,
                         &Default::default(),
                         self.cache,

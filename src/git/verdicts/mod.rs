@@ -18,211 +18,20 @@
 //! check (a torn or edited one is passed over), until a quarter of the file is records no pass
 //! uses any more: it is then written whole again.
 
+mod file;
+mod record;
+
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use git2::Oid;
-use serde::{Deserialize, Serialize};
-use sha2::Digest as _;
 
-use crate::classify::{Identity, ReasonCode};
-use crate::validate::analyze::{DocAnalysis, DocVerdict, FileAnalysis, FileVerdict};
-use crate::validate::{Facts, Problem, Validator};
-use crate::yaml::{Limits, Pos};
-
-/// The cache file, under the repository's git directory.
-const FILE: &str = "fgd/verdicts";
-/// The first word of the file and its format's version.
-const MAGIC: &str = "fgd-verdicts-2";
-
-/// One file's analysis without its bytes: what the cache keeps.
-#[derive(Serialize, Deserialize)]
-struct FileRec {
-    len: usize,
-    sha256: crate::digest::Digest,
-    whole: Option<WholeRec>,
-    docs: Vec<DocRec>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct WholeRec {
-    code: ReasonCode,
-    reason: String,
-    pos: Option<Pos>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct DocRec {
-    index: usize,
-    pos: Pos,
-    parts: Vec<(usize, usize)>,
-    verdict: VerdictRec,
-    problems: Vec<Problem>,
-    facts: Option<Facts>,
-}
-
-#[derive(Serialize, Deserialize)]
-enum VerdictRec {
-    Managed {
-        group: String,
-        kind: String,
-        path: String,
-    },
-    Unmanaged {
-        code: ReasonCode,
-        reason: String,
-        /// group, kind, namespace, name.
-        identity: Option<[String; 4]>,
-    },
-    Empty,
-}
-
-impl FileRec {
-    /// None for what the cache does not keep: a file over the size cap, a document refused
-    /// for a kustomize incompatibility (its class has no reader), a staged claim.
-    fn of(a: &FileAnalysis) -> Option<FileRec> {
-        if a.too_large.is_some() || !a.kept.is_empty() {
-            return None;
-        }
-        let (whole, docs) = match &a.verdict {
-            FileVerdict::Whole { code, reason, pos } => (
-                Some(WholeRec {
-                    code: *code,
-                    reason: reason.clone(),
-                    pos: *pos,
-                }),
-                Vec::new(),
-            ),
-            FileVerdict::Docs(docs) => (
-                None,
-                docs.iter().map(DocRec::of).collect::<Option<Vec<_>>>()?,
-            ),
-        };
-        Some(FileRec {
-            len: a.len,
-            sha256: a.sha256,
-            whole,
-            docs,
-        })
-    }
-
-    fn analysis(self, rel: &str) -> Option<FileAnalysis> {
-        let verdict = match self.whole {
-            Some(w) => FileVerdict::Whole {
-                code: w.code,
-                reason: w.reason,
-                pos: w.pos,
-            },
-            None => {
-                // Made at its exact size, not collected from `self.docs`: a collect would reuse
-                // that allocation (serde grew it to 4 entries for one, each entry larger than
-                // a DocAnalysis), ~1.4 KB more per file held for the whole sync.
-                let mut docs = Vec::with_capacity(self.docs.len());
-                for d in self.docs {
-                    docs.push(d.analysis()?);
-                }
-                FileVerdict::Docs(docs)
-            }
-        };
-        Some(FileAnalysis {
-            rel: rel.to_string(),
-            // Not read: what uses these analyses (the cross-object check, problem reports)
-            // needs no bytes, as after `FileAnalysis::release`.
-            bytes: Vec::new(),
-            len: self.len,
-            kept: Vec::new(),
-            sha256: self.sha256,
-            verdict,
-            too_large: None,
-        })
-    }
-}
-
-impl DocRec {
-    fn of(d: &DocAnalysis) -> Option<DocRec> {
-        if d.claim.is_some() {
-            return None;
-        }
-        let verdict = match &d.verdict {
-            DocVerdict::Managed { info, path } => VerdictRec::Managed {
-                group: info.group.into(),
-                kind: info.kind.into(),
-                path: path.to_string(),
-            },
-            DocVerdict::Unmanaged {
-                code,
-                reason,
-                identity,
-                class,
-            } => {
-                if class.is_some() {
-                    return None;
-                }
-                VerdictRec::Unmanaged {
-                    code: *code,
-                    reason: reason.clone(),
-                    identity: identity.as_ref().map(|i| {
-                        [
-                            i.group.clone(),
-                            i.kind.clone(),
-                            i.namespace.clone(),
-                            i.name.clone(),
-                        ]
-                    }),
-                }
-            }
-            DocVerdict::Empty => VerdictRec::Empty,
-        };
-        Some(DocRec {
-            index: d.index,
-            pos: d.pos,
-            parts: d.parts.iter().map(|r| (r.start, r.end)).collect(),
-            verdict,
-            problems: d.problems.to_vec(),
-            facts: d.facts.as_deref().cloned(),
-        })
-    }
-
-    fn analysis(self) -> Option<DocAnalysis> {
-        let verdict = match self.verdict {
-            VerdictRec::Managed { group, kind, path } => DocVerdict::Managed {
-                info: crate::classify::kinds::KINDS
-                    .iter()
-                    .find(|k| k.group == group && k.kind == kind)?,
-                path: path.into_boxed_str(),
-            },
-            VerdictRec::Unmanaged {
-                code,
-                reason,
-                identity,
-            } => DocVerdict::Unmanaged {
-                code,
-                reason,
-                identity: identity.map(|[group, kind, namespace, name]| {
-                    Box::new(Identity {
-                        group,
-                        kind,
-                        namespace,
-                        name,
-                    })
-                }),
-                class: None,
-            },
-            VerdictRec::Empty => DocVerdict::Empty,
-        };
-        Some(DocAnalysis {
-            index: self.index,
-            pos: self.pos,
-            parts: self.parts.into_iter().map(|(a, b)| a..b).collect(),
-            verdict,
-            claim: None,
-            problems: self.problems.into_boxed_slice(),
-            facts: self.facts.map(std::sync::Arc::new),
-        })
-    }
-}
+use crate::validate::analyze::FileAnalysis;
+use crate::validate::Validator;
+use crate::yaml::Limits;
+use file::{key, line_check, load, write, Entries, FILE};
 
 /// Whether a pass writes what it learns back to the cache. A dry run (`fgd ingest --dry-run`,
 /// `fgd push --dry-run`) changes nothing (issue 15): it reads the cache, never writes it.
@@ -314,9 +123,7 @@ impl Verdicts {
     /// The analysis of the blob `oid` as the file `rel` (of format `json` or YAML), if kept.
     pub(super) fn get(&self, oid: Oid, json: bool, rel: &str) -> Option<FileAnalysis> {
         let at = self.loaded.get(&(oid, json))?;
-        let a = serde_json::from_slice::<FileRec>(&self.record(at)?)
-            .ok()?
-            .analysis(rel)?;
+        let a = record::decode(&self.record(at)?, rel)?;
         lock(&self.kept).insert((oid, json), Kept::Loaded(at.clone()));
         lock(&self.used).insert((oid, json));
         Some(a)
@@ -327,8 +134,7 @@ impl Verdicts {
         if self.mode == CacheMode::ReadOnly {
             return;
         }
-        let Some(rec) = FileRec::of(a) else { return };
-        if let Some(at) = serde_json::to_vec(&rec).ok().and_then(|b| self.spill(&b)) {
+        if let Some(at) = record::encode(a).and_then(|b| self.spill(&b)) {
             lock(&self.kept).insert((oid, json), Kept::New(at));
             lock(&self.used).insert((oid, json));
         }
@@ -406,18 +212,6 @@ impl Verdicts {
     }
 }
 
-/// The check of an appended line (`line`: without it), under the key whose digest is `key`:
-/// the first 8 bytes of a SHA-256, in hex.
-fn line_check(key: &str, line: &[u8]) -> String {
-    let mut h = sha2::Sha256::new();
-    h.update(key.as_bytes());
-    h.update(line);
-    h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A thread that panicked holding it leaves the map itself intact.
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -438,199 +232,22 @@ fn read_at(file: &std::fs::File, at: &std::ops::Range<u64>) -> Option<Vec<u8>> {
     Some(buf)
 }
 
-/// Everything an analysis depends on besides the bytes: fgd's build, the settings, the CRDs
-/// and the fabric config (their contents, when files name them), the limits.
-fn key(v: &Validator, limits: &Limits) -> String {
-    use std::os::unix::fs::MetadataExt;
-    let exe = std::env::current_exe()
-        .and_then(std::fs::metadata)
-        .map(|m| format!("{}:{}:{}.{}", m.len(), m.ino(), m.mtime(), m.mtime_nsec()))
-        .unwrap_or_default();
-    let s = &v.settings;
-    let mut h = sha2::Sha256::new();
-    if let Some(dir) = &s.crds {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        for f in files {
-            h.update(f.as_os_str().as_encoded_bytes());
-            h.update(std::fs::read(&f).unwrap_or_default());
-        }
-    }
-    h.update(b"\0fab\0");
-    if let Some(fab) = &s.fab {
-        h.update(std::fs::read(fab).unwrap_or_default());
-    }
-    let inputs = crate::digest::Digest(h.finalize().into());
-    format!(
-        "fgd {} exe {exe} level {} skip {:?} unknown-warn {} whole {} alone {} crds {:?} {} fab {:?} assumed {} inputs {inputs} limits {limits:?}",
-        env!("CARGO_PKG_VERSION"),
-        s.level.as_str(),
-        s.skip,
-        s.unknown_fields_warn,
-        s.whole_fabric,
-        s.objects_alone,
-        s.crds,
-        v.crds_origin(),
-        s.fab,
-        v.env.assumed,
-    )
-}
-
-/// The header line: the format, the key's digest, the body's digest and length (all of fixed
-/// length, so `write` can put it in place once the body is written). Lines appended after the
-/// body (`Verdicts::append`) each carry their own check.
-fn header(key: &str, body: &crate::digest::Digest, len: u64) -> String {
-    format!(
-        "{MAGIC} {} {body} {len:016x}\n",
-        crate::digest::Digest::of(key.as_bytes())
-    )
-}
-
-type Entries = HashMap<(Oid, bool), std::ops::Range<u64>>;
-
-/// The file, open, and where its entries are, when its body is whole and made under `key`:
-/// read once through, its digest checked, nothing of it kept but the places. A line appended
-/// after the body counts only with its check right (a torn or edited one is passed over).
-fn load(path: &Path, key: &str) -> Option<(std::fs::File, Entries)> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path).ok()?;
-    let mut r = std::io::BufReader::with_capacity(1 << 16, &file);
-    let mut head = Vec::new();
-    r.read_until(b'\n', &mut head).ok()?;
-    let text = std::str::from_utf8(&head).ok()?.trim_end();
-    let mut words = text.rsplitn(3, ' ');
-    let len = u64::from_str_radix(words.next()?, 16).ok()?;
-    let recorded = crate::digest::Digest::from_hex(words.next()?)?;
-    if head != header(key, &recorded, len).as_bytes() {
-        return None;
-    }
-    let key_digest = crate::digest::Digest::of(key.as_bytes()).to_string();
-    let mut h = Some(sha2::Sha256::new());
-    let mut entries = HashMap::new();
-    let body_end = head.len() as u64 + len;
-    let mut at = head.len() as u64;
-    let mut line = Vec::new();
-    loop {
-        if at == body_end {
-            let digest = crate::digest::Digest(h.take()?.finalize().into());
-            if digest != recorded {
-                return None;
-            }
-        }
-        line.clear();
-        let n = r.read_until(b'\n', &mut line).ok()?;
-        if n == 0 {
-            break;
-        }
-        let start = at;
-        at += n as u64;
-        let appended = h.is_none();
-        if let Some(h) = h.as_mut() {
-            h.update(&line);
-            // The body ends inside a line: not this file's.
-            if at > body_end {
-                return None;
-            }
-        }
-        // A last line cut short: a body that is not whole, or a torn append (passed over).
-        let Some(mut content) = line.strip_suffix(b"\n") else {
-            if appended {
-                break;
-            }
-            return None;
-        };
-        if appended {
-            let Some((rest, check)) = content.len().checked_sub(17).map(|i| content.split_at(i))
-            else {
-                continue;
-            };
-            if check.first() != Some(&b' ')
-                || line_check(&key_digest, rest).as_bytes() != &check[1..]
-            {
-                continue;
-            }
-            content = rest;
-        }
-        if content.is_empty() {
-            continue;
-        }
-        // `<40 hex> <y|j> <json>`
-        let Some(entry) = entry_of(content) else {
-            if appended {
-                continue;
-            }
-            return None;
-        };
-        entries.insert(entry, start + 43..start + content.len() as u64);
-    }
-    // A file shorter than its body.
-    if h.is_some() {
-        return None;
-    }
-    Some((file, entries))
-}
-
-/// The blob and format a record line starts with (`<40 hex> <y|j> `).
-fn entry_of(line: &[u8]) -> Option<(Oid, bool)> {
-    let oid = Oid::from_str(std::str::from_utf8(line.get(..40)?).ok()?).ok()?;
-    let json = match line.get(40..43)? {
-        b" y " => false,
-        b" j " => true,
-        _ => return None,
-    };
-    Some((oid, json))
-}
-
-/// Write the cache file whole under a temporary name, its body given piece by piece by `body`
-/// (streamed: never all in memory), then rename it in.
-fn write(
-    path: &Path,
-    key: &str,
-    body: impl FnOnce(&mut dyn FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let placeholder = header(key, &crate::digest::Digest([0; 32]), 0);
-    let mut h = sha2::Sha256::new();
-    let mut len = 0u64;
-    {
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
-        w.write_all(placeholder.as_bytes())?;
-        body(&mut |piece: &[u8]| {
-            h.update(piece);
-            len += piece.len() as u64;
-            w.write_all(piece)
-        })?;
-        w.flush()?;
-    }
-    let digest = crate::digest::Digest(h.finalize().into());
-    tmp.as_file()
-        .write_all_at(header(key, &digest, len).as_bytes(), 0)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::discover::{self, Format};
-    use crate::validate::analyze;
+pub(super) mod testing {
+    use std::path::Path;
+
+    use crate::discover;
+    use crate::validate::analyze::FileAnalysis;
 
     /// What an analysis says, bytes aside (the cache keeps no bytes).
-    fn said(a: &FileAnalysis) -> String {
+    pub(crate) fn said(a: &FileAnalysis) -> String {
         format!(
             "{} {} {} {:?} {:?}",
             a.rel, a.len, a.sha256, a.verdict, a.too_large
         )
     }
 
-    fn real_corpus() -> Vec<(String, Vec<u8>)> {
+    pub(crate) fn real_corpus() -> Vec<(String, Vec<u8>)> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/real");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
@@ -646,34 +263,14 @@ mod tests {
             })
             .collect()
     }
+}
 
-    #[test]
-    fn a_kept_analysis_reads_back_as_the_analysis_itself() {
-        let v = Validator::shared_default();
-        let limits = Limits::default();
-        let (mut kept, mut facts, mut problems) = (0, std::collections::BTreeSet::new(), 0);
-        for (name, bytes) in real_corpus() {
-            let format = discover::format_of(&name).unwrap();
-            let a = analyze::analyze_with(&name, bytes, format, &limits, v);
-            let Some(rec) = FileRec::of(&a) else { continue };
-            let json = serde_json::to_vec(&rec).unwrap();
-            let back = serde_json::from_slice::<FileRec>(&json)
-                .unwrap()
-                .analysis(&name)
-                .unwrap();
-            assert_eq!(said(&back), said(&a), "{name}");
-            kept += 1;
-            for f in a.docs().iter().filter_map(|d| d.facts.as_deref()) {
-                facts.insert(format!("{f:?}").split('(').next().unwrap_or("").to_string());
-            }
-            problems += a.docs().iter().map(|d| d.problems.len()).sum::<usize>();
-        }
-        // The corpus has facts of most kinds, and problems of many rules.
-        assert!(
-            kept > 200 && facts.len() >= 8 && problems > 100,
-            "{kept} {facts:?} {problems}"
-        );
-    }
+#[cfg(test)]
+mod tests {
+    use super::testing::{real_corpus, said};
+    use super::*;
+    use crate::discover::Format;
+    use crate::validate::analyze;
 
     #[test]
     fn a_read_only_cache_is_read_and_never_written() {
