@@ -3,8 +3,10 @@
 //! between the plan and the commit; on one thread, a batch that refuses half its documents (two
 //! files each) still waited for them long after the plan. Creating small files is kernel work
 //! that only partly serialises on the folder (the entry is made under its lock; the inode, the
-//! data and the close are not), so a few writers finish sooner than one.
+//! data and the close are not), so past a few thousand late writes a few writers finish
+//! sooner than one.
 
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,7 +41,11 @@ struct Shared {
 /// Holds the batch until `finish`.
 pub struct LateWriter {
     queue: Option<SyncSender<Job>>,
-    threads: Vec<JoinHandle<Outcome>>,
+    jobs: Arc<Mutex<Receiver<Job>>>,
+    fabric: Fabric,
+    /// Jobs queued so far: past `ONE_WRITER_FOR`, more writers join.
+    sent: Cell<usize>,
+    threads: RefCell<Vec<JoinHandle<Outcome>>>,
     shared: Option<Arc<Shared>>,
 }
 
@@ -53,35 +59,44 @@ fn writers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
 }
 
+/// Late writes one writer takes alone: a batch with a few thousand unmanaged documents does
+/// not need more, and each writer costs memory (its own allocator pages).
+const ONE_WRITER_FOR: usize = 4096;
+
 impl LateWriter {
     pub fn start(fabric: &Fabric, batch: Batch) -> Result<LateWriter> {
         // Room for every late write of a batch with 10^4 unmanaged documents, so the plan
         // does not wait for the writers (the journal is written meanwhile); bounded, so a
         // batch of 10^5 bad documents does not hold them all.
         let (queue, jobs) = sync_channel::<Job>(16 * 1024);
-        let jobs = Arc::new(Mutex::new(jobs));
         let shared = Arc::new(Shared {
             batch: Mutex::new(batch),
             failed: AtomicBool::new(false),
         });
-        let mut threads = Vec::new();
-        for _ in 0..writers() {
-            let (jobs, shared, root) = (jobs.clone(), shared.clone(), fabric.clone());
-            let spawned = std::thread::Builder::new()
-                .name("fgd-late-writer".into())
-                .spawn(move || write_jobs(&root, &jobs, &shared));
-            match spawned {
-                Ok(t) => threads.push(t),
-                // Fewer writers only take longer.
-                Err(_) if !threads.is_empty() => break,
-                Err(e) => return Err(crate::error::io("start a thread for", &fabric.root, e)),
-            }
-        }
-        Ok(LateWriter {
+        let writer = LateWriter {
             queue: Some(queue),
-            threads,
+            jobs: Arc::new(Mutex::new(jobs)),
+            fabric: fabric.clone(),
+            sent: Cell::new(0),
+            threads: RefCell::new(Vec::new()),
             shared: Some(shared),
-        })
+        };
+        writer
+            .spawn_writer()
+            .map_err(|e| crate::error::io("start a thread for", &fabric.root, e))?;
+        Ok(writer)
+    }
+
+    fn spawn_writer(&self) -> std::io::Result<()> {
+        let Some(shared) = &self.shared else {
+            return Ok(());
+        };
+        let (jobs, shared, root) = (self.jobs.clone(), shared.clone(), self.fabric.clone());
+        let thread = std::thread::Builder::new()
+            .name("fgd-late-writer".into())
+            .spawn(move || write_jobs(&root, &jobs, &shared))?;
+        self.threads.borrow_mut().push(thread);
+        Ok(())
     }
 
     /// Stage `bytes` at the fabric path `rel`. A writer that failed is reported by `finish`.
@@ -107,6 +122,15 @@ impl LateWriter {
         if let Some(q) = &self.queue {
             let _ = q.send(job);
         }
+        self.sent.set(self.sent.get() + 1);
+        if self.sent.get() == ONE_WRITER_FOR {
+            for _ in 1..writers() {
+                // Fewer writers only take longer.
+                if self.spawn_writer().is_err() {
+                    break;
+                }
+            }
+        }
     }
 
     /// Wait for the last write: the batch, and which paths it staged.
@@ -115,7 +139,7 @@ impl LateWriter {
         let mut staged = HashSet::new();
         let mut take_back = Vec::new();
         let mut failure = None;
-        for thread in std::mem::take(&mut self.threads) {
+        for thread in self.threads.take() {
             match thread.join() {
                 Ok((paths, back, failed)) => {
                     staged.extend(paths);
@@ -145,7 +169,7 @@ impl Drop for LateWriter {
     /// A plan that failed: the writers stop, and the batch's drop removes what they staged.
     fn drop(&mut self) {
         self.queue = None;
-        for thread in std::mem::take(&mut self.threads) {
+        for thread in self.threads.take() {
             let _ = thread.join();
         }
     }
