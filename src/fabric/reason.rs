@@ -83,6 +83,10 @@ impl Reason<'_> {
     pub fn to_text(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
+        // Exactly sized: an ingest's journal holds every reason text of the batch until it is
+        // written, and grown by doubling a text of ~1.3 KB held 2 KB (at 10^5 generated
+        // documents, 110 MB for 54,000 refused ones, the top of the ingest's memory).
+        s.shrink_to_fit();
         s
     }
 

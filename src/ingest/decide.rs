@@ -1,7 +1,7 @@
 //! Deciding the batch: each document's fate once every file is read, so that two definitions
 //! of one object anywhere in the batch are found.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::analyze::{DocAnalysis, DocVerdict, FileAnalysis, FileVerdict};
 use super::stage;
@@ -50,6 +50,11 @@ pub type At = (usize, usize);
 /// needs more than the document itself.
 pub type Refusals = HashMap<At, (ReasonCode, String)>;
 
+/// Documents the check across objects refuses (`validate::batch::apply`): `invalid-spec`,
+/// with their first error as the reason, made from their problems only when their file is
+/// decided. A refusal of `Refusals` comes first.
+pub type Invalid = HashSet<At>;
+
 /// What the batch as a whole decides about single documents of it: found once, before the
 /// check across objects (which needs the conflicts), and kept for the plan (`Decider`).
 #[derive(Debug, Default)]
@@ -73,12 +78,17 @@ pub fn decide_with(
     claims: &stage::Claims,
     refusals: &Refusals,
 ) -> Decision {
-    decide_from(files, batchwide(files, claims), refusals)
+    decide_from(files, batchwide(files, claims), refusals, &Invalid::new())
 }
 
 /// `decide_with`, the batch's conflicts and duplicates already found (`batchwide`).
-pub fn decide_from(files: &[FileAnalysis], batchwide: Batchwide, refusals: &Refusals) -> Decision {
-    let decider = Decider::new(batchwide, refusals);
+pub fn decide_from(
+    files: &[FileAnalysis],
+    batchwide: Batchwide,
+    refusals: &Refusals,
+    invalid: &Invalid,
+) -> Decision {
+    let decider = Decider::new(batchwide, refusals, invalid);
     let out = files
         .iter()
         .enumerate()
@@ -102,19 +112,21 @@ impl Batchwide {
 pub struct Decider<'r> {
     batchwide: Batchwide,
     refusals: &'r Refusals,
+    invalid: &'r Invalid,
 }
 
 impl<'r> Decider<'r> {
-    pub fn new(batchwide: Batchwide, refusals: &'r Refusals) -> Self {
+    pub fn new(batchwide: Batchwide, refusals: &'r Refusals, invalid: &'r Invalid) -> Self {
         Decider {
             batchwide,
             refusals,
+            invalid,
         }
     }
 
     /// The decision for file `fi` of the batch, `f`.
     pub fn file(&self, fi: usize, f: &FileAnalysis) -> FileDecision {
-        file_decision(fi, f, &self.batchwide, self.refusals)
+        file_decision(fi, f, self)
     }
 }
 
@@ -198,21 +210,31 @@ fn conflict_reason(files: &[FileAnalysis], list: &[At], k: At) -> String {
 /// refusal that needs more than the document (`refusals`, then a conflict in `batchwide`) is
 /// looked up here: everything after (the file kept whole when nothing in it is managed, the
 /// plan, taking back what staging wrote for it) follows from the fate.
-fn doc_fate(at: At, d: &DocAnalysis, batchwide: &Batchwide, refusals: &Refusals) -> DocFate {
-    if let (DocVerdict::Managed { .. }, Some((code, reason))) = (&d.verdict, refusals.get(&at)) {
-        return DocFate::Unmanaged {
-            code: *code,
-            reason: reason.clone(),
-        };
+fn doc_fate(at: At, d: &DocAnalysis, decider: &Decider<'_>) -> DocFate {
+    if let DocVerdict::Managed { .. } = &d.verdict {
+        if let Some((code, reason)) = decider.refusals.get(&at) {
+            return DocFate::Unmanaged {
+                code: *code,
+                reason: reason.clone(),
+            };
+        }
+        if decider.invalid.contains(&at) {
+            if let Some((_, reason)) = crate::validate::first_error(&d.problems) {
+                return DocFate::Unmanaged {
+                    code: ReasonCode::InvalidSpec,
+                    reason,
+                };
+            }
+        }
     }
     match &d.verdict {
-        DocVerdict::Managed { .. } => match batchwide.conflict.get(&at) {
+        DocVerdict::Managed { .. } => match decider.batchwide.conflict.get(&at) {
             Some(reason) => DocFate::Unmanaged {
                 code: ReasonCode::Conflict,
                 reason: reason.clone(),
             },
             None => DocFate::Managed {
-                duplicate_of: batchwide.duplicate.get(&at).copied(),
+                duplicate_of: decider.batchwide.duplicate.get(&at).copied(),
             },
         },
         DocVerdict::Unmanaged { code, reason, .. } => DocFate::Unmanaged {
@@ -224,12 +246,7 @@ fn doc_fate(at: At, d: &DocAnalysis, batchwide: &Batchwide, refusals: &Refusals)
 }
 
 /// One file's decision: its documents' fates, or the file kept whole.
-fn file_decision(
-    fi: usize,
-    f: &FileAnalysis,
-    batchwide: &Batchwide,
-    refusals: &Refusals,
-) -> FileDecision {
+fn file_decision(fi: usize, f: &FileAnalysis, decider: &Decider<'_>) -> FileDecision {
     let docs = match &f.verdict {
         FileVerdict::Whole { code, reason, pos } => {
             return FileDecision::Whole {
@@ -244,7 +261,7 @@ fn file_decision(
     let fates: Vec<DocFate> = docs
         .iter()
         .enumerate()
-        .map(|(di, d)| doc_fate((fi, di), d, batchwide, refusals))
+        .map(|(di, d)| doc_fate((fi, di), d, decider))
         .collect();
     if fates.iter().any(|f| matches!(f, DocFate::Managed { .. })) {
         return FileDecision::Docs(fates);

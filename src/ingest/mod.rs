@@ -240,13 +240,7 @@ fn ingest(
     let invalid = crate::validate::batch::apply(outcome, &mut files, &mut managed);
     // What the fabric's past says: objects moved out by an operator, hand edits.
     let review = history::review(fabric, &journal.batch, &files, &claims)?;
-    let mut refusals = review.refusals.clone();
-    for (at, reason) in invalid {
-        refusals
-            .entry(at)
-            .or_insert((crate::classify::ReasonCode::InvalidSpec, reason));
-    }
-    let decider = Decider::new(batchwide, &refusals);
+    let decider = Decider::new(batchwide, &review.refusals, &invalid);
     // The disk writes back what is staged while the plan and the journal are made.
     let flush = batch.as_ref().and_then(store::Batch::start_flush);
     // The plan's own writes are staged as it goes, by the late writer, which holds the batch

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use crate::classify::ReasonCode;
 use crate::discover::{self, ReadOutcome};
 use crate::error::{io, Error, Result};
 use crate::event::{Event, Fate, FileOutcome, Phase, Sink, Skip, Summary};
@@ -178,11 +177,7 @@ pub fn validate(
         phase: Phase::Plan,
         total: Some(files.len()),
     });
-    let refusals: ingest::Refusals = refused
-        .into_iter()
-        .map(|(at, reason)| (at, (ReasonCode::InvalidSpec, reason)))
-        .collect();
-    let decision = ingest::decide_from(&files, batchwide, &refusals);
+    let decision = ingest::decide_from(&files, batchwide, &Default::default(), &refused);
     let mut planned = std::collections::HashSet::new();
     for (f, d) in files.iter().zip(&decision.files) {
         summary.files += 1;

@@ -278,26 +278,22 @@ fn group(found: Vec<Found>, out: &mut Outcome) {
 }
 
 /// Carry `outcome` into the analyses: each document gets its cross-object problems. Returns
-/// the refused incoming documents with their reason (the first error), for `decide_with`.
+/// the refused incoming documents, for `decide_from`: each one's reason (its first error,
+/// `super::first_error`) is made from its problems when its file is decided, not held here
+/// for the whole batch (at 10^5 generated documents, 54,000 of them, 16 MB through the plan).
 pub fn apply(
     outcome: Outcome,
     incoming: &mut [FileAnalysis],
     managed: &mut [FileAnalysis],
-) -> HashMap<(usize, usize), String> {
-    let mut refused = HashMap::new();
+) -> HashSet<(usize, usize)> {
+    let mut refused = HashSet::new();
     for ((fi, di), problems) in outcome.incoming {
         let Some(doc) = incoming.get_mut(fi).and_then(|f| f.docs_mut().get_mut(di)) else {
             continue;
         };
         add(doc, problems);
-        if outcome.refused.contains(&(fi, di)) {
-            let check = super::DocCheck {
-                problems: doc.problems.to_vec(),
-                facts: None,
-            };
-            if let Some((_, reason)) = check.first_error() {
-                refused.insert((fi, di), reason);
-            }
+        if outcome.refused.contains(&(fi, di)) && doc.problems.iter().any(Problem::is_error) {
+            refused.insert((fi, di));
         }
     }
     for ((fi, di), problems) in outcome.managed {

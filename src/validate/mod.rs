@@ -160,18 +160,24 @@ impl DocCheck {
     /// Where the first error is, and the reason an `invalid-spec` document carries: that
     /// error, and how many more there are.
     pub fn first_error(&self) -> Option<(Pos, String)> {
-        let mut errors = self.problems.iter().filter(|p| p.is_error());
-        let first = errors.next()?;
-        let more = errors.count();
-        let mut reason = first.summary();
-        if more > 0 {
-            reason.push_str(&format!(
-                " (and {more} more problem{})",
-                if more == 1 { "" } else { "s" }
-            ));
-        }
-        Some((first.pos, reason))
+        first_error(&self.problems)
     }
+}
+
+/// Where the first error of `problems` (sorted as a document's are) is, and the reason an
+/// `invalid-spec` document carries: that error, and how many more there are.
+pub fn first_error(problems: &[Problem]) -> Option<(Pos, String)> {
+    let mut errors = problems.iter().filter(|p| p.is_error());
+    let first = errors.next()?;
+    let more = errors.count();
+    let mut reason = first.summary();
+    if more > 0 {
+        reason.push_str(&format!(
+            " (and {more} more problem{})",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+    Some((first.pos, reason))
 }
 
 impl Validator {
