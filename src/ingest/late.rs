@@ -19,11 +19,26 @@ use crate::error::{Error, Result};
 use crate::fabric::Fabric;
 use crate::store::{self, Batch};
 
+/// Bytes for the late writer: an item's own, or a text the journal shares.
+pub enum LateBytes {
+    Owned(Vec<u8>),
+    Text(Arc<str>),
+}
+
+impl LateBytes {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            LateBytes::Owned(v) => v,
+            LateBytes::Text(t) => t.as_bytes(),
+        }
+    }
+}
+
 /// A fabric path, the bytes to stage there, and where the batch may already hold them
 /// (another fabric path, whose staged write then moves here instead).
 struct Job {
     rel: String,
-    bytes: Vec<u8>,
+    bytes: LateBytes,
     staged_at: Option<String>,
 }
 
@@ -100,7 +115,7 @@ impl LateWriter {
     }
 
     /// Stage `bytes` at the fabric path `rel`. A writer that failed is reported by `finish`.
-    pub fn send(&self, rel: String, bytes: Vec<u8>) {
+    pub fn send(&self, rel: String, bytes: LateBytes) {
         self.queue_job(Job {
             rel,
             bytes,
@@ -110,7 +125,7 @@ impl LateWriter {
 
     /// Stage at `rel` the bytes the batch staged at the fabric path `staged_at`, which is taken
     /// back: moved when it can be, else written again (`bytes`).
-    pub fn send_staged(&self, rel: String, bytes: Vec<u8>, staged_at: String) {
+    pub fn send_staged(&self, rel: String, bytes: LateBytes, staged_at: String) {
         self.queue_job(Job {
             rel,
             bytes,
@@ -209,7 +224,7 @@ fn write_jobs(root: &Fabric, jobs: &Mutex<Receiver<Job>>, shared: &Shared) -> Ou
                     &mut places,
                     rel,
                     &target,
-                    &job.bytes,
+                    job.bytes.as_bytes(),
                 )?;
                 take_back.extend(job.staged_at.as_deref().map(|from| root.path(from)));
             }

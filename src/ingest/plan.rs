@@ -9,6 +9,7 @@ use std::io::Write as _;
 use super::analyze::{DocAnalysis, FileAnalysis};
 use super::decide::{Decider, DocFate, FileDecision, WholeDoc};
 use super::history::HandEdit;
+use super::late::LateBytes;
 use super::{emit_whole, stage, under_managed, unmanaged, Targets};
 use crate::classify::ReasonCode;
 use crate::error::Result;
@@ -476,7 +477,7 @@ impl<'a, 'j> Planner<'a, 'j> {
             archive: Some(edit.archive.clone()),
         });
         if let (Some(late), false) = (self.late, self.dry_run) {
-            late.send(edit.archive.clone(), edit.bytes.clone());
+            late.send(edit.archive.clone(), LateBytes::Owned(edit.bytes.clone()));
         }
         self.act(|| PlanAction::Archive {
             from: rel.to_string(),
@@ -618,7 +619,7 @@ impl std::io::Write for Spool {
 
 /// Hand the writes planned since `sent` outside managed/ (unmanaged items, reasons) to the
 /// late writer, which stages them while the plan goes on. An item's bytes leave `outputs`; a
-/// reason's text is copied (the journal keeps it).
+/// reason's text is shared with the journal, which keeps it.
 fn send_late(
     j: &Journal,
     sent: &mut usize,
@@ -634,9 +635,9 @@ fn send_late(
             continue;
         }
         let bytes = match &w.content {
-            Content::Text(t) => t.text.as_bytes().to_vec(),
+            Content::Text(t) => LateBytes::Text(t.text.clone()),
             Content::Source { .. } => match outputs.remove(&w.path) {
-                Some(bytes) => bytes,
+                Some(bytes) => LateBytes::Owned(bytes),
                 // Left unstaged, which `take_back_conflicts` reports.
                 None => continue,
             },

@@ -87,7 +87,8 @@ pub enum Content {
 /// A write's own text, in the journal as the fields of its `Content`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Text {
-    pub text: String,
+    /// Shared with the late writer, which stages it while the journal waits to be written.
+    pub text: std::sync::Arc<str>,
     /// The source whose part of the batch this is (an unmanaged item's reason): not
     /// written when that source is skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,7 +101,7 @@ pub struct Text {
 impl Content {
     pub fn text(text: String, source: Option<usize>, rename: Option<usize>) -> Content {
         Content::Text(Box::new(Text {
-            text,
+            text: text.into(),
             source,
             rename,
         }))
@@ -277,10 +278,7 @@ mod tests {
         let Content::Text(t) = &w.content else {
             panic!("a text write")
         };
-        assert_eq!(
-            (t.text.as_str(), t.source, t.rename),
-            ("why", Some(3), None)
-        );
+        assert_eq!((&*t.text, t.source, t.rename), ("why", Some(3), None));
         assert_eq!(serde_json::to_string(&w).unwrap(), text);
         // A write of an object stays small: 10^5 of them wait in a big batch's journal.
         assert!(std::mem::size_of::<Write>() <= 80);
