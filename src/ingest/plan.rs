@@ -150,8 +150,8 @@ impl<'a, 'j> Planner<'a, 'j> {
         }
     }
 
-    /// Plan one input file by its decision.
-    fn file(&mut self, f: &FileAnalysis, d: &FileDecision) -> Result<()> {
+    /// Hand the writes planned so far to the late writer (`send_late`).
+    fn send_late(&mut self) {
         send_late(
             self.j,
             &mut self.sent,
@@ -159,6 +159,11 @@ impl<'a, 'j> Planner<'a, 'j> {
             &mut self.staged_as,
             self.late,
         );
+    }
+
+    /// Plan one input file by its decision.
+    fn file(&mut self, f: &FileAnalysis, d: &FileDecision) -> Result<()> {
+        self.send_late();
         self.summary.files += 1;
         let inner = f.rel.strip_prefix("raw/").unwrap_or(&f.rel);
         if let Some(len) = f.too_large {
@@ -561,13 +566,7 @@ impl<'a, 'j> Planner<'a, 'j> {
 
     /// The last late writes, the summary and the log record's end.
     fn finish(mut self) -> Result<()> {
-        send_late(
-            self.j,
-            &mut self.sent,
-            self.outputs,
-            &mut self.staged_as,
-            self.late,
-        );
+        self.send_late();
         self.j.summary = self.summary.clone();
         self.j.summary.dry_run = false;
         let fabric = self.fabric;
