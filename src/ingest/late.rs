@@ -7,17 +7,17 @@
 //! sooner than one.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
-use super::stage::CheckedFolders;
+use super::stage::{CheckedFolders, Places};
 use crate::error::{Error, Result};
 use crate::fabric::Fabric;
-use crate::store::{self, Batch};
+use crate::store::Batch;
 
 /// Bytes for the late writer: an item's own, or a text the journal shares.
 pub enum LateBytes {
@@ -47,9 +47,11 @@ struct Job {
 type Outcome = (HashSet<String>, Vec<PathBuf>, Option<Error>);
 
 /// What the writers share: the batch (held only to place a folder and to record a write, never
-/// while writing) and whether one of them failed (then nobody writes any more).
+/// while writing), the folders checked, and whether one of them failed (then nobody writes any
+/// more).
 struct Shared {
     batch: Mutex<Batch>,
+    checked: Mutex<CheckedFolders>,
     failed: AtomicBool,
 }
 
@@ -86,6 +88,7 @@ impl LateWriter {
         let (queue, jobs) = sync_channel::<Job>(16 * 1024);
         let shared = Arc::new(Shared {
             batch: Mutex::new(batch),
+            checked: Mutex::new(CheckedFolders::default()),
             failed: AtomicBool::new(false),
         });
         let writer = LateWriter {
@@ -196,9 +199,7 @@ fn write_jobs(root: &Fabric, jobs: &Mutex<Receiver<Job>>, shared: &Shared) -> Ou
     let mut staged = HashSet::new();
     let mut take_back = Vec::new();
     let mut failure = None;
-    let mut checked = CheckedFolders::default();
-    // Folder -> where its files wait, asked of the batch once per folder and writer.
-    let mut places: HashMap<PathBuf, store::Place> = HashMap::new();
+    let mut places = Places::default();
     loop {
         let job = lock(jobs).recv();
         let Ok(job) = job else {
@@ -207,31 +208,9 @@ fn write_jobs(root: &Fabric, jobs: &Mutex<Receiver<Job>>, shared: &Shared) -> Ou
         if shared.failed.load(Ordering::Relaxed) {
             continue;
         }
-        let target = root.path(&job.rel);
-        let moved = match &job.staged_at {
-            Some(from) => lock(&shared.batch)
-                .restage(&root.path(from), &target)
-                .map_err(Error::from),
-            None => Ok(false),
-        };
-        let staged_here = moved.and_then(|moved| {
-            if !moved {
-                let rel = job.rel.as_str();
-                stage_one(
-                    root,
-                    shared,
-                    &mut checked,
-                    &mut places,
-                    rel,
-                    &target,
-                    job.bytes.as_bytes(),
-                )?;
-                take_back.extend(job.staged_at.as_deref().map(|from| root.path(from)));
-            }
-            Ok(())
-        });
-        match staged_here {
-            Ok(()) => {
+        match write_job(root, shared, &mut places, &job) {
+            Ok(back) => {
+                take_back.extend(back);
                 staged.insert(job.rel);
             }
             Err(e) => {
@@ -243,25 +222,23 @@ fn write_jobs(root: &Fabric, jobs: &Mutex<Receiver<Job>>, shared: &Shared) -> Ou
     (staged, take_back, failure)
 }
 
-fn stage_one(
+/// Stage one job: its staged write moved here, or its bytes written. What it could not move
+/// comes back, to be taken back.
+fn write_job(
     root: &Fabric,
     shared: &Shared,
-    checked: &mut CheckedFolders,
-    places: &mut HashMap<PathBuf, store::Place>,
-    rel: &str,
-    target: &Path,
-    bytes: &[u8],
-) -> Result<()> {
-    checked.check(root, rel, target)?;
-    let folder = target.parent().unwrap_or(&root.root);
-    let place = match places.get(folder) {
-        Some(place) => place,
-        None => {
-            let place = lock(&shared.batch).folder_destination(folder)?;
-            places.entry(folder.to_path_buf()).or_insert(place)
+    places: &mut Places,
+    job: &Job,
+) -> Result<Option<PathBuf>> {
+    let (batch, checked) = (&shared.batch, &shared.checked);
+    if let Some(from) = &job.staged_at {
+        // Checked and placed as a write there would be.
+        let target = root.path(&job.rel);
+        places.place(root, batch, checked, &job.rel, &target)?;
+        if lock(batch).restage(&root.path(from), &target)? {
+            return Ok(None);
         }
-    };
-    let placed = store::write_placed(target, place, bytes)?;
-    lock(&shared.batch).record(target, placed);
-    Ok(())
+    }
+    places.stage(root, batch, checked, &job.rel, job.bytes.as_bytes())?;
+    Ok(job.staged_at.as_deref().map(|from| root.path(from)))
 }

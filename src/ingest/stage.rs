@@ -136,11 +136,49 @@ pub struct Stager<'f> {
     checked: Mutex<CheckedFolders>,
 }
 
-/// One reading thread's memory of the folders it staged into: fabric-relative folder -> where
-/// its files wait (a staged folder, or temps beside them in the held folder), each checked
-/// already.
+/// One thread's memory of the folders it staged into (a reading thread's, a late writer's):
+/// fabric-relative folder -> where its files wait (a staged folder, or temps beside them in the
+/// held folder), each checked already.
 #[derive(Default)]
 pub struct Places(HashMap<String, store::Place>);
+
+impl Places {
+    /// Where files for the fabric path `rel` (at `target`) wait in `batch`: its folder checked
+    /// and placed once per thread, not under the shared locks for every file.
+    pub(super) fn place(
+        &mut self,
+        fabric: &Fabric,
+        batch: &Mutex<Batch>,
+        checked: &Mutex<CheckedFolders>,
+        rel: &str,
+        target: &std::path::Path,
+    ) -> Result<&store::Place> {
+        let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+        if !self.0.contains_key(dir) {
+            lock(checked).check(fabric, rel, target)?;
+            let folder = target.parent().unwrap_or(&fabric.root);
+            let place = lock(batch).folder_destination(folder)?;
+            return Ok(self.0.entry(dir.to_string()).or_insert(place));
+        }
+        Ok(&self.0[dir])
+    }
+
+    /// Write `bytes` for the fabric path `rel` into `batch`, outside its lock.
+    pub(super) fn stage(
+        &mut self,
+        fabric: &Fabric,
+        batch: &Mutex<Batch>,
+        checked: &Mutex<CheckedFolders>,
+        rel: &str,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let target = fabric.path(rel);
+        let place = self.place(fabric, batch, checked, rel, &target)?;
+        let placed = store::write_placed(&target, place, bytes)?;
+        lock(batch).record(&target, placed);
+        Ok(())
+    }
+}
 
 /// Folders whose chain was checked for symlinks (nothing is written through one), each
 /// inspected once however many files go into it.
@@ -149,12 +187,7 @@ pub(super) struct CheckedFolders(HashSet<PathBuf>);
 
 impl CheckedFolders {
     /// Refuse `target`, at the fabric path `rel`, when a folder of its chain is unsafe.
-    pub(super) fn check(
-        &mut self,
-        fabric: &Fabric,
-        rel: &str,
-        target: &std::path::Path,
-    ) -> Result<()> {
+    fn check(&mut self, fabric: &Fabric, rel: &str, target: &std::path::Path) -> Result<()> {
         if let Some(parent) = std::path::Path::new(rel).parent() {
             if !self.0.contains(parent) {
                 crate::journal::check_folders_of(fabric, parent, target)?;
@@ -271,24 +304,9 @@ impl<'f> Stager<'f> {
         Ok(())
     }
 
-    /// Write `bytes` for the fabric path `rel` into the batch, outside its lock. A folder is
-    /// checked and placed once per reading thread (`Places`), not under the shared locks for
-    /// every file.
+    /// Write `bytes` for the fabric path `rel` into the batch (`Places::stage`).
     fn stage(&self, rel: &str, bytes: &[u8], places: &mut Places) -> Result<()> {
-        let target = self.fabric.path(rel);
-        let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
-        let staged = match places.0.get(dir) {
-            Some(staged) => staged,
-            None => {
-                lock(&self.checked).check(self.fabric, rel, &target)?;
-                let folder = target.parent().unwrap_or(&self.fabric.root);
-                let staged = lock(&self.batch).folder_destination(folder)?;
-                places.0.entry(dir.to_string()).or_insert(staged)
-            }
-        };
-        let placed = store::write_placed(&target, staged, bytes)?;
-        lock(&self.batch).record(&target, placed);
-        Ok(())
+        places.stage(self.fabric, &self.batch, &self.checked, rel, bytes)
     }
 
     /// The staged batch and what each `managed/` path's first object found.
